@@ -1,0 +1,18 @@
+# The two quick-start commands, and a few conveniences around them.
+.PHONY: demo test services-up services-down bench
+
+demo:            ## install altlas and run the demo on the embedded default
+	scripts/demo.sh
+
+test:            ## install test deps, start PostgreSQL, run every test
+	scripts/test.sh
+
+services-up:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+bench:           ## the benchmarks of bench/, against the services
+	scripts/venv.sh test && scripts/services.sh up && \
+	  . <(scripts/services.sh env) && .venv/bin/python bench/append.py

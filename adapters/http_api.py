@@ -1,0 +1,183 @@
+"""The HTTP API: each endpoint turns a request into one application command.
+
+Errors map by kind: not found 404, not allowed 403, conflict 409, invalid input 422;
+the body is always ``{"error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from altlas.application.app import RUNNER, SCHEDULER, AltlasApplication
+from altlas.application.errors import NotFoundError
+from altlas.application.history import EventHistory
+from altlas.application.runner import RunWorker
+from altlas.domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
+from altlas.domain.task import MODES, PERSONAS
+
+_STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (InvalidInputError, 422))
+
+
+class TaskIn(BaseModel):
+    request: str = Field(description="What should be done, in plain words.")
+    requester: str = Field(min_length=1, max_length=100)
+    mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
+    persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
+    environment: str | None = None
+    source: str = "api"
+
+
+class SegmentationIn(BaseModel):
+    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.")
+    segmenter: str = "api"
+    actor: str = Field(min_length=1, max_length=100)
+
+
+class ActorIn(BaseModel):
+    actor: str = Field(min_length=1, max_length=100)
+
+
+class ReasonIn(ActorIn):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VoteIn(BaseModel):
+    voter: str = Field(min_length=1, max_length=100)
+
+
+class DenyIn(VoteIn):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StepStartedIn(BaseModel):
+    actor: str = RUNNER
+
+
+class StepSucceededIn(StepStartedIn):
+    exit_code: int | None = None
+    output: str = ""
+    duration_ms: int = Field(ge=0)
+
+
+class StepFailedIn(StepSucceededIn):
+    error: str = Field(min_length=1)
+    will_retry: bool = False
+
+
+class StepSkippedIn(StepStartedIn):
+    reason: str = Field(min_length=1, max_length=500)
+    cancelled: bool = False
+
+
+def _error_code(exc: Exception) -> str:
+    name = type(exc).__name__.removesuffix("Error")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory) -> FastAPI:
+    api = FastAPI(title="altlas", version="0.1.0",
+                  description="Event-sourced operations backend: tasks, runs, approvals, events.")
+
+    @api.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        return JSONResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "last_position": history.last_position()}
+
+    @api.post("/tasks", status_code=201)
+    def request_task(body: TaskIn) -> dict[str, str]:
+        task_id = app.request_task(body.request, body.requester, mode=body.mode,
+                                   persona=body.persona, environment=body.environment,
+                                   source=body.source)
+        return {"id": str(task_id)}
+
+    @api.get("/tasks/{task_id}")
+    def get_task(task_id: UUID) -> dict[str, Any]:
+        return app.get_task(task_id).to_dict()
+
+    @api.post("/tasks/{task_id}/segmentation")
+    def record_segmentation(task_id: UUID, body: SegmentationIn) -> dict[str, Any]:
+        return app.record_segmentation(task_id, body.plan, segmenter=body.segmenter,
+                                       actor=body.actor).to_dict()
+
+    @api.post("/tasks/{task_id}/rejection")
+    def reject_task(task_id: UUID, body: ReasonIn) -> dict[str, Any]:
+        return app.reject_task(task_id, body.reason, actor=body.actor).to_dict()
+
+    @api.post("/tasks/{task_id}/runs", status_code=201)
+    def start_run(task_id: UUID, body: ActorIn) -> dict[str, Any]:
+        return app.start_run(task_id, actor=body.actor).to_dict()
+
+    @api.get("/runs/{run_id}")
+    def get_run(run_id: UUID) -> dict[str, Any]:
+        return app.get_run(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/advance")
+    def advance_run(run_id: UUID) -> dict[str, Any]:
+        """Execute whatever the run's gates allow now."""
+        return worker.advance(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/steps/{step_id}/started")
+    def step_started(run_id: UUID, step_id: str, body: StepStartedIn) -> dict[str, Any]:
+        app.record_step_started(run_id, step_id, actor=body.actor)
+        return app.get_run(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/steps/{step_id}/succeeded")
+    def step_succeeded(run_id: UUID, step_id: str, body: StepSucceededIn) -> dict[str, Any]:
+        app.record_step_succeeded(run_id, step_id, exit_code=body.exit_code, output=body.output,
+                                  duration_ms=body.duration_ms, actor=body.actor)
+        return app.get_run(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/steps/{step_id}/failed")
+    def step_failed(run_id: UUID, step_id: str, body: StepFailedIn) -> dict[str, Any]:
+        app.record_step_failed(run_id, step_id, error=body.error, exit_code=body.exit_code,
+                               output=body.output, duration_ms=body.duration_ms,
+                               will_retry=body.will_retry, actor=body.actor)
+        return app.get_run(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/steps/{step_id}/skipped")
+    def step_skipped(run_id: UUID, step_id: str, body: StepSkippedIn) -> dict[str, Any]:
+        app.record_step_skipped(run_id, step_id, body.reason, cancelled=body.cancelled,
+                                actor=body.actor)
+        return app.get_run(run_id).to_dict()
+
+    @api.post("/runs/{run_id}/completion")
+    def complete_run(run_id: UUID, body: StepStartedIn) -> dict[str, Any]:
+        return app.complete_run(run_id, actor=body.actor).to_dict()
+
+    @api.get("/approvals/{approval_id}")
+    def get_approval(approval_id: UUID) -> dict[str, Any]:
+        return app.get_approval(approval_id).to_dict()
+
+    @api.post("/approvals/{approval_id}/votes")
+    def cast_vote(approval_id: UUID, body: VoteIn) -> dict[str, Any]:
+        return app.cast_vote(approval_id, body.voter).to_dict()
+
+    @api.post("/approvals/{approval_id}/denial")
+    def deny(approval_id: UUID, body: DenyIn) -> dict[str, Any]:
+        return app.deny_approval(approval_id, body.voter, body.reason).to_dict()
+
+    @api.post("/approvals/{approval_id}/expiry")
+    def expire(approval_id: UUID) -> dict[str, Any]:
+        return app.expire_approval(approval_id, actor=SCHEDULER).to_dict()
+
+    @api.post("/approvals/{approval_id}/cancellation")
+    def cancel(approval_id: UUID, body: ReasonIn) -> dict[str, Any]:
+        return app.cancel_approval(approval_id, body.reason, actor=body.actor).to_dict()
+
+    @api.get("/events")
+    def list_events(after: int = Query(0, ge=0),
+                    limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in history.read(after=after, limit=limit)]
+
+    return api

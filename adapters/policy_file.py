@@ -1,0 +1,72 @@
+"""Load a policy from YAML, pointing every error at its file and line."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from altlas.domain.policy import Path as KeyPath
+from altlas.domain.policy import Policy, PolicyError
+
+DEFAULT_POLICY = "policy.default.yaml"
+
+
+class PolicyFileError(Exception):
+    """The policy file cannot be used; the message is ``file:line: problem``."""
+
+
+def default_policy_text() -> str:
+    return resources.files("altlas").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    if path is None:
+        return parse_policy(default_policy_text(), f"<built-in {DEFAULT_POLICY}>")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyFileError(f"{path}: cannot read the policy file: {e.strerror}") from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, name: str) -> Policy:
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise PolicyFileError(f"{name}{line}: not valid YAML: {problem}") from None
+    try:
+        return Policy.from_mapping(data)
+    except PolicyError as e:
+        raise PolicyFileError(f"{name}:{_line_of(root, e.path)}: {e}") from None
+
+
+def _line_of(node: yaml.Node | None, path: KeyPath) -> int:
+    """The line of the deepest node on ``path`` that exists (1-based).
+
+    For a mapping key that is the last part of the path, the key's own line: that is
+    where an unknown key or a bad value is written.
+    """
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for depth, part in enumerate(path, start=1):
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if str(key.value) == str(part):
+                    child = key if depth == len(path) else value
+                    break
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

@@ -1,0 +1,1 @@
+"""altlas: an event-sourced operations backend with a chat-ops front."""

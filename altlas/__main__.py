@@ -1,0 +1,5 @@
+import sys
+
+from altlas.cli import main
+
+sys.exit(main())

@@ -1,0 +1,126 @@
+"""One settings object, read from ALTLAS_* environment variables and checked at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable and what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALTLAS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("altlas")),
+        description="Where the embedded default keeps its SQLite event store.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://USER:PASSWORD@HOST:PORT/DBNAME[?schema=NAME]; "
+        "unset = embedded SQLite in ALTLAS_DATA_DIR.",
+    )
+    policy_file: Path | None = Field(
+        default=None, description="Risk policy YAML; unset = the built-in default policy."
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
+    http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parse_database_url(value.get_secret_value())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's own settings for the chosen event store."""
+        if self.database_url is None:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        db = parse_database_url(self.database_url.get_secret_value())
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": db.dbname,
+            "POSTGRES_HOST": db.host,
+            "POSTGRES_PORT": str(db.port),
+            "POSTGRES_USER": db.user,
+            "POSTGRES_PASSWORD": db.password,
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # On in 9.5.6 it interleaves notification ids of concurrent transactions,
+            # which would make a log-tailing relay skip events.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+        if db.schema:
+            env["POSTGRES_SCHEMA"] = db.schema
+        return env
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.database_url is None else "postgres"
+
+
+class DatabaseURL:
+    def __init__(self, host: str, port: int, user: str, password: str, dbname: str,
+                 schema: str | None) -> None:
+        self.host, self.port, self.user, self.password = host, port, user, password
+        self.dbname, self.schema = dbname, schema
+
+    def redacted(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+def parse_database_url(url: str) -> DatabaseURL:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(
+            "must start with postgresql:// (unset it to use the embedded SQLite store)")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError("names no host; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname or "/" in dbname:
+        raise ValueError("names no database; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
+    if not parts.username:
+        raise ValueError("names no user; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"schema"}
+    if unknown:
+        raise ValueError(
+            f"has unknown parameter(s) {', '.join(sorted(unknown))}; only schema= is read")
+    schema = query.get("schema", [None])[0]
+    return DatabaseURL(parts.hostname, port, unquote(parts.username),
+                       unquote(parts.password or ""), dbname, schema)
+
+
+def load_settings() -> Settings:
+    """Read and check the environment; one line per bad variable."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"ALTLAS_{field.upper()}: {message}")
+        raise SettingsError("; ".join(lines)) from None

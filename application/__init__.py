@@ -1,0 +1,1 @@
+"""The eventsourcing application, command handlers, workers and the ports adapters implement."""

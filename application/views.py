@@ -1,0 +1,118 @@
+"""Plain read models of single aggregates, for the fronts to render."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from altlas.domain.approval import Approval
+from altlas.domain.run import Run
+from altlas.domain.task import Task
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    request: str
+    requester: str
+    mode: str
+    persona: str
+    environment: str | None
+    source: str
+    status: str
+    plan: dict[str, Any] | None
+    gates: list[dict[str, Any]]
+    segmenter: str | None
+    rejection: str | None
+    correlation_id: str
+    created_on: datetime
+
+    @classmethod
+    def of(cls, task: Task) -> TaskView:
+        return cls(
+            id=str(task.id), request=task.request, requester=task.requester, mode=task.mode,
+            persona=task.persona, environment=task.environment, source=task.source,
+            status=task.status, plan=task.plan, gates=list(task.gates),
+            segmenter=task.segmenter, rejection=task.rejection,
+            correlation_id=task.correlation_id, created_on=task.created_on,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    kind: str
+    risk: str
+    gate: str
+    needs: list[str]
+    approval_id: str | None
+    status: str
+    attempts: int
+    exit_code: int | None
+    output: str
+    error: str | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: str
+    task_id: str
+    outcome: str | None
+    steps: list[StepView] = field(default_factory=list)
+    started_on: datetime | None = None
+    modified_on: datetime | None = None
+
+    @classmethod
+    def of(cls, run: Run) -> RunView:
+        steps = [
+            StepView(
+                id=s.id, kind=s.kind, risk=s.risk, gate=s.gate, needs=list(s.needs),
+                approval_id=s.approval_id, status=s.status, attempts=s.attempts,
+                exit_code=s.exit_code, output=s.output, error=s.error, duration_ms=s.duration_ms,
+            )
+            for s in run.steps.values()
+        ]
+        return cls(str(run.id), str(run.task_id), run.outcome, steps, run.created_on,
+                   run.modified_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    id: str
+    task_id: str
+    run_id: str | None
+    step_id: str
+    risk: str
+    environment: str
+    requester: str
+    eligible: list[str]
+    required: int
+    votes: list[str]
+    remaining: int
+    status: str
+    reason: str
+    decision_reason: str | None
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, approval: Approval) -> ApprovalView:
+        return cls(
+            id=str(approval.id), task_id=str(approval.task_id),
+            run_id=str(approval.run_id) if approval.run_id else None, step_id=approval.step_id,
+            risk=approval.risk, environment=approval.environment, requester=approval.requester,
+            eligible=list(approval.eligible), required=approval.required,
+            votes=list(approval.votes), remaining=approval.remaining(), status=approval.status,
+            reason=approval.reason, decision_reason=approval.decision_reason,
+            expires_at=approval.expires_at,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""Slack and Discord front ends: parse, call the application, render."""

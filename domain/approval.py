@@ -1,0 +1,191 @@
+"""An approval: the quorum a gated step needs before it may run (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from altlas.domain.base import AuditedAggregate, EventMeta, event_id
+from altlas.domain.errors import ConflictError, InvalidInputError, NotAllowedError
+
+OPEN, GRANTED, DENIED, EXPIRED, CANCELLED = "open", "granted", "denied", "expired", "cancelled"
+MAX_REASON_CHARS = 500
+
+
+class Approval(AuditedAggregate):
+    class Requested(AuditedAggregate.Created):
+        type_name = "ApprovalRequested"
+        task_id: UUID
+        run_id: UUID | None
+        step_id: str
+        risk: str
+        environment: str
+        requester: str
+        eligible: list[str]
+        required: int
+        expires_at: datetime
+        reason: str
+
+    class VoteCast(AuditedAggregate.Event):
+        type_name = "ApprovalVoteCast"
+        voter: str
+
+        def apply(self, approval: Approval) -> None:
+            approval.votes.append(self.voter)
+
+    class Granted(AuditedAggregate.Event):
+        type_name = "ApprovalGranted"
+        approvers: list[str]
+
+        def apply(self, approval: Approval) -> None:
+            approval.status = GRANTED
+
+    class Denied(AuditedAggregate.Event):
+        type_name = "ApprovalDenied"
+        voter: str
+        reason: str
+
+        def apply(self, approval: Approval) -> None:
+            approval.status = DENIED
+            approval.decision_reason = f"denied by {self.voter}: {self.reason}"
+
+    class Expired(AuditedAggregate.Event):
+        type_name = "ApprovalExpired"
+
+        def apply(self, approval: Approval) -> None:
+            approval.status = EXPIRED
+            approval.decision_reason = "expired before enough approvals"
+
+    class Cancelled(AuditedAggregate.Event):
+        type_name = "ApprovalCancelled"
+        reason: str
+
+        def apply(self, approval: Approval) -> None:
+            approval.status = CANCELLED
+            approval.decision_reason = f"cancelled: {self.reason}"
+
+    def __init__(
+        self, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
+        requester: str, eligible: list[str], required: int, expires_at: datetime, reason: str,
+        correlation_id: str,
+    ) -> None:
+        self.task_id = task_id
+        self.run_id = run_id
+        self.step_id = step_id
+        self.risk = risk
+        self.environment = environment
+        self.requester = requester
+        self.eligible = eligible
+        self.required = required
+        self.expires_at = expires_at
+        self.reason = reason
+        self.correlation_id = correlation_id
+        self.votes: list[str] = []
+        self.status = OPEN
+        self.decision_reason: str | None = None
+
+    @classmethod
+    def request(
+        cls, *, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
+        requester: str, eligible: frozenset[str], required: int, expires_at: datetime,
+        reason: str, meta: EventMeta,
+    ) -> Approval:
+        if required < 1:
+            raise InvalidInputError("an approval needs a quorum of at least 1")
+        counting = eligible - {requester}
+        if len(counting) < required:
+            raise QuorumUnreachableError(
+                f"{risk} in {environment} needs {required} approvals but only {len(counting)} "
+                f"eligible people besides the requester exist; fix the policy's approver groups"
+            )
+        return cls._create_audited(
+            cls.Requested, meta, task_id=task_id, run_id=run_id, step_id=step_id, risk=risk,
+            environment=environment, requester=requester, eligible=sorted(eligible),
+            required=required, expires_at=expires_at, reason=reason,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def remaining(self) -> int:
+        return max(self.required - len(self.votes), 0)
+
+    def cast_vote(self, voter: str, now: datetime, meta: EventMeta) -> None:
+        """Count a vote; the vote that reaches the quorum also grants the approval."""
+        self._check_can_decide(voter, now)
+        if voter in self.votes:
+            raise DuplicateVoteError(f"{voter} already approved this request; one vote per person")
+        self._trigger(self.VoteCast, meta, voter=voter)
+        if len(self.votes) >= self.required:
+            caused_by = EventMeta(meta.actor, meta.correlation_id, event_id(self.id, self.version))
+            self._trigger(self.Granted, caused_by, approvers=list(self.votes))
+
+    def deny(self, voter: str, reason: str, now: datetime, meta: EventMeta) -> None:
+        self._check_can_decide(voter, now)
+        text = reason.strip()
+        if not text:
+            raise InvalidInputError("a denial needs a reason")
+        self._trigger(self.Denied, meta, voter=voter, reason=text[:MAX_REASON_CHARS])
+
+    def expire(self, now: datetime, meta: EventMeta) -> None:
+        self._check_open()
+        if now < self.expires_at:
+            raise NotYetExpiredError(
+                f"approval {self.id} expires at {self.expires_at.isoformat()}, not yet"
+            )
+        self._trigger(self.Expired, meta)
+
+    def cancel(self, reason: str, meta: EventMeta) -> None:
+        self._check_open()
+        text = reason.strip()
+        if not text:
+            raise InvalidInputError("a cancellation needs a reason")
+        self._trigger(self.Cancelled, meta, reason=text[:MAX_REASON_CHARS])
+
+    def _check_open(self) -> None:
+        if self.status != OPEN:
+            raise ApprovalAlreadyDecidedError(f"approval {self.id} is already {self.status}")
+
+    def _check_can_decide(self, voter: str, now: datetime) -> None:
+        self._check_open()
+        if now >= self.expires_at:
+            raise ApprovalExpiredError(
+                f"approval {self.id} expired at {self.expires_at.isoformat()}; ask for a new one"
+            )
+        if voter == self.requester:
+            raise RequesterCannotApproveError(
+                f"{voter} asked for this change and cannot approve or deny it"
+            )
+        if voter not in self.eligible:
+            raise NotEligibleError(
+                f"{voter} is not an approver for {self.risk} in {self.environment}"
+            )
+
+
+class ApprovalAlreadyDecidedError(ConflictError):
+    pass
+
+
+class ApprovalExpiredError(ConflictError):
+    pass
+
+
+class NotYetExpiredError(ConflictError):
+    pass
+
+
+class DuplicateVoteError(ConflictError):
+    pass
+
+
+class RequesterCannotApproveError(NotAllowedError):
+    pass
+
+
+class NotEligibleError(NotAllowedError):
+    pass
+
+
+class QuorumUnreachableError(InvalidInputError):
+    pass

@@ -1,0 +1,396 @@
+"""Risk policy as data: who and what altlas may touch, and what each risk requires.
+
+The policy arrives as plain data (parsed from YAML by an adapter) and is checked here,
+each error naming the path of the offending value so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from altlas.domain.errors import InvalidInputError, NotAllowedError
+from altlas.domain.plan import PlanStep
+from altlas.domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
+
+Path = tuple[str | int, ...]
+
+POLICY_VERSION = 1
+LOCALES = ("en", "tr")
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h)$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_IDENTITY = re.compile(r"^(slack|discord|api):[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    tier: Tier
+    approver_groups: tuple[str, ...]
+    approvals: Mapping[RiskLevel, int]
+    oncall_group: str | None
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    environment: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    identities: tuple[str, ...]
+    locale: str
+
+
+@dataclass(frozen=True)
+class CommandRule:
+    pattern: re.Pattern[str]
+    effect: Effect
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The deterministic verdict for one step: its level, and why."""
+
+    risk: RiskLevel
+    effect: Effect
+    environment: str
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Gate:
+    kind: GateKind
+    required: int
+    eligible: frozenset[str]
+    expires_in: timedelta
+    reason: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    environments: Mapping[str, Environment]
+    hosts: Mapping[str, Host]
+    people: Mapping[str, Person]
+    groups: Mapping[str, frozenset[str]]
+    expiry: timedelta
+    deny: tuple[re.Pattern[str], ...]
+    rules: tuple[CommandRule, ...]
+    local_allow: tuple[re.Pattern[str], ...]
+    local_host: str
+
+    # -- classification ---------------------------------------------------------------
+
+    def classify(self, step: PlanStep) -> Classification:
+        """Which level a step has, from the rules alone; a declared level may only raise it."""
+        if step.kind == "local":
+            target = step.target or self.local_host
+            if target != self.local_host:
+                raise StepRefusedError(
+                    f"step {step.id}: local steps run on {self.local_host} only, not {target!r}"
+                )
+            self._check_local_allowed(step)
+            effect, why = self._command_effect(step)
+        elif step.kind in ("ssh", "manual"):
+            if not step.target:
+                raise StepRefusedError(f"step {step.id}: {step.kind} steps need a target host")
+            target = step.target
+            effect, why = self._command_effect(step)
+        elif step.kind == "http":
+            target = step.target or ""
+            method = str(step.params.get("method", "GET")).upper()
+            effect = Effect.READ if method in _READ_METHODS else Effect.CHANGE
+            why = f"HTTP {method}"
+        else:  # promql, llm: reads only
+            target = step.target or ""
+            effect, why = Effect.READ, f"{step.kind} reads only"
+        environment = self._environment_of(step, target)
+        tier = self.environments[environment].tier
+        risk = RISK_MATRIX[effect][tier]
+        reason = f"{effect.value} in {environment} ({why})"
+        if step.risk is not None and step.risk.rank > risk.rank:
+            reason += f"; raised to {step.risk.value} by the plan"
+            risk = step.risk
+        return Classification(risk, effect, environment, target, reason)
+
+    def _environment_of(self, step: PlanStep, target: str) -> str:
+        if target in self.hosts:
+            return self.hosts[target].environment
+        if target in self.environments and step.kind in ("promql", "http", "llm"):
+            return target
+        if not target and step.kind in ("promql", "llm"):
+            return self._least_privileged_environment()
+        raise UnknownHostError(
+            f"step {step.id}: unknown host {target!r}; add it to the policy's hosts first"
+        )
+
+    def _least_privileged_environment(self) -> str:
+        return min(self.environments.values(), key=lambda e: list(Tier).index(e.tier)).name
+
+    def _check_local_allowed(self, step: PlanStep) -> None:
+        if not any(p.search(step.action) for p in self.local_allow):
+            raise StepRefusedError(
+                f"step {step.id}: {step.action!r} is not on the local allow-list"
+            )
+
+    def _command_effect(self, step: PlanStep) -> tuple[Effect, str]:
+        try:
+            shlex.split(step.action)
+        except ValueError as e:
+            raise StepRefusedError(f"step {step.id}: cannot parse command: {e}") from None
+        for pattern in self.deny:
+            if pattern.search(step.action):
+                raise StepRefusedError(
+                    f"step {step.id}: {step.action!r} matches deny rule {pattern.pattern!r}"
+                )
+        for rule in self.rules:
+            if rule.pattern.search(step.action):
+                return rule.effect, f"matches {rule.pattern.pattern!r}"
+        return Effect.CHANGE, "matches no rule"
+
+    # -- gates ------------------------------------------------------------------------
+
+    def gate(self, step: PlanStep, classification: Classification) -> Gate:
+        risk = classification.risk
+        env = self.environments[classification.environment]
+        if risk is RiskLevel.CRITICAL or step.kind == "manual":
+            return Gate(GateKind.MANUAL, 0, frozenset(), self.expiry,
+                        "altlas never executes it; the steps are posted for a human")
+        required = env.approvals.get(risk, MIN_APPROVALS[risk])
+        if required == 0:
+            kind = GateKind.RUN if risk is RiskLevel.READ_ONLY else GateKind.REPORT
+            return Gate(kind, 0, frozenset(), self.expiry, "runs at once" + (
+                ", reported" if kind is GateKind.REPORT else ""))
+        return Gate(
+            GateKind.APPROVAL,
+            required,
+            self.approvers(env.name),
+            self.expiry,
+            f"needs {required} approval(s) from {', '.join(env.approver_groups)}",
+        )
+
+    def approvers(self, environment: str) -> frozenset[str]:
+        env = self.environments[environment]
+        return frozenset(p for g in env.approver_groups for p in self.groups[g])
+
+    def person_for_identity(self, identity: str) -> str | None:
+        for person in self.people.values():
+            if identity in person.identities:
+                return person.name
+        return None
+
+    # -- parsing ----------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> Policy:
+        return _Parser().policy(data)
+
+
+class _Parser:
+    """Builds a Policy from plain data; every error names the path of the bad value."""
+
+    def policy(self, data: Any) -> Policy:
+        root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
+                                        "approvals", "commands", "local_host"})
+        if root.get("version") != POLICY_VERSION:
+            raise PolicyError(("version",), f"must be {POLICY_VERSION}")
+        people = self._people(root.get("people", {}))
+        groups = self._groups(root.get("groups", {}), people)
+        environments = self._environments(root.get("environments"), groups)
+        hosts = self._hosts(root.get("hosts", {}), environments)
+        approvals = self._mapping(root.get("approvals", {}), ("approvals",), {"expiry"})
+        expiry = self._duration(approvals.get("expiry", "15m"), ("approvals", "expiry"))
+        commands = self._mapping(root.get("commands", {}), ("commands",),
+                                 {"deny", "rules", "local_allow"})
+        deny = self._patterns(commands.get("deny", []), ("commands", "deny"))
+        rules = self._rules(commands.get("rules", []))
+        local_allow = self._patterns(commands.get("local_allow", []), ("commands", "local_allow"))
+        local_host = root.get("local_host", "localhost")
+        if local_allow and local_host not in hosts:
+            raise PolicyError(("local_host",),
+                              f"{local_host!r} is not in hosts; local steps need it")
+        for env in environments.values():
+            pool = {p for g in env.approver_groups for p in groups[g]}
+            for risk, n in env.approvals.items():
+                if n > len(pool):
+                    raise PolicyError(
+                        ("environments", env.name, "approvals", risk.value),
+                        f"needs {n} approvers but the approver groups have {len(pool)} people",
+                    )
+        return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
+                      local_host)
+
+    def _mapping(
+        self, value: Any, path: Path, allowed: set[str] | None = None
+    ) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise PolicyError(path, "must be a mapping")
+        if allowed is not None:
+            for key in value:
+                if key not in allowed:
+                    raise PolicyError((*path, str(key)),
+                                      f"unknown key; expected one of {', '.join(sorted(allowed))}")
+        return value
+
+    def _name(self, value: Any, path: Path) -> str:
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise PolicyError(path, "must be a name of letters, digits, '.', '_' or '-'")
+        return value
+
+    def _list(self, value: Any, path: Path) -> list[Any]:
+        if not isinstance(value, list):
+            raise PolicyError(path, "must be a list")
+        return value
+
+    def _people(self, data: Any) -> dict[str, Person]:
+        people: dict[str, Person] = {}
+        seen: dict[str, str] = {}
+        for name, spec in self._mapping(data, ("people",)).items():
+            path: Path = ("people", name)
+            self._name(name, path)
+            spec = self._mapping(spec or {}, path, {"identities", "locale"})
+            identities = []
+            raw_identities = self._list(spec.get("identities", []), (*path, "identities"))
+            for i, ident in enumerate(raw_identities):
+                if not isinstance(ident, str) or not _IDENTITY.match(ident):
+                    raise PolicyError((*path, "identities", i),
+                                      "must look like slack:U123, discord:1234 or api:name")
+                if ident in seen:
+                    raise PolicyError((*path, "identities", i),
+                                      f"{ident} already belongs to {seen[ident]}")
+                seen[ident] = name
+                identities.append(ident)
+            locale = spec.get("locale", "en")
+            if locale not in LOCALES:
+                raise PolicyError((*path, "locale"), f"must be one of {', '.join(LOCALES)}")
+            people[name] = Person(name, tuple(identities), locale)
+        return people
+
+    def _groups(self, data: Any, people: Mapping[str, Person]) -> dict[str, frozenset[str]]:
+        groups: dict[str, frozenset[str]] = {}
+        for name, members in self._mapping(data, ("groups",)).items():
+            path: Path = ("groups", name)
+            self._name(name, path)
+            for i, member in enumerate(self._list(members, path)):
+                if member not in people:
+                    raise PolicyError((*path, i), f"{member!r} is not in people")
+            groups[name] = frozenset(members)
+        return groups
+
+    def _environments(
+        self, data: Any, groups: Mapping[str, frozenset[str]]
+    ) -> dict[str, Environment]:
+        if data is None:
+            raise PolicyError(("environments",), "is required")
+        envs: dict[str, Environment] = {}
+        for name, spec in self._mapping(data, ("environments",)).items():
+            path: Path = ("environments", name)
+            self._name(name, path)
+            spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall"})
+            try:
+                tier = Tier(spec.get("tier"))
+            except ValueError:
+                raise PolicyError((*path, "tier"),
+                                  f"must be one of {', '.join(t.value for t in Tier)}") from None
+            approvers = self._list(spec.get("approvers", []), (*path, "approvers"))
+            for i, g in enumerate(approvers):
+                if g not in groups:
+                    raise PolicyError((*path, "approvers", i), f"{g!r} is not in groups")
+            oncall = spec.get("oncall")
+            if oncall is not None and oncall not in groups:
+                raise PolicyError((*path, "oncall"), f"{oncall!r} is not in groups")
+            approvals: dict[RiskLevel, int] = {}
+            for key, n in self._mapping(spec.get("approvals", {}), (*path, "approvals")).items():
+                rpath: Path = (*path, "approvals", str(key))
+                if key not in MIN_APPROVALS:
+                    raise PolicyError(rpath, "must be READ_ONLY, LOW_RISK, MEDIUM_RISK or "
+                                             "HIGH_RISK (CRITICAL is never approved)")
+                risk = RiskLevel(key)
+                if isinstance(n, bool) or not isinstance(n, int) or n < MIN_APPROVALS[risk]:
+                    raise PolicyError(rpath, f"must be an integer of at least "
+                                             f"{MIN_APPROVALS[risk]} for {risk.value}")
+                approvals[risk] = n
+            for risk, least in MIN_APPROVALS.items():
+                approvals.setdefault(risk, least)
+            if any(approvals.values()) and not approvers:
+                raise PolicyError((*path, "approvers"),
+                                  "is required: this environment has gates that need approvals")
+            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall)
+        if not envs:
+            raise PolicyError(("environments",), "must name at least one environment")
+        return envs
+
+    def _hosts(self, data: Any, envs: Mapping[str, Environment]) -> dict[str, Host]:
+        hosts: dict[str, Host] = {}
+        for name, spec in self._mapping(data, ("hosts",)).items():
+            path: Path = ("hosts", name)
+            self._name(name, path)
+            spec = self._mapping(spec, path, {"env", "description"})
+            env = spec.get("env")
+            if env not in envs:
+                raise PolicyError((*path, "env"), f"{env!r} is not in environments")
+            hosts[name] = Host(name, env, str(spec.get("description", "")))
+        return hosts
+
+    def _duration(self, value: Any, path: Path) -> timedelta:
+        m = _DURATION.match(str(value))
+        if not m or int(m.group(1)) == 0:
+            raise PolicyError(path, "must be a positive duration like 90s, 15m or 1h")
+        n, unit = int(m.group(1)), m.group(2)
+        return timedelta(seconds=n * {"s": 1, "m": 60, "h": 3600}[unit])
+
+    def _pattern(self, value: Any, path: Path) -> re.Pattern[str]:
+        if not isinstance(value, str) or not value:
+            raise PolicyError(path, "must be a regular expression")
+        try:
+            return re.compile(value)
+        except re.error as e:
+            raise PolicyError(path, f"is not a valid regular expression: {e}") from None
+
+    def _patterns(self, data: Any, path: Path) -> tuple[re.Pattern[str], ...]:
+        return tuple(self._pattern(v, (*path, i)) for i, v in enumerate(self._list(data, path)))
+
+    def _rules(self, data: Any) -> tuple[CommandRule, ...]:
+        rules = []
+        for i, spec in enumerate(self._list(data, ("commands", "rules"))):
+            path: Path = ("commands", "rules", i)
+            spec = self._mapping(spec, path, {"match", "effect"})
+            pattern = self._pattern(spec.get("match"), (*path, "match"))
+            try:
+                effect = Effect(spec.get("effect"))
+            except ValueError:
+                raise PolicyError((*path, "effect"),
+                                  f"must be one of {', '.join(e.value for e in Effect)}") from None
+            rules.append(CommandRule(pattern, effect))
+        return tuple(rules)
+
+
+def format_path(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class PolicyError(InvalidInputError):
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{format_path(path)}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class StepRefusedError(NotAllowedError):
+    """A step the policy never allows (deny rule, not on the local allow-list)."""
+
+
+class UnknownHostError(InvalidInputError):
+    pass

@@ -1,0 +1,207 @@
+"""A run: one execution of a task's plan, step by step (DESIGN.md §1.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from altlas.domain.base import AuditedAggregate, EventMeta
+from altlas.domain.errors import ConflictError, InvalidInputError
+
+PENDING, RUNNING = "pending", "running"
+SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
+DECIDED = frozenset({SUCCEEDED, FAILED, SKIPPED})
+MAX_OUTPUT_CHARS = 64_000
+
+
+@dataclass
+class StepState:
+    id: str
+    kind: str
+    risk: str
+    gate: str
+    needs: tuple[str, ...]
+    approval_id: str | None
+    status: str = PENDING
+    attempts: int = 0
+    exit_code: int | None = None
+    output: str = ""
+    error: str | None = None
+    duration_ms: int | None = None
+    cancelled: bool = False
+
+
+class Run(AuditedAggregate):
+    class Started(AuditedAggregate.Created):
+        type_name = "RunStarted"
+        task_id: UUID
+        steps: list[dict[str, Any]]
+
+    class StepStarted(AuditedAggregate.Event):
+        type_name = "StepStarted"
+        step_id: str
+        attempt: int
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = RUNNING
+            step.attempts = self.attempt
+
+    class StepSucceeded(AuditedAggregate.Event):
+        type_name = "StepSucceeded"
+        step_id: str
+        exit_code: int | None
+        output: str
+        duration_ms: int
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = SUCCEEDED
+            step.exit_code = self.exit_code
+            step.output = self.output
+            step.duration_ms = self.duration_ms
+
+    class StepFailed(AuditedAggregate.Event):
+        type_name = "StepFailed"
+        step_id: str
+        error: str
+        exit_code: int | None
+        output: str
+        duration_ms: int
+        will_retry: bool
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = PENDING if self.will_retry else FAILED
+            step.error = self.error
+            step.exit_code = self.exit_code
+            step.output = self.output
+            step.duration_ms = self.duration_ms
+
+    class StepSkipped(AuditedAggregate.Event):
+        type_name = "StepSkipped"
+        step_id: str
+        reason: str
+        cancelled: bool
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = SKIPPED
+            step.error = self.reason
+            step.cancelled = self.cancelled
+
+    class Completed(AuditedAggregate.Event):
+        type_name = "RunCompleted"
+        outcome: str
+        duration_ms: int
+
+        def apply(self, run: Run) -> None:
+            run.outcome = self.outcome
+
+    def __init__(self, task_id: UUID, steps: list[dict[str, Any]], correlation_id: str) -> None:
+        self.task_id = task_id
+        self.correlation_id = correlation_id
+        self.steps: dict[str, StepState] = {
+            s["id"]: StepState(
+                id=s["id"], kind=s["kind"], risk=s["risk"], gate=s["gate"],
+                needs=tuple(s["needs"]), approval_id=s.get("approval_id"),
+            )
+            for s in steps
+        }
+        self.outcome: str | None = None
+
+    @classmethod
+    def start(
+        cls, task_id: UUID, steps: list[dict[str, Any]], meta: EventMeta, run_id: UUID | None = None
+    ) -> Run:
+        if not steps:
+            raise InvalidInputError("a run needs at least one step")
+        return cls._create_audited(cls.Started, meta, id=run_id, task_id=task_id, steps=steps)
+
+    @property
+    def completed(self) -> bool:
+        return self.outcome is not None
+
+    def start_step(self, step_id: str, meta: EventMeta) -> None:
+        step = self._step(step_id)
+        if step.status != PENDING:
+            raise StepStateError(
+                f"step {step_id} is {step.status}; only a pending step can start")
+        for dep in step.needs:
+            if self.steps[dep].status != SUCCEEDED:
+                raise StepStateError(
+                    f"step {step_id} needs {dep}, which is {self.steps[dep].status}")
+        self._trigger(self.StepStarted, meta, step_id=step_id, attempt=step.attempts + 1)
+
+    def succeed_step(self, step_id: str, meta: EventMeta, *, exit_code: int | None,
+                     output: str, duration_ms: int) -> None:
+        self._check_running(step_id)
+        self._trigger(self.StepSucceeded, meta, step_id=step_id, exit_code=exit_code,
+                      output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms)
+
+    def fail_step(self, step_id: str, meta: EventMeta, *, error: str, exit_code: int | None,
+                  output: str, duration_ms: int, will_retry: bool = False) -> None:
+        self._check_running(step_id)
+        self._trigger(self.StepFailed, meta, step_id=step_id, error=error, exit_code=exit_code,
+                      output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms,
+                      will_retry=will_retry)
+
+    def skip_step(
+        self, step_id: str, reason: str, meta: EventMeta, *, cancelled: bool = False
+    ) -> None:
+        self._check_not_completed()
+        step = self._step(step_id)
+        if step.status != PENDING:
+            raise StepStateError(
+                f"step {step_id} is {step.status}; only a pending step can be skipped")
+        self._trigger(self.StepSkipped, meta, step_id=step_id, reason=reason, cancelled=cancelled)
+
+    def complete(self, meta: EventMeta, *, duration_ms: int) -> None:
+        self._check_not_completed()
+        undecided = [s.id for s in self.steps.values() if s.status not in DECIDED]
+        if undecided:
+            raise RunNotFinishedError(
+                f"run {self.id} still has undecided steps: {', '.join(undecided)}")
+        self._trigger(self.Completed, meta, outcome=self.derive_outcome(), duration_ms=duration_ms)
+
+    def derive_outcome(self) -> str:
+        states = list(self.steps.values())
+        if any(s.status == FAILED for s in states):
+            return "failed"
+        if any(s.cancelled for s in states):
+            return "cancelled"
+        return "succeeded"
+
+    def _step(self, step_id: str) -> StepState:
+        try:
+            return self.steps[step_id]
+        except KeyError:
+            raise UnknownStepError(f"run {self.id} has no step {step_id!r}") from None
+
+    def _check_not_completed(self) -> None:
+        if self.completed:
+            raise RunAlreadyCompletedError(f"run {self.id} is already completed ({self.outcome})")
+
+    def _check_running(self, step_id: str) -> None:
+        self._check_not_completed()
+        step = self._step(step_id)
+        if step.status != RUNNING:
+            raise StepStateError(f"step {step_id} is {step.status}; record a result only for a "
+                                 "running step")
+
+
+class RunAlreadyCompletedError(ConflictError):
+    pass
+
+
+class RunNotFinishedError(ConflictError):
+    pass
+
+
+class StepStateError(ConflictError):
+    pass
+
+
+class UnknownStepError(InvalidInputError):
+    pass

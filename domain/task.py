@@ -1,0 +1,115 @@
+"""A task: one request for work, and the plan it was turned into."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from altlas.domain.base import AuditedAggregate, EventMeta
+from altlas.domain.errors import ConflictError, InvalidInputError
+
+MODES = ("normal", "explore", "dream", "chaos")
+PERSONAS = ("technical_expert", "researcher", "project_manager", "creative_writer")
+MAX_REQUEST_CHARS = 4000
+
+
+class Task(AuditedAggregate):
+    class Requested(AuditedAggregate.Created):
+        type_name = "TaskRequested"
+        request: str
+        requester: str
+        mode: str
+        persona: str
+        environment: str | None
+        source: str
+
+    class Segmented(AuditedAggregate.Event):
+        type_name = "TaskSegmented"
+        plan: dict[str, Any]
+        gates: list[dict[str, Any]]
+        segmenter: str
+        fallback_reason: str | None
+
+        def apply(self, task: Task) -> None:
+            task.status = "segmented"
+            task.plan = self.plan
+            task.gates = self.gates
+            task.segmenter = self.segmenter
+
+    class Rejected(AuditedAggregate.Event):
+        type_name = "TaskRejected"
+        reason: str
+
+        def apply(self, task: Task) -> None:
+            task.status = "rejected"
+            task.rejection = self.reason
+
+    def __init__(
+        self, request: str, requester: str, mode: str, persona: str,
+        environment: str | None, source: str, correlation_id: str,
+    ) -> None:
+        self.request = request
+        self.requester = requester
+        self.mode = mode
+        self.persona = persona
+        self.environment = environment
+        self.source = source
+        self.correlation_id = correlation_id
+        self.status = "requested"
+        self.plan: dict[str, Any] | None = None
+        self.gates: list[dict[str, Any]] = []
+        self.segmenter: str | None = None
+        self.rejection: str | None = None
+
+    @classmethod
+    def request_work(
+        cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
+        persona: str = "technical_expert", environment: str | None = None, source: str = "api",
+    ) -> Task:
+        text = request.strip()
+        if not text:
+            raise EmptyRequestError("the request is empty; say what should be done")
+        if len(text) > MAX_REQUEST_CHARS:
+            raise RequestTooLongError(
+                f"the request has {len(text)} characters; at most {MAX_REQUEST_CHARS}"
+            )
+        if mode not in MODES:
+            raise InvalidModeError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if persona not in PERSONAS:
+            raise InvalidModeError(f"unknown persona {persona!r}; use one of {', '.join(PERSONAS)}")
+        return cls._create_audited(
+            cls.Requested, meta, request=text, requester=requester, mode=mode, persona=persona,
+            environment=environment, source=source,
+        )
+
+    def record_segmentation(
+        self, plan: dict[str, Any], gates: list[dict[str, Any]], segmenter: str, meta: EventMeta,
+        fallback_reason: str | None = None,
+    ) -> None:
+        """Record the plan with each step's classified risk and gate, as decided now."""
+        self._check_open()
+        self._trigger(self.Segmented, meta, plan=plan, gates=gates, segmenter=segmenter,
+                      fallback_reason=fallback_reason)
+
+    def reject(self, reason: str, meta: EventMeta) -> None:
+        self._check_open()
+        self._trigger(self.Rejected, meta, reason=reason)
+
+    def _check_open(self) -> None:
+        if self.status != "requested":
+            raise TaskAlreadySegmentedError(f"task {self.id} is already {self.status}")
+
+
+class EmptyRequestError(InvalidInputError):
+    pass
+
+
+class RequestTooLongError(InvalidInputError):
+    pass
+
+
+class InvalidModeError(InvalidInputError):
+    pass
+
+
+class TaskAlreadySegmentedError(ConflictError):
+    pass

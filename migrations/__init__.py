@@ -1,0 +1,1 @@
+"""Schema migrations of the read-model database (alembic)."""

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Quick start 2: install the test dependencies, start the real services, run every test.
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/venv.sh test
+.venv/bin/ruff check --quiet .
+scripts/services.sh up
+eval "$(scripts/services.sh env)"
+exec .venv/bin/python -m pytest "$@"

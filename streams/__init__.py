@@ -1,0 +1,1 @@
+"""The relay from the event store to Kafka, consumers, replay and verification."""

@@ -1,0 +1,139 @@
+"""A user's journeys through the `altlas` command line, as separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import gated_plan
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
+    return {**clean, "ALTLAS_DATA_DIR": str(tmp_path / "data")}
+
+
+def altlas(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "altlas", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_demo_runs_the_whole_journey_on_the_embedded_default(env: dict[str, str]) -> None:
+    result = altlas(env, "demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "HIGH_RISK   approval (2 of alice, bob, carol)" in out
+    assert "deniz  clicks Approve → refused: deniz asked for this change" in out
+    assert "bob    clicks Approve → granted" in out
+    assert "succeeded; maintenance flag set" in out
+    assert "hash chains verified: 14 events in 3 aggregates" in out
+    listed = json.loads(altlas(env, "events", "--json").stdout)
+    assert [e["type"] for e in listed][-1] == "RunCompleted" and len(listed) == 14
+
+
+def test_journey_through_separate_commands(env: dict[str, str], tmp_path: Path) -> None:
+    task_id = altlas(env, "task", "request", "set the flag", "--as", "deniz", "--env", "prod"
+                     ).stdout.strip()
+    plan_file = tmp_path / "plan.alt.json"
+    plan_file.write_text(json.dumps(gated_plan(f"{tmp_path}/maintenance.flag")))
+    planned = altlas(env, "task", "plan", task_id, str(plan_file), "--as", "deniz")
+    assert planned.returncode == 0 and "HIGH_RISK" in planned.stdout
+    run = json.loads(altlas(env, "run", "start", task_id, "--as", "deniz", "--json").stdout)
+    run_id = run["id"]
+    approval_id = next(s["approval_id"] for s in run["steps"] if s["approval_id"])
+    assert "1 more needed" in altlas(env, "approve", approval_id, "--as", "alice").stdout
+    second = altlas(env, "approve", approval_id, "--as", "alice")
+    assert _one_line_error(second) == (
+        "altlas: alice already approved this request; one vote per person")
+    assert "granted" in altlas(env, "approve", approval_id, "--as", "bob").stdout
+    advanced = altlas(env, "run", "advance", run_id)
+    assert f"run {run_id}  succeeded" in advanced.stdout
+    assert (tmp_path / "maintenance.flag").exists()
+
+
+def test_unknown_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    missing = "7d2f58a4-6a7c-4ad4-9d51-5d0c5b0e0d11"
+    assert _one_line_error(altlas(env, "approval", "show", missing)) == (
+        f"altlas: no approval with id {missing}")
+
+
+def test_malformed_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    line = _one_line_error(altlas(env, "approve", "abc", "--as", "alice"))
+    assert "'abc' is not an id" in line
+
+
+def test_bad_database_url_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    env["ALTLAS_DATABASE_URL"] = "mysql://root@localhost/ops"
+    assert _one_line_error(altlas(env, "events")).startswith(
+        "altlas: ALTLAS_DATABASE_URL: must start with postgresql://")
+
+
+def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env["ALTLAS_DATABASE_URL"] = f"postgresql://altlas:secret@127.0.0.1:{port}/ops"
+    line = _one_line_error(altlas(env, "events"))
+    assert line.startswith(f"altlas: cannot connect to postgresql://altlas@127.0.0.1:{port}/ops")
+    assert "secret" not in line
+
+
+def test_malformed_policy_file_names_its_line(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("version: 1\nenvironments:\n  prod: {tier: production}\n")
+    assert _one_line_error(altlas(env, "policy", "check", str(bad))) == (
+        f"altlas: {bad}:3: environments.prod.tier: must be one of dev, staging, prod")
+    env["ALTLAS_POLICY_FILE"] = str(bad)
+    assert ":3: environments.prod.tier" in _one_line_error(altlas(env, "demo"))
+
+
+def test_default_policy_checks_clean(env: dict[str, str]) -> None:
+    result = altlas(env, "policy", "check")
+    assert result.returncode == 0 and "built-in policy: ok" in result.stdout
+
+
+def test_serve_answers_health_and_commands(env: dict[str, str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "altlas", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert json.load(r)["status"] == "ok"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "altlas serve did not answer in 30 s"
+                time.sleep(0.2)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/tasks", method="POST",
+            data=json.dumps({"request": "check disk", "requester": "deniz"}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 201 and len(json.load(r)["id"]) == 36
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

