@@ -7,16 +7,19 @@ the body is always ``{"error": code, "message": text}``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 
 from altlas.application.app import RUNNER, SCHEDULER, AltlasApplication
 from altlas.application.errors import NotFoundError
 from altlas.application.history import EventHistory
+from altlas.application.ports import Auditor, ReadModels
 from altlas.application.runner import RunWorker
 from altlas.domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from altlas.domain.task import MODES, PERSONAS
@@ -81,7 +84,9 @@ def _error_code(exc: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory) -> FastAPI:
+def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory, *,
+               reads: ReadModels, auditor: Auditor,
+               metrics: CollectorRegistry | None = None) -> FastAPI:
     api = FastAPI(title="altlas", version="0.1.0",
                   description="Event-sourced operations backend: tasks, runs, approvals, events.")
 
@@ -174,6 +179,39 @@ def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory)
     @api.post("/approvals/{approval_id}/cancellation")
     def cancel(approval_id: UUID, body: ReasonIn) -> dict[str, Any]:
         return app.cancel_approval(approval_id, body.reason, actor=body.actor).to_dict()
+
+    @api.get("/approvals")
+    def approval_queue() -> list[dict[str, Any]]:
+        """Open approvals, soonest to expire first, with who voted and the time left."""
+        return reads.open_approvals()
+
+    @api.get("/timeline")
+    def audit_timeline(
+        actor: str | None = None, aggregate_id: str | None = None,
+        type: str | None = Query(None, description="event type, e.g. ApprovalGranted"),
+        since: datetime | None = None, until: datetime | None = None,
+        limit: int = Query(100, ge=1, le=10_000),
+    ) -> list[dict[str, Any]]:
+        return reads.timeline(actor=actor, aggregate_id=aggregate_id, type_name=type,
+                              since=since, until=until, limit=limit)
+
+    @api.get("/audit/verify")
+    def audit_verify(kafka: bool = False) -> JSONResponse:
+        """Every hash chain and checkpoint, from the store (and the topic with kafka=true)."""
+        reports = auditor.verify(kafka=kafka)
+        ok = all(r["ok"] for r in reports)
+        return JSONResponse({"ok": ok, "reports": reports}, status_code=200 if ok else 409)
+
+    @api.get("/audit/export")
+    def audit_export(until: datetime | None = None) -> StreamingResponse:
+        """The history as CloudEvents JSON lines."""
+        lines = (line + "\n" for line in auditor.export_lines(until))
+        return StreamingResponse(lines, media_type="application/x-ndjson")
+
+    if metrics is not None:
+        @api.get("/metrics", include_in_schema=False)
+        def prometheus_metrics() -> Response:
+            return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/events")
     def list_events(after: int = Query(0, ge=0),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from altlas.adapters.local_exec import LocalExecutor
 from altlas.adapters.policy_file import load_policy
@@ -16,7 +19,19 @@ from altlas.application.history import EventHistory
 from altlas.application.ports import Clock, StepExecutor, system_clock
 from altlas.application.runner import RunWorker
 from altlas.domain.policy import Policy
+from altlas.projections.queries import SqlReadModels
+from altlas.projections.runner import STORE, ProjectionRunner
+from altlas.projections.store import ViewStoreError, migrate, open_engine
+from altlas.projections.views import PROJECTIONS
 from altlas.settings import Settings, load_settings, parse_database_url
+from altlas.streams.audit import AuditService
+from altlas.streams.feeds import KafkaFeed, StoreFeed, kafka_source
+from altlas.streams.kafka import EventProducer, KafkaConfig, KafkaUnavailableError, ensure_topic
+from altlas.streams.metrics import AltlasCollector, registry
+from altlas.streams.relay import Relay, RelayStateStore
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class StartupError(Exception):
@@ -25,14 +40,109 @@ class StartupError(Exception):
 
 @dataclass
 class System:
+    """Everything one altlas process uses; the read side connects only when first asked."""
+
     settings: Settings
     policy: Policy
     app: AltlasApplication
     worker: RunWorker
     history: EventHistory
+    _engines: dict[str, Engine] = field(default_factory=dict)
 
     def close(self) -> None:
         self.app.close()
+        for engine in self._engines.values():
+            engine.dispose()
+
+    def _engine(self, url: str, *, migrated: bool) -> Engine:
+        if url not in self._engines:
+            try:
+                engine = open_engine(url)
+                if migrated:
+                    migrate(engine)
+            except (SQLAlchemyError, ViewStoreError, OSError) as e:
+                reason = " ".join(str(e).split())[:300]
+                raise StartupError(f"cannot open the database {_redact(url)}: {reason}") from None
+            self._engines[url] = engine
+        return self._engines[url]
+
+    def views(self) -> Engine:
+        """The read-model database, migrated to the current schema."""
+        return self._engine(self.settings.views_sql_url(), migrated=True)
+
+    def views_at(self, url: str) -> Engine:
+        """Another read-model database (a replay target), migrated."""
+        return self._engine(url, migrated=True)
+
+    def runners(self, source: str = STORE, names: Sequence[str] | None = None,
+                engine: Engine | None = None) -> list[ProjectionRunner]:
+        wanted = list(names or PROJECTIONS)
+        unknown = [n for n in wanted if n not in PROJECTIONS]
+        if unknown:
+            raise StartupError(f"unknown projection {unknown[0]!r}; use one of "
+                               f"{', '.join(PROJECTIONS)}")
+        target = engine or self.views()
+        return [ProjectionRunner(target, PROJECTIONS[n], source) for n in wanted]
+
+    def store_feed(self, names: Sequence[str] | None = None) -> StoreFeed:
+        return StoreFeed(self.history, self.runners(STORE, names),
+                         batch_size=self.settings.relay_batch_size)
+
+    def kafka(self) -> KafkaConfig:
+        if self.settings.kafka_bootstrap_servers is None:
+            raise StartupError("ALTLAS_KAFKA_BOOTSTRAP_SERVERS is not set; Kafka is not "
+                               "configured (set it to host:port)")
+        return KafkaConfig(self.settings.kafka_bootstrap_servers, self.settings.events_topic,
+                           self.settings.kafka_partitions, self.settings.kafka_replication)
+
+    def relay_state(self) -> RelayStateStore:
+        engine = self._engine(self.settings.events_sql_url(), migrated=False)
+        return RelayStateStore(engine, f"kafka:{self.settings.events_topic}")
+
+    def relay(self) -> Relay:
+        config = self.kafka()
+        try:
+            ensure_topic(config)
+        except KafkaUnavailableError as e:
+            raise StartupError(str(e)) from None
+        return Relay(self.history, self.relay_state(), EventProducer(config),
+                     batch_size=self.settings.relay_batch_size,
+                     checkpoint_every=self.settings.checkpoint_every)
+
+    @property
+    def embedded(self) -> bool:
+        """No Kafka: views are fed straight from the event store's notification log."""
+        return self.settings.kafka_bootstrap_servers is None
+
+    def reads(self) -> SqlReadModels:
+        """View queries; in the embedded default they first catch up with the store."""
+        catch_up = self.store_feed().catch_up if self.embedded else None
+        return SqlReadModels(self.views, catch_up)
+
+    def auditor(self) -> AuditService:
+        return AuditService(self.history, self.relay_state,
+                            None if self.embedded else self.kafka())
+
+    def api(self) -> FastAPI:
+        # imported here: FastAPI is a quarter of a second every CLI command need not pay
+        from altlas.adapters.http_api import create_api
+
+        kafka = None if self.embedded else self.kafka()
+        collector = AltlasCollector(self.history, self.views,
+                                    None if self.embedded else self.relay_state, kafka)
+        return create_api(self.app, self.worker, self.history, reads=self.reads(),
+                          auditor=self.auditor(), metrics=registry(collector))
+
+    def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
+        config = self.kafka()
+        return [KafkaFeed(config, runner, self.settings.relay_batch_size)
+                for runner in self.runners(kafka_source(config), names)]
+
+
+def _redact(url: str) -> str:
+    if url.startswith("sqlite"):
+        return url
+    return parse_database_url(url).redacted()
 
 
 def bootstrap(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from uuid import UUID
@@ -13,10 +17,24 @@ from uuid import UUID
 from altlas.adapters.policy_file import PolicyFileError, load_policy
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.domain.errors import DomainError
+from altlas.progress import Progress
+from altlas.projections.views import PROJECTIONS
 from altlas.render import approval_text, events_table, run_text, task_text
 from altlas.settings import SettingsError, load_settings
+from altlas.streams.audit import KafkaNotConfiguredError, replay
+
+log = logging.getLogger("altlas")
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _time(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a time; use ISO 8601, e.g. 2026-11-23T14:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _uuid(value: str) -> UUID:
@@ -47,19 +65,179 @@ def _demo(system: System, _: argparse.Namespace) -> int:
     return run_demo(system, sys.stdout)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _stop_on_signals() -> threading.Event:
+    """SIGINT or SIGTERM ask long-running work to finish its batch and stop."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _background(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _serve(system: System, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from altlas.adapters.http_api import create_api
-
-    settings = load_settings()
-    system = bootstrap(settings)
+    settings = system.settings
+    stop = threading.Event()
+    idle = settings.poll_interval_ms / 1000
+    workers = []
+    if system.embedded:
+        feed = system.store_feed()
+        workers.append(_background(lambda: feed.run(stop, idle), "store-feed"))
+    elif not args.no_relay:
+        relay = system.relay()
+        workers.append(_background(lambda: relay.run(stop, idle), "relay"))
+    api = system.api()
     try:
-        uvicorn.run(create_api(system.app, system.worker, system.history),
-                    host=args.host or settings.http_host, port=args.port or settings.http_port,
-                    log_level=settings.log_level.lower())
+        uvicorn.run(api, host=args.host or settings.http_host,
+                    port=args.port or settings.http_port, log_level=settings.log_level.lower())
     finally:
-        system.close()
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+    return 0
+
+
+def _relay(system: System, args: argparse.Namespace) -> int:
+    relay = system.relay()
+    if args.once:
+        total = 0
+        while sent := relay.run_once():
+            total += sent
+        checkpoint = relay.checkpoint_now()
+        at = f"; checkpoint at position {checkpoint.position}" if checkpoint else ""
+        print(f"published {total} event(s) to {system.settings.events_topic}{at}")
+        return 0
+    stop = _stop_on_signals()
+    log.info("relay: publishing to %s; Ctrl-C stops", system.settings.events_topic)
+    relay.run(stop, system.settings.poll_interval_ms / 1000)
+    log.info("relay: stopped at position %d", relay.state.load().position)
+    return 0
+
+
+def _project(system: System, args: argparse.Namespace) -> int:
+    names = args.projection or None
+    if args.source == "store":
+        feed = system.store_feed(names)
+        if args.once:
+            print(f"applied {feed.catch_up()} event(s) from the store")
+            return 0
+        log.info("project: feeding %s from the event store; Ctrl-C stops",
+                 ", ".join(r.name for r in feed.runners))
+        feed.run(_stop_on_signals(), system.settings.poll_interval_ms / 1000)
+        return 0
+    feeds = system.kafka_feeds(names)
+    stop = _stop_on_signals()
+    log.info("project: feeding %s from %s; Ctrl-C stops",
+             ", ".join(f.runner.name for f in feeds), system.settings.events_topic)
+    threads = [_background(lambda f=f: f.run(stop), f"kafka-{f.runner.name}") for f in feeds]
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for thread in threads:
+            thread.join(timeout=30)
+        for f in feeds:
+            f.close()
+    return 0
+
+
+def _rebuild(system: System, args: argparse.Namespace) -> int:
+    names = args.projection or None
+    runners = system.runners(names=names)
+    for runner in runners:
+        runner.reset()
+    progress = Progress("rebuild", system.history.last_position() * len(runners))
+    total = 0
+    feed = system.store_feed(names)
+    while n := feed.poll_once():
+        total += n
+        progress(n)
+    progress.close()
+    print(f"rebuilt {', '.join(r.name for r in runners)} from {total // max(len(runners), 1)} "
+          "event(s)")
+    return 0
+
+
+def _audit_verify(system: System, args: argparse.Namespace) -> int:
+    progress = Progress("verify", None)
+    try:
+        reports = system.auditor().reports(kafka=args.kafka, progress=progress)
+    except KafkaNotConfiguredError as e:
+        raise StartupError(str(e)) from None
+    finally:
+        progress.close()
+    for report in reports:
+        print(report.summary())
+        for problem in report.problems:
+            print(f"  - {problem}")
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _audit_replay(system: System, args: argparse.Namespace) -> int:
+    stamp = args.until.strftime("%Y%m%dT%H%M%S")
+    target = args.into or f"sqlite:///{system.settings.data_dir / f'replay-{stamp}.sqlite3'}"
+    if target == system.settings.views_sql_url():
+        raise InvalidFileError("--into names the live views database; choose another")
+    engine = system.views_at(target)
+    progress = Progress("replay", system.history.last_position())
+    applied = replay(system.history, system.runners(engine=engine), args.until,
+                     progress=progress)
+    progress.close()
+    print(f"replayed {applied} event(s) up to {args.until.isoformat()} into {target}")
+    return 0
+
+
+def _audit_export(system: System, args: argparse.Namespace) -> int:
+    progress = Progress("export", system.history.last_position())
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    written = 0
+    try:
+        for line in system.auditor().export_lines(args.until):
+            out.write(line + "\n")
+            written += 1
+            progress(1)
+    finally:
+        progress.close()
+        if out is not sys.stdout:
+            out.close()
+    if args.output != "-":
+        print(f"exported {written} event(s) to {args.output}")
+    return 0
+
+
+def _timeline(system: System, args: argparse.Namespace) -> int:
+    rows = system.reads().timeline(actor=args.actor, aggregate_id=args.aggregate,
+                                   type_name=args.type, since=args.since, until=args.until,
+                                   limit=args.limit)
+    if args.json:
+        _json_out(rows)
+        return 0
+    for row in rows:
+        print(f"{row['time'][:23]}  {row['type']:<17} {row['aggregate_type']:<8} "
+              f"{row['aggregate_id'][:8]} v{row['version']:<3} {row['actor']}")
+    if not rows:
+        print("no events match")
+    return 0
+
+
+def _approvals(system: System, args: argparse.Namespace) -> int:
+    rows = system.reads().open_approvals()
+    if args.json:
+        _json_out(rows)
+        return 0
+    for row in rows:
+        votes = ", ".join(row["votes"]) or "no votes yet"
+        print(f"{row['approval_id']}  {row['risk']} in {row['environment']}, step "
+              f"{row['step_id']}: {votes}; {row['remaining']} more needed, "
+              f"{row['seconds_left'] // 60} min left")
+    if not rows:
+        print("no approvals are waiting")
     return 0
 
 
@@ -191,9 +369,51 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     add(sub, "demo", _with_system(_demo), "run a scripted journey end to end on this store")
-    p = add(sub, "serve", _serve, "start the HTTP API (OpenAPI schema at /docs)")
+    p = add(sub, "serve", _with_system(_serve), "start the HTTP API (OpenAPI schema at /docs); "
+            "embeds the relay with Kafka, the store feed without")
     p.add_argument("--host", help="address to bind (default ALTLAS_HTTP_HOST)")
     p.add_argument("--port", type=int, help="port to bind (default ALTLAS_HTTP_PORT)")
+    p.add_argument("--no-relay", action="store_true",
+                   help="with Kafka, leave publishing to a separate `altlas relay`")
+    p = add(sub, "relay", _with_system(_relay), "publish recorded events to Kafka until stopped")
+    p.add_argument("--once", action="store_true", help="publish what is there, then exit")
+    p = add(sub, "project", _with_system(_project), "feed the views until stopped")
+    p.add_argument("--from", dest="source", choices=["store", "kafka"], default="store",
+                   help="the notification log (embedded) or the Kafka topic")
+    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
+                   help="only this projection (repeatable; default all)")
+    p.add_argument("--once", action="store_true", help="(store) catch up, then exit")
+    projections = sub.add_parser("projections", help="rebuild views").add_subparsers(
+        dest="projections_command", required=True, metavar="ACTION")
+    p = add(projections, "rebuild", _with_system(_rebuild),
+            "empty the views and apply the whole history again from the store")
+    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
+                   help="only this projection (repeatable; default all)")
+    audit = sub.add_parser("audit", help="verify, replay and export the history").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION")
+    p = add(audit, "verify", _with_system(_audit_verify),
+            "check every hash chain and checkpoint; exit 1 and name each bad event")
+    p.add_argument("--kafka", action="store_true", help="check the Kafka topic too")
+    p = add(audit, "replay", _with_system(_audit_replay),
+            "rebuild the views as of a time into a separate database")
+    p.add_argument("--until", type=_time, required=True, metavar="TIME")
+    p.add_argument("--into", metavar="URL",
+                   help="sqlite:///PATH or postgresql://…?schema=NAME (default a new SQLite "
+                   "file in the data dir)")
+    p = add(audit, "export", _with_system(_audit_export),
+            "write the history as CloudEvents JSON lines")
+    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--until", type=_time, metavar="TIME")
+    p = add(sub, "timeline", _with_system(_timeline), "the audit timeline, filtered")
+    p.add_argument("--actor")
+    p.add_argument("--aggregate", metavar="ID")
+    p.add_argument("--type", metavar="EVENT", help="e.g. ApprovalGranted")
+    p.add_argument("--since", type=_time, metavar="TIME")
+    p.add_argument("--until", type=_time, metavar="TIME")
+    p.add_argument("--limit", type=int, default=100)
+    as_json(p)
+    p = add(sub, "approvals", _with_system(_approvals), "approvals waiting for a decision")
+    as_json(p)
     p = add(sub, "events", _with_system(_events), "list recorded events in global order")
     p.add_argument("--after", type=int, default=0, metavar="POS",
                    help="start after this position")
@@ -256,6 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("altlas.kafka").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args))
     except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError) as e:

@@ -84,7 +84,7 @@ def run_demo(system: System, out: TextIO) -> int:
         say(f"          {line}")
 
     correlation = app.get_task(task_id).correlation_id
-    journey = [r for r in history.read() if r.state.get("correlation_id") == correlation]
+    journey = [r for r in history.read() if r.correlation_id == correlation]
     say()
     say(f"6. events    {len(journey)} recorded for this journey (correlation {short(correlation)})")
     for line in events_table(journey).splitlines():

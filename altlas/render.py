@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from altlas.application.history import EventRecord
 from altlas.application.views import ApprovalView, RunView, TaskView
+from altlas.domain.records import RecordedEvent
 
 
 def short(value: str | None, n: int = 8) -> str:
@@ -77,13 +77,13 @@ def approval_text(a: ApprovalView, now: datetime) -> str:
     ])
 
 
-def events_table(records: Iterable[EventRecord]) -> str:
+def events_table(records: Iterable[RecordedEvent]) -> str:
     lines = [f"{'pos':>5}  {'time':<12} {'type':<17} {'aggregate':<9} {'v':>3}  "
              f"{'actor':<14} {'prevhash':<8} hash"]
     for r in records:
         lines.append(
             f"{r.position:>5}  {r.timestamp.strftime('%H:%M:%S.%f')[:12]:<12} "
             f"{r.type_name:<17} {short(str(r.aggregate_id)):<9} {r.version:>3}  "
-            f"{clip(r.actor, 14):<14} {short(str(r.state.get('prevhash'))):<8} {short(r.hash)}"
+            f"{clip(r.actor, 14):<14} {short(r.prevhash):<8} {short(r.hash)}"
         )
     return "\n".join(lines)

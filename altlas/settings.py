@@ -30,6 +30,20 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(
         default=None, description="Risk policy YAML; unset = the built-in default policy."
     )
+    views_database_url: SecretStr | None = Field(
+        default=None,
+        description="Read models: sqlite:///PATH or postgresql://…[?schema=NAME]; unset = "
+        "views.sqlite3 in ALTLAS_DATA_DIR, or schema altlas_views beside a PostgreSQL store.",
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="host:port[,host:port]; unset = no Kafka (embedded feed)."
+    )
+    kafka_topic_prefix: str = Field(default="altlas", pattern=r"^[A-Za-z0-9._-]{1,200}$")
+    kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    kafka_replication: int = Field(default=1, ge=1, le=10)
+    relay_batch_size: int = Field(default=500, ge=1, le=100_000)
+    checkpoint_every: int = Field(default=1000, ge=1)
+    poll_interval_ms: int = Field(default=25, ge=1, le=60_000)
     http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -40,6 +54,28 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value():
             return None
         parse_database_url(value.get_secret_value())
+        return value
+
+    @field_validator("views_database_url")
+    @classmethod
+    def _check_views_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        url = value.get_secret_value()
+        if url.startswith("sqlite:///"):
+            return value
+        parse_database_url(url)
+        return value
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _check_bootstrap(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{server!r} is not host:port")
         return value
 
     @field_validator("log_level", mode="before")
@@ -71,6 +107,23 @@ class Settings(BaseSettings):
         if db.schema:
             env["POSTGRES_SCHEMA"] = db.schema
         return env
+
+    def events_sql_url(self) -> str:
+        """The event store's database, for the tables kept beside the events (relay state)."""
+        if self.database_url is None:
+            return f"sqlite:///{self.data_dir / 'events.sqlite3'}"
+        return self.database_url.get_secret_value()
+
+    def views_sql_url(self) -> str:
+        if self.views_database_url is not None:
+            return self.views_database_url.get_secret_value()
+        if self.database_url is None:
+            return f"sqlite:///{self.data_dir / 'views.sqlite3'}"
+        return self.database_url.get_secret_value().split("?", 1)[0] + "?schema=altlas_views"
+
+    @property
+    def events_topic(self) -> str:
+        return f"{self.kafka_topic_prefix}.events"
 
     @property
     def backend(self) -> str:

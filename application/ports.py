@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from altlas.domain.plan import PlanStep
 
@@ -30,3 +31,25 @@ class StepExecutor(Protocol):
     """Runs one kind of step (local, ssh, promql, …) and reports what happened."""
 
     def execute(self, step: PlanStep) -> StepOutcome: ...
+
+
+class ReadModels(Protocol):
+    """Queries over the projections' views."""
+
+    def timeline(self, *, actor: str | None = None, aggregate_id: str | None = None,
+                 type_name: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Events from the audit timeline, oldest first, filtered."""
+
+    def open_approvals(self) -> list[dict[str, Any]]:
+        """The approval queue: approvals still open, soonest to expire first."""
+
+
+class Auditor(Protocol):
+    """Verification and export of the recorded history."""
+
+    def verify(self, *, kafka: bool = False) -> list[dict[str, Any]]:
+        """One report per source checked: the event store, and the topic if asked."""
+
+    def export_lines(self, until: datetime | None = None) -> Iterator[str]:
+        """The history as CloudEvents JSON lines."""

@@ -64,6 +64,7 @@ class RunView:
     task_id: str
     outcome: str | None
     steps: list[StepView] = field(default_factory=list)
+    summary: dict[str, int] | None = None
     started_on: datetime | None = None
     modified_on: datetime | None = None
 
@@ -77,8 +78,8 @@ class RunView:
             )
             for s in run.steps.values()
         ]
-        return cls(str(run.id), str(run.task_id), run.outcome, steps, run.created_on,
-                   run.modified_on)
+        return cls(str(run.id), str(run.task_id), run.outcome, steps, run.summary,
+                   run.created_on, run.modified_on)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

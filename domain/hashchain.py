@@ -13,8 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from altlas.domain.records import RecordedEvent
 
 GENESIS = "0" * 64
 
@@ -47,17 +50,6 @@ def canonical_json(type_name: str, state: Mapping[str, Any]) -> str:
 def event_hash(prevhash: str, type_name: str, state: Mapping[str, Any]) -> str:
     payload = prevhash + canonical_json(type_name, state)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    """What verification needs of one stored event."""
-
-    aggregate_id: UUID
-    version: int
-    type_name: str
-    state: Mapping[str, Any]
-    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -97,3 +89,8 @@ def verify_chain(events: Iterable[RecordedEvent]) -> list[ChainBreak]:
             fail(f"hash mismatch: the recorded {ev.type_name} event was changed")
         last[ev.aggregate_id] = (ev.version, str(recorded))
     return breaks
+
+
+def running_hash(previous: str, event_hash_value: str) -> str:
+    """The hash over the global order: each event's chain hash folded in, in position order."""
+    return hashlib.sha256((previous + event_hash_value).encode("ascii")).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -93,11 +94,19 @@ class Run(AuditedAggregate):
 
     class Completed(AuditedAggregate.Event):
         type_name = "RunCompleted"
+        class_version = 2
         outcome: str
         duration_ms: int
+        summary: dict[str, int] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Release 0.1 did not count steps by status; its runs say so with None."""
+            state["summary"] = None
 
         def apply(self, run: Run) -> None:
             run.outcome = self.outcome
+            run.summary = self.summary
 
     def __init__(self, task_id: UUID, steps: list[dict[str, Any]], correlation_id: str) -> None:
         self.task_id = task_id
@@ -110,6 +119,7 @@ class Run(AuditedAggregate):
             for s in steps
         }
         self.outcome: str | None = None
+        self.summary: dict[str, int] | None = None
 
     @classmethod
     def start(
@@ -163,7 +173,9 @@ class Run(AuditedAggregate):
         if undecided:
             raise RunNotFinishedError(
                 f"run {self.id} still has undecided steps: {', '.join(undecided)}")
-        self._trigger(self.Completed, meta, outcome=self.derive_outcome(), duration_ms=duration_ms)
+        summary = dict(sorted(Counter(s.status for s in self.steps.values()).items()))
+        self._trigger(self.Completed, meta, outcome=self.derive_outcome(),
+                      duration_ms=duration_ms, summary=summary)
 
     def derive_outcome(self) -> str:
         states = list(self.steps.values())

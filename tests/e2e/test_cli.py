@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -11,31 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
+from tests.e2e.conftest import one_line_error
+from tests.e2e.conftest import run_altlas as altlas
 from tests.helpers import gated_plan
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
-    return {**clean, "ALTLAS_DATA_DIR": str(tmp_path / "data")}
-
-
-def altlas(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "altlas", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def test_demo_runs_the_whole_journey_on_the_embedded_default(env: dict[str, str]) -> None:
@@ -63,7 +40,7 @@ def test_journey_through_separate_commands(env: dict[str, str], tmp_path: Path) 
     approval_id = next(s["approval_id"] for s in run["steps"] if s["approval_id"])
     assert "1 more needed" in altlas(env, "approve", approval_id, "--as", "alice").stdout
     second = altlas(env, "approve", approval_id, "--as", "alice")
-    assert _one_line_error(second) == (
+    assert one_line_error(second) == (
         "altlas: alice already approved this request; one vote per person")
     assert "granted" in altlas(env, "approve", approval_id, "--as", "bob").stdout
     advanced = altlas(env, "run", "advance", run_id)
@@ -73,18 +50,18 @@ def test_journey_through_separate_commands(env: dict[str, str], tmp_path: Path) 
 
 def test_unknown_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
     missing = "7d2f58a4-6a7c-4ad4-9d51-5d0c5b0e0d11"
-    assert _one_line_error(altlas(env, "approval", "show", missing)) == (
+    assert one_line_error(altlas(env, "approval", "show", missing)) == (
         f"altlas: no approval with id {missing}")
 
 
 def test_malformed_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
-    line = _one_line_error(altlas(env, "approve", "abc", "--as", "alice"))
+    line = one_line_error(altlas(env, "approve", "abc", "--as", "alice"))
     assert "'abc' is not an id" in line
 
 
 def test_bad_database_url_is_one_line_and_exit_2(env: dict[str, str]) -> None:
     env["ALTLAS_DATABASE_URL"] = "mysql://root@localhost/ops"
-    assert _one_line_error(altlas(env, "events")).startswith(
+    assert one_line_error(altlas(env, "events")).startswith(
         "altlas: ALTLAS_DATABASE_URL: must start with postgresql://")
 
 
@@ -93,7 +70,7 @@ def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str]) -> Non
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env["ALTLAS_DATABASE_URL"] = f"postgresql://altlas:secret@127.0.0.1:{port}/ops"
-    line = _one_line_error(altlas(env, "events"))
+    line = one_line_error(altlas(env, "events"))
     assert line.startswith(f"altlas: cannot connect to postgresql://altlas@127.0.0.1:{port}/ops")
     assert "secret" not in line
 
@@ -101,10 +78,10 @@ def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str]) -> Non
 def test_malformed_policy_file_names_its_line(env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
     bad.write_text("version: 1\nenvironments:\n  prod: {tier: production}\n")
-    assert _one_line_error(altlas(env, "policy", "check", str(bad))) == (
+    assert one_line_error(altlas(env, "policy", "check", str(bad))) == (
         f"altlas: {bad}:3: environments.prod.tier: must be one of dev, staging, prod")
     env["ALTLAS_POLICY_FILE"] = str(bad)
-    assert ":3: environments.prod.tier" in _one_line_error(altlas(env, "demo"))
+    assert ":3: environments.prod.tier" in one_line_error(altlas(env, "demo"))
 
 
 def test_default_policy_checks_clean(env: dict[str, str]) -> None:

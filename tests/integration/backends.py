@@ -35,7 +35,7 @@ class SQLiteBackend(Backend):
         self.data_dir = data_dir
 
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, database_url=None)
+        return Settings(data_dir=self.data_dir, database_url=None, views_database_url=None)
 
     events_table = "stored_events"
 
@@ -54,7 +54,8 @@ class PostgresBackend(Backend):
         self.url, self.schema = url, schema
 
     def settings(self) -> Settings:
-        return Settings(database_url=f"{self.url}?schema={self.schema}")
+        return Settings(database_url=f"{self.url}?schema={self.schema}",
+                        views_database_url=f"{self.url}?schema={self.schema}v")
 
     @property
     def events_table(self) -> str:

@@ -9,7 +9,6 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from altlas.adapters.http_api import create_api
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
 from tests.helpers import gated_plan, plan, step
@@ -18,7 +17,7 @@ from tests.helpers import gated_plan, plan, step
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     system = bootstrap(Settings(data_dir=tmp_path))
-    with TestClient(create_api(system.app, system.worker, system.history)) as c:
+    with TestClient(system.api()) as c:
         yield c
     system.close()
 

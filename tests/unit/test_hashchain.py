@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import uuid4
 
-from altlas.domain.hashchain import GENESIS, RecordedEvent, event_hash, verify_chain
+from altlas.domain.hashchain import GENESIS, event_hash, verify_chain
+from altlas.domain.records import RecordedEvent
 
 
 def _chain(n: int) -> list[RecordedEvent]:
@@ -12,7 +13,7 @@ def _chain(n: int) -> list[RecordedEvent]:
     for v in range(1, n + 1):
         state = {"originator_id": agg, "originator_version": v, "value": v, "prevhash": prev}
         state["hash"] = event_hash(prev, "Thing", state)
-        events.append(RecordedEvent(agg, v, "Thing", state, position=v))
+        events.append(RecordedEvent(v, agg, v, "Thing", state))
         prev = state["hash"]
     return events
 

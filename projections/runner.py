@@ -1,0 +1,113 @@
+"""Applies delivered events to one projection, storing where it got to in the same
+transaction as the rows, so every event takes effect exactly once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from altlas.domain.catalog import upcast
+from altlas.domain.records import RecordedEvent
+from altlas.projections.schema import poisoned, positions
+from altlas.projections.views import Projection
+
+log = logging.getLogger("altlas.projections")
+
+STORE = "store"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message from a feed: a record, the reason it could not be read, or neither
+    (a message for someone else, such as a relay checkpoint, which only moves the position)."""
+
+    partition: int
+    position: int  # store: notification id; Kafka: offset
+    record: RecordedEvent | None
+    raw: str = ""
+    problem: str | None = None
+
+
+class ProjectionRunner:
+    def __init__(self, engine: Engine, projection: Projection, source: str) -> None:
+        self.engine = engine
+        self.projection = projection
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def positions(self) -> dict[int, int]:
+        """The last applied position per partition."""
+        with self.engine.connect() as conn:
+            return self._positions(conn)
+
+    def _positions(self, conn: Connection) -> dict[int, int]:
+        rows = conn.execute(select(positions.c.partition, positions.c.position).where(
+            positions.c.projection == self.name, positions.c.source == self.source))
+        return {row.partition: row.position for row in rows}
+
+    def apply(self, deliveries: Sequence[Delivery]) -> int:
+        """Apply a batch in one transaction; returns how many records took effect.
+
+        If the batch fails, each delivery is retried in its own transaction and one that
+        still fails is set aside, so a bad event never blocks the ones behind it.
+        """
+        try:
+            with self.engine.begin() as conn:
+                return self._apply(conn, deliveries)
+        except Exception as e:
+            if len(deliveries) == 1:
+                self._set_aside_failed(deliveries[0], e)
+                return 0
+            log.warning("projection %s: a batch of %d failed; retrying one by one", self.name,
+                        len(deliveries), exc_info=True)
+            return sum(self.apply([d]) for d in deliveries)
+
+    def _apply(self, conn: Connection, deliveries: Sequence[Delivery]) -> int:
+        done = self._positions(conn)
+        moved: dict[int, int] = {}
+        applied = 0
+        for d in deliveries:
+            if d.position <= done.get(d.partition, -1):
+                continue  # delivered again after a restart: already in the view
+            if d.problem is not None:
+                self._set_aside(conn, d, d.problem)
+            elif d.record is not None:
+                self.projection.apply(conn, upcast(d.record))
+                applied += 1
+            done[d.partition] = moved[d.partition] = d.position
+        for partition, position in moved.items():
+            self._save_position(conn, partition, position)
+        return applied
+
+    def _save_position(self, conn: Connection, partition: int, position: int) -> None:
+        key = {"projection": self.name, "source": self.source, "partition": partition}
+        conn.execute(delete(positions).filter_by(**key))
+        conn.execute(positions.insert().values(**key, position=position))
+
+    def _set_aside(self, conn: Connection, d: Delivery, reason: str) -> None:
+        log.error("projection %s: set aside %s partition %d offset %d: %s", self.name,
+                  self.source, d.partition, d.position, reason)
+        conn.execute(poisoned.insert().values(
+            projection=self.name, source=self.source, partition=d.partition, offset=d.position,
+            reason=reason, raw=d.raw[:100_000], set_aside_at=datetime.now(UTC)))
+
+    def _set_aside_failed(self, d: Delivery, error: Exception) -> None:
+        reason = f"projection failed: {type(error).__name__}: {error}"
+        with self.engine.begin() as conn:
+            if d.position > self._positions(conn).get(d.partition, -1):
+                self._set_aside(conn, d, reason)
+                self._save_position(conn, d.partition, d.position)
+
+    def reset(self) -> None:
+        """Empty the projection's tables and forget its positions, ready for a rebuild."""
+        with self.engine.begin() as conn:
+            for table in reversed(self.projection.tables):
+                conn.execute(delete(table))
+            conn.execute(delete(positions).where(positions.c.projection == self.name))

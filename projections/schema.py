@@ -1,0 +1,132 @@
+"""The read-model tables. Their schema is managed by alembic (migrations/)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Where each projection has got to in each feed: for the store, partition 0 and the last
+# notification id; for Kafka, a topic partition and the next offset to read.
+positions = Table(
+    "projection_positions", metadata,
+    Column("projection", String(64), primary_key=True),
+    Column("source", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+poisoned = Table(
+    "poisoned_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("projection", String(64), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("set_aside_at", DateTime(timezone=True), nullable=False),
+)
+
+tasks = Table(
+    "tasks", metadata,
+    Column("task_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("request", Text, nullable=False),
+    Column("requester", String(100), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("persona", String(40), nullable=False),
+    Column("environment", String(64)),
+    Column("source", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("segmenter", String(100)),
+    Column("plan", JSON),
+    Column("rejection", Text),
+    Column("correlation_id", String(36), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("task_id", String(36), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("outcome", String(20)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("duration_ms", BigInteger),
+    Column("summary", JSON),
+)
+
+run_steps = Table(
+    "run_steps", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("step_id", String(40), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("risk", String(20), nullable=False),
+    Column("gate", String(20), nullable=False),
+    Column("needs", JSON, nullable=False),
+    Column("approval_id", String(36)),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("exit_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", BigInteger),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("approval_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("task_id", String(36), nullable=False),
+    Column("run_id", String(36)),
+    Column("step_id", String(40), nullable=False),
+    Column("risk", String(20), nullable=False),
+    Column("environment", String(64), nullable=False),
+    Column("requester", String(100), nullable=False),
+    Column("eligible", JSON, nullable=False),
+    Column("required", Integer, nullable=False),
+    Column("votes", JSON, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("decision_reason", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+)
+
+timeline = Table(
+    "timeline", metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger),
+    Column("type", String(40), nullable=False),
+    Column("aggregate_type", String(20), nullable=False),
+    Column("aggregate_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("correlation_id", String(36), nullable=False),
+    Column("causation_id", String(36), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_timeline_time", "time"),
+    Index("ix_timeline_actor_time", "actor", "time"),
+    Index("ix_timeline_aggregate", "aggregate_id", "version"),
+    Index("ix_timeline_type_time", "type", "time"),
+    Index("ix_timeline_position", "position"),
+)

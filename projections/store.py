@@ -1,0 +1,74 @@
+"""The read-model database: opened from a URL, migrated by alembic to the current schema."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from sqlalchemy import Engine, create_engine, event, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class ViewStoreError(Exception):
+    """The view database cannot be opened; the message says what to fix."""
+
+
+def alembic_config() -> Config:
+    from alembic.config import Config  # alembic loads only when a database is opened
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("altlas.migrations")))
+    return config
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``sqlite:///PATH`` or ``postgresql://…[?schema=NAME]``.
+
+    A PostgreSQL schema is created if absent and set as the search path, so the views,
+    their positions and alembic's version table all live in it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+            dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+        return engine
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        query = parse_qs(parts.query)
+        schema = query.pop("schema", [None])[0]
+        if schema is not None and not _SCHEMA.match(schema):
+            raise ViewStoreError(f"schema {schema!r} must be lowercase letters, digits and _")
+        bare = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        engine = create_engine(bare, connect_args=connect_args, pool_pre_ping=True)
+        if schema:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        return engine
+    raise ViewStoreError(
+        f"views database URL must be sqlite:///PATH or postgresql://…, not {url!r}")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the view tables to the newest schema (idempotent)."""
+    from alembic import command
+
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

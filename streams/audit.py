@@ -1,0 +1,219 @@
+"""Audit tools: verify the history (store and topic), replay views as of a time, export."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from confluent_kafka import TopicPartition
+
+from altlas.application.history import EventHistory
+from altlas.domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
+from altlas.domain.records import RecordedEvent
+from altlas.projections.runner import Delivery, ProjectionRunner
+from altlas.streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
+from altlas.streams.kafka import KafkaConfig, make_consumer, watermarks
+from altlas.streams.relay import RelayStateStore
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class AuditReport:
+    source: str
+    events: int = 0
+    aggregates: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        head = (f"{self.source}: {self.events} events in {self.aggregates} aggregates, "
+                f"{self.checkpoints} checkpoint(s)")
+        if self.ok:
+            return f"{head}: every hash chain and checkpoint verified"
+        return f"{head}: {len(self.problems)} problem(s)"
+
+
+def _check(records: Iterable[RecordedEvent], checkpoints: list[Checkpoint],
+           report: AuditReport, progress: Progress | None) -> None:
+    """Per-aggregate chains, then the running hash over the global order at each checkpoint."""
+    pending = sorted(checkpoints, key=lambda c: c.position)
+    running, count = GENESIS, 0
+    aggregates: set[object] = set()
+
+    def walk() -> Iterator[RecordedEvent]:
+        nonlocal running, count
+        for r in records:
+            while pending and (r.position or 0) > pending[0].position:
+                _compare(pending.pop(0), running, count, report)
+            running = running_hash(running, r.hash)
+            count += 1
+            aggregates.add(r.aggregate_id)
+            if progress is not None:
+                progress(1)
+            yield r
+
+    breaks: list[ChainBreak] = verify_chain(walk())
+    for checkpoint in pending:
+        _compare(checkpoint, running, count, report)
+    report.events, report.aggregates = count, len(aggregates)
+    report.checkpoints = len(checkpoints)
+    report.problems[:0] = [str(b) for b in breaks]
+
+
+def _compare(c: Checkpoint, running: str, count: int, report: AuditReport) -> None:
+    if c.running_hash != running or c.events != count:
+        report.problems.append(
+            f"checkpoint at position {c.position} does not match: it covers {c.events} events "
+            f"with running hash {c.running_hash[:12]}, the history up to there has {count} "
+            f"with {running[:12]}: an event up to position {c.position} was changed, removed "
+            "or reordered")
+
+
+def verify_store(history: EventHistory, checkpoints: list[Checkpoint],
+                 progress: Progress | None = None) -> AuditReport:
+    report = AuditReport("event store")
+    _check(history.read(), checkpoints, report, progress)
+    return report
+
+
+def read_topic(config: KafkaConfig, progress: Progress | None = None,
+               timeout: float = 30.0) -> tuple[list[RecordedEvent], list[Checkpoint], list[str]]:
+    """Everything on the topic now: records, checkpoints, and what could not be read."""
+    marks = watermarks(config)
+    consumer = make_consumer(config, "altlas.audit")
+    records: list[RecordedEvent] = []
+    checkpoints: list[Checkpoint] = []
+    problems: list[str] = []
+    try:
+        consumer.assign([TopicPartition(config.topic, p, low) for p, (low, _) in marks.items()])
+        remaining = {p: high for p, (low, high) in marks.items() if high > low}
+        deadline = time.monotonic() + timeout
+        while remaining:
+            batch = consumer.consume(1000, 0.2)
+            if batch:
+                deadline = time.monotonic() + timeout
+            elif time.monotonic() > deadline:
+                problems.append(f"topic {config.topic}: timed out reading partitions "
+                                f"{sorted(remaining)}")
+                break
+            for msg in batch:
+                if msg.error() is not None:
+                    continue
+                p, offset = msg.partition(), msg.offset()
+                if p in remaining and offset + 1 >= remaining[p]:
+                    del remaining[p]
+                try:
+                    item = decode(msg.value())
+                except PoisonError as e:
+                    problems.append(f"partition {p} offset {offset}: not an altlas event: {e}")
+                    continue
+                if isinstance(item, Checkpoint):
+                    checkpoints.append(item)
+                else:
+                    records.append(item)
+                if progress is not None:
+                    progress(1)
+    finally:
+        consumer.close()
+    return records, checkpoints, problems
+
+
+def verify_topic(config: KafkaConfig, store: EventHistory | None = None,
+                 published_up_to: int = 0, progress: Progress | None = None) -> AuditReport:
+    """The topic on its own (duplicates from relay retries are allowed if identical), and,
+    given the store, that every event the relay says it published is on the topic."""
+    report = AuditReport(f"topic {config.topic}")
+    records, checkpoints, unreadable = read_topic(config)
+    report.problems.extend(unreadable)
+    unique: dict[str, RecordedEvent] = {}
+    for r in records:
+        seen = unique.get(r.id)
+        if seen is None:
+            unique[r.id] = r
+        elif seen.state != r.state or seen.position != r.position:
+            report.problems.append(f"event {r.id} ({r.type_name} of {r.aggregate_id} version "
+                                   f"{r.version}) appears twice with different content")
+    ordered = sorted(unique.values(), key=lambda r: r.position or 0)
+    distinct = {(c.position, c.running_hash, c.events): c for c in checkpoints}
+    _check(ordered, list(distinct.values()), report, progress)
+    if store is not None:
+        on_topic = set(unique)
+        for r in store.read():
+            if (r.position or 0) > published_up_to:
+                break
+            if r.id not in on_topic:
+                report.problems.append(f"position {r.position}: {r.type_name} of "
+                                       f"{r.aggregate_id} version {r.version} is in the store "
+                                       "but missing from the topic")
+    return report
+
+
+def replay(history: EventHistory, runners: list[ProjectionRunner], until: datetime,
+           batch_size: int = 500, progress: Progress | None = None) -> int:
+    """Rebuild views as of ``until`` into the runners' (separate) database."""
+    for runner in runners:
+        runner.reset()
+    applied = 0
+    batch: list[Delivery] = []
+
+    def flush() -> None:
+        for runner in runners:
+            runner.apply(batch)
+        batch.clear()
+
+    for record in history.read():
+        if progress is not None:
+            progress(1)
+        if record.timestamp > until:
+            continue
+        batch.append(Delivery(0, record.position or 0, record))
+        applied += 1
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    return applied
+
+
+class AuditService:
+    """The audit tools behind the CLI and the HTTP API (application.ports.Auditor)."""
+
+    def __init__(self, history: EventHistory, relay_state: Callable[[], RelayStateStore],
+                 kafka: KafkaConfig | None) -> None:
+        self.history = history
+        self.relay_state = relay_state
+        self.kafka = kafka
+
+    def reports(self, *, kafka: bool = False, progress: Progress | None = None
+                ) -> list[AuditReport]:
+        state = self.relay_state()
+        reports = [verify_store(self.history, state.checkpoints(), progress)]
+        if kafka:
+            if self.kafka is None:
+                raise KafkaNotConfiguredError(
+                    "Kafka is not configured: set ALTLAS_KAFKA_BOOTSTRAP_SERVERS")
+            reports.append(verify_topic(self.kafka, self.history, state.load().position,
+                                        progress))
+        return reports
+
+    def verify(self, *, kafka: bool = False) -> list[dict[str, Any]]:
+        return [{"source": r.source, "ok": r.ok, "events": r.events,
+                 "aggregates": r.aggregates, "checkpoints": r.checkpoints,
+                 "problems": r.problems} for r in self.reports(kafka=kafka)]
+
+    def export_lines(self, until: datetime | None = None) -> Iterator[str]:
+        for record in self.history.read():
+            if until is None or record.timestamp <= until:
+                yield json.dumps(cloudevent(record), ensure_ascii=False, separators=(",", ":"))
+
+
+class KafkaNotConfiguredError(Exception):
+    pass

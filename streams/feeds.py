@@ -1,0 +1,128 @@
+"""Two feeds for the same projection code: the event store's notification log (embedded)
+and the Kafka topic (production)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from altlas.application.history import EventHistory
+from altlas.projections.runner import Delivery, ProjectionRunner
+from altlas.streams.cloudevents import Checkpoint, PoisonError, decode
+from altlas.streams.errors import ERRORS
+from altlas.streams.kafka import KafkaConfig, make_consumer
+
+log = logging.getLogger("altlas.feeds")
+
+
+def kafka_source(config: KafkaConfig) -> str:
+    return f"kafka:{config.topic}"
+
+
+class StoreFeed:
+    """Feeds projections straight from the notification log (the embedded default)."""
+
+    def __init__(self, history: EventHistory, runners: Sequence[ProjectionRunner],
+                 batch_size: int = 500) -> None:
+        self.history = history
+        self.runners = runners
+        self.batch_size = batch_size
+
+    def poll_once(self) -> int:
+        """Apply the next batch to every projection; returns how many records were read."""
+        read = 0
+        for runner in self.runners:
+            after = runner.positions().get(0, 0)
+            deliveries = [Delivery(0, r.position or 0, r)
+                          for r in self.history.read(after=after, limit=self.batch_size)]
+            if deliveries:
+                runner.apply(deliveries)
+                read += len(deliveries)
+        return read
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.poll_once():
+            total += n
+        return total
+
+    def run(self, stop: threading.Event, idle_seconds: float = 0.025) -> None:
+        while not stop.is_set():
+            try:
+                if self.poll_once() == 0:
+                    stop.wait(idle_seconds)
+            except Exception:
+                ERRORS.labels("store_feed").inc()
+                log.exception("store feed failed; retrying in 1 s")
+                stop.wait(1.0)
+
+
+class KafkaFeed:
+    """Feeds one projection from the topic, in its own consumer group.
+
+    The view database, not the group, says where to resume: partitions are assigned at the
+    position stored with the rows, so a crash between the database commit and the offset
+    commit re-reads nothing twice into the view.
+    """
+
+    def __init__(self, config: KafkaConfig, runner: ProjectionRunner,
+                 batch_size: int = 500) -> None:
+        self.config = config
+        self.runner = runner
+        self.batch_size = batch_size
+        self.consumer: Consumer = make_consumer(config, f"altlas.views.{runner.name}")
+        self.consumer.subscribe([config.topic], on_assign=self._on_assign)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        stored = self.runner.positions()
+        for tp in partitions:
+            tp.offset = stored[tp.partition] + 1 if tp.partition in stored else OFFSET_BEGINNING
+        consumer.assign(partitions)
+
+    def poll_once(self, timeout: float = 0.1) -> int:
+        messages = self.consumer.consume(self.batch_size, timeout)
+        deliveries = []
+        for msg in messages:
+            if msg.error() is not None:
+                log.warning("kafka feed %s: %s", self.runner.name, msg.error())
+                continue
+            deliveries.append(_delivery(msg.partition(), msg.offset(), msg.value()))
+        if not deliveries:
+            return 0
+        self.runner.apply(deliveries)
+        last: dict[int, int] = {}
+        for d in deliveries:
+            last[d.partition] = max(d.position, last.get(d.partition, -1))
+        try:
+            self.consumer.commit(offsets=[TopicPartition(self.config.topic, p, o + 1)
+                                          for p, o in last.items()], asynchronous=True)
+        except KafkaException as e:  # the view database has the truth; the group only lags
+            log.warning("kafka feed %s: offset commit failed: %s", self.runner.name, e)
+        return len(deliveries)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                ERRORS.labels("kafka_feed").inc()
+                log.exception("kafka feed %s failed; retrying in 1 s", self.runner.name)
+                stop.wait(1.0)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _delivery(partition: int, offset: int, raw: bytes | None) -> Delivery:
+    try:
+        decoded = decode(raw)
+    except PoisonError as e:
+        text = (raw or b"").decode("utf-8", errors="replace")
+        return Delivery(partition, offset, None, text, str(e))
+    if isinstance(decoded, Checkpoint):
+        return Delivery(partition, offset, None)
+    return Delivery(partition, offset, decoded)
+

@@ -1,0 +1,166 @@
+"""The relay: the event store's notification log is the outbox; this publishes it to Kafka.
+
+At least once: a batch is read after the recorded position, produced, and only when the
+broker has confirmed every message is the new position recorded. A crash in between
+publishes the batch again, and consumers skip what they have already applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+)
+
+from altlas.application.history import EventHistory
+from altlas.domain.hashchain import GENESIS, running_hash
+from altlas.streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
+from altlas.streams.errors import ERRORS
+from altlas.streams.kafka import DeliveryInterrupted, EventProducer, KafkaUnavailableError
+
+log = logging.getLogger("altlas.relay")
+
+# Kept beside the events, in the event store's own database.
+relay_metadata = MetaData()
+relay_positions = Table(
+    "altlas_relay_positions", relay_metadata,
+    Column("relay", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("running_hash", String(64), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+relay_checkpoints = Table(
+    "altlas_relay_checkpoints", relay_metadata,
+    Column("relay", String(200), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("running_hash", String(64), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class RelayState:
+    position: int
+    running_hash: str
+    events: int
+
+
+class RelayStateStore:
+    def __init__(self, engine: Engine, relay: str) -> None:
+        self.engine = engine
+        self.relay = relay
+        relay_metadata.create_all(engine)
+
+    def load(self) -> RelayState:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(relay_positions).where(
+                relay_positions.c.relay == self.relay)).first()
+        if row is None:
+            return RelayState(0, GENESIS, 0)
+        return RelayState(row.position, row.running_hash, row.events)
+
+    def save(self, state: RelayState, checkpoint: Checkpoint | None) -> None:
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(delete(relay_positions).where(relay_positions.c.relay == self.relay))
+            conn.execute(relay_positions.insert().values(
+                relay=self.relay, position=state.position, running_hash=state.running_hash,
+                events=state.events, updated_at=now))
+            if checkpoint is not None:
+                conn.execute(delete(relay_checkpoints).where(
+                    relay_checkpoints.c.relay == self.relay,
+                    relay_checkpoints.c.position == checkpoint.position))
+                conn.execute(relay_checkpoints.insert().values(
+                    relay=self.relay, position=checkpoint.position,
+                    running_hash=checkpoint.running_hash, events=checkpoint.events,
+                    recorded_at=now))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(relay_checkpoints).where(
+                relay_checkpoints.c.relay == self.relay).order_by(relay_checkpoints.c.position))
+            return [Checkpoint(r.position, r.running_hash, r.events, r.recorded_at.isoformat())
+                    for r in rows]
+
+
+class Relay:
+    def __init__(self, history: EventHistory, state: RelayStateStore, producer: EventProducer,
+                 *, batch_size: int = 500, checkpoint_every: int = 1000) -> None:
+        self.history = history
+        self.state = state
+        self.producer = producer
+        self.batch_size = batch_size
+        self.checkpoint_every = checkpoint_every
+
+    def lag(self) -> int:
+        return max(self.history.last_position() - self.state.load().position, 0)
+
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Publish the next batch; returns how many events the broker confirmed."""
+        start = self.state.load()
+        records = list(self.history.read(after=start.position, limit=self.batch_size))
+        if not records:
+            return 0
+        running, count = start.running_hash, start.events
+        messages = []
+        checkpoint = None
+        for record in records:
+            running = running_hash(running, record.hash)
+            count += 1
+            messages.append((str(record.aggregate_id).encode(), encode(record)))
+            if count % self.checkpoint_every == 0:
+                checkpoint = Checkpoint(record.position or 0, running, count,
+                                        datetime.now(UTC).isoformat())
+                messages.append((CHECKPOINT_KEY, encode_checkpoint(checkpoint)))
+        self.producer.send(messages, stopping)
+        self.state.save(RelayState(records[-1].position or 0, running, count), checkpoint)
+        return len(records)
+
+    def checkpoint_now(self) -> Checkpoint | None:
+        """Publish a checkpoint at the current position, if anything was published."""
+        state = self.state.load()
+        if state.events == 0:
+            return None
+        checkpoint = Checkpoint(state.position, state.running_hash, state.events,
+                                datetime.now(UTC).isoformat())
+        self.producer.send([(CHECKPOINT_KEY, encode_checkpoint(checkpoint))])
+        self.state.save(state, checkpoint)
+        return checkpoint
+
+    def run(self, stop: threading.Event, idle_seconds: float = 0.025,
+            checkpoint_seconds: float = 60.0) -> None:
+        """Publish until ``stop`` is set; a checkpoint goes out after a quiet minute."""
+        last_checkpoint = time.monotonic()
+        published_since = 0
+        while not stop.is_set():
+            try:
+                sent = self.run_once(stop.is_set)
+            except DeliveryInterrupted:
+                break
+            except KafkaUnavailableError as e:
+                ERRORS.labels("relay").inc()
+                log.error("relay: %s; retrying in 1 s", e)
+                stop.wait(1.0)
+                continue
+            published_since += sent
+            if sent == 0:
+                if published_since and time.monotonic() - last_checkpoint > checkpoint_seconds:
+                    self.checkpoint_now()
+                    last_checkpoint, published_since = time.monotonic(), 0
+                stop.wait(idle_seconds)

@@ -1,0 +1,159 @@
+"""Projections over real databases: exact views, idempotent, never blocked by a bad event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlalchemy import func, select
+
+from altlas.bootstrap import System
+from altlas.projections.runner import Delivery
+from altlas.projections.schema import poisoned, positions
+from altlas.streams.audit import replay
+from tests.helpers import gated_plan
+from tests.integration.backends import Backend, OnPostgres, OnSQLite
+from tests.integration.views import dump
+
+
+def journey(system: System, tmp_path: Path, grant: bool = True) -> tuple[UUID, UUID, UUID]:
+    app = system.app
+    task_id = app.request_task("check disk, then set the flag", "deniz", environment="prod")
+    app.record_segmentation(task_id, gated_plan(str(tmp_path / "maintenance.flag")),
+                            segmenter="test", actor="deniz")
+    run = app.start_run(task_id, actor="deniz")
+    run_id = UUID(run.id)
+    approval_id = UUID(str(run.steps[2].approval_id))
+    system.worker.advance(run_id)
+    app.cast_vote(approval_id, "alice")
+    if grant:
+        app.cast_vote(approval_id, "bob")
+        system.worker.advance(run_id)
+    return task_id, run_id, approval_id
+
+
+class ProjectionContract:
+    @pytest.fixture
+    def system(self, backend: Backend) -> Iterator[System]:
+        system = backend.open()
+        yield system
+        system.close()
+
+    def test_views_show_tasks_runs_steps_and_the_approval_queue(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        task_id, run_id, _ = journey(system, tmp_path)
+        _, _, waiting = journey(system, tmp_path, grant=False)
+        system.store_feed().catch_up()
+        views = dump(system.views())
+        task = next(t for t in views["tasks"] if t["task_id"] == str(task_id))
+        assert task["status"] == "segmented" and task["requester"] == "deniz"
+        assert [s["id"] for s in task["plan"]["steps"]] == ["s1", "s2", "s3"]
+        run = next(r for r in views["runs"] if r["run_id"] == str(run_id))
+        assert (run["status"], run["outcome"]) == ("completed", "succeeded")
+        assert run["summary"] == {"succeeded": 3}
+        steps = {s["step_id"]: s for s in views["run_steps"] if s["run_id"] == str(run_id)}
+        assert {k: s["status"] for k, s in steps.items()} == dict.fromkeys(steps, "succeeded")
+        queue = system.reads().open_approvals()
+        assert [q["approval_id"] for q in queue] == [str(waiting)]
+        assert queue[0]["votes"] == ["alice"] and queue[0]["remaining"] == 1
+        assert 0 < queue[0]["seconds_left"] <= 900
+
+    def test_applying_the_same_events_again_changes_nothing(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        journey(system, tmp_path)
+        system.store_feed().catch_up()
+        before = dump(system.views())
+        records = list(system.history.read())
+        for runner in system.runners():
+            with system.views().begin() as conn:  # forget positions, keep the rows
+                conn.execute(positions.delete().where(positions.c.projection == runner.name))
+            runner.apply([Delivery(0, r.position or 0, r) for r in records])
+            runner.apply([Delivery(0, r.position or 0, r) for r in records[:5]])
+        assert dump(system.views()) == before
+
+    def test_unreadable_message_is_set_aside_and_the_rest_applied(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        journey(system, tmp_path)
+        records = list(system.history.read())
+        runner = system.runners(names=["timeline"])[0]
+        bad = Delivery(0, 1, None, "garbage", "not valid JSON")
+        applied = runner.apply([bad] + [Delivery(0, (r.position or 0) + 1, r) for r in records])
+        assert applied == len(records)
+        with system.views().connect() as conn:
+            row = conn.execute(select(poisoned)).one()
+            assert (row.reason, row.offset, row.raw) == ("not valid JSON", 1, "garbage")
+
+    def test_event_that_breaks_its_projection_is_set_aside_without_blocking(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        journey(system, tmp_path)
+        records = list(system.history.read())
+        broken = replace(records[0], state={k: v for k, v in records[0].state.items()
+                                            if k != "request"})
+        runner = system.runners(names=["tasks"])[0]
+        applied = runner.apply([Delivery(0, 1, broken)]
+                               + [Delivery(0, i + 2, r) for i, r in enumerate(records[1:])])
+        assert applied == len(records) - 1
+        with system.views().connect() as conn:
+            reason = conn.execute(select(poisoned.c.reason)).scalar_one()
+            assert "KeyError" in reason
+            assert conn.execute(select(func.count()).select_from(positions)).scalar_one() == 1
+
+    def test_timeline_filters_by_actor_aggregate_type_and_time(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        _, run_id, approval_id = journey(system, tmp_path)
+        reads = system.reads()
+        votes = reads.timeline(type_name="ApprovalVoteCast")
+        assert [v["actor"] for v in votes] == ["alice", "bob"]
+        assert {v["aggregate_id"] for v in votes} == {str(approval_id)}
+        assert [e["type"] for e in reads.timeline(actor="bob")] == [
+            "ApprovalVoteCast", "ApprovalGranted"]
+        run_events = reads.timeline(aggregate_id=str(run_id), limit=1000)
+        assert run_events[0]["type"] == "RunStarted" and run_events[-1]["type"] == "RunCompleted"
+        cut = datetime.fromisoformat(votes[0]["time"])
+        assert all(datetime.fromisoformat(e["time"]) <= cut
+                   for e in reads.timeline(until=cut, limit=1000))
+        assert reads.timeline(since=datetime(2100, 1, 1, tzinfo=UTC)) == []
+
+    def test_replay_builds_past_views_apart_from_the_live_ones(
+        self, system: System, tmp_path: Path, backend: Backend
+    ) -> None:
+        journey(system, tmp_path)
+        system.store_feed().catch_up()
+        live = dump(system.views())
+        first_vote = next(r for r in system.history.read() if r.type_name == "ApprovalVoteCast")
+        target = f"sqlite:///{tmp_path / 'replay.sqlite3'}"
+        engine = system.views_at(target)
+        replay(system.history, system.runners(engine=engine), first_vote.timestamp)
+        past = dump(engine)
+        assert [a["votes"] for a in past["approvals"]] == [["alice"]]
+        assert past["approvals"][0]["status"] == "open"
+        assert [r["status"] for r in past["runs"]] == ["running"]
+        assert dump(system.views()) == live
+
+    def test_rebuild_gives_the_same_views(self, system: System, tmp_path: Path) -> None:
+        journey(system, tmp_path)
+        journey(system, tmp_path, grant=False)
+        system.store_feed().catch_up()
+        before = dump(system.views())
+        for runner in system.runners():
+            runner.reset()
+        assert dump(system.views())["tasks"] == []
+        system.store_feed().catch_up()
+        assert dump(system.views()) == before
+
+
+class TestProjectionsOnSQLite(OnSQLite, ProjectionContract):
+    pass
+
+
+class TestProjectionsOnPostgres(OnPostgres, ProjectionContract):
+    pass
