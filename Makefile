@@ -15,4 +15,5 @@ services-down:
 
 bench:           ## the benchmarks of bench/, against the services
 	scripts/venv.sh test && scripts/services.sh up && \
-	  . <(scripts/services.sh env) && .venv/bin/python bench/append.py
+	  eval "$$(scripts/services.sh env)" && .venv/bin/python bench/append.py && \
+	  .venv/bin/python bench/streams.py

@@ -114,23 +114,25 @@ class System:
         """No Kafka: views are fed straight from the event store's notification log."""
         return self.settings.kafka_bootstrap_servers is None
 
-    def reads(self) -> SqlReadModels:
-        """View queries; in the embedded default they first catch up with the store."""
-        catch_up = self.store_feed().catch_up if self.embedded else None
-        return SqlReadModels(self.views, catch_up)
+    def reads(self, *, catch_up: bool = True) -> SqlReadModels:
+        """View queries. In the embedded default they first catch up with the store, unless
+        a background feed (as in `altlas serve`) keeps the views current."""
+        feed = self.store_feed().catch_up if self.embedded and catch_up else None
+        return SqlReadModels(self.views, feed)
 
     def auditor(self) -> AuditService:
         return AuditService(self.history, self.relay_state,
                             None if self.embedded else self.kafka())
 
-    def api(self) -> FastAPI:
+    def api(self, *, catch_up: bool = True) -> FastAPI:
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from altlas.adapters.http_api import create_api
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
                                     None if self.embedded else self.relay_state, kafka)
-        return create_api(self.app, self.worker, self.history, reads=self.reads(),
+        return create_api(self.app, self.worker, self.history,
+                          reads=self.reads(catch_up=catch_up),
                           auditor=self.auditor(), metrics=registry(collector))
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:

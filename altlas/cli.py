@@ -92,7 +92,7 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     elif not args.no_relay:
         relay = system.relay()
         workers.append(_background(lambda: relay.run(stop, idle), "relay"))
-    api = system.api()
+    api = system.api(catch_up=not system.embedded)
     try:
         uvicorn.run(api, host=args.host or settings.http_host,
                     port=args.port or settings.http_port, log_level=settings.log_level.lower())

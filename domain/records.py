@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +32,7 @@ class RecordedEvent:
     type_name: str
     state: Mapping[str, Any]
 
-    @property
+    @cached_property
     def id(self) -> str:
         return event_id(self.aggregate_id, self.version)
 
@@ -81,18 +82,3 @@ class RecordedEvent:
             "schema_version": self.schema_version, "data": self.data,
         }
 
-
-def plain(value: Any) -> Any:
-    """Ids and times as strings, containers as lists and dicts: the form records keep."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    msg = f"cannot record a value of type {type(value).__name__}"
-    raise TypeError(msg)

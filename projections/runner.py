@@ -4,11 +4,14 @@ transaction as the rows, so every event takes effect exactly once."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, text
 
 from altlas.domain.catalog import upcast
 from altlas.domain.records import RecordedEvent
@@ -32,11 +35,28 @@ class Delivery:
     problem: str | None = None
 
 
+_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 class ProjectionRunner:
     def __init__(self, engine: Engine, projection: Projection, source: str) -> None:
         self.engine = engine
         self.projection = projection
         self.source = source
+        key = (str(engine.url), projection.name, source)
+        with _LOCKS_GUARD:
+            self._lock = _LOCKS.setdefault(key, threading.Lock())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One applier at a time per projection and feed: a lock in this process, and on
+        PostgreSQL an advisory lock across processes."""
+        with self._lock, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                key = zlib.crc32(f"{self.name}|{self.source}".encode())
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            yield conn
 
     @property
     def name(self) -> str:
@@ -59,7 +79,7 @@ class ProjectionRunner:
         still fails is set aside, so a bad event never blocks the ones behind it.
         """
         try:
-            with self.engine.begin() as conn:
+            with self._transaction() as conn:
                 return self._apply(conn, deliveries)
         except Exception as e:
             if len(deliveries) == 1:
@@ -72,19 +92,20 @@ class ProjectionRunner:
     def _apply(self, conn: Connection, deliveries: Sequence[Delivery]) -> int:
         done = self._positions(conn)
         moved: dict[int, int] = {}
-        applied = 0
+        records = []
         for d in deliveries:
             if d.position <= done.get(d.partition, -1):
                 continue  # delivered again after a restart: already in the view
             if d.problem is not None:
                 self._set_aside(conn, d, d.problem)
             elif d.record is not None:
-                self.projection.apply(conn, upcast(d.record))
-                applied += 1
+                records.append(upcast(d.record))
             done[d.partition] = moved[d.partition] = d.position
+        if records:
+            self.projection.apply(conn, records)
         for partition, position in moved.items():
             self._save_position(conn, partition, position)
-        return applied
+        return len(records)
 
     def _save_position(self, conn: Connection, partition: int, position: int) -> None:
         key = {"projection": self.name, "source": self.source, "partition": partition}
@@ -100,14 +121,14 @@ class ProjectionRunner:
 
     def _set_aside_failed(self, d: Delivery, error: Exception) -> None:
         reason = f"projection failed: {type(error).__name__}: {error}"
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if d.position > self._positions(conn).get(d.partition, -1):
                 self._set_aside(conn, d, reason)
                 self._save_position(conn, d.partition, d.position)
 
     def reset(self) -> None:
         """Empty the projection's tables and forget its positions, ready for a rebuild."""
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             for table in reversed(self.projection.tables):
                 conn.execute(delete(table))
             conn.execute(delete(positions).where(positions.c.projection == self.name))

@@ -1,46 +1,62 @@
-"""The projections: each folds events into its own tables, idempotently.
+"""The projections: each folds a batch of events into its own tables, idempotently.
 
-Every aggregate row keeps the version of the last event applied to it and an update only
-takes effect for a newer version, so a re-delivered event (a relay retry, a consumer
-restart) changes nothing.
+A batch is applied load-fold-write: the rows the batch touches are read once, the events
+are folded into them in memory, and the changed rows are written back in a few statements.
+Every aggregate row keeps the version of the last event applied to it and an event only
+takes effect if it is newer, so a re-delivered event (a relay retry, a consumer restart)
+changes nothing.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from altlas.domain.catalog import aggregate_kind
 from altlas.domain.records import RecordedEvent
 from altlas.projections.schema import approvals, run_steps, runs, tasks, timeline
 
-Handler = Callable[[Connection, RecordedEvent], None]
+Row = dict[str, Any]
 
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert a row unless its key exists; True if it was inserted."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(statement).rowcount)
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows whose key does not exist yet; the others are left as they are."""
+    if rows:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
 
 
-def _advance(conn: Connection, table: Table, key: str, record: RecordedEvent,
-             **values: Any) -> bool:
-    """Apply an update to an aggregate's row only if the event is newer than the row."""
-    column = table.c[key]
+def update_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
+    """Write whole rows back by primary key, in one executemany per batch."""
+    rows = list(rows)
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    values = [c.name for c in table.columns if c.name not in keys]
     statement = (update(table)
-                 .where(column == str(record.aggregate_id), table.c.version < record.version)
-                 .values(version=record.version, **values))
-    return bool(conn.execute(statement).rowcount)
+                 .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
+                 .values({v: bindparam(f"v_{v}") for v in values}))
+    conn.execute(statement, [{**{f"k_{k}": r[k] for k in keys},
+                              **{f"v_{v}": r[v] for v in values}} for r in rows])
+
+
+def load(conn: Connection, table: Table, column: str, ids: set[str]) -> dict[Any, Row]:
+    """Rows whose ``column`` is one of ``ids``, keyed by primary key."""
+    if not ids:
+        return {}
+    keys = [c.name for c in table.primary_key.columns]
+    found = conn.execute(select(table).where(table.c[column].in_(sorted(ids))))
+    return {tuple(r._mapping[k] for k in keys) if len(keys) > 1 else r._mapping[keys[0]]:
+            dict(r._mapping) for r in found}
 
 
 class Projection(ABC):
@@ -50,141 +66,192 @@ class Projection(ABC):
     tables: tuple[Table, ...]
 
     @abstractmethod
-    def apply(self, conn: Connection, record: RecordedEvent) -> None:
-        """Fold one event into this projection's tables, in the caller's transaction."""
+    def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
+        """Fold a batch of events, in order, into this projection's tables, in the caller's
+        transaction."""
 
 
-class _Dispatching(Projection):
-    """A projection with one handler per event type it cares about."""
+class _Changes:
+    """The rows one batch touches: loaded once, folded in memory, written once."""
 
-    def __init__(self) -> None:
-        self._handlers = self.handlers()
+    def __init__(self, rows: dict[Any, Row]) -> None:
+        self.rows = rows
+        self.new: set[Any] = set()
+        self.dirty: set[Any] = set()
 
-    @abstractmethod
-    def handlers(self) -> Mapping[str, Handler]:
-        """Event type name → the method that folds it."""
+    def create(self, key: Any, row: Row) -> bool:
+        if key in self.rows:
+            return False
+        self.rows[key] = row
+        self.new.add(key)
+        return True
 
-    def apply(self, conn: Connection, record: RecordedEvent) -> None:
-        handler = self._handlers.get(record.type_name)
-        if handler is not None:
-            handler(conn, record)
+    def newer(self, key: Any, version: int) -> Row | None:
+        """The aggregate's row if this event is newer than what it shows, else None."""
+        row = self.rows.get(key)
+        if row is None or row["version"] >= version:
+            return None
+        row["version"] = version
+        self.touch(key)
+        return row
+
+    def touch(self, key: Any) -> None:
+        if key not in self.new:
+            self.dirty.add(key)
+
+    def write(self, conn: Connection, table: Table) -> None:
+        insert_ignore(conn, table, [self.rows[k] for k in self.new])
+        update_rows(conn, table, [self.rows[k] for k in self.dirty])
 
 
-class TasksProjection(_Dispatching):
+Fold = Callable[[RecordedEvent], None]
+
+
+class TasksProjection(Projection):
     """Tasks and runs: status, plan, steps, durations."""
 
     name = "tasks"
     tables = (tasks, runs, run_steps)
 
-    def handlers(self) -> Mapping[str, Handler]:
-        return {
+    def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
+        _TasksBatch(conn, records).write(conn)
+
+
+class _TasksBatch:
+    """One batch of the tasks projection, folded in memory."""
+
+    def __init__(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
+        task_ids = {str(r.aggregate_id) for r in records if r.type_name.startswith("Task")}
+        run_ids = {str(r.aggregate_id) for r in records
+                   if r.type_name.startswith(("Run", "Step"))}
+        self.tasks = _Changes(load(conn, tasks, "task_id", task_ids))
+        self.runs = _Changes(load(conn, runs, "run_id", run_ids))
+        self.steps = _Changes(load(conn, run_steps, "run_id", run_ids))
+        folds: dict[str, Fold] = {
             "TaskRequested": self._requested, "TaskSegmented": self._segmented,
             "TaskRejected": self._rejected, "RunStarted": self._run_started,
             "StepStarted": self._step_started, "StepSucceeded": self._step_finished,
             "StepFailed": self._step_finished, "StepSkipped": self._step_skipped,
             "RunCompleted": self._run_completed,
         }
+        for record in records:
+            fold = folds.get(record.type_name)
+            if fold is not None:
+                fold(record)
 
-    def _requested(self, conn: Connection, r: RecordedEvent) -> None:
+    def write(self, conn: Connection) -> None:
+        self.tasks.write(conn, tasks)
+        self.runs.write(conn, runs)
+        self.steps.write(conn, run_steps)
+
+    def _requested(self, r: RecordedEvent) -> None:
         d = r.data
-        insert_ignore(conn, tasks, {
+        self.tasks.create(str(r.aggregate_id), {
             "task_id": str(r.aggregate_id), "version": r.version, "request": d["request"],
             "requester": d["requester"], "mode": d["mode"], "persona": d["persona"],
             "environment": d["environment"], "source": d["source"], "status": "requested",
+            "segmenter": None, "plan": None, "rejection": None,
             "correlation_id": r.correlation_id, "requested_at": r.timestamp,
             "updated_at": r.timestamp,
         })
 
-    def _segmented(self, conn: Connection, r: RecordedEvent) -> None:
-        _advance(conn, tasks, "task_id", r, status="segmented", plan=r.data["plan"],
-                 segmenter=r.data["segmenter"], updated_at=r.timestamp)
+    def _segmented(self, r: RecordedEvent) -> None:
+        row = self.tasks.newer(str(r.aggregate_id), r.version)
+        if row is not None:
+            row.update(status="segmented", plan=r.data["plan"], segmenter=r.data["segmenter"],
+                       updated_at=r.timestamp)
 
-    def _rejected(self, conn: Connection, r: RecordedEvent) -> None:
-        _advance(conn, tasks, "task_id", r, status="rejected", rejection=r.data["reason"],
-                 updated_at=r.timestamp)
+    def _rejected(self, r: RecordedEvent) -> None:
+        row = self.tasks.newer(str(r.aggregate_id), r.version)
+        if row is not None:
+            row.update(status="rejected", rejection=r.data["reason"], updated_at=r.timestamp)
 
-    def _run_started(self, conn: Connection, r: RecordedEvent) -> None:
+    def _run_started(self, r: RecordedEvent) -> None:
         run_id = str(r.aggregate_id)
-        if not insert_ignore(conn, runs, {
+        if not self.runs.create(run_id, {
             "run_id": run_id, "version": r.version, "task_id": r.data["task_id"],
-            "status": "running", "started_at": r.timestamp,
+            "status": "running", "outcome": None, "started_at": r.timestamp,
+            "completed_at": None, "duration_ms": None, "summary": None,
         }):
             return
-        conn.execute(run_steps.insert(), [
-            {"run_id": run_id, "step_id": s["id"], "position": i, "kind": s["kind"],
-             "risk": s["risk"], "gate": s["gate"], "needs": s["needs"],
-             "approval_id": s.get("approval_id"), "status": "pending", "attempts": 0}
-            for i, s in enumerate(r.data["steps"])
-        ])
+        for i, s in enumerate(r.data["steps"]):
+            self.steps.create((run_id, s["id"]), {
+                "run_id": run_id, "step_id": s["id"], "position": i, "kind": s["kind"],
+                "risk": s["risk"], "gate": s["gate"], "needs": s["needs"],
+                "approval_id": s.get("approval_id"), "status": "pending", "attempts": 0,
+                "exit_code": None, "error": None, "duration_ms": None, "started_at": None,
+                "finished_at": None,
+            })
 
-    def _step(self, conn: Connection, r: RecordedEvent, **values: Any) -> None:
-        if _advance(conn, runs, "run_id", r):
-            conn.execute(update(run_steps).where(
-                run_steps.c.run_id == str(r.aggregate_id),
-                run_steps.c.step_id == r.data["step_id"]).values(**values))
+    def _step(self, r: RecordedEvent, **values: Any) -> None:
+        if self.runs.newer(str(r.aggregate_id), r.version) is None:
+            return
+        key = (str(r.aggregate_id), r.data["step_id"])
+        step = self.steps.rows.get(key)
+        if step is not None:
+            step.update(values)
+            self.steps.touch(key)
 
-    def _step_started(self, conn: Connection, r: RecordedEvent) -> None:
-        self._step(conn, r, status="running", attempts=r.data["attempt"],
-                   started_at=r.timestamp)
+    def _step_started(self, r: RecordedEvent) -> None:
+        self._step(r, status="running", attempts=r.data["attempt"], started_at=r.timestamp)
 
-    def _step_finished(self, conn: Connection, r: RecordedEvent) -> None:
+    def _step_finished(self, r: RecordedEvent) -> None:
         d = r.data
         if r.type_name == "StepSucceeded":
             status, error = "succeeded", None
         else:
             status, error = ("pending" if d["will_retry"] else "failed"), d["error"]
-        self._step(conn, r, status=status, exit_code=d["exit_code"], error=error,
+        self._step(r, status=status, exit_code=d["exit_code"], error=error,
                    duration_ms=d["duration_ms"], finished_at=r.timestamp)
 
-    def _step_skipped(self, conn: Connection, r: RecordedEvent) -> None:
-        self._step(conn, r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)
+    def _step_skipped(self, r: RecordedEvent) -> None:
+        self._step(r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)
 
-    def _run_completed(self, conn: Connection, r: RecordedEvent) -> None:
-        _advance(conn, runs, "run_id", r, status="completed", outcome=r.data["outcome"],
-                 duration_ms=r.data["duration_ms"], completed_at=r.timestamp,
-                 summary=r.data.get("summary"))
+    def _run_completed(self, r: RecordedEvent) -> None:
+        row = self.runs.newer(str(r.aggregate_id), r.version)
+        if row is not None:
+            row.update(status="completed", outcome=r.data["outcome"],
+                       duration_ms=r.data["duration_ms"], completed_at=r.timestamp,
+                       summary=r.data.get("summary"))
 
 
-class ApprovalsProjection(_Dispatching):
+_DECISIONS: dict[str, Callable[[dict[str, Any]], tuple[str, str | None]]] = {
+    "ApprovalGranted": lambda d: ("granted", None),
+    "ApprovalDenied": lambda d: ("denied", f"denied by {d['voter']}: {d['reason']}"),
+    "ApprovalExpired": lambda d: ("expired", "expired before enough approvals"),
+    "ApprovalCancelled": lambda d: ("cancelled", f"cancelled: {d['reason']}"),
+}
+
+
+class ApprovalsProjection(Projection):
     """The approval queue: what is open, who voted, how long is left."""
 
     name = "approvals"
     tables = (approvals,)
 
-    def handlers(self) -> Mapping[str, Handler]:
-        return {
-            "ApprovalRequested": self._requested, "ApprovalVoteCast": self._voted,
-            "ApprovalGranted": self._decided, "ApprovalDenied": self._decided,
-            "ApprovalExpired": self._decided, "ApprovalCancelled": self._decided,
-        }
-
-    def _requested(self, conn: Connection, r: RecordedEvent) -> None:
-        d = r.data
-        insert_ignore(conn, approvals, {
-            "approval_id": str(r.aggregate_id), "version": r.version, "task_id": d["task_id"],
-            "run_id": d["run_id"], "step_id": d["step_id"], "risk": d["risk"],
-            "environment": d["environment"], "requester": d["requester"],
-            "eligible": d["eligible"], "required": d["required"], "votes": [],
-            "status": "open", "reason": d["reason"], "requested_at": r.timestamp,
-            "expires_at": _time(d["expires_at"]),
-        })
-
-    def _voted(self, conn: Connection, r: RecordedEvent) -> None:
-        row = conn.execute(select(approvals.c.votes).where(
-            approvals.c.approval_id == str(r.aggregate_id))).first()
-        if row is not None:
-            _advance(conn, approvals, "approval_id", r, votes=[*row.votes, r.data["voter"]])
-
-    def _decided(self, conn: Connection, r: RecordedEvent) -> None:
-        d = r.data
-        status, reason = {
-            "ApprovalGranted": ("granted", None),
-            "ApprovalDenied": ("denied", f"denied by {d.get('voter')}: {d.get('reason')}"),
-            "ApprovalExpired": ("expired", "expired before enough approvals"),
-            "ApprovalCancelled": ("cancelled", f"cancelled: {d.get('reason')}"),
-        }[r.type_name]
-        _advance(conn, approvals, "approval_id", r, status=status, decision_reason=reason,
-                 decided_at=r.timestamp)
+    def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
+        mine = [r for r in records if r.type_name.startswith("Approval")]
+        changes = _Changes(load(conn, approvals, "approval_id",
+                                {str(r.aggregate_id) for r in mine}))
+        for r in mine:
+            key, d = str(r.aggregate_id), r.data
+            if r.type_name == "ApprovalRequested":
+                changes.create(key, {
+                    "approval_id": key, "version": r.version, "task_id": d["task_id"],
+                    "run_id": d["run_id"], "step_id": d["step_id"], "risk": d["risk"],
+                    "environment": d["environment"], "requester": d["requester"],
+                    "eligible": d["eligible"], "required": d["required"], "votes": [],
+                    "status": "open", "reason": d["reason"], "decision_reason": None,
+                    "requested_at": r.timestamp, "expires_at": _time(d["expires_at"]),
+                    "decided_at": None,
+                })
+            elif (row := changes.newer(key, r.version)) is not None:
+                if r.type_name == "ApprovalVoteCast":
+                    row["votes"] = [*row["votes"], d["voter"]]
+                else:
+                    status, reason = _DECISIONS[r.type_name](d)
+                    row.update(status=status, decision_reason=reason, decided_at=r.timestamp)
+        changes.write(conn, approvals)
 
 
 class TimelineProjection(Projection):
@@ -193,15 +260,14 @@ class TimelineProjection(Projection):
     name = "timeline"
     tables = (timeline,)
 
-    def apply(self, conn: Connection, record: RecordedEvent) -> None:
-        insert_ignore(conn, timeline, {
-            "event_id": record.id, "position": record.position, "type": record.type_name,
-            "aggregate_type": aggregate_kind(record.type_name),
-            "aggregate_id": str(record.aggregate_id), "version": record.version,
-            "time": record.timestamp, "actor": record.actor,
-            "correlation_id": record.correlation_id, "causation_id": record.causation_id,
-            "data": record.data,
-        })
+    def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
+        insert_ignore(conn, timeline, [{
+            "event_id": r.id, "position": r.position, "type": r.type_name,
+            "aggregate_type": aggregate_kind(r.type_name), "aggregate_id": str(r.aggregate_id),
+            "version": r.version, "time": r.timestamp, "actor": r.actor,
+            "correlation_id": r.correlation_id, "causation_id": r.causation_id,
+            "data": r.data,
+        } for r in records])
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -83,7 +83,12 @@ class KafkaFeed:
         consumer.assign(partitions)
 
     def poll_once(self, timeout: float = 0.1) -> int:
-        messages = self.consumer.consume(self.batch_size, timeout)
+        """Wait up to ``timeout`` for one message, then take whatever else is already here:
+        low latency when quiet, whole batches when busy."""
+        first = self.consumer.poll(timeout)
+        if first is None:
+            return 0
+        messages = [first, *self.consumer.consume(self.batch_size - 1, 0)]
         deliveries = []
         for msg in messages:
             if msg.error() is not None:

@@ -70,7 +70,11 @@ class EventProducer:
 
     def send(self, messages: Sequence[tuple[bytes, bytes]],
              stopping: Callable[[], bool] = lambda: False) -> None:
-        self._errors.clear()
+        self.produce(messages)
+        self.confirm(stopping)
+
+    def produce(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
+        """Hand messages to the client; they go out in the background."""
         for key, value in messages:
             while True:
                 try:
@@ -79,12 +83,17 @@ class EventProducer:
                     break
                 except BufferError:
                     self._producer.poll(0.1)
+
+    def confirm(self, stopping: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the broker has confirmed everything produced so far."""
         while self._producer.flush(1.0) > 0:
             if stopping():
                 raise DeliveryInterrupted("stopped while waiting for the broker")
             log.warning("waiting for the Kafka broker to confirm %d message(s)", len(self))
         if self._errors:
-            raise KafkaUnavailableError(f"the broker refused messages: {self._errors[0]}")
+            first = self._errors[0]
+            self._errors.clear()
+            raise KafkaUnavailableError(f"the broker refused messages: {first}")
 
     def __len__(self) -> int:
         return len(self._producer)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     delete,
     select,
+    update,
 )
 
 from altlas.application.history import EventHistory
@@ -55,6 +56,14 @@ relay_checkpoints = Table(
 
 
 @dataclass(frozen=True)
+class _Batch:
+    count: int
+    messages: list[tuple[bytes, bytes]]
+    state: RelayState
+    checkpoint: Checkpoint | None
+
+
+@dataclass(frozen=True)
 class RelayState:
     position: int
     running_hash: str
@@ -77,11 +86,13 @@ class RelayStateStore:
 
     def save(self, state: RelayState, checkpoint: Checkpoint | None) -> None:
         now = datetime.now(UTC)
+        values = {"position": state.position, "running_hash": state.running_hash,
+                  "events": state.events, "updated_at": now}
         with self.engine.begin() as conn:
-            conn.execute(delete(relay_positions).where(relay_positions.c.relay == self.relay))
-            conn.execute(relay_positions.insert().values(
-                relay=self.relay, position=state.position, running_hash=state.running_hash,
-                events=state.events, updated_at=now))
+            updated = conn.execute(update(relay_positions).where(
+                relay_positions.c.relay == self.relay).values(**values)).rowcount
+            if not updated:
+                conn.execute(relay_positions.insert().values(relay=self.relay, **values))
             if checkpoint is not None:
                 conn.execute(delete(relay_checkpoints).where(
                     relay_checkpoints.c.relay == self.relay,
@@ -111,13 +122,12 @@ class Relay:
     def lag(self) -> int:
         return max(self.history.last_position() - self.state.load().position, 0)
 
-    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Publish the next batch; returns how many events the broker confirmed."""
-        start = self.state.load()
-        records = list(self.history.read(after=start.position, limit=self.batch_size))
+    def _prepare(self, after: RelayState) -> _Batch | None:
+        """The next batch after ``after``, encoded, with the running hash carried on."""
+        records = list(self.history.read(after=after.position, limit=self.batch_size))
         if not records:
-            return 0
-        running, count = start.running_hash, start.events
+            return None
+        running, count = after.running_hash, after.events
         messages = []
         checkpoint = None
         for record in records:
@@ -128,9 +138,31 @@ class Relay:
                 checkpoint = Checkpoint(record.position or 0, running, count,
                                         datetime.now(UTC).isoformat())
                 messages.append((CHECKPOINT_KEY, encode_checkpoint(checkpoint)))
-        self.producer.send(messages, stopping)
-        self.state.save(RelayState(records[-1].position or 0, running, count), checkpoint)
-        return len(records)
+        state = RelayState(records[-1].position or 0, running, count)
+        return _Batch(len(records), messages, state, checkpoint)
+
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Publish the next batch; returns how many events the broker confirmed."""
+        batch = self._prepare(self.state.load())
+        if batch is None:
+            return 0
+        self.producer.send(batch.messages, stopping)
+        self.state.save(batch.state, batch.checkpoint)
+        return batch.count
+
+    def drain(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Publish everything recorded so far, preparing each batch while the broker
+        confirms the one before; positions are still recorded in order, after confirmation."""
+        batch = self._prepare(self.state.load())
+        total = 0
+        while batch is not None:
+            self.producer.produce(batch.messages)
+            following = self._prepare(batch.state)
+            self.producer.confirm(stopping)
+            self.state.save(batch.state, batch.checkpoint)
+            total += batch.count
+            batch = following
+        return total
 
     def checkpoint_now(self) -> Checkpoint | None:
         """Publish a checkpoint at the current position, if anything was published."""
@@ -150,7 +182,7 @@ class Relay:
         published_since = 0
         while not stop.is_set():
             try:
-                sent = self.run_once(stop.is_set)
+                sent = self.drain(stop.is_set)
             except DeliveryInterrupted:
                 break
             except KafkaUnavailableError as e:
