@@ -7,7 +7,7 @@ the body is always ``{"error": code, "message": text}``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +59,12 @@ class DenyIn(VoteIn):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ReplayIn(BaseModel):
+    until: datetime
+    into: str | None = Field(default=None, description="sqlite:///PATH or postgresql://…?"
+                             "schema=NAME; default a new SQLite file in the data dir")
+
+
 class StepStartedIn(BaseModel):
     actor: str = RUNNER
 
@@ -77,6 +83,11 @@ class StepFailedIn(StepSucceededIn):
 class StepSkippedIn(StepStartedIn):
     reason: str = Field(min_length=1, max_length=500)
     cancelled: bool = False
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time without a zone is taken as UTC, the zone every event is recorded in."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _error_code(exc: Exception) -> str:
@@ -193,7 +204,7 @@ def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory,
         limit: int = Query(100, ge=1, le=10_000),
     ) -> list[dict[str, Any]]:
         return reads.timeline(actor=actor, aggregate_id=aggregate_id, type_name=type,
-                              since=since, until=until, limit=limit)
+                              since=_aware(since), until=_aware(until), limit=limit)
 
     @api.get("/audit/verify")
     def audit_verify(kafka: bool = False) -> JSONResponse:
@@ -202,10 +213,15 @@ def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory,
         ok = all(r["ok"] for r in reports)
         return JSONResponse({"ok": ok, "reports": reports}, status_code=200 if ok else 409)
 
+    @api.post("/audit/replay")
+    def audit_replay(body: ReplayIn) -> dict[str, Any]:
+        """Rebuild the views as of a time into a separate database; the live views stay."""
+        return auditor.replay(_aware(body.until), body.into)
+
     @api.get("/audit/export")
     def audit_export(until: datetime | None = None) -> StreamingResponse:
         """The history as CloudEvents JSON lines."""
-        lines = (line + "\n" for line in auditor.export_lines(until))
+        lines = (line + "\n" for line in auditor.export_lines(_aware(until)))
         return StreamingResponse(lines, media_type="application/x-ndjson")
 
     if metrics is not None:

@@ -121,8 +121,10 @@ class System:
         return SqlReadModels(self.views, feed)
 
     def auditor(self) -> AuditService:
-        return AuditService(self.history, self.relay_state,
-                            None if self.embedded else self.kafka())
+        return AuditService(
+            self.history, self.relay_state, None if self.embedded else self.kafka(),
+            runners_at=lambda url: self.runners(engine=self.views_at(url)),
+            live_views=self.settings.views_sql_url(), replay_dir=self.settings.data_dir)
 
     def api(self, *, catch_up: bool = True) -> FastAPI:
         # imported here: FastAPI is a quarter of a second every CLI command need not pay

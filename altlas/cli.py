@@ -21,7 +21,7 @@ from altlas.progress import Progress
 from altlas.projections.views import PROJECTIONS
 from altlas.render import approval_text, events_table, run_text, task_text
 from altlas.settings import SettingsError, load_settings
-from altlas.streams.audit import KafkaNotConfiguredError, replay
+from altlas.streams.audit import KafkaNotConfiguredError
 
 log = logging.getLogger("altlas")
 
@@ -180,16 +180,12 @@ def _audit_verify(system: System, args: argparse.Namespace) -> int:
 
 
 def _audit_replay(system: System, args: argparse.Namespace) -> int:
-    stamp = args.until.strftime("%Y%m%dT%H%M%S")
-    target = args.into or f"sqlite:///{system.settings.data_dir / f'replay-{stamp}.sqlite3'}"
-    if target == system.settings.views_sql_url():
-        raise InvalidFileError("--into names the live views database; choose another")
-    engine = system.views_at(target)
     progress = Progress("replay", system.history.last_position())
-    applied = replay(system.history, system.runners(engine=engine), args.until,
-                     progress=progress)
-    progress.close()
-    print(f"replayed {applied} event(s) up to {args.until.isoformat()} into {target}")
+    try:
+        done = system.auditor().replay(args.until, args.into, progress)
+    finally:
+        progress.close()
+    print(f"replayed {done['replayed']} event(s) up to {done['until']} into {done['into']}")
     return 0
 
 

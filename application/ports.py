@@ -53,3 +53,6 @@ class Auditor(Protocol):
 
     def export_lines(self, until: datetime | None = None) -> Iterator[str]:
         """The history as CloudEvents JSON lines."""
+
+    def replay(self, until: datetime, into: str | None = None) -> dict[str, Any]:
+        """Rebuild the views as of ``until`` into a separate database; never the live one."""

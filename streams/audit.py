@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import TopicPartition
 
 from altlas.application.history import EventHistory
+from altlas.domain.errors import InvalidInputError
 from altlas.domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
 from altlas.domain.records import RecordedEvent
 from altlas.projections.runner import Delivery, ProjectionRunner
@@ -187,10 +189,26 @@ class AuditService:
     """The audit tools behind the CLI and the HTTP API (application.ports.Auditor)."""
 
     def __init__(self, history: EventHistory, relay_state: Callable[[], RelayStateStore],
-                 kafka: KafkaConfig | None) -> None:
+                 kafka: KafkaConfig | None, *,
+                 runners_at: Callable[[str], list[ProjectionRunner]], live_views: str,
+                 replay_dir: Path) -> None:
         self.history = history
         self.relay_state = relay_state
         self.kafka = kafka
+        self.runners_at = runners_at
+        self.live_views = live_views
+        self.replay_dir = replay_dir
+
+    def replay(self, until: datetime, into: str | None = None,
+               progress: Progress | None = None) -> dict[str, Any]:
+        """Views as of ``until`` in a separate database (a new SQLite file by default)."""
+        stamp = until.strftime("%Y%m%dT%H%M%S")
+        target = into or f"sqlite:///{self.replay_dir / f'replay-{stamp}.sqlite3'}"
+        if target == self.live_views:
+            raise ReplayTargetError("the replay target is the live views database; "
+                                    "choose another (a new SQLite file or schema)")
+        applied = replay(self.history, self.runners_at(target), until, progress=progress)
+        return {"replayed": applied, "until": until.isoformat(), "into": target.split("@")[-1]}
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:
@@ -216,4 +234,8 @@ class AuditService:
 
 
 class KafkaNotConfiguredError(Exception):
+    pass
+
+
+class ReplayTargetError(InvalidInputError):
     pass

@@ -100,3 +100,25 @@ def test_invalid_plan_is_422_with_its_json_path(client: TestClient) -> None:
 def test_empty_request_is_422(client: TestClient) -> None:
     r = client.post("/tasks", json={"request": "  ", "requester": "deniz"})
     assert (r.status_code, r.json()["error"]) == (422, "empty_request")
+
+
+def test_audit_endpoints(client: TestClient, tmp_path: Path) -> None:
+    _, _, approval_id = _gated(client, tmp_path)
+    client.post(f"/approvals/{approval_id}/votes", json={"voter": "alice"})
+    verify = client.get("/audit/verify")
+    assert verify.status_code == 200 and verify.json()["ok"] is True
+    assert verify.json()["reports"][0]["events"] == 5
+    lines = client.get("/audit/export").text.splitlines()
+    assert len(lines) == 5 and '"type":"altlas.approval.ApprovalVoteCast"' in lines[-1]
+    queue = client.get("/approvals").json()
+    assert queue[0]["votes"] == ["alice"] and queue[0]["remaining"] == 1
+    timeline = client.get("/timeline", params={"actor": "alice"}).json()
+    assert [e["type"] for e in timeline] == ["ApprovalVoteCast"]
+    before_vote = timeline[0]["time"].replace("+00:00", "")  # a time without zone = UTC
+    target = f"sqlite:///{tmp_path / 'past.sqlite3'}"
+    replayed = client.post("/audit/replay", json={"until": before_vote, "into": target})
+    assert replayed.status_code == 200 and replayed.json()["replayed"] == 5
+    live = client.post("/audit/replay", json={"until": before_vote,
+                                              "into": f"sqlite:///{tmp_path / 'views.sqlite3'}"})
+    assert (live.status_code, live.json()["error"]) == (422, "replay_target")
+    assert "altlas_events_appended_total 5.0" in client.get("/metrics").text

@@ -3,6 +3,7 @@ duplicates harmless, views exact."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 from altlas.bootstrap import System
 from altlas.settings import Settings
 from altlas.streams.audit import read_topic, verify_store, verify_topic
-from altlas.streams.cloudevents import decode
+from altlas.streams.cloudevents import cloudevent, decode
 from altlas.streams.feeds import KafkaFeed
 from altlas.streams.kafka import KafkaConfig, make_consumer, watermarks
 from altlas.streams.relay import Relay
@@ -250,6 +251,26 @@ class StreamsContract:
         from_kafka = dump(system.views())
         assert from_kafka == self._store_views(system, tmp_path)
         assert len(from_kafka["timeline"]) == system.history.last_position()
+
+    def test_topic_verification_names_a_forged_copy_of_an_event(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        journey(system, tmp_path)
+        relay = system.relay()
+        publish_all(relay)
+        config = system.kafka()
+        records, _, _ = read_topic(config)
+        victim = next(r for r in records if r.type_name == "ApprovalVoteCast")
+        forged = cloudevent(victim)
+        forged["data"]["voter"] = "mallory"
+        producer = Producer({"bootstrap.servers": config.bootstrap_servers})
+        producer.produce(config.topic, json.dumps(forged).encode(),
+                         key=str(victim.aggregate_id).encode())
+        producer.flush(10)
+        report = verify_topic(config, system.history, relay.state.load().position)
+        assert report.problems == [
+            f"event {victim.id} (ApprovalVoteCast of {victim.aggregate_id} version "
+            f"{victim.version}) appears twice with different content"]
 
     def test_checkpoints_catch_a_removed_last_event_that_chains_alone_miss(
         self, system: System, tmp_path: Path, backend: Backend
