@@ -145,16 +145,18 @@ class AltlasApplication(Application[UUID]):
         self._on_run(run_id, actor, lambda run, meta: run.start_step(step_id, meta))
 
     def record_step_succeeded(self, run_id: UUID, step_id: str, *, exit_code: int | None,
-                              output: str, duration_ms: int, actor: str = RUNNER) -> None:
+                              output: str, duration_ms: int,
+                              facts: dict[str, Any] | None = None, actor: str = RUNNER) -> None:
         self._on_run(run_id, actor, lambda run, meta: run.succeed_step(
-            step_id, meta, exit_code=exit_code, output=output, duration_ms=duration_ms))
+            step_id, meta, exit_code=exit_code, output=output, duration_ms=duration_ms,
+            facts=facts))
 
     def record_step_failed(self, run_id: UUID, step_id: str, *, error: str, exit_code: int | None,
                            output: str, duration_ms: int, will_retry: bool = False,
-                           actor: str = RUNNER) -> None:
+                           facts: dict[str, Any] | None = None, actor: str = RUNNER) -> None:
         self._on_run(run_id, actor, lambda run, meta: run.fail_step(
             step_id, meta, error=error, exit_code=exit_code, output=output,
-            duration_ms=duration_ms, will_retry=will_retry))
+            duration_ms=duration_ms, will_retry=will_retry, facts=facts))
 
     def record_step_skipped(self, run_id: UUID, step_id: str, reason: str, *,
                             cancelled: bool = False, actor: str = RUNNER) -> None:

@@ -19,3 +19,7 @@ class ConcurrentUpdateError(ConflictError):
 
 class UnknownEnvironmentError(InvalidInputError):
     pass
+
+
+class SegmentationError(InvalidInputError):
+    """No plan could be made from the request; the message says why."""

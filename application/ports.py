@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,12 +25,52 @@ class StepOutcome:
     output: str
     error: str | None
     duration_ms: int
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step may know of its run: the outputs and facts of the steps before it."""
+
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class StepExecutor(Protocol):
-    """Runs one kind of step (local, ssh, promql, …) and reports what happened."""
+    """Runs one kind of step (local, ssh, promql, …) and reports what happened. It must
+    return within the step's timeout and never raise for a failure of the step itself."""
 
-    def execute(self, step: PlanStep) -> StepOutcome: ...
+    async def execute(self, step: PlanStep, context: StepContext) -> StepOutcome:
+        """Run the step once."""
+
+
+class LanguageModel(Protocol):
+    """A text model: the local GGUF model, or any provider through litellm."""
+
+    name: str
+
+    def complete(self, system: str, prompt: str, *, max_tokens: int,
+                 json_schema: Mapping[str, Any] | None = None) -> str:
+        """The model's reply; with a JSON schema, constrained to it where the model can."""
+
+
+@dataclass(frozen=True)
+class SegmentationRequest:
+    text: str
+    mode: str = "normal"
+    persona: str = "technical_expert"
+    environment: str | None = None
+    chaos_level: int | None = None
+    examples: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+
+
+class Segmenter(Protocol):
+    """Turns a request into the body of an .alt plan ({"alt": 1, "steps": [...]})."""
+
+    name: str
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        """The plan; raises SegmentationError when it cannot make one."""
 
 
 class ReadModels(Protocol):
@@ -43,6 +83,9 @@ class ReadModels(Protocol):
 
     def open_approvals(self) -> list[dict[str, Any]]:
         """The approval queue: approvals still open, soonest to expire first."""
+
+    def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
+        """(request, plan) of the most recent tasks whose run succeeded."""
 
 
 class Auditor(Protocol):

@@ -56,6 +56,7 @@ class StepView:
     output: str
     error: str | None
     duration_ms: int | None
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class RunView:
                 id=s.id, kind=s.kind, risk=s.risk, gate=s.gate, needs=list(s.needs),
                 approval_id=s.approval_id, status=s.status, attempts=s.attempts,
                 exit_code=s.exit_code, output=s.output, error=s.error, duration_ms=s.duration_ms,
+                facts=dict(s.facts),
             )
             for s in run.steps.values()
         ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from altlas.domain.conditions import Condition, ConditionError, parse_condition
 from altlas.domain.errors import InvalidInputError
 from altlas.domain.risk import RiskLevel
 
@@ -17,6 +18,8 @@ MAX_ACTION_CHARS = 4000
 MAX_TIMEOUT_S = 3600.0
 MAX_RETRIES = 5
 _STEP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# Written by an export for the reader; on the way in the policy decides them again.
+_ANNOTATIONS = ("gate", "environment")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ class PlanStep:
     risk: RiskLevel | None = None
     description: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    when: str | None = None
+
+    @property
+    def condition(self) -> Condition | None:
+        return parse_condition(self.when) if self.when else None
 
     def to_document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": self.id, "kind": self.kind, "action": self.action}
@@ -45,6 +53,8 @@ class PlanStep:
             doc["description"] = self.description
         if self.params:
             doc["params"] = dict(self.params)
+        if self.when:
+            doc["when"] = self.when
         return doc
 
 
@@ -94,6 +104,18 @@ class Plan:
             remaining = [s for s in remaining if s.id not in done]
         return ordered
 
+    def ancestors(self, step_id: str) -> set[str]:
+        """Every step that must finish before this one, directly or through others."""
+        by_id = {s.id: s for s in self.steps}
+        seen: set[str] = set()
+        todo = list(by_id[step_id].needs)
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(by_id[current].needs)
+        return seen
+
     def _check_graph(self) -> None:
         seen: dict[str, int] = {}
         for i, s in enumerate(self.steps):
@@ -107,13 +129,21 @@ class Plan:
                 if dep not in seen:
                     raise PlanError(f"$.steps[{i}].needs[{j}]", f"unknown step {dep!r}")
         self.topological_order()
+        for i, s in enumerate(self.steps):
+            condition = s.condition
+            if condition is None:
+                continue
+            earlier = self.ancestors(s.id)
+            for name in sorted(condition.steps - earlier):
+                raise PlanError(f"$.steps[{i}].when",
+                                f"refers to {name}, which is not among the steps it needs")
 
 
 def _parse_step(raw: Any, path: str) -> PlanStep:
     if not isinstance(raw, Mapping):
         raise PlanError(path, "a step must be an object")
     known = {"id", "kind", "action", "target", "needs", "timeout_s", "retries", "risk",
-             "description", "params"}
+             "description", "params", "when", *_ANNOTATIONS}
     for key in raw:
         if key not in known:
             raise PlanError(f"{path}.{key}", "unknown field")
@@ -158,6 +188,14 @@ def _parse_step(raw: Any, path: str) -> PlanStep:
     params = raw.get("params", {})
     if not isinstance(params, Mapping):
         raise PlanError(f"{path}.params", "must be an object")
+    when = raw.get("when")
+    if when is not None:
+        if not isinstance(when, str) or not when.strip():
+            raise PlanError(f"{path}.when", "must be a condition such as s1.max_percent > 90")
+        try:
+            parse_condition(when)
+        except ConditionError as e:
+            raise PlanError(f"{path}.when", str(e)) from None
     return PlanStep(
         id=step_id,
         kind=kind,
@@ -169,6 +207,7 @@ def _parse_step(raw: Any, path: str) -> PlanStep:
         risk=risk,
         description=description,
         params=dict(params),
+        when=when.strip() if isinstance(when, str) else None,
     )
 
 

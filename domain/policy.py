@@ -41,6 +41,14 @@ class Host:
     name: str
     environment: str
     description: str = ""
+    address: str | None = None  # how to reach it; the name itself when unset
+    port: int | None = None  # SSH port
+    user: str | None = None  # SSH user
+    allow: tuple[re.Pattern[str], ...] = ()  # if set, the only commands this host accepts
+
+    @property
+    def reach(self) -> str:
+        return self.address or self.name
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,12 @@ class Policy:
                 raise StepRefusedError(f"step {step.id}: {step.kind} steps need a target host")
             target = step.target
             effect, why = self._command_effect(step)
+            host = self.hosts.get(target)
+            if step.kind == "ssh" and host is not None and host.allow and not any(
+                    p.search(step.action) for p in host.allow):
+                raise StepRefusedError(
+                    f"step {step.id}: {step.action!r} is not allowed on {target} "
+                    "(the host's allow rules)")
         elif step.kind == "http":
             target = step.target or ""
             method = str(step.params.get("method", "GET")).upper()
@@ -125,7 +139,7 @@ class Policy:
     def _environment_of(self, step: PlanStep, target: str) -> str:
         if target in self.hosts:
             return self.hosts[target].environment
-        if target in self.environments and step.kind in ("promql", "http", "llm"):
+        if target in self.environments and step.kind in ("promql", "llm"):
             return target
         if not target and step.kind in ("promql", "llm"):
             return self._least_privileged_environment()
@@ -334,11 +348,24 @@ class _Parser:
         for name, spec in self._mapping(data, ("hosts",)).items():
             path: Path = ("hosts", name)
             self._name(name, path)
-            spec = self._mapping(spec, path, {"env", "description"})
+            spec = self._mapping(spec, path, {"env", "description", "address", "port", "user",
+                                              "allow"})
             env = spec.get("env")
             if env not in envs:
                 raise PolicyError((*path, "env"), f"{env!r} is not in environments")
-            hosts[name] = Host(name, env, str(spec.get("description", "")))
+            address = spec.get("address")
+            if address is not None and (not isinstance(address, str) or not address.strip()):
+                raise PolicyError((*path, "address"), "must be a host name or IP address")
+            port = spec.get("port")
+            if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                     or not 0 < port < 65536):
+                raise PolicyError((*path, "port"), "must be a port number from 1 to 65535")
+            user = spec.get("user")
+            if user is not None:
+                self._name(user, (*path, "user"))
+            allow = self._patterns(spec.get("allow", []), (*path, "allow"))
+            hosts[name] = Host(name, env, str(spec.get("description", "")), address, port,
+                               user, allow)
         return hosts
 
     def _duration(self, value: Any, path: Path) -> timedelta:

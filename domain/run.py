@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ class StepState:
     error: str | None = None
     duration_ms: int | None = None
     cancelled: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class Run(AuditedAggregate):
@@ -51,10 +52,17 @@ class Run(AuditedAggregate):
 
     class StepSucceeded(AuditedAggregate.Event):
         type_name = "StepSucceeded"
+        class_version = 2
         step_id: str
         exit_code: int | None
         output: str
         duration_ms: int
+        facts: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Release 0.1 recorded no facts."""
+            state["facts"] = {}
 
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
@@ -62,15 +70,23 @@ class Run(AuditedAggregate):
             step.exit_code = self.exit_code
             step.output = self.output
             step.duration_ms = self.duration_ms
+            step.facts = self.facts
 
     class StepFailed(AuditedAggregate.Event):
         type_name = "StepFailed"
+        class_version = 2
         step_id: str
         error: str
         exit_code: int | None
         output: str
         duration_ms: int
         will_retry: bool
+        facts: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Release 0.1 recorded no facts."""
+            state["facts"] = {}
 
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
@@ -79,6 +95,7 @@ class Run(AuditedAggregate):
             step.exit_code = self.exit_code
             step.output = self.output
             step.duration_ms = self.duration_ms
+            step.facts = self.facts
 
     class StepSkipped(AuditedAggregate.Event):
         type_name = "StepSkipped"
@@ -145,17 +162,19 @@ class Run(AuditedAggregate):
         self._trigger(self.StepStarted, meta, step_id=step_id, attempt=step.attempts + 1)
 
     def succeed_step(self, step_id: str, meta: EventMeta, *, exit_code: int | None,
-                     output: str, duration_ms: int) -> None:
+                     output: str, duration_ms: int, facts: dict[str, Any] | None = None) -> None:
         self._check_running(step_id)
         self._trigger(self.StepSucceeded, meta, step_id=step_id, exit_code=exit_code,
-                      output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms)
+                      output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms,
+                      facts=facts or {})
 
     def fail_step(self, step_id: str, meta: EventMeta, *, error: str, exit_code: int | None,
-                  output: str, duration_ms: int, will_retry: bool = False) -> None:
+                  output: str, duration_ms: int, will_retry: bool = False,
+                  facts: dict[str, Any] | None = None) -> None:
         self._check_running(step_id)
         self._trigger(self.StepFailed, meta, step_id=step_id, error=error, exit_code=exit_code,
                       output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms,
-                      will_retry=will_retry)
+                      will_retry=will_retry, facts=facts or {})
 
     def skip_step(
         self, step_id: str, reason: str, meta: EventMeta, *, cancelled: bool = False

@@ -103,7 +103,7 @@ class ApplicationContract:
         assert run.outcome == "cancelled"
         assert [s.status for s in run.steps] == ["skipped", "skipped"]
         assert "denied by carol: freeze until Monday" in str(run.steps[0].error)
-        assert run.steps[1].error == "needs s1, which skipped"
+        assert run.steps[1].error == "needs s1, which was cancelled"
 
     def test_approval_nobody_decides_expires_and_cancels_the_run(
         self, system: System, clock: FakeClock, tmp_path: Path

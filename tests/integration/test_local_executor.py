@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
 from altlas.adapters.local_exec import LocalExecutor
+from altlas.application.ports import StepContext
 from altlas.domain.plan import PlanStep
 
 
@@ -17,28 +19,28 @@ def _run(action: str, allow: str, timeout_s: float = 10, cap: int = 64 * 1024) -
 
 def test_allowed_command_runs_and_its_output_is_captured() -> None:
     executor, step = _run("uname -a", r"^uname -a$")
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert outcome.ok and outcome.exit_code == 0
     assert "Linux" in outcome.output
 
 
 def test_command_not_on_the_allow_list_never_starts(tmp_path: object) -> None:
     executor, step = _run("rm -rf /tmp/nothing-here", r"^uptime$")
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert not outcome.ok and outcome.exit_code is None
     assert "not on the local allow-list" in str(outcome.error)
 
 
 def test_shell_syntax_is_passed_as_arguments_not_interpreted(tmp_path: object) -> None:
     executor, step = _run("echo hi; touch /tmp/altlas-should-not-exist", r"^echo ")
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert outcome.ok
     assert outcome.output.strip() == "hi; touch /tmp/altlas-should-not-exist"
 
 
 def test_nonzero_exit_is_a_failure_with_the_code() -> None:
     executor, step = _run("ls /definitely/not/here", r"^ls ")
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert not outcome.ok and outcome.exit_code == 2
     assert "exited with code 2" in str(outcome.error)
 
@@ -46,7 +48,7 @@ def test_nonzero_exit_is_a_failure_with_the_code() -> None:
 def test_a_hanging_command_is_killed_at_its_timeout() -> None:
     executor, step = _run("sleep 30", r"^sleep ", timeout_s=0.5)
     started = time.monotonic()
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert time.monotonic() - started < 5
     assert not outcome.ok and "timed out after 0.5s" in str(outcome.error)
 
@@ -54,7 +56,7 @@ def test_a_hanging_command_is_killed_at_its_timeout() -> None:
 def test_huge_output_is_capped_and_says_so() -> None:
     # about 100 MB of output
     executor, step = _run("head -c 100000000 /dev/zero", r"^head -c \d+ /dev/zero$", cap=1000)
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert outcome.ok
     assert len(outcome.output) < 1100
     assert "[output truncated: 99999000 more bytes]" in outcome.output
@@ -62,5 +64,5 @@ def test_huge_output_is_capped_and_says_so() -> None:
 
 def test_missing_program_is_a_clear_failure() -> None:
     executor, step = _run("no-such-program-xyz", r"^no-such")
-    outcome = executor.execute(step)
+    outcome = asyncio.run(executor.execute(step, StepContext()))
     assert not outcome.ok and "cannot start no-such-program-xyz" in str(outcome.error)

@@ -1,0 +1,84 @@
+"""Runs ``ssh`` steps over asyncssh: known_hosts verification, keys from settings, the
+inventory's address, port and user, output capped, bounded by the step's timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import asyncssh
+
+from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput
+from altlas.application.ports import StepContext, StepOutcome
+from altlas.domain.facts import command_facts
+from altlas.domain.plan import PlanStep
+from altlas.domain.policy import Host
+
+
+class SSHExecutor:
+    def __init__(self, hosts: Mapping[str, Host], *, known_hosts: Path | None,
+                 client_key: Path | None, default_user: str | None,
+                 connect_timeout: float = 10.0, output_cap: int = DEFAULT_OUTPUT_CAP) -> None:
+        self._hosts = hosts
+        self._known_hosts = known_hosts
+        self._client_key = client_key
+        self._default_user = default_user
+        self._connect_timeout = connect_timeout
+        self._cap = output_cap
+
+    async def execute(self, step: PlanStep, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        host = self._hosts.get(step.target or "")
+        if host is None:
+            return StepOutcome(False, None, "", f"unknown host {step.target!r}", 0)
+        if self._known_hosts is None:
+            return StepOutcome(False, None, "", "ALTLAS_SSH_KNOWN_HOSTS is not set: altlas "
+                               "never connects to a host it cannot verify", 0)
+        # The remote side always hands an exec request to the user's shell, so the command
+        # goes as argv re-quoted word by word: nothing in it is interpreted there.
+        command = shlex.join(shlex.split(step.action))
+        try:
+            return await asyncio.wait_for(self._run(host, command, started),
+                                          timeout=step.timeout_s)
+        except TimeoutError:
+            return StepOutcome(False, None, "", f"timed out after {step.timeout_s:g}s on "
+                               f"{host.name}", _ms_since(started))
+
+    async def _run(self, host: Host, command: str, started: float) -> StepOutcome:
+        where = f"{host.name} ({host.reach}:{host.port or 22})"
+        try:
+            async with asyncssh.connect(
+                host.reach, port=host.port or 22, username=host.user or self._default_user,
+                known_hosts=str(self._known_hosts),
+                client_keys=[str(self._client_key)] if self._client_key else None,
+                connect_timeout=self._connect_timeout, agent_path=None,
+            ) as conn:
+                output = CappedOutput(self._cap)
+                async with conn.create_process(command, stderr=asyncssh.STDOUT,
+                                               encoding=None) as proc:
+                    await output.drain(proc.stdout)  # type: ignore[arg-type]
+                    result = await proc.wait()
+        except asyncssh.HostKeyNotVerifiable:
+            return StepOutcome(False, None, "", f"host key of {where} does not match "
+                               "known_hosts: refusing to connect", _ms_since(started))
+        except asyncssh.PermissionDenied:
+            return StepOutcome(False, None, "", f"{where} refused our key",
+                               _ms_since(started))
+        except (OSError, asyncssh.Error) as e:
+            reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+            return StepOutcome(False, None, "", f"cannot reach {where}: {reason}",
+                               _ms_since(started))
+        code = result.exit_status
+        text = output.text()
+        facts = command_facts(text, code)
+        if code != 0:
+            return StepOutcome(False, code, text, f"exited with code {code} on {host.name}",
+                               _ms_since(started), facts)
+        return StepOutcome(True, code, text, None, _ms_since(started), facts)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
