@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from re import Pattern
 
-from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput
+from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
 from altlas.application.ports import StepContext, StepOutcome
 from altlas.domain.facts import command_facts
 from altlas.domain.plan import PlanStep
@@ -51,7 +51,7 @@ class LocalExecutor:
         code = proc.returncode
         text = output.text()
         facts = command_facts(text, code)
-        if code != 0:
+        if code not in ok_exit_codes(step):
             return StepOutcome(False, code, text, f"exited with code {code}", _ms_since(started),
                                facts)
         return StepOutcome(True, code, text, None, _ms_since(started), facts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from altlas.domain.plan import PlanStep
+
 DEFAULT_OUTPUT_CAP = 64 * 1024
 _CHUNK = 64 * 1024
 
@@ -31,3 +33,10 @@ class CappedOutput:
         if self.dropped:
             out += f"\n[output truncated: {self.dropped} more bytes]"
         return out
+
+
+def ok_exit_codes(step: PlanStep) -> frozenset[int]:
+    """Exit codes that answer rather than fail (``systemctl is-active`` says 3 for
+    inactive); a plan names them in ``params.ok_exit_codes``, 0 by default."""
+    codes = step.params.get("ok_exit_codes", [0])
+    return frozenset(c for c in codes if isinstance(c, int) and not isinstance(c, bool))

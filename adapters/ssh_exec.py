@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncssh
 
-from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput
+from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
 from altlas.application.ports import StepContext, StepOutcome
 from altlas.domain.facts import command_facts
 from altlas.domain.plan import PlanStep
@@ -41,13 +41,14 @@ class SSHExecutor:
         # goes as argv re-quoted word by word: nothing in it is interpreted there.
         command = shlex.join(shlex.split(step.action))
         try:
-            return await asyncio.wait_for(self._run(host, command, started),
+            return await asyncio.wait_for(self._run(host, command, started, step),
                                           timeout=step.timeout_s)
         except TimeoutError:
             return StepOutcome(False, None, "", f"timed out after {step.timeout_s:g}s on "
                                f"{host.name}", _ms_since(started))
 
-    async def _run(self, host: Host, command: str, started: float) -> StepOutcome:
+    async def _run(self, host: Host, command: str, started: float,
+                   step: PlanStep) -> StepOutcome:
         where = f"{host.name} ({host.reach}:{host.port or 22})"
         try:
             async with asyncssh.connect(
@@ -74,7 +75,7 @@ class SSHExecutor:
         code = result.exit_status
         text = output.text()
         facts = command_facts(text, code)
-        if code != 0:
+        if code not in ok_exit_codes(step):
             return StepOutcome(False, code, text, f"exited with code {code} on {host.name}",
                                _ms_since(started), facts)
         return StepOutcome(True, code, text, None, _ms_since(started), facts)

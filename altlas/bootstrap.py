@@ -12,12 +12,19 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from altlas.adapters.http_exec import HTTPExecutor
+from altlas.adapters.llm_exec import LLMExecutor
 from altlas.adapters.local_exec import LocalExecutor
 from altlas.adapters.policy_file import load_policy
+from altlas.adapters.promql_exec import PromQLExecutor
+from altlas.adapters.segmenter_model import ModelSegmenter
+from altlas.adapters.segmenter_rules import RuleSegmenter
+from altlas.adapters.ssh_exec import SSHExecutor
 from altlas.application.app import AltlasApplication
 from altlas.application.history import EventHistory
-from altlas.application.ports import Clock, StepExecutor, system_clock
+from altlas.application.ports import Clock, LanguageModel, Segmenter, StepExecutor, system_clock
 from altlas.application.runner import RunWorker
+from altlas.application.segmentation import SegmentationService
 from altlas.domain.policy import Policy
 from altlas.projections.queries import SqlReadModels
 from altlas.projections.runner import STORE, ProjectionRunner
@@ -47,6 +54,7 @@ class System:
     app: AltlasApplication
     worker: RunWorker
     history: EventHistory
+    segmentation: SegmentationService = field(init=False)
     _engines: dict[str, Engine] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -152,13 +160,63 @@ def _redact(url: str) -> str:
 def bootstrap(
     settings: Settings | None = None, *, policy: Policy | None = None,
     clock: Clock = system_clock, executors: Mapping[str, StepExecutor] | None = None,
+    model: LanguageModel | None = None,
 ) -> System:
     settings = settings or load_settings()
     policy = policy or load_policy(settings.policy_file)
+    model = model or language_model(settings)
     app = _open_application(settings, policy, clock)
     if executors is None:
-        executors = {"local": LocalExecutor(policy.local_allow)}
-    return System(settings, policy, app, RunWorker(app, executors), EventHistory(app))
+        executors = _executors(settings, policy, model)
+    worker = RunWorker(app, executors, parallelism=settings.runner_parallelism)
+    system = System(settings, policy, app, worker, EventHistory(app))
+    rules = RuleSegmenter(policy, str(settings.data_dir / "maintenance.flag"))
+    primary: Segmenter = rules if model is None or settings.segmenter == "rules" else (
+        ModelSegmenter(model, policy))
+    system.segmentation = SegmentationService(app, primary, rules, system.reads)
+    return system
+
+
+def language_model(settings: Settings) -> LanguageModel | None:
+    """The model the settings ask for; None means the rules (and plain digests)."""
+    choice = settings.segmenter
+    if choice == "rules":
+        return None
+    if choice == "litellm" or (choice == "auto" and settings.litellm_model):
+        if not settings.litellm_model:
+            raise StartupError("ALTLAS_SEGMENTER=litellm needs ALTLAS_LITELLM_MODEL")
+        from altlas.adapters.llm_litellm import LiteLLMModel
+
+        key = settings.litellm_api_key.get_secret_value() if settings.litellm_api_key else None
+        return LiteLLMModel(settings.litellm_model, settings.litellm_api_base, key)
+    from altlas.adapters.llm_local import LocalModel, ModelUnavailableError
+
+    try:
+        return LocalModel.named(settings.local_model, settings.data_dir / "models",
+                                threads=settings.llm_threads)
+    except ModelUnavailableError as e:
+        if choice == "local":
+            raise StartupError(str(e)) from None
+        return None
+
+
+def _executors(settings: Settings, policy: Policy,
+               model: LanguageModel | None) -> dict[str, StepExecutor]:
+    cap = settings.output_cap_bytes
+
+    def prometheus_for(target: str | None) -> str | None:
+        env = policy.environments.get(target or "")
+        return (env.prometheus if env else None) or settings.prometheus_url
+
+    return {
+        "local": LocalExecutor(policy.local_allow, output_cap=cap),
+        "ssh": SSHExecutor(policy.hosts, known_hosts=settings.ssh_known_hosts,
+                           client_key=settings.ssh_key, default_user=settings.ssh_user,
+                           connect_timeout=settings.ssh_connect_timeout, output_cap=cap),
+        "promql": PromQLExecutor(prometheus_for),
+        "http": HTTPExecutor(policy.hosts),
+        "llm": LLMExecutor(model),
+    }
 
 
 def _open_application(settings: Settings, policy: Policy, clock: Clock) -> AltlasApplication:

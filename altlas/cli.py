@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,13 @@ from typing import Any, NoReturn
 from uuid import UUID
 
 from altlas.adapters.policy_file import PolicyFileError, load_policy
+from altlas.application.documents import (
+    DocumentError,
+    alt_document,
+    checked_plan,
+    last_document,
+)
+from altlas.application.views import TaskView
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.domain.errors import DomainError
 from altlas.progress import Progress
@@ -255,19 +263,101 @@ def _task_request(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_plan(system: System, args: argparse.Namespace) -> int:
-    source = sys.stdin if args.file == "-" else None
+def _read_json(name: str) -> Any:
     try:
-        text = source.read() if source else Path(args.file).read_text(encoding="utf-8")
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except OSError as e:
-        raise InvalidFileError(f"{args.file}: cannot read: {e.strerror}") from None
+        raise InvalidFileError(f"{name}: cannot read: {e.strerror}") from None
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
-        raise InvalidFileError(f"{args.file}:{e.lineno}: not valid JSON: {e.msg}") from None
-    view = system.app.record_segmentation(args.task_id, document, segmenter="cli",
+        raise InvalidFileError(f"{name}:{e.lineno}: not valid JSON: {e.msg}") from None
+
+
+def _task_plan(system: System, args: argparse.Namespace) -> int:
+    plan = checked_plan(_read_json(args.file))
+    view = system.app.record_segmentation(args.task_id, plan, segmenter="hand-written",
                                           actor=args.actor)
     print(task_text(view))
+    return 0
+
+
+def _run_and_report(system: System, task: TaskView, as_json: bool) -> int:
+    """Start the task's run and take it as far as its gates allow; print where it stands."""
+    if task.mode == "dream":
+        print(task_text(task))
+        print("dream mode: the plan is shown, never run")
+        return 0
+    run = system.worker.advance(UUID(system.app.start_run(UUID(task.id), actor=task.requester).id))
+    if as_json:
+        _json_out({"task": task.to_dict(), "run": run.to_dict()})
+        return 0
+    print(task_text(task))
+    print(run_text(run, with_output=True))
+    for step in run.steps:
+        if step.approval_id and step.status == "pending":
+            approval = system.app.get_approval(UUID(step.approval_id))
+            print(approval_text(approval, system.app.clock()))
+    return 0
+
+
+def _do(system: System, args: argparse.Namespace) -> int:
+    task_id = system.app.request_task(args.text, args.actor, mode=args.mode,
+                                      persona=args.persona, environment=args.env,
+                                      source="cli", chaos_level=args.chaos_level)
+    task = system.segmentation.segment(task_id)
+    if task.status == "rejected":
+        if args.json:
+            _json_out({"task": task.to_dict()})
+        else:
+            print(f"task {task.id} rejected: {task.rejection}")
+        return 1
+    return _run_and_report(system, task, args.json)
+
+
+def _alt_validate(system: System, args: argparse.Namespace) -> int:
+    document = _read_json(args.file)
+    try:
+        plan = checked_plan(document)
+        _, gates = system.app.check_plan(plan, document.get("mode", "normal"))
+    except DocumentError as e:
+        for problem in e.problems:
+            print(f"{args.file}: {problem}")
+        return 1
+    except DomainError as e:
+        print(f"{args.file}: {e}")
+        return 1
+    print(f"{args.file}: valid .alt plan with {len(gates)} step(s)")
+    for gate in gates:
+        needed = f" ({gate['required']} approval(s))" if gate["gate"] == "approval" else ""
+        print(f"  {gate['step_id']:<4} {gate['risk']:<11} {gate['gate']}{needed}: {gate['reason']}")
+    return 0
+
+
+def _alt_submit(system: System, args: argparse.Namespace) -> int:
+    document = _read_json(args.file)
+    plan = checked_plan(document)
+    task = system.app.submit_plan(
+        document.get("request") or f"hand-written plan {Path(args.file).name}", plan, args.actor,
+        mode=document.get("mode", "normal"), persona=document.get("persona", "technical_expert"),
+        environment=document.get("environment"), chaos_level=document.get("chaos_level"))
+    if args.run:
+        return _run_and_report(system, task, args.json)
+    if args.json:
+        _json_out(task.to_dict())
+    else:
+        print(task_text(task))
+    return 0
+
+
+def _task_export(system: System, args: argparse.Namespace) -> int:
+    _json_out(alt_document(system.app.get_task(args.id)))
+    return 0
+
+
+def _run_export(system: System, args: argparse.Namespace) -> int:
+    run = system.app.get_run(args.id)
+    _json_out(last_document(run, system.app.get_task(UUID(run.task_id))))
     return 0
 
 
@@ -364,7 +454,26 @@ def build_parser() -> argparse.ArgumentParser:
     def as_json(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    add(sub, "demo", _with_system(_demo), "run a scripted journey end to end on this store")
+    add(sub, "demo", _with_system(_demo), "run a complete journey end to end on this store")
+    p = add(sub, "do", _with_system(_do), "ask for work in plain words: plan it, gate it, run it")
+    p.add_argument("text", help="e.g. \"check disk on web-1, restart nginx if above 90%%\"")
+    actor(p)
+    p.add_argument("--env", help="target environment named in the policy")
+    p.add_argument("--mode", default="normal", choices=["normal", "explore", "dream", "chaos"])
+    p.add_argument("--persona", default="technical_expert")
+    p.add_argument("--chaos-level", type=int, metavar="1-10", help="with --mode chaos")
+    as_json(p)
+    alt = sub.add_parser("alt", help="check and submit hand-written .alt plans").add_subparsers(
+        dest="alt_command", required=True, metavar="ACTION")
+    p = add(alt, "validate", _with_system(_alt_validate),
+            "check an .alt file against its schema and the policy; exit 1 if it is not valid")
+    p.add_argument("file")
+    p = add(alt, "submit", _with_system(_alt_submit),
+            "record a hand-written plan as a task; it passes the same gates")
+    p.add_argument("file")
+    actor(p)
+    p.add_argument("--run", action="store_true", help="start it and run what the gates allow")
+    as_json(p)
     p = add(sub, "serve", _with_system(_serve), "start the HTTP API (OpenAPI schema at /docs); "
             "embeds the relay with Kafka, the store feed without")
     p.add_argument("--host", help="address to bind (default ALTLAS_HTTP_HOST)")
@@ -428,6 +537,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task_id", type=_uuid)
     p.add_argument("file")
     actor(p)
+    p = add(task, "export", _with_system(_task_export), "print a task's plan as an .alt document")
+    p.add_argument("id", type=_uuid)
+    p.add_argument("--format", choices=["alt"], default="alt")
     p = add(task, "show", _with_system(_show("task")), "show a task and its plan")
     p.add_argument("id", type=_uuid)
     as_json(p)
@@ -440,6 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     as_json(p)
     p = add(run, "advance", _with_system(_run_advance), "execute what the gates allow now")
     p.add_argument("id", type=_uuid)
+    p = add(run, "export", _with_system(_run_export), "print a run as a .last document")
+    p.add_argument("id", type=_uuid)
+    p.add_argument("--format", choices=["last"], default="last")
     p = add(run, "show", _with_system(_show("run")), "show a run and its steps")
     p.add_argument("id", type=_uuid)
     as_json(p)
@@ -483,6 +598,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (say, `| head`) has gone; that is not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
 
 
 class InvalidFileError(Exception):

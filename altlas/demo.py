@@ -1,12 +1,9 @@
-"""`altlas demo`: one complete, scripted journey through the real application.
-
-The plan is scripted (the segmenter arrives with a later release) and uses `local`
-steps, which run allow-listed commands on this host without a shell.
-"""
+"""`altlas demo`: one complete journey through the real application: the configured
+segmenter plans a request, the policy gates it, the runner executes it on this host with
+`local` steps (allow-listed commands, no shell), two people approve the risky step."""
 
 from __future__ import annotations
 
-import shlex
 from typing import TextIO
 from uuid import UUID
 
@@ -16,18 +13,6 @@ from altlas.render import approval_text, events_table, plan_lines, run_text, sho
 
 REQUEST = "check disk and load on the altlas host, then set its maintenance flag"
 REQUESTER, APPROVERS = "deniz", ("alice", "bob")
-
-
-def demo_plan(flag_path: str) -> dict[str, object]:
-    return {
-        "alt": 1,
-        "steps": [
-            {"id": "s1", "kind": "local", "action": "df -h", "description": "disk usage"},
-            {"id": "s2", "kind": "local", "action": "uptime", "description": "load"},
-            {"id": "s3", "kind": "local", "action": f"touch {shlex.quote(flag_path)}",
-             "needs": ["s1", "s2"], "description": "set the maintenance flag"},
-        ],
-    }
 
 
 def run_demo(system: System, out: TextIO) -> int:
@@ -46,9 +31,14 @@ def run_demo(system: System, out: TextIO) -> int:
 
     system.settings.data_dir.mkdir(parents=True, exist_ok=True)
     flag = system.settings.data_dir / "maintenance.flag"
-    task = app.record_segmentation(task_id, demo_plan(str(flag)), segmenter="scripted-demo",
-                                   actor=REQUESTER)
-    say("2. plan      scripted .alt plan, each step classified by the policy → TaskSegmented")
+    flag.unlink(missing_ok=True)
+    task = system.segmentation.segment(task_id)
+    if task.status != "segmented":
+        say(f"2. plan      rejected: {task.rejection}")
+        return 1
+    fallback = f" (fell back: {task.fallback_reason})" if task.fallback_reason else ""
+    say(f"2. plan      by the {task.segmenter} segmenter{fallback}; each step classified "
+        "by the policy → TaskSegmented")
     for line in plan_lines(task):
         say(f"             {line}")
 

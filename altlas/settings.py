@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=100_000)
     checkpoint_every: int = Field(default=1000, ge=1)
     poll_interval_ms: int = Field(default=25, ge=1, le=60_000)
+    segmenter: Literal["auto", "rules", "local", "litellm"] = Field(
+        default="auto", description="auto: the local model if its extra is installed, else rules")
+    local_model: str = Field(default="smollm2", description="smollm2, qwen2.5-coder-0.5b, "
+                             "or the path of a .gguf file")
+    llm_threads: int = Field(default=2, ge=1, le=64)
+    litellm_model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini")
+    litellm_api_base: str | None = None
+    litellm_api_key: SecretStr | None = None
+    ssh_known_hosts: Path | None = Field(default=None, description="known_hosts for ssh steps")
+    ssh_key: Path | None = Field(default=None, description="private key for ssh steps")
+    ssh_user: str | None = None
+    ssh_connect_timeout: float = Field(default=10.0, gt=0, le=300)
+    prometheus_url: str | None = Field(default=None, description="Prometheus for promql steps")
+    runner_parallelism: int = Field(default=4, ge=1, le=64)
+    output_cap_bytes: int = Field(default=65_536, ge=1024, le=10_000_000)
     http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -77,6 +92,20 @@ class Settings(BaseSettings):
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"{server!r} is not host:port")
         return value
+
+    @field_validator("ssh_known_hosts", "ssh_key")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @field_validator("prometheus_url", "litellm_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -51,13 +51,15 @@ class AltlasApplication(Application[UUID]):
     def request_task(
         self, request: str, requester: str, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
+        chaos_level: int | None = None,
     ) -> UUID:
         if environment is not None and environment not in self.policy.environments:
             known = ", ".join(self.policy.environments)
             raise UnknownEnvironmentError(
                 f"unknown environment {environment!r}; use one of {known}")
         task = Task.request_work(request, requester, EventMeta.for_command(requester), mode=mode,
-                                 persona=persona, environment=environment, source=source)
+                                 persona=persona, environment=environment, source=source,
+                                 chaos_level=chaos_level)
         self.save(task)
         return task.id
 
@@ -75,9 +77,36 @@ class AltlasApplication(Application[UUID]):
 
         return TaskView.of(self._change(Task, task_id, actor, segment))
 
+    def submit_plan(
+        self, request: str, document: Any, requester: str, *, mode: str = "normal",
+        persona: str = "technical_expert", environment: str | None = None,
+        chaos_level: int | None = None, segmenter: str = "hand-written", source: str = "alt",
+    ) -> TaskView:
+        """A plan written by hand: the task and its plan are recorded together, after the
+        same checks a segmenter's plan passes, or nothing is recorded."""
+        if environment is not None and environment not in self.policy.environments:
+            known = ", ".join(self.policy.environments)
+            raise UnknownEnvironmentError(
+                f"unknown environment {environment!r}; use one of {known}")
+        plan_doc, gates = self._classify(Plan.from_document(document), mode)
+        meta = EventMeta.for_command(requester)
+        task = Task.request_work(request, requester, meta, mode=mode, persona=persona,
+                                 environment=environment, source=source,
+                                 chaos_level=chaos_level)
+        task.record_segmentation(plan_doc, gates, segmenter,
+                                 EventMeta(requester, task.correlation_id, meta.causation_id))
+        self.save(task)
+        return TaskView.of(task)
+
     def reject_task(self, task_id: UUID, reason: str, *, actor: str) -> TaskView:
         return TaskView.of(self._change(Task, task_id, actor,
                                         lambda task, meta: task.reject(reason, meta)))
+
+    def check_plan(self, document: Any, mode: str = "normal"
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """What recording this plan would record — each step's risk and gate — or the
+        error that would refuse it; records nothing."""
+        return self._classify(Plan.from_document(document), mode)
 
     def _classify(self, plan: Plan, mode: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         doc = plan.to_document()

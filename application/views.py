@@ -20,10 +20,12 @@ class TaskView:
     persona: str
     environment: str | None
     source: str
+    chaos_level: int | None
     status: str
     plan: dict[str, Any] | None
     gates: list[dict[str, Any]]
     segmenter: str | None
+    fallback_reason: str | None
     rejection: str | None
     correlation_id: str
     created_on: datetime
@@ -33,8 +35,9 @@ class TaskView:
         return cls(
             id=str(task.id), request=task.request, requester=task.requester, mode=task.mode,
             persona=task.persona, environment=task.environment, source=task.source,
-            status=task.status, plan=task.plan, gates=list(task.gates),
-            segmenter=task.segmenter, rejection=task.rejection,
+            chaos_level=task.chaos_level, status=task.status, plan=task.plan,
+            gates=list(task.gates), segmenter=task.segmenter,
+            fallback_reason=task.fallback_reason, rejection=task.rejection,
             correlation_id=task.correlation_id, created_on=task.created_on,
         )
 

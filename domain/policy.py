@@ -34,6 +34,7 @@ class Environment:
     approver_groups: tuple[str, ...]
     approvals: Mapping[RiskLevel, int]
     oncall_group: str | None
+    prometheus: str | None = None  # the Prometheus that answers for this environment
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,8 @@ class _Parser:
         for name, spec in self._mapping(data, ("environments",)).items():
             path: Path = ("environments", name)
             self._name(name, path)
-            spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall"})
+            spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall",
+                                              "prometheus"})
             try:
                 tier = Tier(spec.get("tier"))
             except ValueError:
@@ -338,7 +340,11 @@ class _Parser:
             if any(approvals.values()) and not approvers:
                 raise PolicyError((*path, "approvers"),
                                   "is required: this environment has gates that need approvals")
-            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall)
+            prometheus = spec.get("prometheus")
+            if prometheus is not None and not (isinstance(prometheus, str) and
+                                               prometheus.startswith(("http://", "https://"))):
+                raise PolicyError((*path, "prometheus"), "must be an http(s) URL")
+            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall, prometheus)
         if not envs:
             raise PolicyError(("environments",), "must name at least one environment")
         return envs

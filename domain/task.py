@@ -15,12 +15,19 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
+        class_version = 2
         request: str
         requester: str
         mode: str
         persona: str
         environment: str | None
         source: str
+        chaos_level: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Release 0.1 had no chaos level."""
+            state["chaos_level"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -34,6 +41,7 @@ class Task(AuditedAggregate):
             task.plan = self.plan
             task.gates = self.gates
             task.segmenter = self.segmenter
+            task.fallback_reason = self.fallback_reason
 
     class Rejected(AuditedAggregate.Event):
         type_name = "TaskRejected"
@@ -45,7 +53,7 @@ class Task(AuditedAggregate):
 
     def __init__(
         self, request: str, requester: str, mode: str, persona: str,
-        environment: str | None, source: str, correlation_id: str,
+        environment: str | None, source: str, chaos_level: int | None, correlation_id: str,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -53,17 +61,20 @@ class Task(AuditedAggregate):
         self.persona = persona
         self.environment = environment
         self.source = source
+        self.chaos_level = chaos_level
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
         self.gates: list[dict[str, Any]] = []
         self.segmenter: str | None = None
+        self.fallback_reason: str | None = None
         self.rejection: str | None = None
 
     @classmethod
     def request_work(
         cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
+        chaos_level: int | None = None,
     ) -> Task:
         text = request.strip()
         if not text:
@@ -76,9 +87,15 @@ class Task(AuditedAggregate):
             raise InvalidModeError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if persona not in PERSONAS:
             raise InvalidModeError(f"unknown persona {persona!r}; use one of {', '.join(PERSONAS)}")
+        if mode == "chaos":
+            chaos_level = 3 if chaos_level is None else chaos_level
+            if not 1 <= chaos_level <= 10:
+                raise InvalidModeError("chaos_level must be from 1 to 10")
+        elif chaos_level is not None:
+            raise InvalidModeError("chaos_level is for mode chaos only")
         return cls._create_audited(
             cls.Requested, meta, request=text, requester=requester, mode=mode, persona=persona,
-            environment=environment, source=source,
+            environment=environment, source=source, chaos_level=chaos_level,
         )
 
     def record_segmentation(

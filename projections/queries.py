@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from altlas.projections.schema import approvals, timeline
+from altlas.projections.schema import approvals, runs, tasks, timeline
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -47,6 +47,14 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "time": _aware(row.time).isoformat()}  # type: ignore[union-attr]
                     for row in conn.execute(query)]
+
+    def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
+        query = (select(tasks.c.request, tasks.c.plan)
+                 .join(runs, runs.c.task_id == tasks.c.task_id)
+                 .where(runs.c.outcome == "succeeded", tasks.c.plan.is_not(None))
+                 .order_by(runs.c.completed_at.desc()).limit(limit))
+        with self._fresh().connect() as conn:
+            return [(row.request, row.plan) for row in conn.execute(query)]
 
     def open_approvals(self) -> list[dict[str, Any]]:
         query = (select(approvals).where(approvals.c.status == "open")

@@ -20,6 +20,13 @@ KAFKA_HOME=$SERVICES_DIR/kafka
 # The broker's jars live outside the repository so they survive fresh clones on this machine.
 KAFKA_LIBS=${ALTLAS_CACHE_DIR:-$HOME/.cache/altlas}/kafka-$KAFKA_VERSION/libs
 
+SSH_PORT=${ALTLAS_SSH_PORT:-52222}
+SSH_USER=altlas-test
+SSH_DIR=$SERVICES_DIR/ssh
+PROM_PORT=${ALTLAS_PROMETHEUS_PORT:-59090}
+NODE_PORT=$((PROM_PORT + 10))
+PROM_DIR=$SERVICES_DIR/prometheus
+
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
@@ -31,10 +38,47 @@ as_root() {
 
 apt_install() {
   log "installing $* with apt-get"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
-    || { as_root apt-get update -q >/dev/null && \
-         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; } \
-    || die "apt-get install $* failed"
+  # Packaged services must not start on their own: the peers below run as our processes.
+  local added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
+  as_root "${apt[@]}" install -y -q --no-install-recommends "$@" >/dev/null \
+    || { as_root "${apt[@]}" update -q >/dev/null && \
+         as_root "${apt[@]}" install -y -q --no-install-recommends "$@" >/dev/null; } \
+    || { [ -n "$added_policy" ] && as_root rm -f /usr/sbin/policy-rc.d; die "apt-get install $* failed"; }
+  [ -n "$added_policy" ] && as_root rm -f /usr/sbin/policy-rc.d
+  return 0
+}
+
+# pid_alive PIDFILE PATTERN: the pid file names a live process whose command line has PATTERN.
+pid_alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
+}
+
+# stop_pidfile PIDFILE PATTERN: TERM, up to 10 s, then KILL.
+stop_pidfile() {
+  if pid_alive "$1" "$2"; then
+    local pid; pid=$(cat "$1")
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$1"
+}
+
+# spawn PIDFILE LOG CMD...: run CMD detached in its own session; the pid file gets its real pid.
+spawn() {
+  local pidfile=$1 logfile=$2; shift 2
+  setsid sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+  for _ in $(seq 50); do [ -s "$pidfile" ] && return 0; sleep 0.02; done
+  return 1
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------
@@ -199,19 +243,140 @@ kafka_down() {
   rm -f "$KAFKA_HOME/broker.pid"
 }
 
+# --- OpenSSH server (a real sshd on loopback, its own host key, a test user) -----------------
+
+ssh_running() { pid_alive "$SSH_DIR/sshd.pid" "$SSH_DIR/sshd_config"; }
+
+ssh_setup() {
+  mkdir -p "$SSH_DIR" && chmod 755 "$SERVICES_DIR" "$SSH_DIR"
+  id "$SSH_USER" >/dev/null 2>&1 || \
+    as_root useradd --create-home --shell /bin/bash --user-group "$SSH_USER"
+  # useradd locks the account ('!'), and with UsePAM no sshd refuses even keys for it.
+  if as_root getent shadow "$SSH_USER" | cut -d: -f2 | grep -q '^!'; then
+    as_root usermod -p '*' "$SSH_USER"
+  fi
+  [ -f "$SSH_DIR/host_key" ] || ssh-keygen -q -t ed25519 -N '' -C altlas-test-host -f "$SSH_DIR/host_key"
+  [ -f "$SSH_DIR/client_key" ] || ssh-keygen -q -t ed25519 -N '' -C altlas-test-client -f "$SSH_DIR/client_key"
+  chmod 600 "$SSH_DIR/host_key" "$SSH_DIR/client_key"
+  install -m 644 "$SSH_DIR/client_key.pub" "$SSH_DIR/authorized_keys"
+  printf '[127.0.0.1]:%s,[localhost]:%s %s\n' "$SSH_PORT" "$SSH_PORT" \
+    "$(cut -d' ' -f1,2 "$SSH_DIR/host_key.pub")" >"$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/sshd_config" <<CONF
+ListenAddress 127.0.0.1:$SSH_PORT
+AddressFamily inet
+HostKey $SSH_DIR/host_key
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+# the keys live under a world-writable parent (/var/tmp); StrictModes would refuse them
+StrictModes no
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers $SSH_USER
+AllowTcpForwarding no
+X11Forwarding no
+UseDNS no
+PrintMotd no
+MaxStartups 100:30:200
+MaxSessions 50
+LogLevel VERBOSE
+CONF
+}
+
+ssh_up() {
+  if ssh_running; then log "sshd ready: $SSH_USER@127.0.0.1:$SSH_PORT"; return; fi
+  [ -x /usr/sbin/sshd ] || apt_install openssh-server
+  ssh_setup
+  as_root mkdir -p /run/sshd && as_root chmod 755 /run/sshd
+  /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config" || die "sshd_config is invalid"
+  log "starting sshd on 127.0.0.1:$SSH_PORT"
+  as_root /usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$SSH_DIR/sshd.log"
+  for _ in $(seq 100); do
+    ssh -q -i "$SSH_DIR/client_key" -p "$SSH_PORT" -o BatchMode=yes -o IdentitiesOnly=yes \
+      -o ConnectTimeout=2 -o UserKnownHostsFile="$SSH_DIR/known_hosts" \
+      -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \
+      "$SSH_USER@127.0.0.1" true </dev/null && { log "sshd ready: $SSH_USER@127.0.0.1:$SSH_PORT"; return; }
+    sleep 0.1
+  done
+  die "sshd does not accept the test key (log: $SSH_DIR/sshd.log)"
+}
+
+ssh_down() { stop_pidfile "$SSH_DIR/sshd.pid" "$SSH_DIR/sshd_config"; }
+
+# --- Prometheus scraping a node exporter (Debian packages, run as our processes) ------------
+
+prom_running() { pid_alive "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.yml"; }
+node_running() { pid_alive "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"; }
+
+prom_up() {
+  [ -x /usr/bin/prometheus ] || apt_install prometheus
+  [ -x /usr/bin/prometheus-node-exporter ] || apt_install prometheus-node-exporter
+  mkdir -p "$PROM_DIR"
+  if ! node_running; then
+    rm -f "$PROM_DIR/node_exporter.pid"
+    spawn "$PROM_DIR/node_exporter.pid" "$PROM_DIR/node_exporter.log" \
+      /usr/bin/prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
+      --collector.disable-defaults --collector.filesystem --collector.loadavg \
+      --collector.meminfo --collector.cpu --collector.uname --web.disable-exporter-metrics \
+      --log.level=warn || die "node exporter did not start"
+  fi
+  if prom_running; then log "Prometheus ready: http://127.0.0.1:$PROM_PORT"; return; fi
+  cat >"$PROM_DIR/prometheus.yml" <<CONF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['127.0.0.1:$NODE_PORT']
+        labels: {host: localhost}
+  - job_name: prometheus
+    static_configs:
+      - targets: ['127.0.0.1:$PROM_PORT']
+CONF
+  # a fresh database per start: a restarted server would otherwise answer from old samples
+  rm -rf "$PROM_DIR/data" "$PROM_DIR/prometheus.pid" && mkdir -p "$PROM_DIR/data"
+  log "starting Prometheus on 127.0.0.1:$PROM_PORT (scraping a node exporter on :$NODE_PORT)"
+  spawn "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.log" /usr/bin/prometheus \
+    --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+    --storage.tsdb.retention.time=1d --web.listen-address="127.0.0.1:$PROM_PORT" \
+    --log.level=warn || die "Prometheus did not start"
+  # ready = this server has scraped the exporter (it applies targets on a 5 s timer)
+  for _ in $(seq 300); do
+    curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/targets?state=active" 2>/dev/null \
+      | grep -q '"scrapePool":"node"[^}]*"health":"up"' \
+      && { log "Prometheus ready: http://127.0.0.1:$PROM_PORT"; return; }
+    sleep 0.1
+  done
+  die "Prometheus has not scraped the exporter in 30 s (log: $PROM_DIR/prometheus.log)"
+}
+
+prom_down() {
+  stop_pidfile "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.yml"
+  stop_pidfile "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"
+}
+
 # --- commands -------------------------------------------------------------------------------
 
 case "${1:-}" in
-  up) pg_up; kafka_up ;;
-  down) kafka_down; pg_down ;;
+  up) pg_up; kafka_up; ssh_up; prom_up ;;
+  down) prom_down; ssh_down; kafka_down; pg_down ;;
   kafka-up) kafka_up ;;
   kafka-down) kafka_down ;;
   status)
     if pg_running; then echo "postgresql: up ($(pg_url))"; else echo "postgresql: down"; fi
-    if kafka_running; then echo "kafka $KAFKA_VERSION: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi ;;
+    if kafka_running; then echo "kafka $KAFKA_VERSION: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi
+    if ssh_running; then echo "sshd: up ($SSH_USER@127.0.0.1:$SSH_PORT)"; else echo "sshd: down"; fi
+    if prom_running; then echo "prometheus: up (http://127.0.0.1:$PROM_PORT)"; else echo "prometheus: down"; fi ;;
   env)
     echo "export ALTLAS_TEST_DATABASE_URL=$(pg_url)"
     echo "export ALTLAS_TEST_KAFKA=127.0.0.1:$KAFKA_PORT"
+    echo "export ALTLAS_TEST_SSH=$SSH_USER@127.0.0.1:$SSH_PORT"
+    echo "export ALTLAS_TEST_SSH_DIR=$SSH_DIR"
+    echo "export ALTLAS_TEST_PROMETHEUS=http://127.0.0.1:$PROM_PORT"
     echo "export ALTLAS_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh" ;;
   *) echo "usage: $0 up|down|status|env|kafka-up|kafka-down" >&2; exit 2 ;;
 esac

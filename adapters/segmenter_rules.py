@@ -1,0 +1,392 @@
+"""The rule-based segmenter: deterministic, no model, English and Turkish.
+
+It knows the common forms — "check X on HOST", "restart SERVICE on HOST", sequences joined by
+"then", conditions ("… if it is above 90%"), PromQL questions, "and summarise" — so altlas
+always works offline. What it does not understand it refuses, saying what it can do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from altlas.application.errors import SegmentationError
+from altlas.application.ports import SegmentationRequest
+from altlas.domain.policy import Policy
+
+_SVC = r"(?P<svc>[a-z][a-z0-9_.@-]{1,40})"
+_NOT_SERVICES = {"the", "a", "an", "it", "its", "service", "disk", "load", "memory", "host",
+                 "server", "all", "and", "then", "on", "in", "of", "if", "for", "not", "down",
+                 "up", "running", "there", "this", "that", "everything", "bellek",
+                 "diskin", "yük", "sistem", "sunucu"}
+_PRONOUNS = {"it", "its", "it's", "them", "onu", "bunu"}
+# What a condition can be about: these steps only look, and say something comparable.
+_CHECKS = frozenset({"disk", "load", "running", "processes", "targets_down", "cpu",
+                     "error_rate", "health"})
+
+
+@dataclass
+class _Step:
+    kind: str
+    action: str
+    target: str | None
+    description: str
+    metric: str | None = None  # what a condition about this step would compare
+    params: dict[str, Any] = field(default_factory=dict)
+    intent: str = ""
+    needs: list[int] = field(default_factory=list)
+    when: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class _Intent:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    build: Callable[[re.Match[str], str], tuple[str, str, str | None, dict[str, Any]]]
+    """(command or query, description, metric, params)"""
+    kind: str = "command"  # command (ssh or local), promql, http, llm, manual
+
+
+def _intent(name: str, pattern: str, build: Callable[[re.Match[str], str],
+            tuple[str, str, str | None, dict[str, Any]]], kind: str = "command") -> _Intent:
+    """One intent; ``pattern``'s top-level alternatives (split on ' || ') each become a regex,
+    so every one may name its own ``svc`` group."""
+    return _Intent(name, tuple(re.compile(p, re.IGNORECASE) for p in pattern.split(" || ")),
+                   build, kind)
+
+
+def _svc(m: re.Match[str]) -> str:
+    return m.group("svc").strip(".'’")
+
+
+INTENTS: tuple[_Intent, ...] = (
+    _intent("maintenance", r"maintenance (?:flag|mode)|bakım (?:bayrağı|modu)",
+            lambda m, svc: ("touch {flag}", "set the maintenance flag", None, {})),
+    _intent("restart", rf"\brestart (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* (?:servisini )?"
+            r"yeniden başlat",
+            lambda m, svc: (f"systemctl restart {svc}", f"restart {svc}", None, {})),
+    _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* yeniden yükle",
+            lambda m, svc: (f"systemctl reload {svc}", f"reload {svc}", None, {})),
+    _intent("stop", rf"\bstop (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* durdur",
+            lambda m, svc: (f"systemctl stop {svc}", f"stop {svc}", None, {})),
+    _intent("start", rf"(?<!re)\bstart (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* başlat(?!ıl)",
+            lambda m, svc: (f"systemctl start {svc}", f"start {svc}", None, {})),
+    _intent("running", rf"\bis {_SVC} (?:running|active|up)\b || status of (?:the )?{_SVC} || "
+            rf"{_SVC} (?:status|durumu) || {_SVC} çalışıyor mu",
+            lambda m, svc: (f"systemctl is-active {svc}", f"is {svc} running",
+                       "exit_code", {"ok_exit_codes": [0, 3]})),
+    _intent("logs", rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|logları|kayıtları)",
+            lambda m, svc: (f"journalctl -u {svc} -n 100 --no-pager", f"recent {svc} logs",
+                       None, {})),
+    _intent("processes", rf"\b{_SVC} process(?:es)?\b || process(?:es)? of {_SVC} || "
+            rf"{_SVC} süreçleri || {_SVC} işlemleri",
+            lambda m, svc: (f"pgrep -a {svc}", f"{svc} processes", "lines",
+                       {"ok_exit_codes": [0, 1]})),
+    _intent("disk", r"\bdisk(?: space| usage)?\b|\bfree space\b|\bstorage\b|disk kullanım|"
+            r"disk alan|\bdisk(?:i|in|ini|te|de|ler|leri)?\b",
+            lambda m, svc: ("df -h", "disk usage", "max_percent", {})),
+    _intent("load", r"\b(?:cpu )?load\b|\buptime\b|\byük(?:ü|ünü)?\b",
+            lambda m, svc: ("uptime", "load", "load1", {})),
+    _intent("memory", r"\bmemory\b|\bram\b|\bbellek\b|\bhafıza\b",
+            lambda m, svc: ("free -m", "memory", None, {})),
+    _intent("reboot", r"\breboot\b|\bsunucuyu yeniden başlat",
+            lambda m, svc: ("reboot", "reboot the host", None, {}), kind="command"),
+    _intent("delete", r"\b(?:delete|remove|wipe|sil)\w* (?P<path>/[\w./-]+)",
+            lambda m, svc: (f"rm -rf {m.group('path')}", f"delete {m.group('path')}", None, {})),
+    _intent("drop", r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)?",
+            lambda m, svc: (f"psql -c 'DROP TABLE {m.group('table')}'",
+                       f"drop table {m.group('table')}", None, {}), kind="manual"),
+    _intent("targets_down", r"targets? (?:are |is )?down|down targets|hedef\w* (?:kapalı|down)",
+            lambda m, svc: ("count(up == 0) or vector(0)", "targets down", "value", {}),
+            kind="promql"),
+    _intent("cpu", r"\bcpu (?:usage|utili[sz]ation|kullanımı)\b",
+            lambda m, svc: ('100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",'
+                       'instance=~"{host}(:.*)?"}[5m])))', "CPU usage %", "value", {}),
+            kind="promql"),
+    _intent("error_rate", r"\berror rate\b|hata oranı",
+            lambda m, svc: ('sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)',
+                       "5xx rate", "value", {}), kind="promql"),
+    _intent("health", r"\bhealth(?: endpoint| check)?\b|sağlık",
+            lambda m, svc: ("http://{reach}/health", "health endpoint", "status_code",
+                       {"method": "GET"}), kind="http"),
+    _intent("summarise", r"\bsummari[sz]e\b|\bexplain\b|\bsummary\b|özetle|açıkla",
+            lambda m, svc: ("Summarise what these outputs show, and anything that needs attention.",
+                       "summary", None, {}), kind="llm"),
+)
+
+_THEN = re.compile(r"\s*(?:,\s*)?(?:\band then\b|\bthen\b|;|\bafter that\b|\bafterwards\b|"
+                   r"\bdaha sonra\b|\bsonra\b|\bardından\b|\bsonrasında\b)\s*,?\s*",
+                   re.IGNORECASE)
+_IF_AFTER = re.compile(r"^(?P<action>.+?)\s*,?\s+(?:if|when|only if)\s+(?P<cond>.+)$",
+                       re.IGNORECASE)
+_IF_BEFORE = re.compile(r"^(?:if|when)\s+(?P<cond>.+?)\s*,\s*(?:then\s+)?(?P<action>.+)$",
+                        re.IGNORECASE)
+_IF_TR = re.compile(r"^(?:eğer\s+)?(?P<cond>.+?)\s*(?:ise|ıysa|iyse|ysa|yse|sa|se)\s*,?\s+"
+                    r"(?P<action>.+)$", re.IGNORECASE)
+_THRESHOLD = re.compile(
+    r"(?P<op>above|over|more than|greater than|higher than|exceeds?|>=|>|below|under|"
+    r"less than|lower than|<=|<)\s*%?\s*(?P<n>\d+(?:\.\d+)?)\s*%?|"
+    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|ın|in|un|ün)?\s*"
+    r"(?P<op2>üzerinde|üstünde|fazla|altında|az)", re.IGNORECASE)
+_NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|not active|inactive|"
+                          r"çalışmıyor", re.IGNORECASE)
+_LOCAL = re.compile(r"\b(?:the altlas host|this host|localhost|altlas sunucusu\w*|bu sunucu\w*)\b",
+                    re.IGNORECASE)
+
+
+class RuleSegmenter:
+    name = "rules"
+
+    def __init__(self, policy: Policy, maintenance_flag: str) -> None:
+        self._policy = policy
+        self._flag = maintenance_flag
+        names = sorted(policy.hosts, key=len, reverse=True)
+        self._hosts = re.compile(
+            r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])",
+            re.IGNORECASE) if names else None
+        envs = {e: e for e in policy.environments}
+        envs.update({"production": "prod", "prod": "prod"} if "prod" in envs else {})
+        self._envs = envs
+        self._service: ContextVar[str | None] = ContextVar("service", default=None)
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        self._service.set(None)  # the service "it" refers to, within this request
+        text = " ".join(request.text.split())
+        steps: list[_Step] = []
+        host: str | None = None
+        previous: list[int] = []
+        for clause in (c for c in _THEN.split(text) if c and c.strip(" ,.")):
+            made, host = self._clause(clause, host, request, steps, previous)
+            if made:
+                previous = made
+        if not steps:
+            raise SegmentationError(
+                "the rules did not recognise an action in this request; they know disk, load, "
+                "memory, restart/reload/start/stop SERVICE, SERVICE status, logs and processes, "
+                "PromQL questions (targets down, CPU usage, error rate), health checks, "
+                "the maintenance flag and 'then' / 'if … above N%'")
+        if request.mode == "explore":
+            self._explore(steps)
+        elif request.mode == "chaos":
+            self._chaos(steps, request.chaos_level or 3)
+        return self._document(steps)
+
+    # -- clauses ----------------------------------------------------------------------
+
+    def _clause(self, clause: str, host: str | None, request: SegmentationRequest,
+                steps: list[_Step], previous: list[int]) -> tuple[list[int], str | None]:
+        clause = clause.strip(" ,.")
+        for pattern in (_IF_BEFORE, _IF_AFTER, _IF_TR):
+            m = pattern.match(clause)
+            if m and self._looks_like_condition(m.group("cond")):
+                return self._conditional(m.group("cond"), m.group("action"), host, request,
+                                         steps, previous)
+        found, host = self._steps(clause, host, request)
+        start = len(steps)
+        for s in found:
+            s.needs = list(previous) if s.kind != "llm" else list(range(len(steps)))
+            steps.append(s)
+        return list(range(start, len(steps))), host
+
+    def _looks_like_condition(self, cond: str) -> bool:
+        return bool(_THRESHOLD.search(cond) or _NOT_RUNNING.search(cond))
+
+    def _conditional(self, cond: str, action: str, host: str | None,
+                     request: SegmentationRequest, steps: list[_Step],
+                     previous: list[int]) -> tuple[list[int], str | None]:
+        action_host = self._host(action) or self._host(cond) or host
+        cond_steps, _ = self._steps(cond, action_host, request)
+        acted, _ = self._steps(action, action_host, request)
+        if not cond_steps:  # "check disk and restart nginx if it is above 90%"
+            cond_steps = [s for s in acted if s.intent in _CHECKS]
+            acted = [s for s in acted if s.intent not in _CHECKS]
+        start = len(steps)
+        for s in cond_steps:
+            s.needs = list(previous)
+        steps.extend(cond_steps)
+        ref = self._reference(cond, steps, acted)
+        when = self._when(cond, steps[ref], ref) if ref is not None else None
+        if when is None:
+            raise SegmentationError(f"the rules cannot tell what {cond.strip()!r} compares; "
+                                    "say e.g. 'if disk is above 90%'")
+        for s in acted:
+            s.needs = sorted({ref, *previous})
+            s.when = when
+        steps.extend(acted)
+        return list(range(start, len(steps))), action_host
+
+    def _reference(self, cond: str, steps: list[_Step], acted: list[_Step]) -> int | None:
+        """The step a condition talks about: one made from the condition itself, else the
+        latest earlier step with something to compare (or a check added for a service)."""
+        if _NOT_RUNNING.search(cond) and acted and acted[0].action.startswith("systemctl "):
+            service = acted[0].action.split()[-1]
+            for i in range(len(steps) - 1, -1, -1):
+                if steps[i].action == f"systemctl is-active {service}":
+                    return i
+            steps.append(_Step(acted[0].kind, f"systemctl is-active {service}",
+                               acted[0].target, f"is {service} running", "exit_code",
+                               {"ok_exit_codes": [0, 3]}, needs=list(acted[0].needs),
+                               intent="running"))
+            return len(steps) - 1
+        for i in range(len(steps) - 1, -1, -1):
+            if steps[i].metric:
+                return i
+        return None
+
+    def _when(self, cond: str, step: _Step, index: int) -> str | None:
+        sid = f"s{index + 1}"
+        if _NOT_RUNNING.search(cond) and step.metric == "exit_code":
+            return f"{sid}.exit_code != 0"
+        m = _THRESHOLD.search(cond)
+        if not m or step.metric in (None, "exit_code"):
+            return None
+        n = float(m.group("n") or m.group("n2"))
+        word = (m.group("op") or m.group("op2") or "").lower()
+        op = "<" if word in ("below", "under", "less than", "lower than", "<", "<=",
+                             "altında", "az") else ">"
+        if word in (">=", "<="):
+            op = word
+        return f"{sid}.{step.metric} {op} {n:g}"
+
+    # -- steps of one clause ------------------------------------------------------------
+
+    def _steps(self, clause: str, host: str | None,
+               request: SegmentationRequest) -> tuple[list[_Step], str | None]:
+        """The steps one clause asks for; a clause naming several hosts ("restart nginx on
+        web-1 and web-2") asks for them on each."""
+        hosts = self._hosts_in(clause)
+        if len(hosts) > 1:
+            steps: list[_Step] = []
+            for each in hosts:
+                found, _ = self._steps_on(clause, each, request)
+                steps.extend(found)
+            return steps, hosts[-1]
+        return self._steps_on(clause, hosts[0] if hosts else host, request)
+
+    def _steps_on(self, clause: str, host: str | None,
+                  request: SegmentationRequest) -> tuple[list[_Step], str | None]:
+        env = self._environment(clause) or request.environment
+        hits: list[tuple[int, _Intent, re.Match[str], str]] = []
+        taken: list[tuple[int, int]] = []
+        for intent in INTENTS:
+            for pattern in intent.patterns:
+                for m in pattern.finditer(clause):
+                    if any(a < m.end() and m.start() < b for a, b in taken):
+                        continue
+                    svc = ""
+                    if "svc" in pattern.groupindex and m.group("svc"):
+                        svc = _svc(m).lower()
+                        if svc in _PRONOUNS:  # "start it again", "check its status"
+                            svc = self._service.get() or ""
+                            if not svc:
+                                continue
+                        elif svc in _NOT_SERVICES or self._is_host(svc):
+                            continue
+                    hits.append((m.start(), intent, m, svc))
+                    taken.append((m.start(), m.end()))
+        steps: list[_Step] = []
+        for _, intent, m, svc in sorted(hits, key=lambda h: h[0]):
+            step = self._build(intent, m, svc, host, env)
+            step.intent = intent.name
+            steps.append(step)
+            if svc:
+                self._service.set(svc)
+        return steps, host
+
+    def _build(self, intent: _Intent, m: re.Match[str], svc: str, host: str | None,
+               env: str | None) -> _Step:
+        action, description, metric, params = intent.build(m, svc)
+        if intent.kind == "promql":
+            target = self._policy.hosts[host].environment if host else (env or "prod")
+            return _Step("promql", action.replace("{host}", host or ".*"), target,
+                         description, metric, dict(params))
+        if intent.kind == "llm":
+            return _Step("llm", action, None, description, None, dict(params))
+        if host is None:
+            raise SegmentationError(
+                f"which host should '{description}' run on? name one of: "
+                f"{', '.join(sorted(self._policy.hosts))}")
+        if intent.kind == "http":
+            reach = self._policy.hosts[host].reach
+            return _Step("http", action.replace("{reach}", reach), host, description, metric,
+                         dict(params))
+        if intent.name == "maintenance":
+            return _Step("local", action.replace("{flag}", self._flag), self._policy.local_host,
+                         description)
+        kind = "manual" if intent.kind == "manual" else (
+            "local" if host == self._policy.local_host else "ssh")
+        return _Step(kind, action, host, description, metric, dict(params))
+
+    def _host(self, text: str) -> str | None:
+        found = self._hosts_in(text)
+        return found[0] if found else None
+
+    def _hosts_in(self, text: str) -> list[str]:
+        """The hosts a text names, in order (the altlas host for "this host")."""
+        named: list[tuple[int, str]] = []
+        local = _LOCAL.search(text)
+        if local:
+            named.append((local.start(), self._policy.local_host))
+        if self._hosts is not None:
+            named += [(m.start(), m.group(1).lower()) for m in self._hosts.finditer(text)]
+        return list(dict.fromkeys(name for _, name in sorted(named)))
+
+    def _is_host(self, word: str) -> bool:
+        return word.lower() in self._policy.hosts
+
+    def _environment(self, text: str) -> str | None:
+        for word, env in self._envs.items():
+            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE):
+                return env
+        return None
+
+    # -- modes ------------------------------------------------------------------------
+
+    def _explore(self, steps: list[_Step]) -> None:
+        """Add read-only discovery for each host first, and name gentler alternatives."""
+        hosts = [s.target for s in steps if s.kind in ("ssh", "local")]
+        discovery: list[_Step] = []
+        for host in dict.fromkeys(h for h in hosts if h):
+            kind = "local" if host == self._policy.local_host else "ssh"
+            have = {s.action for s in steps if s.target == host}
+            for action, what in (("uptime", "load"), ("df -h", "disk usage")):
+                if action not in have:
+                    discovery.append(_Step(kind, action, host, f"discovery: {what}"))
+        for s in steps:
+            s.needs = [n + len(discovery) for n in s.needs]
+            if s.action.startswith("systemctl restart "):
+                s.description += f" (alternative: systemctl reload {s.action.split()[-1]})"
+        steps[:0] = discovery
+
+    def _chaos(self, steps: list[_Step], level: int) -> None:
+        """Fault injection for the request's hosts, then the same checks again."""
+        hosts = dict.fromkeys(s.target for s in steps if s.kind == "ssh" and s.target)
+        checks = [s for s in steps if s.metric and s.kind == "ssh"]
+        for host in hosts:
+            start = len(steps)
+            steps.append(_Step("ssh", f"stress-ng --cpu 1 --timeout {level * 10}s", host,
+                               f"chaos level {level}: CPU pressure"))
+            for check in checks:
+                if check.target == host:
+                    steps.append(_Step("ssh", check.action, host,
+                                       f"after chaos: {check.description}", check.metric,
+                                       dict(check.params), needs=[start]))
+
+    def _document(self, steps: Sequence[_Step]) -> dict[str, Any]:
+        out = []
+        for i, s in enumerate(steps):
+            doc: dict[str, Any] = {"id": f"s{i + 1}", "kind": s.kind, "action": s.action,
+                                   "needs": [f"s{n + 1}" for n in s.needs],
+                                   "description": s.description}
+            if s.target:
+                doc["target"] = s.target
+            if s.when:
+                doc["when"] = s.when
+            if s.params:
+                doc["params"] = s.params
+            out.append(doc)
+        return {"alt": 1, "steps": out}

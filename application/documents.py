@@ -1,0 +1,88 @@
+"""The .alt and .last documents: views of the recorded events, checked by their JSON Schemas."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from altlas.application.views import RunView, TaskView
+from altlas.domain.errors import InvalidInputError
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    text = resources.files("altlas").joinpath(f"schemas/{name}.schema.json").read_text()
+    return Draft202012Validator(json.loads(text))
+
+
+def schema_errors(document: Any, name: str = "alt") -> list[str]:
+    """Every schema violation, each as ``$.json.path: what is wrong``, in document order."""
+    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{e.json_path}: {e.message}" for e in errors]
+
+
+def alt_document(task: TaskView) -> dict[str, Any]:
+    """A task's plan as an .alt document, with the gate the policy chose for each step."""
+    if task.plan is None:
+        raise NotSegmentedError(f"task {task.id} is {task.status}: it has no plan yet")
+    gates = {g["step_id"]: g for g in task.gates}
+    steps = []
+    for step in task.plan["steps"]:
+        gate = gates[step["id"]]
+        steps.append({**step, "environment": gate["environment"], "gate": {
+            "kind": gate["gate"], "required": gate["required"], "eligible": gate["eligible"],
+            "reason": gate["reason"]}})
+    doc: dict[str, Any] = {
+        "alt": 1, "task_id": task.id, "request": task.request, "requester": task.requester,
+        "mode": task.mode, "persona": task.persona, "environment": task.environment,
+        "segmenter": task.segmenter or "", "steps": steps,
+    }
+    if task.chaos_level is not None:
+        doc["chaos_level"] = task.chaos_level
+    return doc
+
+
+def last_document(run: RunView, task: TaskView) -> dict[str, Any]:
+    """What a run did, step by step, as a .last document."""
+    planned = {s["id"]: s for s in (task.plan or {}).get("steps", [])}
+    return {
+        "last": 1, "run_id": run.id, "task_id": run.task_id, "request": task.request,
+        "requester": task.requester, "outcome": run.outcome,
+        "started_at": run.started_on.isoformat() if run.started_on else None,
+        "updated_at": run.modified_on.isoformat() if run.modified_on else None,
+        "summary": run.summary,
+        "steps": [{
+            "id": s.id, "kind": s.kind, "action": planned.get(s.id, {}).get("action", ""),
+            "target": planned.get(s.id, {}).get("target"), "risk": s.risk, "gate": s.gate,
+            "approval_id": s.approval_id, "status": s.status, "attempts": s.attempts,
+            "exit_code": s.exit_code, "duration_ms": s.duration_ms, "error": s.error,
+            "output": s.output, "facts": s.facts,
+        } for s in run.steps],
+    }
+
+
+class NotSegmentedError(InvalidInputError):
+    pass
+
+
+class DocumentError(InvalidInputError):
+    """A document breaks its schema; the message lists each problem with its JSON path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def checked_plan(document: Any) -> dict[str, Any]:
+    """The steps of an .alt document that passes its schema (annotations dropped: the policy
+    decides gates again); raises DocumentError listing every schema problem."""
+    problems = schema_errors(document)
+    if problems:
+        raise DocumentError(problems)
+    steps = [{k: v for k, v in s.items() if k not in ("gate", "environment")}
+             for s in document["steps"]]
+    return {"alt": 1, "steps": steps}

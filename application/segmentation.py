@@ -1,0 +1,91 @@
+"""Segmentation: a request becomes a plan the policy accepts, or a reasoned rejection.
+
+The configured segmenter (a model) is tried; output that is not a valid plan is retried
+once, then the rule-based segmenter answers and the fallback is recorded on the event.
+Similar successful plans go into the model's prompt as examples.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from altlas.application.app import AltlasApplication
+from altlas.application.ports import ReadModels, SegmentationRequest, Segmenter
+from altlas.application.views import TaskView
+from altlas.domain.errors import DomainError
+
+log = logging.getLogger("altlas.segmentation")
+
+SEGMENTER_ACTOR = "altlas:segmenter"
+_WORD = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard overlap of the words: cheap, and good enough to pick worked examples."""
+    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+class SegmentationService:
+    def __init__(self, app: AltlasApplication, segmenter: Segmenter, fallback: Segmenter,
+                 reads: Callable[[], ReadModels] | None = None, examples: int = 2) -> None:
+        self._app = app
+        self._segmenter = segmenter
+        self._fallback = fallback
+        self._reads = reads
+        self._examples = examples
+
+    @property
+    def name(self) -> str:
+        return self._segmenter.name
+
+    def segment(self, task_id: UUID) -> TaskView:
+        """Record a plan for the task, or reject it with the reason; never leaves it open."""
+        task = self._app.get_task(task_id)
+        request = SegmentationRequest(
+            text=task.request, mode=task.mode, persona=task.persona,
+            environment=task.environment, chaos_level=task.chaos_level,
+            examples=self.similar(task.request))
+        problems: list[str] = []
+        attempts = 1 if self._segmenter is self._fallback else 2
+        for _ in range(attempts):
+            plan, problem = self._try(self._segmenter, request, task.mode)
+            if plan is not None:
+                return self._app.record_segmentation(task_id, plan, segmenter=self.name,
+                                                     actor=SEGMENTER_ACTOR)
+            problems.append(problem)
+        if self._segmenter is not self._fallback:
+            reason = f"{self.name} gave no valid plan twice ({problems[-1]})"
+            log.warning("task %s: %s; falling back to %s", task_id, reason, self._fallback.name)
+            plan, problem = self._try(self._fallback, request, task.mode)
+            if plan is not None:
+                return self._app.record_segmentation(
+                    task_id, plan, segmenter=self._fallback.name, actor=SEGMENTER_ACTOR,
+                    fallback_reason=reason)
+            problems.append(problem)
+        return self._app.reject_task(task_id, problems[-1], actor=SEGMENTER_ACTOR)
+
+    def _try(self, segmenter: Segmenter, request: SegmentationRequest,
+             mode: str) -> tuple[dict[str, Any] | None, str]:
+        try:
+            plan = segmenter.segment(request)
+            self._app.check_plan(plan, mode)
+        except DomainError as e:
+            return None, str(e)
+        except Exception as e:  # a model's failure is this attempt's failure, with its reason
+            log.warning("%s failed: %s", segmenter.name, e, exc_info=True)
+            return None, f"{type(e).__name__}: {e}"
+        return plan, ""
+
+    def similar(self, request: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """The few most similar plans that ran successfully, as worked examples."""
+        if self._reads is None or self._examples == 0:
+            return ()
+        candidates = self._reads().successful_plans()
+        ranked = sorted(((similarity(request, r), r, p) for r, p in candidates),
+                        key=lambda t: t[0], reverse=True)
+        return tuple((r, p) for score, r, p in ranked[:self._examples] if score >= 0.2)
