@@ -40,28 +40,22 @@ class SSHExecutor:
         # The remote side always hands an exec request to the user's shell, so the command
         # goes as argv re-quoted word by word: nothing in it is interpreted there.
         command = shlex.join(shlex.split(step.action))
-        try:
-            return await asyncio.wait_for(self._run(host, command, started, step),
-                                          timeout=step.timeout_s)
-        except TimeoutError:
-            return StepOutcome(False, None, "", f"timed out after {step.timeout_s:g}s on "
-                               f"{host.name}", _ms_since(started))
+        return await self._run(host, command, started, step)
 
     async def _run(self, host: Host, command: str, started: float,
                    step: PlanStep) -> StepOutcome:
         where = f"{host.name} ({host.reach}:{host.port or 22})"
+        deadline = started + step.timeout_s
         try:
-            async with asyncssh.connect(
+            conn = await asyncio.wait_for(asyncssh.connect(
                 host.reach, port=host.port or 22, username=host.user or self._default_user,
                 known_hosts=str(self._known_hosts),
                 client_keys=[str(self._client_key)] if self._client_key else None,
-                connect_timeout=self._connect_timeout, agent_path=None,
-            ) as conn:
-                output = CappedOutput(self._cap)
-                async with conn.create_process(command, stderr=asyncssh.STDOUT,
-                                               encoding=None) as proc:
-                    await output.drain(proc.stdout)  # type: ignore[arg-type]
-                    result = await proc.wait()
+                connect_timeout=self._connect_timeout, agent_path=None, config=[],
+            ), timeout=max(min(self._connect_timeout, deadline - time.monotonic()), 0.01))
+        except TimeoutError:
+            return StepOutcome(False, None, "", f"timed out connecting to {where}",
+                               _ms_since(started))
         except asyncssh.HostKeyNotVerifiable:
             return StepOutcome(False, None, "", f"host key of {where} does not match "
                                "known_hosts: refusing to connect", _ms_since(started))
@@ -72,7 +66,22 @@ class SSHExecutor:
             reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
             return StepOutcome(False, None, "", f"cannot reach {where}: {reason}",
                                _ms_since(started))
-        code = result.exit_status
+        output = CappedOutput(self._cap)
+        try:
+            proc = await conn.create_process(command, stderr=asyncssh.STDOUT, encoding=None)
+            await asyncio.wait_for(
+                asyncio.gather(output.drain(proc.stdout), proc.wait()),  # type: ignore[arg-type]
+                timeout=max(deadline - time.monotonic(), 0.01))
+        except TimeoutError:
+            conn.abort()  # drop the connection now; the remote command gets SIGHUP
+            return StepOutcome(False, None, output.text(), f"timed out after "
+                               f"{step.timeout_s:g}s on {host.name}", _ms_since(started))
+        except (OSError, asyncssh.Error) as e:
+            conn.abort()
+            return StepOutcome(False, None, output.text(), f"lost {where}: {e}",
+                               _ms_since(started))
+        conn.close()
+        code = proc.exit_status
         text = output.text()
         facts = command_facts(text, code)
         if code not in ok_exit_codes(step):

@@ -88,6 +88,7 @@ run_steps = Table(
     Column("duration_ms", BigInteger),
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+    Column("facts", JSON),
 )
 
 approvals = Table(

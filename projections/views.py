@@ -180,7 +180,7 @@ class _TasksBatch:
                 "risk": s["risk"], "gate": s["gate"], "needs": s["needs"],
                 "approval_id": s.get("approval_id"), "status": "pending", "attempts": 0,
                 "exit_code": None, "error": None, "duration_ms": None, "started_at": None,
-                "finished_at": None,
+                "finished_at": None, "facts": None,
             })
 
     def _step(self, r: RecordedEvent, **values: Any) -> None:
@@ -202,7 +202,8 @@ class _TasksBatch:
         else:
             status, error = ("pending" if d["will_retry"] else "failed"), d["error"]
         self._step(r, status=status, exit_code=d["exit_code"], error=error,
-                   duration_ms=d["duration_ms"], finished_at=r.timestamp)
+                   duration_ms=d["duration_ms"], finished_at=r.timestamp,
+                   facts=d.get("facts") or None)
 
     def _step_skipped(self, r: RecordedEvent) -> None:
         self._step(r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)

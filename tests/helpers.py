@@ -46,3 +46,25 @@ def gated_plan(flag: str = "/tmp/altlas-test/maintenance.flag") -> dict[str, Any
         step("s2", action="uptime"),
         step("s3", action=f"touch {flag}", needs=["s1", "s2"]),
     )
+
+
+def peer_policy(ssh_port: int, ssh_user: str = "altlas-test", **extra_rules: Any) -> str:
+    """The default policy, its hosts reachable at the test sshd on loopback, plus a host
+    nobody answers for (``ghost``) and commands the runner tests use."""
+    import yaml
+
+    from altlas.adapters.policy_file import default_policy_text
+
+    data = yaml.safe_load(default_policy_text())
+    for name, host in data["hosts"].items():
+        if name != "localhost":
+            host.update(address="127.0.0.1", port=ssh_port, user=ssh_user)
+    data["hosts"]["ghost"] = {"env": "prod", "address": "127.0.0.1", "port": 1,
+                              "user": ssh_user}
+    data["commands"]["rules"][:0] = [
+        {"match": r"^(sleep|head -c|echo|true|test|printf)\b", "effect": "read"}]
+    data["commands"]["local_allow"] += [r"^sleep \d+(\.\d+)?$", r"^ls /tmp/altlas-\S+$",
+                                        r"^head -c \d+ /dev/zero$", r"^echo "]
+    for key, value in extra_rules.items():
+        data[key] = value
+    return str(yaml.safe_dump(data, sort_keys=False))

@@ -54,3 +54,4 @@ def kafka_bootstrap() -> str:
 def topic_prefix() -> str:
     """A topic of its own per test, so offsets and groups never leak between tests."""
     return f"t{uuid4().hex[:10]}"
+

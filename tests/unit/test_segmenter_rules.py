@@ -1,0 +1,107 @@
+"""The rule-based segmenter on the forms it promises, in English and Turkish."""
+
+from __future__ import annotations
+
+import pytest
+
+from altlas.adapters.segmenter_rules import RuleSegmenter
+from altlas.application.errors import SegmentationError
+from altlas.application.ports import SegmentationRequest
+from tests.helpers import default_policy
+
+FLAG = "/srv/altlas/maintenance.flag"
+
+
+def plan(text: str, **kw: object) -> list[tuple[str, str, str | None, list[str], str | None]]:
+    doc = RuleSegmenter(default_policy(), FLAG).segment(SegmentationRequest(text, **kw))
+    return [(s["kind"], s["action"], s.get("target"), s["needs"], s.get("when"))
+            for s in doc["steps"]]
+
+
+def test_check_on_a_host() -> None:
+    assert plan("check disk on web-1") == [("ssh", "df -h", "web-1", [], None)]
+
+
+def test_then_makes_a_sequence_and_the_host_carries_over() -> None:
+    assert plan("show the load of db-1, then list the postgres processes") == [
+        ("ssh", "uptime", "db-1", [], None),
+        ("ssh", "pgrep -a postgres", "db-1", ["s1"], None)]
+
+
+def test_condition_after_the_action() -> None:
+    assert plan("check disk on web-1 and restart nginx if it is above 90%") == [
+        ("ssh", "df -h", "web-1", [], None),
+        ("ssh", "systemctl restart nginx", "web-1", ["s1"], "s1.max_percent > 90")]
+
+
+def test_condition_first() -> None:
+    assert plan("if disk on db-1 is above 85%, restart postgresql")[1][4] == (
+        "s1.max_percent > 85")
+
+
+def test_not_running_adds_the_check_it_needs() -> None:
+    assert plan("restart nginx on web-2 if it is not running") == [
+        ("ssh", "systemctl is-active nginx", "web-2", [], None),
+        ("ssh", "systemctl restart nginx", "web-2", ["s1"], "s1.exit_code != 0")]
+
+
+def test_it_refers_to_the_service_just_named() -> None:
+    assert plan("stop nginx on stage-web-1 then start it again")[1][1] == (
+        "systemctl start nginx")
+
+
+def test_several_hosts_fan_out() -> None:
+    assert [s[2] for s in plan("restart nginx on web-1 and web-2")] == ["web-1", "web-2"]
+
+
+def test_promql_question_targets_an_environment() -> None:
+    assert plan("how many targets are down in staging?") == [
+        ("promql", "count(up == 0) or vector(0)", "staging", [], None)]
+
+
+def test_summary_needs_everything_before_it() -> None:
+    assert plan("check disk and memory on db-1 and summarise")[2][3] == ["s1", "s2"]
+
+
+def test_the_altlas_host_gets_local_steps() -> None:
+    assert plan("check disk and load on the altlas host, then set its maintenance flag") == [
+        ("local", "df -h", "localhost", [], None), ("local", "uptime", "localhost", [], None),
+        ("local", f"touch {FLAG}", "localhost", ["s1", "s2"], None)]
+
+
+@pytest.mark.parametrize(
+    ("turkish", "expected"),
+    [
+        ("web-1'de disk kullanımını kontrol et", [("ssh", "df -h", "web-1", [], None)]),
+        ("web-2'de nginx'i yeniden başlat",
+         [("ssh", "systemctl restart nginx", "web-2", [], None)]),
+        ("web-1'de disk kullanımı %90'ın üzerindeyse nginx'i yeniden başlat",
+         [("ssh", "df -h", "web-1", [], None),
+          ("ssh", "systemctl restart nginx", "web-1", ["s1"], "s1.max_percent > 90")]),
+        ("prod'da kaç hedef down?",
+         [("promql", "count(up == 0) or vector(0)", "prod", [], None)]),
+    ],
+)
+def test_turkish_requests(turkish: str, expected: list[tuple[object, ...]]) -> None:
+    assert plan(turkish) == expected
+
+
+def test_explore_mode_adds_read_only_discovery_first() -> None:
+    steps = plan("restart nginx on web-1", mode="explore")
+    assert [s[1] for s in steps] == ["uptime", "df -h", "systemctl restart nginx"]
+
+
+def test_chaos_mode_injects_faults_then_checks_again() -> None:
+    steps = plan("check disk on dev-box", mode="chaos", chaos_level=4)
+    assert steps[1][1] == "stress-ng --cpu 1 --timeout 40s"
+    assert steps[2] == ("ssh", "df -h", "dev-box", ["s2"], None)
+
+
+def test_what_it_does_not_understand_it_refuses_saying_what_it_knows() -> None:
+    with pytest.raises(SegmentationError, match="they know disk, load, memory"):
+        plan("make it faster")
+
+
+def test_a_step_without_a_host_asks_which() -> None:
+    with pytest.raises(SegmentationError, match="which host should 'disk usage' run on"):
+        plan("check disk")
