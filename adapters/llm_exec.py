@@ -30,7 +30,9 @@ class LLMExecutor:
         prompt = f"{step.action}\n\nOutputs:\n{outputs}"
         try:
             reply = await asyncio.wait_for(
-                asyncio.to_thread(self._model.complete, SYSTEM, prompt,
+                asyncio.to_thread(self._model.complete,
+                                  [{"role": "system", "content": SYSTEM},
+                                   {"role": "user", "content": prompt}],
                                   max_tokens=self._max_tokens),
                 timeout=step.timeout_s)
         except TimeoutError:

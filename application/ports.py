@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -44,12 +44,15 @@ class StepExecutor(Protocol):
         """Run the step once."""
 
 
+Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "content": …}
+
+
 class LanguageModel(Protocol):
-    """A text model: the local GGUF model, or any provider through litellm."""
+    """A chat model: the local GGUF model, or any provider through litellm."""
 
     name: str
 
-    def complete(self, system: str, prompt: str, *, max_tokens: int,
+    def complete(self, messages: Sequence[Message], *, max_tokens: int,
                  json_schema: Mapping[str, Any] | None = None) -> str:
         """The model's reply; with a JSON schema, constrained to it where the model can."""
 

@@ -1,8 +1,9 @@
 """Segmentation: a request becomes a plan the policy accepts, or a reasoned rejection.
 
-The configured segmenter (a model) is tried; output that is not a valid plan is retried
-once, then the rule-based segmenter answers and the fallback is recorded on the event.
-Similar successful plans go into the model's prompt as examples.
+The primary segmenter is tried — a model gets one retry when its output is not a valid plan —
+then the fallback, and the fallback is recorded on the event with the reason. With a model as
+primary the rules are the fallback; with the rules as primary a model may be the fallback for
+the requests the rules do not understand. Similar successful plans go into a model's prompt.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def similarity(a: str, b: str) -> float:
 
 
 class SegmentationService:
-    def __init__(self, app: AltlasApplication, segmenter: Segmenter, fallback: Segmenter,
+    def __init__(self, app: AltlasApplication, segmenter: Segmenter, fallback: Segmenter | None,
                  reads: Callable[[], ReadModels] | None = None, examples: int = 2) -> None:
         self._app = app
         self._segmenter = segmenter
@@ -50,24 +51,33 @@ class SegmentationService:
             text=task.request, mode=task.mode, persona=task.persona,
             environment=task.environment, chaos_level=task.chaos_level,
             examples=self.similar(task.request))
-        problems: list[str] = []
-        attempts = 1 if self._segmenter is self._fallback else 2
-        for _ in range(attempts):
-            plan, problem = self._try(self._segmenter, request, task.mode)
-            if plan is not None:
-                return self._app.record_segmentation(task_id, plan, segmenter=self.name,
-                                                     actor=SEGMENTER_ACTOR)
-            problems.append(problem)
-        if self._segmenter is not self._fallback:
-            reason = f"{self.name} gave no valid plan twice ({problems[-1]})"
+        plan, problem = self._attempts(self._segmenter, request, task.mode)
+        if plan is not None:
+            return self._app.record_segmentation(task_id, plan, segmenter=self.name,
+                                                 actor=SEGMENTER_ACTOR)
+        if self._fallback is not None:
+            reason = f"{self.name}: {problem}"
             log.warning("task %s: %s; falling back to %s", task_id, reason, self._fallback.name)
-            plan, problem = self._try(self._fallback, request, task.mode)
+            plan, fallback_problem = self._attempts(self._fallback, request, task.mode)
             if plan is not None:
                 return self._app.record_segmentation(
                     task_id, plan, segmenter=self._fallback.name, actor=SEGMENTER_ACTOR,
                     fallback_reason=reason)
-            problems.append(problem)
-        return self._app.reject_task(task_id, problems[-1], actor=SEGMENTER_ACTOR)
+            problem = f"{problem}; {self._fallback.name}: {fallback_problem}"
+        return self._app.reject_task(task_id, problem, actor=SEGMENTER_ACTOR)
+
+    def _attempts(self, segmenter: Segmenter, request: SegmentationRequest,
+                  mode: str) -> tuple[dict[str, Any] | None, str]:
+        """A model is asked twice (its output may be bad once); the rules once."""
+        tries = 1 if getattr(segmenter, "deterministic", False) else 2
+        problem = ""
+        for attempt in range(1, tries + 1):
+            plan, problem = self._try(segmenter, request, mode)
+            if plan is not None:
+                return plan, ""
+            if tries > 1:
+                problem = f"no valid plan in {attempt} attempt(s) ({problem})"
+        return None, problem
 
     def _try(self, segmenter: Segmenter, request: SegmentationRequest,
              mode: str) -> tuple[dict[str, Any] | None, str]:

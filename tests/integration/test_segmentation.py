@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,9 +31,9 @@ class ScriptedModel:
         self.replies = list(replies)
         self.prompts: list[str] = []
 
-    def complete(self, system: str, prompt: str, *, max_tokens: int,
+    def complete(self, messages: Sequence[Mapping[str, str]], *, max_tokens: int,
                  json_schema: Mapping[str, Any] | None = None) -> str:
-        self.prompts.append(prompt)
+        self.prompts.append("\n".join(m["content"] for m in messages))
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
 
@@ -47,7 +47,7 @@ def system(tmp_path: Path) -> Iterator[System]:
 
 def with_model(system: System, model: ScriptedModel) -> SegmentationService:
     rules = RuleSegmenter(system.policy, str(system.settings.data_dir / "maintenance.flag"))
-    return SegmentationService(system.app, ModelSegmenter(model, system.policy), rules,
+    return SegmentationService(system.app, ModelSegmenter(model, system.policy, "/f"), rules,
                                system.reads)
 
 
@@ -64,7 +64,7 @@ def test_invalid_model_output_is_retried_once_then_the_rules_answer(system: Syst
     assert task.status == "segmented" and task.segmenter == "rules"
     event = segmented_event(system, task_id)
     assert event["segmenter"] == "rules"
-    assert event["fallback_reason"].startswith("scripted gave no valid plan twice")
+    assert event["fallback_reason"].startswith("scripted: no valid plan in 2 attempt(s)")
     assert "did not answer with JSON" in event["fallback_reason"]
 
 
@@ -87,6 +87,19 @@ def test_valid_model_plan_is_recorded_as_the_models(system: System) -> None:
     assert [s["action"] for s in task.plan["steps"]] == ["uptime", "free -m"]
 
 
+def test_rules_first_hand_what_they_do_not_understand_to_the_model(system: System) -> None:
+    rules = RuleSegmenter(system.policy, "/f")
+    model = ScriptedModel(json.dumps({"steps": [
+        {"id": "s1", "target": "web-2", "kind": "ssh", "action": "systemctl restart nginx",
+         "needs": []}]}))
+    service = SegmentationService(system.app, rules, ModelSegmenter(model, system.policy, "/f"))
+    understood = service.segment(system.app.request_task("restart nginx on web-2", "deniz"))
+    assert understood.segmenter == "rules" and model.prompts == []
+    slang = service.segment(system.app.request_task("bounce nginx on web-2", "deniz"))
+    assert slang.segmenter == "scripted" and len(model.prompts) == 1
+    assert slang.fallback_reason.startswith("rules: the rules did not recognise an action")
+
+
 def test_request_nobody_understands_is_rejected_with_the_reason(system: System) -> None:
     task = system.segmentation.segment(system.app.request_task("make it faster", "deniz"))
     assert task.status == "rejected" and "did not recognise an action" in task.rejection
@@ -101,7 +114,7 @@ def test_similar_successful_plans_go_into_the_prompt(system: System, tmp_path: P
     model = ScriptedModel("not json")
     with_model(system, model).segment(system.app.request_task(
         "check disk and memory on the altlas host", "deniz"))
-    assert "Request: check disk and load on the altlas host" in model.prompts[0]
+    assert "\ncheck disk and load on the altlas host\n" in model.prompts[0]
 
 
 def test_chaos_is_refused_outside_dev(system: System) -> None:
