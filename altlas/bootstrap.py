@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -21,11 +21,14 @@ from altlas.adapters.segmenter_model import ModelSegmenter
 from altlas.adapters.segmenter_rules import RuleSegmenter
 from altlas.adapters.ssh_exec import SSHExecutor
 from altlas.application.app import AltlasApplication
+from altlas.application.chat import ChatCommands
 from altlas.application.history import EventHistory
-from altlas.application.ports import Clock, LanguageModel, StepExecutor, system_clock
+from altlas.application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
 from altlas.application.runner import RunWorker
+from altlas.application.scheduler import ExpiryScheduler
 from altlas.application.segmentation import SegmentationService
 from altlas.domain.policy import Policy
+from altlas.projections.chat_refs import SqlMessageRefs
 from altlas.projections.queries import SqlReadModels
 from altlas.projections.runner import STORE, ProjectionRunner
 from altlas.projections.store import ViewStoreError, migrate, open_engine
@@ -134,16 +137,55 @@ class System:
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
             live_views=self.settings.views_sql_url(), replay_dir=self.settings.data_dir)
 
-    def api(self, *, catch_up: bool = True) -> FastAPI:
+    def api(self, *, catch_up: bool = True, chat: ChatCommands | None = None,
+            slack: Any = None) -> FastAPI:
+        """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from altlas.adapters.http_api import create_api
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
                                     None if self.embedded else self.relay_state, kafka)
-        return create_api(self.app, self.worker, self.history,
-                          reads=self.reads(catch_up=catch_up),
-                          auditor=self.auditor(), metrics=registry(collector))
+        api = create_api(self.app, self.worker, self.history,
+                         reads=self.reads(catch_up=catch_up), auditor=self.auditor(),
+                         chat=chat or self.chat(catch_up=catch_up),
+                         metrics=registry(collector))
+        if slack is not None:
+            from altlas.bots.slack_app import slack_endpoint
+
+            api.add_api_route("/slack/events", slack_endpoint(slack), methods=["POST"],
+                              include_in_schema=False)
+        return api
+
+    def chat(self, notifier: Notifier | None = None, *, catch_up: bool = True) -> ChatCommands:
+        """The chat command layer every front shares."""
+        return ChatCommands(self.app, self.worker, self.segmentation,
+                            lambda: self.reads(catch_up=catch_up), self.auditor, notifier)
+
+    def message_refs(self) -> SqlMessageRefs:
+        return SqlMessageRefs(self.views)
+
+    def slack(self, chat: ChatCommands) -> tuple[Any, Notifier] | None:
+        """The Slack app and its notifier, if Slack is configured."""
+        s = self.settings
+        if s.slack_bot_token is None or s.slack_signing_secret is None:
+            return None
+        from slack_sdk.web import WebClient
+
+        from altlas.bots.slack_app import SlackNotifier, create_slack_app
+
+        token = s.slack_bot_token.get_secret_value()
+        refs = self.message_refs()
+        app = create_slack_app(chat, refs, token=token,
+                               signing_secret=s.slack_signing_secret.get_secret_value(),
+                               api_url=s.slack_api_url)
+        client = WebClient(token=token, **({"base_url": s.slack_api_url}
+                                            if s.slack_api_url else {}))
+        return app, SlackNotifier(chat, refs, client)
+
+    def scheduler(self, notifier: Notifier | None) -> ExpiryScheduler:
+        return ExpiryScheduler(self.app, self.worker, lambda: self.reads(catch_up=False),
+                               notifier)
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
         config = self.kafka()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -100,7 +102,16 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     elif not args.no_relay:
         relay = system.relay()
         workers.append(_background(lambda: relay.run(stop, idle), "relay"))
-    api = system.api(catch_up=not system.embedded)
+    chat = system.chat(catch_up=not system.embedded)
+    slack = system.slack(chat)
+    if slack is not None:
+        chat.notifier = slack[1]
+        log.info("serve: Slack events at POST /slack/events")
+    scheduler = system.scheduler(chat.notifier)
+    workers.append(_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
+                               "expiry"))
+    api = system.api(catch_up=not system.embedded, chat=chat,
+                     slack=slack[0] if slack else None)
     try:
         uvicorn.run(api, host=args.host or settings.http_host,
                     port=args.port or settings.http_port, log_level=settings.log_level.lower())
@@ -418,6 +429,18 @@ def _cancel(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_new(args: argparse.Namespace) -> int:
+    """A new API token: shown once; the policy keeps only its sha256."""
+    policy = load_policy(load_settings().policy_file)
+    if args.person not in policy.people:
+        raise InvalidFileError(f"{args.person!r} is not in the policy's people; add them first")
+    token = f"altlas_{secrets.token_urlsafe(32)}"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    print(f"token for {args.person} (shown once; keep it secret):\n  {token}\n"
+          f"add this to the policy, under api_tokens:\n  {digest}: {args.person}")
+    return 0
+
+
 def _policy_check(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else load_settings().policy_file
     policy = load_policy(path)
@@ -578,6 +601,10 @@ def build_parser() -> argparse.ArgumentParser:
     actor(p)
     p.add_argument("--reason", required=True)
 
+    token = sub.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION")
+    p = add(token, "new", _token_new, "make an API bearer token for a person of the policy")
+    p.add_argument("--for", dest="person", required=True, metavar="PERSON")
     policy = sub.add_parser("policy", help="check policy files").add_subparsers(
         dest="policy_command", required=True, metavar="ACTION")
     p = add(policy, "check", _policy_check, "validate a policy file (default: the configured one)")

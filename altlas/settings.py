@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     prometheus_url: str | None = Field(default=None, description="Prometheus for promql steps")
     runner_parallelism: int = Field(default=4, ge=1, le=64)
     output_cap_bytes: int = Field(default=65_536, ge=1024, le=10_000_000)
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; with the "
+                                              "signing secret, `serve` mounts /slack/events")
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp-…: Socket Mode "
+                                              "instead of HTTP (`altlas slack`)")
+    slack_api_url: str | None = Field(default=None, description="the Web API base URL, for "
+                                      "Slack's other clouds (GovSlack) or a test double")
+    discord_token: SecretStr | None = Field(default=None, description="the bot token; "
+                                            "`altlas discord` runs the bot")
+    discord_guild_id: int | None = Field(default=None, description="sync commands to this "
+                                         "guild at once instead of globally")
+    expiry_check_seconds: float = Field(default=5.0, gt=0, le=3600)
     http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -100,7 +112,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a readable file")
         return value
 
-    @field_validator("prometheus_url", "litellm_api_base")
+    @field_validator("prometheus_url", "litellm_api_base", "slack_api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):

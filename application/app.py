@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -45,6 +46,9 @@ class AltlasApplication(Application[UUID]):
         super().__init__(env=env)
         self.policy = policy
         self.clock = clock
+        # Commands on one aggregate take turns within this process (200 people clicking at
+        # once would otherwise mostly retry); across processes optimistic concurrency decides.
+        self._turns = tuple(threading.Lock() for _ in range(64))
 
     # -- tasks ------------------------------------------------------------------------
 
@@ -216,6 +220,12 @@ class AltlasApplication(Application[UUID]):
     def expire_approval(self, approval_id: UUID, *, actor: str = SCHEDULER) -> ApprovalView:
         return self._on_approval(approval_id, actor, lambda a, meta: a.expire(self.clock(), meta))
 
+    def record_refused_attempt(self, approval_id: UUID, attempt: str, by: str,
+                               reason: str) -> None:
+        """Put a refused vote or denial on the record; the approval stays as it was."""
+        self._change(Approval, approval_id, by,
+                     lambda a, meta: a.record_refusal(attempt, by, reason, meta))
+
     def cancel_approval(self, approval_id: UUID, reason: str, *, actor: str) -> ApprovalView:
         return self._on_approval(approval_id, actor, lambda a, meta: a.cancel(reason, meta))
 
@@ -266,7 +276,8 @@ class AltlasApplication(Application[UUID]):
             self.save(aggregate)
             return aggregate
 
-        return self._retrying(command)
+        with self._turns[aggregate_id.int % len(self._turns)]:
+            return self._retrying(command)
 
     @staticmethod
     def _retrying(command: Callable[[], T]) -> T:

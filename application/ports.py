@@ -90,6 +90,33 @@ class ReadModels(Protocol):
     def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
         """(request, plan) of the most recent tasks whose run succeeded."""
 
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest runs with their task's request, newest first."""
+
+    def resolve(self, prefix: str) -> list[tuple[str, str]]:
+        """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
+
+
+class Notifier(Protocol):
+    """Keeps chat messages in step with what happened (votes, decisions, run results)."""
+
+    def approval_changed(self, approval_id: str) -> None:
+        """Re-render every message that shows this approval."""
+
+    def run_finished(self, run_id: str) -> None:
+        """Report a run's result where it was asked for."""
+
+
+class MessageRefs(Protocol):
+    """Where each approval was posted, so its messages can be updated in place."""
+
+    def add(self, approval_id: str, platform: str, channel: str, message: str,
+            thread: str | None = None) -> None:
+        """Remember a posted approval message."""
+
+    def of(self, approval_id: str) -> list[tuple[str, str, str, str | None]]:
+        """(platform, channel, message, thread) of each message showing the approval."""
+
 
 class Auditor(Protocol):
     """Verification and export of the recorded history."""

@@ -56,6 +56,15 @@ class Approval(AuditedAggregate):
             approval.status = EXPIRED
             approval.decision_reason = "expired before enough approvals"
 
+    class AttemptRefused(AuditedAggregate.Event):
+        """Someone tried to vote or deny and was refused: kept for the audit timeline;
+        the approval itself does not change."""
+
+        type_name = "ApprovalAttemptRefused"
+        attempt: str
+        by: str
+        reason: str
+
     class Cancelled(AuditedAggregate.Event):
         type_name = "ApprovalCancelled"
         reason: str
@@ -135,6 +144,10 @@ class Approval(AuditedAggregate):
                 f"approval {self.id} expires at {self.expires_at.isoformat()}, not yet"
             )
         self._trigger(self.Expired, meta)
+
+    def record_refusal(self, attempt: str, by: str, reason: str, meta: EventMeta) -> None:
+        self._trigger(self.AttemptRefused, meta, attempt=attempt, by=by,
+                      reason=reason[:MAX_REASON_CHARS])
 
     def cancel(self, reason: str, meta: EventMeta) -> None:
         self._check_open()

@@ -6,10 +6,11 @@ each error naming the path of the offending value so the loader can point at its
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,10 @@ Path = tuple[str | int, ...]
 
 POLICY_VERSION = 1
 LOCALES = ("en", "tr")
+# requester: ask for work; approver: vote (where eligible); auditor: audit tools;
+# operator: the runner's and scheduler's endpoints; admin: everything.
+ROLES = ("requester", "approver", "auditor", "operator", "admin")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -57,6 +62,7 @@ class Person:
     name: str
     identities: tuple[str, ...]
     locale: str
+    roles: frozenset[str] = frozenset({"requester"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class Policy:
     rules: tuple[CommandRule, ...]
     local_allow: tuple[re.Pattern[str], ...]
     local_host: str
+    api_tokens: Mapping[str, str] = field(default_factory=dict)  # sha256 of token → person
 
     # -- classification ---------------------------------------------------------------
 
@@ -203,6 +210,23 @@ class Policy:
                 return person.name
         return None
 
+    def person_for_token(self, token: str) -> str | None:
+        """Who an API bearer token belongs to; only its sha256 is ever kept."""
+        return self.api_tokens.get(hashlib.sha256(token.encode()).hexdigest())
+
+    def roles_of(self, person: str) -> frozenset[str]:
+        """Explicit roles, plus approver for members of an environment's approver groups."""
+        found = self.people.get(person)
+        if found is None:
+            return frozenset()
+        approver = any(person in self.groups[g] for e in self.environments.values()
+                       for g in e.approver_groups)
+        return found.roles | ({"approver"} if approver else set())
+
+    def locale_of(self, person: str | None) -> str:
+        found = self.people.get(person or "")
+        return found.locale if found else "en"
+
     # -- parsing ----------------------------------------------------------------------
 
     @classmethod
@@ -215,7 +239,7 @@ class _Parser:
 
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
-                                        "approvals", "commands", "local_host"})
+                                        "approvals", "commands", "local_host", "api_tokens"})
         if root.get("version") != POLICY_VERSION:
             raise PolicyError(("version",), f"must be {POLICY_VERSION}")
         people = self._people(root.get("people", {}))
@@ -241,8 +265,9 @@ class _Parser:
                         ("environments", env.name, "approvals", risk.value),
                         f"needs {n} approvers but the approver groups have {len(pool)} people",
                     )
+        tokens = self._tokens(root.get("api_tokens", {}), people)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host)
+                      local_host, tokens)
 
     def _mapping(
         self, value: Any, path: Path, allowed: set[str] | None = None
@@ -272,7 +297,7 @@ class _Parser:
         for name, spec in self._mapping(data, ("people",)).items():
             path: Path = ("people", name)
             self._name(name, path)
-            spec = self._mapping(spec or {}, path, {"identities", "locale"})
+            spec = self._mapping(spec or {}, path, {"identities", "locale", "roles"})
             identities = []
             raw_identities = self._list(spec.get("identities", []), (*path, "identities"))
             for i, ident in enumerate(raw_identities):
@@ -287,8 +312,24 @@ class _Parser:
             locale = spec.get("locale", "en")
             if locale not in LOCALES:
                 raise PolicyError((*path, "locale"), f"must be one of {', '.join(LOCALES)}")
-            people[name] = Person(name, tuple(identities), locale)
+            roles = self._list(spec.get("roles", ["requester"]), (*path, "roles"))
+            for i, role in enumerate(roles):
+                if role not in ROLES:
+                    raise PolicyError((*path, "roles", i), f"must be one of {', '.join(ROLES)}")
+            people[name] = Person(name, tuple(identities), locale, frozenset(roles))
         return people
+
+    def _tokens(self, data: Any, people: Mapping[str, Person]) -> dict[str, str]:
+        tokens: dict[str, str] = {}
+        for digest, person in self._mapping(data, ("api_tokens",)).items():
+            path: Path = ("api_tokens", str(digest))
+            if not _SHA256.match(str(digest)):
+                raise PolicyError(path, "must be the sha256 of a token (64 hex digits; "
+                                        "`altlas token new` prints one), never the token")
+            if person not in people:
+                raise PolicyError(path, f"{person!r} is not in people")
+            tokens[str(digest)] = person
+        return tokens
 
     def _groups(self, data: Any, people: Mapping[str, Person]) -> dict[str, frozenset[str]]:
         groups: dict[str, frozenset[str]] = {}

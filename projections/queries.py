@@ -56,9 +56,25 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [(row.request, row.plan) for row in conn.execute(query)]
 
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        query = (select(runs.c.run_id, runs.c.status, runs.c.outcome, runs.c.started_at,
+                        tasks.c.request, tasks.c.requester)
+                 .join(tasks, tasks.c.task_id == runs.c.task_id)
+                 .order_by(runs.c.started_at.desc()).limit(limit))
+        with self._fresh().connect() as conn:
+            return [row._asdict() for row in conn.execute(query)]
+
+    def resolve(self, prefix: str) -> list[tuple[str, str]]:
+        query = (select(timeline.c.aggregate_type, timeline.c.aggregate_id)
+                 .where(timeline.c.aggregate_id.like(f"{prefix.lower()}%"))
+                 .distinct().limit(5))
+        with self._fresh().connect() as conn:
+            return [(row.aggregate_type, row.aggregate_id) for row in conn.execute(query)]
+
     def open_approvals(self) -> list[dict[str, Any]]:
-        query = (select(approvals).where(approvals.c.status == "open")
-                 .order_by(approvals.c.expires_at))
+        query = (select(approvals, tasks.c.request)
+                 .join(tasks, tasks.c.task_id == approvals.c.task_id, isouter=True)
+                 .where(approvals.c.status == "open").order_by(approvals.c.expires_at))
         now = datetime.now(UTC)
         out = []
         with self._fresh().connect() as conn:

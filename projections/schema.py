@@ -112,6 +112,17 @@ approvals = Table(
     Column("decided_at", DateTime(timezone=True)),
 )
 
+# Where approvals were posted in chat, so their messages can be updated in place.
+chat_messages = Table(
+    "chat_messages", metadata,
+    Column("approval_id", String(36), primary_key=True),
+    Column("platform", String(20), primary_key=True),
+    Column("channel", String(100), primary_key=True),
+    Column("message", String(100), primary_key=True),
+    Column("thread", String(100)),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+
 timeline = Table(
     "timeline", metadata,
     Column("event_id", String(36), primary_key=True),

@@ -236,6 +236,8 @@ class ApprovalsProjection(Projection):
                                 {str(r.aggregate_id) for r in mine}))
         for r in mine:
             key, d = str(r.aggregate_id), r.data
+            if r.type_name == "ApprovalAttemptRefused":
+                continue  # a refused click changes nothing; the timeline shows it
             if r.type_name == "ApprovalRequested":
                 changes.create(key, {
                     "approval_id": key, "version": r.version, "task_id": d["task_id"],

@@ -68,3 +68,28 @@ def peer_policy(ssh_port: int, ssh_user: str = "altlas-test", **extra_rules: Any
     for key, value in extra_rules.items():
         data[key] = value
     return str(yaml.safe_dump(data, sort_keys=False))
+
+
+TOKENS = {"erin": "tok-erin", "alice": "tok-alice", "bob": "tok-bob", "carol": "tok-carol",
+          "deniz": "tok-deniz", "ivy": "tok-ivy"}
+
+
+def token_policy() -> str:
+    """The default policy with an API token for each test person: alice also audits and
+    operates; ivy only audits."""
+    import hashlib
+
+    import yaml
+
+    from altlas.adapters.policy_file import default_policy_text
+
+    data = yaml.safe_load(default_policy_text())
+    data["people"]["alice"]["roles"] = ["requester", "auditor", "operator"]
+    data["people"]["ivy"] = {"roles": ["auditor"]}
+    data["api_tokens"] = {hashlib.sha256(t.encode()).hexdigest(): who
+                          for who, t in TOKENS.items()}
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
+def auth(person: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[person]}"}

@@ -7,12 +7,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import gated_plan
+from tests.helpers import auth, gated_plan, token_policy
 
 
 def test_demo_runs_the_whole_journey_on_the_embedded_default(env: dict[str, str]) -> None:
@@ -89,7 +90,10 @@ def test_default_policy_checks_clean(env: dict[str, str]) -> None:
     assert result.returncode == 0 and "built-in policy: ok" in result.stdout
 
 
-def test_serve_answers_health_and_commands(env: dict[str, str]) -> None:
+def test_serve_answers_health_and_commands(env: dict[str, str], tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(token_policy())
+    env["ALTLAS_POLICY_FILE"] = str(policy)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -107,10 +111,17 @@ def test_serve_answers_health_and_commands(env: dict[str, str]) -> None:
                 time.sleep(0.2)
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/tasks", method="POST",
-            data=json.dumps({"request": "check disk", "requester": "deniz"}).encode(),
-            headers={"Content-Type": "application/json"})
+            data=json.dumps({"request": "check disk"}).encode(),
+            headers={"Content-Type": "application/json", **auth("deniz")})
         with urllib.request.urlopen(req, timeout=5) as r:
             assert r.status == 201 and len(json.load(r)["id"]) == 36
+        anonymous = urllib.request.Request(req.full_url, method="POST", data=req.data,
+                                           headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(anonymous, timeout=5)
+            raise AssertionError("an unauthenticated request was accepted")
+        except urllib.error.HTTPError as e:
+            assert e.code == 401 and json.load(e)["error"] == "unauthenticated"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

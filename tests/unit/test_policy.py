@@ -104,8 +104,8 @@ def test_unknown_key_names_its_line() -> None:
     text = default_policy_text().replace("local_host: localhost", "local_hots: localhost")
     line = text.splitlines().index("local_hots: localhost") + 1
     assert _policy_error(text) == (
-        f"p.yaml:{line}: local_hots: unknown key; expected one of approvals, commands, "
-        "environments, groups, hosts, local_host, people, version"
+        f"p.yaml:{line}: local_hots: unknown key; expected one of api_tokens, approvals, "
+        "commands, environments, groups, hosts, local_host, people, version"
     )
 
 

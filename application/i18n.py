@@ -1,0 +1,188 @@
+"""Message catalogs: every reply altlas sends to people, in English and Turkish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN: dict[str, str] = {
+    "help": (
+        "Commands:\n"
+        "• do <request> [--mode normal|explore|dream|chaos] [--persona NAME] [--env ENV] — "
+        "plan a request, gate it, run what may run\n"
+        "• status <id> — a task, run or approval\n"
+        "• runs — recent runs\n"
+        "• approvals — what waits for your approval\n"
+        "• approve <id> · deny <id> <reason>\n"
+        "• atlas <query> · leaderboard\n"
+        "• audit verify · audit replay --until TIME\n"
+        "• help"),
+    "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
+    "usage.status": "Usage: status <task, run or approval id>",
+    "usage.approve": "Usage: approve <approval id>",
+    "usage.deny": "Usage: deny <approval id> <reason>",
+    "usage.atlas": "Usage: atlas <query>",
+    "usage.audit": "Usage: audit verify · audit replay --until 2026-11-23T14:00:00Z",
+    "unknown_command": "I don't know “{word}”. Try: help",
+    "unknown_person": ("I don't know {identity}. Ask an admin to add it to a person in the "
+                       "policy (people → identities)."),
+    "needs_role": "{command} needs the {role} role, which {person} does not have.",
+    "bad_option": "{problem}\n{usage}",
+    "rejected": "I could not plan “{request}”: {reason}",
+    "refused": "Refused: {reason}",
+    "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",
+    "plan.researcher": ("Plan for “{request}” — {n} step(s), by {segmenter}; each step with "
+                        "the rule that sets its risk:"),
+    "plan.project_manager": "Here is what will happen for “{request}” ({n} step(s)):",
+    "plan.creative_writer": "The script for “{request}”, in {n} act(s):",
+    "step": "{id} · {kind} `{action}`{target} — {risk}, {gate}",
+    "step.why": "    why: {reason}",
+    "fallback": "(the {segmenter} segmenter stepped in: {reason})",
+    "dream": "Dream mode: this plan is shown, never run.",
+    "run": "Run {run}: {outcome}.",
+    "run.in_progress": "in progress",
+    "run.succeeded": "succeeded",
+    "run.failed": "failed",
+    "run.cancelled": "cancelled",
+    "step.result": "{id} {status}{detail}",
+    "waiting": "{step} waits for {remaining} more approval(s) — see the approval message.",
+    "manual": "{step} is {risk}: altlas never runs it. To do by hand: {action}",
+    "voted": "Vote counted: {votes} of {required}.",
+    "granted": "Approved by {approvers}. Running it now.",
+    "denied": "Denied. {step} and every step that needs it are cancelled.",
+    "reason.not_eligible": "you are not an approver for {risk} in {environment}.",
+    "reason.requester": "you asked for this change, so you cannot approve or deny it.",
+    "reason.duplicate": "you have already approved this; one vote per person.",
+    "reason.expired": "this approval expired at {when}; ask for a new run.",
+    "reason.decided": "this approval is already {status}.",
+    "reason.not_found": "no approval, task or run has the id {id}.",
+    "reason.ambiguous": "{id} matches several: {matches}. Give more of the id.",
+    "reason.no_reason": "a denial needs a reason.",
+    "reason.other": "{message}",
+    "card.title": "Approval needed: {risk} in {environment}",
+    "card.request": "Request: “{request}” by {requester}",
+    "card.step": "Step {step}: {kind} `{action}`{target}",
+    "card.why": "Why it is gated: {reason}",
+    "card.votes": "Approved by: {votes} — {remaining} more needed from {approvers}",
+    "card.no_votes": "Approved by: nobody yet — {remaining} needed from {approvers}",
+    "card.time_left": "Time left: {minutes} min (expires {when})",
+    "card.oncall": "On call: {people}",
+    "card.granted": "✅ Granted by {votes}",
+    "card.denied": "⛔ {reason}",
+    "card.expired": "⌛ Expired before enough approvals",
+    "card.cancelled": "✖ {reason}",
+    "card.run_finished": "Run {run}: {outcome}",
+    "button.approve": "Approve",
+    "button.deny": "Deny",
+    "modal.title": "Deny this change",
+    "modal.label": "Why? (the requester sees this)",
+    "modal.submit": "Deny",
+    "runs.none": "No runs yet.",
+    "runs.line": "{run} · {status}{outcome} · “{request}”",
+    "approvals.none": "Nothing waits for your approval.",
+    "approvals.line": "{id} · {risk} in {environment} · step {step} · {votes}/{required} · "
+                      "{minutes} min left · “{request}”",
+    "status.task": "Task {id}: {status} — “{request}” by {requester}",
+    "status.approval": "Approval {id}: {status}, {votes}/{required} votes",
+    "not_available": ("{feature} is not available yet: it arrives with a later release of "
+                      "altlas."),
+    "audit.ok": "✅ {source}: {events} events in {aggregates} aggregates verified, "
+                "{checkpoints} checkpoint(s) match.",
+    "audit.bad": "❌ {source}: {count} problem(s), first: {first}",
+    "audit.replayed": "Replayed {n} event(s) up to {until} into {into}.",
+    "working": "On it: planning “{request}”…",
+}
+
+TR: dict[str, str] = {
+    "help": (
+        "Komutlar:\n"
+        "• do <istek> [--mode normal|explore|dream|chaos] [--persona AD] [--env ORTAM] — "
+        "isteği planla, onaylara bağla, çalışabilecekleri çalıştır\n"
+        "• status <id> — bir görev, çalışma ya da onay\n"
+        "• runs — son çalışmalar\n"
+        "• approvals — onayınızı bekleyenler\n"
+        "• approve <id> · deny <id> <gerekçe>\n"
+        "• atlas <sorgu> · leaderboard\n"
+        "• audit verify · audit replay --until ZAMAN\n"
+        "• help"),
+    "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
+    "usage.status": "Kullanım: status <görev, çalışma ya da onay id>",
+    "usage.approve": "Kullanım: approve <onay id>",
+    "usage.deny": "Kullanım: deny <onay id> <gerekçe>",
+    "usage.atlas": "Kullanım: atlas <sorgu>",
+    "usage.audit": "Kullanım: audit verify · audit replay --until 2026-11-23T14:00:00Z",
+    "unknown_command": "“{word}” komutunu bilmiyorum. Deneyin: help",
+    "unknown_person": ("{identity} kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
+                       "kişiye eklemesini isteyin (people → identities)."),
+    "needs_role": "{command} için {role} rolü gerekir; {person} bu role sahip değil.",
+    "bad_option": "{problem}\n{usage}",
+    "rejected": "“{request}” için plan yapamadım: {reason}",
+    "refused": "Reddedildi: {reason}",
+    "plan.technical_expert": "“{request}” planı — {n} adım, {segmenter} tarafından:",
+    "plan.researcher": ("“{request}” planı — {n} adım, {segmenter} tarafından; her adım "
+                        "riskini belirleyen kuralla:"),
+    "plan.project_manager": "“{request}” için olacaklar ({n} adım):",
+    "plan.creative_writer": "“{request}” senaryosu, {n} perde:",
+    "step": "{id} · {kind} `{action}`{target} — {risk}, {gate}",
+    "step.why": "    neden: {reason}",
+    "fallback": "({segmenter} segmentleyicisi devreye girdi: {reason})",
+    "dream": "Rüya modu: bu plan gösterilir, asla çalıştırılmaz.",
+    "run": "Çalışma {run}: {outcome}.",
+    "run.in_progress": "sürüyor",
+    "run.succeeded": "başarılı",
+    "run.failed": "başarısız",
+    "run.cancelled": "iptal edildi",
+    "step.result": "{id} {status}{detail}",
+    "waiting": "{step} {remaining} onay daha bekliyor — onay mesajına bakın.",
+    "manual": "{step} {risk}: altlas bunu asla çalıştırmaz. Elle yapılacak: {action}",
+    "voted": "Oy sayıldı: {votes} / {required}.",
+    "granted": "{approvers} onayladı. Şimdi çalıştırılıyor.",
+    "denied": "Reddedildi. {step} ve ona bağlı her adım iptal edildi.",
+    "reason.not_eligible": "{environment} ortamında {risk} için onaylayıcı değilsiniz.",
+    "reason.requester": "bu değişikliği siz istediniz; onaylayamaz ya da reddedemezsiniz.",
+    "reason.duplicate": "bunu zaten onayladınız; kişi başına bir oy.",
+    "reason.expired": "bu onayın süresi {when} tarihinde doldu; yeni bir çalışma isteyin.",
+    "reason.decided": "bu onay zaten {status}.",
+    "reason.not_found": "{id} kimliğiyle bir onay, görev ya da çalışma yok.",
+    "reason.ambiguous": "{id} birden fazlasıyla eşleşiyor: {matches}. Daha uzun yazın.",
+    "reason.no_reason": "reddetmek için gerekçe gerekir.",
+    "reason.other": "{message}",
+    "card.title": "Onay gerekiyor: {environment} ortamında {risk}",
+    "card.request": "İstek: “{request}”, isteyen {requester}",
+    "card.step": "Adım {step}: {kind} `{action}`{target}",
+    "card.why": "Neden onay gerekiyor: {reason}",
+    "card.votes": "Onaylayanlar: {votes} — {approvers} arasından {remaining} onay daha gerekli",
+    "card.no_votes": "Onaylayanlar: henüz kimse — {approvers} arasından {remaining} onay gerekli",
+    "card.time_left": "Kalan süre: {minutes} dk (bitiş {when})",
+    "card.oncall": "Nöbetçi: {people}",
+    "card.granted": "✅ {votes} onayladı",
+    "card.denied": "⛔ {reason}",
+    "card.expired": "⌛ Yeterli onay gelmeden süresi doldu",
+    "card.cancelled": "✖ {reason}",
+    "card.run_finished": "Çalışma {run}: {outcome}",
+    "button.approve": "Onayla",
+    "button.deny": "Reddet",
+    "modal.title": "Bu değişikliği reddet",
+    "modal.label": "Neden? (isteyen kişi bunu görür)",
+    "modal.submit": "Reddet",
+    "runs.none": "Henüz çalışma yok.",
+    "runs.line": "{run} · {status}{outcome} · “{request}”",
+    "approvals.none": "Onayınızı bekleyen bir şey yok.",
+    "approvals.line": "{id} · {environment} ortamında {risk} · adım {step} · "
+                      "{votes}/{required} · {minutes} dk kaldı · “{request}”",
+    "status.task": "Görev {id}: {status} — “{request}”, isteyen {requester}",
+    "status.approval": "Onay {id}: {status}, {votes}/{required} oy",
+    "not_available": "{feature} henüz yok: altlas'ın sonraki bir sürümüyle gelecek.",
+    "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
+                "{checkpoints} kontrol noktası tutuyor.",
+    "audit.bad": "❌ {source}: {count} sorun, ilki: {first}",
+    "audit.replayed": "{until} anına kadar {n} olay {into} içine yeniden oynatıldı.",
+    "working": "Üzerindeyim: “{request}” planlanıyor…",
+}
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "tr": TR}
+
+
+def t(locale: str, key: str, **params: Any) -> str:
+    """The message ``key`` in ``locale`` (English if the locale lacks it), filled in."""
+    catalog = CATALOGS.get(locale, EN)
+    return catalog.get(key, EN[key]).format(**params)

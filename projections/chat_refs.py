@@ -1,0 +1,28 @@
+"""Where approvals were posted (application.ports.MessageRefs), kept in the view database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from altlas.projections.schema import chat_messages
+from altlas.projections.views import insert_ignore
+
+
+class SqlMessageRefs:
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self._engine = engine
+
+    def add(self, approval_id: str, platform: str, channel: str, message: str,
+            thread: str | None = None) -> None:
+        with self._engine().begin() as conn:
+            insert_ignore(conn, chat_messages, [{
+                "approval_id": approval_id, "platform": platform, "channel": channel,
+                "message": message, "thread": thread, "posted_at": datetime.now(UTC)}])
+
+    def of(self, approval_id: str) -> list[tuple[str, str, str, str | None]]:
+        query = select(chat_messages).where(chat_messages.c.approval_id == approval_id)
+        with self._engine().connect() as conn:
+            return [(r.platform, r.channel, r.message, r.thread) for r in conn.execute(query)]

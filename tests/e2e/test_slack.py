@@ -1,0 +1,313 @@
+"""Chat-ops in Slack: the real Bolt app behind the real HTTP API, Slack's servers faked at the
+HTTP boundary with payloads shaped exactly like Slack's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from altlas.bootstrap import System, bootstrap
+from altlas.settings import Settings
+from tests.fakes import slack_payloads as p
+from tests.fakes.asgi import UvicornThread
+from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack
+from tests.helpers import FakeClock
+
+ALICE, BOB, CAROL, DENIZ, ERIN = "U0ALICE01", "U0BOB0001", "U0CAROL01", "U0DENIZ01", "U0ERIN001"
+
+
+@dataclass
+class Desk:
+    """altlas serving Slack, and the fake Slack it talks to."""
+
+    system: System
+    slack: FakeSlack
+    url: str
+    clock: FakeClock
+
+    def send(self, body: str, ctype: str, **sign: Any) -> httpx.Response:
+        return httpx.post(f"{self.url}/slack/events", content=body,
+                          headers=p.headers(body, ctype, **sign), timeout=10)
+
+    def command(self, user: str, text: str) -> httpx.Response:
+        return self.send(p.slash_command(user, text, self.slack.response_url(f"cmd/{user}")),
+                         p.FORM)
+
+    def click(self, user: str, action: str, card: Call) -> httpx.Response:
+        message = {"ts": card_ts(card), "text": card.body.get("text", ""),
+                   "blocks": blocks(card)}
+        return self.send(p.block_actions(user, action, approval_of(card), message,
+                                         self.slack.response_url(f"act/{user}")), p.FORM)
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def blocks(call: Call) -> list[dict[str, Any]]:
+    raw = call.body.get("blocks") or []
+    return raw if isinstance(raw, list) else json.loads(raw)
+
+
+def is_card(call: Call) -> bool:
+    return any(b.get("type") == "actions" for b in blocks(call))
+
+
+def approval_of(card: Call) -> str:
+    actions = next(b for b in blocks(card) if b["type"] == "actions")
+    return str(actions["elements"][0]["value"])
+
+
+def card_ts(card: Call) -> str:
+    return str(card.body["__ts"])
+
+
+@contextmanager
+def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]:
+    slack = FakeSlack().start()
+    original = slack._respond
+
+    def remember_ts(call: Call) -> Any:  # keep the ts Slack gave each posted message
+        status, headers, payload = original(call)
+        if call.method == "chat.postMessage" and payload.get("ok"):
+            call.body["__ts"] = payload["ts"]
+        return status, headers, payload
+
+    slack._respond = remember_ts  # type: ignore[method-assign]
+    clock = FakeClock(start=datetime.now(UTC))
+    settings = Settings(data_dir=data_dir, database_url=None, views_database_url=None,
+                        segmenter="rules", slack_bot_token=BOT_TOKEN,
+                        slack_signing_secret=p.SIGNING_SECRET, slack_api_url=slack.base_url,
+                        policy_file=policy_file)
+    system = bootstrap(settings, clock=clock)
+    chat = system.chat(catch_up=False)  # as in `altlas serve`: a feed keeps the views current
+    stop = threading.Event()
+    feed = system.store_feed()
+    follower = threading.Thread(target=feed.run, args=(stop, 0.02), daemon=True)
+    follower.start()
+    app, notifier = system.slack(chat)  # type: ignore[misc]
+    chat.notifier = notifier
+    with UvicornThread(system.api(chat=chat, slack=app, catch_up=False)) as server:
+        yield Desk(system, slack, server.url, clock)
+    stop.set()
+    follower.join(timeout=10)
+    system.close()
+    slack.stop()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    with open_desk(tmp_path) as opened:
+        yield opened
+
+
+def wait(predicate: Any, timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def posted(desk: Desk, where: Any = lambda c: True) -> list[Call]:
+    return [c for c in desk.slack.find("chat.postMessage") if where(c)]
+
+
+def ephemeral(desk: Desk, user: str) -> list[str]:
+    return [c.body.get("text", "") for c in desk.slack.find("response_url")
+            if c.path.endswith(f"/{user}") and c.body.get("response_type") == "ephemeral"]
+
+
+def start_gated(desk: Desk, user: str = ERIN) -> Call:
+    started = time.monotonic()
+    response = desk.command(user, "do set the maintenance flag on the altlas host")
+    assert response.status_code == 200 and time.monotonic() - started < 3
+    return wait(lambda: next(iter(posted(desk, is_card)), None))
+
+
+def test_high_risk_request_in_slack_runs_after_two_approvals(desk: Desk, tmp_path: Path) -> None:
+    card = start_gated(desk)
+    assert "HIGH_RISK" in dump(blocks(card)) and "Approve" in dump(blocks(card))
+    plan = wait(lambda: [c for c in posted(desk) if "Plan for" in c.body.get("text", "")])[0]
+    assert "touch" in plan.body["text"] and plan.body.get("thread_ts")
+
+    assert desk.click(ALICE, "altlas_approve", card).status_code == 200
+    wait(lambda: ephemeral(desk, ALICE))
+    assert ephemeral(desk, ALICE) == ["Vote counted: 1 of 2."]
+    first_update = wait(lambda: desk.slack.find("chat.update"))[0]
+    assert first_update.body["ts"] == card_ts(card)
+    assert "Approved by: alice — 1 more needed" in dump(first_update.body["blocks"])
+
+    desk.click(BOB, "altlas_approve", card)
+    result = wait(lambda: [c for c in posted(desk) if "succeeded" in c.body.get("text", "")
+                           and c.body.get("thread_ts") == card_ts(card)])
+    assert "Run " in result[0].body["text"]
+    assert (tmp_path / "maintenance.flag").exists()
+    final = wait(lambda: [c for c in desk.slack.find("chat.update")
+                          if "Run " in dump(c.body.get("blocks", []))])
+    assert final[-1].body["ts"] == card_ts(card)
+    assert '"type": "actions"' not in dump(final[-1].body["blocks"])  # no more buttons
+
+    timeline = desk.system.reads(catch_up=True).timeline(limit=1000)
+    actors = [(e["type"], e["actor"]) for e in timeline]
+    assert ("TaskRequested", "erin") in actors
+    assert ("ApprovalVoteCast", "alice") in actors and ("ApprovalVoteCast", "bob") in actors
+    assert ("ApprovalGranted", "bob") in actors
+    assert ("StepSucceeded", "altlas:runner") in actors
+    assert ("RunCompleted", "altlas:runner") in actors
+
+
+@pytest.mark.parametrize(
+    ("user", "why"),
+    [(ERIN, "you asked for this change, so you cannot approve or deny it."),
+     ("U0NOBODY1", "I don't know slack:U0NOBODY1."),
+     (DENIZ, "you are not an approver")],
+)
+def test_refused_clicks_say_why_are_recorded_and_change_nothing(
+    desk: Desk, user: str, why: str
+) -> None:
+    card = start_gated(desk)
+    approval_id = approval_of(card)
+    desk.click(user, "altlas_approve", card)
+    said = wait(lambda: [t for t in (ephemeral(desk, user)) if t])
+    assert why in said[0] or (user == DENIZ and "onaylayıcı değilsiniz" in said[0])
+    refused = wait(lambda: [e for e in desk.system.reads().timeline(
+        type_name="ApprovalAttemptRefused", limit=100) if e["aggregate_id"] == approval_id])
+    assert refused[0]["data"]["by"] in ("erin", "slack:U0NOBODY1", "deniz")
+    assert desk.system.app.get_approval(UUID(approval_id)).votes == []
+
+
+def test_second_click_by_same_approver_is_refused(desk: Desk) -> None:
+    card = start_gated(desk)
+    desk.click(ALICE, "altlas_approve", card)
+    wait(lambda: ephemeral(desk, ALICE))
+    desk.click(ALICE, "altlas_approve", card)
+    said = wait(lambda: ephemeral(desk, ALICE)[1:])
+    assert said == ["Refused: you have already approved this; one vote per person."]
+    assert desk.system.app.get_approval(UUID(approval_of(card))).votes == ["alice"]
+
+
+def test_click_after_expiry_is_refused_and_the_message_says_expired(desk: Desk) -> None:
+    card = start_gated(desk)
+    desk.clock.advance(minutes=16)
+    desk.click(ALICE, "altlas_approve", card)
+    said = wait(lambda: ephemeral(desk, ALICE))
+    assert said[0].startswith("Refused: this approval expired at")
+    desk.system.scheduler(None).tick()
+    assert desk.system.app.get_approval(UUID(approval_of(card))).status == "expired"
+
+
+def test_deny_opens_a_modal_and_the_reason_cancels_the_run(desk: Desk) -> None:
+    card = start_gated(desk)
+    desk.click(CAROL, "altlas_deny", card)
+    opened = wait(lambda: desk.slack.find("views.open"))[0]
+    view = opened.body["view"] if isinstance(opened.body["view"], dict) else json.loads(
+        opened.body["view"])
+    empty = desk.send(p.view_submission(CAROL, "  ", view), p.FORM)
+    assert empty.json() == {"response_action": "errors",
+                            "errors": {"reason": "a denial needs a reason."}}
+    desk.send(p.view_submission(CAROL, "change freeze until Monday", view), p.FORM)
+    update = wait(lambda: [c for c in desk.slack.find("chat.update")
+                           if "change freeze" in dump(c.body.get("blocks", []))])
+    assert update[0].body["ts"] == card_ts(card)
+    assert wait(lambda: [c for c in posted(desk) if "cancelled" in c.body.get("text", "")])
+    approval = desk.system.app.get_approval(UUID(approval_of(card)))
+    assert approval.status == "denied"
+
+
+def test_unsigned_or_stale_requests_are_refused_and_record_nothing(desk: Desk) -> None:
+    body = p.slash_command(ERIN, "do check disk on web-1", desk.slack.response_url())
+    unsigned = httpx.post(f"{desk.url}/slack/events", content=body,
+                          headers=p.headers(body, p.FORM, signed=False))
+    stale = desk.send(body, p.FORM, timestamp=int(time.time()) - 6 * 60)
+    forged = desk.send(body, p.FORM, secret="not-the-secret")
+    assert [r.status_code for r in (unsigned, stale, forged)] == [401, 401, 401]
+    time.sleep(0.5)
+    assert desk.system.history.last_position() == 0
+    assert desk.slack.calls == []
+
+
+def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
+    desk.command(ALICE, "approve")
+    assert wait(lambda: ephemeral(desk, ALICE)) == ["Usage: approve <approval id>"]
+    desk.command(ALICE, "deny 1234")
+    assert wait(lambda: ephemeral(desk, ALICE)[1:]) == ["Usage: deny <approval id> <reason>"]
+
+
+def test_replies_come_in_the_requesters_language(desk: Desk) -> None:
+    desk.command(DENIZ, "leaderboard")
+    assert wait(lambda: ephemeral(desk, DENIZ)) == [
+        "The leaderboard henüz yok: altlas'ın sonraki bir sürümüyle gelecek."]
+    desk.command(DENIZ, "do web-1'de disk kullanımını kontrol et")
+    plan = wait(lambda: [c for c in posted(desk) if "planı" in c.body.get("text", "")])
+    assert "df -h" in plan[0].body["text"]
+
+
+def test_mention_answers_in_the_thread(desk: Desk) -> None:
+    desk.send(p.app_mention(ALICE, "approvals", ts="1700000100.000200"), p.JSON)
+    reply = wait(lambda: posted(desk))[0]
+    assert reply.body["thread_ts"] == "1700000100.000200"
+    assert reply.body["text"] == "Nothing waits for your approval."
+
+
+
+def crowd_policy(tmp: Path, people: int, quorum: int) -> Path:
+    """The default policy with ``people`` on-call approvers, each with a Slack identity."""
+    import yaml
+
+    from altlas.adapters.policy_file import default_policy_text
+
+    data = yaml.safe_load(default_policy_text())
+    names = [f"sre{i:03d}" for i in range(people)]
+    for i, name in enumerate(names):
+        data["people"][name] = {"identities": [f"slack:U1{i:08d}"]}
+    data["groups"]["sre-oncall"] = names
+    data["environments"]["prod"]["approvals"]["HIGH_RISK"] = quorum
+    path = tmp / "crowd.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_200_simultaneous_clicks_count_exactly_and_grant_once(tmp_path: Path) -> None:
+    policy = crowd_policy(tmp_path, 200, 150)
+    with open_desk(tmp_path / "data", policy) as desk:
+        card = start_gated(desk)
+        approval_id = approval_of(card)
+        message = {"ts": card_ts(card), "text": "", "blocks": blocks(card)}
+
+        async def click_all() -> list[int]:
+            async with httpx.AsyncClient(timeout=30) as client:
+                async def click(i: int) -> int:
+                    body = p.block_actions(f"U1{i:08d}", "altlas_approve", approval_id, message,
+                                           desk.slack.response_url(f"act/U1{i:08d}"))
+                    r = await client.post(f"{desk.url}/slack/events", content=body,
+                                          headers=p.headers(body, p.FORM))
+                    return r.status_code
+                return await asyncio.gather(*(click(i) for i in range(200)))
+
+        assert set(asyncio.run(click_all())) == {200}
+        # every click is answered: 199 privately, and the one that granted it in the thread
+        wait(lambda: len(desk.slack.find("response_url")) >= 199 and posted(
+            desk, lambda c: c.body.get("text", "").startswith("Approved by")), timeout=60)
+        events = [r for r in desk.system.history.read() if str(r.aggregate_id) == approval_id]
+        types = [r.type_name for r in events]
+        assert types.count("ApprovalGranted") == 1
+        assert types.count("ApprovalVoteCast") == 150
+        assert types.count("ApprovalAttemptRefused") == 50
+        voters = [r.state["voter"] for r in events if r.type_name == "ApprovalVoteCast"]
+        assert len(set(voters)) == 150
+        assert desk.system.app.get_approval(UUID(approval_id)).votes == voters
