@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -288,18 +289,35 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock) -> Altla
     else:
         db = parse_database_url(settings.database_url.get_secret_value())
         where = db.redacted()
-        _check_reachable(settings.database_url.get_secret_value(), where)
     try:
-        return AltlasApplication(policy, clock, env=settings.persistence_env())
+        with _schema_lock(settings, where):
+            return AltlasApplication(policy, clock, env=settings.persistence_env())
     except (PersistenceError, sqlite3.Error, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
 
 
-def _check_reachable(url: str, where: str) -> None:
-    """Fail fast with the driver's own reason, rather than a pool timeout."""
+# Any fixed 64-bit key; only altlas processes take it.
+SCHEMA_LOCK_KEY = 0x616C746C6173_00
+
+
+@contextmanager
+def _schema_lock(settings: Settings, where: str) -> Iterator[None]:
+    """Serialise table creation across processes starting together: PostgreSQL's
+    CREATE ... IF NOT EXISTS is not safe against itself. Connecting first also fails
+    fast with the driver's own reason, rather than a pool timeout."""
+    if settings.database_url is None:
+        yield
+        return
+    url = settings.database_url.get_secret_value()
     try:
-        psycopg.connect(url.split("?", 1)[0], connect_timeout=5).close()
+        conn = psycopg.connect(url.split("?", 1)[0], connect_timeout=5, autocommit=True)
     except psycopg.Error as e:
         reason = " ".join(str(e).split())
         raise StartupError(f"cannot connect to {where}: {reason}") from None
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

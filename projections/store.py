@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+DDL_LOCK_KEY = 0x616C746C6173_01  # fixed; taken only by altlas processes
 
 
 class ViewStoreError(Exception):
@@ -58,6 +59,7 @@ def open_engine(url: str) -> Engine:
         engine = create_engine(bare, connect_args=connect_args, pool_pre_ping=True)
         if schema:
             with engine.begin() as conn:
+                _serialise_ddl(conn)
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         return engine
     raise ViewStoreError(
@@ -70,5 +72,13 @@ def migrate(engine: Engine) -> None:
 
     config = alembic_config()
     with engine.begin() as conn:
+        _serialise_ddl(conn)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _serialise_ddl(conn: Connection) -> None:
+    """PostgreSQL's CREATE ... IF NOT EXISTS races with itself ("tuple concurrently
+    updated"), so processes starting together take turns until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DDL_LOCK_KEY})
