@@ -184,6 +184,16 @@ class System:
                                             if s.slack_api_url else {}))
         return app, SlackNotifier(chat, refs, client)
 
+    def discord(self, chat: ChatCommands) -> tuple[Any, Notifier] | None:
+        """The Discord bot and its notifier, if Discord is configured."""
+        if self.settings.discord_token is None:
+            return None
+        from altlas.bots.discord_bot import AltlasDiscord, DiscordNotifier
+
+        refs = self.message_refs()
+        bot = AltlasDiscord(chat, refs, guild_id=self.settings.discord_guild_id)
+        return bot, DiscordNotifier(bot, chat, refs)
+
     def scheduler(self, notifier: Notifier | None) -> ExpiryScheduler:
         return ExpiryScheduler(self.app, self.worker, lambda: self.reads(catch_up=False),
                                notifier)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from typing import Any, NoReturn
 from uuid import UUID
 
 from altlas.adapters.policy_file import PolicyFileError, load_policy
+from altlas.application.chat import ChatCommands, Notifiers
 from altlas.application.documents import (
     DocumentError,
     alt_document,
@@ -102,24 +104,79 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     elif not args.no_relay:
         relay = system.relay()
         workers.append(_background(lambda: relay.run(stop, idle), "relay"))
-    chat = system.chat(catch_up=not system.embedded)
-    slack = system.slack(chat)
+    chat, slack, discord_bot = _fronts(system, catch_up=not system.embedded)
     if slack is not None:
-        chat.notifier = slack[1]
         log.info("serve: Slack events at POST /slack/events")
     scheduler = system.scheduler(chat.notifier)
     workers.append(_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
                                "expiry"))
-    api = system.api(catch_up=not system.embedded, chat=chat,
-                     slack=slack[0] if slack else None)
+    if discord_bot is not None:
+        token = settings.discord_token.get_secret_value()  # type: ignore[union-attr]
+        workers.append(_background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
+    api = system.api(catch_up=not system.embedded, chat=chat, slack=slack)
     try:
         uvicorn.run(api, host=args.host or settings.http_host,
                     port=args.port or settings.http_port, log_level=settings.log_level.lower())
     finally:
         stop.set()
+        if discord_bot is not None and not discord_bot.is_closed():
+            asyncio.run_coroutine_threadsafe(discord_bot.close(), discord_bot.loop).result(10)
         for worker in workers:
             worker.join(timeout=30)
     return 0
+
+
+def _fronts(system: System, catch_up: bool) -> tuple[ChatCommands, Any, Any]:
+    """The chat layer with the configured Slack app and Discord bot keeping messages current."""
+    chat = system.chat(catch_up=catch_up)
+    slack = system.slack(chat)
+    discord_bot = system.discord(chat)
+    notifiers = [front[1] for front in (slack, discord_bot) if front is not None]
+    if notifiers:
+        chat.notifier = Notifiers(*notifiers)
+    return chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None
+
+
+def _chat_worker(system: System, front: str) -> int:
+    """`altlas slack` and `altlas discord`: one front in its own process, with the expiry
+    timer and (embedded) the store feed."""
+    settings = system.settings
+    chat, slack, discord_bot = _fronts(system, catch_up=not system.embedded)
+    stop = threading.Event()
+    scheduler = system.scheduler(chat.notifier)
+    workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
+                           "expiry")]
+    if system.embedded:
+        feed = system.store_feed()
+        workers.append(_background(lambda: feed.run(stop, settings.poll_interval_ms / 1000),
+                                   "store-feed"))
+    try:
+        if front == "discord":
+            if discord_bot is None:
+                raise StartupError("ALTLAS_DISCORD_TOKEN is not set")
+            discord_bot.run(settings.discord_token.get_secret_value(),  # type: ignore[union-attr]
+                            log_handler=None)
+        else:
+            if slack is None or settings.slack_app_token is None:
+                raise StartupError("Socket Mode needs ALTLAS_SLACK_BOT_TOKEN, "
+                                   "ALTLAS_SLACK_SIGNING_SECRET and ALTLAS_SLACK_APP_TOKEN")
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(slack, settings.slack_app_token.get_secret_value())
+            asyncio.run(handler.start_async())
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+    return 0
+
+
+def _discord(system: System, args: argparse.Namespace) -> int:
+    return _chat_worker(system, "discord")
+
+
+def _slack(system: System, args: argparse.Namespace) -> int:
+    return _chat_worker(system, "slack")
 
 
 def _relay(system: System, args: argparse.Namespace) -> int:
@@ -503,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to bind (default ALTLAS_HTTP_PORT)")
     p.add_argument("--no-relay", action="store_true",
                    help="with Kafka, leave publishing to a separate `altlas relay`")
+    add(sub, "discord", _with_system(_discord), "run the Discord bot until stopped")
+    add(sub, "slack", _with_system(_slack),
+        "run the Slack app over Socket Mode until stopped (HTTP mode is in `serve`)")
     p = add(sub, "relay", _with_system(_relay), "publish recorded events to Kafka until stopped")
     p.add_argument("--once", action="store_true", help="publish what is there, then exit")
     p = add(sub, "project", _with_system(_project), "feed the views until stopped")

@@ -452,6 +452,21 @@ class ChatCommands:
         return Card(approval, task, step, oncall, outcome)
 
 
+class Notifiers:
+    """Several fronts' notifiers as one: each keeps its own messages in step."""
+
+    def __init__(self, *notifiers: Notifier) -> None:
+        self._notifiers = notifiers
+
+    def approval_changed(self, approval_id: str) -> None:
+        for notifier in self._notifiers:
+            notifier.approval_changed(approval_id)
+
+    def run_finished(self, run_id: str) -> None:
+        for notifier in self._notifiers:
+            notifier.run_finished(run_id)
+
+
 def card_lines(card: Card, locale: str, now: datetime) -> list[str]:
     """The approval message's lines, for every platform."""
     a = card.approval

@@ -114,8 +114,8 @@ class MessageRefs(Protocol):
             thread: str | None = None) -> None:
         """Remember a posted approval message."""
 
-    def of(self, approval_id: str) -> list[tuple[str, str, str, str | None]]:
-        """(platform, channel, message, thread) of each message showing the approval."""
+    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str | None]]:
+        """(channel, message, thread) of each message on ``platform`` showing the approval."""
 
 
 class Auditor(Protocol):

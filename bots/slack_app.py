@@ -45,9 +45,7 @@ class SlackNotifier:
     def approval_changed(self, approval_id: str) -> None:
         card = self._chat.card(UUID(approval_id))
         locale = self._chat.policy.locale_of(card.approval.requester)
-        for platform, channel, ts, _ in self._refs.of(approval_id):
-            if platform != "slack":
-                continue
+        for channel, ts, _ in self._refs.of(approval_id, "slack"):
             try:
                 self._client.chat_update(channel=channel, ts=ts,
                                          text=t(locale, "card.title", risk=card.approval.risk,

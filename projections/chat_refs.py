@@ -22,7 +22,8 @@ class SqlMessageRefs:
                 "approval_id": approval_id, "platform": platform, "channel": channel,
                 "message": message, "thread": thread, "posted_at": datetime.now(UTC)}])
 
-    def of(self, approval_id: str) -> list[tuple[str, str, str, str | None]]:
-        query = select(chat_messages).where(chat_messages.c.approval_id == approval_id)
+    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str | None]]:
+        query = select(chat_messages).where(chat_messages.c.approval_id == approval_id,
+                                            chat_messages.c.platform == platform)
         with self._engine().connect() as conn:
-            return [(r.platform, r.channel, r.message, r.thread) for r in conn.execute(query)]
+            return [(r.channel, r.message, r.thread) for r in conn.execute(query)]

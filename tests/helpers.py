@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from altlas.adapters.policy_file import load_policy
+import yaml
+
+from altlas.adapters.policy_file import default_policy_text, load_policy
 from altlas.domain.base import EventMeta
 from altlas.domain.policy import Policy
 
@@ -93,3 +96,16 @@ def token_policy() -> str:
 
 def auth(person: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[person]}"}
+
+
+def crowd_policy(tmp: Path, people: int, quorum: int) -> Path:
+    """The default policy with ``people`` on-call approvers, each with a Slack identity."""
+    data = yaml.safe_load(default_policy_text())
+    names = [f"sre{i:03d}" for i in range(people)]
+    for i, name in enumerate(names):
+        data["people"][name] = {"identities": [f"slack:U1{i:08d}"]}
+    data["groups"]["sre-oncall"] = names
+    data["environments"]["prod"]["approvals"]["HIGH_RISK"] = quorum
+    path = tmp / "crowd.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

@@ -23,7 +23,7 @@ from altlas.settings import Settings
 from tests.fakes import slack_payloads as p
 from tests.fakes.asgi import UvicornThread
 from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, crowd_policy
 
 ALICE, BOB, CAROL, DENIZ, ERIN = "U0ALICE01", "U0BOB0001", "U0CAROL01", "U0DENIZ01", "U0ERIN001"
 
@@ -36,6 +36,7 @@ class Desk:
     slack: FakeSlack
     url: str
     clock: FakeClock
+    notifier: Any
 
     def send(self, body: str, ctype: str, **sign: Any) -> httpx.Response:
         return httpx.post(f"{self.url}/slack/events", content=body,
@@ -100,7 +101,7 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     app, notifier = system.slack(chat)  # type: ignore[misc]
     chat.notifier = notifier
     with UvicornThread(system.api(chat=chat, slack=app, catch_up=False)) as server:
-        yield Desk(system, slack, server.url, clock)
+        yield Desk(system, slack, server.url, clock, notifier)
     stop.set()
     follower.join(timeout=10)
     system.close()
@@ -207,8 +208,14 @@ def test_click_after_expiry_is_refused_and_the_message_says_expired(desk: Desk) 
     desk.click(ALICE, "altlas_approve", card)
     said = wait(lambda: ephemeral(desk, ALICE))
     assert said[0].startswith("Refused: this approval expired at")
-    desk.system.scheduler(None).tick()
-    assert desk.system.app.get_approval(UUID(approval_of(card))).status == "expired"
+    [expired] = desk.system.scheduler(desk.notifier).tick()
+    assert expired == approval_of(card)
+    assert desk.system.app.get_approval(UUID(expired)).status == "expired"
+    update = wait(lambda: [c for c in desk.slack.find("chat.update")
+                           if "Expired before enough approvals" in dump(c.body["blocks"])])
+    assert update[-1].body["ts"] == card_ts(card)
+    run = desk.system.app.get_run(UUID(desk.system.app.get_approval(UUID(expired)).run_id or ""))
+    assert run.outcome == "cancelled"
 
 
 def test_deny_opens_a_modal_and_the_reason_cancels_the_run(desk: Desk) -> None:
@@ -262,24 +269,6 @@ def test_mention_answers_in_the_thread(desk: Desk) -> None:
     reply = wait(lambda: posted(desk))[0]
     assert reply.body["thread_ts"] == "1700000100.000200"
     assert reply.body["text"] == "Nothing waits for your approval."
-
-
-
-def crowd_policy(tmp: Path, people: int, quorum: int) -> Path:
-    """The default policy with ``people`` on-call approvers, each with a Slack identity."""
-    import yaml
-
-    from altlas.adapters.policy_file import default_policy_text
-
-    data = yaml.safe_load(default_policy_text())
-    names = [f"sre{i:03d}" for i in range(people)]
-    for i, name in enumerate(names):
-        data["people"][name] = {"identities": [f"slack:U1{i:08d}"]}
-    data["groups"]["sre-oncall"] = names
-    data["environments"]["prod"]["approvals"]["HIGH_RISK"] = quorum
-    path = tmp / "crowd.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
 
 
 def test_200_simultaneous_clicks_count_exactly_and_grant_once(tmp_path: Path) -> None:

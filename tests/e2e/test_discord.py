@@ -1,0 +1,189 @@
+"""Chat-ops in Discord: discord.py for real (its REST client, its interaction parsing, the
+command tree, persistent buttons), Discord's servers faked at the HTTP boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from uuid import UUID
+
+import discord
+import discord.http
+import pytest
+import pytest_asyncio
+
+from altlas.bootstrap import System, bootstrap
+from altlas.bots.discord_bot import AltlasDiscord, DiscordNotifier
+from altlas.settings import Settings
+from tests.fakes.discord import Call, FakeDiscord
+
+ALICE = FakeDiscord.user_obj("100000000000000001", "alice")
+BOB = FakeDiscord.user_obj("100000000000000002", "bob")
+DENIZ = FakeDiscord.user_obj("100000000000000004", "deniz")
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    f = FakeDiscord()
+    await f.start()
+    # every REST call discord.py makes builds its URL from this class attribute
+    monkeypatch.setattr(discord.http.Route, "BASE", f.api_base)
+    yield f
+    await f.stop()
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> System:
+    return bootstrap(Settings(data_dir=tmp_path, database_url=None, views_database_url=None,
+                              segmenter="rules"))
+
+
+@pytest.fixture
+def no_errors(caplog: pytest.LogCaptureFixture) -> object:
+    """discord.py logs a failing handler instead of raising: fail the test on any."""
+    caplog.set_level(logging.WARNING)
+    yield
+    bad = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not bad, "\n".join(f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in bad)
+
+
+Start = Callable[[], Awaitable[AltlasDiscord]]
+
+
+@pytest_asyncio.fixture
+async def start(fake: FakeDiscord, system: System) -> AsyncIterator[Start]:
+    bots: list[AltlasDiscord] = []
+
+    async def new_bot() -> AltlasDiscord:
+        chat = system.chat()
+        refs = system.message_refs()
+        bot = AltlasDiscord(chat, refs, guild_id=int(fake.guild_id))
+        chat.notifier = DiscordNotifier(bot, chat, refs)
+        await bot.login("fake-bot-token")  # GET /users/@me, /oauth2/applications/@me, sync
+        bots.append(bot)
+        return bot
+
+    yield new_bot
+    for bot in bots:
+        await bot.close()
+    system.close()
+
+
+def interact(bot: discord.Client, payload: dict) -> None:
+    """What discord.py's gateway does with an INTERACTION_CREATE dispatch."""
+    bot._connection.parsers["INTERACTION_CREATE"](payload)
+
+
+async def followups(fake: FakeDiscord, count: int, timeout: float = 30) -> list[Call]:
+    return await fake.wait_for("POST", rf"/webhooks/{fake.app_id}/[^/]+", count, timeout)
+
+
+async def card_message(fake: FakeDiscord, timeout: float = 30) -> dict:
+    calls = await fake.wait_for("POST", rf"/channels/{fake.ops_channel_id}/messages", 1, timeout)
+    assert calls[0].json["components"]
+    return next(m for m in fake.messages.values() if m["channel_id"] == fake.ops_channel_id
+                and m["components"])
+
+
+async def request_gated(fake: FakeDiscord, bot: AltlasDiscord) -> tuple[dict, str]:
+    interact(bot, fake.slash_command(DENIZ, "altlas", "do",
+                                     request="set the maintenance flag on the altlas host"))
+    card = await card_message(fake)
+    approval_id = card["components"][0]["components"][0]["custom_id"].split(":")[2]
+    return card, approval_id
+
+
+async def test_commands_are_registered_at_login(fake: FakeDiscord, start: Start,
+                                                no_errors: object) -> None:
+    await start()
+    put = fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands")
+    [altlas] = put[0].json
+    assert altlas["name"] == "altlas"
+    assert {o["name"] for o in altlas["options"]} == {
+        "do", "status", "runs", "approvals", "approve", "deny", "atlas", "leaderboard",
+        "audit", "help"}
+
+
+async def test_gated_request_in_discord_runs_after_two_approvals(
+    fake: FakeDiscord, start: Start, system: System, tmp_path: Path, no_errors: object
+) -> None:
+    bot = await start()
+    card, approval_id = await request_gated(fake, bot)
+    callbacks = fake.find("POST", r"/interactions/\d+/[^/]+/callback")
+    first = await followups(fake, 1)
+    assert callbacks[0].json == {"type": 5} and callbacks[0].t < first[0].t
+    assert first[0].json["content"].startswith("Üzerindeyim")  # deniz writes Turkish
+    assert "HIGH_RISK" in card["content"] and "Onayla" in str(card["components"])
+
+    interact(bot, fake.button_click(ALICE, card["id"], f"altlas:approve:{approval_id}"))
+    edits = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
+    assert "Onaylayanlar: alice" in edits[0].json["content"]
+    vote = [c for c in await followups(fake, 3) if c.json.get("flags") == 64]
+    assert vote and vote[-1].json["content"] == "Vote counted: 1 of 2."
+
+    interact(bot, fake.button_click(BOB, card["id"], f"altlas:approve:{approval_id}"))
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "maintenance.flag").exists():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    final = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/\d+", 3)
+    assert "Çalışma" in final[-1].json["content"] and final[-1].json["components"] == []
+    approval = system.app.get_approval(UUID(approval_id))
+    assert approval.status == "granted" and approval.votes == ["alice", "bob"]
+
+
+async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, start: Start,
+                                                    system: System, no_errors: object) -> None:
+    first = await start()
+    card, approval_id = await request_gated(fake, first)
+    await followups(fake, 2)
+    await first.close()
+    second = await start()  # a new process: nothing in memory but the dynamic item template
+    interact(second, fake.button_click(ALICE, card["id"], f"altlas:approve:{approval_id}"))
+    await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
+    assert system.app.get_approval(UUID(approval_id)).votes == ["alice"]
+
+
+async def test_deny_asks_for_a_reason_in_a_modal(fake: FakeDiscord, start: Start,
+                                                 system: System, no_errors: object) -> None:
+    bot = await start()
+    card, approval_id = await request_gated(fake, bot)
+    await followups(fake, 2)
+    interact(bot, fake.button_click(BOB, card["id"], f"altlas:deny:{approval_id}"))
+    modal = (await fake.wait_for("POST", r"/interactions/\d+/[^/]+/callback", 2))[-1].json
+    assert modal["type"] == 9 and modal["data"]["custom_id"] == f"altlas:deny-reason:{approval_id}"
+    interact(bot, fake.modal_submit(BOB, fake.ops_channel_id, modal["data"]["custom_id"],
+                                    {"reason": "change freeze until Monday"}))
+    edits = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
+    assert "change freeze until Monday" in edits[-1].json["content"]
+    assert edits[-1].json["components"] == []
+    assert system.app.get_approval(UUID(approval_id)).status == "denied"
+
+
+async def test_refused_click_says_why_privately_and_is_recorded(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    bot = await start()
+    card, approval_id = await request_gated(fake, bot)
+    await followups(fake, 2)
+    interact(bot, fake.button_click(DENIZ, card["id"], f"altlas:approve:{approval_id}"))
+    said = [c for c in await followups(fake, 3) if c.json.get("flags") == 64]
+    assert said[-1].json["content"] == (
+        "Reddedildi: bu değişikliği siz istediniz; onaylayamaz ya da reddedemezsiniz.")
+    refused = [r for r in system.history.read() if r.type_name == "ApprovalAttemptRefused"]
+    assert refused and refused[0].state["by"] == "deniz"
+    assert system.app.get_approval(UUID(approval_id)).votes == []
+
+
+async def test_malformed_command_gets_the_usage_line(fake: FakeDiscord, start: Start,
+                                                     no_errors: object) -> None:
+    bot = await start()
+    interact(bot, fake.slash_command(ALICE, "altlas", "status", id="zz"))
+    [reply] = await followups(fake, 1)
+    assert reply.json["content"] == "Refused: no approval, task or run has the id zz."
+
