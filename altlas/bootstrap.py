@@ -22,6 +22,7 @@ from altlas.adapters.segmenter_model import ModelSegmenter
 from altlas.adapters.segmenter_rules import RuleSegmenter
 from altlas.adapters.ssh_exec import SSHExecutor
 from altlas.application.app import AltlasApplication
+from altlas.application.card_updates import CardUpdates
 from altlas.application.chat import ChatCommands
 from altlas.application.history import EventHistory
 from altlas.application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
@@ -158,10 +159,14 @@ class System:
                               include_in_schema=False)
         return api
 
-    def chat(self, notifier: Notifier | None = None, *, catch_up: bool = True) -> ChatCommands:
+    def chat(self, *, catch_up: bool = True) -> ChatCommands:
         """The chat command layer every front shares."""
         return ChatCommands(self.app, self.worker, self.segmentation,
-                            lambda: self.reads(catch_up=catch_up), self.auditor, notifier)
+                            lambda: self.reads(catch_up=catch_up), self.auditor)
+
+    def card_updates(self, notifier: Notifier) -> CardUpdates:
+        """Keeps the fronts' approval cards current from the events, from now on."""
+        return CardUpdates(self.history, notifier)
 
     def message_refs(self) -> SqlMessageRefs:
         return SqlMessageRefs(self.views)
@@ -194,9 +199,8 @@ class System:
         bot = AltlasDiscord(chat, refs, guild_id=self.settings.discord_guild_id)
         return bot, DiscordNotifier(bot, chat, refs)
 
-    def scheduler(self, notifier: Notifier | None) -> ExpiryScheduler:
-        return ExpiryScheduler(self.app, self.worker, lambda: self.reads(catch_up=False),
-                               notifier)
+    def scheduler(self) -> ExpiryScheduler:
+        return ExpiryScheduler(self.app, self.worker, lambda: self.reads(catch_up=False))
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
         config = self.kafka()

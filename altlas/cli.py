@@ -104,12 +104,10 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     elif not args.no_relay:
         relay = system.relay()
         workers.append(_background(lambda: relay.run(stop, idle), "relay"))
-    chat, slack, discord_bot = _fronts(system, catch_up=not system.embedded)
+    chat, slack, discord_bot, fronts_workers = _fronts(system, stop)
+    workers += fronts_workers
     if slack is not None:
         log.info("serve: Slack events at POST /slack/events")
-    scheduler = system.scheduler(chat.notifier)
-    workers.append(_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
-                               "expiry"))
     if discord_bot is not None:
         token = settings.discord_token.get_secret_value()  # type: ignore[union-attr]
         workers.append(_background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
@@ -126,26 +124,32 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _fronts(system: System, catch_up: bool) -> tuple[ChatCommands, Any, Any]:
-    """The chat layer with the configured Slack app and Discord bot keeping messages current."""
-    chat = system.chat(catch_up=catch_up)
+def _fronts(system: System, stop: threading.Event
+            ) -> tuple[ChatCommands, Any, Any, list[threading.Thread]]:
+    """The chat layer, the configured Slack app and Discord bot, and the workers they need:
+    the expiry timer, and the card updates that keep their messages current."""
+    settings = system.settings
+    chat = system.chat(catch_up=not system.embedded)
     slack = system.slack(chat)
     discord_bot = system.discord(chat)
+    scheduler = system.scheduler()
+    workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
+                           "expiry")]
     notifiers = [front[1] for front in (slack, discord_bot) if front is not None]
     if notifiers:
-        chat.notifier = Notifiers(*notifiers)
-    return chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None
+        cards = system.card_updates(Notifiers(*notifiers))
+        workers.append(_background(lambda: cards.run(stop, settings.poll_interval_ms / 1000),
+                                   "cards"))
+    return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,
+            workers)
 
 
 def _chat_worker(system: System, front: str) -> int:
     """`altlas slack` and `altlas discord`: one front in its own process, with the expiry
     timer and (embedded) the store feed."""
     settings = system.settings
-    chat, slack, discord_bot = _fronts(system, catch_up=not system.embedded)
     stop = threading.Event()
-    scheduler = system.scheduler(chat.notifier)
-    workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
-                           "expiry")]
+    _, slack, discord_bot, workers = _fronts(system, stop)
     if system.embedded:
         feed = system.store_feed()
         workers.append(_background(lambda: feed.run(stop, settings.poll_interval_ms / 1000),

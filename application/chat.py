@@ -74,21 +74,22 @@ class Reply:
 class ChatCommands:
     def __init__(self, app: AltlasApplication, worker: RunWorker,
                  segmentation: SegmentationService, reads: Callable[[], ReadModels],
-                 auditor: Callable[[], Auditor], notifier: Notifier | None = None) -> None:
+                 auditor: Callable[[], Auditor]) -> None:
         self._app = app
         self._worker = worker
         self._segmentation = segmentation
         self._reads = reads
         self._auditor = auditor
-        self.notifier = notifier
 
     @property
     def policy(self) -> Policy:
         return self._app.policy
 
-    def caller(self, identity: str, source: str, person: str | None = None) -> Caller:
+    def caller(self, identity: str, source: str, person: str | None = None,
+               profile_locale: str | None = None) -> Caller:
+        """``profile_locale`` is the chat profile's language, used when the policy sets none."""
         person = person or self.policy.person_for_identity(identity)
-        return Caller(identity, person, self.policy.locale_of(person), source)
+        return Caller(identity, person, self.policy.locale_of(person, profile_locale), source)
 
     # -- text commands ----------------------------------------------------------------
 
@@ -178,8 +179,6 @@ class ChatCommands:
         lines.append(self._run_text(caller, run, task))
         cards = [self.card(UUID(s.approval_id)) for s in run.steps
                  if s.approval_id and s.status == "pending"]
-        if run.outcome is not None and self.notifier:
-            self.notifier.run_finished(run.id)
         return Reply("\n".join(lines), cards=cards, locale=caller.locale)
 
     def _plan_text(self, caller: Caller, task: TaskView) -> str:
@@ -277,10 +276,12 @@ class ChatCommands:
     def _atlas(self, caller: Caller, args: list[str]) -> Reply:
         if not args:
             return self._say(caller, "usage.atlas", ephemeral=True)
-        return self._say(caller, "not_available", ephemeral=True, feature="The .atlas")
+        return self._say(caller, "not_available", ephemeral=True,
+                         feature=t(caller.locale, "feature.atlas"))
 
     def _leaderboard(self, caller: Caller, args: list[str]) -> Reply:
-        return self._say(caller, "not_available", ephemeral=True, feature="The leaderboard")
+        return self._say(caller, "not_available", ephemeral=True,
+                         feature=t(caller.locale, "feature.leaderboard"))
 
     def _audit(self, caller: Caller, args: list[str]) -> Reply:
         refusal = self._needs(caller, "auditor", "audit")
@@ -330,8 +331,6 @@ class ChatCommands:
             view = self._app.cast_vote(found, caller.person)
         except DomainError as e:
             return self._refuse(caller, found, "approve", self._reason(caller, e, found))
-        if self.notifier:
-            self.notifier.approval_changed(str(found))
         if view.status != "granted":
             return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
                              required=view.required)
@@ -351,8 +350,6 @@ class ChatCommands:
             view = self._app.deny_approval(found, caller.person, reason)
         except DomainError as e:
             return self._refuse(caller, found, "deny", self._reason(caller, e, found))
-        if self.notifier:
-            self.notifier.approval_changed(str(found))
         reply = self._say(caller, "denied", step=view.step_id)
         if view.run_id:
             reply.later = lambda: self._continue(caller, UUID(view.run_id or ""))
@@ -361,8 +358,6 @@ class ChatCommands:
     def _continue(self, caller: Caller, run_id: UUID) -> Reply:
         """After a decision: take the run on, and report it where it was asked for."""
         run = self._worker.advance(run_id)
-        if run.outcome is not None and self.notifier:
-            self.notifier.run_finished(run.id)
         return Reply(self._run_text(caller, run, self._app.get_task(UUID(run.task_id))),
                      locale=caller.locale)
 

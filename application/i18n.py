@@ -83,6 +83,8 @@ EN: dict[str, str] = {
                       "{minutes} min left · “{request}”",
     "status.task": "Task {id}: {status} — “{request}” by {requester}",
     "status.approval": "Approval {id}: {status}, {votes}/{required} votes",
+    "feature.atlas": "The .atlas knowledge base",
+    "feature.leaderboard": "The leaderboard",
     "not_available": ("{feature} is not available yet: it arrives with a later release of "
                       "altlas."),
     "audit.ok": "✅ {source}: {events} events in {aggregates} aggregates verified, "
@@ -171,6 +173,8 @@ TR: dict[str, str] = {
                       "{votes}/{required} · {minutes} dk kaldı · “{request}”",
     "status.task": "Görev {id}: {status} — “{request}”, isteyen {requester}",
     "status.approval": "Onay {id}: {status}, {votes}/{required} oy",
+    "feature.atlas": ".atlas bilgi tabanı",
+    "feature.leaderboard": "Liderlik tablosu",
     "not_available": "{feature} henüz yok: altlas'ın sonraki bir sürümüyle gelecek.",
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",

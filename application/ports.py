@@ -111,11 +111,11 @@ class MessageRefs(Protocol):
     """Where each approval was posted, so its messages can be updated in place."""
 
     def add(self, approval_id: str, platform: str, channel: str, message: str,
-            thread: str | None = None) -> None:
-        """Remember a posted approval message."""
+            thread: str | None = None, locale: str = "en") -> None:
+        """Remember a posted approval message and the language it speaks."""
 
-    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str | None]]:
-        """(channel, message, thread) of each message on ``platform`` showing the approval."""
+    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str]]:
+        """(channel, message, locale) of each message on ``platform`` showing the approval."""
 
 
 class Auditor(Protocol):

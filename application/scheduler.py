@@ -8,7 +8,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from altlas.application.app import AltlasApplication
-from altlas.application.ports import Notifier, ReadModels
+from altlas.application.ports import ReadModels
 from altlas.application.runner import RunWorker
 from altlas.domain.errors import ConflictError
 
@@ -17,11 +17,10 @@ log = logging.getLogger("altlas.scheduler")
 
 class ExpiryScheduler:
     def __init__(self, app: AltlasApplication, worker: RunWorker,
-                 reads: Callable[[], ReadModels], notifier: Notifier | None = None) -> None:
+                 reads: Callable[[], ReadModels]) -> None:
         self._app = app
         self._worker = worker
         self._reads = reads
-        self._notifier = notifier
 
     def tick(self) -> list[str]:
         """Expire every open approval whose time is up; cancel what waited for it."""
@@ -37,11 +36,7 @@ class ExpiryScheduler:
                 continue  # decided meanwhile
             expired.append(approval.id)
             if approval.run_id:
-                run = self._worker.advance(UUID(approval.run_id))
-                if run.outcome is not None and self._notifier:
-                    self._notifier.run_finished(run.id)
-            if self._notifier:
-                self._notifier.approval_changed(approval.id)
+                self._worker.advance(UUID(approval.run_id))
             log.info("approval %s expired", approval.id)
         return expired
 

@@ -17,7 +17,7 @@ from uuid import UUID
 import discord
 from discord import app_commands
 
-from altlas.application.chat import Card, ChatCommands, Reply, card_lines
+from altlas.application.chat import Caller, Card, ChatCommands, Reply, card_lines
 from altlas.application.i18n import t
 from altlas.application.ports import MessageRefs
 
@@ -29,8 +29,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= LIMIT else text[:LIMIT - 1] + "…"
 
 
-def _caller(chat: ChatCommands, interaction: discord.Interaction) -> Any:
-    return chat.caller(f"discord:{interaction.user.id}", "discord")
+def _caller(chat: ChatCommands, interaction: discord.Interaction) -> Caller:
+    """Interactions carry the user's client language: used when the policy sets none."""
+    return chat.caller(f"discord:{interaction.user.id}", "discord",
+                       profile_locale=interaction.locale.value)
 
 
 class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -189,7 +191,7 @@ class AltlasDiscord(discord.Client):
         message = await channel.send(card_text(card, locale),
                                      **({"view": view} if view else {}))
         await asyncio.to_thread(self.refs.add, card.approval.id, "discord", str(channel_id),
-                                str(message.id))
+                                str(message.id), None, locale)
 
 
 class DiscordNotifier:
@@ -201,15 +203,17 @@ class DiscordNotifier:
         self._refs = refs
 
     def approval_changed(self, approval_id: str) -> None:
+        if self._bot.is_closed():
+            return  # shutting down; the next process renders the current state
         card = self._chat.card(UUID(approval_id))
-        locale = self._chat.policy.locale_of(card.approval.requester)
-        for channel, message, _ in self._refs.of(approval_id, "discord"):
+        for channel, message, locale in self._refs.of(approval_id, "discord"):
             partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
                 int(message))
             edit = partial.edit(content=card_text(card, locale), view=approval_view(card, locale))
             try:
                 asyncio.run_coroutine_threadsafe(edit, self._bot.loop).result(timeout=10)
             except Exception:
+                edit.close()  # never scheduled, or abandoned: not left to warn at exit
                 log.exception("could not update the approval message %s", message)
 
     def run_finished(self, run_id: str) -> None:

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 from fastapi import Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -44,8 +46,7 @@ class SlackNotifier:
 
     def approval_changed(self, approval_id: str) -> None:
         card = self._chat.card(UUID(approval_id))
-        locale = self._chat.policy.locale_of(card.approval.requester)
-        for channel, ts, _ in self._refs.of(approval_id, "slack"):
+        for channel, ts, locale in self._refs.of(approval_id, "slack"):
             try:
                 self._client.chat_update(channel=channel, ts=ts,
                                          text=t(locale, "card.title", risk=card.approval.risk,
@@ -73,8 +74,19 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    def caller_for(user: str) -> Caller:
-        return chat.caller(f"slack:{user}", "slack")
+    profile_locales: dict[str, str | None] = {}
+
+    async def caller_for(client: AsyncWebClient, user: str) -> Caller:
+        """The policy's language for the person, else their Slack profile's (once per user)."""
+        if user not in profile_locales:
+            try:
+                found = await client.users_info(user=user, include_locale=True)
+                profile_locales[user] = found["user"].get("locale")
+            except (SlackClientError, aiohttp.ClientError, TimeoutError) as e:
+                log.warning("no Slack profile language for %s (%s); the policy's is used",
+                            user, e)
+                return chat.caller(f"slack:{user}", "slack")
+        return chat.caller(f"slack:{user}", "slack", profile_locale=profile_locales[user])
 
     async def post(client: AsyncWebClient, channel: str, reply: Reply,
                    thread: str | None) -> str | None:
@@ -91,7 +103,7 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
                                         environment=card.approval.environment),
                 blocks=card_blocks(card, reply.locale, _now()))
             await asyncio.to_thread(refs.add, card.approval.id, "slack", channel,
-                                    posted["ts"], ts)
+                                    posted["ts"], ts, reply.locale)
         return ts
 
     async def deliver(client: AsyncWebClient, respond: Any, channel: str, user: str,
@@ -113,13 +125,13 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
     async def slash(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
                     ) -> None:
         await ack()
-        caller = caller_for(body["user_id"])
+        caller = await caller_for(client, body["user_id"])
         reply = await asyncio.to_thread(chat.run, caller, body.get("text", ""))
         background(deliver(client, respond, body["channel_id"], body["user_id"], reply, None))
 
     @app.event("app_mention")
     async def mention(event: dict[str, Any], say: Any, client: AsyncWebClient) -> None:
-        caller = caller_for(event["user"])
+        caller = await caller_for(client, event["user"])
         text = _MENTION.sub("", event.get("text", ""))
         reply = await asyncio.to_thread(chat.run, caller, text)
         thread = event.get("thread_ts") or event["ts"]
@@ -137,14 +149,15 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
         await ack()
         user = body["user"]["id"]
         approval_id = body["actions"][0]["value"]
-        reply = await asyncio.to_thread(chat.approve, caller_for(user), approval_id)
+        reply = await asyncio.to_thread(chat.approve, await caller_for(client, user),
+                                        approval_id)
         thread = body.get("message", {}).get("ts")
         background(deliver(client, respond, body["channel"]["id"], user, reply, thread))
 
     @app.action("altlas_deny")
     async def deny(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        caller = caller_for(body["user"]["id"])
+        caller = await caller_for(client, body["user"]["id"])
         await client.views_open(trigger_id=body["trigger_id"], view=deny_modal(
             body["actions"][0]["value"], body["channel"]["id"], body["message"]["ts"],
             caller.locale))
@@ -153,7 +166,7 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
     async def deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any],
                           client: AsyncWebClient) -> None:
         reason = (view["state"]["values"]["reason"]["value"].get("value") or "").strip()
-        caller = caller_for(body["user"]["id"])
+        caller = await caller_for(client, body["user"]["id"])
         if not reason:
             await ack(response_action="errors",
                       errors={"reason": t(caller.locale, "reason.no_reason")})

@@ -61,7 +61,7 @@ class Host:
 class Person:
     name: str
     identities: tuple[str, ...]
-    locale: str
+    locale: str | None  # None: follow the chat profile's language
     roles: frozenset[str] = frozenset({"requester"})
 
 
@@ -223,9 +223,14 @@ class Policy:
                        for g in e.approver_groups)
         return found.roles | ({"approver"} if approver else set())
 
-    def locale_of(self, person: str | None) -> str:
+    def locale_of(self, person: str | None, profile: str | None = None) -> str:
+        """The policy's setting for the person wins; else the chat profile's language
+        (``tr-TR``, ``en_US``) when we speak it; else English."""
         found = self.people.get(person or "")
-        return found.locale if found else "en"
+        if found is not None and found.locale is not None:
+            return found.locale
+        language = (profile or "").replace("_", "-").split("-")[0].lower()
+        return language if language in LOCALES else "en"
 
     # -- parsing ----------------------------------------------------------------------
 
@@ -309,8 +314,8 @@ class _Parser:
                                       f"{ident} already belongs to {seen[ident]}")
                 seen[ident] = name
                 identities.append(ident)
-            locale = spec.get("locale", "en")
-            if locale not in LOCALES:
+            locale = spec.get("locale")
+            if locale is not None and locale not in LOCALES:
                 raise PolicyError((*path, "locale"), f"must be one of {', '.join(LOCALES)}")
             roles = self._list(spec.get("roles", ["requester"]), (*path, "roles"))
             for i, role in enumerate(roles):

@@ -16,14 +16,15 @@ class SqlMessageRefs:
         self._engine = engine
 
     def add(self, approval_id: str, platform: str, channel: str, message: str,
-            thread: str | None = None) -> None:
+            thread: str | None = None, locale: str = "en") -> None:
         with self._engine().begin() as conn:
             insert_ignore(conn, chat_messages, [{
                 "approval_id": approval_id, "platform": platform, "channel": channel,
-                "message": message, "thread": thread, "posted_at": datetime.now(UTC)}])
+                "message": message, "thread": thread, "posted_at": datetime.now(UTC),
+                "locale": locale}])
 
-    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str | None]]:
+    def of(self, approval_id: str, platform: str) -> list[tuple[str, str, str]]:
         query = select(chat_messages).where(chat_messages.c.approval_id == approval_id,
                                             chat_messages.c.platform == platform)
         with self._engine().connect() as conn:
-            return [(r.channel, r.message, r.thread) for r in conn.execute(query)]
+            return [(r.channel, r.message, r.locale or "en") for r in conn.execute(query)]

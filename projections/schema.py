@@ -121,6 +121,7 @@ chat_messages = Table(
     Column("message", String(100), primary_key=True),
     Column("thread", String(100)),
     Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("locale", String(10)),
 )
 
 timeline = Table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -63,12 +64,19 @@ async def start(fake: FakeDiscord, system: System) -> AsyncIterator[Start]:
         chat = system.chat()
         refs = system.message_refs()
         bot = AltlasDiscord(chat, refs, guild_id=int(fake.guild_id))
-        chat.notifier = DiscordNotifier(bot, chat, refs)
+        cards = system.card_updates(DiscordNotifier(bot, chat, refs))
+        followers.append(threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True))
+        followers[-1].start()
         await bot.login("fake-bot-token")  # GET /users/@me, /oauth2/applications/@me, sync
         bots.append(bot)
         return bot
 
+    stop = threading.Event()
+    followers: list[threading.Thread] = []
     yield new_bot
+    stop.set()
+    for follower in followers:
+        await asyncio.to_thread(follower.join, 10)
     for bot in bots:
         await bot.close()
     system.close()
@@ -178,6 +186,21 @@ async def test_refused_click_says_why_privately_and_is_recorded(
     refused = [r for r in system.history.read() if r.type_name == "ApprovalAttemptRefused"]
     assert refused and refused[0].state["by"] == "deniz"
     assert system.app.get_approval(UUID(approval_id)).votes == []
+
+
+async def test_without_a_policy_language_the_discord_client_decides(
+    fake: FakeDiscord, start: Start, no_errors: object
+) -> None:
+    bot = await start()
+    stranger = FakeDiscord.user_obj("100000000000000099", "stranger")
+    fake.user_locales.update({stranger["id"]: "tr", ALICE["id"]: "tr"})
+    interact(bot, fake.slash_command(stranger, "altlas", "leaderboard"))
+    interact(bot, fake.slash_command(ALICE, "altlas", "leaderboard"))
+    said = sorted(c.json["content"] for c in await followups(fake, 2))
+    assert said == [
+        "The leaderboard is not available yet: it arrives with a later release of altlas.",
+        "discord:100000000000000099 kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
+        "kişiye eklemesini isteyin (people → identities)."]
 
 
 async def test_malformed_command_gets_the_usage_line(fake: FakeDiscord, start: Start,

@@ -20,6 +20,7 @@ import pytest
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
+from tests.e2e.conftest import run_altlas
 from tests.fakes import slack_payloads as p
 from tests.fakes.asgi import UvicornThread
 from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack
@@ -36,7 +37,6 @@ class Desk:
     slack: FakeSlack
     url: str
     clock: FakeClock
-    notifier: Any
 
     def send(self, body: str, ctype: str, **sign: Any) -> httpx.Response:
         return httpx.post(f"{self.url}/slack/events", content=body,
@@ -99,11 +99,14 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     follower = threading.Thread(target=feed.run, args=(stop, 0.02), daemon=True)
     follower.start()
     app, notifier = system.slack(chat)  # type: ignore[misc]
-    chat.notifier = notifier
+    cards = system.card_updates(notifier)
+    card_follower = threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True)
+    card_follower.start()
     with UvicornThread(system.api(chat=chat, slack=app, catch_up=False)) as server:
-        yield Desk(system, slack, server.url, clock, notifier)
+        yield Desk(system, slack, server.url, clock)
     stop.set()
     follower.join(timeout=10)
+    card_follower.join(timeout=10)
     system.close()
     slack.stop()
 
@@ -192,6 +195,18 @@ def test_refused_clicks_say_why_are_recorded_and_change_nothing(
     assert desk.system.app.get_approval(UUID(approval_id)).votes == []
 
 
+def test_a_vote_from_the_cli_in_another_process_updates_the_card(
+    desk: Desk, env: dict[str, str]
+) -> None:
+    card = start_gated(desk)
+    cli = run_altlas({**env, "ALTLAS_DATA_DIR": str(desk.system.settings.data_dir)},
+                     "approve", approval_of(card), "--as", "alice")
+    assert cli.returncode == 0, cli.stderr
+    update = wait(lambda: [c for c in desk.slack.find("chat.update")
+                           if "Approved by: alice" in dump(c.body["blocks"])])
+    assert update[-1].body["ts"] == card_ts(card)
+
+
 def test_second_click_by_same_approver_is_refused(desk: Desk) -> None:
     card = start_gated(desk)
     desk.click(ALICE, "altlas_approve", card)
@@ -208,7 +223,7 @@ def test_click_after_expiry_is_refused_and_the_message_says_expired(desk: Desk) 
     desk.click(ALICE, "altlas_approve", card)
     said = wait(lambda: ephemeral(desk, ALICE))
     assert said[0].startswith("Refused: this approval expired at")
-    [expired] = desk.system.scheduler(desk.notifier).tick()
+    [expired] = desk.system.scheduler().tick()
     assert expired == approval_of(card)
     assert desk.system.app.get_approval(UUID(expired)).status == "expired"
     update = wait(lambda: [c for c in desk.slack.find("chat.update")
@@ -258,10 +273,23 @@ def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
 def test_replies_come_in_the_requesters_language(desk: Desk) -> None:
     desk.command(DENIZ, "leaderboard")
     assert wait(lambda: ephemeral(desk, DENIZ)) == [
-        "The leaderboard henüz yok: altlas'ın sonraki bir sürümüyle gelecek."]
+        "Liderlik tablosu henüz yok: altlas'ın sonraki bir sürümüyle gelecek."]
     desk.command(DENIZ, "do web-1'de disk kullanımını kontrol et")
     plan = wait(lambda: [c for c in posted(desk) if "planı" in c.body.get("text", "")])
     assert "df -h" in plan[0].body["text"]
+
+
+def test_without_a_policy_language_the_slack_profile_decides(desk: Desk) -> None:
+    desk.slack.profile_locales.update({"U0STRANGER": "tr-TR", ALICE: "tr-TR"})
+    desk.command("U0STRANGER", "leaderboard")
+    assert wait(lambda: ephemeral(desk, "U0STRANGER")) == [
+        "slack:U0STRANGER kimliğini tanımıyorum. Bir yöneticiden politikadaki bir kişiye "
+        "eklemesini isteyin (people → identities)."]
+    desk.command(ALICE, "leaderboard")  # alice's language is set in the policy: English
+    assert wait(lambda: ephemeral(desk, ALICE)) == [
+        "The leaderboard is not available yet: it arrives with a later release of altlas."]
+    asked = [c.body for c in desk.slack.find("users.info")]
+    assert {b["user"] for b in asked} == {"U0STRANGER", ALICE}
 
 
 def test_mention_answers_in_the_thread(desk: Desk) -> None:

@@ -65,6 +65,7 @@ class FakeDiscord:
         self.messages: dict[str, dict] = {}          # message_id -> message object (Discord's storage)
         self.commands: dict[str | None, list[dict]] = {}  # guild_id|None -> registered commands
         self.interactions: dict[str, dict] = {}      # token -> bookkeeping
+        self.user_locales: dict[str, str] = {}       # user id -> the client language Discord reports
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -370,7 +371,8 @@ class FakeDiscord:
             "guild": {"id": self.guild_id, "locale": "en-US", "features": []},
             "channel_id": channel_id, "channel": self.channel_obj(channel_id, chan_name),
             "member": self.member_obj(user), "token": token, "version": 1,
-            "app_permissions": "2251799813685247", "locale": "en-US", "guild_locale": "en-US",
+            "app_permissions": "2251799813685247", "guild_locale": "en-US",
+            "locale": self.user_locales.get(user["id"], "en-US"),  # the user's client language
             "entitlements": [],
             "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
             "attachment_size_limit": 10485760,

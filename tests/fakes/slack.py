@@ -41,6 +41,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self.responders: dict[str, Callable[[Call], dict[str, Any]]] = {}
+        self.profile_locales: dict[str, str] = {}  # user id -> the locale Slack reports
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -205,10 +206,13 @@ class FakeSlack:
             uid = b.get("user")
             if not uid:
                 return 200, {}, {"ok": False, "error": "user_not_found"}
-            return 200, {}, {"ok": True, "user": {
+            user = {
                 "id": uid, "team_id": TEAM_ID, "name": "alice", "deleted": False, "real_name": "Alice Ops",
                 "tz": "Europe/Paris", "tz_offset": 3600, "is_admin": False, "is_bot": False,
                 "is_app_user": False, "updated": 1700000000,
                 "profile": {"real_name": "Alice Ops", "display_name": "alice", "email": "alice@acme.test",
-                            "team": TEAM_ID}}}
+                            "team": TEAM_ID}}
+            if str(b.get("include_locale", "")).lower() in ("1", "true"):
+                user["locale"] = self.profile_locales.get(uid, "en-US")
+            return 200, {}, {"ok": True, "user": user}
         return 200, {}, {"ok": False, "error": "unknown_method"}

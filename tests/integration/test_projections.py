@@ -9,11 +9,13 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from altlas.bootstrap import System
 from altlas.projections.runner import Delivery
-from altlas.projections.schema import poisoned, positions
+from altlas.projections.schema import metadata, poisoned, positions
 from altlas.streams.audit import replay
 from tests.helpers import gated_plan
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
@@ -149,6 +151,10 @@ class ProjectionContract:
         assert dump(system.views())["tasks"] == []
         system.store_feed().catch_up()
         assert dump(system.views()) == before
+
+    def test_migrations_build_exactly_the_tables_the_code_writes(self, system: System) -> None:
+        with system.views().connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 class TestProjectionsOnSQLite(OnSQLite, ProjectionContract):

@@ -90,6 +90,19 @@ def test_chat_identity_maps_to_a_person(policy: Policy) -> None:
     assert policy.person_for_identity("slack:U0NOBODY") is None
 
 
+def test_reply_language_is_the_policys_else_the_chat_profiles() -> None:
+    text = default_policy_text().replace(
+        "  erin: {identities: [\"slack:U0ERIN001\"], locale: en}",
+        "  erin: {identities: [\"slack:U0ERIN001\"]}")
+    policy = parse_policy(text, "p.yaml")
+    assert policy.locale_of("deniz", profile="en-US") == "tr"  # the policy wins
+    assert policy.locale_of("erin", profile="tr-TR") == "tr"
+    assert policy.locale_of("erin", profile="tr") == "tr"
+    assert policy.locale_of("erin", profile="de-DE") == "en"  # not spoken: English
+    assert policy.locale_of(None, profile="tr_TR") == "tr"
+    assert policy.locale_of(None) == "en"
+
+
 def _policy_error(text: str) -> str:
     with pytest.raises(PolicyFileError) as caught:
         parse_policy(text, "p.yaml")
