@@ -6,9 +6,12 @@ without importing the packages and checked against pinned sha256 sums before use
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
+import os
+import shutil
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,8 +63,53 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _verify(path: Path, sha256: str, cache: Path) -> None:
+    """Hash a model file once; after that a stamp of its path, size and mtime stands for the
+    hash, so every start does not re-read hundreds of megabytes."""
+    stat = path.stat()
+    seen = f"{path}\n{stat.st_size}\n{stat.st_mtime_ns}\n{sha256}\n"
+    stamp = cache / f"{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.verified"
+    try:
+        if stamp.read_text() == seen:
+            return
+    except OSError:
+        pass
+    actual = _sha256(path)
+    if actual != sha256:
+        raise ModelUnavailableError(
+            f"{path} has sha256 {actual}, not the pinned {sha256}; reinstall it")
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        partial.write_text(seen)
+        partial.replace(stamp)
+    except OSError:
+        pass  # the stamp only saves time; without it the next start hashes again
+
+
+def _assemble(parts: Sequence[Path], path: Path) -> None:
+    """Concatenate a split model once per cache; a unique partial name lets processes that
+    start together each write their own copy and the last rename win."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        partial.replace(path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise ModelUnavailableError(
+            f"cannot assemble the model in {path.parent}: {e.strerror}; point "
+            "ALTLAS_MODEL_CACHE at a directory with 500 MB free") from None
+
+
 def resolve(name: str, cache: Path) -> tuple[str, Path]:
-    """(display name, GGUF path) for a packaged model's short name, or a .gguf path."""
+    """(display name, GGUF path) for a packaged model's short name, or a .gguf path.
+    ``cache`` holds assembled split models and verification stamps; share it between
+    data directories so a machine keeps one copy."""
     if name.endswith(".gguf"):
         path = Path(name)
         if not path.is_file():
@@ -83,16 +131,8 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
     else:
         path = cache / f"{name}.gguf"
         if not path.is_file():
-            cache.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".partial")
-            with partial.open("wb") as out:
-                for part in parts:
-                    out.write(part.read_bytes())
-            partial.replace(path)
-    actual = _sha256(path)
-    if actual != known.sha256:
-        raise ModelUnavailableError(
-            f"{path} has sha256 {actual}, not the pinned {known.sha256}; reinstall it")
+            _assemble(parts, path)
+    _verify(path, known.sha256, cache)
     return known.name, path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -264,11 +265,12 @@ def language_model(settings: Settings) -> LanguageModel | None:
     # rules (BENCHMARKS.md), so it is used only when asked for by name.
     name = settings.local_model if choice == "local" else "qwen2.5-coder-0.5b"
     try:
-        return LocalModel.named(name, settings.data_dir / "models",
+        return LocalModel.named(name, settings.model_cache,
                                 threads=settings.llm_threads)
     except ModelUnavailableError as e:
         if choice == "local":
             raise StartupError(str(e)) from None
+        logging.getLogger("altlas").info("segmenter: rules only (%s)", e)
         return None
 
 

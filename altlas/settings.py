@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         default="auto", description="auto: the local model if its extra is installed, else rules")
     local_model: str = Field(default="smollm2", description="smollm2, qwen2.5-coder-0.5b, "
                              "or the path of a .gguf file")
+    model_cache: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("altlas")) / "models",
+        description="Assembled split models and their verification stamps, shared by all "
+        "data directories.")
     llm_threads: int = Field(default=2, ge=1, le=64)
     litellm_model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini")
     litellm_api_base: str | None = None
