@@ -31,7 +31,7 @@ from altlas.application.runner import RunWorker
 from altlas.application.scheduler import ExpiryScheduler
 from altlas.application.segmentation import SegmentationService
 from altlas.domain.policy import Policy
-from altlas.projections.chat_refs import SqlMessageRefs
+from altlas.projections.chat_refs import SqlBookmark, SqlMessageRefs
 from altlas.projections.queries import SqlReadModels
 from altlas.projections.runner import STORE, ProjectionRunner
 from altlas.projections.store import ViewStoreError, migrate, open_engine
@@ -165,9 +165,10 @@ class System:
         return ChatCommands(self.app, self.worker, self.segmentation,
                             lambda: self.reads(catch_up=catch_up), self.auditor)
 
-    def card_updates(self, notifier: Notifier) -> CardUpdates:
-        """Keeps the fronts' approval cards current from the events, from now on."""
-        return CardUpdates(self.history, notifier)
+    def card_updates(self, notifier: Notifier, fronts: Sequence[str]) -> CardUpdates:
+        """Keeps the fronts' approval cards current from the events."""
+        bookmark = SqlBookmark(self.views, "cards:" + ",".join(sorted(fronts)))
+        return CardUpdates(self.history, notifier, bookmark)
 
     def message_refs(self) -> SqlMessageRefs:
         return SqlMessageRefs(self.views)

@@ -135,9 +135,11 @@ def _fronts(system: System, stop: threading.Event
     scheduler = system.scheduler()
     workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
                            "expiry")]
-    notifiers = [front[1] for front in (slack, discord_bot) if front is not None]
-    if notifiers:
-        cards = system.card_updates(Notifiers(*notifiers))
+    configured = {name: front for name, front in (("slack", slack), ("discord", discord_bot))
+                  if front is not None}
+    if configured:
+        cards = system.card_updates(Notifiers(*(n for _, n in configured.values())),
+                                    list(configured))
         workers.append(_background(lambda: cards.run(stop, settings.poll_interval_ms / 1000),
                                    "cards"))
     return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,

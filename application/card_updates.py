@@ -7,7 +7,7 @@ import logging
 import threading
 
 from altlas.application.history import EventHistory
-from altlas.application.ports import Notifier
+from altlas.application.ports import Bookmark, Notifier
 
 log = logging.getLogger("altlas.cards")
 
@@ -17,14 +17,20 @@ RUN_ENDS = frozenset({"RunCompleted"})
 
 
 class CardUpdates:
-    """Tails the event store from where it was started; each change re-renders the cards it
-    touches once per batch (a render shows the current state, so repeats are harmless)."""
+    """Tails the event store from its bookmark (from now, the first time), so changes made
+    while no front was running show after a restart. Each change re-renders the cards it
+    touches once per batch; a render shows the current state, so a repeat is harmless."""
 
-    def __init__(self, history: EventHistory, notifier: Notifier, *,
-                 after: int | None = None, batch: int = 500) -> None:
+    def __init__(self, history: EventHistory, notifier: Notifier, bookmark: Bookmark, *,
+                 batch: int = 500) -> None:
         self._history = history
         self._notifier = notifier
-        self.position = history.last_position() if after is None else after
+        self._bookmark = bookmark
+        saved = bookmark.load()
+        if saved is None:
+            saved = history.last_position()
+            bookmark.save(saved)
+        self.position = saved
         self._batch = batch
 
     def poll(self) -> int:
@@ -46,6 +52,7 @@ class CardUpdates:
                 log.exception("could not update the cards of %s %s", kind, aggregate_id)
         if records:
             self.position = records[-1].position or self.position
+            self._bookmark.save(self.position)
         return len(records)
 
     def run(self, stop: threading.Event, idle_seconds: float) -> None:

@@ -107,6 +107,16 @@ class Notifier(Protocol):
         """Report a run's result where it was asked for."""
 
 
+class Bookmark(Protocol):
+    """How far a follower of the events has got, kept across restarts."""
+
+    def load(self) -> int | None:
+        """The last position handled, or None the first time."""
+
+    def save(self, position: int) -> None:
+        """Remember that everything up to ``position`` is handled."""
+
+
 class MessageRefs(Protocol):
     """Where each approval was posted, so its messages can be updated in place."""
 

@@ -1,13 +1,14 @@
-"""Where approvals were posted (application.ports.MessageRefs), kept in the view database."""
+"""Where approvals were posted (application.ports.MessageRefs), and how far the card updates
+have got (application.ports.Bookmark), kept in the view database."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
-from altlas.projections.schema import chat_messages
+from altlas.projections.schema import chat_messages, positions
 from altlas.projections.views import insert_ignore
 
 
@@ -28,3 +29,21 @@ class SqlMessageRefs:
                                             chat_messages.c.platform == platform)
         with self._engine().connect() as conn:
             return [(r.channel, r.message, r.locale or "en") for r in conn.execute(query)]
+
+
+class SqlBookmark:
+    """A row of the projections' position table, under its own name (``cards:slack``)."""
+
+    def __init__(self, engine: Callable[[], Engine], name: str) -> None:
+        self._engine = engine
+        self._key = {"projection": name, "source": "store", "partition": 0}
+
+    def load(self) -> int | None:
+        query = select(positions.c.position).filter_by(**self._key)
+        with self._engine().connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def save(self, position: int) -> None:
+        with self._engine().begin() as conn:
+            conn.execute(delete(positions).filter_by(**self._key))
+            conn.execute(positions.insert().values(**self._key, position=position))
