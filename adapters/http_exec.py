@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext import parse as jsonpath
+from jsonpath_ng.ext.parser import parse as jsonpath
 
 from altlas.application.ports import StepContext, StepOutcome
 from altlas.domain.plan import PlanStep

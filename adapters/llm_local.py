@@ -170,7 +170,7 @@ class LocalModel:
         the converter cannot handle silently falls back to unconstrained JSON."""
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import LlamaGrammar
 
             self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(schema),
                                                                 verbose=False)

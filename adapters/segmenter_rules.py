@@ -211,7 +211,7 @@ class RuleSegmenter:
         steps.extend(cond_steps)
         ref = self._reference(cond, steps, acted)
         when = self._when(cond, steps[ref], ref) if ref is not None else None
-        if when is None:
+        if ref is None or when is None:
             raise SegmentationError(f"the rules cannot tell what {cond.strip()!r} compares; "
                                     "say e.g. 'if disk is above 90%'")
         for s in acted:

@@ -187,8 +187,7 @@ class System:
         app = create_slack_app(chat, refs, token=token,
                                signing_secret=s.slack_signing_secret.get_secret_value(),
                                api_url=s.slack_api_url)
-        client = WebClient(token=token, **({"base_url": s.slack_api_url}
-                                            if s.slack_api_url else {}))
+        client = WebClient(token=token, base_url=s.slack_api_url or WebClient.BASE_URL)
         return app, SlackNotifier(chat, refs, client)
 
     def discord(self, chat: ChatCommands) -> tuple[Any, Notifier] | None:

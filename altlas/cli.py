@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -169,7 +170,7 @@ def _chat_worker(system: System, front: str) -> int:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             handler = AsyncSocketModeHandler(slack, settings.slack_app_token.get_secret_value())
-            asyncio.run(handler.start_async())
+            asyncio.run(handler.start_async())  # type: ignore[no-untyped-call]  # bolt's own
     finally:
         stop.set()
         for worker in workers:
@@ -217,7 +218,8 @@ def _project(system: System, args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     log.info("project: feeding %s from %s; Ctrl-C stops",
              ", ".join(f.runner.name for f in feeds), system.settings.events_topic)
-    threads = [_background(lambda f=f: f.run(stop), f"kafka-{f.runner.name}") for f in feeds]
+    threads = [_background(functools.partial(f.run, stop), f"kafka-{f.runner.name}")
+               for f in feeds]
     try:
         while not stop.wait(0.5):
             pass

@@ -436,7 +436,7 @@ class ChatCommands:
     def card(self, approval_id: UUID) -> Card:
         approval = self._app.get_approval(approval_id)
         task = self._app.get_task(UUID(approval.task_id))
-        step = next((s for s in (task.plan or {}).get("steps", [])
+        step: dict[str, Any] = next((s for s in (task.plan or {}).get("steps", [])
                      if s["id"] == approval.step_id), {})
         env = self.policy.environments.get(approval.environment)
         oncall = tuple(sorted(self.policy.groups.get(env.oncall_group or "", ())) if env

@@ -188,8 +188,8 @@ class AltlasDiscord(discord.Client):
             return
         channel = self.get_partial_messageable(channel_id)
         view = approval_view(card, locale)
-        message = await channel.send(card_text(card, locale),
-                                     **({"view": view} if view else {}))
+        text = card_text(card, locale)
+        message = await (channel.send(text, view=view) if view else channel.send(text))
         await asyncio.to_thread(self.refs.add, card.approval.id, "discord", str(channel_id),
                                 str(message.id), None, locale)
 

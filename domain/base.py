@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -74,6 +74,8 @@ class AuditedAggregate(Aggregate):
         pass
 
     last_hash: str = GENESIS
+    if TYPE_CHECKING:  # set by each aggregate's __init__; not a field of the generated one
+        correlation_id: str
 
     @classmethod
     def _create_audited(

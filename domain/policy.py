@@ -359,7 +359,7 @@ class _Parser:
             spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall",
                                               "prometheus"})
             try:
-                tier = Tier(spec.get("tier"))
+                tier = Tier(spec.get("tier", ""))
             except ValueError:
                 raise PolicyError((*path, "tier"),
                                   f"must be one of {', '.join(t.value for t in Tier)}") from None
@@ -403,7 +403,7 @@ class _Parser:
             spec = self._mapping(spec, path, {"env", "description", "address", "port", "user",
                                               "allow"})
             env = spec.get("env")
-            if env not in envs:
+            if not isinstance(env, str) or env not in envs:
                 raise PolicyError((*path, "env"), f"{env!r} is not in environments")
             address = spec.get("address")
             if address is not None and (not isinstance(address, str) or not address.strip()):
@@ -445,7 +445,7 @@ class _Parser:
             spec = self._mapping(spec, path, {"match", "effect"})
             pattern = self._pattern(spec.get("match"), (*path, "match"))
             try:
-                effect = Effect(spec.get("effect"))
+                effect = Effect(spec.get("effect", ""))
             except ValueError:
                 raise PolicyError((*path, "effect"),
                                   f"must be one of {', '.join(e.value for e in Effect)}") from None

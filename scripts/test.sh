@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/venv.sh test,llm
 .venv/bin/ruff check --quiet .
+scripts/typecheck.sh
 scripts/services.sh up
 eval "$(scripts/services.sh env)"
 exec .venv/bin/python -m pytest "$@"

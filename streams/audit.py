@@ -111,7 +111,7 @@ def read_topic(config: KafkaConfig, progress: Progress | None = None,
                 if msg.error() is not None:
                     continue
                 p, offset = msg.partition(), msg.offset()
-                if p in remaining and offset + 1 >= remaining[p]:
+                if p in remaining and offset is not None and offset + 1 >= remaining[p]:
                     del remaining[p]
                 try:
                     item = decode(msg.value())

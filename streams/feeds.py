@@ -91,10 +91,11 @@ class KafkaFeed:
         messages = [first, *self.consumer.consume(self.batch_size - 1, 0)]
         deliveries = []
         for msg in messages:
-            if msg.error() is not None:
+            partition, offset = msg.partition(), msg.offset()
+            if msg.error() is not None or partition is None or offset is None:
                 log.warning("kafka feed %s: %s", self.runner.name, msg.error())
                 continue
-            deliveries.append(_delivery(msg.partition(), msg.offset(), msg.value()))
+            deliveries.append(_delivery(partition, offset, msg.value()))
         if not deliveries:
             return 0
         self.runner.apply(deliveries)

@@ -31,7 +31,8 @@ class DeliveryInterrupted(Exception):
 
 def ensure_topic(config: KafkaConfig, timeout: float = 30.0) -> None:
     """Create the events topic with infinite retention if it does not exist."""
-    admin = AdminClient({"bootstrap.servers": config.bootstrap_servers, "logger": log})
+    settings: dict[str, Any] = {"bootstrap.servers": config.bootstrap_servers, "logger": log}
+    admin = AdminClient(settings)
     topic = NewTopic(config.topic, num_partitions=config.partitions,
                      replication_factor=config.replication,
                      config={"retention.ms": "-1", "retention.bytes": "-1",

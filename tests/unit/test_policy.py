@@ -142,3 +142,10 @@ def test_bad_regex_is_refused() -> None:
 def test_unreachable_quorum_is_refused() -> None:
     text = default_policy_text().replace("sre-oncall: [alice, bob, carol]", "sre-oncall: [alice]")
     assert "environments.prod.approvals.HIGH_RISK: needs 2 approvers" in _policy_error(text)
+
+
+def test_host_environment_given_as_a_list_is_refused_with_its_line() -> None:
+    text = default_policy_text().replace("dev-box: {env: dev}", "dev-box: {env: [dev]}")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "dev-box" in row)
+    assert _policy_error(text) == (
+        f"p.yaml:{line}: hosts.dev-box.env: ['dev'] is not in environments")
