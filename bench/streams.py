@@ -4,11 +4,14 @@
             producer (same settings) sending the same encoded messages
   rebuild   events/s from the topic into PostgreSQL views, per projection, vs a raw
             consume-and-insert of the same rows (executemany, 500 per transaction)
+  replay    seconds for `audit replay` to rebuild every view from the PostgreSQL store
+            into another schema, vs a raw read of the store inserting the timeline's rows
   latency   command accepted -> visible in the timeline view, p50/p99 over N commands,
             on the embedded path (SQLite store, store feed) and the Kafka path
             (PostgreSQL store, relay, Kafka feed)
 
-    python bench/streams.py [--events 100000] [--commands 1000] [--only relay,rebuild,latency]
+    python bench/streams.py [--events 100000] [--commands 1000]
+                             [--only relay,rebuild,replay,latency]
 
 Needs the services of scripts/services.sh (PostgreSQL and Kafka).
 """
@@ -24,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,13 +35,17 @@ from uuid import UUID, uuid4
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Column, MetaData, Table, func, select, text
+from eventsourcing.utils import resolve_topic
+from sqlalchemy import Column, Engine, MetaData, Table, func, select, text
 
 from altlas.adapters.policy_file import load_policy
 from altlas.application.app import AltlasApplication
 from altlas.bootstrap import System, bootstrap
+from altlas.domain.catalog import aggregate_kind
 from altlas.projections.schema import timeline
+from altlas.projections.views import PROJECTIONS
 from altlas.settings import Settings
+from altlas.streams.audit import replay
 from altlas.streams.cloudevents import encode
 from altlas.streams.kafka import EventProducer, KafkaConfig, ensure_topic, make_consumer
 
@@ -130,6 +138,53 @@ def bench_relay(stored: list[StoredEvent]) -> tuple[list[tuple[str, int, float]]
             ("raw producer, one flush at the end", n, raw_once)], system
 
 
+def raw_timeline(engine: Engine, name: str) -> Table:
+    """A bare table shaped like the timeline view, without its indexes, for the baselines."""
+    table = Table(name, MetaData(), *[Column(c.name, c.type, primary_key=c.primary_key)
+                                      for c in timeline.columns])
+    table.create(engine)
+    return table
+
+
+def bench_replay(system: System) -> list[tuple[str, int, float]]:
+    """`audit replay`: every view rebuilt from the event store into another schema."""
+    until = datetime.now(UTC)
+    auditor = system.auditor()
+    total = system.history.last_position()
+    everything = timed(lambda: auditor.replay(until, f"{PG}?schema={schema('replayall')}"))
+    [only] = [r for r in auditor.runners_at(f"{PG}?schema={schema('replaytl')}")
+              if r.name == "timeline"]
+    timeline_only = timed(lambda: replay(system.history, [only], until))
+    raw_engine = system.views_at(f"{PG}?schema={schema('replayraw')}")
+    raw = raw_timeline(raw_engine, "raw_timeline")
+    recorder = system.app.recorder
+
+    names: dict[str, str] = {}  # topic -> event type, looked up once per topic
+
+    def raw_replay() -> None:
+        position = 0
+        while page := recorder.select_notifications(position, 500, inclusive_of_start=False):
+            rows = []
+            for n in page:
+                state = json.loads(n.state)
+                type_name = names.get(n.topic) or names.setdefault(
+                    n.topic, resolve_topic(n.topic).type_name)
+                rows.append({
+                    "event_id": str(uuid4()), "position": n.id, "type": type_name,
+                    "aggregate_type": aggregate_kind(type_name),
+                    "aggregate_id": str(n.originator_id), "version": n.originator_version,
+                    "time": state["timestamp"]["_data_"], "actor": state["actor"],
+                    "correlation_id": state["correlation_id"],
+                    "causation_id": state["causation_id"], "data": state})
+            with raw_engine.begin() as conn:
+                conn.execute(raw.insert(), rows)
+            position = page[-1].id
+
+    return [(f"audit replay -> all {len(PROJECTIONS)} views", total, everything),
+            ("audit replay -> timeline view only", total, timeline_only),
+            ("raw read-and-insert (timeline rows)", total, timed(raw_replay))]
+
+
 def bench_rebuild(system: System) -> list[tuple[str, int, float]]:
     config = system.kafka()
     rows: list[tuple[str, int, float]] = []
@@ -144,9 +199,7 @@ def bench_rebuild(system: System) -> list[tuple[str, int, float]]:
         rows.append((f"kafka feed -> {name} view", total, timed(drain)))
         feed.close()
     raw_engine = system.views()
-    raw = Table("raw_timeline", MetaData(), *[Column(c.name, c.type, primary_key=c.primary_key)
-                                              for c in timeline.columns])
-    raw.create(raw_engine)
+    raw = raw_timeline(raw_engine, "raw_timeline")
     consumer = make_consumer(config, "bench.raw")
     consumer.assign([TopicPartition(config.topic, p, OFFSET_BEGINNING)
                      for p in range(config.partitions)])
@@ -246,11 +299,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--commands", type=int, default=1000)
-    parser.add_argument("--only", default="relay,rebuild,latency")
+    parser.add_argument("--only", default="relay,rebuild,replay,latency")
     args = parser.parse_args()
     only = set(args.only.split(","))
     try:
-        if only & {"relay", "rebuild"}:
+        if only & {"relay", "rebuild", "replay"}:
             started = time.perf_counter()
             stored = history(args.events)
             print(f"made {len(stored)} events from real journeys in "
@@ -265,6 +318,15 @@ def main() -> int:
                 rows = bench_rebuild(system)
                 raw = rows[-1][2]
                 print(f"\nrebuild: {len(stored)} events, topic -> PostgreSQL views")
+                print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
+                for path, n, seconds in rows:
+                    print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} "
+                          f"{raw / seconds:>7.0%}")
+            if "replay" in only:
+                rows = bench_replay(system)
+                raw = rows[-1][2]
+                print(f"\nreplay: {len(stored)} events, PostgreSQL store -> views in another "
+                      "schema")
                 print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
                 for path, n, seconds in rows:
                     print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} "
