@@ -3,6 +3,9 @@
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# pytest keeps its last three runs' temp dirs; runs from before the shared model cache left a
+# model copy per test there (gigabytes), so start from a clean slate.
+rm -rf "${TMPDIR:-/tmp}/pytest-of-$(id -un)"
 scripts/venv.sh test,llm
 .venv/bin/ruff check --quiet .
 scripts/typecheck.sh
