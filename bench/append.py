@@ -17,13 +17,13 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
+from journeys import journey, timed
 
 from altlas.adapters.policy_file import load_policy
 from altlas.application.app import AltlasApplication
@@ -31,34 +31,6 @@ from altlas.domain.policy import Policy
 from altlas.settings import Settings
 
 DEFAULT_PG = "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test"
-
-
-def journey(app: AltlasApplication, i: int) -> None:
-    task_id = app.request_task(f"check disk then flag #{i}", "deniz", environment="prod")
-    app.record_segmentation(task_id, {"alt": 1, "steps": [
-        {"id": "s1", "kind": "local", "action": "df -h"},
-        {"id": "s2", "kind": "local", "action": "uptime"},
-        {"id": "s3", "kind": "local", "action": f"touch /tmp/b{i}/maintenance.flag",
-         "needs": ["s1", "s2"]},
-    ]}, segmenter="bench", actor="deniz")
-    run = app.start_run(task_id, actor="deniz")
-    run_id = UUID(run.id)
-    approval_id = UUID(str(run.steps[2].approval_id))
-    for step_id in ("s1", "s2"):
-        app.record_step_started(run_id, step_id)
-        app.record_step_succeeded(run_id, step_id, exit_code=0, output="ok\n" * 20,
-                                  duration_ms=3)
-    app.cast_vote(approval_id, "alice")
-    app.cast_vote(approval_id, "bob")
-    app.record_step_started(run_id, "s3")
-    app.record_step_succeeded(run_id, "s3", exit_code=0, output="", duration_ms=2)
-    app.complete_run(run_id)
-
-
-def timed(fn: Callable[[], None]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def one_repeat(policy: Policy, env_for: Callable[[str], dict[str, str]], tag: str,

@@ -30,12 +30,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
+from journeys import EVENTS_PER_JOURNEY, journey, timed
 from sqlalchemy import Column, Engine, MetaData, Table, func, select, text
 
 from altlas.adapters.policy_file import load_policy
@@ -71,35 +72,14 @@ def pg_system(tag: str, **extra: Any) -> System:
                               kafka_topic_prefix=f"bench{uuid4().hex[:8]}", **extra))
 
 
-def journey(app: AltlasApplication, i: int) -> None:
-    task_id = app.request_task(f"check disk then flag #{i}", "deniz", environment="prod")
-    app.record_segmentation(task_id, {"alt": 1, "steps": [
-        {"id": "s1", "kind": "local", "action": "df -h"},
-        {"id": "s2", "kind": "local", "action": "uptime"},
-        {"id": "s3", "kind": "local", "action": f"touch /tmp/b{i}/maintenance.flag",
-         "needs": ["s1", "s2"]},
-    ]}, segmenter="bench", actor="deniz")
-    run = app.start_run(task_id, actor="deniz")
-    run_id, approval_id = UUID(run.id), UUID(str(run.steps[2].approval_id))
-    for step_id in ("s1", "s2"):
-        app.record_step_started(run_id, step_id)
-        app.record_step_succeeded(run_id, step_id, exit_code=0, output="ok\n" * 20,
-                                  duration_ms=3)
-    app.cast_vote(approval_id, "alice")
-    app.cast_vote(approval_id, "bob")
-    app.record_step_started(run_id, "s3")
-    app.record_step_succeeded(run_id, "s3", exit_code=0, output="", duration_ms=2)
-    app.complete_run(run_id)
-
-
 def history(events: int) -> list[StoredEvent]:
-    """Real events from real journeys (14 each), made once in memory."""
+    """Real events from real journeys, made once in memory."""
     app = AltlasApplication(load_policy(None), env={
         "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"})
-    for i in range(-(-events // 14)):
+    for i in range(-(-events // EVENTS_PER_JOURNEY)):
         journey(app, i)
     stored = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
-              for n in app.recorder.select_notifications(1, events + 14)]
+              for n in app.recorder.select_notifications(1, events + EVENTS_PER_JOURNEY)]
     app.close()
     return stored[:events]
 
@@ -107,12 +87,6 @@ def history(events: int) -> list[StoredEvent]:
 def load(system: System, stored: list[StoredEvent]) -> None:
     for i in range(0, len(stored), 2000):
         system.app.recorder.insert_events(stored[i:i + 2000])
-
-
-def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def bench_relay(stored: list[StoredEvent]) -> tuple[list[tuple[str, int, float]], System]:
@@ -295,6 +269,13 @@ def bench_latency(commands: int) -> list[tuple[str, list[float]]]:
     return out
 
 
+def table(title: str, rows: list[tuple[str, int, float]], baseline: float) -> None:
+    print(f"\n{title}")
+    print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
+    for path, n, seconds in rows:
+        print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} {baseline / seconds:>7.0%}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -309,28 +290,16 @@ def main() -> int:
             print(f"made {len(stored)} events from real journeys in "
                   f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
             rows, system = bench_relay(stored)
-            print(f"\nrelay: {len(stored)} events, PostgreSQL store -> Kafka (3 partitions)")
-            print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
-            for path, n, seconds in rows:
-                print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} "
-                      f"{rows[1][2] / seconds:>7.0%}")
+            table(f"relay: {len(stored)} events, PostgreSQL store -> Kafka (3 partitions)",
+                  rows, rows[1][2])
             if "rebuild" in only:
                 rows = bench_rebuild(system)
-                raw = rows[-1][2]
-                print(f"\nrebuild: {len(stored)} events, topic -> PostgreSQL views")
-                print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
-                for path, n, seconds in rows:
-                    print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} "
-                          f"{raw / seconds:>7.0%}")
+                table(f"rebuild: {len(stored)} events, topic -> PostgreSQL views",
+                      rows, rows[-1][2])
             if "replay" in only:
                 rows = bench_replay(system)
-                raw = rows[-1][2]
-                print(f"\nreplay: {len(stored)} events, PostgreSQL store -> views in another "
-                      "schema")
-                print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
-                for path, n, seconds in rows:
-                    print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} "
-                          f"{raw / seconds:>7.0%}")
+                table(f"replay: {len(stored)} events, PostgreSQL store -> views in another "
+                      "schema", rows, rows[-1][2])
             system.close()
         if "latency" in only:
             print(f"\nlatency: command accepted -> visible in the timeline view, "
