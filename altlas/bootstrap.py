@@ -165,10 +165,10 @@ class System:
         return ChatCommands(self.app, self.worker, self.segmentation,
                             lambda: self.reads(catch_up=catch_up), self.auditor)
 
-    def card_updates(self, notifier: Notifier, fronts: Sequence[str]) -> CardUpdates:
-        """Keeps the fronts' approval cards current from the events."""
-        bookmark = SqlBookmark(self.views, "cards:" + ",".join(sorted(fronts)))
-        return CardUpdates(self.history, notifier, bookmark)
+    def card_updates(self, notifier: Notifier, front: str) -> CardUpdates:
+        """Keeps one front's approval cards current from the events, each front from its own
+        bookmark, so a front that was down catches up whatever the others did."""
+        return CardUpdates(self.history, notifier, SqlBookmark(self.views, f"cards:{front}"))
 
     def message_refs(self) -> SqlMessageRefs:
         return SqlMessageRefs(self.views)

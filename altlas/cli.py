@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from uuid import UUID
 
 from altlas.adapters.policy_file import PolicyFileError, load_policy
-from altlas.application.chat import ChatCommands, Notifiers
+from altlas.application.chat import ChatCommands
 from altlas.application.documents import (
     DocumentError,
     alt_document,
@@ -136,13 +136,12 @@ def _fronts(system: System, stop: threading.Event
     scheduler = system.scheduler()
     workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
                            "expiry")]
-    configured = {name: front for name, front in (("slack", slack), ("discord", discord_bot))
-                  if front is not None}
-    if configured:
-        cards = system.card_updates(Notifiers(*(n for _, n in configured.values())),
-                                    list(configured))
-        workers.append(_background(lambda: cards.run(stop, settings.poll_interval_ms / 1000),
-                                   "cards"))
+    for name, front in (("slack", slack), ("discord", discord_bot)):
+        if front is not None:
+            cards = system.card_updates(front[1], name)
+            workers.append(_background(
+                functools.partial(cards.run, stop, settings.poll_interval_ms / 1000),
+                f"cards-{name}"))
     return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,
             workers)
 

@@ -19,7 +19,7 @@ from uuid import UUID
 from altlas.application.app import AltlasApplication
 from altlas.application.errors import NotFoundError
 from altlas.application.i18n import t
-from altlas.application.ports import Auditor, Notifier, ReadModels
+from altlas.application.ports import Auditor, ReadModels
 from altlas.application.runner import RunWorker
 from altlas.application.segmentation import SegmentationService
 from altlas.application.views import ApprovalView, RunView, TaskView
@@ -445,21 +445,6 @@ class ChatCommands:
         if approval.run_id:
             outcome = self._app.get_run(UUID(approval.run_id)).outcome
         return Card(approval, task, step, oncall, outcome)
-
-
-class Notifiers:
-    """Several fronts' notifiers as one: each keeps its own messages in step."""
-
-    def __init__(self, *notifiers: Notifier) -> None:
-        self._notifiers = notifiers
-
-    def approval_changed(self, approval_id: str) -> None:
-        for notifier in self._notifiers:
-            notifier.approval_changed(approval_id)
-
-    def run_finished(self, run_id: str) -> None:
-        for notifier in self._notifiers:
-            notifier.run_finished(run_id)
 
 
 def card_lines(card: Card, locale: str, now: datetime) -> list[str]:

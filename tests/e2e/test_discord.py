@@ -64,7 +64,7 @@ async def start(fake: FakeDiscord, system: System) -> AsyncIterator[Start]:
         chat = system.chat()
         refs = system.message_refs()
         bot = AltlasDiscord(chat, refs, guild_id=int(fake.guild_id))
-        cards = system.card_updates(DiscordNotifier(bot, chat, refs), ["discord"])
+        cards = system.card_updates(DiscordNotifier(bot, chat, refs), "discord")
         followers.append(threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True))
         followers[-1].start()
         await bot.login("fake-bot-token")  # GET /users/@me, /oauth2/applications/@me, sync

@@ -99,7 +99,7 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     follower = threading.Thread(target=feed.run, args=(stop, 0.02), daemon=True)
     follower.start()
     app, notifier = system.slack(chat)  # type: ignore[misc]
-    cards = system.card_updates(notifier, ["slack"])
+    cards = system.card_updates(notifier, "slack")
     card_follower = threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True)
     card_follower.start()
     with UvicornThread(system.api(chat=chat, slack=app, catch_up=False)) as server:

@@ -47,7 +47,7 @@ class CardUpdatesContract:
     ) -> None:
         open_approval(system, tmp_path)
         recorder = Recorder()
-        cards = system.card_updates(recorder, ["slack"])
+        cards = system.card_updates(recorder, "slack")
         cards.poll()
         assert recorder.seen == []
 
@@ -55,7 +55,7 @@ class CardUpdatesContract:
         self, system: System, tmp_path: Path
     ) -> None:
         recorder = Recorder()
-        cards = system.card_updates(recorder, ["slack"])
+        cards = system.card_updates(recorder, "slack")
         run_id, approval_id = open_approval(system, tmp_path)
         system.app.cast_vote(approval_id, "alice")
         system.app.cast_vote(approval_id, "bob")  # the vote and the grant: one render
@@ -69,13 +69,13 @@ class CardUpdatesContract:
         self, system: System, tmp_path: Path
     ) -> None:
         _, approval_id = open_approval(system, tmp_path)
-        system.card_updates(Recorder(), ["slack"]).poll()  # a front ran, then stopped
+        system.card_updates(Recorder(), "slack").poll()  # a front ran, then stopped
         system.app.cast_vote(approval_id, "alice")  # from the CLI, say
         recorder = Recorder()
-        system.card_updates(recorder, ["slack"]).poll()
+        system.card_updates(recorder, "slack").poll()
         assert recorder.seen == [("approval", str(approval_id))]
         other = Recorder()  # a front that never ran starts from now
-        system.card_updates(other, ["discord"]).poll()
+        system.card_updates(other, "discord").poll()
         assert other.seen == []
 
 
