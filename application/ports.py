@@ -97,8 +97,14 @@ class ReadModels(Protocol):
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
 
 
+class FrontUnavailableError(Exception):
+    """The chat platform cannot be reached now (down, rate-limited, not connected yet); the
+    same update should be tried again later rather than dropped."""
+
+
 class Notifier(Protocol):
-    """Keeps chat messages in step with what happened (votes, decisions, run results)."""
+    """Keeps chat messages in step with what happened (votes, decisions, run results).
+    Raises FrontUnavailableError when the platform cannot take the update now."""
 
     def approval_changed(self, approval_id: str) -> None:
         """Re-render every message that shows this approval."""

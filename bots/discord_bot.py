@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from altlas.application.chat import Caller, Card, ChatCommands, Reply, card_lines
 from altlas.application.i18n import t
-from altlas.application.ports import MessageRefs
+from altlas.application.ports import FrontUnavailableError, MessageRefs
 
 log = logging.getLogger("altlas.discord")
 LIMIT = 1900  # Discord allows 2000 characters a message
@@ -202,18 +203,40 @@ class DiscordNotifier:
         self._chat = chat
         self._refs = refs
 
-    def approval_changed(self, approval_id: str) -> None:
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        """The bot's running loop; until the bot has started or once it is closed, the
+        update waits for a later try (or the next process)."""
         if self._bot.is_closed():
-            return  # shutting down; the next process renders the current state
+            raise FrontUnavailableError("the Discord bot is closed")
+        try:
+            loop = self._bot.loop
+            running = loop.is_running()
+        except AttributeError:  # discord.py's placeholder before the bot logs in
+            running = False
+        if not running:
+            raise FrontUnavailableError("the Discord bot has not started yet")
+        return loop
+
+    def approval_changed(self, approval_id: str) -> None:
+        loop = self._loop()
         card = self._chat.card(UUID(approval_id))
         for channel, message, locale in self._refs.of(approval_id, "discord"):
             partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
                 int(message))
             edit = partial.edit(content=card_text(card, locale), view=approval_view(card, locale))
             try:
-                asyncio.run_coroutine_threadsafe(edit, self._bot.loop).result(timeout=10)
+                future = asyncio.run_coroutine_threadsafe(edit, loop)
+            except RuntimeError:  # the loop closed meanwhile
+                edit.close()  # never scheduled: not left to warn at exit
+                raise FrontUnavailableError("the Discord bot is closed") from None
+            try:
+                future.result(timeout=10)
+            except TimeoutError:
+                future.cancel()
+                raise FrontUnavailableError("Discord did not answer in 10 s") from None
+            except (discord.DiscordServerError, aiohttp.ClientConnectionError) as e:
+                raise FrontUnavailableError(f"Discord cannot take the update: {e}") from None
             except Exception:
-                edit.close()  # never scheduled, or abandoned: not left to warn at exit
                 log.exception("could not update the approval message %s", message)
 
     def run_finished(self, run_id: str) -> None:

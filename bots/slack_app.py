@@ -19,13 +19,13 @@ import aiohttp
 from fastapi import Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from altlas.application.chat import Caller, ChatCommands, Reply
 from altlas.application.i18n import t
-from altlas.application.ports import MessageRefs
+from altlas.application.ports import FrontUnavailableError, MessageRefs
 from altlas.bots.blocks import card_blocks, deny_modal, text_blocks
 
 log = logging.getLogger("altlas.slack")
@@ -52,8 +52,14 @@ class SlackNotifier:
                                          text=t(locale, "card.title", risk=card.approval.risk,
                                                 environment=card.approval.environment),
                                          blocks=card_blocks(card, locale, _now()))
-            except Exception:
-                log.exception("could not update the approval message %s in %s", ts, channel)
+            except SlackApiError as e:
+                status = e.response.status_code
+                if status == 429 or status >= 500:
+                    raise FrontUnavailableError(f"Slack answered HTTP {status}") from None
+                log.error("could not update the approval message %s in %s: %s", ts, channel,
+                          e.response.get("error"))
+            except OSError as e:  # refused, reset, timed out: Slack is out of reach
+                raise FrontUnavailableError(f"Slack cannot be reached: {e}") from None
 
     def run_finished(self, run_id: str) -> None:
         """Cards show the run's result; re-render every card of the run."""

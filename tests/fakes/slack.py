@@ -42,6 +42,7 @@ class FakeSlack:
         self._view_ids = itertools.count(1)
         self.responders: dict[str, Callable[[Call], dict[str, Any]]] = {}
         self.profile_locales: dict[str, str] = {}  # user id -> the locale Slack reports
+        self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -149,6 +150,9 @@ class FakeSlack:
         if c.method == "response_url":
             # hooks.slack.com answers 200 {"ok": true}; no auth header needed/expected
             return 200, {}, {"ok": True}
+        if self.rate_limited.get(c.method, 0) > 0:  # Slack's documented rate-limit answer
+            self.rate_limited[c.method] -= 1
+            return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
         if c.method in self.responders:  # per-test override (e.g. simulate errors)
             return 200, {}, self.responders[c.method](c)
         if not (c.auth or "").startswith("Bearer ") and "token" not in c.body:

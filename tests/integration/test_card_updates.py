@@ -9,16 +9,21 @@ from uuid import UUID
 
 import pytest
 
+from altlas.application.ports import FrontUnavailableError
 from altlas.bootstrap import System
 from tests.helpers import gated_plan
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, down_for: int = 0) -> None:
         self.seen: list[tuple[str, str]] = []
+        self.down_for = down_for  # how many more updates find the platform unreachable
 
     def approval_changed(self, approval_id: str) -> None:
+        if self.down_for:
+            self.down_for -= 1
+            raise FrontUnavailableError("Slack answered HTTP 503")
         self.seen.append(("approval", approval_id))
 
     def run_finished(self, run_id: str) -> None:
@@ -77,6 +82,32 @@ class CardUpdatesContract:
         other = Recorder()  # a front that never ran starts from now
         system.card_updates(other, "discord").poll()
         assert other.seen == []
+
+    def test_a_change_the_front_could_not_take_is_shown_when_it_can(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        _, first = open_approval(system, tmp_path)
+        _, second = open_approval(system, tmp_path)
+        recorder = Recorder(down_for=1)
+        cards = system.card_updates(recorder, "slack")
+        system.app.cast_vote(first, "alice")
+        system.app.cast_vote(second, "alice")
+        cards.poll()
+        assert cards.unavailable and recorder.seen == []
+        cards.poll()
+        assert not cards.unavailable
+        assert recorder.seen == [("approval", str(first)), ("approval", str(second))]
+
+    def test_a_restart_while_the_front_is_down_keeps_the_change(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        _, approval_id = open_approval(system, tmp_path)
+        system.card_updates(Recorder(), "slack")  # the front ran before
+        system.app.cast_vote(approval_id, "alice")
+        system.card_updates(Recorder(down_for=5), "slack").poll()  # down, then stopped
+        recorder = Recorder()
+        system.card_updates(recorder, "slack").poll()
+        assert recorder.seen == [("approval", str(approval_id))]
 
 
 class TestCardUpdatesOnSQLite(OnSQLite, CardUpdatesContract):
