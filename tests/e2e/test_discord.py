@@ -157,6 +157,20 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, start: St
     assert system.app.get_approval(UUID(approval_id)).votes == ["alice"]
 
 
+async def test_a_vote_cast_while_the_bot_was_down_shows_when_it_is_back(
+        fake: FakeDiscord, start: Start, system: System, no_errors: object) -> None:
+    first = await start()
+    card, approval_id = await request_gated(fake, first)
+    await followups(fake, 2)
+    await first.close()
+    await asyncio.to_thread(system.app.cast_vote, UUID(approval_id), "alice")  # from the CLI
+    await asyncio.sleep(0.3)  # the stopped bot's follower sees it and cannot show it
+    assert not fake.find("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
+    await start()
+    edits = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
+    assert "alice" in edits[-1].json["content"]
+
+
 async def test_deny_asks_for_a_reason_in_a_modal(fake: FakeDiscord, start: Start,
                                                  system: System, no_errors: object) -> None:
     bot = await start()
