@@ -79,6 +79,9 @@ async def start(fake: FakeDiscord, system: System) -> AsyncIterator[Start]:
         await asyncio.to_thread(follower.join, 10)
     for bot in bots:
         await bot.close()
+    # work the bots handed to threads (a run taken on after a vote) still uses the store:
+    # let it finish before the store closes, as asyncio.run does when `altlas discord` stops
+    await asyncio.get_running_loop().shutdown_default_executor()
     system.close()
 
 
