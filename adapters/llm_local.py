@@ -69,22 +69,18 @@ def _verify(path: Path, sha256: str, cache: Path) -> None:
     stat = path.stat()
     seen = f"{path}\n{stat.st_size}\n{stat.st_mtime_ns}\n{sha256}\n"
     stamp = cache / f"{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.verified"
-    try:
+    with contextlib.suppress(OSError):
         if stamp.read_text() == seen:
             return
-    except OSError:
-        pass
     actual = _sha256(path)
     if actual != sha256:
         raise ModelUnavailableError(
             f"{path} has sha256 {actual}, not the pinned {sha256}; reinstall it")
-    try:
+    with contextlib.suppress(OSError):  # the stamp only saves time; without it, hash again
         cache.mkdir(parents=True, exist_ok=True)
         partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
         partial.write_text(seen)
         partial.replace(stamp)
-    except OSError:
-        pass  # the stamp only saves time; without it the next start hashes again
 
 
 def _assemble(parts: Sequence[Path], path: Path) -> None:

@@ -321,37 +321,37 @@ class ChatCommands:
     # -- approvals (buttons and commands) ---------------------------------------------
 
     def approve(self, caller: Caller, approval_ref: str) -> Reply:
-        found = self._approval_id(caller, approval_ref)
-        if isinstance(found, Reply):
-            return found
-        if caller.person is None:
-            return self._refuse(caller, found, "approve",
-                                t(caller.locale, "unknown_person", identity=caller.identity))
-        try:
-            view = self._app.cast_vote(found, caller.person)
-        except DomainError as e:
-            return self._refuse(caller, found, "approve", self._reason(caller, e, found))
-        if view.status != "granted":
-            return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
-                             required=view.required)
-        reply = self._say(caller, "granted", approvers=", ".join(view.votes))
-        if view.run_id:
-            reply.later = lambda: self._continue(caller, UUID(view.run_id or ""))
-        return reply
+        def said(view: ApprovalView) -> Reply:
+            if view.status != "granted":
+                return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
+                                 required=view.required)
+            return self._say(caller, "granted", approvers=", ".join(view.votes))
+
+        return self._decide(caller, approval_ref, "approve", self._app.cast_vote, said)
 
     def deny(self, caller: Caller, approval_ref: str, reason: str) -> Reply:
+        return self._decide(
+            caller, approval_ref, "deny",
+            lambda approval_id, person: self._app.deny_approval(approval_id, person, reason),
+            lambda view: self._say(caller, "denied", step=view.step_id))
+
+    def _decide(self, caller: Caller, approval_ref: str, attempt: str,
+                act: Callable[[UUID, str], ApprovalView],
+                said: Callable[[ApprovalView], Reply]) -> Reply:
+        """A vote or a denial: refused on the record, or done; a decided approval takes its
+        run on in the background."""
         found = self._approval_id(caller, approval_ref)
         if isinstance(found, Reply):
             return found
         if caller.person is None:
-            return self._refuse(caller, found, "deny",
+            return self._refuse(caller, found, attempt,
                                 t(caller.locale, "unknown_person", identity=caller.identity))
         try:
-            view = self._app.deny_approval(found, caller.person, reason)
+            view = act(found, caller.person)
         except DomainError as e:
-            return self._refuse(caller, found, "deny", self._reason(caller, e, found))
-        reply = self._say(caller, "denied", step=view.step_id)
-        if view.run_id:
+            return self._refuse(caller, found, attempt, self._reason(caller, e, found))
+        reply = said(view)
+        if view.run_id and view.status != "open":
             reply.later = lambda: self._continue(caller, UUID(view.run_id or ""))
         return reply
 

@@ -66,7 +66,7 @@ def last_document(run: RunView, task: TaskView) -> dict[str, Any]:
 
 
 class NotSegmentedError(InvalidInputError):
-    pass
+    """An .alt export of a task that has no plan (yet, or ever: it was rejected)."""
 
 
 class DocumentError(InvalidInputError):

@@ -113,4 +113,4 @@ def _compare(actual: Any, op: str, expected: float | str) -> bool | None:
 
 
 class ConditionError(InvalidInputError):
-    pass
+    """A step's ``when`` that cannot be evaluated; the message names the part at fault."""

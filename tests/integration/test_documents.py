@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -15,18 +13,9 @@ from altlas.application.documents import (
     last_document,
     schema_errors,
 )
-from altlas.bootstrap import System, bootstrap
+from altlas.bootstrap import System
 from altlas.domain.plan import PlanError
 from altlas.domain.policy import StepRefusedError
-from altlas.settings import Settings
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[System]:
-    system = bootstrap(Settings(data_dir=tmp_path, database_url=None, views_database_url=None,
-                                segmenter="rules"))
-    yield system
-    system.close()
 
 
 def test_exports_match_their_schemas_and_the_events(system: System) -> None:

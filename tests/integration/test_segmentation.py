@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-
-import pytest
 
 from altlas.adapters.segmenter_model import ModelSegmenter
 from altlas.adapters.segmenter_rules import RuleSegmenter
 from altlas.application.errors import SegmentationError
 from altlas.application.ports import SegmentationRequest
 from altlas.application.segmentation import SegmentationService
-from altlas.bootstrap import System, bootstrap
+from altlas.bootstrap import System
 from altlas.domain.plan import Plan
-from altlas.settings import Settings
 
 SET = Path(__file__).resolve().parents[1] / "data" / "segmentation_set.json"
 
@@ -35,14 +32,6 @@ class ScriptedModel:
                  json_schema: Mapping[str, Any] | None = None) -> str:
         self.prompts.append("\n".join(m["content"] for m in messages))
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-
-
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[System]:
-    system = bootstrap(Settings(data_dir=tmp_path, database_url=None, views_database_url=None,
-                                segmenter="rules"))
-    yield system
-    system.close()
 
 
 def with_model(system: System, model: ScriptedModel) -> SegmentationService:
