@@ -20,14 +20,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 
-from altlas.application.app import AltlasApplication
-from altlas.application.chat import ChatCommands, Reply, card_lines
-from altlas.application.errors import NotFoundError
-from altlas.application.history import EventHistory
-from altlas.application.ports import Auditor, ReadModels
-from altlas.application.runner import RunWorker
-from altlas.domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
-from altlas.domain.task import MODES, PERSONAS
+from application.app import AltlasApplication
+from application.chat import ChatCommands, Reply, card_lines
+from application.errors import NotFoundError
+from application.history import EventHistory
+from application.ports import Auditor, ReadModels
+from application.runner import RunWorker
+from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
+from domain.task import MODES, PERSONAS
 
 _STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
            (InvalidInputError, 422))

@@ -14,9 +14,9 @@ import httpx
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext.parser import parse as jsonpath
 
-from altlas.application.ports import StepContext, StepOutcome
-from altlas.domain.plan import PlanStep
-from altlas.domain.policy import Host
+from application.ports import StepContext, StepOutcome
+from domain.plan import PlanStep
+from domain.policy import Host
 
 MAX_OUTPUT_CHARS = 64_000
 _FIELD = re.compile(r"\{([a-z0-9][a-z0-9_-]{0,39})\.([a-z_][a-z0-9_]*)\}")

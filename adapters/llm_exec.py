@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from altlas.application.ports import LanguageModel, StepContext, StepOutcome
-from altlas.domain.plan import PlanStep
+from application.ports import LanguageModel, StepContext, StepOutcome
+from domain.plan import PlanStep
 
 PER_STEP_CHARS = 2_000
 SYSTEM = ("You are an SRE assistant. Answer briefly and concretely from the command outputs "

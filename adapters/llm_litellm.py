@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from altlas.application.ports import Message
+from application.ports import Message
 
 
 class LiteLLMModel:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from altlas.application.ports import Message
+from application.ports import Message
 
 
 class ModelUnavailableError(Exception):

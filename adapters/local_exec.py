@@ -9,10 +9,10 @@ import time
 from collections.abc import Sequence
 from re import Pattern
 
-from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
-from altlas.application.ports import StepContext, StepOutcome
-from altlas.domain.facts import command_facts
-from altlas.domain.plan import PlanStep
+from adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
+from application.ports import StepContext, StepOutcome
+from domain.facts import command_facts
+from domain.plan import PlanStep
 
 
 class LocalExecutor:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from altlas.domain.policy import Path as KeyPath
-from altlas.domain.policy import Policy, PolicyError
+from domain.policy import Path as KeyPath
+from domain.policy import Policy, PolicyError
 
 DEFAULT_POLICY = "policy.default.yaml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from altlas.domain.plan import PlanStep
+from domain.plan import PlanStep
 
 DEFAULT_OUTPUT_CAP = 64 * 1024
 _CHUNK = 64 * 1024

@@ -14,8 +14,8 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from requests.exceptions import RequestException
 
-from altlas.application.ports import StepContext, StepOutcome
-from altlas.domain.plan import PlanStep
+from application.ports import StepContext, StepOutcome
+from domain.plan import PlanStep
 
 MAX_OUTPUT_CHARS = 64_000
 

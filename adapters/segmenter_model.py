@@ -14,9 +14,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from altlas.application.errors import SegmentationError
-from altlas.application.ports import LanguageModel, Message, SegmentationRequest
-from altlas.domain.policy import Policy
+from application.errors import SegmentationError
+from application.ports import LanguageModel, Message, SegmentationRequest
+from domain.policy import Policy
 
 MAX_STEPS = 5
 _IDS = [f"s{i}" for i in range(1, MAX_STEPS + 1)]

@@ -13,9 +13,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from altlas.application.errors import SegmentationError
-from altlas.application.ports import SegmentationRequest
-from altlas.domain.policy import Policy
+from application.errors import SegmentationError
+from application.ports import SegmentationRequest
+from domain.policy import Policy
 
 _SVC = r"(?P<svc>[a-z][a-z0-9_.@-]{1,40})"
 _NOT_SERVICES = {"the", "a", "an", "it", "its", "service", "disk", "load", "memory", "host",

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import asyncssh
 
-from altlas.adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
-from altlas.application.ports import StepContext, StepOutcome
-from altlas.domain.facts import command_facts
-from altlas.domain.plan import PlanStep
-from altlas.domain.policy import Host
+from adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
+from application.ports import StepContext, StepOutcome
+from domain.facts import command_facts
+from domain.plan import PlanStep
+from domain.policy import Host
 
 
 class SSHExecutor:

@@ -14,34 +14,34 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from altlas.adapters.http_exec import HTTPExecutor
-from altlas.adapters.llm_exec import LLMExecutor
-from altlas.adapters.local_exec import LocalExecutor
-from altlas.adapters.policy_file import load_policy
-from altlas.adapters.promql_exec import PromQLExecutor
-from altlas.adapters.segmenter_model import ModelSegmenter
-from altlas.adapters.segmenter_rules import RuleSegmenter
-from altlas.adapters.ssh_exec import SSHExecutor
-from altlas.application.app import AltlasApplication
-from altlas.application.card_updates import CardUpdates
-from altlas.application.chat import ChatCommands
-from altlas.application.history import EventHistory
-from altlas.application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
-from altlas.application.runner import RunWorker
-from altlas.application.scheduler import ExpiryScheduler
-from altlas.application.segmentation import SegmentationService
-from altlas.domain.policy import Policy
-from altlas.projections.chat_refs import SqlBookmark, SqlMessageRefs
-from altlas.projections.queries import SqlReadModels
-from altlas.projections.runner import STORE, ProjectionRunner
-from altlas.projections.store import ViewStoreError, migrate, open_engine
-from altlas.projections.views import PROJECTIONS
+from adapters.http_exec import HTTPExecutor
+from adapters.llm_exec import LLMExecutor
+from adapters.local_exec import LocalExecutor
+from adapters.policy_file import load_policy
+from adapters.promql_exec import PromQLExecutor
+from adapters.segmenter_model import ModelSegmenter
+from adapters.segmenter_rules import RuleSegmenter
+from adapters.ssh_exec import SSHExecutor
 from altlas.settings import Settings, load_settings, parse_database_url
-from altlas.streams.audit import AuditService
-from altlas.streams.feeds import KafkaFeed, StoreFeed, kafka_source
-from altlas.streams.kafka import EventProducer, KafkaConfig, KafkaUnavailableError, ensure_topic
-from altlas.streams.metrics import AltlasCollector, registry
-from altlas.streams.relay import Relay, RelayStateStore
+from application.app import AltlasApplication
+from application.card_updates import CardUpdates
+from application.chat import ChatCommands
+from application.history import EventHistory
+from application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
+from application.runner import RunWorker
+from application.scheduler import ExpiryScheduler
+from application.segmentation import SegmentationService
+from domain.policy import Policy
+from projections.chat_refs import SqlBookmark, SqlMessageRefs
+from projections.queries import SqlReadModels
+from projections.runner import STORE, ProjectionRunner
+from projections.store import ViewStoreError, migrate, open_engine
+from projections.views import PROJECTIONS
+from streams.audit import AuditService
+from streams.feeds import KafkaFeed, StoreFeed, kafka_source
+from streams.kafka import EventProducer, KafkaConfig, KafkaUnavailableError, ensure_topic
+from streams.metrics import AltlasCollector, registry
+from streams.relay import Relay, RelayStateStore
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -144,7 +144,7 @@ class System:
             slack: Any = None) -> FastAPI:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
-        from altlas.adapters.http_api import create_api
+        from adapters.http_api import create_api
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
@@ -154,7 +154,7 @@ class System:
                          chat=chat or self.chat(catch_up=catch_up),
                          metrics=registry(collector))
         if slack is not None:
-            from altlas.bots.slack_app import slack_endpoint
+            from bots.slack_app import slack_endpoint
 
             api.add_api_route("/slack/events", slack_endpoint(slack), methods=["POST"],
                               include_in_schema=False)
@@ -180,7 +180,7 @@ class System:
             return None
         from slack_sdk.web import WebClient
 
-        from altlas.bots.slack_app import SlackNotifier, create_slack_app
+        from bots.slack_app import SlackNotifier, create_slack_app
 
         token = s.slack_bot_token.get_secret_value()
         refs = self.message_refs()
@@ -194,7 +194,7 @@ class System:
         """The Discord bot and its notifier, if Discord is configured."""
         if self.settings.discord_token is None:
             return None
-        from altlas.bots.discord_bot import AltlasDiscord, DiscordNotifier
+        from bots.discord_bot import AltlasDiscord, DiscordNotifier
 
         refs = self.message_refs()
         bot = AltlasDiscord(chat, refs, guild_id=self.settings.discord_guild_id)
@@ -255,11 +255,11 @@ def language_model(settings: Settings) -> LanguageModel | None:
     if choice == "litellm" or (choice == "auto" and settings.litellm_model):
         if not settings.litellm_model:
             raise StartupError("ALTLAS_SEGMENTER=litellm needs ALTLAS_LITELLM_MODEL")
-        from altlas.adapters.llm_litellm import LiteLLMModel
+        from adapters.llm_litellm import LiteLLMModel
 
         key = settings.litellm_api_key.get_secret_value() if settings.litellm_api_key else None
         return LiteLLMModel(settings.litellm_model, settings.litellm_api_base, key)
-    from altlas.adapters.llm_local import LocalModel, ModelUnavailableError
+    from adapters.llm_local import LocalModel, ModelUnavailableError
 
     # auto uses a model only if a capable one is installed: SmolLM2 plans half as well as the
     # rules (BENCHMARKS.md), so it is used only when asked for by name.

@@ -19,22 +19,22 @@ from pathlib import Path
 from typing import Any, NoReturn
 from uuid import UUID
 
-from altlas.adapters.policy_file import PolicyFileError, load_policy
-from altlas.application.chat import ChatCommands
-from altlas.application.documents import (
+from adapters.policy_file import PolicyFileError, load_policy
+from altlas.bootstrap import StartupError, System, bootstrap
+from altlas.progress import Progress
+from altlas.render import approval_text, events_table, run_text, task_text
+from altlas.settings import SettingsError, load_settings
+from application.chat import ChatCommands
+from application.documents import (
     DocumentError,
     alt_document,
     checked_plan,
     last_document,
 )
-from altlas.application.views import TaskView
-from altlas.bootstrap import StartupError, System, bootstrap
-from altlas.domain.errors import DomainError
-from altlas.progress import Progress
-from altlas.projections.views import PROJECTIONS
-from altlas.render import approval_text, events_table, run_text, task_text
-from altlas.settings import SettingsError, load_settings
-from altlas.streams.audit import KafkaNotConfiguredError
+from application.views import TaskView
+from domain.errors import DomainError
+from projections.views import PROJECTIONS
+from streams.audit import KafkaNotConfiguredError
 
 log = logging.getLogger("altlas")
 

@@ -8,8 +8,8 @@ from typing import TextIO
 from uuid import UUID
 
 from altlas.bootstrap import System
-from altlas.domain.errors import DomainError
 from altlas.render import approval_text, events_table, plan_lines, run_text, short
+from domain.errors import DomainError
 
 REQUEST = "check disk and load on the altlas host, then set its maintenance flag"
 REQUESTER, APPROVERS = "deniz", ("alice", "bob")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from altlas.application.views import ApprovalView, RunView, TaskView
-from altlas.domain.records import RecordedEvent
+from application.views import ApprovalView, RunView, TaskView
+from domain.records import RecordedEvent
 
 
 def short(value: str | None, n: int = 8) -> str:

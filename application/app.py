@@ -12,23 +12,29 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import RecordConflictError
+from eventsourcing.utils import register_topic
 
-from altlas.application.errors import (
+import domain
+from application.errors import (
     ConcurrentUpdateError,
     NotFoundError,
     TaskNotReadyError,
     UnknownEnvironmentError,
 )
-from altlas.application.ports import Clock, system_clock
-from altlas.application.views import ApprovalView, RunView, TaskView
-from altlas.domain.approval import Approval
-from altlas.domain.base import AuditedAggregate, EventMeta
-from altlas.domain.errors import InvalidInputError
-from altlas.domain.plan import Plan
-from altlas.domain.policy import Policy
-from altlas.domain.risk import GateKind, Tier
-from altlas.domain.run import Run
-from altlas.domain.task import Task
+from application.ports import Clock, system_clock
+from application.views import ApprovalView, RunView, TaskView
+from domain.approval import Approval
+from domain.base import AuditedAggregate, EventMeta
+from domain.errors import InvalidInputError
+from domain.plan import Plan
+from domain.policy import Policy
+from domain.risk import GateKind, Tier
+from domain.run import Run
+from domain.task import Task
+
+# Releases before 0.2 installed domain/ as `altlas.domain`, and stored events name their classes
+# by that topic (`altlas.domain.task:Task.Requested`): they resolve to the same classes.
+register_topic("altlas.domain", domain)
 
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from altlas.application.history import EventHistory
-from altlas.application.ports import Bookmark, FrontUnavailableError, Notifier
+from application.history import EventHistory
+from application.ports import Bookmark, FrontUnavailableError, Notifier
 
 log = logging.getLogger("altlas.cards")
 

@@ -16,23 +16,23 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from altlas.application.app import AltlasApplication
-from altlas.application.errors import NotFoundError
-from altlas.application.i18n import t
-from altlas.application.ports import Auditor, ReadModels
-from altlas.application.runner import RunWorker
-from altlas.application.segmentation import SegmentationService
-from altlas.application.views import ApprovalView, RunView, TaskView
-from altlas.domain.approval import (
+from application.app import AltlasApplication
+from application.errors import NotFoundError
+from application.i18n import t
+from application.ports import Auditor, ReadModels
+from application.runner import RunWorker
+from application.segmentation import SegmentationService
+from application.views import ApprovalView, RunView, TaskView
+from domain.approval import (
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
     DuplicateVoteError,
     NotEligibleError,
     RequesterCannotApproveError,
 )
-from altlas.domain.errors import DomainError, InvalidInputError
-from altlas.domain.policy import Policy
-from altlas.domain.task import MODES, PERSONAS
+from domain.errors import DomainError, InvalidInputError
+from domain.policy import Policy
+from domain.task import MODES, PERSONAS
 
 _ID = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from altlas.application.views import RunView, TaskView
-from altlas.domain.errors import InvalidInputError
+from application.views import RunView, TaskView
+from domain.errors import InvalidInputError
 
 
 @cache

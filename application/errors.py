@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from altlas.domain.errors import ConflictError, DomainError, InvalidInputError
+from domain.errors import ConflictError, DomainError, InvalidInputError
 
 
 class NotFoundError(DomainError):

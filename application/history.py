@@ -12,8 +12,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
-from altlas.domain.hashchain import ChainBreak, verify_chain
-from altlas.domain.records import RecordedEvent
+from domain.hashchain import ChainBreak, verify_chain
+from domain.records import RecordedEvent
 
 PAGE = 500
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from altlas.domain.plan import PlanStep
+from domain.plan import PlanStep
 
 
 class Clock(Protocol):

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from altlas.application.app import AltlasApplication
-from altlas.application.ports import StepContext, StepExecutor, StepOutcome
-from altlas.application.views import ApprovalView, RunView
-from altlas.domain.approval import GRANTED, OPEN
-from altlas.domain.conditions import evaluate
-from altlas.domain.errors import ConflictError
-from altlas.domain.plan import Plan, PlanStep
-from altlas.domain.risk import GateKind
-from altlas.domain.run import DECIDED, FAILED, PENDING, RUNNING, SUCCEEDED, Run, StepState
+from application.app import AltlasApplication
+from application.ports import StepContext, StepExecutor, StepOutcome
+from application.views import ApprovalView, RunView
+from domain.approval import GRANTED, OPEN
+from domain.conditions import evaluate
+from domain.errors import ConflictError
+from domain.plan import Plan, PlanStep
+from domain.risk import GateKind
+from domain.run import DECIDED, FAILED, PENDING, RUNNING, SUCCEEDED, Run, StepState
 
 # An executor that does not return within its step's timeout plus this is abandoned.
 GRACE_S = 5.0

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Callable
 from uuid import UUID
 
-from altlas.application.app import AltlasApplication
-from altlas.application.ports import ReadModels
-from altlas.application.runner import RunWorker
-from altlas.domain.errors import ConflictError
+from application.app import AltlasApplication
+from application.ports import ReadModels
+from application.runner import RunWorker
+from domain.errors import ConflictError
 
 log = logging.getLogger("altlas.scheduler")
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from altlas.application.app import AltlasApplication
-from altlas.application.ports import ReadModels, SegmentationRequest, Segmenter
-from altlas.application.views import TaskView
-from altlas.domain.errors import DomainError
+from application.app import AltlasApplication
+from application.ports import ReadModels, SegmentationRequest, Segmenter
+from application.views import TaskView
+from domain.errors import DomainError
 
 log = logging.getLogger("altlas.segmentation")
 

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from altlas.domain.approval import Approval
-from altlas.domain.run import Run
-from altlas.domain.task import Task
+from domain.approval import Approval
+from domain.run import Run
+from domain.task import Task
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import psycopg
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
 from journeys import journey, timed
 
-from altlas.adapters.policy_file import load_policy
-from altlas.application.app import AltlasApplication
-from altlas.domain.policy import Policy
+from adapters.policy_file import load_policy
 from altlas.settings import Settings
+from application.app import AltlasApplication
+from domain.policy import Policy
 
 DEFAULT_PG = "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test"
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from uuid import UUID
 
-from altlas.application.app import AltlasApplication
+from application.app import AltlasApplication
 
 EVENTS_PER_JOURNEY = 14
 

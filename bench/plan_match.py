@@ -8,8 +8,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from altlas.domain.plan import Plan
-from altlas.domain.policy import Policy
+from domain.plan import Plan
+from domain.policy import Policy
 
 
 def _command(action: str) -> tuple[str, frozenset[str]]:

@@ -22,15 +22,15 @@ from typing import Any
 
 from plan_match import mismatch
 
-from altlas.adapters.llm_local import LocalModel, ModelUnavailableError
-from altlas.adapters.policy_file import load_policy
-from altlas.adapters.segmenter_model import ModelSegmenter
-from altlas.adapters.segmenter_rules import RuleSegmenter
-from altlas.application.errors import SegmentationError
-from altlas.application.ports import SegmentationRequest
-from altlas.domain.errors import DomainError
-from altlas.domain.plan import Plan
-from altlas.domain.policy import Policy
+from adapters.llm_local import LocalModel, ModelUnavailableError
+from adapters.policy_file import load_policy
+from adapters.segmenter_model import ModelSegmenter
+from adapters.segmenter_rules import RuleSegmenter
+from application.errors import SegmentationError
+from application.ports import SegmentationRequest
+from domain.errors import DomainError
+from domain.plan import Plan
+from domain.policy import Policy
 
 SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "segmentation_set.json"
 FLAG = "/var/lib/altlas/maintenance.flag"

@@ -39,16 +39,16 @@ from eventsourcing.utils import resolve_topic
 from journeys import EVENTS_PER_JOURNEY, journey, timed
 from sqlalchemy import Column, Engine, MetaData, Table, func, select, text
 
-from altlas.adapters.policy_file import load_policy
-from altlas.application.app import AltlasApplication
+from adapters.policy_file import load_policy
 from altlas.bootstrap import System, bootstrap
-from altlas.domain.catalog import aggregate_kind
-from altlas.projections.schema import timeline
-from altlas.projections.views import PROJECTIONS
 from altlas.settings import Settings
-from altlas.streams.audit import replay
-from altlas.streams.cloudevents import encode
-from altlas.streams.kafka import EventProducer, KafkaConfig, ensure_topic, make_consumer
+from application.app import AltlasApplication
+from domain.catalog import aggregate_kind
+from projections.schema import timeline
+from projections.views import PROJECTIONS
+from streams.audit import replay
+from streams.cloudevents import encode
+from streams.kafka import EventProducer, KafkaConfig, ensure_topic, make_consumer
 
 PG = os.environ.get("ALTLAS_TEST_DATABASE_URL",
                     "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test")

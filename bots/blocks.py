@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from altlas.application.chat import Card, card_lines
-from altlas.application.i18n import t
+from application.chat import Card, card_lines
+from application.i18n import t
 
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 

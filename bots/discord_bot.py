@@ -18,9 +18,9 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from altlas.application.chat import Caller, Card, ChatCommands, Reply, card_lines
-from altlas.application.i18n import t
-from altlas.application.ports import FrontUnavailableError, MessageRefs
+from application.chat import Caller, Card, ChatCommands, Reply, card_lines
+from application.i18n import t
+from application.ports import FrontUnavailableError, MessageRefs
 
 log = logging.getLogger("altlas.discord")
 LIMIT = 1900  # Discord allows 2000 characters a message

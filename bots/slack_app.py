@@ -23,10 +23,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from altlas.application.chat import Caller, ChatCommands, Reply
-from altlas.application.i18n import t
-from altlas.application.ports import FrontUnavailableError, MessageRefs
-from altlas.bots.blocks import card_blocks, deny_modal, text_blocks
+from application.chat import Caller, ChatCommands, Reply
+from application.i18n import t
+from application.ports import FrontUnavailableError, MessageRefs
+from bots.blocks import card_blocks, deny_modal, text_blocks
 
 log = logging.getLogger("altlas.slack")
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from altlas.domain.base import AuditedAggregate, EventMeta, event_id
-from altlas.domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.base import AuditedAggregate, EventMeta, event_id
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 OPEN, GRANTED, DENIED, EXPIRED, CANCELLED = "open", "granted", "denied", "expired", "cancelled"
 MAX_REASON_CHARS = 500

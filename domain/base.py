@@ -8,7 +8,7 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from altlas.domain.hashchain import GENESIS, event_hash
+from domain.hashchain import GENESIS, event_hash
 
 _EVENT_NS = UUID("6f1f3a52-5a4e-4a53-9d3c-2a6b0e1d7c11")
 

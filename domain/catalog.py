@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from altlas.domain.approval import Approval
-from altlas.domain.base import AuditedAggregate
-from altlas.domain.records import RecordedEvent
-from altlas.domain.run import Run
-from altlas.domain.task import Task
+from domain.approval import Approval
+from domain.base import AuditedAggregate
+from domain.records import RecordedEvent
+from domain.run import Run
+from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from altlas.domain.errors import InvalidInputError
+from domain.errors import InvalidInputError
 
 _COMPARISON = re.compile(
     r"^(?P<step>[a-z0-9][a-z0-9_-]{0,39})\.(?P<fact>[a-z_][a-z0-9_]*)\s*"

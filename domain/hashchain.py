@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from altlas.domain.records import RecordedEvent
+    from domain.records import RecordedEvent
 
 GENESIS = "0" * 64
 

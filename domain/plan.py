@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from altlas.domain.conditions import Condition, ConditionError, parse_condition
-from altlas.domain.errors import InvalidInputError
-from altlas.domain.risk import RiskLevel
+from domain.conditions import Condition, ConditionError, parse_condition
+from domain.errors import InvalidInputError
+from domain.risk import RiskLevel
 
 ALT_VERSION = 1
 STEP_KINDS = ("local", "ssh", "promql", "http", "llm", "manual")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from altlas.domain.errors import InvalidInputError, NotAllowedError
-from altlas.domain.plan import PlanStep
-from altlas.domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
+from domain.errors import InvalidInputError, NotAllowedError
+from domain.plan import PlanStep
+from domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
 
 Path = tuple[str | int, ...]
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from altlas.domain.base import event_id
+from domain.base import event_id
 
 # Fields every event carries; the rest is the event's own data.
 ENVELOPE = frozenset({

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from altlas.domain.base import AuditedAggregate, EventMeta
-from altlas.domain.errors import ConflictError, InvalidInputError
+from domain.base import AuditedAggregate, EventMeta
+from domain.errors import ConflictError, InvalidInputError
 
 PENDING, RUNNING = "pending", "running"
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from altlas.domain.base import AuditedAggregate, EventMeta
-from altlas.domain.errors import ConflictError, InvalidInputError
+from domain.base import AuditedAggregate, EventMeta
+from domain.errors import ConflictError, InvalidInputError
 
 MODES = ("normal", "explore", "dream", "chaos")
 PERSONAS = ("technical_expert", "researcher", "project_manager", "creative_writer")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, select
 
-from altlas.projections.schema import chat_messages, positions
-from altlas.projections.views import insert_ignore
+from projections.schema import chat_messages, positions
+from projections.views import insert_ignore
 
 
 class SqlMessageRefs:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from altlas.projections.schema import approvals, runs, tasks, timeline
+from projections.schema import approvals, runs, tasks, timeline
 
 
 def _aware(value: datetime | None) -> datetime | None:

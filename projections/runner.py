@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, select, text
 
-from altlas.domain.catalog import upcast
-from altlas.domain.records import RecordedEvent
-from altlas.projections.schema import poisoned, positions
-from altlas.projections.views import Projection
+from domain.catalog import upcast
+from domain.records import RecordedEvent
+from projections.schema import poisoned, positions
+from projections.views import Projection
 
-log = logging.getLogger("altlas.projections")
+log = logging.getLogger("projections")
 
 STORE = "store"
 

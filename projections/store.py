@@ -25,7 +25,7 @@ def alembic_config() -> Config:
     from alembic.config import Config  # alembic loads only when a database is opened
 
     config = Config()
-    config.set_main_option("script_location", str(resources.files("altlas.migrations")))
+    config.set_main_option("script_location", str(resources.files("migrations")))
     return config
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from altlas.domain.catalog import aggregate_kind
-from altlas.domain.records import RecordedEvent
-from altlas.projections.schema import approvals, run_steps, runs, tasks, timeline
+from domain.catalog import aggregate_kind
+from domain.records import RecordedEvent
+from projections.schema import approvals, run_steps, runs, tasks, timeline
 
 Row = dict[str, Any]
 

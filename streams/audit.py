@@ -12,14 +12,14 @@ from typing import Any
 
 from confluent_kafka import TopicPartition
 
-from altlas.application.history import EventHistory
-from altlas.domain.errors import InvalidInputError
-from altlas.domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
-from altlas.domain.records import RecordedEvent
-from altlas.projections.runner import Delivery, ProjectionRunner
-from altlas.streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
-from altlas.streams.kafka import KafkaConfig, make_consumer, watermarks
-from altlas.streams.relay import RelayStateStore
+from application.history import EventHistory
+from domain.errors import InvalidInputError
+from domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
+from domain.records import RecordedEvent
+from projections.runner import Delivery, ProjectionRunner
+from streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
+from streams.kafka import KafkaConfig, make_consumer, watermarks
+from streams.relay import RelayStateStore
 
 Progress = Callable[[int], None]
 

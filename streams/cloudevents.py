@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from altlas.domain.catalog import UnknownEventTypeError, aggregate_kind
-from altlas.domain.records import RecordedEvent
+from domain.catalog import UnknownEventTypeError, aggregate_kind
+from domain.records import RecordedEvent
 
 SPECVERSION = "1.0"
 SOURCE = "urn:altlas:events"

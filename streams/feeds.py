@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from altlas.application.history import EventHistory
-from altlas.projections.runner import Delivery, ProjectionRunner
-from altlas.streams.cloudevents import Checkpoint, PoisonError, decode
-from altlas.streams.errors import ERRORS
-from altlas.streams.kafka import KafkaConfig, make_consumer
+from application.history import EventHistory
+from projections.runner import Delivery, ProjectionRunner
+from streams.cloudevents import Checkpoint, PoisonError, decode
+from streams.errors import ERRORS
+from streams.kafka import KafkaConfig, make_consumer
 
 log = logging.getLogger("altlas.feeds")
 

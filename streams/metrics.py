@@ -10,11 +10,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from altlas.application.history import EventHistory
-from altlas.projections.schema import poisoned, positions
-from altlas.streams.errors import ERRORS
-from altlas.streams.kafka import KafkaConfig, KafkaUnavailableError, watermarks
-from altlas.streams.relay import RelayStateStore
+from application.history import EventHistory
+from projections.schema import poisoned, positions
+from streams.errors import ERRORS
+from streams.kafka import KafkaConfig, KafkaUnavailableError, watermarks
+from streams.relay import RelayStateStore
 
 log = logging.getLogger("altlas.metrics")
 

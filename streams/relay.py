@@ -27,11 +27,11 @@ from sqlalchemy import (
     update,
 )
 
-from altlas.application.history import EventHistory
-from altlas.domain.hashchain import GENESIS, running_hash
-from altlas.streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
-from altlas.streams.errors import ERRORS
-from altlas.streams.kafka import DeliveryInterrupted, EventProducer, KafkaUnavailableError
+from application.history import EventHistory
+from domain.hashchain import GENESIS, running_hash
+from streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
+from streams.errors import ERRORS
+from streams.kafka import DeliveryInterrupted, EventProducer, KafkaUnavailableError
 
 log = logging.getLogger("altlas.relay")
 

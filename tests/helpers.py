@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from altlas.adapters.policy_file import default_policy_text, load_policy
-from altlas.domain.base import EventMeta
-from altlas.domain.policy import Policy
+from adapters.policy_file import default_policy_text, load_policy
+from domain.base import EventMeta
+from domain.policy import Policy
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def peer_policy(ssh_port: int, ssh_user: str = "altlas-test", **extra_rules: Any
     nobody answers for (``ghost``) and commands the runner tests use."""
     import yaml
 
-    from altlas.adapters.policy_file import default_policy_text
+    from adapters.policy_file import default_policy_text
 
     data = yaml.safe_load(default_policy_text())
     for name, host in data["hosts"].items():
@@ -84,7 +84,7 @@ def token_policy() -> str:
 
     import yaml
 
-    from altlas.adapters.policy_file import default_policy_text
+    from adapters.policy_file import default_policy_text
 
     data = yaml.safe_load(default_policy_text())
     data["people"]["alice"]["roles"] = ["requester", "auditor", "operator"]

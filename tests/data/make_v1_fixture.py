@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
-from altlas.adapters.policy_file import load_policy
-from altlas.application.app import AltlasApplication
+from adapters.policy_file import load_policy
+from application.app import AltlasApplication
 
 
 def main(out: Path) -> None:

@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 
 from altlas.bootstrap import System, bootstrap
-from altlas.bots.discord_bot import AltlasDiscord, DiscordNotifier
 from altlas.settings import Settings
+from bots.discord_bot import AltlasDiscord, DiscordNotifier
 from tests.fakes.discord import Call, FakeDiscord
 
 ALICE = FakeDiscord.user_obj("100000000000000001", "alice")

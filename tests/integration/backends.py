@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from altlas.application.ports import Clock, system_clock
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
+from application.ports import Clock, system_clock
 
 
 class Backend(ABC):

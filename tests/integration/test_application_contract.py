@@ -9,18 +9,18 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from altlas.application.errors import NotFoundError, TaskNotReadyError
 from altlas.bootstrap import System
-from altlas.domain.approval import (
+from application.errors import NotFoundError, TaskNotReadyError
+from domain.approval import (
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
     DuplicateVoteError,
     NotEligibleError,
     RequesterCannotApproveError,
 )
-from altlas.domain.errors import DomainError
-from altlas.domain.plan import PlanError
-from altlas.domain.policy import StepRefusedError, UnknownHostError
+from domain.errors import DomainError
+from domain.plan import PlanError
+from domain.policy import StepRefusedError, UnknownHostError
 from tests.helpers import FakeClock, gated_plan, plan, step
 from tests.integration.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
 

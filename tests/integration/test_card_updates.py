@@ -9,8 +9,8 @@ from uuid import UUID
 
 import pytest
 
-from altlas.application.ports import FrontUnavailableError
 from altlas.bootstrap import System
+from application.ports import FrontUnavailableError
 from tests.helpers import gated_plan
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 

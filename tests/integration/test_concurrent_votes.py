@@ -10,8 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from altlas.bootstrap import bootstrap
-from altlas.domain.errors import DomainError
 from altlas.settings import Settings
+from domain.errors import DomainError
 from tests.helpers import plan, step
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 

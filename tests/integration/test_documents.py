@@ -6,16 +6,16 @@ from uuid import UUID
 
 import pytest
 
-from altlas.application.documents import (
+from altlas.bootstrap import System
+from application.documents import (
     DocumentError,
     alt_document,
     checked_plan,
     last_document,
     schema_errors,
 )
-from altlas.bootstrap import System
-from altlas.domain.plan import PlanError
-from altlas.domain.policy import StepRefusedError
+from domain.plan import PlanError
+from domain.policy import StepRefusedError
 
 
 def test_exports_match_their_schemas_and_the_events(system: System) -> None:

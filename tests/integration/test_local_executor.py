@@ -6,9 +6,9 @@ import asyncio
 import re
 import time
 
-from altlas.adapters.local_exec import LocalExecutor
-from altlas.application.ports import StepContext
-from altlas.domain.plan import PlanStep
+from adapters.local_exec import LocalExecutor
+from application.ports import StepContext
+from domain.plan import PlanStep
 
 
 def _run(action: str, allow: str, timeout_s: float = 10, cap: int = 64 * 1024) -> tuple[

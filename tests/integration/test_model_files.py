@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from altlas.adapters import llm_local
-from altlas.adapters.llm_local import ModelUnavailableError, PackagedModel, resolve
+from adapters import llm_local
+from adapters.llm_local import ModelUnavailableError, PackagedModel, resolve
 
 PARTS = (b"GGUF" + b"a" * 1000, b"b" * 2000)
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from altlas.adapters.llm_local import LocalModel, resolve
-from altlas.adapters.policy_file import load_policy
-from altlas.adapters.segmenter_model import ModelSegmenter, plan_schema
-from altlas.application.ports import SegmentationRequest
+from adapters.llm_local import LocalModel, resolve
+from adapters.policy_file import load_policy
+from adapters.segmenter_model import ModelSegmenter, plan_schema
+from application.ports import SegmentationRequest
 
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 
@@ -80,9 +80,9 @@ def test_the_assembled_model_file_is_the_pinned_one(qwen: LocalModel) -> None:
 def test_llm_step_summarises_with_the_local_model(smollm2: LocalModel) -> None:
     import asyncio
 
-    from altlas.adapters.llm_exec import LLMExecutor
-    from altlas.application.ports import StepContext
-    from altlas.domain.plan import PlanStep
+    from adapters.llm_exec import LLMExecutor
+    from application.ports import StepContext
+    from domain.plan import PlanStep
 
     outcome = asyncio.run(LLMExecutor(smollm2, max_tokens=48).execute(
         PlanStep("sum", "llm", "Summarise the disk usage in one sentence.", timeout_s=120),
@@ -120,7 +120,7 @@ def test_litellm_reaches_an_openai_compatible_server_with_the_schema(
     openai_compatible_server: str,
 ) -> None:
     pytest.importorskip("litellm", reason="the llm extra is not installed")
-    from altlas.adapters.llm_litellm import LiteLLMModel
+    from adapters.llm_litellm import LiteLLMModel
 
     model = LiteLLMModel("openai/smollm2", openai_compatible_server, "sk-local", timeout=120)
     replies = Recording(model)  # type: ignore[arg-type]

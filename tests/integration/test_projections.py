@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from altlas.bootstrap import System
-from altlas.projections.runner import Delivery
-from altlas.projections.schema import metadata, poisoned, positions
-from altlas.streams.audit import replay
+from projections.runner import Delivery
+from projections.schema import metadata, poisoned, positions
+from streams.audit import replay
 from tests.helpers import gated_plan
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 from tests.integration.views import dump

@@ -13,10 +13,10 @@ from uuid import UUID
 
 import pytest
 
-from altlas.adapters.policy_file import parse_policy
-from altlas.application.views import RunView
+from adapters.policy_file import parse_policy
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
+from application.views import RunView
 from tests.conftest import SSHPeer
 from tests.helpers import peer_policy, plan, step
 
@@ -265,8 +265,8 @@ def test_policy_allow_rules_per_host_refuse_at_segmentation(ssh_peer: SSHPeer) -
     data = yaml.safe_load(peer_policy(ssh_peer.port))
     data["hosts"]["db-1"]["allow"] = ["^(df|uptime)\\b"]
     policy = parse_policy(yaml.safe_dump(data), "p.yaml")
-    from altlas.domain.plan import Plan
-    from altlas.domain.policy import StepRefusedError
+    from domain.plan import Plan
+    from domain.policy import StepRefusedError
 
     ok = Plan.from_document(plan(step("a", kind="ssh", action="uptime", target="db-1")))
     policy.classify(ok.steps[0])

@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from altlas.bootstrap import System
-from altlas.domain.catalog import upcast
-from altlas.streams.cloudevents import decode, encode
+from domain.catalog import upcast
+from streams.cloudevents import decode, encode
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 from tests.integration.views import dump
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from altlas.adapters.segmenter_model import ModelSegmenter
-from altlas.adapters.segmenter_rules import RuleSegmenter
-from altlas.application.errors import SegmentationError
-from altlas.application.ports import SegmentationRequest
-from altlas.application.segmentation import SegmentationService
+from adapters.segmenter_model import ModelSegmenter
+from adapters.segmenter_rules import RuleSegmenter
 from altlas.bootstrap import System
-from altlas.domain.plan import Plan
+from application.errors import SegmentationError
+from application.ports import SegmentationRequest
+from application.segmentation import SegmentationService
+from domain.plan import Plan
 
 SET = Path(__file__).resolve().parents[1] / "data" / "segmentation_set.json"
 

@@ -22,11 +22,11 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from altlas.bootstrap import System
 from altlas.settings import Settings
-from altlas.streams.audit import read_topic, verify_store, verify_topic
-from altlas.streams.cloudevents import cloudevent, decode
-from altlas.streams.feeds import KafkaFeed
-from altlas.streams.kafka import KafkaConfig, make_consumer, watermarks
-from altlas.streams.relay import Relay
+from streams.audit import read_topic, verify_store, verify_topic
+from streams.cloudevents import cloudevent, decode
+from streams.feeds import KafkaFeed
+from streams.kafka import KafkaConfig, make_consumer, watermarks
+from streams.relay import Relay
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 from tests.integration.test_projections import journey
 from tests.integration.views import dump
@@ -75,7 +75,7 @@ class StreamsContract:
         engine = system.views_at(f"sqlite:///{tmp_path / 'from-store.sqlite3'}")
         for runner in system.runners(engine=engine):
             runner.apply([])
-        from altlas.streams.feeds import StoreFeed
+        from streams.feeds import StoreFeed
 
         StoreFeed(system.history, system.runners(engine=engine)).catch_up()
         return dump(engine)
@@ -223,14 +223,14 @@ class StreamsContract:
         producer.flush(10)
         publish_all(relay)
         feeds = system.kafka_feeds()
-        with caplog.at_level(logging.ERROR, logger="altlas.projections"):
+        with caplog.at_level(logging.ERROR, logger="projections"):
             drain(feeds, config)
         for feed in feeds:
             feed.close()
         assert dump(system.views()) == self._store_views(system, tmp_path)
         from sqlalchemy import select
 
-        from altlas.projections.schema import poisoned
+        from projections.schema import poisoned
 
         with system.views().connect() as conn:
             reasons = Counter(row.reason.split(":")[0] for row in conn.execute(select(poisoned)))

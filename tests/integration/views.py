@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from altlas.projections.views import PROJECTIONS
+from projections.views import PROJECTIONS
 
 
 def _plain(value: Any) -> Any:

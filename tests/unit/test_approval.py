@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from altlas.domain.approval import (
+from domain.approval import (
     Approval,
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
@@ -15,7 +15,7 @@ from altlas.domain.approval import (
     QuorumUnreachableError,
     RequesterCannotApproveError,
 )
-from altlas.domain.base import event_id
+from domain.base import event_id
 from tests.helpers import T0, meta
 
 

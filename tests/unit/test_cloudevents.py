@@ -5,9 +5,9 @@ from uuid import uuid4
 
 import pytest
 
-from altlas.domain.hashchain import GENESIS, event_hash, verify_chain
-from altlas.domain.records import RecordedEvent
-from altlas.streams.cloudevents import (
+from domain.hashchain import GENESIS, event_hash, verify_chain
+from domain.records import RecordedEvent
+from streams.cloudevents import (
     CHECKPOINT_TYPE,
     Checkpoint,
     PoisonError,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from altlas.domain.conditions import ConditionError, evaluate, parse_condition
-from altlas.domain.facts import command_facts
+from domain.conditions import ConditionError, evaluate, parse_condition
+from domain.facts import command_facts
 
 DF = """Filesystem      Size  Used Avail Use% Mounted on
 /dev/vda        252G  227G   25G  91% /

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import uuid4
 
-from altlas.domain.hashchain import GENESIS, event_hash, verify_chain
-from altlas.domain.records import RecordedEvent
+from domain.hashchain import GENESIS, event_hash, verify_chain
+from domain.records import RecordedEvent
 
 
 def _chain(n: int) -> list[RecordedEvent]:

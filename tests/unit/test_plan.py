@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from altlas.domain.plan import Plan, PlanError
+from domain.plan import Plan, PlanError
 from tests.helpers import plan, step
 
 

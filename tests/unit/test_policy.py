@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from altlas.adapters.policy_file import PolicyFileError, default_policy_text, parse_policy
-from altlas.domain.plan import Plan, PlanStep
-from altlas.domain.policy import Policy, StepRefusedError, UnknownHostError
-from altlas.domain.risk import GateKind, RiskLevel
+from adapters.policy_file import PolicyFileError, default_policy_text, parse_policy
+from domain.plan import Plan, PlanStep
+from domain.policy import Policy, StepRefusedError, UnknownHostError
+from domain.risk import GateKind, RiskLevel
 from tests.helpers import default_policy, plan, step
 
 

@@ -4,14 +4,14 @@ from uuid import uuid4
 
 import pytest
 
-from altlas.domain.run import (
+from domain.run import (
     Run,
     RunAlreadyCompletedError,
     RunNotFinishedError,
     StepStateError,
     UnknownStepError,
 )
-from altlas.domain.task import (
+from domain.task import (
     EmptyRequestError,
     InvalidModeError,
     RequestTooLongError,

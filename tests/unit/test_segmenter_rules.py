@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from altlas.adapters.segmenter_rules import RuleSegmenter
-from altlas.application.errors import SegmentationError
-from altlas.application.ports import SegmentationRequest
+from adapters.segmenter_rules import RuleSegmenter
+from application.errors import SegmentationError
+from application.ports import SegmentationRequest
 from tests.helpers import default_policy
 
 FLAG = "/srv/altlas/maintenance.flag"
