@@ -1,80 +1,65 @@
-"""The HTTP API: each endpoint turns a request into one application command.
+"""The HTTP API: each endpoint turns a request into one use case, as the token's person.
 
 Every endpoint but /healthz and /metrics needs a bearer token; the policy maps the token's
-sha256 to a person, and the person's roles decide what they may do. The person is the actor:
-no body names who is acting. Errors map by kind: unauthenticated 401, not allowed 403, not
-found 404, conflict 409, invalid input 422; the body is always ``{"error": code, "message": text}``.
+sha256 to a person, who is the actor: no body names who is acting. What a person may do is
+decided by the use cases (application/access.py), as for every front. Errors map by kind:
+unauthenticated 401, not allowed 403, not found 404, conflict 409, invalid input 422; the
+body is always ``{"error": code, "message": text}``. Ids may be given whole or as any unique
+beginning of one, as listings show them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import BaseModel, Field
 
-from application.app import AltlasApplication
-from application.chat import ChatCommands, Reply, card_lines
+from adapters.http_models import (
+    ApprovalOut,
+    ErrorOut,
+    EventOut,
+    HealthOut,
+    QueuedApproval,
+    ReasonIn,
+    ReplayIn,
+    ReplayOut,
+    RunOut,
+    RunPage,
+    SegmentationIn,
+    StepFailedIn,
+    StepSkippedIn,
+    StepSucceededIn,
+    TaskIn,
+    TaskOut,
+    TaskPage,
+    TimelineEntry,
+    VerifyOut,
+    WorkerOut,
+)
+from application.access import AccessDeniedError
 from application.errors import NotFoundError
 from application.history import EventHistory
-from application.ports import Auditor, ReadModels
-from application.runner import RunWorker
+from application.ports import WorkerRegistry
+from application.use_cases import Filters, UseCases
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
-from domain.task import MODES, PERSONAS
+from domain.policy import Policy
 
 _STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
            (InvalidInputError, 422))
-
-
-class TaskIn(BaseModel):
-    request: str = Field(description="What should be done, in plain words.")
-    mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
-    persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
-    environment: str | None = None
-    chaos_level: int | None = None
-
-
-class SegmentationIn(BaseModel):
-    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.")
-
-
-class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class ReplayIn(BaseModel):
-    until: datetime
-    into: str | None = Field(default=None, description="sqlite:///PATH or postgresql://…?"
-                             "schema=NAME; default a new SQLite file in the data dir")
-
-
-class CommandIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000,
-                      description="A chat command as typed in Slack or Discord; try `help`.")
-
-
-class StepSucceededIn(BaseModel):
-    exit_code: int | None = None
-    output: str = ""
-    duration_ms: int = Field(ge=0)
-    facts: dict[str, Any] = Field(default_factory=dict)
-
-
-class StepFailedIn(StepSucceededIn):
-    error: str = Field(min_length=1)
-    will_retry: bool = False
-
-
-class StepSkippedIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-    cancelled: bool = False
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": why} for code, why in (
+        (401, "No token, or a token the policy does not know"),
+        (403, "The token's person may not do this"),
+        (404, "No task, run or approval has this id"),
+        (409, "The current state does not allow it (decided, expired, voted already)"),
+        (422, "The input is malformed or breaks a rule"))}
 
 
 class AuthError(Exception):
@@ -89,41 +74,39 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _error_code(exc: Exception) -> str:
+    if isinstance(exc, AccessDeniedError):
+        return "forbidden"
     name = type(exc).__name__.removesuffix("Error")
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def reply_json(reply: Reply, now: datetime) -> dict[str, Any]:
-    return {"text": reply.text, "ephemeral": reply.ephemeral,
-            "cards": [{"approval_id": c.approval.id, "status": c.approval.status,
-                       "lines": card_lines(c, reply.locale, now)} for c in reply.cards]}
-
-
-def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory, *,
-               reads: ReadModels, auditor: Auditor, chat: ChatCommands | None = None,
-               metrics: CollectorRegistry | None = None) -> FastAPI:
-    api = FastAPI(title="altlas", version="0.1.0",
-                  description="Event-sourced operations backend: tasks, runs, approvals, "
-                  "events. Authenticate with `Authorization: Bearer <token>`.")
+def authenticator(policy: Policy) -> Callable[..., str]:
+    """The FastAPI dependency that turns a bearer token into the policy's person."""
     bearer = HTTPBearer(auto_error=False)
 
-    def person(role: str | None = None) -> Callable[..., str]:
-        def authenticated(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
-            if creds is None:
-                raise AuthError(401, "unauthenticated", "send Authorization: Bearer <token> "
-                                "(`altlas token new --for PERSON` makes one)")
-            who = app.policy.person_for_token(creds.credentials)
-            if who is None:
-                raise AuthError(401, "unknown_token", "this token is not in the policy's "
-                                "api_tokens")
-            roles = app.policy.roles_of(who)
-            if role is not None and role not in roles and "admin" not in roles:
-                raise AuthError(403, "forbidden", f"{who} does not have the {role} role")
-            return who
-        return authenticated
+    def person(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
+        if creds is None:
+            raise AuthError(401, "unauthenticated", "send Authorization: Bearer <token> "
+                            "(`altlas token new --for PERSON` makes one)")
+        who = policy.person_for_token(creds.credentials)
+        if who is None:
+            raise AuthError(401, "unknown_token", "this token is not in the policy's "
+                            "api_tokens")
+        return who
 
-    anyone, requester, approver = person(), person("requester"), person("approver")
-    operator, auditor_role = person("operator"), person("auditor")
+    return person
+
+
+def create_api(use_cases: UseCases, history: EventHistory, *,
+               workers: WorkerRegistry | None = None,
+               metrics: CollectorRegistry | None = None) -> FastAPI:
+    api = FastAPI(title="altlas", version="0.2.0", responses=ERRORS,
+                  description="Event-sourced operations backend: ask for work, approve it, "
+                  "follow its runs, audit the history. Authenticate with `Authorization: "
+                  "Bearer <token>` (`altlas token new --for PERSON`). After a request, altlas "
+                  "plans it and runs what its gates allow by itself; votes move runs on.")
+    uc = use_cases
+    person = authenticator(uc.app.policy)
 
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -135,153 +118,190 @@ def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory,
         return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
 
-    @api.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "last_position": history.last_position()}
+    def as_of(at: datetime | None = Query(
+            None, alias="as_of", description="Answer from the views as they were at this "
+            "time (replayed once, then kept).")) -> datetime | None:
+        return _aware(at)
 
-    @api.post("/tasks", status_code=201)
-    def request_task(body: TaskIn, who: str = Depends(requester)) -> dict[str, str]:
-        task_id = app.request_task(body.request, who, mode=body.mode, persona=body.persona,
-                                   environment=body.environment, source="api",
-                                   chaos_level=body.chaos_level)
-        return {"id": str(task_id)}
+    def filters(status: str | None = Query(None, description="Only this status."),
+                requester: str | None = Query(None, description="Only this person's."),
+                since: datetime | None = Query(None, description="Only from this time on."),
+                limit: int = Query(20, ge=1, le=500),
+                cursor: str | None = Query(None, description="`next` of the page before."),
+                ) -> Filters:
+        return Filters(status, requester, _aware(since), limit, cursor)
 
-    @api.get("/tasks/{task_id}")
-    def get_task(task_id: UUID, who: str = Depends(anyone)) -> dict[str, Any]:
-        return app.get_task(task_id).to_dict()
+    @api.get("/healthz", response_model=HealthOut, tags=["service"])
+    def healthz() -> HealthOut:
+        """Alive; how far the event store has got and how many workers are running."""
+        live = len(workers.live()) if workers is not None else 0
+        return HealthOut(status="ok", last_position=history.last_position(), workers=live)
 
-    @api.post("/tasks/{task_id}/segmentation")
-    def record_segmentation(task_id: UUID, body: SegmentationIn,
-                            who: str = Depends(requester)) -> dict[str, Any]:
-        return app.record_segmentation(task_id, body.plan, segmenter="api",
-                                       actor=who).to_dict()
+    @api.get("/workers", response_model=list[WorkerOut], tags=["service"])
+    def list_workers(who: str = Depends(person)) -> list[WorkerOut]:
+        """The workers whose lease is current: they react to events and run steps."""
+        return [WorkerOut.model_validate(asdict(w)) for w in
+                (workers.live() if workers is not None else [])]
 
-    @api.post("/tasks/{task_id}/rejection")
-    def reject_task(task_id: UUID, body: ReasonIn, who: str = Depends(operator)
-                    ) -> dict[str, Any]:
-        return app.reject_task(task_id, body.reason, actor=who).to_dict()
+    # -- tasks ---------------------------------------------------------------------------
 
-    @api.post("/tasks/{task_id}/runs", status_code=201)
-    def start_run(task_id: UUID, who: str = Depends(requester)) -> dict[str, Any]:
-        return app.start_run(task_id, actor=who).to_dict()
+    @api.post("/tasks", status_code=201, response_model=TaskOut, tags=["tasks"])
+    def request_task(body: TaskIn, who: str = Depends(person)) -> Any:
+        """Ask for work. altlas plans it and runs what its gates allow; follow it with
+        GET /tasks/{id} and GET /runs?requester=…"""
+        return uc.request_work(who, body.request, mode=body.mode, persona=body.persona,
+                               environment=body.environment, chaos_level=body.chaos_level,
+                               source="api")
 
-    @api.get("/runs/{run_id}")
-    def get_run(run_id: UUID, who: str = Depends(anyone)) -> dict[str, Any]:
-        return app.get_run(run_id).to_dict()
+    @api.get("/tasks", response_model=TaskPage, tags=["tasks"])
+    def list_tasks(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
+                   who: str = Depends(person)) -> Any:
+        """Tasks, newest first; status is requested, segmented or rejected."""
+        return asdict(uc.tasks(who, page, at))
 
-    @api.post("/runs/{run_id}/advance")
-    def advance_run(run_id: UUID, who: str = Depends(operator)) -> dict[str, Any]:
-        """Execute whatever the run's gates allow now."""
-        return worker.advance(run_id).to_dict()
+    @api.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
+    def get_task(task_id: str, who: str = Depends(person)) -> Any:
+        """A task, its plan and each step's gate."""
+        return uc.task(who, task_id)
 
-    @api.post("/runs/{run_id}/steps/{step_id}/started")
-    def step_started(run_id: UUID, step_id: str, who: str = Depends(operator)
-                     ) -> dict[str, Any]:
-        app.record_step_started(run_id, step_id, actor=who)
-        return app.get_run(run_id).to_dict()
+    @api.post("/tasks/{task_id}/segmentation", response_model=TaskOut, tags=["tasks"])
+    def record_segmentation(task_id: str, body: SegmentationIn,
+                            who: str = Depends(person)) -> Any:
+        """Record a hand-written plan for one's own task, before altlas plans it."""
+        return uc.record_plan(who, task_id, body.plan)
 
-    @api.post("/runs/{run_id}/steps/{step_id}/succeeded")
-    def step_succeeded(run_id: UUID, step_id: str, body: StepSucceededIn,
-                       who: str = Depends(operator)) -> dict[str, Any]:
-        app.record_step_succeeded(run_id, step_id, exit_code=body.exit_code, output=body.output,
-                                  duration_ms=body.duration_ms, facts=body.facts, actor=who)
-        return app.get_run(run_id).to_dict()
+    @api.post("/tasks/{task_id}/rejection", response_model=TaskOut, tags=["tasks"])
+    def reject_task(task_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
+        """Reject a task that is not planned yet (operators)."""
+        return uc.reject_task(who, task_id, body.reason)
 
-    @api.post("/runs/{run_id}/steps/{step_id}/failed")
-    def step_failed(run_id: UUID, step_id: str, body: StepFailedIn,
-                    who: str = Depends(operator)) -> dict[str, Any]:
-        app.record_step_failed(run_id, step_id, error=body.error, exit_code=body.exit_code,
-                               output=body.output, duration_ms=body.duration_ms,
-                               will_retry=body.will_retry, facts=body.facts, actor=who)
-        return app.get_run(run_id).to_dict()
+    @api.post("/tasks/{task_id}/runs", status_code=201, response_model=RunOut, tags=["runs"])
+    def start_run(task_id: str, who: str = Depends(person)) -> Any:
+        """Start a planned task's run by hand (operators; altlas starts it by itself)."""
+        return uc.start_run(who, task_id)
 
-    @api.post("/runs/{run_id}/steps/{step_id}/skipped")
-    def step_skipped(run_id: UUID, step_id: str, body: StepSkippedIn,
-                     who: str = Depends(operator)) -> dict[str, Any]:
-        app.record_step_skipped(run_id, step_id, body.reason, cancelled=body.cancelled,
-                                actor=who)
-        return app.get_run(run_id).to_dict()
+    # -- runs ----------------------------------------------------------------------------
 
-    @api.post("/runs/{run_id}/completion")
-    def complete_run(run_id: UUID, who: str = Depends(operator)) -> dict[str, Any]:
-        return app.complete_run(run_id, actor=who).to_dict()
+    @api.get("/runs", response_model=RunPage, tags=["runs"])
+    def list_runs(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
+                  who: str = Depends(person)) -> Any:
+        """Runs, newest first; status is running, completed, succeeded, failed or
+        cancelled."""
+        return asdict(uc.runs(who, page, at))
 
-    @api.get("/approvals/{approval_id}")
-    def get_approval(approval_id: UUID, who: str = Depends(anyone)) -> dict[str, Any]:
-        return app.get_approval(approval_id).to_dict()
+    @api.get("/runs/{run_id}", response_model=RunOut, tags=["runs"])
+    def get_run(run_id: str, who: str = Depends(person)) -> Any:
+        """A run and each step's status, output and facts."""
+        return uc.run(who, run_id)
 
-    @api.post("/approvals/{approval_id}/votes")
-    def cast_vote(approval_id: UUID, who: str = Depends(approver)) -> dict[str, Any]:
-        return app.cast_vote(approval_id, who).to_dict()
+    @api.post("/runs/{run_id}/steps/{step_id}/started", response_model=RunOut, tags=["runs"])
+    def step_started(run_id: str, step_id: str, who: str = Depends(person)) -> Any:
+        """Report that a step is being run outside altlas (operators)."""
+        return uc.report_step(who, run_id, step_id, "started")
 
-    @api.post("/approvals/{approval_id}/denial")
-    def deny(approval_id: UUID, body: ReasonIn, who: str = Depends(approver)
-             ) -> dict[str, Any]:
-        return app.deny_approval(approval_id, who, body.reason).to_dict()
+    @api.post("/runs/{run_id}/steps/{step_id}/succeeded", response_model=RunOut,
+              tags=["runs"])
+    def step_succeeded(run_id: str, step_id: str, body: StepSucceededIn,
+                       who: str = Depends(person)) -> Any:
+        """Report a step run outside altlas as succeeded (operators)."""
+        return uc.report_step(who, run_id, step_id, "succeeded", **body.model_dump())
 
-    @api.post("/approvals/{approval_id}/expiry")
-    def expire(approval_id: UUID, who: str = Depends(operator)) -> dict[str, Any]:
-        return app.expire_approval(approval_id, actor=who).to_dict()
+    @api.post("/runs/{run_id}/steps/{step_id}/failed", response_model=RunOut, tags=["runs"])
+    def step_failed(run_id: str, step_id: str, body: StepFailedIn,
+                    who: str = Depends(person)) -> Any:
+        """Report a step run outside altlas as failed (operators)."""
+        return uc.report_step(who, run_id, step_id, "failed", **body.model_dump())
 
-    @api.post("/approvals/{approval_id}/cancellation")
-    def cancel(approval_id: UUID, body: ReasonIn, who: str = Depends(requester)
-               ) -> dict[str, Any]:
-        """The person who asked for the change (or an operator) withdraws the request."""
-        approval = app.get_approval(approval_id)
-        roles = app.policy.roles_of(who)
-        if who != approval.requester and not roles & {"operator", "admin"}:
-            raise AuthError(403, "forbidden", f"only {approval.requester}, who asked for it, "
-                            "or an operator may cancel this approval")
-        return app.cancel_approval(approval_id, body.reason, actor=who).to_dict()
+    @api.post("/runs/{run_id}/steps/{step_id}/skipped", response_model=RunOut, tags=["runs"])
+    def step_skipped(run_id: str, step_id: str, body: StepSkippedIn,
+                     who: str = Depends(person)) -> Any:
+        """Report a step as skipped (operators)."""
+        return uc.report_step(who, run_id, step_id, "skipped", reason=body.reason,
+                              cancelled=body.cancelled)
 
-    @api.get("/approvals")
-    def approval_queue(who: str = Depends(anyone)) -> list[dict[str, Any]]:
+    @api.post("/runs/{run_id}/completion", response_model=RunOut, tags=["runs"])
+    def complete_run(run_id: str, who: str = Depends(person)) -> Any:
+        """Complete a run whose steps are all decided (operators)."""
+        return uc.complete_run(who, run_id)
+
+    # -- approvals -----------------------------------------------------------------------
+
+    @api.get("/approvals", response_model=list[QueuedApproval], tags=["approvals"])
+    def approval_queue(at: datetime | None = Depends(as_of),
+                       who: str = Depends(person)) -> Any:
         """Open approvals, soonest to expire first, with who voted and the time left."""
-        return reads.open_approvals()
+        return uc.open_approvals(who, at)
 
-    @api.get("/timeline")
+    @api.get("/approvals/{approval_id}", response_model=ApprovalOut, tags=["approvals"])
+    def get_approval(approval_id: str, who: str = Depends(person)) -> Any:
+        """An approval: its step, who may vote, who has, and the time left."""
+        return uc.approval(who, approval_id)
+
+    @api.post("/approvals/{approval_id}/votes", response_model=ApprovalOut, tags=["approvals"])
+    def cast_vote(approval_id: str, who: str = Depends(person)) -> Any:
+        """Approve. The vote that reaches the quorum grants it, and the run moves on. A
+        refused vote is on the record and changes nothing."""
+        return uc.vote(who, approval_id)
+
+    @api.post("/approvals/{approval_id}/denial", response_model=ApprovalOut,
+              tags=["approvals"])
+    def deny(approval_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
+        """Deny, with a reason: the step and what needs it are cancelled."""
+        return uc.deny(who, approval_id, body.reason)
+
+    @api.post("/approvals/{approval_id}/expiry", response_model=ApprovalOut,
+              tags=["approvals"])
+    def expire(approval_id: str, who: str = Depends(person)) -> Any:
+        """Expire an approval whose time is up (operators; altlas does it by itself)."""
+        return uc.expire_approval(who, approval_id)
+
+    @api.post("/approvals/{approval_id}/cancellation", response_model=ApprovalOut,
+              tags=["approvals"])
+    def cancel(approval_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
+        """The person who asked for the change (or an operator) withdraws the request."""
+        return uc.cancel_approval(who, approval_id, body.reason)
+
+    # -- history -------------------------------------------------------------------------
+
+    @api.get("/timeline", response_model=list[TimelineEntry], tags=["audit"])
     def audit_timeline(
         actor: str | None = None, aggregate_id: str | None = None,
         type: str | None = Query(None, description="event type, e.g. ApprovalGranted"),
         since: datetime | None = None, until: datetime | None = None,
-        limit: int = Query(100, ge=1, le=10_000), who: str = Depends(anyone),
-    ) -> list[dict[str, Any]]:
-        return reads.timeline(actor=actor, aggregate_id=aggregate_id, type_name=type,
-                              since=_aware(since), until=_aware(until), limit=limit)
+        limit: int = Query(100, ge=1, le=10_000), who: str = Depends(person),
+    ) -> Any:
+        """Every event with its actor, oldest first, filtered."""
+        return uc.timeline(who, actor=actor, aggregate_id=aggregate_id, type_name=type,
+                           since=_aware(since), until=_aware(until), limit=limit)
 
-    @api.get("/audit/verify")
-    def audit_verify(kafka: bool = False, who: str = Depends(auditor_role)) -> JSONResponse:
+    @api.get("/events", response_model=list[EventOut], tags=["audit"])
+    def list_events(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                    who: str = Depends(person)) -> Any:
+        """Recorded events in global order, with their hashes."""
+        uc.access.check(who, "read")
+        return [r.to_dict() for r in history.read(after=after, limit=limit)]
+
+    @api.get("/audit/verify", response_model=VerifyOut, tags=["audit"],
+             responses={409: {"model": VerifyOut, "description": "Something does not verify"}})
+    def audit_verify(kafka: bool = False, who: str = Depends(person)) -> JSONResponse:
         """Every hash chain and checkpoint, from the store (and the topic with kafka=true)."""
-        reports = auditor.verify(kafka=kafka)
+        reports = uc.verify(who, kafka=kafka)
         ok = all(r["ok"] for r in reports)
         return JSONResponse({"ok": ok, "reports": reports}, status_code=200 if ok else 409)
 
-    @api.post("/audit/replay")
-    def audit_replay(body: ReplayIn, who: str = Depends(auditor_role)) -> dict[str, Any]:
+    @api.post("/audit/replay", response_model=ReplayOut, tags=["audit"])
+    def audit_replay(body: ReplayIn, who: str = Depends(person)) -> Any:
         """Rebuild the views as of a time into a separate database; the live views stay."""
-        return auditor.replay(_aware(body.until) or body.until, body.into)
+        return uc.replay(who, _aware(body.until) or body.until, body.into)
 
-    @api.get("/audit/export")
-    def audit_export(until: datetime | None = None, who: str = Depends(auditor_role)
+    @api.get("/audit/export", tags=["audit"], response_class=StreamingResponse,
+             responses={200: {"content": {"application/x-ndjson": {}},
+                              "description": "One CloudEvents JSON document per line"}})
+    def audit_export(until: datetime | None = None, who: str = Depends(person)
                      ) -> StreamingResponse:
         """The history as CloudEvents JSON lines."""
-        lines = (line + "\n" for line in auditor.export_lines(_aware(until)))
+        lines = (line + "\n" for line in uc.export(who, _aware(until)))
         return StreamingResponse(lines, media_type="application/x-ndjson")
-
-    @api.get("/events")
-    def list_events(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
-                    who: str = Depends(anyone)) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in history.read(after=after, limit=limit)]
-
-    if chat is not None:
-        @api.post("/commands")
-        def command(body: CommandIn, who: str = Depends(anyone)) -> dict[str, Any]:
-            """The chat commands, as in Slack and Discord; long work is done before replying."""
-            reply = chat.run(chat.caller(f"api:{who}", "api", person=who), body.text)
-            out = reply_json(reply, app.clock())
-            if reply.later is not None:
-                out["then"] = reply_json(reply.later(), app.clock())
-            return out
 
     if metrics is not None:
         @api.get("/metrics", include_in_schema=False)
@@ -289,3 +309,4 @@ def create_api(app: AltlasApplication, worker: RunWorker, history: EventHistory,
             return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     return api
+

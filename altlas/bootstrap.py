@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -17,22 +19,26 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.http_exec import HTTPExecutor
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
+from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
 from adapters.promql_exec import PromQLExecutor
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from adapters.ssh_exec import SSHExecutor
+from adapters.worker_registry import SqlWorkerRegistry
 from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
-from application.card_updates import CardUpdates
-from application.chat import ChatCommands
+from application.conversation import Conversation
 from application.history import EventHistory
+from application.policies import LANES, Ports
 from application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
-from application.runner import RunWorker
-from application.scheduler import ExpiryScheduler
+from application.reactor import begin_tracking
 from application.segmentation import SegmentationService
+from application.use_cases import UseCases
+from application.worker import Worker
+from bots.chat import ChatFront
 from domain.policy import Policy
-from projections.chat_refs import SqlBookmark, SqlMessageRefs
+from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
 from projections.store import ViewStoreError, migrate, open_engine
@@ -58,17 +64,56 @@ class System:
     settings: Settings
     policy: Policy
     app: AltlasApplication
-    worker: RunWorker
+    executors: Mapping[str, StepExecutor]
     history: EventHistory
     segmentation: SegmentationService = field(init=False)
     _engines: dict[str, Engine] = field(default_factory=dict)
+    _worker: Worker | None = None
+    _wakeup: PostgresWakeup | None = None
+    _opening: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.stop()
         self.app.close()
         for engine in self._engines.values():
             engine.dispose()
 
+    def worker(self) -> Worker:
+        """This process's worker: it reacts to the events and runs the steps it claims."""
+        if self._worker is None:
+            s = self.settings
+            self._worker = Worker(
+                self.app, Ports(self.segmentation), self.executors, self.registry(),
+                lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
+                lease=timedelta(seconds=s.worker_lease_seconds),
+                idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds)
+            self.wake_on_other_processes()
+        return self._worker
+
+    def registry(self) -> SqlWorkerRegistry:
+        engine = self._engine(self.settings.events_sql_url(), migrated=False)
+        return SqlWorkerRegistry(engine, timedelta(seconds=self.settings.worker_lease_seconds))
+
+    def wake_on_other_processes(self) -> None:
+        """With PostgreSQL, what other processes record wakes this one's followers at once
+        (LISTEN/NOTIFY); on SQLite they poll for it."""
+        if self._wakeup is None and self.settings.database_url is not None:
+            url = self.settings.database_url.get_secret_value().split("?", 1)[0]
+            self._wakeup = PostgresWakeup(url, f"{self.app.name}_events",
+                                          self.app.recorded).start()
+
+    @property
+    def local_store(self) -> bool:
+        """The embedded default: SQLite in the data dir. Processes that serve people run a
+        worker inside themselves there; with PostgreSQL, `altlas worker` processes do."""
+        return self.settings.database_url is None
+
     def _engine(self, url: str, *, migrated: bool) -> Engine:
+        with self._opening:
+            return self._open_engine(url, migrated)
+
+    def _open_engine(self, url: str, migrated: bool) -> Engine:
         if url not in self._engines:
             try:
                 engine = open_engine(url)
@@ -134,25 +179,37 @@ class System:
         feed = self.store_feed().catch_up if self.embedded and catch_up else None
         return SqlReadModels(self.views, feed)
 
+    def reads_at(self, until: datetime) -> tuple[SqlReadModels, int]:
+        """The views as they were at ``until`` (replayed once, kept while the history up
+        to then stays as it is), and how many events they hold."""
+        url, events = self.auditor().views_as_of(until)
+        return SqlReadModels(lambda: self.views_at(url)), events
+
     def auditor(self) -> AuditService:
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
             live_views=self.settings.views_sql_url(), replay_dir=self.settings.data_dir)
 
-    def api(self, *, catch_up: bool = True, chat: ChatCommands | None = None,
+    def use_cases(self, *, catch_up: bool = True) -> UseCases:
+        """What every front calls, as the person who asks."""
+        return UseCases(self.app, lambda: self.reads(catch_up=catch_up), self.auditor,
+                        self.reads_at)
+
+    def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
-        from adapters.http_api import create_api
+        from adapters.http_api import authenticator, create_api
+        from bots.http_commands import add_commands
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
                                     None if self.embedded else self.relay_state, kafka)
-        api = create_api(self.app, self.worker, self.history,
-                         reads=self.reads(catch_up=catch_up), auditor=self.auditor(),
-                         chat=chat or self.chat(catch_up=catch_up),
+        use_cases = self.use_cases(catch_up=catch_up)
+        api = create_api(use_cases, self.history, workers=self.registry(),
                          metrics=registry(collector))
+        add_commands(api, chat or ChatFront(use_cases), authenticator(self.policy))
         if slack is not None:
             from bots.slack_app import slack_endpoint
 
@@ -160,20 +217,23 @@ class System:
                               include_in_schema=False)
         return api
 
-    def chat(self, *, catch_up: bool = True) -> ChatCommands:
-        """The chat command layer every front shares."""
-        return ChatCommands(self.app, self.worker, self.segmentation,
-                            lambda: self.reads(catch_up=catch_up), self.auditor)
+    def chat(self, *, catch_up: bool = True) -> ChatFront:
+        """The chat front every platform shares."""
+        return ChatFront(self.use_cases(catch_up=catch_up))
 
-    def card_updates(self, notifier: Notifier, front: str) -> CardUpdates:
-        """Keeps one front's approval cards current from the events, each front from its own
-        bookmark, so a front that was down catches up whatever the others did."""
-        return CardUpdates(self.history, notifier, SqlBookmark(self.views, f"cards:{front}"))
+    def conversation(self, notifier: Notifier) -> Conversation:
+        """Tells people on one chat front what happened, following the events from where
+        that front got to, so a front that was down catches up whatever happened."""
+        return Conversation(self.app, self.use_cases(catch_up=False), self.history, notifier,
+                            self.chat_posts(), self.message_refs())
 
     def message_refs(self) -> SqlMessageRefs:
         return SqlMessageRefs(self.views)
 
-    def slack(self, chat: ChatCommands) -> tuple[Any, Notifier] | None:
+    def chat_posts(self) -> SqlChatPosts:
+        return SqlChatPosts(self.views)
+
+    def slack(self, chat: ChatFront) -> tuple[Any, Notifier] | None:
         """The Slack app and its notifier, if Slack is configured."""
         s = self.settings
         if s.slack_bot_token is None or s.slack_signing_secret is None:
@@ -183,25 +243,20 @@ class System:
         from bots.slack_app import SlackNotifier, create_slack_app
 
         token = s.slack_bot_token.get_secret_value()
-        refs = self.message_refs()
-        app = create_slack_app(chat, refs, token=token,
+        app = create_slack_app(chat, self.chat_posts(), token=token,
                                signing_secret=s.slack_signing_secret.get_secret_value(),
                                api_url=s.slack_api_url)
         client = WebClient(token=token, base_url=s.slack_api_url or WebClient.BASE_URL)
-        return app, SlackNotifier(chat, refs, client)
+        return app, SlackNotifier(client)
 
-    def discord(self, chat: ChatCommands) -> tuple[Any, Notifier] | None:
+    def discord(self, chat: ChatFront) -> tuple[Any, Notifier] | None:
         """The Discord bot and its notifier, if Discord is configured."""
         if self.settings.discord_token is None:
             return None
         from bots.discord_bot import AltlasDiscord, DiscordNotifier
 
-        refs = self.message_refs()
-        bot = AltlasDiscord(chat, refs, guild_id=self.settings.discord_guild_id)
-        return bot, DiscordNotifier(bot, chat, refs)
-
-    def scheduler(self) -> ExpiryScheduler:
-        return ExpiryScheduler(self.app, self.worker, lambda: self.reads(catch_up=False))
+        bot = AltlasDiscord(chat, self.chat_posts(), guild_id=self.settings.discord_guild_id)
+        return bot, DiscordNotifier(bot)
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
         config = self.kafka()
@@ -226,8 +281,7 @@ def bootstrap(
     app = _open_application(settings, policy, clock)
     if executors is None:
         executors = _executors(settings, policy, model)
-    worker = RunWorker(app, executors, parallelism=settings.runner_parallelism)
-    system = System(settings, policy, app, worker, EventHistory(app))
+    system = System(settings, policy, app, executors, EventHistory(app))
     system.segmentation = _segmentation(settings, policy, app, model, system)
     return system
 
@@ -307,7 +361,9 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock) -> Altla
         where = db.redacted()
     try:
         with _schema_lock(settings, where):
-            return AltlasApplication(policy, clock, env=settings.persistence_env())
+            app = AltlasApplication(policy, clock, env=settings.persistence_env())
+            begin_tracking(app, LANES)
+            return app
     except (PersistenceError, sqlite3.Error, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None

@@ -1,4 +1,5 @@
-"""The `altlas` command line. Errors print one line and exit with code 2."""
+"""The `altlas` command line. A refused command prints one line on stderr and exits with 2;
+a request whose run fails (or that cannot be planned) exits with 1."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -21,18 +23,18 @@ from uuid import UUID
 
 from adapters.policy_file import PolicyFileError, load_policy
 from altlas.bootstrap import StartupError, System, bootstrap
+from altlas.follow import Followed, Follower
 from altlas.progress import Progress
-from altlas.render import approval_text, events_table, run_text, task_text
-from altlas.settings import SettingsError, load_settings
-from application.chat import ChatCommands
-from application.documents import (
-    DocumentError,
-    alt_document,
-    checked_plan,
-    last_document,
-)
-from application.views import TaskView
+from altlas.render import events_table
+from altlas.settings import Settings, SettingsError, load_settings
+from application.documents import DocumentError, alt_document, checked_plan, last_document
+from application.i18n import t
+from application.presenters import PlanModel
+from application.text import approval_text, plan_text, run_text, short
+from application.use_cases import Filters, Page
+from bots.chat import ChatFront
 from domain.errors import DomainError
+from domain.policy import LOCALES
 from projections.views import PROJECTIONS
 from streams.audit import KafkaNotConfiguredError
 
@@ -43,28 +45,33 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _time(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a time; use ISO 8601, e.g. 2026-11-23T14:00:00Z") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _uuid(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an id (expected a UUID)") from None
-
-
 def _json_out(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _locale(system: System, person: str | None) -> str:
+    """The person's language from the policy, else the terminal's (LANG), else English."""
+    if person is not None and person in system.policy.people:
+        return system.policy.locale_of(person, os.environ.get("LANG"))
+    language = os.environ.get("LANG", "en").split("_")[0].split(".")[0].lower()
+    return language if language in LOCALES else "en"
 
 
 def _with_system(body: Callable[[System, argparse.Namespace], int]) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         system = bootstrap(load_settings())
         try:
+            who = getattr(args, "actor", None)
+            if who is not None:
+                system.use_cases().access.person(who)
+            args.locale = _locale(system, who)
             return body(system, args)
         finally:
             system.close()
@@ -79,7 +86,7 @@ def _demo(system: System, _: argparse.Namespace) -> int:
 
 
 def _stop_on_signals() -> threading.Event:
-    """SIGINT or SIGTERM ask long-running work to finish its batch and stop."""
+    """SIGINT or SIGTERM ask long-running work to finish what it is doing and stop."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -92,26 +99,59 @@ def _background(target: Callable[[], None], name: str) -> threading.Thread:
     return thread
 
 
+# -- long-running processes -----------------------------------------------------------------
+
+def _inside(system: System, stop: threading.Event, *, worker: bool) -> list[threading.Thread]:
+    """What a serving process runs beside its front: on the embedded default, the feed that
+    keeps the views current and (unless told otherwise) a worker."""
+    threads = []
+    idle = system.settings.poll_interval_ms / 1000
+    if system.embedded:
+        feed = system.store_feed()
+        threads.append(_background(lambda: feed.run(stop, idle, system.app.recorded),
+                                   "store-feed"))
+    if worker:
+        threads.append(_background(functools.partial(system.worker().run, stop), "worker"))
+    elif system.local_store:
+        log.info("no worker in this process: run `altlas worker` beside it")
+    return threads
+
+
+def _fronts(system: System, stop: threading.Event) -> tuple[ChatFront, Any, Any,
+                                                            list[threading.Thread]]:
+    """The chat front, the configured Slack app and Discord bot, and the follower of each
+    that tells people what happened, in the thread where they asked."""
+    chat = system.chat(catch_up=not system.embedded)
+    slack = system.slack(chat)
+    discord_bot = system.discord(chat)
+    threads = []
+    idle = system.settings.poll_interval_ms / 1000
+    for front in (slack, discord_bot):
+        if front is not None:
+            conversation = system.conversation(front[1])
+            threads.append(_background(functools.partial(conversation.run, stop, idle),
+                                       f"tell-{conversation.platform}"))
+    return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,
+            threads)
+
+
 def _serve(system: System, args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = system.settings
     stop = threading.Event()
-    idle = settings.poll_interval_ms / 1000
-    workers = []
-    if system.embedded:
-        feed = system.store_feed()
-        workers.append(_background(lambda: feed.run(stop, idle), "store-feed"))
-    elif not args.no_relay:
+    threads = _inside(system, stop, worker=system.local_store or args.worker)
+    if not system.embedded and not args.no_relay:
         relay = system.relay()
-        workers.append(_background(lambda: relay.run(stop, idle), "relay"))
-    chat, slack, discord_bot, fronts_workers = _fronts(system, stop)
-    workers += fronts_workers
+        threads.append(_background(lambda: relay.run(stop, settings.poll_interval_ms / 1000),
+                                   "relay"))
+    chat, slack, discord_bot, fronts = _fronts(system, stop)
+    threads += fronts
     if slack is not None:
         log.info("serve: Slack events at POST /slack/events")
     if discord_bot is not None:
         token = settings.discord_token.get_secret_value()  # type: ignore[union-attr]
-        workers.append(_background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
+        threads.append(_background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
     api = system.api(catch_up=not system.embedded, chat=chat, slack=slack)
     try:
         uvicorn.run(api, host=args.host or settings.http_host,
@@ -120,42 +160,18 @@ def _serve(system: System, args: argparse.Namespace) -> int:
         stop.set()
         if discord_bot is not None and not discord_bot.is_closed():
             asyncio.run_coroutine_threadsafe(discord_bot.close(), discord_bot.loop).result(10)
-        for worker in workers:
-            worker.join(timeout=30)
+        for thread in threads:
+            thread.join(timeout=settings.worker_stop_seconds + 10)
     return 0
 
 
-def _fronts(system: System, stop: threading.Event
-            ) -> tuple[ChatCommands, Any, Any, list[threading.Thread]]:
-    """The chat layer, the configured Slack app and Discord bot, and the workers they need:
-    the expiry timer, and the card updates that keep their messages current."""
-    settings = system.settings
-    chat = system.chat(catch_up=not system.embedded)
-    slack = system.slack(chat)
-    discord_bot = system.discord(chat)
-    scheduler = system.scheduler()
-    workers = [_background(lambda: scheduler.run(stop, settings.expiry_check_seconds),
-                           "expiry")]
-    for name, front in (("slack", slack), ("discord", discord_bot)):
-        if front is not None:
-            cards = system.card_updates(front[1], name)
-            workers.append(_background(
-                functools.partial(cards.run, stop, settings.poll_interval_ms / 1000),
-                f"cards-{name}"))
-    return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,
-            workers)
-
-
-def _chat_worker(system: System, front: str) -> int:
-    """`altlas slack` and `altlas discord`: one front in its own process, with the expiry
-    timer and (embedded) the store feed."""
+def _chat_process(system: System, front: str, worker: bool) -> int:
+    """`altlas slack` and `altlas discord`: one front in its own process."""
     settings = system.settings
     stop = threading.Event()
-    _, slack, discord_bot, workers = _fronts(system, stop)
-    if system.embedded:
-        feed = system.store_feed()
-        workers.append(_background(lambda: feed.run(stop, settings.poll_interval_ms / 1000),
-                                   "store-feed"))
+    threads = _inside(system, stop, worker=system.local_store or worker)
+    _, slack, discord_bot, fronts = _fronts(system, stop)
+    threads += fronts
     try:
         if front == "discord":
             if discord_bot is None:
@@ -172,17 +188,33 @@ def _chat_worker(system: System, front: str) -> int:
             asyncio.run(handler.start_async())  # type: ignore[no-untyped-call]  # bolt's own
     finally:
         stop.set()
-        for worker in workers:
-            worker.join(timeout=30)
+        for thread in threads:
+            thread.join(timeout=settings.worker_stop_seconds + 10)
     return 0
 
 
 def _discord(system: System, args: argparse.Namespace) -> int:
-    return _chat_worker(system, "discord")
+    return _chat_process(system, "discord", args.worker)
 
 
 def _slack(system: System, args: argparse.Namespace) -> int:
-    return _chat_worker(system, "slack")
+    return _chat_process(system, "slack", args.worker)
+
+
+def _worker(system: System, args: argparse.Namespace) -> int:
+    stop = _stop_on_signals()
+    worker = system.worker()
+    if args.until_quiet:
+        worker.until_quiet(stop)
+        return 0
+    threads = _inside(system, stop, worker=False) if system.embedded else []
+    log.info("worker %s: on %s; Ctrl-C or SIGTERM stops it after its running steps "
+             "(up to %gs)", worker.id, "SQLite" if system.local_store else "PostgreSQL",
+             system.settings.worker_stop_seconds)
+    worker.run(stop)
+    for thread in threads:
+        thread.join(timeout=10)
+    return 0
 
 
 def _relay(system: System, args: argparse.Namespace) -> int:
@@ -211,7 +243,9 @@ def _project(system: System, args: argparse.Namespace) -> int:
             return 0
         log.info("project: feeding %s from the event store; Ctrl-C stops",
                  ", ".join(r.name for r in feed.runners))
-        feed.run(_stop_on_signals(), system.settings.poll_interval_ms / 1000)
+        system.wake_on_other_processes()
+        feed.run(_stop_on_signals(), system.settings.poll_interval_ms / 1000,
+                 system.app.recorded)
         return 0
     feeds = system.kafka_feeds(names)
     stop = _stop_on_signals()
@@ -247,6 +281,8 @@ def _rebuild(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the audit ---------------------------------------------------------------------------
+
 def _audit_verify(system: System, args: argparse.Namespace) -> int:
     progress = Progress("verify", None)
     try:
@@ -255,10 +291,15 @@ def _audit_verify(system: System, args: argparse.Namespace) -> int:
         raise StartupError(str(e)) from None
     finally:
         progress.close()
-    for report in reports:
-        print(report.summary())
-        for problem in report.problems:
-            print(f"  - {problem}")
+    if args.json:
+        _json_out([{"source": r.source, "ok": r.ok, "events": r.events,
+                    "aggregates": r.aggregates, "checkpoints": r.checkpoints,
+                    "problems": r.problems} for r in reports])
+    else:
+        for report in reports:
+            print(report.summary())
+            for problem in report.problems:
+                print(f"  - {problem}")
     return 0 if all(r.ok for r in reports) else 1
 
 
@@ -268,7 +309,10 @@ def _audit_replay(system: System, args: argparse.Namespace) -> int:
         done = system.auditor().replay(args.until, args.into, progress)
     finally:
         progress.close()
-    print(f"replayed {done['replayed']} event(s) up to {done['until']} into {done['into']}")
+    if args.json:
+        _json_out(done)
+    else:
+        print(f"replayed {done['replayed']} event(s) up to {done['until']} into {done['into']}")
     return 0
 
 
@@ -290,10 +334,12 @@ def _audit_export(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- listings ----------------------------------------------------------------------------
+
 def _timeline(system: System, args: argparse.Namespace) -> int:
-    rows = system.reads().timeline(actor=args.actor, aggregate_id=args.aggregate,
-                                   type_name=args.type, since=args.since, until=args.until,
-                                   limit=args.limit)
+    rows = system.use_cases().timeline(
+        None, as_of=args.as_of, actor=args.actor, aggregate_id=args.aggregate,
+        type_name=args.type, since=args.since, until=args.until, limit=args.limit)
     if args.json:
         _json_out(rows)
         return 0
@@ -301,22 +347,57 @@ def _timeline(system: System, args: argparse.Namespace) -> int:
         print(f"{row['time'][:23]}  {row['type']:<17} {row['aggregate_type']:<8} "
               f"{row['aggregate_id'][:8]} v{row['version']:<3} {row['actor']}")
     if not rows:
-        print("no events match")
+        print(t(args.locale, "list.none"))
     return 0
 
 
 def _approvals(system: System, args: argparse.Namespace) -> int:
-    rows = system.reads().open_approvals()
+    rows = system.use_cases().open_approvals(None, args.as_of)
     if args.json:
         _json_out(rows)
         return 0
     for row in rows:
-        votes = ", ".join(row["votes"]) or "no votes yet"
-        print(f"{row['approval_id']}  {row['risk']} in {row['environment']}, step "
-              f"{row['step_id']}: {votes}; {row['remaining']} more needed, "
-              f"{row['seconds_left'] // 60} min left")
+        votes = ", ".join(row["votes"]) or t(args.locale, "approval.nobody")
+        print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
+                environment=row["environment"], step=row["step_id"], votes=votes,
+                remaining=row["remaining"], minutes=row["seconds_left"] // 60,
+                request=row.get("request") or ""))
     if not rows:
-        print("no approvals are waiting")
+        print(t(args.locale, "approvals.empty"))
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(args.status, args.requester, args.since, args.limit, args.cursor)
+
+
+def _print_page(page: Page, args: argparse.Namespace, line: Callable[[dict[str, Any]], str]
+                ) -> None:
+    if args.json:
+        _json_out(asdict(page))
+        return
+    for row in page.items:
+        print(line(row))
+    if not page.items:
+        print(t(args.locale, "list.none"))
+    elif page.next:
+        print(t(args.locale, "list.more", cursor=page.next))
+
+
+def _task_list(system: System, args: argparse.Namespace) -> int:
+    page = system.use_cases().tasks(None, _filters(args), args.as_of)
+    _print_page(page, args, lambda r: (
+        f"{short(r['task_id'])}  {r['requested_at'][:19]}  {r['status']:<10} "
+        f"{short(r['run_id']) if r['run_id'] else '-':<8} {r['outcome'] or '-':<9} "
+        f"{r['requester']:<8} {r['request']}"))
+    return 0
+
+
+def _run_list(system: System, args: argparse.Namespace) -> int:
+    page = system.use_cases().runs(None, _filters(args), args.as_of)
+    _print_page(page, args, lambda r: (
+        f"{short(r['run_id'])}  {r['started_at'][:19]}  {r['status']:<10} "
+        f"{r['outcome'] or '-':<9} {r['requester']:<8} {r['request']}"))
     return 0
 
 
@@ -331,12 +412,7 @@ def _events(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_request(system: System, args: argparse.Namespace) -> int:
-    task_id = system.app.request_task(args.text, args.actor, mode=args.mode,
-                                      persona=args.persona, environment=args.env, source="cli")
-    print(task_id)
-    return 0
-
+# -- asking for work ---------------------------------------------------------------------
 
 def _read_json(name: str) -> Any:
     try:
@@ -349,45 +425,54 @@ def _read_json(name: str) -> Any:
         raise InvalidFileError(f"{name}:{e.lineno}: not valid JSON: {e.msg}") from None
 
 
-def _task_plan(system: System, args: argparse.Namespace) -> int:
-    plan = checked_plan(_read_json(args.file))
-    view = system.app.record_segmentation(args.task_id, plan, segmenter="hand-written",
-                                          actor=args.actor)
-    print(task_text(view))
-    return 0
+def _report(system: System, followed: Followed, args: argparse.Namespace) -> int:
+    """After following a request: JSON of where it stands, or what still waits; exit 1 if
+    it could not be planned or its run failed."""
+    if args.json:
+        out: dict[str, Any] = {"task": followed.task.to_dict()}
+        if followed.run is not None:
+            out["run"] = followed.run.to_dict()
+        _json_out(out)
+    elif followed.run is not None and followed.run.outcome is None:
+        for step in followed.run.steps:
+            if step.approval_id and step.status == "pending":
+                approval = system.app.get_approval(UUID(step.approval_id))
+                print(t(args.locale, "cli.waiting", step=step.id,
+                        remaining=approval.remaining, id=short(approval.id)))
+    return 1 if followed.failed else 0
 
 
-def _run_and_report(system: System, task: TaskView, as_json: bool) -> int:
-    """Start the task's run and take it as far as its gates allow; print where it stands."""
-    if task.mode == "dream":
-        print(task_text(task))
-        print("dream mode: the plan is shown, never run")
-        return 0
-    run = system.worker.advance(UUID(system.app.start_run(UUID(task.id), actor=task.requester).id))
-    if as_json:
-        _json_out({"task": task.to_dict(), "run": run.to_dict()})
-        return 0
-    print(task_text(task))
-    print(run_text(run, with_output=True))
-    for step in run.steps:
-        if step.approval_id and step.status == "pending":
-            approval = system.app.get_approval(UUID(step.approval_id))
-            print(approval_text(approval, system.app.clock()))
-    return 0
+def _follower(system: System, args: argparse.Namespace) -> Follower:
+    return Follower(system, args.locale, None if args.json else print)
 
 
 def _do(system: System, args: argparse.Namespace) -> int:
-    task_id = system.app.request_task(args.text, args.actor, mode=args.mode,
-                                      persona=args.persona, environment=args.env,
-                                      source="cli", chaos_level=args.chaos_level)
-    task = system.segmentation.segment(task_id)
-    if task.status == "rejected":
+    after = system.history.last_position()
+    task = system.use_cases().request_work(
+        args.actor, args.text, mode=args.mode, persona=args.persona, environment=args.env,
+        chaos_level=args.chaos_level, source="cli")
+    if not args.json:
+        print(t(args.locale, "cli.recorded", id=short(task.id)))
+    if args.no_wait:
         if args.json:
             _json_out({"task": task.to_dict()})
-        else:
-            print(f"task {task.id} rejected: {task.rejection}")
-        return 1
-    return _run_and_report(system, task, args.json)
+        return 0
+    return _report(system, _follower(system, args).request(UUID(task.id), after), args)
+
+
+def _task_request(system: System, args: argparse.Namespace) -> int:
+    task = system.use_cases().request_work(args.actor, args.text, mode=args.mode,
+                                           persona=args.persona, environment=args.env,
+                                           source="cli")
+    print(task.id)
+    return 0
+
+
+def _task_plan(system: System, args: argparse.Namespace) -> int:
+    task = system.use_cases().record_plan(args.actor, args.task_id,
+                                          checked_plan(_read_json(args.file)))
+    print(plan_text(PlanModel.of(task), args.locale))
+    return 0
 
 
 def _alt_validate(system: System, args: argparse.Namespace) -> int:
@@ -412,42 +497,46 @@ def _alt_validate(system: System, args: argparse.Namespace) -> int:
 def _alt_submit(system: System, args: argparse.Namespace) -> int:
     document = _read_json(args.file)
     plan = checked_plan(document)
-    task = system.app.submit_plan(
-        document.get("request") or f"hand-written plan {Path(args.file).name}", plan, args.actor,
+    after = system.history.last_position()
+    task = system.use_cases().submit_plan(
+        args.actor, plan,
+        request=document.get("request") or f"hand-written plan {Path(args.file).name}",
         mode=document.get("mode", "normal"), persona=document.get("persona", "technical_expert"),
         environment=document.get("environment"), chaos_level=document.get("chaos_level"))
     if args.run:
-        return _run_and_report(system, task, args.json)
+        return _report(system, _follower(system, args).request(UUID(task.id), after), args)
     if args.json:
         _json_out(task.to_dict())
     else:
-        print(task_text(task))
+        print(plan_text(PlanModel.of(task), args.locale))
     return 0
 
 
 def _task_export(system: System, args: argparse.Namespace) -> int:
-    _json_out(alt_document(system.app.get_task(args.id)))
+    _json_out(alt_document(system.use_cases().task(None, args.id)))
     return 0
 
 
 def _run_export(system: System, args: argparse.Namespace) -> int:
-    run = system.app.get_run(args.id)
+    run = system.use_cases().run(None, args.id)
     _json_out(last_document(run, system.app.get_task(UUID(run.task_id))))
     return 0
 
 
 def _show(kind: str) -> Callable[[System, argparse.Namespace], int]:
     def show(system: System, args: argparse.Namespace) -> int:
-        app = system.app
+        uc = system.use_cases()
         if kind == "task":
-            view: Any = app.get_task(args.id)
-            text = task_text(view)
+            view: Any = uc.task(None, args.id)
+            text = (t(args.locale, "status.task", id=view.id, status=view.status,
+                      request=view.request, requester=view.requester) + "\n"
+                    + plan_text(PlanModel.of(view), args.locale))
         elif kind == "run":
-            view = app.get_run(args.id)
-            text = run_text(view, with_output=True)
+            view = uc.run(None, args.id)
+            text = run_text(uc.run_model(UUID(view.id)), args.locale, with_output=True)
         else:
-            view = app.get_approval(args.id)
-            text = approval_text(view, app.clock())
+            view = uc.approval(None, args.id)
+            text = approval_text(view, args.locale, system.app.clock())
         if args.json:
             _json_out(view.to_dict())
         else:
@@ -458,39 +547,44 @@ def _show(kind: str) -> Callable[[System, argparse.Namespace], int]:
 
 
 def _run_start(system: System, args: argparse.Namespace) -> int:
-    run = system.app.start_run(args.task_id, actor=args.actor)
+    run = system.use_cases().start_run(args.actor, args.task_id)
     if args.json:
         _json_out(run.to_dict())
     else:
-        print(run_text(run))
+        print(run_text(system.use_cases().run_model(UUID(run.id)), args.locale))
     return 0
 
 
-def _run_advance(system: System, args: argparse.Namespace) -> int:
-    print(run_text(system.worker.advance(args.id), with_output=True))
+def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -> int:
+    """A vote or a denial; if it decided the approval, follow the run it lets move on."""
+    after = system.history.last_position()
+    view = act()
+    if args.json:
+        _json_out(view.to_dict())
+    else:
+        print(approval_text(view, args.locale, system.app.clock()))
+    if view.status != "open" and view.run_id is not None:
+        _follower(system, args).run(UUID(view.task_id), after)
     return 0
 
 
 def _approve(system: System, args: argparse.Namespace) -> int:
-    print(approval_text(system.app.cast_vote(args.id, args.actor), system.app.clock()))
-    return 0
+    return _decided(system, args, lambda: system.use_cases().vote(args.actor, args.id))
 
 
 def _deny(system: System, args: argparse.Namespace) -> int:
-    print(approval_text(system.app.deny_approval(args.id, args.actor, args.reason),
-                        system.app.clock()))
-    return 0
+    return _decided(system, args,
+                    lambda: system.use_cases().deny(args.actor, args.id, args.reason))
 
 
 def _expire(system: System, args: argparse.Namespace) -> int:
-    print(approval_text(system.app.expire_approval(args.id), system.app.clock()))
-    return 0
+    return _decided(system, args,
+                    lambda: system.use_cases().expire_approval(args.actor, args.id))
 
 
 def _cancel(system: System, args: argparse.Namespace) -> int:
-    print(approval_text(system.app.cancel_approval(args.id, args.reason, actor=args.actor),
-                        system.app.clock()))
-    return 0
+    return _decided(system, args, lambda: system.use_cases().cancel_approval(
+        args.actor, args.id, args.reason))
 
 
 def _token_new(args: argparse.Namespace) -> int:
@@ -525,7 +619,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="altlas",
         description="Event-sourced operations backend: requests become plans, plans pass "
         "their risk gates, runs are recorded as events.",
-        epilog="Configuration comes from ALTLAS_* environment variables; see README.md.",
+        epilog="Configuration comes from ALTLAS_* environment variables; see README.md. Ids "
+        "may be given whole or as any unique beginning of one, as listings show them.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -541,35 +636,63 @@ def build_parser() -> argparse.ArgumentParser:
     def as_json(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    def as_of(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--as-of", type=_time, metavar="TIME",
+                       help="as it was at this time (the views replayed up to it, then kept)")
+
+    def listing(p: argparse.ArgumentParser, statuses: str) -> None:
+        p.add_argument("--status", help=statuses)
+        p.add_argument("--requester", metavar="PERSON")
+        p.add_argument("--since", type=_time, metavar="TIME")
+        p.add_argument("--limit", type=int, default=20, metavar="N")
+        p.add_argument("--cursor", metavar="CURSOR", help="the next page, as the last printed")
+        as_of(p)
+        as_json(p)
+
+    def request_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--env", help="target environment named in the policy")
+        p.add_argument("--mode", default="normal", choices=["normal", "explore", "dream", "chaos"])
+        p.add_argument("--persona", default="technical_expert")
+
     add(sub, "demo", _with_system(_demo), "run a complete journey end to end on this store")
-    p = add(sub, "do", _with_system(_do), "ask for work in plain words: plan it, gate it, run it")
-    p.add_argument("text", help="e.g. \"check disk on web-1, restart nginx if above 90%%\"")
+    p = add(sub, "do", _with_system(_do), "ask for work in plain words; altlas plans it, gates "
+            "it and runs what may run, and this prints each step as it finishes")
+    p.add_argument("text", help="e.g. \"check disk and load on the altlas host\"")
     actor(p)
-    p.add_argument("--env", help="target environment named in the policy")
-    p.add_argument("--mode", default="normal", choices=["normal", "explore", "dream", "chaos"])
-    p.add_argument("--persona", default="technical_expert")
+    request_options(p)
     p.add_argument("--chaos-level", type=int, metavar="1-10", help="with --mode chaos")
+    p.add_argument("--no-wait", action="store_true",
+                   help="record the request and return; the workers take it from there")
     as_json(p)
+    p = add(sub, "worker", _with_system(_worker), "react to events and run steps until "
+            "stopped; start several on one PostgreSQL store to share the work")
+    p.add_argument("--until-quiet", action="store_true",
+                   help="stop when nothing is left to do now")
     alt = sub.add_parser("alt", help="check and submit hand-written .alt plans").add_subparsers(
         dest="alt_command", required=True, metavar="ACTION")
     p = add(alt, "validate", _with_system(_alt_validate),
             "check an .alt file against its schema and the policy; exit 1 if it is not valid")
     p.add_argument("file")
     p = add(alt, "submit", _with_system(_alt_submit),
-            "record a hand-written plan as a task; it passes the same gates")
+            "record a hand-written plan as a task; it passes the same gates and runs")
     p.add_argument("file")
     actor(p)
-    p.add_argument("--run", action="store_true", help="start it and run what the gates allow")
+    p.add_argument("--run", action="store_true",
+                   help="wait for its run and print each step as it finishes")
     as_json(p)
     p = add(sub, "serve", _with_system(_serve), "start the HTTP API (OpenAPI schema at /docs); "
-            "embeds the relay with Kafka, the store feed without")
+            "embeds the relay with Kafka, the store feed and a worker on the embedded default")
     p.add_argument("--host", help="address to bind (default ALTLAS_HTTP_HOST)")
     p.add_argument("--port", type=int, help="port to bind (default ALTLAS_HTTP_PORT)")
     p.add_argument("--no-relay", action="store_true",
                    help="with Kafka, leave publishing to a separate `altlas relay`")
-    add(sub, "discord", _with_system(_discord), "run the Discord bot until stopped")
-    add(sub, "slack", _with_system(_slack),
-        "run the Slack app over Socket Mode until stopped (HTTP mode is in `serve`)")
+    p.add_argument("--worker", action="store_true",
+                   help="with PostgreSQL, run a worker inside too")
+    p = add(sub, "discord", _with_system(_discord), "run the Discord bot until stopped")
+    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
+    p = add(sub, "slack", _with_system(_slack),
+            "run the Slack app over Socket Mode until stopped (HTTP mode is in `serve`)")
+    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
     p = add(sub, "relay", _with_system(_relay), "publish recorded events to Kafka until stopped")
     p.add_argument("--once", action="store_true", help="publish what is there, then exit")
     p = add(sub, "project", _with_system(_project), "feed the views until stopped")
@@ -589,12 +712,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(audit, "verify", _with_system(_audit_verify),
             "check every hash chain and checkpoint; exit 1 and name each bad event")
     p.add_argument("--kafka", action="store_true", help="check the Kafka topic too")
+    as_json(p)
     p = add(audit, "replay", _with_system(_audit_replay),
             "rebuild the views as of a time into a separate database")
     p.add_argument("--until", type=_time, required=True, metavar="TIME")
     p.add_argument("--into", metavar="URL",
                    help="sqlite:///PATH or postgresql://…?schema=NAME (default a new SQLite "
                    "file in the data dir)")
+    as_json(p)
     p = add(audit, "export", _with_system(_audit_export),
             "write the history as CloudEvents JSON lines")
     p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
@@ -606,8 +731,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_time, metavar="TIME")
     p.add_argument("--until", type=_time, metavar="TIME")
     p.add_argument("--limit", type=int, default=100)
+    as_of(p)
     as_json(p)
     p = add(sub, "approvals", _with_system(_approvals), "approvals waiting for a decision")
+    as_of(p)
     as_json(p)
     p = add(sub, "events", _with_system(_events), "list recorded events in global order")
     p.add_argument("--after", type=int, default=0, metavar="POS",
@@ -615,58 +742,68 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="show at most N events")
     as_json(p)
 
-    task = sub.add_parser("task", help="request, plan and show tasks").add_subparsers(
+    task = sub.add_parser("task", help="request, plan, list and show tasks").add_subparsers(
         dest="task_command", required=True, metavar="ACTION")
-    p = add(task, "request", _with_system(_task_request), "ask for work; prints the task id")
+    p = add(task, "request", _with_system(_task_request),
+            "ask for work and return; prints the task id (the workers plan and run it)")
     p.add_argument("text", help="what should be done")
     actor(p)
-    p.add_argument("--env", help="target environment named in the policy")
-    p.add_argument("--mode", default="normal", help="normal, explore, dream or chaos")
-    p.add_argument("--persona", default="technical_expert", help="reply persona")
-    p = add(task, "plan", _with_system(_task_plan), "record an .alt plan (JSON file, - = stdin)")
-    p.add_argument("task_id", type=_uuid)
+    request_options(p)
+    p = add(task, "plan", _with_system(_task_plan),
+            "record an .alt plan for your own task before altlas plans it (- = stdin)")
+    p.add_argument("task_id", metavar="TASK")
     p.add_argument("file")
     actor(p)
+    p = add(task, "list", _with_system(_task_list), "tasks, newest first")
+    listing(p, "requested, segmented or rejected")
     p = add(task, "export", _with_system(_task_export), "print a task's plan as an .alt document")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="TASK")
     p.add_argument("--format", choices=["alt"], default="alt")
     p = add(task, "show", _with_system(_show("task")), "show a task and its plan")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="TASK")
     as_json(p)
 
-    run = sub.add_parser("run", help="start, advance and show runs").add_subparsers(
+    run = sub.add_parser("run", help="list, show and start runs").add_subparsers(
         dest="run_command", required=True, metavar="ACTION")
-    p = add(run, "start", _with_system(_run_start), "start a run; gated steps open approvals")
-    p.add_argument("task_id", type=_uuid)
+    p = add(run, "start", _with_system(_run_start),
+            "start a task's run by hand (operators; altlas starts runs by itself)")
+    p.add_argument("task_id", metavar="TASK")
     actor(p)
     as_json(p)
-    p = add(run, "advance", _with_system(_run_advance), "execute what the gates allow now")
-    p.add_argument("id", type=_uuid)
+    p = add(run, "list", _with_system(_run_list), "runs, newest first")
+    listing(p, "running, completed, succeeded, failed or cancelled")
     p = add(run, "export", _with_system(_run_export), "print a run as a .last document")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="RUN")
     p.add_argument("--format", choices=["last"], default="last")
     p = add(run, "show", _with_system(_show("run")), "show a run and its steps")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="RUN")
     as_json(p)
 
     p = add(sub, "approve", _with_system(_approve), "approve a gated step")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="APPROVAL")
     actor(p)
+    as_json(p)
     p = add(sub, "deny", _with_system(_deny), "deny a gated step, with a reason")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="APPROVAL")
     actor(p)
     p.add_argument("--reason", required=True)
+    as_json(p)
     approval = sub.add_parser("approval", help="show, expire or cancel approvals").add_subparsers(
         dest="approval_command", required=True, metavar="ACTION")
     p = add(approval, "show", _with_system(_show("approval")), "show an approval")
-    p.add_argument("id", type=_uuid)
+    p.add_argument("id", metavar="APPROVAL")
     as_json(p)
-    p = add(approval, "expire", _with_system(_expire), "expire an approval whose time is up")
-    p.add_argument("id", type=_uuid)
-    p = add(approval, "cancel", _with_system(_cancel), "cancel an open approval")
-    p.add_argument("id", type=_uuid)
+    p = add(approval, "expire", _with_system(_expire),
+            "expire an approval whose time is up (operators; workers do it by themselves)")
+    p.add_argument("id", metavar="APPROVAL")
+    actor(p)
+    as_json(p)
+    p = add(approval, "cancel", _with_system(_cancel),
+            "withdraw an open approval request (its requester, or an operator)")
+    p.add_argument("id", metavar="APPROVAL")
     actor(p)
     p.add_argument("--reason", required=True)
+    as_json(p)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True, metavar="ACTION")
@@ -679,12 +816,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_level() -> str:
+    """ALTLAS_LOG_LEVEL, or INFO when the settings are bad (they are reported next)."""
+    try:
+        return Settings().log_level
+    except Exception:
+        return "INFO"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    logging.basicConfig(level=_log_level(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("altlas.kafka").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("altlas.kafka", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
     try:
         return int(args.handler(args))
     except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError) as e:

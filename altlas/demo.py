@@ -1,6 +1,7 @@
-"""`altlas demo`: one complete journey through the real application: the configured
-segmenter plans a request, the policy gates it, the runner executes it on this host with
-`local` steps (allow-listed commands, no shell), two people approve the risky step."""
+"""`altlas demo`: one complete journey through the real application. A request is recorded;
+the worker's policies plan it with the configured segmenter, gate it by the policy and run
+what may run, on this host with `local` steps (allow-listed commands, no shell); people
+vote through the same use case every front calls, and the run moves on by itself."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from typing import TextIO
 from uuid import UUID
 
 from altlas.bootstrap import System
-from altlas.render import approval_text, events_table, plan_lines, run_text, short
+from altlas.render import events_table
+from application.app import run_id_of
+from application.presenters import PlanModel
+from application.text import approval_text, plan_step_line, run_step_line, short
 from domain.errors import DomainError
 
 REQUEST = "check disk and load on the altlas host, then set its maintenance flag"
 REQUESTER, APPROVERS = "deniz", ("alice", "bob")
 
 
-def run_demo(system: System, out: TextIO) -> int:
-    app, worker, history = system.app, system.worker, system.history
+def run_demo(system: System, out: TextIO, locale: str = "en") -> int:
+    app, history, use_cases = system.app, system.history, system.use_cases()
+    worker = system.worker()
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
@@ -25,41 +30,42 @@ def run_demo(system: System, out: TextIO) -> int:
              else "PostgreSQL")
     say(f"altlas demo — event store: {store}")
     say()
-    task_id = app.request_task(REQUEST, REQUESTER, environment="prod", source="demo")
-    say(f"1. request   {REQUESTER}: \"{REQUEST}\"")
-    say(f"             → TaskRequested, task {short(str(task_id))}")
-
     system.settings.data_dir.mkdir(parents=True, exist_ok=True)
     flag = system.settings.data_dir / "maintenance.flag"
     flag.unlink(missing_ok=True)
-    task = system.segmentation.segment(task_id)
+    task_id = UUID(use_cases.request_work(REQUESTER, REQUEST, environment="prod",
+                                          source="demo").id)
+    say(f"1. request   {REQUESTER}: \"{REQUEST}\"")
+    say(f"             → TaskRequested, task {short(str(task_id))}; the worker takes it from "
+        "here")
+
+    worker.until_quiet()
+    task = app.get_task(task_id)
     if task.status != "segmented":
         say(f"2. plan      rejected: {task.rejection}")
         return 1
     fallback = f" (fell back: {task.fallback_reason})" if task.fallback_reason else ""
     say(f"2. plan      by the {task.segmenter} segmenter{fallback}; each step classified "
         "by the policy → TaskSegmented")
-    for line in plan_lines(task):
-        say(f"             {line}")
+    for planned in PlanModel.of(task).steps:
+        say(f"             {plan_step_line(planned)}")
 
-    run = app.start_run(task_id, actor=REQUESTER)
-    run_id = UUID(run.id)
+    run_id = run_id_of(task_id)
+    run = use_cases.run_model(run_id)
     gated = next(s for s in run.steps if s.approval_id)
     approval_id = UUID(str(gated.approval_id))
-    say(f"3. run       run {short(run.id)} started; approval {short(str(approval_id))} opened "
-        f"for {gated.id} ({gated.risk})")
-    run = worker.advance(run_id)
-    for s in run.steps:
-        say(f"             {s.id} {s.status}" + (" — waiting for approval" if s.id == gated.id
-                                                  else ""))
+    say(f"3. run       run {short(str(run_id))} started by policy; approval "
+        f"{short(str(approval_id))} opened for {gated.id} ({gated.risk})")
+    for step in run.steps:
+        say(f"             {run_step_line(step, locale)}")
     say()
-    for line in approval_text(app.get_approval(approval_id), app.clock()).splitlines():
+    for line in approval_text(app.get_approval(approval_id), locale, app.clock()).splitlines():
         say(f"   {line}")
     say()
-    say("4. approvals")
+    say("4. approvals (each click through the use case every front calls)")
     for voter in (APPROVERS[0], REQUESTER, APPROVERS[0], APPROVERS[1]):
         try:
-            view = app.cast_vote(approval_id, voter)
+            view = use_cases.vote(voter, str(approval_id))
         except DomainError as refusal:
             say(f"             {voter:<6} clicks Approve → refused: {refusal}")
             continue
@@ -67,16 +73,17 @@ def run_demo(system: System, out: TextIO) -> int:
                  else f"{len(view.votes)} of {view.required}, {view.remaining} more needed")
         say(f"             {voter:<6} clicks Approve → {state}")
 
-    run = worker.advance(run_id)
-    say(f"5. result    run {short(run.id)} {run.outcome}; "
+    worker.until_quiet()
+    result = use_cases.run_model(run_id)
+    say(f"5. result    run {short(str(run_id))} {result.outcome}; "
         f"maintenance flag {'set' if flag.exists() else 'NOT set'} at {flag}")
-    for line in run_text(run, with_output=True).splitlines()[1:]:
-        say(f"          {line}")
+    for step in result.steps:
+        say(f"             {run_step_line(step, locale)}")
 
-    correlation = app.get_task(task_id).correlation_id
-    journey = [r for r in history.read() if r.correlation_id == correlation]
+    journey = [r for r in history.read() if r.correlation_id == task.correlation_id]
     say()
-    say(f"6. events    {len(journey)} recorded for this journey (correlation {short(correlation)})")
+    say(f"6. events    {len(journey)} recorded for this journey (correlation "
+        f"{short(task.correlation_id)}), refused clicks included")
     for line in events_table(journey).splitlines():
         say(f"   {line}")
     report = history.verify()
@@ -88,4 +95,4 @@ def run_demo(system: System, out: TextIO) -> int:
         say(f"   hash chains BROKEN: {len(report.breaks)} problem(s)")
         for problem in report.breaks:
             say(f"   - {problem}")
-    return 0 if report.ok and run.outcome == "succeeded" else 1
+    return 0 if report.ok and result.outcome == "succeeded" else 1

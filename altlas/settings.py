@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(default=1, ge=1, le=10)
     relay_batch_size: int = Field(default=500, ge=1, le=100_000)
     checkpoint_every: int = Field(default=1000, ge=1)
-    poll_interval_ms: int = Field(default=25, ge=1, le=60_000)
+    poll_interval_ms: int = Field(
+        default=250, ge=1, le=60_000,
+        description="How often an idle follower looks for new events that nothing woke it "
+        "for (events recorded by another process on SQLite).")
     segmenter: Literal["auto", "rules", "local", "litellm"] = Field(
         default="auto", description="auto: the local model if its extra is installed, else rules")
     local_model: str = Field(default="smollm2", description="smollm2, qwen2.5-coder-0.5b, "
@@ -74,7 +77,13 @@ class Settings(BaseSettings):
                                             "`altlas discord` runs the bot")
     discord_guild_id: int | None = Field(default=None, description="sync commands to this "
                                          "guild at once instead of globally")
-    expiry_check_seconds: float = Field(default=5.0, gt=0, le=3600)
+    worker_lease_seconds: float = Field(
+        default=15.0, ge=1, le=3600,
+        description="A worker that has not renewed its lease for this long is gone: others "
+        "take over the steps it held.")
+    worker_stop_seconds: float = Field(
+        default=30.0, ge=0, le=3600,
+        description="How long a stopping worker lets its running steps finish.")
     http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -8,6 +8,18 @@ from domain.errors import ConflictError, DomainError, InvalidInputError
 class NotFoundError(DomainError):
     """No task, run or approval has this id (HTTP 404)."""
 
+    def __init__(self, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.ref = ref
+
+
+class AmbiguousIdError(InvalidInputError):
+    """The beginning of an id that more than one task, run or approval share."""
+
+    def __init__(self, message: str, ref: str, matches: str) -> None:
+        super().__init__(message)
+        self.ref, self.matches = ref, matches
+
 
 class TaskNotReadyError(ConflictError):
     pass

@@ -26,7 +26,6 @@ EN: dict[str, str] = {
     "unknown_person": ("I don't know {identity}. Ask an admin to add it to a person in the "
                        "policy (people → identities)."),
     "needs_role": "{command} needs the {role} role, which {person} does not have.",
-    "bad_option": "{problem}\n{usage}",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",
@@ -34,7 +33,6 @@ EN: dict[str, str] = {
                         "the rule that sets its risk:"),
     "plan.project_manager": "Here is what will happen for “{request}” ({n} step(s)):",
     "plan.creative_writer": "The script for “{request}”, in {n} act(s):",
-    "step": "{id} · {kind} `{action}`{target} — {risk}, {gate}",
     "step.why": "    why: {reason}",
     "fallback": "(the {segmenter} segmenter stepped in: {reason})",
     "dream": "Dream mode: this plan is shown, never run.",
@@ -43,9 +41,8 @@ EN: dict[str, str] = {
     "run.succeeded": "succeeded",
     "run.failed": "failed",
     "run.cancelled": "cancelled",
-    "step.result": "{id} {status}{detail}",
-    "waiting": "{step} waits for {remaining} more approval(s) — see the approval message.",
-    "manual": "{step} is {risk}: altlas never runs it. To do by hand: {action}",
+    "waiting": "waits for {remaining} more approval(s) (approval {approval})",
+    "manual": "{risk}: altlas never runs it; to do by hand: {action}",
     "voted": "Vote counted: {votes} of {required}.",
     "granted": "Approved by {approvers}. Running it now.",
     "denied": "Denied. {step} and every step that needs it are cancelled.",
@@ -90,8 +87,31 @@ EN: dict[str, str] = {
     "audit.ok": "✅ {source}: {events} events in {aggregates} aggregates verified, "
                 "{checkpoints} checkpoint(s) match.",
     "audit.bad": "❌ {source}: {count} problem(s), first: {first}",
-    "audit.replayed": "Replayed {n} event(s) up to {until} into {into}.",
     "working": "On it: planning “{request}”…",
+    "approval.head": "approval {id}  {status}  ({left})",
+    "approval.left": "{minutes} min left",
+    "approval.step": "  step      {step} of run {run}: {risk} in {environment}",
+    "approval.why": "  why       {reason}",
+    "approval.asked": "  asked by  {requester}; approvers: {approvers}",
+    "approval.open": "  approved  {votes}; {remaining} more needed",
+    "approval.closed": "  approved  {votes}",
+    "approval.nobody": "nobody yet",
+    "approvals.row": "{id}  {risk} in {environment}, step {step}: {votes}; {remaining} more "
+                     "needed, {minutes} min left · “{request}”",
+    "approvals.empty": "no approvals are waiting",
+    "list.none": "nothing matches",
+    "list.more": "more: --cursor '{cursor}'",
+    "cli.recorded": "task {id} recorded; planning it…",
+    "cli.waiting": "{step} waits for {remaining} more approval(s): altlas approve {id} --as "
+                   "PERSON",
+    "reason.not_owner": "only {owner}, who asked for it, may do that.",
+    "interrupted": ("⚠️ Step {step} was interrupted and its outcome is unknown: {reason}. "
+                    "The run stopped there. Check by hand what it did. On call: {people}"),
+    "audit.then": "As of {until} ({events} events):",
+    "audit.then.approval": "• approval {id} open: {risk} in {environment}, step {step}, "
+                           "approved by {votes} of {required} needed · “{request}”",
+    "audit.then.run": "• run {run} running · “{request}” by {requester}",
+    "audit.then.quiet": "Nothing was waiting or running then.",
 }
 
 TR: dict[str, str] = {
@@ -116,7 +136,6 @@ TR: dict[str, str] = {
     "unknown_person": ("{identity} kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
                        "kişiye eklemesini isteyin (people → identities)."),
     "needs_role": "{command} için {role} rolü gerekir; {person} bu role sahip değil.",
-    "bad_option": "{problem}\n{usage}",
     "rejected": "“{request}” için plan yapamadım: {reason}",
     "refused": "Reddedildi: {reason}",
     "plan.technical_expert": "“{request}” planı — {n} adım, {segmenter} tarafından:",
@@ -124,7 +143,6 @@ TR: dict[str, str] = {
                         "riskini belirleyen kuralla:"),
     "plan.project_manager": "“{request}” için olacaklar ({n} adım):",
     "plan.creative_writer": "“{request}” senaryosu, {n} perde:",
-    "step": "{id} · {kind} `{action}`{target} — {risk}, {gate}",
     "step.why": "    neden: {reason}",
     "fallback": "({segmenter} segmentleyicisi devreye girdi: {reason})",
     "dream": "Rüya modu: bu plan gösterilir, asla çalıştırılmaz.",
@@ -133,9 +151,8 @@ TR: dict[str, str] = {
     "run.succeeded": "başarılı",
     "run.failed": "başarısız",
     "run.cancelled": "iptal edildi",
-    "step.result": "{id} {status}{detail}",
-    "waiting": "{step} {remaining} onay daha bekliyor — onay mesajına bakın.",
-    "manual": "{step} {risk}: altlas bunu asla çalıştırmaz. Elle yapılacak: {action}",
+    "waiting": "{remaining} onay daha bekliyor (onay {approval})",
+    "manual": "{risk}: altlas bunu asla çalıştırmaz; elle yapılacak: {action}",
     "voted": "Oy sayıldı: {votes} / {required}.",
     "granted": "{approvers} onayladı. Şimdi çalıştırılıyor.",
     "denied": "Reddedildi. {step} ve ona bağlı her adım iptal edildi.",
@@ -179,8 +196,30 @@ TR: dict[str, str] = {
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",
     "audit.bad": "❌ {source}: {count} sorun, ilki: {first}",
-    "audit.replayed": "{until} anına kadar {n} olay {into} içine yeniden oynatıldı.",
     "working": "Üzerindeyim: “{request}” planlanıyor…",
+    "approval.head": "onay {id}  {status}  ({left})",
+    "approval.left": "{minutes} dk kaldı",
+    "approval.step": "  adım      {step}, çalışma {run}: {environment} ortamında {risk}",
+    "approval.why": "  neden     {reason}",
+    "approval.asked": "  isteyen   {requester}; onaylayıcılar: {approvers}",
+    "approval.open": "  onaylayan {votes}; {remaining} onay daha gerekli",
+    "approval.closed": "  onaylayan {votes}",
+    "approval.nobody": "henüz kimse",
+    "approvals.row": "{id}  {environment} ortamında {risk}, adım {step}: {votes}; {remaining} "
+                     "onay daha gerekli, {minutes} dk kaldı · “{request}”",
+    "approvals.empty": "bekleyen onay yok",
+    "list.none": "eşleşen bir şey yok",
+    "list.more": "devamı: --cursor '{cursor}'",
+    "cli.recorded": "görev {id} kaydedildi; planlanıyor…",
+    "cli.waiting": "{step} {remaining} onay daha bekliyor: altlas approve {id} --as KİŞİ",
+    "reason.not_owner": "bunu yalnızca isteyen {owner} yapabilir.",
+    "interrupted": ("⚠️ {step} adımı yarıda kesildi ve sonucu bilinmiyor: {reason}. Çalışma "
+                    "orada durdu. Ne yaptığını elle kontrol edin. Nöbetçi: {people}"),
+    "audit.then": "{until} itibarıyla ({events} olay):",
+    "audit.then.approval": "• onay {id} açık: {environment} ortamında {risk}, adım {step}, "
+                           "onaylayanlar {votes}, gereken {required} · “{request}”",
+    "audit.then.run": "• çalışma {run} sürüyor · “{request}”, isteyen {requester}",
+    "audit.then.quiet": "O sırada bekleyen ya da süren bir şey yoktu.",
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "tr": TR}

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.plan import PlanStep
+
+if TYPE_CHECKING:
+    from application.presenters import CardModel
 
 
 class Clock(Protocol):
@@ -84,17 +87,29 @@ class ReadModels(Protocol):
                  until: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Events from the audit timeline, oldest first, filtered."""
 
-    def open_approvals(self) -> list[dict[str, Any]]:
-        """The approval queue: approvals still open, soonest to expire first."""
+    def open_approvals(self, at: datetime | None = None) -> list[dict[str, Any]]:
+        """The approval queue: approvals still open, soonest to expire first, with the time
+        left at ``at`` (now by default)."""
 
     def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
         """(request, plan) of the most recent tasks whose run succeeded."""
 
-    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The latest runs with their task's request, newest first."""
+    def list_tasks(self, *, status: str | None, requester: str | None,
+                   since: datetime | None, limit: int, before: str | None
+                   ) -> list[dict[str, Any]]:
+        """Tasks, newest first, each with its run and a ``cursor`` for the next page."""
+
+    def list_runs(self, *, status: str | None, requester: str | None,
+                  since: datetime | None, limit: int, before: str | None
+                  ) -> list[dict[str, Any]]:
+        """Runs with their task's request, newest first, each with a ``cursor``."""
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
+
+    def claimed_steps(self) -> list[tuple[str, str, str]]:
+        """(run id, step id, worker) of every step a worker holds: running, or waiting for
+        the same worker's retry."""
 
 
 class FrontUnavailableError(Exception):
@@ -103,24 +118,55 @@ class FrontUnavailableError(Exception):
 
 
 class Notifier(Protocol):
-    """Keeps chat messages in step with what happened (votes, decisions, run results).
-    Raises FrontUnavailableError when the platform cannot take the update now."""
+    """One chat front's way of telling people. Raises FrontUnavailableError when the
+    platform cannot take the message now (down, rate-limited, not connected yet)."""
 
-    def approval_changed(self, approval_id: str) -> None:
-        """Re-render every message that shows this approval."""
+    platform: str
 
-    def run_finished(self, run_id: str) -> None:
-        """Report a run's result where it was asked for."""
+    def say(self, channel: str, thread: str | None, text: str) -> str:
+        """Post a message, in reply to ``thread`` if given; returns the message's id."""
+
+    def show_card(self, channel: str, card: CardModel, locale: str) -> str:
+        """Post an approval card with its buttons; returns the message's id."""
+
+    def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
+        """Show a card's current state in the message that shows it."""
 
 
-class Bookmark(Protocol):
-    """How far a follower of the events has got, kept across restarts."""
+class ChatPosts(Protocol):
+    """What a chat front has posted, by key (``thread:<task id>``, ``event:<event id>``)."""
 
-    def load(self) -> int | None:
-        """The last position handled, or None the first time."""
+    def get(self, platform: str, key: str) -> tuple[str, str] | None:
+        """(channel, message) of what was posted under ``key``, if anything."""
 
-    def save(self, position: int) -> None:
-        """Remember that everything up to ``position`` is handled."""
+    def add(self, platform: str, key: str, channel: str, message: str) -> None:
+        """Remember a post (the first one under a key stays)."""
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One worker process: ``id`` names it in the StepStarted events of the steps it claims."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+
+
+class WorkerRegistry(Protocol):
+    """Which workers are alive: each renews its lease while it runs."""
+
+    def beat(self, worker: WorkerInfo) -> None:
+        """Renew the worker's lease (and register it the first time)."""
+
+    def leave(self, worker_id: str) -> None:
+        """The worker stopped on purpose; its lease ends now."""
+
+    def alive(self, worker_id: str) -> bool:
+        """The worker's lease is current (and, on this host, its process exists)."""
+
+    def live(self) -> list[WorkerInfo]:
+        """Every worker whose lease is current."""
 
 
 class MessageRefs(Protocol):

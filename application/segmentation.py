@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
-from uuid import UUID
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from application.app import AltlasApplication
 from application.ports import ReadModels, SegmentationRequest, Segmenter
-from application.views import TaskView
 from domain.errors import DomainError
+from domain.task import Task
 
 log = logging.getLogger("altlas.segmentation")
 
@@ -31,8 +30,24 @@ def similarity(a: str, b: str) -> float:
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
+class PlanChecker(Protocol):
+    def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
+                   ) -> object:
+        """Raise a DomainError if the policy would refuse this plan."""
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """A plan the policy accepts and the segmenter that made it, or why there is none."""
+
+    plan: dict[str, Any] | None
+    segmenter: str
+    fallback_reason: str | None = None
+    problem: str = ""
+
+
 class SegmentationService:
-    def __init__(self, app: AltlasApplication, segmenter: Segmenter, fallback: Segmenter | None,
+    def __init__(self, app: PlanChecker, segmenter: Segmenter, fallback: Segmenter | None,
                  reads: Callable[[], ReadModels] | None = None, examples: int = 2) -> None:
         self._app = app
         self._segmenter = segmenter
@@ -44,35 +59,31 @@ class SegmentationService:
     def name(self) -> str:
         return self._segmenter.name
 
-    def segment(self, task_id: UUID) -> TaskView:
-        """Record a plan for the task, or reject it with the reason; never leaves it open."""
-        task = self._app.get_task(task_id)
+    def plan(self, task: Task) -> PlanOutcome:
+        """A plan for the task by the first segmenter that makes one the policy accepts."""
         request = SegmentationRequest(
             text=task.request, mode=task.mode, persona=task.persona,
             environment=task.environment, chaos_level=task.chaos_level,
             examples=self.similar(task.request))
-        plan, problem = self._attempts(self._segmenter, request, task.mode)
+        plan, problem = self._attempts(self._segmenter, request, task)
         if plan is not None:
-            return self._app.record_segmentation(task_id, plan, segmenter=self.name,
-                                                 actor=SEGMENTER_ACTOR)
+            return PlanOutcome(plan, self.name)
         if self._fallback is not None:
             reason = f"{self.name}: {problem}"
-            log.warning("task %s: %s; falling back to %s", task_id, reason, self._fallback.name)
-            plan, fallback_problem = self._attempts(self._fallback, request, task.mode)
+            log.warning("task %s: %s; falling back to %s", task.id, reason, self._fallback.name)
+            plan, fallback_problem = self._attempts(self._fallback, request, task)
             if plan is not None:
-                return self._app.record_segmentation(
-                    task_id, plan, segmenter=self._fallback.name, actor=SEGMENTER_ACTOR,
-                    fallback_reason=reason)
+                return PlanOutcome(plan, self._fallback.name, fallback_reason=reason)
             problem = f"{problem}; {self._fallback.name}: {fallback_problem}"
-        return self._app.reject_task(task_id, problem, actor=SEGMENTER_ACTOR)
+        return PlanOutcome(None, self.name, problem=problem)
 
     def _attempts(self, segmenter: Segmenter, request: SegmentationRequest,
-                  mode: str) -> tuple[dict[str, Any] | None, str]:
+                  task: Task) -> tuple[dict[str, Any] | None, str]:
         """A model is asked twice (its output may be bad once); the rules once."""
         tries = 1 if getattr(segmenter, "deterministic", False) else 2
         problem = ""
         for attempt in range(1, tries + 1):
-            plan, problem = self._try(segmenter, request, mode)
+            plan, problem = self._try(segmenter, request, task)
             if plan is not None:
                 return plan, ""
             if tries > 1:
@@ -80,10 +91,10 @@ class SegmentationService:
         return None, problem
 
     def _try(self, segmenter: Segmenter, request: SegmentationRequest,
-             mode: str) -> tuple[dict[str, Any] | None, str]:
+             task: Task) -> tuple[dict[str, Any] | None, str]:
         try:
             plan = segmenter.segment(request)
-            self._app.check_plan(plan, mode)
+            self._app.check_plan(plan, task.mode, task.requester)
         except DomainError as e:
             return None, str(e)
         except Exception as e:  # a model's failure is this attempt's failure, with its reason

@@ -21,6 +21,7 @@ class TaskView:
     environment: str | None
     source: str
     chaos_level: int | None
+    reply_to: dict[str, str] | None
     status: str
     plan: dict[str, Any] | None
     gates: list[dict[str, Any]]
@@ -35,7 +36,8 @@ class TaskView:
         return cls(
             id=str(task.id), request=task.request, requester=task.requester, mode=task.mode,
             persona=task.persona, environment=task.environment, source=task.source,
-            chaos_level=task.chaos_level, status=task.status, plan=task.plan,
+            chaos_level=task.chaos_level, reply_to=task.reply_to, status=task.status,
+            plan=task.plan,
             gates=list(task.gates), segmenter=task.segmenter,
             fallback_reason=task.fallback_reason, rejection=task.rejection,
             correlation_id=task.correlation_id, created_on=task.created_on,

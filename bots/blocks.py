@@ -6,8 +6,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from application.chat import Card, card_lines
 from application.i18n import t
+from application.presenters import CardModel
+from application.text import card_lines
 
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 
@@ -17,7 +18,7 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
 
 
-def card_blocks(card: Card, locale: str, now: datetime) -> list[dict[str, Any]]:
+def card_blocks(card: CardModel, locale: str, now: datetime) -> list[dict[str, Any]]:
     lines = card_lines(card, locale, now)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}},

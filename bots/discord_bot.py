@@ -2,7 +2,9 @@
 followup; approval messages carry buttons whose custom ids alone (``altlas:approve:<id>``)
 route clicks, so they keep working after a restart; Deny asks for the reason in a modal.
 
-Every command goes through the shared chat command layer, in a worker thread.
+Every command goes through the shared chat front, in a worker thread; what altlas says
+afterwards (the plan, the cards, the result) is posted by the conversation follower through
+DiscordNotifier, as replies to the message that answered the request.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
 from discord import app_commands
 
-from application.chat import Caller, Card, ChatCommands, Reply, card_lines
 from application.i18n import t
-from application.ports import FrontUnavailableError, MessageRefs
+from application.ports import ChatPosts, FrontUnavailableError
+from application.presenters import CardModel
+from application.text import card_lines
+from bots.chat import Caller, ChatFront, Reply
 
 log = logging.getLogger("altlas.discord")
 LIMIT = 1900  # Discord allows 2000 characters a message
@@ -30,7 +34,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= LIMIT else text[:LIMIT - 1] + "…"
 
 
-def _caller(chat: ChatCommands, interaction: discord.Interaction) -> Caller:
+def _caller(chat: ChatFront, interaction: discord.Interaction) -> Caller:
     """Interactions carry the user's client language: used when the policy sets none."""
     return chat.caller(f"discord:{interaction.user.id}", "discord",
                        profile_locale=interaction.locale.value)
@@ -80,7 +84,7 @@ class DenyModal(discord.ui.Modal):
         await bot.answer(interaction, reply)
 
 
-def approval_view(card: Card, locale: str) -> discord.ui.View | None:
+def approval_view(card: CardModel, locale: str) -> discord.ui.View | None:
     if not card.open:
         return None
     view = discord.ui.View(timeout=None)
@@ -89,7 +93,7 @@ def approval_view(card: Card, locale: str) -> discord.ui.View | None:
     return view
 
 
-def card_text(card: Card, locale: str) -> str:
+def card_text(card: CardModel, locale: str) -> str:
     lines = card_lines(card, locale, datetime.now(UTC))
     return _clip("\n".join([f"**{lines[0]}**", *lines[1:]]))
 
@@ -103,8 +107,9 @@ class Altlas(app_commands.Group):
 
     async def _run(self, interaction: discord.Interaction, text: str, ephemeral: bool) -> None:
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        where = {"front": "discord", "channel": str(interaction.channel_id)}
         reply = await asyncio.to_thread(self.bot.chat.run, _caller(self.bot.chat, interaction),
-                                        text)
+                                        text, where)
         await self.bot.answer(interaction, reply)
 
     @app_commands.command(name="do", description="Plan a request, gate it, run what may run")
@@ -161,11 +166,11 @@ def _quote(word: str) -> str:
 
 
 class AltlasDiscord(discord.Client):
-    def __init__(self, chat: ChatCommands, refs: MessageRefs, *, guild_id: int | None = None,
+    def __init__(self, chat: ChatFront, posts: ChatPosts, *, guild_id: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(intents=discord.Intents.none(), **kwargs)
         self.chat = chat
-        self.refs = refs
+        self.posts = posts
         self.guild_id = guild_id
         self.tree = app_commands.CommandTree(self)
         guild = discord.Object(guild_id) if guild_id else None
@@ -176,69 +181,73 @@ class AltlasDiscord(discord.Client):
         await self.tree.sync(guild=discord.Object(self.guild_id) if self.guild_id else None)
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
-        """The deferred answer, the approval cards in the channel, then the long work."""
-        await interaction.followup.send(_clip(reply.text), ephemeral=reply.ephemeral)
+        """The deferred answer (and a card asked for with `status`); a request's answer is
+        the message the conversation about it replies to."""
+        message = await interaction.followup.send(_clip(reply.text), ephemeral=reply.ephemeral,
+                                                  wait=True)
         for card in reply.cards:
-            await self.post_card(interaction.channel_id, card, reply.locale)
-        if reply.later is not None:
-            later = await asyncio.to_thread(reply.later)
-            await self.answer(interaction, later)
+            await interaction.followup.send(card_text(card, reply.locale), ephemeral=True)
+        if reply.task_id is not None and interaction.channel_id is not None:
+            await asyncio.to_thread(self.posts.add, "discord", f"thread:{reply.task_id}",
+                                    str(interaction.channel_id), str(message.id))
 
-    async def post_card(self, channel_id: int | None, card: Card, locale: str) -> None:
-        if channel_id is None:
-            return
-        channel = self.get_partial_messageable(channel_id)
-        view = approval_view(card, locale)
-        text = card_text(card, locale)
-        message = await (channel.send(text, view=view) if view else channel.send(text))
-        await asyncio.to_thread(self.refs.add, card.approval.id, "discord", str(channel_id),
-                                str(message.id), None, locale)
+
+T = TypeVar("T")
 
 
 class DiscordNotifier:
-    """Edits approval messages in place, from any thread, on the bot's own loop."""
+    """Tells people in Discord (application.ports.Notifier), from any thread, on the bot's
+    own loop."""
 
-    def __init__(self, bot: AltlasDiscord, chat: ChatCommands, refs: MessageRefs) -> None:
+    platform = "discord"
+
+    def __init__(self, bot: AltlasDiscord) -> None:
         self._bot = bot
-        self._chat = chat
-        self._refs = refs
 
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        """The bot's running loop; until the bot has started or once it is closed, the
-        update waits for a later try (or the next process)."""
-        if self._bot.is_closed():
-            raise FrontUnavailableError("the Discord bot is closed")
+    def say(self, channel: str, thread: str | None, text: str) -> str:
+        target = self._bot.get_partial_messageable(int(channel))
+        reference = (discord.MessageReference(message_id=int(thread), channel_id=int(channel),
+                                              fail_if_not_exists=False) if thread else None)
+        if reference is None:
+            return str(self._on_loop(target.send(_clip(text))).id)
+        return str(self._on_loop(target.send(_clip(text), reference=reference)).id)
+
+    def show_card(self, channel: str, card: CardModel, locale: str) -> str:
+        target = self._bot.get_partial_messageable(int(channel))
+        view = approval_view(card, locale)
+        text = card_text(card, locale)
+        sent = target.send(text, view=view) if view else target.send(text)
+        return str(self._on_loop(sent).id)
+
+    def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
+        partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
+            int(message))
+        try:
+            self._on_loop(partial.edit(content=card_text(card, locale),
+                                       view=approval_view(card, locale)))
+        except discord.NotFound:
+            log.error("the approval message %s in %s no longer exists", message, channel)
+
+    def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` on the bot's loop; until the bot has started or once it is closed,
+        the message waits for a later try (or the next process)."""
         try:
             loop = self._bot.loop
-            running = loop.is_running()
+            running = loop.is_running() and not self._bot.is_closed()
         except AttributeError:  # discord.py's placeholder before the bot logs in
             running = False
         if not running:
-            raise FrontUnavailableError("the Discord bot has not started yet")
-        return loop
-
-    def approval_changed(self, approval_id: str) -> None:
-        loop = self._loop()
-        card = self._chat.card(UUID(approval_id))
-        for channel, message, locale in self._refs.of(approval_id, "discord"):
-            partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
-                int(message))
-            edit = partial.edit(content=card_text(card, locale), view=approval_view(card, locale))
-            try:
-                future = asyncio.run_coroutine_threadsafe(edit, loop)
-            except RuntimeError:  # the loop closed meanwhile
-                edit.close()  # never scheduled: not left to warn at exit
-                raise FrontUnavailableError("the Discord bot is closed") from None
-            try:
-                future.result(timeout=10)
-            except TimeoutError:
-                future.cancel()
-                raise FrontUnavailableError("Discord did not answer in 10 s") from None
-            except (discord.DiscordServerError, aiohttp.ClientConnectionError) as e:
-                raise FrontUnavailableError(f"Discord cannot take the update: {e}") from None
-            except Exception:
-                log.exception("could not update the approval message %s", message)
-
-    def run_finished(self, run_id: str) -> None:
-        for approval_id in self._chat.approvals_of_run(UUID(run_id)):
-            self.approval_changed(approval_id)
+            work.close()  # never scheduled: not left to warn at exit
+            raise FrontUnavailableError("the Discord bot is not connected")
+        try:
+            future = asyncio.run_coroutine_threadsafe(work, loop)
+        except RuntimeError:  # the loop closed meanwhile
+            work.close()
+            raise FrontUnavailableError("the Discord bot is closed") from None
+        try:
+            return future.result(timeout=10)
+        except TimeoutError:
+            future.cancel()
+            raise FrontUnavailableError("Discord did not answer in 10 s") from None
+        except (discord.DiscordServerError, aiohttp.ClientConnectionError) as e:
+            raise FrontUnavailableError(f"Discord cannot take it now: {e}") from None

@@ -13,20 +13,20 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import aiohttp
 from fastapi import Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web import WebClient
+from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from application.chat import Caller, ChatCommands, Reply
 from application.i18n import t
-from application.ports import FrontUnavailableError, MessageRefs
+from application.ports import ChatPosts, FrontUnavailableError
+from application.presenters import CardModel
 from bots.blocks import card_blocks, deny_modal, text_blocks
+from bots.chat import Caller, ChatFront, Reply
 
 log = logging.getLogger("altlas.slack")
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
@@ -37,37 +37,50 @@ def _now() -> datetime:
 
 
 class SlackNotifier:
-    """Updates approval messages in place and reports run results, from any thread."""
+    """Tells people in Slack (application.ports.Notifier), from any thread."""
 
-    def __init__(self, chat: ChatCommands, refs: MessageRefs, client: WebClient) -> None:
-        self._chat = chat
-        self._refs = refs
+    platform = "slack"
+
+    def __init__(self, client: WebClient) -> None:
         self._client = client
 
-    def approval_changed(self, approval_id: str) -> None:
-        card = self._chat.card(UUID(approval_id))
-        for channel, ts, locale in self._refs.of(approval_id, "slack"):
-            try:
-                self._client.chat_update(channel=channel, ts=ts,
-                                         text=t(locale, "card.title", risk=card.approval.risk,
-                                                environment=card.approval.environment),
-                                         blocks=card_blocks(card, locale, _now()))
-            except SlackApiError as e:
-                status = e.response.status_code
-                if status == 429 or status >= 500:
-                    raise FrontUnavailableError(f"Slack answered HTTP {status}") from None
-                log.error("could not update the approval message %s in %s: %s", ts, channel,
-                          e.response.get("error"))
-            except OSError as e:  # refused, reset, timed out: Slack is out of reach
-                raise FrontUnavailableError(f"Slack cannot be reached: {e}") from None
+    def say(self, channel: str, thread: str | None, text: str) -> str:
+        posted = self._call(lambda: self._client.chat_postMessage(
+            channel=channel, text=text, blocks=text_blocks(text), thread_ts=thread))
+        return str(posted["ts"])
 
-    def run_finished(self, run_id: str) -> None:
-        """Cards show the run's result; re-render every card of the run."""
-        for approval_id in self._chat.approvals_of_run(UUID(run_id)):
-            self.approval_changed(approval_id)
+    def show_card(self, channel: str, card: CardModel, locale: str) -> str:
+        posted = self._call(lambda: self._client.chat_postMessage(
+            channel=channel, text=_title(card, locale), blocks=card_blocks(card, locale, _now())))
+        return str(posted["ts"])
+
+    def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
+        try:
+            self._call(lambda: self._client.chat_update(
+                channel=channel, ts=message, text=_title(card, locale),
+                blocks=card_blocks(card, locale, _now())))
+        except SlackApiError as e:  # deleted, or the channel archived: nothing to update
+            log.error("could not update the approval message %s in %s: %s", message, channel,
+                      e.response.get("error"))
+
+    @staticmethod
+    def _call(call: Callable[[], SlackResponse]) -> SlackResponse:
+        try:
+            return call()
+        except SlackApiError as e:
+            status = e.response.status_code
+            if status == 429 or status >= 500:
+                raise FrontUnavailableError(f"Slack answered HTTP {status}") from None
+            raise
+        except OSError as e:  # refused, reset, timed out: Slack is out of reach
+            raise FrontUnavailableError(f"Slack cannot be reached: {e}") from None
 
 
-def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
+def _title(card: CardModel, locale: str) -> str:
+    return t(locale, "card.title", risk=card.approval.risk, environment=card.approval.environment)
+
+
+def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
                      signing_secret: str, api_url: str | None = None) -> AsyncApp:
     kwargs: dict[str, Any] = {"token": token}
     if api_url:
@@ -95,70 +108,53 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
         return chat.caller(f"slack:{user}", "slack", profile_locale=profile_locales[user])
 
     async def post(client: AsyncWebClient, channel: str, reply: Reply,
-                   thread: str | None) -> str | None:
-        """Post a reply and its approval cards; returns the message's ts (the thread)."""
-        ts = thread
-        if reply.text:
-            posted = await client.chat_postMessage(channel=channel, text=reply.text,
-                                                   blocks=text_blocks(reply.text),
-                                                   thread_ts=thread)
-            ts = thread or posted["ts"]
-        for card in reply.cards:
-            posted = await client.chat_postMessage(
-                channel=channel, text=t(reply.locale, "card.title", risk=card.approval.risk,
-                                        environment=card.approval.environment),
-                blocks=card_blocks(card, reply.locale, _now()))
-            await asyncio.to_thread(refs.add, card.approval.id, "slack", channel,
-                                    posted["ts"], ts, reply.locale)
-        return ts
+                   thread: str | None) -> None:
+        """Post a reply in the channel (in ``thread``); a request's reply starts its thread."""
+        posted = await client.chat_postMessage(channel=channel, text=reply.text,
+                                               blocks=text_blocks(reply.text), thread_ts=thread)
+        if reply.task_id is not None:
+            await asyncio.to_thread(posts.add, "slack", f"thread:{reply.task_id}", channel,
+                                    thread or str(posted["ts"]))
 
-    async def deliver(client: AsyncWebClient, respond: Any, channel: str, user: str,
-                      reply: Reply, thread: str | None) -> None:
-        if reply.ephemeral:
-            await respond(text=reply.text, response_type="ephemeral",
-                          replace_original=False)
-            for card in reply.cards:
-                await respond(blocks=card_blocks(card, reply.locale, _now()),
-                              response_type="ephemeral", replace_original=False)
-            ts = thread
-        else:
-            ts = await post(client, channel, reply, thread)
-        if reply.later is not None:
-            later = await asyncio.to_thread(reply.later)
-            await deliver(client, respond, channel, user, later, ts)
+    async def deliver(client: AsyncWebClient, respond: Any, channel: str, reply: Reply,
+                      thread: str | None) -> None:
+        if not reply.ephemeral:
+            await post(client, channel, reply, thread)
+            return
+        await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+        for card in reply.cards:
+            await respond(blocks=card_blocks(card, reply.locale, _now()),
+                          response_type="ephemeral", replace_original=False)
+
+    def where(channel: str, thread: str | None = None) -> dict[str, str]:
+        return {"front": "slack", "channel": channel, **({"thread": thread} if thread else {})}
 
     @app.command("/altlas")
     async def slash(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
                     ) -> None:
         await ack()
         caller = await caller_for(client, body["user_id"])
-        reply = await asyncio.to_thread(chat.run, caller, body.get("text", ""))
-        background(deliver(client, respond, body["channel_id"], body["user_id"], reply, None))
+        channel = body["channel_id"]
+        reply = await asyncio.to_thread(chat.run, caller, body.get("text", ""), where(channel))
+        background(deliver(client, respond, channel, reply, None))
 
     @app.event("app_mention")
-    async def mention(event: dict[str, Any], say: Any, client: AsyncWebClient) -> None:
+    async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
         caller = await caller_for(client, event["user"])
         text = _MENTION.sub("", event.get("text", ""))
-        reply = await asyncio.to_thread(chat.run, caller, text)
         thread = event.get("thread_ts") or event["ts"]
-
-        async def answer(reply: Reply) -> None:
-            await post(client, event["channel"], reply, thread)
-            if reply.later is not None:
-                await answer(await asyncio.to_thread(reply.later))
-
-        background(answer(reply))
+        reply = await asyncio.to_thread(chat.run, caller, text, where(event["channel"], thread))
+        background(post(client, event["channel"], reply, thread))
 
     @app.action("altlas_approve")
     async def approve(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
                       ) -> None:
         await ack()
-        user = body["user"]["id"]
-        approval_id = body["actions"][0]["value"]
-        reply = await asyncio.to_thread(chat.approve, await caller_for(client, user),
-                                        approval_id)
+        reply = await asyncio.to_thread(chat.approve,
+                                        await caller_for(client, body["user"]["id"]),
+                                        body["actions"][0]["value"])
         thread = body.get("message", {}).get("ts")
-        background(deliver(client, respond, body["channel"]["id"], user, reply, thread))
+        background(deliver(client, respond, body["channel"]["id"], reply, thread))
 
     @app.action("altlas_deny")
     async def deny(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -178,19 +174,17 @@ def create_slack_app(chat: ChatCommands, refs: MessageRefs, *, token: str,
                       errors={"reason": t(caller.locale, "reason.no_reason")})
             return
         await ack()
-        where = json.loads(view["private_metadata"])
-        reply = await asyncio.to_thread(chat.deny, caller, where["approval_id"], reason)
+        at = json.loads(view["private_metadata"])
+        reply = await asyncio.to_thread(chat.deny, caller, at["approval_id"], reason)
 
-        async def report(reply: Reply) -> None:
+        async def report() -> None:
             if reply.ephemeral:
-                await client.chat_postEphemeral(channel=where["channel"],
-                                                user=body["user"]["id"], text=reply.text)
+                await client.chat_postEphemeral(channel=at["channel"], user=body["user"]["id"],
+                                                text=reply.text)
             else:
-                await post(client, where["channel"], reply, where["ts"])
-            if reply.later is not None:
-                await report(await asyncio.to_thread(reply.later))
+                await post(client, at["channel"], reply, at["ts"])
 
-        background(report(reply))
+        background(report())
 
     return app
 

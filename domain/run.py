@@ -14,6 +14,10 @@ PENDING, RUNNING = "pending", "running"
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
 DECIDED = frozenset({SUCCEEDED, FAILED, SKIPPED})
 MAX_OUTPUT_CHARS = 64_000
+# A read-only step whose worker died is run again, but not for ever: one that keeps taking
+# its worker down fails after this many interruptions.
+MAX_RERUNS = 3
+UNKNOWN_OUTCOME = "interrupted: the outcome is unknown"
 
 
 @dataclass
@@ -32,6 +36,10 @@ class StepState:
     duration_ms: int | None = None
     cancelled: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
+    worker: str | None = None  # who claimed the latest attempt
+    retrying: bool = False  # pending until ``worker`` starts its next attempt
+    interruptions: int = 0
+    outcome_unknown: bool = False
 
 
 class Run(AuditedAggregate):
@@ -41,14 +49,26 @@ class Run(AuditedAggregate):
         steps: list[dict[str, Any]]
 
     class StepStarted(AuditedAggregate.Event):
+        """A worker claimed the step and is running it: the claim is this event, and
+        optimistic concurrency lets only one worker record it."""
+
         type_name = "StepStarted"
+        class_version = 2
         step_id: str
         attempt: int
+        worker: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Release 0.1 did not say which worker ran a step."""
+            state["worker"] = None
 
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
             step.status = RUNNING
             step.attempts = self.attempt
+            step.worker = self.worker
+            step.retrying = False
 
     class StepSucceeded(AuditedAggregate.Event):
         type_name = "StepSucceeded"
@@ -91,6 +111,7 @@ class Run(AuditedAggregate):
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
             step.status = PENDING if self.will_retry else FAILED
+            step.retrying = self.will_retry
             step.error = self.error
             step.exit_code = self.exit_code
             step.output = self.output
@@ -108,6 +129,28 @@ class Run(AuditedAggregate):
             step.status = SKIPPED
             step.error = self.reason
             step.cancelled = self.cancelled
+
+    class StepInterrupted(AuditedAggregate.Event):
+        """The worker running the step stopped (it died, or was stopped) before it
+        recorded an outcome. Only a read-only step runs again; any other step's outcome is
+        unknown, so it fails and the run stops there."""
+
+        type_name = "StepInterrupted"
+        step_id: str
+        worker: str | None
+        rerun: bool
+        reason: str
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.interruptions += 1
+            step.retrying = False
+            if self.rerun:
+                step.status = PENDING
+            else:
+                step.status = FAILED
+                step.error = self.reason
+                step.outcome_unknown = True
 
     class Completed(AuditedAggregate.Event):
         type_name = "RunCompleted"
@@ -150,16 +193,56 @@ class Run(AuditedAggregate):
     def completed(self) -> bool:
         return self.outcome is not None
 
-    def start_step(self, step_id: str, meta: EventMeta) -> None:
+    @property
+    def stopped_by(self) -> StepState | None:
+        """The interrupted step whose unknown outcome stops the run, if any."""
+        return next((s for s in self.steps.values() if s.outcome_unknown), None)
+
+    def start_step(self, step_id: str, meta: EventMeta, worker: str | None = None) -> None:
+        """Claim the step for ``worker``; a step waiting for its retry is its worker's."""
+        self._check_not_completed()
         step = self._step(step_id)
         if step.status != PENDING:
             raise StepStateError(
                 f"step {step_id} is {step.status}; only a pending step can start")
+        if step.retrying and worker != step.worker:
+            raise StepStateError(f"step {step_id} waits for its retry by {step.worker}")
         for dep in step.needs:
             if self.steps[dep].status != SUCCEEDED:
                 raise StepStateError(
                     f"step {step_id} needs {dep}, which is {self.steps[dep].status}")
-        self._trigger(self.StepStarted, meta, step_id=step_id, attempt=step.attempts + 1)
+        self._trigger(self.StepStarted, meta, step_id=step_id, attempt=step.attempts + 1,
+                      worker=worker)
+
+    def check_claim(self, step_id: str, worker: str | None) -> None:
+        """A worker records an outcome only for a step it still holds."""
+        step = self._step(step_id)
+        if worker is not None and step.worker != worker:
+            raise StepStateError(f"step {step_id} is no longer held by {worker} (now "
+                                 f"{step.worker or 'nobody'}); its outcome is not recorded")
+
+    def interrupt_step(self, step_id: str, meta: EventMeta, *, why: str) -> None:
+        """The step's worker is gone. A read-only step, or one that only waited for its
+        retry, is free to run again; any other running step failed with its outcome
+        unknown."""
+        self._check_not_completed()
+        step = self._step(step_id)
+        if step.status == RUNNING:
+            rerun = step.risk == "READ_ONLY" and step.interruptions < MAX_RERUNS
+        elif step.status == PENDING and step.retrying:
+            rerun = True
+        else:
+            raise StepStateError(f"step {step_id} is {step.status}; only a running step, or "
+                                 "one waiting for its retry, can be interrupted")
+        if rerun:
+            reason = f"interrupted ({why}); it runs again"
+        elif step.risk == "READ_ONLY":
+            reason = (f"{UNKNOWN_OUTCOME}: interrupted {step.interruptions + 1} times "
+                      f"({why}); not run again")
+        else:
+            reason = f"{UNKNOWN_OUTCOME} ({why}); it may or may not have taken effect"
+        self._trigger(self.StepInterrupted, meta, step_id=step_id, worker=step.worker,
+                      rerun=rerun, reason=reason)
 
     def succeed_step(self, step_id: str, meta: EventMeta, *, exit_code: int | None,
                      output: str, duration_ms: int, facts: dict[str, Any] | None = None) -> None:

@@ -15,7 +15,7 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
-        class_version = 2
+        class_version = 3
         request: str
         requester: str
         mode: str
@@ -23,11 +23,17 @@ class Task(AuditedAggregate):
         environment: str | None
         source: str
         chaos_level: int | None
+        reply_to: dict[str, str] | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Release 0.1 had no chaos level."""
             state["chaos_level"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Before 0.2 the front that took a request answered it itself."""
+            state["reply_to"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -53,7 +59,8 @@ class Task(AuditedAggregate):
 
     def __init__(
         self, request: str, requester: str, mode: str, persona: str,
-        environment: str | None, source: str, chaos_level: int | None, correlation_id: str,
+        environment: str | None, source: str, chaos_level: int | None,
+        reply_to: dict[str, str] | None, correlation_id: str,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -62,6 +69,7 @@ class Task(AuditedAggregate):
         self.environment = environment
         self.source = source
         self.chaos_level = chaos_level
+        self.reply_to = reply_to
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
@@ -74,8 +82,10 @@ class Task(AuditedAggregate):
     def request_work(
         cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
-        chaos_level: int | None = None,
+        chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
     ) -> Task:
+        """``reply_to`` is where the person asked (front, channel, thread): what altlas
+        says about this task afterwards goes there."""
         text = request.strip()
         if not text:
             raise EmptyRequestError("the request is empty; say what should be done")
@@ -96,6 +106,7 @@ class Task(AuditedAggregate):
         return cls._create_audited(
             cls.Requested, meta, request=text, requester=requester, mode=mode, persona=persona,
             environment=environment, source=source, chaos_level=chaos_level,
+            reply_to=reply_to,
         )
 
     def record_segmentation(

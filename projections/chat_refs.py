@@ -1,14 +1,15 @@
-"""Where approvals were posted (application.ports.MessageRefs), and how far the card updates
-have got (application.ports.Bookmark), kept in the view database."""
+"""What the chat fronts posted, kept in the view database: where each approval's cards are
+(application.ports.MessageRefs) and the messages already sent, by key
+(application.ports.ChatPosts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
-from projections.schema import chat_messages, positions
+from projections.schema import chat_messages, chat_posts
 from projections.views import insert_ignore
 
 
@@ -31,19 +32,19 @@ class SqlMessageRefs:
             return [(r.channel, r.message, r.locale or "en") for r in conn.execute(query)]
 
 
-class SqlBookmark:
-    """A row of the projections' position table, under its own name (``cards:slack``)."""
-
-    def __init__(self, engine: Callable[[], Engine], name: str) -> None:
+class SqlChatPosts:
+    def __init__(self, engine: Callable[[], Engine]) -> None:
         self._engine = engine
-        self._key = {"projection": name, "source": "store", "partition": 0}
 
-    def load(self) -> int | None:
-        query = select(positions.c.position).filter_by(**self._key)
+    def get(self, platform: str, key: str) -> tuple[str, str] | None:
+        query = select(chat_posts.c.channel, chat_posts.c.message).where(
+            chat_posts.c.platform == platform, chat_posts.c.key == key)
         with self._engine().connect() as conn:
-            return conn.execute(query).scalar_one_or_none()
+            row = conn.execute(query).first()
+        return (row.channel, row.message) if row is not None else None
 
-    def save(self, position: int) -> None:
+    def add(self, platform: str, key: str, channel: str, message: str) -> None:
         with self._engine().begin() as conn:
-            conn.execute(delete(positions).filter_by(**self._key))
-            conn.execute(positions.insert().values(**self._key, position=position))
+            insert_ignore(conn, chat_posts, [{"platform": platform, "key": key,
+                                              "channel": channel, "message": message,
+                                              "posted_at": datetime.now(UTC)}])

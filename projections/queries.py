@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
 
-from projections.schema import approvals, runs, tasks, timeline
+from domain.errors import InvalidInputError
+from projections.schema import approvals, run_steps, runs, tasks, timeline
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -56,14 +57,6 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [(row.request, row.plan) for row in conn.execute(query)]
 
-    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
-        query = (select(runs.c.run_id, runs.c.status, runs.c.outcome, runs.c.started_at,
-                        tasks.c.request, tasks.c.requester)
-                 .join(tasks, tasks.c.task_id == runs.c.task_id)
-                 .order_by(runs.c.started_at.desc()).limit(limit))
-        with self._fresh().connect() as conn:
-            return [row._asdict() for row in conn.execute(query)]
-
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         query = (select(timeline.c.aggregate_type, timeline.c.aggregate_id)
                  .where(timeline.c.aggregate_id.like(f"{prefix.lower()}%"))
@@ -71,11 +64,72 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [(row.aggregate_type, row.aggregate_id) for row in conn.execute(query)]
 
-    def open_approvals(self) -> list[dict[str, Any]]:
+    def list_tasks(self, *, status: str | None, requester: str | None,
+                   since: datetime | None, limit: int, before: str | None
+                   ) -> list[dict[str, Any]]:
+        """Newest first; ``before`` is the cursor of the last row of the page before."""
+        query = (select(tasks.c.task_id, tasks.c.status, tasks.c.request, tasks.c.requester,
+                        tasks.c.mode, tasks.c.environment, tasks.c.source, tasks.c.segmenter,
+                        tasks.c.rejection, tasks.c.requested_at, runs.c.run_id,
+                        runs.c.outcome)
+                 .join(runs, runs.c.task_id == tasks.c.task_id, isouter=True))
+        if status:
+            query = query.where(tasks.c.status == status)
+        return self._page(query, tasks.c.requested_at, tasks.c.task_id, requester, since,
+                          limit, before)
+
+    def list_runs(self, *, status: str | None, requester: str | None,
+                  since: datetime | None, limit: int, before: str | None
+                  ) -> list[dict[str, Any]]:
+        """Newest first; ``status`` is running, completed, or an outcome (succeeded, failed,
+        cancelled)."""
+        query = (select(runs.c.run_id, runs.c.task_id, runs.c.status, runs.c.outcome,
+                        runs.c.started_at, runs.c.completed_at, runs.c.duration_ms,
+                        runs.c.summary, tasks.c.request, tasks.c.requester)
+                 .join(tasks, tasks.c.task_id == runs.c.task_id))
+        if status:
+            query = query.where(or_(runs.c.status == status, runs.c.outcome == status))
+        return self._page(query, runs.c.started_at, runs.c.run_id, requester, since, limit,
+                          before)
+
+    def _page(self, query: Select[Any], when: ColumnElement[Any], key: ColumnElement[Any],
+              requester: str | None, since: datetime | None, limit: int, before: str | None
+              ) -> list[dict[str, Any]]:
+        if requester:
+            query = query.where(tasks.c.requester == requester)
+        if since:
+            query = query.where(when >= since)
+        if before:
+            at, _, last = before.partition("|")
+            try:
+                moment = datetime.fromisoformat(at)
+            except ValueError:
+                raise BadCursorError(f"{before!r} is not a cursor from a listing") from None
+            query = query.where(or_(when < moment, and_(when == moment, key < last)))
+        query = query.order_by(when.desc(), key.desc()).limit(limit)
+        out = []
+        with self._fresh().connect() as conn:
+            for row in conn.execute(query):
+                item = {k: (_aware(v).isoformat() if isinstance(v, datetime) else v)  # type: ignore[union-attr]
+                        for k, v in row._asdict().items()}
+                moment = row._mapping[when.name]
+                item["cursor"] = f"{_aware(moment).isoformat()}|{row._mapping[key.name]}"  # type: ignore[union-attr]
+                out.append(item)
+        return out
+
+    def claimed_steps(self) -> list[tuple[str, str, str]]:
+        query = (select(run_steps.c.run_id, run_steps.c.step_id, run_steps.c.worker)
+                 .where(run_steps.c.worker.is_not(None),
+                        or_(run_steps.c.status == "running",
+                            and_(run_steps.c.status == "pending", run_steps.c.retrying))))
+        with self._fresh().connect() as conn:
+            return [(r.run_id, r.step_id, r.worker) for r in conn.execute(query)]
+
+    def open_approvals(self, at: datetime | None = None) -> list[dict[str, Any]]:
         query = (select(approvals, tasks.c.request)
                  .join(tasks, tasks.c.task_id == approvals.c.task_id, isouter=True)
                  .where(approvals.c.status == "open").order_by(approvals.c.expires_at))
-        now = datetime.now(UTC)
+        now = at or datetime.now(UTC)
         out = []
         with self._fresh().connect() as conn:
             for row in conn.execute(query):
@@ -88,3 +142,7 @@ class SqlReadModels:
                 item["remaining"] = max(row.required - len(row.votes), 0)
                 out.append(item)
         return out
+
+
+class BadCursorError(InvalidInputError):
+    """A cursor that no listing gave out."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -81,7 +83,7 @@ run_steps = Table(
     Column("gate", String(20), nullable=False),
     Column("needs", JSON, nullable=False),
     Column("approval_id", String(36)),
-    Column("status", String(20), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
     Column("attempts", Integer, nullable=False),
     Column("exit_code", Integer),
     Column("error", Text),
@@ -89,6 +91,8 @@ run_steps = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("facts", JSON),
+    Column("worker", String(200)),
+    Column("retrying", Boolean, nullable=False, server_default=false()),
 )
 
 approvals = Table(
@@ -122,6 +126,17 @@ chat_messages = Table(
     Column("thread", String(100)),
     Column("posted_at", DateTime(timezone=True), nullable=False),
     Column("locale", String(10)),
+)
+
+# What each chat front has said (key: "thread:<task>", "event:<event id>"), so a message is
+# sent once even when the front restarts, and replies find the thread of their request.
+chat_posts = Table(
+    "chat_posts", metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("channel", String(100), nullable=False),
+    Column("message", String(100), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
 )
 
 timeline = Table(

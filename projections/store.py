@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,15 +70,32 @@ def open_engine(url: str) -> Engine:
         f"views database URL must be sqlite:///PATH or postgresql://…, not {url!r}")
 
 
+_MIGRATING = threading.Lock()  # alembic's context is global to the process
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the view tables to the newest schema (idempotent)."""
+    """Bring the view tables to the newest schema (idempotent), one migrator at a time:
+    threads of this process take turns, and processes starting together on the same
+    database wait for each other (a file lock beside a SQLite file, an advisory lock in
+    PostgreSQL), so the tables are never created twice."""
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as conn:
+    with _MIGRATING, _file_lock(engine), engine.begin() as conn:
         _serialise_ddl(conn)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _serialise_ddl(conn: Connection) -> None:

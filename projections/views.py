@@ -132,7 +132,7 @@ class _TasksBatch:
             "TaskRejected": self._rejected, "RunStarted": self._run_started,
             "StepStarted": self._step_started, "StepSucceeded": self._step_finished,
             "StepFailed": self._step_finished, "StepSkipped": self._step_skipped,
-            "RunCompleted": self._run_completed,
+            "StepInterrupted": self._step_interrupted, "RunCompleted": self._run_completed,
         }
         for record in records:
             fold = folds.get(record.type_name)
@@ -180,7 +180,7 @@ class _TasksBatch:
                 "risk": s["risk"], "gate": s["gate"], "needs": s["needs"],
                 "approval_id": s.get("approval_id"), "status": "pending", "attempts": 0,
                 "exit_code": None, "error": None, "duration_ms": None, "started_at": None,
-                "finished_at": None, "facts": None,
+                "finished_at": None, "facts": None, "worker": None, "retrying": False,
             })
 
     def _step(self, r: RecordedEvent, **values: Any) -> None:
@@ -193,7 +193,8 @@ class _TasksBatch:
             self.steps.touch(key)
 
     def _step_started(self, r: RecordedEvent) -> None:
-        self._step(r, status="running", attempts=r.data["attempt"], started_at=r.timestamp)
+        self._step(r, status="running", attempts=r.data["attempt"], started_at=r.timestamp,
+                   worker=r.data.get("worker"), retrying=False)
 
     def _step_finished(self, r: RecordedEvent) -> None:
         d = r.data
@@ -203,7 +204,14 @@ class _TasksBatch:
             status, error = ("pending" if d["will_retry"] else "failed"), d["error"]
         self._step(r, status=status, exit_code=d["exit_code"], error=error,
                    duration_ms=d["duration_ms"], finished_at=r.timestamp,
-                   facts=d.get("facts") or None)
+                   facts=d.get("facts") or None, retrying=status == "pending")
+
+    def _step_interrupted(self, r: RecordedEvent) -> None:
+        if r.data["rerun"]:
+            self._step(r, status="pending", retrying=False)
+        else:
+            self._step(r, status="failed", error=r.data["reason"], finished_at=r.timestamp,
+                       retrying=False)
 
     def _step_skipped(self, r: RecordedEvent) -> None:
         self._step(r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)

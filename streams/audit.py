@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,9 @@ from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
 
 Progress = Callable[[int], None]
+# Events are recorded with their time, so once a moment is this far in the past no new event
+# falls before it: views replayed up to it are kept for good.
+SETTLED = timedelta(minutes=1)
 
 
 @dataclass
@@ -209,6 +214,29 @@ class AuditService:
                                     "choose another (a new SQLite file or schema)")
         applied = replay(self.history, self.runners_at(target), until, progress=progress)
         return {"replayed": applied, "until": until.isoformat(), "into": target.split("@")[-1]}
+
+    def views_as_of(self, until: datetime) -> tuple[str, int]:
+        """A views database as it was at ``until`` and how many events it holds: replayed
+        the first time it is asked for, then kept. A moment that is not yet well past may
+        still gain events, so its views are replayed again whenever the store has grown."""
+        folder = self.replay_dir / "as-of"
+        folder.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(until.isoformat().encode()).hexdigest()[:16]
+        last = self.history.last_position()
+        settled = datetime.now(UTC) - until > SETTLED
+        name = key if settled else f"{key}-{last}"
+        meta = folder / f"{name}.json"
+        target = f"sqlite:///{folder / f'{name}.sqlite3'}"
+        with open(folder / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one replay at a time, across processes
+            if meta.exists():
+                return target, int(json.loads(meta.read_text())["events"])
+            for stale in folder.glob(f"{key}-*"):
+                stale.unlink(missing_ok=True)
+            applied = replay(self.history, self.runners_at(target), until)
+            meta.write_text(json.dumps({"until": until.isoformat(), "events": applied,
+                                        "position": last}))
+        return target, applied
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:

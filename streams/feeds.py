@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from application.history import EventHistory
+from application.signal import Signal
 from projections.runner import Delivery, ProjectionRunner
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
@@ -49,11 +50,18 @@ class StoreFeed:
             total += n
         return total
 
-    def run(self, stop: threading.Event, idle_seconds: float = 0.025) -> None:
+    def run(self, stop: threading.Event, idle_seconds: float = 0.25,
+            wake: Signal | None = None) -> None:
+        """Until ``stop``: when idle, wait for ``wake`` (something was recorded) or, at the
+        latest, the next poll."""
         while not stop.is_set():
+            seen = wake.generation if wake is not None else 0
             try:
                 if self.poll_once() == 0:
-                    stop.wait(idle_seconds)
+                    if wake is not None:
+                        wake.wait(seen, idle_seconds)
+                    else:
+                        stop.wait(idle_seconds)
             except Exception:
                 ERRORS.labels("store_feed").inc()
                 log.exception("store feed failed; retrying in 1 s")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import yaml
 
 from adapters.policy_file import default_policy_text, load_policy
+from application.app import run_id_of
 from domain.base import EventMeta
 from domain.policy import Policy
+
+if TYPE_CHECKING:
+    from altlas.bootstrap import System
+    from application.views import RunView
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -109,3 +115,21 @@ def crowd_policy(tmp: Path, people: int, quorum: int) -> Path:
     path = tmp / "crowd.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def run_to_rest(system: System, document: dict[str, Any], *, requester: str = "deniz",
+                environment: str | None = None, approve: bool = False) -> RunView:
+    """Submit a hand-written plan and let the worker take its run as far as it goes; with
+    ``approve``, the first eligible people grant every approval it opens."""
+    task = system.app.submit_plan("test plan", document, requester, environment=environment)
+    system.worker().until_quiet()
+    run_id = run_id_of(UUID(task.id))
+    if approve:
+        for s in system.app.get_run(run_id).steps:
+            if s.approval_id:
+                approval = system.app.get_approval(UUID(s.approval_id))
+                for voter in [p for p in approval.eligible if p != requester][
+                        :approval.required]:
+                    system.app.cast_vote(UUID(s.approval_id), voter)
+        system.worker().until_quiet()
+    return system.app.get_run(run_id)

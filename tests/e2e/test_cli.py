@@ -24,29 +24,36 @@ def test_demo_runs_the_whole_journey_on_the_embedded_default(env: dict[str, str]
     assert "deniz  clicks Approve → refused: deniz asked for this change" in out
     assert "bob    clicks Approve → granted" in out
     assert "succeeded; maintenance flag set" in out
-    assert "hash chains verified: 14 events in 3 aggregates" in out
+    # the refused clicks are on the record too
+    assert "hash chains verified: 16 events in 3 aggregates" in out
     listed = json.loads(altlas(env, "events", "--json").stdout)
-    assert [e["type"] for e in listed][-1] == "RunCompleted" and len(listed) == 14
+    assert [e["type"] for e in listed][-1] == "RunCompleted" and len(listed) == 16
+    assert [e["type"] for e in listed].count("ApprovalAttemptRefused") == 2
 
 
 def test_journey_through_separate_commands(env: dict[str, str], tmp_path: Path) -> None:
-    task_id = altlas(env, "task", "request", "set the flag", "--as", "deniz", "--env", "prod"
-                     ).stdout.strip()
     plan_file = tmp_path / "plan.alt.json"
-    plan_file.write_text(json.dumps(gated_plan(f"{tmp_path}/maintenance.flag")))
-    planned = altlas(env, "task", "plan", task_id, str(plan_file), "--as", "deniz")
-    assert planned.returncode == 0 and "HIGH_RISK" in planned.stdout
-    run = json.loads(altlas(env, "run", "start", task_id, "--as", "deniz", "--json").stdout)
-    run_id = run["id"]
-    approval_id = next(s["approval_id"] for s in run["steps"] if s["approval_id"])
-    assert "1 more needed" in altlas(env, "approve", approval_id, "--as", "alice").stdout
-    second = altlas(env, "approve", approval_id, "--as", "alice")
+    plan_file.write_text(json.dumps({**gated_plan(f"{tmp_path}/maintenance.flag"),
+                                     "request": "set the flag", "environment": "prod"}))
+    submitted = altlas(env, "alt", "submit", str(plan_file), "--as", "erin", "--run")
+    assert submitted.returncode == 0, submitted.stderr
+    assert "HIGH_RISK" in submitted.stdout and "s1   succeeded" in submitted.stdout
+    waiting = submitted.stdout.strip().splitlines()[-1]
+    assert waiting.startswith("s3 waits for 2 more approval(s): altlas approve ")
+    prefix = waiting.split("altlas approve ")[1].split()[0]  # the 8 characters shown
+    assert "1 more needed" in altlas(env, "approve", prefix, "--as", "alice").stdout
+    second = altlas(env, "approve", prefix, "--as", "alice")
     assert one_line_error(second) == (
         "altlas: alice already approved this request; one vote per person")
-    assert "granted" in altlas(env, "approve", approval_id, "--as", "bob").stdout
-    advanced = altlas(env, "run", "advance", run_id)
-    assert f"run {run_id}  succeeded" in advanced.stdout
+    granted = altlas(env, "approve", prefix, "--as", "bob")
+    assert "granted" in granted.stdout
+    # nothing else is called: the vote moved the run on, and the command showed it
+    assert "s3   succeeded" in granted.stdout and "succeeded." in granted.stdout
     assert (tmp_path / "maintenance.flag").exists()
+    runs = json.loads(altlas(env, "run", "list", "--json").stdout)
+    assert [r["outcome"] for r in runs["items"]] == ["succeeded"]
+    tasks = altlas(env, "task", "list", "--requester", "erin")
+    assert "set the flag" in tasks.stdout and "succeeded" in tasks.stdout
 
 
 def test_unknown_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
@@ -58,6 +65,12 @@ def test_unknown_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
 def test_malformed_id_is_one_line_and_exit_2(env: dict[str, str]) -> None:
     line = one_line_error(altlas(env, "approve", "abc", "--as", "alice"))
     assert "'abc' is not an id" in line
+
+
+def test_as_must_name_a_person_of_the_policy(env: dict[str, str]) -> None:
+    line = one_line_error(altlas(env, "do", "check disk on the altlas host", "--as", "mallory"))
+    assert line.startswith("altlas: 'mallory' is not a person in the policy")
+    assert json.loads(altlas(env, "events", "--json").stdout) == []
 
 
 def test_bad_database_url_is_one_line_and_exit_2(env: dict[str, str]) -> None:

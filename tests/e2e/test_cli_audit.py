@@ -26,7 +26,7 @@ def demo(env: dict[str, str]) -> dict[str, str]:
 def test_verify_passes_then_names_the_tampered_event(demo: dict[str, str]) -> None:
     ok = altlas(demo, "audit", "verify")
     assert ok.returncode == 0
-    assert "event store: 14 events in 3 aggregates" in ok.stdout
+    assert "event store: 16 events in 3 aggregates" in ok.stdout
     assert "every hash chain and checkpoint verified" in ok.stdout
     db = Path(demo["ALTLAS_DATA_DIR"]) / "events.sqlite3"
     with sqlite3.connect(db) as conn:
@@ -44,10 +44,10 @@ def test_verify_passes_then_names_the_tampered_event(demo: dict[str, str]) -> No
 def test_export_writes_cloudevents_lines(demo: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "history.jsonl"
     result = altlas(demo, "audit", "export", "--output", str(out))
-    assert result.returncode == 0 and "exported 14 event(s)" in result.stdout
-    assert "export: 14/14 events" in result.stderr  # plain progress lines off a terminal
+    assert result.returncode == 0 and "exported 16 event(s)" in result.stdout
+    assert "export: 16/16 events" in result.stderr  # plain progress lines off a terminal
     events = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [e["sequence"] for e in events] == list(range(1, 15))
+    assert [e["sequence"] for e in events] == list(range(1, 17))
     assert events[0]["type"] == "altlas.task.TaskRequested"
 
 
@@ -72,7 +72,7 @@ def test_replay_refuses_a_bad_time(demo: dict[str, str]) -> None:
 
 def test_rebuild_and_queue(demo: dict[str, str]) -> None:
     rebuilt = altlas(demo, "projections", "rebuild")
-    assert "rebuilt tasks, approvals, timeline from 14 event(s)" in rebuilt.stdout
+    assert "rebuilt tasks, approvals, timeline from 16 event(s)" in rebuilt.stdout
     assert altlas(demo, "approvals").stdout.strip() == "no approvals are waiting"
 
 
@@ -92,9 +92,9 @@ def test_metrics_endpoint_reports_positions(demo: dict[str, str]) -> None:
                     text = r.read().decode()
             except OSError:
                 time.sleep(0.2)
-        assert "altlas_events_appended_total 14.0" in text
+        assert "altlas_events_appended_total 16.0" in text
         assert ('altlas_projection_position{partition="0",projection="timeline",'
-                'source="store"} 14.0') in text
+                'source="store"} 16.0') in text
         assert 'altlas_projection_lag_events{projection="timeline",source="store"} 0.0' in text
     finally:
         proc.terminate()

@@ -53,9 +53,16 @@ def test_a_step_whose_condition_fails_is_skipped_and_nobody_is_asked(
 
 
 def test_do_in_words_the_rules_do_not_know_is_rejected(ops: dict[str, str]) -> None:
-    result = altlas(ops, "do", "make everything faster", "--as", "deniz")
+    result = altlas(ops, "do", "make everything faster", "--as", "erin")
     assert result.returncode == 1
-    assert "rejected: the rules did not recognise an action" in result.stdout
+    assert ("I could not plan “make everything faster”: the rules did not recognise an "
+            "action") in result.stdout
+
+
+def test_the_command_line_speaks_the_persons_language(ops: dict[str, str]) -> None:
+    result = altlas(ops, "do", "make everything faster", "--as", "deniz")  # deniz: tr
+    assert result.returncode == 1
+    assert "“make everything faster” için plan yapamadım" in result.stdout
 
 
 def test_do_promql_question(ops: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from altlas.bootstrap import System
+from application.app import RunAlreadyStartedError, run_id_of
 from application.errors import NotFoundError, TaskNotReadyError
 from domain.approval import (
     ApprovalAlreadyDecidedError,
@@ -37,13 +38,15 @@ class ApplicationContract:
         system.close()
 
     def _gated_run(self, system: System, tmp_path: Path) -> tuple[UUID, UUID, UUID]:
-        app = system.app
-        task_id = app.request_task("check disk, then set the flag", "deniz", environment="prod")
-        app.record_segmentation(task_id, gated_plan(str(tmp_path / "maintenance.flag")),
-                                segmenter="test", actor="deniz")
-        run = app.start_run(task_id, actor="deniz")
+        """A plan whose third step waits for two approvals; the worker takes it as far as
+        that."""
+        task = system.app.submit_plan("check disk, then set the flag",
+                                      gated_plan(str(tmp_path / "maintenance.flag")), "deniz",
+                                      environment="prod")
+        system.worker().until_quiet()
+        run = system.app.get_run(run_id_of(UUID(task.id)))
         approval_id = next(s.approval_id for s in run.steps if s.approval_id)
-        return task_id, UUID(run.id), UUID(str(approval_id))
+        return UUID(task.id), UUID(run.id), UUID(str(approval_id))
 
     def _refused_without_events(self, system: System, attempt: Callable[[], Any],
                                 error: type[DomainError], match: str | None = None) -> None:
@@ -58,17 +61,18 @@ class ApplicationContract:
         self, system: System, tmp_path: Path
     ) -> None:
         _, run_id, approval_id = self._gated_run(system, tmp_path)
-        run = system.worker.advance(run_id)
+        run = system.app.get_run(run_id)
         assert [s.status for s in run.steps] == ["succeeded", "succeeded", "pending"]
         assert "Filesystem" in run.steps[0].output
         assert not (tmp_path / "maintenance.flag").exists()
 
         system.app.cast_vote(approval_id, "alice")
-        assert system.worker.advance(run_id).steps[2].status == "pending"
+        system.worker().until_quiet()
+        assert system.app.get_run(run_id).steps[2].status == "pending"
         assert system.app.cast_vote(approval_id, "bob").status == "granted"
 
-        run = system.worker.advance(run_id)
-        assert run.outcome == "succeeded"
+        system.worker().until_quiet()
+        assert system.app.get_run(run_id).outcome == "succeeded"
         assert (tmp_path / "maintenance.flag").exists()
 
     def test_recorded_events_carry_the_envelope_in_global_order(
@@ -79,27 +83,32 @@ class ApplicationContract:
         records = list(system.history.read())
         assert [r.type_name for r in records] == [
             "TaskRequested", "TaskSegmented", "RunStarted", "ApprovalRequested",
-            "ApprovalVoteCast"]
+            "StepStarted", "StepStarted", "StepSucceeded", "StepSucceeded", "ApprovalVoteCast"]
         assert [r.position for r in records] == sorted(r.position for r in records)
         correlation = system.app.get_task(task_id).correlation_id
         assert {r.state["correlation_id"] for r in records} == {correlation}
         assert records[-1].actor == "alice"
         assert records[2].aggregate_id == run_id
+        # each reaction names the event it answered
+        by_id = {r.id: r for r in records}
+        assert by_id[records[2].causation_id].type_name == "TaskSegmented"
+        assert by_id[records[4].causation_id].type_name == "RunStarted"
         report = system.history.verify()
-        assert report.ok and report.events == 5 and report.aggregates == 3
+        assert report.ok and report.events == 9 and report.aggregates == 3
 
     def test_denied_approval_cancels_the_step_and_what_needs_it(
         self, system: System, tmp_path: Path
     ) -> None:
         app = system.app
-        task_id = app.request_task("flag then report", "deniz", environment="prod")
-        app.record_segmentation(task_id, plan(
+        task = app.submit_plan("flag then report", plan(
             step("s1", action=f"touch {tmp_path}/maintenance.flag"),
             step("s2", action="uptime", needs=["s1"]),
-        ), segmenter="test", actor="deniz")
-        run = app.start_run(task_id, actor="deniz")
+        ), "deniz", environment="prod")
+        system.worker().until_quiet()
+        run = app.get_run(run_id_of(UUID(task.id)))
         app.deny_approval(UUID(str(run.steps[0].approval_id)), "carol", "freeze until Monday")
-        run = system.worker.advance(UUID(run.id))
+        system.worker().until_quiet()
+        run = app.get_run(UUID(run.id))
         assert run.outcome == "cancelled"
         assert [s.status for s in run.steps] == ["skipped", "skipped"]
         assert "denied by carol: freeze until Monday" in str(run.steps[0].error)
@@ -109,11 +118,12 @@ class ApplicationContract:
         self, system: System, clock: FakeClock, tmp_path: Path
     ) -> None:
         _, run_id, approval_id = self._gated_run(system, tmp_path)
-        system.worker.advance(run_id)
         clock.advance(minutes=16)
-        run = system.worker.advance(run_id)
+        system.worker().until_quiet()  # its housekeeping expires what is due
+        run = system.app.get_run(run_id)
         assert run.outcome == "cancelled"
         assert system.app.get_approval(approval_id).status == "expired"
+        assert run.steps[2].error is not None and "expired" in run.steps[2].error
 
     def test_history_survives_closing_and_reopening(
         self, backend: Backend, system: System, tmp_path: Path
@@ -135,7 +145,7 @@ class ApplicationContract:
         for attempt in (lambda: system.app.get_task(missing),
                         lambda: system.app.get_approval(missing),
                         lambda: system.app.cast_vote(missing, "alice"),
-                        lambda: system.app.start_run(missing, actor="deniz")):
+                        lambda: system.app.start_run(missing, actor="alice")):
             self._refused_without_events(system, attempt, NotFoundError, str(missing))
 
     def test_an_id_of_the_wrong_kind_is_not_found(self, system: System, tmp_path: Path) -> None:
@@ -185,14 +195,25 @@ class ApplicationContract:
 
     def test_run_needs_a_segmented_task(self, system: System) -> None:
         task_id = system.app.request_task("do things", "deniz")
-        self._refused_without_events(system, lambda: system.app.start_run(task_id, actor="deniz"),
+        self._refused_without_events(system, lambda: system.app.start_run(task_id, actor="alice"),
                                      TaskNotReadyError, "only a segmented task")
 
     def test_dream_plans_are_never_run(self, system: System) -> None:
-        task_id = system.app.request_task("imagine a failover", "deniz", mode="dream")
-        system.app.record_segmentation(task_id, plan(step("a")), segmenter="t", actor="deniz")
-        self._refused_without_events(system, lambda: system.app.start_run(task_id, actor="deniz"),
-                                     TaskNotReadyError, "dream")
+        task = system.app.submit_plan("imagine a failover", plan(step("a")), "deniz",
+                                      mode="dream")
+        system.worker().until_quiet()
+        assert not system.app.exists(run_id_of(UUID(task.id)))
+        self._refused_without_events(
+            system, lambda: system.app.start_run(UUID(task.id), actor="alice"),
+            TaskNotReadyError, "dream")
+
+    def test_a_task_runs_once_however_often_its_run_is_started(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        task_id, run_id, _ = self._gated_run(system, tmp_path)
+        self._refused_without_events(
+            system, lambda: system.app.start_run(task_id, actor="alice"),
+            RunAlreadyStartedError, str(run_id))
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -218,7 +239,6 @@ class ApplicationContract:
         self, backend: Backend, system: System, tmp_path: Path
     ) -> None:
         _, run_id, _ = self._gated_run(system, tmp_path)
-        system.worker.advance(run_id)
         backend.execute(f"DELETE FROM {backend.events_table} WHERE originator_id = ? "
                         "AND originator_version = 3", _db_id(backend, run_id))
         breaks = system.history.verify().breaks

@@ -12,7 +12,7 @@ from uuid import UUID
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
 from domain.errors import DomainError
-from tests.helpers import plan, step
+from tests.helpers import plan, run_to_rest, step
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 
 ROUNDS = 12
@@ -40,11 +40,9 @@ class ConcurrentVotesContract:
         ids = []
         try:
             for i in range(ROUNDS):
-                task_id = system.app.request_task(f"flag {i}", "deniz", environment="prod")
-                system.app.record_segmentation(
-                    task_id, plan(step("s1", action=f"touch {tmp_path}/{i}/maintenance.flag")),
-                    segmenter="test", actor="deniz")
-                run = system.app.start_run(task_id, actor="deniz")
+                run = run_to_rest(system, plan(
+                    step("s1", action=f"touch {tmp_path}/{i}/maintenance.flag")),
+                    environment="prod")
                 ids.append(str(run.steps[0].approval_id))
         finally:
             system.close()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import pytest
 
 from altlas.bootstrap import System
+from application.app import run_id_of
 from application.documents import (
     DocumentError,
     alt_document,
@@ -19,30 +18,32 @@ from domain.policy import StepRefusedError
 
 
 def test_exports_match_their_schemas_and_the_events(system: System) -> None:
-    task = system.segmentation.segment(system.app.request_task(
-        "check disk and load on the altlas host, then set its maintenance flag", "deniz"))
+    task_id = system.app.request_task(
+        "check disk and load on the altlas host, then set its maintenance flag", "deniz")
+    system.worker().until_quiet()
+    task = system.app.get_task(task_id)
     alt = alt_document(task)
     assert schema_errors(alt, "alt") == []
     assert alt["steps"][2]["gate"]["kind"] == "approval"
     assert alt["steps"][2]["gate"]["required"] == 2
-    run = system.app.start_run(UUID(task.id), actor="deniz")
-    run = system.worker.advance(UUID(run.id))
-    last = last_document(run, task)
+    last = last_document(system.app.get_run(run_id_of(task_id)), task)
     assert schema_errors(last, "last") == []
     assert [s["status"] for s in last["steps"]] == ["succeeded", "succeeded", "pending"]
     assert last["steps"][0]["facts"]["max_percent"] >= 0
 
 
 def test_an_exported_plan_submits_again_through_the_same_gates(system: System) -> None:
-    task = system.segmentation.segment(system.app.request_task(
-        "check disk on web-1 and restart nginx if it is above 90%", "deniz"))
-    alt = alt_document(task)
+    task_id = system.app.request_task(
+        "check disk on web-1 and restart nginx if it is above 90%", "deniz")
+    system.worker().until_quiet()
+    alt = alt_document(system.app.get_task(task_id))
     alt["steps"][1]["gate"] = {"kind": "run"}  # a hand-edited gate is ignored
     again = system.app.submit_plan(alt["request"], checked_plan(alt), "erin")
     assert again.status == "segmented" and again.segmenter == "hand-written"
     assert [g["gate"] for g in again.gates] == ["run", "approval"]
     assert [r.type_name for r in system.history.read()][-2:] == [
         "TaskRequested", "TaskSegmented"]
+    assert again.id != alt["task_id"]
 
 
 def test_schema_errors_name_json_paths() -> None:

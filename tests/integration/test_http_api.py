@@ -1,55 +1,104 @@
-"""The HTTP API over the real application: bearer tokens, roles, the same commands."""
+"""The HTTP API over the real application, with a worker running beside it as in `altlas
+serve`: bearer tokens, one access check, requests planned and run, votes that move runs on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
-from altlas.bootstrap import bootstrap
+from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from tests.helpers import auth, gated_plan, plan, step, token_policy
+from tests.helpers import auth, plan, step, token_policy
+
+GATED = "check disk and load on the altlas host, then set its maintenance flag"
+
+
+@dataclass
+class Served:
+    client: TestClient
+    system: System
+
+    def until(self, found: Callable[[], Any], timeout: float = 20) -> Any:
+        """What the worker does happens after the API answered: wait for it to show."""
+        deadline = time.monotonic() + timeout
+        while not (value := found()):
+            assert time.monotonic() < deadline, "the worker did not get there in time"
+            time.sleep(0.05)
+        return value
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def served(tmp_path: Path) -> Iterator[Served]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(token_policy())
-    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", policy_file=policy))
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", policy_file=policy,
+                                poll_interval_ms=50))
+    stop = threading.Event()
+    worker = threading.Thread(target=system.worker().run, args=(stop,), daemon=True)
+    worker.start()
     with TestClient(system.api()) as c:
-        yield c
+        yield Served(c, system)
+    stop.set()
+    worker.join(timeout=30)
     system.close()
+
+
+@pytest.fixture
+def client(served: Served) -> TestClient:
+    return served.client
 
 
 def _events(client: TestClient) -> int:
     return int(client.get("/healthz").json()["last_position"])
 
 
-def _gated(client: TestClient, tmp_path: Path) -> tuple[str, str, str]:
-    task_id = client.post("/tasks", json={"request": "flag it", "environment": "prod"},
-                          headers=auth("deniz")).json()["id"]
-    r = client.post(f"/tasks/{task_id}/segmentation",
-                    json={"plan": gated_plan(f"{tmp_path}/maintenance.flag")},
-                    headers=auth("deniz"))
-    assert r.status_code == 200, r.text
-    run = client.post(f"/tasks/{task_id}/runs", headers=auth("deniz")).json()
+def _run_of(served: Served, task_id: str) -> dict[str, Any] | None:
+    task = served.client.get(f"/tasks/{task_id}", headers=auth("erin")).json()
+    if task["status"] != "segmented":
+        return None
+    runs = served.client.get("/runs", params={"requester": task["requester"]},
+                             headers=auth("erin")).json()["items"]
+    mine = [r for r in runs if r["task_id"] == task_id]
+    if not mine:
+        return None
+    found: dict[str, Any] = served.client.get(f"/runs/{mine[0]['run_id']}",
+                                              headers=auth("erin")).json()
+    return found
+
+
+def _gated(served: Served) -> tuple[str, str, str]:
+    """deniz asks in words; altlas plans it and runs it as far as its approval."""
+    r = served.client.post("/tasks", json={"request": GATED, "environment": "prod"},
+                           headers=auth("deniz"))
+    assert r.status_code == 201, r.text
+    task_id = r.json()["id"]
+    run = served.until(lambda: (found := _run_of(served, task_id)) and all(
+        (s["status"] != "running" and s["status"] != "pending") or s["approval_id"]
+        for s in found["steps"]) and found)
     approval_id = next(s["approval_id"] for s in run["steps"] if s["approval_id"])
     return task_id, run["id"], approval_id
 
 
-def test_journey_over_http(client: TestClient, tmp_path: Path) -> None:
-    _, run_id, approval_id = _gated(client, tmp_path)
-    advanced = client.post(f"/runs/{run_id}/advance", headers=auth("alice"))
-    assert advanced.json()["steps"][2]["status"] == "pending"
+def test_a_request_is_planned_and_run_and_a_vote_moves_it_on(served: Served) -> None:
+    client = served.client
+    _, run_id, approval_id = _gated(served)
+    run = client.get(f"/runs/{run_id}", headers=auth("alice")).json()
+    assert [s["status"] for s in run["steps"]] == ["succeeded", "succeeded", "pending"]
     vote = client.post(f"/approvals/{approval_id}/votes", headers=auth("alice")).json()
     assert vote["remaining"] == 1 and vote["votes"] == ["alice"]
-    assert client.post(f"/approvals/{approval_id}/votes", headers=auth("bob")).json()[
+    assert client.post(f"/approvals/{approval_id[:8]}/votes", headers=auth("bob")).json()[
         "status"] == "granted"
-    assert client.post(f"/runs/{run_id}/advance", headers=auth("alice")).json()[
-        "outcome"] == "succeeded"
+    done = served.until(lambda: client.get(f"/runs/{run_id}", headers=auth("erin")).json()[
+        "outcome"])  # nobody calls anything else: the grant moved the run on
+    assert done == "succeeded"
     events = client.get("/events", params={"limit": 1000}, headers=auth("erin")).json()
     assert events[-1]["type"] == "RunCompleted"
     assert all(e["prevhash"] and len(e["hash"]) == 64 for e in events)
@@ -57,9 +106,18 @@ def test_journey_over_http(client: TestClient, tmp_path: Path) -> None:
 
 
 def test_health_and_openapi_schema_need_no_token(client: TestClient) -> None:
-    assert client.get("/healthz").json()["status"] == "ok"
-    paths = client.get("/openapi.json").json()["paths"]
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["workers"] == 1
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
     assert "/approvals/{approval_id}/votes" in paths and "/commands" in paths
+    for path, methods in paths.items():
+        for method, route in methods.items():
+            assert route.get("description") or route.get("summary"), f"{method} {path}"
+            assert route.get("description"), f"{method} {path} has no description"
+    run = paths["/runs/{run_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert run["schema"] == {"$ref": "#/components/schemas/RunOut"}
+    assert "StepOut" in schema["components"]["schemas"]
 
 
 def test_requests_without_a_known_token_are_refused(client: TestClient) -> None:
@@ -72,12 +130,15 @@ def test_requests_without_a_known_token_are_refused(client: TestClient) -> None:
     assert _events(client) == 0
 
 
-def test_each_endpoint_checks_roles(client: TestClient, tmp_path: Path) -> None:
+def test_each_endpoint_checks_roles(served: Served) -> None:
+    client = served.client
     r = client.post("/tasks", json={"request": "check disk on web-1"}, headers=auth("ivy"))
-    assert (r.status_code, r.json()) == (403, {"error": "forbidden",
-                                              "message": "ivy does not have the requester role"})
-    _, run_id, approval_id = _gated(client, tmp_path)
-    assert client.post(f"/runs/{run_id}/advance", headers=auth("deniz")).status_code == 403
+    assert (r.status_code, r.json()) == (403, {
+        "error": "forbidden", "message": "ivy may not request: it needs the requester role"})
+    task_id, run_id, approval_id = _gated(served)
+    assert client.post(f"/tasks/{task_id}/runs", headers=auth("deniz")).status_code == 403
+    assert client.post(f"/runs/{run_id}/steps/s3/started",
+                       headers=auth("deniz")).status_code == 403
     assert client.get("/audit/verify", headers=auth("erin")).status_code == 403
     assert client.get("/audit/verify", headers=auth("ivy")).json()["ok"] is True
     other = client.post(f"/approvals/{approval_id}/cancellation", json={"reason": "mine now"},
@@ -89,34 +150,86 @@ def test_each_endpoint_checks_roles(client: TestClient, tmp_path: Path) -> None:
     ("voter", "status", "error"),
     [("erin", 403, "not_eligible"), ("deniz", 403, "requester_cannot_approve")],
 )
-def test_refused_vote_is_a_json_error_and_records_nothing(
-    client: TestClient, tmp_path: Path, voter: str, status: int, error: str
+def test_refused_vote_is_a_json_error_on_the_record_and_changes_nothing(
+    served: Served, voter: str, status: int, error: str
 ) -> None:
-    _, _, approval_id = _gated(client, tmp_path)
-    before = _events(client)
+    client = served.client
+    _, _, approval_id = _gated(served)
     r = client.post(f"/approvals/{approval_id}/votes", headers=auth(voter))
     assert (r.status_code, r.json()["error"]) == (status, error)
     assert voter in r.json()["message"]
-    assert _events(client) == before
+    approval = client.get(f"/approvals/{approval_id}", headers=auth("erin")).json()
+    assert approval["votes"] == [] and approval["status"] == "open"
+    refused = client.get("/timeline", params={"type": "ApprovalAttemptRefused"},
+                         headers=auth("erin")).json()
+    assert [(e["data"]["by"], e["aggregate_id"]) for e in refused] == [(voter, approval_id)]
 
 
-def test_second_vote_is_a_conflict(client: TestClient, tmp_path: Path) -> None:
-    _, _, approval_id = _gated(client, tmp_path)
-    client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
-    r = client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
+def test_second_vote_is_a_conflict(served: Served) -> None:
+    _, _, approval_id = _gated(served)
+    served.client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
+    r = served.client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
     assert (r.status_code, r.json()["error"]) == (409, "duplicate_vote")
 
 
-def test_unknown_and_malformed_ids(client: TestClient) -> None:
+def test_unknown_malformed_and_ambiguous_ids(served: Served) -> None:
+    client = served.client
     missing = uuid4()
     r = client.get(f"/approvals/{missing}", headers=auth("erin"))
     assert (r.status_code, r.json()) == (404, {"error": "not_found",
                                                "message": f"no approval with id {missing}"})
-    assert client.get("/tasks/not-a-uuid", headers=auth("erin")).status_code == 422
+    assert client.get("/tasks/not-an-id", headers=auth("erin")).status_code == 404
+    task_id, _, _ = _gated(served)
+    assert client.get(f"/tasks/{task_id[:8]}", headers=auth("erin")).json()["id"] == task_id
+    bad_cursor = client.get("/tasks", params={"cursor": "yesterday"}, headers=auth("erin"))
+    assert (bad_cursor.status_code, bad_cursor.json()["error"]) == (422, "bad_cursor")
 
 
-def test_invalid_plan_is_422_with_its_json_path(client: TestClient) -> None:
-    task_id = client.post("/tasks", json={"request": "x"}, headers=auth("deniz")).json()["id"]
+def test_listings_filter_and_page(served: Served) -> None:
+    client = served.client
+    for text in ("check disk on the altlas host", "check load on the altlas host",
+                 "make everything faster"):
+        client.post("/tasks", json={"request": text}, headers=auth("erin"))
+    client.post("/tasks", json={"request": "check memory on the altlas host"},
+                headers=auth("deniz"))
+    served.until(lambda: len(client.get("/runs", params={"status": "succeeded"},
+                                        headers=auth("erin")).json()["items"]) == 3)
+    first = client.get("/tasks", params={"requester": "erin", "limit": 2},
+                       headers=auth("erin")).json()
+    assert [t["request"] for t in first["items"]] == ["make everything faster",
+                                                      "check load on the altlas host"]
+    rest = client.get("/tasks", params={"requester": "erin", "limit": 2,
+                                        "cursor": first["next"]}, headers=auth("erin")).json()
+    assert [t["request"] for t in rest["items"]] == ["check disk on the altlas host"]
+    assert rest["next"] is None
+    rejected = client.get("/tasks", params={"status": "rejected"}, headers=auth("erin")).json()
+    assert [t["request"] for t in rejected["items"]] == ["make everything faster"]
+    mine = client.get("/runs", params={"requester": "deniz"}, headers=auth("erin")).json()
+    assert [r["outcome"] for r in mine["items"]] == ["succeeded"]
+
+
+def test_listings_as_of_a_time_show_what_was_true_then(served: Served) -> None:
+    client = served.client
+    _, run_id, approval_id = _gated(served)
+    between = client.get("/timeline", params={"limit": 1000},
+                         headers=auth("erin")).json()[-1]["time"]  # before anyone voted
+    client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
+    client.post(f"/approvals/{approval_id}/votes", headers=auth("bob"))
+    served.until(lambda: client.get(f"/runs/{run_id}", headers=auth("erin")).json()["outcome"])
+    then = client.get("/runs", params={"as_of": between}, headers=auth("erin")).json()
+    assert [(r["run_id"], r["status"]) for r in then["items"]] == [(run_id, "running")]
+    queue = client.get("/approvals", params={"as_of": between}, headers=auth("erin")).json()
+    assert [(a["approval_id"], a["votes"]) for a in queue] == [(approval_id, [])]
+    now = client.get("/runs", headers=auth("erin")).json()
+    assert now["items"][0]["outcome"] == "succeeded"
+
+
+def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
+    client = served.client
+    task_id = client.post("/tasks", json={"request": "make everything faster"},
+                          headers=auth("deniz")).json()["id"]
+    served.until(lambda: client.get(f"/tasks/{task_id}", headers=auth("deniz")).json()[
+        "status"] == "rejected")
     before = _events(client)
     r = client.post(f"/tasks/{task_id}/segmentation", headers=auth("deniz"), json={
         "plan": plan(step("a", kind="ssh", action="uptime", target="web-1", needs=["b"]))})
@@ -125,31 +238,46 @@ def test_invalid_plan_is_422_with_its_json_path(client: TestClient) -> None:
     assert _events(client) == before
 
 
+def test_only_the_requester_records_a_plan_for_a_task(served: Served) -> None:
+    client = served.client
+    task_id = client.post("/tasks", json={"request": "make everything faster"},
+                          headers=auth("deniz")).json()["id"]
+    r = client.post(f"/tasks/{task_id}/segmentation", headers=auth("erin"),
+                    json={"plan": plan(step("a"))})
+    assert (r.status_code, r.json()["error"]) == (403, "not_owner")
+
+
 def test_empty_request_is_422(client: TestClient) -> None:
     r = client.post("/tasks", json={"request": "  "}, headers=auth("deniz"))
     assert (r.status_code, r.json()["error"]) == (422, "empty_request")
 
 
-def test_chat_commands_over_http_speak_the_persons_language(client: TestClient) -> None:
+def test_chat_commands_over_http_speak_the_persons_language(served: Served) -> None:
+    client = served.client
     english = client.post("/commands", json={"text": "do check disk on the altlas host"},
                           headers=auth("erin")).json()
     assert english["text"] == "On it: planning “check disk on the altlas host”…"
-    assert "Plan for “check disk on the altlas host”" in english["then"]["text"]
-    assert "succeeded" in english["then"]["text"]
+    task_id = english["task_id"]
+    run = served.until(lambda: (found := _run_of(served, task_id)) and found["outcome"]
+                       and found)
+    assert run["outcome"] == "succeeded"
     turkish = client.post("/commands", json={"text": "approvals"}, headers=auth("deniz"))
     assert turkish.json()["text"] == "Onayınızı bekleyen bir şey yok."
     usage = client.post("/commands", json={"text": "deny abc"}, headers=auth("bob")).json()
     assert usage["text"] == "Usage: deny <approval id> <reason>"
 
 
-def test_audit_endpoints(client: TestClient, tmp_path: Path) -> None:
-    _, _, approval_id = _gated(client, tmp_path)
+def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
+    client = served.client
+    _, _, approval_id = _gated(served)
     client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
+    recorded = _events(client)
     verify = client.get("/audit/verify", headers=auth("alice"))
     assert verify.status_code == 200 and verify.json()["ok"] is True
-    assert verify.json()["reports"][0]["events"] == 5
+    assert verify.json()["reports"][0]["events"] == recorded
     lines = client.get("/audit/export", headers=auth("alice")).text.splitlines()
-    assert len(lines) == 5 and '"type":"altlas.approval.ApprovalVoteCast"' in lines[-1]
+    assert len(lines) == recorded
+    assert '"type":"altlas.approval.ApprovalVoteCast"' in lines[-1]
     queue = client.get("/approvals", headers=auth("erin")).json()
     assert queue[0]["votes"] == ["alice"] and queue[0]["remaining"] == 1
     timeline = client.get("/timeline", params={"actor": "alice"}, headers=auth("erin")).json()
@@ -158,8 +286,8 @@ def test_audit_endpoints(client: TestClient, tmp_path: Path) -> None:
     target = f"sqlite:///{tmp_path / 'past.sqlite3'}"
     replayed = client.post("/audit/replay", json={"until": before_vote, "into": target},
                            headers=auth("alice"))
-    assert replayed.status_code == 200 and replayed.json()["replayed"] == 5
+    assert replayed.status_code == 200 and replayed.json()["replayed"] == recorded
     live = client.post("/audit/replay", headers=auth("alice"), json={
         "until": before_vote, "into": f"sqlite:///{tmp_path / 'views.sqlite3'}"})
     assert (live.status_code, live.json()["error"]) == (422, "replay_target")
-    assert "altlas_events_appended_total 5.0" in client.get("/metrics").text
+    assert f"altlas_events_appended_total {recorded}.0" in client.get("/metrics").text

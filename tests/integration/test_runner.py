@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -18,7 +17,7 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.views import RunView
 from tests.conftest import SSHPeer
-from tests.helpers import peer_policy, plan, step
+from tests.helpers import peer_policy, plan, run_to_rest, step
 
 
 @pytest.fixture
@@ -30,23 +29,13 @@ def system(tmp_path: Path, ssh_peer: SSHPeer, prometheus_url: str) -> Iterator[S
                         ssh_known_hosts=ssh_peer.known_hosts, ssh_key=ssh_peer.client_key,
                         prometheus_url=prometheus_url, output_cap_bytes=4096)
     system = bootstrap(settings)
-    system.worker._backoff_s = 0.3
+    system.worker().steps.backoff_s = 0.3
     yield system
     system.close()
 
 
-def run_plan(system: System, *steps: dict[str, Any], env: str | None = None,
-             approve: bool = True) -> RunView:
-    task = system.app.request_task("runner test", "deniz", environment=env)
-    system.app.record_segmentation(task, plan(*steps), segmenter="test", actor="deniz")
-    run = system.app.start_run(task, actor="deniz")
-    if approve:
-        for s in run.steps:
-            if s.approval_id:
-                approval = system.app.get_approval(UUID(s.approval_id))
-                for voter in approval.eligible[:approval.required]:
-                    system.app.cast_vote(UUID(s.approval_id), voter)
-    return system.worker.advance(UUID(run.id))
+def run_plan(system: System, *steps: dict[str, Any], env: str | None = None) -> RunView:
+    return run_to_rest(system, plan(*steps), environment=env, approve=True)
 
 
 def by_id(run: RunView) -> dict[str, Any]:
@@ -140,7 +129,7 @@ def test_host_key_mismatch_refuses_to_connect(system: System, tmp_path: Path,
     wrong = tmp_path / "known_hosts"
     other = "AAAAC3NzaC1lZDI1NTE5AAAAIEcTtb1rQ1eE5Jkq7Xq8C1kQvZ6Yc1Vh1f3r8kUjWn2b"
     wrong.write_text(f"[127.0.0.1]:{ssh_peer.port} ssh-ed25519 {other}\n")
-    system.worker._executors["ssh"]._known_hosts = wrong  # type: ignore[attr-defined]
+    system.executors["ssh"]._known_hosts = wrong  # type: ignore[attr-defined]
     run = run_plan(system, step("a", kind="ssh", action="uptime", target="web-1"))
     a = by_id(run)["a"]
     assert a.status == "failed"

@@ -11,10 +11,13 @@ from uuid import UUID
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from altlas.bootstrap import System
+from application.app import run_id_of
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.segmentation import SegmentationService
+from application.views import TaskView
 from domain.plan import Plan
+from domain.task import Task
 
 SET = Path(__file__).resolve().parents[1] / "data" / "segmentation_set.json"
 
@@ -40,19 +43,26 @@ def with_model(system: System, model: ScriptedModel) -> SegmentationService:
                                system.reads)
 
 
-def segmented_event(system: System, task_id: UUID) -> dict[str, Any]:
-    return next(dict(r.state) for r in system.history.read()
-                if r.type_name == "TaskSegmented" and r.aggregate_id == task_id)
+def planned(system: System, text: str, **options: Any) -> TaskView:
+    """Ask, and let the worker's policies plan it with the system's segmentation."""
+    task_id = system.app.request_task(text, "deniz", **options)
+    system.worker().until_quiet()
+    return system.app.get_task(task_id)
+
+
+def asked(system: System, text: str) -> Task:
+    return system.app.load(Task, system.app.request_task(text, "deniz"))
 
 
 def test_invalid_model_output_is_retried_once_then_the_rules_answer(system: System) -> None:
     model = ScriptedModel("this is not JSON")
-    task_id = system.app.request_task("check disk on web-1", "deniz")
-    task = with_model(system, model).segment(task_id)
+    system.segmentation = with_model(system, model)  # the worker plans with it
+    task = planned(system, "check disk on web-1")
     assert len(model.prompts) == 2
     assert task.status == "segmented" and task.segmenter == "rules"
-    event = segmented_event(system, task_id)
-    assert event["segmenter"] == "rules"
+    event = next(dict(r.state) for r in system.history.read()
+                 if r.type_name == "TaskSegmented" and str(r.aggregate_id) == task.id)
+    assert event["segmenter"] == "rules" and event["actor"] == "altlas:segmenter"
     assert event["fallback_reason"].startswith("scripted: no valid plan in 2 attempt(s)")
     assert "did not answer with JSON" in event["fallback_reason"]
 
@@ -60,19 +70,19 @@ def test_invalid_model_output_is_retried_once_then_the_rules_answer(system: Syst
 def test_model_plan_the_policy_refuses_counts_as_invalid(system: System) -> None:
     bad = json.dumps({"steps": [{"id": "s1", "kind": "ssh", "action": "df -h",
                                  "target": "web-9", "needs": []}]})
-    task = with_model(system, ScriptedModel(bad)).segment(
-        system.app.request_task("check disk on web-1", "deniz"))
-    assert task.segmenter == "rules" and "unknown host 'web-9'" in str(task.fallback_reason)
+    outcome = with_model(system, ScriptedModel(bad)).plan(asked(system, "check disk on web-1"))
+    assert outcome.segmenter == "rules" and "unknown host 'web-9'" in str(outcome.fallback_reason)
 
 
 def test_valid_model_plan_is_recorded_as_the_models(system: System) -> None:
     good = json.dumps({"steps": [
         {"id": "s1", "kind": "ssh", "action": "uptime", "target": "db-1", "needs": []},
         {"id": "s2", "kind": "ssh", "action": "free -m", "target": "db-1", "needs": ["s1"]}]})
-    task = with_model(system, ScriptedModel(good)).segment(
-        system.app.request_task("find out why db-1 is slow", "deniz"))
+    system.segmentation = with_model(system, ScriptedModel(good))
+    task = planned(system, "find out why db-1 is slow")
     assert task.status == "segmented" and task.segmenter == "scripted"
     assert task.fallback_reason is None
+    assert task.plan is not None
     assert [s["action"] for s in task.plan["steps"]] == ["uptime", "free -m"]
 
 
@@ -82,38 +92,32 @@ def test_rules_first_hand_what_they_do_not_understand_to_the_model(system: Syste
         {"id": "s1", "target": "web-2", "kind": "ssh", "action": "systemctl restart nginx",
          "needs": []}]}))
     service = SegmentationService(system.app, rules, ModelSegmenter(model, system.policy, "/f"))
-    understood = service.segment(system.app.request_task("restart nginx on web-2", "deniz"))
+    understood = service.plan(asked(system, "restart nginx on web-2"))
     assert understood.segmenter == "rules" and model.prompts == []
-    slang = service.segment(system.app.request_task("bounce nginx on web-2", "deniz"))
+    slang = service.plan(asked(system, "bounce nginx on web-2"))
     assert slang.segmenter == "scripted" and len(model.prompts) == 1
-    assert slang.fallback_reason.startswith("rules: the rules did not recognise an action")
+    assert str(slang.fallback_reason).startswith("rules: the rules did not recognise an action")
 
 
 def test_request_nobody_understands_is_rejected_with_the_reason(system: System) -> None:
-    task = system.segmentation.segment(system.app.request_task("make it faster", "deniz"))
-    assert task.status == "rejected" and "did not recognise an action" in task.rejection
+    task = planned(system, "make it faster")
+    assert task.status == "rejected" and "did not recognise an action" in str(task.rejection)
     assert [r.type_name for r in system.history.read()] == ["TaskRequested", "TaskRejected"]
 
 
 def test_similar_successful_plans_go_into_the_prompt(system: System, tmp_path: Path) -> None:
-    earlier = system.segmentation.segment(system.app.request_task(
-        "check disk and load on the altlas host", "deniz"))
-    run = system.app.start_run(UUID(earlier.id), actor="deniz")
-    assert system.worker.advance(UUID(run.id)).outcome == "succeeded"
+    earlier = planned(system, "check disk and load on the altlas host")
+    assert system.app.get_run(run_id_of(UUID(earlier.id))).outcome == "succeeded"
     model = ScriptedModel("not json")
-    with_model(system, model).segment(system.app.request_task(
-        "check disk and memory on the altlas host", "deniz"))
+    with_model(system, model).plan(asked(system, "check disk and memory on the altlas host"))
     assert "\ncheck disk and load on the altlas host\n" in model.prompts[0]
 
 
 def test_chaos_is_refused_outside_dev(system: System) -> None:
-    chaos = system.app.request_task("check disk on web-1", "deniz", mode="chaos",
-                                    chaos_level=5)
-    task = system.segmentation.segment(chaos)
-    assert task.status == "rejected" and "chaos mode runs only in dev" in task.rejection
-    dev = system.segmentation.segment(system.app.request_task(
-        "check disk on dev-box", "deniz", mode="chaos", chaos_level=5))
-    assert dev.status == "segmented"
+    task = planned(system, "check disk on web-1", mode="chaos", chaos_level=5)
+    assert task.status == "rejected" and "chaos mode runs only in dev" in str(task.rejection)
+    dev = planned(system, "check disk on dev-box", mode="chaos", chaos_level=5)
+    assert dev.status == "segmented" and dev.plan is not None
     assert "stress-ng --cpu 1 --timeout 50s" in [s["action"] for s in dev.plan["steps"]]
 
 

@@ -1,0 +1,245 @@
+"""The HTTP API's request and response bodies, as typed models: the OpenAPI schema is built
+from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.task import MODES, PERSONAS
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorOut(Out):
+    error: str = Field(description="What kind of refusal, e.g. not_eligible, duplicate_vote.")
+    message: str = Field(description="What is wrong and what to do, for a person.")
+
+
+class TaskIn(BaseModel):
+    request: str = Field(description="What should be done, in plain words.")
+    mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
+    persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
+    environment: str | None = Field(default=None, description="An environment of the policy.")
+    chaos_level: int | None = Field(default=None, description="1-10, with mode chaos.")
+
+
+class SegmentationIn(BaseModel):
+    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReplayIn(BaseModel):
+    until: datetime
+    into: str | None = Field(default=None, description="sqlite:///PATH or postgresql://…?"
+                             "schema=NAME; default a new SQLite file in the data dir")
+
+
+class StepSucceededIn(BaseModel):
+    exit_code: int | None = None
+    output: str = ""
+    duration_ms: int = Field(ge=0)
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class StepFailedIn(StepSucceededIn):
+    error: str = Field(min_length=1)
+    will_retry: bool = False
+
+
+class StepSkippedIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    cancelled: bool = False
+
+
+class TaskOut(Out):
+    id: str
+    request: str
+    requester: str
+    mode: str
+    persona: str
+    environment: str | None
+    source: str
+    chaos_level: int | None
+    status: str = Field(description="requested, segmented or rejected")
+    plan: dict[str, Any] | None = Field(description="The .alt plan, once recorded.")
+    gates: list[dict[str, Any]] = Field(description="Each step's risk and gate.")
+    segmenter: str | None
+    fallback_reason: str | None
+    rejection: str | None
+    correlation_id: str
+    created_on: datetime
+
+
+class StepOut(Out):
+    id: str
+    kind: str
+    risk: str
+    gate: str
+    needs: list[str]
+    approval_id: str | None
+    status: str = Field(description="pending, running, succeeded, failed or skipped")
+    attempts: int
+    exit_code: int | None
+    output: str
+    error: str | None
+    duration_ms: int | None
+    facts: dict[str, Any]
+
+
+class RunOut(Out):
+    id: str
+    task_id: str
+    outcome: str | None = Field(description="succeeded, failed or cancelled; null while it runs")
+    steps: list[StepOut]
+    summary: dict[str, int] | None
+    started_on: datetime | None
+    modified_on: datetime | None
+
+
+class ApprovalOut(Out):
+    id: str
+    task_id: str
+    run_id: str | None
+    step_id: str
+    risk: str
+    environment: str
+    requester: str
+    eligible: list[str]
+    required: int
+    votes: list[str]
+    remaining: int
+    status: str = Field(description="open, granted, denied, expired or cancelled")
+    reason: str
+    decision_reason: str | None
+    expires_at: datetime
+
+
+class TaskRow(Out):
+    task_id: str
+    status: str
+    request: str
+    requester: str
+    mode: str
+    environment: str | None
+    source: str
+    segmenter: str | None
+    rejection: str | None
+    requested_at: datetime
+    run_id: str | None
+    outcome: str | None
+    cursor: str
+
+
+class RunRow(Out):
+    run_id: str
+    task_id: str
+    status: str = Field(description="running or completed")
+    outcome: str | None
+    started_at: datetime
+    completed_at: datetime | None
+    duration_ms: int | None
+    summary: dict[str, int] | None
+    request: str
+    requester: str
+    cursor: str
+
+
+class TaskPage(Out):
+    items: list[TaskRow]
+    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+
+
+class RunPage(Out):
+    items: list[RunRow]
+    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+
+
+class QueuedApproval(Out):
+    approval_id: str
+    task_id: str
+    run_id: str | None
+    step_id: str
+    risk: str
+    environment: str
+    requester: str
+    eligible: list[str]
+    required: int
+    votes: list[str]
+    remaining: int
+    status: str
+    reason: str
+    request: str | None
+    requested_at: datetime
+    expires_at: datetime
+    seconds_left: int
+
+
+class TimelineEntry(Out):
+    event_id: str
+    position: int | None
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    time: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str
+    data: dict[str, Any]
+
+
+class EventOut(Out):
+    position: int | None
+    id: str
+    type: str
+    aggregate_id: str
+    version: int
+    time: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str
+    prevhash: str
+    hash: str
+    schema_version: int
+    data: dict[str, Any]
+
+
+class VerifyReport(Out):
+    source: str
+    ok: bool
+    events: int
+    aggregates: int
+    checkpoints: int
+    problems: list[str]
+
+
+class VerifyOut(Out):
+    ok: bool
+    reports: list[VerifyReport]
+
+
+class ReplayOut(Out):
+    replayed: int
+    until: str
+    into: str
+
+
+class HealthOut(Out):
+    status: str
+    last_position: int
+    workers: int = Field(description="Workers whose lease is current (they run the steps).")
+
+
+class WorkerOut(Out):
+    id: str
+    host: str
+    pid: int
+    started_at: datetime

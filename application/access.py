@@ -1,0 +1,79 @@
+"""Who may do what: one check for every front (chat, HTTP, the command line).
+
+A front only says who is asking (a chat identity, a bearer token, `--as`); the use cases ask
+this module whether that person may do it, so the rules cannot differ between fronts.
+"""
+
+from __future__ import annotations
+
+from domain.errors import NotAllowedError
+from domain.policy import Policy
+
+# The role each action needs; None: any person of the policy.
+ROLES: dict[str, str | None] = {
+    "read": None,
+    "request": "requester",        # ask for work, submit a plan
+    "plan": "requester",           # record the plan of one's own task
+    "vote": "approver",
+    "deny": "approver",
+    "cancel": "requester",         # withdraw one's own approval request
+    "start": "operator",           # start a run by hand (the policies start them)
+    "report": "operator",          # report a step run outside altlas
+    "reject": "operator",
+    "expire": "operator",
+    "audit": "auditor",
+}
+# Actions on something a person owns: only its owner, or a person with this role.
+OWNER_OR: dict[str, str | None] = {"plan": None, "cancel": "operator"}
+
+
+class Access:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def person(self, name: str) -> str:
+        """``name`` if the policy knows the person; the command line's --as goes here."""
+        if name not in self.policy.people:
+            known = ", ".join(sorted(self.policy.people))
+            raise UnknownPersonError(f"{name!r} is not a person in the policy (people: {known})",
+                                     name)
+        return name
+
+    def check(self, person: str, action: str, *, owner: str | None = None) -> None:
+        """Raise AccessDeniedError unless ``person`` may do ``action`` (to what ``owner``
+        owns)."""
+        self.person(person)
+        roles = self.policy.roles_of(person)
+        if "admin" in roles:
+            return
+        role = ROLES[action]
+        if role is not None and role not in roles:
+            raise AccessDeniedError(f"{person} may not {action}: it needs the {role} role",
+                                    person, action, role)
+        if action in OWNER_OR and owner is not None and person != owner:
+            override = OWNER_OR[action]
+            if override is None or override not in roles:
+                raise NotOwnerError(f"only {owner}, who asked for it, may {action} this"
+                                    + (f" (or an {override})" if override else ""),
+                                    person, action, owner)
+
+    def roles(self, person: str) -> frozenset[str]:
+        return self.policy.roles_of(person)
+
+
+class UnknownPersonError(NotAllowedError):
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class AccessDeniedError(NotAllowedError):
+    def __init__(self, message: str, person: str, action: str, role: str) -> None:
+        super().__init__(message)
+        self.person, self.action, self.role = person, action, role
+
+
+class NotOwnerError(NotAllowedError):
+    def __init__(self, message: str, person: str, action: str, owner: str) -> None:
+        super().__init__(message)
+        self.person, self.action, self.owner = person, action, owner

@@ -1,0 +1,221 @@
+"""What people are told on one chat front, following the recorded events (policies.TOLD).
+
+The plan, the approval cards, a step whose outcome is unknown and the run's result go to the
+front where the person asked, in the thread where they asked, in their language, whoever
+caused the event and in whatever process. Each message is sent once: what was posted is
+remembered before the place in the events moves on, and a message already posted is not
+posted again after a restart. Cards are edited in place; a card shows its current state, so
+showing it twice is harmless. When the platform cannot take a message now, the follower keeps
+its place before that event and tries again, waiting longer each time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from application.app import AltlasApplication
+from application.errors import NotFoundError
+from application.history import EventHistory
+from application.i18n import t
+from application.ports import ChatPosts, FrontUnavailableError, MessageRefs, Notifier
+from application.presenters import oncall_of
+from application.text import plan_text, run_text
+from application.use_cases import UseCases
+from domain.records import RecordedEvent
+
+log = logging.getLogger("altlas.conversation")
+
+CARD_CHANGES = frozenset({"ApprovalVoteCast", "ApprovalGranted", "ApprovalDenied",
+                          "ApprovalExpired", "ApprovalCancelled"})
+# How long a reply waits for the front to post the message that starts its request's thread.
+THREAD_GRACE = timedelta(seconds=10)
+
+
+class NotYet(Exception):
+    """The thread of a request is not known yet: try again shortly."""
+
+
+class Conversation:
+    def __init__(self, app: AltlasApplication, use_cases: UseCases, history: EventHistory,
+                 notifier: Notifier, posts: ChatPosts, refs: MessageRefs, *,
+                 batch: int = 200, max_backoff: float = 60.0) -> None:
+        self.app = app
+        self.use_cases = use_cases
+        self.history = history
+        self.notifier = notifier
+        self.posts = posts
+        self.refs = refs
+        self.platform = notifier.platform
+        self.name = f"altlas.tell.{self.platform}"
+        self.batch = batch
+        self.max_backoff = max_backoff
+        self.unavailable = False
+        if app.tracked(self.name) is None:  # the first time: from now
+            app.track(self.name, history.last_position())
+
+    @property
+    def position(self) -> int:
+        return self.app.tracked(self.name) or 0
+
+    def poll(self) -> int:
+        """Tell what happened since the last poll; how many events were read. A card that
+        changed several times in the batch is shown once, as it is now."""
+        start = self.position
+        records = list(self.history.read(after=start, limit=self.batch))
+        self.unavailable = False
+        done = start
+        cards: dict[str, int] = {}  # approval id → the position before its first change
+        for record in records:
+            try:
+                self._tell(record, cards)
+            except (FrontUnavailableError, NotYet) as e:
+                self._later(e, record.type_name, record.position)
+                break
+            except Exception:
+                log.exception("%s: could not tell %s at position %s", self.platform,
+                              record.type_name, record.position)
+            done = record.position or done
+        for approval_id, before in cards.items():
+            if before >= done:
+                continue  # not reached in this batch
+            try:
+                self._update_cards(approval_id)
+            except FrontUnavailableError as e:
+                self._later(e, "the card of approval " + approval_id, before + 1)
+                done = min(done, before)
+                break
+            except Exception:
+                log.exception("%s: could not update the cards of approval %s", self.platform,
+                              approval_id)
+        if done > self.position:
+            self.app.track(self.name, done)  # or another process of this front got further
+        return len(records)
+
+    def _later(self, why: Exception, what: str, position: int | None) -> None:
+        log.warning("%s: %s; keeping %s at position %s for later", self.platform, why, what,
+                    position)
+        self.unavailable = True
+
+    def run(self, stop: threading.Event, idle_seconds: float) -> None:
+        backoff = idle_seconds
+        signal = self.app.recorded
+        while not stop.is_set():
+            seen = signal.generation
+            try:
+                read = self.poll()
+            except Exception:
+                log.exception("%s: reading new events failed; trying again", self.platform)
+                read = 0
+            if self.unavailable:
+                backoff = min(max(backoff * 2, 1.0), self.max_backoff)
+                stop.wait(backoff)
+                continue
+            backoff = idle_seconds
+            if read < self.batch:
+                signal.wait(seen, idle_seconds)
+
+    # -- what each event says -----------------------------------------------------------
+
+    def _tell(self, record: RecordedEvent, cards: dict[str, int]) -> None:
+        kind = record.type_name
+        tell: dict[str, Callable[[RecordedEvent], None]] = {
+            "TaskSegmented": self._plan, "TaskRejected": self._plan,
+            "ApprovalRequested": self._new_card, "StepInterrupted": self._interrupted,
+            "RunCompleted": self._result,
+        }
+        if kind in tell:
+            tell[kind](record)
+        before = (record.position or 1) - 1
+        if kind in CARD_CHANGES:
+            cards.setdefault(str(record.aggregate_id), before)
+        elif kind == "RunCompleted":  # the cards of the run show its result
+            for step in self.app.get_run(record.aggregate_id).steps:
+                if step.approval_id:
+                    cards.setdefault(step.approval_id, before)
+
+    def _plan(self, record: RecordedEvent) -> None:
+        task = self._asked_here(record.aggregate_id)
+        if task is not None:
+            plan = self.use_cases.plan_model(record.aggregate_id)
+            self._say(record, task, plan_text(plan, self._locale(task), fenced=True))
+
+    def _new_card(self, record: RecordedEvent) -> None:
+        task = self._asked_here(UUID(record.data["task_id"]))
+        approval_id = str(record.aggregate_id)
+        if task is None or self.refs.of(approval_id, self.platform):
+            return
+        locale = self._locale(task)
+        channel = task["reply_to"]["channel"]
+        message = self.notifier.show_card(channel, self.use_cases.card(record.aggregate_id),
+                                          locale)
+        self.refs.add(approval_id, self.platform, channel, message, None, locale)
+
+    def _update_cards(self, approval_id: str) -> None:
+        places = self.refs.of(approval_id, self.platform)
+        if not places:
+            return
+        card = self.use_cases.card(UUID(approval_id))
+        for channel, message, locale in places:
+            self.notifier.update_card(channel, message, card, locale)
+
+    def _interrupted(self, record: RecordedEvent) -> None:
+        if record.data["rerun"]:
+            return
+        run = self.app.get_run(record.aggregate_id)
+        task = self._asked_here(UUID(run.task_id))
+        if task is None:
+            return
+        step = record.data["step_id"]
+        gates = {g["step_id"]: g for g in task["gates"]}
+        oncall = oncall_of(self.app.policy, gates.get(step, {}).get("environment"))
+        self._say(record, task, t(self._locale(task), "interrupted", step=step,
+                                  reason=record.data["reason"],
+                                  people=", ".join(oncall) or "-"))
+
+    def _result(self, record: RecordedEvent) -> None:
+        run = self.use_cases.run_model(record.aggregate_id)
+        task = self._asked_here(UUID(run.task_id))
+        if task is not None:
+            self._say(record, task, run_text(run, self._locale(task), fenced=True))
+
+    # -- where and how -------------------------------------------------------------------
+
+    def _asked_here(self, task_id: UUID) -> dict[str, Any] | None:
+        """The task, if it was asked for on this front."""
+        try:
+            task = self.app.get_task(task_id).to_dict()
+        except NotFoundError:
+            return None
+        reply_to = task.get("reply_to") or {}
+        return task if reply_to.get("front") == self.platform else None
+
+    def _locale(self, task: dict[str, Any]) -> str:
+        return str(task["reply_to"].get("locale")
+                   or self.app.policy.locale_of(task["requester"]))
+
+    def _say(self, record: RecordedEvent, task: dict[str, Any], text: str) -> None:
+        key = f"event:{record.id}"
+        if self.posts.get(self.platform, key) is not None:
+            return  # said before a restart
+        channel, thread = self._thread(task)
+        message = self.notifier.say(channel, thread, text)
+        self.posts.add(self.platform, key, channel, message)
+        if thread is None:  # the front never started the thread: this message does
+            self.posts.add(self.platform, f"thread:{task['id']}", channel, message)
+
+    def _thread(self, task: dict[str, Any]) -> tuple[str, str | None]:
+        """The request's thread: the front's first answer, or the message it answered."""
+        known = self.posts.get(self.platform, f"thread:{task['id']}")
+        if known is not None:
+            return known
+        reply_to = task["reply_to"]
+        if reply_to.get("thread"):
+            return reply_to["channel"], reply_to["thread"]
+        if datetime.now(UTC) - task["created_on"] < THREAD_GRACE:
+            raise NotYet(f"the thread of task {task['id']} is not posted yet")
+        return reply_to["channel"], None

@@ -1,0 +1,196 @@
+"""The process policies: what altlas does by itself after an event (DESIGN.md §5).
+
+Nothing after a command depends on which front took it or whether that process still lives:
+every continuation is a reaction to a recorded event, listed in EVENT_HANDLERS. A reaction
+decides and collects new events; it does no I/O of its own. The worker that ran it records
+the new events together with the position of the event it reacted to (application.app
+AltlasApplication.react), then does the I/O the reaction asked for: the steps it claimed.
+What people are told follows the events too, from each chat front (TOLD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from application.app import RUNNER, Reaction, run_id_of
+from application.segmentation import SEGMENTER_ACTOR, SegmentationService
+from domain.approval import GRANTED, OPEN, Approval
+from domain.base import AuditedAggregate, EventMeta, event_id
+from domain.conditions import evaluate
+from domain.plan import Plan, PlanStep
+from domain.risk import GateKind
+from domain.run import DECIDED, PENDING, RUNNING, SUCCEEDED, Run
+from domain.task import Task
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What the reactions need from outside: the segmenters (a model may take seconds)."""
+
+    segmentation: SegmentationService
+
+
+Event = AuditedAggregate.Event
+Handler = Callable[[Any, Reaction, Ports], None]
+
+
+def plan_task(event: Task.Requested, r: Reaction, ports: Ports) -> None:
+    """Plan the request, or reject it with the reason; a task planned by hand meanwhile is
+    left as it is."""
+    task = r.get(Task, event.originator_id)
+    if task.status != "requested":
+        return
+    outcome = ports.segmentation.plan(task)
+    meta = _meta(task, SEGMENTER_ACTOR, event)
+    if outcome.plan is None:
+        task.reject(outcome.problem, meta)
+        return
+    plan_doc, gates = r.app.classify(Plan.from_document(outcome.plan), task.mode,
+                                     task.requester)
+    task.record_segmentation(plan_doc, gates, outcome.segmenter, meta,
+                             fallback_reason=outcome.fallback_reason)
+
+
+def start_run(event: Task.Segmented, r: Reaction, ports: Ports) -> None:
+    """Start the run, with an approval for each gated step, unless the task is a dream or
+    its run was started by hand already."""
+    task = r.get(Task, event.originator_id)
+    if task.mode == "dream" or r.app.exists(run_id_of(task.id)):
+        return
+    run, approvals = r.app.open_run(task, _meta(task, task.requester, event), r.now)
+    r.add(run, *approvals)
+
+
+def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
+    """Skip what cannot run, claim what may run now for this worker, complete the run when
+    every step is decided."""
+    run_id = event.originator_id
+    if isinstance(event, Approval.Event):
+        approval_run = r.get(Approval, event.originator_id).run_id
+        if approval_run is None:
+            return
+        run_id = approval_run
+    run = r.get(Run, run_id)
+    if run.completed:
+        return
+    plan = Plan.from_document(r.get(Task, run.task_id).plan)
+    meta = _meta(run, RUNNER, event)
+    progressed = True
+    while progressed:  # a skip can decide the steps that need it
+        progressed = False
+        for step in plan.topological_order():
+            state = run.steps[step.id]
+            if state.status != PENDING or state.retrying:
+                continue
+            decision = _decide(run, step, r)
+            if decision.action == "skip":
+                run.skip_step(step.id, decision.reason, meta, cancelled=decision.cancelled)
+                _withdraw_approval(run, step.id, decision.reason, r, event)
+                progressed = True
+            elif decision.action == "run":
+                run.start_step(step.id, meta, r.worker)
+                r.claim(run.id, step.id)
+    if all(s.status in DECIDED for s in run.steps.values()):
+        run.complete(meta, duration_ms=r.app.duration_ms(run))
+
+
+@dataclass(frozen=True)
+class _Decision:
+    action: str  # "wait", "skip" or "run"
+    reason: str = ""
+    cancelled: bool = False
+
+
+_WAIT = _Decision("wait")
+_RUN = _Decision("run")
+
+
+def _decide(run: Run, step: PlanStep, r: Reaction) -> _Decision:
+    state = run.steps[step.id]
+    stopped = run.stopped_by
+    if stopped is not None:
+        return _Decision("skip", f"not run: the run stopped at {stopped.id}, whose outcome is "
+                         "unknown", cancelled=True)
+    for dep in state.needs:
+        need = run.steps[dep]
+        if need.status in (PENDING, RUNNING):
+            return _WAIT
+        if need.status != SUCCEEDED:
+            how = "was cancelled" if need.cancelled else need.status
+            return _Decision("skip", f"needs {dep}, which {how}", need.cancelled)
+    condition = step.condition
+    if condition is not None:
+        verdict = evaluate(condition, {sid: s.facts for sid, s in run.steps.items()})
+        if verdict.holds is None:
+            return _Decision("skip", f"condition {condition} cannot be decided: "
+                             f"{verdict.explanation}")
+        if not verdict.holds:
+            return _Decision("skip", f"condition not met: {verdict.explanation}")
+    if state.gate == GateKind.MANUAL.value:
+        return _Decision("skip", f"{state.risk}: altlas never executes this; a person "
+                         f"should: {step.action}")
+    if state.gate == GateKind.APPROVAL.value:
+        assert state.approval_id is not None
+        approval = r.get(Approval, UUID(state.approval_id))
+        if approval.status == OPEN:
+            return _WAIT
+        if approval.status != GRANTED:
+            return _Decision("skip", f"approval {approval.id} {approval.decision_reason}",
+                             cancelled=True)
+    return _RUN
+
+
+def _withdraw_approval(run: Run, step_id: str, reason: str, r: Reaction, event: Event) -> None:
+    """Nobody should be asked to approve a step that will not run."""
+    approval_id = run.steps[step_id].approval_id
+    if approval_id is None:
+        return
+    approval = r.get(Approval, UUID(approval_id))
+    if approval.is_open:
+        approval.cancel(f"step skipped: {reason}", _meta(approval, RUNNER, event))
+
+
+def _meta(aggregate: AuditedAggregate, actor: str, cause: Event) -> EventMeta:
+    return EventMeta(actor, aggregate.correlation_id,
+                     event_id(cause.originator_id, cause.originator_version))
+
+
+# What happens after each event. Events not listed change nothing by themselves.
+EVENT_HANDLERS: dict[type[Event], Handler] = {
+    Task.Requested: plan_task,            # plan it, or reject it with the reason
+    Task.Segmented: start_run,            # start the run, unless the mode is dream
+    Run.Started: advance_run,             # run what may run at once, open the waits
+    Run.StepSucceeded: advance_run,       # what needed it may run now
+    Run.StepFailed: advance_run,          # what needed it is skipped (a retry waits)
+    Run.StepSkipped: advance_run,
+    Run.StepInterrupted: advance_run,     # run it again (read-only) or stop the run
+    Approval.Granted: advance_run,        # the gated step runs
+    Approval.Denied: advance_run,         # the gated step and what needs it are cancelled
+    Approval.Expired: advance_run,
+    Approval.Cancelled: advance_run,
+}
+
+# Planning may wait seconds for a model: it follows the events on a lane of its own, so votes
+# and step results never queue behind it. Each lane keeps its own place in the events.
+LANES: dict[str, frozenset[type[Event]]] = {
+    "planning": frozenset({Task.Requested}),
+    "runs": frozenset(EVENT_HANDLERS) - {Task.Requested},
+}
+
+# What people are told, and where: each chat front follows the events and tells the person
+# who asked, in the thread where they asked (application/conversation.py).
+TOLD: dict[type[Event], str] = {
+    Task.Segmented: "the plan, with each step's risk and gate",
+    Task.Rejected: "why the request could not be planned",
+    Approval.Requested: "an approval card, with Approve and Deny",
+    Approval.VoteCast: "the card, updated in place",
+    Approval.Granted: "the card, updated in place",
+    Approval.Denied: "the card, updated in place",
+    Approval.Expired: "the card, updated in place",
+    Approval.Cancelled: "the card, updated in place",
+    Run.StepInterrupted: "a step whose outcome is unknown, to the requester and on-call",
+    Run.Completed: "the run's result; its cards show it too",
+}

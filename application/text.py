@@ -1,0 +1,144 @@
+"""Plain text of the view models, in the reader's language: the command line prints it, and
+the chat fronts post it (tables in a code block, so their columns line up)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.i18n import t
+from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
+from application.views import ApprovalView
+
+FENCE = "```"
+
+
+def clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def short(value: str | None, n: int = 8) -> str:
+    return (value or "-")[:n]
+
+
+def plan_step_line(step: PlanStepModel) -> str:
+    needs = f" ← {','.join(step.needs)}" if step.needs else ""
+    where = f"@{step.target}" if step.target else ""
+    line = (f"{step.id:<4} {step.kind:<6} {clip(step.action, 38):<38}{where:<12}{needs:<10} "
+            f"{step.risk:<11} {step.gate}")
+    if step.gate == "approval":
+        line += f" ({step.required} of {', '.join(step.eligible)})"
+    return line
+
+
+def plan_text(plan: PlanModel, locale: str, *, fenced: bool = False) -> str:
+    """The plan: what each step does, where, its risk and its gate; or why there is none."""
+    if plan.status == "rejected":
+        return t(locale, "rejected", request=plan.request, reason=plan.rejection)
+    lines = [t(locale, f"plan.{plan.persona}", request=plan.request, n=len(plan.steps),
+               segmenter=plan.segmenter)]
+    if plan.fallback_reason:
+        lines.append(t(locale, "fallback", segmenter=plan.segmenter,
+                       reason=plan.fallback_reason))
+    table = [plan_step_line(s) for s in plan.steps]
+    if plan.persona == "researcher":
+        table = [row for s, line in zip(plan.steps, table, strict=True)
+                 for row in (line, t(locale, "step.why", reason=s.reason))]
+    lines += _fenced(table, fenced)
+    if plan.mode == "dream":
+        lines.append(t(locale, "dream"))
+    return "\n".join(lines)
+
+
+def outcome_text(outcome: str | None, locale: str) -> str:
+    return t(locale, f"run.{outcome}") if outcome else t(locale, "run.in_progress")
+
+
+def run_step_line(step: RunStepModel, locale: str) -> str:
+    took = f"{step.duration_ms} ms" if step.duration_ms is not None else ""
+    if step.waiting_for is not None:
+        detail = t(locale, "waiting", remaining=step.waiting_for,
+                   approval=short(step.approval_id))
+    elif step.manual is not None and step.status == "skipped":
+        detail = t(locale, "manual", risk=step.risk, action=step.manual)
+    else:
+        detail = step.error or ""
+    return f"{step.id:<4} {step.status:<10} {step.risk:<11} {took:>8}  {detail}".rstrip()
+
+
+def output_lines(step: RunStepModel, limit: int = 6) -> list[str]:
+    return [f"     | {line}" for line in step.output.rstrip().splitlines()[:limit]
+            if step.output.strip()]
+
+
+def run_text(run: RunModel, locale: str, *, with_output: bool = False,
+             fenced: bool = False) -> str:
+    lines = []
+    for step in run.steps:
+        lines.append(run_step_line(step, locale))
+        if with_output:
+            lines += output_lines(step)
+    head = t(locale, "run", run=short(run.run_id), outcome=outcome_text(run.outcome, locale))
+    return "\n".join([head, *_fenced(lines, fenced)])
+
+
+def card_lines(card: CardModel, locale: str, now: datetime) -> list[str]:
+    """The approval message's lines, for every medium."""
+    a = card.approval
+    target = f" @{card.step['target']}" if card.step.get("target") else ""
+    lines = [
+        t(locale, "card.title", risk=a.risk, environment=a.environment),
+        t(locale, "card.request", request=card.task.request, requester=a.requester),
+        t(locale, "card.step", step=a.step_id, kind=card.step.get("kind", ""),
+          action=card.step.get("action", ""), target=target),
+        t(locale, "card.why", reason=a.reason),
+    ]
+    approvers = ", ".join(p for p in a.eligible if p != a.requester)
+    if a.status == "open":
+        if a.votes:
+            lines.append(t(locale, "card.votes", votes=", ".join(a.votes),
+                           remaining=a.remaining, approvers=approvers))
+        else:
+            lines.append(t(locale, "card.no_votes", remaining=a.remaining,
+                           approvers=approvers))
+        minutes = max(int((a.expires_at - now).total_seconds() // 60), 0)
+        lines.append(t(locale, "card.time_left", minutes=minutes,
+                       when=a.expires_at.strftime("%H:%M UTC")))
+        if card.oncall:
+            lines.append(t(locale, "card.oncall", people=", ".join(card.oncall)))
+    elif a.status == "granted":
+        lines.append(t(locale, "card.granted", votes=", ".join(a.votes)))
+    elif a.status == "denied":
+        lines.append(t(locale, "card.denied", reason=a.decision_reason))
+    elif a.status == "expired":
+        lines.append(t(locale, "card.expired"))
+    else:
+        lines.append(t(locale, "card.cancelled", reason=a.decision_reason))
+    if card.run_outcome:
+        lines.append(t(locale, "card.run_finished", run=short(a.run_id),
+                       outcome=t(locale, f"run.{card.run_outcome}")))
+    return lines
+
+
+def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
+    """An approval as the command line shows it."""
+    minutes = max(int((a.expires_at - now).total_seconds() // 60), 0)
+    lines = [t(locale, "approval.head", id=a.id, status=a.status,
+               left=t(locale, "approval.left", minutes=minutes) if a.status == "open"
+               else a.status),
+             t(locale, "approval.step", step=a.step_id, run=a.run_id, risk=a.risk,
+               environment=a.environment),
+             t(locale, "approval.why", reason=a.reason),
+             t(locale, "approval.asked", requester=a.requester,
+               approvers=", ".join(a.eligible))]
+    votes = ", ".join(a.votes) or t(locale, "approval.nobody")
+    if a.status == "open":
+        lines.append(t(locale, "approval.open", votes=votes, remaining=a.remaining))
+    else:
+        lines.append(t(locale, "approval.closed", votes=votes)
+                     + (f"; {a.decision_reason}" if a.decision_reason else ""))
+    return "\n".join(lines)
+
+
+def _fenced(lines: list[str], fenced: bool) -> list[str]:
+    return [FENCE, *lines, FENCE] if fenced and lines else lines

@@ -1,0 +1,292 @@
+"""The use cases every front shares: chat, HTTP and the command line call these, with the
+person who is asking, and render what comes back. Each checks access in one place
+(application/access.py); what happens afterwards is the policies' business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.access import Access
+from application.app import AltlasApplication
+from application.errors import AmbiguousIdError, NotFoundError
+from application.ports import Auditor, ReadModels
+from application.presenters import CardModel, PlanModel, RunModel
+from application.views import ApprovalView, RunView, TaskView
+from domain.errors import DomainError, InvalidInputError
+
+KINDS = ("task", "run", "approval")
+_REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a listing of tasks or runs may be narrowed to."""
+
+    status: str | None = None
+    requester: str | None = None
+    since: datetime | None = None
+    limit: int = 20
+    before: str | None = None  # the cursor of the page before
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None  # give it as ``before`` for the next page; None on the last
+
+
+@dataclass(frozen=True)
+class StateAt:
+    """What was true at a moment: from the views replayed up to it."""
+
+    until: datetime
+    events: int
+    open_approvals: list[dict[str, Any]] = field(default_factory=list)
+    running_runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class UseCases:
+    def __init__(self, app: AltlasApplication, reads: Callable[[], ReadModels],
+                 auditor: Callable[[], Auditor],
+                 reads_at: Callable[[datetime], tuple[ReadModels, int]]) -> None:
+        self.app = app
+        self.access = Access(app.policy)
+        self._reads = reads
+        self._auditor = auditor
+        self._reads_at = reads_at
+
+    # -- asking for work ---------------------------------------------------------------
+
+    def request_work(self, who: str, text: str, *, mode: str = "normal",
+                     persona: str = "technical_expert", environment: str | None = None,
+                     chaos_level: int | None = None, source: str = "api",
+                     reply_to: dict[str, str] | None = None) -> TaskView:
+        """Record the request; the policies plan it and run what the gates allow."""
+        self.access.check(who, "request")
+        task_id = self.app.request_task(text, who, mode=mode, persona=persona,
+                                        environment=environment, source=source,
+                                        chaos_level=chaos_level, reply_to=reply_to)
+        return self.app.get_task(task_id)
+
+    def submit_plan(self, who: str, document: Any, *, request: str, mode: str = "normal",
+                    persona: str = "technical_expert", environment: str | None = None,
+                    chaos_level: int | None = None, source: str = "alt",
+                    reply_to: dict[str, str] | None = None) -> TaskView:
+        """A hand-written plan: the task and its plan in one go, through the same gates."""
+        self.access.check(who, "request")
+        return self.app.submit_plan(request, document, who, mode=mode, persona=persona,
+                                    environment=environment, chaos_level=chaos_level,
+                                    source=source, reply_to=reply_to)
+
+    def record_plan(self, who: str, task_ref: str, document: Any) -> TaskView:
+        task_id = self.resolve(task_ref, "task")
+        self.access.check(who, "plan", owner=self.app.get_task(task_id).requester)
+        return self.app.record_segmentation(task_id, document, segmenter="hand-written",
+                                            actor=who)
+
+    def reject_task(self, who: str, task_ref: str, reason: str) -> TaskView:
+        self.access.check(who, "reject")
+        return self.app.reject_task(self.resolve(task_ref, "task"), reason, actor=who)
+
+    def start_run(self, who: str, task_ref: str) -> RunView:
+        self.access.check(who, "start")
+        return self.app.start_run(self.resolve(task_ref, "task"), actor=who)
+
+    # -- approvals -------------------------------------------------------------------
+
+    def vote(self, who: str, approval_ref: str) -> ApprovalView:
+        """A vote; the one that reaches the quorum grants the approval, and the policies
+        take the run on. A refused vote is put on the record and raised."""
+        approval_id = self.resolve(approval_ref, "approval")
+        return self._decide(who, approval_id, "approve",
+                            lambda: self.app.cast_vote(approval_id, who))
+
+    def deny(self, who: str, approval_ref: str, reason: str) -> ApprovalView:
+        approval_id = self.resolve(approval_ref, "approval")
+        return self._decide(who, approval_id, "deny",
+                            lambda: self.app.deny_approval(approval_id, who, reason))
+
+    def _decide(self, who: str, approval_id: UUID, attempt: str,
+                act: Callable[[], ApprovalView]) -> ApprovalView:
+        try:
+            self.access.check(who, "vote" if attempt == "approve" else "deny")
+            return act()
+        except DomainError as e:
+            self.app.record_refused_attempt(approval_id, attempt, who, str(e))
+            raise
+
+    def cancel_approval(self, who: str, approval_ref: str, reason: str) -> ApprovalView:
+        approval_id = self.resolve(approval_ref, "approval")
+        self.access.check(who, "cancel", owner=self.app.get_approval(approval_id).requester)
+        return self.app.cancel_approval(approval_id, reason, actor=who)
+
+    def expire_approval(self, who: str, approval_ref: str) -> ApprovalView:
+        self.access.check(who, "expire")
+        return self.app.expire_approval(self.resolve(approval_ref, "approval"), actor=who)
+
+    # -- steps run outside altlas -----------------------------------------------------
+
+    def report_step(self, who: str, run_ref: str, step_id: str, outcome: str,
+                    **details: Any) -> RunView:
+        """An operator reports a step done by hand or by another tool: ``outcome`` is
+        started, succeeded, failed or skipped."""
+        self.access.check(who, "report")
+        run_id = self.resolve(run_ref, "run")
+        record: dict[str, Callable[..., None]] = {
+            "started": self.app.record_step_started,
+            "succeeded": self.app.record_step_succeeded,
+            "failed": self.app.record_step_failed,
+            "skipped": self.app.record_step_skipped}
+        record[outcome](run_id, step_id, actor=who, **details)
+        return self.app.get_run(run_id)
+
+    def complete_run(self, who: str, run_ref: str) -> RunView:
+        self.access.check(who, "report")
+        return self.app.complete_run(self.resolve(run_ref, "run"), actor=who)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def resolve(self, ref: str, kind: str | None = None) -> UUID:
+        """A whole id, or any unique beginning of one (at least 6 characters), as listings
+        show them."""
+        wanted = kind or "approval, task or run"
+        text = ref.strip().lower()
+        if not _REF.match(text):
+            raise NotFoundError(f"{ref!r} is not an id: give one whole, or its first 6 "
+                                "characters or more", ref)
+        try:
+            whole = UUID(text)
+        except ValueError:
+            whole = None
+        if whole is not None:
+            found = self._kind_of(whole)
+            if found is None or (kind is not None and found != kind):
+                raise NotFoundError(f"no {wanted} with id {whole}", ref)
+            return whole
+        matches = [(k, i) for k, i in self._reads().resolve(text) if kind in (None, k)]
+        if not matches:
+            raise NotFoundError(f"no {wanted} has an id starting with {text}", ref)
+        if len(matches) > 1:
+            listed = ", ".join(f"{k} {i[:12]}" for k, i in matches)
+            raise AmbiguousIdError(f"{text} matches several: {listed}; give more of the id",
+                                   text, listed)
+        return UUID(matches[0][1])
+
+    def kind(self, ref: str) -> tuple[str, UUID]:
+        """What a reference names: ("task" | "run" | "approval", its id)."""
+        ident = self.resolve(ref)
+        found = self._kind_of(ident)
+        assert found is not None
+        return found, ident
+
+    def _kind_of(self, ident: UUID) -> str | None:
+        for kind, getter in (("approval", self.app.get_approval), ("run", self.app.get_run),
+                             ("task", self.app.get_task)):
+            try:
+                getter(ident)
+            except NotFoundError:
+                continue
+            return kind
+        return None
+
+    def task(self, who: str | None, ref: str) -> TaskView:
+        self._may(who, "read")
+        return self.app.get_task(self.resolve(ref, "task"))
+
+    def run(self, who: str | None, ref: str) -> RunView:
+        self._may(who, "read")
+        return self.app.get_run(self.resolve(ref, "run"))
+
+    def approval(self, who: str | None, ref: str) -> ApprovalView:
+        self._may(who, "read")
+        return self.app.get_approval(self.resolve(ref, "approval"))
+
+    def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
+        self._may(who, "read")
+        return self._page(self._views(as_of).list_tasks(
+            status=filters.status, requester=filters.requester, since=filters.since,
+            limit=filters.limit + 1, before=filters.before), filters.limit)
+
+    def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
+        self._may(who, "read")
+        return self._page(self._views(as_of).list_runs(
+            status=filters.status, requester=filters.requester, since=filters.since,
+            limit=filters.limit + 1, before=filters.before), filters.limit)
+
+    def open_approvals(self, who: str | None, as_of: datetime | None = None
+                       ) -> list[dict[str, Any]]:
+        """The approval queue: what is open, who voted, how long is left."""
+        self._may(who, "read")
+        return self._views(as_of).open_approvals()
+
+    def waiting_for(self, who: str) -> list[dict[str, Any]]:
+        """Open approvals this person could still vote on."""
+        return [a for a in self.open_approvals(who)
+                if who in a["eligible"] and who != a["requester"] and who not in a["votes"]]
+
+    def timeline(self, who: str | None, as_of: datetime | None = None,
+                 **filters: Any) -> list[dict[str, Any]]:
+        self._may(who, "read")
+        return self._views(as_of).timeline(**filters)
+
+    def _may(self, who: str | None, action: str) -> None:
+        """``who`` None is the command line reading with its own access to the store."""
+        if who is not None:
+            self.access.check(who, action)
+
+    def _views(self, as_of: datetime | None) -> ReadModels:
+        return self._reads() if as_of is None else self._reads_at(as_of)[0]
+
+    @staticmethod
+    def _page(rows: list[dict[str, Any]], limit: int) -> Page:
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, rows[-1]["cursor"] if more and rows else None)
+
+    # -- what the fronts show (their followers render these; no person asks) ---------------
+
+    def plan_model(self, task_id: UUID) -> PlanModel:
+        return PlanModel.of(self.app.get_task(task_id))
+
+    def run_model(self, run_id: UUID) -> RunModel:
+        run = self.app.get_run(run_id)
+        approvals = {s.approval_id: self.app.get_approval(UUID(s.approval_id))
+                     for s in run.steps if s.approval_id}
+        return RunModel.of(run, self.app.get_task(UUID(run.task_id)), approvals)
+
+    def card(self, approval_id: UUID) -> CardModel:
+        approval = self.app.get_approval(approval_id)
+        outcome = self.app.get_run(UUID(approval.run_id)).outcome if approval.run_id else None
+        return CardModel.of(approval, self.app.get_task(UUID(approval.task_id)), outcome,
+                            self.app.policy)
+
+    # -- audit -------------------------------------------------------------------------
+
+    def verify(self, who: str, *, kafka: bool = False) -> list[dict[str, Any]]:
+        self.access.check(who, "audit")
+        return self._auditor().verify(kafka=kafka)
+
+    def replay(self, who: str, until: datetime, into: str | None = None) -> dict[str, Any]:
+        self.access.check(who, "audit")
+        return self._auditor().replay(until, into)
+
+    def export(self, who: str, until: datetime | None = None) -> Iterator[str]:
+        """The history as CloudEvents JSON lines (checked before the first line)."""
+        self.access.check(who, "audit")
+        return self._auditor().export_lines(until)
+
+    def state_at(self, who: str, until: datetime) -> StateAt:
+        """Open approvals (with who had voted) and running runs as they were at ``until``."""
+        self.access.check(who, "audit")
+        views, events = self._reads_at(until)
+        running = views.list_runs(status="running", requester=None, since=None, limit=50,
+                                  before=None)
+        return StateAt(until, events, views.open_approvals(at=until), running)

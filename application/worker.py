@@ -1,0 +1,169 @@
+"""A worker: what moves altlas on by itself, in whatever process runs one.
+
+It follows the events on the lanes of application/policies.py and reacts to each once (across
+every worker on the store), runs the steps it claimed, expires approvals whose time is up, and
+takes over what workers that died left behind: a step one of them was running is run again if
+it is read-only, or recorded as interrupted with its outcome unknown, never re-run silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from application.app import SCHEDULER, AltlasApplication
+from application.policies import LANES, Ports
+from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
+from application.reactor import Lane
+from application.steps import StepRunner
+from domain.errors import ConflictError, DomainError
+
+log = logging.getLogger("altlas.worker")
+
+
+def new_worker_info() -> WorkerInfo:
+    host = socket.gethostname()
+    pid = os.getpid()
+    return WorkerInfo(f"{host}:{pid}:{uuid4().hex[:6]}", host, pid, datetime.now(UTC))
+
+
+class Worker:
+    def __init__(self, app: AltlasApplication, ports: Ports,
+                 executors: Mapping[str, StepExecutor], registry: WorkerRegistry,
+                 reads: Callable[[], ReadModels], *, parallelism: int = 4,
+                 lease: timedelta = timedelta(seconds=15), idle_seconds: float = 0.25,
+                 stop_timeout: float = 30.0) -> None:
+        self.app = app
+        self.info = new_worker_info()
+        self.registry = registry
+        self.reads = reads
+        self.lease = lease
+        self.idle_seconds = idle_seconds
+        self.stop_timeout = stop_timeout
+        self.steps = StepRunner(app, executors, worker=self.id, parallelism=parallelism)
+        self.lanes = [Lane(app, name, kinds, ports, worker=self.id, on_claims=self.steps.submit)
+                      for name, kinds in LANES.items()]
+        self._last_beat = 0.0
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    # -- in a long-running process -----------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set: each lane in its own thread, housekeeping here."""
+        self._beat()
+        threads = [threading.Thread(target=self._follow, args=(lane, stop), daemon=True,
+                                    name=lane.name) for lane in self.lanes]
+        for thread in threads:
+            thread.start()
+        log.info("worker %s: reacting to events and running steps", self.id)
+        try:
+            while not stop.is_set():
+                self.housekeeping()
+                stop.wait(self.lease.total_seconds() / 3)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            self._leave(self.stop_timeout, "its worker was stopped")
+
+    def _follow(self, lane: Lane, stop: threading.Event) -> None:
+        signal = self.app.recorded
+        while not stop.is_set():
+            seen = signal.generation
+            try:
+                handled = lane.poll()
+            except Exception:
+                log.exception("%s: reading new events failed; trying again", lane.name)
+                stop.wait(1.0)
+                continue
+            if not handled:
+                signal.wait(seen, self.idle_seconds)
+
+    # -- in a command that waits for its effects -------------------------------------
+
+    def until_quiet(self, stop: threading.Event | None = None) -> None:
+        """React and run steps until nothing is left to do (or ``stop`` is set): for the
+        command line on the embedded default, where no long-running worker may be there."""
+        stop = stop or threading.Event()
+        self._beat()
+        try:
+            self.housekeeping()
+            signal = self.app.recorded
+            while not stop.is_set():
+                seen = signal.generation
+                if sum(lane.poll() for lane in self.lanes):
+                    continue
+                if self.steps.busy:
+                    signal.wait(seen, self.idle_seconds)
+                    self._beat(every=self.lease.total_seconds() / 3)
+                    continue
+                if not any(lane.pending() for lane in self.lanes):
+                    return
+        finally:
+            self._leave(0.0, "the command that ran it stopped")
+
+    # -- housekeeping ----------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """Renew this worker's lease, take over what dead workers left, expire approvals."""
+        try:
+            self._beat()
+            self.recover()
+            self.expire_due()
+        except Exception:
+            log.exception("worker %s: housekeeping failed; trying again later", self.id)
+
+    def recover(self) -> list[tuple[str, str]]:
+        """Steps held by workers that are gone: run again or recorded as interrupted."""
+        taken = []
+        for run_id, step_id, holder in self.reads().claimed_steps():
+            if holder == self.id or self.registry.alive(holder):
+                continue
+            try:
+                self.app.interrupt_step(UUID(run_id), step_id, worker=holder,
+                                        why=f"worker {holder} stopped")
+            except DomainError as e:
+                log.info("step %s of run %s: not taken over: %s", step_id, run_id, e)
+                continue
+            log.warning("step %s of run %s: its worker %s is gone", step_id, run_id, holder)
+            taken.append((run_id, step_id))
+        return taken
+
+    def expire_due(self) -> list[str]:
+        """Approvals nobody decided in time: expired, and their runs move on by policy."""
+        now = self.app.clock()
+        expired = []
+        for row in self.reads().open_approvals():
+            if datetime.fromisoformat(row["expires_at"]) > now:
+                continue
+            try:
+                self.app.expire_approval(UUID(row["approval_id"]), actor=SCHEDULER)
+            except ConflictError:
+                continue  # decided meanwhile
+            log.info("approval %s expired", row["approval_id"])
+            expired.append(row["approval_id"])
+        return expired
+
+    def _beat(self, every: float = 0.0) -> None:
+        if time.monotonic() - self._last_beat >= every:
+            self.registry.beat(self.info)
+            self._last_beat = time.monotonic()
+
+    def _leave(self, wait: float, why: str) -> None:
+        """Let running steps finish for ``wait`` seconds; those that do not are interrupted,
+        as another worker would record them, and the lease ends."""
+        for run_id, step_id in self.steps.stop(wait):
+            try:
+                self.app.interrupt_step(run_id, step_id, worker=self.id, why=why)
+            except DomainError as e:
+                log.warning("step %s of run %s: %s", step_id, run_id, e)
+        self.registry.leave(self.id)

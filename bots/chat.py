@@ -1,0 +1,264 @@
+"""The chat front every platform shares (Slack, Discord, the HTTP API's /commands): parse a
+command line, call one use case as the person behind the chat identity, and answer in their
+language. What happens afterwards (the plan, the cards, the result) is told by the
+conversation follower, from the events, in the thread where the person asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.access import AccessDeniedError, NotOwnerError, UnknownPersonError
+from application.errors import AmbiguousIdError, NotFoundError
+from application.i18n import t
+from application.presenters import CardModel, PlanModel, RunModel
+from application.text import plan_text, run_text, short
+from application.use_cases import Filters, UseCases
+from application.views import ApprovalView
+from bots import chat_text as c
+from domain.approval import (
+    ApprovalAlreadyDecidedError,
+    ApprovalExpiredError,
+    DuplicateVoteError,
+    NotEligibleError,
+    RequesterCannotApproveError,
+)
+from domain.errors import DomainError, InvalidInputError
+from domain.policy import Policy
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is speaking: a chat identity, the person the policy maps it to, their language."""
+
+    identity: str
+    person: str | None
+    locale: str
+    source: str
+
+    @property
+    def who(self) -> str:
+        """The person, or the bare identity when the policy does not know it (and every
+        use case refuses it, on the record where it matters)."""
+        return self.person or self.identity
+
+
+@dataclass
+class Reply:
+    text: str
+    ephemeral: bool = False
+    cards: list[CardModel] = field(default_factory=list)
+    locale: str = "en"
+    task_id: str | None = None  # a request was recorded: its thread starts at this reply
+
+
+class ChatFront:
+    def __init__(self, use_cases: UseCases) -> None:
+        self.use_cases = use_cases
+
+    @property
+    def policy(self) -> Policy:
+        return self.use_cases.app.policy
+
+    def caller(self, identity: str, source: str, person: str | None = None,
+               profile_locale: str | None = None) -> Caller:
+        """``profile_locale`` is the chat profile's language, used when the policy sets none."""
+        person = person or self.policy.person_for_identity(identity)
+        return Caller(identity, person, self.policy.locale_of(person, profile_locale), source)
+
+    # -- command lines ------------------------------------------------------------------
+
+    def run(self, caller: Caller, text: str, reply_to: dict[str, str] | None = None) -> Reply:
+        """Carry out one command line. ``reply_to`` says where a request was made (front,
+        channel, thread): what altlas says about it later goes there."""
+        command = c.parse(text)
+        if isinstance(command, c.Help):
+            return self._say(caller, "help", ephemeral=True)
+        if isinstance(command, c.Unknown):
+            return self._say(caller, "unknown_command", ephemeral=True, word=command.word)
+        if isinstance(command, c.Usage):
+            usage = t(caller.locale, command.key)
+            return Reply(f"{command.problem}\n{usage}".strip(), ephemeral=True,
+                         locale=caller.locale)
+        if caller.person is None and not isinstance(command, c.Approve | c.Deny):
+            return self._say(caller, "unknown_person", ephemeral=True, identity=caller.identity)
+        try:
+            return self._carry_out(caller, command, reply_to)
+        except DomainError as e:
+            if isinstance(command, c.Do):
+                text = f"{self._reason(caller, e)}\n{t(caller.locale, 'usage.do')}"
+                return Reply(text, ephemeral=True, locale=caller.locale)
+            return self._say(caller, "refused", ephemeral=True, reason=self._reason(caller, e))
+
+    def _carry_out(self, caller: Caller, command: c.Command,
+                   reply_to: dict[str, str] | None) -> Reply:
+        uc, who, loc = self.use_cases, caller.who, caller.locale
+        if isinstance(command, c.Do):
+            task = uc.request_work(who, command.request, mode=command.mode,
+                                   persona=command.persona, environment=command.env,
+                                   chaos_level=command.chaos_level, source=caller.source,
+                                   reply_to={**(reply_to or {}), "locale": loc})
+            reply = self._say(caller, "working", request=task.request)
+            reply.task_id = task.id
+            return reply
+        if isinstance(command, c.Status):
+            return self._status(caller, command.ref)
+        if isinstance(command, c.Runs):
+            return self._runs(caller)
+        if isinstance(command, c.Approvals):
+            return self._approvals(caller)
+        if isinstance(command, c.Approve):
+            return self.approve(caller, command.ref)
+        if isinstance(command, c.Deny):
+            return self.deny(caller, command.ref, command.reason)
+        if isinstance(command, c.Atlas):
+            return self._say(caller, "not_available", ephemeral=True,
+                             feature=t(loc, "feature.atlas"))
+        if isinstance(command, c.Leaderboard):
+            return self._say(caller, "not_available", ephemeral=True,
+                             feature=t(loc, "feature.leaderboard"))
+        if isinstance(command, c.AuditVerify):
+            return self._verify(caller)
+        assert isinstance(command, c.AuditReplay)
+        return self._state_at(caller, command.until)
+
+    def _status(self, caller: Caller, ref: str) -> Reply:
+        uc, loc = self.use_cases, caller.locale
+        kind, ident = uc.kind(ref)
+        if kind == "task":
+            task = uc.task(caller.who, str(ident))
+            text = t(loc, "status.task", id=short(task.id), status=task.status,
+                     request=task.request, requester=task.requester)
+            if task.plan or task.rejection:
+                text += "\n" + plan_text(PlanModel.of(task), loc, fenced=True)
+            return Reply(text, ephemeral=True, locale=loc)
+        if kind == "run":
+            run = uc.run(caller.who, str(ident))
+            return Reply(run_text(uc.run_model(UUID(run.id)), loc, fenced=True),
+                         ephemeral=True, locale=loc)
+        card = uc.card(ident)
+        return Reply(t(loc, "status.approval", id=short(card.approval.id),
+                       status=card.approval.status, votes=len(card.approval.votes),
+                       required=card.approval.required),
+                     ephemeral=True, cards=[card], locale=loc)
+
+    def _runs(self, caller: Caller) -> Reply:
+        rows = self.use_cases.runs(caller.who, Filters(limit=10)).items
+        if not rows:
+            return self._say(caller, "runs.none", ephemeral=True)
+        lines = [t(caller.locale, "runs.line", run=short(r["run_id"]), status=r["status"],
+                   outcome=f" ({r['outcome']})" if r["outcome"] else "", request=r["request"])
+                 for r in rows]
+        return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
+
+    def _approvals(self, caller: Caller) -> Reply:
+        mine = self.use_cases.waiting_for(caller.who)
+        if not mine:
+            return self._say(caller, "approvals.none", ephemeral=True)
+        lines = [t(caller.locale, "approvals.line", id=short(a["approval_id"]), risk=a["risk"],
+                   environment=a["environment"], step=a["step_id"], votes=len(a["votes"]),
+                   required=a["required"], minutes=a["seconds_left"] // 60,
+                   request=a.get("request") or "") for a in mine]
+        return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
+
+    def _verify(self, caller: Caller) -> Reply:
+        lines = []
+        for r in self.use_cases.verify(caller.who):
+            lines.append(
+                t(caller.locale, "audit.ok", source=r["source"], events=r["events"],
+                  aggregates=r["aggregates"], checkpoints=r["checkpoints"])
+                if r["ok"] else
+                t(caller.locale, "audit.bad", source=r["source"], count=len(r["problems"]),
+                  first=r["problems"][0]))
+        return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
+
+    def _state_at(self, caller: Caller, until: datetime) -> Reply:
+        """What was true then: open approvals with who had voted, and running runs."""
+        loc = caller.locale
+        state = self.use_cases.state_at(caller.who, until)
+        lines = [t(loc, "audit.then", until=until.isoformat(), events=state.events)]
+        for a in state.open_approvals:
+            lines.append(t(loc, "audit.then.approval", id=short(a["approval_id"]),
+                           risk=a["risk"], environment=a["environment"], step=a["step_id"],
+                           votes=", ".join(a["votes"]) or "-", required=a["required"],
+                           request=a.get("request") or ""))
+        for r in state.running_runs:
+            lines.append(t(loc, "audit.then.run", run=short(r["run_id"]),
+                           request=r["request"], requester=r["requester"]))
+        if not state.open_approvals and not state.running_runs:
+            lines.append(t(loc, "audit.then.quiet"))
+        return Reply("\n".join(lines), ephemeral=True, locale=loc)
+
+    # -- approvals (buttons and commands) ---------------------------------------------
+
+    def approve(self, caller: Caller, approval_ref: str) -> Reply:
+        def said(view: ApprovalView) -> Reply:
+            if view.status != "granted":
+                return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
+                                 required=view.required)
+            return self._say(caller, "granted", approvers=", ".join(view.votes))
+
+        try:
+            return said(self.use_cases.vote(caller.who, approval_ref))
+        except DomainError as e:
+            return self._say(caller, "refused", ephemeral=True,
+                             reason=self._reason(caller, e, approval_ref))
+
+    def deny(self, caller: Caller, approval_ref: str, reason: str) -> Reply:
+        try:
+            view = self.use_cases.deny(caller.who, approval_ref, reason)
+        except DomainError as e:
+            return self._say(caller, "refused", ephemeral=True,
+                             reason=self._reason(caller, e, approval_ref))
+        return self._say(caller, "denied", step=view.step_id)
+
+    # -- saying it -----------------------------------------------------------------------
+
+    def _say(self, caller: Caller, key: str, ephemeral: bool = False, **params: Any) -> Reply:
+        return Reply(t(caller.locale, key, **params), ephemeral=ephemeral, locale=caller.locale)
+
+    def _reason(self, caller: Caller, error: DomainError, approval_ref: str = "") -> str:
+        """A refusal in the caller's words."""
+        loc = caller.locale
+        if isinstance(error, UnknownPersonError):
+            return t(loc, "unknown_person", identity=caller.identity)
+        if isinstance(error, AccessDeniedError):
+            return t(loc, "needs_role", command=error.action, role=error.role,
+                     person=error.person)
+        if isinstance(error, NotOwnerError):
+            return t(loc, "reason.not_owner", owner=error.owner)
+        if isinstance(error, NotFoundError):
+            return t(loc, "reason.not_found", id=error.ref or "")
+        if isinstance(error, AmbiguousIdError):
+            return t(loc, "reason.ambiguous", id=error.ref, matches=error.matches)
+        if isinstance(error, NotEligibleError | ApprovalExpiredError
+                      | ApprovalAlreadyDecidedError):
+            approval = self.use_cases.app.get_approval(
+                self.use_cases.resolve(approval_ref, "approval"))
+            return self._approval_reason(loc, error, approval)
+        if isinstance(error, RequesterCannotApproveError):
+            return t(loc, "reason.requester")
+        if isinstance(error, DuplicateVoteError):
+            return t(loc, "reason.duplicate")
+        if isinstance(error, InvalidInputError) and "reason" in str(error):
+            return t(loc, "reason.no_reason")
+        return t(loc, "reason.other", message=str(error))
+
+    @staticmethod
+    def _approval_reason(loc: str, error: DomainError, approval: ApprovalView) -> str:
+        if isinstance(error, NotEligibleError):
+            return t(loc, "reason.not_eligible", risk=approval.risk,
+                     environment=approval.environment)
+        if isinstance(error, ApprovalExpiredError):
+            return t(loc, "reason.expired", when=approval.expires_at.strftime("%H:%M UTC"))
+        return t(loc, "reason.decided", status=approval.status)
+
+    # -- what the fronts show -------------------------------------------------------------
+
+    def card(self, approval_id: UUID) -> CardModel:
+        return self.use_cases.card(approval_id)
+
+    def run_report(self, run_id: UUID) -> RunModel:
+        return self.use_cases.run_model(run_id)

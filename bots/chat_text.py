@@ -1,0 +1,157 @@
+"""Chat command lines (`do …`, `approve ID`, …) parsed into typed commands: the same words in
+Slack, Discord and the HTTP API's /commands."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.task import MODES, PERSONAS
+
+
+@dataclass(frozen=True)
+class Do:
+    request: str
+    mode: str = "normal"
+    persona: str = "technical_expert"
+    env: str | None = None
+    chaos_level: int | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    ref: str
+
+
+@dataclass(frozen=True)
+class Runs:
+    pass
+
+
+@dataclass(frozen=True)
+class Approvals:
+    pass
+
+
+@dataclass(frozen=True)
+class Approve:
+    ref: str
+
+
+@dataclass(frozen=True)
+class Deny:
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Atlas:
+    query: str
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    pass
+
+
+@dataclass(frozen=True)
+class AuditVerify:
+    pass
+
+
+@dataclass(frozen=True)
+class AuditReplay:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    word: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A known command used wrongly: the catalog key of its usage line, and what is wrong."""
+
+    key: str
+    problem: str = ""
+
+
+Command = (Do | Status | Runs | Approvals | Approve | Deny | Atlas | Leaderboard | AuditVerify
+           | AuditReplay | Help | Unknown | Usage)
+_DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
+
+
+def parse(text: str) -> Command:
+    try:
+        words = shlex.split(text.strip())
+    except ValueError:
+        words = text.split()
+    if not words or words[0].lower() == "help":
+        return Help()
+    command, args = words[0].lower(), words[1:]
+    if command == "do":
+        return _do(args)
+    if command in ("status", "approve"):
+        if len(args) != 1:
+            return Usage(f"usage.{command}")
+        return Status(args[0]) if command == "status" else Approve(args[0])
+    if command == "deny":
+        return Deny(args[0], " ".join(args[1:])) if len(args) >= 2 else Usage("usage.deny")
+    if command == "atlas":
+        return Atlas(" ".join(args)) if args else Usage("usage.atlas")
+    if command == "audit":
+        return _audit(args)
+    if command == "runs":
+        return Runs()
+    if command == "approvals":
+        return Approvals()
+    if command == "leaderboard":
+        return Leaderboard()
+    return Unknown(command)
+
+
+def _do(args: list[str]) -> Do | Usage:
+    options: dict[str, str] = {}
+    words: list[str] = []
+    it = iter(args)
+    for word in it:
+        if word.startswith("--") and word[2:] in _DO_OPTIONS:
+            value = next(it, None)
+            if value is None:
+                return Usage("usage.do")
+            options[word[2:]] = value
+        else:
+            words.append(word)
+    request = " ".join(words)
+    mode = options.get("mode", "normal")
+    persona = options.get("persona", "technical_expert")
+    level = options.get("chaos-level")
+    if not request:
+        return Usage("usage.do")
+    if mode not in MODES:
+        return Usage("usage.do", f"--mode must be one of {', '.join(MODES)}")
+    if persona not in PERSONAS:
+        return Usage("usage.do", f"--persona must be one of {', '.join(PERSONAS)}")
+    if level is not None and not level.isdigit():
+        return Usage("usage.do", "--chaos-level must be a number from 1 to 10")
+    return Do(request, mode, persona, options.get("env"), int(level) if level else None)
+
+
+def _audit(args: list[str]) -> AuditVerify | AuditReplay | Usage:
+    if args == ["verify"]:
+        return AuditVerify()
+    if len(args) == 3 and args[0] == "replay" and args[1] == "--until":
+        try:
+            until = datetime.fromisoformat(args[2].replace("Z", "+00:00"))
+        except ValueError:
+            return Usage("usage.audit")
+        if until.tzinfo is not None:
+            return AuditReplay(until)
+    return Usage("usage.audit")

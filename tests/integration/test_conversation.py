@@ -1,0 +1,194 @@
+"""People are told what happened from the events, on the front where they asked, in the thread
+where they asked, each message once, even across restarts and while the front was down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from altlas.bootstrap import System
+from application.app import run_id_of
+from application.ports import FrontUnavailableError
+from application.presenters import CardModel
+from tests.helpers import gated_plan
+from tests.integration.backends import Backend, OnPostgres, OnSQLite
+
+
+class Recorder:
+    """A chat platform that remembers what it was asked to show (application.ports.Notifier)."""
+
+    platform = "slack"
+
+    def __init__(self, down_for: int = 0) -> None:
+        self.said: list[tuple[str, str | None, str]] = []
+        self.cards: list[tuple[str, str]] = []  # (approval id, status shown)
+        self.updates: list[tuple[str, str, str]] = []  # (message, approval status, run outcome)
+        self.down_for = down_for  # how many more messages find the platform unreachable
+
+    def _reachable(self) -> None:
+        if self.down_for:
+            self.down_for -= 1
+            raise FrontUnavailableError("Slack answered HTTP 503")
+
+    def say(self, channel: str, thread: str | None, text: str) -> str:
+        self._reachable()
+        self.said.append((channel, thread, text))
+        return f"m{len(self.said)}"
+
+    def show_card(self, channel: str, card: CardModel, locale: str) -> str:
+        self._reachable()
+        self.cards.append((card.approval.id, card.approval.status))
+        return f"card{len(self.cards)}"
+
+    def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
+        self._reachable()
+        self.updates.append((message, card.approval.status, card.run_outcome or ""))
+
+
+SLACK = {"front": "slack", "channel": "C0OPS", "thread": "1700000000.000100", "locale": "en"}
+
+
+def ask(system: System, tmp_path: Path, reply_to: dict[str, str] | None = SLACK) -> UUID:
+    """A gated request asked in Slack, taken by the worker as far as its approval."""
+    task = system.app.submit_plan("set the flag",
+                                  gated_plan(str(tmp_path / "maintenance.flag")), "deniz",
+                                  environment="prod", reply_to=reply_to)
+    system.worker().until_quiet()
+    return UUID(task.id)
+
+
+def approval_of(system: System, task_id: UUID) -> UUID:
+    run = system.app.get_run(run_id_of(task_id))
+    return UUID(next(s.approval_id for s in run.steps if s.approval_id))
+
+
+class Killed(BaseException):
+    """The process dies here (as with kill -9): nothing after it runs."""
+
+
+class ConversationContract:
+    @pytest.fixture
+    def system(self, backend: Backend) -> Iterator[System]:
+        system = backend.open()
+        yield system
+        system.close()
+
+    def test_the_plan_the_card_the_votes_and_the_result_each_told_once(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        task_id = ask(system, tmp_path)
+        conversation.poll()
+        [(channel, thread, plan)] = recorder.said
+        assert (channel, thread) == ("C0OPS", SLACK["thread"]) and "Plan for" in plan
+        approval_id = approval_of(system, task_id)
+        assert recorder.cards == [(str(approval_id), "open")]
+
+        system.app.cast_vote(approval_id, "alice")
+        conversation.poll()
+        assert recorder.updates == [("card1", "open", "")]
+        system.app.cast_vote(approval_id, "bob")
+        system.worker().until_quiet()
+        conversation.poll()  # the grant and the run's end: the card is shown once, as it is
+        assert recorder.updates[1:] == [("card1", "granted", "succeeded")]
+        result = recorder.said[-1]
+        assert result[:2] == ("C0OPS", SLACK["thread"]) and "succeeded" in result[2]
+        told = len(recorder.said)
+        conversation.poll()
+        assert len(recorder.said) == told
+
+    def test_first_start_tells_only_what_happens_from_then_on(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        ask(system, tmp_path)
+        recorder = Recorder()
+        system.conversation(recorder).poll()
+        assert recorder.said == [] and recorder.cards == []
+
+    def test_requests_made_elsewhere_are_not_told_here(self, system: System,
+                                                       tmp_path: Path) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        ask(system, tmp_path, reply_to=None)  # the command line prints for itself
+        ask(system, tmp_path, reply_to={**SLACK, "front": "discord"})
+        conversation.poll()
+        assert recorder.said == [] and recorder.cards == []
+
+    def test_a_reply_waits_for_the_message_that_starts_its_thread(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        task_id = ask(system, tmp_path, reply_to={"front": "slack", "channel": "C0OPS"})
+        conversation.poll()  # the front has not posted its answer yet
+        assert conversation.unavailable and recorder.said == []
+        system.chat_posts().add("slack", f"thread:{task_id}", "C0OPS", "1700000000.000200")
+        conversation.poll()
+        assert recorder.said[0][1] == "1700000000.000200"
+
+    def test_what_happened_while_no_front_ran_is_told_after_the_restart(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        system.conversation(Recorder()).poll()  # the front ran once, then stopped
+        ask(system, tmp_path)
+        recorder = Recorder()
+        system.conversation(recorder).poll()
+        assert "Plan for" in recorder.said[0][2] and len(recorder.cards) == 1
+
+    def test_a_message_the_front_could_not_take_is_sent_when_it_can(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        recorder = Recorder(down_for=1)
+        conversation = system.conversation(recorder)
+        ask(system, tmp_path)
+        conversation.poll()
+        assert conversation.unavailable and recorder.said == []
+        conversation.poll()
+        assert not conversation.unavailable
+        assert len(recorder.said) == 1 and len(recorder.cards) == 1
+
+    def test_a_crash_after_a_message_was_sent_does_not_send_it_again(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        system.conversation(Recorder()).poll()
+        ask(system, tmp_path)
+        first = Recorder()
+
+        def crash(*args: object) -> str:
+            raise Killed
+
+        first.show_card = crash  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            system.conversation(first).poll()  # the plan went out, then the process died
+        assert len(first.said) == 1
+        second = Recorder()
+        system.conversation(second).poll()  # the restarted process reads the plan again
+        assert second.said == [] and len(second.cards) == 1
+
+    def test_a_step_whose_outcome_is_unknown_is_told_with_the_on_call(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        task_id = ask(system, tmp_path)
+        approval_id = approval_of(system, task_id)
+        system.app.cast_vote(approval_id, "alice")
+        system.app.cast_vote(approval_id, "bob")
+        run_id = run_id_of(task_id)
+        system.app.record_step_started(run_id, "s3", worker="gone:1:abc")
+        system.app.interrupt_step(run_id, "s3", worker="gone:1:abc", why="worker gone stopped")
+        conversation.poll()
+        told = [text for _, _, text in recorder.said if "outcome is unknown" in text]
+        assert len(told) == 1 and "alice, bob, carol" in told[0]
+
+
+class TestConversationOnSQLite(OnSQLite, ConversationContract):
+    pass
+
+
+class TestConversationOnPostgres(OnPostgres, ConversationContract):
+    pass
