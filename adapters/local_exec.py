@@ -42,10 +42,12 @@ class LocalExecutor:
         try:
             await asyncio.wait_for(asyncio.gather(output.drain(proc.stdout), proc.wait()),
                                    timeout=step.timeout_s)
-        except TimeoutError:
+        except (TimeoutError, asyncio.CancelledError) as stopped:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+            if isinstance(stopped, asyncio.CancelledError):  # its worker is stopping
+                raise
             return StepOutcome(False, None, output.text(), f"timed out after {step.timeout_s:g}s",
                                _ms_since(started))
         code = proc.returncode

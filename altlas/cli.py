@@ -26,13 +26,13 @@ from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.follow import Followed, Follower
 from altlas.progress import Progress
 from altlas.render import events_table
+from altlas.serving import background, start_fronts, start_inside
 from altlas.settings import Settings, SettingsError, load_settings
 from application.documents import DocumentError, alt_document, checked_plan, last_document
 from application.i18n import t
 from application.presenters import PlanModel
 from application.text import approval_text, plan_text, run_text, short
 from application.use_cases import Filters, Page
-from bots.chat import ChatFront
 from domain.errors import DomainError
 from domain.policy import LOCALES
 from projections.views import PROJECTIONS
@@ -93,66 +93,25 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _background(target: Callable[[], None], name: str) -> threading.Thread:
-    thread = threading.Thread(target=target, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-# -- long-running processes -----------------------------------------------------------------
-
-def _inside(system: System, stop: threading.Event, *, worker: bool) -> list[threading.Thread]:
-    """What a serving process runs beside its front: on the embedded default, the feed that
-    keeps the views current and (unless told otherwise) a worker."""
-    threads = []
-    idle = system.settings.poll_interval_ms / 1000
-    if system.embedded:
-        feed = system.store_feed()
-        threads.append(_background(lambda: feed.run(stop, idle, system.app.recorded),
-                                   "store-feed"))
-    if worker:
-        threads.append(_background(functools.partial(system.worker().run, stop), "worker"))
-    elif system.local_store:
-        log.info("no worker in this process: run `altlas worker` beside it")
-    return threads
-
-
-def _fronts(system: System, stop: threading.Event) -> tuple[ChatFront, Any, Any,
-                                                            list[threading.Thread]]:
-    """The chat front, the configured Slack app and Discord bot, and the follower of each
-    that tells people what happened, in the thread where they asked."""
-    chat = system.chat(catch_up=not system.embedded)
-    slack = system.slack(chat)
-    discord_bot = system.discord(chat)
-    threads = []
-    idle = system.settings.poll_interval_ms / 1000
-    for front in (slack, discord_bot):
-        if front is not None:
-            conversation = system.conversation(front[1])
-            threads.append(_background(functools.partial(conversation.run, stop, idle),
-                                       f"tell-{conversation.platform}"))
-    return (chat, slack[0] if slack else None, discord_bot[0] if discord_bot else None,
-            threads)
-
-
 def _serve(system: System, args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = system.settings
     stop = threading.Event()
-    threads = _inside(system, stop, worker=system.local_store or args.worker)
+    threads = start_inside(system, stop, worker=_with_worker(system, args.worker))
     if not system.embedded and not args.no_relay:
         relay = system.relay()
-        threads.append(_background(lambda: relay.run(stop, settings.poll_interval_ms / 1000),
-                                   "relay"))
-    chat, slack, discord_bot, fronts = _fronts(system, stop)
-    threads += fronts
-    if slack is not None:
+        threads.append(background(lambda: relay.run(stop, settings.poll_interval_ms / 1000),
+                                  "relay"))
+    fronts = start_fronts(system, stop)
+    threads += fronts.threads
+    discord_bot = fronts.discord
+    if fronts.slack is not None:
         log.info("serve: Slack events at POST /slack/events")
     if discord_bot is not None:
         token = settings.discord_token.get_secret_value()  # type: ignore[union-attr]
-        threads.append(_background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
-    api = system.api(catch_up=not system.embedded, chat=chat, slack=slack)
+        threads.append(background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
+    api = system.api(catch_up=not system.embedded, chat=fronts.chat, slack=fronts.slack)
     try:
         uvicorn.run(api, host=args.host or settings.http_host,
                     port=args.port or settings.http_port, log_level=settings.log_level.lower())
@@ -169,28 +128,38 @@ def _chat_process(system: System, front: str, worker: bool) -> int:
     """`altlas slack` and `altlas discord`: one front in its own process."""
     settings = system.settings
     stop = threading.Event()
-    threads = _inside(system, stop, worker=system.local_store or worker)
-    _, slack, discord_bot, fronts = _fronts(system, stop)
-    threads += fronts
+    threads = start_inside(system, stop, worker=_with_worker(system, worker))
+    fronts = start_fronts(system, stop)
+    threads += fronts.threads
     try:
         if front == "discord":
-            if discord_bot is None:
+            if fronts.discord is None:
                 raise StartupError("ALTLAS_DISCORD_TOKEN is not set")
-            discord_bot.run(settings.discord_token.get_secret_value(),  # type: ignore[union-attr]
-                            log_handler=None)
+            fronts.discord.run(
+                settings.discord_token.get_secret_value(),  # type: ignore[union-attr]
+                log_handler=None)
         else:
-            if slack is None or settings.slack_app_token is None:
+            if fronts.slack is None or settings.slack_app_token is None:
                 raise StartupError("Socket Mode needs ALTLAS_SLACK_BOT_TOKEN, "
                                    "ALTLAS_SLACK_SIGNING_SECRET and ALTLAS_SLACK_APP_TOKEN")
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            handler = AsyncSocketModeHandler(slack, settings.slack_app_token.get_secret_value())
+            handler = AsyncSocketModeHandler(fronts.slack,
+                                             settings.slack_app_token.get_secret_value())
             asyncio.run(handler.start_async())  # type: ignore[no-untyped-call]  # bolt's own
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=settings.worker_stop_seconds + 10)
     return 0
+
+
+def _with_worker(system: System, asked: bool) -> bool:
+    """A worker inside on the embedded default (or when asked); else `altlas worker`."""
+    if system.local_store or asked:
+        return True
+    log.info("no worker in this process: run `altlas worker` beside it")
+    return False
 
 
 def _discord(system: System, args: argparse.Namespace) -> int:
@@ -207,7 +176,7 @@ def _worker(system: System, args: argparse.Namespace) -> int:
     if args.until_quiet:
         worker.until_quiet(stop)
         return 0
-    threads = _inside(system, stop, worker=False) if system.embedded else []
+    threads = start_inside(system, stop, worker=False) if system.embedded else []
     log.info("worker %s: on %s; Ctrl-C or SIGTERM stops it after its running steps "
              "(up to %gs)", worker.id, "SQLite" if system.local_store else "PostgreSQL",
              system.settings.worker_stop_seconds)
@@ -251,7 +220,7 @@ def _project(system: System, args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     log.info("project: feeding %s from %s; Ctrl-C stops",
              ", ".join(f.runner.name for f in feeds), system.settings.events_topic)
-    threads = [_background(functools.partial(f.run, stop), f"kafka-{f.runner.name}")
+    threads = [background(functools.partial(f.run, stop), f"kafka-{f.runner.name}")
                for f in feeds]
     try:
         while not stop.wait(0.5):

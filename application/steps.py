@@ -93,12 +93,19 @@ class StepRunner:
         self.idle.wait(timeout)
         left = self.busy
         if self._loop is not None and self._thread is not None:
-            for future in list(self._inflight.values()):
-                future.cancel()
+            asyncio.run_coroutine_threadsafe(self._cancel_all(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
         self._thread = None
         return left
+
+    @staticmethod
+    async def _cancel_all() -> None:
+        """Cancel what still runs and let it clean up (an executor kills its process)."""
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- one step ----------------------------------------------------------------------
 

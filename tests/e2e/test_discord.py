@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from altlas.bootstrap import System, bootstrap
+from altlas.serving import start_inside
 from altlas.settings import Settings
 from bots.discord_bot import AltlasDiscord, DiscordNotifier
 from tests.fakes.discord import Call, FakeDiscord
@@ -41,7 +42,7 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 def system(tmp_path: Path) -> System:
     return bootstrap(Settings(data_dir=tmp_path, database_url=None, views_database_url=None,
-                              segmenter="rules"))
+                              segmenter="rules", poll_interval_ms=50))
 
 
 @pytest.fixture
@@ -61,22 +62,23 @@ async def start(fake: FakeDiscord, system: System) -> AsyncIterator[Start]:
     bots: list[AltlasDiscord] = []
 
     async def new_bot() -> AltlasDiscord:
-        chat = system.chat()
-        refs = system.message_refs()
-        bot = AltlasDiscord(chat, refs, guild_id=int(fake.guild_id))
-        cards = system.card_updates(DiscordNotifier(bot, chat, refs), "discord")
-        followers.append(threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True))
+        """What `altlas discord` starts: the bot, and the follower that tells people."""
+        bot = AltlasDiscord(system.chat(), system.chat_posts(), guild_id=int(fake.guild_id))
+        conversation = system.conversation(DiscordNotifier(bot))
+        followers.append(threading.Thread(target=conversation.run, args=(stop, 0.05),
+                                          daemon=True))
         followers[-1].start()
         await bot.login("fake-bot-token")  # GET /users/@me, /oauth2/applications/@me, sync
         bots.append(bot)
         return bot
 
     stop = threading.Event()
-    followers: list[threading.Thread] = []
+    # the embedded default: the views' feed and a worker run in the bot's process
+    followers: list[threading.Thread] = start_inside(system, stop, worker=True)
     yield new_bot
     stop.set()
     for follower in followers:
-        await asyncio.to_thread(follower.join, 10)
+        await asyncio.to_thread(follower.join, 30)
     for bot in bots:
         await bot.close()
     # work the bots handed to threads (a run taken on after a vote) still uses the store:
@@ -95,10 +97,15 @@ async def followups(fake: FakeDiscord, count: int, timeout: float = 30) -> list[
 
 
 async def card_message(fake: FakeDiscord, timeout: float = 30) -> dict:
-    calls = await fake.wait_for("POST", rf"/channels/{fake.ops_channel_id}/messages", 1, timeout)
-    assert calls[0].json["components"]
-    return next(m for m in fake.messages.values() if m["channel_id"] == fake.ops_channel_id
-                and m["components"])
+    """The approval card: the channel message with buttons (the plan is posted before it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cards = [m for m in fake.messages.values() if m["channel_id"] == fake.ops_channel_id
+                 and m["components"] and not m.get("webhook_id")]
+        if cards:
+            return cards[0]
+        assert time.monotonic() < deadline, "no approval card was posted"
+        await asyncio.sleep(0.05)
 
 
 async def request_gated(fake: FakeDiscord, bot: AltlasDiscord) -> tuple[dict, str]:
@@ -130,11 +137,15 @@ async def test_gated_request_in_discord_runs_after_two_approvals(
     assert callbacks[0].json == {"type": 5} and callbacks[0].t < first[0].t
     assert first[0].json["content"].startswith("Üzerindeyim")  # deniz writes Turkish
     assert "HIGH_RISK" in card["content"] and "Onayla" in str(card["components"])
+    plans = [c for c in fake.find("POST", rf"/channels/{fake.ops_channel_id}/messages")
+             if "planı" in c.json["content"]]
+    answer = next(m for m in fake.messages.values() if m["content"].startswith("Üzerindeyim"))
+    assert str(plans[0].json["message_reference"]["message_id"]) == answer["id"]  # a reply
 
     interact(bot, fake.button_click(ALICE, card["id"], f"altlas:approve:{approval_id}"))
     edits = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/{card['id']}")
     assert "Onaylayanlar: alice" in edits[0].json["content"]
-    vote = [c for c in await followups(fake, 3) if c.json.get("flags") == 64]
+    vote = [c for c in await followups(fake, 2) if c.json.get("flags") == 64]
     assert vote and vote[-1].json["content"] == "Vote counted: 1 of 2."
 
     interact(bot, fake.button_click(BOB, card["id"], f"altlas:approve:{approval_id}"))
@@ -142,8 +153,15 @@ async def test_gated_request_in_discord_runs_after_two_approvals(
     while not (tmp_path / "maintenance.flag").exists():
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
-    final = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/\d+", 3)
-    assert "Çalışma" in final[-1].json["content"] and final[-1].json["components"] == []
+    final = await fake.wait_for("PATCH", rf"/channels/{fake.ops_channel_id}/messages/\d+", 2)
+    deadline = time.monotonic() + 30
+    while "Çalışma" not in fake.messages[card["id"]]["content"]:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert fake.messages[card["id"]]["components"] == [] and final
+    result = [c for c in fake.find("POST", rf"/channels/{fake.ops_channel_id}/messages")
+              if "başarılı" in c.json["content"]]
+    assert str(result[0].json["message_reference"]["message_id"]) == answer["id"]
     approval = system.app.get_approval(UUID(approval_id))
     assert approval.status == "granted" and approval.votes == ["alice", "bob"]
 
@@ -152,7 +170,7 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, start: St
                                                     system: System, no_errors: object) -> None:
     first = await start()
     card, approval_id = await request_gated(fake, first)
-    await followups(fake, 2)
+    await followups(fake, 1)
     await first.close()
     second = await start()  # a new process: nothing in memory but the dynamic item template
     interact(second, fake.button_click(ALICE, card["id"], f"altlas:approve:{approval_id}"))
@@ -164,7 +182,7 @@ async def test_a_vote_cast_while_the_bot_was_down_shows_when_it_is_back(
         fake: FakeDiscord, start: Start, system: System, no_errors: object) -> None:
     first = await start()
     card, approval_id = await request_gated(fake, first)
-    await followups(fake, 2)
+    await followups(fake, 1)
     await first.close()
     await asyncio.to_thread(system.app.cast_vote, UUID(approval_id), "alice")  # from the CLI
     await asyncio.sleep(0.3)  # the stopped bot's follower sees it and cannot show it
@@ -178,7 +196,7 @@ async def test_deny_asks_for_a_reason_in_a_modal(fake: FakeDiscord, start: Start
                                                  system: System, no_errors: object) -> None:
     bot = await start()
     card, approval_id = await request_gated(fake, bot)
-    await followups(fake, 2)
+    await followups(fake, 1)
     interact(bot, fake.button_click(BOB, card["id"], f"altlas:deny:{approval_id}"))
     modal = (await fake.wait_for("POST", r"/interactions/\d+/[^/]+/callback", 2))[-1].json
     assert modal["type"] == 9 and modal["data"]["custom_id"] == f"altlas:deny-reason:{approval_id}"
@@ -195,9 +213,9 @@ async def test_refused_click_says_why_privately_and_is_recorded(
 ) -> None:
     bot = await start()
     card, approval_id = await request_gated(fake, bot)
-    await followups(fake, 2)
+    await followups(fake, 1)
     interact(bot, fake.button_click(DENIZ, card["id"], f"altlas:approve:{approval_id}"))
-    said = [c for c in await followups(fake, 3) if c.json.get("flags") == 64]
+    said = [c for c in await followups(fake, 2) if c.json.get("flags") == 64]
     assert said[-1].json["content"] == (
         "Reddedildi: bu değişikliği siz istediniz; onaylayamaz ya da reddedemezsiniz.")
     refused = [r for r in system.history.read() if r.type_name == "ApprovalAttemptRefused"]

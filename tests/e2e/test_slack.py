@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from altlas.bootstrap import System, bootstrap
+from altlas.serving import start_fronts, start_inside
 from altlas.settings import Settings
 from tests.e2e.conftest import run_altlas
 from tests.fakes import slack_payloads as p
@@ -91,22 +92,19 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     settings = Settings(data_dir=data_dir, database_url=None, views_database_url=None,
                         segmenter="rules", slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=p.SIGNING_SECRET, slack_api_url=slack.base_url,
-                        policy_file=policy_file)
+                        policy_file=policy_file, poll_interval_ms=50)
     system = bootstrap(settings, clock=clock)
-    chat = system.chat(catch_up=False)  # as in `altlas serve`: a feed keeps the views current
     stop = threading.Event()
-    feed = system.store_feed()
-    follower = threading.Thread(target=feed.run, args=(stop, 0.02), daemon=True)
-    follower.start()
-    app, notifier = system.slack(chat)  # type: ignore[misc]
-    cards = system.card_updates(notifier, "slack")
-    card_follower = threading.Thread(target=cards.run, args=(stop, 0.02), daemon=True)
-    card_follower.start()
-    with UvicornThread(system.api(chat=chat, slack=app, catch_up=False)) as server:
+    # as `altlas serve` does on the embedded default: the views' feed, a worker, the Slack
+    # app, and the follower that tells people what happened
+    threads = start_inside(system, stop, worker=True)
+    fronts = start_fronts(system, stop)
+    with UvicornThread(system.api(chat=fronts.chat, slack=fronts.slack,
+                                  catch_up=False)) as server:
         yield Desk(system, slack, server.url, clock)
     stop.set()
-    follower.join(timeout=10)
-    card_follower.join(timeout=10)
+    for thread in threads + fronts.threads:
+        thread.join(timeout=30)
     system.close()
     slack.stop()
 
@@ -147,7 +145,9 @@ def test_high_risk_request_in_slack_runs_after_two_approvals(desk: Desk, tmp_pat
     card = start_gated(desk)
     assert "HIGH_RISK" in dump(blocks(card)) and "Approve" in dump(blocks(card))
     plan = wait(lambda: [c for c in posted(desk) if "Plan for" in c.body.get("text", "")])[0]
-    assert "touch" in plan.body["text"] and plan.body.get("thread_ts")
+    asked = posted(desk, lambda c: c.body.get("text", "").startswith("On it"))[0]
+    # the plan answers in the thread of the request's answer
+    assert "touch" in plan.body["text"] and plan.body.get("thread_ts") == asked.body["__ts"]
 
     assert desk.click(ALICE, "altlas_approve", card).status_code == 200
     wait(lambda: ephemeral(desk, ALICE))
@@ -158,8 +158,8 @@ def test_high_risk_request_in_slack_runs_after_two_approvals(desk: Desk, tmp_pat
 
     desk.click(BOB, "altlas_approve", card)
     result = wait(lambda: [c for c in posted(desk) if "succeeded" in c.body.get("text", "")
-                           and c.body.get("thread_ts") == card_ts(card)])
-    assert "Run " in result[0].body["text"]
+                           and c.body.get("thread_ts") == plan.body["thread_ts"]])
+    assert "Run " in result[0].body["text"] and len(result) == 1
     assert (tmp_path / "maintenance.flag").exists()
     final = wait(lambda: [c for c in desk.slack.find("chat.update")
                           if "Run " in dump(c.body.get("blocks", []))])
@@ -233,13 +233,14 @@ def test_click_after_expiry_is_refused_and_the_message_says_expired(desk: Desk) 
     desk.click(ALICE, "altlas_approve", card)
     said = wait(lambda: ephemeral(desk, ALICE))
     assert said[0].startswith("Refused: this approval expired at")
-    [expired] = desk.system.scheduler().tick()
-    assert expired == approval_of(card)
-    assert desk.system.app.get_approval(UUID(expired)).status == "expired"
+    # nobody clicks again: the worker expires it, and the run is cancelled with the reason
+    approval = wait(lambda: (a := desk.system.app.get_approval(UUID(approval_of(card))))
+                    .status == "expired" and a)
     update = wait(lambda: [c for c in desk.slack.find("chat.update")
                            if "Expired before enough approvals" in dump(c.body["blocks"])])
     assert update[-1].body["ts"] == card_ts(card)
-    run = desk.system.app.get_run(UUID(desk.system.app.get_approval(UUID(expired)).run_id or ""))
+    run = wait(lambda: (r := desk.system.app.get_run(UUID(approval.run_id or ""))).outcome
+               and r)
     assert run.outcome == "cancelled"
 
 

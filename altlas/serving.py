@@ -1,0 +1,64 @@
+"""What a long-running altlas process runs beside its front, wired once for `serve`,
+`slack`, `discord` and `worker` (and the tests that stand in for them)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from altlas.bootstrap import System
+from bots.chat import ChatFront
+
+log = logging.getLogger("altlas")
+
+
+def background(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass
+class Fronts:
+    """The chat front, the configured Slack app and Discord bot (or None)."""
+
+    chat: ChatFront
+    slack: Any = None
+    discord: Any = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+def start_inside(system: System, stop: threading.Event, *, worker: bool
+                 ) -> list[threading.Thread]:
+    """Without Kafka, the feed that keeps the views current; and, if asked, a worker, so
+    that what people ask for moves on in this process."""
+    threads = []
+    system.wake_on_other_processes()
+    if system.embedded:
+        feed = system.store_feed()
+        idle = system.settings.poll_interval_ms / 1000
+        threads.append(background(lambda: feed.run(stop, idle, system.app.recorded),
+                                  "store-feed"))
+    if worker:
+        threads.append(background(functools.partial(system.worker().run, stop), "worker"))
+    return threads
+
+
+def start_fronts(system: System, stop: threading.Event) -> Fronts:
+    """The chat fronts configured, each with the follower that tells people what happened,
+    in the thread where they asked."""
+    chat = system.chat(catch_up=not system.embedded)
+    slack = system.slack(chat)
+    discord = system.discord(chat)
+    fronts = Fronts(chat, slack[0] if slack else None, discord[0] if discord else None)
+    idle = system.settings.poll_interval_ms / 1000
+    for front in (slack, discord):
+        if front is not None:
+            conversation = system.conversation(front[1])
+            fronts.threads.append(background(functools.partial(conversation.run, stop, idle),
+                                             f"tell-{conversation.platform}"))
+    return fronts

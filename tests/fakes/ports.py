@@ -1,0 +1,92 @@
+"""Fakes of the application's ports, for unit tests without I/O (cosmicpython style): each
+implements the same Protocol as the real adapter, in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.app import AltlasApplication
+from application.errors import SegmentationError
+from application.ports import SegmentationRequest, StepContext, StepOutcome, WorkerInfo
+from domain.approval import OPEN, Approval
+from domain.plan import PlanStep
+from domain.run import PENDING, RUNNING, Run
+
+
+class FakeSegmenter:
+    """Plans from a script of request → steps; refuses what it was not told."""
+
+    name = "fake"
+    deterministic = True
+
+    def __init__(self, plans: Mapping[str, list[dict[str, Any]]]) -> None:
+        self.plans = dict(plans)
+        self.asked: list[str] = []
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        self.asked.append(request.text)
+        if request.text not in self.plans:
+            raise SegmentationError(f"no plan for {request.text!r}")
+        return {"alt": 1, "steps": self.plans[request.text]}
+
+
+class FakeExecutor:
+    """Runs nothing; answers each action with a scripted outcome and remembers the order."""
+
+    def __init__(self, failing: frozenset[str] = frozenset(),
+                 facts: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self.ran: list[str] = []
+        self.failing = failing
+        self.facts = dict(facts or {})
+
+    async def execute(self, step: PlanStep, context: StepContext) -> StepOutcome:
+        self.ran.append(step.action)
+        if step.action in self.failing:
+            return StepOutcome(False, 1, "", "exit code 1", 1)
+        return StepOutcome(True, 0, f"did {step.action}\n", None, 1,
+                           self.facts.get(step.action, {}))
+
+
+class FakeRegistry:
+    """Workers are alive while their id is in ``alive``."""
+
+    def __init__(self) -> None:
+        self.alive_ids: set[str] = set()
+
+    def beat(self, worker: WorkerInfo) -> None:
+        self.alive_ids.add(worker.id)
+
+    def leave(self, worker_id: str) -> None:
+        self.alive_ids.discard(worker_id)
+
+    def alive(self, worker_id: str) -> bool:
+        return worker_id in self.alive_ids
+
+    def live(self) -> list[WorkerInfo]:
+        return []
+
+
+class FakeReads:
+    """The few view queries a worker needs, answered from the aggregates themselves."""
+
+    def __init__(self, app: AltlasApplication) -> None:
+        self.app = app
+        self.runs: list[UUID] = []
+        self.approvals: list[UUID] = []
+
+    def claimed_steps(self) -> list[tuple[str, str, str]]:
+        held = []
+        for run_id in self.runs:
+            run = self.app.load(Run, run_id)
+            held += [(str(run_id), s.id, s.worker) for s in run.steps.values()
+                     if s.worker and (s.status == RUNNING or (s.status == PENDING
+                                                               and s.retrying))]
+        return held
+
+    def open_approvals(self, at: datetime | None = None) -> list[dict[str, Any]]:
+        found = [self.app.load(Approval, a) for a in self.approvals]
+        return [{"approval_id": str(a.id), "expires_at": a.expires_at.isoformat()}
+                for a in found if a.status == OPEN]

@@ -1,0 +1,286 @@
+"""The process policies, on an in-memory event store with fakes for every port: what altlas
+does by itself after each event, once, whoever recorded it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from application.app import AltlasApplication, Reaction, run_id_of
+from application.policies import EVENT_HANDLERS, LANES, Ports, advance_run
+from application.reactor import Lane, begin_tracking
+from application.segmentation import SegmentationService
+from domain.approval import Approval
+from domain.run import Run
+from domain.task import Task
+from tests.fakes.ports import FakeSegmenter
+from tests.helpers import FakeClock, default_policy, step
+
+FLAG = "touch /srv/altlas/maintenance.flag"
+PLANS = {
+    "check disk": [step("s1", action="df -h")],
+    "check then flag": [step("s1", action="df -h"), step("s2", action="uptime"),
+                        step("s3", action=FLAG, needs=["s1", "s2"])],
+    "flag if full": [step("s1", action="df -h"),
+                     step("s2", action=FLAG, needs=["s1"], when="s1.max_percent > 90")],
+    "wipe": [step("s1", kind="ssh", action="rm -rf /var/lib/app", target="web-1")],
+}
+
+
+class Altlas:
+    """One store, and the lanes of as many workers as a test wants."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.app = AltlasApplication(default_policy(), self.clock,
+                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        begin_tracking(self.app, LANES)
+        self.segmenter = FakeSegmenter(PLANS)
+        self.ports = Ports(SegmentationService(self.app, self.segmenter, None))
+        self.claims: dict[str, list[tuple[UUID, str]]] = {}
+
+    def lanes(self, worker: str = "w1") -> list[Lane]:
+        claimed = self.claims.setdefault(worker, [])
+        return [Lane(self.app, name, kinds, self.ports, worker=worker,
+                     on_claims=claimed.extend) for name, kinds in LANES.items()]
+
+    def settle(self, *lanes: Lane) -> None:
+        lanes = lanes or tuple(self.lanes())
+        while sum(lane.poll() for lane in lanes):
+            pass
+
+    def ask(self, request: str, mode: str = "normal") -> UUID:
+        task_id = self.app.request_task(request, "deniz", mode=mode, environment="prod")
+        self.settle()
+        return task_id
+
+    def run(self, task_id: UUID) -> Run:
+        return self.app.load(Run, run_id_of(task_id))
+
+    def finish(self, task_id: UUID, step_id: str, worker: str = "w1", **facts: object) -> None:
+        """What the worker's executor records when the step returns."""
+        self.app.record_step_succeeded(run_id_of(task_id), step_id, exit_code=0, output="ok",
+                                       duration_ms=1, facts=dict(facts), worker=worker)
+
+
+@pytest.fixture
+def altlas() -> Iterator[Altlas]:
+    found = Altlas()
+    yield found
+    found.app.close()
+
+
+def statuses(run: Run) -> dict[str, str]:
+    return {s.id: s.status for s in run.steps.values()}
+
+
+def test_a_request_is_planned_classified_and_its_run_started(altlas: Altlas) -> None:
+    task_id = altlas.ask("check then flag")
+    task = altlas.app.load(Task, task_id)
+    assert task.status == "segmented" and task.segmenter == "fake"
+    assert [g["risk"] for g in task.gates] == ["READ_ONLY", "READ_ONLY", "HIGH_RISK"]
+    run = altlas.run(task_id)
+    assert statuses(run) == {"s1": "running", "s2": "running", "s3": "pending"}
+    assert {s.worker for s in run.steps.values() if s.status == "running"} == {"w1"}
+    assert altlas.claims["w1"] == [(run.id, "s1"), (run.id, "s2")]
+    approval = altlas.app.load(Approval, UUID(str(run.steps["s3"].approval_id)))
+    assert approval.is_open and approval.required == 2
+
+
+def test_a_request_nobody_can_plan_is_rejected_with_the_reason(altlas: Altlas) -> None:
+    task = altlas.app.load(Task, altlas.ask("make it faster"))
+    assert task.status == "rejected" and "no plan for 'make it faster'" in str(task.rejection)
+    assert not altlas.app.exists(run_id_of(task.id))
+
+
+def test_a_dream_is_planned_and_never_run(altlas: Altlas) -> None:
+    task_id = altlas.ask("check disk", mode="dream")
+    assert altlas.app.load(Task, task_id).status == "segmented"
+    assert not altlas.app.exists(run_id_of(task_id))
+
+
+def test_a_grant_takes_the_run_on_and_the_last_step_completes_it(altlas: Altlas) -> None:
+    task_id = altlas.ask("check then flag")
+    altlas.finish(task_id, "s1")
+    altlas.finish(task_id, "s2")
+    altlas.settle()
+    assert statuses(altlas.run(task_id))["s3"] == "pending"  # its approval is still open
+    approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
+    altlas.app.cast_vote(approval_id, "alice")
+    altlas.settle()
+    assert statuses(altlas.run(task_id))["s3"] == "pending"
+    altlas.app.cast_vote(approval_id, "bob")
+    altlas.settle()
+    assert statuses(altlas.run(task_id))["s3"] == "running"
+    altlas.finish(task_id, "s3")
+    altlas.settle()
+    run = altlas.run(task_id)
+    assert run.outcome == "succeeded" and run.summary == {"succeeded": 3}
+
+
+def test_a_denial_cancels_the_step_and_completes_the_run(altlas: Altlas) -> None:
+    task_id = altlas.ask("check then flag")
+    approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
+    altlas.app.deny_approval(approval_id, "carol", "freeze")
+    altlas.finish(task_id, "s1")
+    altlas.finish(task_id, "s2")
+    altlas.settle()
+    run = altlas.run(task_id)
+    assert run.outcome == "cancelled" and run.steps["s3"].status == "skipped"
+    assert "denied by carol: freeze" in str(run.steps["s3"].error)
+
+
+def test_a_condition_that_does_not_hold_skips_and_withdraws_the_approval(
+    altlas: Altlas
+) -> None:
+    task_id = altlas.ask("flag if full")
+    altlas.finish(task_id, "s1", max_percent=40)
+    altlas.settle()
+    run = altlas.run(task_id)
+    assert run.outcome == "succeeded" and run.steps["s2"].status == "skipped"
+    approval = altlas.app.load(Approval, UUID(str(run.steps["s2"].approval_id)))
+    assert approval.status == "cancelled" and "condition not met" in str(approval.decision_reason)
+
+
+def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
+    task_id = altlas.ask("wipe")
+    run = altlas.run(task_id)
+    assert run.outcome == "succeeded" and run.steps["s1"].attempts == 0
+    assert "a person should: rm -rf /var/lib/app" in str(run.steps["s1"].error)
+    assert altlas.claims.get("w1") == []
+
+
+def test_each_event_is_reacted_to_once_whichever_worker_gets_there(altlas: Altlas) -> None:
+    first, second = altlas.lanes("w1"), altlas.lanes("w2")
+    task_id = altlas.app.request_task("check then flag", "deniz", environment="prod")
+    for mine, theirs in zip(first, second, strict=True):
+        while True:
+            # both workers read the same new events; one records its reaction first
+            seen = theirs._select(theirs.position(), 100)
+            if not seen:
+                break
+            mine.poll()
+            assert [theirs._handle(n) for n in seen] == [False] * len(seen)
+    run = altlas.run(task_id)
+    assert altlas.claims["w1"] == [(run.id, "s1"), (run.id, "s2")]
+    assert altlas.claims["w2"] == []
+    types = [type(e).__qualname__ for e in altlas.app.repository.event_store.get(run.id)]
+    assert types.count("Run.Started") == 1 and types.count("Run.StepStarted") == 2
+    assert [lane.stats.reacted for lane in first] == [1, 2]  # plan; start, advance
+    assert sum(lane.stats.taken_by_others for lane in second) == 3
+
+
+def test_a_restarted_worker_resumes_after_the_last_event_reacted_to(altlas: Altlas) -> None:
+    altlas.ask("check disk")
+    task_id = altlas.app.request_task("check disk", "deniz", environment="prod")
+    lanes = altlas.lanes("w9")  # a new process
+    before = sum(lane.position() for lane in lanes)
+    altlas.settle(*lanes)
+    assert altlas.app.load(Task, task_id).status == "segmented"
+    assert sum(lane.stats.reacted for lane in lanes) == 3
+    assert sum(lane.position() for lane in lanes) > before
+
+
+def test_a_reaction_whose_aggregate_changed_under_it_decides_again(altlas: Altlas) -> None:
+    task_id = altlas.ask("flag if full")
+    approval_id = UUID(str(altlas.run(task_id).steps["s2"].approval_id))
+    calls = []
+
+    def advance_after_a_vote(event: object, r: Reaction, ports: Ports) -> None:
+        calls.append(1)
+        run = r.get(Run, run_id_of(task_id))
+        r.get(Approval, approval_id)  # loaded now: a vote lands before the save
+        if len(calls) == 1:
+            altlas.app.cast_vote(approval_id, "alice")
+        advance_run(event, r, ports)  # type: ignore[arg-type]
+        assert run is r.get(Run, run.id)
+
+    handlers = {**EVENT_HANDLERS, Run.StepSucceeded: advance_after_a_vote}
+    lane = Lane(altlas.app, "runs", LANES["runs"], altlas.ports, worker="w1",
+                on_claims=lambda claims: None, handlers=handlers)
+    altlas.finish(task_id, "s1", max_percent=40)
+    lane.poll()
+    assert len(calls) == 2  # the first decision conflicted with the vote
+    approval = altlas.app.load(Approval, approval_id)
+    assert approval.votes == ["alice"] and approval.status == "cancelled"
+
+
+def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
+    altlas: Altlas, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: object, r: Reaction, ports: Ports) -> None:
+        raise RuntimeError("a bug")
+
+    lane = Lane(altlas.app, "planning", LANES["planning"], altlas.ports, worker="w1",
+                on_claims=lambda claims: None, handlers={Task.Requested: broken})
+    first = altlas.app.request_task("check disk", "deniz")
+    second = altlas.app.request_task("check disk", "deniz")
+    with caplog.at_level(logging.ERROR):
+        lane.poll()
+    assert lane.stats.set_aside == 2
+    assert lane.position() == altlas.app.recorder.max_notification_id()
+    assert any("set aside the reaction" in r.getMessage() and "a bug" in r.getMessage()
+               for r in caplog.records)
+    assert {altlas.app.load(Task, t).status for t in (first, second)} == {"requested"}
+
+
+def test_a_read_only_step_of_a_dead_worker_runs_again(altlas: Altlas) -> None:
+    task_id = altlas.ask("check disk")
+    altlas.app.interrupt_step(run_id_of(task_id), "s1", worker="w1", why="worker w1 stopped")
+    altlas.settle(*altlas.lanes("w2"))
+    step = altlas.run(task_id).steps["s1"]
+    assert (step.status, step.worker, step.attempts, step.interruptions) == (
+        "running", "w2", 2, 1)
+
+
+def test_a_change_of_a_dead_worker_is_never_run_again_and_stops_the_run(
+    altlas: Altlas
+) -> None:
+    task_id = altlas.ask("check then flag")
+    approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
+    altlas.finish(task_id, "s1")
+    altlas.finish(task_id, "s2")
+    altlas.app.cast_vote(approval_id, "alice")
+    altlas.app.cast_vote(approval_id, "bob")
+    altlas.settle()
+    altlas.app.interrupt_step(run_id_of(task_id), "s3", worker="w1", why="worker w1 stopped")
+    altlas.settle(*altlas.lanes("w2"))
+    run = altlas.run(task_id)
+    assert run.outcome == "failed" and run.steps["s3"].status == "failed"
+    assert "interrupted: the outcome is unknown (worker w1 stopped)" in str(
+        run.steps["s3"].error)
+    assert altlas.claims.get("w2") == []
+
+
+def test_an_interruption_stops_what_was_still_to_run(altlas: Altlas) -> None:
+    task_id = altlas.ask("flag if full")
+    run = altlas.run(task_id)
+    # s1 is read-only; make it look like a change that was interrupted: the run must not
+    # go on to s2, whatever s1's facts would have said
+    altlas.app.interrupt_step(run.id, "s1", worker="w1", why="w1 stopped")
+    altlas.app.interrupt_step(run.id, "s1", worker=None, why="never")  # not its holder
+    assert altlas.run(task_id).steps["s1"].status == "pending"  # rerun: read-only
+    for _ in range(3):
+        altlas.settle(*altlas.lanes("w2"))
+        altlas.app.interrupt_step(run.id, "s1", worker="w2", why="w2 stopped")
+    altlas.settle(*altlas.lanes("w3"))
+    run = altlas.run(task_id)
+    assert run.steps["s1"].status == "failed" and "interrupted 4 times" in str(
+        run.steps["s1"].error)
+    assert run.steps["s2"].status == "skipped" and "the run stopped at s1" in str(
+        run.steps["s2"].error)
+    assert run.outcome == "failed"
+
+
+def test_a_step_waiting_for_its_retry_is_left_to_its_worker(altlas: Altlas) -> None:
+    task_id = altlas.ask("check disk")
+    altlas.app.record_step_failed(run_id_of(task_id), "s1", error="busy", exit_code=1,
+                                  output="", duration_ms=1, will_retry=True, worker="w1")
+    altlas.settle(*altlas.lanes("w2"))
+    step = altlas.run(task_id).steps["s1"]
+    assert (step.status, step.retrying, step.worker) == ("pending", True, "w1")
+    altlas.app.record_step_started(run_id_of(task_id), "s1", worker="w1")  # w1's retry
+    assert altlas.run(task_id).steps["s1"].attempts == 2
