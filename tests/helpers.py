@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,3 +134,32 @@ def run_to_rest(system: System, document: dict[str, Any], *, requester: str = "d
                     system.app.cast_vote(UUID(s.approval_id), voter)
         system.worker().until_quiet()
     return system.app.get_run(run_id)
+
+
+APPEND = '''#!/usr/bin/env python3
+"""append-line FILE LINE [PAUSE]: a step with a side effect a test can count."""
+import sys, time
+pause = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+time.sleep(pause)
+with open(sys.argv[1], "a") as f:
+    f.write(sys.argv[2] + "\\n")
+time.sleep(pause)
+'''
+
+
+def side_effects_policy(tmp: Path) -> tuple[Path, Path]:
+    """A policy where the altlas host is a dev machine and an allow-listed script appends a
+    line to a file: a change that runs at once (LOW_RISK), whose runs can be counted.
+    Returns the policy file and the script."""
+    script = tmp / "append-line"
+    script.write_text(APPEND.replace("#!/usr/bin/env python3", f"#!{sys.executable}"))
+    script.chmod(0o755)
+    data = yaml.safe_load(default_policy_text())
+    data["hosts"]["localhost"]["env"] = "dev"
+    data["commands"]["rules"][:0] = [{"match": r"^\S*/append-line\s", "effect": "reversible"},
+                                     {"match": r"^sleep\b", "effect": "read"}]
+    data["commands"]["local_allow"] += [rf"^{script} \S+ \S+( [0-9.]+)?$",
+                                        r"^sleep [0-9.]+$"]
+    policy = tmp / "policy.yaml"
+    policy.write_text(yaml.safe_dump(data, sort_keys=False))
+    return policy, script
