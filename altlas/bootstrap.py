@@ -87,9 +87,14 @@ class System:
                 self.app, Ports(self.segmentation), self.executors, self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
-                idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds)
+                idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
+                wake=s.wakeup)
             self.wake_on_other_processes()
         return self._worker
+
+    @property
+    def has_worker(self) -> bool:
+        return self._worker is not None
 
     def registry(self) -> SqlWorkerRegistry:
         engine = self._engine(self.settings.events_sql_url(), migrated=False)
@@ -98,8 +103,9 @@ class System:
     def wake_on_other_processes(self) -> None:
         """With PostgreSQL, what other processes record wakes this one's followers at once
         (LISTEN/NOTIFY); on SQLite they poll for it."""
-        if self._wakeup is None and self.settings.database_url is not None:
-            url = self.settings.database_url.get_secret_value().split("?", 1)[0]
+        s = self.settings
+        if self._wakeup is None and s.database_url is not None and s.wakeup:
+            url = s.database_url.get_secret_value().split("?", 1)[0]
             self._wakeup = PostgresWakeup(url, f"{self.app.name}_events",
                                           self.app.recorded).start()
 
@@ -293,12 +299,16 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
     and the model for the requests the rules do not understand."""
     flag = str(settings.data_dir / "maintenance.flag")
     rules = RuleSegmenter(policy, flag)
+
+    def examples() -> SqlReadModels:  # worked examples come from the views as they stand
+        return system.reads(catch_up=False)
+
     if model is None or settings.segmenter == "rules":
-        return SegmentationService(app, rules, None, system.reads)
+        return SegmentationService(app, rules, None, examples)
     by_model = ModelSegmenter(model, policy, flag)
     if settings.segmenter == "auto" and not settings.litellm_model:
-        return SegmentationService(app, rules, by_model, system.reads)
-    return SegmentationService(app, by_model, rules, system.reads)
+        return SegmentationService(app, rules, by_model, examples)
+    return SegmentationService(app, by_model, rules, examples)
 
 
 def language_model(settings: Settings) -> LanguageModel | None:

@@ -101,8 +101,8 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     threads = start_inside(system, stop, worker=_with_worker(system, args.worker))
     if not system.embedded and not args.no_relay:
         relay = system.relay()
-        threads.append(background(lambda: relay.run(stop, settings.poll_interval_ms / 1000),
-                                  "relay"))
+        threads.append(background(lambda: relay.run(stop, settings.poll_interval_ms / 1000,
+                                                    wake=system.app.recorded), "relay"))
     fronts = start_fronts(system, stop)
     threads += fronts.threads
     discord_bot = fronts.discord
@@ -176,7 +176,7 @@ def _worker(system: System, args: argparse.Namespace) -> int:
     if args.until_quiet:
         worker.until_quiet(stop)
         return 0
-    threads = start_inside(system, stop, worker=False) if system.embedded else []
+    threads = start_inside(system, stop, worker=False)
     log.info("worker %s: on %s; Ctrl-C or SIGTERM stops it after its running steps "
              "(up to %gs)", worker.id, "SQLite" if system.local_store else "PostgreSQL",
              system.settings.worker_stop_seconds)
@@ -198,7 +198,8 @@ def _relay(system: System, args: argparse.Namespace) -> int:
         return 0
     stop = _stop_on_signals()
     log.info("relay: publishing to %s; Ctrl-C stops", system.settings.events_topic)
-    relay.run(stop, system.settings.poll_interval_ms / 1000)
+    system.wake_on_other_processes()
+    relay.run(stop, system.settings.poll_interval_ms / 1000, wake=system.app.recorded)
     log.info("relay: stopped at position %d", relay.state.load().position)
     return 0
 

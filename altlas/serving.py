@@ -32,19 +32,22 @@ class Fronts:
     threads: list[threading.Thread] = field(default_factory=list)
 
 
-def start_inside(system: System, stop: threading.Event, *, worker: bool
-                 ) -> list[threading.Thread]:
-    """Without Kafka, the feed that keeps the views current; and, if asked, a worker, so
-    that what people ask for moves on in this process."""
+def start_inside(system: System, stop: threading.Event, *, worker: bool,
+                 feed: bool = True) -> list[threading.Thread]:
+    """Without Kafka, the feed that keeps the views current (it gives way to the worker's
+    reactions in this process); and, if asked, a worker, so that what people ask for moves
+    on in this process."""
     threads = []
     system.wake_on_other_processes()
-    if system.embedded:
-        feed = system.store_feed()
+    mine = system.worker() if worker or system.has_worker else None
+    if system.embedded and feed:
+        views = system.store_feed()
         idle = system.settings.poll_interval_ms / 1000
-        threads.append(background(lambda: feed.run(stop, idle, system.app.recorded),
-                                  "store-feed"))
-    if worker:
-        threads.append(background(functools.partial(system.worker().run, stop), "worker"))
+        reacting = mine.reacting if mine is not None else (lambda: False)
+        threads.append(background(lambda: views.run(stop, idle, system.app.recorded,
+                                                    busy=reacting), "store-feed"))
+    if worker and mine is not None:
+        threads.append(background(functools.partial(mine.run, stop), "worker"))
     return threads
 
 

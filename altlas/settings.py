@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     ssh_connect_timeout: float = Field(default=10.0, gt=0, le=300)
     prometheus_url: str | None = Field(default=None, description="Prometheus for promql steps")
     runner_parallelism: int = Field(default=4, ge=1, le=64)
+    aggregate_cache: int = Field(
+        default=10_000, ge=0, le=10_000_000,
+        description="Aggregates a process keeps in memory between commands (0: none). A "
+        "cached aggregate another process changed meanwhile makes the save conflict, and "
+        "the command is decided again on what is recorded.")
     output_cap_bytes: int = Field(default=65_536, ge=1024, le=10_000_000)
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; with the "
                                               "signing secret, `serve` mounts /slack/events")
@@ -77,6 +82,11 @@ class Settings(BaseSettings):
                                             "`altlas discord` runs the bot")
     discord_guild_id: int | None = Field(default=None, description="sync commands to this "
                                          "guild at once instead of globally")
+    wakeup: bool = Field(
+        default=True,
+        description="Wake workers when events are recorded (in the process, and with "
+        "PostgreSQL from other processes by LISTEN/NOTIFY); off (e.g. behind a pooler "
+        "without LISTEN): they poll every ALTLAS_POLL_INTERVAL_MS.")
     worker_lease_seconds: float = Field(
         default=15.0, ge=1, le=3600,
         description="A worker that has not renewed its lease for this long is gone: others "
@@ -139,11 +149,16 @@ class Settings(BaseSettings):
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's own settings for the chosen event store."""
+        cache = {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache),
+                 "AGGREGATE_CACHE_FASTFORWARD": "n", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
+        if not self.aggregate_cache:
+            cache = {}
         if self.database_url is None:
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                **cache,
             }
         db = parse_database_url(self.database_url.get_secret_value())
         env = {
@@ -157,6 +172,7 @@ class Settings(BaseSettings):
             # On in 9.5.6 it interleaves notification ids of concurrent transactions,
             # which would make a log-tailing relay skip events.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            **cache,
         }
         if db.schema:
             env["POSTGRES_SCHEMA"] = db.schema

@@ -65,6 +65,8 @@ class Lane:
         self._handlers = {get_topic(kind): handlers[kind] for kind in kinds}
         self._topics = sorted(self._handlers)
         self.stats = LaneStats()
+        self._known: int | None = None  # the position this process recorded last
+        self.busy = False  # reacting to an event right now
 
     def position(self) -> int:
         """The last event of this lane that some process has reacted to."""
@@ -76,11 +78,22 @@ class Lane:
 
     def poll(self) -> int:
         """React to the events recorded since the lane's position; how many were handled
-        (here or, found taken, by another process)."""
-        notifications = self._select(self.position(), self.batch)
+        (here or, found taken, by another process). After its own reactions the lane knows
+        where it is; after another process's, it asks the store."""
+        start = self._known if self._known is not None else self.position()
+        notifications = self._select(start, self.batch)
         for n in notifications:
-            if not self._handle(n):
+            self.busy = True
+            try:
+                handled = self._handle(n)
+            finally:
+                self.busy = False
+            if not handled:
+                self._known = None
                 return 1  # another process is ahead: start again from its position
+            self._known = n.id
+        if not notifications:
+            self._known = None  # others may react to what comes next: ask next time
         return len(notifications)
 
     def _select(self, after: int, limit: int) -> list[Notification]:

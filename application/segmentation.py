@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from application.ports import ReadModels, SegmentationRequest, Segmenter
@@ -63,8 +63,7 @@ class SegmentationService:
         """A plan for the task by the first segmenter that makes one the policy accepts."""
         request = SegmentationRequest(
             text=task.request, mode=task.mode, persona=task.persona,
-            environment=task.environment, chaos_level=task.chaos_level,
-            examples=self.similar(task.request))
+            environment=task.environment, chaos_level=task.chaos_level)
         plan, problem = self._attempts(self._segmenter, request, task)
         if plan is not None:
             return PlanOutcome(plan, self.name)
@@ -79,8 +78,12 @@ class SegmentationService:
 
     def _attempts(self, segmenter: Segmenter, request: SegmentationRequest,
                   task: Task) -> tuple[dict[str, Any] | None, str]:
-        """A model is asked twice (its output may be bad once); the rules once."""
-        tries = 1 if getattr(segmenter, "deterministic", False) else 2
+        """A model is asked twice (its output may be bad once), with worked examples; the
+        rules once, and need none."""
+        deterministic = getattr(segmenter, "deterministic", False)
+        tries = 1 if deterministic else 2
+        if not deterministic:
+            request = replace(request, examples=self.similar(request.text))
         problem = ""
         for attempt in range(1, tries + 1):
             plan, problem = self._try(segmenter, request, task)

@@ -38,7 +38,7 @@ class Worker:
                  executors: Mapping[str, StepExecutor], registry: WorkerRegistry,
                  reads: Callable[[], ReadModels], *, parallelism: int = 4,
                  lease: timedelta = timedelta(seconds=15), idle_seconds: float = 0.25,
-                 stop_timeout: float = 30.0) -> None:
+                 stop_timeout: float = 30.0, wake: bool = True) -> None:
         self.app = app
         self.info = new_worker_info()
         self.registry = registry
@@ -46,6 +46,7 @@ class Worker:
         self.lease = lease
         self.idle_seconds = idle_seconds
         self.stop_timeout = stop_timeout
+        self.wake = wake  # woken when something is recorded; else it polls
         self.steps = StepRunner(app, executors, worker=self.id, parallelism=parallelism)
         self.lanes = [Lane(app, name, kinds, ports, worker=self.id, on_claims=self.steps.submit)
                       for name, kinds in LANES.items()]
@@ -54,6 +55,10 @@ class Worker:
     @property
     def id(self) -> str:
         return self.info.id
+
+    def reacting(self) -> bool:
+        """A lane is reacting to an event right now."""
+        return any(lane.busy for lane in self.lanes)
 
     # -- in a long-running process -----------------------------------------------------
 
@@ -86,7 +91,13 @@ class Worker:
                 stop.wait(1.0)
                 continue
             if not handled:
-                signal.wait(seen, self.idle_seconds)
+                self._idle(seen, stop)
+
+    def _idle(self, seen: int, stop: threading.Event) -> None:
+        if self.wake:
+            self.app.recorded.wait(seen, self.idle_seconds)
+        else:
+            stop.wait(self.idle_seconds)
 
     # -- in a command that waits for its effects -------------------------------------
 
@@ -103,7 +114,7 @@ class Worker:
                 if sum(lane.poll() for lane in self.lanes):
                     continue
                 if self.steps.busy:
-                    signal.wait(seen, self.idle_seconds)
+                    self._idle(seen, stop)
                     self._beat(every=self.lease.total_seconds() / 3)
                     continue
                 if not any(lane.pending() for lane in self.lanes):

@@ -39,12 +39,25 @@ def _default(value: Any) -> Any:
     raise TypeError(msg)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=_default)
+
+
 def canonical_json(type_name: str, state: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in state.items() if k not in _EXCLUDED}
+    body = {k: _plain(v) for k, v in state.items() if k not in _EXCLUDED}
     body["type"] = type_name
-    return json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
-    )
+    return _CANONICAL.encode(body)
+
+
+def _plain(value: Any) -> Any:
+    """The envelope's ids and times as the text the encoder would make of them, without a
+    call back into Python for each (every command hashes its events)."""
+    kind = type(value)
+    if kind is UUID:
+        return str(value)
+    if kind is datetime:
+        return value.isoformat()
+    return value
 
 
 def event_hash(prevhash: str, type_name: str, state: Mapping[str, Any]) -> str:

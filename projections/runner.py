@@ -3,6 +3,7 @@ transaction as the rows, so every event takes effect exactly once."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import zlib
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text, update
 
 from domain.catalog import upcast
 from domain.records import RecordedEvent
@@ -35,6 +36,13 @@ class Delivery:
     problem: str | None = None
 
 
+# Built once: a feed reads and moves its positions with every batch.
+_WHERE = (positions.c.projection == bindparam("p_name"),
+          positions.c.source == bindparam("p_source"))
+_POSITIONS = select(positions.c.partition, positions.c.position).where(*_WHERE)
+_MOVE = (update(positions).where(*_WHERE, positions.c.partition == bindparam("p_part"))
+         .values(position=bindparam("p_position")))
+
 _LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -53,10 +61,13 @@ class ProjectionRunner:
         """One applier at a time per projection and feed: a lock in this process, and on
         PostgreSQL an advisory lock across processes."""
         with self._lock, self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                key = zlib.crc32(f"{self.name}|{self.source}".encode())
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            self._turn(conn)
             yield conn
+
+    def _turn(self, conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            key = zlib.crc32(f"{self.name}|{self.source}".encode())
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
     @property
     def name(self) -> str:
@@ -68,8 +79,7 @@ class ProjectionRunner:
             return self._positions(conn)
 
     def _positions(self, conn: Connection) -> dict[int, int]:
-        rows = conn.execute(select(positions.c.partition, positions.c.position).where(
-            positions.c.projection == self.name, positions.c.source == self.source))
+        rows = conn.execute(_POSITIONS, {"p_name": self.name, "p_source": self.source})
         return {row.partition: row.position for row in rows}
 
     def apply(self, deliveries: Sequence[Delivery]) -> int:
@@ -108,9 +118,11 @@ class ProjectionRunner:
         return len(records)
 
     def _save_position(self, conn: Connection, partition: int, position: int) -> None:
-        key = {"projection": self.name, "source": self.source, "partition": partition}
-        conn.execute(delete(positions).filter_by(**key))
-        conn.execute(positions.insert().values(**key, position=position))
+        moved = conn.execute(_MOVE, {"p_name": self.name, "p_source": self.source,
+                                     "p_part": partition, "p_position": position}).rowcount
+        if not moved:
+            conn.execute(positions.insert().values(projection=self.name, source=self.source,
+                                                   partition=partition, position=position))
 
     def _set_aside(self, conn: Connection, d: Delivery, reason: str) -> None:
         log.error("projection %s: set aside %s partition %d offset %d: %s", self.name,
@@ -125,6 +137,27 @@ class ProjectionRunner:
             if d.position > self._positions(conn).get(d.partition, -1):
                 self._set_aside(conn, d, reason)
                 self._save_position(conn, d.partition, d.position)
+
+    @staticmethod
+    def apply_together(work: Sequence[tuple[ProjectionRunner, Sequence[Delivery]]]) -> None:
+        """Several projections of one database in one transaction (a feed's batch): one
+        commit instead of one each. If it fails, each applies on its own, and what one
+        cannot apply is set aside there."""
+        runners = sorted((r for r, _ in work), key=lambda r: r.name)  # locks in one order
+        try:
+            with contextlib.ExitStack() as held:
+                for runner in runners:
+                    held.enter_context(runner._lock)
+                conn = held.enter_context(runners[0].engine.begin())
+                for runner in runners:
+                    runner._turn(conn)
+                for runner, deliveries in work:
+                    runner._apply(conn, deliveries)
+        except Exception:
+            log.warning("projections %s: a batch failed together; applying each on its own",
+                        ", ".join(r.name for r in runners), exc_info=True)
+            for runner, deliveries in work:
+                runner.apply(deliveries)
 
     def reset(self) -> None:
         """Empty the projection's tables and forget its positions, ready for a rebuild."""

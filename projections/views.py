@@ -9,6 +9,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -28,11 +29,34 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+# The statements a projection runs with every batch, built once per table: building them
+# cost a feed more than running them (bench/reactions.py).
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Table) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(
+        table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _update(table: Table) -> tuple[Any, list[str], list[str]]:
+    keys = [c.name for c in table.primary_key.columns]
+    values = [c.name for c in table.columns if c.name not in keys]
+    statement = (update(table)
+                 .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
+                 .values({v: bindparam(f"v_{v}") for v in values}))
+    return statement, keys, values
+
+
+@functools.cache
+def _select_in(table: Table, column: str) -> Any:
+    return select(table).where(table.c[column].in_(bindparam("ids", expanding=True)))
+
+
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows whose key does not exist yet; the others are left as they are."""
     if rows:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+        conn.execute(_insert_ignore(conn.dialect.name, table), list(rows))
 
 
 def update_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
@@ -40,11 +64,7 @@ def update_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
     rows = list(rows)
     if not rows:
         return
-    keys = [c.name for c in table.primary_key.columns]
-    values = [c.name for c in table.columns if c.name not in keys]
-    statement = (update(table)
-                 .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
-                 .values({v: bindparam(f"v_{v}") for v in values}))
+    statement, keys, values = _update(table)
     conn.execute(statement, [{**{f"k_{k}": r[k] for k in keys},
                               **{f"v_{v}": r[v] for v in values}} for r in rows])
 
@@ -54,7 +74,7 @@ def load(conn: Connection, table: Table, column: str, ids: set[str]) -> dict[Any
     if not ids:
         return {}
     keys = [c.name for c in table.primary_key.columns]
-    found = conn.execute(select(table).where(table.c[column].in_(sorted(ids))))
+    found = conn.execute(_select_in(table, column), {"ids": sorted(ids)})
     return {tuple(r._mapping[k] for k in keys) if len(keys) > 1 else r._mapping[keys[0]]:
             dict(r._mapping) for r in found}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
@@ -31,18 +32,32 @@ class StoreFeed:
         self.history = history
         self.runners = runners
         self.batch_size = batch_size
+        self._after: dict[str, int] = {}  # where each projection was last seen to be
 
     def poll_once(self) -> int:
-        """Apply the next batch to every projection; returns how many records were read."""
-        read = 0
+        """Apply the next batch to every projection, reading it once for all; returns how
+        many records were read. Each projection skips, in its own transaction, what
+        another feed applied meanwhile."""
+        after = {r.name: self._after.get(r.name) for r in self.runners}
         for runner in self.runners:
-            after = runner.positions().get(0, 0)
-            deliveries = [Delivery(0, r.position or 0, r)
-                          for r in self.history.read(after=after, limit=self.batch_size)]
+            if after[runner.name] is None:
+                after[runner.name] = runner.positions().get(0, 0)
+        start = min(a or 0 for a in after.values())
+        records = list(self.history.read(after=start, limit=self.batch_size))
+        work = []
+        for runner in self.runners:
+            deliveries = [Delivery(0, r.position or 0, r) for r in records
+                          if (r.position or 0) > (after[runner.name] or 0)]
             if deliveries:
+                work.append((runner, deliveries))
+        if len({runner.engine.url for runner, _ in work}) == 1:
+            ProjectionRunner.apply_together(work)
+        else:
+            for runner, deliveries in work:
                 runner.apply(deliveries)
-                read += len(deliveries)
-        return read
+        for runner, deliveries in work:
+            self._after[runner.name] = deliveries[-1].position
+        return max((len(d) for _, d in work), default=0)
 
     def catch_up(self) -> int:
         total = 0
@@ -51,21 +66,32 @@ class StoreFeed:
         return total
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.25,
-            wake: Signal | None = None) -> None:
+            wake: Signal | None = None, *, busy: Callable[[], bool] = lambda: False,
+            quiet: float = 0.003, linger: float = 0.012) -> None:
         """Until ``stop``: when idle, wait for ``wake`` (something was recorded) or, at the
-        latest, the next poll."""
+        latest, the next poll. Woken, it waits until nothing was recorded for ``quiet``
+        seconds and ``busy`` (reactions of this process at work) is false, at most
+        ``linger`` seconds: a request's chain of reactions reaches the views in one batch,
+        and never waits for a feed busy with each of its events."""
         while not stop.is_set():
             seen = wake.generation if wake is not None else 0
             try:
                 if self.poll_once() == 0:
-                    if wake is not None:
-                        wake.wait(seen, idle_seconds)
-                    else:
+                    if wake is None:
                         stop.wait(idle_seconds)
+                    elif wake.wait(seen, idle_seconds):
+                        _settle(wake, busy, quiet, linger)
             except Exception:
                 ERRORS.labels("store_feed").inc()
                 log.exception("store feed failed; retrying in 1 s")
                 stop.wait(1.0)
+
+
+def _settle(wake: Signal, busy: Callable[[], bool], quiet: float, linger: float) -> None:
+    deadline = time.monotonic() + linger
+    while time.monotonic() < deadline:
+        if not wake.wait(wake.generation, quiet) and not busy():
+            return
 
 
 class KafkaFeed:

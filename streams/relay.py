@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from application.history import EventHistory
+from application.signal import Signal
 from domain.hashchain import GENESIS, running_hash
 from streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
 from streams.errors import ERRORS
@@ -175,12 +176,14 @@ class Relay:
         self.state.save(state, checkpoint)
         return checkpoint
 
-    def run(self, stop: threading.Event, idle_seconds: float = 0.025,
-            checkpoint_seconds: float = 60.0) -> None:
-        """Publish until ``stop`` is set; a checkpoint goes out after a quiet minute."""
+    def run(self, stop: threading.Event, idle_seconds: float = 0.25,
+            checkpoint_seconds: float = 60.0, wake: Signal | None = None) -> None:
+        """Publish until ``stop`` is set; a checkpoint goes out after a quiet minute. When
+        idle, wait for ``wake`` (something was recorded) or, at the latest, the next poll."""
         last_checkpoint = time.monotonic()
         published_since = 0
         while not stop.is_set():
+            seen = wake.generation if wake is not None else 0
             try:
                 sent = self.drain(stop.is_set)
             except DeliveryInterrupted:
@@ -195,4 +198,7 @@ class Relay:
                 if published_since and time.monotonic() - last_checkpoint > checkpoint_seconds:
                     self.checkpoint_now()
                     last_checkpoint, published_since = time.monotonic(), 0
-                stop.wait(idle_seconds)
+                if wake is not None:
+                    wake.wait(seen, idle_seconds)
+                else:
+                    stop.wait(idle_seconds)

@@ -125,6 +125,25 @@ class ApplicationContract:
         assert system.app.get_approval(approval_id).status == "expired"
         assert run.steps[2].error is not None and "expired" in run.steps[2].error
 
+    def test_a_stale_cached_aggregate_is_read_fresh_and_decided_again(
+        self, backend: Backend, system: System, clock: FakeClock, tmp_path: Path
+    ) -> None:
+        """Another process changes an aggregate this one holds in its cache: reads show the
+        change, and a command on the stale copy conflicts and is decided again."""
+        _, _, approval_id = self._gated_run(system, tmp_path)
+        system.app.cast_vote(approval_id, "alice")  # cached here, at version 2
+        other = backend.open(clock)
+        try:
+            other.app.deny_approval(approval_id, "carol", "not today")
+        finally:
+            other.close()
+        assert system.app.get_approval(approval_id).status == "denied"
+        with pytest.raises(ApprovalAlreadyDecidedError):
+            system.app.cast_vote(approval_id, "bob")
+        types = [r.type_name for r in system.history.read()
+                 if r.aggregate_id == approval_id]
+        assert types == ["ApprovalRequested", "ApprovalVoteCast", "ApprovalDenied"]
+
     def test_history_survives_closing_and_reopening(
         self, backend: Backend, system: System, tmp_path: Path
     ) -> None:

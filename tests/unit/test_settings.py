@@ -49,4 +49,10 @@ def test_embedded_default_is_sqlite_in_the_data_dir(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ALTLAS_DATA_DIR", "/srv/altlas")
     env = load_settings().persistence_env()
     assert env == {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                   "SQLITE_DBNAME": "/srv/altlas/events.sqlite3", "SQLITE_LOCK_TIMEOUT": "30"}
+                   "SQLITE_DBNAME": "/srv/altlas/events.sqlite3", "SQLITE_LOCK_TIMEOUT": "30",
+                   # a cached aggregate is not brought forward on each command: a stale one
+                   # makes the save conflict and the command is decided again
+                   "AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "n",
+                   "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
+    monkeypatch.setenv("ALTLAS_AGGREGATE_CACHE", "0")
+    assert "AGGREGATE_CACHE_MAXSIZE" not in load_settings().persistence_env()

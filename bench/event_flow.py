@@ -10,7 +10,7 @@
             on the embedded path (SQLite store, store feed) and the Kafka path
             (PostgreSQL store, relay, Kafka feed)
 
-    python bench/streams.py [--events 100000] [--commands 1000]
+    python bench/event_flow.py [--events 100000] [--commands 1000]
                              [--only relay,rebuild,replay,latency]
 
 Needs the services of scripts/services.sh (PostgreSQL and Kafka).
