@@ -8,7 +8,8 @@
             into another schema, vs a raw read of the store inserting the timeline's rows
   latency   command accepted -> visible in the timeline view, p50/p99 over N commands,
             on the embedded path (SQLite store, store feed) and the Kafka path
-            (PostgreSQL store, relay, Kafka feed)
+            (PostgreSQL store, relay, Kafka feed): followers woken when something is
+            recorded, vs polling every 25 ms as before (the baseline)
 
     python bench/event_flow.py [--events 100000] [--commands 1000]
                              [--only relay,rebuild,replay,latency]
@@ -238,34 +239,39 @@ def latencies(system: System, commands: int, start_feeds: Callable[[threading.Ev
 
 def bench_latency(commands: int) -> list[tuple[str, list[float]]]:
     out = []
-    with tempfile.TemporaryDirectory() as root:
-        embedded = bootstrap(Settings(data_dir=Path(root), database_url=None,
-                                      views_database_url=None))
-        feed = embedded.store_feed(["timeline"])
+    for woken in (True, False):
+        how = "woken" if woken else "poll 25 ms"
+        with tempfile.TemporaryDirectory() as root:
+            embedded = bootstrap(Settings(data_dir=Path(root), database_url=None,
+                                          views_database_url=None))
+            feed = embedded.store_feed(["timeline"])
+            wake = embedded.app.recorded if woken else None
 
-        def store_threads(stop: threading.Event) -> list[threading.Thread]:
-            t = threading.Thread(target=feed.run, args=(stop, 0.025), daemon=True)
-            t.start()
-            return [t]
+            def store_threads(stop: threading.Event) -> list[threading.Thread]:
+                t = threading.Thread(target=feed.run, args=(stop, 0.025, wake), daemon=True)
+                t.start()
+                return [t]
 
-        out.append(("embedded: SQLite store -> store feed -> view",
-                    latencies(embedded, commands, store_threads)))
-        embedded.close()
-    kafka = pg_system("lat")
-    relay = kafka.relay()
-    [kfeed] = kafka.kafka_feeds(["timeline"])
+            out.append((f"embedded: SQLite store -> store feed -> view ({how})",
+                        latencies(embedded, commands, store_threads)))
+            embedded.close()
+        kafka = pg_system("lat")
+        relay = kafka.relay()
+        [kfeed] = kafka.kafka_feeds(["timeline"])
+        wake = kafka.app.recorded if woken else None
 
-    def kafka_threads(stop: threading.Event) -> list[threading.Thread]:
-        threads = [threading.Thread(target=relay.run, args=(stop, 0.025), daemon=True),
-                   threading.Thread(target=kfeed.run, args=(stop,), daemon=True)]
-        for t in threads:
-            t.start()
-        return threads
+        def kafka_threads(stop: threading.Event) -> list[threading.Thread]:
+            threads = [threading.Thread(target=relay.run, args=(stop, 0.025),
+                                        kwargs={"wake": wake}, daemon=True),
+                       threading.Thread(target=kfeed.run, args=(stop,), daemon=True)]
+            for t in threads:
+                t.start()
+            return threads
 
-    out.append(("Kafka: PG store -> relay -> topic -> Kafka feed -> PG view",
-                latencies(kafka, commands, kafka_threads)))
-    kfeed.close()
-    kafka.close()
+        out.append((f"Kafka: PG -> relay -> topic -> Kafka feed -> PG view ({how})",
+                    latencies(kafka, commands, kafka_threads)))
+        kfeed.close()
+        kafka.close()
     return out
 
 
@@ -304,9 +310,9 @@ def main() -> int:
         if "latency" in only:
             print(f"\nlatency: command accepted -> visible in the timeline view, "
                   f"{args.commands} commands")
-            print(f"{'path':<58} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+            print(f"{'path':<66} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
             for path, values in bench_latency(args.commands):
-                print(f"{path:<58} {statistics.median(values):>7.1f} "
+                print(f"{path:<66} {statistics.median(values):>7.1f} "
                       f"{percentile(values, 0.99):>7.1f} {max(values):>7.1f}")
     finally:
         with psycopg.connect(PG, autocommit=True) as conn:

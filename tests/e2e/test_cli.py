@@ -11,6 +11,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import yaml
+
+from adapters.policy_file import default_policy_text
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
 from tests.helpers import auth, gated_plan, token_policy
@@ -138,3 +141,82 @@ def test_serve_answers_health_and_commands(env: dict[str, str], tmp_path: Path) 
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_readme_first_journey_works_as_written(env: dict[str, str]) -> None:
+    """README's quick journey, on the embedded default, word for word."""
+    checked = altlas(env, "do", "check disk and load on the altlas host", "--as", "erin")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "s1   succeeded" in checked.stdout and "s2   succeeded" in checked.stdout
+    flagged = altlas(env, "do", "set the maintenance flag on the altlas host", "--as", "erin")
+    assert flagged.returncode == 0
+    waiting = flagged.stdout.strip().splitlines()[-1]
+    assert waiting.startswith("s1 waits for 2 more approval(s): altlas approve ")
+    approval = waiting.split("altlas approve ")[1].split()[0]
+    assert altlas(env, "approve", approval, "--as", "alice").returncode == 0
+    done = altlas(env, "approve", approval, "--as", "bob")
+    assert done.returncode == 0 and "s1   succeeded" in done.stdout
+    assert (Path(env["ALTLAS_DATA_DIR"]) / "maintenance.flag").exists()
+
+
+def test_a_run_that_fails_exits_non_zero(env: dict[str, str], tmp_path: Path) -> None:
+    policy = yaml.safe_load(default_policy_text())
+    policy["commands"]["local_allow"].append("^ls /nonexistent$")
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    env["ALTLAS_POLICY_FILE"] = str(tmp_path / "policy.yaml")
+    plan_file = tmp_path / "plan.alt.json"
+    plan_file.write_text(json.dumps({"alt": 1, "request": "list what is not there", "steps": [
+        {"id": "s1", "kind": "local", "action": "ls /nonexistent"}]}))
+    result = altlas(env, "alt", "submit", str(plan_file), "--as", "erin", "--run")
+    assert result.returncode == 1, result.stdout
+    assert "exited with code 2" in result.stdout and "failed." in result.stdout
+
+
+def test_dream_mode_shows_the_plan_in_text_and_json_and_runs_nothing(
+    env: dict[str, str]
+) -> None:
+    text = altlas(env, "do", "check disk and load on the altlas host", "--as", "erin",
+                  "--mode", "dream")
+    assert text.returncode == 0 and "Dream mode: this plan is shown, never run." in text.stdout
+    as_json = json.loads(altlas(env, "do", "check disk and load on the altlas host", "--as",
+                                "erin", "--mode", "dream", "--json").stdout)
+    assert as_json["task"]["mode"] == "dream" and as_json["task"]["status"] == "segmented"
+    assert "run" not in as_json
+    types = [e["type"] for e in json.loads(altlas(env, "events", "--json").stdout)]
+    assert "RunStarted" not in types
+
+
+def test_listings_as_of_a_time_show_what_was_true_then(env: dict[str, str]) -> None:
+    assert altlas(env, "demo").returncode == 0
+    votes = json.loads(altlas(env, "timeline", "--type", "ApprovalVoteCast", "--json").stdout)
+    then = json.loads(altlas(env, "run", "list", "--as-of", votes[0]["time"], "--json").stdout)
+    assert [r["status"] for r in then["items"]] == ["running"]
+    queue = json.loads(altlas(env, "approvals", "--as-of", votes[0]["time"], "--json").stdout)
+    assert [a["votes"] for a in queue] == [["alice"]]
+    now = json.loads(altlas(env, "run", "list", "--json").stdout)
+    assert [r["outcome"] for r in now["items"]] == ["succeeded"]
+
+
+def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:
+    quiet = altlas({**env, "ALTLAS_LOG_LEVEL": "WARNING"}, "do", "check disk on the altlas host",
+                   "--as", "erin")
+    assert quiet.returncode == 0 and " INFO " not in quiet.stderr and "DEBUG" not in quiet.stderr
+    loud = altlas({**env, "ALTLAS_LOG_LEVEL": "DEBUG"}, "do", "check disk on the altlas host",
+                  "--as", "erin")
+    assert loud.returncode == 0 and " DEBUG " in loud.stderr
+
+
+def test_processes_starting_together_on_a_fresh_data_dir_all_start_cleanly(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    for round_ in range(3):
+        fresh = {**env, "ALTLAS_DATA_DIR": str(tmp_path / f"fresh{round_}")}
+        commands = [("worker", "--until-quiet"), ("task", "list"), ("approvals",),
+                    ("run", "list"), ("timeline",), ("task", "list")]
+        procs = [subprocess.Popen([sys.executable, "-m", "altlas", *c], env=fresh,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for c in commands]
+        outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+        assert [code for code, _ in outcomes] == [0] * len(commands), outcomes
+        again = altlas(fresh, "do", "check disk on the altlas host", "--as", "erin")
+        assert again.returncode == 0, again.stderr

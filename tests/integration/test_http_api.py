@@ -222,6 +222,16 @@ def test_listings_as_of_a_time_show_what_was_true_then(served: Served) -> None:
     assert [(a["approval_id"], a["votes"]) for a in queue] == [(approval_id, [])]
     now = client.get("/runs", headers=auth("erin")).json()
     assert now["items"][0]["outcome"] == "succeeded"
+    # an auditor asks in chat what was true then, and is told, not given a file path
+    said = client.post("/commands", json={"text": f"audit replay --until {between}"},
+                       headers=auth("alice")).json()["text"].splitlines()
+    assert said[0].startswith(f"As of {between[:26]}") and "(8 events)" in said[0]
+    assert said[1].startswith(f"• approval {approval_id[:8]} open: HIGH_RISK in prod, step s3, "
+                              "approved by - of 2 needed")
+    assert said[2].startswith(f"• run {run_id[:8]} running")
+    then = client.post("/commands", json={"text": f"audit replay --until {between}"},
+                       headers=auth("erin")).json()
+    assert "needs the auditor role" in then["text"]
 
 
 def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
