@@ -16,5 +16,6 @@ services-down:
 bench:           ## the benchmarks of bench/, against the services
 	scripts/venv.sh test,llm && scripts/services.sh up && \
 	  eval "$$(scripts/services.sh env)" && .venv/bin/python bench/append.py && \
+	  .venv/bin/python bench/reactions.py && \
 	  .venv/bin/python bench/event_flow.py && .venv/bin/python bench/segmentation.py && \
 	  .venv/bin/python bench/chatops.py

@@ -32,7 +32,7 @@ from application.conversation import Conversation
 from application.history import EventHistory
 from application.policies import LANES, Ports
 from application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
-from application.reactor import begin_tracking
+from application.reactor import begin_tracking, tracking_name
 from application.segmentation import SegmentationService
 from application.use_cases import UseCases
 from application.worker import Worker
@@ -211,7 +211,9 @@ class System:
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
-                                    None if self.embedded else self.relay_state, kafka)
+                                    None if self.embedded else self.relay_state, kafka,
+                                    followers=self.followers,
+                                    workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
         api = create_api(use_cases, self.history, workers=self.registry(),
                          metrics=registry(collector))
@@ -222,6 +224,13 @@ class System:
             api.add_api_route("/slack/events", slack_endpoint(slack), methods=["POST"],
                               include_in_schema=False)
         return api
+
+    def followers(self) -> dict[str, int]:
+        """Where each follower with a place in the events has got to."""
+        names = [tracking_name(lane) for lane in LANES]
+        names += [f"altlas.tell.{front}" for front in ("slack", "discord")]
+        return {name: position for name in names
+                if (position := self.app.tracked(name)) is not None}
 
     def chat(self, *, catch_up: bool = True) -> ChatFront:
         """The chat front every platform shares."""

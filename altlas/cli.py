@@ -239,15 +239,14 @@ def _rebuild(system: System, args: argparse.Namespace) -> int:
     runners = system.runners(names=names)
     for runner in runners:
         runner.reset()
-    progress = Progress("rebuild", system.history.last_position() * len(runners))
+    progress = Progress("rebuild", system.history.last_position())
     total = 0
     feed = system.store_feed(names)
     while n := feed.poll_once():
         total += n
         progress(n)
     progress.close()
-    print(f"rebuilt {', '.join(r.name for r in runners)} from {total // max(len(runners), 1)} "
-          "event(s)")
+    print(f"rebuilt {', '.join(r.name for r in runners)} from {total} event(s)")
     return 0
 
 

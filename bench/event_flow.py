@@ -247,7 +247,8 @@ def bench_latency(commands: int) -> list[tuple[str, list[float]]]:
             feed = embedded.store_feed(["timeline"])
             wake = embedded.app.recorded if woken else None
 
-            def store_threads(stop: threading.Event) -> list[threading.Thread]:
+            def store_threads(stop: threading.Event, feed: Any = feed, wake: Any = wake
+                              ) -> list[threading.Thread]:
                 t = threading.Thread(target=feed.run, args=(stop, 0.025, wake), daemon=True)
                 t.start()
                 return [t]
@@ -260,7 +261,8 @@ def bench_latency(commands: int) -> list[tuple[str, list[float]]]:
         [kfeed] = kafka.kafka_feeds(["timeline"])
         wake = kafka.app.recorded if woken else None
 
-        def kafka_threads(stop: threading.Event) -> list[threading.Thread]:
+        def kafka_threads(stop: threading.Event, relay: Any = relay, kfeed: Any = kfeed,
+                          wake: Any = wake) -> list[threading.Thread]:
             threads = [threading.Thread(target=relay.run, args=(stop, 0.025),
                                         kwargs={"wake": wake}, daemon=True),
                        threading.Thread(target=kfeed.run, args=(stop,), daemon=True)]

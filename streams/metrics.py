@@ -22,16 +22,29 @@ log = logging.getLogger("altlas.metrics")
 class AltlasCollector(Collector):
     def __init__(self, history: EventHistory, views: Callable[[], Engine],
                  relay_state: Callable[[], RelayStateStore] | None,
-                 kafka: KafkaConfig | None) -> None:
+                 kafka: KafkaConfig | None,
+                 followers: Callable[[], dict[str, int]] = dict,
+                 workers: Callable[[], int] | None = None) -> None:
         self.history = history
         self.views = views
         self.relay_state = relay_state
         self.kafka = kafka
+        self.followers = followers
+        self.workers = workers
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         last = self.history.last_position()
         yield CounterMetricFamily("altlas_events_appended", "Events recorded in the event store",
                                   value=last)
+        tracked = GaugeMetricFamily(
+            "altlas_follower_position", "The last event a follower (a lane of reactions, a "
+            "chat front telling people) has handled", labels=["follower"])
+        for name, position in self.followers().items():
+            tracked.add_metric([name], position)
+        yield tracked
+        if self.workers is not None:
+            yield GaugeMetricFamily("altlas_workers_live", "Workers whose lease is current",
+                                    value=self.workers())
         if self.relay_state is not None:
             state = self.relay_state().load()
             yield GaugeMetricFamily("altlas_relay_published_position",

@@ -209,7 +209,7 @@ def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:
 def test_processes_starting_together_on_a_fresh_data_dir_all_start_cleanly(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    for round_ in range(3):
+    for round_ in range(2):
         fresh = {**env, "ALTLAS_DATA_DIR": str(tmp_path / f"fresh{round_}")}
         commands = [("worker", "--until-quiet"), ("task", "list"), ("approvals",),
                     ("run", "list"), ("timeline",), ("task", "list")]
