@@ -22,7 +22,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from adapters.http_models import (
-    ApprovalOut,
     ErrorOut,
     EventOut,
     HealthOut,
@@ -30,14 +29,12 @@ from adapters.http_models import (
     ReasonIn,
     ReplayIn,
     ReplayOut,
-    RunOut,
     RunPage,
     SegmentationIn,
     StepFailedIn,
     StepSkippedIn,
     StepSucceededIn,
     TaskIn,
-    TaskOut,
     TaskPage,
     TimelineEntry,
     VerifyOut,
@@ -48,6 +45,7 @@ from application.errors import NotFoundError
 from application.history import EventHistory
 from application.ports import WorkerRegistry
 from application.use_cases import Filters, UseCases
+from application.views import ApprovalView, RunView, TaskView
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.policy import Policy
 
@@ -145,7 +143,7 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
 
     # -- tasks ---------------------------------------------------------------------------
 
-    @api.post("/tasks", status_code=201, response_model=TaskOut, tags=["tasks"])
+    @api.post("/tasks", status_code=201, response_model=TaskView, tags=["tasks"])
     def request_task(body: TaskIn, who: str = Depends(person)) -> Any:
         """Ask for work. altlas plans it and runs what its gates allow; follow it with
         GET /tasks/{id} and GET /runs?requester=…"""
@@ -159,23 +157,23 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """Tasks, newest first; status is requested, segmented or rejected."""
         return asdict(uc.tasks(who, page, at))
 
-    @api.get("/tasks/{task_id}", response_model=TaskOut, tags=["tasks"])
+    @api.get("/tasks/{task_id}", response_model=TaskView, tags=["tasks"])
     def get_task(task_id: str, who: str = Depends(person)) -> Any:
         """A task, its plan and each step's gate."""
         return uc.task(who, task_id)
 
-    @api.post("/tasks/{task_id}/segmentation", response_model=TaskOut, tags=["tasks"])
+    @api.post("/tasks/{task_id}/segmentation", response_model=TaskView, tags=["tasks"])
     def record_segmentation(task_id: str, body: SegmentationIn,
                             who: str = Depends(person)) -> Any:
         """Record a hand-written plan for one's own task, before altlas plans it."""
         return uc.record_plan(who, task_id, body.plan)
 
-    @api.post("/tasks/{task_id}/rejection", response_model=TaskOut, tags=["tasks"])
+    @api.post("/tasks/{task_id}/rejection", response_model=TaskView, tags=["tasks"])
     def reject_task(task_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
         """Reject a task that is not planned yet (operators)."""
         return uc.reject_task(who, task_id, body.reason)
 
-    @api.post("/tasks/{task_id}/runs", status_code=201, response_model=RunOut, tags=["runs"])
+    @api.post("/tasks/{task_id}/runs", status_code=201, response_model=RunView, tags=["runs"])
     def start_run(task_id: str, who: str = Depends(person)) -> Any:
         """Start a planned task's run by hand (operators; altlas starts it by itself)."""
         return uc.start_run(who, task_id)
@@ -189,37 +187,37 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         cancelled."""
         return asdict(uc.runs(who, page, at))
 
-    @api.get("/runs/{run_id}", response_model=RunOut, tags=["runs"])
+    @api.get("/runs/{run_id}", response_model=RunView, tags=["runs"])
     def get_run(run_id: str, who: str = Depends(person)) -> Any:
         """A run and each step's status, output and facts."""
         return uc.run(who, run_id)
 
-    @api.post("/runs/{run_id}/steps/{step_id}/started", response_model=RunOut, tags=["runs"])
+    @api.post("/runs/{run_id}/steps/{step_id}/started", response_model=RunView, tags=["runs"])
     def step_started(run_id: str, step_id: str, who: str = Depends(person)) -> Any:
         """Report that a step is being run outside altlas (operators)."""
         return uc.report_step(who, run_id, step_id, "started")
 
-    @api.post("/runs/{run_id}/steps/{step_id}/succeeded", response_model=RunOut,
+    @api.post("/runs/{run_id}/steps/{step_id}/succeeded", response_model=RunView,
               tags=["runs"])
     def step_succeeded(run_id: str, step_id: str, body: StepSucceededIn,
                        who: str = Depends(person)) -> Any:
         """Report a step run outside altlas as succeeded (operators)."""
         return uc.report_step(who, run_id, step_id, "succeeded", **body.model_dump())
 
-    @api.post("/runs/{run_id}/steps/{step_id}/failed", response_model=RunOut, tags=["runs"])
+    @api.post("/runs/{run_id}/steps/{step_id}/failed", response_model=RunView, tags=["runs"])
     def step_failed(run_id: str, step_id: str, body: StepFailedIn,
                     who: str = Depends(person)) -> Any:
         """Report a step run outside altlas as failed (operators)."""
         return uc.report_step(who, run_id, step_id, "failed", **body.model_dump())
 
-    @api.post("/runs/{run_id}/steps/{step_id}/skipped", response_model=RunOut, tags=["runs"])
+    @api.post("/runs/{run_id}/steps/{step_id}/skipped", response_model=RunView, tags=["runs"])
     def step_skipped(run_id: str, step_id: str, body: StepSkippedIn,
                      who: str = Depends(person)) -> Any:
         """Report a step as skipped (operators)."""
         return uc.report_step(who, run_id, step_id, "skipped", reason=body.reason,
                               cancelled=body.cancelled)
 
-    @api.post("/runs/{run_id}/completion", response_model=RunOut, tags=["runs"])
+    @api.post("/runs/{run_id}/completion", response_model=RunView, tags=["runs"])
     def complete_run(run_id: str, who: str = Depends(person)) -> Any:
         """Complete a run whose steps are all decided (operators)."""
         return uc.complete_run(who, run_id)
@@ -232,30 +230,30 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """Open approvals, soonest to expire first, with who voted and the time left."""
         return uc.open_approvals(who, at)
 
-    @api.get("/approvals/{approval_id}", response_model=ApprovalOut, tags=["approvals"])
+    @api.get("/approvals/{approval_id}", response_model=ApprovalView, tags=["approvals"])
     def get_approval(approval_id: str, who: str = Depends(person)) -> Any:
         """An approval: its step, who may vote, who has, and the time left."""
         return uc.approval(who, approval_id)
 
-    @api.post("/approvals/{approval_id}/votes", response_model=ApprovalOut, tags=["approvals"])
+    @api.post("/approvals/{approval_id}/votes", response_model=ApprovalView, tags=["approvals"])
     def cast_vote(approval_id: str, who: str = Depends(person)) -> Any:
         """Approve. The vote that reaches the quorum grants it, and the run moves on. A
         refused vote is on the record and changes nothing."""
         return uc.vote(who, approval_id)
 
-    @api.post("/approvals/{approval_id}/denial", response_model=ApprovalOut,
+    @api.post("/approvals/{approval_id}/denial", response_model=ApprovalView,
               tags=["approvals"])
     def deny(approval_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
         """Deny, with a reason: the step and what needs it are cancelled."""
         return uc.deny(who, approval_id, body.reason)
 
-    @api.post("/approvals/{approval_id}/expiry", response_model=ApprovalOut,
+    @api.post("/approvals/{approval_id}/expiry", response_model=ApprovalView,
               tags=["approvals"])
     def expire(approval_id: str, who: str = Depends(person)) -> Any:
         """Expire an approval whose time is up (operators; altlas does it by itself)."""
         return uc.expire_approval(who, approval_id)
 
-    @api.post("/approvals/{approval_id}/cancellation", response_model=ApprovalOut,
+    @api.post("/approvals/{approval_id}/cancellation", response_model=ApprovalView,
               tags=["approvals"])
     def cancel(approval_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:
         """The person who asked for the change (or an operator) withdraws the request."""

@@ -59,69 +59,6 @@ class StepSkippedIn(BaseModel):
     cancelled: bool = False
 
 
-class TaskOut(Out):
-    id: str
-    request: str
-    requester: str
-    mode: str
-    persona: str
-    environment: str | None
-    source: str
-    chaos_level: int | None
-    status: str = Field(description="requested, segmented or rejected")
-    plan: dict[str, Any] | None = Field(description="The .alt plan, once recorded.")
-    gates: list[dict[str, Any]] = Field(description="Each step's risk and gate.")
-    segmenter: str | None
-    fallback_reason: str | None
-    rejection: str | None
-    correlation_id: str
-    created_on: datetime
-
-
-class StepOut(Out):
-    id: str
-    kind: str
-    risk: str
-    gate: str
-    needs: list[str]
-    approval_id: str | None
-    status: str = Field(description="pending, running, succeeded, failed or skipped")
-    attempts: int
-    exit_code: int | None
-    output: str
-    error: str | None
-    duration_ms: int | None
-    facts: dict[str, Any]
-
-
-class RunOut(Out):
-    id: str
-    task_id: str
-    outcome: str | None = Field(description="succeeded, failed or cancelled; null while it runs")
-    steps: list[StepOut]
-    summary: dict[str, int] | None
-    started_on: datetime | None
-    modified_on: datetime | None
-
-
-class ApprovalOut(Out):
-    id: str
-    task_id: str
-    run_id: str | None
-    step_id: str
-    risk: str
-    environment: str
-    requester: str
-    eligible: list[str]
-    required: int
-    votes: list[str]
-    remaining: int
-    status: str = Field(description="open, granted, denied, expired or cancelled")
-    reason: str
-    decision_reason: str | None
-    expires_at: datetime
-
-
 class TaskRow(Out):
     task_id: str
     status: str

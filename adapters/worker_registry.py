@@ -56,11 +56,12 @@ def _process_exists(pid: int) -> bool:
 
 
 class SqlWorkerRegistry:
+    """Its table (``metadata``) is created by the composition root before first use."""
+
     def __init__(self, engine: Engine, lease: timedelta) -> None:
         self.engine = engine
         self.lease = lease
         self.host = socket.gethostname()
-        metadata.create_all(engine)
 
     def beat(self, worker: WorkerInfo) -> None:
         values = {"host": worker.host, "pid": worker.pid, "started_at": worker.started_at,

@@ -26,6 +26,7 @@ from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from adapters.ssh_exec import SSHExecutor
 from adapters.worker_registry import SqlWorkerRegistry
+from adapters.worker_registry import metadata as registry_tables
 from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
 from application.conversation import Conversation
@@ -41,7 +42,7 @@ from domain.policy import Policy
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
-from projections.store import ViewStoreError, migrate, open_engine
+from projections.store import ViewStoreError, create_tables, migrate, open_engine
 from projections.views import PROJECTIONS
 from streams.audit import AuditService
 from streams.feeds import KafkaFeed, StoreFeed, kafka_source
@@ -71,6 +72,7 @@ class System:
     _worker: Worker | None = None
     _wakeup: PostgresWakeup | None = None
     _opening: threading.Lock = field(default_factory=threading.Lock)
+    _registered: bool = False
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -98,6 +100,9 @@ class System:
 
     def registry(self) -> SqlWorkerRegistry:
         engine = self._engine(self.settings.events_sql_url(), migrated=False)
+        if not self._registered:
+            create_tables(engine, registry_tables)
+            self._registered = True
         return SqlWorkerRegistry(engine, timedelta(seconds=self.settings.worker_lease_seconds))
 
     def wake_on_other_processes(self) -> None:

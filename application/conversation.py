@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,8 +29,19 @@ from domain.records import RecordedEvent
 
 log = logging.getLogger("altlas.conversation")
 
-CARD_CHANGES = frozenset({"ApprovalVoteCast", "ApprovalGranted", "ApprovalDenied",
-                          "ApprovalExpired", "ApprovalCancelled"})
+# What people are told after each event, on the front where they asked.
+TOLD: dict[str, str] = {
+    "TaskSegmented": "plan",            # the plan, with each step's risk and gate
+    "TaskRejected": "plan",             # why the request could not be planned
+    "ApprovalRequested": "new_card",    # an approval card, with Approve and Deny
+    "StepInterrupted": "interrupted",   # an unknown outcome, to the requester and on-call
+    "RunCompleted": "result",           # the run's result (its cards show it too)
+    "ApprovalVoteCast": "card",         # the card, shown again as it is now
+    "ApprovalGranted": "card",
+    "ApprovalDenied": "card",
+    "ApprovalExpired": "card",
+    "ApprovalCancelled": "card",
+}
 # How long a reply waits for the front to post the message that starts its request's thread.
 THREAD_GRACE = timedelta(seconds=10)
 
@@ -122,18 +132,13 @@ class Conversation:
     # -- what each event says -----------------------------------------------------------
 
     def _tell(self, record: RecordedEvent, cards: dict[str, int]) -> None:
-        kind = record.type_name
-        tell: dict[str, Callable[[RecordedEvent], None]] = {
-            "TaskSegmented": self._plan, "TaskRejected": self._plan,
-            "ApprovalRequested": self._new_card, "StepInterrupted": self._interrupted,
-            "RunCompleted": self._result,
-        }
-        if kind in tell:
-            tell[kind](record)
+        told = TOLD.get(record.type_name)
         before = (record.position or 1) - 1
-        if kind in CARD_CHANGES:
+        if told == "card":  # shown once per batch, as it is at the end of it
             cards.setdefault(str(record.aggregate_id), before)
-        elif kind == "RunCompleted":  # the cards of the run show its result
+        elif told is not None:
+            getattr(self, f"_{told}")(record)
+        if told == "result":  # the cards of the run show its result
             for step in self.app.get_run(record.aggregate_id).steps:
                 if step.approval_id:
                     cards.setdefault(step.approval_id, before)

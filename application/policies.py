@@ -5,7 +5,8 @@ every continuation is a reaction to a recorded event, listed in EVENT_HANDLERS. 
 decides and collects new events; it does no I/O of its own. The worker that ran it records
 the new events together with the position of the event it reacted to (application.app
 AltlasApplication.react), then does the I/O the reaction asked for: the steps it claimed.
-What people are told follows the events too, from each chat front (TOLD).
+What people are told follows the events too, from each chat front (application/conversation.py,
+its table TOLD).
 """
 
 from __future__ import annotations
@@ -178,19 +179,4 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 LANES: dict[str, frozenset[type[Event]]] = {
     "planning": frozenset({Task.Requested}),
     "runs": frozenset(EVENT_HANDLERS) - {Task.Requested},
-}
-
-# What people are told, and where: each chat front follows the events and tells the person
-# who asked, in the thread where they asked (application/conversation.py).
-TOLD: dict[type[Event], str] = {
-    Task.Segmented: "the plan, with each step's risk and gate",
-    Task.Rejected: "why the request could not be planned",
-    Approval.Requested: "an approval card, with Approve and Deny",
-    Approval.VoteCast: "the card, updated in place",
-    Approval.Granted: "the card, updated in place",
-    Approval.Denied: "the card, updated in place",
-    Approval.Expired: "the card, updated in place",
-    Approval.Cancelled: "the card, updated in place",
-    Run.StepInterrupted: "a step whose outcome is unknown, to the requester and on-call",
-    Run.Completed: "the run's result; its cards show it too",
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -85,6 +85,14 @@ def migrate(engine: Engine) -> None:
         _serialise_ddl(conn)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Tables kept beside the events (relay state, worker leases), created once however
+    many processes start together, as migrate() does for the views."""
+    with _MIGRATING, _file_lock(engine), engine.begin() as conn:
+        _serialise_ddl(conn)
+        metadata.create_all(conn)
 
 
 @contextmanager

@@ -56,7 +56,7 @@ class EventProducer:
             "bootstrap.servers": config.bootstrap_servers,
             "enable.idempotence": True,  # librdkafka's default is false
             "acks": "all",
-            "linger.ms": 1,  # the relay sends whole batches already; a message waits little
+            "linger.ms": 5,
             "message.timeout.ms": 0,  # keep retrying while the broker is away
             "compression.type": "lz4",
             "logger": log,

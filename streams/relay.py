@@ -30,6 +30,7 @@ from sqlalchemy import (
 from application.history import EventHistory
 from application.signal import Signal
 from domain.hashchain import GENESIS, running_hash
+from projections.store import create_tables
 from streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
 from streams.errors import ERRORS
 from streams.kafka import DeliveryInterrupted, EventProducer, KafkaUnavailableError
@@ -75,7 +76,7 @@ class RelayStateStore:
     def __init__(self, engine: Engine, relay: str) -> None:
         self.engine = engine
         self.relay = relay
-        relay_metadata.create_all(engine)
+        create_tables(engine, relay_metadata)
 
     def load(self) -> RelayState:
         with self.engine.connect() as conn:

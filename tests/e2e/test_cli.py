@@ -211,8 +211,8 @@ def test_processes_starting_together_on_a_fresh_data_dir_all_start_cleanly(
 ) -> None:
     for round_ in range(2):
         fresh = {**env, "ALTLAS_DATA_DIR": str(tmp_path / f"fresh{round_}")}
-        commands = [("worker", "--until-quiet"), ("task", "list"), ("approvals",),
-                    ("run", "list"), ("timeline",), ("task", "list")]
+        commands = [("worker", "--until-quiet"), ("worker", "--until-quiet"), ("task", "list"),
+                    ("approvals",), ("run", "list")]
         procs = [subprocess.Popen([sys.executable, "-m", "altlas", *c], env=fresh,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for c in commands]

@@ -116,8 +116,8 @@ def test_health_and_openapi_schema_need_no_token(client: TestClient) -> None:
             assert route.get("description") or route.get("summary"), f"{method} {path}"
             assert route.get("description"), f"{method} {path} has no description"
     run = paths["/runs/{run_id}"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert run["schema"] == {"$ref": "#/components/schemas/RunOut"}
-    assert "StepOut" in schema["components"]["schemas"]
+    assert run["schema"] == {"$ref": "#/components/schemas/RunView"}
+    assert "StepView" in schema["components"]["schemas"]
 
 
 def test_requests_without_a_known_token_are_refused(client: TestClient) -> None:
