@@ -57,6 +57,7 @@ class Follower:
     def _follow(self, task_id: UUID, after: int, *, show_plan: bool) -> Followed:
         app = self.system.app
         correlation = app.get_task(task_id).correlation_id
+        self.system.wake_on_other_processes()  # the workers may be elsewhere
         thread = None
         stop = threading.Event()
         if self._needs_worker():
