@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import sqlite3
 import threading
@@ -400,10 +401,13 @@ SCHEMA_LOCK_KEY = 0x616C746C6173_00
 @contextmanager
 def _schema_lock(settings: Settings, where: str) -> Iterator[None]:
     """Serialise table creation across processes starting together: PostgreSQL's
-    CREATE ... IF NOT EXISTS is not safe against itself. Connecting first also fails
-    fast with the driver's own reason, rather than a pool timeout."""
+    CREATE ... IF NOT EXISTS is not safe against itself, nor is the library's first
+    tracking row on a new SQLite file. Connecting first also fails fast with the
+    driver's own reason, rather than a pool timeout."""
     if settings.database_url is None:
-        yield
+        with open(settings.data_dir / "events.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
         return
     url = settings.database_url.get_secret_value()
     try:
