@@ -26,12 +26,12 @@ class Status:
 
 @dataclass(frozen=True)
 class Runs:
-    pass
+    """`runs`: the latest runs."""
 
 
 @dataclass(frozen=True)
 class Approvals:
-    pass
+    """`approvals`: what waits for a vote."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,12 @@ class Atlas:
 
 @dataclass(frozen=True)
 class Leaderboard:
-    pass
+    """`leaderboard`: answered "not available yet" until the learning loop lands."""
 
 
 @dataclass(frozen=True)
 class AuditVerify:
-    pass
+    """`audit verify`: check every hash chain."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class AuditReplay:
 
 @dataclass(frozen=True)
 class Help:
-    pass
+    """`help`: the commands and how to use them."""
 
 
 @dataclass(frozen=True)
