@@ -3,12 +3,15 @@ steps' facts, and JSONPath mappings from the response into facts."""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import re
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from jsonpath_ng.exceptions import JsonPathParserError
@@ -17,6 +20,15 @@ from jsonpath_ng.ext.parser import parse as jsonpath
 from application.ports import StepContext, StepOutcome
 from domain.plan import PlanStep
 from domain.policy import Host
+from domain.web import (
+    IPAddress,
+    WebTarget,
+    WebTargetError,
+    address_of,
+    internal,
+    internal_refusal,
+    web_target,
+)
 
 MAX_OUTPUT_CHARS = 64_000
 _FIELD = re.compile(r"\{([a-z0-9][a-z0-9_-]{0,39})\.([a-z_][a-z0-9_]*)\}")
@@ -33,18 +45,36 @@ def fill(template: str, facts: Mapping[str, Mapping[str, Any]]) -> str:
     return _FIELD.sub(value, template)
 
 
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+
+
+async def resolve(name: str, port: int) -> list[IPAddress]:
+    """Every address the system's resolver gives for ``name``."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(name, port,
+                                                             type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise WebTargetError(f"cannot resolve {name}: {e.strerror or e}") from None
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+
+
 class HTTPExecutor:
-    def __init__(self, hosts: Mapping[str, Host]) -> None:
+    def __init__(self, hosts: Mapping[str, Host], resolver: Resolver = resolve) -> None:
         self._hosts = hosts
+        self._resolve = resolver
 
     async def execute(self, step: PlanStep, context: StepContext) -> StepOutcome:
         started = time.monotonic()
         params = step.params
-        method = str(params.get("method", "GET")).upper()
-        url = step.action
-        refusal = self._check_target(step, url)
-        if refusal:
-            return StepOutcome(False, None, "", refusal, 0)
+        host = self._hosts.get(step.target or "")
+        if host is None:
+            return _refused(f"http steps need a target host of the inventory, not "
+                            f"{step.target!r}")
+        try:
+            target = web_target(step, (host.name, host.reach), host.http)
+            address = await self._checked_address(target, host)
+        except WebTargetError as e:
+            return _refused(str(e))
         headers = {str(k): str(v) for k, v in dict(params.get("headers", {})).items()}
         try:
             body = fill(str(params["body"]), context.facts) if "body" in params else None
@@ -52,9 +82,11 @@ class HTTPExecutor:
                        for name, path in dict(params.get("extract", {})).items()}
         except (ValueError, JsonPathParserError) as e:
             return StepOutcome(False, None, "", str(e), 0)
+        url, headers, extensions = _pinned(step.action, address, target, headers)
         try:
             async with httpx.AsyncClient(timeout=step.timeout_s, follow_redirects=False) as client:
-                response = await client.request(method, url, headers=headers, content=body)
+                response = await client.request(target.method, url, headers=headers,
+                                                content=body, extensions=extensions)
         except httpx.TimeoutException:
             return StepOutcome(False, None, "", f"timed out after {step.timeout_s:g}s",
                                _ms_since(started))
@@ -79,17 +111,37 @@ class HTTPExecutor:
                                _ms_since(started), facts)
         return StepOutcome(True, response.status_code, text, None, _ms_since(started), facts)
 
-    def _check_target(self, step: PlanStep, url: str) -> str | None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return f"{url!r} is not an http(s) URL"
-        host = self._hosts.get(step.target or "")
-        if host is None:
-            return f"http steps need a target host of the inventory, not {step.target!r}"
-        if parts.hostname not in (host.name, host.reach):
-            return (f"the URL's host {parts.hostname} is not the step's target {host.name} "
-                    f"({host.reach})")
-        return None
+
+    async def _checked_address(self, target: WebTarget, host: Host) -> IPAddress:
+        """The address to connect to: every address the name resolves to must be one the
+        step may reach (a name that also resolves inward is refused outright), and the
+        connection goes to the address checked here, never to a second lookup's answer."""
+        literal = address_of(target.hostname)
+        found = [literal] if literal is not None else await self._resolve(target.hostname,
+                                                                           target.port)
+        if not found:
+            raise WebTargetError(f"{target.hostname} resolves to no address")
+        for address in found:
+            if internal(address) and target.port not in host.http:
+                raise WebTargetError(internal_refusal(
+                    host.name, f"{target.hostname} ({address})", target.port))
+        return found[0]
+
+
+def _pinned(url: str, address: IPAddress, target: WebTarget, headers: dict[str, str]
+            ) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with the checked address in place of the name; the name stays in the Host
+    header and, for TLS, in the SNI and the certificate check."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    pinned = urlunsplit(parts._replace(netloc=f"{literal}:{target.port}"))
+    headers = {**headers, "Host": parts.netloc}
+    extensions = {"sni_hostname": target.hostname} if parts.scheme == "https" else {}
+    return pinned, headers, extensions
+
+
+def _refused(reason: str) -> StepOutcome:
+    return StepOutcome(False, None, "", f"refused: {reason}", 0)
 
 
 def _ms_since(started: float) -> int:

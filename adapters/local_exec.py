@@ -6,29 +6,34 @@ import asyncio
 import contextlib
 import shlex
 import time
-from collections.abc import Sequence
-from re import Pattern
+from collections.abc import Callable
 
 from adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
 from application.ports import StepContext, StepOutcome
+from domain.errors import DomainError
 from domain.facts import command_facts
 from domain.plan import PlanStep
 
 
 class LocalExecutor:
-    """Executes ``local`` steps; re-checks the allow-list even though the plan was checked."""
+    """Executes ``local`` steps; asks the policy again even though the plan was checked.
+
+    ``check`` is the policy's own (``Policy.classify``, raising a DomainError for a step it
+    refuses), so the executor judges what runs as the policy does, ``/usr/bin/df -h`` as
+    ``df -h``, and never the raw text: the two cannot disagree."""
 
     def __init__(
-        self, allow: Sequence[Pattern[str]], output_cap: int = DEFAULT_OUTPUT_CAP
+        self, check: Callable[[PlanStep], object], output_cap: int = DEFAULT_OUTPUT_CAP
     ) -> None:
-        self._allow = tuple(allow)
+        self._check = check
         self._cap = output_cap
 
     async def execute(self, step: PlanStep, context: StepContext) -> StepOutcome:
         started = time.monotonic()
-        if not any(p.search(step.action) for p in self._allow):
-            refusal = f"{step.action!r} is not on the local allow-list"
-            return StepOutcome(False, None, "", refusal, 0)
+        try:
+            self._check(step)
+        except DomainError as refused:
+            return StepOutcome(False, None, "", str(refused), 0)
         argv = shlex.split(step.action)
         try:
             proc = await asyncio.create_subprocess_exec(

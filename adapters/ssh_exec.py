@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import asyncssh
@@ -37,10 +37,13 @@ class SSHExecutor:
         if self._known_hosts is None:
             return StepOutcome(False, None, "", "ALTLAS_SSH_KNOWN_HOSTS is not set: altlas "
                                "never connects to a host it cannot verify", 0)
-        # The remote side always hands an exec request to the user's shell, so the command
-        # goes as argv re-quoted word by word: nothing in it is interpreted there.
-        command = shlex.join(shlex.split(step.action))
-        return await self._run(host, command, started, step)
+        try:
+            argv = shlex.split(step.action)
+        except ValueError as e:
+            return StepOutcome(False, None, "", f"cannot parse command: {e}", 0)
+        if not argv:  # asyncssh asks for an interactive shell when the command is empty
+            return StepOutcome(False, None, "", "nothing to run", 0)
+        return await self._run(host, remote_command(argv), started, step)
 
     async def _run(self, host: Host, command: str, started: float,
                    step: PlanStep) -> StepOutcome:
@@ -88,6 +91,16 @@ class SSHExecutor:
             return StepOutcome(False, code, text, f"exited with code {code} on {host.name}",
                                _ms_since(started), facts)
         return StepOutcome(True, code, text, None, _ms_since(started), facts)
+
+
+def remote_command(argv: Sequence[str]) -> str:
+    """The command line for ``argv``. The host hands an exec request to the user's shell, so
+    every word goes in single quotes (a quote inside as '"'"'): shlex.join leaves words
+    like ``FOO=bar`` or ``time`` bare, which the shell reads as an assignment or a keyword.
+    Quoted, a POSIX shell splits the line back into exactly ``argv`` and expands nothing;
+    and ``exec`` makes it run ``argv[0]`` as a program, never as one of its builtins
+    (bash's ``printf -v 'a[$(…)]'`` or ``declare`` would evaluate code)."""
+    return "exec " + " ".join("'" + word.replace("'", "'\"'\"'") + "'" for word in argv)
 
 
 def _ms_since(started: float) -> int:

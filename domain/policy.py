@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from domain.commands import Commands, Mode, Program, analyse, rank
 from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import PlanStep
 from domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
+from domain.web import READ_METHODS, WebTarget, WebTargetError, web_target
 
 Path = tuple[str | int, ...]
 
@@ -26,10 +27,12 @@ LOCALES = ("en", "tr")
 # operator: the runner's and scheduler's endpoints; admin: everything.
 ROLES = ("requester", "approver", "auditor", "operator", "admin")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _IDENTITY = re.compile(r"^(slack|discord|api):[A-Za-z0-9._-]+$")
+# How each kind of step runs its action: local steps exec an argument vector, ssh steps send
+# one re-quoted to the host's shell, manual steps are pasted into a shell by a person.
+_MODES: dict[str, Mode] = {"local": "argv", "ssh": "remote", "manual": "shell"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Host:
     port: int | None = None  # SSH port
     user: str | None = None  # SSH user
     allow: tuple[re.Pattern[str], ...] = ()  # if set, the only commands this host accepts
+    http: frozenset[int] = frozenset()  # ports http steps may reach on an internal address
 
     @property
     def reach(self) -> str:
@@ -114,23 +118,22 @@ class Policy:
                 raise StepRefusedError(
                     f"step {step.id}: local steps run on {self.local_host} only, not {target!r}"
                 )
-            self._check_local_allowed(step)
-            effect, why = self._command_effect(step)
+            commands = self._commands(step)
+            self._check_local_allowed(step, commands)
+            effect, why = self._command_effect(commands)
         elif step.kind in ("ssh", "manual"):
             if not step.target:
                 raise StepRefusedError(f"step {step.id}: {step.kind} steps need a target host")
             target = step.target
-            effect, why = self._command_effect(step)
+            commands = self._commands(step)
+            effect, why = self._command_effect(commands)
             host = self.hosts.get(target)
-            if step.kind == "ssh" and host is not None and host.allow and not any(
-                    p.search(step.action) for p in host.allow):
-                raise StepRefusedError(
-                    f"step {step.id}: {step.action!r} is not allowed on {target} "
-                    "(the host's allow rules)")
+            if step.kind == "ssh" and host is not None and host.allow:
+                self._check_host_allowed(step, host, commands)
         elif step.kind == "http":
             target = step.target or ""
-            method = str(step.params.get("method", "GET")).upper()
-            effect = Effect.READ if method in _READ_METHODS else Effect.CHANGE
+            method = self.web_target(step).method
+            effect = Effect.READ if method in READ_METHODS else Effect.CHANGE
             why = f"HTTP {method}"
         else:  # promql, llm: reads only
             target = step.target or ""
@@ -143,6 +146,17 @@ class Policy:
             reason += f"; raised to {step.risk.value} by the plan"
             risk = step.risk
         return Classification(risk, effect, environment, target, reason)
+
+    def web_target(self, step: PlanStep) -> WebTarget:
+        """Where an http step goes, if its target host may be reached there (domain.web)."""
+        host = self.hosts.get(step.target or "")
+        if host is None:
+            raise StepRefusedError(f"step {step.id}: http steps need a target host of the "
+                                   f"inventory, not {step.target!r}")
+        try:
+            return web_target(step, (host.name, host.reach), host.http)
+        except WebTargetError as e:
+            raise StepRefusedError(f"step {step.id}: {e}") from None
 
     def _environment_of(self, step: PlanStep, target: str) -> str:
         if target in self.hosts:
@@ -158,26 +172,72 @@ class Policy:
     def _least_privileged_environment(self) -> str:
         return min(self.environments.values(), key=lambda e: list(Tier).index(e.tier)).name
 
-    def _check_local_allowed(self, step: PlanStep) -> None:
-        if not any(p.search(step.action) for p in self.local_allow):
-            raise StepRefusedError(
-                f"step {step.id}: {step.action!r} is not on the local allow-list"
-            )
-
-    def _command_effect(self, step: PlanStep) -> tuple[Effect, str]:
+    def _commands(self, step: PlanStep) -> Commands:
+        """What the step will run (domain.commands); refused when its argument vector does
+        not split, or a deny rule matches the text as written or any program's canonical
+        line."""
         try:
-            shlex.split(step.action)
+            commands = analyse(step.action, _MODES[step.kind])
         except ValueError as e:
             raise StepRefusedError(f"step {step.id}: cannot parse command: {e}") from None
         for pattern in self.deny:
-            if pattern.search(step.action):
+            for text in (step.action, *(p.line for p in commands.programs)):
+                if pattern.search(text):
+                    raise StepRefusedError(
+                        f"step {step.id}: {text!r} matches deny rule {pattern.pattern!r}")
+        return commands
+
+    def _check_local_allowed(self, step: PlanStep, commands: Commands) -> None:
+        """A local step runs exactly one program, by itself, whose canonical line is on the
+        allow-list: no wrapper, interpreter or quoting can smuggle in another."""
+        programs = commands.programs
+        if len(programs) != 1 or programs[0].via or not commands.complete:
+            raise StepRefusedError(
+                f"step {step.id}: {step.action!r} is not on the local allow-list (a local "
+                "step runs exactly one program, without wrappers)")
+        line = programs[0].line
+        if not any(p.search(line) for p in self.local_allow):
+            runs = "" if line == step.action else f" (it runs {line!r})"
+            raise StepRefusedError(
+                f"step {step.id}: {step.action!r} is not on the local allow-list{runs}")
+
+    def _check_host_allowed(self, step: PlanStep, host: Host, commands: Commands) -> None:
+        """Every program an ssh step runs must match one of the host's allow rules."""
+        if not commands.programs or not commands.complete:
+            raise StepRefusedError(
+                f"step {step.id}: {step.action!r} is not allowed on {host.name} (altlas "
+                "cannot tell everything it runs, and the host has allow rules)")
+        for program in commands.programs:
+            if not any(p.search(program.line) for p in host.allow):
                 raise StepRefusedError(
-                    f"step {step.id}: {step.action!r} matches deny rule {pattern.pattern!r}"
-                )
-        for rule in self.rules:
-            if rule.pattern.search(step.action):
-                return rule.effect, f"matches {rule.pattern.pattern!r}"
-        return Effect.CHANGE, "matches no rule"
+                    f"step {step.id}: {program.line!r} is not allowed on {host.name} "
+                    "(the host's allow rules)")
+
+    def _command_effect(self, commands: Commands) -> tuple[Effect, str]:
+        """The highest effect of everything that will run: for each program, its first
+        matching rule (a change if none), raised by the built-in floors; code around the
+        programs that writes files or cannot be parsed counts too."""
+        verdicts = [(f.effect, f.reason) for f in commands.findings]
+        verdicts += [self._program_effect(p) for p in commands.programs]
+        if not verdicts:
+            return Effect.CHANGE, "runs nothing altlas can classify"
+        return max(verdicts, key=lambda verdict: rank(verdict[0]))
+
+    def _program_effect(self, program: Program) -> tuple[Effect, str]:
+        line = program.line
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        rule = next((r for r in self.rules if r.pattern.search(line)), None)
+        if rule is not None:
+            effect, why = rule.effect, f"{shown} matches {rule.pattern.pattern!r}"
+        else:
+            effect, why = Effect.CHANGE, f"{shown} matches no rule"
+        floor = program.floor  # raises the rule's effect; says more than "matches no rule"
+        if floor is not None and (rank(floor.effect) > rank(effect) or (
+                rule is None and floor.effect is effect)):
+            effect, why = floor.effect, floor.reason
+        if program.via:
+            why += f" (via {', '.join(program.via)})"
+        return effect, why
 
     # -- gates ------------------------------------------------------------------------
 
@@ -401,7 +461,7 @@ class _Parser:
             path: Path = ("hosts", name)
             self._name(name, path)
             spec = self._mapping(spec, path, {"env", "description", "address", "port", "user",
-                                              "allow"})
+                                              "allow", "http"})
             env = spec.get("env")
             if not isinstance(env, str) or env not in envs:
                 raise PolicyError((*path, "env"), f"{env!r} is not in environments")
@@ -416,8 +476,14 @@ class _Parser:
             if user is not None:
                 self._name(user, (*path, "user"))
             allow = self._patterns(spec.get("allow", []), (*path, "allow"))
+            http = self._list(spec.get("http", []), (*path, "http"))
+            for i, web_port in enumerate(http):
+                if isinstance(web_port, bool) or not isinstance(web_port, int) or not (
+                        0 < web_port < 65536):
+                    raise PolicyError((*path, "http", i), "must be a port number from 1 to "
+                                                          "65535")
             hosts[name] = Host(name, env, str(spec.get("description", "")), address, port,
-                               user, allow)
+                               user, allow, frozenset(http))
         return hosts
 
     def _duration(self, value: Any, path: Path) -> timedelta:

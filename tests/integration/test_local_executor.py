@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 
 from adapters.local_exec import LocalExecutor
 from application.ports import StepContext
 from domain.plan import PlanStep
+from tests.helpers import default_policy
 
 
 def _run(action: str, allow: str, timeout_s: float = 10, cap: int = 64 * 1024) -> tuple[
         LocalExecutor, PlanStep]:
-    return LocalExecutor([re.compile(allow)], output_cap=cap), PlanStep(
+    policy = dataclasses.replace(default_policy(), local_allow=(re.compile(allow),))
+    return LocalExecutor(policy.classify, output_cap=cap), PlanStep(
         id="s", kind="local", action=action, timeout_s=timeout_s)
 
 
@@ -29,6 +32,14 @@ def test_command_not_on_the_allow_list_never_starts(tmp_path: object) -> None:
     outcome = asyncio.run(executor.execute(step, StepContext()))
     assert not outcome.ok and outcome.exit_code is None
     assert "not on the local allow-list" in str(outcome.error)
+
+
+def test_it_checks_what_runs_as_the_policy_does() -> None:
+    executor, step = _run("/usr/bin/uname -a", r"^uname -a$")  # the policy reads: uname -a
+    assert asyncio.run(executor.execute(step, StepContext())).ok
+    executor, step = _run("sudo uname -a", r"uname -a$")  # a wrapper: never a local step
+    outcome = asyncio.run(executor.execute(step, StepContext()))
+    assert not outcome.ok and "not on the local allow-list" in str(outcome.error)
 
 
 def test_shell_syntax_is_passed_as_arguments_not_interpreted(tmp_path: object) -> None:

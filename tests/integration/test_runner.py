@@ -9,21 +9,27 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from adapters.policy_file import parse_policy
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.views import RunView
+from domain.policy import StepRefusedError
 from tests.conftest import SSHPeer
 from tests.helpers import peer_policy, plan, run_to_rest, step
 
 
 @pytest.fixture
-def system(tmp_path: Path, ssh_peer: SSHPeer, prometheus_url: str) -> Iterator[System]:
+def system(tmp_path: Path, ssh_peer: SSHPeer, prometheus_url: str, service: str
+           ) -> Iterator[System]:
     policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(peer_policy(ssh_peer.port, ssh_peer.user))
+    policy = yaml.safe_load(peer_policy(ssh_peer.port, ssh_peer.user))
+    policy["hosts"]["web-1"]["http"] = [urlsplit(service).port]  # the test service's port
+    policy_file.write_text(yaml.safe_dump(policy))
     settings = Settings(data_dir=tmp_path, database_url=None, views_database_url=None,
                         policy_file=policy_file, segmenter="rules",
                         ssh_known_hosts=ssh_peer.known_hosts, ssh_key=ssh_peer.client_key,
@@ -162,8 +168,9 @@ def test_critical_step_is_posted_never_executed(system: System, tmp_path: Path) 
     victim.mkdir(exist_ok=True)
     run = run_plan(system, step("a", kind="ssh", action=f"rm -rf {victim}", target="web-1"))
     a = by_id(run)["a"]
-    assert a.gate == "manual" and a.status == "skipped" and a.attempts == 0
-    assert "a person should: rm -rf /tmp/altlas-victim" in a.error
+    assert a.gate == "manual" and a.status == "manual" and a.attempts == 0
+    assert "a person does it by hand" in a.error
+    assert run.outcome == "manual_outstanding"
     assert victim.exists()
 
 
@@ -234,8 +241,16 @@ def test_http_step_maps_the_response_and_fills_the_body(system: System, service:
 
 
 def test_http_url_must_belong_to_the_target(system: System, service: str) -> None:
-    run = run_plan(system, step("a", kind="http", action="http://example.org/", target="web-1"))
-    assert "is not the step's target web-1" in by_id(run)["a"].error
+    with pytest.raises(StepRefusedError, match="is not the step's target web-1"):
+        run_plan(system, step("a", kind="http", action="http://example.org/", target="web-1"))
+
+
+def test_http_reaches_an_internal_address_only_at_a_named_port(system: System,
+                                                                service: str) -> None:
+    other = urlsplit(service).port + 1  # type: ignore[operator]
+    with pytest.raises(StepRefusedError, match="internal address"):
+        run_plan(system, step("a", kind="http", action=f"http://127.0.0.1:{other}/",
+                              target="web-1"))
 
 
 # -- llm without a model ---------------------------------------------------------------
