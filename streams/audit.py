@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,13 +17,14 @@ from typing import Any
 from confluent_kafka import TopicPartition
 
 from application.history import EventHistory
-from domain.errors import InvalidInputError
 from domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
 from domain.records import RecordedEvent
 from projections.runner import Delivery, ProjectionRunner
+from streams.checkpoints import GENESIS_HEAD, REPLAY, CheckpointLog, Head, read_marks
 from streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
 from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
+from streams.targets import ReplayTargets
 
 Progress = Callable[[int], None]
 # Events are recorded with their time, so once a moment is this far in the past no new event
@@ -36,10 +39,16 @@ class AuditReport:
     aggregates: int = 0
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # losses an operator accepted
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "ok": self.ok, "events": self.events,
+                "aggregates": self.aggregates, "checkpoints": self.checkpoints,
+                "problems": self.problems, "notes": self.notes}
 
     def summary(self) -> str:
         head = (f"{self.source}: {self.events} events in {self.aggregates} aggregates, "
@@ -153,6 +162,13 @@ def verify_topic(config: KafkaConfig, store: EventHistory | None = None,
     distinct = {(c.position, c.running_hash, c.events): c for c in checkpoints}
     _check(ordered, list(distinct.values()), report, progress)
     if store is not None:
+        end = store.last_position()
+        past = [r for r in ordered if (r.position or 0) > end]
+        if past:
+            report.problems.append(
+                f"the topic holds {len(past)} event(s) past the store's end (position {end}), "
+                f"up to position {past[-1].position}: the store lost them; restore it from a "
+                'backup (see README "Recovering a store")')
         on_topic = set(unique)
         for r in store.read():
             if (r.position or 0) > published_up_to:
@@ -166,11 +182,14 @@ def verify_topic(config: KafkaConfig, store: EventHistory | None = None,
 
 def replay(history: EventHistory, runners: list[ProjectionRunner], until: datetime,
            batch_size: int = 500, progress: Progress | None = None) -> int:
-    """Rebuild views as of ``until`` into the runners' (separate) database."""
+    """Rebuild views as of ``until`` into the runners' (separate) database, and mark it as
+    a replay: a checkpoint of the store as it was read (so a later replay may write there
+    again, and nothing takes it for live views)."""
     for runner in runners:
         runner.reset()
     applied = 0
     batch: list[Delivery] = []
+    head = GENESIS_HEAD
 
     def flush() -> None:
         for runner in runners:
@@ -180,6 +199,8 @@ def replay(history: EventHistory, runners: list[ProjectionRunner], until: dateti
     for record in history.read():
         if progress is not None:
             progress(1)
+        head = Head(record.position or 0, running_hash(head.running_hash, record.hash),
+                    head.events + 1)
         if record.timestamp > until:
             continue
         batch.append(Delivery(0, record.position or 0, record))
@@ -187,6 +208,9 @@ def replay(history: EventHistory, runners: list[ProjectionRunner], until: dateti
         if len(batch) >= batch_size:
             flush()
     flush()
+    if runners:
+        CheckpointLog(runners[0].engine, REPLAY).record(
+            head, note=f"replayed as of {until.isoformat()}: {applied} event(s)")
     return applied
 
 
@@ -195,25 +219,33 @@ class AuditService:
 
     def __init__(self, history: EventHistory, relay_state: Callable[[], RelayStateStore],
                  kafka: KafkaConfig | None, *,
-                 runners_at: Callable[[str], list[ProjectionRunner]], live_views: str,
-                 replay_dir: Path) -> None:
+                 runners_at: Callable[[str], list[ProjectionRunner]], targets: ReplayTargets,
+                 replay_dir: Path, checkpoints: Callable[[], CheckpointLog] | None = None,
+                 integrity: Callable[[], str | None] | None = None) -> None:
         self.history = history
         self.relay_state = relay_state
         self.kafka = kafka
         self.runners_at = runners_at
-        self.live_views = live_views
+        self.targets = targets
         self.replay_dir = replay_dir
+        self.checkpoints = checkpoints  # the ones kept outside the store, beside the views
+        self.integrity = integrity  # why the store cannot be what the views saw, if so
 
     def replay(self, until: datetime, into: str | None = None,
                progress: Progress | None = None) -> dict[str, Any]:
-        """Views as of ``until`` in a separate database (a new SQLite file by default)."""
-        stamp = until.strftime("%Y%m%dT%H%M%S")
-        target = into or f"sqlite:///{self.replay_dir / f'replay-{stamp}.sqlite3'}"
-        if target == self.live_views:
-            raise ReplayTargetError("the replay target is the live views database; "
-                                    "choose another (a new SQLite file or schema)")
+        """Views as of ``until`` in a separate database (a new SQLite file by default):
+        a fresh one, an earlier replay or a new file in the data directory, never the live
+        views or the store (streams/targets.py)."""
+        target = self.replay_target(until, into)
         applied = replay(self.history, self.runners_at(target), until, progress=progress)
         return {"replayed": applied, "until": until.isoformat(), "into": target.split("@")[-1]}
+
+    def replay_target(self, until: datetime, into: str | None = None) -> str:
+        """Where a replay as of ``until`` goes, checked (ReplayTargetError if refused)."""
+        stamp = until.strftime("%Y%m%dT%H%M%S")
+        target = into or f"sqlite:///{self.replay_dir / f'replay-{stamp}.sqlite3'}"
+        self.targets.check(target)
+        return target
 
     def views_as_of(self, until: datetime) -> tuple[str, int]:
         """A views database as it was at ``until`` and how many events it holds: replayed
@@ -240,8 +272,20 @@ class AuditService:
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:
+        """The store against its chains, the relay's checkpoints and those kept beside the
+        views (a loss at the store's end is named first), and the topic if asked."""
         state = self.relay_state()
-        reports = [verify_store(self.history, state.checkpoints(), progress)]
+        checkpoints = state.checkpoints()
+        book = self.checkpoints() if self.checkpoints is not None else None
+        if book is not None:
+            checkpoints += book.checkpoints()
+        store = verify_store(self.history, checkpoints, progress)
+        problem = self.integrity() if self.integrity is not None else None
+        if problem is not None:
+            store.problems.insert(0, problem)
+        if book is not None:
+            store.notes = list(dict.fromkeys(a.reason for a in book.set_aside()))
+        reports = [store]
         if kafka:
             if self.kafka is None:
                 raise KafkaNotConfiguredError(
@@ -251,9 +295,39 @@ class AuditService:
         return reports
 
     def verify(self, *, kafka: bool = False) -> list[dict[str, Any]]:
-        return [{"source": r.source, "ok": r.ok, "events": r.events,
-                 "aggregates": r.aggregates, "checkpoints": r.checkpoints,
-                 "problems": r.problems} for r in self.reports(kafka=kafka)]
+        return [r.to_dict() for r in self.reports(kafka=kafka)]
+
+    def accept_loss(self, who: str, reason: str | None = None) -> dict[str, Any]:
+        """Accept that the store lost what the views and checkpoints saw beyond its end,
+        after restoring what could be restored: the checkpoints past the end are set aside
+        (kept, with who accepted what and when, for every later audit to show), and a
+        record of the acceptance is kept beside them with the store's own checkpoint at
+        its end. The caller rebuilds the views from the store."""
+        if self.checkpoints is None:
+            raise NoCheckpointsError("this auditor keeps no checkpoints beside the views")
+        book = self.checkpoints()
+        with book.engine.connect() as conn:
+            marks = read_marks(conn)
+        end = GENESIS_HEAD
+        for record in self.history.read():
+            end = Head(record.position or 0, running_hash(end.running_hash, record.hash),
+                       end.events + 1)
+        lost = []
+        if marks.views_position > end.position:
+            lost.append(f"the views had applied up to {marks.views_position}")
+        if marks.checkpoint is not None and marks.checkpoint.position > end.position:
+            lost.append(f"the last checkpoint covered {marks.checkpoint.position} "
+                        f"({marks.checkpoint.events} events)")
+        if not lost:
+            return {"accepted": False, "store_end": end.position, "events": end.events}
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        note = (f"loss accepted {now} by {who}: the event store ended at position "
+                f"{end.position} ({end.events} events, running hash {end.running_hash[:12]}) "
+                f"but {' and '.join(lost)}" + (f"; reason: {reason}" if reason else ""))
+        set_aside = book.accept_loss(end, note)
+        shutil.rmtree(self.replay_dir / "as-of", ignore_errors=True)  # views of the lost past
+        return {"accepted": True, "store_end": end.position, "events": end.events,
+                "set_aside": len(set_aside), "note": note}
 
     def export_lines(self, until: datetime | None = None) -> Iterator[str]:
         for record in self.history.read():
@@ -265,5 +339,25 @@ class KafkaNotConfiguredError(Exception):
     pass
 
 
-class ReplayTargetError(InvalidInputError):
+class NoCheckpointsError(Exception):
     pass
+
+
+class StoreGuard:
+    """A check of the store against the marks outside it, answered from a cache for
+    ``ttl`` seconds: /healthz may be asked often, and the check reads two databases."""
+
+    def __init__(self, check: Callable[[], str | None], ttl: float = 1.5) -> None:
+        self._check = check
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._at = -ttl
+        self._last: str | None = None
+
+    def problem(self) -> str | None:
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._last = self._check()
+                self._at = time.monotonic()
+            return self._last
+

@@ -3,16 +3,20 @@ and the Kafka topic (production)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from sqlalchemy import Connection
 
 from application.history import EventHistory
 from application.signal import Signal
 from projections.runner import Delivery, ProjectionRunner
+from streams.checkpoints import CheckpointLog, Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
 from streams.kafka import KafkaConfig, make_consumer
@@ -28,21 +32,28 @@ class StoreFeed:
     """Feeds projections straight from the notification log (the embedded default)."""
 
     def __init__(self, history: EventHistory, runners: Sequence[ProjectionRunner],
-                 batch_size: int = 500) -> None:
+                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None) -> None:
         self.history = history
         self.runners = runners
         self.batch_size = batch_size
+        self.checkpoints = checkpoints
         self._after: dict[str, int] = {}  # where each projection was last seen to be
+        self._head: Head | None = None  # the last checkpoint, as this feed last saw it
 
     def poll_once(self) -> int:
-        """Apply the next batch to every projection, reading it once for all; returns how
-        many records were read. Each projection skips, in its own transaction, what
-        another feed applied meanwhile."""
+        """Apply the next batch to every projection, reading it once for all, and carry
+        the checkpoint over the store's global order on with it, in the same transaction;
+        returns how many records took a projection or the checkpoint further. Each
+        projection skips, in its own transaction, what another feed applied meanwhile."""
         after = {r.name: self._after.get(r.name) for r in self.runners}
         for runner in self.runners:
             if after[runner.name] is None:
                 after[runner.name] = runner.positions().get(0, 0)
-        start = min(a or 0 for a in after.values())
+        start = min((a or 0 for a in after.values()), default=0)
+        book, seen = self.checkpoints, None
+        if book is not None:
+            seen = self._head = self._head or book.head()
+            start = min(start, seen.position) if self.runners else seen.position
         records = list(self.history.read(after=start, limit=self.batch_size))
         work = []
         for runner in self.runners:
@@ -50,14 +61,23 @@ class StoreFeed:
                           if (r.position or 0) > (after[runner.name] or 0)]
             if deliveries:
                 work.append((runner, deliveries))
-        if len({runner.engine.url for runner, _ in work}) == 1:
+        folded = 0
+        if book is not None and seen is not None and records and (
+                records[-1].position or 0) > seen.position:
+            head = _apply_with(work, book, functools.partial(
+                book.extend, after=start, records=records, seen=seen))
+            self._head = head  # None: read it again next time
+            if head is not None:
+                folded = sum(1 for r in records
+                             if seen.position < (r.position or 0) <= head.position)
+        elif len({runner.engine.url for runner, _ in work}) == 1:
             ProjectionRunner.apply_together(work)
         else:
             for runner, deliveries in work:
                 runner.apply(deliveries)
         for runner, deliveries in work:
             self._after[runner.name] = deliveries[-1].position
-        return max((len(d) for _, d in work), default=0)
+        return max(max((len(d) for _, d in work), default=0), folded)
 
     def catch_up(self) -> int:
         total = 0
@@ -87,6 +107,36 @@ class StoreFeed:
                 stop.wait(1.0)
 
 
+def _apply_with(work: Sequence[tuple[ProjectionRunner, Sequence[Delivery]]],
+                book: CheckpointLog, extend: Callable[[Connection], Head | None]
+                ) -> Head | None:
+    """The batch's projections and its checkpoint in one transaction of the views database
+    (as ProjectionRunner.apply_together, with the checkpoint written last). If that fails,
+    each projection applies on its own (setting aside what it cannot apply) and the
+    checkpoint follows in a transaction of its own: it covers what the store holds, which a
+    projection's trouble does not change."""
+    runners = sorted((r for r, _ in work), key=lambda r: r.name)  # locks in one order
+    if runners and {r.engine.url for r in runners} == {book.engine.url}:
+        try:
+            with contextlib.ExitStack() as held:
+                for runner in runners:
+                    held.enter_context(runner._lock)
+                conn = held.enter_context(book.engine.begin())
+                for runner in runners:
+                    runner._turn(conn)
+                for runner, deliveries in work:
+                    runner._apply(conn, deliveries)
+                return extend(conn)
+        except Exception:
+            log.warning("projections %s: a batch failed together with its checkpoint; "
+                         "applying each on its own", ", ".join(r.name for r in runners),
+                         exc_info=True)
+    for runner, deliveries in work:
+        runner.apply(deliveries)
+    with book.engine.begin() as conn:
+        return extend(conn)
+
+
 def _settle(wake: Signal, busy: Callable[[], bool], quiet: float, linger: float) -> None:
     deadline = time.monotonic() + linger
     while time.monotonic() < deadline:
@@ -103,10 +153,11 @@ class KafkaFeed:
     """
 
     def __init__(self, config: KafkaConfig, runner: ProjectionRunner,
-                 batch_size: int = 500) -> None:
+                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None) -> None:
         self.config = config
         self.runner = runner
         self.batch_size = batch_size
+        self.checkpoints = checkpoints  # where the relay's checkpoints it receives are kept
         self.consumer: Consumer = make_consumer(config, f"altlas.views.{runner.name}")
         self.consumer.subscribe([config.topic], on_assign=self._on_assign)
 
@@ -124,15 +175,21 @@ class KafkaFeed:
             return 0
         messages = [first, *self.consumer.consume(self.batch_size - 1, 0)]
         deliveries = []
+        received: list[Checkpoint] = []
         for msg in messages:
             partition, offset = msg.partition(), msg.offset()
             if msg.error() is not None or partition is None or offset is None:
                 log.warning("kafka feed %s: %s", self.runner.name, msg.error())
                 continue
-            deliveries.append(_delivery(partition, offset, msg.value()))
+            delivery, checkpoint = _delivery(partition, offset, msg.value())
+            deliveries.append(delivery)
+            if checkpoint is not None:
+                received.append(checkpoint)
         if not deliveries:
             return 0
         self.runner.apply(deliveries)
+        if received and self.checkpoints is not None:  # after the views: they never lead
+            self.checkpoints.saw(max(received, key=lambda c: c.position))
         last: dict[int, int] = {}
         for d in deliveries:
             last[d.partition] = max(d.position, last.get(d.partition, -1))
@@ -156,13 +213,14 @@ class KafkaFeed:
         self.consumer.close()
 
 
-def _delivery(partition: int, offset: int, raw: bytes | None) -> Delivery:
+def _delivery(partition: int, offset: int, raw: bytes | None
+              ) -> tuple[Delivery, Checkpoint | None]:
     try:
         decoded = decode(raw)
     except PoisonError as e:
         text = (raw or b"").decode("utf-8", errors="replace")
-        return Delivery(partition, offset, None, text, str(e))
+        return Delivery(partition, offset, None, text, str(e)), None
     if isinstance(decoded, Checkpoint):
-        return Delivery(partition, offset, None)
-    return Delivery(partition, offset, decoded)
+        return Delivery(partition, offset, None), decoded
+    return Delivery(partition, offset, decoded), None
 

@@ -51,10 +51,10 @@ def test_export_writes_cloudevents_lines(demo: dict[str, str], tmp_path: Path) -
     assert events[0]["type"] == "altlas.task.TaskRequested"
 
 
-def test_replay_until_shows_the_past(demo: dict[str, str], tmp_path: Path) -> None:
+def test_replay_until_shows_the_past(demo: dict[str, str]) -> None:
     votes = json.loads(altlas(demo, "timeline", "--type", "ApprovalVoteCast", "--json").stdout)
     assert [v["actor"] for v in votes] == ["alice", "bob"]
-    target = tmp_path / "then.sqlite3"
+    target = Path(demo["ALTLAS_DATA_DIR"]) / "then.sqlite3"  # replays go inside the data dir
     result = altlas(demo, "audit", "replay", "--until", votes[0]["time"],
                     "--into", f"sqlite:///{target}")
     assert result.returncode == 0 and "replayed 9 event(s)" in result.stdout
