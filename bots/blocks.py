@@ -13,7 +13,14 @@ from application.text import card_lines
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 
 
+def escaped(text: str) -> str:
+    """Slack's three control characters escaped, as Slack asks: what people wrote and
+    altlas echoes (``<!channel>``, ``<@U123>``, a link) shows as typed and pings nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def text_blocks(text: str) -> list[dict[str, Any]]:
+    text = escaped(text)
     chunks = [text[i:i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
 
@@ -22,7 +29,7 @@ def card_blocks(card: CardModel, locale: str, now: datetime) -> list[dict[str, A
     lines = card_lines(card, locale, now)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines[1:])}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escaped("\n".join(lines[1:]))}},
     ]
     if card.open:
         value = card.approval.id

@@ -168,7 +168,9 @@ def _quote(word: str) -> str:
 class AltlasDiscord(discord.Client):
     def __init__(self, chat: ChatFront, posts: ChatPosts, *, guild_id: int | None = None,
                  **kwargs: Any) -> None:
-        super().__init__(intents=discord.Intents.none(), **kwargs)
+        # What people wrote is echoed back (a request, a reason): it never pings anyone.
+        super().__init__(intents=discord.Intents.none(),
+                         allowed_mentions=discord.AllowedMentions.none(), **kwargs)
         self.chat = chat
         self.posts = posts
         self.guild_id = guild_id

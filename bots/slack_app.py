@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 from fastapi import Request, Response
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse, WebClient
@@ -25,8 +24,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError
 from application.presenters import CardModel
-from bots.blocks import card_blocks, deny_modal, text_blocks
+from bots.blocks import card_blocks, deny_modal, escaped, text_blocks
 from bots.chat import Caller, ChatFront, Reply
+from bots.slack_gate import SeenRequests, gate
 
 log = logging.getLogger("altlas.slack")
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
@@ -46,7 +46,7 @@ class SlackNotifier:
 
     def say(self, channel: str, thread: str | None, text: str) -> str:
         posted = self._call(lambda: self._client.chat_postMessage(
-            channel=channel, text=text, blocks=text_blocks(text), thread_ts=thread))
+            channel=channel, text=escaped(text), blocks=text_blocks(text), thread_ts=thread))
         return str(posted["ts"])
 
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
@@ -86,12 +86,18 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
     if api_url:
         kwargs["base_url"] = api_url
     app = AsyncApp(client=AsyncWebClient(**kwargs), signing_secret=signing_secret)
+    _quiet_bolt_verification()
     tasks: set[asyncio.Task[None]] = set()  # keep background work alive until it is done
 
     def background(coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        task.add_done_callback(done)
+
+    def done(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("could not answer in Slack: %s", str(error) or type(error).__name__)
 
     profile_locales: dict[str, str | None] = {}
 
@@ -110,7 +116,7 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
     async def post(client: AsyncWebClient, channel: str, reply: Reply,
                    thread: str | None) -> None:
         """Post a reply in the channel (in ``thread``); a request's reply starts its thread."""
-        posted = await client.chat_postMessage(channel=channel, text=reply.text,
+        posted = await client.chat_postMessage(channel=channel, text=escaped(reply.text),
                                                blocks=text_blocks(reply.text), thread_ts=thread)
         if reply.task_id is not None:
             await asyncio.to_thread(posts.add, "slack", f"thread:{reply.task_id}", channel,
@@ -121,7 +127,8 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
         if not reply.ephemeral:
             await post(client, channel, reply, thread)
             return
-        await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+        await respond(text=escaped(reply.text), response_type="ephemeral",
+                      replace_original=False)
         for card in reply.cards:
             await respond(blocks=card_blocks(card, reply.locale, _now()),
                           response_type="ephemeral", replace_original=False)
@@ -180,7 +187,7 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
         async def report() -> None:
             if reply.ephemeral:
                 await client.chat_postEphemeral(channel=at["channel"], user=body["user"]["id"],
-                                                text=reply.text)
+                                                text=escaped(reply.text))
             else:
                 await post(client, at["channel"], reply, at["ts"])
 
@@ -189,11 +196,22 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
     return app
 
 
-def slack_endpoint(app: AsyncApp) -> Callable[[Request], Awaitable[Response]]:
-    """The FastAPI endpoint for Slack's requests; bolt verifies their signatures."""
-    handler = AsyncSlackRequestHandler(app)
+def slack_endpoint(app: AsyncApp, *, signing_secret: str, seen: SeenRequests
+                   ) -> Callable[[Request], Awaitable[Response]]:
+    """The FastAPI endpoint for Slack's requests: signature, shape and replays are checked
+    (bots/slack_gate.py) before bolt sees them."""
+    return gate(app, signing_secret, seen)
 
-    async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
 
-    return slack_events
+def _quiet_bolt_verification() -> None:
+    """bolt logs the whole body of a request whose signature fails (at INFO): the gate
+    refuses those first, and one that expires between the two checks is not logged
+    either."""
+    for name in ("slack_bolt.AsyncRequestVerification", "slack_bolt.RequestVerification"):
+        logger = logging.getLogger(name)
+        if _drop not in logger.filters:
+            logger.addFilter(_drop)
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False

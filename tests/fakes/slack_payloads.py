@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from typing import Any
@@ -16,6 +17,13 @@ VERIFICATION_TOKEN = "legacyVerifToken123"  # deprecated, still in every body Sl
 CHANNEL_ID = "C0OPS0001"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+_TRIGGERS = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """Slack gives every command and interaction a trigger id of its own, so no two of its
+    requests have the same body (nor the same signature)."""
+    return f"{int(time.time())}.{next(_TRIGGERS):010d}.aaaabbbbccccdddd"
 
 
 def headers(body: str, ctype: str, *, timestamp: int | None = None, signed: bool = True,
@@ -36,7 +44,7 @@ def slash_command(user: str, text: str, response_url: str) -> str:
         "channel_id": CHANNEL_ID, "channel_name": "ops", "user_id": user, "user_name": user.lower(),
         "command": "/altlas", "text": text, "api_app_id": APP_ID,
         "is_enterprise_install": "false", "response_url": response_url,
-        "trigger_id": "1111111111.2222222222.aaaabbbbccccdddd",
+        "trigger_id": trigger_id(),
     })
 
 
@@ -54,7 +62,7 @@ def block_actions(user: str, action_id: str, approval_id: str, message: dict[str
         "api_app_id": APP_ID, "token": VERIFICATION_TOKEN,
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": CHANNEL_ID,
                       "is_ephemeral": False},
-        "trigger_id": "3333333333.4444444444.eeeeffff00001111",
+        "trigger_id": trigger_id(),
         "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN}, "enterprise": None,
         "is_enterprise_install": False, "channel": {"id": CHANNEL_ID, "name": "ops"},
         "message": {"user": BOT_USER_ID, "type": "message", "ts": message["ts"],
@@ -75,7 +83,7 @@ def view_submission(user: str, reason: str, view: dict[str, Any]) -> str:
         "type": "view_submission", "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
         "api_app_id": APP_ID, "token": VERIFICATION_TOKEN,
-        "trigger_id": "5555555555.6666666666.9999aaaa0000bbbb",
+        "trigger_id": trigger_id(),
         "view": {
             "id": "V0MODAL0001", "team_id": TEAM_ID, "type": "modal",
             "blocks": view.get("blocks", []), "private_metadata": view["private_metadata"],

@@ -1,0 +1,82 @@
+"""A cap on request bodies, for every route of the HTTP API: a pure ASGI middleware.
+
+A declared Content-Length over the cap is refused at once, before any of the body is read.
+A body sent without one (chunked) is read here as it arrives, and refused as soon as it goes
+over; under the cap it is handed on to the route as it came. Either way the answer is 413
+with the API's usual error body, and the route never sees the body, whether or not it would
+have read it. (The server holds a declared length to its word.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("altlas.http")
+
+
+class BodyLimit:
+    """Answers 413 ``{"error": "payload_too_large", …}`` to bodies over ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared, chunked = _framing(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        if not chunked:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; the route hears it too
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+        buffered = iter(messages)
+
+        async def replay() -> Message:
+            return next(buffered, None) or await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        log.warning("refused %s %s: its body is over %d bytes", scope.get("method"),
+                    scope.get("path"), self.max_bytes)
+        body = json.dumps({
+            "error": "payload_too_large",
+            "message": f"the request body is over the limit of {self.max_bytes} bytes "
+                       "(ALTLAS_MAX_BODY_BYTES)"}).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length, and whether the body comes chunked."""
+    declared, chunked = None, False
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        name, value = name.lower(), value.strip().lower()
+        if name == b"content-length" and value.isdigit():
+            declared = int(value) if len(value) <= 18 else 10**18
+        elif name == b"transfer-encoding" and value:
+            chunked = True
+    return declared, chunked

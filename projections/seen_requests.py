@@ -1,0 +1,58 @@
+"""Signed requests a chat front accepted, kept in the view database for a while, so every
+process of altlas sees the same ones: a replay is refused, a platform's own retry handled
+once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from projections.schema import seen_requests
+
+PRUNE_EVERY_SECONDS = 60.0
+
+
+class SqlSeenRequests:
+    """``first(front, key)`` records a key and says whether it is new, atomically across
+    processes; keys older than ``keep`` are pruned (at most once a minute per process)."""
+
+    def __init__(self, engine: Callable[[], Engine], keep: timedelta,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._clock = clock
+        self._pruned_at: float | None = None
+        self._pruning = threading.Lock()
+
+    def first(self, front: str, key: str) -> bool:
+        """Record ``key``; True if no process had recorded it (within ``keep``)."""
+        now = self._clock()
+        engine = self._engine()
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(seen_requests).values(
+            front=front, key=key, seen_at=now).on_conflict_do_nothing().returning(
+            seen_requests.c.key)  # rowcount is not told reliably by every driver
+        with engine.begin() as conn:
+            if self._prune_due():
+                conn.execute(delete(seen_requests).where(
+                    seen_requests.c.front == front, seen_requests.c.seen_at < now - self._keep))
+            return conn.execute(insert).first() is not None
+
+    def forget(self, front: str, key: str) -> None:
+        """Drop ``key``: what it stood for was not done after all."""
+        with self._engine().begin() as conn:
+            conn.execute(delete(seen_requests).where(seen_requests.c.front == front,
+                                                     seen_requests.c.key == key))
+
+    def _prune_due(self) -> bool:
+        with self._pruning:
+            now = time.monotonic()
+            if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+                return False
+            self._pruned_at = now
+            return True
