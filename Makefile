@@ -18,4 +18,5 @@ bench:           ## the benchmarks of bench/, against the services
 	  eval "$$(scripts/services.sh env)" && .venv/bin/python bench/append.py && \
 	  .venv/bin/python bench/reactions.py && \
 	  .venv/bin/python bench/event_flow.py && .venv/bin/python bench/segmentation.py && \
-	  .venv/bin/python bench/chatops.py
+	  .venv/bin/python bench/chatops.py && .venv/bin/python bench/classify.py && \
+	  .venv/bin/python bench/checkpoints.py

@@ -3,9 +3,10 @@
 Every endpoint but /healthz and /metrics needs a bearer token; the policy maps the token's
 sha256 to a person, who is the actor: no body names who is acting. What a person may do is
 decided by the use cases (application/access.py), as for every front. Errors map by kind:
-unauthenticated 401, not allowed 403, not found 404, conflict 409, invalid input 422; the
-body is always ``{"error": code, "message": text}``. Ids may be given whole or as any unique
-beginning of one, as listings show them.
+unauthenticated 401, not allowed 403, not found 404, conflict 409, body over the limit
+413, invalid input 422, a policy file that became invalid 503; the body is always
+``{"error": code, "message": text}``. Tokens follow the policy file without a restart.
+Ids may be given whole or as any unique beginning of one, as listings show them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -25,6 +29,7 @@ from adapters.http_models import (
     ErrorOut,
     EventOut,
     HealthOut,
+    NoteIn,
     QueuedApproval,
     ReasonIn,
     ReplayIn,
@@ -40,6 +45,7 @@ from adapters.http_models import (
     VerifyOut,
     WorkerOut,
 )
+from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
 from application.access import AccessDeniedError
 from application.errors import NotFoundError
 from application.history import EventHistory
@@ -57,7 +63,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "The token's person may not do this"),
         (404, "No task, run or approval has this id"),
         (409, "The current state does not allow it (decided, expired, voted already)"),
-        (422, "The input is malformed or breaks a rule"))}
+        (413, "The body is over the limit (ALTLAS_MAX_BODY_BYTES)"),
+        (422, "The input is malformed or breaks a rule"),
+        (503, "The policy file was changed and cannot be used until it is fixed"))}
 
 
 class AuthError(Exception):
@@ -78,15 +86,26 @@ def _error_code(exc: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def authenticator(policy: Policy) -> Callable[..., str]:
-    """The FastAPI dependency that turns a bearer token into the policy's person."""
+def authenticator(policy: Policy, path: Path | None = None) -> Callable[..., str]:
+    """The FastAPI dependency that turns a bearer token into the policy's person.
+
+    With the policy's ``path``, tokens follow the file without a restart: a token removed
+    from it is refused from the next request on, and a file that became invalid refuses
+    every token (503) until it is fixed.
+    """
     bearer = HTTPBearer(auto_error=False)
+    watch = PolicyWatch(policy, path)
 
     def person(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
         if creds is None:
             raise AuthError(401, "unauthenticated", "send Authorization: Bearer <token> "
                             "(`altlas token new --for PERSON` makes one)")
-        who = policy.person_for_token(creds.credentials)
+        try:
+            current = watch.current()
+        except PolicyUnavailableError as e:
+            raise AuthError(503, "policy_unavailable", f"the policy file cannot be used, "
+                            f"so no token is accepted until it is fixed: {e}") from None
+        who = current.person_for_token(creds.credentials)
         if who is None:
             raise AuthError(401, "unknown_token", "this token is not in the policy's "
                             "api_tokens")
@@ -97,14 +116,16 @@ def authenticator(policy: Policy) -> Callable[..., str]:
 
 def create_api(use_cases: UseCases, history: EventHistory, *,
                workers: WorkerRegistry | None = None,
-               metrics: CollectorRegistry | None = None) -> FastAPI:
+               metrics: CollectorRegistry | None = None,
+               person: Callable[..., str] | None = None,
+               store_check: Callable[[], str | None] | None = None) -> FastAPI:
     api = FastAPI(title="altlas", version="0.2.0", responses=ERRORS,
                   description="Event-sourced operations backend: ask for work, approve it, "
                   "follow its runs, audit the history. Authenticate with `Authorization: "
                   "Bearer <token>` (`altlas token new --for PERSON`). After a request, altlas "
                   "plans it and runs what its gates allow by itself; votes move runs on.")
     uc = use_cases
-    person = authenticator(uc.app.policy)
+    person = person or authenticator(uc.app.policy)
 
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -115,6 +136,13 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
         return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own answer, but a body that is not UTF-8 is shown, not a crash (500)."""
+        shown = jsonable_encoder(exc.errors(), custom_encoder={
+            bytes: lambda b: b.decode("utf-8", "replace")})
+        return JSONResponse({"detail": shown}, status_code=422)
 
     def as_of(at: datetime | None = Query(
             None, alias="as_of", description="Answer from the views as they were at this "
@@ -129,9 +157,15 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                 ) -> Filters:
         return Filters(status, requester, _aware(since), limit, cursor)
 
-    @api.get("/healthz", response_model=HealthOut, tags=["service"])
-    def healthz() -> HealthOut:
-        """Alive; how far the event store has got and how many workers are running."""
+    @api.get("/healthz", response_model=HealthOut, tags=["service"], responses={
+        503: {"description": "The event store cannot be read, or is behind what the views "
+              "and the checkpoints beside them saw (events were lost): `reason` says which"}})
+    def healthz() -> Any:
+        """Alive; how far the event store has got and how many workers are running. 503
+        when the store is unreadable or lost events (checked at most every 1.5 s)."""
+        problem = store_check() if store_check is not None else None
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
         live = len(workers.live()) if workers is not None else 0
         return HealthOut(status="ok", last_position=history.last_position(), workers=live)
 
@@ -217,6 +251,14 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         return uc.report_step(who, run_id, step_id, "skipped", reason=body.reason,
                               cancelled=body.cancelled)
 
+    @api.post("/runs/{run_id}/steps/{step_id}/confirmation", response_model=RunView,
+              tags=["runs"])
+    def confirm_step(run_id: str, step_id: str, body: NoteIn,
+                     who: str = Depends(person)) -> Any:
+        """Say you did a step altlas left to a person (CRITICAL or manual) by hand
+        (approvers); the run succeeds once none is left."""
+        return uc.confirm_step(who, run_id, step_id, body.note)
+
     @api.post("/runs/{run_id}/completion", response_model=RunView, tags=["runs"])
     def complete_run(run_id: str, who: str = Depends(person)) -> Any:
         """Complete a run whose steps are all decided (operators)."""
@@ -289,7 +331,10 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
 
     @api.post("/audit/replay", response_model=ReplayOut, tags=["audit"])
     def audit_replay(body: ReplayIn, who: str = Depends(person)) -> Any:
-        """Rebuild the views as of a time into a separate database; the live views stay."""
+        """Rebuild the views as of a time into a separate database (admins): a fresh
+        database or schema, an earlier replay or a new file in the data directory; the live
+        views and the store are refused (422), whatever the URL looks like."""
+        uc.access.check(who, "replay")
         return uc.replay(who, _aware(body.until) or body.until, body.into)
 
     @api.get("/audit/export", tags=["audit"], response_class=StreamingResponse,

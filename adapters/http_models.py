@@ -36,6 +36,10 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class NoteIn(BaseModel):
+    note: str = Field(default="", max_length=500, description="What was done, for the record.")
+
+
 class ReplayIn(BaseModel):
     until: datetime
     into: str | None = Field(default=None, description="sqlite:///PATH or postgresql://…?"
@@ -108,6 +112,8 @@ class QueuedApproval(Out):
     environment: str
     requester: str
     eligible: list[str]
+    excluded: list[str] | None = Field(description="May not vote: who asked for the work or "
+                                       "wrote its plan.")
     required: int
     votes: list[str]
     remaining: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import sqlite3
@@ -10,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -43,13 +45,16 @@ from domain.policy import Policy
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
+from projections.seen_requests import SqlSeenRequests
 from projections.store import ViewStoreError, create_tables, migrate, open_engine
 from projections.views import PROJECTIONS
-from streams.audit import AuditService
+from streams.audit import AuditService, StoreGuard
+from streams.checkpoints import CheckpointLog, read_marks, store_problem
 from streams.feeds import KafkaFeed, StoreFeed, kafka_source
 from streams.kafka import EventProducer, KafkaConfig, KafkaUnavailableError, ensure_topic
 from streams.metrics import AltlasCollector, registry
 from streams.relay import Relay, RelayStateStore
+from streams.targets import ReplayTargets, peek
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -74,6 +79,8 @@ class System:
     _wakeup: PostgresWakeup | None = None
     _opening: threading.Lock = field(default_factory=threading.Lock)
     _registered: bool = False
+    _marked: bool = False
+    _guard: StoreGuard | None = None
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -138,8 +145,64 @@ class System:
         return self._engines[url]
 
     def views(self) -> Engine:
-        """The read-model database, migrated to the current schema."""
-        return self._engine(self.settings.views_sql_url(), migrated=True)
+        """The read-model database, migrated to the current schema, and marked as the live
+        views (a replay is never let into it)."""
+        engine = self._engine(self.settings.views_sql_url(), migrated=True)
+        if not self._marked:
+            CheckpointLog(engine).mark_live()
+            self._marked = True
+        return engine
+
+    def checkpoint_log(self) -> CheckpointLog:
+        """The checkpoints over the store kept beside the live views."""
+        return CheckpointLog(self.views(), keep_every=self.settings.checkpoint_every)
+
+    def store_problem(self) -> str | None:
+        """Why the event store cannot be what the views and the checkpoints beside them
+        saw (events lost at its end, emptied, unreadable), in one line naming the
+        positions; None if it can. Cheap: the store's last position and two small reads of
+        the views database, which is not created or migrated for it."""
+        try:
+            end = self._store_end()
+        except Exception as e:  # the library's and the drivers' errors alike: say which
+            where = (f"SQLite store in {self.settings.data_dir}" if self.local_store else
+                     _redact(self.settings.events_sql_url()))
+            return f"cannot read the event store ({where}): {_reason(e)}"
+        url = self.settings.views_sql_url()
+        engine = self._engines.get(url)
+        own = None
+        try:
+            if engine is None:
+                engine = own = peek(url)
+            if engine is None:
+                return None  # no views yet: nothing has seen the store
+            with engine.connect() as conn:
+                marks = read_marks(conn)
+        except (SQLAlchemyError, ViewStoreError, OSError) as e:
+            return f"cannot read the views database {_redact(url)}: {_reason(e)}"
+        finally:
+            if own is not None:
+                own.dispose()
+        return store_problem(end, marks)
+
+    def _store_end(self) -> int:
+        """The store's last position; on SQLite through a connection of its own, as it
+        sees the file now. Never open() the file itself: closing any descriptor of it
+        drops the SQLite locks this process holds on it (SQLite's documented caveat)."""
+        if not self.local_store:
+            return self.history.last_position()
+        path = Path(self.settings.persistence_env()["SQLITE_DBNAME"]).resolve()
+        table = getattr(self.app.recorder, "events_table_name", "stored_events")
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True,
+                                                timeout=30)) as conn:
+            return int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")
+                       .fetchone()[0])
+
+    def store_guard(self) -> StoreGuard:
+        """store_problem(), answered from a cache for a second and a half (/healthz)."""
+        if self._guard is None:
+            self._guard = StoreGuard(self.store_problem)
+        return self._guard
 
     def views_at(self, url: str) -> Engine:
         """Another read-model database (a replay target), migrated."""
@@ -157,7 +220,8 @@ class System:
 
     def store_feed(self, names: Sequence[str] | None = None) -> StoreFeed:
         return StoreFeed(self.history, self.runners(STORE, names),
-                         batch_size=self.settings.relay_batch_size)
+                         batch_size=self.settings.relay_batch_size,
+                         checkpoints=self.checkpoint_log())
 
     def kafka(self) -> KafkaConfig:
         if self.settings.kafka_bootstrap_servers is None:
@@ -198,10 +262,13 @@ class System:
         return SqlReadModels(lambda: self.views_at(url)), events
 
     def auditor(self) -> AuditService:
+        s = self.settings
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
-            live_views=self.settings.views_sql_url(), replay_dir=self.settings.data_dir)
+            targets=ReplayTargets(s.data_dir, s.views_sql_url(), s.events_sql_url()),
+            replay_dir=s.data_dir, checkpoints=self.checkpoint_log,
+            integrity=self.store_problem)
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
@@ -212,6 +279,7 @@ class System:
             slack: Any = None) -> FastAPI:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
+        from adapters.body_limit import BodyLimit
         from adapters.http_api import authenticator, create_api
         from bots.http_commands import add_commands
 
@@ -221,14 +289,24 @@ class System:
                                     followers=self.followers,
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
+        person = authenticator(self.policy, self.settings.policy_file)
         api = create_api(use_cases, self.history, workers=self.registry(),
-                         metrics=registry(collector))
-        add_commands(api, chat or ChatFront(use_cases), authenticator(self.policy))
+                         metrics=registry(collector), person=person,
+                         store_check=self.store_guard().problem)
+        add_commands(api, chat or ChatFront(use_cases), person)
         if slack is not None:
             from bots.slack_app import slack_endpoint
+            from bots.slack_gate import SEEN_FOR
 
-            api.add_api_route("/slack/events", slack_endpoint(slack), methods=["POST"],
+            secret = self.settings.slack_signing_secret
+            if secret is None:
+                raise StartupError("ALTLAS_SLACK_SIGNING_SECRET is not set: Slack's requests "
+                                   "cannot be verified")
+            endpoint = slack_endpoint(slack, signing_secret=secret.get_secret_value(),
+                                      seen=self.seen_requests(SEEN_FOR))
+            api.add_api_route("/slack/events", endpoint, methods=["POST"],
                               include_in_schema=False)
+        api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
         return api
 
     def followers(self) -> dict[str, int]:
@@ -253,6 +331,9 @@ class System:
 
     def chat_posts(self) -> SqlChatPosts:
         return SqlChatPosts(self.views)
+
+    def seen_requests(self, keep: timedelta) -> SqlSeenRequests:
+        return SqlSeenRequests(self.views, keep)
 
     def slack(self, chat: ChatFront) -> tuple[Any, Notifier] | None:
         """The Slack app and its notifier, if Slack is configured."""
@@ -281,7 +362,8 @@ class System:
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
         config = self.kafka()
-        return [KafkaFeed(config, runner, self.settings.relay_batch_size)
+        received = CheckpointLog(self.views(), kafka_source(config))
+        return [KafkaFeed(config, runner, self.settings.relay_batch_size, checkpoints=received)
                 for runner in self.runners(kafka_source(config), names)]
 
 
@@ -291,11 +373,19 @@ def _redact(url: str) -> str:
     return parse_database_url(url).redacted()
 
 
+def _reason(e: BaseException) -> str:
+    text = " ".join(str(e.__cause__ or e).split())
+    return text[:300] if text else type(e).__name__
+
+
 def bootstrap(
     settings: Settings | None = None, *, policy: Policy | None = None,
     clock: Clock = system_clock, executors: Mapping[str, StepExecutor] | None = None,
-    model: LanguageModel | None = None,
+    model: LanguageModel | None = None, check_store: bool = True,
 ) -> System:
+    """altlas on these settings. Unless ``check_store`` is false (for the one command that
+    deals with it, `audit accept-loss`), a store that cannot be what the views and the
+    checkpoints beside them saw is refused here, where every command starts."""
     settings = settings or load_settings()
     policy = policy or load_policy(settings.policy_file)
     model = model or language_model(settings)
@@ -304,6 +394,9 @@ def bootstrap(
         executors = _executors(settings, policy, model)
     system = System(settings, policy, app, executors, EventHistory(app))
     system.segmentation = _segmentation(settings, policy, app, model, system)
+    if check_store and (problem := system.store_problem()) is not None:
+        system.close()
+        raise StartupError(problem)
     return system
 
 
@@ -362,7 +455,7 @@ def _executors(settings: Settings, policy: Policy,
         return (env.prometheus if env else None) or settings.prometheus_url
 
     return {
-        "local": LocalExecutor(policy.local_allow, output_cap=cap),
+        "local": LocalExecutor(policy.classify, output_cap=cap),
         "ssh": SSHExecutor(policy.hosts, known_hosts=settings.ssh_known_hosts,
                            client_key=settings.ssh_key, default_user=settings.ssh_user,
                            connect_timeout=settings.ssh_connect_timeout, output_cap=cap),
@@ -392,6 +485,7 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock) -> Altla
     except (PersistenceError, sqlite3.Error, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
+
 
 
 # Any fixed 64-bit key; only altlas processes take it.

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import getpass
 import hashlib
 import json
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -31,7 +33,7 @@ from altlas.settings import Settings, SettingsError, load_settings
 from application.documents import DocumentError, alt_document, checked_plan, last_document
 from application.i18n import t
 from application.presenters import PlanModel
-from application.text import approval_text, plan_text, run_text, short
+from application.text import approval_text, plan_text, run_text, short, shown
 from application.use_cases import Filters, Page
 from domain.errors import DomainError
 from domain.policy import LOCALES
@@ -261,21 +263,61 @@ def _audit_verify(system: System, args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.json:
-        _json_out([{"source": r.source, "ok": r.ok, "events": r.events,
-                    "aggregates": r.aggregates, "checkpoints": r.checkpoints,
-                    "problems": r.problems} for r in reports])
+        _json_out([r.to_dict() for r in reports])
     else:
         for report in reports:
             print(report.summary())
             for problem in report.problems:
                 print(f"  - {problem}")
+            for note in report.notes:
+                print(f"  note: {note}")
     return 0 if all(r.ok for r in reports) else 1
 
 
+def _audit_accept_loss(args: argparse.Namespace) -> int:
+    """After restoring what could be restored: the views are rebuilt from the store as it
+    is, and the checkpoints of the lost events are set aside with who accepted it and when,
+    for every later `audit verify` to show. The one command the start-up check lets by."""
+    system = bootstrap(load_settings(), check_store=False)
+    try:
+        if not system.embedded:
+            raise StartupError("accept-loss rebuilds the views from the store; with Kafka, "
+                               "stop the consumers, restore the store, then rebuild the views "
+                               "from the topic")
+        problem = system.store_problem()
+        if problem is None:
+            print("nothing to accept: the event store holds everything the views and the "
+                  "checkpoints beside them saw")
+            return 0
+        if problem.startswith("cannot read"):
+            raise StartupError(problem)
+        if not args.yes:
+            raise StartupError(f"{problem}; nothing was changed: with --yes the views are "
+                               "rebuilt from the store as it is and the acceptance recorded")
+        who = f"{getpass.getuser()}@{socket.gethostname()}"
+        done = system.auditor().accept_loss(who, args.reason)
+        runners = system.runners()
+        for runner in runners:
+            runner.reset()
+        rebuilt = system.store_feed().catch_up()
+    finally:
+        system.close()
+    if args.json:
+        _json_out({**done, "rebuilt": rebuilt})
+    else:
+        print(f"accepted: {done.get('note', 'nothing was lost')}")
+        print(f"set aside {done.get('set_aside', 0)} checkpoint(s); rebuilt "
+              f"{', '.join(r.name for r in runners)} from {rebuilt} event(s); "
+              "`altlas audit verify` shows the acceptance from now on")
+    return 0
+
+
 def _audit_replay(system: System, args: argparse.Namespace) -> int:
+    auditor = system.auditor()
+    into = auditor.replay_target(args.until, args.into)  # a refused target: one line
     progress = Progress("replay", system.history.last_position())
     try:
-        done = system.auditor().replay(args.until, args.into, progress)
+        done = auditor.replay(args.until, into, progress)
     finally:
         progress.close()
     if args.json:
@@ -330,7 +372,7 @@ def _approvals(system: System, args: argparse.Namespace) -> int:
         print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
                 environment=row["environment"], step=row["step_id"], votes=votes,
                 remaining=row["remaining"], minutes=row["seconds_left"] // 60,
-                request=row.get("request") or ""))
+                request=shown(row.get("request") or "")))
     if not rows:
         print(t(args.locale, "approvals.empty"))
     return 0
@@ -358,7 +400,7 @@ def _task_list(system: System, args: argparse.Namespace) -> int:
     _print_page(page, args, lambda r: (
         f"{short(r['task_id'])}  {r['requested_at'][:19]}  {r['status']:<10} "
         f"{short(r['run_id']) if r['run_id'] else '-':<8} {r['outcome'] or '-':<9} "
-        f"{r['requester']:<8} {r['request']}"))
+        f"{r['requester']:<8} {shown(r['request'])}"))
     return 0
 
 
@@ -366,7 +408,7 @@ def _run_list(system: System, args: argparse.Namespace) -> int:
     page = system.use_cases().runs(None, _filters(args), args.as_of)
     _print_page(page, args, lambda r: (
         f"{short(r['run_id'])}  {r['started_at'][:19]}  {r['status']:<10} "
-        f"{r['outcome'] or '-':<9} {r['requester']:<8} {r['request']}"))
+        f"{r['outcome'] or '-':<9} {r['requester']:<8} {shown(r['request'])}"))
     return 0
 
 
@@ -498,7 +540,7 @@ def _show(kind: str) -> Callable[[System, argparse.Namespace], int]:
         if kind == "task":
             view: Any = uc.task(None, args.id)
             text = (t(args.locale, "status.task", id=view.id, status=view.status,
-                      request=view.request, requester=view.requester) + "\n"
+                      request=shown(view.request), requester=view.requester) + "\n"
                     + plan_text(PlanModel.of(view), args.locale))
         elif kind == "run":
             view = uc.run(None, args.id)
@@ -517,6 +559,15 @@ def _show(kind: str) -> Callable[[System, argparse.Namespace], int]:
 
 def _run_start(system: System, args: argparse.Namespace) -> int:
     run = system.use_cases().start_run(args.actor, args.task_id)
+    if args.json:
+        _json_out(run.to_dict())
+    else:
+        print(run_text(system.use_cases().run_model(UUID(run.id)), args.locale))
+    return 0
+
+
+def _run_confirm(system: System, args: argparse.Namespace) -> int:
+    run = system.use_cases().confirm_step(args.actor, args.run_id, args.step_id, args.note)
     if args.json:
         _json_out(run.to_dict())
     else:
@@ -689,6 +740,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sqlite:///PATH or postgresql://…?schema=NAME (default a new SQLite "
                    "file in the data dir)")
     as_json(p)
+    p = add(audit, "accept-loss", _audit_accept_loss,
+            "after a store lost events (restored from an older backup, a cut WAL file): "
+            "rebuild the views from the store as it is and record the acceptance")
+    p.add_argument("--yes", action="store_true", help="do it (without: say what it would do)")
+    p.add_argument("--reason", metavar="TEXT", help="why, for the record")
+    as_json(p)
     p = add(audit, "export", _with_system(_audit_export),
             "write the history as CloudEvents JSON lines")
     p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
@@ -732,11 +789,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="TASK")
     as_json(p)
 
-    run = sub.add_parser("run", help="list, show and start runs").add_subparsers(
+    run = sub.add_parser("run", help="list, show, start and confirm runs").add_subparsers(
         dest="run_command", required=True, metavar="ACTION")
     p = add(run, "start", _with_system(_run_start),
             "start a task's run by hand (operators; altlas starts runs by itself)")
     p.add_argument("task_id", metavar="TASK")
+    actor(p)
+    as_json(p)
+    p = add(run, "confirm", _with_system(_run_confirm),
+            "say you did a step altlas left to a person (CRITICAL or manual) by hand")
+    p.add_argument("run_id", metavar="RUN")
+    p.add_argument("step_id", metavar="STEP")
+    p.add_argument("--note", default="", help="what was done, for the record")
     actor(p)
     as_json(p)
     p = add(run, "list", _with_system(_run_list), "runs, newest first")

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         description="How long a stopping worker lets its running steps finish.")
     http_host: str = Field(default="127.0.0.1", description="Address `altlas serve` binds.")
     http_port: int = Field(default=8080, ge=1, le=65535, description="Port `altlas serve` binds.")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1_073_741_824,
+        description="Request bodies over this many bytes are refused (413) on every HTTP "
+        "route, Slack's included, before they are read in full.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")

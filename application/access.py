@@ -19,9 +19,11 @@ ROLES: dict[str, str | None] = {
     "cancel": "requester",         # withdraw one's own approval request
     "start": "operator",           # start a run by hand (the policies start them)
     "report": "operator",          # report a step run outside altlas
+    "confirm": "approver",         # say a step left to a person was done by hand
     "reject": "operator",
     "expire": "operator",
     "audit": "auditor",
+    "replay": "admin",             # write views as of a time into a database one names
 }
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "cancel": "operator"}

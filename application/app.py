@@ -24,6 +24,7 @@ from eventsourcing.persistence import ProcessRecorder, RecordConflictError, Reco
 from eventsourcing.utils import register_topic
 
 import domain
+from application.documents import DocumentError, schema_errors
 from application.errors import (
     ConcurrentUpdateError,
     NotFoundError,
@@ -153,8 +154,12 @@ class AltlasApplication(Application[UUID]):
     def classify(self, plan: Plan, mode: str, requester: str | None
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Each step's risk and gate by the policy; a gate nobody could pass is refused now
-        rather than when the run starts."""
+        rather than when the run starts. Each step's params must match their kind's schema,
+        so nothing malformed reaches an executor."""
         doc = plan.to_document()
+        problems = schema_errors(doc)
+        if problems:
+            raise DocumentError(problems)
         gates = []
         for step, step_doc in zip(plan.steps, doc["steps"], strict=True):
             verdict = self.policy.classify(step)
@@ -208,7 +213,7 @@ class AltlasApplication(Application[UUID]):
                     environment=gate["environment"], requester=task.requester,
                     eligible=frozenset(gate["eligible"]), required=gate["required"],
                     expires_at=now + timedelta(seconds=gate["expires_in_s"]),
-                    reason=gate["reason"], meta=meta,
+                    reason=gate["reason"], meta=meta, authors=frozenset(task.authors),
                 )
                 approvals.append(approval)
                 approval_id = str(approval.id)
@@ -232,14 +237,21 @@ class AltlasApplication(Application[UUID]):
 
     def record_step_started(self, run_id: UUID, step_id: str, *, worker: str | None = None,
                             actor: str = RUNNER) -> None:
-        self._on_run(run_id, actor, lambda run, meta: run.start_step(step_id, meta, worker))
+        """``worker`` claims the step (None: a person reports starting it by hand); the
+        run checks the step's gate against its approval as recorded now."""
+        def start(run: Run, meta: EventMeta) -> None:
+            approval_id = run.steps[step_id].approval_id if step_id in run.steps else None
+            approval = self.load(Approval, UUID(approval_id)) if approval_id else None
+            run.start_step(step_id, meta, worker, approval)
+
+        self._on_run(run_id, actor, start)
 
     def record_step_succeeded(self, run_id: UUID, step_id: str, *, exit_code: int | None,
                               output: str, duration_ms: int,
                               facts: dict[str, Any] | None = None, worker: str | None = None,
                               actor: str = RUNNER) -> None:
         def succeed(run: Run, meta: EventMeta) -> None:
-            run.check_claim(step_id, worker)
+            run.check_claim(step_id, worker, meta.actor)
             run.succeed_step(step_id, meta, exit_code=exit_code, output=output,
                              duration_ms=duration_ms, facts=facts)
 
@@ -250,7 +262,7 @@ class AltlasApplication(Application[UUID]):
                            facts: dict[str, Any] | None = None, worker: str | None = None,
                            actor: str = RUNNER) -> None:
         def fail(run: Run, meta: EventMeta) -> None:
-            run.check_claim(step_id, worker)
+            run.check_claim(step_id, worker, meta.actor)
             run.fail_step(step_id, meta, error=error, exit_code=exit_code, output=output,
                           duration_ms=duration_ms, will_retry=will_retry, facts=facts)
 
@@ -271,6 +283,12 @@ class AltlasApplication(Application[UUID]):
                 run.interrupt_step(step_id, meta, why=why)
 
         self._on_run(run_id, actor, interrupt)
+
+    def confirm_manual_step(self, run_id: UUID, step_id: str, *, by: str,
+                            note: str = "") -> RunView:
+        """``by`` did a step altlas left to a person, and says so."""
+        return RunView.of(self._change(
+            Run, run_id, by, lambda run, meta: run.confirm_manual_step(step_id, by, note, meta)))
 
     def complete_run(self, run_id: UUID, *, actor: str = RUNNER) -> RunView:
         def complete(run: Run, meta: EventMeta) -> None:
@@ -301,9 +319,10 @@ class AltlasApplication(Application[UUID]):
 
     def record_refused_attempt(self, approval_id: UUID, attempt: str, by: str,
                                reason: str) -> None:
-        """Put a refused vote or denial on the record; the approval stays as it was."""
+        """Put a refused vote or denial on the record (at most one per person a minute);
+        the approval stays as it was."""
         self._change(Approval, approval_id, by,
-                     lambda a, meta: a.record_refusal(attempt, by, reason, meta))
+                     lambda a, meta: a.record_refusal(attempt, by, reason, self.clock(), meta))
 
     def cancel_approval(self, approval_id: UUID, reason: str, *, actor: str) -> ApprovalView:
         return self._on_approval(approval_id, actor, lambda a, meta: a.cancel(reason, meta))

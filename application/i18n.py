@@ -13,6 +13,7 @@ EN: dict[str, str] = {
         "• runs — recent runs\n"
         "• approvals — what waits for your approval\n"
         "• approve <id> · deny <id> <reason>\n"
+        "• done <run id> <step> [note] — you did a step altlas left to a person\n"
         "• atlas <query> · leaderboard\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
@@ -20,6 +21,7 @@ EN: dict[str, str] = {
     "usage.status": "Usage: status <task, run or approval id>",
     "usage.approve": "Usage: approve <approval id>",
     "usage.deny": "Usage: deny <approval id> <reason>",
+    "usage.done": "Usage: done <run id> <step id> [what you did]",
     "usage.atlas": "Usage: atlas <query>",
     "usage.audit": "Usage: audit verify · audit replay --until 2026-11-23T14:00:00Z",
     "unknown_command": "I don't know “{word}”. Try: help",
@@ -41,13 +43,17 @@ EN: dict[str, str] = {
     "run.succeeded": "succeeded",
     "run.failed": "failed",
     "run.cancelled": "cancelled",
+    "run.manual_outstanding": "manual work outstanding: whoever does a step left to a person "
+                              "confirms it (chat: done RUN STEP; CLI: altlas run confirm)",
     "waiting": "waits for {remaining} more approval(s) (approval {approval})",
     "manual": "{risk}: altlas never runs it; to do by hand: {action}",
+    "manual.confirmed": "done by hand, confirmed by {person}",
     "voted": "Vote counted: {votes} of {required}.",
     "granted": "Approved by {approvers}. Running it now.",
     "denied": "Denied. {step} and every step that needs it are cancelled.",
     "reason.not_eligible": "you are not an approver for {risk} in {environment}.",
     "reason.requester": "you asked for this change, so you cannot approve or deny it.",
+    "reason.author": "you wrote this plan, so you cannot approve or deny it.",
     "reason.duplicate": "you have already approved this; one vote per person.",
     "reason.expired": "this approval expired at {when}; ask for a new run.",
     "reason.decided": "this approval is already {status}.",
@@ -123,6 +129,7 @@ TR: dict[str, str] = {
         "• runs — son çalışmalar\n"
         "• approvals — onayınızı bekleyenler\n"
         "• approve <id> · deny <id> <gerekçe>\n"
+        "• done <çalışma id> <adım> [not] — altlas'ın size bıraktığı adımı yaptınız\n"
         "• atlas <sorgu> · leaderboard\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
@@ -130,6 +137,7 @@ TR: dict[str, str] = {
     "usage.status": "Kullanım: status <görev, çalışma ya da onay id>",
     "usage.approve": "Kullanım: approve <onay id>",
     "usage.deny": "Kullanım: deny <onay id> <gerekçe>",
+    "usage.done": "Kullanım: done <çalışma id> <adım id> [ne yaptığınız]",
     "usage.atlas": "Kullanım: atlas <sorgu>",
     "usage.audit": "Kullanım: audit verify · audit replay --until 2026-11-23T14:00:00Z",
     "unknown_command": "“{word}” komutunu bilmiyorum. Deneyin: help",
@@ -151,13 +159,17 @@ TR: dict[str, str] = {
     "run.succeeded": "başarılı",
     "run.failed": "başarısız",
     "run.cancelled": "iptal edildi",
+    "run.manual_outstanding": "elle yapılacak iş var: kişiye bırakılan adımı yapan onaylar "
+                              "(sohbet: done ÇALIŞMA ADIM; CLI: altlas run confirm)",
     "waiting": "{remaining} onay daha bekliyor (onay {approval})",
     "manual": "{risk}: altlas bunu asla çalıştırmaz; elle yapılacak: {action}",
+    "manual.confirmed": "elle yapıldı, onaylayan {person}",
     "voted": "Oy sayıldı: {votes} / {required}.",
     "granted": "{approvers} onayladı. Şimdi çalıştırılıyor.",
     "denied": "Reddedildi. {step} ve ona bağlı her adım iptal edildi.",
     "reason.not_eligible": "{environment} ortamında {risk} için onaylayıcı değilsiniz.",
     "reason.requester": "bu değişikliği siz istediniz; onaylayamaz ya da reddedemezsiniz.",
+    "reason.author": "bu planı siz yazdınız; onaylayamaz ya da reddedemezsiniz.",
     "reason.duplicate": "bunu zaten onayladınız; kişi başına bir oy.",
     "reason.expired": "bu onayın süresi {when} tarihinde doldu; yeni bir çalışma isteyin.",
     "reason.decided": "bu onay zaten {status}.",

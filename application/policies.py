@@ -23,7 +23,7 @@ from domain.base import AuditedAggregate, EventMeta, event_id
 from domain.conditions import evaluate
 from domain.plan import Plan, PlanStep
 from domain.risk import GateKind
-from domain.run import DECIDED, PENDING, RUNNING, SUCCEEDED, Run
+from domain.run import AT_REST, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
 from domain.task import Task
 
 
@@ -91,16 +91,21 @@ def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
                 run.skip_step(step.id, decision.reason, meta, cancelled=decision.cancelled)
                 _withdraw_approval(run, step.id, decision.reason, r, event)
                 progressed = True
+            elif decision.action == "post":
+                run.post_manual_step(step.id, decision.reason, meta)
+                progressed = True
             elif decision.action == "run":
-                run.start_step(step.id, meta, r.worker)
+                approval_id = run.steps[step.id].approval_id
+                approval = r.get(Approval, UUID(approval_id)) if approval_id else None
+                run.start_step(step.id, meta, r.worker, approval)
                 r.claim(run.id, step.id)
-    if all(s.status in DECIDED for s in run.steps.values()):
+    if all(s.status in AT_REST for s in run.steps.values()):
         run.complete(meta, duration_ms=r.app.duration_ms(run))
 
 
 @dataclass(frozen=True)
 class _Decision:
-    action: str  # "wait", "skip" or "run"
+    action: str  # "wait", "skip", "post" (leave it to a person) or "run"
     reason: str = ""
     cancelled: bool = False
 
@@ -119,6 +124,9 @@ def _decide(run: Run, step: PlanStep, r: Reaction) -> _Decision:
         need = run.steps[dep]
         if need.status in (PENDING, RUNNING):
             return _WAIT
+        if need.status == MANUAL:
+            return _Decision("skip", f"needs {dep}, which is left to a person; do this by "
+                             "hand too once it is done")
         if need.status != SUCCEEDED:
             how = "was cancelled" if need.cancelled else need.status
             return _Decision("skip", f"needs {dep}, which {how}", need.cancelled)
@@ -131,8 +139,8 @@ def _decide(run: Run, step: PlanStep, r: Reaction) -> _Decision:
         if not verdict.holds:
             return _Decision("skip", f"condition not met: {verdict.explanation}")
     if state.gate == GateKind.MANUAL.value:
-        return _Decision("skip", f"{state.risk}: altlas never executes this; a person "
-                         f"should: {step.action}")
+        return _Decision("post", f"{state.risk}: altlas never runs this; a person does it by "
+                         "hand and confirms it")
     if state.gate == GateKind.APPROVAL.value:
         assert state.approval_id is not None
         approval = r.get(Approval, UUID(state.approval_id))

@@ -69,6 +69,7 @@ class RunStepModel:
     approval_id: str | None
     waiting_for: int | None  # approvals still needed, while its approval is open
     manual: str | None  # what a person should do, for a step altlas never runs
+    confirmed_by: str | None = None  # who did it by hand and said so
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ class RunModel:
                        and approval.status == "open" else None)
             manual = planned.get(s.id, {}).get("action") if s.gate == "manual" else None
             steps.append(RunStepModel(s.id, s.status, s.risk, s.gate, s.duration_ms, s.error,
-                                      s.output, s.approval_id, waiting, manual))
+                                      s.output, s.approval_id, waiting, manual,
+                                      s.confirmed_by))
         return cls(run.id, run.task_id, task.request, run.outcome, tuple(steps))
 
     @property

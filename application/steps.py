@@ -131,17 +131,32 @@ class StepRunner:
     async def _attempts(self, run_id: UUID, plan: Plan, step: PlanStep, attempt: int) -> None:
         executor = self._executors.get(step.kind)
         while True:
+            broke = False
             if executor is None:
                 outcome = StepOutcome(False, None, "", f"no executor for {step.kind} steps "
                                       "is configured", 0)
             else:
-                context = await asyncio.to_thread(self._context, run_id, plan, step)
-                outcome = await self._attempt(executor, step, context)
-            will_retry = executor is not None and attempt <= step.retries
+                try:
+                    context = await asyncio.to_thread(self._context, run_id, plan, step)
+                    outcome = await self._attempt(executor, step, context)
+                except Exception as e:  # a step never stays running, unrecorded
+                    log.exception("step %s of run %s: the %s executor raised", step.id, run_id,
+                                  step.kind)
+                    outcome = StepOutcome(False, None, "", f"the {step.kind} executor failed: "
+                                          f"{type(e).__name__}: {e}", 0)
+                    broke = True
+            will_retry = executor is not None and not broke and attempt <= step.retries
             try:
                 await asyncio.to_thread(self._record, run_id, step, outcome, will_retry)
             except ConflictError as e:  # the claim was taken over meanwhile
                 log.warning("step %s of run %s: %s", step.id, run_id, e)
+                return
+            except Exception as e:  # e.g. an outcome the store refuses
+                log.exception("step %s of run %s: its outcome could not be recorded", step.id,
+                              run_id)
+                await asyncio.to_thread(self._record, run_id, step, StepOutcome(
+                    False, outcome.exit_code, "", "its outcome could not be recorded: "
+                    f"{type(e).__name__}: {e}", outcome.duration_ms), False)
                 return
             if outcome.ok or not will_retry:
                 return

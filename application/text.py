@@ -3,6 +3,7 @@ the chat fronts post it (tables in a code block, so their columns line up)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from application.i18n import t
@@ -10,10 +11,24 @@ from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel
 from application.views import ApprovalView
 
 FENCE = "```"
+# C0 and C1 controls, and the invisible characters that reorder or hide text
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+
+def shown(text: str) -> str:
+    """Text people wrote, as it is shown: stored as sent, but control and invisible
+    characters appear escaped (``\\x1b``, ``\\n``, ``\\u202e``), so a request cannot restyle
+    a terminal, rewrite a line, reorder what follows or fake a line of its own."""
+    return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+def shown_lines(text: str) -> list[str]:
+    """Many lines of output, each shown as ``shown`` shows one."""
+    return [shown(line) for line in text.splitlines()]
 
 
 def clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = shown(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -34,12 +49,13 @@ def plan_step_line(step: PlanStepModel) -> str:
 def plan_text(plan: PlanModel, locale: str, *, fenced: bool = False) -> str:
     """The plan: what each step does, where, its risk and its gate; or why there is none."""
     if plan.status == "rejected":
-        return t(locale, "rejected", request=plan.request, reason=plan.rejection)
-    lines = [t(locale, f"plan.{plan.persona}", request=plan.request, n=len(plan.steps),
+        return t(locale, "rejected", request=shown(plan.request),
+                 reason=shown(plan.rejection or ""))
+    lines = [t(locale, f"plan.{plan.persona}", request=shown(plan.request), n=len(plan.steps),
                segmenter=plan.segmenter)]
     if plan.fallback_reason:
         lines.append(t(locale, "fallback", segmenter=plan.segmenter,
-                       reason=plan.fallback_reason))
+                       reason=shown(plan.fallback_reason)))
     table = [plan_step_line(s) for s in plan.steps]
     if plan.persona == "researcher":
         table = [row for s, line in zip(plan.steps, table, strict=True)
@@ -59,15 +75,17 @@ def run_step_line(step: RunStepModel, locale: str) -> str:
     if step.waiting_for is not None:
         detail = t(locale, "waiting", remaining=step.waiting_for,
                    approval=short(step.approval_id))
-    elif step.manual is not None and step.status == "skipped":
-        detail = t(locale, "manual", risk=step.risk, action=step.manual)
+    elif step.confirmed_by is not None:
+        detail = t(locale, "manual.confirmed", person=step.confirmed_by)
+    elif step.manual is not None and step.status in ("manual", "skipped"):
+        detail = t(locale, "manual", risk=step.risk, action=shown(step.manual))
     else:
-        detail = step.error or ""
+        detail = shown(step.error or "")
     return f"{step.id:<4} {step.status:<10} {step.risk:<11} {took:>8}  {detail}".rstrip()
 
 
 def output_lines(step: RunStepModel, limit: int = 6) -> list[str]:
-    return [f"     | {line}" for line in step.output.rstrip().splitlines()[:limit]
+    return [f"     | {line}" for line in shown_lines(step.output.rstrip())[:limit]
             if step.output.strip()]
 
 
@@ -88,12 +106,12 @@ def card_lines(card: CardModel, locale: str, now: datetime) -> list[str]:
     target = f" @{card.step['target']}" if card.step.get("target") else ""
     lines = [
         t(locale, "card.title", risk=a.risk, environment=a.environment),
-        t(locale, "card.request", request=card.task.request, requester=a.requester),
+        t(locale, "card.request", request=shown(card.task.request), requester=a.requester),
         t(locale, "card.step", step=a.step_id, kind=card.step.get("kind", ""),
-          action=card.step.get("action", ""), target=target),
+          action=shown(card.step.get("action", "")), target=shown(target)),
         t(locale, "card.why", reason=a.reason),
     ]
-    approvers = ", ".join(p for p in a.eligible if p != a.requester)
+    approvers = ", ".join(p for p in a.eligible if p not in a.excluded)
     if a.status == "open":
         if a.votes:
             lines.append(t(locale, "card.votes", votes=", ".join(a.votes),
@@ -109,11 +127,11 @@ def card_lines(card: CardModel, locale: str, now: datetime) -> list[str]:
     elif a.status == "granted":
         lines.append(t(locale, "card.granted", votes=", ".join(a.votes)))
     elif a.status == "denied":
-        lines.append(t(locale, "card.denied", reason=a.decision_reason))
+        lines.append(t(locale, "card.denied", reason=shown(a.decision_reason or "")))
     elif a.status == "expired":
         lines.append(t(locale, "card.expired"))
     else:
-        lines.append(t(locale, "card.cancelled", reason=a.decision_reason))
+        lines.append(t(locale, "card.cancelled", reason=shown(a.decision_reason or "")))
     if card.run_outcome:
         lines.append(t(locale, "card.run_finished", run=short(a.run_id),
                        outcome=t(locale, f"run.{card.run_outcome}")))
@@ -136,7 +154,7 @@ def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
         lines.append(t(locale, "approval.open", votes=votes, remaining=a.remaining))
     else:
         lines.append(t(locale, "approval.closed", votes=votes)
-                     + (f"; {a.decision_reason}" if a.decision_reason else ""))
+                     + (f"; {shown(a.decision_reason)}" if a.decision_reason else ""))
     return "\n".join(lines)
 
 

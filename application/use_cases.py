@@ -146,6 +146,13 @@ class UseCases:
         record[outcome](run_id, step_id, actor=who, **details)
         return self.app.get_run(run_id)
 
+    def confirm_step(self, who: str, run_ref: str, step_id: str, note: str = "") -> RunView:
+        """``who`` did a step altlas left to a person (CRITICAL or manual) and says so; the
+        run succeeds once no such work is left."""
+        self.access.check(who, "confirm")
+        return self.app.confirm_manual_step(self.resolve(run_ref, "run"), step_id, by=who,
+                                            note=note)
+
     def complete_run(self, who: str, run_ref: str) -> RunView:
         self.access.check(who, "report")
         return self.app.complete_run(self.resolve(run_ref, "run"), actor=who)
@@ -228,7 +235,8 @@ class UseCases:
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""
         return [a for a in self.open_approvals(who)
-                if who in a["eligible"] and who != a["requester"] and who not in a["votes"]]
+                if who in a["eligible"] and who not in (a["excluded"] or [a["requester"]])
+                and who not in a["votes"]]
 
     def timeline(self, who: str | None, as_of: datetime | None = None,
                  **filters: Any) -> list[dict[str, Any]]:

@@ -62,6 +62,7 @@ class StepView:
     error: str | None
     duration_ms: int | None
     facts: dict[str, Any] = field(default_factory=dict)
+    confirmed_by: str | None = None  # who did a manual step by hand and said so
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class RunView:
                 id=s.id, kind=s.kind, risk=s.risk, gate=s.gate, needs=list(s.needs),
                 approval_id=s.approval_id, status=s.status, attempts=s.attempts,
                 exit_code=s.exit_code, output=s.output, error=s.error, duration_ms=s.duration_ms,
-                facts=dict(s.facts),
+                facts=dict(s.facts), confirmed_by=s.confirmed_by,
             )
             for s in run.steps.values()
         ]
@@ -102,6 +103,7 @@ class ApprovalView:
     environment: str
     requester: str
     eligible: list[str]
+    excluded: list[str]  # may not vote: who asked for it or wrote the plan
     required: int
     votes: list[str]
     remaining: int
@@ -116,7 +118,8 @@ class ApprovalView:
             id=str(approval.id), task_id=str(approval.task_id),
             run_id=str(approval.run_id) if approval.run_id else None, step_id=approval.step_id,
             risk=approval.risk, environment=approval.environment, requester=approval.requester,
-            eligible=list(approval.eligible), required=approval.required,
+            eligible=list(approval.eligible), excluded=list(approval.excluded),
+            required=approval.required,
             votes=list(approval.votes), remaining=approval.remaining(), status=approval.status,
             reason=approval.reason, decision_reason=approval.decision_reason,
             expires_at=approval.expires_at,

@@ -14,13 +14,14 @@ from application.access import AccessDeniedError, NotOwnerError, UnknownPersonEr
 from application.errors import AmbiguousIdError, NotFoundError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
-from application.text import plan_text, run_text, short
+from application.text import plan_text, run_text, short, shown
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView
 from bots import chat_text as c
 from domain.approval import (
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
+    AuthorCannotApproveError,
     DuplicateVoteError,
     NotEligibleError,
     RequesterCannotApproveError,
@@ -100,7 +101,7 @@ class ChatFront:
                                    persona=command.persona, environment=command.env,
                                    chaos_level=command.chaos_level, source=caller.source,
                                    reply_to={**(reply_to or {}), "locale": loc})
-            reply = self._say(caller, "working", request=task.request)
+            reply = self._say(caller, "working", request=shown(task.request))
             reply.task_id = task.id
             return reply
         if isinstance(command, c.Status):
@@ -113,6 +114,9 @@ class ChatFront:
             return self.approve(caller, command.ref)
         if isinstance(command, c.Deny):
             return self.deny(caller, command.ref, command.reason)
+        if isinstance(command, c.Done):
+            run = uc.confirm_step(who, command.run, command.step, command.note)
+            return Reply(run_text(uc.run_model(UUID(run.id)), loc, fenced=True), locale=loc)
         if isinstance(command, c.Atlas):
             return self._say(caller, "not_available", ephemeral=True,
                              feature=t(loc, "feature.atlas"))
@@ -130,7 +134,7 @@ class ChatFront:
         if kind == "task":
             task = uc.task(caller.who, str(ident))
             text = t(loc, "status.task", id=short(task.id), status=task.status,
-                     request=task.request, requester=task.requester)
+                     request=shown(task.request), requester=task.requester)
             if task.plan or task.rejection:
                 text += "\n" + plan_text(PlanModel.of(task), loc, fenced=True)
             return Reply(text, ephemeral=True, locale=loc)
@@ -149,7 +153,8 @@ class ChatFront:
         if not rows:
             return self._say(caller, "runs.none", ephemeral=True)
         lines = [t(caller.locale, "runs.line", run=short(r["run_id"]), status=r["status"],
-                   outcome=f" ({r['outcome']})" if r["outcome"] else "", request=r["request"])
+                   outcome=f" ({r['outcome']})" if r["outcome"] else "",
+                   request=shown(r["request"]))
                  for r in rows]
         return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
 
@@ -160,7 +165,7 @@ class ChatFront:
         lines = [t(caller.locale, "approvals.line", id=short(a["approval_id"]), risk=a["risk"],
                    environment=a["environment"], step=a["step_id"], votes=len(a["votes"]),
                    required=a["required"], minutes=a["seconds_left"] // 60,
-                   request=a.get("request") or "") for a in mine]
+                   request=shown(a.get("request") or "")) for a in mine]
         return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
 
     def _verify(self, caller: Caller) -> Reply:
@@ -183,10 +188,10 @@ class ChatFront:
             lines.append(t(loc, "audit.then.approval", id=short(a["approval_id"]),
                            risk=a["risk"], environment=a["environment"], step=a["step_id"],
                            votes=", ".join(a["votes"]) or "-", required=a["required"],
-                           request=a.get("request") or ""))
+                           request=shown(a.get("request") or "")))
         for r in state.running_runs:
             lines.append(t(loc, "audit.then.run", run=short(r["run_id"]),
-                           request=r["request"], requester=r["requester"]))
+                           request=shown(r["request"]), requester=r["requester"]))
         if not state.open_approvals and not state.running_runs:
             lines.append(t(loc, "audit.then.quiet"))
         return Reply("\n".join(lines), ephemeral=True, locale=loc)
@@ -240,6 +245,8 @@ class ChatFront:
             return self._approval_reason(loc, error, approval)
         if isinstance(error, RequesterCannotApproveError):
             return t(loc, "reason.requester")
+        if isinstance(error, AuthorCannotApproveError):
+            return t(loc, "reason.author")
         if isinstance(error, DuplicateVoteError):
             return t(loc, "reason.duplicate")
         if isinstance(error, InvalidInputError) and "reason" in str(error):

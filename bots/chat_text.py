@@ -46,6 +46,15 @@ class Deny:
 
 
 @dataclass(frozen=True)
+class Done:
+    """`done RUN STEP [note]`: the person did a step altlas left to them."""
+
+    run: str
+    step: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Atlas:
     query: str
 
@@ -83,8 +92,8 @@ class Usage:
     problem: str = ""
 
 
-Command = (Do | Status | Runs | Approvals | Approve | Deny | Atlas | Leaderboard | AuditVerify
-           | AuditReplay | Help | Unknown | Usage)
+Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Atlas | Leaderboard
+           | AuditVerify | AuditReplay | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
 
@@ -104,6 +113,9 @@ def parse(text: str) -> Command:
         return Status(args[0]) if command == "status" else Approve(args[0])
     if command == "deny":
         return Deny(args[0], " ".join(args[1:])) if len(args) >= 2 else Usage("usage.deny")
+    if command == "done":
+        return Done(args[0], args[1], " ".join(args[2:])) if len(args) >= 2 else Usage(
+            "usage.done")
     if command == "atlas":
         return Atlas(" ".join(args)) if args else Usage("usage.atlas")
     if command == "audit":

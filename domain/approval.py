@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from domain.base import AuditedAggregate, EventMeta, event_id
@@ -10,11 +11,13 @@ from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 OPEN, GRANTED, DENIED, EXPIRED, CANCELLED = "open", "granted", "denied", "expired", "cancelled"
 MAX_REASON_CHARS = 500
+REFUSAL_WINDOW = timedelta(minutes=1)
 
 
 class Approval(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "ApprovalRequested"
+        class_version = 2
         task_id: UUID
         run_id: UUID | None
         step_id: str
@@ -25,6 +28,12 @@ class Approval(AuditedAggregate):
         required: int
         expires_at: datetime
         reason: str
+        excluded: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before 0.3 only the requester was kept from approving."""
+            state["excluded"] = [state["requester"]]
 
     class VoteCast(AuditedAggregate.Event):
         type_name = "ApprovalVoteCast"
@@ -61,9 +70,19 @@ class Approval(AuditedAggregate):
         the approval itself does not change."""
 
         type_name = "ApprovalAttemptRefused"
+        class_version = 2
         attempt: str
         by: str
         reason: str
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before 0.3 a refusal's time was only the event's own."""
+            state["at"] = state["timestamp"]
+
+        def apply(self, approval: Approval) -> None:
+            approval.refused_at[self.by] = self.at
 
     class Cancelled(AuditedAggregate.Event):
         type_name = "ApprovalCancelled"
@@ -76,7 +95,7 @@ class Approval(AuditedAggregate):
     def __init__(
         self, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
         requester: str, eligible: list[str], required: int, expires_at: datetime, reason: str,
-        correlation_id: str,
+        excluded: list[str], correlation_id: str,
     ) -> None:
         self.task_id = task_id
         self.run_id = run_id
@@ -88,7 +107,9 @@ class Approval(AuditedAggregate):
         self.required = required
         self.expires_at = expires_at
         self.reason = reason
+        self.excluded = excluded
         self.correlation_id = correlation_id
+        self.refused_at: dict[str, datetime] = {}  # the latest refusal on record, by person
         self.votes: list[str] = []
         self.status = OPEN
         self.decision_reason: str | None = None
@@ -97,20 +118,24 @@ class Approval(AuditedAggregate):
     def request(
         cls, *, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
         requester: str, eligible: frozenset[str], required: int, expires_at: datetime,
-        reason: str, meta: EventMeta,
+        reason: str, meta: EventMeta, authors: frozenset[str] = frozenset(),
     ) -> Approval:
+        """``authors``: who wrote or edited the plan; like the requester, none of them may
+        approve it."""
         if required < 1:
             raise InvalidInputError("an approval needs a quorum of at least 1")
-        counting = eligible - {requester}
+        excluded = {requester, *authors}
+        counting = eligible - excluded
         if len(counting) < required:
             raise QuorumUnreachableError(
                 f"{risk} in {environment} needs {required} approvals but only {len(counting)} "
-                f"eligible people besides the requester exist; fix the policy's approver groups"
+                "eligible people besides who asked for and wrote the plan exist; fix the "
+                "policy's approver groups"
             )
         return cls._create_audited(
             cls.Requested, meta, task_id=task_id, run_id=run_id, step_id=step_id, risk=risk,
             environment=environment, requester=requester, eligible=sorted(eligible),
-            required=required, expires_at=expires_at, reason=reason,
+            required=required, expires_at=expires_at, reason=reason, excluded=sorted(excluded),
         )
 
     @property
@@ -145,9 +170,15 @@ class Approval(AuditedAggregate):
             )
         self._trigger(self.Expired, meta)
 
-    def record_refusal(self, attempt: str, by: str, reason: str, meta: EventMeta) -> None:
+    def record_refusal(self, attempt: str, by: str, reason: str, now: datetime,
+                       meta: EventMeta) -> None:
+        """Put a refused attempt on the record, at most one per person a minute (someone
+        clicking a hundred times must not flood the history)."""
+        last = self.refused_at.get(by)
+        if last is not None and now - last < REFUSAL_WINDOW:
+            return
         self._trigger(self.AttemptRefused, meta, attempt=attempt, by=by,
-                      reason=reason[:MAX_REASON_CHARS])
+                      reason=reason[:MAX_REASON_CHARS], at=now)
 
     def cancel(self, reason: str, meta: EventMeta) -> None:
         self._check_open()
@@ -169,6 +200,10 @@ class Approval(AuditedAggregate):
         if voter == self.requester:
             raise RequesterCannotApproveError(
                 f"{voter} asked for this change and cannot approve or deny it"
+            )
+        if voter in self.excluded:
+            raise AuthorCannotApproveError(
+                f"{voter} wrote this plan and cannot approve or deny it"
             )
         if voter not in self.eligible:
             raise NotEligibleError(
@@ -193,6 +228,10 @@ class DuplicateVoteError(ConflictError):
 
 
 class RequesterCannotApproveError(NotAllowedError):
+    pass
+
+
+class AuthorCannotApproveError(NotAllowedError):
     pass
 
 

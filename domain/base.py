@@ -13,6 +13,15 @@ from domain.hashchain import GENESIS, event_hash
 _EVENT_NS = UUID("6f1f3a52-5a4e-4a53-9d3c-2a6b0e1d7c11")
 
 
+# altlas's own actors (its runner, segmenter, scheduler) are named "altlas:…"; a person's
+# name in the policy cannot contain a colon, so the two never meet.
+SYSTEM_ACTOR_PREFIX = "altlas:"
+
+
+def is_person(actor: str) -> bool:
+    return not actor.startswith(SYSTEM_ACTOR_PREFIX)
+
+
 def event_id(aggregate_id: UUID, version: int) -> str:
     """A stable id for a recorded event, so a re-delivered copy keeps its identity."""
     return str(uuid5(_EVENT_NS, f"{aggregate_id}/{version}"))

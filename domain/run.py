@@ -7,17 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from domain.approval import GRANTED, Approval
 from domain.base import AuditedAggregate, EventMeta
-from domain.errors import ConflictError, InvalidInputError
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.risk import GateKind
 
 PENDING, RUNNING = "pending", "running"
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
+MANUAL = "manual"  # left to a person (altlas never runs it) and not yet confirmed done
 DECIDED = frozenset({SUCCEEDED, FAILED, SKIPPED})
+AT_REST = DECIDED | {MANUAL}  # nothing more happens to the step unless a person reports it
+MANUAL_OUTSTANDING = "manual_outstanding"
 MAX_OUTPUT_CHARS = 64_000
 # A read-only step whose worker died is run again, but not for ever: one that keeps taking
 # its worker down fails after this many interruptions.
 MAX_RERUNS = 3
 UNKNOWN_OUTCOME = "interrupted: the outcome is unknown"
+MAX_NOTE_CHARS = 500
 
 
 @dataclass
@@ -40,6 +46,8 @@ class StepState:
     retrying: bool = False  # pending until ``worker`` starts its next attempt
     interruptions: int = 0
     outcome_unknown: bool = False
+    started_by: str | None = None  # the actor who recorded the latest start
+    confirmed_by: str | None = None  # the person who did a manual step and said so
 
 
 class Run(AuditedAggregate):
@@ -69,6 +77,7 @@ class Run(AuditedAggregate):
             step.attempts = self.attempt
             step.worker = self.worker
             step.retrying = False
+            step.started_by = self.actor
 
     class StepSucceeded(AuditedAggregate.Event):
         type_name = "StepSucceeded"
@@ -152,6 +161,38 @@ class Run(AuditedAggregate):
                 step.error = self.reason
                 step.outcome_unknown = True
 
+    class ManualStepPosted(AuditedAggregate.Event):
+        """The step is left to a person: altlas never runs it (CRITICAL, or written as
+        manual), and the run cannot succeed until someone reports it done."""
+
+        type_name = "ManualStepPosted"
+        step_id: str
+        reason: str
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = MANUAL
+            step.error = self.reason
+
+    class ManualStepConfirmed(AuditedAggregate.Event):
+        """A person did the manual step and says so; ``outcome`` is the run's outcome
+        afterwards if it had completed."""
+
+        type_name = "ManualStepConfirmed"
+        step_id: str
+        by: str
+        note: str
+        outcome: str | None
+
+        def apply(self, run: Run) -> None:
+            step = run.steps[self.step_id]
+            step.status = SUCCEEDED
+            step.confirmed_by = self.by
+            step.error = None
+            step.output = self.note
+            if run.completed:
+                run.outcome = self.outcome
+
     class Completed(AuditedAggregate.Event):
         type_name = "RunCompleted"
         class_version = 2
@@ -198,13 +239,16 @@ class Run(AuditedAggregate):
         """The interrupted step whose unknown outcome stops the run, if any."""
         return next((s for s in self.steps.values() if s.outcome_unknown), None)
 
-    def start_step(self, step_id: str, meta: EventMeta, worker: str | None = None) -> None:
-        """Claim the step for ``worker``; a step waiting for its retry is its worker's."""
+    def start_step(self, step_id: str, meta: EventMeta, worker: str | None = None,
+                   approval: Approval | None = None) -> None:
+        """Claim the step for ``worker``; a step waiting for its retry is its worker's. A
+        gated step starts only with its approval granted, and a manual one never."""
         self._check_not_completed()
         step = self._step(step_id)
         if step.status != PENDING:
             raise StepStateError(
                 f"step {step_id} is {step.status}; only a pending step can start")
+        self._check_gate(step, approval)
         if step.retrying and worker != step.worker:
             raise StepStateError(f"step {step_id} waits for its retry by {step.worker}")
         for dep in step.needs:
@@ -214,12 +258,33 @@ class Run(AuditedAggregate):
         self._trigger(self.StepStarted, meta, step_id=step_id, attempt=step.attempts + 1,
                       worker=worker)
 
-    def check_claim(self, step_id: str, worker: str | None) -> None:
-        """A worker records an outcome only for a step it still holds."""
+    def _check_gate(self, step: StepState, approval: Approval | None) -> None:
+        if step.gate == GateKind.MANUAL.value:
+            raise GateNotPassedError(f"step {step.id} is {step.risk}: altlas never runs it; a "
+                                     "person does it by hand and confirms it")
+        if step.gate != GateKind.APPROVAL.value:
+            return
+        if approval is None or str(approval.id) != step.approval_id:
+            raise GateNotPassedError(f"step {step.id} needs approval {step.approval_id} "
+                                     "granted before it starts")
+        if approval.status != GRANTED:
+            raise GateNotPassedError(f"step {step.id} waits for approval {step.approval_id}, "
+                                     f"which is {approval.status}; it starts once granted")
+
+    def check_claim(self, step_id: str, worker: str | None, actor: str) -> None:
+        """An outcome is recorded only by whoever holds the step: the worker that claimed
+        it, or the person who reported starting it."""
         step = self._step(step_id)
-        if worker is not None and step.worker != worker:
-            raise StepStateError(f"step {step_id} is no longer held by {worker} (now "
-                                 f"{step.worker or 'nobody'}); its outcome is not recorded")
+        if worker is not None:
+            if step.worker != worker:
+                raise StepStateError(f"step {step_id} is no longer held by {worker} (now "
+                                     f"{step.worker or 'nobody'}); its outcome is not recorded")
+        elif step.worker is not None:
+            raise StepStateError(f"step {step_id} is run by worker {step.worker}; it records "
+                                 "the outcome itself")
+        elif step.started_by != actor:
+            raise StepStateError(f"step {step_id} was started by {step.started_by or 'nobody'}; "
+                                 "only they report its outcome")
 
     def interrupt_step(self, step_id: str, meta: EventMeta, *, why: str) -> None:
         """The step's worker is gone. A read-only step, or one that only waited for its
@@ -269,9 +334,33 @@ class Run(AuditedAggregate):
                 f"step {step_id} is {step.status}; only a pending step can be skipped")
         self._trigger(self.StepSkipped, meta, step_id=step_id, reason=reason, cancelled=cancelled)
 
+    def post_manual_step(self, step_id: str, reason: str, meta: EventMeta) -> None:
+        """Leave a manual step to a person."""
+        self._check_not_completed()
+        step = self._step(step_id)
+        if step.status != PENDING or step.gate != GateKind.MANUAL.value:
+            raise StepStateError(f"step {step_id} is a {step.status} {step.gate} step; only a "
+                                 "pending manual step is left to a person")
+        self._trigger(self.ManualStepPosted, meta, step_id=step_id, reason=reason)
+
+    def confirm_manual_step(self, step_id: str, by: str, note: str, meta: EventMeta) -> None:
+        """``by`` did the manual step by hand: it succeeded, and once no manual work is
+        left the run's outcome says what the rest of it did. Allowed after completion."""
+        step = self._step(step_id)
+        if step.status != MANUAL:
+            raise StepStateError(f"step {step_id} is {step.status}; only a step left to a "
+                                 "person can be confirmed done")
+        text = note.strip()[:MAX_NOTE_CHARS]
+        outcome = None
+        if self.completed:
+            outcome = self._outcome_of(
+                [SUCCEEDED if s.id == step_id else s.status for s in self.steps.values()])
+        self._trigger(self.ManualStepConfirmed, meta, step_id=step_id, by=by, note=text,
+                      outcome=outcome)
+
     def complete(self, meta: EventMeta, *, duration_ms: int) -> None:
         self._check_not_completed()
-        undecided = [s.id for s in self.steps.values() if s.status not in DECIDED]
+        undecided = [s.id for s in self.steps.values() if s.status not in AT_REST]
         if undecided:
             raise RunNotFinishedError(
                 f"run {self.id} still has undecided steps: {', '.join(undecided)}")
@@ -280,11 +369,15 @@ class Run(AuditedAggregate):
                       duration_ms=duration_ms, summary=summary)
 
     def derive_outcome(self) -> str:
-        states = list(self.steps.values())
-        if any(s.status == FAILED for s in states):
+        return self._outcome_of([s.status for s in self.steps.values()])
+
+    def _outcome_of(self, statuses: list[str]) -> str:
+        if FAILED in statuses:
             return "failed"
-        if any(s.cancelled for s in states):
+        if any(s.cancelled for s in self.steps.values()):
             return "cancelled"
+        if MANUAL in statuses:
+            return MANUAL_OUTSTANDING
         return "succeeded"
 
     def _step(self, step_id: str) -> StepState:
@@ -314,6 +407,10 @@ class RunNotFinishedError(ConflictError):
 
 
 class StepStateError(ConflictError):
+    pass
+
+
+class GateNotPassedError(NotAllowedError):
     pass
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.base import AuditedAggregate, EventMeta
-from domain.errors import ConflictError, InvalidInputError
+from domain.base import AuditedAggregate, EventMeta, is_person
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 MODES = ("normal", "explore", "dream", "chaos")
 PERSONAS = ("technical_expert", "researcher", "project_manager", "creative_writer")
@@ -48,6 +48,7 @@ class Task(AuditedAggregate):
             task.gates = self.gates
             task.segmenter = self.segmenter
             task.fallback_reason = self.fallback_reason
+            task.plan_author = self.actor if is_person(self.actor) else None
 
     class Rejected(AuditedAggregate.Event):
         type_name = "TaskRejected"
@@ -77,6 +78,12 @@ class Task(AuditedAggregate):
         self.segmenter: str | None = None
         self.fallback_reason: str | None = None
         self.rejection: str | None = None
+        self.plan_author: str | None = None  # a person who wrote the plan; None: altlas did
+
+    @property
+    def authors(self) -> list[str]:
+        """Who asked for the work or wrote its plan: none of them may approve it."""
+        return sorted({self.requester, *([self.plan_author] if self.plan_author else [])})
 
     @classmethod
     def request_work(
@@ -113,8 +120,12 @@ class Task(AuditedAggregate):
         self, plan: dict[str, Any], gates: list[dict[str, Any]], segmenter: str, meta: EventMeta,
         fallback_reason: str | None = None,
     ) -> None:
-        """Record the plan with each step's classified risk and gate, as decided now."""
+        """Record the plan with each step's classified risk and gate, as decided now. Only
+        the requester writes a plan for their task (or altlas's segmenter, for them)."""
         self._check_open()
+        if is_person(meta.actor) and meta.actor != self.requester:
+            raise NotPlanOwnerError(f"only {self.requester}, who asked for task {self.id}, may "
+                                    f"write its plan; {meta.actor} may ask for work of their own")
         self._trigger(self.Segmented, meta, plan=plan, gates=gates, segmenter=segmenter,
                       fallback_reason=fallback_reason)
 
@@ -140,4 +151,8 @@ class InvalidModeError(InvalidInputError):
 
 
 class TaskAlreadySegmentedError(ConflictError):
+    pass
+
+
+class NotPlanOwnerError(NotAllowedError):
     pass

@@ -106,6 +106,7 @@ approvals = Table(
     Column("environment", String(64), nullable=False),
     Column("requester", String(100), nullable=False),
     Column("eligible", JSON, nullable=False),
+    Column("excluded", JSON),  # may not vote: the requester, whoever wrote the plan
     Column("required", Integer, nullable=False),
     Column("votes", JSON, nullable=False),
     Column("status", String(20), nullable=False, index=True),
@@ -139,6 +140,15 @@ chat_posts = Table(
     Column("posted_at", DateTime(timezone=True), nullable=False),
 )
 
+# Signed requests a front accepted (Slack: the signature, or the event id), kept for the
+# signature's window: a replay is refused, a platform's own retry handled once.
+seen_requests = Table(
+    "seen_requests", metadata,
+    Column("front", String(20), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 timeline = Table(
     "timeline", metadata,
     Column("event_id", String(36), primary_key=True),
@@ -157,4 +167,24 @@ timeline = Table(
     Index("ix_timeline_aggregate", "aggregate_id", "version"),
     Index("ix_timeline_type_time", "type", "time"),
     Index("ix_timeline_position", "position"),
+)
+
+
+# Checkpoints over the event store's global order, kept outside the store: how far a feed
+# has seen the store (position, running hash, event count), written with the views it
+# applied. A store that lost events is noticed against them. Source "store": the embedded
+# feed's (a moving head per batch, one kept every ALTLAS_CHECKPOINT_EVERY events, and the
+# genesis row that marks the live views); "replay": the row that marks a replay target.
+# Checkpoints of a history whose loss an operator accepted stay, set aside with the reason.
+store_checkpoints = Table(
+    "store_checkpoints", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("running_hash", String(64), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("kept", Boolean, nullable=False, server_default=false()),
+    Column("superseded", Text),
+    Index("ix_store_checkpoints_source_position", "source", "position"),
 )

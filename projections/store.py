@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -33,11 +34,13 @@ def alembic_config() -> Config:
     return config
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, *, create_schema: bool = True, pooled: bool = True) -> Engine:
     """An engine for ``sqlite:///PATH`` or ``postgresql://…[?schema=NAME]``.
 
-    A PostgreSQL schema is created if absent and set as the search path, so the views,
-    their positions and alembic's version table all live in it.
+    A PostgreSQL schema is created if absent (unless ``create_schema`` is false: to look at
+    a database without changing it) and set as the search path, so the views, their
+    positions and alembic's version table all live in it. Unpooled, each connection is
+    closed when returned (for a look that should leave nothing open).
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -60,8 +63,9 @@ def open_engine(url: str) -> Engine:
             raise ViewStoreError(f"schema {schema!r} must be lowercase letters, digits and _")
         bare = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
         connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-        engine = create_engine(bare, connect_args=connect_args, pool_pre_ping=True)
-        if schema:
+        pool: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
+        engine = create_engine(bare, connect_args=connect_args, **pool)
+        if schema and create_schema:
             with engine.begin() as conn:
                 _serialise_ddl(conn)
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

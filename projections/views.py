@@ -141,9 +141,9 @@ class _TasksBatch:
     """One batch of the tasks projection, folded in memory."""
 
     def __init__(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
-        task_ids = {str(r.aggregate_id) for r in records if r.type_name.startswith("Task")}
-        run_ids = {str(r.aggregate_id) for r in records
-                   if r.type_name.startswith(("Run", "Step"))}
+        task_ids = {str(r.aggregate_id) for r in records
+                    if aggregate_kind(r.type_name) == "task"}
+        run_ids = {str(r.aggregate_id) for r in records if aggregate_kind(r.type_name) == "run"}
         self.tasks = _Changes(load(conn, tasks, "task_id", task_ids))
         self.runs = _Changes(load(conn, runs, "run_id", run_ids))
         self.steps = _Changes(load(conn, run_steps, "run_id", run_ids))
@@ -153,6 +153,8 @@ class _TasksBatch:
             "StepStarted": self._step_started, "StepSucceeded": self._step_finished,
             "StepFailed": self._step_finished, "StepSkipped": self._step_skipped,
             "StepInterrupted": self._step_interrupted, "RunCompleted": self._run_completed,
+            "ManualStepPosted": self._manual_posted,
+            "ManualStepConfirmed": self._manual_confirmed,
         }
         for record in records:
             fold = folds.get(record.type_name)
@@ -203,14 +205,17 @@ class _TasksBatch:
                 "finished_at": None, "facts": None, "worker": None, "retrying": False,
             })
 
-    def _step(self, r: RecordedEvent, **values: Any) -> None:
-        if self.runs.newer(str(r.aggregate_id), r.version) is None:
-            return
+    def _step(self, r: RecordedEvent, **values: Any) -> Row | None:
+        """The run's row if the event was newer than it (the step updated), else None."""
+        run = self.runs.newer(str(r.aggregate_id), r.version)
+        if run is None:
+            return None
         key = (str(r.aggregate_id), r.data["step_id"])
         step = self.steps.rows.get(key)
         if step is not None:
             step.update(values)
             self.steps.touch(key)
+        return run
 
     def _step_started(self, r: RecordedEvent) -> None:
         self._step(r, status="running", attempts=r.data["attempt"], started_at=r.timestamp,
@@ -235,6 +240,14 @@ class _TasksBatch:
 
     def _step_skipped(self, r: RecordedEvent) -> None:
         self._step(r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)
+
+    def _manual_posted(self, r: RecordedEvent) -> None:
+        self._step(r, status="manual", error=r.data["reason"], finished_at=r.timestamp)
+
+    def _manual_confirmed(self, r: RecordedEvent) -> None:
+        run = self._step(r, status="succeeded", error=None, finished_at=r.timestamp)
+        if run is not None and r.data["outcome"] is not None:
+            run.update(outcome=r.data["outcome"])
 
     def _run_completed(self, r: RecordedEvent) -> None:
         row = self.runs.newer(str(r.aggregate_id), r.version)
@@ -272,6 +285,7 @@ class ApprovalsProjection(Projection):
                     "run_id": d["run_id"], "step_id": d["step_id"], "risk": d["risk"],
                     "environment": d["environment"], "requester": d["requester"],
                     "eligible": d["eligible"], "required": d["required"], "votes": [],
+                    "excluded": d["excluded"],
                     "status": "open", "reason": d["reason"], "decision_reason": None,
                     "requested_at": r.timestamp, "expires_at": _time(d["expires_at"]),
                     "decided_at": None,

@@ -276,9 +276,11 @@ def test_unsigned_or_stale_requests_are_refused_and_record_nothing(desk: Desk) -
 
 def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
     desk.command(ALICE, "approve")
-    assert wait(lambda: ephemeral(desk, ALICE)) == ["Usage: approve <approval id>"]
+    # escaped as Slack's mrkdwn wants it: Slack shows "Usage: approve <approval id>"
+    assert wait(lambda: ephemeral(desk, ALICE)) == ["Usage: approve &lt;approval id&gt;"]
     desk.command(ALICE, "deny 1234")
-    assert wait(lambda: ephemeral(desk, ALICE)[1:]) == ["Usage: deny <approval id> <reason>"]
+    assert wait(lambda: ephemeral(desk, ALICE)[1:]) == [
+        "Usage: deny &lt;approval id&gt; &lt;reason&gt;"]
 
 
 def test_replies_come_in_the_requesters_language(desk: Desk) -> None:

@@ -148,9 +148,20 @@ def test_a_condition_that_does_not_hold_skips_and_withdraws_the_approval(
 def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
     task_id = altlas.ask("wipe")
     run = altlas.run(task_id)
-    assert run.outcome == "succeeded" and run.steps["s1"].attempts == 0
-    assert "a person should: rm -rf /var/lib/app" in str(run.steps["s1"].error)
+    assert run.outcome == "manual_outstanding" and run.steps["s1"].attempts == 0
+    assert run.steps["s1"].status == "manual"
+    assert "a person does it by hand" in str(run.steps["s1"].error)
     assert altlas.claims.get("w1") == []
+
+
+def test_a_run_succeeds_only_once_a_person_confirms_its_manual_work(altlas: Altlas) -> None:
+    task_id = altlas.ask("wipe")
+    run_id = altlas.run(task_id).id
+    view = altlas.app.confirm_manual_step(run_id, "s1", by="alice", note="wiped at 10:02")
+    assert view.outcome == "succeeded"
+    run = altlas.run(task_id)
+    assert run.steps["s1"].status == "succeeded" and run.steps["s1"].confirmed_by == "alice"
+    assert run.steps["s1"].output == "wiped at 10:02"
 
 
 def test_each_event_is_reacted_to_once_whichever_worker_gets_there(altlas: Altlas) -> None:
