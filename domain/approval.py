@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.base import AuditedAggregate, EventMeta, event_id
+from domain.base import AuditedAggregate, EventMeta, Seal, as_written, event_id
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 OPEN, GRANTED, DENIED, EXPIRED, CANCELLED = "open", "granted", "denied", "expired", "cancelled"
@@ -155,12 +155,13 @@ class Approval(AuditedAggregate):
             caused_by = EventMeta(meta.actor, meta.correlation_id, event_id(self.id, self.version))
             self._trigger(self.Granted, caused_by, approvers=list(self.votes))
 
-    def deny(self, voter: str, reason: str, now: datetime, meta: EventMeta) -> None:
+    def deny(self, voter: str, reason: str, now: datetime, meta: EventMeta,
+             seal: Seal = as_written) -> None:
         self._check_can_decide(voter, now)
         text = reason.strip()
         if not text:
             raise InvalidInputError("a denial needs a reason")
-        self._trigger(self.Denied, meta, voter=voter, reason=text[:MAX_REASON_CHARS])
+        self._trigger(self.Denied, meta, voter=voter, reason=seal(text[:MAX_REASON_CHARS]))
 
     def expire(self, now: datetime, meta: EventMeta) -> None:
         self._check_open()
@@ -171,21 +172,21 @@ class Approval(AuditedAggregate):
         self._trigger(self.Expired, meta)
 
     def record_refusal(self, attempt: str, by: str, reason: str, now: datetime,
-                       meta: EventMeta) -> None:
+                       meta: EventMeta, seal: Seal = as_written) -> None:
         """Put a refused attempt on the record, at most one per person a minute (someone
         clicking a hundred times must not flood the history)."""
         last = self.refused_at.get(by)
         if last is not None and now - last < REFUSAL_WINDOW:
             return
         self._trigger(self.AttemptRefused, meta, attempt=attempt, by=by,
-                      reason=reason[:MAX_REASON_CHARS], at=now)
+                      reason=seal(reason[:MAX_REASON_CHARS]), at=now)
 
-    def cancel(self, reason: str, meta: EventMeta) -> None:
+    def cancel(self, reason: str, meta: EventMeta, seal: Seal = as_written) -> None:
         self._check_open()
         text = reason.strip()
         if not text:
             raise InvalidInputError("a cancellation needs a reason")
-        self._trigger(self.Cancelled, meta, reason=text[:MAX_REASON_CHARS])
+        self._trigger(self.Cancelled, meta, reason=seal(text[:MAX_REASON_CHARS]))
 
     def _check_open(self) -> None:
         if self.status != OPEN:

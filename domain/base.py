@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid4, uuid5
@@ -20,6 +21,16 @@ SYSTEM_ACTOR_PREFIX = "altlas:"
 
 def is_person(actor: str) -> bool:
     return not actor.startswith(SYSTEM_ACTOR_PREFIX)
+
+
+# What a person wrote, as it is recorded: the application seals it with the writer's own key
+# (application/privacy.py), so forgetting the writer makes it unreadable; the domain checks
+# the text first and never reads it back.
+Seal = Callable[[str], str]
+
+
+def as_written(text: str) -> str:
+    return text
 
 
 def event_id(aggregate_id: UUID, version: int) -> str:

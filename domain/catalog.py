@@ -6,11 +6,12 @@ from dataclasses import replace
 
 from domain.approval import Approval
 from domain.base import AuditedAggregate
+from domain.erasure import Erasure
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
 
-AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval)
+AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

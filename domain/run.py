@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.approval import GRANTED, Approval
-from domain.base import AuditedAggregate, EventMeta
+from domain.base import AuditedAggregate, EventMeta, Seal, as_written
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.risk import GateKind
 
@@ -343,7 +343,8 @@ class Run(AuditedAggregate):
                                  "pending manual step is left to a person")
         self._trigger(self.ManualStepPosted, meta, step_id=step_id, reason=reason)
 
-    def confirm_manual_step(self, step_id: str, by: str, note: str, meta: EventMeta) -> None:
+    def confirm_manual_step(self, step_id: str, by: str, note: str, meta: EventMeta,
+                            seal: Seal = as_written) -> None:
         """``by`` did the manual step by hand: it succeeded, and once no manual work is
         left the run's outcome says what the rest of it did. Allowed after completion."""
         step = self._step(step_id)
@@ -355,8 +356,8 @@ class Run(AuditedAggregate):
         if self.completed:
             outcome = self._outcome_of(
                 [SUCCEEDED if s.id == step_id else s.status for s in self.steps.values()])
-        self._trigger(self.ManualStepConfirmed, meta, step_id=step_id, by=by, note=text,
-                      outcome=outcome)
+        self._trigger(self.ManualStepConfirmed, meta, step_id=step_id, by=by,
+                      note=seal(text) if text else text, outcome=outcome)
 
     def complete(self, meta: EventMeta, *, duration_ms: int) -> None:
         self._check_not_completed()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.base import AuditedAggregate, EventMeta, is_person
+from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 MODES = ("normal", "explore", "dream", "chaos")
@@ -90,9 +90,10 @@ class Task(AuditedAggregate):
         cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
+        seal: Seal = as_written,
     ) -> Task:
         """``reply_to`` is where the person asked (front, channel, thread): what altlas
-        says about this task afterwards goes there."""
+        says about this task afterwards goes there. The request is recorded sealed."""
         text = request.strip()
         if not text:
             raise EmptyRequestError("the request is empty; say what should be done")
@@ -111,8 +112,8 @@ class Task(AuditedAggregate):
         elif chaos_level is not None:
             raise InvalidModeError("chaos_level is for mode chaos only")
         return cls._create_audited(
-            cls.Requested, meta, request=text, requester=requester, mode=mode, persona=persona,
-            environment=environment, source=source, chaos_level=chaos_level,
+            cls.Requested, meta, request=seal(text), requester=requester, mode=mode,
+            persona=persona, environment=environment, source=source, chaos_level=chaos_level,
             reply_to=reply_to,
         )
 
