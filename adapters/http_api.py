@@ -11,6 +11,7 @@ Ids may be given whole or as any unique beginning of one, as listings show them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict
@@ -26,6 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from adapters.http_models import (
+    ErasureIn,
     ErrorOut,
     EventOut,
     HealthOut,
@@ -344,6 +346,28 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                      ) -> StreamingResponse:
         """The history as CloudEvents JSON lines."""
         lines = (line + "\n" for line in uc.export(who, _aware(until)))
+        return StreamingResponse(lines, media_type="application/x-ndjson")
+
+    # -- privacy -------------------------------------------------------------------------
+
+    @api.post("/privacy/erasures", status_code=201, response_model=ApprovalView,
+              tags=["privacy"])
+    def forget(body: ErasureIn, who: str = Depends(person)) -> Any:
+        """Ask to forget a person (admins). Once someone else (an approver or admin, not
+        the person) grants the approval this returns, their key is destroyed: their name
+        and what they wrote read as erased everywhere, and the history still verifies. 404
+        for nobody on record by that name (never, or forgotten already)."""
+        return uc.forget(who, body.person, body.reason)
+
+    @api.get("/privacy/people/{name}/events", tags=["privacy"],
+             response_class=StreamingResponse,
+             responses={200: {"content": {"application/x-ndjson": {}},
+                              "description": "One event per line, as people read it"}})
+    def personal_data(name: str, who: str = Depends(person)) -> StreamingResponse:
+        """Everything recorded about a person (admins; a data-access request): each event
+        that names them or holds what they wrote."""
+        lines = (json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
+                 for e in uc.personal_data(who, name))
         return StreamingResponse(lines, media_type="application/x-ndjson")
 
     if metrics is not None:

@@ -36,6 +36,13 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ErasureIn(BaseModel):
+    person: str = Field(min_length=1, max_length=200,
+                        description="A name, or #id as an erased person is shown.")
+    reason: str = Field(default="", max_length=500,
+                        description="Why, for the record (sealed with your key).")
+
+
 class NoteIn(BaseModel):
     note: str = Field(default="", max_length=500, description="What was done, for the record.")
 

@@ -22,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.http_exec import HTTPExecutor
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
+from adapters.person_keys import SqlPersonKeys
+from adapters.person_keys import metadata as person_key_tables
 from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
 from adapters.promql_exec import PromQLExecutor
@@ -389,10 +391,11 @@ def bootstrap(
     settings = settings or load_settings()
     policy = policy or load_policy(settings.policy_file)
     model = model or language_model(settings)
-    app = _open_application(settings, policy, clock)
+    app, keys = _open_application(settings, policy, clock)
     if executors is None:
         executors = _executors(settings, policy, model)
-    system = System(settings, policy, app, executors, EventHistory(app))
+    system = System(settings, policy, app, executors, EventHistory(app),
+                    _engines={settings.events_sql_url(): keys.engine})
     system.segmentation = _segmentation(settings, policy, app, model, system)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
@@ -465,7 +468,9 @@ def _executors(settings: Settings, policy: Policy,
     }
 
 
-def _open_application(settings: Settings, policy: Policy, clock: Clock) -> AltlasApplication:
+def _open_application(settings: Settings, policy: Policy, clock: Clock
+                      ) -> tuple[AltlasApplication, SqlPersonKeys]:
+    """The application on its event store, with the people's keys kept beside the events."""
     if settings.database_url is None:
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -479,10 +484,12 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock) -> Altla
         where = db.redacted()
     try:
         with _schema_lock(settings, where):
-            app = AltlasApplication(policy, clock, env=settings.persistence_env())
+            keys = SqlPersonKeys(open_engine(settings.events_sql_url()))
+            app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys)
             begin_tracking(app, LANES)
-            return app
-    except (PersistenceError, sqlite3.Error, OSError) as e:
+            create_tables(keys.engine, person_key_tables)
+            return app, keys
+    except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
 

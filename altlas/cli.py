@@ -372,7 +372,7 @@ def _approvals(system: System, args: argparse.Namespace) -> int:
         print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
                 environment=row["environment"], step=row["step_id"], votes=votes,
                 remaining=row["remaining"], minutes=row["seconds_left"] // 60,
-                request=shown(row.get("request") or "")))
+                request=shown(row.get("request") or row["reason"])))
     if not rows:
         print(t(args.locale, "approvals.empty"))
     return 0
@@ -417,7 +417,7 @@ def _events(system: System, args: argparse.Namespace) -> int:
     if args.json:
         _json_out([r.to_dict() for r in records])
     elif records:
-        print(events_table(records))
+        print(events_table(system.app.privacy.reveal(records)))
     else:
         print(f"no events after position {args.after}")
     return 0
@@ -585,6 +585,11 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
         print(approval_text(view, args.locale, system.app.clock()))
     if view.status != "open" and view.run_id is not None:
         _follower(system, args).run(UUID(view.task_id), after)
+    elif view.status != "open":  # an erasure: it is settled by the reactions
+        _follower(system, args).settle()
+        if view.status == "granted" and not args.json:
+            print("forgotten: their key is destroyed, so their name and what they wrote read "
+                  "as erased everywhere; the history still verifies")
     return 0
 
 
@@ -605,6 +610,37 @@ def _expire(system: System, args: argparse.Namespace) -> int:
 def _cancel(system: System, args: argparse.Namespace) -> int:
     return _decided(system, args, lambda: system.use_cases().cancel_approval(
         args.actor, args.id, args.reason))
+
+
+# -- privacy -----------------------------------------------------------------------------
+
+def _privacy_forget(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().forget(args.actor, args.person, args.reason)
+    if args.json:
+        _json_out(view.to_dict())
+        return 0
+    approvers = ", ".join(p for p in sorted(view.eligible) if p not in view.excluded)
+    print(f"asked to forget {args.person}: approval {short(view.id)} needs "
+          f"{view.required} vote from one of {approvers}; they run "
+          f"`altlas approve {short(view.id)} --as PERSON` (or deny it) within "
+          f"{max(int((view.expires_at - system.app.clock()).total_seconds()) // 60, 0)} min")
+    return 0
+
+
+def _privacy_export(system: System, args: argparse.Namespace) -> int:
+    records = system.use_cases().personal_data(args.actor, args.person)
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    written = 0
+    try:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            written += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output != "-":
+        print(f"exported {written} event(s) about {args.person} to {args.output}")
+    return 0
 
 
 def _token_new(args: argparse.Namespace) -> int:
@@ -837,6 +873,26 @@ def build_parser() -> argparse.ArgumentParser:
     actor(p)
     p.add_argument("--reason", required=True)
     as_json(p)
+
+    privacy = sub.add_parser(
+        "privacy", help="forget a person; export what is recorded about one").add_subparsers(
+        dest="privacy_command", required=True, metavar="ACTION")
+    p = add(privacy, "forget", _with_system(_privacy_forget),
+            "ask to forget a person (admins): once someone else approves, their key is "
+            "destroyed and their name and what they wrote read as erased everywhere; the "
+            "history still verifies")
+    p.add_argument("person", metavar="PERSON",
+                   help="a name, or #id as an erased person is shown")
+    actor(p)
+    p.add_argument("--reason", default="", help="why, for the record (sealed with your key)")
+    as_json(p)
+    p = add(privacy, "export", _with_system(_privacy_export),
+            "everything recorded about a person, as JSON lines (admins; a data-access "
+            "request)")
+    p.add_argument("person", metavar="PERSON",
+                   help="a name, or #id as an erased person is shown")
+    actor(p)
+    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True, metavar="ACTION")

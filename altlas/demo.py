@@ -84,7 +84,7 @@ def run_demo(system: System, out: TextIO, locale: str = "en") -> int:
     say()
     say(f"6. events    {len(journey)} recorded for this journey (correlation "
         f"{short(task.correlation_id)}), refused clicks included")
-    for line in events_table(journey).splitlines():
+    for line in events_table(app.privacy.reveal(journey)).splitlines():
         say(f"   {line}")
     report = history.verify()
     say()

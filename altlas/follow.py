@@ -54,6 +54,11 @@ class Follower:
         """A run taken on after a vote: its steps and its end."""
         return self._follow(task_id, after, show_plan=False)
 
+    def settle(self) -> None:
+        """Let the reactions to what was just recorded happen, where no worker runs."""
+        if self._needs_worker():
+            self.system.worker().until_quiet()
+
     def _follow(self, task_id: UUID, after: int, *, show_plan: bool) -> Followed:
         app = self.system.app
         correlation = app.get_task(task_id).correlation_id

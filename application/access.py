@@ -24,6 +24,8 @@ ROLES: dict[str, str | None] = {
     "expire": "operator",
     "audit": "auditor",
     "replay": "admin",             # write views as of a time into a database one names
+    "forget": "admin",             # ask to forget a person (someone else grants it)
+    "personal_data": "admin",      # everything recorded about a person
 }
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "cancel": "operator"}

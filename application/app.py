@@ -31,15 +31,17 @@ from application.errors import (
     TaskNotReadyError,
     UnknownEnvironmentError,
 )
-from application.ports import Clock, system_clock
+from application.ports import Clock, PersonKeys, system_clock
+from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.views import ApprovalView, RunView, TaskView
 from domain.approval import Approval
-from domain.base import AuditedAggregate, EventMeta
-from domain.errors import InvalidInputError
+from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
+from domain.erasure import Erasure, erasure_id
+from domain.errors import DomainError, InvalidInputError
 from domain.plan import Plan
 from domain.policy import Policy
-from domain.risk import GateKind, Tier
+from domain.risk import GateKind, RiskLevel, Tier
 from domain.run import Run
 from domain.task import Task
 
@@ -49,6 +51,9 @@ register_topic("altlas.domain", domain)
 
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
+PRIVACY = "altlas:privacy"
+# Who may grant forgetting a person (besides the one who asks and the one forgotten).
+ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
 _RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
 
@@ -65,10 +70,13 @@ class AltlasApplication(Application[UUID]):
     name = "altlas"
 
     def __init__(self, policy: Policy, clock: Clock = system_clock,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, *, keys: PersonKeys) -> None:
         super().__init__(env=env)
         self.policy = policy
         self.clock = clock
+        # People are named by pseudonym in every event, and what they write is sealed with
+        # their own key: names in, names out, at this class's methods (application/privacy.py).
+        self.privacy = Privacy(keys)
         self.recorder: ProcessRecorder
         self.recorded = Signal()  # set after every save in this process: followers wake on it
         # Commands on one aggregate take turns within this process (200 people clicking at
@@ -102,9 +110,12 @@ class AltlasApplication(Application[UUID]):
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
     ) -> UUID:
         self._check_environment(environment)
-        task = Task.request_work(request, requester, EventMeta.for_command(requester), mode=mode,
-                                 persona=persona, environment=environment, source=source,
-                                 chaos_level=chaos_level, reply_to=reply_to)
+        who = self.privacy.pseudonym(requester)
+        with self._revealing():
+            task = Task.request_work(request, who, EventMeta.for_command(who), mode=mode,
+                                     persona=persona, environment=environment, source=source,
+                                     chaos_level=chaos_level, reply_to=reply_to,
+                                     seal=self.privacy.sealer(who))
         self.save(task)
         return task.id
 
@@ -117,10 +128,11 @@ class AltlasApplication(Application[UUID]):
 
         def segment(task: Task, meta: EventMeta) -> None:
             plan_doc, gates = self.classify(plan, task.mode, task.requester)
-            task.record_segmentation(plan_doc, gates, segmenter, meta,
-                                     fallback_reason=fallback_reason)
+            task.record_segmentation(
+                plan_doc, gates, segmenter, meta,
+                fallback_reason=self.written(fallback_reason, meta.actor, task.requester))
 
-        return TaskView.of(self._change(Task, task_id, actor, segment))
+        return self._shown(TaskView.of(self._change(Task, task_id, actor, segment)))
 
     def submit_plan(
         self, request: str, document: Any, requester: str, *, mode: str = "normal",
@@ -131,19 +143,24 @@ class AltlasApplication(Application[UUID]):
         """A plan written by hand: the task and its plan are recorded together, after the
         same checks a segmenter's plan passes, or nothing is recorded."""
         self._check_environment(environment)
-        plan_doc, gates = self.classify(Plan.from_document(document), mode, requester)
-        meta = EventMeta.for_command(requester)
-        task = Task.request_work(request, requester, meta, mode=mode, persona=persona,
-                                 environment=environment, source=source,
-                                 chaos_level=chaos_level, reply_to=reply_to)
-        task.record_segmentation(plan_doc, gates, segmenter,
-                                 EventMeta(requester, task.correlation_id, meta.causation_id))
+        who = self.privacy.pseudonym(requester)
+        plan_doc, gates = self.classify(Plan.from_document(document), mode, who)
+        meta = EventMeta.for_command(who)
+        with self._revealing():
+            task = Task.request_work(request, who, meta, mode=mode, persona=persona,
+                                     environment=environment, source=source,
+                                     chaos_level=chaos_level, reply_to=reply_to,
+                                     seal=self.privacy.sealer(who))
+            task.record_segmentation(plan_doc, gates, segmenter,
+                                     EventMeta(who, task.correlation_id, meta.causation_id))
         self.save(task)
-        return TaskView.of(task)
+        return self._shown(TaskView.of(task))
 
     def reject_task(self, task_id: UUID, reason: str, *, actor: str) -> TaskView:
-        return TaskView.of(self._change(Task, task_id, actor,
-                                        lambda task, meta: task.reject(reason, meta)))
+        def reject(task: Task, meta: EventMeta) -> None:
+            task.reject(self.written(reason, meta.actor, task.requester) or "", meta)
+
+        return self._shown(TaskView.of(self._change(Task, task_id, actor, reject)))
 
     def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -161,6 +178,7 @@ class AltlasApplication(Application[UUID]):
         if problems:
             raise DocumentError(problems)
         gates = []
+        named = self._naming(requester)
         for step, step_doc in zip(plan.steps, doc["steps"], strict=True):
             verdict = self.policy.classify(step)
             tier = self.policy.environments[verdict.environment].tier
@@ -169,7 +187,8 @@ class AltlasApplication(Application[UUID]):
                     f"step {step.id}: chaos mode runs only in dev, not in {verdict.environment}"
                 )
             gate = self.policy.gate(step, verdict)
-            counting = gate.eligible - {requester}
+            eligible = frozenset(named(p) for p in gate.eligible)
+            counting = eligible - {named(requester) if requester else None}
             if gate.kind is GateKind.APPROVAL and len(counting) < gate.required:
                 raise InvalidInputError(
                     f"step {step.id}: {verdict.risk.value} in {verdict.environment} needs "
@@ -180,7 +199,7 @@ class AltlasApplication(Application[UUID]):
                 "step_id": step.id, "risk": verdict.risk.value, "effect": verdict.effect.value,
                 "environment": verdict.environment, "target": verdict.target,
                 "gate": gate.kind.value, "required": gate.required,
-                "eligible": sorted(gate.eligible), "expires_in_s": gate.expires_in.total_seconds(),
+                "eligible": sorted(eligible), "expires_in_s": gate.expires_in.total_seconds(),
                 "reason": f"{verdict.reason}; {gate.reason}",
             })
         return doc, gates
@@ -226,14 +245,16 @@ class AltlasApplication(Application[UUID]):
         """Start a task's run by hand (the policies start it when its plan is recorded)."""
         with self._turn(task_id):
             task = self._cached(Task, task_id)
-        run, approvals = self.open_run(task, EventMeta(actor, task.correlation_id,
-                                                       str(uuid4())), self.clock())
+        who = self._as_recorded(actor, task.requester)
+        with self._revealing():
+            run, approvals = self.open_run(task, EventMeta(who, task.correlation_id,
+                                                           str(uuid4())), self.clock())
         try:
             self.save(run, *approvals)
         except RecordConflictError:
             raise RunAlreadyStartedError(
                 f"task {task_id} already has its run {run.id}") from None
-        return RunView.of(run)
+        return self._shown(RunView.of(run))
 
     def record_step_started(self, run_id: UUID, step_id: str, *, worker: str | None = None,
                             actor: str = RUNNER) -> None:
@@ -270,8 +291,11 @@ class AltlasApplication(Application[UUID]):
 
     def record_step_skipped(self, run_id: UUID, step_id: str, reason: str, *,
                             cancelled: bool = False, actor: str = RUNNER) -> None:
-        self._on_run(run_id, actor,
-                     lambda run, meta: run.skip_step(step_id, reason, meta, cancelled=cancelled))
+        def skip(run: Run, meta: EventMeta) -> None:
+            run.skip_step(step_id, self.written(reason, meta.actor) or "", meta,
+                          cancelled=cancelled)
+
+        self._on_run(run_id, actor, skip)
 
     def interrupt_step(self, run_id: UUID, step_id: str, *, worker: str | None, why: str,
                        actor: str = RUNNER) -> None:
@@ -287,14 +311,17 @@ class AltlasApplication(Application[UUID]):
     def confirm_manual_step(self, run_id: UUID, step_id: str, *, by: str,
                             note: str = "") -> RunView:
         """``by`` did a step altlas left to a person, and says so."""
-        return RunView.of(self._change(
-            Run, run_id, by, lambda run, meta: run.confirm_manual_step(step_id, by, note, meta)))
+        def confirm(run: Run, meta: EventMeta) -> None:
+            run.confirm_manual_step(step_id, meta.actor, note, meta,
+                                    seal=self.privacy.sealer(meta.actor))
+
+        return self._shown(RunView.of(self._change(Run, run_id, by, confirm)))
 
     def complete_run(self, run_id: UUID, *, actor: str = RUNNER) -> RunView:
         def complete(run: Run, meta: EventMeta) -> None:
             run.complete(meta, duration_ms=self.duration_ms(run))
 
-        return RunView.of(self._change(Run, run_id, actor, complete))
+        return self._shown(RunView.of(self._change(Run, run_id, actor, complete)))
 
     def duration_ms(self, run: Run) -> int:
         elapsed = self.clock() - run.created_on
@@ -308,11 +335,11 @@ class AltlasApplication(Application[UUID]):
 
     def cast_vote(self, approval_id: UUID, voter: str) -> ApprovalView:
         return self._on_approval(approval_id, voter,
-                                 lambda a, meta: a.cast_vote(voter, self.clock(), meta))
+                                 lambda a, meta: a.cast_vote(meta.actor, self.clock(), meta))
 
     def deny_approval(self, approval_id: UUID, voter: str, reason: str) -> ApprovalView:
-        return self._on_approval(approval_id, voter,
-                                 lambda a, meta: a.deny(voter, reason, self.clock(), meta))
+        return self._on_approval(approval_id, voter, lambda a, meta: a.deny(
+            meta.actor, reason, self.clock(), meta, seal=self.privacy.sealer(meta.actor)))
 
     def expire_approval(self, approval_id: UUID, *, actor: str = SCHEDULER) -> ApprovalView:
         return self._on_approval(approval_id, actor, lambda a, meta: a.expire(self.clock(), meta))
@@ -321,15 +348,76 @@ class AltlasApplication(Application[UUID]):
                                reason: str) -> None:
         """Put a refused vote or denial on the record (at most one per person a minute);
         the approval stays as it was."""
-        self._change(Approval, approval_id, by,
-                     lambda a, meta: a.record_refusal(attempt, by, reason, self.clock(), meta))
+        self._change(Approval, approval_id, by, lambda a, meta: a.record_refusal(
+            attempt, meta.actor, reason, self.clock(), meta,
+            seal=self.privacy.sealer(meta.actor)))
 
     def cancel_approval(self, approval_id: UUID, reason: str, *, actor: str) -> ApprovalView:
-        return self._on_approval(approval_id, actor, lambda a, meta: a.cancel(reason, meta))
+        return self._on_approval(approval_id, actor, lambda a, meta: a.cancel(
+            reason, meta, seal=self.privacy.sealer(meta.actor)))
 
     def _on_approval(self, approval_id: UUID, actor: str,
                      change: Callable[[Approval, EventMeta], None]) -> ApprovalView:
-        return ApprovalView.of(self._change(Approval, approval_id, actor, change))
+        return self._shown(ApprovalView.of(self._change(Approval, approval_id, actor, change)))
+
+    # -- privacy ----------------------------------------------------------------------
+
+    def request_erasure(self, subject: str, requester: str, reason: str = "") -> ApprovalView:
+        """Ask to forget ``subject`` (a pseudonym): once someone else grants the approval
+        this opens, the policies destroy their key and record PersonForgotten."""
+        who = self.privacy.pseudonym(requester)
+        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
+                             if self.policy.roles_of(p) & ERASURE_APPROVERS)
+        if not eligible - {who, subject}:
+            raise InvalidInputError("forgetting a person needs an approver or an admin other "
+                                    "than who asks and who is forgotten; add one to the policy")
+        text = reason.strip()
+        ident = erasure_id(subject)
+
+        def command() -> Approval:
+            meta = EventMeta.for_command(who)
+            try:
+                erasure = self._cached(Erasure, ident)
+            except NotFoundError:
+                erasure = Erasure.open(subject, meta)
+            approval = Approval.request(
+                task_id=ident, run_id=None, step_id="forget", risk=RiskLevel.HIGH_RISK.value,
+                environment="privacy", requester=who, eligible=eligible, required=1,
+                expires_at=self.clock() + self.policy.expiry,
+                reason=f"forget {subject}" + (f": {self.privacy.seal(who, text)}" if text
+                                              else ""),
+                meta=EventMeta(who, erasure.correlation_id, meta.causation_id),
+                authors=frozenset({subject}))
+            try:
+                erasure.request(who, self.privacy.seal(who, text) if text else "",
+                                approval.id, EventMeta(who, erasure.correlation_id,
+                                                       meta.causation_id))
+                self.save(erasure, approval)
+            except BaseException:
+                self._forget(ident)
+                raise
+            return approval
+
+        with self._turn(ident), self._revealing():
+            return self._shown(ApprovalView.of(self._retrying(command)))
+
+    def erasure_status(self, subject: str) -> str | None:
+        """Whether forgetting ``subject`` was asked for (requested), done (forgotten) or
+        neither (idle); None if nobody ever asked."""
+        try:
+            return self._read(Erasure, erasure_id(subject), lambda e: e.status)
+        except NotFoundError:
+            return None
+
+    def written(self, text: str | None, writer: str, about: str | None = None) -> str | None:
+        """What ``writer`` wrote, sealed with their key; altlas's own words about a person
+        (which may quote them: a rejected request) with ``about``'s key."""
+        if text is None:
+            return None
+        return self._sealer(writer if is_person(writer) else about)(text)
+
+    def _sealer(self, writer: str | None) -> Seal:
+        return as_written if writer is None else self.privacy.sealer(writer)
 
     # -- reactions --------------------------------------------------------------------
 
@@ -360,13 +448,13 @@ class AltlasApplication(Application[UUID]):
     # -- reads ------------------------------------------------------------------------
 
     def get_task(self, task_id: UUID) -> TaskView:
-        return self._read(Task, task_id, TaskView.of)
+        return self._shown(self._read(Task, task_id, TaskView.of))
 
     def get_run(self, run_id: UUID) -> RunView:
-        return self._read(Run, run_id, RunView.of)
+        return self._shown(self._read(Run, run_id, RunView.of))
 
     def get_approval(self, approval_id: UUID) -> ApprovalView:
-        return self._read(Approval, approval_id, ApprovalView.of)
+        return self._shown(self._read(Approval, approval_id, ApprovalView.of))
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A:
         """The aggregate as recorded now, a copy of its own (reactions change it, then
@@ -378,6 +466,30 @@ class AltlasApplication(Application[UUID]):
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     # -- plumbing ---------------------------------------------------------------------
+
+    def _shown(self, view: T) -> T:
+        """A view as people read it: names, and what they wrote, unless forgotten."""
+        return self.privacy.reveal(view)
+
+    @contextmanager
+    def _revealing(self) -> Iterator[None]:
+        """A refusal names people as people know them."""
+        try:
+            yield
+        except DomainError as e:
+            if e.args and isinstance(e.args[0], str):
+                e.args = (self.privacy.reveal(e.args[0]), *e.args[1:])
+            raise
+
+    def _as_recorded(self, name: str, like: str | None) -> str:
+        """``name`` as an aggregate names people: by pseudonym, or by name in one recorded
+        before pseudonyms (``like``, a person it names, is in clear)."""
+        if like is not None and is_person(like) and not is_pseudonym(like):
+            return name
+        return self.privacy.pseudonym(name)
+
+    def _naming(self, like: str | None) -> Callable[[str], str]:
+        return lambda name: self._as_recorded(name, like)
 
     def _cached(self, kind: type[A], aggregate_id: UUID) -> A:
         """The aggregate from the cache (or the store, the first time). In another process
@@ -418,15 +530,16 @@ class AltlasApplication(Application[UUID]):
 
         def command() -> A:
             aggregate = self._cached(kind, aggregate_id)
+            who = self._as_recorded(actor, getattr(aggregate, "requester", None))
             try:
-                change(aggregate, EventMeta(actor, aggregate.correlation_id, command_id))
+                change(aggregate, EventMeta(who, aggregate.correlation_id, command_id))
                 self.save(aggregate)
             except BaseException:
                 self._forget(aggregate_id)
                 raise
             return aggregate
 
-        with self._turn(aggregate_id):
+        with self._turn(aggregate_id), self._revealing():
             return self._retrying(command)
 
     @contextmanager

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.app import RUNNER, Reaction, run_id_of
+from application.app import PRIVACY, RUNNER, Reaction, run_id_of
+from application.errors import NotFoundError
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.approval import GRANTED, OPEN, Approval
 from domain.base import AuditedAggregate, EventMeta, event_id
 from domain.conditions import evaluate
+from domain.erasure import REQUESTED, Erasure
 from domain.plan import Plan, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
@@ -46,13 +48,14 @@ def plan_task(event: Task.Requested, r: Reaction, ports: Ports) -> None:
         return
     outcome = ports.segmentation.plan(task)
     meta = _meta(task, SEGMENTER_ACTOR, event)
-    if outcome.plan is None:
-        task.reject(outcome.problem, meta)
+    if outcome.plan is None:  # why, quoting the request: sealed as the request is
+        task.reject(r.app.written(outcome.problem, meta.actor, task.requester) or "", meta)
         return
     plan_doc, gates = r.app.classify(Plan.from_document(outcome.plan), task.mode,
                                      task.requester)
-    task.record_segmentation(plan_doc, gates, outcome.segmenter, meta,
-                             fallback_reason=outcome.fallback_reason)
+    task.record_segmentation(
+        plan_doc, gates, outcome.segmenter, meta,
+        fallback_reason=r.app.written(outcome.fallback_reason, meta.actor, task.requester))
 
 
 def start_run(event: Task.Segmented, r: Reaction, ports: Ports) -> None:
@@ -101,6 +104,34 @@ def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
                 r.claim(run.id, step.id)
     if all(s.status in AT_REST for s in run.steps.values()):
         run.complete(meta, duration_ms=r.app.duration_ms(run))
+
+
+def decided(event: Event, r: Reaction, ports: Ports) -> None:
+    """A decided approval moves its run on, or settles the erasure it was asked for."""
+    if r.get(Approval, event.originator_id).run_id is None:
+        settle_erasure(event, r, ports)
+    else:
+        advance_run(event, r, ports)
+
+
+def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
+    """Granted: destroy the person's key, then record PersonForgotten. Destroying it is the
+    one effect a reaction has itself: it must come before the event that says it is done,
+    and a crash between the two only destroys nothing again when the reaction is retried.
+    Denied, expired or cancelled: the request is withdrawn and nothing is forgotten."""
+    approval = r.get(Approval, event.originator_id)
+    try:
+        erasure = r.get(Erasure, approval.task_id)
+    except NotFoundError:
+        return
+    if erasure.status != REQUESTED or erasure.approval_id != approval.id:
+        return
+    meta = _meta(erasure, PRIVACY, event)
+    if isinstance(event, Approval.Granted):
+        r.app.privacy.forget(erasure.subject)
+        erasure.forget(approval.id, meta)
+    else:
+        erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)
 
 
 @dataclass(frozen=True)
@@ -176,10 +207,10 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Run.StepFailed: advance_run,          # what needed it is skipped (a retry waits)
     Run.StepSkipped: advance_run,
     Run.StepInterrupted: advance_run,     # run it again (read-only) or stop the run
-    Approval.Granted: advance_run,        # the gated step runs
-    Approval.Denied: advance_run,         # the gated step and what needs it are cancelled
-    Approval.Expired: advance_run,
-    Approval.Cancelled: advance_run,
+    Approval.Granted: decided,            # the gated step runs; or the person is forgotten
+    Approval.Denied: decided,             # the gated step and what needs it are cancelled
+    Approval.Expired: decided,
+    Approval.Cancelled: decided,
 }
 
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes

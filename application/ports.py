@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -167,6 +167,33 @@ class WorkerRegistry(Protocol):
 
     def live(self) -> list[WorkerInfo]:
         """Every worker whose lease is current."""
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """A person's pseudonym, the name it stands for, and the key what they wrote is sealed
+    with."""
+
+    pseudonym: str
+    name: str
+    key: bytes
+
+
+class PersonKeys(Protocol):
+    """Each person's pseudonym and key, kept outside the events (beside them in the store's
+    database, never on the topic): forgetting a person destroys their key."""
+
+    def enrol(self, candidate: PersonKey) -> PersonKey:
+        """The person's key on record, or ``candidate`` recorded as theirs if none is."""
+
+    def named(self, name: str) -> PersonKey | None:
+        """The key of the person of this name, if one is on record."""
+
+    def known(self, pseudonyms: Collection[str]) -> dict[str, PersonKey]:
+        """The keys on record among these pseudonyms; forgotten ones are missing."""
+
+    def forget(self, pseudonym: str) -> bool:
+        """Destroy the person's key and name for good; False if none was on record."""
 
 
 class MessageRefs(Protocol):

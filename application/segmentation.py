@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from application.ports import ReadModels, SegmentationRequest, Segmenter
+from application.privacy import Privacy
 from domain.errors import DomainError
 from domain.task import Task
 
@@ -31,6 +32,8 @@ def similarity(a: str, b: str) -> float:
 
 
 class PlanChecker(Protocol):
+    privacy: Privacy  # the request is recorded sealed; the segmenters read it plain
+
     def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
                    ) -> object:
         """Raise a DomainError if the policy would refuse this plan."""
@@ -62,7 +65,7 @@ class SegmentationService:
     def plan(self, task: Task) -> PlanOutcome:
         """A plan for the task by the first segmenter that makes one the policy accepts."""
         request = SegmentationRequest(
-            text=task.request, mode=task.mode, persona=task.persona,
+            text=self._app.privacy.reveal(task.request), mode=task.mode, persona=task.persona,
             environment=task.environment, chaos_level=task.chaos_level)
         plan, problem = self._attempts(self._segmenter, request, task)
         if plan is not None:
@@ -109,7 +112,7 @@ class SegmentationService:
         """The few most similar plans that ran successfully, as worked examples."""
         if self._reads is None or self._examples == 0:
             return ()
-        candidates = self._reads().successful_plans()
+        candidates = self._app.privacy.reveal(self._reads().successful_plans())
         ranked = sorted(((similarity(request, r), r, p) for r, p in candidates),
                         key=lambda t: t[0], reverse=True)
         return tuple((r, p) for score, r, p in ranked[:self._examples] if score >= 0.2)

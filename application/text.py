@@ -42,7 +42,7 @@ def plan_step_line(step: PlanStepModel) -> str:
     line = (f"{step.id:<4} {step.kind:<6} {clip(step.action, 38):<38}{where:<12}{needs:<10} "
             f"{step.risk:<11} {step.gate}")
     if step.gate == "approval":
-        line += f" ({step.required} of {', '.join(step.eligible)})"
+        line += f" ({step.required} of {', '.join(sorted(step.eligible))})"
     return line
 
 
@@ -111,7 +111,7 @@ def card_lines(card: CardModel, locale: str, now: datetime) -> list[str]:
           action=shown(card.step.get("action", "")), target=shown(target)),
         t(locale, "card.why", reason=a.reason),
     ]
-    approvers = ", ".join(p for p in a.eligible if p not in a.excluded)
+    approvers = ", ".join(p for p in sorted(a.eligible) if p not in a.excluded)
     if a.status == "open":
         if a.votes:
             lines.append(t(locale, "card.votes", votes=", ".join(a.votes),
@@ -144,11 +144,11 @@ def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
     lines = [t(locale, "approval.head", id=a.id, status=a.status,
                left=t(locale, "approval.left", minutes=minutes) if a.status == "open"
                else a.status),
-             t(locale, "approval.step", step=a.step_id, run=a.run_id, risk=a.risk,
+             t(locale, "approval.step", step=a.step_id, run=a.run_id or "-", risk=a.risk,
                environment=a.environment),
              t(locale, "approval.why", reason=a.reason),
              t(locale, "approval.asked", requester=a.requester,
-               approvers=", ".join(a.eligible))]
+               approvers=", ".join(sorted(a.eligible)))]
     votes = ", ".join(a.votes) or t(locale, "approval.nobody")
     if a.status == "open":
         lines.append(t(locale, "approval.open", votes=votes, remaining=a.remaining))

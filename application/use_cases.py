@@ -15,13 +15,17 @@ from uuid import UUID
 from application.access import Access
 from application.app import AltlasApplication
 from application.errors import AmbiguousIdError, NotFoundError
+from application.history import EventHistory
 from application.ports import Auditor, ReadModels
 from application.presenters import CardModel, PlanModel, RunModel
+from application.privacy import is_pseudonym
 from application.views import ApprovalView, RunView, TaskView
 from domain.errors import DomainError, InvalidInputError
+from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
 _REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
+_ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,8 @@ class UseCases:
             if found is None or (kind is not None and found != kind):
                 raise NotFoundError(f"no {wanted} with id {whole}", ref)
             return whole
-        matches = [(k, i) for k, i in self._reads().resolve(text) if kind in (None, k)]
+        matches = [(k, i) for k, i in self._reads().resolve(text)
+                   if k in KINDS and kind in (None, k)]
         if not matches:
             raise NotFoundError(f"no {wanted} has an id starting with {text}", ref)
         if len(matches) > 1:
@@ -217,20 +222,20 @@ class UseCases:
     def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
         return self._page(self._views(as_of).list_tasks(
-            status=filters.status, requester=filters.requester, since=filters.since,
-            limit=filters.limit + 1, before=filters.before), filters.limit)
+            status=filters.status, requester=self._recorded(filters.requester),
+            since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
 
     def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
         return self._page(self._views(as_of).list_runs(
-            status=filters.status, requester=filters.requester, since=filters.since,
-            limit=filters.limit + 1, before=filters.before), filters.limit)
+            status=filters.status, requester=self._recorded(filters.requester),
+            since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
 
     def open_approvals(self, who: str | None, as_of: datetime | None = None
                        ) -> list[dict[str, Any]]:
         """The approval queue: what is open, who voted, how long is left."""
         self._may(who, "read")
-        return self._views(as_of).open_approvals()
+        return self._shown(self._views(as_of).open_approvals())
 
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""
@@ -241,7 +246,9 @@ class UseCases:
     def timeline(self, who: str | None, as_of: datetime | None = None,
                  **filters: Any) -> list[dict[str, Any]]:
         self._may(who, "read")
-        return self._views(as_of).timeline(**filters)
+        if filters.get("actor"):
+            filters["actor"] = self._recorded(filters["actor"])
+        return self._shown(self._views(as_of).timeline(**filters))
 
     def _may(self, who: str | None, action: str) -> None:
         """``who`` None is the command line reading with its own access to the store."""
@@ -251,13 +258,54 @@ class UseCases:
     def _views(self, as_of: datetime | None) -> ReadModels:
         return self._reads() if as_of is None else self._reads_at(as_of)[0]
 
-    @staticmethod
-    def _page(rows: list[dict[str, Any]], limit: int) -> Page:
+    def _page(self, rows: list[dict[str, Any]], limit: int) -> Page:
         if limit < 1:
             raise InvalidInputError("limit must be at least 1")
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(rows, rows[-1]["cursor"] if more and rows else None)
+        return Page(self._shown(rows), rows[-1]["cursor"] if more and rows else None)
+
+    def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The views keep people as the events name them; people read names."""
+        return self.app.privacy.reveal(rows)
+
+    def _recorded(self, person: str | None) -> str | None:
+        """A person as the views name them: by pseudonym, or, before pseudonyms, by name."""
+        return None if person is None else self.app.privacy.find(person) or person
+
+    # -- privacy -----------------------------------------------------------------------
+
+    def forget(self, who: str, person: str, reason: str = "") -> ApprovalView:
+        """Ask to forget a person (a name, or #id as erased people are shown): someone
+        else with the approver or admin role grants it, then altlas destroys their key."""
+        self.access.check(who, "forget")
+        return self.app.request_erasure(self._on_record(person), who, reason)
+
+    def personal_data(self, who: str, person: str) -> Iterator[dict[str, Any]]:
+        """Every event that names the person or holds what they wrote, as people read it
+        (a data-access request); checked before the first one."""
+        self.access.check(who, "personal_data")
+        subject = self._on_record(person)
+        text = person.strip()
+        name = None if _ERASED_REF.match(text) or is_pseudonym(text) else text
+        return (self.app.privacy.reveal(_about(r)) for r in EventHistory(self.app).read()
+                if _names(r, subject, name))
+
+    def _on_record(self, person: str) -> str:
+        """The pseudonym of a person on record; a clear refusal for anyone else."""
+        text = person.strip()
+        found = _ERASED_REF.match(text)
+        if found or is_pseudonym(text):
+            subject = f"p-{found.group(1)}" if found else text
+            if self.app.privacy.keys.known([subject]) or self.app.erasure_status(subject):
+                return subject
+            raise NotOnRecordError(f"no person #{subject[2:]} is on record; nothing changed",
+                                   person)
+        named = self.app.privacy.find(text)
+        if named is None:
+            raise NotOnRecordError(f"no one named {text!r} is on record (never, or forgotten "
+                                   "already); nothing changed", person)
+        return named
 
     # -- what the fronts show (their followers render these; no person asks) ---------------
 
@@ -297,4 +345,36 @@ class UseCases:
         views, events = self._reads_at(until)
         running = views.list_runs(status="running", requester=None, since=None, limit=50,
                                   before=None)
-        return StateAt(until, events, views.open_approvals(at=until), running)
+        return StateAt(until, events, self._shown(views.open_approvals(at=until)),
+                       self._shown(running))
+
+
+class NotOnRecordError(NotFoundError):
+    """Nobody by that name or id is on record: never recorded, or forgotten already."""
+
+
+def _about(record: RecordedEvent) -> dict[str, Any]:
+    return {"position": record.position, "id": record.id, "type": record.type_name,
+            "time": record.time, "aggregate_id": str(record.aggregate_id),
+            "actor": record.actor, "data": record.data}
+
+
+def _names(record: RecordedEvent, pseudonym: str, name: str | None) -> bool:
+    """The event names the person or holds what they wrote: by pseudonym, or, in history
+    from before pseudonyms, by name."""
+    found = False
+
+    def look(value: Any) -> None:
+        nonlocal found
+        if isinstance(value, str):
+            found = found or pseudonym in value or value == name
+        elif isinstance(value, list | tuple):
+            for v in value:
+                look(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                look(v)
+
+    look(record.actor)
+    look(record.data)
+    return found

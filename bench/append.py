@@ -23,7 +23,7 @@ from uuid import uuid4
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
-from journeys import journey, timed
+from journeys import journey, person_keys, timed
 
 from adapters.policy_file import load_policy
 from altlas.settings import Settings
@@ -36,7 +36,8 @@ DEFAULT_PG = "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test"
 def one_repeat(policy: Policy, env_for: Callable[[str], dict[str, str]], tag: str,
                journeys: int) -> tuple[int, float, float, float]:
     """Our application, then the raw recorder fed the exact stored events we wrote."""
-    app = AltlasApplication(policy, env=env_for(f"app{tag}"))
+    env = env_for(f"app{tag}")
+    app = AltlasApplication(policy, env=env, keys=person_keys(env))
     batches: list[Sequence[StoredEvent]] = []
     insert = app.recorder.insert_events
 

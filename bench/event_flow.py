@@ -37,7 +37,7 @@ import psycopg
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
-from journeys import EVENTS_PER_JOURNEY, journey, timed
+from journeys import EVENTS_PER_JOURNEY, journey, person_keys, timed
 from sqlalchemy import Column, Engine, MetaData, Table, func, select, text
 
 from adapters.policy_file import load_policy
@@ -75,8 +75,8 @@ def pg_system(tag: str, **extra: Any) -> System:
 
 def history(events: int) -> list[StoredEvent]:
     """Real events from real journeys, made once in memory."""
-    app = AltlasApplication(load_policy(None), env={
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"})
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+    app = AltlasApplication(load_policy(None), env=env, keys=person_keys(env))
     for i in range(-(-events // EVENTS_PER_JOURNEY)):
         journey(app, i)
     stored = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)

@@ -6,9 +6,27 @@ import time
 from collections.abc import Callable
 from uuid import UUID
 
+from adapters.person_keys import SqlPersonKeys, metadata
 from application.app import AltlasApplication
+from projections.store import create_tables, open_engine
 
 EVENTS_PER_JOURNEY = 14
+
+
+def person_keys(env: dict[str, str]) -> SqlPersonKeys:
+    """People's keys beside the events of the store ``env`` names, as the composition root
+    keeps them (an in-memory SQLite store: in memory too)."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        name = env["SQLITE_DBNAME"]
+        url = "sqlite://" if name == ":memory:" else f"sqlite:///{name}"
+    else:
+        url = (f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@"
+               f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}")
+        if env.get("POSTGRES_SCHEMA"):
+            url += f"?schema={env['POSTGRES_SCHEMA']}"
+    keys = SqlPersonKeys(open_engine(url))
+    create_tables(keys.engine, metadata)
+    return keys
 
 
 def journey(app: AltlasApplication, i: int) -> None:

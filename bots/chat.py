@@ -165,7 +165,7 @@ class ChatFront:
         lines = [t(caller.locale, "approvals.line", id=short(a["approval_id"]), risk=a["risk"],
                    environment=a["environment"], step=a["step_id"], votes=len(a["votes"]),
                    required=a["required"], minutes=a["seconds_left"] // 60,
-                   request=shown(a.get("request") or "")) for a in mine]
+                   request=shown(a.get("request") or a["reason"])) for a in mine]
         return Reply("\n".join(lines), ephemeral=True, locale=caller.locale)
 
     def _verify(self, caller: Caller) -> Reply:

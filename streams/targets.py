@@ -29,7 +29,8 @@ from streams.checkpoints import REPLAY, STORE
 _SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")
 # Columns only an event store's tables (or the tables kept beside its events) have.
 _STORE_COLUMNS = {"originator_id", "notification_id", "application_name"}
-_STORE_TABLES = {"altlas_relay_positions", "altlas_relay_checkpoints", "altlas_workers"}
+_STORE_TABLES = {"altlas_relay_positions", "altlas_relay_checkpoints", "altlas_workers",
+                 "altlas_person_keys"}
 
 
 @dataclass(frozen=True)

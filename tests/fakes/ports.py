@@ -3,14 +3,20 @@ implements the same Protocol as the real adapter, in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.app import AltlasApplication
 from application.errors import SegmentationError
-from application.ports import SegmentationRequest, StepContext, StepOutcome, WorkerInfo
+from application.ports import (
+    PersonKey,
+    SegmentationRequest,
+    StepContext,
+    StepOutcome,
+    WorkerInfo,
+)
 from domain.approval import OPEN, Approval
 from domain.plan import PlanStep
 from domain.run import PENDING, RUNNING, Run
@@ -90,3 +96,22 @@ class FakeReads:
         found = [self.app.load(Approval, a) for a in self.approvals]
         return [{"approval_id": str(a.id), "expires_at": a.expires_at.isoformat()}
                 for a in found if a.status == OPEN]
+
+
+class FakePersonKeys:
+    """People's keys in memory (application.ports.PersonKeys)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, PersonKey] = {}
+
+    def enrol(self, candidate: PersonKey) -> PersonKey:
+        return self.named(candidate.name) or self.rows.setdefault(candidate.pseudonym, candidate)
+
+    def named(self, name: str) -> PersonKey | None:
+        return next((p for p in self.rows.values() if p.name == name), None)
+
+    def known(self, pseudonyms: Collection[str]) -> dict[str, PersonKey]:
+        return {p: self.rows[p] for p in pseudonyms if p in self.rows}
+
+    def forget(self, pseudonym: str) -> bool:
+        return self.rows.pop(pseudonym, None) is not None

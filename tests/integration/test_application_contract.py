@@ -87,7 +87,7 @@ class ApplicationContract:
         assert [r.position for r in records] == sorted(r.position for r in records)
         correlation = system.app.get_task(task_id).correlation_id
         assert {r.state["correlation_id"] for r in records} == {correlation}
-        assert records[-1].actor == "alice"
+        assert records[-1].actor == system.app.privacy.find("alice") != "alice"  # a pseudonym
         assert records[2].aggregate_id == run_id
         # each reaction names the event it answered
         by_id = {r.id: r for r in records}
@@ -244,7 +244,8 @@ class ApplicationContract:
         [(state,)] = backend.execute(
             f"SELECT state FROM {backend.events_table} WHERE originator_id = ? "
             "AND originator_version = 2", _db_id(backend, approval_id))
-        forged = bytes(state).replace(b'"alice"', b'"carol"')  # type: ignore[arg-type]
+        alice, carol = (f'"{system.app.privacy.pseudonym(n)}"'.encode() for n in ("alice", "carol"))
+        forged = bytes(state).replace(alice, carol)  # type: ignore[arg-type]
         backend.execute(
             f"UPDATE {backend.events_table} SET state = ? WHERE originator_id = ? "
             "AND originator_version = 2", forged, _db_id(backend, approval_id))

@@ -102,7 +102,11 @@ def test_a_request_is_planned_and_run_and_a_vote_moves_it_on(served: Served) -> 
     events = client.get("/events", params={"limit": 1000}, headers=auth("erin")).json()
     assert events[-1]["type"] == "RunCompleted"
     assert all(e["prevhash"] and len(e["hash"]) == 64 for e in events)
-    assert [e["actor"] for e in events if e["type"] == "ApprovalVoteCast"] == ["alice", "bob"]
+    voters = [e["actor"] for e in events if e["type"] == "ApprovalVoteCast"]
+    assert voters == [served.system.app.privacy.find(p) for p in ("alice", "bob")]  # pseudonyms
+    timeline = client.get("/timeline", params={"type": "ApprovalVoteCast"},
+                          headers=auth("erin")).json()
+    assert [e["actor"] for e in timeline] == ["alice", "bob"]  # as people read them
 
 
 def test_health_and_openapi_schema_need_no_token(client: TestClient) -> None:

@@ -18,6 +18,7 @@ from bots.blocks import text_blocks
 from domain.approval import Approval
 from domain.base import EventMeta
 from domain.task import Task
+from tests.fakes.ports import FakePersonKeys
 from tests.helpers import FakeClock, default_policy, gated_plan
 from tests.security.gatehouse import Gatehouse, gatehouse
 
@@ -63,7 +64,8 @@ class TestRefusedAttemptsOnRecord:
     def test_the_next_minute_a_refusal_is_recorded_again(self) -> None:
         clock = FakeClock()
         app = AltlasApplication(default_policy(), clock,
-                                env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+                                env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                                keys=FakePersonKeys())
         task = app.submit_plan("flag it", gated_plan(), "deniz", environment="prod")
         run, approvals = app.open_run(app.load(Task, UUID(task.id)),
                                       EventMeta.for_command("deniz"), clock())

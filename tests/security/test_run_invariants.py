@@ -16,6 +16,7 @@ from domain.approval import Approval
 from domain.base import EventMeta
 from domain.run import GateNotPassedError, Run, StepStateError
 from domain.task import Task
+from tests.fakes.ports import FakePersonKeys
 from tests.helpers import FakeClock, default_policy, plan, step
 from tests.security.gatehouse import Gatehouse, gatehouse
 
@@ -92,7 +93,8 @@ class TestTheGateHoldsAgainstAnOperator:
     def test_a_step_refused_by_its_approval_never_starts(self) -> None:
         app, clock = _app()
         run, approval = _gated_run(app)
-        approval.deny("alice", "not now", clock(), EventMeta.for_command("alice"))
+        alice = app.privacy.pseudonym("alice")  # the domain compares people as events name them
+        approval.deny(alice, "not now", clock(), EventMeta.for_command(alice))
         with pytest.raises(GateNotPassedError, match="denied"):
             run.start_step("s2", EventMeta.for_command("alice"), None, approval)
         other, unanswered = _gated_run(app)
@@ -105,7 +107,7 @@ class TestTheGateHoldsAgainstAnOperator:
         app, clock = _app()
         run, _ = _gated_run(app)
         _, other = _gated_run(app)
-        for voter in ("alice", "bob"):
+        for voter in map(app.privacy.pseudonym, ("alice", "bob")):
             other.cast_vote(voter, clock(), EventMeta.for_command(voter))
         assert other.status == "granted"
         with pytest.raises(GateNotPassedError, match="needs approval"):
@@ -116,7 +118,7 @@ class TestTheGateHoldsAgainstAnOperator:
     def test_a_granted_approval_lets_its_step_start(self) -> None:
         app, clock = _app()
         run, approval = _gated_run(app)
-        for voter in ("alice", "bob"):
+        for voter in map(app.privacy.pseudonym, ("alice", "bob")):
             approval.cast_vote(voter, clock(), EventMeta.for_command(voter))
         runner = EventMeta.for_command("altlas:runner")
         run.start_step("s1", runner, "w1")
@@ -210,7 +212,8 @@ class TestManualWork:
 def _app() -> tuple[AltlasApplication, FakeClock]:
     clock = FakeClock()
     return AltlasApplication(default_policy(), clock,
-                             env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), clock
+                             env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                             keys=FakePersonKeys()), clock
 
 
 def _gated_run(app: AltlasApplication) -> tuple[Run, Approval]:

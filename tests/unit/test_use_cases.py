@@ -19,6 +19,7 @@ from domain.approval import NotEligibleError, RequesterCannotApproveError
 from domain.base import EventMeta
 from domain.policy import Policy
 from domain.task import Task
+from tests.fakes.ports import FakePersonKeys
 from tests.helpers import FakeClock, gated_plan, plan, step, token_policy
 
 
@@ -38,7 +39,8 @@ class Desk:
 
         policy = Policy.from_mapping(yaml.safe_load(token_policy()))
         self.app = AltlasApplication(policy, FakeClock(),
-                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                                     keys=FakePersonKeys())
         self.ids = Ids()
         self.uc = UseCases(self.app, lambda: self.ids, self._no_audit, self._no_views)  # type: ignore[arg-type]
 
@@ -69,7 +71,8 @@ def desk() -> Iterator[Desk]:
 
 
 def refused_events(desk: Desk, approval_id: UUID) -> list[tuple[str, str]]:
-    return [(e.by, e.attempt) for e in desk.app.repository.event_store.get(approval_id)
+    return [(desk.app.privacy.reveal(e.by), e.attempt)
+            for e in desk.app.repository.event_store.get(approval_id)
             if type(e).__qualname__ == "Approval.AttemptRefused"]
 
 

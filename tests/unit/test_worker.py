@@ -19,7 +19,7 @@ from application.segmentation import SegmentationService
 from application.worker import Worker
 from domain.plan import PlanStep
 from domain.run import Run
-from tests.fakes.ports import FakeExecutor, FakeReads, FakeRegistry, FakeSegmenter
+from tests.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry, FakeSegmenter
 from tests.helpers import FakeClock, default_policy, step
 
 PLANS = {
@@ -34,7 +34,8 @@ class Bench:
     def __init__(self) -> None:
         self.clock = FakeClock()
         self.app = AltlasApplication(default_policy(), self.clock,
-                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                                     keys=FakePersonKeys())
         begin_tracking(self.app, LANES)
         self.executor = FakeExecutor()
         self.registry = FakeRegistry()
