@@ -138,7 +138,7 @@ class Privacy:
         pseudonyms become names and sealed text plain text, or, where the key is gone,
         "erased person #…" and "[erased]"."""
         found = {m.group(1) or m.group(3)
-                 for m in _TOKEN.finditer(json.dumps(value, default=_plain))}
+                 for m in _TOKEN.finditer(json.dumps(value, default=_plain, skipkeys=True))}
         if not found:
             return value
         known = self._load(found)
