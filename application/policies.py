@@ -46,13 +46,15 @@ def plan_task(event: Task.Requested, r: Reaction, ports: Ports) -> None:
         return
     outcome = ports.segmentation.plan(task)
     meta = _meta(task, SEGMENTER_ACTOR, event)
-    if outcome.plan is None:
-        task.reject(outcome.problem, meta)
+    if outcome.plan is None:  # a model's failure may quote what it was given
+        task.reject(r.app.redactor.text(outcome.problem).text, meta)
         return
     plan_doc, gates = r.app.classify(Plan.from_document(outcome.plan), task.mode,
                                      task.requester)
+    fallback = outcome.fallback_reason
     task.record_segmentation(plan_doc, gates, outcome.segmenter, meta,
-                             fallback_reason=outcome.fallback_reason)
+                             fallback_reason=r.app.redactor.text(fallback).text
+                             if fallback else None)
 
 
 def start_run(event: Task.Segmented, r: Reaction, ports: Ports) -> None:
