@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 from jsonpath_ng.exceptions import JsonPathParserError
@@ -20,6 +20,7 @@ from jsonpath_ng.ext.parser import parse as jsonpath
 from application.ports import StepContext, StepOutcome
 from domain.plan import PlanStep
 from domain.policy import Host
+from domain.secrets import REFERENCE, UnknownSecretError, substitute
 from domain.web import (
     IPAddress,
     WebTarget,
@@ -32,17 +33,23 @@ from domain.web import (
 
 MAX_OUTPUT_CHARS = 64_000
 _FIELD = re.compile(r"\{([a-z0-9][a-z0-9_-]{0,39})\.([a-z_][a-z0-9_]*)\}")
+_SLOT = re.compile(f"{_FIELD.pattern}|{REFERENCE.pattern}")
 
 
-def fill(template: str, facts: Mapping[str, Mapping[str, Any]]) -> str:
-    """``{s1.value}`` → that fact's value; a missing fact is an error, never empty text."""
+def fill(template: str, facts: Mapping[str, Mapping[str, Any]],
+         secrets: Mapping[str, str] | None = None) -> str:
+    """``{s1.value}`` → that fact's value, ``{secret:NAME}`` → the secret's; a missing one is
+    an error, never empty text. One pass: what a fact or a secret holds is never read for
+    more of either (an answer from a server cannot ask for a secret)."""
     def value(m: re.Match[str]) -> str:
+        if m.group(3) is not None:
+            return substitute(m.group(0), secrets or {})
         found = facts.get(m.group(1), {}).get(m.group(2))
         if found is None:
             raise ValueError(f"the body needs {m.group(0)}, which no earlier step provided")
         return str(found)
 
-    return _FIELD.sub(value, template)
+    return _SLOT.sub(value, template)
 
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
@@ -75,14 +82,19 @@ class HTTPExecutor:
             address = await self._checked_address(target, host)
         except WebTargetError as e:
             return _refused(str(e))
-        headers = {str(k): str(v) for k, v in dict(params.get("headers", {})).items()}
+        secrets = context.secrets
+        written = dict(params.get("headers", {}))
         try:
-            body = fill(str(params["body"]), context.facts) if "body" in params else None
+            headers = {str(k): substitute(str(v), secrets) for k, v in written.items()}
+            body = (fill(str(params["body"]), context.facts, secrets) if "body" in params
+                    else None)
             extract = {name: jsonpath(str(path))
                        for name, path in dict(params.get("extract", {})).items()}
-        except (ValueError, JsonPathParserError) as e:
+            # the policy checked the URL as written: a secret goes only in its path or query
+            url = substitute(step.action, secrets, lambda v: quote(v, safe=""))
+        except (ValueError, JsonPathParserError, UnknownSecretError) as e:
             return StepOutcome(False, None, "", str(e), 0)
-        url, headers, extensions = _pinned(step.action, address, target, headers)
+        url, headers, extensions = _pinned(url, address, target, headers)
         try:
             async with httpx.AsyncClient(timeout=step.timeout_s, follow_redirects=False) as client:
                 response = await client.request(target.method, url, headers=headers,

@@ -13,6 +13,7 @@ from application.ports import StepContext, StepOutcome
 from domain.errors import DomainError
 from domain.facts import command_facts
 from domain.plan import PlanStep
+from domain.secrets import UnknownSecretError, substitute
 
 
 class LocalExecutor:
@@ -34,7 +35,10 @@ class LocalExecutor:
             self._check(step)
         except DomainError as refused:
             return StepOutcome(False, None, "", str(refused), 0)
-        argv = shlex.split(step.action)
+        try:  # word by word: a secret's value is one argument, whatever it holds
+            argv = [substitute(word, context.secrets) for word in shlex.split(step.action)]
+        except UnknownSecretError as e:
+            return StepOutcome(False, None, "", str(e), 0)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

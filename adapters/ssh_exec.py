@@ -16,6 +16,7 @@ from application.ports import StepContext, StepOutcome
 from domain.facts import command_facts
 from domain.plan import PlanStep
 from domain.policy import Host
+from domain.secrets import UnknownSecretError, substitute
 
 
 class SSHExecutor:
@@ -38,9 +39,13 @@ class SSHExecutor:
             return StepOutcome(False, None, "", "ALTLAS_SSH_KNOWN_HOSTS is not set: altlas "
                                "never connects to a host it cannot verify", 0)
         try:
-            argv = shlex.split(step.action)
+            words = shlex.split(step.action)
         except ValueError as e:
             return StepOutcome(False, None, "", f"cannot parse command: {e}", 0)
+        try:  # word by word: a secret's value is one argument, quoted as every word is
+            argv = [substitute(word, context.secrets) for word in words]
+        except UnknownSecretError as e:
+            return StepOutcome(False, None, "", str(e), 0)
         if not argv:  # asyncssh asks for an interactive shell when the command is empty
             return StepOutcome(False, None, "", "nothing to run", 0)
         return await self._run(host, remote_command(argv), started, step)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +34,8 @@ from adapters.segmenter_rules import RuleSegmenter
 from adapters.ssh_exec import SSHExecutor
 from adapters.worker_registry import SqlWorkerRegistry
 from adapters.worker_registry import metadata as registry_tables
+from altlas import log_redaction
+from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
 from application.conversation import Conversation
@@ -44,6 +48,7 @@ from application.use_cases import UseCases
 from application.worker import Worker
 from bots.chat import ChatFront
 from domain.policy import Policy
+from domain.secrets import Redactor
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
@@ -75,6 +80,7 @@ class System:
     app: AltlasApplication
     executors: Mapping[str, StepExecutor]
     history: EventHistory
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     segmentation: SegmentationService = field(init=False)
     _engines: dict[str, Engine] = field(default_factory=dict)
     _worker: Worker | None = None
@@ -100,7 +106,7 @@ class System:
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
-                wake=s.wakeup)
+                wake=s.wakeup, secrets=self.secrets)
             self.wake_on_other_processes()
         return self._worker
 
@@ -391,10 +397,16 @@ def bootstrap(
     settings = settings or load_settings()
     policy = policy or load_policy(settings.policy_file)
     model = model or language_model(settings)
-    app, keys = _open_application(settings, policy, clock)
+    try:
+        secrets = load_secrets(settings.secrets_file, os.environ)
+    except ValueError as e:
+        raise StartupError(str(e)) from None
+    credentials = known_values(settings, secrets)
+    log_redaction.install(credentials)  # whoever runs altlas, its logs never show them
+    app, keys = _open_application(settings, policy, clock, Redactor(credentials))
     if executors is None:
         executors = _executors(settings, policy, model)
-    system = System(settings, policy, app, executors, EventHistory(app),
+    system = System(settings, policy, app, executors, EventHistory(app), secrets,
                     _engines={settings.events_sql_url(): keys.engine})
     system.segmentation = _segmentation(settings, policy, app, model, system)
     if check_store and (problem := system.store_problem()) is not None:
@@ -468,7 +480,7 @@ def _executors(settings: Settings, policy: Policy,
     }
 
 
-def _open_application(settings: Settings, policy: Policy, clock: Clock
+def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor: Redactor
                       ) -> tuple[AltlasApplication, SqlPersonKeys]:
     """The application on its event store, with the people's keys kept beside the events."""
     if settings.database_url is None:
@@ -485,7 +497,11 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock
     try:
         with _schema_lock(settings, where):
             keys = SqlPersonKeys(open_engine(settings.events_sql_url()))
-            app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys)
+            app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys,
+                                    redactor=redactor)
+            if (problem := _cipher_problem(app)) is not None:
+                app.close()
+                raise StartupError(f"cannot read the event store ({where}): {problem}")
             begin_tracking(app, LANES)
             create_tables(keys.engine, person_key_tables)
             return app, keys
@@ -493,6 +509,40 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
 
+
+def _cipher_problem(app: AltlasApplication) -> str | None:
+    """Why the stored events cannot be read with ALTLAS_CIPHER_KEY (or without it), in one
+    line; None if they can. Its first and last events are decoded here, before anything is
+    recorded, so a wrong or missing key never meets a command half-way."""
+    last = app.recorder.max_notification_id()
+    if not last:
+        return None  # a new store is encrypted from its first event, or never
+    keyed = app.mapper.cipher is not None
+    history, select = EventHistory(app), app.recorder.select_notifications
+    for n in [*select(0, 1), *select(last, 1)]:
+        try:
+            history.decode(n)
+        except ValueError as e:
+            in_clear = _in_clear(n.state)
+            if keyed and in_clear:
+                return ("its events are stored in clear, but ALTLAS_CIPHER_KEY is set: unset "
+                        "it (a store is encrypted from its first event or not at all)")
+            if keyed:
+                return (f"ALTLAS_CIPHER_KEY does not decrypt the event at position {n.id}: it "
+                        "is not the key this store was begun with")
+            if not in_clear:
+                return ("its events are encrypted: set ALTLAS_CIPHER_KEY to the key this store "
+                        "was begun with")
+            return str(e)
+    return None
+
+
+def _in_clear(state: bytes) -> bool:
+    """The library's JSON, as recorded without a cipher (ciphertext never parses as it)."""
+    try:
+        return isinstance(json.loads(state), dict)
+    except ValueError:
+        return False
 
 
 # Any fixed 64-bit key; only altlas processes take it.

@@ -24,13 +24,16 @@ from typing import Any, NoReturn
 from uuid import UUID
 
 from adapters.policy_file import PolicyFileError, load_policy
+from altlas import log_redaction
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.follow import Followed, Follower
 from altlas.progress import Progress
 from altlas.render import events_table
+from altlas.secret_store import known_values, load_secrets
 from altlas.serving import background, start_fronts, start_inside
 from altlas.settings import Settings, SettingsError, load_settings
 from application.documents import DocumentError, alt_document, checked_plan, last_document
+from application.history import UnreadableEventError
 from application.i18n import t
 from application.presenters import PlanModel
 from application.text import approval_text, plan_text, run_text, short, shown
@@ -115,8 +118,10 @@ def _serve(system: System, args: argparse.Namespace) -> int:
         threads.append(background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
     api = system.api(catch_up=not system.embedded, chat=fronts.chat, slack=fronts.slack)
     try:
+        # log_config=None: uvicorn's records go through the same (redacted) handler
         uvicorn.run(api, host=args.host or settings.http_host,
-                    port=args.port or settings.http_port, log_level=settings.log_level.lower())
+                    port=args.port or settings.http_port, log_level=settings.log_level.lower(),
+                    log_config=None)
     finally:
         stop.set()
         if discord_bot is not None and not discord_bot.is_closed():
@@ -655,6 +660,17 @@ def _token_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_new(_: argparse.Namespace) -> int:
+    """A new key for encryption at rest, made by the event store library's own cipher."""
+    from eventsourcing.cryptography import AESCipher
+
+    key = AESCipher.create_key(32)
+    print("a key to encrypt the stored events (shown once; keep it secret, and keep a copy: "
+          "without it the history cannot be read)\nset it in the environment of every altlas "
+          f"process before the store's first event:\n  ALTLAS_CIPHER_KEY={key}")
+    return 0
+
+
 def _policy_check(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else load_settings().policy_file
     policy = load_policy(path)
@@ -898,6 +914,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="token_command", required=True, metavar="ACTION")
     p = add(token, "new", _token_new, "make an API bearer token for a person of the policy")
     p.add_argument("--for", dest="person", required=True, metavar="PERSON")
+    key = sub.add_parser("key", help="keys for encrypting the stored events").add_subparsers(
+        dest="key_command", required=True, metavar="ACTION")
+    add(key, "new", _key_new, "make a key for ALTLAS_CIPHER_KEY (AES-256, base64)")
     policy = sub.add_parser("policy", help="check policy files").add_subparsers(
         dest="policy_command", required=True, metavar="ACTION")
     p = add(policy, "check", _policy_check, "validate a policy file (default: the configured one)")
@@ -913,16 +932,28 @@ def _log_level() -> str:
         return "INFO"
 
 
+def _credentials() -> list[str]:
+    """The credentials redacted from logs by value; none while the settings are bad (they
+    are reported next, and redacted by what they look like)."""
+    try:
+        settings = Settings()
+        return known_values(settings, load_secrets(settings.secrets_file, os.environ))
+    except Exception:
+        return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    log_redaction.install(_credentials())
     logging.basicConfig(level=_log_level(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("altlas.kafka", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
     try:
         return int(args.handler(args))
-    except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError) as e:
-        print(f"altlas: {e}", file=sys.stderr)
+    except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError,
+            UnreadableEventError) as e:
+        print(f"altlas: {log_redaction.redacted(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

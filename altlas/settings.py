@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64decode
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -27,6 +28,11 @@ class Settings(BaseSettings):
         description="postgresql://USER:PASSWORD@HOST:PORT/DBNAME[?schema=NAME]; "
         "unset = embedded SQLite in ALTLAS_DATA_DIR.",
     )
+    cipher_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts the stored events at rest with the event store library's "
+        "AES-GCM cipher: a base64 AES key, as `altlas key new` makes; unset = stored in clear. "
+        "A store is read only with the key it was begun with.")
     policy_file: Path | None = Field(
         default=None, description="Risk policy YAML; unset = the built-in default policy."
     )
@@ -59,6 +65,10 @@ class Settings(BaseSettings):
     litellm_model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini")
     litellm_api_base: str | None = None
     litellm_api_key: SecretStr | None = None
+    secrets_file: Path | None = Field(
+        default=None, description="The values of {secret:NAME} in plans, as NAME=value lines "
+        "(ALTLAS_SECRET_NAME variables too, which win); readable by its owner only "
+        "(chmod 600), or altlas refuses to start.")
     ssh_known_hosts: Path | None = Field(default=None, description="known_hosts for ssh steps")
     ssh_key: Path | None = Field(default=None, description="private key for ssh steps")
     ssh_user: str | None = None
@@ -121,6 +131,21 @@ class Settings(BaseSettings):
         parse_database_url(url)
         return value
 
+    @field_validator("cipher_key")
+    @classmethod
+    def _check_cipher_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from eventsourcing.cryptography import AESCipher  # only when a key is set
+
+        key = value.get_secret_value().strip()
+        try:
+            AESCipher.check_key_size(len(b64decode(key, validate=True)))
+        except ValueError:  # not base64 (binascii.Error), or not an AES key's size
+            raise ValueError("is not a base64 AES key of 16, 24 or 32 bytes; make one with "
+                             "`altlas key new`") from None
+        return SecretStr(key)
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _check_bootstrap(cls, value: str | None) -> str | None:
@@ -137,6 +162,15 @@ class Settings(BaseSettings):
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @field_validator("secrets_file")
+    @classmethod
+    def _private_secrets(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from altlas.secret_store import read_secrets_file
+
+            read_secrets_file(value)  # ValueError: others may read it, or a bad line
         return value
 
     @field_validator("prometheus_url", "litellm_api_base", "slack_api_url")
@@ -157,12 +191,17 @@ class Settings(BaseSettings):
                  "AGGREGATE_CACHE_FASTFORWARD": "n", "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
         if not self.aggregate_cache:
             cache = {}
+        cipher: dict[str, str] = {}
+        if self.cipher_key is not None:  # the library's AES-GCM, on the cryptography package
+            cipher = {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                      "CIPHER_KEY": self.cipher_key.get_secret_value()}
         if self.database_url is None:
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 **cache,
+                **cipher,
             }
         db = parse_database_url(self.database_url.get_secret_value())
         env = {
@@ -177,6 +216,7 @@ class Settings(BaseSettings):
             # which would make a log-tailing relay skip events.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             **cache,
+            **cipher,
         }
         if db.schema:
             env["POSTGRES_SCHEMA"] = db.schema

@@ -43,6 +43,7 @@ from domain.plan import Plan
 from domain.policy import Policy
 from domain.risk import GateKind, RiskLevel, Tier
 from domain.run import Run
+from domain.secrets import Redactor, plan_problems
 from domain.task import Task
 
 # Releases before 0.2 installed domain/ as `altlas.domain`, and stored events name their classes
@@ -70,13 +71,16 @@ class AltlasApplication(Application[UUID]):
     name = "altlas"
 
     def __init__(self, policy: Policy, clock: Clock = system_clock,
-                 env: dict[str, str] | None = None, *, keys: PersonKeys) -> None:
+                 env: dict[str, str] | None = None, *, keys: PersonKeys,
+                 redactor: Redactor | None = None) -> None:
         super().__init__(env=env)
         self.policy = policy
         self.clock = clock
         # People are named by pseudonym in every event, and what they write is sealed with
         # their own key: names in, names out, at this class's methods (application/privacy.py).
         self.privacy = Privacy(keys)
+        # what step outcomes are cleaned of before they are recorded (domain/secrets.py)
+        self.redactor = redactor or Redactor()
         self.recorder: ProcessRecorder
         self.recorded = Signal()  # set after every save in this process: followers wake on it
         # Commands on one aggregate take turns within this process (200 people clicking at
@@ -172,9 +176,10 @@ class AltlasApplication(Application[UUID]):
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Each step's risk and gate by the policy; a gate nobody could pass is refused now
         rather than when the run starts. Each step's params must match their kind's schema,
-        so nothing malformed reaches an executor."""
+        so nothing malformed reaches an executor; a credential is never written into a plan
+        (it would stay in the history for ever), only referred to as {secret:NAME}."""
         doc = plan.to_document()
-        problems = schema_errors(doc)
+        problems = schema_errors(doc) + plan_problems(doc)
         if problems:
             raise DocumentError(problems)
         gates = []
@@ -271,10 +276,13 @@ class AltlasApplication(Application[UUID]):
                               output: str, duration_ms: int,
                               facts: dict[str, Any] | None = None, worker: str | None = None,
                               actor: str = RUNNER) -> None:
+        """Recorded redacted, whoever reports it: a worker or a person."""
+        output, _, facts, redacted = self._redacted(output, None, facts)
+
         def succeed(run: Run, meta: EventMeta) -> None:
             run.check_claim(step_id, worker, meta.actor)
             run.succeed_step(step_id, meta, exit_code=exit_code, output=output,
-                             duration_ms=duration_ms, facts=facts)
+                             duration_ms=duration_ms, facts=facts, redacted=redacted)
 
         self._on_run(run_id, actor, succeed)
 
@@ -282,12 +290,21 @@ class AltlasApplication(Application[UUID]):
                            output: str, duration_ms: int, will_retry: bool = False,
                            facts: dict[str, Any] | None = None, worker: str | None = None,
                            actor: str = RUNNER) -> None:
+        output, failure, facts, redacted = self._redacted(output, error, facts)
+
         def fail(run: Run, meta: EventMeta) -> None:
             run.check_claim(step_id, worker, meta.actor)
-            run.fail_step(step_id, meta, error=error, exit_code=exit_code, output=output,
-                          duration_ms=duration_ms, will_retry=will_retry, facts=facts)
+            run.fail_step(step_id, meta, error=failure or "failed", exit_code=exit_code,
+                          output=output, duration_ms=duration_ms, will_retry=will_retry,
+                          facts=facts, redacted=redacted)
 
         self._on_run(run_id, actor, fail)
+
+    def _redacted(self, output: str, error: str | None, facts: dict[str, Any] | None
+                  ) -> tuple[str, str | None, dict[str, Any], int]:
+        """A step's outcome as it may be recorded, and how many credentials it lost."""
+        (output, error, facts), count = self.redactor.data([output, error, facts or {}])
+        return output, error, facts, count
 
     def record_step_skipped(self, run_id: UUID, step_id: str, reason: str, *,
                             cancelled: bool = False, actor: str = RUNNER) -> None:

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from application.views import RunView, TaskView
 from domain.errors import InvalidInputError
+from domain.secrets import redact
 
 
 @cache
@@ -20,9 +21,10 @@ def _validator(name: str) -> Draft202012Validator:
 
 
 def schema_errors(document: Any, name: str = "alt") -> list[str]:
-    """Every schema violation, each as ``$.json.path: what is wrong``, in document order."""
+    """Every schema violation, each as ``$.json.path: what is wrong``, in document order;
+    a credential the message quotes is taken out (a refusal may be recorded, or logged)."""
     errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [f"{e.json_path}: {e.message}" for e in errors]
+    return [redact(f"{e.json_path}: {e.message}") for e in errors]
 
 
 def alt_document(task: TaskView) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def last_document(run: RunView, task: TaskView) -> dict[str, Any]:
             "target": planned.get(s.id, {}).get("target"), "risk": s.risk, "gate": s.gate,
             "approval_id": s.approval_id, "status": s.status, "attempts": s.attempts,
             "exit_code": s.exit_code, "duration_ms": s.duration_ms, "error": s.error,
-            "output": s.output, "facts": s.facts,
+            "output": s.output, "facts": s.facts, "redacted": s.redacted,
         } for s in run.steps],
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -53,7 +53,11 @@ class EventHistory:
     def __init__(self, app: Application[UUID]) -> None:
         self._app = app
 
-    def read(self, after: int = 0, limit: int | None = None) -> Iterator[RecordedEvent]:
+    def read(self, after: int = 0, limit: int | None = None, *,
+             unreadable: Callable[[UnreadableEventError], None] | None = None
+             ) -> Iterator[RecordedEvent]:
+        """The events in order; one that cannot be read raises, or, given ``unreadable``,
+        is handed to it and passed over (the audit names it and goes on)."""
         position = after
         remaining = limit
         while remaining is None or remaining > 0:
@@ -64,7 +68,14 @@ class EventHistory:
             if not notifications:
                 return
             for n in notifications:
-                yield self.decode(n)
+                try:
+                    record = self.decode(n)
+                except UnreadableEventError as e:
+                    if unreadable is None:
+                        raise
+                    unreadable(e)
+                    continue
+                yield record
             position = notifications[-1].id
             if remaining is not None:
                 remaining -= len(notifications)
@@ -74,14 +85,17 @@ class EventHistory:
 
     def decode(self, n: Notification) -> RecordedEvent:
         mapper = self._app.mapper
-        raw = n.state
-        if mapper.cipher:
-            raw = mapper.cipher.decrypt(raw)
-        if mapper.compressor:
-            raw = mapper.compressor.decompress(raw)
-        state: dict[str, Any] = _PLAIN.decode(raw.decode("utf-8"))
         aggregate_id = n.originator_id if isinstance(n.originator_id, UUID) else UUID(
             str(n.originator_id))
+        raw = n.state
+        try:
+            if mapper.cipher:
+                raw = mapper.cipher.decrypt(raw)
+            if mapper.compressor:
+                raw = mapper.compressor.decompress(raw)
+            state: dict[str, Any] = _PLAIN.decode(raw.decode("utf-8"))
+        except ValueError as e:  # the cipher's tag check, bad UTF-8 or JSON
+            raise UnreadableEventError(aggregate_id, n.originator_version, n.id, e) from None
         state["originator_id"] = str(aggregate_id)
         state["originator_version"] = n.originator_version
         try:
@@ -103,3 +117,14 @@ class EventHistory:
 
         breaks = verify_chain(records())
         return VerificationReport(count, len(seen), breaks)
+
+
+class UnreadableEventError(ValueError):
+    """A stored event that cannot be decrypted or decoded: changed where it is stored, or
+    recorded with another key."""
+
+    def __init__(self, aggregate_id: UUID, version: int, position: int, reason: Exception
+                 ) -> None:
+        super().__init__(f"aggregate {aggregate_id} version {version} (position {position}): "
+                         f"the stored event cannot be read ({reason}): it was changed where it "
+                         "is stored, or recorded with another key")

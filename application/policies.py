@@ -48,14 +48,17 @@ def plan_task(event: Task.Requested, r: Reaction, ports: Ports) -> None:
         return
     outcome = ports.segmentation.plan(task)
     meta = _meta(task, SEGMENTER_ACTOR, event)
-    if outcome.plan is None:  # why, quoting the request: sealed as the request is
-        task.reject(r.app.written(outcome.problem, meta.actor, task.requester) or "", meta)
+    if outcome.plan is None:  # why, quoting the request: redacted, then sealed as it is
+        problem = r.app.redactor.text(outcome.problem).text
+        task.reject(r.app.written(problem, meta.actor, task.requester) or "", meta)
         return
     plan_doc, gates = r.app.classify(Plan.from_document(outcome.plan), task.mode,
                                      task.requester)
+    fallback = outcome.fallback_reason
     task.record_segmentation(
         plan_doc, gates, outcome.segmenter, meta,
-        fallback_reason=r.app.written(outcome.fallback_reason, meta.actor, task.requester))
+        fallback_reason=r.app.written(r.app.redactor.text(fallback).text if fallback else None,
+                                      meta.actor, task.requester))
 
 
 def start_run(event: Task.Segmented, r: Reaction, ports: Ports) -> None:

@@ -33,10 +33,13 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class StepContext:
-    """What a step may know of its run: the outputs and facts of the steps before it."""
+    """What a step may know of its run: the outputs and facts of the steps before it, and
+    the values of the secrets it refers to (``{secret:NAME}``), for its executor to put in
+    where the step says, never anywhere that is recorded."""
 
     outputs: Mapping[str, str] = field(default_factory=dict)
     facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 class StepExecutor(Protocol):

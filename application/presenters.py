@@ -70,6 +70,7 @@ class RunStepModel:
     waiting_for: int | None  # approvals still needed, while its approval is open
     manual: str | None  # what a person should do, for a step altlas never runs
     confirmed_by: str | None = None  # who did it by hand and said so
+    redacted: int = 0  # credentials taken out of what it printed or failed with
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class RunModel:
             manual = planned.get(s.id, {}).get("action") if s.gate == "manual" else None
             steps.append(RunStepModel(s.id, s.status, s.risk, s.gate, s.duration_ms, s.error,
                                       s.output, s.approval_id, waiting, manual,
-                                      s.confirmed_by))
+                                      s.confirmed_by, s.redacted))
         return cls(run.id, run.task_id, task.request, run.outcome, tuple(steps))
 
     @property

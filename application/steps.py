@@ -18,6 +18,7 @@ from application.ports import StepContext, StepExecutor, StepOutcome
 from domain.errors import ConflictError
 from domain.plan import Plan, PlanStep
 from domain.run import DECIDED, FAILED, SUCCEEDED, Run
+from domain.secrets import step_references
 from domain.task import Task
 
 log = logging.getLogger("altlas.steps")
@@ -29,9 +30,10 @@ GRACE_S = 5.0
 class StepRunner:
     def __init__(self, app: AltlasApplication, executors: Mapping[str, StepExecutor], *,
                  worker: str, parallelism: int = 4, backoff_s: float = 0.5,
-                 max_backoff_s: float = 10.0) -> None:
+                 max_backoff_s: float = 10.0, secrets: Mapping[str, str] | None = None) -> None:
         self._app = app
         self._executors = executors
+        self._secrets = secrets or {}
         self.worker = worker
         self._parallelism = parallelism
         self.backoff_s = backoff_s
@@ -130,11 +132,15 @@ class StepRunner:
 
     async def _attempts(self, run_id: UUID, plan: Plan, step: PlanStep, attempt: int) -> None:
         executor = self._executors.get(step.kind)
+        missing = self._undefined(step)
         while True:
             broke = False
             if executor is None:
                 outcome = StepOutcome(False, None, "", f"no executor for {step.kind} steps "
                                       "is configured", 0)
+            elif missing is not None:
+                outcome = StepOutcome(False, None, "", missing, 0)
+                broke = True  # trying again finds it no more defined
             else:
                 try:
                     context = await asyncio.to_thread(self._context, run_id, plan, step)
@@ -190,6 +196,14 @@ class StepRunner:
             return StepOutcome(False, None, "", f"did not return within its timeout of "
                                f"{step.timeout_s:g}s", int((step.timeout_s + GRACE_S) * 1000))
 
+    def _undefined(self, step: PlanStep) -> str | None:
+        """Why the step cannot run for want of a secret, or None."""
+        for name in step_references(step.kind, step.action, step.params):
+            if name not in self._secrets:
+                return (f"secret {name} is not defined: set ALTLAS_SECRET_{name} where the "
+                        "workers run, or add it to their ALTLAS_SECRETS_FILE")
+        return None
+
     def _context(self, run_id: UUID, plan: Plan, step: PlanStep) -> StepContext:
         run = self._app.load(Run, run_id)
         before = plan.ancestors(step.id)
@@ -197,4 +211,6 @@ class StepRunner:
             outputs={sid: s.output for sid, s in run.steps.items()
                      if sid in before and s.status in (SUCCEEDED, FAILED)},
             facts={sid: s.facts for sid, s in run.steps.items() if s.status in DECIDED},
+            secrets={name: self._secrets[name]
+                     for name in step_references(step.kind, step.action, step.params)},
         )

@@ -81,6 +81,8 @@ def run_step_line(step: RunStepModel, locale: str) -> str:
         detail = t(locale, "manual", risk=step.risk, action=shown(step.manual))
     else:
         detail = shown(step.error or "")
+    if step.redacted:
+        detail = f"{detail} {t(locale, 'redacted', n=step.redacted)}".lstrip()
     return f"{step.id:<4} {step.status:<10} {step.risk:<11} {took:>8}  {detail}".rstrip()
 
 

@@ -63,6 +63,7 @@ class StepView:
     duration_ms: int | None
     facts: dict[str, Any] = field(default_factory=dict)
     confirmed_by: str | None = None  # who did a manual step by hand and said so
+    redacted: int = 0  # credentials taken out of its outcome before it was recorded
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class RunView:
                 id=s.id, kind=s.kind, risk=s.risk, gate=s.gate, needs=list(s.needs),
                 approval_id=s.approval_id, status=s.status, attempts=s.attempts,
                 exit_code=s.exit_code, output=s.output, error=s.error, duration_ms=s.duration_ms,
-                facts=dict(s.facts), confirmed_by=s.confirmed_by,
+                facts=dict(s.facts), confirmed_by=s.confirmed_by, redacted=s.redacted,
             )
             for s in run.steps.values()
         ]

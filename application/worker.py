@@ -38,7 +38,8 @@ class Worker:
                  executors: Mapping[str, StepExecutor], registry: WorkerRegistry,
                  reads: Callable[[], ReadModels], *, parallelism: int = 4,
                  lease: timedelta = timedelta(seconds=15), idle_seconds: float = 0.25,
-                 stop_timeout: float = 30.0, wake: bool = True) -> None:
+                 stop_timeout: float = 30.0, wake: bool = True,
+                 secrets: Mapping[str, str] | None = None) -> None:
         self.app = app
         self.info = new_worker_info()
         self.registry = registry
@@ -47,7 +48,8 @@ class Worker:
         self.idle_seconds = idle_seconds
         self.stop_timeout = stop_timeout
         self.wake = wake  # woken when something is recorded; else it polls
-        self.steps = StepRunner(app, executors, worker=self.id, parallelism=parallelism)
+        self.steps = StepRunner(app, executors, worker=self.id, parallelism=parallelism,
+                                secrets=secrets)
         self.lanes = [Lane(app, name, kinds, ports, worker=self.id, on_claims=self.steps.submit)
                       for name, kinds in LANES.items()]
         self._last_beat = 0.0

@@ -48,6 +48,7 @@ class StepState:
     outcome_unknown: bool = False
     started_by: str | None = None  # the actor who recorded the latest start
     confirmed_by: str | None = None  # the person who did a manual step and said so
+    redacted: int = 0  # credentials taken out of the latest outcome before it was recorded
 
 
 class Run(AuditedAggregate):
@@ -81,17 +82,23 @@ class Run(AuditedAggregate):
 
     class StepSucceeded(AuditedAggregate.Event):
         type_name = "StepSucceeded"
-        class_version = 2
+        class_version = 3
         step_id: str
         exit_code: int | None
         output: str
         duration_ms: int
         facts: dict[str, Any]
+        redacted: int
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Release 0.1 recorded no facts."""
             state["facts"] = {}
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Release 0.2 redacted nothing (and did not say so)."""
+            state["redacted"] = 0
 
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
@@ -100,10 +107,11 @@ class Run(AuditedAggregate):
             step.output = self.output
             step.duration_ms = self.duration_ms
             step.facts = self.facts
+            step.redacted = self.redacted
 
     class StepFailed(AuditedAggregate.Event):
         type_name = "StepFailed"
-        class_version = 2
+        class_version = 3
         step_id: str
         error: str
         exit_code: int | None
@@ -111,11 +119,17 @@ class Run(AuditedAggregate):
         duration_ms: int
         will_retry: bool
         facts: dict[str, Any]
+        redacted: int
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Release 0.1 recorded no facts."""
             state["facts"] = {}
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Release 0.2 redacted nothing (and did not say so)."""
+            state["redacted"] = 0
 
         def apply(self, run: Run) -> None:
             step = run.steps[self.step_id]
@@ -126,6 +140,7 @@ class Run(AuditedAggregate):
             step.output = self.output
             step.duration_ms = self.duration_ms
             step.facts = self.facts
+            step.redacted = self.redacted
 
     class StepSkipped(AuditedAggregate.Event):
         type_name = "StepSkipped"
@@ -310,19 +325,22 @@ class Run(AuditedAggregate):
                       rerun=rerun, reason=reason)
 
     def succeed_step(self, step_id: str, meta: EventMeta, *, exit_code: int | None,
-                     output: str, duration_ms: int, facts: dict[str, Any] | None = None) -> None:
+                     output: str, duration_ms: int, facts: dict[str, Any] | None = None,
+                     redacted: int = 0) -> None:
+        """``redacted``: how many credentials were taken out of the outcome, so whoever
+        reads it knows something was removed."""
         self._check_running(step_id)
         self._trigger(self.StepSucceeded, meta, step_id=step_id, exit_code=exit_code,
                       output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms,
-                      facts=facts or {})
+                      facts=facts or {}, redacted=redacted)
 
     def fail_step(self, step_id: str, meta: EventMeta, *, error: str, exit_code: int | None,
                   output: str, duration_ms: int, will_retry: bool = False,
-                  facts: dict[str, Any] | None = None) -> None:
+                  facts: dict[str, Any] | None = None, redacted: int = 0) -> None:
         self._check_running(step_id)
         self._trigger(self.StepFailed, meta, step_id=step_id, error=error, exit_code=exit_code,
                       output=output[:MAX_OUTPUT_CHARS], duration_ms=duration_ms,
-                      will_retry=will_retry, facts=facts or {})
+                      will_retry=will_retry, facts=facts or {}, redacted=redacted)
 
     def skip_step(
         self, step_id: str, reason: str, meta: EventMeta, *, cancelled: bool = False

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -93,6 +94,8 @@ run_steps = Table(
     Column("facts", JSON),
     Column("worker", String(200)),
     Column("retrying", Boolean, nullable=False, server_default=false()),
+    # credentials taken out of the step's latest outcome before it was recorded
+    Column("redacted", Integer, nullable=False, server_default=text("0")),
 )
 
 approvals = Table(

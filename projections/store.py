@@ -70,8 +70,8 @@ def open_engine(url: str, *, create_schema: bool = True, pooled: bool = True) ->
                 _serialise_ddl(conn)
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         return engine
-    raise ViewStoreError(
-        f"views database URL must be sqlite:///PATH or postgresql://…, not {url!r}")
+    raise ViewStoreError("views database URL must be sqlite:///PATH or postgresql://…, not "
+                         f"{parts.scheme or 'a bare'}: (a URL of another kind)")
 
 
 _MIGRATING = threading.Lock()  # alembic's context is global to the process

@@ -203,6 +203,7 @@ class _TasksBatch:
                 "approval_id": s.get("approval_id"), "status": "pending", "attempts": 0,
                 "exit_code": None, "error": None, "duration_ms": None, "started_at": None,
                 "finished_at": None, "facts": None, "worker": None, "retrying": False,
+                "redacted": 0,
             })
 
     def _step(self, r: RecordedEvent, **values: Any) -> Row | None:
@@ -229,7 +230,8 @@ class _TasksBatch:
             status, error = ("pending" if d["will_retry"] else "failed"), d["error"]
         self._step(r, status=status, exit_code=d["exit_code"], error=error,
                    duration_ms=d["duration_ms"], finished_at=r.timestamp,
-                   facts=d.get("facts") or None, retrying=status == "pending")
+                   facts=d.get("facts") or None, retrying=status == "pending",
+                   redacted=d.get("redacted") or 0)
 
     def _step_interrupted(self, r: RecordedEvent) -> None:
         if r.data["rerun"]:

@@ -11,4 +11,10 @@ scripts/venv.sh test,llm
 scripts/typecheck.sh
 scripts/services.sh up
 eval "$(scripts/services.sh env)"
-exec .venv/bin/python -m pytest "$@"
+# Every log record of the run goes to one file, and no test secret may be in it.
+logs="${TMPDIR:-/tmp}/altlas-test-logs"
+rm -rf "$logs" && mkdir -p "$logs"
+status=0
+.venv/bin/python -m pytest --log-file="$logs/pytest.log" --log-file-level=DEBUG "$@" || status=$?
+.venv/bin/python -m tests.security.leak_check "$logs/pytest.log" || status=1
+exit "$status"

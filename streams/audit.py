@@ -97,7 +97,10 @@ def _compare(c: Checkpoint, running: str, count: int, report: AuditReport) -> No
 def verify_store(history: EventHistory, checkpoints: list[Checkpoint],
                  progress: Progress | None = None) -> AuditReport:
     report = AuditReport("event store")
-    _check(history.read(), checkpoints, report, progress)
+    unreadable: list[str] = []  # named first: the breaks after them follow from them
+    _check(history.read(unreadable=lambda e: unreadable.append(str(e))), checkpoints, report,
+           progress)
+    report.problems[:0] = unreadable
     return report
 
 

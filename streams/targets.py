@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from domain.errors import InvalidInputError
+from domain.secrets import redact
 from projections.schema import store_checkpoints
 from projections.store import ViewStoreError, open_engine
 from streams.checkpoints import REPLAY, STORE
@@ -71,7 +72,10 @@ class ReplayTargets:
     def check(self, url: str) -> None:
         """Raise ReplayTargetError unless ``url`` is a fresh database, an earlier replay or
         a new file inside the data directory; looks, changes nothing."""
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as e:  # say, an unclosed [ of an IPv6 address
+            raise ReplayTargetError(f"the replay target is not a URL: {e}") from None
         if scheme == "sqlite":
             path = self._inside(_sqlite_path(url))
             place = _file_place(path)
@@ -163,6 +167,10 @@ def _postgres(url: str, *, holding: bool = True) -> tuple[Place, Holding]:
         engine = open_engine(url, create_schema=False, pooled=False)
     except ViewStoreError as e:
         raise ReplayTargetError(str(e)) from None
+    except (ValueError, ArgumentError) as e:  # a port that is not a number, say
+        raise ReplayTargetError("the replay target is not a PostgreSQL URL altlas can read: "
+                                f"{redact(str(e))}; use postgresql://USER:PASSWORD@HOST:PORT/"
+                                "DBNAME[?schema=NAME]") from None
     try:
         with engine.connect() as conn:
             database, current = conn.execute(text(
@@ -172,7 +180,7 @@ def _postgres(url: str, *, holding: bool = True) -> tuple[Place, Holding]:
             found = _holding(conn) if holding and current else _EMPTY
             return Place((*_server(conn), database, schema), label), found
     except SQLAlchemyError as e:
-        reason = " ".join(str(e.__cause__ or e).split())[:200]
+        reason = redact(" ".join(str(e.__cause__ or e).split())[:200])
         raise ReplayTargetError(f"cannot connect to the replay target: {reason}") from None
     finally:
         engine.dispose()

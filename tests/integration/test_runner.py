@@ -203,7 +203,7 @@ class _Service(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        self._reply(201, {"received": body, "auth": self.headers.get("X-Token")})
+        self._reply(201, {"received": body, "request": self.headers.get("X-Request-Id")})
 
     def _reply(self, code: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -232,7 +232,7 @@ def test_http_step_maps_the_response_and_fills_the_body(system: System, service:
              params={"extract": {"healthy": "$.status", "lag": "$.db.lag_seconds"}}),
         step("post", kind="http", action=f"{service}/notes", target="web-1", needs=["get"],
              when="get.healthy == 'ok'",
-             params={"method": "POST", "headers": {"X-Token": "t1"},
+             params={"method": "POST", "headers": {"X-Request-Id": "t1"},
                      "body": "lag was {get.lag}s", "extract": {"echo": "$.received"}}))
     steps = by_id(run)
     assert steps["get"].facts == {"status_code": 200, "healthy": "ok", "lag": 3}
