@@ -142,11 +142,12 @@ class ChatFront:
             run = uc.run(caller.who, str(ident))
             return Reply(run_text(uc.run_model(UUID(run.id)), loc, fenced=True),
                          ephemeral=True, locale=loc)
-        card = uc.card(ident)
-        return Reply(t(loc, "status.approval", id=short(card.approval.id),
-                       status=card.approval.status, votes=len(card.approval.votes),
-                       required=card.approval.required),
-                     ephemeral=True, cards=[card], locale=loc)
+        approval = uc.approval(caller.who, str(ident))
+        text = t(loc, "status.approval", id=short(approval.id), status=approval.status,
+                 votes=len(approval.votes), required=approval.required)
+        if approval.run_id is None:  # forgetting a person: no task, no card
+            return Reply(f"{text}\n{shown(approval.reason)}", ephemeral=True, locale=loc)
+        return Reply(text, ephemeral=True, cards=[uc.card(ident)], locale=loc)
 
     def _runs(self, caller: Caller) -> Reply:
         rows = self.use_cases.runs(caller.who, Filters(limit=10)).items
@@ -203,7 +204,8 @@ class ChatFront:
             if view.status != "granted":
                 return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
                                  required=view.required)
-            return self._say(caller, "granted", approvers=", ".join(view.votes))
+            key = "granted" if view.run_id is not None else "granted.forget"
+            return self._say(caller, key, approvers=", ".join(view.votes))
 
         try:
             return said(self.use_cases.vote(caller.who, approval_ref))

@@ -322,6 +322,20 @@ class PrivacyContract:
         assert all("alice" in as_text(e) for e in found)
         assert "flag it" not in as_text(found)  # deniz's request is not about alice
 
+    def test_chat_shows_and_grants_a_request_to_forget(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        self._history(system, tmp_path)
+        asked = system.use_cases().forget("erin", "alice", "left")
+        chat = ChatFront(system.use_cases())
+        status = chat.run(chat.caller("slack:U0BOB0001", "slack"), f"status {asked.id[:8]}")
+        assert "forget alice: left" in status.text and not status.cards
+        granted = chat.run(chat.caller("slack:U0BOB0001", "slack"), f"approve {asked.id[:8]}")
+        assert granted.text == "Approved by bob. The person is being forgotten now."
+        system.worker().until_quiet()
+        again = chat.run(chat.caller("slack:U0BOB0001", "slack"), f"status {asked.id[:8]}")
+        assert leaks(again.text) == [] and ERASED.search(again.text)
+
     def test_the_api_forgets_for_admins_through_an_approval(
         self, system: System, tmp_path: Path
     ) -> None:
