@@ -388,9 +388,10 @@ class _Parser:
         tokens: dict[str, str] = {}
         for digest, person in self._mapping(data, ("api_tokens",)).items():
             path: Path = ("api_tokens", str(digest))
-            if not _SHA256.match(str(digest)):
+            if not _SHA256.match(str(digest)):  # it may be a token itself: never repeated
                 raise PolicyError(path, "must be the sha256 of a token (64 hex digits; "
-                                        "`altlas token new` prints one), never the token")
+                                        "`altlas token new` prints one), never the token",
+                                  shown="api_tokens (the key on this line)")
             if person not in people:
                 raise PolicyError(path, f"{person!r} is not in people")
             tokens[str(digest)] = person
@@ -527,8 +528,8 @@ def format_path(path: Path) -> str:
 
 
 class PolicyError(InvalidInputError):
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{format_path(path)}: {problem}")
+    def __init__(self, path: Path, problem: str, *, shown: str | None = None) -> None:
+        super().__init__(f"{shown or format_path(path)}: {problem}")
         self.path = path
         self.problem = problem
 
