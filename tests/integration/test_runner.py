@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from altlas.settings import Settings
 from application.views import RunView
 from domain.policy import StepRefusedError
 from tests.conftest import SSHPeer
+from tests.fakes.local_http import QuietHandler, local_http
 from tests.helpers import peer_policy, plan, run_to_rest, step
 
 
@@ -197,32 +197,19 @@ def test_bad_promql_fails_with_the_servers_reason(system: System) -> None:
 
 # -- http ------------------------------------------------------------------------------
 
-class _Service(BaseHTTPRequestHandler):
+class _Service(QuietHandler):
     def do_GET(self) -> None:
-        self._reply(200, {"status": "ok", "db": {"lag_seconds": 3}})
+        self.reply_json(200, {"status": "ok", "db": {"lag_seconds": 3}})
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        self._reply(201, {"received": body, "request": self.headers.get("X-Request-Id")})
-
-    def _reply(self, code: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        return
+        self.reply_json(201, {"received": body, "request": self.headers.get("X-Request-Id")})
 
 
 @pytest.fixture
 def service() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with local_http(_Service) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_http_step_maps_the_response_and_fills_the_body(system: System, service: str) -> None:

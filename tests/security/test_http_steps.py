@@ -9,9 +9,8 @@ import asyncio
 import ipaddress
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -22,6 +21,7 @@ from domain.plan import Plan
 from domain.policy import Policy, StepRefusedError
 from domain.risk import RiskLevel
 from domain.web import IPAddress
+from tests.fakes.local_http import local_http
 from tests.helpers import plan, step
 
 HOSTS = {
@@ -150,11 +150,9 @@ class _Service(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def service() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     _Service.seen.clear()
-    yield int(server.server_address[1])
-    server.shutdown()
+    with local_http(_Service) as port:
+        yield port
 
 
 def run(executor: HTTPExecutor, url: str, target: str) -> StepOutcome:

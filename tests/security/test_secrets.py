@@ -15,13 +15,11 @@ import shlex
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -38,6 +36,7 @@ from application.ports import SegmentationRequest
 from application.segmentation import SegmentationService
 from application.views import RunView
 from tests.conftest import SSHPeer
+from tests.fakes.local_http import QuietHandler, local_http
 from tests.helpers import auth, peer_policy, plan, step, token_policy
 from tests.integration.views import dump
 from tests.security.gatehouse import Gatehouse, gatehouse
@@ -59,7 +58,7 @@ def tricky(marker: Path) -> str:
     return f"it's \"q\" $(touch {marker}) `touch {marker}` ;touch {marker} #"
 
 
-class _Login(BaseHTTPRequestHandler):
+class _Login(QuietHandler):
     """A service that wants a bearer token and hands out a session: its answer holds
     credentials in headers and body, and echoes the one it was sent."""
 
@@ -68,27 +67,16 @@ class _Login(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         sent = self.headers.get("Authorization", "")
         _Login.seen.append({"path": self.path, "authorization": sent})
-        data = json.dumps({"access_token": RESPONSE_TOKEN, "user": "bob",
-                           "echo": sent}).encode()
-        self.send_response(200)
-        self.send_header("Set-Cookie", f"session={COOKIE}; HttpOnly")
-        self.send_header("Authorization", f"Bearer {RESPONSE_TOKEN}")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        return
+        self.reply_json(200, {"access_token": RESPONSE_TOKEN, "user": "bob", "echo": sent},
+                        {"Set-Cookie": f"session={COOKIE}; HttpOnly",
+                         "Authorization": f"Bearer {RESPONSE_TOKEN}"})
 
 
 @pytest.fixture
 def service() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Login)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     _Login.seen.clear()
-    yield int(server.server_address[1])
-    server.shutdown()
+    with local_http(_Login) as port:
+        yield port
 
 
 @dataclass
