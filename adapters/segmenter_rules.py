@@ -15,13 +15,16 @@ from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
+from domain.grounding import spelled
 from domain.policy import Policy
 
 _SVC = r"(?P<svc>[a-z][a-z0-9_.@-]{1,40})"
 _NOT_SERVICES = {"the", "a", "an", "it", "its", "service", "disk", "load", "memory", "host",
                  "server", "all", "and", "then", "on", "in", "of", "if", "for", "not", "down",
                  "up", "running", "there", "this", "that", "everything", "bellek",
-                 "diskin", "yük", "sistem", "sunucu"}
+                 "diskin", "yuk", "sistem", "sunucu", "sunucuyu", "sunucusu", "makine",
+                 "makineyi", "machine", "box", "logs", "log", "logrotate", "yeniden",
+                 "tekrar"}
 _PRONOUNS = {"it", "its", "it's", "them", "onu", "bunu"}
 # What a condition can be about: these steps only look, and say something comparable.
 _CHECKS = frozenset({"disk", "load", "running", "processes", "targets_down", "cpu",
@@ -40,6 +43,7 @@ class _Step:
     needs: list[int] = field(default_factory=list)
     when: str | None = None
     position: int = 0
+    plain: str = ""  # the action before a condition narrowed it ("df -h" for "df -h /")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ class _Intent:
 def _intent(name: str, pattern: str, build: Callable[[re.Match[str], str],
             tuple[str, str, str | None, dict[str, Any]]], kind: str = "command") -> _Intent:
     """One intent; ``pattern``'s top-level alternatives (split on ' || ') each become a regex,
-    so every one may name its own ``svc`` group."""
+    so every one may name its own ``svc`` group. Requests arrive with Turkish letters folded
+    ("başlat" reads "baslat"), so the patterns are written folded."""
     return _Intent(name, tuple(re.compile(p, re.IGNORECASE) for p in pattern.split(" || ")),
                    build, kind)
 
@@ -63,77 +68,141 @@ def _svc(m: re.Match[str]) -> str:
     return m.group("svc").strip(".'’")
 
 
+def _top(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, Any]]:
+    groups = m.groupdict()
+    by = "mem" if (groups.get("res") or "cpu").lower() in ("memory", "mem", "ram", "bellek") \
+        else "cpu"
+    n = int(groups.get("n") or 10)
+    return (f"sh -c 'ps -eo pid,user,%cpu,%mem,comm --sort=-%{by} --no-headers | head -n {n}'",
+            f"top {n} processes by {'memory' if by == 'mem' else 'cpu'}", None, {})
+
+
+def _disk(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, Any]]:
+    mount = (m.groupdict().get("mount") or "").rstrip("?.,'")
+    return (f"df -h {mount}" if mount else "df -h", f"disk usage {mount}".strip(),
+            "max_percent", {})
+
+
+_MOUNT = r"(?P<mount>/[\w./-]*)"
+_PASSIVE = r"(?: service)?(?: on [\w-]+)? (?:should|must|needs to|has to|can) be"
+_SERVIS = r"(?:servisini |hizmetini )?"
+
 INTENTS: tuple[_Intent, ...] = (
-    _intent("maintenance", r"maintenance (?:flag|mode)|bakım (?:bayrağı|modu)",
+    _intent("apt_clean", r"(?:clean|clear|purge|empty)\w* (?:up )?(?:the )?apt(?:-get)?"
+            r"(?: package)?(?: cache)? || "
+            r"\bapt(?:-get)? (?:cache|onbellegini?) (?:temizle|clean)\w*",
+            lambda m, svc: ("apt-get clean", "clear the apt cache", None, {})),
+    _intent("rotate", r"\brotate (?:the |all )?(?:[a-z]+ )?logs?\b || \blogs? rotation || "
+            r"\blogrotate\b || \blog\w* (?:dosyalarini )?dondur\w*",
+            lambda m, svc: ("logrotate -f /etc/logrotate.conf", "rotate the logs", None, {})),
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty)\w* (?:up )?(?:the )?/tmp\b || "
+            r"/tmp\S* (?:klasorunu |dizinini )?temizle",
+            lambda m, svc: ("find /tmp -mindepth 1 -mtime +7 -delete",
+                            "delete files in /tmp older than 7 days", None, {})),
+    _intent("top", r"\btop(?: (?P<n>\d+))?(?: (?:processes|procs|tasks))?(?: (?:by|using|on|for|"
+            r"sorted by) (?P<res>cpu|memory|mem|ram))? || (?P<res>cpu|memory|ram)[- ]hungry "
+            r"process(?:es)? || "
+            r"process(?:es)? (?:using|eating|with) the most (?P<res>cpu|memory|ram)",
+            _top),
+    _intent("kernel", r"\bkernel(?: version)?\b || \bcekirdek\w*",
+            lambda m, svc: ("uname -r", "kernel version", None, {})),
+    _intent("ports", r"\b(?:listening|open) ports\b || \bports? (?:that are )?(?:listening|open)\b"
+            r" || \bdinlenen port\w*",
+            lambda m, svc: ("ss -tlnp", "listening ports", None, {})),
+    _intent("failed", r"\bfailed (?:units|services|systemd units)\b || "
+            r"\bbasarisiz (?:servis|unit)\w*",
+            lambda m, svc: ("systemctl list-units --failed", "failed units", None, {})),
+    _intent("diagnose", r"\bwhy\b.{0,30}?\b(?:slow|sluggish)\b|"
+            r"\bneden yavas\w*",
+            lambda m, svc: ("uptime", "load", "load1", {})),
+    _intent("reboot", r"\breboot\b|\b(?:sunucu|makine)\w* (?:yeniden|tekrar) baslat|"
+            r"\brestart (?:the )?(?:server|host|machine|box)\b|\bpower ?cycle\b",
+            lambda m, svc: ("reboot", "reboot the host", None, {}), kind="command"),
+    _intent("maintenance", r"maintenance (?:flag|mode)|bakim (?:bayragi|modu)",
             lambda m, svc: ("touch {flag}", "set the maintenance flag", None, {})),
-    _intent("restart", rf"\brestart (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* (?:servisini )?"
-            r"yeniden başlat",
+    _intent("restart", rf"\b(?:restart|bounce|kick|recycle) (?:the )?{_SVC} || "
+            rf"{_SVC}['’]?[a-ziu]* {_SERVIS}yeniden baslat || {_SVC}{_PASSIVE} "
+            r"(?:restarted|bounced)",
             lambda m, svc: (f"systemctl restart {svc}", f"restart {svc}", None, {})),
-    _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* yeniden yükle",
+    _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}yeniden yukle || "
+            rf"{_SVC}{_PASSIVE} reloaded",
             lambda m, svc: (f"systemctl reload {svc}", f"reload {svc}", None, {})),
-    _intent("stop", rf"\bstop (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* durdur",
+    _intent("stop", rf"\bstop (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}durdur || "
+            rf"{_SVC}{_PASSIVE} stopped",
             lambda m, svc: (f"systemctl stop {svc}", f"stop {svc}", None, {})),
-    _intent("start", rf"(?<!re)\bstart (?:the )?{_SVC} || {_SVC}['’]?[a-zıü]* başlat(?!ıl)",
+    _intent("start", rf"(?<!re)\bstart (?:the )?{_SVC} || "
+            rf"{_SVC}['’]?[a-ziu]* {_SERVIS}baslat(?!il) || "
+            rf"{_SVC}{_PASSIVE} started",
             lambda m, svc: (f"systemctl start {svc}", f"start {svc}", None, {})),
-    _intent("running", rf"\bis {_SVC} (?:running|active|up)\b || status of (?:the )?{_SVC} || "
-            rf"{_SVC} (?:status|durumu) || {_SVC} çalışıyor mu",
+    _intent("running", rf"\bis {_SVC} (?:still )?(?:running|active|up)\b || "
+            rf"status of (?:the )?{_SVC} || "
+            rf"{_SVC} (?:status|durumu) || {_SVC} calisiyor mu",
             lambda m, svc: (f"systemctl is-active {svc}", f"is {svc} running",
                        "exit_code", {"ok_exit_codes": [0, 3]})),
-    _intent("logs", rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|logları|kayıtları)",
+    _intent("logs", rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|loglari|kayitlari)",
             lambda m, svc: (f"journalctl -u {svc} -n 100 --no-pager", f"recent {svc} logs",
                        None, {})),
     _intent("processes", rf"\b{_SVC} process(?:es)?\b || process(?:es)? of {_SVC} || "
-            rf"{_SVC} süreçleri || {_SVC} işlemleri",
+            rf"{_SVC} surecleri || {_SVC} islemleri",
             lambda m, svc: (f"pgrep -a {svc}", f"{svc} processes", "lines",
                        {"ok_exit_codes": [0, 1]})),
-    _intent("disk", r"\bdisk(?: space| usage)?\b|\bfree space\b|\bstorage\b|disk kullanım|"
-            r"disk alan|\bdisk(?:i|in|ini|te|de|ler|leri)?\b",
-            lambda m, svc: ("df -h", "disk usage", "max_percent", {})),
-    _intent("load", r"\b(?:cpu )?load\b|\buptime\b|\byük(?:ü|ünü)?\b",
+    _intent("disk", rf"\bhow full is {_MOUNT} || "
+            rf"\b(?:disk|space|usage) (?:usage )?(?:of|on|for|in) {_MOUNT} || "
+            rf"{_MOUNT} (?:disk|usage|space|doluluk)\w* || "
+            r"\bdisk(?: space| usage)?\b|\bfree space\b|\bstorage\b|disk kullanim|"
+            r"disk alan|\bdisk(?:i|in|ini|te|de|ler|leri)?\b|\bhow full\b|\bdf\b",
+            _disk),
+    _intent("load", r"\b(?:cpu )?load\b|\buptime\b|\byuk(?:u|unu)?\b",
             lambda m, svc: ("uptime", "load", "load1", {})),
-    _intent("memory", r"\bmemory\b|\bram\b|\bbellek\b|\bhafıza\b",
+    _intent("memory", r"\bmemory\b|\bram\b|\bmem\b|\bbellek\b|\bbellegi\w*|\bhafiza\w*",
             lambda m, svc: ("free -m", "memory", None, {})),
-    _intent("reboot", r"\breboot\b|\bsunucuyu yeniden başlat",
-            lambda m, svc: ("reboot", "reboot the host", None, {}), kind="command"),
     _intent("delete", r"\b(?:delete|remove|wipe|sil)\w* (?P<path>/[\w./-]+)",
             lambda m, svc: (f"rm -rf {m.group('path')}", f"delete {m.group('path')}", None, {})),
     _intent("drop", r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)?",
             lambda m, svc: (f"psql -c 'DROP TABLE {m.group('table')}'",
                        f"drop table {m.group('table')}", None, {}), kind="manual"),
-    _intent("targets_down", r"targets? (?:are |is )?down|down targets|hedef\w* (?:kapalı|down)",
+    _intent("targets_down", r"targets? (?:are |is )?down|down targets|hedef\w* (?:kapali|down)",
             lambda m, svc: ("count(up == 0) or vector(0)", "targets down", "value", {}),
             kind="promql"),
-    _intent("cpu", r"\bcpu (?:usage|utili[sz]ation|kullanımı)\b",
+    _intent("cpu", r"\bcpu (?:usage|utili[sz]ation|kullanimi)\b",
             lambda m, svc: ('100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",'
                        'instance=~"{host}(:.*)?"}[5m])))', "CPU usage %", "value", {}),
             kind="promql"),
-    _intent("error_rate", r"\berror rate\b|hata oranı",
+    _intent("error_rate", r"\berror rate\b|hata orani",
             lambda m, svc: ('sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)',
                        "5xx rate", "value", {}), kind="promql"),
-    _intent("health", r"\bhealth(?: endpoint| check)?\b|sağlık",
+    _intent("health", r"\bhealth(?: endpoint| check)?\b|saglik",
             lambda m, svc: ("http://{reach}/health", "health endpoint", "status_code",
                        {"method": "GET"}), kind="http"),
-    _intent("summarise", r"\bsummari[sz]e\b|\bexplain\b|\bsummary\b|özetle|açıkla",
+    _intent("summarise", r"\bsummari[sz]e\b|\bexplain\b|\bsummary\b|ozetle|acikla",
             lambda m, svc: ("Summarise what these outputs show, and anything that needs attention.",
                        "summary", None, {}), kind="llm"),
 )
 
-_THEN = re.compile(r"\s*(?:,\s*)?(?:\band then\b|\bthen\b|;|\bafter that\b|\bafterwards\b|"
-                   r"\bdaha sonra\b|\bsonra\b|\bardından\b|\bsonrasında\b)\s*,?\s*",
+_DIAGNOSIS = tuple(i for name in ("load", "memory", "disk") for i in INTENTS if i.name == name)
+_THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|;|\bafter that\b|"
+                   r"\bafterwards\b|"
+                   r"\bdaha sonra\b|\bsonra\b|\bardindan\b|\bsonrasinda\b)\s*,?\s*",
                    re.IGNORECASE)
+_EACH = re.compile(r"\b(?:both|each|all of them|all three|ikisin\w*|hepsin\w*)\b", re.IGNORECASE)
+_MOUNT_IN = re.compile(r"(?<!\S)(/[\w./-]*)")
+_AGAIN = re.compile(r"^(?:and )?(?:(?:check|verify|look|test)(?: at)? )?(?:it |them |that )?"
+                    r"(?:again|once more)$|^(?:tekrar|yine) (?:kontrol et|bak)\w*$", re.IGNORECASE)
+_IF_NUMBER = re.compile(r"^(?:if|when)\s+(?P<cond>.*?\d+(?:\.\d+)?\s*%?)\s+(?:then\s+)?"
+                        r"(?P<action>[a-z].+)$", re.IGNORECASE)
 _IF_AFTER = re.compile(r"^(?P<action>.+?)\s*,?\s+(?:if|when|only if)\s+(?P<cond>.+)$",
                        re.IGNORECASE)
 _IF_BEFORE = re.compile(r"^(?:if|when)\s+(?P<cond>.+?)\s*,\s*(?:then\s+)?(?P<action>.+)$",
                         re.IGNORECASE)
-_IF_TR = re.compile(r"^(?:eğer\s+)?(?P<cond>.+?)\s*(?:ise|ıysa|iyse|ysa|yse|sa|se)\s*,?\s+"
+_IF_TR = re.compile(r"^(?:eger\s+)?(?P<cond>.+?)\s*(?:ise|iysa|iyse|ysa|yse|sa|se)\s*,?\s+"
                     r"(?P<action>.+)$", re.IGNORECASE)
 _THRESHOLD = re.compile(
     r"(?P<op>above|over|more than|greater than|higher than|exceeds?|>=|>|below|under|"
     r"less than|lower than|<=|<)\s*%?\s*(?P<n>\d+(?:\.\d+)?)\s*%?|"
-    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|ın|in|un|ün)?\s*"
-    r"(?P<op2>üzerinde|üstünde|fazla|altında|az)", re.IGNORECASE)
+    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|in|in|un|un)?\s*"
+    r"(?P<op2>uzerinde|ustunde|fazla|altinda|az)", re.IGNORECASE)
 _NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|not active|inactive|"
-                          r"çalışmıyor", re.IGNORECASE)
+                          r"calismiyor", re.IGNORECASE)
 _LOCAL = re.compile(r"\b(?:the altlas host|this host|localhost|altlas sunucusu\w*|bu sunucu\w*)\b",
                     re.IGNORECASE)
 
@@ -153,10 +222,12 @@ class RuleSegmenter:
         envs.update({"production": "prod", "prod": "prod"} if "prod" in envs else {})
         self._envs = envs
         self._service: ContextVar[str | None] = ContextVar("service", default=None)
+        self._together: ContextVar[tuple[str, ...]] = ContextVar("together", default=())
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
         self._service.set(None)  # the service "it" refers to, within this request
-        text = " ".join(request.text.split())
+        self._together.set(())  # the hosts "both" refers to
+        text = " ".join(spelled(request.text).split())
         steps: list[_Step] = []
         host: str | None = None
         previous: list[int] = []
@@ -181,7 +252,9 @@ class RuleSegmenter:
     def _clause(self, clause: str, host: str | None, request: SegmentationRequest,
                 steps: list[_Step], previous: list[int]) -> tuple[list[int], str | None]:
         clause = clause.strip(" ,.")
-        for pattern in (_IF_BEFORE, _IF_AFTER, _IF_TR):
+        if _AGAIN.match(clause):
+            return self._again(clause, steps, previous), host
+        for pattern in (_IF_BEFORE, _IF_NUMBER, _IF_AFTER, _IF_TR):
             m = pattern.match(clause)
             if m and self._looks_like_condition(m.group("cond")):
                 return self._conditional(m.group("cond"), m.group("action"), host, request,
@@ -192,6 +265,18 @@ class RuleSegmenter:
             s.needs = list(previous) if s.kind != "llm" else list(range(len(steps)))
             steps.append(s)
         return list(range(start, len(steps))), host
+
+    def _again(self, clause: str, steps: list[_Step], previous: list[int]) -> list[int]:
+        """"… then check again": the last unconditional check, once more."""
+        checks = [s for s in steps if s.metric and not s.when and s.kind != "llm"]
+        if not checks:
+            raise SegmentationError(f"the rules cannot tell what {clause!r} repeats; name it, "
+                                    "e.g. 'then check disk again'")
+        last = checks[-1]
+        steps.append(_Step(last.kind, last.plain or last.action, last.target, last.description,
+                           last.metric, dict(last.params), intent=last.intent,
+                           needs=list(previous)))
+        return [len(steps) - 1]
 
     def _looks_like_condition(self, cond: str) -> bool:
         return bool(_THRESHOLD.search(cond) or _NOT_RUNNING.search(cond))
@@ -214,6 +299,10 @@ class RuleSegmenter:
         if ref is None or when is None:
             raise SegmentationError(f"the rules cannot tell what {cond.strip()!r} compares; "
                                     "say e.g. 'if disk is above 90%'")
+        if steps[ref].action == "df -h":  # the mount named, else the root file system (not
+            mount = _MOUNT_IN.search(cond)  # the fullest snap mount)
+            steps[ref].plain = "df -h"
+            steps[ref].action = f"df -h {mount.group(1) if mount else '/'}"
         for s in acted:
             s.needs = sorted({ref, *previous})
             s.when = when
@@ -248,7 +337,7 @@ class RuleSegmenter:
         n = float(m.group("n") or m.group("n2"))
         word = (m.group("op") or m.group("op2") or "").lower()
         op = "<" if word in ("below", "under", "less than", "lower than", "<", "<=",
-                             "altında", "az") else ">"
+                             "altinda", "az") else ">"
         if word in (">=", "<="):
             op = word
         return f"{sid}.{step.metric} {op} {n:g}"
@@ -260,12 +349,20 @@ class RuleSegmenter:
         """The steps one clause asks for; a clause naming several hosts ("restart nginx on
         web-1 and web-2") asks for them on each."""
         hosts = self._hosts_in(clause)
+        if not hosts and _EACH.search(clause):  # "then check both health endpoints"
+            hosts = list(self._together.get())
         if len(hosts) > 1:
+            self._together.set(tuple(hosts))
             steps: list[_Step] = []
+            summaries: list[_Step] = []
             for each in hosts:
                 found, _ = self._steps_on(clause, each, request)
-                steps.extend(found)
-            return steps, hosts[-1]
+                for step in found:
+                    same = summaries if step.kind == "llm" else steps
+                    if not any((s.kind, s.action, s.target) == (step.kind, step.action,
+                                                                 step.target) for s in same):
+                        same.append(step)
+            return steps + summaries, hosts[-1]  # one summary of them all, last
         return self._steps_on(clause, hosts[0] if hosts else host, request)
 
     def _steps_on(self, clause: str, host: str | None,
@@ -291,8 +388,16 @@ class RuleSegmenter:
                     taken.append((m.start(), m.end()))
         steps: list[_Step] = []
         for _, intent, m, svc in sorted(hits, key=lambda h: h[0]):
+            if intent.name == "diagnose":  # "why is db-1 slow": load, memory, disk
+                for each in _DIAGNOSIS:
+                    steps.append(self._build(each, m, "", host, env))
+                    steps[-1].intent = each.name
+                continue
             step = self._build(intent, m, svc, host, env)
             step.intent = intent.name
+            if any((s.kind, s.action, s.target) == (step.kind, step.action, step.target)
+                   for s in steps):
+                continue  # "is web-2 healthy? check its health endpoint": one check
             steps.append(step)
             if svc:
                 self._service.set(svc)

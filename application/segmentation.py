@@ -1,9 +1,12 @@
 """Segmentation: a request becomes a plan the policy accepts, or a reasoned rejection.
 
 The primary segmenter is tried — a model gets one retry when its output is not a valid plan —
-then the fallback, and the fallback is recorded on the event with the reason. With a model as
-primary the rules are the fallback; with the rules as primary a model may be the fallback for
-the requests the rules do not understand. Similar successful plans go into a model's prompt.
+then the fallback, and the fallback is recorded on the event with the reason. A plan is only
+taken when it does what was asked (domain.grounding): the hosts the request names, every
+clause covered, commands altlas knows the meaning of; otherwise the next segmenter is tried,
+and when none makes one, what to ask the person instead. With a model as primary the rules are
+the fallback; with the rules as primary a model may be the fallback for the requests the rules
+do not understand. Similar successful plans go into a model's prompt.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from typing import Any, Protocol
 from application.ports import ReadModels, SegmentationRequest, Segmenter
 from application.privacy import Privacy
 from domain.errors import DomainError
+from domain.grounding import Inventory, Problem, Question, Reading, check, question, read_request
+from domain.plan import Plan
+from domain.policy import Policy
 from domain.task import Task
 
 log = logging.getLogger("altlas.segmentation")
@@ -34,6 +40,10 @@ def similarity(a: str, b: str) -> float:
 class PlanChecker(Protocol):
     privacy: Privacy  # the request is recorded sealed; the segmenters read it plain
 
+    @property
+    def policy(self) -> Policy:
+        """The policy in force: its inventory is what a request may name."""
+
     def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
                    ) -> object:
         """Raise a DomainError if the policy would refuse this plan."""
@@ -47,6 +57,17 @@ class PlanOutcome:
     segmenter: str
     fallback_reason: str | None = None
     problem: str = ""
+    ungrounded: tuple[Problem, ...] = ()  # why the plans made were not what was asked
+    question: Question | None = None  # what to ask the person instead, when there is no plan
+
+
+class NotGroundedError(DomainError):
+    """The plan does something other than what was asked."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("the plan does not do what was asked: "
+                         + "; ".join(str(p) for p in problems[:3]))
+        self.problems = tuple(problems)
 
 
 class SegmentationService:
@@ -67,20 +88,30 @@ class SegmentationService:
         request = SegmentationRequest(
             text=self._app.privacy.reveal(task.request), mode=task.mode, persona=task.persona,
             environment=task.environment, chaos_level=task.chaos_level)
-        plan, problem = self._attempts(self._segmenter, request, task)
+        inventory = Inventory.of(self._app.policy)
+        reading = read_request(request.text, inventory)
+        denied = next((p.pattern for p in self._app.policy.deny if p.search(request.text)), None)
+        if denied is not None:
+            return PlanOutcome(None, self.name, problem="the policy refuses what this request "
+                               f"asks for (it matches the deny rule {denied!r})")
+        ungrounded: list[Problem] = []
+        plan, problem = self._attempts(self._segmenter, request, task, reading, ungrounded)
         if plan is not None:
             return PlanOutcome(plan, self.name)
         if self._fallback is not None:
             reason = f"{self.name}: {problem}"
             log.warning("task %s: %s; falling back to %s", task.id, reason, self._fallback.name)
-            plan, fallback_problem = self._attempts(self._fallback, request, task)
+            plan, fallback_problem = self._attempts(self._fallback, request, task, reading,
+                                                    ungrounded)
             if plan is not None:
                 return PlanOutcome(plan, self._fallback.name, fallback_reason=reason)
             problem = f"{problem}; {self._fallback.name}: {fallback_problem}"
-        return PlanOutcome(None, self.name, problem=problem)
+        return PlanOutcome(None, self.name, problem=problem, ungrounded=tuple(ungrounded),
+                           question=question(reading, ungrounded, inventory))
 
-    def _attempts(self, segmenter: Segmenter, request: SegmentationRequest,
-                  task: Task) -> tuple[dict[str, Any] | None, str]:
+    def _attempts(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+                  reading: Reading, ungrounded: list[Problem]
+                  ) -> tuple[dict[str, Any] | None, str]:
         """A model is asked twice (its output may be bad once), with worked examples; the
         rules once, and need none."""
         deterministic = getattr(segmenter, "deterministic", False)
@@ -89,24 +120,39 @@ class SegmentationService:
             request = replace(request, examples=self.similar(request.text))
         problem = ""
         for attempt in range(1, tries + 1):
-            plan, problem = self._try(segmenter, request, task)
+            plan, problem = self._try(segmenter, request, task, reading, ungrounded)
             if plan is not None:
                 return plan, ""
             if tries > 1:
                 problem = f"no valid plan in {attempt} attempt(s) ({problem})"
         return None, problem
 
-    def _try(self, segmenter: Segmenter, request: SegmentationRequest,
-             task: Task) -> tuple[dict[str, Any] | None, str]:
+    def _try(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+             reading: Reading, ungrounded: list[Problem]) -> tuple[dict[str, Any] | None, str]:
         try:
             plan = segmenter.segment(request)
             self._app.check_plan(plan, task.mode, task.requester)
+            self.ground(plan, task, reading)
+        except NotGroundedError as e:
+            ungrounded.extend(e.problems)
+            return None, str(e)
         except DomainError as e:
             return None, str(e)
         except Exception as e:  # a model's failure is this attempt's failure, with its reason
             log.warning("%s failed: %s", segmenter.name, e, exc_info=True)
             return None, f"{type(e).__name__}: {e}"
         return plan, ""
+
+    def ground(self, plan: dict[str, Any], task: Task, reading: Reading) -> None:
+        """Raise NotGroundedError unless the plan does what the request asks. Explore and
+        chaos add steps of their own on purpose: there only the hosts are held to the
+        request."""
+        problems = check(Plan.from_document(plan), reading, Inventory.of(self._app.policy),
+                         environment=task.environment)
+        if task.mode != "normal":
+            problems = [p for p in problems if p.kind == "host"]
+        if problems:
+            raise NotGroundedError(problems)
 
     def similar(self, request: str) -> tuple[tuple[str, dict[str, Any]], ...]:
         """The few most similar plans that ran successfully, as worked examples."""

@@ -1,12 +1,20 @@
-"""Segmentation quality: the share of the labelled requests (tests/data/segmentation_set.json)
-whose plan matches the expected one — same steps, kinds, targets, dependencies, conditions and
-risk — for the rule-based segmenter and each local model installed, with the time per request.
-"valid" counts the model's plans the policy accepts; "model first" is what altlas records with
-ALTLAS_SEGMENTER=local (a plan the policy refuses is replaced by the rules' plan, after one retry
-that at temperature 0 gives the same answer and is not repeated here); "rules first" is the auto
-default with a capable model installed (the model answers only what the rules do not understand).
+"""Segmentation quality on the two labelled files: `dev` (tests/data/segmentation_dev.json,
+what rules and prompts are tuned on) and `test` (tests/data/segmentation_test.json, frozen
+before any tuning, only measured). Each request goes through altlas's segmentation service —
+the segmenters in order, the policy and the grounding check — as a task would, and ends as:
 
-    python bench/segmentation.py [--models rules,smollm2,qwen2.5-coder-0.5b] [--show-misses]
+  exact    a plan that matches the labelled one (same steps, kinds, targets, dependencies,
+           conditions, risk and equivalent actions)
+  asked    no plan; altlas asks back (which host, or what a clause means)
+  refused  no plan and nothing to ask (not operations work, or the policy forbids it)
+  wrong    a plan, but not the one asked for (or a plan where the label says ask or refuse)
+
+"ok" is exact plans plus the asks and refusals the label expects. Configurations: `rules`
+alone, each model alone (its plan, else nothing), and `auto` (the rules first, then the best
+installed model: what altlas runs by default).
+
+    python bench/segmentation.py [--models rules,qwen2.5-coder-0.5b] [--files dev,test]
+                                 [--show-misses]
 """
 
 from __future__ import annotations
@@ -17,23 +25,30 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from plan_match import mismatch
 
+from sqlalchemy import create_engine
+
 from adapters.llm_local import LocalModel, ModelUnavailableError
+from adapters.person_keys import SqlPersonKeys, metadata
 from adapters.policy_file import load_policy
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
-from application.errors import SegmentationError
-from application.ports import SegmentationRequest
-from domain.errors import DomainError
+from application.ports import SegmentationRequest, Segmenter
+from application.privacy import Privacy
+from application.segmentation import PlanOutcome, SegmentationService
 from domain.plan import Plan
 from domain.policy import Policy
 
-SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "segmentation_set.json"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 FLAG = "/var/lib/altlas/maintenance.flag"
+OUTCOMES = ("exact", "asked", "refused", "wrong")
 
 
 def expected_steps(entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,84 +57,127 @@ def expected_steps(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return steps
 
 
-def accepted(plan: dict[str, Any], policy: Policy) -> bool:
-    try:
-        for step in Plan.from_document(plan).steps:
-            policy.classify(step)
-    except DomainError:
-        return False
-    return True
+class PolicyCheck:
+    """What the application checks before recording a plan: the plan's form and the policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        engine = create_engine("sqlite://")
+        metadata.create_all(engine)
+        self.privacy = Privacy(SqlPersonKeys(engine))  # the requests here are in clear
+
+    def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
+                   ) -> object:
+        return [self.policy.classify(step) for step in Plan.from_document(document).steps]
+
+
+class Remembered:
+    """A model's answers kept per request, so `auto` and the model alone ask it once."""
+
+    def __init__(self, segmenter: Segmenter) -> None:
+        self._segmenter = segmenter
+        self.name = segmenter.name
+        self.deterministic = False
+        self._answers: dict[str, tuple[dict[str, Any] | None, Exception | None]] = {}
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        if request.text not in self._answers:
+            try:
+                self._answers[request.text] = (self._segmenter.segment(request), None)
+            except Exception as e:
+                self._answers[request.text] = (None, e)
+        plan, error = self._answers[request.text]
+        if error is not None:
+            raise error
+        assert plan is not None
+        return plan
+
+
+@dataclass
+class Score:
+    outcomes: Counter[str]
+    ok: int
+    seconds: list[float]
+    misses: list[str]
+
+
+def judge(entry: dict[str, Any], outcome: PlanOutcome, policy: Policy) -> tuple[str, bool, str]:
+    """(outcome, whether the label agrees, why not)."""
+    expect = entry.get("expect", "plan")
+    if outcome.plan is not None:
+        if expect != "plan":
+            return "wrong", False, f"planned, but the label says {expect}"
+        problem = mismatch(expected_steps(entry), outcome.plan["steps"], policy)
+        return ("exact", True, "") if problem is None else ("wrong", False, problem)
+    said = "asked" if outcome.question is not None else "refused"
+    wanted = {"ask": "asked", "refuse": "refused"}.get(expect)
+    why = outcome.question.text if outcome.question else outcome.problem
+    return said, said == wanted, f"{said} (label: {expect}): {why[:160]}"
+
+
+def score(service: SegmentationService, entries: list[dict[str, Any]], policy: Policy,
+          first_call_extra: float = 0.0) -> Score:
+    outcomes: Counter[str] = Counter()
+    ok = 0
+    seconds: list[float] = []
+    misses: list[str] = []
+    for i, entry in enumerate(entries):
+        task = SimpleNamespace(id=i, request=entry["request"], mode="normal",
+                               persona="technical_expert", environment="prod",
+                               chaos_level=None, requester="deniz")
+        started = time.perf_counter()
+        outcome = service.plan(task)  # type: ignore[arg-type]
+        seconds.append(time.perf_counter() - started)
+        said, agrees, why = judge(entry, outcome, policy)
+        outcomes[said] += 1
+        ok += agrees
+        if not agrees:
+            misses.append(f"{entry['request']} | {why}")
+    return Score(outcomes, ok, seconds, misses)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="rules,smollm2,qwen2.5-coder-0.5b")
+    parser.add_argument("--models", default="rules,qwen2.5-coder-0.5b")
+    parser.add_argument("--files", default="dev,test")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     policy = load_policy(None)
-    entries = json.loads(SET.read_text())["requests"]
+    check = PolicyCheck(policy)
     rules = RuleSegmenter(policy, FLAG)
-    rows = []
+    configs: list[tuple[str, SegmentationService]] = []
+    best_model: Remembered | None = None
     for name in args.models.split(","):
         if name == "rules":
-            segmenter: Any = RuleSegmenter(policy, FLAG)
-        else:
-            try:
-                model = LocalModel.named(name, Path(tempfile.gettempdir()) / "altlas-models")
-            except ModelUnavailableError as e:
-                print(f"{name}: skipped: {e}", file=sys.stderr)
-                continue
-            started = time.perf_counter()
-            model.complete([{"role": "user", "content": "hi"}], max_tokens=1)  # load it first
-            print(f"{name}: loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-            segmenter = ModelSegmenter(model, policy, FLAG)
-        matched = {"en": 0, "tr": 0}
-        total = {"en": 0, "tr": 0}
-        valid = with_fallback = rules_first = 0
-        seconds = []
-        for entry in entries:
-            total[entry["lang"]] += 1
-            expected = expected_steps(entry)
-            request = SegmentationRequest(entry["request"])
-            started = time.perf_counter()
-            try:
-                plan: dict[str, Any] | None = segmenter.segment(request)
-            except SegmentationError as e:
-                plan, problem = None, f"no plan: {e}"
-            seconds.append(time.perf_counter() - started)
-            if plan is not None and accepted(plan, policy):
-                valid += 1
-                problem = mismatch(expected, plan["steps"], policy)
-            elif plan is not None:
-                problem = "a plan the policy refuses"
-            recorded = problem
-            if plan is None or not accepted(plan, policy):
-                try:
-                    recorded = mismatch(expected, rules.segment(request)["steps"], policy)
-                except SegmentationError:
-                    recorded = "rejected"
-            with_fallback += recorded is None
-            try:
-                by_rules = mismatch(expected, rules.segment(request)["steps"], policy)
-                rules_first += by_rules is None
-            except SegmentationError:
-                rules_first += problem is None
-            if problem is None:
-                matched[entry["lang"]] += 1
-            elif args.show_misses:
-                print(f"  {name} | {entry['request']} | {problem}", file=sys.stderr)
-        rows.append((name, matched, total, seconds, valid, with_fallback, rules_first))
-    print(f"segmentation quality: {len(entries)} labelled requests "
-          f"({sum(1 for e in entries if e['lang'] == 'tr')} Turkish)")
-    print(f"{'segmenter':<20} {'matched':>8} {'share':>6} {'EN':>7} {'TR':>7} {'valid':>6} "
-          f"{'model first':>12} {'rules first':>12} {'mean s':>7} {'p50 s':>7} {'max s':>7}")
-    for name, matched, total, seconds, valid, with_fallback, rules_first in rows:
-        n, of = sum(matched.values()), sum(total.values())
-        print(f"{name:<20} {n:>4}/{of:<3} {n / of:>6.0%} "
-              f"{matched['en']:>3}/{total['en']:<3} {matched['tr']:>3}/{total['tr']:<3} "
-              f"{valid / of:>6.0%} {with_fallback / of:>12.0%} {rules_first / of:>12.0%} "
-              f"{statistics.mean(seconds):>7.3f} {statistics.median(seconds):>7.3f} "
-              f"{max(seconds):>7.3f}")
+            configs.append(("rules", SegmentationService(check, rules, None)))
+            continue
+        try:
+            model = LocalModel.named(name, Path(tempfile.gettempdir()) / "altlas-models")
+        except ModelUnavailableError as e:
+            print(f"{name}: skipped: {e}", file=sys.stderr)
+            continue
+        started = time.perf_counter()
+        model.complete([{"role": "user", "content": "hi"}], max_tokens=1)  # load it first
+        print(f"{name}: loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        remembered = Remembered(ModelSegmenter(model, policy, FLAG))
+        configs.append((name, SegmentationService(check, remembered, None)))
+        best_model = remembered  # the last named is the best installed
+    configs.append(("auto", SegmentationService(check, rules, best_model)))
+    print(f"{'file':<5} {'segmenter':<20} {'n':>4} {'exact':>6} {'asked':>6} {'refused':>8} "
+          f"{'wrong':>6} {'ok':>6} {'ok %':>6} {'mean s':>7} {'p95 s':>7}")
+    for file in args.files.split(","):
+        entries = json.loads((DATA / f"segmentation_{file}.json").read_text())["requests"]
+        for name, service in configs:
+            result = score(service, entries, policy)
+            n = len(entries)
+            p95 = sorted(result.seconds)[int(0.95 * (n - 1))]
+            c = result.outcomes
+            print(f"{file:<5} {name:<20} {n:>4} {c['exact']:>6} {c['asked']:>6} "
+                  f"{c['refused']:>8} {c['wrong']:>6} {result.ok:>6} {result.ok / n:>6.0%} "
+                  f"{statistics.mean(result.seconds):>7.3f} {p95:>7.3f}", flush=True)
+            if args.show_misses:
+                for miss in result.misses:
+                    print(f"    {name} | {miss}", file=sys.stderr)
     return 0
 
 

@@ -19,7 +19,7 @@ from application.views import TaskView
 from domain.plan import Plan
 from domain.task import Task
 
-SET = Path(__file__).resolve().parents[1] / "data" / "segmentation_set.json"
+SET = Path(__file__).resolve().parents[1] / "data" / "segmentation_dev.json"
 
 
 class ScriptedModel:

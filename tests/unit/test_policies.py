@@ -20,13 +20,16 @@ from tests.fakes.ports import FakePersonKeys, FakeSegmenter
 from tests.helpers import FakeClock, default_policy, step
 
 FLAG = "touch /srv/altlas/maintenance.flag"
+CHECK_THEN_FLAG = "check disk and load on this host, then set the maintenance flag"
 PLANS = {
-    "check disk": [step("s1", action="df -h")],
-    "check then flag": [step("s1", action="df -h"), step("s2", action="uptime"),
-                        step("s3", action=FLAG, needs=["s1", "s2"])],
-    "flag if full": [step("s1", action="df -h"),
-                     step("s2", action=FLAG, needs=["s1"], when="s1.max_percent > 90")],
-    "wipe": [step("s1", kind="ssh", action="rm -rf /var/lib/app", target="web-1")],
+    "check disk on this host": [step("s1", action="df -h")],
+    CHECK_THEN_FLAG: [step("s1", action="df -h"), step("s2", action="uptime"),
+                      step("s3", action=FLAG, needs=["s1", "s2"])],
+    "set the maintenance flag on this host if its disk is above 90%": [
+        step("s1", action="df -h"),
+        step("s2", action=FLAG, needs=["s1"], when="s1.max_percent > 90")],
+    "delete /var/lib/app on web-1": [
+        step("s1", kind="ssh", action="rm -rf /var/lib/app", target="web-1")],
 }
 
 
@@ -79,7 +82,7 @@ def statuses(run: Run) -> dict[str, str]:
 
 
 def test_a_request_is_planned_classified_and_its_run_started(altlas: Altlas) -> None:
-    task_id = altlas.ask("check then flag")
+    task_id = altlas.ask(CHECK_THEN_FLAG)
     task = altlas.app.load(Task, task_id)
     assert task.status == "segmented" and task.segmenter == "fake"
     assert [g["risk"] for g in task.gates] == ["READ_ONLY", "READ_ONLY", "HIGH_RISK"]
@@ -99,13 +102,13 @@ def test_a_request_nobody_can_plan_is_rejected_with_the_reason(altlas: Altlas) -
 
 
 def test_a_dream_is_planned_and_never_run(altlas: Altlas) -> None:
-    task_id = altlas.ask("check disk", mode="dream")
+    task_id = altlas.ask("check disk on this host", mode="dream")
     assert altlas.app.load(Task, task_id).status == "segmented"
     assert not altlas.app.exists(run_id_of(task_id))
 
 
 def test_a_grant_takes_the_run_on_and_the_last_step_completes_it(altlas: Altlas) -> None:
-    task_id = altlas.ask("check then flag")
+    task_id = altlas.ask(CHECK_THEN_FLAG)
     altlas.finish(task_id, "s1")
     altlas.finish(task_id, "s2")
     altlas.settle()
@@ -124,7 +127,7 @@ def test_a_grant_takes_the_run_on_and_the_last_step_completes_it(altlas: Altlas)
 
 
 def test_a_denial_cancels_the_step_and_completes_the_run(altlas: Altlas) -> None:
-    task_id = altlas.ask("check then flag")
+    task_id = altlas.ask(CHECK_THEN_FLAG)
     approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
     altlas.app.deny_approval(approval_id, "carol", "freeze")
     altlas.finish(task_id, "s1")
@@ -138,7 +141,7 @@ def test_a_denial_cancels_the_step_and_completes_the_run(altlas: Altlas) -> None
 def test_a_condition_that_does_not_hold_skips_and_withdraws_the_approval(
     altlas: Altlas
 ) -> None:
-    task_id = altlas.ask("flag if full")
+    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
     altlas.finish(task_id, "s1", max_percent=40)
     altlas.settle()
     run = altlas.run(task_id)
@@ -148,7 +151,7 @@ def test_a_condition_that_does_not_hold_skips_and_withdraws_the_approval(
 
 
 def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
-    task_id = altlas.ask("wipe")
+    task_id = altlas.ask("delete /var/lib/app on web-1")
     run = altlas.run(task_id)
     assert run.outcome == "manual_outstanding" and run.steps["s1"].attempts == 0
     assert run.steps["s1"].status == "manual"
@@ -157,7 +160,7 @@ def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
 
 
 def test_a_run_succeeds_only_once_a_person_confirms_its_manual_work(altlas: Altlas) -> None:
-    task_id = altlas.ask("wipe")
+    task_id = altlas.ask("delete /var/lib/app on web-1")
     run_id = altlas.run(task_id).id
     view = altlas.app.confirm_manual_step(run_id, "s1", by="alice", note="wiped at 10:02")
     assert view.outcome == "succeeded"
@@ -169,7 +172,7 @@ def test_a_run_succeeds_only_once_a_person_confirms_its_manual_work(altlas: Altl
 
 def test_each_event_is_reacted_to_once_whichever_worker_gets_there(altlas: Altlas) -> None:
     first, second = altlas.lanes("w1"), altlas.lanes("w2")
-    task_id = altlas.app.request_task("check then flag", "deniz", environment="prod")
+    task_id = altlas.app.request_task(CHECK_THEN_FLAG, "deniz", environment="prod")
     for mine, theirs in zip(first, second, strict=True):
         while True:
             # both workers read the same new events; one records its reaction first
@@ -188,8 +191,8 @@ def test_each_event_is_reacted_to_once_whichever_worker_gets_there(altlas: Altla
 
 
 def test_a_restarted_worker_resumes_after_the_last_event_reacted_to(altlas: Altlas) -> None:
-    altlas.ask("check disk")
-    task_id = altlas.app.request_task("check disk", "deniz", environment="prod")
+    altlas.ask("check disk on this host")
+    task_id = altlas.app.request_task("check disk on this host", "deniz", environment="prod")
     lanes = altlas.lanes("w9")  # a new process
     before = sum(lane.position() for lane in lanes)
     altlas.settle(*lanes)
@@ -199,7 +202,7 @@ def test_a_restarted_worker_resumes_after_the_last_event_reacted_to(altlas: Altl
 
 
 def test_a_reaction_whose_aggregate_changed_under_it_decides_again(altlas: Altlas) -> None:
-    task_id = altlas.ask("flag if full")
+    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
     approval_id = UUID(str(altlas.run(task_id).steps["s2"].approval_id))
     calls = []
 
@@ -231,8 +234,8 @@ def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
 
     lane = Lane(altlas.app, "planning", LANES["planning"], altlas.ports, worker="w1",
                 on_claims=lambda claims: None, handlers={Task.Requested: broken})
-    first = altlas.app.request_task("check disk", "deniz")
-    second = altlas.app.request_task("check disk", "deniz")
+    first = altlas.app.request_task("check disk on this host", "deniz")
+    second = altlas.app.request_task("check disk on this host", "deniz")
     with caplog.at_level(logging.ERROR):
         lane.poll()
     assert lane.stats.set_aside == 2
@@ -243,7 +246,7 @@ def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
 
 
 def test_a_read_only_step_of_a_dead_worker_runs_again(altlas: Altlas) -> None:
-    task_id = altlas.ask("check disk")
+    task_id = altlas.ask("check disk on this host")
     altlas.app.interrupt_step(run_id_of(task_id), "s1", worker="w1", why="worker w1 stopped")
     altlas.settle(*altlas.lanes("w2"))
     step = altlas.run(task_id).steps["s1"]
@@ -254,7 +257,7 @@ def test_a_read_only_step_of_a_dead_worker_runs_again(altlas: Altlas) -> None:
 def test_a_change_of_a_dead_worker_is_never_run_again_and_stops_the_run(
     altlas: Altlas
 ) -> None:
-    task_id = altlas.ask("check then flag")
+    task_id = altlas.ask(CHECK_THEN_FLAG)
     approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
     altlas.finish(task_id, "s1")
     altlas.finish(task_id, "s2")
@@ -271,7 +274,7 @@ def test_a_change_of_a_dead_worker_is_never_run_again_and_stops_the_run(
 
 
 def test_an_interruption_stops_what_was_still_to_run(altlas: Altlas) -> None:
-    task_id = altlas.ask("flag if full")
+    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
     run = altlas.run(task_id)
     # s1 is read-only; make it look like a change that was interrupted: the run must not
     # go on to s2, whatever s1's facts would have said
@@ -291,7 +294,7 @@ def test_an_interruption_stops_what_was_still_to_run(altlas: Altlas) -> None:
 
 
 def test_a_step_waiting_for_its_retry_is_left_to_its_worker(altlas: Altlas) -> None:
-    task_id = altlas.ask("check disk")
+    task_id = altlas.ask("check disk on this host")
     altlas.app.record_step_failed(run_id_of(task_id), "s1", error="busy", exit_code=1,
                                   output="", duration_ms=1, will_retry=True, worker="w1")
     altlas.settle(*altlas.lanes("w2"))

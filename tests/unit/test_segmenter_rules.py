@@ -30,7 +30,7 @@ def test_then_makes_a_sequence_and_the_host_carries_over() -> None:
 
 def test_condition_after_the_action() -> None:
     assert plan("check disk on web-1 and restart nginx if it is above 90%") == [
-        ("ssh", "df -h", "web-1", [], None),
+        ("ssh", "df -h /", "web-1", [], None),
         ("ssh", "systemctl restart nginx", "web-1", ["s1"], "s1.max_percent > 90")]
 
 
@@ -76,7 +76,7 @@ def test_the_altlas_host_gets_local_steps() -> None:
         ("web-2'de nginx'i yeniden başlat",
          [("ssh", "systemctl restart nginx", "web-2", [], None)]),
         ("web-1'de disk kullanımı %90'ın üzerindeyse nginx'i yeniden başlat",
-         [("ssh", "df -h", "web-1", [], None),
+         [("ssh", "df -h /", "web-1", [], None),
           ("ssh", "systemctl restart nginx", "web-1", ["s1"], "s1.max_percent > 90")]),
         ("prod'da kaç hedef down?",
          [("promql", "count(up == 0) or vector(0)", "prod", [], None)]),

@@ -23,10 +23,11 @@ from tests.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegis
 from tests.helpers import FakeClock, default_policy, step
 
 PLANS = {
-    "check": [step("a", action="df -h"), step("b", action="uptime", needs=["a"])],
-    "flag": [step("a", action="df -h"),
+    "check disk on this host, then its load": [step("a", action="df -h"),
+                                               step("b", action="uptime", needs=["a"])],
+    "check disk on this host, then set the maintenance flag": [step("a", action="df -h"),
              step("b", action="touch /srv/maintenance.flag", needs=["a"])],
-    "flaky": [step("a", action="uptime", retries=2)],
+    "show the load on this host": [step("a", action="uptime", retries=2)],
 }
 
 
@@ -65,7 +66,7 @@ def bench() -> Iterator[Bench]:
 
 
 def test_a_worker_runs_what_it_claims_in_order_until_nothing_is_left(bench: Bench) -> None:
-    task_id = bench.ask("check")
+    task_id = bench.ask("check disk on this host, then its load")
     worker = bench.worker()
     worker.until_quiet()
     run = bench.run(task_id)
@@ -76,7 +77,7 @@ def test_a_worker_runs_what_it_claims_in_order_until_nothing_is_left(bench: Benc
 
 def test_a_failing_step_is_retried_by_the_worker_that_holds_it(bench: Bench) -> None:
     bench.executor.failing = frozenset({"uptime"})
-    task_id = bench.ask("flaky")
+    task_id = bench.ask("show the load on this host")
     bench.worker().until_quiet()
     step = bench.run(task_id).steps["a"]
     assert bench.executor.ran == ["uptime"] * 3  # one try and its two retries
@@ -84,7 +85,7 @@ def test_a_failing_step_is_retried_by_the_worker_that_holds_it(bench: Bench) -> 
 
 
 def test_steps_held_by_a_worker_that_is_gone_are_taken_over(bench: Bench) -> None:
-    task_id = bench.ask("flag")
+    task_id = bench.ask("check disk on this host, then set the maintenance flag")
     first = bench.worker()
     lanes = [Lane(bench.app, name, kinds, bench.ports, worker=first.id,
                   on_claims=lambda claims: None) for name, kinds in LANES.items()]
@@ -103,7 +104,7 @@ def test_steps_held_by_a_worker_that_is_gone_are_taken_over(bench: Bench) -> Non
 
 
 def test_approvals_nobody_decided_in_time_are_expired(bench: Bench) -> None:
-    task_id = bench.ask("flag")
+    task_id = bench.ask("check disk on this host, then set the maintenance flag")
     worker = bench.worker()
     worker.until_quiet()
     approval_id = UUID(str(bench.run(task_id).steps["b"].approval_id))
@@ -131,7 +132,7 @@ class Stuck(FakeExecutor):
 
 def test_a_stopping_worker_records_what_it_could_not_finish(bench: Bench) -> None:
     bench.executor = Stuck()
-    task_id = bench.ask("flag")
+    task_id = bench.ask("check disk on this host, then set the maintenance flag")
     worker = bench.worker()
     worker.stop_timeout = 0.1
     stop = threading.Event()

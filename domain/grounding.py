@@ -1,0 +1,602 @@
+"""Does a plan do what was asked? The grounding check every plan passes before it is recorded.
+
+A person approving a plan reads it, but READ_ONLY steps run at once, so a plan that does
+something other than what was asked is worse than no plan. The request is read on its own,
+apart from any segmenter: the hosts and environments it names, the actions it asks for in each
+clause, and the words nothing in a plan could account for. A plan is grounded when
+
+- every step's target is a host the request names (or one the person picked when asked),
+  every query's environment one it names, or the task's;
+- every step runs a command altlas knows the meaning of, and that meaning was asked for
+  (a command copied word for word from the request is taken as asked for);
+- every action the request asks for, and every host it names, is covered by a step;
+- nothing is done twice that was asked once (one summary, however many hosts).
+
+Pure functions: nothing here runs, reads or opens anything.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from domain.commands import analyse
+from domain.plan import Plan, PlanStep
+from domain.policy import Policy
+
+# -- reading a request ----------------------------------------------------------------------
+
+_FOLD = str.maketrans({"ı": "i", "İ": "i", "ş": "s", "ğ": "g", "ü": "u", "ö": "o", "ç": "c",
+                       "Ş": "S", "Ğ": "G", "Ü": "U", "Ö": "O", "Ç": "C", "â": "a", "î": "i",
+                       "û": "u", "’": "'", "‘": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Lower case without Turkish diacritics, so "başlat" and "baslat" read the same."""
+    text = text.replace("İ", "i").lower().translate(_FOLD)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+# The words each intent is asked with (folded English and Turkish). An intent may stand for
+# several step intents: "why is db-1 slow" is answered by its load, memory, disk or top.
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    asked: re.Pattern[str]
+    answers: frozenset[str]
+    weak: bool = False  # "running", "status": asked for only when nothing else is
+
+
+def _intent(name: str, pattern: str, answers: Iterable[str] = (), weak: bool = False
+            ) -> Intent:
+    return Intent(name, re.compile(pattern), frozenset(answers) or frozenset({name}), weak)
+
+
+INTENTS: tuple[Intent, ...] = (
+    _intent("maintenance", r"maintenance|bakim (?:bayrag|mod)"),
+    _intent("apt_clean", r"(?:(?:clean|clear|purge|empty|temizle)\w*\s+(?:the\s+|up\s+)?)?"
+                         r"\bapt(?:-get)?\b(?:\s+(?:package\s+)?(?:cache|onbelle\w*))?"
+                         r"(?:\s+(?:clean|clear|purge|temizle)\w*)?|package cache"),
+    _intent("rotate", r"\brotat\w*(?:\s+(?:the\s+|all\s+)?(?:\w+\s+)?logs?\b)?|"
+                      r"\blog(?:s|lari|lar)?\s+(?:rotation|rotate|dondur\w*)|logrotate|"
+                      r"\bdondur\w*"),
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt)\w*\W+(?:\w+\W+){0,3}/tmp\b|"
+                         r"/tmp\W+(?:\w+\W+){0,3}(?:clean|clear|purge|empty|temizle|bosalt)|"
+                         r"\btemp(?:orary)? (?:files|dir)"),
+    _intent("reboot", r"\breboot|power ?cycle|(?:server|host|machine|box|sunucu\w*|makine\w*)"
+                      r" (?:yeniden baslat|restart)|restart (?:the )?(?:server|host|machine|box)"
+                      r"\b|\bboot\b"),
+    _intent("restart", r"\brestart|\bbounce|\bkick|yeniden baslat|\bre-start|tekrar baslat"),
+    _intent("reload", r"\breload|yeniden yukle|tekrar yukle"),
+    _intent("stop", r"\bstop|\bdurdur|\bkapat|\bhalt\b|shut (?:it )?down"),
+    _intent("start", r"(?<!re)(?<!re-)\bstart|(?<!yeniden )(?<!tekrar )\bbaslat|\bbring \w+ up"),
+    _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|\bdown\?|"
+                      r"\bdead\b|calismiyor|\bayakta degil"),
+    _intent("state", r"\bstatus\b|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
+                      r"\b|\bup\?|\bayakta", {"status"}, weak=True),
+    _intent("logs", r"\blog\b|\blogs\b|\blog'|journal|\blogla?r|\bkayit|\btail\b"),
+    _intent("top", r"\btop\b(?:\s+\d+)?(?:\s+(?:processes|procs|tasks))?"
+                   r"(?:\s+(?:by|using|on|for|sorted by)\s+(?:cpu|memory|ram|mem)\b)?|\bheaviest|"
+                   r"\bhungriest|most (?:cpu|memory|ram)|\ben cok\b|"
+                   r"(?:cpu|memory|ram|bellek)[- ]hungry|\bhogg"),
+    _intent("processes", r"\bprocess|\bpgrep\b|\bsurec|\bislem(?!ci)|\bpid",
+            {"processes", "top"}),
+    _intent("disk", r"\bdisk|\bdisc\b|\bstorage|\bspace\b|\bdf\b|\bfull\b|\bmount|\bdepolama|"
+                    r"\balan\b|\bdolu"),
+    _intent("load", r"\bload\b|\bloads\b|\buptime|\byuk(?:u|unu|une|leri)?\b|\bload average"),
+    _intent("memory", r"\bmemory|\bram\b|\bbellek|\bbelleg|\bhafiza|\bmem\b|\bswap\b"),
+    _intent("delete", r"\bdelete|\bremove|\brm\b|\bwipe|\bsil\b|\bsil(?:in|er)?\b|\berase"),
+    _intent("drop", r"\bdrop\b|\btruncate\b"),
+    _intent("kernel", r"\bkernel|\buname\b|\bcekirdek"),
+    _intent("ports", r"\bports?\b|\blistening|\bdinle|\bsockets?\b"),
+    _intent("failed", r"\bfailed\b|\bfailing (?:units|services)|\bbasarisiz|\bcrashed units"),
+    _intent("targets_down", r"\btargets?\b|\bhedef|\bscrape"),
+    _intent("cpu", r"\bcpu\b|\bprocessor|\bislemci"),
+    _intent("error_rate", r"\berror rate|\berrors?\b|\b5xx\b|\b500s\b|\bhata"),
+    _intent("health", r"\bhealth|\bsaglik|\bhealthy|\bhealthcheck"),
+    _intent("summarise", r"\bsummar|\bexplain|\bozet|\bacikla|\btl;?dr|\bwhat (?:it|this) means"
+                         r"|\binterpret|\banaly[sz]"),
+    _intent("diagnose", r"\bslow|\bsluggish|\bwhy\b|\binvestigate|\blook into|\byavas|\bneden\b"
+                        r"|\bwhat'?s wrong|\bunresponsive|\blaggy|\btriage",
+            {"load", "memory", "disk", "top", "cpu"}),
+)
+_BY_NAME = {i.name: i for i in INTENTS}
+
+# Words that ask for nothing by themselves (English and folded Turkish).
+_FILLER_WORDS = (
+    "a an the and or but then also too again please pls plz kindly could can would will you u me "
+    "my our us we i it its it's this that these those there here now right asap quickly quick "
+    "real really just only some any all every each both of on in at to for from with by about as "
+    "is are was were be been being do does did done have has had get got give show see look "
+    "looking tell check checking verify inspect display list print find fetch grab pull view read "
+    "report make sure let know what which who how much many whether if when once after afterwards "
+    "before until while soon first next finally last lastly out up down over under above below "
+    "more less than greater higher lower exceeds exceed percent percentage pct usage used use "
+    "level levels current currently state box host hosts server servers machine node instance "
+    "service services daemon unit thing stuff hey hi hello thanks thank team folks guys yo ok "
+    "okay so go ahead run need needs want wants like little bit note eh um hmm should must left "
+    "remaining free available endpoint set flag mode force forced units take morning evening "
+    "still think struggling struggle trouble acting endpoints where not no isn't isnt doesn't "
+    "dont don't them they their whole entire everything anything something new old sunucu "
+    "sunucuyu sunucusu sunucusunun sunucuda sunucusunda sunucudaki makine makineyi makinede "
+    "lutfen bir bi de da ve ile sonra ardindan daha sonrasinda eger ise mi mu misin musun bak "
+    "bakar bakabilir kontrol et edin eder goster gosterir gosterin ver verir soyle nedir ne kadar "
+    "kac mevcut durum icin uzerinde ustunde altinda fazla az yuzde servis servisi servisini "
+    "hizmet hizmeti simdi hemen acil tekrar yine bunu onu su bu onun bunun")
+_FILLER = frozenset(_FILLER_WORDS.split())
+# Turkish takes suffixes: a word starting with one of these stems is filler too.
+_FILLER_STEMS = ("kullanim", "durum", "uzerinde", "ustunde", "altinda", "kontrol", "goster",
+                 "sunucu", "makine", "servis", "hizmet", "bayrag", "yuzde", "bak", "nedir",
+                 "listele", "getir", "ogren", "soyle", "ver", "mevcut", "simdi", "lutfen")
+
+# Turkish writes suffixes onto names, with or without an apostrophe: web-1'de, web-1de.
+_SUFFIX = (r"(?:'?(?:deki|daki|teki|taki|nin|nun|den|dan|ten|tan|de|da|te|ta|ye|ya|yi|yu|in|un"
+           r"|e|a|i|u))?")
+_HOST_LIKE = re.compile(rf"(?<![\w/.-])([a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+){_SUFFIX}(?![\w-])")
+_ENV_WORDS = {"production": "prod", "prd": "prod", "stage": "staging", "stg": "staging",
+              "development": "dev"}
+_LOCAL = re.compile(r"\b(?:the altlas host|altlas host|this host|this machine|this box|"
+                    r"this server|localhost|altlas sunucu\w*|bu sunucu\w*|bu makine\w*)\b")
+_STRONG = re.compile(r"\s*(?:;|\n|\. |\band then\b|\bthen\b|\bafter that\b|\bafterwards\b|"
+                     r"\bonce (?:that'?s|it'?s|done)\b|\bdaha sonra\b|\bsonra\b|\bardindan\b|"
+                     r"\bsonrasinda\b|\bfollowed by\b)\s*,?\s*")
+_WEAK = re.compile(r"\s*(?:,|\band\b|\bplus\b|\bve\b|\bayrica\b|&)\s*")
+_WORDS = re.compile(r"/?[a-z0-9][a-z0-9_.@%/:'-]*")
+_QUOTES = str.maketrans({"`": "'", "’": "'", "‘": "'", "“": '"', "”": '"'})
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+# Correctly spelled keywords, so "restrat ngnix" and "chekc the dsik" read as meant.
+_KEYWORDS = ("restart", "reload", "disk", "memory", "status", "running", "logs", "processes",
+             "process", "reboot", "delete", "remove", "health", "summarise", "summarize",
+             "explain", "maintenance", "targets", "rotate", "kernel", "ports", "failed",
+             "check", "nginx", "postgresql", "postgres", "redis", "uptime", "please",
+             "restart", "errors", "error", "usage", "space", "start", "stop", "load")
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a swap of two letters counts one)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _spell(word: str) -> str:
+    if len(word) < 4 or word in _FILLER or word in _KEYWORDS or not word.isalpha():
+        return word
+    for keyword in _KEYWORDS:
+        if word != keyword and abs(len(word) - len(keyword)) <= 1 and (
+                _distance(word, keyword) <= (1 if len(keyword) < 7 else 2)):
+            return keyword
+    return word
+
+
+def spelled(text: str, keywords: bool = True) -> str:
+    """The text with Turkish letters folded and misspelled keywords put right, its case and
+    everything else kept (paths are case-sensitive)."""
+    text = text.replace("İ", "I").translate(_FOLD)
+    if not keywords:
+        return text
+    return re.sub(r"[A-Za-z]+", lambda m: _respell(m.group(0)), text)
+
+
+def _respell(word: str) -> str:
+    fixed = _spell(word.lower())
+    return word if fixed == word.lower() else fixed
+
+
+def normalise(text: str) -> str:
+    """The request folded, its spaces collapsed and its misspelled keywords put right."""
+    folded = " ".join(fold(text).split())
+    return re.sub(r"[a-z]+", lambda m: _spell(m.group(0)), folded)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What a request may name: hosts (with their environment), environments, the local host."""
+
+    hosts: Mapping[str, str]
+    environments: Collection[str]
+    local_host: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> Inventory:
+        return cls({name: h.environment for name, h in policy.hosts.items()},
+                   tuple(policy.environments), policy.local_host)
+
+    def host_named(self, word: str) -> str | None:
+        """The inventory host a word names: exactly, or spelled "web1", "web 1", "WEB_1"."""
+        key = re.sub(r"[\s_]", "-", word.lower())
+        if key in self.hosts:
+            return key
+        squashed = key.replace("-", "")
+        found = [h for h in self.hosts if h.replace("-", "") == squashed]
+        return found[0] if len(found) == 1 else None
+
+    def near(self, word: str) -> tuple[str, ...]:
+        """Inventory hosts a word could have meant: web-9 → web-1, web-2."""
+        stem = re.sub(r"[-_]?\d+[a-z]?$", "", word.lower())
+        close = [h for h in self.hosts if stem and (h.startswith(stem + "-") or h == stem)]
+        return tuple(sorted(close or [h for h in self.hosts if _distance(word, h) <= 2]))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a request asks for, read apart from any plan."""
+
+    text: str                                # normalised
+    clauses: tuple[str, ...]                 # joined by "then", ";", "sonra", …
+    parts: tuple[str, ...]                   # clauses further split on "and" and commas
+    asked: tuple[tuple[int, str], ...]       # (clause, intent) pairs, in order
+    allowed: frozenset[str]                  # what steps may do besides: weak mentions
+    hosts: tuple[str, ...]                   # inventory hosts named, in order
+    unknown_hosts: tuple[str, ...]           # host-like names the inventory does not have
+    environments: tuple[str, ...] = ()
+    quoted: tuple[str, ...] = ()  # commands given word for word
+
+    def intents(self) -> set[str]:
+        return {name for _, name in self.asked}
+
+
+def _host_words(text: str, inventory: Inventory) -> tuple[list[tuple[int, str]], list[str]]:
+    named: list[tuple[int, str]] = []
+    unknown: list[str] = []
+    local = _LOCAL.search(text)
+    if local:
+        named.append((local.start(), inventory.local_host))
+    names = sorted(inventory.hosts, key=len, reverse=True)
+    spelled = re.compile(r"(?<![\w-])(" + "|".join(
+        re.escape(n).replace(r"\-", r"[-_ ]?") for n in names) + rf"){_SUFFIX}(?![\w-])"
+    ) if names else None
+    taken: list[tuple[int, int]] = []
+    if spelled is not None:
+        for m in spelled.finditer(text):
+            host = inventory.host_named(m.group(1))
+            if host:
+                named.append((m.start(), host))
+                taken.append((m.start(), m.end()))
+    for m in _HOST_LIKE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        word = m.group(1)
+        if re.fullmatch(r"(?:s|step|p|top|last|n|x|utf|sha|ipv|http|5xx)-?\d+[a-z]?", word):
+            continue
+        unknown.append(word)
+    return named, unknown
+
+
+_CONDITION = re.compile(r"\b(?:if|only if|unless|eger)\b|\w(?:yse|ysa)\b|\w+ ise\b")
+_PATH = re.compile(r"(?<![\w/])/[\w.@/-]*")
+
+
+def _mask_paths(text: str) -> str:
+    """Paths out of the way of the action words ("/var/log/old" asks for no logs); /tmp
+    stays, since cleaning it is an action."""
+    return _PATH.sub(lambda m: m.group(0) if m.group(0).rstrip("/") == "/tmp" else " ",
+                     text)
+
+
+def _unasked(part: str) -> str:
+    """The part without the words that ask for an action (whole words)."""
+    masked = _mask_paths(part)
+    spans = [m.span() for i in INTENTS for m in i.asked.finditer(masked)]
+    out = []
+    for word in re.finditer(r"\S+", part):
+        if not any(a < word.end() and word.start() < b for a, b in spans):
+            out.append(word.group(0))
+    return " ".join(out)
+
+
+def read_request(text: str, inventory: Inventory) -> Reading:
+    norm = normalise(text)
+    named, unknown = _host_words(norm, inventory)
+    envs: list[str] = []
+    for word in _WORDS.findall(norm):
+        base = word.split("'")[0]
+        env = base if base in inventory.environments else _ENV_WORDS.get(base)
+        if env and env in inventory.environments and env not in envs:
+            envs.append(env)
+    clauses = tuple(c.strip(" ,.!?") for c in _STRONG.split(norm) if c.strip(" ,.!?"))
+    asked: list[tuple[int, str]] = []
+    weak: set[str] = set()
+    parts: list[str] = []
+    for i, clause in enumerate(clauses):
+        parts += [p for p in _WEAK.split(clause) if p.strip(" ,.!?")]
+        masked = _mask_paths(clause)
+        taken: list[tuple[int, int]] = []
+        for intent in INTENTS:
+            for m in intent.asked.finditer(masked):
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                taken.append((m.start(), m.end()))
+                if (i, intent.name) not in asked:
+                    asked.append((i, intent.name))
+        here = [n for c, n in asked if c == i]
+        for name in here:
+            if _BY_NAME[name].weak and len(here) > 1:  # "memory status" asks for the memory
+                asked.remove((i, name))
+                weak.update(_BY_NAME[name].answers)
+    quoted = tuple(q for pair in _QUOTED.findall(text.translate(_QUOTES)) for q in pair if q)
+    return Reading(norm, clauses, tuple(parts), tuple(asked), frozenset(weak),
+                   tuple(dict.fromkeys(h for _, h in sorted(named))),
+                   tuple(dict.fromkeys(unknown)), tuple(envs), quoted)
+
+
+# -- what a step does -----------------------------------------------------------------------
+
+_SVC = r"[a-z0-9][a-z0-9_.@-]*"
+# Canonical command lines (domain.commands) and the intent each answers; a line that matches
+# none is a command altlas does not know the meaning of.
+_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), name) for p, name in (
+        (r"df(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
+        (r"du(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
+        (r"uptime", "load"),
+        (r"free(?: -[a-z]+)*", "memory"),
+        (rf"systemctl (?:is-active|status)(?: --no-pager)? {_SVC}", "status"),
+        (rf"systemctl restart {_SVC}", "restart"),
+        (rf"systemctl reload {_SVC}", "reload"),
+        (rf"systemctl stop {_SVC}", "stop"),
+        (rf"systemctl start {_SVC}", "start"),
+        (r"systemctl (?:list-units (?:--failed|--state=failed)|--failed)", "failed"),
+        (rf"journalctl -u {_SVC}(?: -n \d+| --no-pager| --since \S+)*", "logs"),
+        (r"journalctl(?: -n \d+| --no-pager| -p \w+)*", "logs"),
+        (rf"pgrep -a {_SVC}", "processes"),
+        (r"ps (?:-eo|-e -o) \S+ --sort=-%(?:cpu|mem)(?: --no-headers)?", "top"),
+        (r"top -b -n 1(?: -o %?\w+)?", "top"),
+        (r"head -n \d+", ""),
+        (r"(?:reboot|shutdown -r now)", "reboot"),
+        (r"rm(?: -[a-z]+)* /\S+", "delete"),
+        (r"apt-get clean", "apt_clean"),
+        (r"logrotate -f /etc/logrotate\.conf", "rotate"),
+        (r"find /tmp -mindepth 1 -mtime \+\d+ -delete", "clean_tmp"),
+        (r"uname(?: -[a-z]+)*", "kernel"),
+        (r"ss(?: -[a-z]+)*", "ports"),
+        (r"touch /\S+", "maintenance"),
+        (r"psql -c '?DROP TABLE \w+'?", "drop"),
+        (r"DROP TABLE \w+;?", "drop"),
+    ))
+
+
+def _services(step: PlanStep) -> tuple[str, ...]:
+    """The services a step acts on (systemctl, journalctl -u, pgrep)."""
+    m = re.match(rf"(?:systemctl \S+|journalctl -u|pgrep -a) ({_SVC})", step.action)
+    return (m.group(1),) if m else ()
+
+
+def step_intent(step: PlanStep) -> str | None:
+    """What a step does, in the request's terms; None for a command of unknown meaning."""
+    if step.kind == "llm":
+        return "summarise"
+    if step.kind == "http":
+        return "health" if re.search(r"/health\w*/?$", step.action) else None
+    if step.kind == "promql":
+        q = step.action.replace(" ", "")
+        if "up==0" in q:
+            return "targets_down"
+        if "node_cpu_seconds_total" in q:
+            return "cpu"
+        if "http_requests_total" in q and "5.." in q:
+            return "error_rate"
+        return None
+    try:
+        commands = analyse(step.action, "shell" if step.kind == "manual" else "remote")
+    except ValueError:
+        return None
+    if not commands.complete or not commands.programs:
+        return None
+    found: list[str] = []
+    programs = [p for p in commands.programs if not (p.argv[:1] in (("sh",), ("bash",))
+                                                     and "-c" in p.argv)]
+    for program in programs:
+        lines = {program.line.replace("'", "") if program.argv[:1] == ("psql",)
+                 else program.line}
+        if len(programs) == 1:
+            lines.add(" ".join(step.action.split()))
+        for pattern, name in _COMMANDS:
+            if any(pattern.fullmatch(line) for line in lines):
+                if name:
+                    found.append(name)
+                break
+        else:
+            return None
+    return found[0] if len(set(found)) == 1 else None
+
+
+# -- the check ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a plan is not accepted as the plan for a request, and what to ask instead."""
+
+    kind: str                          # "host", "clause", "command", "repeat"
+    message: str
+    choices: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _named_service(service: str, reading: Reading) -> bool:
+    words = {w.strip("'.,") for w in reading.text.replace("'", " ").split()}
+    base = service.removesuffix(".service")
+    return any(w == base or (len(w) >= 4 and (base.startswith(w) or w.startswith(base)))
+               for w in words)
+
+
+def host_problem(reading: Reading, inventory: Inventory,
+                 picked: Collection[str] = ()) -> Problem | None:
+    """A request that names a host altlas does not know, or none where one is needed."""
+    if reading.unknown_hosts and not picked:
+        word = reading.unknown_hosts[0]
+        return Problem("host", f"{word!r} is not a host altlas knows", inventory.near(word))
+    return None
+
+
+def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: str | None = None,
+          picked: Collection[str] = ()) -> list[Problem]:
+    """Every way the plan differs from the request; empty when it does what was asked."""
+    problems: list[Problem] = []
+    unknown = host_problem(reading, inventory, picked)
+    if unknown is not None:
+        problems.append(unknown)
+    hosts = set(reading.hosts) | set(picked)
+    envs = set(reading.environments) | {inventory.hosts[h] for h in hosts if h in inventory.hosts}
+    if not reading.environments and environment:
+        envs.add(environment)
+    asked = reading.intents()
+    allowed = set(reading.allowed).union(*(_BY_NAME[n].answers for n in asked))
+    covered_hosts: set[str] = set()
+    done: list[str] = []
+    seen: set[tuple[str, str, str | None, str | None, tuple[str, ...]]] = set()
+    for step in plan.steps:
+        where = f"step {step.id}"
+        intent = step_intent(step)
+        if step.kind == "promql":
+            if step.target not in envs:
+                problems.append(Problem("host", f"{where} queries {step.target!r}, an "
+                                        "environment the request does not name",
+                                        tuple(sorted(envs))))
+            for host in re.findall(r'instance=~?"([\w.-]+)', step.action):
+                if host not in hosts:
+                    problems.append(Problem("host", f"{where} asks about {host!r}, a host the "
+                                            "request does not name", tuple(sorted(hosts))))
+                covered_hosts.add(host)
+        elif step.kind != "llm":
+            target = step.target or inventory.local_host
+            if target not in hosts:
+                problems.append(Problem("host", f"{where} runs on {target!r}, a host the "
+                                        "request does not name", tuple(sorted(hosts))))
+            covered_hosts.add(target)
+        if intent is None:
+            if not any(step.action.strip() == q.strip() for q in reading.quoted):
+                problems.append(Problem("command", f"{where}: {step.action!r} is not a command "
+                                        "altlas knows the meaning of, and the request does not "
+                                        "give it word for word"))
+        elif intent not in allowed:
+            problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
+                                    "the request does not ask for"))
+        for service in _services(step):
+            if not _named_service(service, reading):
+                problems.append(Problem("clause", f"{where} acts on {service!r}, a service "
+                                        "the request does not name"))
+        key = (step.kind, step.action, step.target, step.when, step.needs)
+        if key in seen:
+            problems.append(Problem("repeat", f"{where} repeats an earlier step"))
+        seen.add(key)
+        if intent:
+            done.append(intent)
+    if done.count("summarise") > sum(1 for _, n in reading.asked if n == "summarise"):
+        problems.append(Problem("repeat", "the plan summarises more often than asked"))
+    for _, name in reading.asked:
+        if not _BY_NAME[name].answers & set(done):
+            problems.append(Problem("clause", f"nothing in the plan does what "
+                                    f"'{name.replace('_', ' ')}' asks"))
+    if _CONDITION.search(reading.text) and not any(step.when for step in plan.steps):
+        problems.append(Problem("clause", "the request sets a condition, but no step waits "
+                                "for one"))
+    for host in hosts - covered_hosts:
+        if host in reading.hosts:
+            problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
+    problems += _not_understood(plan, reading, inventory)
+    return list(dict.fromkeys(problems))
+
+
+def _not_understood(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
+    """Parts of the request no step accounts for: words that are not filler, a host, an
+    environment, a number, an action word or something a step names."""
+    vocabulary: set[str] = set()
+    for step in plan.steps:
+        vocabulary.update(w.lower() for w in re.findall(r"[\w.@/-]+", step.action))
+        vocabulary.update(p.rstrip("/") for p in re.findall(r"/[\w./-]+", step.action))
+    problems = []
+    for part in reading.parts:
+        words = [w.strip("'.,:;!?()") for w in _WORDS.findall(_unasked(part))]
+        strange = [w for w in words if w and not _accounted(w, inventory, vocabulary)]
+        if strange:
+            problems.append(Problem("clause", f"altlas does not understand {part!r} "
+                                    f"({', '.join(strange[:3])})"))
+    return problems
+
+
+def _accounted(word: str, inventory: Inventory, vocabulary: set[str]) -> bool:
+    base = word.split("'")[0]
+    if _HOST_LIKE.fullmatch(base):
+        return True  # a host: known, or already asked about
+    if base in _FILLER or word in _FILLER or base in vocabulary or word in vocabulary:
+        return True
+    if base.startswith(_FILLER_STEMS) or word.rstrip("/") in vocabulary:
+        return True
+    if inventory.host_named(base) or base in inventory.environments or base in _ENV_WORDS:
+        return True
+    if re.fullmatch(r"[\d.,%]+[a-z%]{0,3}|%?\d+|\d+(?:st|nd|rd|th)", base):
+        return True
+    if len(base) <= 2 or base in {"altlas", "local"}:
+        return True
+    return any(base.startswith(v) and len(v) >= 4 for v in vocabulary if v.isalpha())
+
+
+# -- asking back ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    """What altlas asks instead of planning: which host, or what a part of the request means."""
+
+    about: str                         # "host" or "clause"
+    text: str
+    choices: tuple[str, ...] = ()
+
+
+_NEEDS_HOST = frozenset(i.name for i in INTENTS) - {"targets_down", "error_rate", "summarise",
+                                                    "cpu"}
+
+
+def ambiguous_hosts(reading: Reading, inventory: Inventory) -> tuple[str, ...]:
+    """The hosts "the web server" or "db" could mean, when the request names none of them."""
+    stems: dict[str, list[str]] = {}
+    for host in inventory.hosts:
+        stem = re.sub(r"-?\d+[a-z]?$", "", host)
+        if stem != host:
+            stems.setdefault(stem, []).append(host)
+    found: list[str] = []
+    for stem, hosts in stems.items():
+        if re.search(rf"(?<![\w-]){re.escape(stem)}(?![\w-]*\d)(?:s|'\w+)?\b", reading.text):
+            found += [h for h in hosts if h not in found]
+    return tuple(sorted(found))
+
+
+def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
+             ) -> Question | None:
+    """What to ask when no plan does what was asked; None when there is nothing to ask
+    (the request asks for no work altlas can do)."""
+    problems = list(problems)
+    if not reading.asked and not reading.hosts and not reading.unknown_hosts:
+        return None
+    if not reading.asked and not reading.unknown_hosts:
+        return Question("clause", f"What should I do on {', '.join(reading.hosts)}? I can "
+                        "check disk, load, memory, services, logs and processes, restart, "
+                        "reload, start or stop a service, and more: say it in one sentence.")
+    if reading.unknown_hosts:
+        word = reading.unknown_hosts[0]
+        near = inventory.near(word)
+        return Question("host", f"I don't know a host called {word}. Which host did you "
+                        "mean?", near or tuple(sorted(inventory.hosts)))
+    needs_host = any(name in _NEEDS_HOST for _, name in reading.asked)
+    if needs_host and not reading.hosts:
+        choices = ambiguous_hosts(reading, inventory) or tuple(sorted(inventory.hosts))
+        return Question("host", "Which host should this run on?", choices)
+    for problem in problems:
+        m = re.match(r"altlas does not understand '(.+)' \(", problem.message)
+        if m:
+            return Question("clause", f"I don't understand {m.group(1)!r}. Say it another "
+                            "way, or answer 'skip' to leave it out.")
+    if reading.asked:
+        return Question("clause", "I could not make a plan that does exactly this. Say it "
+                        "another way, one action per sentence.")
+    return None
