@@ -32,7 +32,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from plan_match import mismatch
-
 from sqlalchemy import create_engine
 
 from adapters.llm_local import LocalModel, ModelUnavailableError
