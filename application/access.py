@@ -14,6 +14,7 @@ ROLES: dict[str, str | None] = {
     "read": None,
     "request": "requester",        # ask for work, submit a plan
     "plan": "requester",           # record the plan of one's own task
+    "answer": "requester",         # answer what altlas asked about one's own task
     "vote": "approver",
     "deny": "approver",
     "cancel": "requester",         # withdraw one's own approval request
@@ -28,7 +29,7 @@ ROLES: dict[str, str | None] = {
     "personal_data": "admin",      # everything recorded about a person
 }
 # Actions on something a person owns: only its owner, or a person with this role.
-OWNER_OR: dict[str, str | None] = {"plan": None, "cancel": "operator"}
+OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "operator"}
 
 
 class Access:

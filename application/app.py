@@ -166,6 +166,19 @@ class AltlasApplication(Application[UUID]):
 
         return self._shown(TaskView.of(self._change(Task, task_id, actor, reject)))
 
+    def answer_task(self, task_id: UUID, answer: str, *, by: str) -> TaskView:
+        """The requester's answer to what altlas asked: planning starts again with it."""
+        def clarify(task: Task, meta: EventMeta) -> None:
+            task.clarify(answer, meta, self.clock(), seal=self.privacy.sealer(meta.actor))
+
+        return self._shown(TaskView.of(self._change(Task, task_id, by, clarify)))
+
+    def expire_question(self, task_id: UUID, *, actor: str = SCHEDULER) -> TaskView:
+        def expire(task: Task, meta: EventMeta) -> None:
+            task.expire_question(self.clock(), meta)
+
+        return self._shown(TaskView.of(self._change(Task, task_id, actor, expire)))
+
     def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """What recording this plan would record — each step's risk and gate — or the

@@ -20,13 +20,13 @@ from application.app import PRIVACY, RUNNER, Reaction, run_id_of
 from application.errors import NotFoundError
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.approval import GRANTED, OPEN, Approval
-from domain.base import AuditedAggregate, EventMeta, event_id
+from domain.base import AuditedAggregate, EventMeta, event_id, is_person
 from domain.conditions import evaluate
 from domain.erasure import REQUESTED, Erasure
 from domain.plan import Plan, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
-from domain.task import Task
+from domain.task import MAX_QUESTIONS, Task
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,22 @@ Event = AuditedAggregate.Event
 Handler = Callable[[Any, Reaction, Ports], None]
 
 
-def plan_task(event: Task.Requested, r: Reaction, ports: Ports) -> None:
-    """Plan the request, or reject it with the reason; a task planned by hand meanwhile is
-    left as it is."""
+def plan_task(event: Task.Requested | Task.Clarified, r: Reaction, ports: Ports) -> None:
+    """Plan the request (with the answers given so far), ask the requester what no plan can
+    tell, or reject it with the reason; a task planned by hand meanwhile is left as it is.
+    The question expires like an approval."""
     task = r.get(Task, event.originator_id)
     if task.status != "requested":
         return
     outcome = ports.segmentation.plan(task)
     meta = _meta(task, SEGMENTER_ACTOR, event)
+    asked = outcome.question
+    if outcome.plan is None and asked is not None and len(task.answers) < MAX_QUESTIONS:
+        seal = r.app.privacy.sealer(task.requester) if is_person(task.requester) else None
+        task.ask(asked.about, seal(asked.text) if seal else asked.text, list(asked.choices),
+                 (seal(asked.part) if seal else asked.part) if asked.part else None,
+                 r.now + r.app.policy.expiry, meta)
+        return
     if outcome.plan is None:  # why, quoting the request: redacted, then sealed as it is
         problem = r.app.redactor.text(outcome.problem).text
         task.reject(r.app.written(problem, meta.actor, task.requester) or "", meta)
@@ -203,7 +211,8 @@ def _meta(aggregate: AuditedAggregate, actor: str, cause: Event) -> EventMeta:
 
 # What happens after each event. Events not listed change nothing by themselves.
 EVENT_HANDLERS: dict[type[Event], Handler] = {
-    Task.Requested: plan_task,            # plan it, or reject it with the reason
+    Task.Requested: plan_task,            # plan it, ask back, or reject it with the reason
+    Task.Clarified: plan_task,            # plan it again with the answer
     Task.Segmented: start_run,            # start the run, unless the mode is dream
     Run.Started: advance_run,             # run what may run at once, open the waits
     Run.StepSucceeded: advance_run,       # what needed it may run now
@@ -219,6 +228,6 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes
 # and step results never queue behind it. Each lane keeps its own place in the events.
 LANES: dict[str, frozenset[type[Event]]] = {
-    "planning": frozenset({Task.Requested}),
-    "runs": frozenset(EVENT_HANDLERS) - {Task.Requested},
+    "planning": frozenset({Task.Requested, Task.Clarified}),
+    "runs": frozenset(EVENT_HANDLERS) - {Task.Requested, Task.Clarified},
 }

@@ -20,7 +20,16 @@ from typing import Any, Protocol
 from application.ports import ReadModels, SegmentationRequest, Segmenter
 from application.privacy import Privacy
 from domain.errors import DomainError
-from domain.grounding import Inventory, Problem, Question, Reading, check, question, read_request
+from domain.grounding import (
+    Inventory,
+    Problem,
+    Question,
+    Reading,
+    check,
+    question,
+    read_request,
+    with_answers,
+)
 from domain.plan import Plan
 from domain.policy import Policy
 from domain.task import Task
@@ -85,8 +94,11 @@ class SegmentationService:
 
     def plan(self, task: Task) -> PlanOutcome:
         """A plan for the task by the first segmenter that makes one the policy accepts."""
+        text = self._app.privacy.reveal(task.request)
+        if task.answers:  # what the requester answered when asked
+            text = with_answers(text, self._app.privacy.reveal(task.answers))
         request = SegmentationRequest(
-            text=self._app.privacy.reveal(task.request), mode=task.mode, persona=task.persona,
+            text=text, mode=task.mode, persona=task.persona,
             environment=task.environment, chaos_level=task.chaos_level)
         inventory = Inventory.of(self._app.policy)
         reading = read_request(request.text, inventory)
@@ -148,7 +160,7 @@ class SegmentationService:
         chaos add steps of their own on purpose: there only the hosts are held to the
         request."""
         problems = check(Plan.from_document(plan), reading, Inventory.of(self._app.policy),
-                         environment=task.environment)
+                         environment=task.environment, picked=task.picked_hosts)
         if task.mode != "normal":
             problems = [p for p in problems if p.kind == "host"]
         if problems:

@@ -94,6 +94,12 @@ class UseCases:
         return self.app.record_segmentation(task_id, document, segmenter="hand-written",
                                             actor=who)
 
+    def answer(self, who: str, task_ref: str, answer: str) -> TaskView:
+        """Only who asked for the work answers what altlas asked about it."""
+        task_id = self.resolve(task_ref, "task")
+        self.access.check(who, "answer", owner=self.app.get_task(task_id).requester)
+        return self.app.answer_task(task_id, answer, by=who)
+
     def reject_task(self, who: str, task_ref: str, reason: str) -> TaskView:
         self.access.check(who, "reject")
         return self.app.reject_task(self.resolve(task_ref, "task"), reason, actor=who)

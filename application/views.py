@@ -30,6 +30,8 @@ class TaskView:
     rejection: str | None
     correlation_id: str
     created_on: datetime
+    question: dict[str, Any] | None = None  # what altlas asked, while it waits for an answer
+    answers: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def of(cls, task: Task) -> TaskView:
@@ -41,6 +43,8 @@ class TaskView:
             gates=list(task.gates), segmenter=task.segmenter,
             fallback_reason=task.fallback_reason, rejection=task.rejection,
             correlation_id=task.correlation_id, created_on=task.created_on,
+            question=dict(task.question) if task.question else None,
+            answers=[dict(a) for a in task.answers],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -152,9 +152,10 @@ class Worker:
         return taken
 
     def expire_due(self) -> list[str]:
-        """Approvals nobody decided in time: expired, and their runs move on by policy."""
+        """Approvals nobody decided in time: expired, and their runs move on by policy; and
+        questions nobody answered in time."""
         now = self.app.clock()
-        expired = []
+        expired = self._expire_questions(now)
         for row in self.reads().open_approvals():
             if datetime.fromisoformat(row["expires_at"]) > now:
                 continue
@@ -164,6 +165,21 @@ class Worker:
                 continue  # decided meanwhile
             log.info("approval %s expired", row["approval_id"])
             expired.append(row["approval_id"])
+        return expired
+
+    def _expire_questions(self, now: datetime) -> list[str]:
+        expired = []
+        for row in self.reads().list_tasks(status="asking", requester=None, since=None,
+                                           limit=200, before=None):
+            question = self.app.get_task(UUID(row["task_id"])).question
+            if question is None or datetime.fromisoformat(question["expires_at"]) > now:
+                continue
+            try:
+                self.app.expire_question(UUID(row["task_id"]), actor=SCHEDULER)
+            except ConflictError:
+                continue  # answered meanwhile
+            log.info("the question of task %s expired", row["task_id"])
+            expired.append(row["task_id"])
         return expired
 
     def _beat(self, every: float = 0.0) -> None:

@@ -123,7 +123,8 @@ def score(service: SegmentationService, entries: list[dict[str, Any]], policy: P
     for i, entry in enumerate(entries):
         task = SimpleNamespace(id=i, request=entry["request"], mode="normal",
                                persona="technical_expert", environment="prod",
-                               chaos_level=None, requester="deniz")
+                               chaos_level=None, requester="deniz", answers=[],
+                               picked_hosts=[])
         started = time.perf_counter()
         outcome = service.plan(task)  # type: ignore[arg-type]
         seconds.append(time.perf_counter() - started)

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from domain.commands import analyse
 from domain.plan import Plan, PlanStep
@@ -535,6 +536,8 @@ def _accounted(word: str, inventory: Inventory, vocabulary: set[str]) -> bool:
         return True
     if inventory.host_named(base) or base in inventory.environments or base in _ENV_WORDS:
         return True
+    if any(h.startswith(base + "-") for h in inventory.hosts):  # "the web server"
+        return True
     if re.fullmatch(r"[\d.,%]+[a-z%]{0,3}|%?\d+|\d+(?:st|nd|rd|th)", base):
         return True
     if len(base) <= 2 or base in {"altlas", "local"}:
@@ -551,6 +554,32 @@ class Question:
     about: str                         # "host" or "clause"
     text: str
     choices: tuple[str, ...] = ()
+    part: str | None = None            # the words asked about: an unknown host, a clause
+
+
+SKIP = frozenset({"skip", "leave it out", "drop it", "none", "atla", "gec", "boş ver", "bos ver"})
+
+
+def with_answers(text: str, answers: Iterable[Mapping[str, Any]]) -> str:
+    """The request as the requester's answers make it: the host they picked in place of the
+    one altlas did not know (or added to it), a part said again another way, or left out."""
+    for answer in answers:
+        part = answer.get("part")
+        if answer.get("about") == "host":
+            host = str(answer["host"])
+            pattern = rf"(?<![\w-]){re.escape(part)}(?![\w-])" if part else None
+            if pattern and re.search(pattern, text, re.IGNORECASE):
+                text = re.sub(pattern, host, text, flags=re.IGNORECASE)
+            else:
+                text = f"{text} on {host}"
+            continue
+        said = " ".join(str(answer.get("answer") or "").split())
+        instead = "" if fold(said) in SKIP else said
+        if part and part in normalise(text):
+            text = normalise(text).replace(part, instead)
+        elif instead:
+            text = f"{text}, {instead}" if part else instead
+    return " ".join(text.split()).strip(" ,")
 
 
 _NEEDS_HOST = frozenset(i.name for i in INTENTS) - {"targets_down", "error_rate", "summarise",
@@ -586,7 +615,7 @@ def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
         word = reading.unknown_hosts[0]
         near = inventory.near(word)
         return Question("host", f"I don't know a host called {word}. Which host did you "
-                        "mean?", near or tuple(sorted(inventory.hosts)))
+                        "mean?", near or tuple(sorted(inventory.hosts)), word)
     needs_host = any(name in _NEEDS_HOST for _, name in reading.asked)
     if needs_host and not reading.hosts:
         choices = ambiguous_hosts(reading, inventory) or tuple(sorted(inventory.hosts))
@@ -595,7 +624,7 @@ def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
         m = re.match(r"altlas does not understand '(.+)' \(", problem.message)
         if m:
             return Question("clause", f"I don't understand {m.group(1)!r}. Say it another "
-                            "way, or answer 'skip' to leave it out.")
+                            "way, or answer 'skip' to leave it out.", part=m.group(1))
     if reading.asked:
         return Question("clause", "I could not make a plan that does exactly this. Say it "
                         "another way, one action per sentence.")

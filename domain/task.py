@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 
 MODES = ("normal", "explore", "dream", "chaos")
+MAX_QUESTIONS = 3  # asked back this often, a task is rejected: say it again another way
+MAX_ANSWER_CHARS = 500
 PERSONAS = ("technical_expert", "researcher", "project_manager", "creative_writer")
 MAX_REQUEST_CHARS = 4000
 
@@ -50,6 +53,43 @@ class Task(AuditedAggregate):
             task.fallback_reason = self.fallback_reason
             task.plan_author = self.actor if is_person(self.actor) else None
 
+    class ClarificationRequested(AuditedAggregate.Event):
+        """altlas asks instead of planning: which host, or what a part of the request
+        means. ``text`` and ``part`` may quote the request: sealed like it."""
+
+        type_name = "TaskClarificationRequested"
+        about: str                 # "host" or "clause"
+        text: str
+        choices: list[str]
+        part: str | None           # the words asked about (an unknown host, a clause)
+        expires_at: str            # ISO 8601
+
+        def apply(self, task: Task) -> None:
+            task.status = "asking"
+            task.question = {"about": self.about, "text": self.text,
+                             "choices": list(self.choices), "part": self.part,
+                             "expires_at": self.expires_at, "asked_at": self.timestamp}
+
+    class Clarified(AuditedAggregate.Event):
+        """The requester answered: planning starts again with the answer."""
+
+        type_name = "TaskClarified"
+        answer: str                # sealed: the requester's words
+        host: str | None           # the host picked, when the question was which host
+
+        def apply(self, task: Task) -> None:
+            question = task.question or {}
+            task.answers.append({"about": question.get("about"), "part": question.get("part"),
+                                 "answer": self.answer, "host": self.host})
+            task.question = None
+            task.status = "requested"
+
+    class ClarificationExpired(AuditedAggregate.Event):
+        type_name = "TaskClarificationExpired"
+
+        def apply(self, task: Task) -> None:
+            task.status = "unanswered"
+
     class Rejected(AuditedAggregate.Event):
         type_name = "TaskRejected"
         reason: str
@@ -79,6 +119,13 @@ class Task(AuditedAggregate):
         self.fallback_reason: str | None = None
         self.rejection: str | None = None
         self.plan_author: str | None = None  # a person who wrote the plan; None: altlas did
+        self.question: dict[str, Any] | None = None  # what altlas asked, while it waits
+        self.answers: list[dict[str, Any]] = []  # the requester's answers, in order
+
+    @property
+    def picked_hosts(self) -> list[str]:
+        """Hosts the requester picked when asked: the request names them now."""
+        return [a["host"] for a in self.answers if a.get("host")]
 
     @property
     def authors(self) -> list[str]:
@@ -134,6 +181,56 @@ class Task(AuditedAggregate):
         self._check_open()
         self._trigger(self.Rejected, meta, reason=reason)
 
+    def ask(self, about: str, text: str, choices: list[str], part: str | None,
+            expires_at: datetime, meta: EventMeta) -> None:
+        """Ask the requester instead of planning something other than what was asked."""
+        self._check_open()
+        if len(self.answers) >= MAX_QUESTIONS:
+            raise TooManyQuestionsError(f"task {self.id} was asked {MAX_QUESTIONS} times")
+        self._trigger(self.ClarificationRequested, meta, about=about, text=text,
+                      choices=list(choices), part=part, expires_at=expires_at.isoformat())
+
+    def clarify(self, answer: str, meta: EventMeta, now: datetime,
+                seal: Seal = as_written) -> None:
+        """The requester's answer: a host among the choices (its name or number), or words
+        for the part not understood ("skip" leaves it out)."""
+        if self.status != "asking" or self.question is None:
+            raise NothingAskedError(f"task {self.id} is not waiting for an answer (it is "
+                                    f"{self.status})")
+        if meta.actor != self.requester:
+            raise NotRequesterError(f"only {self.requester}, who asked for task {self.id}, "
+                                    "may answer its question")
+        if now >= datetime.fromisoformat(self.question["expires_at"]):
+            raise QuestionExpiredError(f"the question of task {self.id} expired at "
+                                       f"{self.question['expires_at'][:16]}; ask again")
+        text = " ".join(answer.split())
+        if not text:
+            raise EmptyAnswerError("the answer is empty; pick one of the choices or say it "
+                                   "another way")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise EmptyAnswerError(f"the answer has {len(text)} characters; at most "
+                                   f"{MAX_ANSWER_CHARS}")
+        host = None
+        if self.question["about"] == "host":
+            host = self._chosen(text)
+        self._trigger(self.Clarified, meta, answer=seal(text), host=host)
+
+    def _chosen(self, answer: str) -> str:
+        choices: list[str] = self.question["choices"] if self.question else []
+        if answer.isdigit() and 1 <= int(answer) <= len(choices):
+            return choices[int(answer) - 1]
+        if answer.lower() in choices:
+            return answer.lower()
+        numbered = ", ".join(f"{i}. {c}" for i, c in enumerate(choices, 1))
+        raise NotAChoiceError(f"{answer!r} is not one of the choices: {numbered}")
+
+    def expire_question(self, now: datetime, meta: EventMeta) -> None:
+        if self.status != "asking" or self.question is None:
+            raise NothingAskedError(f"task {self.id} is not waiting for an answer")
+        if now < datetime.fromisoformat(self.question["expires_at"]):
+            raise ConflictError(f"the question of task {self.id} is still open")
+        self._trigger(self.ClarificationExpired, meta)
+
     def _check_open(self) -> None:
         if self.status != "requested":
             raise TaskAlreadySegmentedError(f"task {self.id} is already {self.status}")
@@ -157,3 +254,27 @@ class TaskAlreadySegmentedError(ConflictError):
 
 class NotPlanOwnerError(NotAllowedError):
     pass
+
+
+class TooManyQuestionsError(ConflictError):
+    """Asked back often enough: the request needs saying again."""
+
+
+class NothingAskedError(ConflictError):
+    """No question is waiting for an answer."""
+
+
+class QuestionExpiredError(ConflictError):
+    """Nobody answered in time."""
+
+
+class NotRequesterError(NotAllowedError):
+    """Only who asked for the work answers questions about it."""
+
+
+class EmptyAnswerError(InvalidInputError):
+    """An answer with nothing in it, or too much."""
+
+
+class NotAChoiceError(InvalidInputError):
+    """A host that was not among the choices."""

@@ -150,6 +150,9 @@ class _TasksBatch:
         folds: dict[str, Fold] = {
             "TaskRequested": self._requested, "TaskSegmented": self._segmented,
             "TaskRejected": self._rejected, "RunStarted": self._run_started,
+            "TaskClarificationRequested": self._status("asking"),
+            "TaskClarified": self._status("requested"),
+            "TaskClarificationExpired": self._status("unanswered"),
             "StepStarted": self._step_started, "StepSucceeded": self._step_finished,
             "StepFailed": self._step_finished, "StepSkipped": self._step_skipped,
             "StepInterrupted": self._step_interrupted, "RunCompleted": self._run_completed,
@@ -182,6 +185,13 @@ class _TasksBatch:
         if row is not None:
             row.update(status="segmented", plan=r.data["plan"], segmenter=r.data["segmenter"],
                        updated_at=r.timestamp)
+
+    def _status(self, status: str) -> Fold:
+        def fold(r: RecordedEvent) -> None:
+            row = self.tasks.newer(str(r.aggregate_id), r.version)
+            if row is not None:
+                row.update(status=status, updated_at=r.timestamp)
+        return fold
 
     def _rejected(self, r: RecordedEvent) -> None:
         row = self.tasks.newer(str(r.aggregate_id), r.version)

@@ -20,6 +20,7 @@ from application.ports import (
 from domain.approval import OPEN, Approval
 from domain.plan import PlanStep
 from domain.run import PENDING, RUNNING, Run
+from domain.task import Task
 
 
 class FakeSegmenter:
@@ -82,6 +83,7 @@ class FakeReads:
         self.app = app
         self.runs: list[UUID] = []
         self.approvals: list[UUID] = []
+        self.tasks: list[UUID] = []
 
     def claimed_steps(self) -> list[tuple[str, str, str]]:
         held = []
@@ -96,6 +98,14 @@ class FakeReads:
         found = [self.app.load(Approval, a) for a in self.approvals]
         return [{"approval_id": str(a.id), "expires_at": a.expires_at.isoformat()}
                 for a in found if a.status == OPEN]
+
+
+    def list_tasks(self, *, status: str | None, requester: str | None,
+                   since: datetime | None, limit: int, before: str | None
+                   ) -> list[dict[str, Any]]:
+        found = [self.app.load(Task, t) for t in self.tasks]
+        return [{"task_id": str(t.id), "status": t.status} for t in found
+                if status is None or t.status == status][:limit]
 
 
 class FakePersonKeys:

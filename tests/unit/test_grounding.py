@@ -231,6 +231,8 @@ class Request:
     def __init__(self, text: str) -> None:
         self.id, self.request, self.mode, self.persona = 1, text, "normal", "technical_expert"
         self.environment, self.chaos_level, self.requester = "prod", None, "deniz"
+        self.answers: list[dict[str, Any]] = []
+        self.picked_hosts: list[str] = []
 
 
 requests = st.lists(st.sampled_from(WORDS + HOSTS + STRANGERS), min_size=1, max_size=8).map(

@@ -233,7 +233,8 @@ def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
         raise RuntimeError("a bug")
 
     lane = Lane(altlas.app, "planning", LANES["planning"], altlas.ports, worker="w1",
-                on_claims=lambda claims: None, handlers={Task.Requested: broken})
+                on_claims=lambda claims: None,
+                handlers={Task.Requested: broken, Task.Clarified: broken})
     first = altlas.app.request_task("check disk on this host", "deniz")
     second = altlas.app.request_task("check disk on this host", "deniz")
     with caplog.at_level(logging.ERROR):

