@@ -27,6 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from adapters.http_models import (
+    AnswerIn,
     ErasureIn,
     ErrorOut,
     EventOut,
@@ -203,6 +204,12 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                             who: str = Depends(person)) -> Any:
         """Record a hand-written plan for one's own task, before altlas plans it."""
         return uc.record_plan(who, task_id, body.plan)
+
+    @api.post("/tasks/{task_id}/answer", response_model=TaskView, tags=["tasks"])
+    def answer_task(task_id: str, body: AnswerIn, who: str = Depends(person)) -> Any:
+        """Answer what altlas asked about one's own task (its status is asking): the task
+        is planned again with the answer."""
+        return uc.answer(who, task_id, body.answer)
 
     @api.post("/tasks/{task_id}/rejection", response_model=TaskView, tags=["tasks"])
     def reject_task(task_id: str, body: ReasonIn, who: str = Depends(person)) -> Any:

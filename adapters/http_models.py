@@ -36,6 +36,12 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class AnswerIn(BaseModel):
+    answer: str = Field(min_length=1, max_length=500, description=(
+        "A host among the question's choices (its name or number), words for the part not "
+        "understood, or skip."))
+
+
 class ErasureIn(BaseModel):
     person: str = Field(min_length=1, max_length=200,
                         description="A name, or #id as an erased person is shown.")

@@ -484,6 +484,12 @@ def _task_request(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+def _task_answer(system: System, args: argparse.Namespace) -> int:
+    after = system.history.last_position()
+    task = system.use_cases().answer(args.actor, args.task_id, args.answer)
+    return _report(system, _follower(system, args).request(UUID(task.id), after), args)
+
+
 def _task_plan(system: System, args: argparse.Namespace) -> int:
     task = system.use_cases().record_plan(args.actor, args.task_id,
                                           checked_plan(_read_json(args.file)))
@@ -832,8 +838,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task_id", metavar="TASK")
     p.add_argument("file")
     actor(p)
+    p = add(task, "answer", _with_system(_task_answer),
+            "answer what altlas asked about your task (a host's name or number, or words); "
+            "planning goes on")
+    p.add_argument("task_id", metavar="TASK")
+    p.add_argument("answer", help="a host among the choices (its name or number), words for "
+                   "the part not understood, or skip")
+    actor(p)
+    as_json(p)
     p = add(task, "list", _with_system(_task_list), "tasks, newest first")
-    listing(p, "requested, segmented or rejected")
+    listing(p, "requested, asking, segmented, rejected or unanswered")
     p = add(task, "export", _with_system(_task_export), "print a task's plan as an .alt document")
     p.add_argument("id", metavar="TASK")
     p.add_argument("--format", choices=["alt"], default="alt")

@@ -17,7 +17,7 @@ from altlas.bootstrap import System
 from application.app import run_id_of
 from application.errors import NotFoundError
 from application.presenters import PlanModel, RunModel
-from application.text import output_lines, plan_text, run_step_line, run_text
+from application.text import output_lines, plan_text, question_text, run_step_line, run_text
 from application.views import RunView, TaskView
 from domain.records import RecordedEvent
 
@@ -33,7 +33,7 @@ class Followed:
 
     @property
     def failed(self) -> bool:
-        if self.task.status == "rejected":
+        if self.task.status in ("rejected", "unanswered"):
             return True
         return self.run is not None and self.run.outcome in ("failed", "cancelled")
 
@@ -103,7 +103,8 @@ class Follower:
         if worker is not None and worker.is_alive():
             return False
         task, run = state.task, state.run
-        if task.status == "rejected" or (task.status == "segmented" and task.mode == "dream"):
+        if task.status in ("rejected", "asking", "unanswered") or (
+                task.status == "segmented" and task.mode == "dream"):
             return True
         if run is None:
             return False
@@ -121,6 +122,9 @@ class Follower:
         if kind in ("TaskSegmented", "TaskRejected") and show_plan:
             self.say(plan_text(PlanModel.of(self.system.app.get_task(record.aggregate_id)),
                                self.locale))
+        elif kind == "TaskClarificationRequested" and show_plan:
+            self.say(question_text(self.system.app.get_task(record.aggregate_id), self.locale,
+                                   "cli"))
         elif kind in STEP_ENDS:
             step_id = record.data["step_id"]
             run = uc.run_model(record.aggregate_id)

@@ -23,7 +23,7 @@ from application.history import EventHistory
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError, MessageRefs, Notifier
 from application.presenters import oncall_of
-from application.text import plan_text, run_text
+from application.text import plan_text, question_text, run_text
 from application.use_cases import UseCases
 from domain.records import RecordedEvent
 
@@ -33,6 +33,7 @@ log = logging.getLogger("altlas.conversation")
 TOLD: dict[str, str] = {
     "TaskSegmented": "plan",            # the plan, with each step's risk and gate
     "TaskRejected": "plan",             # why the request could not be planned
+    "TaskClarificationRequested": "question",  # which host, or what a part means: buttons
     "ApprovalRequested": "new_card",    # an approval card, with Approve and Deny
     "StepInterrupted": "interrupted",   # an unknown outcome, to the requester and on-call
     "RunCompleted": "result",           # the run's result (its cards show it too)
@@ -148,6 +149,20 @@ class Conversation:
         if task is not None:
             plan = self.use_cases.plan_model(record.aggregate_id)
             self._say(record, task, plan_text(plan, self._locale(task), fenced=True))
+
+    def _question(self, record: RecordedEvent) -> None:
+        task = self._asked_here(record.aggregate_id)
+        if task is None:
+            return
+        key = f"event:{record.id}"
+        if self.posts.get(self.platform, key) is not None:
+            return  # asked before a restart
+        view = self.app.get_task(record.aggregate_id)
+        channel, thread = self._thread(task)
+        message = self.notifier.ask(channel, thread,
+                                    question_text(view, self._locale(task), "chat"),
+                                    view.id, list(record.data["choices"]))
+        self.posts.add(self.platform, key, channel, message)
 
     def _new_card(self, record: RecordedEvent) -> None:
         task = self._asked_here(UUID(record.data["task_id"]))

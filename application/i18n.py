@@ -13,6 +13,7 @@ EN: dict[str, str] = {
         "• runs — recent runs\n"
         "• approvals — what waits for your approval\n"
         "• approve <id> · deny <id> <reason>\n"
+        "• answer <task id> <choice or words> — answer what altlas asked\n"
         "• done <run id> <step> [note] — you did a step altlas left to a person\n"
         "• atlas <query> · leaderboard\n"
         "• audit verify · audit replay --until TIME\n"
@@ -95,6 +96,22 @@ EN: dict[str, str] = {
     "audit.ok": "✅ {source}: {events} events in {aggregates} aggregates verified, "
                 "{checkpoints} checkpoint(s) match.",
     "audit.bad": "❌ {source}: {count} problem(s), first: {first}",
+    "question.host.unknown": "I don't know a host called {part}. Which host did you mean?",
+    "question.host": "Which host should “{request}” run on?",
+    "question.clause": "I don't understand “{part}”. Say it another way, or answer skip to "
+                       "leave it out.",
+    "question.unclear": "I could not make a plan that does exactly “{request}”. Say it another "
+                        "way, one action per sentence.",
+    "question.choices": "Choose one: {choices}",
+    "question.how.cli": "Answer with: altlas task answer {id} CHOICE --as {requester}",
+    "question.how.chat": "Answer with a button, or: answer {id} CHOICE",
+    "question.how.chat.text": "Answer with: answer {id} <your words>",
+    "question.expires": "(open until {when})",
+    "usage.answer": "Usage: answer <task id> <choice or words>",
+    "answered": "Thanks: planning “{request}” again with your answer.",
+    "reason.not_asked": "that task is not waiting for an answer.",
+    "reason.question_expired": "that question expired; ask again.",
+    "reason.not_requester": "only {owner}, who asked for it, may answer.",
     "working": "On it: planning “{request}”…",
     "approval.head": "approval {id}  {status}  ({left})",
     "approval.left": "{minutes} min left",
@@ -131,6 +148,7 @@ TR: dict[str, str] = {
         "• runs — son çalışmalar\n"
         "• approvals — onayınızı bekleyenler\n"
         "• approve <id> · deny <id> <gerekçe>\n"
+        "• answer <görev id> <seçim ya da sözler> — altlas'ın sorusunu yanıtlayın\n"
         "• done <çalışma id> <adım> [not] — altlas'ın size bıraktığı adımı yaptınız\n"
         "• atlas <sorgu> · leaderboard\n"
         "• audit verify · audit replay --until ZAMAN\n"
@@ -212,6 +230,22 @@ TR: dict[str, str] = {
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",
     "audit.bad": "❌ {source}: {count} sorun, ilki: {first}",
+    "question.host.unknown": "{part} adında bir sunucu bilmiyorum. Hangisini kastettiniz?",
+    "question.host": "“{request}” hangi sunucuda çalışsın?",
+    "question.clause": "“{part}” kısmını anlamadım. Başka türlü söyleyin ya da çıkarmak için "
+                       "atla yazın.",
+    "question.unclear": "Tam olarak “{request}” yapan bir plan çıkaramadım. Başka türlü "
+                        "söyleyin, her cümlede bir iş.",
+    "question.choices": "Birini seçin: {choices}",
+    "question.how.cli": "Yanıtlamak için: altlas task answer {id} SEÇİM --as {requester}",
+    "question.how.chat": "Bir düğmeyle ya da şöyle yanıtlayın: answer {id} SEÇİM",
+    "question.how.chat.text": "Şöyle yanıtlayın: answer {id} <sözleriniz>",
+    "question.expires": "({when} saatine kadar açık)",
+    "usage.answer": "Kullanım: answer <görev kimliği> <seçim ya da sözler>",
+    "answered": "Teşekkürler: “{request}” yanıtınızla yeniden planlanıyor.",
+    "reason.not_asked": "bu görev bir yanıt beklemiyor.",
+    "reason.question_expired": "bu sorunun süresi doldu; yeniden isteyin.",
+    "reason.not_requester": "yalnızca isteyen {owner} yanıtlayabilir.",
     "working": "Üzerindeyim: “{request}” planlanıyor…",
     "approval.head": "onay {id}  {status}  ({left})",
     "approval.left": "{minutes} dk kaldı",

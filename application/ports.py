@@ -132,6 +132,11 @@ class Notifier(Protocol):
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
         """Post an approval card with its buttons; returns the message's id."""
 
+    def ask(self, channel: str, thread: str | None, text: str, task_id: str,
+            choices: list[str]) -> str:
+        """Post what altlas asks about a task, with a button for each choice (a click
+        answers it); returns the message's id."""
+
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         """Show a card's current state in the message that shows it."""
 

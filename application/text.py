@@ -8,7 +8,7 @@ from datetime import datetime
 
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
-from application.views import ApprovalView
+from application.views import ApprovalView, TaskView
 
 FENCE = "```"
 # C0 and C1 controls, and the invisible characters that reorder or hide text
@@ -162,3 +162,27 @@ def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
 
 def _fenced(lines: list[str], fenced: bool) -> list[str]:
     return [FENCE, *lines, FENCE] if fenced and lines else lines
+
+
+def question_text(task: TaskView, locale: str, how: str) -> str:
+    """What altlas asks about a task, in the requester's language: the question, the choices
+    numbered, and how to answer on this front (``how``: cli, chat or chat.text)."""
+    q = task.question or {}
+    request = shown(task.request)
+    part = shown(q.get("part") or "")
+    if q.get("about") == "host":
+        key = "question.host.unknown" if part else "question.host"
+    else:
+        key = "question.clause" if part else "question.unclear"
+    lines = [t(locale, key, part=part, request=request)]
+    choices = q.get("choices") or []
+    if choices:
+        lines.append(t(locale, "question.choices", choices=", ".join(
+            f"{i}. {c}" for i, c in enumerate(choices, 1))))
+    if how == "chat" and not choices:
+        how = "chat.text"
+    lines.append(t(locale, f"question.how.{how}", id=short(task.id), requester=task.requester))
+    if q.get("expires_at"):
+        when = datetime.fromisoformat(q["expires_at"]).strftime("%H:%M UTC")
+        lines.append(t(locale, "question.expires", when=when))
+    return "\n".join(lines)

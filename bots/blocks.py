@@ -11,6 +11,7 @@ from application.presenters import CardModel
 from application.text import card_lines
 
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
+ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:1, altlas_answer:2, …
 
 
 def escaped(text: str) -> str:
@@ -54,3 +55,14 @@ def deny_modal(approval_id: str, channel: str, message_ts: str, locale: str) -> 
                     "element": {"type": "plain_text_input", "action_id": "value",
                                 "multiline": True, "max_length": 500}}],
     }
+
+
+def question_blocks(text: str, task_id: str, choices: list[str]) -> list[dict[str, Any]]:
+    """The question, and a button per choice: the click answers with that choice's number."""
+    blocks = text_blocks(text)
+    if choices:
+        blocks.append({"type": "actions", "block_id": f"question:{task_id}", "elements": [
+            {"type": "button", "action_id": f"{ANSWER}:{i}", "value": f"{task_id}:{i}",
+             "text": {"type": "plain_text", "text": choice[:75]}}
+            for i, choice in enumerate(choices[:25], 1)]})
+    return blocks

@@ -28,6 +28,7 @@ from domain.approval import (
 )
 from domain.errors import DomainError, InvalidInputError
 from domain.policy import Policy
+from domain.task import NothingAskedError, QuestionExpiredError
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class ChatFront:
             return self.approve(caller, command.ref)
         if isinstance(command, c.Deny):
             return self.deny(caller, command.ref, command.reason)
+        if isinstance(command, c.Answer):
+            return self.answer(caller, command.task, command.answer)
         if isinstance(command, c.Done):
             run = uc.confirm_step(who, command.run, command.step, command.note)
             return Reply(run_text(uc.run_model(UUID(run.id)), loc, fenced=True), locale=loc)
@@ -221,6 +224,19 @@ class ChatFront:
                              reason=self._reason(caller, e, approval_ref))
         return self._say(caller, "denied", step=view.step_id)
 
+    # -- questions (buttons and commands) ---------------------------------------------
+
+    def answer(self, caller: Caller, task_ref: str, answer: str) -> Reply:
+        """The requester's answer: a choice (its name or number) or words. The new plan is
+        told in the request's thread, like the first."""
+        if caller.person is None:
+            return self._say(caller, "unknown_person", ephemeral=True, identity=caller.identity)
+        try:
+            task = self.use_cases.answer(caller.who, task_ref, answer)
+        except DomainError as e:
+            return self._say(caller, "refused", ephemeral=True, reason=self._reason(caller, e))
+        return self._say(caller, "answered", request=shown(task.request))
+
     # -- saying it -----------------------------------------------------------------------
 
     def _say(self, caller: Caller, key: str, ephemeral: bool = False, **params: Any) -> Reply:
@@ -235,7 +251,12 @@ class ChatFront:
             return t(loc, "needs_role", command=error.action, role=error.role,
                      person=error.person)
         if isinstance(error, NotOwnerError):
-            return t(loc, "reason.not_owner", owner=error.owner)
+            key = "reason.not_requester" if error.action == "answer" else "reason.not_owner"
+            return t(loc, key, owner=error.owner)
+        if isinstance(error, NothingAskedError):
+            return t(loc, "reason.not_asked")
+        if isinstance(error, QuestionExpiredError):
+            return t(loc, "reason.question_expired")
         if isinstance(error, NotFoundError):
             return t(loc, "reason.not_found", id=error.ref or "")
         if isinstance(error, AmbiguousIdError):

@@ -55,6 +55,14 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """`answer TASK CHOICE-OR-WORDS`: answer what altlas asked about one's task."""
+
+    task: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Atlas:
     query: str
 
@@ -92,7 +100,7 @@ class Usage:
     problem: str = ""
 
 
-Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Atlas | Leaderboard
+Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Answer | Atlas | Leaderboard
            | AuditVerify | AuditReplay | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
@@ -116,6 +124,8 @@ def parse(text: str) -> Command:
     if command == "done":
         return Done(args[0], args[1], " ".join(args[2:])) if len(args) >= 2 else Usage(
             "usage.done")
+    if command in ("answer", "yanit", "yanıt"):
+        return Answer(args[0], " ".join(args[1:])) if len(args) >= 2 else Usage("usage.answer")
     if command == "atlas":
         return Atlas(" ".join(args)) if args else Usage("usage.atlas")
     if command == "audit":

@@ -66,6 +66,29 @@ class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await bot.answer(interaction, reply)
 
 
+class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"altlas:answer:(?P<id>[0-9a-f-]{36}):(?P<n>\d{1,2})"):
+    """A question's choice: the click answers with its number."""
+
+    def __init__(self, task_id: str, number: int, label: str | None = None) -> None:
+        super().__init__(discord.ui.Button(
+            label=(label or str(number))[:80], custom_id=f"altlas:answer:{task_id}:{number}",
+            style=discord.ButtonStyle.primary))
+        self.task_id, self.number = task_id, number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> AnswerButton:
+        return cls(match["id"], int(match["n"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AltlasDiscord = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await asyncio.to_thread(bot.chat.answer, _caller(bot.chat, interaction),
+                                        self.task_id, str(self.number))
+        await bot.answer(interaction, reply)
+
+
 class DenyModal(discord.ui.Modal):
     def __init__(self, approval_id: str, locale: str) -> None:
         super().__init__(title=t(locale, "modal.title")[:45],
@@ -142,6 +165,11 @@ class Altlas(app_commands.Group):
     async def deny(self, interaction: discord.Interaction, id: str, reason: str) -> None:
         await self._run(interaction, f"deny {_quote(id)} {_quote(reason)}", True)
 
+    @app_commands.command(name="answer", description="Answer what altlas asked about your task")
+    @app_commands.describe(id="the task", answer="a host's name or number, words, or skip")
+    async def answer(self, interaction: discord.Interaction, id: str, answer: str) -> None:
+        await self._run(interaction, f"answer {_quote(id)} {_quote(answer)}", True)
+
     @app_commands.command(name="atlas", description="Search the knowledge base")
     async def atlas(self, interaction: discord.Interaction, query: str) -> None:
         await self._run(interaction, f"atlas {_quote(query)}", True)
@@ -179,7 +207,8 @@ class AltlasDiscord(discord.Client):
         self.tree.add_command(Altlas(self), guild=guild)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ApprovalButton)  # buttons of every message, by custom id alone
+        # buttons of every message, by custom id alone
+        self.add_dynamic_items(ApprovalButton, AnswerButton)
         await self.tree.sync(guild=discord.Object(self.guild_id) if self.guild_id else None)
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
@@ -220,6 +249,19 @@ class DiscordNotifier:
         text = card_text(card, locale)
         sent = target.send(text, view=view) if view else target.send(text)
         return str(self._on_loop(sent).id)
+
+    def ask(self, channel: str, thread: str | None, text: str, task_id: str,
+            choices: list[str]) -> str:
+        target = self._bot.get_partial_messageable(int(channel))
+        view = discord.ui.View(timeout=None)
+        for i, choice in enumerate(choices[:25], 1):  # Discord shows up to 25 buttons
+            view.add_item(AnswerButton(task_id, i, choice))
+        reference = (discord.MessageReference(message_id=int(thread), channel_id=int(channel),
+                                              fail_if_not_exists=False) if thread else None)
+        kwargs: dict[str, Any] = {"view": view} if choices else {}
+        if reference is not None:
+            kwargs["reference"] = reference
+        return str(self._on_loop(target.send(_clip(text), **kwargs)).id)
 
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(

@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError
 from application.presenters import CardModel
-from bots.blocks import card_blocks, deny_modal, escaped, text_blocks
+from bots.blocks import ANSWER, card_blocks, deny_modal, escaped, question_blocks, text_blocks
 from bots.chat import Caller, ChatFront, Reply
 from bots.slack_gate import SeenRequests, gate
 
@@ -52,6 +52,13 @@ class SlackNotifier:
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
         posted = self._call(lambda: self._client.chat_postMessage(
             channel=channel, text=_title(card, locale), blocks=card_blocks(card, locale, _now())))
+        return str(posted["ts"])
+
+    def ask(self, channel: str, thread: str | None, text: str, task_id: str,
+            choices: list[str]) -> str:
+        posted = self._call(lambda: self._client.chat_postMessage(
+            channel=channel, text=escaped(text), thread_ts=thread,
+            blocks=question_blocks(text, task_id, choices)))
         return str(posted["ts"])
 
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
@@ -161,6 +168,17 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
                                         await caller_for(client, body["user"]["id"]),
                                         body["actions"][0]["value"])
         thread = body.get("message", {}).get("ts")
+        background(deliver(client, respond, body["channel"]["id"], reply, thread))
+
+    @app.action(re.compile(rf"^{ANSWER}:\d+$"))
+    async def answer(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
+                     ) -> None:
+        await ack()
+        task_id, choice = body["actions"][0]["value"].rsplit(":", 1)
+        reply = await asyncio.to_thread(chat.answer,
+                                        await caller_for(client, body["user"]["id"]),
+                                        task_id, choice)
+        thread = body.get("message", {}).get("thread_ts") or body.get("message", {}).get("ts")
         background(deliver(client, respond, body["channel"]["id"], reply, thread))
 
     @app.action("altlas_deny")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ log = logging.getLogger("altlas.slack")
 # come up to ten minutes after it was first seen; Slack retries an event for about six.
 SEEN_FOR = timedelta(minutes=15)
 APPROVE, DENY, DENY_REASON = "altlas_approve", "altlas_deny", "altlas_deny_reason"
+ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:N
 HANDLED_EVENTS = frozenset({"app_mention"})
 
 
@@ -174,6 +176,10 @@ def _block_actions(body: dict[str, Any]) -> None:
     first = actions[0]
     if first["action_id"] in (APPROVE, DENY):
         _text(first, "value", "actions[0]")
+    if first["action_id"].startswith(f"{ANSWER}:"):
+        value = _text(first, "value", "actions[0]")
+        if not re.fullmatch(r"[0-9a-f-]{36}:\d{1,2}", value):
+            raise MalformedRequestError("actions[0].value must be TASK-ID:NUMBER")
     if first["action_id"] == DENY:
         _text(body, "trigger_id")
         _text(_object(body, "message"), "ts", "message")

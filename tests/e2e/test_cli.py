@@ -220,3 +220,37 @@ def test_processes_starting_together_on_a_fresh_data_dir_all_start_cleanly(
         assert [code for code, _ in outcomes] == [0] * len(commands), outcomes
         again = altlas(fresh, "do", "check disk on the altlas host", "--as", "erin")
         assert again.returncode == 0, again.stderr
+
+
+def test_a_request_naming_no_host_is_asked_back_and_answered_from_the_cli(
+    env: dict[str, str]
+) -> None:
+    env = {**env, "ALTLAS_SEGMENTER": "rules"}
+    asked = altlas(env, "do", "check disk on the web server", "--as", "erin")
+    assert asked.returncode == 0, asked.stderr
+    lines = asked.stdout.splitlines()
+    assert "Which host should “check disk on the web server” run on?" in lines
+    assert "Choose one: 1. web-1, 2. web-2" in lines
+    how = next(line for line in lines if line.startswith("Answer with: altlas task answer "))
+    task = how.split()[5]
+    assert how.endswith("CHOICE --as erin")
+
+    assert one_line_error(altlas(env, "task", "answer", task, "3", "--as", "erin")) == (
+        "altlas: '3' is not one of the choices: 1. web-1, 2. web-2")
+    assert one_line_error(altlas(env, "task", "answer", task, "1", "--as", "alice")) == (
+        "altlas: only erin, who asked for it, may answer this")
+    answered = altlas(env, "task", "answer", task, "2", "--as", "erin")
+    # planned on web-2 and run at once (read-only); no SSH is set up here, so it fails
+    assert "df -h" in answered.stdout and "@web-2" in answered.stdout
+    assert answered.returncode == 1 and "ALTLAS_SSH_KNOWN_HOSTS is not set" in answered.stdout
+    again = altlas(env, "task", "answer", task, "1", "--as", "erin")
+    assert "is not waiting for an answer (it is segmented)" in one_line_error(again)
+    shown = json.loads(altlas(env, "task", "show", task, "--json").stdout)
+    assert shown["answers"] == [{"about": "host", "part": None, "answer": "2", "host": "web-2"}]
+
+
+def test_a_turkish_request_is_asked_back_in_turkish(env: dict[str, str]) -> None:
+    env = {**env, "ALTLAS_SEGMENTER": "rules"}
+    asked = altlas(env, "do", "nginx'i yeniden başlat", "--as", "deniz")
+    assert "“nginx'i yeniden başlat” hangi sunucuda çalışsın?" in asked.stdout
+    assert "Yanıtlamak için: altlas task answer" in asked.stdout

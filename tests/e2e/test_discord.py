@@ -123,8 +123,8 @@ async def test_commands_are_registered_at_login(fake: FakeDiscord, start: Start,
     [altlas] = put[0].json
     assert altlas["name"] == "altlas"
     assert {o["name"] for o in altlas["options"]} == {
-        "do", "status", "runs", "approvals", "approve", "deny", "atlas", "leaderboard",
-        "audit", "help"}
+        "do", "status", "runs", "approvals", "approve", "deny", "answer", "atlas",
+        "leaderboard", "audit", "help"}
 
 
 async def test_gated_request_in_discord_runs_after_two_approvals(
@@ -245,3 +245,48 @@ async def test_malformed_command_gets_the_usage_line(fake: FakeDiscord, start: S
     [reply] = await followups(fake, 1)
     assert reply.json["content"] == "Refused: no approval, task or run has the id zz."
 
+
+async def question_message(fake: FakeDiscord, timeout: float = 30) -> dict:
+    """What altlas asked: the channel message whose buttons answer a task."""
+    deadline = time.monotonic() + timeout
+    while True:
+        asked = [m for m in fake.messages.values() if m["channel_id"] == fake.ops_channel_id
+                 and "altlas:answer:" in str(m["components"]) and not m.get("webhook_id")]
+        if asked:
+            return asked[0]
+        assert time.monotonic() < deadline, "nothing was asked"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_request_naming_no_host_is_asked_back_in_turkish_and_a_button_answers(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    bot = await start()
+    interact(bot, fake.slash_command(DENIZ, "altlas", "do",
+                                     request="web sunucusunda diski kontrol et"))
+    asked = await question_message(fake)
+    assert "hangi sunucuda çalışsın?" in asked["content"]  # deniz reads Turkish
+    buttons = asked["components"][0]["components"]
+    assert [b["label"] for b in buttons] == ["web-1", "web-2"]
+    answer = next(m for m in fake.messages.values() if m["content"].startswith("Üzerindeyim"))
+    posted = next(c for c in fake.find("POST", rf"/channels/{fake.ops_channel_id}/messages")
+                  if "hangi sunucuda" in c.json["content"])
+    assert str(posted.json["message_reference"]["message_id"]) == answer["id"]  # the thread
+
+    task_id = buttons[1]["custom_id"].split(":")[2]
+    interact(bot, fake.button_click(ALICE, asked["id"], buttons[1]["custom_id"]))
+    refused = [c for c in await followups(fake, 2) if c.json.get("flags") == 64]
+    assert "only deniz, who asked for it, may answer" in refused[-1].json["content"]
+    assert system.app.get_task(UUID(task_id)).status == "asking"
+
+    interact(bot, fake.button_click(DENIZ, asked["id"], buttons[1]["custom_id"]))
+    deadline = time.monotonic() + 30
+    while system.app.get_task(UUID(task_id)).status != "segmented":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    plan = system.app.get_task(UUID(task_id)).plan
+    assert plan is not None and [(s["action"], s["target"]) for s in plan["steps"]] == [
+        ("df -h", "web-2")]
+    plans = [c for c in fake.find("POST", rf"/channels/{fake.ops_channel_id}/messages")
+             if "planı" in c.json["content"]]
+    assert plans and str(plans[0].json["message_reference"]["message_id"]) == answer["id"]

@@ -263,6 +263,53 @@ def test_deny_opens_a_modal_and_the_reason_cancels_the_run(desk: Desk) -> None:
     assert approval.status == "denied"
 
 
+def question(desk: Desk) -> Call:
+    return wait(lambda: next((c for c in posted(desk) if any(
+        e.get("action_id", "").startswith("altlas_answer:")
+        for b in blocks(c) if b.get("type") == "actions" for e in b["elements"])), None))
+
+
+def answer_click(desk: Desk, user: str, asked: Call, number: int) -> httpx.Response:
+    message = {"ts": card_ts(asked), "text": asked.body.get("text", ""),
+               "blocks": blocks(asked)}
+    button = next(e for b in blocks(asked) if b.get("type") == "actions"
+                  for e in b["elements"] if e["action_id"] == f"altlas_answer:{number}")
+    return desk.send(p.block_actions(user, button["action_id"], button["value"], message,
+                                     desk.slack.response_url(f"act/{user}")), p.FORM)
+
+
+def test_a_request_naming_no_host_is_asked_back_and_a_button_answers_it(desk: Desk) -> None:
+    desk.command(ERIN, "do restart nginx")
+    asked = question(desk)
+    said = posted(desk, lambda c: c.body.get("text", "").startswith("On it"))[0]
+    assert asked.body["thread_ts"] == said.body["__ts"]  # in the request's thread
+    assert "Which host should “restart nginx” run on?" in asked.body["text"]
+    labels = [e["text"]["text"] for b in blocks(asked) if b.get("type") == "actions"
+              for e in b["elements"]]
+    assert labels == ["db-1", "dev-box", "localhost", "stage-web-1", "web-1", "web-2"]
+
+    answer_click(desk, ALICE, asked, 6)  # not hers to answer
+    assert "only erin, who asked for it, may answer." in wait(lambda: ephemeral(desk, ALICE))[0]
+    assert answer_click(desk, ERIN, asked, 6).status_code == 200
+    plan = wait(lambda: [c for c in posted(desk) if "Plan for" in c.body.get("text", "")])[0]
+    assert "systemctl restart nginx" in plan.body["text"] and "web-2" in plan.body["text"]
+    assert plan.body["thread_ts"] == said.body["__ts"]
+    kinds = [e["type"] for e in desk.system.use_cases().timeline(None, limit=100)]
+    assert kinds[:4] == ["TaskRequested", "TaskClarificationRequested", "TaskClarified",
+                         "TaskSegmented"]
+
+
+def test_an_answer_button_with_a_forged_value_is_refused(desk: Desk) -> None:
+    desk.command(ERIN, "do restart nginx")
+    asked = question(desk)
+    message = {"ts": card_ts(asked), "blocks": blocks(asked)}
+    for value in ("not-a-task:1", "x" * 36 + ":999"):
+        response = desk.send(p.block_actions(ERIN, "altlas_answer:1", value, message,
+                                             desk.slack.response_url("act/forged")), p.FORM)
+        assert response.status_code == 400
+        assert "TASK-ID:NUMBER" in response.json()["message"]
+
+
 def test_unsigned_or_stale_requests_are_refused_and_record_nothing(desk: Desk) -> None:
     body = p.slash_command(ERIN, "do check disk on web-1", desk.slack.response_url())
     unsigned = httpx.post(f"{desk.url}/slack/events", content=body,

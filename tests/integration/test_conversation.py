@@ -43,6 +43,12 @@ class Recorder:
         self.cards.append((card.approval.id, card.approval.status))
         return f"card{len(self.cards)}"
 
+    def ask(self, channel: str, thread: str | None, text: str, task_id: str,
+            choices: list[str]) -> str:
+        self._reachable()
+        self.said.append((channel, thread, text))
+        return f"m{len(self.said)}"
+
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         self._reachable()
         self.updates.append((message, card.approval.status, card.run_outcome or ""))

@@ -305,3 +305,33 @@ def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
     assert (replayed.status_code, replayed.json()["error"]) == (403, "forbidden")
     assert not (tmp_path / "past.sqlite3").exists()
     assert f"altlas_events_appended_total {recorded}.0" in client.get("/metrics").text
+
+
+def test_a_request_naming_an_unknown_host_is_asked_back_and_answered_over_http(
+    served: Served
+) -> None:
+    client = served.client
+    r = client.post("/tasks", json={"request": "check disk on web-9", "environment": "prod"},
+                    headers=auth("deniz"))
+    task_id = r.json()["id"]
+    asked = served.until(lambda: (t := client.get(f"/tasks/{task_id}", headers=auth("deniz"))
+                                  .json())["status"] == "asking" and t)
+    assert asked["question"]["about"] == "host" and asked["question"]["part"] == "web-9"
+    assert asked["question"]["choices"] == ["web-1", "web-2"]
+    before = _events(client)
+    refusals = [("alice", {"answer": "web-1"}, 403), ("deniz", {"answer": "db-1"}, 422),
+                ("deniz", {"answer": ""}, 422), ("deniz", {}, 422)]
+    for who, body, status in refusals:
+        refused = client.post(f"/tasks/{task_id}/answer", json=body, headers=auth(who))
+        assert refused.status_code == status, refused.text
+    assert _events(client) == before  # nothing recorded for a refused answer
+    answered = client.post(f"/tasks/{task_id}/answer", json={"answer": "web-1"},
+                           headers=auth("deniz"))
+    assert answered.status_code == 200 and answered.json()["answers"][0]["host"] == "web-1"
+    planned = served.until(lambda: (t := client.get(f"/tasks/{task_id}", headers=auth("deniz"))
+                                    .json())["status"] == "segmented" and t)
+    assert [(s["action"], s["target"]) for s in planned["plan"]["steps"]] == [
+        ("df -h", "web-1")]
+    again = client.post(f"/tasks/{task_id}/answer", json={"answer": "web-2"},
+                        headers=auth("deniz"))
+    assert again.status_code == 409
