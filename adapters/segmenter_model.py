@@ -1,9 +1,10 @@
 """A segmenter backed by a language model.
 
-Its output is constrained to a JSON schema built from the policy — every string and list
+Its output is constrained to a JSON schema built for each request — every string and list
 bounded (an unbounded schema lets a small model run to max_tokens), an ssh step's target one
-of the inventory's hosts, a promql step's one of its environments, the target chosen before
-the kind — so it always parses; whether the plan is right the policy and the service decide.
+of the hosts the request names or "ask" (it cannot invent one), a promql step's one of the
+policy's environments, the target chosen before the kind — so it always parses; whether the
+plan does what was asked the policy and the grounding check decide.
 The system prompt and the built-in examples come first and never change, so the model's
 prompt cache spares them on every request after the first.
 """
@@ -11,11 +12,12 @@ prompt cache spares them on every request after the first.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import LanguageModel, Message, SegmentationRequest
+from domain.grounding import Inventory, read_request
 from domain.policy import Policy
 
 MAX_STEPS = 5
@@ -23,8 +25,13 @@ _IDS = [f"s{i}" for i in range(1, MAX_STEPS + 1)]
 _ORDER = ("id", "target", "kind", "action", "needs", "when")
 
 
-def plan_schema(policy: Policy) -> dict[str, Any]:
-    hosts = sorted(h for h in policy.hosts if h != policy.local_host)
+ASK = "ask"  # the target a model picks when the request names no host it could use
+
+
+def plan_schema(policy: Policy, named: Collection[str] | None = None) -> dict[str, Any]:
+    """``named``: the hosts the request names (None: every host of the inventory)."""
+    every = set(policy.hosts) if named is None else set(named)
+    hosts = [*sorted(every - {policy.local_host}), ASK]
 
     def shape(kinds: list[str], target: dict[str, Any]) -> dict[str, Any]:
         props: dict[str, Any] = {
@@ -38,13 +45,13 @@ def plan_schema(policy: Policy) -> dict[str, Any]:
         return {"type": "object", "properties": props,
                 "required": ["id", "target", "kind", "action", "needs"]}
 
+    kinds = [shape(["ssh"], {"type": "string", "enum": hosts}),
+             shape(["promql"], {"type": "string", "enum": sorted(policy.environments)})]
+    if policy.local_host in every:
+        kinds.append(shape(["local"], {"type": "string", "enum": [policy.local_host]}))
+    kinds.append(shape(["llm"], {"type": "string", "enum": ["-"]}))
     return {"type": "object", "required": ["steps"], "properties": {"steps": {
-        "type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {"anyOf": [
-            shape(["ssh"], {"type": "string", "enum": hosts}),
-            shape(["promql"], {"type": "string", "enum": sorted(policy.environments)}),
-            shape(["local"], {"type": "string", "enum": [policy.local_host]}),
-            shape(["llm"], {"type": "string", "enum": ["-"]}),
-        ]}}}}
+        "type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {"anyOf": kinds}}}}
 
 
 def system_prompt(policy: Policy, maintenance_flag: str) -> str:
@@ -79,8 +86,9 @@ a step after "then" needs the steps before it.
 Add "when" only if the user said "if": a condition on an earlier step's facts, such as \
 s1.max_percent (disk use % from df), s1.load1 (from uptime), s1.exit_code (0 when a service \
 is running) or s1.value (a PromQL result). For example "check disk on db-1 and restart \
-postgresql if it is above 85%" is s1 ssh "df -h" on db-1, then s2 ssh "systemctl restart \
-postgresql" on db-1 with needs ["s1"] and when "s1.max_percent > 85"."""
+postgresql if it is above 85%" is s1 ssh "df -h /" on db-1 (the file system the condition is \
+about), then s2 ssh "systemctl restart postgresql" on db-1 with needs ["s1"] and when \
+"s1.max_percent > 85"."""
 
 
 _BUILT_IN_EXAMPLES: tuple[tuple[str, Mapping[str, Any]], ...] = (
@@ -99,7 +107,7 @@ class ModelSegmenter:
         self._model = model
         self._policy = policy
         self._max_tokens = max_tokens
-        self._schema = plan_schema(policy)
+        self._inventory = Inventory.of(policy)
         self._system = system_prompt(policy, maintenance_flag)
         self.name = model.name
 
@@ -111,12 +119,16 @@ class ModelSegmenter:
         text = request.text
         if request.mode == "explore":
             text += " (explore: first add read-only discovery steps, uptime and df -h)"
+        named = read_request(request.text, self._inventory).hosts
+        if named:  # spelled out as the inventory spells them ("web1" is web-1)
+            text += f"\n(hosts named: {', '.join(named)})"
         out.append({"role": "user", "content": text})
         return out
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        named = read_request(request.text, self._inventory).hosts
         reply = self._model.complete(self.messages(request), max_tokens=self._max_tokens,
-                                     json_schema=self._schema)
+                                     json_schema=plan_schema(self._policy, named))
         try:
             raw = json.loads(reply, strict=False)
         except json.JSONDecodeError as e:
@@ -127,6 +139,8 @@ class ModelSegmenter:
         out: list[dict[str, Any]] = []
         for raw_step in steps:
             out.append(_step(raw_step, [s["id"] for s in out]))
+        if any(s.get("target") == ASK for s in out):
+            raise SegmentationError(f"{self.name} asks which host is meant")
         return {"alt": 1, "steps": out}
 
 

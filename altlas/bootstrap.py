@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import importlib.util
 import logging
 import os
 import sqlite3
@@ -435,17 +436,21 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
 
 
 def language_model(settings: Settings) -> LanguageModel | None:
-    """The model the settings ask for; None means the rules (and plain digests)."""
+    """The model the settings ask for; None means the rules (and plain digests). A model
+    named in ALTLAS_LITELLM_MODEL writes the llm steps' summaries whatever plans."""
     choice = settings.segmenter
-    if choice == "rules":
-        return None
-    if choice == "litellm" or (choice == "auto" and settings.litellm_model):
-        if not settings.litellm_model:
-            raise StartupError("ALTLAS_SEGMENTER=litellm needs ALTLAS_LITELLM_MODEL")
+    if choice == "litellm" and not settings.litellm_model:
+        raise StartupError("ALTLAS_SEGMENTER=litellm needs ALTLAS_LITELLM_MODEL")
+    if settings.litellm_model and choice in ("litellm", "auto", "rules"):
+        if importlib.util.find_spec("litellm") is None:
+            raise StartupError("ALTLAS_LITELLM_MODEL needs the litellm package: pip install "
+                               "'altlas[litellm]' (or unset it)")
         from adapters.llm_litellm import LiteLLMModel
 
         key = settings.litellm_api_key.get_secret_value() if settings.litellm_api_key else None
         return LiteLLMModel(settings.litellm_model, settings.litellm_api_base, key)
+    if choice == "rules":
+        return None
     from adapters.llm_local import LocalModel, ModelUnavailableError
 
     # auto uses a model only if a capable one is installed: SmolLM2 plans half as well as the

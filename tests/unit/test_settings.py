@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
-from altlas.settings import SettingsError, load_settings
+from altlas.bootstrap import StartupError, language_model
+from altlas.settings import Settings, SettingsError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -56,3 +60,24 @@ def test_embedded_default_is_sqlite_in_the_data_dir(monkeypatch: pytest.MonkeyPa
                    "DEEPCOPY_FROM_AGGREGATE_CACHE": "n"}
     monkeypatch.setenv("ALTLAS_AGGREGATE_CACHE", "0")
     assert "AGGREGATE_CACHE_MAXSIZE" not in load_settings().persistence_env()
+
+
+def test_a_litellm_model_without_its_package_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "litellm" else real(name, *a))
+    for segmenter in ("litellm", "auto", "rules"):
+        settings = Settings(data_dir=tmp_path, segmenter=segmenter,
+                            litellm_model="openai/gpt-4o-mini")
+        with pytest.raises(StartupError, match=r"needs the litellm package: pip install "
+                                               r"'altlas\[litellm\]'"):
+            language_model(settings)
+
+
+def test_llm_steps_use_the_named_litellm_model_even_when_the_rules_plan(tmp_path: Path) -> None:
+    model = language_model(Settings(data_dir=tmp_path, segmenter="rules",
+                                    litellm_model="openai/gpt-4o-mini"))
+    assert model is not None and model.name == "litellm:openai/gpt-4o-mini"
+    assert language_model(Settings(data_dir=tmp_path, segmenter="rules")) is None
