@@ -155,31 +155,31 @@ class Worker:
         """Approvals nobody decided in time: expired, and their runs move on by policy; and
         questions nobody answered in time."""
         now = self.app.clock()
-        expired = self._expire_questions(now)
-        for row in self.reads().open_approvals():
-            if datetime.fromisoformat(row["expires_at"]) > now:
-                continue
-            try:
-                self.app.expire_approval(UUID(row["approval_id"]), actor=SCHEDULER)
-            except ConflictError:
-                continue  # decided meanwhile
-            log.info("approval %s expired", row["approval_id"])
-            expired.append(row["approval_id"])
-        return expired
-
-    def _expire_questions(self, now: datetime) -> list[str]:
-        expired = []
+        approvals = [(r["approval_id"], r["expires_at"]) for r in self.reads().open_approvals()]
+        questions = []
         for row in self.reads().list_tasks(status="asking", requester=None, since=None,
                                            limit=200, before=None):
             question = self.app.get_task(UUID(row["task_id"])).question
-            if question is None or datetime.fromisoformat(question["expires_at"]) > now:
+            if question is not None:
+                questions.append((row["task_id"], question["expires_at"]))
+        return (self._expire("approval", approvals, now,
+                             lambda i: self.app.expire_approval(i, actor=SCHEDULER))
+                + self._expire("the question of task", questions, now,
+                               lambda i: self.app.expire_question(i, actor=SCHEDULER)))
+
+    @staticmethod
+    def _expire(what: str, due: list[tuple[str, str]], now: datetime,
+                expire: Callable[[UUID], object]) -> list[str]:
+        expired = []
+        for ident, expires_at in due:
+            if datetime.fromisoformat(expires_at) > now:
                 continue
             try:
-                self.app.expire_question(UUID(row["task_id"]), actor=SCHEDULER)
+                expire(UUID(ident))
             except ConflictError:
-                continue  # answered meanwhile
-            log.info("the question of task %s expired", row["task_id"])
-            expired.append(row["task_id"])
+                continue  # decided or answered meanwhile
+            log.info("%s %s expired", what, ident)
+            expired.append(ident)
         return expired
 
     def _beat(self, every: float = 0.0) -> None:
