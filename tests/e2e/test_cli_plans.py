@@ -31,7 +31,7 @@ def test_do_plans_gates_and_runs_over_ssh(ops: dict[str, str]) -> None:
     task, run = done["task"], done["run"]
     assert task["segmenter"] == "rules"
     assert [(s["kind"], s["action"]) for s in task["plan"]["steps"]] == [
-        ("ssh", "df -h"), ("ssh", "systemctl restart nginx")]
+        ("ssh", "df -h /"), ("ssh", "systemctl restart nginx")]
     first, second = run["steps"]
     assert first["status"] == "succeeded" and "Filesystem" in first["output"]
     # the condition holds, and the restart is HIGH_RISK in prod: it waits for two approvals
