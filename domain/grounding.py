@@ -625,7 +625,7 @@ def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
         if m:
             return Question("clause", f"I don't understand {m.group(1)!r}. Say it another "
                             "way, or answer 'skip' to leave it out.", part=m.group(1))
-    if reading.asked:
+    if reading.asked and problems:  # plans were made, none of them what was asked
         return Question("clause", "I could not make a plan that does exactly this. Say it "
                         "another way, one action per sentence.")
-    return None
+    return None  # what the policy refuses is refused, not asked about

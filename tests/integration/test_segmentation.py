@@ -95,7 +95,7 @@ def test_rules_first_hand_what_they_do_not_understand_to_the_model(system: Syste
     service = SegmentationService(system.app, rules, ModelSegmenter(model, system.policy, "/f"))
     understood = service.plan(asked(system, "restart nginx on web-2"))
     assert understood.segmenter == "rules" and model.prompts == []
-    slang = service.plan(asked(system, "bounce nginx on web-2"))
+    slang = service.plan(asked(system, "give nginx on web-2 a kick"))
     assert slang.segmenter == "scripted" and len(model.prompts) == 1
     assert str(slang.fallback_reason).startswith("rules: the rules did not recognise an action")
 
