@@ -358,7 +358,7 @@ def test_a_segmenters_plan_holding_one_is_rejected_saying_where(tmp_path: Path) 
     system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules"))
     try:
         system.segmentation = SegmentationService(system.app, _Leaky(), None)
-        task_id = system.app.request_task("restart the api", "deniz")
+        task_id = system.app.request_task("restart the api on web-1", "deniz")
         system.worker().until_quiet()
         task = system.app.get_task(task_id)
         assert task.status == "rejected"
