@@ -19,17 +19,9 @@ from typing import Any, Protocol
 
 from application.ports import ReadModels, SegmentationRequest, Segmenter
 from application.privacy import Privacy
+from domain.asking import Question, question, with_answers
 from domain.errors import DomainError
-from domain.grounding import (
-    Inventory,
-    Problem,
-    Question,
-    Reading,
-    check,
-    question,
-    read_request,
-    with_answers,
-)
+from domain.grounding import Inventory, Problem, Reading, check, read_request
 from domain.plan import Plan
 from domain.policy import Policy
 from domain.task import Task

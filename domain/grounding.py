@@ -12,6 +12,7 @@ clause, and the words nothing in a plan could account for. A plan is grounded wh
 - every action the request asks for, and every host it names, is covered by a step;
 - nothing is done twice that was asked once (one summary, however many hosts).
 
+What a step does comes from domain.commands.meaning; what to ask instead, from domain.asking.
 Pure functions: nothing here runs, reads or opens anything.
 """
 
@@ -21,10 +22,9 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from domain.commands import analyse
-from domain.plan import Plan, PlanStep
+from domain.commands.meaning import meaning, services
+from domain.plan import Plan
 from domain.policy import Policy
 
 # -- reading a request ----------------------------------------------------------------------
@@ -329,87 +329,6 @@ def read_request(text: str, inventory: Inventory) -> Reading:
                    tuple(dict.fromkeys(unknown)), tuple(envs), quoted)
 
 
-# -- what a step does -----------------------------------------------------------------------
-
-_SVC = r"[a-z0-9][a-z0-9_.@-]*"
-# Canonical command lines (domain.commands) and the intent each answers; a line that matches
-# none is a command altlas does not know the meaning of.
-_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), name) for p, name in (
-        (r"df(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
-        (r"du(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
-        (r"uptime", "load"),
-        (r"free(?: -[a-z]+)*", "memory"),
-        (rf"systemctl (?:is-active|status)(?: --no-pager)? {_SVC}", "status"),
-        (rf"systemctl restart {_SVC}", "restart"),
-        (rf"systemctl reload {_SVC}", "reload"),
-        (rf"systemctl stop {_SVC}", "stop"),
-        (rf"systemctl start {_SVC}", "start"),
-        (r"systemctl (?:list-units (?:--failed|--state=failed)|--failed)", "failed"),
-        (rf"journalctl -u {_SVC}(?: -n \d+| --no-pager| --since \S+)*", "logs"),
-        (r"journalctl(?: -n \d+| --no-pager| -p \w+)*", "logs"),
-        (rf"pgrep -a {_SVC}", "processes"),
-        (r"ps (?:-eo|-e -o) \S+ --sort=-%(?:cpu|mem)(?: --no-headers)?", "top"),
-        (r"top -b -n 1(?: -o %?\w+)?", "top"),
-        (r"head -n \d+", ""),
-        (r"(?:reboot|shutdown -r now)", "reboot"),
-        (r"rm(?: -[a-z]+)* /\S+", "delete"),
-        (r"apt-get clean", "apt_clean"),
-        (r"logrotate -f /etc/logrotate\.conf", "rotate"),
-        (r"find /tmp -mindepth 1 -mtime \+\d+ -delete", "clean_tmp"),
-        (r"uname(?: -[a-z]+)*", "kernel"),
-        (r"ss(?: -[a-z]+)*", "ports"),
-        (r"touch /\S+", "maintenance"),
-        (r"psql -c '?DROP TABLE \w+'?", "drop"),
-        (r"DROP TABLE \w+;?", "drop"),
-    ))
-
-
-def _services(step: PlanStep) -> tuple[str, ...]:
-    """The services a step acts on (systemctl, journalctl -u, pgrep)."""
-    m = re.match(rf"(?:systemctl \S+|journalctl -u|pgrep -a) ({_SVC})", step.action)
-    return (m.group(1),) if m else ()
-
-
-def step_intent(step: PlanStep) -> str | None:
-    """What a step does, in the request's terms; None for a command of unknown meaning."""
-    if step.kind == "llm":
-        return "summarise"
-    if step.kind == "http":
-        return "health" if re.search(r"/health\w*/?$", step.action) else None
-    if step.kind == "promql":
-        q = step.action.replace(" ", "")
-        if "up==0" in q:
-            return "targets_down"
-        if "node_cpu_seconds_total" in q:
-            return "cpu"
-        if "http_requests_total" in q and "5.." in q:
-            return "error_rate"
-        return None
-    try:
-        commands = analyse(step.action, "shell" if step.kind == "manual" else "remote")
-    except ValueError:
-        return None
-    if not commands.complete or not commands.programs:
-        return None
-    found: list[str] = []
-    programs = [p for p in commands.programs if not (p.argv[:1] in (("sh",), ("bash",))
-                                                     and "-c" in p.argv)]
-    for program in programs:
-        lines = {program.line.replace("'", "") if program.argv[:1] == ("psql",)
-                 else program.line}
-        if len(programs) == 1:
-            lines.add(" ".join(step.action.split()))
-        for pattern, name in _COMMANDS:
-            if any(pattern.fullmatch(line) for line in lines):
-                if name:
-                    found.append(name)
-                break
-        else:
-            return None
-    return found[0] if len(set(found)) == 1 else None
-
-
 # -- the check ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -458,7 +377,7 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
     seen: set[tuple[str, str, str | None, str | None, tuple[str, ...]]] = set()
     for step in plan.steps:
         where = f"step {step.id}"
-        intent = step_intent(step)
+        intent = meaning(step.kind, step.action)
         if step.kind == "promql":
             if step.target not in envs:
                 problems.append(Problem("host", f"{where} queries {step.target!r}, an "
@@ -483,7 +402,7 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
         elif intent not in allowed:
             problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
                                     "the request does not ask for"))
-        for service in _services(step):
+        for service in services(step.action):
             if not _named_service(service, reading):
                 problems.append(Problem("clause", f"{where} acts on {service!r}, a service "
                                         "the request does not name"))
@@ -545,87 +464,3 @@ def _accounted(word: str, inventory: Inventory, vocabulary: set[str]) -> bool:
     return any(base.startswith(v) and len(v) >= 4 for v in vocabulary if v.isalpha())
 
 
-# -- asking back ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Question:
-    """What altlas asks instead of planning: which host, or what a part of the request means."""
-
-    about: str                         # "host" or "clause"
-    text: str
-    choices: tuple[str, ...] = ()
-    part: str | None = None            # the words asked about: an unknown host, a clause
-
-
-SKIP = frozenset({"skip", "leave it out", "drop it", "none", "atla", "gec", "boş ver", "bos ver"})
-
-
-def with_answers(text: str, answers: Iterable[Mapping[str, Any]]) -> str:
-    """The request as the requester's answers make it: the host they picked in place of the
-    one altlas did not know (or added to it), a part said again another way, or left out."""
-    for answer in answers:
-        part = answer.get("part")
-        if answer.get("about") == "host":
-            host = str(answer["host"])
-            pattern = rf"(?<![\w-]){re.escape(part)}(?![\w-])" if part else None
-            if pattern and re.search(pattern, text, re.IGNORECASE):
-                text = re.sub(pattern, host, text, flags=re.IGNORECASE)
-            else:
-                text = f"{text} on {host}"
-            continue
-        said = " ".join(str(answer.get("answer") or "").split())
-        instead = "" if fold(said) in SKIP else said
-        if part and part in normalise(text):
-            text = normalise(text).replace(part, instead)
-        elif instead:
-            text = f"{text}, {instead}" if part else instead
-    return " ".join(text.split()).strip(" ,")
-
-
-_NEEDS_HOST = frozenset(i.name for i in INTENTS) - {"targets_down", "error_rate", "summarise",
-                                                    "cpu"}
-
-
-def ambiguous_hosts(reading: Reading, inventory: Inventory) -> tuple[str, ...]:
-    """The hosts "the web server" or "db" could mean, when the request names none of them."""
-    stems: dict[str, list[str]] = {}
-    for host in inventory.hosts:
-        stem = re.sub(r"-?\d+[a-z]?$", "", host)
-        if stem != host:
-            stems.setdefault(stem, []).append(host)
-    found: list[str] = []
-    for stem, hosts in stems.items():
-        if re.search(rf"(?<![\w-]){re.escape(stem)}(?![\w-]*\d)(?:s|'\w+)?\b", reading.text):
-            found += [h for h in hosts if h not in found]
-    return tuple(sorted(found))
-
-
-def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
-             ) -> Question | None:
-    """What to ask when no plan does what was asked; None when there is nothing to ask
-    (the request asks for no work altlas can do)."""
-    problems = list(problems)
-    if not reading.asked and not reading.hosts and not reading.unknown_hosts:
-        return None
-    if not reading.asked and not reading.unknown_hosts:
-        return Question("clause", f"What should I do on {', '.join(reading.hosts)}? I can "
-                        "check disk, load, memory, services, logs and processes, restart, "
-                        "reload, start or stop a service, and more: say it in one sentence.")
-    if reading.unknown_hosts:
-        word = reading.unknown_hosts[0]
-        near = inventory.near(word)
-        return Question("host", f"I don't know a host called {word}. Which host did you "
-                        "mean?", near or tuple(sorted(inventory.hosts)), word)
-    needs_host = any(name in _NEEDS_HOST for _, name in reading.asked)
-    if needs_host and not reading.hosts:
-        choices = ambiguous_hosts(reading, inventory) or tuple(sorted(inventory.hosts))
-        return Question("host", "Which host should this run on?", choices)
-    for problem in problems:
-        m = re.match(r"altlas does not understand '(.+)' \(", problem.message)
-        if m:
-            return Question("clause", f"I don't understand {m.group(1)!r}. Say it another "
-                            "way, or answer 'skip' to leave it out.", part=m.group(1))
-    if reading.asked and problems:  # plans were made, none of them what was asked
-        return Question("clause", "I could not make a plan that does exactly this. Say it "
-                        "another way, one action per sentence.")
-    return None  # what the policy refuses is refused, not asked about

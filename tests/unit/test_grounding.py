@@ -15,7 +15,8 @@ from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.privacy import Privacy
 from application.segmentation import SegmentationService
-from domain.grounding import Inventory, Problem, check, question, read_request
+from domain.asking import question
+from domain.grounding import Inventory, Problem, check, read_request
 from domain.plan import Plan
 from tests.fakes.ports import FakePersonKeys
 from tests.helpers import default_policy

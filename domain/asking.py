@@ -1,0 +1,99 @@
+"""Asking back: what altlas asks when no plan does exactly what was asked — which host (with
+the inventory hosts it could be), or what a part of the request means — and the request as the
+requester's answers make it.
+
+Pure functions: nothing here runs, reads or opens anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.grounding import INTENTS, Inventory, Problem, Reading, fold, normalise
+
+
+@dataclass(frozen=True)
+class Question:
+    """What altlas asks instead of planning: which host, or what a part of the request means."""
+
+    about: str                         # "host" or "clause"
+    text: str
+    choices: tuple[str, ...] = ()
+    part: str | None = None            # the words asked about: an unknown host, a clause
+
+
+SKIP = frozenset({"skip", "leave it out", "drop it", "none", "atla", "gec", "boş ver", "bos ver"})
+
+
+def with_answers(text: str, answers: Iterable[Mapping[str, Any]]) -> str:
+    """The request as the requester's answers make it: the host they picked in place of the
+    one altlas did not know (or added to it), a part said again another way, or left out."""
+    for answer in answers:
+        part = answer.get("part")
+        if answer.get("about") == "host":
+            host = str(answer["host"])
+            pattern = rf"(?<![\w-]){re.escape(part)}(?![\w-])" if part else None
+            if pattern and re.search(pattern, text, re.IGNORECASE):
+                text = re.sub(pattern, host, text, flags=re.IGNORECASE)
+            else:
+                text = f"{text} on {host}"
+            continue
+        said = " ".join(str(answer.get("answer") or "").split())
+        instead = "" if fold(said) in SKIP else said
+        if part and part in normalise(text):
+            text = normalise(text).replace(part, instead)
+        elif instead:
+            text = f"{text}, {instead}" if part else instead
+    return " ".join(text.split()).strip(" ,")
+
+
+_NEEDS_HOST = frozenset(i.name for i in INTENTS) - {"targets_down", "error_rate", "summarise",
+                                                    "cpu"}
+
+
+def ambiguous_hosts(reading: Reading, inventory: Inventory) -> tuple[str, ...]:
+    """The hosts "the web server" or "db" could mean, when the request names none of them."""
+    stems: dict[str, list[str]] = {}
+    for host in inventory.hosts:
+        stem = re.sub(r"-?\d+[a-z]?$", "", host)
+        if stem != host:
+            stems.setdefault(stem, []).append(host)
+    found: list[str] = []
+    for stem, hosts in stems.items():
+        if re.search(rf"(?<![\w-]){re.escape(stem)}(?![\w-]*\d)(?:s|'\w+)?\b", reading.text):
+            found += [h for h in hosts if h not in found]
+    return tuple(sorted(found))
+
+
+def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
+             ) -> Question | None:
+    """What to ask when no plan does what was asked; None when there is nothing to ask
+    (the request asks for no work altlas can do)."""
+    problems = list(problems)
+    if not reading.asked and not reading.hosts and not reading.unknown_hosts:
+        return None
+    if not reading.asked and not reading.unknown_hosts:
+        return Question("clause", f"What should I do on {', '.join(reading.hosts)}? I can "
+                        "check disk, load, memory, services, logs and processes, restart, "
+                        "reload, start or stop a service, and more: say it in one sentence.")
+    if reading.unknown_hosts:
+        word = reading.unknown_hosts[0]
+        near = inventory.near(word)
+        return Question("host", f"I don't know a host called {word}. Which host did you "
+                        "mean?", near or tuple(sorted(inventory.hosts)), word)
+    needs_host = any(name in _NEEDS_HOST for _, name in reading.asked)
+    if needs_host and not reading.hosts:
+        choices = ambiguous_hosts(reading, inventory) or tuple(sorted(inventory.hosts))
+        return Question("host", "Which host should this run on?", choices)
+    for problem in problems:
+        m = re.match(r"altlas does not understand '(.+)' \(", problem.message)
+        if m:
+            return Question("clause", f"I don't understand {m.group(1)!r}. Say it another "
+                            "way, or answer 'skip' to leave it out.", part=m.group(1))
+    if reading.asked and problems:  # plans were made, none of them what was asked
+        return Question("clause", "I could not make a plan that does exactly this. Say it "
+                        "another way, one action per sentence.")
+    return None  # what the policy refuses is refused, not asked about
