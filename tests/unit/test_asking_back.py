@@ -33,7 +33,8 @@ class Altlas:
         begin_tracking(self.app, LANES)
         rules = RuleSegmenter(policy, "/srv/altlas/maintenance.flag")
         self.ports = Ports(SegmentationService(self.app, rules, None))
-        self.lanes = [Lane(self.app, name, kinds, self.ports, worker="w1", on_claims=print)
+        self.lanes = [Lane(self.app, name, kinds, self.ports, worker="w1",
+                           on_claims=lambda claims: None)
                       for name, kinds in LANES.items()]
 
     def settle(self) -> None:
