@@ -15,7 +15,7 @@ from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
-from domain.grounding import spelled
+from domain.grounding import DEFAULT_TOP, spelled
 from domain.policy import Policy
 
 _SVC = r"(?P<svc>[a-z][a-z0-9_.@-]{1,40})"
@@ -72,7 +72,7 @@ def _top(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, An
     groups = m.groupdict()
     by = "mem" if (groups.get("res") or "cpu").lower() in ("memory", "mem", "ram", "bellek") \
         else "cpu"
-    n = int(groups.get("n") or 10)
+    n = int(groups.get("n") or DEFAULT_TOP)
     return (f"sh -c 'ps -eo pid,user,%cpu,%mem,comm --sort=-%{by} --no-headers | head -n {n}'",
             f"top {n} processes by {'memory' if by == 'mem' else 'cpu'}", None, {})
 

@@ -274,6 +274,12 @@ def _host_words(text: str, inventory: Inventory) -> tuple[list[tuple[int, str]],
 
 _CONDITION = re.compile(r"\b(?:if|only if|unless|eger)\b|\w(?:yse|ysa)\b|\w+ ise\b")
 _PATH = re.compile(r"(?<![\w/])/[\w.@/-]*")
+_THEN = re.compile(r"\b(?:then|after that|afterwards|once (?:that'?s|it'?s|done)|sonra|ardindan|"
+                   r"sonrasinda|followed by)\b")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+_TOP_N = re.compile(r"\bhead -n (\d+)")
+_DF_MOUNT = re.compile(r"df -h (/\S*)")
+DEFAULT_TOP = 10  # "show the top processes" without a count
 
 
 def _mask_paths(text: str) -> str:
@@ -421,11 +427,39 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
     if _CONDITION.search(reading.text) and not any(step.when for step in plan.steps):
         problems.append(Problem("clause", "the request sets a condition, but no step waits "
                                 "for one"))
+    if (_THEN.search(reading.text) and len(plan.steps) > 1
+            and not any(step.needs for step in plan.steps)):
+        problems.append(Problem("clause", "the request says to do things in turn, but no "
+                                "step waits for an earlier one"))
+    problems += _invented_details(plan, reading)
     for host in hosts - covered_hosts:
         if host in reading.hosts:
             problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
     problems += _not_understood(plan, reading, inventory)
     return list(dict.fromkeys(problems))
+
+
+def _invented_details(plan: Plan, reading: Reading) -> list[Problem]:
+    """Thresholds, counts and mounts the request never gave: a plan that restarts at 80% when
+    90% was asked, or looks at /var when the person asked about / , is another plan."""
+    given = {float(n) for n in _NUMBER.findall(reading.text)}
+    problems = []
+    for step in plan.steps:
+        where = f"step {step.id}"
+        numbers = _NUMBER.findall(re.sub(r"\bs\w*\.\w+", " ", step.when or ""))
+        top = _TOP_N.search(step.action) if step.kind == "ssh" else None
+        if top and int(top.group(1)) != DEFAULT_TOP:
+            numbers.append(top.group(1))
+        for number in numbers:
+            if float(number) not in given | {0.0}:
+                problems.append(Problem("clause", f"{where} uses {number}, a number the "
+                                        "request does not give"))
+        mount = _DF_MOUNT.fullmatch(step.action.strip()) if step.kind == "ssh" else None
+        if mount and mount.group(1).rstrip("/") and mount.group(1).rstrip("/") not in {
+                p.rstrip("/") for p in _PATH.findall(reading.text)}:
+            problems.append(Problem("clause", f"{where} looks at {mount.group(1)}, a mount the "
+                                    "request does not name"))
+    return problems
 
 
 def _not_understood(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:

@@ -57,6 +57,36 @@ def test_a_dropped_clause_is_not_accepted() -> None:
     assert "nothing in the plan does what 'apt clean' asks" in map(str, found)
 
 
+def test_a_threshold_the_request_did_not_give_is_not_accepted() -> None:
+    found = problems("check disk on web-1 and restart nginx if it is above 90%",
+                     ssh(1, "df -h /", "web-1"),
+                     ssh(2, "systemctl restart nginx", "web-1", ("s1",), "s1.max_percent > 80"))
+    assert "step s2 uses 80, a number the request does not give" in map(str, found)
+
+
+def test_the_threshold_the_request_gave_is_accepted() -> None:
+    assert problems("check disk on web-1 and restart nginx if it is above 90%",
+                    ssh(1, "df -h /", "web-1"),
+                    ssh(2, "systemctl restart nginx", "web-1", ("s1",),
+                        "s1.max_percent > 90")) == []
+
+
+def test_a_process_count_the_request_did_not_give_is_not_accepted() -> None:
+    found = problems("show the top 3 processes by cpu on web-1", ssh(1, TOP5, "web-1"))
+    assert "step s1 uses 5, a number the request does not give" in map(str, found)
+
+
+def test_a_mount_the_request_did_not_name_is_not_accepted() -> None:
+    found = problems("check disk on web-1", ssh(1, "df -h /var", "web-1"))
+    assert "step s1 looks at /var, a mount the request does not name" in map(str, found)
+
+
+def test_steps_asked_in_turn_that_wait_for_nothing_are_not_accepted() -> None:
+    found = problems("restart nginx on web-2, then check the health endpoint of web-2",
+                     ssh(1, "systemctl restart nginx", "web-2"),
+                     ssh(2, "http://web-2/health", "web-2", kind="http"))
+    assert any("in turn" in str(p) for p in found)
+
 def test_a_dropped_condition_is_not_accepted() -> None:
     found = problems("check disk on web-1; if above 80% clean /tmp, then check again",
                      ssh(1, "df -h /", "web-1"),
