@@ -23,9 +23,11 @@ from application.history import EventHistory
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError, MessageRefs, Notifier
 from application.presenters import oncall_of
-from application.text import plan_text, question_text, run_text
+from application.text import plan_text, question_text, run_text, shown
 from application.use_cases import UseCases
+from domain.base import event_id
 from domain.records import RecordedEvent
+from domain.task import Task
 
 log = logging.getLogger("altlas.conversation")
 
@@ -34,6 +36,8 @@ TOLD: dict[str, str] = {
     "TaskSegmented": "plan",            # the plan, with each step's risk and gate
     "TaskRejected": "plan",             # why the request could not be planned
     "TaskClarificationRequested": "question",  # which host, or what a part means: buttons
+    "TaskClarified": "settled",         # the question, without its buttons, and the answer
+    "TaskClarificationExpired": "settled",
     "ApprovalRequested": "new_card",    # an approval card, with Approve and Deny
     "StepInterrupted": "interrupted",   # an unknown outcome, to the requester and on-call
     "RunCompleted": "result",           # the run's result (its cards show it too)
@@ -163,6 +167,26 @@ class Conversation:
                                     question_text(view, self._locale(task), "chat"),
                                     view.id, list(record.data["choices"]))
         self.posts.add(self.platform, key, channel, message)
+
+    def _settled(self, record: RecordedEvent) -> None:
+        """The question this event closes is shown answered or expired (it is the task's
+        event just before: nothing else happens to a task while it asks)."""
+        task = self._asked_here(record.aggregate_id)
+        asked = self.posts.get(self.platform,
+                               f"event:{event_id(record.aggregate_id, record.version - 1)}")
+        if task is None or asked is None:
+            return
+        view = self.app.get_task(record.aggregate_id)
+        locale = self._locale(task)
+        if record.type_name == "TaskClarified":
+            answered = sum(1 for e in self.app.events.get(record.aggregate_id, lte=record.version)
+                           if isinstance(e, Task.Clarified))
+            answer = view.answers[answered - 1]
+            text = t(locale, "question.answered", request=shown(view.request), who=view.requester,
+                     answer=shown(str(answer.get("host") or answer.get("answer") or "")))
+        else:
+            text = t(locale, "question.expired", request=shown(view.request))
+        self.notifier.settle(*asked, text)
 
     def _new_card(self, record: RecordedEvent) -> None:
         task = self._asked_here(UUID(record.data["task_id"]))

@@ -107,6 +107,8 @@ EN: dict[str, str] = {
     "question.how.chat": "Answer with a button, or: answer {id} CHOICE",
     "question.how.chat.text": "Answer with: answer {id} <your words>",
     "question.expires": "(open until {when})",
+    "question.answered": "Asked about “{request}”: {who} answered {answer}.",
+    "question.expired": "Asked about “{request}”: no answer in time. Ask again, naming the host.",
     "usage.answer": "Usage: answer <task id> <choice or words>",
     "answered": "Thanks: planning “{request}” again with your answer.",
     "reason.not_asked": "that task is not waiting for an answer.",
@@ -241,6 +243,9 @@ TR: dict[str, str] = {
     "question.how.chat": "Bir düğmeyle ya da şöyle yanıtlayın: answer {id} SEÇİM",
     "question.how.chat.text": "Şöyle yanıtlayın: answer {id} <sözleriniz>",
     "question.expires": "({when} saatine kadar açık)",
+    "question.answered": "“{request}” hakkında soruldu: {who} yanıtladı: {answer}.",
+    "question.expired": "“{request}” hakkında soruldu: zamanında yanıt gelmedi. Sunucuyu "
+                        "belirterek yeniden isteyin.",
     "usage.answer": "Kullanım: answer <görev kimliği> <seçim ya da sözler>",
     "answered": "Teşekkürler: “{request}” yanıtınızla yeniden planlanıyor.",
     "reason.not_asked": "bu görev bir yanıt beklemiyor.",

@@ -140,6 +140,10 @@ class Notifier(Protocol):
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         """Show a card's current state in the message that shows it."""
 
+    def settle(self, channel: str, message: str, text: str) -> None:
+        """Replace a question's message with ``text`` and no buttons: it was answered, or it
+        expired, and its buttons would only be refused."""
+
 
 class ChatPosts(Protocol):
     """What a chat front has posted, by key (``thread:<task id>``, ``event:<event id>``)."""

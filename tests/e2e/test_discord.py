@@ -293,3 +293,9 @@ async def test_a_request_naming_no_host_is_asked_back_in_turkish_and_a_button_an
         assert time.monotonic() < deadline, "the plan was not posted"
         await asyncio.sleep(0.05)
     assert str(plans[0].json["message_reference"]["message_id"]) == answer["id"]
+    # the question now says who answered what, and its buttons are gone
+    settled = "“web sunucusunda diski kontrol et” hakkında soruldu: deniz yanıtladı: web-2."
+    while fake.messages[asked["id"]]["content"] != settled:
+        assert time.monotonic() < deadline, fake.messages[asked["id"]]["content"]
+        await asyncio.sleep(0.05)
+    assert not fake.messages[asked["id"]]["components"]

@@ -297,6 +297,11 @@ def test_a_request_naming_no_host_is_asked_back_and_a_button_answers_it(desk: De
     kinds = [e["type"] for e in desk.system.use_cases().timeline(None, limit=100)]
     assert kinds[:4] == ["TaskRequested", "TaskClarificationRequested", "TaskClarified",
                          "TaskSegmented"]
+    # the question now says who answered what, and has no buttons left to click
+    settled = wait(lambda: [c for c in desk.slack.find("chat.update")
+                            if c.body["ts"] == card_ts(asked)])[0]
+    assert settled.body["text"] == "Asked about “restart nginx”: erin answered web-2."
+    assert not [b for b in blocks(settled) if b.get("type") == "actions"]
 
 
 def test_an_answer_button_with_a_forged_value_is_refused(desk: Desk) -> None:

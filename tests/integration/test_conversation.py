@@ -13,7 +13,7 @@ from altlas.bootstrap import System
 from application.app import run_id_of
 from application.ports import FrontUnavailableError
 from application.presenters import CardModel
-from tests.helpers import gated_plan
+from tests.helpers import FakeClock, gated_plan
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 
 
@@ -26,6 +26,7 @@ class Recorder:
         self.said: list[tuple[str, str | None, str]] = []
         self.cards: list[tuple[str, str]] = []  # (approval id, status shown)
         self.updates: list[tuple[str, str, str]] = []  # (message, approval status, run outcome)
+        self.settled: list[tuple[str, str]] = []  # (question message, what it says now)
         self.down_for = down_for  # how many more messages find the platform unreachable
 
     def _reachable(self) -> None:
@@ -53,6 +54,10 @@ class Recorder:
         self._reachable()
         self.updates.append((message, card.approval.status, card.run_outcome or ""))
 
+    def settle(self, channel: str, message: str, text: str) -> None:
+        self._reachable()
+        self.settled.append((message, text))
+
 
 SLACK = {"front": "slack", "channel": "C0OPS", "thread": "1700000000.000100", "locale": "en"}
 
@@ -77,8 +82,12 @@ class Killed(BaseException):
 
 class ConversationContract:
     @pytest.fixture
-    def system(self, backend: Backend) -> Iterator[System]:
-        system = backend.open()
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def system(self, backend: Backend, clock: FakeClock) -> Iterator[System]:
+        system = backend.open(clock)
         yield system
         system.close()
 
@@ -106,6 +115,25 @@ class ConversationContract:
         told = len(recorder.said)
         conversation.poll()
         assert len(recorder.said) == told
+
+    def test_a_question_is_shown_answered_or_expired_once_it_is_closed(
+        self, system: System, clock: FakeClock
+    ) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        answered = system.app.request_task("restart nginx", "deniz", reply_to=SLACK)
+        expired = system.app.request_task("check disk", "deniz", reply_to=SLACK)
+        system.worker().until_quiet()
+        conversation.poll()
+        assert [text.split("\n")[0] for _, _, text in recorder.said] == [
+            "Which host should “restart nginx” run on?", "Which host should “check disk” run on?"]
+        system.app.answer_task(answered, "web-1", by="deniz")
+        clock.advance(minutes=16)
+        system.worker().until_quiet()
+        conversation.poll()
+        assert recorder.settled == [
+            ("m1", "Asked about “restart nginx”: deniz answered web-1."),
+            ("m2", "Asked about “check disk”: no answer in time. Ask again, naming the host.")]
 
     def test_first_start_tells_only_what_happens_from_then_on(
         self, system: System, tmp_path: Path
