@@ -15,7 +15,7 @@ from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
-from domain.grounding import DEFAULT_TOP, spelled
+from domain.grounding import DEFAULT_LINES, DEFAULT_TOP, LOCAL, spelled
 from domain.policy import Policy
 
 _SVC = r"(?P<svc>[a-z][a-z0-9_.@-]{1,40})"
@@ -24,7 +24,7 @@ _NOT_SERVICES = {"the", "a", "an", "it", "its", "service", "disk", "load", "memo
                  "up", "running", "there", "this", "that", "everything", "bellek",
                  "diskin", "yuk", "sistem", "sunucu", "sunucuyu", "sunucusu", "makine",
                  "makineyi", "machine", "box", "logs", "log", "logrotate", "yeniden",
-                 "tekrar"}
+                 "tekrar", "et", "edin", "yap", "yapin"}
 _PRONOUNS = {"it", "its", "it's", "them", "onu", "bunu"}
 # What a condition can be about: these steps only look, and say something comparable.
 _CHECKS = frozenset({"disk", "load", "running", "processes", "targets_down", "cpu",
@@ -77,6 +77,11 @@ def _top(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, An
             f"top {n} processes by {'memory' if by == 'mem' else 'cpu'}", None, {})
 
 
+def _logs(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, Any]]:
+    n = int(m.groupdict().get("lines") or DEFAULT_LINES)
+    return f"journalctl -u {svc} -n {n} --no-pager", f"recent {svc} logs", None, {}
+
+
 def _disk(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, Any]]:
     mount = (m.groupdict().get("mount") or "").rstrip("?.,'")
     return (f"df -h {mount}" if mount else "df -h", f"disk usage {mount}".strip(),
@@ -88,65 +93,81 @@ _PASSIVE = r"(?: service)?(?: on [\w-]+)? (?:should|must|needs to|has to|can) be
 _SERVIS = r"(?:servisini |hizmetini )?"
 
 INTENTS: tuple[_Intent, ...] = (
-    _intent("apt_clean", r"(?:clean|clear|purge|empty)\w* (?:up )?(?:the )?apt(?:-get)?"
+    _intent("apt_clean", r"\bapt(?:-get)? clean\b || "
+            r"(?:clean|clear|purge|empty)\w* (?:up )?(?:the )?apt(?:-get)?"
             r"(?: package)?(?: cache)? || "
             r"\bapt(?:-get)? (?:cache|onbellegini?) (?:temizle|clean)\w*",
             lambda m, svc: ("apt-get clean", "clear the apt cache", None, {})),
     _intent("rotate", r"\brotate (?:the |all )?(?:[a-z]+ )?logs?\b || \blogs? rotation || "
+            r"\blog\w*(?: on [\w-]+)? (?:need|needs|should|must|has|have) (?:to )?be rotated || "
+            r"\blog\w* rotate || "
             r"\blogrotate\b || \blog\w* (?:dosyalarini )?dondur\w*",
             lambda m, svc: ("logrotate -f /etc/logrotate.conf", "rotate the logs", None, {})),
-    _intent("clean_tmp", r"(?:clean|clear|purge|empty)\w* (?:up )?(?:the )?/tmp\b || "
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty)\w* (?:up |out )?(?:the )?(?:old )?"
+            r"(?:(?:stuff|files|junk|things|cruft) )?(?:(?:in|from|under|of) )?/tmp\b || "
             r"/tmp\S* (?:klasorunu |dizinini )?temizle",
             lambda m, svc: ("find /tmp -mindepth 1 -mtime +7 -delete",
                             "delete files in /tmp older than 7 days", None, {})),
-    _intent("top", r"\btop(?: (?P<n>\d+))?(?: (?:processes|procs|tasks))?(?: (?:by|using|on|for|"
+    _intent("top", r"\bwhat(?:'s| is) eating (?:the |all the |my )?(?P<res>cpu|memory|ram)\b || "
+            r"\btop(?: (?P<n>\d+))? (?P<res>cpu|memory|mem|ram)\b(?: (?:processes|procs|"
+            r"tasks|process'?\w*|hogs|consumers))? || "
+            r"\btop(?: (?P<n>\d+))?(?: (?:processes|procs|tasks))?(?: (?:by|using|on|for|"
             r"sorted by) (?P<res>cpu|memory|mem|ram))? || (?P<res>cpu|memory|ram)[- ]hungry "
             r"process(?:es)? || "
-            r"process(?:es)? (?:using|eating|with) the most (?P<res>cpu|memory|ram)",
+            r"process(?:es)? (?:using|eating|with) the most (?P<res>cpu|memory|ram) || "
+            r"(?P<res>cpu|bellek|ram|memory)\w*'?\w* gore (?:ilk |en yuksek )?(?P<n>\d+)? ?"
+            r"(?:surec|islem)\w* || en cok (?P<res>cpu|bellek|ram|memory)\w* kullanan "
+            r"(?P<n>\d+)? ?(?:surec|islem)\w*",
             _top),
     _intent("kernel", r"\bkernel(?: version)?\b || \bcekirdek\w*",
             lambda m, svc: ("uname -r", "kernel version", None, {})),
     _intent("ports", r"\b(?:listening|open) ports\b || \bports? (?:that are )?(?:listening|open)\b"
-            r" || \bdinlenen port\w*",
+            r" || \bdinle\w* port\w* || \bacik port\w* || \bwhat(?:'s| is) listening\b",
             lambda m, svc: ("ss -tlnp", "listening ports", None, {})),
     _intent("failed", r"\bfailed (?:units|services|systemd units)\b || "
-            r"\bbasarisiz (?:servis|unit)\w*",
+            r"\bbasarisiz (?:olmus |olan )?(?:systemd )?(?:servis|unit|birim)\w*",
             lambda m, svc: ("systemctl list-units --failed", "failed units", None, {})),
     _intent("diagnose", r"\bwhy\b.{0,30}?\b(?:slow|sluggish)\b|"
             r"\bneden yavas\w*",
             lambda m, svc: ("uptime", "load", "load1", {})),
-    _intent("reboot", r"\breboot\b|\b(?:sunucu|makine)\w* (?:yeniden|tekrar) baslat|"
+    _intent("reboot", r"\breboot\w*|\b(?:sunucu|makine)\w* (?:yeniden|tekrar) baslat|"
             r"\brestart (?:the )?(?:server|host|machine|box)\b|\bpower ?cycle\b",
             lambda m, svc: ("reboot", "reboot the host", None, {}), kind="command"),
     _intent("maintenance", r"maintenance (?:flag|mode)|bakim (?:bayragi|modu)",
             lambda m, svc: ("touch {flag}", "set the maintenance flag", None, {})),
     _intent("restart", rf"\b(?:restart|bounce|kick|recycle) (?:the )?{_SVC} || "
             rf"{_SVC}['’]?[a-ziu]* {_SERVIS}yeniden baslat || {_SVC}{_PASSIVE} "
-            r"(?:restarted|bounced)",
+            r"(?:restarted|bounced) || {_SVC}['’]?[a-ziu]* restart (?:et|yap)\w* || "
+            r"(?<!\S)(?P<svc>)yeniden baslat",
             lambda m, svc: (f"systemctl restart {svc}", f"restart {svc}", None, {})),
     _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}yeniden yukle || "
-            rf"{_SVC}{_PASSIVE} reloaded",
+            rf"{_SVC}{_PASSIVE} reloaded || {_SVC}['’]?[a-ziu]* reload (?:et|yap)\w*",
             lambda m, svc: (f"systemctl reload {svc}", f"reload {svc}", None, {})),
     _intent("stop", rf"\bstop (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}durdur || "
-            rf"{_SVC}{_PASSIVE} stopped",
+            rf"{_SVC}{_PASSIVE} stopped || {_SVC}['’]?[a-ziu]* stop (?:et|yap)\w*",
             lambda m, svc: (f"systemctl stop {svc}", f"stop {svc}", None, {})),
     _intent("start", rf"(?<!re)\bstart (?:the )?{_SVC} || "
             rf"{_SVC}['’]?[a-ziu]* {_SERVIS}baslat(?!il) || "
-            rf"{_SVC}{_PASSIVE} started",
+            rf"{_SVC}{_PASSIVE} started || {_SVC}['’]?[a-ziu]* start (?:et|yap)\w* || "
+            r"(?<!\S)(?P<svc>)baslat(?!il)\w*",
             lambda m, svc: (f"systemctl start {svc}", f"start {svc}", None, {})),
     _intent("running", rf"\bis {_SVC} (?:still )?(?:running|active|up)\b || "
             rf"status of (?:the )?{_SVC} || "
-            rf"{_SVC} (?:status|durumu) || {_SVC} calisiyor mu",
+            rf"{_SVC} (?:status|durumu) || {_SVC} calisiyor mu || {_SVC} calismiyor || "
+            rf"\b(?:whether|that|if) {_SVC}(?:'s| is)? (?:still )?(?:running|active|up|came back)\b"
+            rf" || \b{_SVC} came back\b || (?<!\S)(?P<svc>)status(?:'?[a-z]+)?\b",
             lambda m, svc: (f"systemctl is-active {svc}", f"is {svc} running",
                        "exit_code", {"ok_exit_codes": [0, 3]})),
-    _intent("logs", rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|loglari|kayitlari)",
-            lambda m, svc: (f"journalctl -u {svc} -n 100 --no-pager", f"recent {svc} logs",
-                       None, {})),
+    _intent("logs", rf"\blast (?P<lines>\d+) (?:lines|entries) of (?:the )?{_SVC} logs? || "
+            rf"\b{_SVC} logs?,? (?:the )?last (?P<lines>\d+)(?: lines)? || "
+            rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|loglari|kayitlari)",
+            lambda m, svc: _logs(m, svc)),
     _intent("processes", rf"\b{_SVC} process(?:es)?\b || process(?:es)? of {_SVC} || "
             rf"{_SVC} surecleri || {_SVC} islemleri",
             lambda m, svc: (f"pgrep -a {svc}", f"{svc} processes", "lines",
                        {"ok_exit_codes": [0, 1]})),
-    _intent("disk", rf"\bhow full is {_MOUNT} || "
+    _intent("disk", rf"\bhow full is {_MOUNT} || \bdf (?:-h )?{_MOUNT} || "
+            rf"(?<!\S){_MOUNT}(?= (?:on [\w-]+ )?(?:is|at|usage)\b) || "
             rf"\b(?:disk|space|usage) (?:usage )?(?:of|on|for|in) {_MOUNT} || "
             rf"{_MOUNT} (?:disk|usage|space|doluluk)\w* || "
             r"\bdisk(?: space| usage)?\b|\bfree space\b|\bstorage\b|disk kullanim|"
@@ -158,7 +179,8 @@ INTENTS: tuple[_Intent, ...] = (
             lambda m, svc: ("free -m", "memory", None, {})),
     _intent("delete", r"\b(?:delete|remove|wipe|sil)\w* (?P<path>/[\w./-]+)",
             lambda m, svc: (f"rm -rf {m.group('path')}", f"delete {m.group('path')}", None, {})),
-    _intent("drop", r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)?",
+    _intent("drop", r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)? || "
+            r"(?P<table>[a-z_][a-z0-9_]*) tablosunu (?:sil|kaldir|drop)\w*",
             lambda m, svc: (f"psql -c 'DROP TABLE {m.group('table')}'",
                        f"drop table {m.group('table')}", None, {}), kind="manual"),
     _intent("targets_down", r"targets? (?:are |is )?down|down targets|hedef\w* (?:kapali|down)",
@@ -168,7 +190,7 @@ INTENTS: tuple[_Intent, ...] = (
             lambda m, svc: ('100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",'
                        'instance=~"{host}(:.*)?"}[5m])))', "CPU usage %", "value", {}),
             kind="promql"),
-    _intent("error_rate", r"\berror rate\b|hata orani",
+    _intent("error_rate", r"\berror rate\b|hata orani|\b5xx(?: rate| errors?)?\b",
             lambda m, svc: ('sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)',
                        "5xx rate", "value", {}), kind="promql"),
     _intent("health", r"\bhealth(?: endpoint| check)?\b|saglik",
@@ -179,11 +201,18 @@ INTENTS: tuple[_Intent, ...] = (
                        "summary", None, {}), kind="llm"),
 )
 
+_REBOOT = next(i for i in INTENTS if i.name == "reboot")
 _DIAGNOSIS = tuple(i for name in ("load", "memory", "disk") for i in INTENTS if i.name == name)
-_THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|;|\bafter that\b|"
+_THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|\?\s+|\bafter that\b|"
                    r"\bafterwards\b|"
                    r"\bdaha sonra\b|\bsonra\b|\bardindan\b|\bsonrasinda\b)\s*,?\s*",
                    re.IGNORECASE)
+# Parts of a clause that run side by side: "a; b", and ", … if …" (a condition of its own).
+_PIECES = re.compile(r";\s*|,\s*(?=[^,]*\b(?:if|when)\b)", re.IGNORECASE)
+_BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) and (?:by )?(cpu|memory)\b",
+                      re.IGNORECASE)
+_CHANGES = frozenset({"restart", "reload", "start", "stop"})
+_AFTER_CHANGE = frozenset({"health", "running"})  # checks that look at what a change did
 _EACH = re.compile(r"\b(?:both|each|all of them|all three|ikisin\w*|hepsin\w*)\b", re.IGNORECASE)
 _MOUNT_IN = re.compile(r"(?<!\S)(/[\w./-]*)")
 _AGAIN = re.compile(r"^(?:and )?(?:(?:check|verify|look|test)(?: at)? )?(?:it |them |that )?"
@@ -192,19 +221,19 @@ _IF_NUMBER = re.compile(r"^(?:if|when)\s+(?P<cond>.*?\d+(?:\.\d+)?\s*%?)\s+(?:th
                         r"(?P<action>[a-z].+)$", re.IGNORECASE)
 _IF_AFTER = re.compile(r"^(?P<action>.+?)\s*,?\s+(?:if|when|only if)\s+(?P<cond>.+)$",
                        re.IGNORECASE)
-_IF_BEFORE = re.compile(r"^(?:if|when)\s+(?P<cond>.+?)\s*,\s*(?:then\s+)?(?P<action>.+)$",
+_IF_BEFORE = re.compile(r"^(?:if|when|should)\s+(?P<cond>.+?)\s*,\s*(?:then\s+)?(?P<action>.+)$",
                         re.IGNORECASE)
 _IF_TR = re.compile(r"^(?:eger\s+)?(?P<cond>.+?)\s*(?:ise|iysa|iyse|ysa|yse|sa|se)\s*,?\s+"
                     r"(?P<action>.+)$", re.IGNORECASE)
 _THRESHOLD = re.compile(
     r"(?P<op>above|over|more than|greater than|higher than|exceeds?|>=|>|below|under|"
     r"less than|lower than|<=|<)\s*%?\s*(?P<n>\d+(?:\.\d+)?)\s*%?|"
-    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|in|in|un|un)?\s*"
-    r"(?P<op2>uzerinde|ustunde|fazla|altinda|az)", re.IGNORECASE)
+    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|in|un|dan|den|tan|ten|i|u|a|e)?\s*"
+    r"(?P<op2>uzerinde|ustunde|fazla|altinda|az|gec\w*|as(?:t|ar|mis|il)\w*)",
+    re.IGNORECASE)
 _NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|not active|inactive|"
-                          r"calismiyor", re.IGNORECASE)
-_LOCAL = re.compile(r"\b(?:the altlas host|this host|localhost|altlas sunucusu\w*|bu sunucu\w*)\b",
-                    re.IGNORECASE)
+                          r"calismiyor|^not$|^it(?:'s| is) not$|^it isn['’]?t$", re.IGNORECASE)
+_LOCAL = re.compile(LOCAL.pattern, re.IGNORECASE)
 
 
 class RuleSegmenter:
@@ -228,13 +257,22 @@ class RuleSegmenter:
         self._service.set(None)  # the service "it" refers to, within this request
         self._together.set(())  # the hosts "both" refers to
         text = " ".join(spelled(request.text).split())
+        text = _BOTH_BY.sub(r"\1by \2 and \1by \3", text)
         steps: list[_Step] = []
         host: str | None = None
         previous: list[int] = []
+        last = ""  # the clause before, for "…, then on web-2"
         for clause in (c for c in _THEN.split(text) if c and c.strip(" ,.")):
-            made, host = self._clause(clause, host, request, steps, previous)
+            made: list[int] = []
+            guarded: list[int] = []  # what conditions in the clause guard: later waits for it
+            for piece in (p for p in _PIECES.split(clause) if p.strip(" ,.")):
+                found, host = self._clause(piece, host, request, steps, previous, last)
+                made += found
+                guarded += [i for i in found if steps[i].when]
+            made = guarded or made
             if made:
                 previous = made
+                last = clause
         if not steps:
             raise SegmentationError(
                 "the rules did not recognise an action in this request; they know disk, load, "
@@ -250,8 +288,11 @@ class RuleSegmenter:
     # -- clauses ----------------------------------------------------------------------
 
     def _clause(self, clause: str, host: str | None, request: SegmentationRequest,
-                steps: list[_Step], previous: list[int]) -> tuple[list[int], str | None]:
-        clause = clause.strip(" ,.")
+                steps: list[_Step], previous: list[int], last: str = ""
+                ) -> tuple[list[int], str | None]:
+        """The steps of one clause; what later clauses wait for (after a condition, only
+        what it guards)."""
+        clause = clause.strip(" ,.?")
         if _AGAIN.match(clause):
             return self._again(clause, steps, previous), host
         for pattern in (_IF_BEFORE, _IF_NUMBER, _IF_AFTER, _IF_TR):
@@ -260,9 +301,18 @@ class RuleSegmenter:
                 return self._conditional(m.group("cond"), m.group("action"), host, request,
                                          steps, previous)
         found, host = self._steps(clause, host, request)
+        named = self._hosts_in(clause)
+        if not found and named and last:  # "restart nginx on web-1, then on web-2"
+            self._together.set(tuple(dict.fromkeys([*self._hosts_in(last), *named])))
+            for each in named:
+                found += self._steps_on(last, each, request)[0]
         start = len(steps)
         for s in found:
             s.needs = list(previous) if s.kind != "llm" else list(range(len(steps)))
+            change = next((i for i in range(len(steps) - 1, start - 1, -1)
+                           if steps[i].intent in _CHANGES and steps[i].target == s.target), None)
+            if s.intent in _AFTER_CHANGE and change is not None:
+                s.needs = [change]  # "start the api and check its health": after the start
             steps.append(s)
         return list(range(start, len(steps))), host
 
@@ -290,11 +340,14 @@ class RuleSegmenter:
         if not cond_steps:  # "check disk and restart nginx if it is above 90%"
             cond_steps = [s for s in acted if s.intent in _CHECKS]
             acted = [s for s in acted if s.intent not in _CHECKS]
+        else:  # "check disk on web-1 and restart nginx if /var is above 85%": one check
+            acted = [s for s in acted if not any((s.intent, s.target) == (c.intent, c.target)
+                                                 for c in cond_steps)]
         start = len(steps)
         for s in cond_steps:
             s.needs = list(previous)
         steps.extend(cond_steps)
-        ref = self._reference(cond, steps, acted)
+        ref = self._reference(cond, steps, acted, previous)
         when = self._when(cond, steps[ref], ref) if ref is not None else None
         if ref is None or when is None:
             raise SegmentationError(f"the rules cannot tell what {cond.strip()!r} compares; "
@@ -303,13 +356,16 @@ class RuleSegmenter:
             mount = _MOUNT_IN.search(cond)  # the fullest snap mount)
             steps[ref].plain = "df -h"
             steps[ref].action = f"df -h {mount.group(1) if mount else '/'}"
+        guard = [ref] if ref >= start or ref in previous else sorted({ref, *previous})
         for s in acted:
-            s.needs = sorted({ref, *previous})
+            s.needs = guard
             s.when = when
+        guarded = len(steps)
         steps.extend(acted)
-        return list(range(start, len(steps))), action_host
+        return list(range(guarded, len(steps))), action_host
 
-    def _reference(self, cond: str, steps: list[_Step], acted: list[_Step]) -> int | None:
+    def _reference(self, cond: str, steps: list[_Step], acted: list[_Step],
+                   previous: list[int]) -> int | None:
         """The step a condition talks about: one made from the condition itself, else the
         latest earlier step with something to compare (or a check added for a service)."""
         if _NOT_RUNNING.search(cond) and acted and acted[0].action.startswith("systemctl "):
@@ -319,7 +375,7 @@ class RuleSegmenter:
                     return i
             steps.append(_Step(acted[0].kind, f"systemctl is-active {service}",
                                acted[0].target, f"is {service} running", "exit_code",
-                               {"ok_exit_codes": [0, 3]}, needs=list(acted[0].needs),
+                               {"ok_exit_codes": [0, 3]}, needs=list(previous),
                                intent="running"))
             return len(steps) - 1
         for i in range(len(steps) - 1, -1, -1):
@@ -376,18 +432,23 @@ class RuleSegmenter:
                     if any(a < m.end() and m.start() < b for a, b in taken):
                         continue
                     svc = ""
-                    if "svc" in pattern.groupindex and m.group("svc"):
-                        svc = _svc(m).lower()
-                        if svc in _PRONOUNS:  # "start it again", "check its status"
-                            svc = self._service.get() or ""
-                            if not svc:
-                                continue
+                    chosen = intent
+                    if "svc" in pattern.groupindex:
+                        svc = _svc(m).lower() if m.group("svc") else ""
+                        if svc in _PRONOUNS:  # "start it again": the service talked about
+                            svc = ""
+                        elif self._is_host(svc) and intent.name == "restart":
+                            chosen, svc = _REBOOT, ""  # "restart web-1", "db-1'i yeniden baslat"
                         elif svc in _NOT_SERVICES or self._is_host(svc):
                             continue
-                    hits.append((m.start(), intent, m, svc))
+                    hits.append((m.start(), chosen, m, svc))
                     taken.append((m.start(), m.end()))
         steps: list[_Step] = []
         for _, intent, m, svc in sorted(hits, key=lambda h: h[0]):
+            if "svc" in m.re.groupindex and not svc and intent is not _REBOOT:
+                svc = self._service.get() or ""  # the service talked about
+                if not svc:
+                    continue
             if intent.name == "diagnose":  # "why is db-1 slow": load, memory, disk
                 for each in _DIAGNOSIS:
                     steps.append(self._build(each, m, "", host, env))
@@ -412,6 +473,9 @@ class RuleSegmenter:
                          description, metric, dict(params))
         if intent.kind == "llm":
             return _Step("llm", action, None, description, None, dict(params))
+        if intent.name == "maintenance":
+            return _Step("local", action.replace("{flag}", self._flag), self._policy.local_host,
+                         description)
         if host is None:
             raise SegmentationError(
                 f"which host should '{description}' run on? name one of: "
@@ -420,11 +484,10 @@ class RuleSegmenter:
             reach = self._policy.hosts[host].reach
             return _Step("http", action.replace("{reach}", reach), host, description, metric,
                          dict(params))
-        if intent.name == "maintenance":
-            return _Step("local", action.replace("{flag}", self._flag), self._policy.local_host,
-                         description)
         kind = "manual" if intent.kind == "manual" else (
             "local" if host == self._policy.local_host else "ssh")
+        if kind == "local" and intent.name == "kernel":
+            action = "uname -a"  # what the altlas host's allow-list permits
         return _Step(kind, action, host, description, metric, dict(params))
 
     def _host(self, text: str) -> str | None:

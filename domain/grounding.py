@@ -60,38 +60,42 @@ INTENTS: tuple[Intent, ...] = (
     _intent("apt_clean", r"(?:(?:clean|clear|purge|empty|temizle)\w*\s+(?:the\s+|up\s+)?)?"
                          r"\bapt(?:-get)?\b(?:\s+(?:package\s+)?(?:cache|onbelle\w*))?"
                          r"(?:\s+(?:clean|clear|purge|temizle)\w*)?|package cache"),
-    _intent("rotate", r"\brotat\w*(?:\s+(?:the\s+|all\s+)?(?:\w+\s+)?logs?\b)?|"
-                      r"\blog(?:s|lari|lar)?\s+(?:rotation|rotate|dondur\w*)|logrotate|"
+    _intent("rotate", r"\brotat\w*\s+(?:the\s+|all\s+)?(?:\w+\s+)?(?:logs?|them)\b|"
+                      r"\blog\w*\s+(?:\S+\s+){0,5}(?:rotation|rotate\w*|dondur\w*)|logrotate|"
                       r"\bdondur\w*"),
-    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt)\w*\W+(?:\w+\W+){0,3}/tmp\b|"
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt)\w*\W+(?:\w+\W+){0,5}/tmp\b|"
                          r"/tmp\W+(?:\w+\W+){0,3}(?:clean|clear|purge|empty|temizle|bosalt)|"
                          r"\btemp(?:orary)? (?:files|dir)"),
     _intent("reboot", r"\breboot|power ?cycle|(?:server|host|machine|box|sunucu\w*|makine\w*)"
                       r" (?:yeniden baslat|restart)|restart (?:the )?(?:server|host|machine|box)"
                       r"\b|\bboot\b"),
-    _intent("restart", r"\brestart|\bbounce|\bkick|yeniden baslat|\bre-start|tekrar baslat"),
+    _intent("start_again", r"\btekrar baslat", {"start", "restart"}),  # after a stop, a start
+    _intent("restart", r"\brestart|\bbounce|\bkick|yeniden baslat|\bre-start"),
     _intent("reload", r"\breload|yeniden yukle|tekrar yukle"),
     _intent("stop", r"\bstop|\bdurdur|\bkapat|\bhalt\b|shut (?:it )?down"),
     _intent("start", r"(?<!re)(?<!re-)\bstart|(?<!yeniden )(?<!tekrar )\bbaslat|\bbring \w+ up"),
     _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|\bdown\?|"
                       r"\bdead\b|calismiyor|\bayakta degil"),
-    _intent("state", r"\bstatus\b|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
-                      r"\b|\bup\?|\bayakta", {"status"}, weak=True),
+    _intent("state", r"\bstatus|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
+                      r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b", {"status"}, weak=True),
     _intent("logs", r"\blog\b|\blogs\b|\blog'|journal|\blogla?r|\bkayit|\btail\b"),
-    _intent("top", r"\btop\b(?:\s+\d+)?(?:\s+(?:processes|procs|tasks))?"
+    _intent("top", r"\btop\b(?:\s+\d+)?(?:\s+(?:cpu|memory|ram|mem)\b)?(?:\s+(?:processes|procs|"
+                   r"tasks|process'?\w*|hogs|consumers))?"
                    r"(?:\s+(?:by|using|on|for|sorted by)\s+(?:cpu|memory|ram|mem)\b)?|\bheaviest|"
                    r"\bhungriest|most (?:cpu|memory|ram)|\ben cok\b|"
-                   r"(?:cpu|memory|ram|bellek)[- ]hungry|\bhogg"),
+                   r"(?:cpu|memory|ram|bellek)[- ]hungry|\bhogg|\bby (?:cpu|memory|ram|mem)\b|"
+                   r"\b(?:cpu|bellek|ram|memory)\w*'?\w* gore|\bilk \d+ surec|"
+                   r"\bwhat(?:'s| is) eating (?:the |all the |my )?(?:cpu|memory|ram)\b"),
     _intent("processes", r"\bprocess|\bpgrep\b|\bsurec|\bislem(?!ci)|\bpid",
             {"processes", "top"}),
     _intent("disk", r"\bdisk|\bdisc\b|\bstorage|\bspace\b|\bdf\b|\bfull\b|\bmount|\bdepolama|"
                     r"\balan\b|\bdolu"),
     _intent("load", r"\bload\b|\bloads\b|\buptime|\byuk(?:u|unu|une|leri)?\b|\bload average"),
     _intent("memory", r"\bmemory|\bram\b|\bbellek|\bbelleg|\bhafiza|\bmem\b|\bswap\b"),
+    _intent("drop", r"\bdrop\b|\btruncate\b|\btablo\w* (?:sil|kaldir)\w*"),
     _intent("delete", r"\bdelete|\bremove|\brm\b|\bwipe|\bsil\b|\bsil(?:in|er)?\b|\berase"),
-    _intent("drop", r"\bdrop\b|\btruncate\b"),
     _intent("kernel", r"\bkernel|\buname\b|\bcekirdek"),
-    _intent("ports", r"\bports?\b|\blistening|\bdinle|\bsockets?\b"),
+    _intent("ports", r"\bport|\blistening|\bdinle|\bsockets?\b"),
     _intent("failed", r"\bfailed\b|\bfailing (?:units|services)|\bbasarisiz|\bcrashed units"),
     _intent("targets_down", r"\btargets?\b|\bhedef|\bscrape"),
     _intent("cpu", r"\bcpu\b|\bprocessor|\bislemci"),
@@ -125,10 +129,38 @@ _FILLER_WORDS = (
     "lutfen bir bi de da ve ile sonra ardindan daha sonrasinda eger ise mi mu misin musun bak "
     "bakar bakabilir kontrol et edin eder goster gosterir gosterin ver verir soyle nedir ne kadar "
     "kac mevcut durum icin uzerinde ustunde altinda fazla az yuzde servis servisi servisini "
-    "hizmet hizmeti simdi hemen acil tekrar yine bunu onu su bu onun bunun")
+    "hizmet hizmeti simdi hemen acil tekrar yine bunu onu su bu onun bunun "
+    # conversation: greetings, thanks, time, people, feelings — never an action
+    "good morning afternoon evening night day today tonight yesterday tomorrow week weekend "
+    "sec second seconds minute minutes min mins moment while whenever free busy home lunch "
+    "meeting call go going gone goes went leave leaving heading before after later earlier "
+    "thanks thank thx ty cheers cheerio appreciate appreciated appreciate grateful awesome "
+    "great nice cool sweet star legend hero buddy mate pal friend dear sir madam boss "
+    "lot lots much bunch heya hiya howdy greetings yo sup morning altlas bot robot assistant "
+    "users user customers customer people someone somebody everyone anyone folks pager paging "
+    "site website app application page pages complaining complain complaint complaints "
+    "reporting reported reports says said saying seems seem seemed looks feel feels felt "
+    "slow slower sluggish weird strange odd broken flaky crazy wild bad badly terrible "
+    "awful fine okay alright healthy sure make certain ensure confirm double quick quickly "
+    "fast asap urgent urgently possible possibly maybe perhaps probably actually basically "
+    "honestly literally kinda sorta pretty very super way too also even eating eat eats "
+    "swapping swap thrashing hammered hammering melting burning spiking spike spikes high low "
+    "hit hits ping poke peek glance glimpse eye eyes look looks looking have having had get "
+    "getting take taking give giving let lets tell telling telled know knowing wondering "
+    "wonder curious interested mind favour favor help helping hand result results output "
+    "outputs answer answers number numbers value values rate rates figure figures "
+    "prometheus grafana metric metrics monitoring dashboard right away immediately already "
+    "yet ever never always again once twice back came come comes coming "
+    "merhaba selam selamlar gunaydin iyi gunler aksamlar rica ederim acaba hocam abi abla "
+    "tesekkurler tesekkur ederim sagol sagolun eyvallah olur tamam yap yapar yapabilir yapin "
+    "et koy koyar koyun ne nedir neler var yok olmus olan olarak gibi kadar cok az biraz hizli "
+    "hizlica gerekiyor gerek lazim istiyorum rica surum surumu surumunu uc nokta noktasi "
+    "noktasini noktasina endpointi endpointini endpointine endpoint'e endpoint'ini put lines line "
+    "entries satir satiri son systemd birim birimleri birimlerini oran orani doluluk")
 _FILLER = frozenset(_FILLER_WORDS.split())
 # Turkish takes suffixes: a word starting with one of these stems is filler too.
-_FILLER_STEMS = ("kullanim", "durum", "uzerinde", "ustunde", "altinda", "kontrol", "goster",
+_FILLER_STEMS = ("kullanim", "durum", "endpoint", "nokta", "surum", "tesekkur", "yapabil",
+                 "birim", "fazla", "gec", "doluluk", "uzerinde", "ustunde", "altinda", "kontrol", "goster",
                  "sunucu", "makine", "servis", "hizmet", "bayrag", "yuzde", "bak", "nedir",
                  "listele", "getir", "ogren", "soyle", "ver", "mevcut", "simdi", "lutfen")
 
@@ -138,7 +170,7 @@ _SUFFIX = (r"(?:'?(?:deki|daki|teki|taki|nin|nun|den|dan|ten|tan|de|da|te|ta|ye|
 _HOST_LIKE = re.compile(rf"(?<![\w/.-])([a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+){_SUFFIX}(?![\w-])")
 _ENV_WORDS = {"production": "prod", "prd": "prod", "stage": "staging", "stg": "staging",
               "development": "dev"}
-_LOCAL = re.compile(r"\b(?:the altlas host|altlas host|this host|this machine|this box|"
+LOCAL = re.compile(r"\b(?:the altlas host|altlas host|this host|this machine|this box|"
                     r"this server|localhost|altlas sunucu\w*|bu sunucu\w*|bu makine\w*)\b")
 _STRONG = re.compile(r"\s*(?:;|\n|\. |\band then\b|\bthen\b|\bafter that\b|\bafterwards\b|"
                      r"\bonce (?:that'?s|it'?s|done)\b|\bdaha sonra\b|\bsonra\b|\bardindan\b|"
@@ -152,7 +184,8 @@ _KEYWORDS = ("restart", "reload", "disk", "memory", "status", "running", "logs",
              "process", "reboot", "delete", "remove", "health", "summarise", "summarize",
              "explain", "maintenance", "targets", "rotate", "kernel", "ports", "failed",
              "check", "nginx", "postgresql", "postgres", "redis", "uptime", "please",
-             "restart", "errors", "error", "usage", "space", "start", "stop", "load")
+             "errors", "error", "usage", "space", "start", "stop", "load", "show", "what",
+             "list", "listening", "yeniden", "baslat", "endpoint")
 
 
 def _distance(a: str, b: str) -> int:
@@ -172,8 +205,14 @@ def _spell(word: str) -> str:
     if len(word) < 4 or word in _FILLER or word in _KEYWORDS or not word.isalpha():
         return word
     for keyword in _KEYWORDS:
-        if word != keyword and abs(len(word) - len(keyword)) <= 1 and (
-                _distance(word, keyword) <= (1 if len(keyword) < 7 else 2)):
+        if word.startswith(keyword) or abs(len(word) - len(keyword)) > 1:
+            continue  # "rotated" is not a misspelled "rotate"
+        if len(keyword) <= 5:  # "htop" is not "stop", "hogs" not "logs": swaps and drops only
+            swapped = sorted(word) == sorted(keyword)
+            dropped = len(keyword) == 5 and len(word) == 4
+            if (swapped or dropped) and _distance(word, keyword) == 1:
+                return keyword
+        elif _distance(word, keyword) <= (1 if len(keyword) < 7 else 2):
             return keyword
     return word
 
@@ -248,7 +287,7 @@ class Reading:
 def _host_words(text: str, inventory: Inventory) -> tuple[list[tuple[int, str]], list[str]]:
     named: list[tuple[int, str]] = []
     unknown: list[str] = []
-    local = _LOCAL.search(text)
+    local = LOCAL.search(text)
     if local:
         named.append((local.start(), inventory.local_host))
     names = sorted(inventory.hosts, key=len, reverse=True)
@@ -272,19 +311,27 @@ def _host_words(text: str, inventory: Inventory) -> tuple[list[tuple[int, str]],
     return named, unknown
 
 
-_CONDITION = re.compile(r"\b(?:if|only if|unless|eger)\b|\w(?:yse|ysa)\b|\w+ ise\b")
+_CONDITION = re.compile(r"\b(?:if|only if|unless|eger|in case)\b(?! you\b| u\b)|\w(?:yse|ysa)\b"
+                        r"|\w+ ise\b|(?:^|[,;] )should\b")
 _PATH = re.compile(r"(?<![\w/])/[\w.@/-]*")
+_PATH_COMPARED = re.compile(r"(?<![\w/])/[\w./-]*(?=(?: on [\w-]+)? (?:is|are) (?:over|above|more|"
+                            r"greater|higher|under|below|less|at)\b)")
 _THEN = re.compile(r"\b(?:then|after that|afterwards|once (?:that'?s|it'?s|done)|sonra|ardindan|"
                    r"sonrasinda|followed by)\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 _TOP_N = re.compile(r"\bhead -n (\d+)")
 _DF_MOUNT = re.compile(r"df -h (/\S*)")
 DEFAULT_TOP = 10  # "show the top processes" without a count
+DEFAULT_LINES = 100  # "show the nginx logs" without a count
+_LINES = re.compile(r"^journalctl\b.*\s-n\s*(\d+)")
+_SORT = re.compile(r"--sort=-%(cpu|mem)\b")
+_RESOURCE = {"cpu": r"\bcpu|\bprocessor|\bislemci", "mem": r"\bmem|\bram\b|\bbellek|\bhafiza"}
 
 
 def _mask_paths(text: str) -> str:
     """Paths out of the way of the action words ("/var/log/old" asks for no logs); /tmp
-    stays, since cleaning it is an action."""
+    stays, since cleaning it is an action; a path compared with a number reads as a disk."""
+    text = _PATH_COMPARED.sub(" disk ", text)
     return _PATH.sub(lambda m: m.group(0) if m.group(0).rstrip("/") == "/tmp" else " ",
                      text)
 
@@ -298,6 +345,13 @@ def _unasked(part: str) -> str:
         if not any(a < word.end() and word.start() < b for a, b in spans):
             out.append(word.group(0))
     return " ".join(out)
+
+
+def _restarts_a_host(clause: str, inventory: Inventory) -> bool:
+    names = "|".join(re.escape(h) for h in sorted(inventory.hosts, key=len, reverse=True))
+    return bool(names and re.search(
+        rf"\b(?:restart|bounce|recycle) (?:the )?(?:{names})(?![\w-])|"
+        rf"(?<![\w-])(?:{names}){_SUFFIX} (?:yeniden|tekrar) baslat", clause))
 
 
 def read_request(text: str, inventory: Inventory) -> Reading:
@@ -324,6 +378,8 @@ def read_request(text: str, inventory: Inventory) -> Reading:
                 taken.append((m.start(), m.end()))
                 if (i, intent.name) not in asked:
                     asked.append((i, intent.name))
+        if (i, "restart") in asked and _restarts_a_host(clause, inventory):
+            asked[asked.index((i, "restart"))] = (i, "reboot")  # "restart web-1": the host
         here = [n for c, n in asked if c == i]
         for name in here:
             if _BY_NAME[name].weak and len(here) > 1:  # "memory status" asks for the memory
@@ -396,7 +452,9 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
                 covered_hosts.add(host)
         elif step.kind != "llm":
             target = step.target or inventory.local_host
-            if target not in hosts:
+            # the maintenance flag lives on the altlas host, whatever else is named
+            flag = intent == "maintenance" and target == inventory.local_host
+            if target not in hosts and not flag:
                 problems.append(Problem("host", f"{where} runs on {target!r}, a host the "
                                         "request does not name", tuple(sorted(hosts))))
             covered_hosts.add(target)
@@ -432,6 +490,7 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
         problems.append(Problem("clause", "the request says to do things in turn, but no "
                                 "step waits for an earlier one"))
     problems += _invented_details(plan, reading)
+    problems += _elliptical(plan, reading, inventory)
     for host in hosts - covered_hosts:
         if host in reading.hosts:
             problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
@@ -450,15 +509,41 @@ def _invented_details(plan: Plan, reading: Reading) -> list[Problem]:
         top = _TOP_N.search(step.action) if step.kind == "ssh" else None
         if top and int(top.group(1)) != DEFAULT_TOP:
             numbers.append(top.group(1))
-        for number in numbers:
+        for number in dict.fromkeys(numbers):
             if float(number) not in given | {0.0}:
                 problems.append(Problem("clause", f"{where} uses {number}, a number the "
                                         "request does not give"))
+        lines = _LINES.search(step.action) if step.kind == "ssh" else None
+        if lines and int(lines.group(1)) != DEFAULT_LINES:
+            numbers.append(lines.group(1))
+        sort = _SORT.search(step.action) if top else None
+        if sort and not re.search(_RESOURCE[sort.group(1)], reading.text):
+            problems.append(Problem("clause", f"{where} sorts processes by {sort.group(1)}, "
+                                    "which the request does not ask for"))
         mount = _DF_MOUNT.fullmatch(step.action.strip()) if step.kind == "ssh" else None
         if mount and mount.group(1).rstrip("/") and mount.group(1).rstrip("/") not in {
                 p.rstrip("/") for p in _PATH.findall(reading.text)}:
             problems.append(Problem("clause", f"{where} looks at {mount.group(1)}, a mount the "
                                     "request does not name"))
+    return problems
+
+
+def _elliptical(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
+    """ "restart nginx on web-1, then on web-2": a clause that names hosts and asks nothing
+    asks again what the clause before it asked, on those hosts."""
+    problems = []
+    for i, clause in enumerate(reading.clauses):
+        if i == 0 or any(c == i for c, _ in reading.asked):
+            continue
+        before = {n for c, n in reading.asked if c == i - 1}
+        named, _ = _host_words(clause, inventory)
+        for _, host in named:
+            done = {meaning(s.kind, s.action) for s in plan.steps if s.target == host}
+            for name in sorted(before):
+                if not _BY_NAME[name].answers & done:
+                    problems.append(Problem("clause", f"'{clause}' asks for "
+                                            f"{name.replace('_', ' ')} on {host} again, but no "
+                                            "step does it there"))
     return problems
 
 

@@ -145,6 +145,32 @@ def test_misspelled_spelled_loud_or_turkish_requests_still_ground(request_text: 
     assert problems(request_text, ssh(1, "systemctl restart nginx", "web-1")) == []
 
 
+def test_a_clause_that_names_only_a_host_must_be_done_there_too() -> None:
+    found = problems("restart nginx on web-1 then web-2",
+                     ssh(1, "systemctl restart nginx", "web-1"),
+                     ssh(2, "uptime", "web-2", ("s1",)))
+    assert "'web-2' asks for restart on web-2 again, but no step does it there" in map(
+        str, found)
+
+
+def test_processes_sorted_by_what_the_request_did_not_name_are_not_accepted() -> None:
+    found = problems("web-2'de top 5 memory process'leri göster", ssh(1, TOP5, "web-2"))
+    assert "step s1 sorts processes by cpu, which the request does not ask for" in map(
+        str, found)
+
+
+def test_restarting_a_host_asks_for_a_reboot_not_a_service() -> None:
+    assert problems("restart web-1", ssh(1, "reboot", "web-1")) == []
+    assert "nothing in the plan does what 'restart' asks" in map(
+        str, problems("restart nginx on web-1", ssh(1, "reboot", "web-1")))
+
+
+def test_politeness_is_not_a_part_to_ask_about_but_an_unknown_verb_is() -> None:
+    assert problems("hey, could you please take a quick look at the disk space on web-1 when "
+                    "you get a sec? thanks a lot", ssh(1, "df -h", "web-1")) == []
+    assert "clause" in kinds(problems("check disk on web-1 and install htop",
+                                      ssh(1, "df -h", "web-1")))
+
 # -- hosts ----------------------------------------------------------------------------------
 
 def test_a_host_the_request_does_not_name_is_not_accepted() -> None:

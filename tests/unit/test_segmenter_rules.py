@@ -105,3 +105,53 @@ def test_what_it_does_not_understand_it_refuses_saying_what_it_knows() -> None:
 def test_a_step_without_a_host_asks_which() -> None:
     with pytest.raises(SegmentationError, match="which host should 'disk usage' run on"):
         plan("check disk")
+
+
+def test_a_clause_naming_only_a_host_repeats_the_clause_before_there() -> None:
+    assert plan("restart nginx on web-1, then on web-2, then check the health endpoints of "
+                "both") == [
+        ("ssh", "systemctl restart nginx", "web-1", [], None),
+        ("ssh", "systemctl restart nginx", "web-2", ["s1"], None),
+        ("http", "http://web-1/health", "web-1", ["s2"], None),
+        ("http", "http://web-2/health", "web-2", ["s2"], None)]
+
+
+def test_restarting_a_host_reboots_it() -> None:
+    assert plan("restart web-1") == [("ssh", "reboot", "web-1", [], None)]
+    assert plan("db-1'i yeniden başlat") == [("ssh", "reboot", "db-1", [], None)]
+
+
+def test_a_condition_in_turkish_restarts_the_service_it_names() -> None:
+    assert plan("dev-box'ta redis çalışmıyorsa yeniden başlat") == [
+        ("ssh", "systemctl is-active redis", "dev-box", [], None),
+        ("ssh", "systemctl restart redis", "dev-box", ["s1"], "s1.exit_code != 0")]
+
+
+def test_semicolons_run_side_by_side_and_what_follows_a_condition_waits_for_it() -> None:
+    assert plan("on dev-box: check disk, clean /tmp if it's above 80%, clear the apt cache if "
+                "it's above 90%, then check disk again") == [
+        ("ssh", "df -h /", "dev-box", [], None),
+        ("ssh", "find /tmp -mindepth 1 -mtime +7 -delete", "dev-box", ["s1"],
+         "s1.max_percent > 80"),
+        ("ssh", "apt-get clean", "dev-box", ["s1"], "s1.max_percent > 90"),
+        ("ssh", "df -h", "dev-box", ["s2", "s3"], None)]
+    assert [s[3] for s in plan("check memory on web-2; show the top 5 memory hogs")] == [[], []]
+
+
+def test_a_check_after_a_change_in_the_same_clause_waits_for_it() -> None:
+    assert plan("stop the api on stage-web-1, then start the api again and check its health "
+                "endpoint")[2] == ("http", "http://stage-web-1/health", "stage-web-1", ["s2"],
+                                   None)
+
+
+def test_the_maintenance_flag_needs_no_host() -> None:
+    assert plan("put altlas in maintenance mode") == [
+        ("local", f"touch {FLAG}", "localhost", [], None)]
+
+
+def test_words_that_merely_look_like_keywords_are_not_respelled() -> None:
+    with pytest.raises(SegmentationError):
+        plan("install htop on dev-box")  # not "stop"
+    with pytest.raises(SegmentationError):
+        plan("write a limerick about our on-call rotation")  # not "rotate the logs"
+    assert plan("chek dsik on web-2") == [("ssh", "df -h", "web-2", [], None)]
