@@ -209,8 +209,8 @@ _THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|\?\s+|\
                    re.IGNORECASE)
 # Parts of a clause that run side by side: "a; b", and ", … if …" (a condition of its own).
 _PIECES = re.compile(r";\s*|,\s*(?=[^,]*\b(?:if|when)\b)", re.IGNORECASE)
-_BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) and (?:by )?(cpu|memory)\b",
-                      re.IGNORECASE)
+_BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) and (?:by )?"
+                      r"(cpu|memory)\b", re.IGNORECASE)
 _CHANGES = frozenset({"restart", "reload", "start", "stop"})
 _AFTER_CHANGE = frozenset({"health", "running"})  # checks that look at what a change did
 _EACH = re.compile(r"\b(?:both|each|all of them|all three|ikisin\w*|hepsin\w*)\b", re.IGNORECASE)

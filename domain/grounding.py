@@ -77,7 +77,8 @@ INTENTS: tuple[Intent, ...] = (
     _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|\bdown\?|"
                       r"\bdead\b|calismiyor|\bayakta degil"),
     _intent("state", r"\bstatus|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
-                      r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b", {"status"}, weak=True),
+                      r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b",
+            {"status"}, weak=True),
     _intent("logs", r"\blog\b|\blogs\b|\blog'|journal|\blogla?r|\bkayit|\btail\b"),
     _intent("top", r"\btop\b(?:\s+\d+)?(?:\s+(?:cpu|memory|ram|mem)\b)?(?:\s+(?:processes|procs|"
                    r"tasks|process'?\w*|hogs|consumers))?"
@@ -160,7 +161,8 @@ _FILLER_WORDS = (
 _FILLER = frozenset(_FILLER_WORDS.split())
 # Turkish takes suffixes: a word starting with one of these stems is filler too.
 _FILLER_STEMS = ("kullanim", "durum", "endpoint", "nokta", "surum", "tesekkur", "yapabil",
-                 "birim", "fazla", "gec", "doluluk", "uzerinde", "ustunde", "altinda", "kontrol", "goster",
+                 "birim", "fazla", "gec", "doluluk", "uzerinde", "ustunde", "altinda", "kontrol",
+                 "goster",
                  "sunucu", "makine", "servis", "hizmet", "bayrag", "yuzde", "bak", "nedir",
                  "listele", "getir", "ogren", "soyle", "ver", "mevcut", "simdi", "lutfen")
 
