@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import json
 import logging
@@ -59,7 +60,7 @@ from projections.views import PROJECTIONS
 from streams.audit import AuditService, StoreGuard
 from streams.checkpoints import CheckpointLog, read_marks, store_problem
 from streams.feeds import KafkaFeed, StoreFeed, kafka_source
-from streams.kafka import EventProducer, KafkaConfig, KafkaUnavailableError, ensure_topic
+from streams.kafka import EventProducer, KafkaConfig
 from streams.metrics import AltlasCollector, registry
 from streams.relay import Relay, RelayStateStore
 from streams.targets import ReplayTargets, peek
@@ -244,14 +245,12 @@ class System:
         return RelayStateStore(engine, f"kafka:{self.settings.events_topic}")
 
     def relay(self) -> Relay:
+        """The relay; it creates the topic before it first publishes, and while the broker
+        is away it keeps trying (commands are recorded meanwhile)."""
         config = self.kafka()
-        try:
-            ensure_topic(config)
-        except KafkaUnavailableError as e:
-            raise StartupError(str(e)) from None
         return Relay(self.history, self.relay_state(), EventProducer(config),
                      batch_size=self.settings.relay_batch_size,
-                     checkpoint_every=self.settings.checkpoint_every)
+                     checkpoint_every=self.settings.checkpoint_every, topic=config)
 
     @property
     def embedded(self) -> bool:
@@ -372,7 +371,11 @@ class System:
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
         config = self.kafka()
         received = CheckpointLog(self.views(), kafka_source(config))
-        return [KafkaFeed(config, runner, self.settings.relay_batch_size, checkpoints=received)
+        # One installation's views, one group: the topic names the installation (its
+        # prefix), the views database which copy of the views.
+        views = hashlib.sha256(_redact(self.settings.views_sql_url()).encode()).hexdigest()[:10]
+        return [KafkaFeed(config, runner, self.settings.relay_batch_size, checkpoints=received,
+                          group=f"{config.topic}.views.{views}.{runner.name}")
                 for runner in self.runners(kafka_source(config), names)]
 
 

@@ -42,6 +42,7 @@ from domain.errors import DomainError
 from domain.policy import LOCALES
 from projections.views import PROJECTIONS
 from streams.audit import KafkaNotConfiguredError
+from streams.kafka import KafkaUnavailableError
 
 log = logging.getLogger("altlas")
 
@@ -197,8 +198,12 @@ def _relay(system: System, args: argparse.Namespace) -> int:
     relay = system.relay()
     if args.once:
         total = 0
-        while sent := relay.run_once():
-            total += sent
+        try:
+            while sent := relay.run_once():
+                total += sent
+        except KafkaUnavailableError as e:
+            raise StartupError(f"{e}; {total} event(s) were published, the rest wait in the "
+                               "store: run it again when the broker is back") from None
         checkpoint = relay.checkpoint_now()
         at = f"; checkpoint at position {checkpoint.position}" if checkpoint else ""
         print(f"published {total} event(s) to {system.settings.events_topic}{at}")

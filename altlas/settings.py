@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     views_database_url: SecretStr | None = Field(
         default=None,
         description="Read models: sqlite:///PATH or postgresql://…[?schema=NAME]; unset = "
-        "views.sqlite3 in ALTLAS_DATA_DIR, or schema altlas_views beside a PostgreSQL store.",
+        "views.sqlite3 in ALTLAS_DATA_DIR, or beside a PostgreSQL store schema STORE_views "
+        "(altlas_views for a store without a schema).",
     )
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="host:port[,host:port]; unset = no Kafka (embedded feed)."
@@ -233,7 +234,10 @@ class Settings(BaseSettings):
             return self.views_database_url.get_secret_value()
         if self.database_url is None:
             return f"sqlite:///{self.data_dir / 'views.sqlite3'}"
-        return self.database_url.get_secret_value().split("?", 1)[0] + "?schema=altlas_views"
+        store = parse_database_url(self.database_url.get_secret_value()).schema
+        # Two stores in one database keep two sets of views.
+        schema = f"{store}_views" if store else "altlas_views"
+        return self.database_url.get_secret_value().split("?", 1)[0] + f"?schema={schema}"
 
     @property
     def events_topic(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from sqlalchemy import Connection
 from application.history import EventHistory
 from application.signal import Signal
 from projections.runner import Delivery, ProjectionRunner
+from streams.broker import watch
 from streams.checkpoints import CheckpointLog, Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
@@ -145,31 +147,63 @@ def _settle(wake: Signal, busy: Callable[[], bool], quiet: float, linger: float)
 
 
 class KafkaFeed:
-    """Feeds one projection from the topic, in its own consumer group.
+    """Feeds one projection from the topic.
 
-    The view database, not the group, says where to resume: partitions are assigned at the
-    position stored with the rows, so a crash between the database commit and the offset
-    commit re-reads nothing twice into the view.
+    The view database, not a consumer group, says where to resume: the feed takes every
+    partition of the topic itself, at the position stored with the rows. A restarted
+    projector reads on at once — there is no group to rejoin and no dead member's session to
+    wait out — and a crash between the database commit and the offset commit re-reads nothing
+    twice into the view. Two projectors of one view both read everything; the view's lock
+    lets each event take effect once. The group, named after the topic and the views
+    database, only keeps offsets, so Kafka's tools can show the lag.
     """
 
+    RECHECK_SECONDS = 30.0  # how often to look for partitions added to the topic
+
     def __init__(self, config: KafkaConfig, runner: ProjectionRunner,
-                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None) -> None:
+                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None,
+                 group: str | None = None) -> None:
         self.config = config
         self.runner = runner
         self.batch_size = batch_size
         self.checkpoints = checkpoints  # where the relay's checkpoints it receives are kept
-        self.consumer: Consumer = make_consumer(config, f"altlas.views.{runner.name}")
-        self.consumer.subscribe([config.topic], on_assign=self._on_assign)
+        self.group = group or f"{config.topic}.views.{runner.name}"
+        self.consumer: Consumer = make_consumer(config, self.group)
+        self.partitions: set[int] = set()
+        self._looked = -math.inf  # when the topic's partitions were last looked up
+        self._broker = watch(config.bootstrap_servers)
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        stored = self.runner.positions()
-        for tp in partitions:
-            tp.offset = stored[tp.partition] + 1 if tp.partition in stored else OFFSET_BEGINNING
-        consumer.assign(partitions)
+    def assign(self, timeout: float = 5.0) -> bool:
+        """Take the topic's partitions not taken yet, at the positions stored with the view;
+        false while the topic cannot be read (the broker away, or the relay has not
+        created it yet)."""
+        self._looked = time.monotonic()
+        try:
+            topic = self.consumer.list_topics(self.config.topic, timeout=timeout).topics.get(
+                self.config.topic)
+        except KafkaException as e:
+            self._broker.went_away(str(e.args[0].str() if e.args else e))
+            return False
+        if topic is None or topic.error is not None or not topic.partitions:
+            return False
+        self._broker.answered()
+        new = sorted(set(topic.partitions) - self.partitions)
+        if new:
+            stored = self.runner.positions()
+            self.consumer.incremental_assign([
+                TopicPartition(self.config.topic, p,
+                               stored[p] + 1 if p in stored else OFFSET_BEGINNING)
+                for p in new])
+            self.partitions.update(new)
+        return True
 
     def poll_once(self, timeout: float = 0.1) -> int:
         """Wait up to ``timeout`` for one message, then take whatever else is already here:
         low latency when quiet, whole batches when busy."""
+        due = time.monotonic() - self._looked > self.RECHECK_SECONDS or not self.partitions
+        if due and not self.assign() and not self.partitions:
+            time.sleep(timeout)
+            return 0
         first = self.consumer.poll(timeout)
         if first is None:
             return 0
@@ -203,6 +237,9 @@ class KafkaFeed:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
+                if not self.partitions and not self.assign():
+                    stop.wait(1.0)  # the broker away, or no topic yet: look again shortly
+                    continue
                 self.poll_once()
             except Exception:
                 ERRORS.labels("kafka_feed").inc()

@@ -10,6 +10,8 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from streams.broker import on_error, watch
+
 log = logging.getLogger("altlas.kafka")
 
 
@@ -30,8 +32,10 @@ class DeliveryInterrupted(Exception):
 
 
 def ensure_topic(config: KafkaConfig, timeout: float = 30.0) -> None:
-    """Create the events topic with infinite retention if it does not exist."""
-    settings: dict[str, Any] = {"bootstrap.servers": config.bootstrap_servers, "logger": log}
+    """Create the events topic with infinite retention if it does not exist; raises
+    KafkaUnavailableError when the broker cannot be reached in ``timeout`` seconds."""
+    settings: dict[str, Any] = {"bootstrap.servers": config.bootstrap_servers, "logger": log,
+                                "error_cb": on_error(config.bootstrap_servers, "admin")}
     admin = AdminClient(settings)
     topic = NewTopic(config.topic, num_partitions=config.partitions,
                      replication_factor=config.replication,
@@ -44,6 +48,11 @@ def ensure_topic(config: KafkaConfig, timeout: float = 30.0) -> None:
     except KafkaException as e:
         if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
             raise KafkaUnavailableError(f"cannot create topic {config.topic}: {e}") from None
+    except TimeoutError:  # concurrent.futures': the broker never answered
+        raise KafkaUnavailableError(
+            f"cannot create topic {config.topic}: the broker at {config.bootstrap_servers} "
+            f"did not answer in {timeout:g} s") from None
+    watch(config.bootstrap_servers).answered()
 
 
 class EventProducer:
@@ -60,9 +69,11 @@ class EventProducer:
             "message.timeout.ms": 0,  # keep retrying while the broker is away
             "compression.type": "lz4",
             "logger": log,
+            "error_cb": on_error(config.bootstrap_servers, "producer"),
         }
         settings.update(overrides)
         self._producer = Producer(settings)
+        self._broker = watch(config.bootstrap_servers)
         self._errors: list[str] = []
 
     def _on_delivery(self, err: KafkaError | None, msg: Any) -> None:
@@ -87,10 +98,12 @@ class EventProducer:
 
     def confirm(self, stopping: Callable[[], bool] = lambda: False) -> None:
         """Wait until the broker has confirmed everything produced so far."""
+        pending = len(self._producer)
         while self._producer.flush(1.0) > 0:
             if stopping():
                 raise DeliveryInterrupted("stopped while waiting for the broker")
-            log.warning("waiting for the Kafka broker to confirm %d message(s)", len(self))
+        if pending:
+            self._broker.answered()
         if self._errors:
             first = self._errors[0]
             self._errors.clear()
@@ -112,6 +125,7 @@ def make_consumer(config: KafkaConfig, group_id: str, **overrides: Any) -> Consu
         "enable.partition.eof": False,
         "isolation.level": "read_committed",
         "logger": log,
+        "error_cb": on_error(config.bootstrap_servers, f"consumer {group_id}"),
     }
     settings.update(overrides)
     return Consumer(settings)

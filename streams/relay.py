@@ -31,9 +31,16 @@ from application.history import EventHistory
 from application.signal import Signal
 from domain.hashchain import GENESIS, running_hash
 from projections.store import create_tables
+from streams.broker import watch
 from streams.cloudevents import CHECKPOINT_KEY, Checkpoint, encode, encode_checkpoint
 from streams.errors import ERRORS
-from streams.kafka import DeliveryInterrupted, EventProducer, KafkaUnavailableError
+from streams.kafka import (
+    DeliveryInterrupted,
+    EventProducer,
+    KafkaConfig,
+    KafkaUnavailableError,
+    ensure_topic,
+)
 
 log = logging.getLogger("altlas.relay")
 
@@ -114,12 +121,21 @@ class RelayStateStore:
 
 class Relay:
     def __init__(self, history: EventHistory, state: RelayStateStore, producer: EventProducer,
-                 *, batch_size: int = 500, checkpoint_every: int = 1000) -> None:
+                 *, batch_size: int = 500, checkpoint_every: int = 1000,
+                 topic: KafkaConfig | None = None) -> None:
         self.history = history
         self.state = state
         self.producer = producer
         self.batch_size = batch_size
         self.checkpoint_every = checkpoint_every
+        self._topic = topic  # created (if missing) before the first publish
+        self._topic_ready = topic is None
+
+    def ensure_topic(self, timeout: float = 30.0) -> None:
+        """The events topic exists; raises KafkaUnavailableError if the broker is away."""
+        if not self._topic_ready and self._topic is not None:
+            ensure_topic(self._topic, timeout)
+            self._topic_ready = True
 
     def lag(self) -> int:
         return max(self.history.last_position() - self.state.load().position, 0)
@@ -145,6 +161,7 @@ class Relay:
 
     def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
         """Publish the next batch; returns how many events the broker confirmed."""
+        self.ensure_topic()
         batch = self._prepare(self.state.load())
         if batch is None:
             return 0
@@ -183,17 +200,24 @@ class Relay:
         idle, wait for ``wake`` (something was recorded) or, at the latest, the next poll."""
         last_checkpoint = time.monotonic()
         published_since = 0
+        backoff = 1.0
         while not stop.is_set():
             seen = wake.generation if wake is not None else 0
             try:
+                self.ensure_topic(timeout=min(backoff * 5, 30.0))
                 sent = self.drain(stop.is_set)
             except DeliveryInterrupted:
                 break
             except KafkaUnavailableError as e:
                 ERRORS.labels("relay").inc()
-                log.error("relay: %s; retrying in 1 s", e)
-                stop.wait(1.0)
+                if self._topic is not None and not self._topic_ready:
+                    watch(self._topic.bootstrap_servers).went_away(str(e))
+                else:
+                    log.error("relay: %s; retrying in %.0f s", e, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
                 continue
+            backoff = 1.0
             published_since += sent
             if sent == 0:
                 if published_since and time.monotonic() - last_checkpoint > checkpoint_seconds:

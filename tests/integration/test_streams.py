@@ -215,6 +215,7 @@ class StreamsContract:
         config = system.kafka()
         journey(system, tmp_path)
         relay = system.relay()
+        relay.ensure_topic()
         producer = Producer({"bootstrap.servers": config.bootstrap_servers})
         for p in range(config.partitions):
             producer.produce(config.topic, b"{not json", partition=p)
