@@ -77,6 +77,17 @@ def _top(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, An
             f"top {n} processes by {'memory' if by == 'mem' else 'cpu'}", None, {})
 
 
+def _service_name(written: str, intent: str) -> str:
+    """"nginxi" (Turkish: nginx as the object) is nginx; systemd calls postgres postgresql."""
+    name = written
+    if name not in _WELL_KNOWN:
+        name = next((name[:-len(s)] for s in ("yi", "yu", "i", "u", "ni", "nu")
+                     if name.endswith(s) and name[:-len(s)] in _WELL_KNOWN), name)
+    if intent in ("restart", "reload", "start", "stop", "running"):
+        name = _UNIT_NAMES.get(name, name)
+    return name
+
+
 def _logs(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, Any]]:
     n = int(m.groupdict().get("lines") or DEFAULT_LINES)
     return f"journalctl -u {svc} -n {n} --no-pager", f"recent {svc} logs", None, {}
@@ -138,7 +149,7 @@ INTENTS: tuple[_Intent, ...] = (
     _intent("restart", rf"\b(?:restart|bounce|kick|recycle) (?:the )?{_SVC} || "
             rf"{_SVC}['’]?[a-ziu]* {_SERVIS}yeniden baslat || {_SVC}{_PASSIVE} "
             r"(?:restarted|bounced) || {_SVC}['’]?[a-ziu]* restart (?:et|yap)\w* || "
-            r"(?<!\S)(?P<svc>)yeniden baslat",
+            r"(?<!\S)(?P<svc>)yeniden baslat || (?<!\S)(?P<svc>)restart at\b",
             lambda m, svc: (f"systemctl restart {svc}", f"restart {svc}", None, {})),
     _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}yeniden yukle || "
             rf"{_SVC}{_PASSIVE} reloaded || {_SVC}['’]?[a-ziu]* reload (?:et|yap)\w*",
@@ -151,7 +162,7 @@ INTENTS: tuple[_Intent, ...] = (
             rf"{_SVC}{_PASSIVE} started || {_SVC}['’]?[a-ziu]* start (?:et|yap)\w* || "
             r"(?<!\S)(?P<svc>)baslat(?!il)\w*",
             lambda m, svc: (f"systemctl start {svc}", f"start {svc}", None, {})),
-    _intent("running", rf"\bis {_SVC} (?:still )?(?:running|active|up)\b || "
+    _intent("running", rf"\bis {_SVC} (?:still )?(?:running|active|up|alive)\b || "
             rf"status of (?:the )?{_SVC} || "
             rf"{_SVC} (?:status|durumu) || {_SVC} calisiyor mu || {_SVC} calismiyor || "
             rf"\b(?:whether|that|if) {_SVC}(?:'s| is)? (?:still )?(?:running|active|up|came back)\b"
@@ -160,6 +171,8 @@ INTENTS: tuple[_Intent, ...] = (
                        "exit_code", {"ok_exit_codes": [0, 3]})),
     _intent("logs", rf"\blast (?P<lines>\d+) (?:lines|entries) of (?:the )?{_SVC} logs? || "
             rf"\b{_SVC} logs?,? (?:the )?last (?P<lines>\d+)(?: lines)? || "
+            rf"\b{_SVC} (?:loglari|kayitlari) (?:son|ilk) (?P<lines>\d+)(?: satir\w*)? || "
+            rf"\b{_SVC}(?:'?\w+)? son (?P<lines>\d+) (?:satir\w*|log\w*) || "
             rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|loglari|kayitlari)",
             lambda m, svc: _logs(m, svc)),
     _intent("processes", rf"\b{_SVC} process(?:es)?\b || process(?:es)? of {_SVC} || "
@@ -203,15 +216,25 @@ INTENTS: tuple[_Intent, ...] = (
 
 _REBOOT = next(i for i in INTENTS if i.name == "reboot")
 _DIAGNOSIS = tuple(i for name in ("load", "memory", "disk") for i in INTENTS if i.name == name)
-_THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|\?\s+|\bafter that\b|"
+_THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|"
+                   r"\b(?:and )?(?:finally|lastly)\b|\ben son\b|\bafter that\b|"
                    r"\bafterwards\b|"
                    r"\bdaha sonra\b|\bsonra\b|\bardindan\b|\bsonrasinda\b)\s*,?\s*",
                    re.IGNORECASE)
 # Parts of a clause that run side by side: "a; b", and ", … if …" (a condition of its own).
-_PIECES = re.compile(r";\s*|,\s*(?=[^,]*\b(?:if|when)\b)", re.IGNORECASE)
+_PIECES = re.compile(r";\s*|\?\s+|,\s*(?=[^,]*\b(?:if|when)\b)", re.IGNORECASE)
 _BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) and (?:by )?"
                       r"(cpu|memory)\b", re.IGNORECASE)
 _CHANGES = frozenset({"restart", "reload", "start", "stop"})
+_BEFORE = re.compile(r"^\s*before (?:you |we |u )?(?P<later>[^,]+),\s*(?:please )?(?P<first>.+)$",
+                     re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:don'?t|do not|dont|never|without|no need to|not to)\s+(?:\w+\s+)?$",
+                       re.IGNORECASE)
+# Services by the name systemd knows them; a Turkish object suffix is not part of the name.
+_UNIT_NAMES = {"postgres": "postgresql", "pg": "postgresql", "psql": "postgresql"}
+_WELL_KNOWN = frozenset({"nginx", "postgresql", "postgres", "redis", "api", "apache2", "httpd",
+                         "mysql", "mariadb", "docker", "sshd", "cron", "haproxy", "memcached"})
+_JOINED = re.compile(r"\s+(and|or)\s+(?:if\s+)?(?:the\s+)?", re.IGNORECASE)
 _AFTER_CHANGE = frozenset({"health", "running"})  # checks that look at what a change did
 _EACH = re.compile(r"\b(?:both|each|all of them|all three|ikisin\w*|hepsin\w*)\b", re.IGNORECASE)
 _MOUNT_IN = re.compile(r"(?<!\S)(/[\w./-]*)")
@@ -258,6 +281,7 @@ class RuleSegmenter:
         self._together.set(())  # the hosts "both" refers to
         text = " ".join(spelled(request.text).split())
         text = _BOTH_BY.sub(r"\1by \2 and \1by \3", text)
+        text = _BEFORE.sub(r"\g<first>, then \g<later>", text)
         steps: list[_Step] = []
         host: str | None = None
         previous: list[int] = []
@@ -335,28 +359,40 @@ class RuleSegmenter:
                      request: SegmentationRequest, steps: list[_Step],
                      previous: list[int]) -> tuple[list[int], str | None]:
         action_host = self._host(action) or self._host(cond) or host
-        cond_steps, _ = self._steps(cond, action_host, request)
+        split = _JOINED.split(cond)  # "disk is over 90% and load above 4": two conditions
+        conds, joins = split[0::2], [j.lower() for j in split[1::2]]
+        if len(conds) < 2 or not all(self._looks_like_condition(c) for c in conds):
+            conds, joins = [cond], []
+        # the conditions first: "if redis is not running, restart it" — "it" is redis
+        checks = [self._steps(part, action_host, request)[0] for part in conds]
         acted, _ = self._steps(action, action_host, request)
-        if not cond_steps:  # "check disk and restart nginx if it is above 90%"
-            cond_steps = [s for s in acted if s.intent in _CHECKS]
-            acted = [s for s in acted if s.intent not in _CHECKS]
-        else:  # "check disk on web-1 and restart nginx if /var is above 85%": one check
-            acted = [s for s in acted if not any((s.intent, s.target) == (c.intent, c.target)
-                                                 for c in cond_steps)]
         start = len(steps)
-        for s in cond_steps:
-            s.needs = list(previous)
-        steps.extend(cond_steps)
-        ref = self._reference(cond, steps, acted, previous)
-        when = self._when(cond, steps[ref], ref) if ref is not None else None
-        if ref is None or when is None:
-            raise SegmentationError(f"the rules cannot tell what {cond.strip()!r} compares; "
-                                    "say e.g. 'if disk is above 90%'")
-        if steps[ref].action == "df -h":  # the mount named, else the root file system (not
-            mount = _MOUNT_IN.search(cond)  # the fullest snap mount)
-            steps[ref].plain = "df -h"
-            steps[ref].action = f"df -h {mount.group(1) if mount else '/'}"
-        guard = [ref] if ref >= start or ref in previous else sorted({ref, *previous})
+        refs: list[int] = []
+        whens: list[str] = []
+        for part, cond_steps in zip(conds, checks, strict=True):
+            if not cond_steps and len(conds) == 1:  # "check disk and restart nginx if it is
+                cond_steps = [s for s in acted if s.intent in _CHECKS]  # above 90%"
+                acted = [s for s in acted if s.intent not in _CHECKS]
+            else:  # "check disk on web-1 and restart nginx if /var is above 85%": one check
+                acted = [s for s in acted if not any(
+                    (s.intent, s.target) == (c.intent, c.target) for c in cond_steps)]
+            for s in cond_steps:
+                s.needs = list(previous)
+            steps.extend(cond_steps)
+            ref = self._reference(part, steps, acted, previous)
+            when = self._when(part, steps[ref], ref) if ref is not None else None
+            if ref is None or when is None:
+                raise SegmentationError(f"the rules cannot tell what {part.strip()!r} compares; "
+                                        "say e.g. 'if disk is above 90%'")
+            if steps[ref].action == "df -h":  # the mount named, else the root file system
+                mount = _MOUNT_IN.search(part)  # (not the fullest snap mount)
+                steps[ref].plain = "df -h"
+                steps[ref].action = f"df -h {mount.group(1) if mount else '/'}"
+            refs.append(ref)
+            whens.append(when)
+        guard = (refs if all(r >= start or r in previous for r in refs)
+                 else sorted({*refs, *previous}))
+        when = whens[0] + "".join(f" {j} {w}" for j, w in zip(joins, whens[1:], strict=True))
         for s in acted:
             s.needs = guard
             s.when = when
@@ -411,9 +447,10 @@ class RuleSegmenter:
             self._together.set(tuple(hosts))
             steps: list[_Step] = []
             summaries: list[_Step] = []
-            for each in hosts:
-                found, _ = self._steps_on(clause, each, request)
-                for step in found:
+            per_host = [self._steps_on(clause, each, request)[0] for each in hosts]
+            # each action on every host, then the next: "reload nginx on both, check health"
+            for i in range(max(map(len, per_host))):
+                for step in (found[i] for found in per_host if i < len(found)):
                     same = summaries if step.kind == "llm" else steps
                     if not any((s.kind, s.action, s.target) == (step.kind, step.action,
                                                                  step.target) for s in same):
@@ -441,6 +478,9 @@ class RuleSegmenter:
                             chosen, svc = _REBOOT, ""  # "restart web-1", "db-1'i yeniden baslat"
                         elif svc in _NOT_SERVICES or self._is_host(svc):
                             continue
+                        svc = _service_name(svc, intent.name)
+                    if _NEGATION.search(clause[:m.start()]):
+                        continue  # "don't restart anything"
                     hits.append((m.start(), chosen, m, svc))
                     taken.append((m.start(), m.end()))
         steps: list[_Step] = []

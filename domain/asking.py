@@ -68,11 +68,23 @@ def ambiguous_hosts(reading: Reading, inventory: Inventory) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+# Requests that are not operations work, or that no answer could make safe: refused, not
+# asked about.
+_NOT_OPERATIONS = re.compile(
+    r"\b(?:write|compose|make up|tell)\b.{0,20}\b(?:poem|haiku|limerick|story|song|joke|essay|"
+    r"rap)s?\b|\bexplain\b.{0,40}\b(?:to me|like i'?m)\b|\b(?:summari[sz]e|translate)\b.{0,20}"
+    r"\b(?:this|the|an?)\s+(?:article|text|email|page|book|sentence|paragraph)\b|"
+    r"\btranslate\b|\bcevir\b|\b(?:siir|sarki|fikra|hikaye|masal)\w*\b|"
+    r"\b(?:everything|all (?:the )?files)\b.{0,40}\bfrom /(?:\s|$)|\brm -rf /(?:\s|$|\*)")
+
+
 def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
              ) -> Question | None:
     """What to ask when no plan does what was asked; None when there is nothing to ask
     (the request asks for no work altlas can do)."""
     problems = list(problems)
+    if _NOT_OPERATIONS.search(reading.text):
+        return None
     if not reading.asked and not reading.hosts and not reading.unknown_hosts:
         return None
     if not reading.asked and not reading.unknown_hosts:

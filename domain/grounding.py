@@ -74,7 +74,8 @@ INTENTS: tuple[Intent, ...] = (
     _intent("reload", r"\breload|yeniden yukle|tekrar yukle"),
     _intent("stop", r"\bstop|\bdurdur|\bkapat|\bhalt\b|shut (?:it )?down"),
     _intent("start", r"(?<!re)(?<!re-)\bstart|(?<!yeniden )(?<!tekrar )\bbaslat|\bbring \w+ up"),
-    _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|\bdown\?|"
+    _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|"
+                      r"(?<!targets )(?<!target )\bdown\?|"
                       r"\bdead\b|calismiyor|\bayakta degil"),
     _intent("state", r"\bstatus|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
                       r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b",
@@ -176,7 +177,8 @@ LOCAL = re.compile(r"\b(?:the altlas host|altlas host|this host|this machine|thi
                     r"this server|localhost|altlas sunucu\w*|bu sunucu\w*|bu makine\w*)\b")
 _STRONG = re.compile(r"\s*(?:;|\n|\. |\band then\b|\bthen\b|\bafter that\b|\bafterwards\b|"
                      r"\bonce (?:that'?s|it'?s|done)\b|\bdaha sonra\b|\bsonra\b|\bardindan\b|"
-                     r"\bsonrasinda\b|\bfollowed by\b)\s*,?\s*")
+                     r"\bsonrasinda\b|\bfollowed by\b|\b(?:and )?(?:finally|lastly)\b|"
+                     r"\ben son\b)\s*,?\s*")
 _WEAK = re.compile(r"\s*(?:,|\band\b|\bplus\b|\bve\b|\bayrica\b|&)\s*")
 _WORDS = re.compile(r"/?[a-z0-9][a-z0-9_.@%/:'-]*")
 _QUOTES = str.maketrans({"`": "'", "’": "'", "‘": "'", "“": '"', "”": '"'})
@@ -219,10 +221,41 @@ def _spell(word: str) -> str:
     return word
 
 
+_UNITS = {"zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+          "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+          "nineteen": 19, "sifir": 0, "iki": 2, "dort": 4, "bes": 5, "yedi": 7, "sekiz": 8,
+          "dokuz": 9}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90, "yirmi": 20, "otuz": 30, "kirk": 40, "elli": 50,
+         "altmis": 60, "yetmis": 70, "seksen": 80, "doksan": 90}
+_DIGITS = {"one": 1, "bir": 1, "uc": 3, "alti": 6, **{k: v for k, v in _UNITS.items()
+                                                        if v < 10}}
+# "ninety", "eighty-five", "doksan bes", "dortten" (Turkish suffixes stay on): digits.
+# "one", "bir", "uc" and "alti" only after a ten: alone they are other words too.
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[- ](?P<digit>" + "|".join(_DIGITS) + r"))?"
+    r"|(?P<unit>" + "|".join(_UNITS) + r"))(?P<suffix>(?:ten|tan|den|dan|in|un|i|u|a|e|"
+    r"'\w+)?)\b", re.IGNORECASE)
+
+
+def _number(m: re.Match[str]) -> str:
+    if m.group("unit"):
+        value = _UNITS[m.group("unit").lower()]
+    else:
+        value = _TENS[m.group("tens").lower()] + _DIGITS.get((m.group("digit") or "").lower(), 0)
+    return f"{value}{m.group('suffix')}"
+
+
+def digits(text: str) -> str:
+    """Numbers said in words written in digits: "above ninety percent" is above 90."""
+    return _NUMBER_WORDS.sub(_number, text)
+
+
 def spelled(text: str, keywords: bool = True) -> str:
-    """The text with Turkish letters folded and misspelled keywords put right, its case and
-    everything else kept (paths are case-sensitive)."""
-    text = text.replace("İ", "I").translate(_FOLD)
+    """The text with Turkish letters folded, numbers in digits and misspelled keywords put
+    right, its case and everything else kept (paths are case-sensitive)."""
+    text = digits(text.replace("İ", "I").translate(_FOLD))
     if not keywords:
         return text
     return re.sub(r"[A-Za-z]+", lambda m: _respell(m.group(0)), text)
@@ -235,7 +268,7 @@ def _respell(word: str) -> str:
 
 def normalise(text: str) -> str:
     """The request folded, its spaces collapsed and its misspelled keywords put right."""
-    folded = " ".join(fold(text).split())
+    folded = digits(" ".join(fold(text).split()))
     return re.sub(r"[a-z]+", lambda m: _spell(m.group(0)), folded)
 
 
@@ -281,6 +314,7 @@ class Reading:
     unknown_hosts: tuple[str, ...]           # host-like names the inventory does not have
     environments: tuple[str, ...] = ()
     quoted: tuple[str, ...] = ()  # commands given word for word
+    forbidden: frozenset[str] = frozenset()  # "don't restart anything": never to be done
 
     def intents(self) -> set[str]:
         return {name for _, name in self.asked}
@@ -313,14 +347,25 @@ def _host_words(text: str, inventory: Inventory) -> tuple[list[tuple[int, str]],
     return named, unknown
 
 
-_CONDITION = re.compile(r"\b(?:if|only if|unless|eger|in case)\b(?! you\b| u\b)|\w(?:yse|ysa)\b"
+_CONDITION = re.compile(r"(?<!tell me )(?<!let me know )(?<!see )(?<!check )(?<!find out )"
+                        r"\b(?:if|only if|unless|eger|in case)\b(?! you\b| u\b)|\w(?:yse|ysa)\b"
                         r"|\w+ ise\b|(?:^|[,;] )should\b")
 _PATH = re.compile(r"(?<![\w/])/[\w.@/-]*")
 _PATH_COMPARED = re.compile(r"(?<![\w/])/[\w./-]*(?=(?: on [\w-]+)? (?:is|are) (?:over|above|more|"
                             r"greater|higher|under|below|less|at)\b)")
 _THEN = re.compile(r"\b(?:then|after that|afterwards|once (?:that'?s|it'?s|done)|sonra|ardindan|"
-                   r"sonrasinda|followed by)\b")
+                   r"sonrasinda|followed by|finally|lastly|before)\b")
+# "don't restart anything": what follows is not asked for
+_NEGATED = re.compile(r"\b(?:don'?t|do not|never|without|no need to|not to|dont)\s+(?:\w+\s+)?")
+# Thresholds the request sets: each must be in a step's condition.
+_THRESHOLD = re.compile(
+    r"(?:above|over|more than|greater than|higher than|exceeds?|exceeding|below|under|"
+    r"less than|lower than|[<>]=?)\s*%?\s*(\d+(?:\.\d+)?)|"
+    r"%?(\d+(?:\.\d+)?)\s*%?'?\w*\s+(?:uzerinde|ustunde|fazla|altinda|gec|as[tma])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+# Counts: "the last 40 lines", "top 5", "son 40 satir", "ilk 5 surec"
+_COUNT = re.compile(r"\b(?:last|top|first|son|ilk)\s+(\d+)\b|\b(\d+)\s+(?:lines|satir\w*|processes|"
+                    r"surec\w*)\b")
 _TOP_N = re.compile(r"\bhead -n (\d+)")
 _DF_MOUNT = re.compile(r"df -h (/\S*)")
 DEFAULT_TOP = 10  # "show the top processes" without a count
@@ -368,17 +413,21 @@ def read_request(text: str, inventory: Inventory) -> Reading:
     clauses = tuple(c.strip(" ,.!?") for c in _STRONG.split(norm) if c.strip(" ,.!?"))
     asked: list[tuple[int, str]] = []
     weak: set[str] = set()
+    forbidden: set[str] = set()
     parts: list[str] = []
     for i, clause in enumerate(clauses):
         parts += [p for p in _WEAK.split(clause) if p.strip(" ,.!?")]
         masked = _mask_paths(clause)
         taken: list[tuple[int, int]] = []
+        negated = {m.end() for m in _NEGATED.finditer(masked)}
         for intent in INTENTS:
             for m in intent.asked.finditer(masked):
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
                 taken.append((m.start(), m.end()))
-                if (i, intent.name) not in asked:
+                if m.start() in negated:
+                    forbidden.add(intent.name)
+                elif (i, intent.name) not in asked:
                     asked.append((i, intent.name))
         if (i, "restart") in asked and _restarts_a_host(clause, inventory):
             asked[asked.index((i, "restart"))] = (i, "reboot")  # "restart web-1": the host
@@ -390,7 +439,8 @@ def read_request(text: str, inventory: Inventory) -> Reading:
     quoted = tuple(q for pair in _QUOTED.findall(text.translate(_QUOTES)) for q in pair if q)
     return Reading(norm, clauses, tuple(parts), tuple(asked), frozenset(weak),
                    tuple(dict.fromkeys(h for _, h in sorted(named))),
-                   tuple(dict.fromkeys(unknown)), tuple(envs), quoted)
+                   tuple(dict.fromkeys(unknown)), tuple(envs), quoted,
+                   frozenset(forbidden))
 
 
 # -- the check ------------------------------------------------------------------------------
@@ -465,11 +515,17 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
                 problems.append(Problem("command", f"{where}: {step.action!r} is not a command "
                                         "altlas knows the meaning of, and the request does not "
                                         "give it word for word"))
+        elif intent in reading.forbidden:
+            problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
+                                    "the request says not to do"))
         elif intent not in allowed:
             problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
                                     "the request does not ask for"))
         for service in services(step.action):
-            if not _named_service(service, reading):
+            if service in _FILLER:
+                problems.append(Problem("clause", f"{where} acts on {service!r}, a word of the "
+                                        "request, not a service"))
+            elif not _named_service(service, reading):
                 problems.append(Problem("clause", f"{where} acts on {service!r}, a service "
                                         "the request does not name"))
         key = (step.kind, step.action, step.target, step.when, step.needs)
@@ -492,6 +548,7 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
         problems.append(Problem("clause", "the request says to do things in turn, but no "
                                 "step waits for an earlier one"))
     problems += _invented_details(plan, reading)
+    problems += _dropped_details(plan, reading)
     problems += _elliptical(plan, reading, inventory)
     for host in hosts - covered_hosts:
         if host in reading.hosts:
@@ -528,6 +585,31 @@ def _invented_details(plan: Plan, reading: Reading) -> list[Problem]:
             problems.append(Problem("clause", f"{where} looks at {mount.group(1)}, a mount the "
                                     "request does not name"))
     return problems
+
+
+def _dropped_details(plan: Plan, reading: Reading) -> list[Problem]:
+    """Thresholds and counts the request gives that the plan leaves out: "if disk is over
+    90% and load above 4" with one condition, or "the last 40 lines" read as 100."""
+    conditions = " ".join(step.when or "" for step in plan.steps)
+    used = {float(n) for n in _NUMBER.findall(re.sub(r"\bs\w*\.\w+", " ", conditions))}
+    actions = " ".join(step.action for step in plan.steps)
+    used |= {float(n) for n in re.findall(r"(?<![\w.%-])\d+(?:\.\d+)?(?![\w.-])", actions)}
+    problems = []
+    for m in _THRESHOLD.finditer(_mask_hosts(reading.text)):
+        number = m.group(1) or m.group(2)
+        if float(number) not in used:
+            problems.append(Problem("clause", f"the request compares with {number}, but no "
+                                    "step's condition does"))
+    for m in _COUNT.finditer(_mask_hosts(reading.text)):
+        number = m.group(1) or m.group(2)
+        if float(number) not in used:
+            problems.append(Problem("clause", f"the request asks for {number} of something, "
+                                    "but no step uses that number"))
+    return problems
+
+
+def _mask_hosts(text: str) -> str:
+    return _HOST_LIKE.sub(" ", text)
 
 
 def _elliptical(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
