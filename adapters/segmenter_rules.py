@@ -15,6 +15,7 @@ from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
+from domain.commands.meaning import meaning
 from domain.grounding import DEFAULT_LINES, DEFAULT_TOP, LOCAL, spelled
 from domain.policy import Policy
 
@@ -77,6 +78,26 @@ def _top(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, An
             f"top {n} processes by {'memory' if by == 'mem' else 'cpu'}", None, {})
 
 
+def _verb(m: re.Match[str]) -> str:
+    stem = m.group(1).lower()
+    return {"stopp": "stop", "rotat": "rotate"}.get(stem, stem)
+
+
+def _unless(clause: str) -> str:
+    """"X unless load is over 8" is "X if load is <= 8"; "unless it's already running",
+    "if it is not running"."""
+    m = _UNLESS.match(clause)
+    if not m:
+        return clause
+    cond = m.group("cond")
+    if _RUNNING.search(cond) and not _NOT_RUNNING.search(cond):
+        cond = "it is not running"
+    else:
+        cond = _ABOVE.sub("<=", cond, count=1) if _ABOVE.search(cond) else _BELOW.sub(
+            ">=", cond, count=1)
+    return f"{m.group('action')} if {cond}"
+
+
 def _service_name(written: str, intent: str) -> str:
     """"nginxi" (Turkish: nginx as the object) is nginx; systemd calls postgres postgresql."""
     name = written
@@ -85,6 +106,8 @@ def _service_name(written: str, intent: str) -> str:
                      if name.endswith(s) and name[:-len(s)] in _WELL_KNOWN), name)
     if intent in ("restart", "reload", "start", "stop", "running"):
         name = _UNIT_NAMES.get(name, name)
+    elif intent == "processes":  # the processes are called postgres
+        name = {"postgresql": "postgres"}.get(name, name)
     return name
 
 
@@ -114,7 +137,8 @@ INTENTS: tuple[_Intent, ...] = (
             r"\blog\w* rotate || "
             r"\blogrotate\b || \blog\w* (?:dosyalarini )?dondur\w*",
             lambda m, svc: ("logrotate -f /etc/logrotate.conf", "rotate the logs", None, {})),
-    _intent("clean_tmp", r"(?:clean|clear|purge|empty)\w* (?:up |out )?(?:the )?(?:old )?"
+    _intent("clean_tmp", r"\bnuke\w* (?:the )?/tmp\b || "
+            r"(?:clean|clear|purge|empty)\w* (?:up |out )?(?:the )?(?:old )?"
             r"(?:(?:stuff|files|junk|things|cruft) )?(?:(?:in|from|under|of) )?/tmp\b || "
             r"/tmp\S* (?:klasorunu |dizinini )?temizle",
             lambda m, svc: ("find /tmp -mindepth 1 -mtime +7 -delete",
@@ -136,20 +160,22 @@ INTENTS: tuple[_Intent, ...] = (
             r" || \bdinle\w* port\w* || \bacik port\w* || \bwhat(?:'s| is) listening\b",
             lambda m, svc: ("ss -tlnp", "listening ports", None, {})),
     _intent("failed", r"\bfailed (?:units|services|systemd units)\b || "
+            r"\b(?:anything|any units?|any services?) failed\b || "
             r"\bbasarisiz (?:olmus |olan )?(?:systemd )?(?:servis|unit|birim)\w*",
             lambda m, svc: ("systemctl list-units --failed", "failed units", None, {})),
     _intent("diagnose", r"\bwhy\b.{0,30}?\b(?:slow|sluggish)\b|"
             r"\bneden yavas\w*",
             lambda m, svc: ("uptime", "load", "load1", {})),
-    _intent("reboot", r"\breboot\w*|\b(?:sunucu|makine)\w* (?:yeniden|tekrar) baslat|"
+    _intent("reboot", r"\breboot\w*|\bpower[- ]?cycle\w*|"
+            r"\b(?:sunucu|makine)\w* (?:yeniden|tekrar) baslat|"
             r"\brestart (?:the )?(?:server|host|machine|box)\b|\bpower ?cycle\b",
             lambda m, svc: ("reboot", "reboot the host", None, {}), kind="command"),
     _intent("maintenance", r"maintenance (?:flag|mode)|bakim (?:bayragi|modu)",
             lambda m, svc: ("touch {flag}", "set the maintenance flag", None, {})),
     _intent("restart", rf"\b(?:restart|bounce|kick|recycle) (?:the )?{_SVC} || "
             rf"{_SVC}['’]?[a-ziu]* {_SERVIS}yeniden baslat || {_SVC}{_PASSIVE} "
-            r"(?:restarted|bounced) || {_SVC}['’]?[a-ziu]* restart (?:et|yap)\w* || "
-            r"(?<!\S)(?P<svc>)yeniden baslat || (?<!\S)(?P<svc>)restart at\b",
+            rf"(?:restarted|bounced) || {_SVC}['’]?[a-ziu]* restart (?:et|yap)\w* || "
+            r"(?<!\S)(?P<svc>)yeniden baslat || (?<!\S)(?P<svc>)restart at\w*",
             lambda m, svc: (f"systemctl restart {svc}", f"restart {svc}", None, {})),
     _intent("reload", rf"\breload (?:the )?{_SVC} || {_SVC}['’]?[a-ziu]* {_SERVIS}yeniden yukle || "
             rf"{_SVC}{_PASSIVE} reloaded || {_SVC}['’]?[a-ziu]* reload (?:et|yap)\w*",
@@ -160,26 +186,34 @@ INTENTS: tuple[_Intent, ...] = (
     _intent("start", rf"(?<!re)\bstart (?:the )?{_SVC} || "
             rf"{_SVC}['’]?[a-ziu]* {_SERVIS}baslat(?!il) || "
             rf"{_SVC}{_PASSIVE} started || {_SVC}['’]?[a-ziu]* start (?:et|yap)\w* || "
+            rf"\bbring (?:the )?{_SVC} back(?: up)? || "
             r"(?<!\S)(?P<svc>)baslat(?!il)\w*",
             lambda m, svc: (f"systemctl start {svc}", f"start {svc}", None, {})),
     _intent("running", rf"\bis {_SVC} (?:still )?(?:running|active|up|alive)\b || "
             rf"status of (?:the )?{_SVC} || "
             rf"{_SVC} (?:status|durumu) || {_SVC} calisiyor mu || {_SVC} calismiyor || "
             rf"\b(?:whether|that|if) {_SVC}(?:'s| is)? (?:still )?(?:running|active|up|came back)\b"
-            rf" || \b{_SVC} came back\b || (?<!\S)(?P<svc>)status(?:'?[a-z]+)?\b",
+            rf" || \b{_SVC} came back\b || (?<!\S)(?P<svc>)status(?:'?[a-z]+)?\b || "
+            rf"{_SVC}['’]?[a-z]* ayakta mi || "
+            r"\b(?P<svc>nginx|postgres|postgresql|redis|api) up\b || "
+            r"(?<!\S)(?P<svc>)durumu(?:nu|na) (?:kontrol|bak) || "
+            rf"\b{_SVC}(?:'s| is) (?:still )?(?:running|active|alive)\b",
             lambda m, svc: (f"systemctl is-active {svc}", f"is {svc} running",
                        "exit_code", {"ok_exit_codes": [0, 3]})),
     _intent("logs", rf"\blast (?P<lines>\d+) (?:lines|entries) of (?:the )?{_SVC} logs? || "
             rf"\b{_SVC} logs?,? (?:the )?last (?P<lines>\d+)(?: lines)? || "
             rf"\b{_SVC} (?:loglari|kayitlari) (?:son|ilk) (?P<lines>\d+)(?: satir\w*)? || "
             rf"\b{_SVC}(?:'?\w+)? son (?P<lines>\d+) (?:satir\w*|log\w*) || "
+            rf"\bson (?P<lines>\d+) satir\w* {_SVC} log\w* || "
+            r"(?<!\S)(?P<svc>)son (?P<lines>\d+) satir\w* log\w* || "
             rf"\blogs? (?:of|for) (?:the )?{_SVC} || {_SVC} (?:logs?|loglari|kayitlari)",
             lambda m, svc: _logs(m, svc)),
-    _intent("processes", rf"\b{_SVC} process(?:es)?\b || process(?:es)? of {_SVC} || "
+    _intent("processes", rf"\b{_SVC} process(?:es|leri)?\b || process(?:es)? of {_SVC} || "
             rf"{_SVC} surecleri || {_SVC} islemleri",
             lambda m, svc: (f"pgrep -a {svc}", f"{svc} processes", "lines",
                        {"ok_exit_codes": [0, 1]})),
     _intent("disk", rf"\bhow full is {_MOUNT} || \bdf (?:-h )?{_MOUNT} || "
+            r"\broot (?:fs|file ?system|partition)\b || "
             rf"(?<!\S){_MOUNT}(?= (?:on [\w-]+ )?(?:is|at|usage)\b) || "
             rf"\b(?:disk|space|usage) (?:usage )?(?:of|on|for|in) {_MOUNT} || "
             rf"{_MOUNT} (?:disk|usage|space|doluluk)\w* || "
@@ -192,14 +226,15 @@ INTENTS: tuple[_Intent, ...] = (
             lambda m, svc: ("free -m", "memory", None, {})),
     _intent("delete", r"\b(?:delete|remove|wipe|sil)\w* (?P<path>/[\w./-]+)",
             lambda m, svc: (f"rm -rf {m.group('path')}", f"delete {m.group('path')}", None, {})),
-    _intent("drop", r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)? || "
+    _intent("drop", r"\btable (?:called|named) (?P<table>[a-z_][a-z0-9_]*)\b.{0,30}\bdrop it\b || "
+            r"\bdrop (?:the )?(?:table )?(?P<table>[a-z_][a-z0-9_]*)(?: table)? || "
             r"(?P<table>[a-z_][a-z0-9_]*) tablosunu (?:sil|kaldir|drop)\w*",
             lambda m, svc: (f"psql -c 'DROP TABLE {m.group('table')}'",
                        f"drop table {m.group('table')}", None, {}), kind="manual"),
     _intent("targets_down", r"targets? (?:are |is )?down|down targets|hedef\w* (?:kapali|down)",
             lambda m, svc: ("count(up == 0) or vector(0)", "targets down", "value", {}),
             kind="promql"),
-    _intent("cpu", r"\bcpu (?:usage|utili[sz]ation|kullanimi)\b",
+    _intent("cpu", r"\bcpu (?:usage|utili[sz]ation|kullanimi)\b|\bcpu ?%|\bcpu'?\w* ne durumda",
             lambda m, svc: ('100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",'
                        'instance=~"{host}(:.*)?"}[5m])))', "CPU usage %", "value", {}),
             kind="promql"),
@@ -209,7 +244,8 @@ INTENTS: tuple[_Intent, ...] = (
     _intent("health", r"\bhealth(?: endpoint| check)?\b|saglik",
             lambda m, svc: ("http://{reach}/health", "health endpoint", "status_code",
                        {"method": "GET"}), kind="http"),
-    _intent("summarise", r"\bsummari[sz]e\b|\bexplain\b|\bsummary\b|ozetle|acikla",
+    _intent("summarise", r"\bsummari[sz]e\b|\bexplain\b|\bsummary\b|ozetle|acikla|yorumla|"
+            r"\bsum (?:it|this|them|that|everything) up\b",
             lambda m, svc: ("Summarise what these outputs show, and anything that needs attention.",
                        "summary", None, {}), kind="llm"),
 )
@@ -217,7 +253,10 @@ INTENTS: tuple[_Intent, ...] = (
 _REBOOT = next(i for i in INTENTS if i.name == "reboot")
 _DIAGNOSIS = tuple(i for name in ("load", "memory", "disk") for i in INTENTS if i.name == name)
 _THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|"
-                   r"\b(?:and )?(?:finally|lastly)\b|\ben son\b|\bafter that\b|"
+                   r"\b(?:and )?(?:finally|lastly)\b|\ben son\b|\b(?:bunlar )?bitince\b|"
+                   r"\b(?:and )?once (?:it'?s|it is) back(?: up)?\b|"
+                   r"(?<=baslat)ip\b|(?<=durdur)up\b|"
+                   r"\bafter that\b|"
                    r"\bafterwards\b|"
                    r"\bdaha sonra\b|\bsonra\b|\bardindan\b|\bsonrasinda\b)\s*,?\s*",
                    re.IGNORECASE)
@@ -228,6 +267,18 @@ _BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) a
 _CHANGES = frozenset({"restart", "reload", "start", "stop"})
 _BEFORE = re.compile(r"^\s*before (?:you |we |u )?(?P<later>[^,]+),\s*(?:please )?(?P<first>.+)$",
                      re.IGNORECASE)
+_ONCE = re.compile(r"^\s*(?P<later>.+?)\s+once (?:you'?ve|you have|we'?ve|u'?ve) (?P<first>.+)$",
+                   re.IGNORECASE)
+_AFTER = re.compile(r"^\s*after (?P<first>[^,]+),\s*(?P<later>.+)$", re.IGNORECASE)
+_BEFORE_TR = re.compile(r"^\s*(?P<later>.+?)\s+(?:etmeden|yapmadan|\w+m[ae]dan|\w+m[ae]den) "
+                        r"once,?\s*(?P<first>.+)$", re.IGNORECASE)
+_GERUND = re.compile(r"\b(restart|reload|start|stopp|stop|reboot|clean|rotat)ing\b", re.IGNORECASE)
+# "…, calisiyorsa dokunma" / "otherwise leave it": the other branch does nothing
+_LEAVE_IT = re.compile(r",?\s*(?:\w+ )?(?:calisiyorsa|otherwise|else)\s+"
+                       r"(?:dokunma|leave it(?: alone)?|do nothing)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(?:was|were|got|has been|had been|have been|just)\s+$", re.IGNORECASE)
+# What spelled() makes of `a quoted command` (a backtick reads as an apostrophe).
+_GIVEN = re.compile(r"(?<![\w'])'([a-z][^'\n]*?)'(?![\w'])", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:don'?t|do not|dont|never|without|no need to|not to)\s+(?:\w+\s+)?$",
                        re.IGNORECASE)
 # Services by the name systemd knows them; a Turkish object suffix is not part of the name.
@@ -239,7 +290,9 @@ _AFTER_CHANGE = frozenset({"health", "running"})  # checks that look at what a c
 _EACH = re.compile(r"\b(?:both|each|all of them|all three|ikisin\w*|hepsin\w*)\b", re.IGNORECASE)
 _MOUNT_IN = re.compile(r"(?<!\S)(/[\w./-]*)")
 _AGAIN = re.compile(r"^(?:and )?(?:(?:check|verify|look|test)(?: at)? )?(?:it |them |that )?"
-                    r"(?:again|once more)$|^(?:tekrar|yine) (?:kontrol et|bak)\w*$", re.IGNORECASE)
+                    r"(?:again|once more)$|"
+                    r"^(?:\w+ )?(?:tekrar|yine|yeniden) (?:kontrol et|bak)\w*$|"
+                    r"^(?:and )?re-?check(?: it| them)?$", re.IGNORECASE)
 _IF_NUMBER = re.compile(r"^(?:if|when)\s+(?P<cond>.*?\d+(?:\.\d+)?\s*%?)\s+(?:then\s+)?"
                         r"(?P<action>[a-z].+)$", re.IGNORECASE)
 _IF_AFTER = re.compile(r"^(?P<action>.+?)\s*,?\s+(?:if|when|only if)\s+(?P<cond>.+)$",
@@ -251,10 +304,15 @@ _IF_TR = re.compile(r"^(?:eger\s+)?(?P<cond>.+?)\s*(?:ise|iysa|iyse|ysa|yse|sa|s
 _THRESHOLD = re.compile(
     r"(?P<op>above|over|more than|greater than|higher than|exceeds?|>=|>|below|under|"
     r"less than|lower than|<=|<)\s*%?\s*(?P<n>\d+(?:\.\d+)?)\s*%?|"
-    r"%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|in|un|dan|den|tan|ten|i|u|a|e)?\s*"
+    r"(?<![\w-])%?\s*(?P<n2>\d+(?:\.\d+)?)\s*%?['’]?\s*(?:nin|in|un|dan|den|tan|ten|i|u|a|e)?\s*"
     r"(?P<op2>uzerinde|ustunde|fazla|altinda|az|gec\w*|as(?:t|ar|mis|il)\w*)",
     re.IGNORECASE)
-_NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|not active|inactive|"
+_UNLESS = re.compile(r"^(?P<action>.+?)\s*,?\s+unless\s+(?P<cond>.+)$", re.IGNORECASE)
+_RUNNING = re.compile(r"\b(?:running|active|up|alive)\b", re.IGNORECASE)
+_ABOVE = re.compile(r"\b(?:above|over|more than|greater than|higher than|exceeds?)\b|>",
+                    re.IGNORECASE)
+_BELOW = re.compile(r"\b(?:below|under|less than|lower than)\b|<", re.IGNORECASE)
+_NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|['’]s down|not active|inactive|"
                           r"calismiyor|^not$|^it(?:'s| is) not$|^it isn['’]?t$", re.IGNORECASE)
 _LOCAL = re.compile(LOCAL.pattern, re.IGNORECASE)
 
@@ -282,6 +340,10 @@ class RuleSegmenter:
         text = " ".join(spelled(request.text).split())
         text = _BOTH_BY.sub(r"\1by \2 and \1by \3", text)
         text = _BEFORE.sub(r"\g<first>, then \g<later>", text)
+        text = _ONCE.sub(r"\g<first>, then \g<later>", text)
+        text = _AFTER.sub(lambda m: f"{_GERUND.sub(_verb, m['first'])}, then {m['later']}", text)
+        text = _BEFORE_TR.sub(r"\g<first>, sonra \g<later>", text)
+        text = _LEAVE_IT.sub("", text)
         steps: list[_Step] = []
         host: str | None = None
         previous: list[int] = []
@@ -290,7 +352,9 @@ class RuleSegmenter:
             made: list[int] = []
             guarded: list[int] = []  # what conditions in the clause guard: later waits for it
             for piece in (p for p in _PIECES.split(clause) if p.strip(" ,.")):
-                found, host = self._clause(piece, host, request, steps, previous, last)
+                after = (guarded or made) if made and _AGAIN.match(piece.strip(" ,.?")) \
+                    else previous  # "disk check; if / > 85%, apt clean; re-check"
+                found, host = self._clause(piece, host, request, steps, after, last)
                 made += found
                 guarded += [i for i in found if steps[i].when]
             made = guarded or made
@@ -316,7 +380,7 @@ class RuleSegmenter:
                 ) -> tuple[list[int], str | None]:
         """The steps of one clause; what later clauses wait for (after a condition, only
         what it guards)."""
-        clause = clause.strip(" ,.?")
+        clause = _unless(clause.strip(" ,.?"))
         if _AGAIN.match(clause):
             return self._again(clause, steps, previous), host
         for pattern in (_IF_BEFORE, _IF_NUMBER, _IF_AFTER, _IF_TR):
@@ -458,9 +522,28 @@ class RuleSegmenter:
             return steps + summaries, hosts[-1]  # one summary of them all, last
         return self._steps_on(clause, hosts[0] if hosts else host, request)
 
+    def _given(self, clause: str, host: str | None) -> tuple[list[_Step], str]:
+        """Commands quoted word for word ("run `free -m` on dev-box") that altlas knows the
+        meaning of, as steps; and the clause without them."""
+        steps: list[_Step] = []
+        for m in _GIVEN.finditer(clause):
+            command = m.group(1).strip()
+            url = re.fullmatch(r"curl(?: -\w+)* (https?://\S+)", command)
+            kind = "http" if url else "ssh"
+            action = url.group(1) if url else command
+            if self._is_host(command) or host is None or meaning(kind, action) is None:
+                continue
+            if kind == "ssh" and host == self._policy.local_host:
+                kind = "local"
+            steps.append(_Step(kind, action, host, f"run {command}",
+                               params={"method": "GET"} if url else {}))
+            clause = clause.replace(m.group(0), " ")
+        return steps, clause
+
     def _steps_on(self, clause: str, host: str | None,
                   request: SegmentationRequest) -> tuple[list[_Step], str | None]:
         env = self._environment(clause) or request.environment
+        given, clause = self._given(clause, host)
         hits: list[tuple[int, _Intent, re.Match[str], str]] = []
         taken: list[tuple[int, int]] = []
         for intent in INTENTS:
@@ -478,15 +561,16 @@ class RuleSegmenter:
                             chosen, svc = _REBOOT, ""  # "restart web-1", "db-1'i yeniden baslat"
                         elif svc in _NOT_SERVICES or self._is_host(svc):
                             continue
-                        svc = _service_name(svc, intent.name)
-                    if _NEGATION.search(clause[:m.start()]):
-                        continue  # "don't restart anything"
+                    if _NEGATION.search(clause[:m.start()]) or _PAST.search(clause[:m.start()]):
+                        continue  # "don't restart anything", "since web-1 was rebooted"
                     hits.append((m.start(), chosen, m, svc))
                     taken.append((m.start(), m.end()))
-        steps: list[_Step] = []
+        steps: list[_Step] = given
         for _, intent, m, svc in sorted(hits, key=lambda h: h[0]):
             if "svc" in m.re.groupindex and not svc and intent is not _REBOOT:
-                svc = self._service.get() or ""  # the service talked about
+                named = [w for w in re.findall(r"[a-z0-9_-]+", clause[:m.start()].lower())
+                         if w in _WELL_KNOWN]  # "NGINX … IS WEDGED, RESTART IT"
+                svc = self._service.get() or (named[-1] if named else "")
                 if not svc:
                     continue
             if intent.name == "diagnose":  # "why is db-1 slow": load, memory, disk
@@ -494,7 +578,7 @@ class RuleSegmenter:
                     steps.append(self._build(each, m, "", host, env))
                     steps[-1].intent = each.name
                 continue
-            step = self._build(intent, m, svc, host, env)
+            step = self._build(intent, m, _service_name(svc, intent.name), host, env)
             step.intent = intent.name
             if any((s.kind, s.action, s.target) == (step.kind, step.action, step.target)
                    for s in steps):

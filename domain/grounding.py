@@ -63,22 +63,25 @@ INTENTS: tuple[Intent, ...] = (
     _intent("rotate", r"\brotat\w*\s+(?:the\s+|all\s+)?(?:\w+\s+)?(?:logs?|them)\b|"
                       r"\blog\w*\s+(?:\S+\s+){0,5}(?:rotation|rotate\w*|dondur\w*)|logrotate|"
                       r"\bdondur\w*"),
-    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt)\w*\W+(?:\w+\W+){0,5}/tmp\b|"
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt|nuke)\w*\W+"
+                         r"(?:\w+\W+){0,5}/tmp\b|"
                          r"/tmp\W+(?:\w+\W+){0,3}(?:clean|clear|purge|empty|temizle|bosalt)|"
                          r"\btemp(?:orary)? (?:files|dir)"),
-    _intent("reboot", r"\breboot|power ?cycle|(?:server|host|machine|box|sunucu\w*|makine\w*)"
+    _intent("reboot", r"\breboot|power[- ]?cycle|(?:server|host|machine|box|sunucu\w*|makine\w*)"
                       r" (?:yeniden baslat|restart)|restart (?:the )?(?:server|host|machine|box)"
                       r"\b|\bboot\b"),
     _intent("start_again", r"\btekrar baslat", {"start", "restart"}),  # after a stop, a start
     _intent("restart", r"\brestart|\bbounce|\bkick|yeniden baslat|\bre-start"),
     _intent("reload", r"\breload|yeniden yukle|tekrar yukle"),
     _intent("stop", r"\bstop|\bdurdur|\bkapat|\bhalt\b|shut (?:it )?down"),
-    _intent("start", r"(?<!re)(?<!re-)\bstart|(?<!yeniden )(?<!tekrar )\bbaslat|\bbring \w+ up"),
+    _intent("start", r"(?<!re)(?<!re-)\bstart|(?<!yeniden )(?<!tekrar )\bbaslat|"
+                     r"\bbring \w+ (?:back )?up|\bbring \w+ back"),
     _intent("status", r"not running|isn'?t running|not active|\bis \w+ down\b|"
                       r"(?<!targets )(?<!target )\bdown\?|"
                       r"\bdead\b|calismiyor|\bayakta degil"),
-    _intent("state", r"\bstatus|\bdurum|\brunning\b|\bactive\b|\bcalis|\balive\b|\bis \w+ up"
-                      r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b",
+    _intent("state", r"\bstatus|\bdurum|\brunning\b|\bactive\b|\bcalis(?!tir)|\balive\b|\bis \w+ up"
+                      r"\b|\bup\?|\bayakta|\bcame back\b|\bis back\b|\bis (?:still )?up\b|"
+                      r"\b(?:nginx|postgres|postgresql|redis|api) up\b",
             {"status"}, weak=True),
     _intent("logs", r"\blog\b|\blogs\b|\blog'|journal|\blogla?r|\bkayit|\btail\b"),
     _intent("top", r"\btop\b(?:\s+\d+)?(?:\s+(?:cpu|memory|ram|mem)\b)?(?:\s+(?:processes|procs|"
@@ -90,7 +93,8 @@ INTENTS: tuple[Intent, ...] = (
                    r"\bwhat(?:'s| is) eating (?:the |all the |my )?(?:cpu|memory|ram)\b"),
     _intent("processes", r"\bprocess|\bpgrep\b|\bsurec|\bislem(?!ci)|\bpid",
             {"processes", "top"}),
-    _intent("disk", r"\bdisk|\bdisc\b|\bstorage|\bspace\b|\bdf\b|\bfull\b|\bmount|\bdepolama|"
+    _intent("disk", r"\bdisk|\broot (?:fs|file ?system|partition)\b|\bfilesystem|"
+                    r"\bdisc\b|\bstorage|\bspace\b|\bdf\b|\bfull\b|\bmount|\bdepolama|"
                     r"\balan\b|\bdolu"),
     _intent("load", r"\bload\b|\bloads\b|\buptime|\byuk(?:u|unu|une|leri)?\b|\bload average"),
     _intent("memory", r"\bmemory|\bram\b|\bbellek|\bbelleg|\bhafiza|\bmem\b|\bswap\b"),
@@ -104,6 +108,7 @@ INTENTS: tuple[Intent, ...] = (
     _intent("error_rate", r"\berror rate|\berrors?\b|\b5xx\b|\b500s\b|\bhata"),
     _intent("health", r"\bhealth|\bsaglik|\bhealthy|\bhealthcheck"),
     _intent("summarise", r"\bsummar|\bexplain|\bozet|\bacikla|\btl;?dr|\bwhat (?:it|this) means"
+                         r"|\bsum (?:it|this|them|that|everything) up|\byorumla"
                          r"|\binterpret|\banaly[sz]"),
     _intent("diagnose", r"\bslow|\bsluggish|\bwhy\b|\binvestigate|\blook into|\byavas|\bneden\b"
                         r"|\bwhat'?s wrong|\bunresponsive|\blaggy|\btriage",
@@ -158,10 +163,21 @@ _FILLER_WORDS = (
     "et koy koyar koyun ne nedir neler var yok olmus olan olarak gibi kadar cok az biraz hizli "
     "hizlica gerekiyor gerek lazim istiyorum rica surum surumu surumunu uc nokta noktasi "
     "noktasini noktasina endpointi endpointini endpointine endpoint'e endpoint'ini put lines line "
-    "entries satir satiri son systemd birim birimleri birimlerini oran orani doluluk")
+    "entries satir satiri son systemd birim birimleri birimlerini oran orani doluluk unless "
+    "already "
+    "across convenience earliest gimme lemme wanna gonna fire wedged stuck hung dead-ish "
+    "wise systemd-wise quick-ish real quick once pls plz thx abi abla sayin degerli rica "
+    "ederim bildirmenizi bildirir misiniz misiniz musunuz eder edebilir lutfen alemde ne "
+    "alemde durumda hakkinda bi at atsana atar atin falan filan dokunma yapma hicbir sey "
+    "bitince bunlar bitti bittikten kendi own box whatever anyway rebuilding worst best which "
+    "one one's ones re-check recheck leftover called named goz hepsi hepsine hepsini kisaca "
+    "raporla raporlayiniz raporlar guncellendigi icin su an hangi oldugunu since alarm alarms "
+    "alert alerts fired firing twice thrice night flip turn switch enable going on happening "
+    "wrong there")
 _FILLER = frozenset(_FILLER_WORDS.split())
 # Turkish takes suffixes: a word starting with one of these stems is filler too.
-_FILLER_STEMS = ("kullanim", "durum", "endpoint", "nokta", "surum", "tesekkur", "yapabil",
+_FILLER_STEMS = ("kullanim", "durum", "rapor", "hepsi", "endpoint", "nokta", "surum", "tesekkur",
+                 "yapabil",
                  "birim", "fazla", "gec", "doluluk", "uzerinde", "ustunde", "altinda", "kontrol",
                  "goster",
                  "sunucu", "makine", "servis", "hizmet", "bayrag", "yuzde", "bak", "nedir",
@@ -173,8 +189,10 @@ _SUFFIX = (r"(?:'?(?:deki|daki|teki|taki|nin|nun|den|dan|ten|tan|de|da|te|ta|ye|
 _HOST_LIKE = re.compile(rf"(?<![\w/.-])([a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+){_SUFFIX}(?![\w-])")
 _ENV_WORDS = {"production": "prod", "prd": "prod", "stage": "staging", "stg": "staging",
               "development": "dev"}
-LOCAL = re.compile(r"\b(?:the altlas host|altlas host|this host|this machine|this box|"
-                    r"this server|localhost|altlas sunucu\w*|bu sunucu\w*|bu makine\w*)\b")
+LOCAL = re.compile(r"\b(?:the altlas (?:host|box|machine|server)|altlas(?:'s?|'in)? (?:own )?"
+                   r"(?:host|box|machine|server)|this host|this machine|this box|"
+                   r"this server|localhost|altlas sunucu\w*|altlas(?:'in)? kendi (?:makine|sunucu)"
+                   r"\w*|bu sunucu\w*|bu makine\w*)\b")
 _STRONG = re.compile(r"\s*(?:;|\n|\. |\band then\b|\bthen\b|\bafter that\b|\bafterwards\b|"
                      r"\bonce (?:that'?s|it'?s|done)\b|\bdaha sonra\b|\bsonra\b|\bardindan\b|"
                      r"\bsonrasinda\b|\bfollowed by\b|\b(?:and )?(?:finally|lastly)\b|"
@@ -355,8 +373,16 @@ _PATH_COMPARED = re.compile(r"(?<![\w/])/[\w./-]*(?=(?: on [\w-]+)? (?:is|are) (
                             r"greater|higher|under|below|less|at)\b)")
 _THEN = re.compile(r"\b(?:then|after that|afterwards|once (?:that'?s|it'?s|done)|sonra|ardindan|"
                    r"sonrasinda|followed by|finally|lastly|before)\b")
+# "since web-1 was rebooted yesterday": something that happened, not something asked for
+_HAPPENED = re.compile(r"\b(?:was|were|got|has been|had been|have been|just)\s+")
 # "don't restart anything": what follows is not asked for
-_NEGATED = re.compile(r"\b(?:don'?t|do not|never|without|no need to|not to|dont)\s+(?:\w+\s+)?")
+_NEGATED = re.compile(r"\b(?:don'?t|do not|never|without|no need to|not to|dont)\s+")
+
+
+def _next_word_end(text: str, at: int) -> int:
+    """Where the word after ``at`` ends, with its space: "don't [just] restart"."""
+    m = re.match(r"\w+\s+", text[at:])
+    return at + m.end() if m else at
 # Thresholds the request sets: each must be in a step's condition.
 _THRESHOLD = re.compile(
     r"(?:above|over|more than|greater than|higher than|exceeds?|exceeding|below|under|"
@@ -419,7 +445,9 @@ def read_request(text: str, inventory: Inventory) -> Reading:
         parts += [p for p in _WEAK.split(clause) if p.strip(" ,.!?")]
         masked = _mask_paths(clause)
         taken: list[tuple[int, int]] = []
-        negated = {m.end() for m in _NEGATED.finditer(masked)}
+        negated = {end for m in _NEGATED.finditer(masked)
+                   for end in (m.end(), _next_word_end(masked, m.end()))}
+        happened = {m.end() for m in _HAPPENED.finditer(masked)}
         for intent in INTENTS:
             for m in intent.asked.finditer(masked):
                 if any(a < m.end() and m.start() < b for a, b in taken):
@@ -427,6 +455,8 @@ def read_request(text: str, inventory: Inventory) -> Reading:
                 taken.append((m.start(), m.end()))
                 if m.start() in negated:
                     forbidden.add(intent.name)
+                elif m.start() in happened:
+                    continue
                 elif (i, intent.name) not in asked:
                     asked.append((i, intent.name))
         if (i, "restart") in asked and _restarts_a_host(clause, inventory):
@@ -510,17 +540,11 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
                 problems.append(Problem("host", f"{where} runs on {target!r}, a host the "
                                         "request does not name", tuple(sorted(hosts))))
             covered_hosts.add(target)
-        if intent is None:
-            if not any(step.action.strip() == q.strip() for q in reading.quoted):
-                problems.append(Problem("command", f"{where}: {step.action!r} is not a command "
-                                        "altlas knows the meaning of, and the request does not "
-                                        "give it word for word"))
-        elif intent in reading.forbidden:
-            problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
-                                    "the request says not to do"))
-        elif intent not in allowed:
-            problems.append(Problem("clause", f"{where} does {intent.replace('_', ' ')}, which "
-                                    "the request does not ask for"))
+        given = any(step.action.strip() == q.strip() or (
+            step.kind == "http" and re.search(rf"\bcurl\b.*{re.escape(step.action)}", q))
+            for q in reading.quoted)  # word for word, or the URL of a curl given so
+        if not given:
+            problems += _meaning_problems(where, step.action, intent, reading, allowed)
         for service in services(step.action):
             if service in _FILLER:
                 problems.append(Problem("clause", f"{where} acts on {service!r}, a word of the "
@@ -555,6 +579,20 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
             problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
     problems += _not_understood(plan, reading, inventory)
     return list(dict.fromkeys(problems))
+
+
+def _meaning_problems(where: str, action: str, intent: str | None, reading: Reading,
+                      allowed: set[str]) -> list[Problem]:
+    if intent is None:
+        return [Problem("command", f"{where}: {action!r} is not a command altlas knows the "
+                        "meaning of, and the request does not give it word for word")]
+    if intent in reading.forbidden:
+        return [Problem("clause", f"{where} does {intent.replace('_', ' ')}, which the "
+                        "request says not to do")]
+    if intent not in allowed:
+        return [Problem("clause", f"{where} does {intent.replace('_', ' ')}, which the "
+                        "request does not ask for")]
+    return []
 
 
 def _invented_details(plan: Plan, reading: Reading) -> list[Problem]:
@@ -634,7 +672,7 @@ def _elliptical(plan: Plan, reading: Reading, inventory: Inventory) -> list[Prob
 def _not_understood(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
     """Parts of the request no step accounts for: words that are not filler, a host, an
     environment, a number, an action word or something a step names."""
-    vocabulary: set[str] = set()
+    vocabulary = {w.lower() for q in reading.quoted for w in re.findall(r"[\w.@/-]+", q)}
     for step in plan.steps:
         vocabulary.update(w.lower() for w in re.findall(r"[\w.@/-]+", step.action))
         vocabulary.update(p.rstrip("/") for p in re.findall(r"/[\w./-]+", step.action))
