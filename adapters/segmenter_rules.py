@@ -345,7 +345,8 @@ class RuleSegmenter:
         text = _BEFORE_TR.sub(r"\g<first>, sonra \g<later>", text)
         text = _LEAVE_IT.sub("", text)
         steps: list[_Step] = []
-        host: str | None = None
+        named = self._hosts_in(text)  # "grab its disk usage, then bounce postgres on db-1"
+        host: str | None = named[0] if len(named) == 1 else None
         previous: list[int] = []
         last = ""  # the clause before, for "…, then on web-2"
         for clause in (c for c in _THEN.split(text) if c and c.strip(" ,.")):

@@ -331,3 +331,28 @@ def test_the_rules_refuse_instead_of_dropping_a_clause() -> None:
     assert outcome.question.about == "clause"
     with pytest.raises(SegmentationError, match=re.escape("did not recognise an action")):
         rules.segment(SegmentationRequest("make it faster"))
+
+
+def test_a_step_the_request_says_not_to_do_is_not_accepted() -> None:
+    found = problems("don't restart anything, just show nginx status on web-2",
+                     ssh(1, "systemctl restart nginx", "web-2"))
+    assert "step s1 does restart, which the request says not to do" in map(str, found)
+
+
+def test_a_condition_left_out_of_a_plan_is_not_accepted() -> None:
+    found = problems("if disk on web-1 is over 90% and load is above 4, restart nginx",
+                     ssh(1, "df -h /", "web-1"),
+                     ssh(2, "systemctl restart nginx", "web-1", ("s1",), "s1.max_percent > 90"))
+    assert "the request compares with 4, but no step's condition does" in map(str, found)
+
+
+def test_a_count_the_plan_ignores_is_not_accepted() -> None:
+    found = problems("WEB-2 NGINX LOGLARI SON 40 SATIR",
+                     ssh(1, "journalctl -u nginx -n 100 --no-pager", "web-2"))
+    assert "the request asks for 40 of something, but no step uses that number" in map(
+        str, found)
+
+
+def test_requests_that_are_not_operations_work_are_refused_not_asked_about() -> None:
+    reading = read_request("write a haiku about web-1's disk filling up", INVENTORY)
+    assert question(reading, [], INVENTORY) is None

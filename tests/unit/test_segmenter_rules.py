@@ -155,3 +155,37 @@ def test_words_that_merely_look_like_keywords_are_not_respelled() -> None:
     with pytest.raises(SegmentationError):
         plan("write a limerick about our on-call rotation")  # not "rotate the logs"
     assert plan("chek dsik on web-2") == [("ssh", "df -h", "web-2", [], None)]
+
+
+def test_two_conditions_guard_one_step_together() -> None:
+    assert plan("if disk on web-1 is over 90% and load is above 4, restart nginx") == [
+        ("ssh", "df -h /", "web-1", [], None),
+        ("ssh", "uptime", "web-1", [], None),
+        ("ssh", "systemctl restart nginx", "web-1", ["s1", "s2"],
+         "s1.max_percent > 90 and s2.load1 > 4")]
+
+
+def test_unless_is_the_opposite_condition() -> None:
+    assert plan("restart postgresql on db-1 unless the load is over 8")[1][4] == "s1.load1 <= 8"
+    assert plan("kick nginx on stage-web-1 unless it's already running")[1][4] == (
+        "s1.exit_code != 0")
+
+
+def test_numbers_in_words_are_numbers() -> None:
+    assert plan("clean /tmp on dev-box if the root fs is above ninety percent")[1][4] == (
+        "s1.max_percent > 90")
+
+
+def test_what_the_request_says_not_to_do_is_not_planned() -> None:
+    assert plan("don't restart anything, just show nginx status on web-2") == [
+        ("ssh", "systemctl is-active nginx", "web-2", [], None)]
+
+
+def test_before_puts_the_steps_in_the_order_they_run() -> None:
+    assert [s[1] for s in plan("before you bounce postgres on db-1, grab its disk usage")] == [
+        "df -h", "systemctl restart postgresql"]
+
+
+def test_a_command_quoted_word_for_word_is_planned_as_given() -> None:
+    assert plan("`dev-box` üzerinde `free -m` çalıştır") == [
+        ("ssh", "free -m", "dev-box", [], None)]
