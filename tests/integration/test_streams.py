@@ -165,11 +165,12 @@ class StreamsContract:
         assert report.events == total
 
     def test_commands_are_accepted_while_the_broker_is_down(
-        self, system: System, tmp_path: Path
+        self, system: System, tmp_path: Path, caplog: pytest.LogCaptureFixture
     ) -> None:
         journey(system, tmp_path)
         relay = system.relay()
         publish_all(relay)
+        caplog.set_level(logging.WARNING, logger="altlas.kafka")
         subprocess.run([SERVICES, "kafka-down"], check=True, capture_output=True)
         try:
             journey(system, tmp_path)  # the event store is the outbox
@@ -188,6 +189,10 @@ class StreamsContract:
         worker.join(timeout=30)
         report = verify_topic(system.kafka(), system.history, relay.state.load().position)
         assert report.ok and report.events == 28
+        said = [r.getMessage() for r in caplog.records if r.name == "altlas.kafka"]
+        assert len([m for m in said if "cannot be reached" in m]) == 1, said
+        assert len([m for m in said if "is back after" in m]) == 1, said
+        assert not [m for m in said if "Connection refused" in m], said
 
     def test_consumer_killed_between_view_commit_and_offset_commit_keeps_views_exact(
         self, system: System, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
