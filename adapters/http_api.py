@@ -145,7 +145,11 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """FastAPI's own answer, but a body that is not UTF-8 is shown, not a crash (500)."""
         shown = jsonable_encoder(exc.errors(), custom_encoder={
             bytes: lambda b: b.decode("utf-8", "replace")})
-        return JSONResponse({"detail": shown}, status_code=422)
+        first = shown[0] if shown else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
+        return JSONResponse({"error": "invalid_input",
+                             "message": f"{where}: {first.get('msg', 'invalid')}",
+                             "detail": shown}, status_code=422)
 
     def as_of(at: datetime | None = Query(
             None, alias="as_of", description="Answer from the views as they were at this "
@@ -324,7 +328,8 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                            since=_aware(since), until=_aware(until), limit=limit)
 
     @api.get("/events", response_model=list[EventOut], tags=["audit"])
-    def list_events(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+    def list_events(after: int = Query(0, ge=0, le=2**63 - 1),  # the store's largest id
+                    limit: int = Query(100, ge=1, le=1000),
                     who: str = Depends(person)) -> Any:
         """Recorded events in global order, with their hashes."""
         uc.access.check(who, "read")

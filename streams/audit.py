@@ -17,6 +17,7 @@ from typing import Any
 from confluent_kafka import TopicPartition
 
 from application.history import EventHistory
+from domain.errors import InvalidInputError
 from domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
 from domain.records import RecordedEvent
 from projections.runner import Delivery, ProjectionRunner
@@ -194,9 +195,12 @@ def replay(history: EventHistory, runners: list[ProjectionRunner], until: dateti
     batch: list[Delivery] = []
     head = GENESIS_HEAD
 
-    def flush() -> None:
-        for runner in runners:
-            runner.apply(batch)
+    def flush() -> None:  # every view in one transaction: one pass, one commit per batch
+        if batch and len({str(r.engine.url) for r in runners}) == 1:
+            ProjectionRunner.apply_together([(runner, list(batch)) for runner in runners])
+        else:
+            for runner in runners:
+                runner.apply(batch)
         batch.clear()
 
     for record in history.read():
@@ -292,7 +296,8 @@ class AuditService:
         if kafka:
             if self.kafka is None:
                 raise KafkaNotConfiguredError(
-                    "Kafka is not configured: set ALTLAS_KAFKA_BOOTSTRAP_SERVERS")
+                    "Kafka is not configured: set ALTLAS_KAFKA_BOOTSTRAP_SERVERS, or verify "
+                    "the store alone (without kafka)")
             reports.append(verify_topic(self.kafka, self.history, state.load().position,
                                         progress))
         return reports
@@ -338,8 +343,8 @@ class AuditService:
                 yield json.dumps(cloudevent(record), ensure_ascii=False, separators=(",", ":"))
 
 
-class KafkaNotConfiguredError(Exception):
-    pass
+class KafkaNotConfiguredError(InvalidInputError):
+    """Asked to verify the topic where no broker is configured (HTTP 422, CLI exit 2)."""
 
 
 class NoCheckpointsError(Exception):

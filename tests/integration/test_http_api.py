@@ -307,6 +307,18 @@ def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
     assert f"altlas_events_appended_total {recorded}.0" in client.get("/metrics").text
 
 
+def test_audit_and_event_reads_answer_bad_input_with_a_json_error(client: TestClient) -> None:
+    no_kafka = client.get("/audit/verify", params={"kafka": "true"}, headers=auth("alice"))
+    assert (no_kafka.status_code, no_kafka.json()["error"]) == (422, "kafka_not_configured")
+    assert "ALTLAS_KAFKA_BOOTSTRAP_SERVERS" in no_kafka.json()["message"]
+    for after in (2**63, -1, "soon"):
+        r = client.get("/events", params={"after": after}, headers=auth("alice"))
+        assert (r.status_code, r.json()["error"]) == (422, "invalid_input")
+        assert r.json()["message"].startswith("query.after: ")
+    assert client.get("/events", params={"after": 2**63 - 1},
+                      headers=auth("alice")).json() == []
+
+
 def test_a_request_naming_an_unknown_host_is_asked_back_and_answered_over_http(
     served: Served
 ) -> None:
