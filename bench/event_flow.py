@@ -48,7 +48,7 @@ from domain.catalog import aggregate_kind
 from projections.schema import timeline
 from projections.views import PROJECTIONS
 from streams.audit import replay
-from streams.cloudevents import encode
+from streams.cloudevents import encode, position_of
 from streams.kafka import EventProducer, KafkaConfig, ensure_topic, make_consumer
 
 PG = os.environ.get("ALTLAS_TEST_DATABASE_URL",
@@ -189,7 +189,7 @@ def bench_rebuild(system: System) -> list[tuple[str, int, float]]:
                 if ce["type"].endswith("Checkpoint"):
                     continue
                 batch.append({
-                    "event_id": ce["id"], "position": ce["sequence"],
+                    "event_id": ce["id"], "position": position_of(ce["sequence"]),
                     "type": ce["type"].rsplit(".", 1)[-1],
                     "aggregate_type": ce["type"].split(".")[1], "aggregate_id": ce["subject"],
                     "version": ce["streamversion"], "time": ce["time"], "actor": ce["actor"],

@@ -15,6 +15,7 @@ SPECVERSION = "1.0"
 SOURCE = "urn:altlas:events"
 CHECKPOINT_TYPE = "altlas.audit.Checkpoint"
 CHECKPOINT_KEY = b"altlas.checkpoint"
+SEQUENCE_DIGITS = 19  # 2**63 - 1, the largest position, has 19 digits
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def cloudevent(record: RecordedEvent) -> dict[str, Any]:
         "subject": str(record.aggregate_id),
         "datacontenttype": "application/json",
         "data": record.data,
-        "sequence": record.position,
+        "sequence": sequence(record.position),
         "streamversion": record.version,
         "schemaversion": record.schema_version,
         "actor": record.actor,
@@ -51,6 +52,20 @@ def cloudevent(record: RecordedEvent) -> dict[str, Any]:
         "prevhash": record.prevhash,
         "hash": record.hash,
     }
+
+
+def sequence(position: int | None) -> str:
+    """The CloudEvents Sequence extension: a string whose lexicographic order is the event
+    order, so the store's position zero-padded to the 19 digits of its largest value."""
+    return f"{position or 0:0{SEQUENCE_DIGITS}d}"
+
+
+def position_of(value: Any) -> int:
+    """The position a ``sequence`` carries: the padded string, or the JSON integer that
+    topics and exports written before the Sequence extension was followed hold."""
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    return _int(value)
 
 
 def encode(record: RecordedEvent) -> bytes:
@@ -90,9 +105,9 @@ def decode(raw: bytes | None) -> RecordedEvent | Checkpoint:
         raise PoisonError(f"unknown event type {kind!r}") from None
     try:
         aggregate_id = UUID(ce["subject"])
-        version = _int(ce["streamversion"])
-        position = _int(ce["sequence"])
-        schema = _int(ce.get("schemaversion", 1))
+        version = _number(ce["streamversion"])
+        position = position_of(ce["sequence"])
+        schema = _number(ce.get("schemaversion", 1))
         datetime.fromisoformat(ce["time"])
         data = ce["data"]
         if not isinstance(data, dict):
@@ -115,6 +130,13 @@ def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{value!r} is not an integer")
     return value
+
+
+def _number(value: Any) -> int:
+    """An integer attribute: a JSON integer, or the digits Kafka's binary mode carries in a
+    header (every header is a string there)."""
+    return int(value) if isinstance(value, str) and value.isdigit() and value.isascii() \
+        else _int(value)
 
 
 def _checkpoint(ce: dict[str, Any]) -> Checkpoint:

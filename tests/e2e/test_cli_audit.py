@@ -53,7 +53,7 @@ def test_export_writes_cloudevents_lines(demo: dict[str, str], tmp_path: Path) -
     assert result.returncode == 0 and "exported 16 event(s)" in result.stdout
     assert "export: 16/16 events" in result.stderr  # plain progress lines off a terminal
     events = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [e["sequence"] for e in events] == list(range(1, 17))
+    assert [e["sequence"] for e in events] == [f"{n:019d}" for n in range(1, 17)]
     assert events[0]["type"] == "altlas.task.TaskRequested"
 
 

@@ -33,7 +33,8 @@ def _record(position: int = 7) -> RecordedEvent:
 def test_envelope_has_the_design_attributes() -> None:
     ce = cloudevent(_record())
     assert ce["specversion"] == "1.0" and ce["type"] == "altlas.approval.ApprovalGranted"
-    assert ce["sequence"] == 7 and ce["streamversion"] == 1 and ce["schemaversion"] == 1
+    assert ce["sequence"] == "0000000000000000007"
+    assert ce["streamversion"] == 1 and ce["schemaversion"] == 1
     assert ce["data"] == {"approvers": ["alice", "bob"]}
     for attribute in ("id", "source", "time", "subject", "datacontenttype", "actor",
                       "correlationid", "causationid", "prevhash", "hash"):
@@ -54,6 +55,19 @@ def test_changed_data_on_the_wire_fails_verification() -> None:
     decoded = decode(json.dumps(ce).encode())
     assert isinstance(decoded, RecordedEvent)
     assert "changed" in verify_chain([decoded])[0].problem
+
+
+def test_sequences_sort_as_text_in_event_order() -> None:
+    sequences = [cloudevent(_record(n))["sequence"] for n in (9, 10, 100, 2**63 - 1)]
+    assert sorted(sequences) == sequences
+
+
+def test_an_event_written_with_an_integer_sequence_is_still_read() -> None:
+    record = _record(42)
+    old = {**cloudevent(record), "sequence": 42}  # as topics and exports held it before
+    decoded = decode(json.dumps(old).encode())
+    assert isinstance(decoded, RecordedEvent) and decoded.position == 42
+    assert decoded.state == record.state
 
 
 def test_checkpoint_round_trips() -> None:
