@@ -26,8 +26,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from adapters.audit_jobs import AuditJobs
 from adapters.http_models import (
     AnswerIn,
+    AuditJobOut,
     ErasureIn,
     ErrorOut,
     EventOut,
@@ -45,7 +47,6 @@ from adapters.http_models import (
     TaskIn,
     TaskPage,
     TimelineEntry,
-    VerifyOut,
     WorkerOut,
 )
 from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
@@ -129,6 +130,7 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                   "plans it and runs what its gates allow by itself; votes move runs on.")
     uc = use_cases
     person = person or authenticator(uc.app.policy)
+    jobs = AuditJobs()
 
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -335,13 +337,24 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         uc.access.check(who, "read")
         return [r.to_dict() for r in history.read(after=after, limit=limit)]
 
-    @api.get("/audit/verify", response_model=VerifyOut, tags=["audit"],
-             responses={409: {"model": VerifyOut, "description": "Something does not verify"}})
+    @api.get("/audit/verify", response_model=AuditJobOut, status_code=202, tags=["audit"],
+             responses={409: {"model": ErrorOut, "description": "Another audit job runs"}})
     def audit_verify(kafka: bool = False, who: str = Depends(person)) -> JSONResponse:
-        """Every hash chain and checkpoint, from the store (and the topic with kafka=true)."""
-        reports = uc.verify(who, kafka=kafka)
-        ok = all(r["ok"] for r in reports)
-        return JSONResponse({"ok": ok, "reports": reports}, status_code=200 if ok else 409)
+        """Start verifying every hash chain and checkpoint, from the store (and the topic
+        with kafka=true), as a job: 202 with its id and a Location to ask; asked again while
+        it runs, the same job. Its result (200 when done) is a VerifyOut."""
+        uc.can_verify(who, kafka=kafka)  # refused before a job starts: 403, 422
+        job = jobs.verify(who, kafka, history.last_position(),
+                          lambda progress: uc.verify(who, kafka=kafka, progress=progress))
+        return JSONResponse(job.to_dict(), status_code=202,
+                            headers={"Location": f"/audit/jobs/{job.id}"})
+
+    @api.get("/audit/jobs/{job_id}", response_model=AuditJobOut, tags=["audit"])
+    def audit_job(job_id: str, who: str = Depends(person)) -> Any:
+        """An audit job: running (with how many events it checked of how many), done (with
+        its result: ok and one report per source) or failed (with why)."""
+        uc.access.check(who, "audit")
+        return jobs.get(job_id).to_dict()
 
     @api.post("/audit/replay", response_model=ReplayOut, tags=["audit"])
     def audit_replay(body: ReplayIn, who: str = Depends(person)) -> Any:

@@ -182,6 +182,20 @@ class VerifyOut(Out):
     reports: list[VerifyReport]
 
 
+class AuditJobOut(Out):
+    id: str
+    kind: str = Field(description="verify")
+    kafka: bool
+    status: str = Field(description="running, done or failed")
+    requested_by: str
+    started_at: str
+    finished_at: str | None
+    checked: int = Field(description="Events checked so far (store, then topic)")
+    total: int = Field(description="Events in the store when the job started")
+    result: VerifyOut | None = Field(description="When done: ok, and a report per source")
+    error: str | None = Field(description="When failed: why")
+
+
 class ReplayOut(Out):
     replayed: int
     until: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -222,8 +222,13 @@ class MessageRefs(Protocol):
 class Auditor(Protocol):
     """Verification and export of the recorded history."""
 
-    def verify(self, *, kafka: bool = False) -> list[dict[str, Any]]:
-        """One report per source checked: the event store, and the topic if asked."""
+    def verify(self, *, kafka: bool = False,
+               progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        """One report per source checked: the event store, and the topic if asked;
+        ``progress`` hears of every event checked."""
+
+    def require_kafka(self) -> None:
+        """Raise InvalidInputError unless a topic is configured to verify."""
 
     def export_lines(self, until: datetime | None = None) -> Iterator[str]:
         """The history as CloudEvents JSON lines."""

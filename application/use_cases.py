@@ -332,9 +332,16 @@ class UseCases:
 
     # -- audit -------------------------------------------------------------------------
 
-    def verify(self, who: str, *, kafka: bool = False) -> list[dict[str, Any]]:
+    def can_verify(self, who: str, *, kafka: bool = False) -> None:
+        """Raise what verifying would be refused for, before any of it runs."""
         self.access.check(who, "audit")
-        return self._auditor().verify(kafka=kafka)
+        if kafka:
+            self._auditor().require_kafka()
+
+    def verify(self, who: str, *, kafka: bool = False,
+               progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        self.access.check(who, "audit")
+        return self._auditor().verify(kafka=kafka, progress=progress)
 
     def replay(self, who: str, until: datetime, into: str | None = None) -> dict[str, Any]:
         self.access.check(who, "audit")

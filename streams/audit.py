@@ -294,16 +294,23 @@ class AuditService:
             store.notes = list(dict.fromkeys(a.reason for a in book.set_aside()))
         reports = [store]
         if kafka:
-            if self.kafka is None:
-                raise KafkaNotConfiguredError(
-                    "Kafka is not configured: set ALTLAS_KAFKA_BOOTSTRAP_SERVERS, or verify "
-                    "the store alone (without kafka)")
-            reports.append(verify_topic(self.kafka, self.history, state.load().position,
+            reports.append(verify_topic(self._topic(), self.history, state.load().position,
                                         progress))
         return reports
 
-    def verify(self, *, kafka: bool = False) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in self.reports(kafka=kafka)]
+    def require_kafka(self) -> None:
+        self._topic()
+
+    def _topic(self) -> KafkaConfig:
+        if self.kafka is None:
+            raise KafkaNotConfiguredError(
+                "Kafka is not configured: set ALTLAS_KAFKA_BOOTSTRAP_SERVERS, or verify the "
+                "store alone (without kafka)")
+        return self.kafka
+
+    def verify(self, *, kafka: bool = False, progress: Progress | None = None
+               ) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.reports(kafka=kafka, progress=progress)]
 
     def accept_loss(self, who: str, reason: str | None = None) -> dict[str, Any]:
         """Accept that the store lost what the views and checkpoints saw beyond its end,

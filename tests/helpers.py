@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,3 +164,17 @@ def side_effects_policy(tmp: Path) -> tuple[Path, Path]:
     policy = tmp / "policy.yaml"
     policy.write_text(yaml.safe_dump(data, sort_keys=False))
     return policy, script
+
+
+def verified_over_http(client: Any, headers: dict[str, str], timeout: float = 30,
+                       **params: Any) -> dict[str, Any]:
+    """GET /audit/verify starts a job: its end, asked about until it is done."""
+    started = client.get("/audit/verify", headers=headers, params=params)
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + timeout
+    while (job := client.get(started.headers["Location"], headers=headers).json())[
+            "status"] == "running":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    result: dict[str, Any] = job["result"] or {}
+    return result

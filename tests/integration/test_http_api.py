@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from tests.helpers import auth, plan, step, token_policy
+from tests.helpers import auth, plan, step, token_policy, verified_over_http
 
 GATED = "check disk and load on the altlas host, then set its maintenance flag"
 
@@ -144,7 +144,7 @@ def test_each_endpoint_checks_roles(served: Served) -> None:
     assert client.post(f"/runs/{run_id}/steps/s3/started",
                        headers=auth("deniz")).status_code == 403
     assert client.get("/audit/verify", headers=auth("erin")).status_code == 403
-    assert client.get("/audit/verify", headers=auth("ivy")).json()["ok"] is True
+    assert verified_over_http(client, auth("ivy"))["ok"] is True
     other = client.post(f"/approvals/{approval_id}/cancellation", json={"reason": "mine now"},
                         headers=auth("erin"))
     assert other.status_code == 403 and "only deniz" in other.json()["message"]
@@ -286,9 +286,19 @@ def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
     _, _, approval_id = _gated(served)
     client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
     recorded = _events(client)
-    verify = client.get("/audit/verify", headers=auth("alice"))
-    assert verify.status_code == 200 and verify.json()["ok"] is True
-    assert verify.json()["reports"][0]["events"] == recorded
+    started = client.get("/audit/verify", headers=auth("alice"))
+    assert started.status_code == 202 and started.json()["status"] in ("running", "done")
+    job = started.headers["Location"]
+    assert job == f"/audit/jobs/{started.json()['id']}"
+    deadline = time.monotonic() + 30
+    while (verify := client.get(job, headers=auth("alice")).json())["status"] == "running":
+        assert time.monotonic() < deadline, verify
+        time.sleep(0.05)
+    assert verify["status"] == "done" and verify["checked"] == verify["total"] == recorded
+    assert verify["result"]["ok"] is True
+    assert verify["result"]["reports"][0]["events"] == recorded
+    assert client.get(job, headers=auth("erin")).status_code == 403  # not an auditor
+    assert client.get("/audit/jobs/nope", headers=auth("alice")).status_code == 404
     lines = client.get("/audit/export", headers=auth("alice")).text.splitlines()
     assert len(lines) == recorded
     assert '"type":"altlas.approval.ApprovalVoteCast"' in lines[-1]

@@ -32,7 +32,7 @@ from projections.schema import positions, store_checkpoints
 from streams.targets import ReplayTargetError
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import gated_plan, run_to_rest
+from tests.helpers import gated_plan, run_to_rest, verified_over_http
 from tests.integration.backends import PostgresBackend
 from tests.integration.conftest import pg_schema, postgres_url  # noqa: F401  (fixtures)
 from tests.integration.views import dump
@@ -230,7 +230,7 @@ def test_over_http_only_an_admin_replays_and_never_into_the_live_views(live: Liv
             assert (r.status_code, r.json()["error"]) == (422, "replay_target"), r.text
         ok = client.post("/audit/replay", json={"until": until, "into": fresh}, headers=admin)
         assert ok.status_code == 200 and ok.json()["replayed"] > 0, ok.text
-        assert client.get("/audit/verify", headers=admin).json()["ok"] is True
+        assert verified_over_http(client, admin)["ok"] is True
     assert live.state() == before
 
 
