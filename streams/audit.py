@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
+import heapq
 import json
 import shutil
 import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from confluent_kafka import TopicPartition
 
 from application.history import EventHistory
 from domain.errors import InvalidInputError
-from domain.hashchain import GENESIS, ChainBreak, running_hash, verify_chain
+from domain.hashchain import GENESIS, ChainBreak, event_hash, running_hash, verify_chain
 from domain.records import RecordedEvent
 from projections.runner import Delivery, ProjectionRunner
 from streams.checkpoints import GENESIS_HEAD, REPLAY, CheckpointLog, Head, read_marks
@@ -148,40 +152,212 @@ def read_topic(config: KafkaConfig, progress: Progress | None = None,
 
 
 def verify_topic(config: KafkaConfig, store: EventHistory | None = None,
-                 published_up_to: int = 0, progress: Progress | None = None) -> AuditReport:
+                 published_up_to: int = 0, progress: Progress | None = None,
+                 timeout: float = 30.0) -> AuditReport:
     """The topic on its own (duplicates from relay retries are allowed if identical), and,
-    given the store, that every event the relay says it published is on the topic."""
+    given the store, that every event the relay says it published is on the topic.
+
+    Streamed: the partitions are merged into the store's order as they are read, so memory
+    does not grow with the topic — only the per-aggregate chain heads do, as for the store."""
     report = AuditReport(f"topic {config.topic}")
-    records, checkpoints, unreadable = read_topic(config)
-    report.problems.extend(unreadable)
-    unique: dict[str, RecordedEvent] = {}
-    for r in records:
-        seen = unique.get(r.id)
-        if seen is None:
-            unique[r.id] = r
-        elif seen.state != r.state or seen.position != r.position:
-            report.problems.append(f"event {r.id} ({r.type_name} of {r.aggregate_id} version "
-                                   f"{r.version}) appears twice with different content")
-    ordered = sorted(unique.values(), key=lambda r: r.position or 0)
-    distinct = {(c.position, c.running_hash, c.events): c for c in checkpoints}
-    _check(ordered, list(distinct.values()), report, progress)
-    if store is not None:
-        end = store.last_position()
-        past = [r for r in ordered if (r.position or 0) > end]
-        if past:
-            report.problems.append(
-                f"the topic holds {len(past)} event(s) past the store's end (position {end}), "
-                f"up to position {past[-1].position}: the store lost them; restore it from a "
-                'backup (see README "Recovering a store")')
-        on_topic = set(unique)
-        for r in store.read():
-            if (r.position or 0) > published_up_to:
-                break
-            if r.id not in on_topic:
-                report.problems.append(f"position {r.position}: {r.type_name} of "
-                                       f"{r.aggregate_id} version {r.version} is in the store "
-                                       "but missing from the topic")
+    merged = _TopicInOrder(config, report.problems, timeout)
+    matched = _StoreMatch(store, published_up_to, report.problems)
+    running, count = GENESIS, 0
+    trail: deque[tuple[int, str, int]] = deque(maxlen=_WINDOW)  # (position, running, count)
+    aggregates: set[UUID] = set()
+    checkpoints = 0
+
+    def events() -> Iterator[RecordedEvent]:
+        nonlocal running, count, checkpoints
+        for item in merged:
+            if isinstance(item, Checkpoint):
+                checkpoints += 1
+                _compare_late(item, running, count, trail, report)
+                continue
+            running = running_hash(running, item.hash)
+            count += 1
+            trail.append((item.position or 0, running, count))
+            aggregates.add(item.aggregate_id)
+            matched.saw(item)
+            if progress is not None:
+                progress(1)
+            yield item
+
+    breaks = verify_chain(events())
+    report.problems[:0] = [str(b) for b in breaks]
+    matched.finish()
+    report.events, report.aggregates, report.checkpoints = count, len(aggregates), checkpoints
     return report
+
+
+# How many recent events a late checkpoint or a re-published event is compared with.
+_WINDOW = 100_000
+
+
+def _compare_late(c: Checkpoint, running: str, count: int,
+                  trail: deque[tuple[int, str, int]], report: AuditReport) -> None:
+    """A checkpoint arrives after the events it covers: compare it with the running hash as
+    it was at its position (the last one, or a recent one for a checkpoint published again)."""
+    if not trail or c.position >= trail[-1][0]:
+        _compare(c, running, count, report)
+        return
+    at = bisect.bisect_right(trail, c.position, key=lambda t: t[0]) - 1
+    if at >= 0 and trail[at][0] <= c.position:
+        _compare(c, trail[at][1], trail[at][2], report)
+    elif c.position > 0:
+        report.notes.append(f"checkpoint at position {c.position} came too late to compare")
+
+
+class _TopicInOrder:
+    """The topic's events in the store's order: each partition is read in offset order (in
+    which its positions rise, but for a batch the relay published again after a crash,
+    compared with what came first and skipped), and the partitions are merged by position.
+    A checkpoint follows the event at its position."""
+
+    def __init__(self, config: KafkaConfig, problems: list[str], timeout: float) -> None:
+        self.config = config
+        self.problems = problems
+        self.timeout = timeout
+
+    def __iter__(self) -> Iterator[RecordedEvent | Checkpoint]:
+        marks = watermarks(self.config)
+        readers = [_PartitionReader(self.config, p, low, high, self.problems, self.timeout)
+                   for p, (low, high) in sorted(marks.items()) if high > low]
+        try:
+            heap: list[tuple[float, int, RecordedEvent | Checkpoint]] = []
+            for i, reader in enumerate(readers):
+                item = reader.next()
+                if item is not None:
+                    heapq.heappush(heap, (_key(item), i, item))
+            while heap:
+                _, i, item = heapq.heappop(heap)
+                yield item
+                following = readers[i].next()
+                if following is not None:
+                    heapq.heappush(heap, (_key(following), i, following))
+        finally:
+            for reader in readers:
+                reader.close()
+
+
+def _key(item: RecordedEvent | Checkpoint) -> float:
+    return item.position + 0.5 if isinstance(item, Checkpoint) else float(item.position or 0)
+
+
+class _PartitionReader:
+    def __init__(self, config: KafkaConfig, partition: int, low: int, high: int,
+                 problems: list[str], timeout: float) -> None:
+        self.partition, self.high = partition, high
+        self.problems, self.timeout = problems, timeout
+        # a small prefetch per partition: memory stays flat however long the topic
+        self.consumer = make_consumer(config, "altlas.audit",
+                                      **{"queued.max.messages.kbytes": 4096})
+        self.consumer.assign([TopicPartition(config.topic, partition, low)])
+        self.buffer: deque[Any] = deque()
+        self.done = False
+        self.last = -1.0  # the key of the last item given
+        self.seen: OrderedDict[float, str] = OrderedDict()  # key → hash, the last _WINDOW
+
+    def next(self) -> RecordedEvent | Checkpoint | None:
+        while True:
+            msg = self._message()
+            if msg is None:
+                return None
+            try:
+                item = decode(msg.value())
+            except PoisonError as e:
+                self.problems.append(f"partition {self.partition} offset {msg.offset()}: not "
+                                     f"an altlas event: {e}")
+                continue
+            key, digest = _key(item), _digest(item)
+            if key <= self.last:  # published again after a crash: the same, or a forgery
+                if self.seen.get(key, digest) != digest:
+                    what = (f"event {item.id} ({item.type_name} of {item.aggregate_id} version "
+                            f"{item.version})" if isinstance(item, RecordedEvent)
+                            else f"checkpoint at position {item.position}")
+                    self.problems.append(f"{what} appears twice with different content")
+                continue
+            self.last = key
+            self.seen[key] = digest
+            if len(self.seen) > _WINDOW:
+                self.seen.popitem(last=False)
+            return item
+
+    def _message(self) -> Any:
+        deadline = time.monotonic() + self.timeout
+        while not self.buffer:
+            if self.done:
+                return None
+            for msg in self.consumer.consume(500, 0.2):
+                if msg.error() is None:
+                    self.buffer.append(msg)
+            if self.buffer:
+                if (self.buffer[-1].offset() or 0) + 1 >= self.high:
+                    self.done = True
+            elif time.monotonic() > deadline:
+                self.problems.append(f"topic {self.consumer.assignment()[0].topic}: timed out "
+                                     f"reading partition {self.partition}")
+                self.done = True
+        msg = self.buffer.popleft()
+        if (msg.offset() or 0) + 1 >= self.high:
+            self.done = True
+            self.buffer.clear()
+        return msg
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _digest(item: RecordedEvent | Checkpoint) -> str:
+    if isinstance(item, Checkpoint):
+        return f"{item.running_hash}:{item.events}"
+    return f"{item.id}:{item.hash}:{event_hash(item.prevhash, item.type_name, item.state)}"
+
+
+class _StoreMatch:
+    """Walks the store beside the topic, both in position order: what the relay says it
+    published must be on the topic, and nothing on the topic may lie past the store's end."""
+
+    def __init__(self, store: EventHistory | None, published_up_to: int,
+                 problems: list[str]) -> None:
+        self.problems = problems
+        self.published_up_to = published_up_to
+        self.records = iter(store.read()) if store is not None else None
+        self.end = store.last_position() if store is not None else 0
+        self.pending: RecordedEvent | None = self._next()
+        self.past_count, self.past_last = 0, 0  # events past the store's end
+
+    def _next(self) -> RecordedEvent | None:
+        return next(self.records, None) if self.records is not None else None
+
+    def saw(self, record: RecordedEvent) -> None:
+        if self.records is None:
+            return
+        position = record.position or 0
+        if position > self.end:
+            self.past_count, self.past_last = self.past_count + 1, position
+            return
+        while self.pending is not None and (self.pending.position or 0) < position:
+            self._missing(self.pending)
+            self.pending = self._next()
+        if self.pending is not None and self.pending.position == position:
+            self.pending = self._next()
+
+    def finish(self) -> None:
+        while self.pending is not None:
+            self._missing(self.pending)
+            self.pending = self._next()
+        if self.past_count:
+            self.problems.append(
+                f"the topic holds {self.past_count} event(s) past the store's end (position "
+                f"{self.end}), up to position {self.past_last}: the store lost them; restore it "
+                'from a backup (see README "Recovering a store")')
+
+    def _missing(self, r: RecordedEvent) -> None:
+        if (r.position or 0) <= self.published_up_to:
+            self.problems.append(f"position {r.position}: {r.type_name} of {r.aggregate_id} "
+                                 f"version {r.version} is in the store but missing from the "
+                                 "topic")
 
 
 def replay(history: EventHistory, runners: list[ProjectionRunner], until: datetime,
