@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.audit_jobs import AuditJobs
 from adapters.http_models import (
@@ -34,6 +35,7 @@ from adapters.http_models import (
     ErrorOut,
     EventOut,
     HealthOut,
+    IsoTime,
     NoteIn,
     QueuedApproval,
     ReasonIn,
@@ -63,6 +65,7 @@ _STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
            (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (
+        (400, "The body is not JSON"),
         (401, "No token, or a token the policy does not know"),
         (403, "The token's person may not do this"),
         (404, "No task, run or approval has this id"),
@@ -81,6 +84,16 @@ class AuthError(Exception):
 def _aware(value: datetime | None) -> datetime | None:
     """A time without a zone is taken as UTC, the zone every event is recorded in."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _methods(api: FastAPI, path: str) -> list[str]:
+    """Every method some route of ``path`` answers (FastAPI's 405 names only one route's)."""
+    methods: set[str] = set()
+    for route in api.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
 
 
 def _error_code(exc: Exception) -> str:
@@ -142,6 +155,20 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
 
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (a body that is not JSON, an unknown path or method) in
+        the API's one error shape; a 405 lists every method the path has."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_methods(api, request.url.path))
+        code = {400: "bad_body", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        message = {400: "the body is not valid JSON: send a JSON object"}.get(
+            exc.status_code, str(exc.detail))
+        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code,
+                            headers=headers)
+
     @api.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         """FastAPI's own answer, but a body that is not UTF-8 is shown, not a crash (500)."""
@@ -153,14 +180,14 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                              "message": f"{where}: {first.get('msg', 'invalid')}",
                              "detail": shown}, status_code=422)
 
-    def as_of(at: datetime | None = Query(
+    def as_of(at: IsoTime | None = Query(
             None, alias="as_of", description="Answer from the views as they were at this "
             "time (replayed once, then kept).")) -> datetime | None:
         return _aware(at)
 
     def filters(status: str | None = Query(None, description="Only this status."),
                 requester: str | None = Query(None, description="Only this person's."),
-                since: datetime | None = Query(None, description="Only from this time on."),
+                since: IsoTime | None = Query(None, description="Only from this time on."),
                 limit: int = Query(20, ge=1, le=500),
                 cursor: str | None = Query(None, description="`next` of the page before."),
                 ) -> Filters:
@@ -322,7 +349,7 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     def audit_timeline(
         actor: str | None = None, aggregate_id: str | None = None,
         type: str | None = Query(None, description="event type, e.g. ApprovalGranted"),
-        since: datetime | None = None, until: datetime | None = None,
+        since: IsoTime | None = None, until: IsoTime | None = None,
         limit: int = Query(100, ge=1, le=10_000), who: str = Depends(person),
     ) -> Any:
         """Every event with its actor, oldest first, filtered."""
@@ -367,7 +394,7 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     @api.get("/audit/export", tags=["audit"], response_class=StreamingResponse,
              responses={200: {"content": {"application/x-ndjson": {}},
                               "description": "One CloudEvents JSON document per line"}})
-    def audit_export(until: datetime | None = None, who: str = Depends(person)
+    def audit_export(until: IsoTime | None = None, who: str = Depends(person)
                      ) -> StreamingResponse:
         """The history as CloudEvents JSON lines."""
         lines = (line + "\n" for line in uc.export(who, _aware(until)))

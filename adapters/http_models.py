@@ -3,13 +3,24 @@ from these."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.task import MODES, PERSONAS
 
+
+def _iso(value: Any) -> Any:
+    """A time is an ISO 8601 string: pydantic would also take 0.5 for 1970, silently."""
+    if isinstance(value, (int, float)) or (
+            isinstance(value, str) and re.fullmatch(r"\s*[-+]?[\d.]+(?:e[-+]?\d+)?\s*", value)):
+        raise ValueError("a time is an ISO 8601 date-time, e.g. 2026-11-30T12:00:00Z")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso)]
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -21,7 +32,8 @@ class ErrorOut(Out):
 
 
 class TaskIn(BaseModel):
-    request: str = Field(description="What should be done, in plain words.")
+    request: str = Field(description="What should be done, in plain words.",
+                         json_schema_extra={"pattern": r"\S"})
     mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
     persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
     environment: str | None = Field(default=None, description="An environment of the policy.")
@@ -54,7 +66,7 @@ class NoteIn(BaseModel):
 
 
 class ReplayIn(BaseModel):
-    until: datetime
+    until: IsoTime
     into: str | None = Field(default=None, description="sqlite:///PATH or postgresql://…?"
                              "schema=NAME; default a new SQLite file in the data dir")
 

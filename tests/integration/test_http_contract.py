@@ -1,0 +1,73 @@
+"""The HTTP schema is the truth: schemathesis generates requests for every operation from
+/openapi.json and runs every check against a real `altlas serve`, with and without a token
+(seeded and bounded, so a run takes a minute or so here)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import TOKENS, token_policy
+
+CONFIG = Path(__file__).resolve().parents[1] / "contract" / "schemathesis.toml"
+ST = Path(sys.executable).with_name("st")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("contract")
+    (home / "policy.yaml").write_text(token_policy())
+    port = free_port()
+    env = {**os.environ, "ALTLAS_DATA_DIR": str(home / "data"),
+           "ALTLAS_POLICY_FILE": str(home / "policy.yaml"), "ALTLAS_LOG_LEVEL": "WARNING",
+           "ALTLAS_SEGMENTER": "rules"}
+    for name in ("ALTLAS_DATABASE_URL", "ALTLAS_VIEWS_DATABASE_URL",
+                 "ALTLAS_KAFKA_BOOTSTRAP_SERVERS"):
+        env.pop(name, None)
+    with (home / "serve.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "altlas", "serve", "--port", str(port)],
+                                env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (home / "serve.log").read_text()
+            assert time.monotonic() < deadline, "altlas serve did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("who", ["alice", None], ids=["with a token", "without a token"])
+def test_every_operation_keeps_to_its_schema_under_generated_requests(
+    served: str, who: str | None, tmp_path: Path
+) -> None:
+    command = [str(ST), "--config-file", str(CONFIG), "run", f"{served}/openapi.json",
+               "--checks", "all", "--max-examples", "10", "--seed", "1", "--no-color"]
+    if who is not None:
+        command += ["-H", f"Authorization: Bearer {TOKENS[who]}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, report[-6000:]
+    assert "passed" in report and "failures" not in report.split("SUMMARY")[-1], report[-3000:]
