@@ -14,13 +14,14 @@ alone, each model alone (its plan, else nothing), and `auto` (the rules first, t
 installed model: what altlas runs by default).
 
     python bench/segmentation.py [--models rules,qwen2.5-coder-0.5b] [--files dev,test]
-                                 [--show-misses]
+                                 [--show-misses] [--sample N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -141,6 +142,9 @@ def main() -> int:
     parser.add_argument("--models", default="rules,qwen2.5-coder-0.5b")
     parser.add_argument("--files", default="dev,test")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="measure a seeded random sample of N requests of each file "
+                             "(a model takes seconds a request)")
     args = parser.parse_args()
     policy = load_policy(None)
     check = PolicyCheck(policy)
@@ -167,6 +171,9 @@ def main() -> int:
           f"{'wrong':>6} {'ok':>6} {'ok %':>6} {'mean s':>7} {'p95 s':>7}")
     for file in args.files.split(","):
         entries = json.loads((DATA / f"segmentation_{file}.json").read_text())["requests"]
+        if 0 < args.sample < len(entries):
+            entries = random.Random(f"{file}:{args.sample}").sample(entries, args.sample)
+            file = f"{file}*"  # a sample, marked in the table
         for name, service in configs:
             result = score(service, entries, policy)
             n = len(entries)
