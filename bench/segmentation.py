@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import statistics
 import sys
@@ -146,6 +147,9 @@ def main() -> int:
                         help="measure a seeded random sample of N requests of each file "
                              "(a model takes seconds a request)")
     args = parser.parse_args()
+    # The service logs why each fallback happened, quoting the request: on the frozen file
+    # that would show its misses, which must not be read (only --show-misses shows them).
+    logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
     policy = load_policy(None)
     check = PolicyCheck(policy)
     rules = RuleSegmenter(policy, FLAG)
