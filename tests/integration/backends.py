@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -12,6 +13,7 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.ports import Clock, system_clock
+from tests.helpers import FakeClock
 
 
 class Backend(ABC):
@@ -78,3 +80,17 @@ class OnPostgres:
     @pytest.fixture
     def backend(self, postgres_url: str, pg_schema: str) -> Backend:
         return PostgresBackend(postgres_url, pg_schema)
+
+
+class ClockedSystem:
+    """A contract's system on its backend, on a clock the test moves."""
+
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def system(self, backend: Backend, clock: FakeClock) -> Iterator[System]:
+        system = backend.open(clock)
+        yield system
+        system.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,20 +23,16 @@ from domain.errors import DomainError
 from domain.plan import PlanError
 from domain.policy import StepRefusedError, UnknownHostError
 from tests.helpers import FakeClock, gated_plan, plan, step
-from tests.integration.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
+from tests.integration.backends import (
+    Backend,
+    ClockedSystem,
+    OnPostgres,
+    OnSQLite,
+    SQLiteBackend,
+)
 
 
-class ApplicationContract:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock()
-
-    @pytest.fixture
-    def system(self, backend: Backend, clock: FakeClock) -> Iterator[System]:
-        system = backend.open(clock)
-        yield system
-        system.close()
-
+class ApplicationContract(ClockedSystem):
     def _gated_run(self, system: System, tmp_path: Path) -> tuple[UUID, UUID, UUID]:
         """A plan whose third step waits for two approvals; the worker takes it as far as
         that."""

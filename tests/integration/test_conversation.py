@@ -3,7 +3,6 @@ where they asked, each message once, even across restarts and while the front wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from application.app import run_id_of
 from application.ports import FrontUnavailableError
 from application.presenters import CardModel
 from tests.helpers import FakeClock, gated_plan
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
+from tests.integration.backends import ClockedSystem, OnPostgres, OnSQLite
 
 
 class Recorder:
@@ -80,17 +79,7 @@ class Killed(BaseException):
     """The process dies here (as with kill -9): nothing after it runs."""
 
 
-class ConversationContract:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock()
-
-    @pytest.fixture
-    def system(self, backend: Backend, clock: FakeClock) -> Iterator[System]:
-        system = backend.open(clock)
-        yield system
-        system.close()
-
+class ConversationContract(ClockedSystem):
     def test_the_plan_the_card_the_votes_and_the_result_each_told_once(
         self, system: System, tmp_path: Path
     ) -> None:
