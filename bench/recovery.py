@@ -28,8 +28,8 @@ from confluent_kafka import Producer
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from streams.feeds import kafka_source
-from streams.kafka import KafkaConfig, ensure_topic, watermarks
+from streams.feeds import behind, kafka_source
+from streams.kafka import KafkaConfig, ensure_topic
 
 SERVERS = os.environ.get("ALTLAS_TEST_KAFKA", "127.0.0.1:59092")
 
@@ -49,10 +49,8 @@ while True:
 
 
 def applied(system: System) -> bool:
-    marks = {p: high for p, (_, high) in watermarks(system.kafka()).items() if high > 0}
     [runner] = system.runners(kafka_source(system.kafka()), ["timeline"])
-    done = runner.positions()
-    return all(done.get(p, -1) >= high - 1 for p, high in marks.items())
+    return behind(system.kafka(), runner) == 0
 
 
 def wait(condition: object, timeout: float = 300) -> float:
@@ -84,8 +82,7 @@ def altlas_rounds(home: Path, rounds: int) -> list[float]:
 
     relay = system.relay()
     system.app.request_task("bench recovery 0", "deniz", environment="prod")
-    while relay.run_once():
-        pass
+    relay.drain()
     proc = start()
     wait(lambda: applied(system))
     times = []
@@ -93,8 +90,7 @@ def altlas_rounds(home: Path, rounds: int) -> list[float]:
         kill(proc)
         proc = start()
         system.app.request_task(f"bench recovery {i}", "deniz", environment="prod")
-        while relay.run_once():
-            pass
+        relay.drain()
         times.append(wait(lambda: applied(system)))
     kill(proc)
     system.close()

@@ -21,13 +21,20 @@ from streams.broker import watch
 from streams.checkpoints import CheckpointLog, Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
-from streams.kafka import KafkaConfig, make_consumer
+from streams.kafka import KafkaConfig, make_consumer, watermarks
 
 log = logging.getLogger("altlas.feeds")
 
 
 def kafka_source(config: KafkaConfig) -> str:
     return f"kafka:{config.topic}"
+
+
+def behind(config: KafkaConfig, runner: ProjectionRunner) -> int:
+    """Events on the topic now that the runner's view has not applied yet."""
+    done = runner.positions()
+    return sum(max(high - done.get(p, -1) - 1, 0)
+               for p, (_, high) in watermarks(config).items())
 
 
 class StoreFeed:

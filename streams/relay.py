@@ -172,6 +172,7 @@ class Relay:
     def drain(self, stopping: Callable[[], bool] = lambda: False) -> int:
         """Publish everything recorded so far, preparing each batch while the broker
         confirms the one before; positions are still recorded in order, after confirmation."""
+        self.ensure_topic()
         batch = self._prepare(self.state.load())
         total = 0
         while batch is not None:
@@ -204,7 +205,7 @@ class Relay:
         while not stop.is_set():
             seen = wake.generation if wake is not None else 0
             try:
-                self.ensure_topic(timeout=min(backoff * 5, 30.0))
+                self.ensure_topic(timeout=min(backoff * 5, 30.0))  # waits less while away
                 sent = self.drain(stop.is_set)
             except DeliveryInterrupted:
                 break

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -45,11 +46,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             assert proc.poll() is None, (home / "serve.log").read_text()
             assert time.monotonic() < deadline, "altlas serve did not start"
             time.sleep(0.2)

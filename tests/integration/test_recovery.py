@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from altlas.bootstrap import System, bootstrap
-from streams.feeds import kafka_source
-from streams.kafka import watermarks
+from streams.feeds import behind, kafka_source
 from tests.integration.backends import Backend, OnPostgres, SQLiteBackend
 from tests.integration.test_projections import journey
 from tests.integration.test_streams import _env, kafka_settings, publish_all
@@ -31,10 +30,8 @@ def projector(system: System, log: Path) -> subprocess.Popen[bytes]:
 
 
 def applied_everything(system: System) -> bool:
-    marks = {p: high for p, (_, high) in watermarks(system.kafka()).items() if high > 0}
     [runner] = system.runners(kafka_source(system.kafka()), ["timeline"])
-    done = runner.positions()
-    return all(done.get(p, -1) >= high - 1 for p, high in marks.items())
+    return behind(system.kafka(), runner) == 0
 
 
 def seconds_until_applied(system: System, timeout: float = 60) -> float:

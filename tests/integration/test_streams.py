@@ -24,8 +24,8 @@ from altlas.bootstrap import System
 from altlas.settings import Settings
 from streams.audit import read_topic, verify_store, verify_topic
 from streams.cloudevents import cloudevent, decode
-from streams.feeds import KafkaFeed
-from streams.kafka import KafkaConfig, make_consumer, watermarks
+from streams.feeds import KafkaFeed, behind
+from streams.kafka import KafkaConfig, make_consumer
 from streams.relay import Relay
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
 from tests.integration.test_projections import journey
@@ -41,21 +41,14 @@ def kafka_settings(backend: Backend, bootstrap: str, prefix: str, **extra: Any) 
 
 
 def publish_all(relay: Relay) -> int:
-    total = 0
-    while sent := relay.run_once():
-        total += sent
-    return total
+    return relay.drain()
 
 
 def drain(feeds: list[KafkaFeed], config: KafkaConfig, timeout: float = 90) -> None:
     """Poll until every feed has applied everything on the topic now."""
-    marks = {p: high for p, (_, high) in watermarks(config).items() if high > 0}
     deadline = time.monotonic() + timeout
     for feed in feeds:
-        while True:
-            done = feed.runner.positions()
-            if all(done.get(p, -1) >= high - 1 for p, high in marks.items()):
-                break
+        while behind(config, feed.runner):
             assert time.monotonic() < deadline, f"{feed.runner.name} did not catch up"
             feed.poll_once(0.2)
 
