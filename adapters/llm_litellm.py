@@ -22,7 +22,8 @@ class LiteLLMModel:
         self._schema_style = "json_schema"
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int,
-                 json_schema: Mapping[str, Any] | None = None) -> str:
+                 json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
+                 ) -> str:
         # litellm would otherwise fetch its price list from the internet when imported
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         import litellm
@@ -30,7 +31,7 @@ class LiteLLMModel:
         def call(response_format: dict[str, Any] | None) -> str:
             reply = litellm.completion(
                 model=self._model, api_base=self._api_base, api_key=self._api_key,
-                messages=[dict(m) for m in messages], temperature=0.0,
+                messages=[dict(m) for m in messages], temperature=temperature,
                 max_tokens=max_tokens, timeout=self._timeout, num_retries=0,
                 **({"response_format": response_format} if response_format else {}))
             return str(reply.choices[0].message.content or "")

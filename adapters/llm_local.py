@@ -132,6 +132,9 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
     return known.name, path
 
 
+_GRAMMARS_KEPT = 64
+
+
 class LocalModel:
     def __init__(self, display: str, path: Path, *, threads: int = 2, context: int = 2048
                  ) -> None:
@@ -168,15 +171,18 @@ class LocalModel:
         if key not in self._grammars:
             from llama_cpp.llama_grammar import LlamaGrammar
 
+            if len(self._grammars) >= _GRAMMARS_KEPT:  # schemas differ by request
+                del self._grammars[next(iter(self._grammars))]
             self._grammars[key] = LlamaGrammar.from_json_schema(json.dumps(schema),
                                                                 verbose=False)
         return self._grammars[key]
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int,
-                 json_schema: Mapping[str, Any] | None = None) -> str:
+                 json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
+                 ) -> str:
         with self._lock:
             grammar = self._grammar(json_schema) if json_schema is not None else None
             reply = self._model().create_chat_completion(
-                messages=[dict(m) for m in messages], temperature=0.0,
+                messages=[dict(m) for m in messages], temperature=temperature, seed=0,
                 repeat_penalty=1.0, max_tokens=max_tokens, grammar=grammar)
         return str(reply["choices"][0]["message"]["content"] or "")

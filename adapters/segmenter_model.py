@@ -3,8 +3,10 @@
 Its output is constrained to a JSON schema built for each request — every string and list
 bounded (an unbounded schema lets a small model run to max_tokens), an ssh step's target one
 of the hosts the request names or "ask" (it cannot invent one), a promql step's one of the
-policy's environments, the target chosen before the kind — so it always parses; whether the
-plan does what was asked the policy and the grounding check decide.
+policy's environments, a shell step's command one the request quotes or one whose meaning
+altlas knows (domain.commands.meaning), the target chosen before the
+kind — so it always parses; whether the plan does what was asked the policy and the grounding
+check decide.
 The system prompt and the built-in examples come first and never change, so the model's
 prompt cache spares them on every request after the first.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from application.errors import SegmentationError
 from application.ports import LanguageModel, Message, SegmentationRequest
+from domain.commands.meaning import SHELL_COMMANDS
 from domain.grounding import Inventory, read_request
 from domain.policy import Policy
 
@@ -28,17 +31,50 @@ _ORDER = ("id", "target", "kind", "action", "needs", "when")
 ASK = "ask"  # the target a model picks when the request names no host it could use
 
 
-def plan_schema(policy: Policy, named: Collection[str] | None = None) -> dict[str, Any]:
-    """``named``: the hosts the request names (None: every host of the inventory)."""
+# The regular-expression dialect of llama.cpp's grammar converter: no "(?:", no classes, no
+# escaped characters (the converter copies them into GBNF literals, where they are invalid). A
+# word (\S) holds no quote, backslash or shell operator: it cannot end the JSON string or
+# start a second command.
+_DIALECT = (("(?:", "("), (r"\S", r'[^ "\\;|&`$<>()\n]'), (r"\d", "[0-9]"),
+            (r"\w", "[a-zA-Z0-9_]"), (r"\.", "[.]"), (r"\+", "[+]"))
+
+
+def _grammar_regex(pattern: str) -> str:
+    for python, grammar in _DIALECT:
+        pattern = pattern.replace(python, grammar)
+    return pattern
+
+
+# A known command, optionally piped into "head -n N" (the listings are), as it is or run by
+# "sh -c '…'" (the pipe is then the remote shell's).
+_ONE = ("(" + "|".join(_grammar_regex(p) for p in SHELL_COMMANDS)
+        + ")( [|] head -n [0-9]{1,3})?")
+KNOWN_COMMANDS = f"^({_ONE}|sh -c '{_ONE}')$"
+_FREE = {"type": "string", "maxLength": 160}
+
+
+def command_schema(quoted: Collection[str] = ()) -> dict[str, Any]:
+    """A shell step's command: one the request gives word for word, or a known one."""
+    known = {"type": "string", "pattern": KNOWN_COMMANDS}
+    if not quoted:
+        return known
+    return {"anyOf": [{"type": "string", "enum": sorted(set(quoted))}, known]}
+
+
+def plan_schema(policy: Policy, named: Collection[str] | None = None,
+                quoted: Collection[str] = ()) -> dict[str, Any]:
+    """``named``: the hosts the request names (None: every host of the inventory);
+    ``quoted``: the commands it gives word for word."""
     every = set(policy.hosts) if named is None else set(named)
     hosts = [*sorted(every - {policy.local_host}), ASK]
+    command = command_schema(quoted)
 
     def shape(kinds: list[str], target: dict[str, Any]) -> dict[str, Any]:
         props: dict[str, Any] = {
             "id": {"type": "string", "enum": _IDS},
             "target": target,
             "kind": {"type": "string", "enum": kinds},
-            "action": {"type": "string", "maxLength": 160},
+            "action": command if kinds != ["promql"] and kinds != ["llm"] else _FREE,
             "needs": {"type": "array", "maxItems": 4, "items": {"type": "string", "enum": _IDS}},
             "when": {"type": "string", "maxLength": 60},
         }
@@ -76,6 +112,8 @@ Common single steps:
 - is a service running: ssh "systemctl is-active <service>"
 - logs of a service: ssh "journalctl -u <service> -n 100 --no-pager"
 - processes of a service: ssh "pgrep -a <service>"
+- the top N processes by cpu (or memory): ssh "sh -c 'ps -eo pid,user,%cpu,%mem,comm \
+--sort=-%cpu --no-headers | head -n N'"
 - restart, reload, stop or start a service: ssh "systemctl restart <service>"
 - targets down in an environment: promql "count(up == 0) or vector(0)"
 - anything on the altlas host: local, e.g. "df -h", "uptime", "free -m"
@@ -126,9 +164,11 @@ class ModelSegmenter:
         return out
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
-        named = read_request(request.text, self._inventory).hosts
+        reading = read_request(request.text, self._inventory)
         reply = self._model.complete(self.messages(request), max_tokens=self._max_tokens,
-                                     json_schema=plan_schema(self._policy, named))
+                                     json_schema=plan_schema(self._policy, reading.hosts,
+                                                             reading.quoted),
+                                     temperature=request.temperature)
         try:
             raw = json.loads(reply, strict=False)
         except json.JSONDecodeError as e:

@@ -434,8 +434,10 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
         return SegmentationService(app, rules, None, examples)
     by_model = ModelSegmenter(model, policy, flag)
     if settings.segmenter == "auto" and not settings.litellm_model:
-        return SegmentationService(app, rules, by_model, examples)
-    return SegmentationService(app, by_model, rules, examples)
+        return SegmentationService(app, rules, by_model, examples,
+                                   readings=settings.segmenter_readings)
+    return SegmentationService(app, by_model, rules, examples,
+                               readings=settings.segmenter_readings)
 
 
 def language_model(settings: Settings) -> LanguageModel | None:

@@ -102,6 +102,8 @@ EN: dict[str, str] = {
                        "leave it out.",
     "question.unclear": "I could not make a plan that does exactly “{request}”. Say it another "
                         "way, one action per sentence.",
+    "question.reading": "I can read “{request}” two ways. Which did you mean? Or say it "
+                        "another way, one action per sentence.",
     "question.choices": "Choose one: {choices}",
     "question.how.cli": "Answer with: altlas task answer {id} CHOICE --as {requester}",
     "question.how.chat": "Answer with a button, or: answer {id} CHOICE",
@@ -238,6 +240,8 @@ TR: dict[str, str] = {
                        "atla yazın.",
     "question.unclear": "Tam olarak “{request}” yapan bir plan çıkaramadım. Başka türlü "
                         "söyleyin, her cümlede bir iş.",
+    "question.reading": "“{request}” isteğini iki türlü okuyabiliyorum. Hangisini "
+                        "kastettiniz? Ya da başka türlü söyleyin, her cümlede bir iş.",
     "question.choices": "Birini seçin: {choices}",
     "question.how.cli": "Yanıtlamak için: altlas task answer {id} SEÇİM --as {requester}",
     "question.how.chat": "Bir düğmeyle ya da şöyle yanıtlayın: answer {id} SEÇİM",

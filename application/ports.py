@@ -59,8 +59,10 @@ class LanguageModel(Protocol):
     name: str
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int,
-                 json_schema: Mapping[str, Any] | None = None) -> str:
-        """The model's reply; with a JSON schema, constrained to it where the model can."""
+                 json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
+                 ) -> str:
+        """The model's reply; with a JSON schema, constrained to it where the model can.
+        Above 0 ``temperature`` samples (a second reading of the same request)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class SegmentationRequest:
     environment: str | None = None
     chaos_level: int | None = None
     examples: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    temperature: float = 0.0  # above 0: a model's second, sampled reading
 
 
 class Segmenter(Protocol):

@@ -1,7 +1,9 @@
 """Segmentation: a request becomes a plan the policy accepts, or a reasoned rejection.
 
 The primary segmenter is tried — a model gets one retry when its output is not a valid plan —
-then the fallback, and the fallback is recorded on the event with the reason. A plan is only
+then the fallback, and the fallback is recorded on the event with the reason. With two
+readings, a model's plan is read a second time, sampled: when both are plans that do what was
+asked but do different things, altlas asks which was meant (self-consistency). A plan is only
 taken when it does what was asked (domain.grounding): the hosts the request names, every
 clause covered, commands altlas knows the meaning of; otherwise the next segmenter is tried,
 and when none makes one, what to ask the person instead. With a model as primary the rules are
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 from application.ports import ReadModels, SegmentationRequest, Segmenter
 from application.privacy import Privacy
-from domain.asking import Question, question, with_answers
+from domain.asking import Question, question, same_reading, two_readings, with_answers
 from domain.errors import DomainError
 from domain.grounding import Inventory, Problem, Reading, check, read_request
 from domain.plan import Plan
@@ -29,6 +31,7 @@ from domain.task import Task
 log = logging.getLogger("altlas.segmentation")
 
 SEGMENTER_ACTOR = "altlas:segmenter"
+SECOND_READING = 0.7  # the temperature a model reads a request at the second time
 _WORD = re.compile(r"[\w-]+", re.UNICODE)
 
 
@@ -73,12 +76,14 @@ class NotGroundedError(DomainError):
 
 class SegmentationService:
     def __init__(self, app: PlanChecker, segmenter: Segmenter, fallback: Segmenter | None,
-                 reads: Callable[[], ReadModels] | None = None, examples: int = 2) -> None:
+                 reads: Callable[[], ReadModels] | None = None, examples: int = 2,
+                 readings: int = 1) -> None:
         self._app = app
         self._segmenter = segmenter
         self._fallback = fallback
         self._reads = reads
         self._examples = examples
+        self._readings = readings
 
     @property
     def name(self) -> str:
@@ -99,25 +104,31 @@ class SegmentationService:
             return PlanOutcome(None, self.name, problem="the policy refuses what this request "
                                f"asks for (it matches the deny rule {denied!r})")
         ungrounded: list[Problem] = []
-        plan, problem = self._attempts(self._segmenter, request, task, reading, ungrounded)
+        plan, problem, asked = self._attempts(self._segmenter, request, task, reading,
+                                              ungrounded)
         if plan is not None:
             return PlanOutcome(plan, self.name)
+        if asked is not None:
+            return PlanOutcome(None, self.name, problem=problem, question=asked)
         if self._fallback is not None:
             reason = f"{self.name}: {problem}"
             log.warning("task %s: %s; falling back to %s", task.id, reason, self._fallback.name)
-            plan, fallback_problem = self._attempts(self._fallback, request, task, reading,
-                                                    ungrounded)
+            plan, fallback_problem, asked = self._attempts(self._fallback, request, task,
+                                                           reading, ungrounded)
             if plan is not None:
                 return PlanOutcome(plan, self._fallback.name, fallback_reason=reason)
+            if asked is not None:
+                return PlanOutcome(None, self._fallback.name, problem=fallback_problem,
+                                   question=asked)
             problem = f"{problem}; {self._fallback.name}: {fallback_problem}"
         return PlanOutcome(None, self.name, problem=problem, ungrounded=tuple(ungrounded),
                            question=question(reading, ungrounded, inventory))
 
     def _attempts(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
                   reading: Reading, ungrounded: list[Problem]
-                  ) -> tuple[dict[str, Any] | None, str]:
+                  ) -> tuple[dict[str, Any] | None, str, Question | None]:
         """A model is asked twice (its output may be bad once), with worked examples; the
-        rules once, and need none."""
+        rules once, and need none. A plan, or why there is none and what to ask."""
         deterministic = getattr(segmenter, "deterministic", False)
         tries = 1 if deterministic else 2
         if not deterministic:
@@ -126,10 +137,27 @@ class SegmentationService:
         for attempt in range(1, tries + 1):
             plan, problem = self._try(segmenter, request, task, reading, ungrounded)
             if plan is not None:
-                return plan, ""
+                if deterministic or self._readings < 2:
+                    return plan, "", None
+                return self._read_again(segmenter, request, task, reading, plan)
             if tries > 1:
                 problem = f"no valid plan in {attempt} attempt(s) ({problem})"
-        return None, problem
+        return None, problem, None
+
+    def _read_again(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+                    reading: Reading, plan: dict[str, Any]
+                    ) -> tuple[dict[str, Any] | None, str, Question | None]:
+        """The plan, unless a second, sampled reading is also a plan that does what was asked
+        and does something else: then which one was meant is asked. A second reading that
+        is no plan at all does not outvote the first."""
+        second, _ = self._try(segmenter, replace(request, temperature=SECOND_READING), task,
+                              reading, [])
+        if second is None or same_reading(Plan.from_document(plan),
+                                          Plan.from_document(second)):
+            return plan, "", None
+        log.info("task %s: %s read the request two ways", task.id, segmenter.name)
+        return None, f"{segmenter.name} read the request two ways", two_readings(
+            Plan.from_document(plan), Plan.from_document(second), self._app.policy.local_host)
 
     def _try(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
              reading: Reading, ungrounded: list[Problem]) -> tuple[dict[str, Any] | None, str]:

@@ -172,6 +172,8 @@ def question_text(task: TaskView, locale: str, how: str) -> str:
     part = shown(q.get("part") or "")
     if q.get("about") == "host":
         key = "question.host.unknown" if part else "question.host"
+    elif q.get("about") == "reading":
+        key = "question.reading"
     else:
         key = "question.clause" if part else "question.unclear"
     lines = [t(locale, key, part=part, request=request)]

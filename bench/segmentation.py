@@ -79,15 +79,17 @@ class Remembered:
         self._segmenter = segmenter
         self.name = segmenter.name
         self.deterministic = False
-        self._answers: dict[str, tuple[dict[str, Any] | None, Exception | None]] = {}
+        self._answers: dict[tuple[str, float],
+                            tuple[dict[str, Any] | None, Exception | None]] = {}
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
-        if request.text not in self._answers:
+        key = (request.text, request.temperature)
+        if key not in self._answers:
             try:
-                self._answers[request.text] = (self._segmenter.segment(request), None)
+                self._answers[key] = (self._segmenter.segment(request), None)
             except Exception as e:
-                self._answers[request.text] = (None, e)
-        plan, error = self._answers[request.text]
+                self._answers[key] = (None, e)
+        plan, error = self._answers[key]
         if error is not None:
             raise error
         assert plan is not None
@@ -143,6 +145,8 @@ def main() -> int:
     parser.add_argument("--models", default="rules,qwen2.5-coder-0.5b")
     parser.add_argument("--files", default="dev,test")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--readings", type=int, default=1, choices=(1, 2),
+                        help="2: a model reads each request twice and asks when they differ")
     parser.add_argument("--sample", type=int, default=0,
                         help="measure a seeded random sample of N requests of each file "
                              "(a model takes seconds a request)")
@@ -168,9 +172,11 @@ def main() -> int:
         model.complete([{"role": "user", "content": "hi"}], max_tokens=1)  # load it first
         print(f"{name}: loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         remembered = Remembered(ModelSegmenter(model, policy, FLAG))
-        configs.append((name, SegmentationService(check, remembered, None)))
+        configs.append((name, SegmentationService(check, remembered, None,
+                                                  readings=args.readings)))
         best_model = remembered  # the last named is the best installed
-    configs.append(("auto", SegmentationService(check, rules, best_model)))
+    configs.append(("auto", SegmentationService(check, rules, best_model,
+                                                readings=args.readings)))
     print(f"{'file':<5} {'segmenter':<20} {'n':>4} {'exact':>6} {'asked':>6} {'refused':>8} "
           f"{'wrong':>6} {'ok':>6} {'ok %':>6} {'mean s':>7} {'p95 s':>7}")
     for file in args.files.split(","):

@@ -12,14 +12,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domain.commands.meaning import meaning, services
 from domain.grounding import INTENTS, Inventory, Problem, Reading, fold, normalise
+from domain.plan import Plan, PlanStep
 
 
 @dataclass(frozen=True)
 class Question:
     """What altlas asks instead of planning: which host, or what a part of the request means."""
 
-    about: str                         # "host" or "clause"
+    about: str                         # "host", "clause" or "reading"
     text: str
     choices: tuple[str, ...] = ()
     part: str | None = None            # the words asked about: an unknown host, a clause
@@ -109,3 +111,36 @@ def question(reading: Reading, problems: Iterable[Problem], inventory: Inventory
         return Question("clause", "I could not make a plan that does exactly this. Say it "
                         "another way, one action per sentence.")
     return None  # what the policy refuses is refused, not asked about
+
+
+def _gist(step: PlanStep) -> tuple[str, str, str, tuple[str, ...], str, bool]:
+    """What a step does, in the terms two readings of a request are compared in: "df -h"
+    and "df -h /" are one reading, another host, service, action or condition another."""
+    action = " ".join(step.action.split())
+    return (step.kind, step.target or "", meaning(step.kind, action) or action,
+            services(action), (step.when or "").replace(" ", ""), bool(step.needs))
+
+
+def same_reading(first: Plan, second: Plan) -> bool:
+    return sorted(map(_gist, first.steps)) == sorted(map(_gist, second.steps))
+
+
+def said_as(plan: Plan, local_host: str) -> str | None:
+    """The plan in words the rules plan exactly as it is (commands quoted word for word), to
+    offer as a choice; None when it has a step words cannot carry (a condition, a query)."""
+    said: list[str] = []
+    for step in plan.steps:
+        if step.when or step.kind not in ("ssh", "local", "llm") or "'" in step.action:
+            return None
+        where = "the altlas host" if step.target == local_host else step.target
+        words = "summarise" if step.kind == "llm" else f"run '{step.action}' on {where}"
+        said.append(f"then {words}" if step.needs and said else words)
+    return "; ".join(said)
+
+
+def two_readings(first: Plan, second: Plan, local_host: str) -> Question:
+    """Two readings of one request that do different things: the person says which."""
+    choices = [said_as(first, local_host), said_as(second, local_host)]
+    return Question("reading", "I can read this two ways. Which did you mean? Or say it "
+                    "another way, one action per sentence.",
+                    tuple(c for c in choices if c) if all(choices) else ())

@@ -213,6 +213,9 @@ class Task(AuditedAggregate):
         host = None
         if self.question["about"] == "host":
             host = self._chosen(text)
+        elif self.question["about"] == "reading" and (text.isdigit() or text in self.question[
+                "choices"]):
+            text = self._chosen(text)  # the reading chosen, else their own words
         self._trigger(self.Clarified, meta, answer=seal(text), host=host)
 
     def _chosen(self, answer: str) -> str:
@@ -221,6 +224,8 @@ class Task(AuditedAggregate):
             return choices[int(answer) - 1]
         if answer.lower() in choices:
             return answer.lower()
+        if answer in choices:
+            return answer
         numbered = ", ".join(f"{i}. {c}" for i, c in enumerate(choices, 1))
         raise NotAChoiceError(f"{answer!r} is not one of the choices: {numbered}")
 

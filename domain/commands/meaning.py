@@ -15,35 +15,39 @@ from domain.commands import analyse
 _SVC = r"[a-z0-9][a-z0-9_.@-]*"
 # Canonical command lines (domain.commands) and the intent each answers; a line that matches
 # none is a command altlas does not know the meaning of.
-_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), name) for p, name in (
-        (r"df(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
-        (r"du(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
-        (r"uptime", "load"),
-        (r"free(?: -[a-z]+)*", "memory"),
-        (rf"systemctl (?:is-active|status)(?: --no-pager)? {_SVC}", "status"),
-        (rf"systemctl restart {_SVC}", "restart"),
-        (rf"systemctl reload {_SVC}", "reload"),
-        (rf"systemctl stop {_SVC}", "stop"),
-        (rf"systemctl start {_SVC}", "start"),
-        (r"systemctl (?:list-units (?:--failed|--state=failed)|--failed)", "failed"),
-        (rf"journalctl -u {_SVC}(?: -n \d+| --no-pager| --since \S+)*", "logs"),
-        (r"journalctl(?: -n \d+| --no-pager| -p \w+)*", "logs"),
-        (rf"pgrep -a {_SVC}", "processes"),
-        (r"ps (?:-eo|-e -o) \S+ --sort=-%(?:cpu|mem)(?: --no-headers)?", "top"),
-        (r"top -b -n 1(?: -o %?\w+)?", "top"),
-        (r"head -n \d+", ""),
-        (r"(?:reboot|shutdown -r now)", "reboot"),
-        (r"rm(?: -[a-z]+)* /\S+", "delete"),
-        (r"apt-get clean", "apt_clean"),
-        (r"logrotate -f /etc/logrotate\.conf", "rotate"),
-        (r"find /tmp -mindepth 1 -mtime \+\d+ -delete", "clean_tmp"),
-        (r"uname(?: -[a-z]+)*", "kernel"),
-        (r"ss(?: -[a-z]+)*", "ports"),
-        (r"touch /\S+", "maintenance"),
-        (r"psql -c '?DROP TABLE \w+'?", "drop"),
-        (r"DROP TABLE \w+;?", "drop"),
-    ))
+_TABLE: tuple[tuple[str, str], ...] = (
+    (r"df(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
+    (r"du(?: -[a-zA-Z]+)*(?: /\S*)*", "disk"),
+    (r"uptime", "load"),
+    (r"free(?: -[a-z]+)*", "memory"),
+    (rf"systemctl (?:is-active|status)(?: --no-pager)? {_SVC}", "status"),
+    (rf"systemctl restart {_SVC}", "restart"),
+    (rf"systemctl reload {_SVC}", "reload"),
+    (rf"systemctl stop {_SVC}", "stop"),
+    (rf"systemctl start {_SVC}", "start"),
+    (r"systemctl (?:list-units (?:--failed|--state=failed)|--failed)", "failed"),
+    (rf"journalctl -u {_SVC}(?: -n \d+| --no-pager| --since \S+)*", "logs"),
+    (r"journalctl(?: -n \d+| --no-pager| -p \w+)*", "logs"),
+    (rf"pgrep -a {_SVC}", "processes"),
+    (r"ps (?:-eo|-e -o) \S+ --sort=-%(?:cpu|mem)(?: --no-headers)?", "top"),
+    (r"top -b -n 1(?: -o %?\w+)?", "top"),
+    (r"head -n \d+", ""),
+    (r"(?:reboot|shutdown -r now)", "reboot"),
+    (r"rm(?: -[a-z]+)* /\S+", "delete"),
+    (r"apt-get clean", "apt_clean"),
+    (r"logrotate -f /etc/logrotate\.conf", "rotate"),
+    (r"find /tmp -mindepth 1 -mtime \+\d+ -delete", "clean_tmp"),
+    (r"uname(?: -[a-z]+)*", "kernel"),
+    (r"ss(?: -[a-z]+)*", "ports"),
+    (r"touch /\S+", "maintenance"),
+    (r"psql -c '?DROP TABLE \w+'?", "drop"),
+    (r"DROP TABLE \w+;?", "drop"),
+)
+_COMMANDS = tuple((re.compile(p), name) for p, name in _TABLE)
+# The shell commands among them (not SQL, not the "head" a listing is piped into), as
+# regular expressions: what a model may choose among when it writes a shell step.
+SHELL_COMMANDS: tuple[str, ...] = tuple(p for p, name in _TABLE
+                                        if name and not p.startswith("DROP"))
 
 
 def services(action: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from adapters.llm_local import LocalModel, resolve
 from adapters.policy_file import load_policy
 from adapters.segmenter_model import ModelSegmenter, plan_schema
 from application.ports import SegmentationRequest
+from domain.commands.meaning import meaning
 
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 
@@ -37,8 +38,9 @@ class Recording:
         self.name = model.name
         self.replies: list[str] = []
 
-    def complete(self, messages, *, max_tokens, json_schema=None):  # type: ignore[no-untyped-def]
-        reply = self.model.complete(messages, max_tokens=max_tokens, json_schema=json_schema)
+    def complete(self, messages, *, max_tokens, json_schema=None, temperature=0.0):  # type: ignore[no-untyped-def]
+        reply = self.model.complete(messages, max_tokens=max_tokens, json_schema=json_schema,
+                                    temperature=temperature)
         self.replies.append(reply)
         return reply
 
@@ -64,6 +66,17 @@ def test_even_a_weak_model_always_answers_within_the_schema(smollm2: LocalModel)
         assert plan["alt"] == 1 and plan["steps"]
     for reply in recording.replies:
         jsonschema.validate(json.loads(reply), plan_schema(POLICY))
+
+
+def test_even_a_weak_model_writes_only_commands_altlas_knows(smollm2: LocalModel) -> None:
+    segmenter = ModelSegmenter(smollm2, POLICY, FLAG)
+    for text in ("show the top 5 processes by cpu on web-3", "web-1 sunucuyu yeniden başlat",
+                 "rotate the logs on web-1 and web-2", "run 'ls -la /var/log' on web-2"):
+        plan = segmenter.segment(SegmentationRequest(text))
+        for step in plan["steps"]:
+            if step["kind"] in ("ssh", "local"):
+                assert (meaning(step["kind"], step["action"]) is not None
+                        or step["action"] == "ls -la /var/log"), (text, step)
 
 
 def test_capable_model_plans_a_plain_request(qwen: LocalModel) -> None:

@@ -14,7 +14,7 @@ from altlas.bootstrap import System
 from application.app import run_id_of
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
-from application.segmentation import SegmentationService
+from application.segmentation import SECOND_READING, SegmentationService
 from application.views import TaskView
 from domain.plan import Plan
 from domain.task import Task
@@ -30,10 +30,13 @@ class ScriptedModel:
     def __init__(self, *replies: str) -> None:
         self.replies = list(replies)
         self.prompts: list[str] = []
+        self.temperatures: list[float] = []
 
     def complete(self, messages: Sequence[Mapping[str, str]], *, max_tokens: int,
-                 json_schema: Mapping[str, Any] | None = None) -> str:
+                 json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
+                 ) -> str:
         self.prompts.append("\n".join(m["content"] for m in messages))
+        self.temperatures.append(temperature)
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
 
@@ -85,6 +88,23 @@ def test_valid_model_plan_is_recorded_as_the_models(system: System) -> None:
     assert task.fallback_reason is None
     assert task.plan is not None
     assert [s["action"] for s in task.plan["steps"]] == ["uptime", "free -m"]
+
+
+def test_a_model_read_two_ways_is_asked_which_was_meant(system: System) -> None:
+    at_once = json.dumps({"steps": [
+        {"id": "s1", "target": "web-1", "kind": "ssh", "action": "systemctl restart nginx",
+         "needs": []},
+        {"id": "s2", "target": "web-1", "kind": "ssh", "action": "systemctl is-active nginx",
+         "needs": []}]})
+    after = at_once.replace('"needs": []}]', '"needs": ["s1"]}]')
+    model = ScriptedModel(at_once, after)
+    rules = RuleSegmenter(system.policy, "/f")
+    system.segmentation = SegmentationService(
+        system.app, ModelSegmenter(model, system.policy, "/f"), rules, readings=2)
+    task = planned(system, "restart nginx on web-1 and check its status")
+    assert model.temperatures == [0.0, SECOND_READING]
+    assert task.status == "asking" and task.question is not None
+    assert task.question["about"] == "reading" and len(task.question["choices"]) == 2
 
 
 def test_rules_first_hand_what_they_do_not_understand_to_the_model(system: System) -> None:

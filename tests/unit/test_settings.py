@@ -31,9 +31,11 @@ def test_bad_database_url_gets_a_precise_message(
 def test_each_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALTLAS_HTTP_PORT", "0")
     monkeypatch.setenv("ALTLAS_LOG_LEVEL", "chatty")
+    monkeypatch.setenv("ALTLAS_SEGMENTER_READINGS", "3")
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert "ALTLAS_HTTP_PORT:" in str(caught.value) and "ALTLAS_LOG_LEVEL:" in str(caught.value)
+    assert "ALTLAS_SEGMENTER_READINGS:" in str(caught.value)
 
 
 def test_database_url_selects_postgres_and_keeps_db_functions_off(
