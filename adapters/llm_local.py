@@ -148,11 +148,9 @@ class LocalModel:
 
     @classmethod
     def named(cls, name: str, cache: Path, *, threads: int = 2) -> LocalModel:
-        try:
-            import llama_cpp  # noqa: F401  (the optional extra)
-        except ImportError:
+        if importlib.util.find_spec("llama_cpp") is None:  # imported when first asked
             raise ModelUnavailableError(
-                "llama-cpp-python is not installed: pip install 'altlas[llm]'") from None
+                "llama-cpp-python is not installed: pip install 'altlas[llm]'")
         display, path = resolve(name, cache)
         return cls(display, path, threads=threads)
 

@@ -11,7 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,17 +23,14 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.http_exec import HTTPExecutor
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
 from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
-from adapters.promql_exec import PromQLExecutor
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
-from adapters.ssh_exec import SSHExecutor
 from adapters.worker_registry import SqlWorkerRegistry
 from adapters.worker_registry import metadata as registry_tables
 from altlas import log_redaction
@@ -471,23 +468,59 @@ def language_model(settings: Settings) -> LanguageModel | None:
         return None
 
 
+class _Executors(Mapping[str, StepExecutor]):
+    """Each kind's executor, made when a step of that kind first runs: the commands that
+    run no steps (relay, project, audit) start without loading SSH, HTTP and Prometheus
+    clients — a restarted projector is back sooner."""
+
+    def __init__(self, factories: Mapping[str, Callable[[], StepExecutor]]) -> None:
+        self._factories = factories
+        self._made: dict[str, StepExecutor] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> StepExecutor:
+        with self._lock:
+            if kind not in self._made:
+                self._made[kind] = self._factories[kind]()
+            return self._made[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._factories)
+
+    def __len__(self) -> int:
+        return len(self._factories)
+
+
 def _executors(settings: Settings, policy: Policy,
-               model: LanguageModel | None) -> dict[str, StepExecutor]:
+               model: LanguageModel | None) -> Mapping[str, StepExecutor]:
     cap = settings.output_cap_bytes
 
     def prometheus_for(target: str | None) -> str | None:
         env = policy.environments.get(target or "")
         return (env.prometheus if env else None) or settings.prometheus_url
 
-    return {
-        "local": LocalExecutor(policy.classify, output_cap=cap),
-        "ssh": SSHExecutor(policy.hosts, known_hosts=settings.ssh_known_hosts,
+    def ssh() -> StepExecutor:
+        from adapters.ssh_exec import SSHExecutor
+
+        return SSHExecutor(policy.hosts, known_hosts=settings.ssh_known_hosts,
                            client_key=settings.ssh_key, default_user=settings.ssh_user,
-                           connect_timeout=settings.ssh_connect_timeout, output_cap=cap),
-        "promql": PromQLExecutor(prometheus_for),
-        "http": HTTPExecutor(policy.hosts),
-        "llm": LLMExecutor(model),
-    }
+                           connect_timeout=settings.ssh_connect_timeout, output_cap=cap)
+
+    def promql() -> StepExecutor:
+        from adapters.promql_exec import PromQLExecutor
+
+        return PromQLExecutor(prometheus_for)
+
+    def http() -> StepExecutor:
+        from adapters.http_exec import HTTPExecutor
+
+        return HTTPExecutor(policy.hosts)
+
+    return _Executors({
+        "local": lambda: LocalExecutor(policy.classify, output_cap=cap),
+        "ssh": ssh, "promql": promql, "http": http,
+        "llm": lambda: LLMExecutor(model),
+    })
 
 
 def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor: Redactor
