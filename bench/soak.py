@@ -7,7 +7,7 @@ each component took to go on after each fault, and what was lost, duplicated or 
                          [--broker-stops 2] [--seed 1]
 
 Needs the PostgreSQL and Kafka of scripts/services.sh (`eval "$(scripts/services.sh env)"`).
-The short version runs in the test command (tests/integration/test_soak.py).
+The short version runs in the test command (tests/integration/test_recovery.py).
 """
 
 from __future__ import annotations

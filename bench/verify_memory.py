@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 from confluent_kafka import Producer
@@ -79,7 +79,9 @@ def child(mode: str, topic: str) -> None:
         records.sort(key=lambda r: r.position or 0)
         events, ok = len(records), not problems
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     print(json.dumps({"events": events, "ok": ok, "seconds": seconds, "peak_mb": peak}))
 
 

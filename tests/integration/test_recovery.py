@@ -17,6 +17,7 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from streams.feeds import behind, kafka_source
 from tests.integration.backends import Backend, OnPostgres, SQLiteBackend
+from tests.integration.soak import run_soak
 from tests.integration.test_projections import journey
 from tests.integration.test_streams import _env, kafka_settings, publish_all
 
@@ -77,6 +78,22 @@ class TestProjectorRecovery(OnPostgres):
         # A new process starts in about a second here; a consumer group waiting out the
         # dead member's session took 38-116 s.
         assert took < 10, f"the restarted projector took {took:.1f} s"
+
+    def test_a_soak_of_kills_loses_nothing_and_every_component_goes_on_within_seconds(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        """The soak, short (bench/soak.py runs the long one): commands keep coming while the
+        relay and the projector are killed twice each and the broker stopped once."""
+        report = run_soak(system, tmp_path, seconds=40, seed=7, relay_kills=2,
+                          projector_kills=2, broker_stops=1)
+        print(report.table())
+        assert report.commands > 10 and report.events > 100
+        assert report.missing == 0 and report.distinct == report.events
+        assert report.mismatched_rows == 0
+        assert len(report.faults) == 5
+        for fault in report.faults:
+            limit = 30 if fault.component == "broker" else 10
+            assert fault.recovered_s < limit, report.table()
 
 
 def test_installations_sharing_a_broker_never_wait_for_each_other(
