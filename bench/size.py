@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import psycopg
 from event_flow import PG, SCHEMAS, history, load, percentile, pg_system
+from served import served
 
 from altlas.bootstrap import System
 
@@ -80,27 +80,9 @@ def measure(env: dict[str, str], *args: str) -> dict[str, float]:
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def http_reads(env: dict[str, str], reads: int, events: int) -> tuple[list[float], float]:
     """Latencies of GETs of the views and the event log, and the server's peak memory."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "altlas", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
-                time.sleep(0.2)
+    with served(env) as (base, proc):
         rng = random.Random(1)
         paths = ["/tasks?limit=50", "/runs?limit=50", "/timeline?limit=100",
                  "/approvals"]
@@ -118,9 +100,6 @@ def http_reads(env: dict[str, str], reads: int, events: int) -> tuple[list[float
         peak = next(int(line.split()[1]) for line in status.splitlines()
                     if line.startswith("VmHWM")) / 1024
         return took, peak
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> int:
