@@ -20,4 +20,6 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/event_flow.py && .venv/bin/python bench/segmentation.py && \
 	  .venv/bin/python bench/chatops.py && .venv/bin/python bench/classify.py && \
 	  .venv/bin/python bench/checkpoints.py && .venv/bin/python bench/redaction.py && \
-	  .venv/bin/python bench/privacy.py
+	  .venv/bin/python bench/privacy.py && .venv/bin/python bench/recovery.py && \
+	  .venv/bin/python bench/verify_memory.py && .venv/bin/python bench/size.py && \
+	  .venv/bin/python bench/soak.py

@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     segmenter: Literal["auto", "rules", "local", "litellm"] = Field(
         default="auto", description="auto: the local model if its extra is installed, else rules")
     segmenter_readings: int = Field(
-        default=1, ge=1, le=2, description="2: a model's plan is read a second time, sampled, "
-        "and when the two readings differ altlas asks which was meant (doubles model time)")
+        default=2, ge=1, le=2, description="2: a model's plan is read a second time, sampled, "
+        "and when the two readings differ altlas asks which was meant; 1: the first is taken")
     local_model: str = Field(default="smollm2", description="smollm2, qwen2.5-coder-0.5b, "
                              "or the path of a .gguf file")
     model_cache: Path = Field(

@@ -145,8 +145,9 @@ def main() -> int:
     parser.add_argument("--models", default="rules,qwen2.5-coder-0.5b")
     parser.add_argument("--files", default="dev,test")
     parser.add_argument("--show-misses", action="store_true")
-    parser.add_argument("--readings", type=int, default=1, choices=(1, 2),
-                        help="2: a model reads each request twice and asks when they differ")
+    parser.add_argument("--readings", type=int, default=2, choices=(1, 2),
+                        help="2 (altlas's default): a model reads each request twice and asks "
+                             "when the readings differ; 1: the first is taken")
     parser.add_argument("--sample", type=int, default=0,
                         help="measure a seeded random sample of N requests of each file "
                              "(a model takes seconds a request)")

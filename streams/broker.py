@@ -19,7 +19,10 @@ log = logging.getLogger("altlas.kafka")
 # What librdkafka calls a broker out of reach (not a refusal of what was asked).
 _AWAY = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE})
 _AWAY_LOG = ("Connection refused", "brokers are down", "Connect to ", "Disconnected",
-             "Connection reset", "Failed to resolve", "timed out")
+             "Connection reset", "Failed to resolve", "timed out",
+             # while a broker comes back: partition leaders and coordinators still loading,
+             # which librdkafka retries by itself, several times a second
+             "not found in cache", "Coordinator load in progress")
 
 
 class BrokerWatch:
@@ -77,7 +80,8 @@ class ErrorCallback:
 
 
 class QuietWhileAway(logging.Filter):
-    """Drops librdkafka's own lines about an unreachable broker (``error_cb`` says it once)."""
+    """Drops librdkafka's own lines about an unreachable or returning broker (``error_cb``
+    says once that it went away and once that it is back)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args

@@ -52,6 +52,7 @@ class SoakReport:
     missing: int          # store events not on the topic
     mismatched_rows: int  # rows differing between the projector's views and a rebuild
     faults: list[Fault] = field(default_factory=list)
+    warnings: int = 0     # WARNING and ERROR lines the relay and the projector logged
 
     @property
     def duplicates(self) -> int:
@@ -68,7 +69,8 @@ class SoakReport:
         rows.append(f"{self.seconds:.0f} s, {self.commands} commands: {self.events} events, "
                     f"{self.records} on the topic, {self.distinct} distinct, "
                     f"{self.duplicates} re-published, {self.missing} missing, "
-                    f"{self.mismatched_rows} view rows differing from a rebuild")
+                    f"{self.mismatched_rows} view rows differing from a rebuild, "
+                    f"{self.warnings} warning lines logged")
         return "\n".join(rows)
 
 
@@ -222,6 +224,9 @@ def run_soak(system: System, work: Path, *, seconds: float, seed: int, relay_kil
     on_topic = _topic_ids(system)
     views = dump(system.views())
     rebuilt = _rebuilt(system, work / "rebuilt.sqlite3")
+    warnings = sum(1 for log in (relay.log, projector.log)
+                   for line in log.read_text().splitlines()
+                   if " WARNING " in line or " ERROR " in line)
     return SoakReport(elapsed, commands, len(stored), len(on_topic), len(set(on_topic)),
                       len(set(stored) - set(on_topic)), _differing_rows(views, rebuilt),
-                      faults)
+                      faults, warnings)

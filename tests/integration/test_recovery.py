@@ -91,8 +91,9 @@ class TestProjectorRecovery(OnPostgres):
         assert report.missing == 0 and report.distinct == report.events
         assert report.mismatched_rows == 0
         assert len(report.faults) == 5
+        assert report.warnings <= 4 * len(report.faults), "the logs were flooded"
         for fault in report.faults:
-            limit = 30 if fault.component == "broker" else 10
+            limit = 60 if fault.component == "broker" else 15  # 2 cores, all of it on them
             assert fault.recovered_s < limit, report.table()
 
 

@@ -236,7 +236,7 @@ def test_a_second_reading_that_is_not_what_was_asked_does_not_outvote_the_first(
     assert targets(task) == [(a, h) for a, h, _ in AT_ONCE]
 
 
-def test_one_reading_is_the_default() -> None:
+def test_with_one_reading_the_first_plan_is_taken_without_reading_again() -> None:
     model = TwoMinded(CHECKED, AT_ONCE, AFTER)
     altlas = Altlas(model)
     assert altlas.task(altlas.ask(CHECKED)).status == "segmented"
