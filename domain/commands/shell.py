@@ -8,8 +8,6 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-import bashlex  # type: ignore[import-untyped]
-
 from domain.commands.context import MAX_DEPTH, Analysis, Context
 from domain.commands.floors import FLOORS, writes
 from domain.commands.interpreters import INTERPRETERS
@@ -29,6 +27,14 @@ _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while"
 _KNOWN = frozenset({*WRAPPERS, *INTERPRETERS, *FLOORS, *SPECS})
 
 
+def _parse(code: str) -> list[Any]:
+    """bashlex checks its grammar tables when imported (a quarter of a second here): only the
+    processes that classify a command pay for it, not a relay or a projector starting."""
+    import bashlex  # type: ignore[import-untyped]
+
+    return list(bashlex.parse(code))
+
+
 def shell_code(an: Analysis, code: str, ctx: Context) -> None:
     if ctx.depth > MAX_DEPTH or len(code) > _MAX_CODE:
         an.unknown("the shell code is too deep or too long to classify")
@@ -38,7 +44,7 @@ def shell_code(an: Analysis, code: str, ctx: Context) -> None:
         variants.append(ANSI_C.sub(lambda m: shlex.quote(ansi_c(m.group(1))), code))
     for variant in variants:
         try:
-            trees = bashlex.parse(variant)
+            trees = _parse(variant)
         except Exception as e:  # hostile input meets a third-party parser: any failure
             an.unknown(f"cannot parse the shell code ({type(e).__name__})")
             _fallback(an, variant, ctx)
@@ -111,7 +117,7 @@ def _parameter(an: Analysis, value: str, ctx: Context) -> None:
     if not any(s in value for s in ("$(", "`", "<(", ">(")):
         return
     try:
-        trees = bashlex.parse(": " + value)
+        trees = _parse(": " + value)
     except Exception:  # as in shell_code()
         an.unknown("cannot parse the code inside a parameter expansion")
         _fallback(an, value, ctx)
