@@ -164,6 +164,16 @@ def _fenced(lines: list[str], fenced: bool) -> list[str]:
     return [FENCE, *lines, FENCE] if fenced and lines else lines
 
 
+def choice_label(number: int, choice: str, limit: int) -> str:
+    """A button's label: the choice, or, when the button cannot hold it (two readings of a
+    request often start alike), its number and its start — the question lists every choice
+    whole, numbered."""
+    if len(choice) <= limit:
+        return choice
+    head = f"{number}. "
+    return f"{head}{choice[:limit - len(head) - 1]}…"
+
+
 def question_text(task: TaskView, locale: str, how: str) -> str:
     """What altlas asks about a task, in the requester's language: the question, the choices
     numbered, and how to answer on this front (``how``: cli, chat or chat.text)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from application.i18n import t
 from application.presenters import CardModel
-from application.text import card_lines
+from application.text import card_lines, choice_label
 
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:1, altlas_answer:2, …
@@ -63,6 +63,6 @@ def question_blocks(text: str, task_id: str, choices: list[str]) -> list[dict[st
     if choices:
         blocks.append({"type": "actions", "block_id": f"question:{task_id}", "elements": [
             {"type": "button", "action_id": f"{ANSWER}:{i}", "value": f"{task_id}:{i}",
-             "text": {"type": "plain_text", "text": choice[:75]}}
+             "text": {"type": "plain_text", "text": choice_label(i, choice, 75)}}
             for i, choice in enumerate(choices[:25], 1)]})
     return blocks

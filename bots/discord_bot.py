@@ -23,7 +23,7 @@ from discord import app_commands
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError
 from application.presenters import CardModel
-from application.text import card_lines
+from application.text import card_lines, choice_label
 from bots.chat import Caller, ChatFront, Reply
 
 log = logging.getLogger("altlas.discord")
@@ -72,7 +72,8 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     def __init__(self, task_id: str, number: int, label: str | None = None) -> None:
         super().__init__(discord.ui.Button(
-            label=(label or str(number))[:80], custom_id=f"altlas:answer:{task_id}:{number}",
+            label=choice_label(number, label or str(number), 80),
+            custom_id=f"altlas:answer:{task_id}:{number}",
             style=discord.ButtonStyle.primary))
         self.task_id, self.number = task_id, number
 

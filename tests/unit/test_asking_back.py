@@ -16,6 +16,7 @@ from application.policies import LANES, Ports
 from application.ports import SegmentationRequest
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SECOND_READING, SegmentationService
+from application.text import choice_label
 from application.views import TaskView
 from application.worker import Worker
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
@@ -249,3 +250,14 @@ def test_a_reading_cannot_be_picked_by_a_number_that_is_not_a_choice() -> None:
     with pytest.raises(InvalidInputError):
         altlas.app.answer_task(task_id, "3", by="deniz")
     assert altlas.task(task_id).status == "asking"
+
+
+def test_readings_too_long_for_a_button_keep_their_number_and_stay_apart() -> None:
+    first = ("run 'systemctl restart nginx' on web-1; run 'systemctl is-active nginx' "
+             "on web-1")
+    second = ("run 'systemctl restart nginx' on web-1; then run 'systemctl is-active nginx' "
+              "on web-1")
+    labels = [choice_label(i, c, 75) for i, c in enumerate((first, second), 1)]
+    assert all(len(label) <= 75 for label in labels)
+    assert labels[0].startswith("1. ") and labels[1].startswith("2. ")
+    assert choice_label(1, "web-1", 75) == "web-1"
