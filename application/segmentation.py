@@ -152,12 +152,14 @@ class SegmentationService:
         is no plan at all does not outvote the first."""
         second, _ = self._try(segmenter, replace(request, temperature=SECOND_READING), task,
                               reading, [])
-        if second is None or same_reading(Plan.from_document(plan),
-                                          Plan.from_document(second)):
+        if second is None:
+            return plan, "", None
+        first, other = Plan.from_document(plan), Plan.from_document(second)
+        if same_reading(first, other):
             return plan, "", None
         log.info("task %s: %s read the request two ways", task.id, segmenter.name)
         return None, f"{segmenter.name} read the request two ways", two_readings(
-            Plan.from_document(plan), Plan.from_document(second), self._app.policy.local_host)
+            first, other, self._app.policy.local_host)
 
     def _try(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
              reading: Reading, ungrounded: list[Problem]) -> tuple[dict[str, Any] | None, str]:

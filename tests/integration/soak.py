@@ -9,6 +9,7 @@ long each component took to go on after each fault.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -153,9 +154,9 @@ def _differing_rows(a: dict[str, list[dict[str, Any]]], b: dict[str, list[dict[s
                     ) -> int:
     out = 0
     for table in set(a) | set(b):
-        left, right = a.get(table, []), b.get(table, [])
-        out += sum(1 for row in left if row not in right)
-        out += sum(1 for row in right if row not in left)
+        left, right = (Counter(json.dumps(row, sort_keys=True, default=str)
+                               for row in rows.get(table, [])) for rows in (a, b))
+        out += sum(((left - right) + (right - left)).values())
     return out
 
 
