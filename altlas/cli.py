@@ -246,19 +246,34 @@ def _project(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return n
+
+
 def _rebuild(system: System, args: argparse.Namespace) -> int:
+    from altlas.rebuild import RebuildError, default_workers, rebuild
+
     names = args.projection or None
-    runners = system.runners(names=names)
-    for runner in runners:
-        runner.reset()
+    workers = args.workers or default_workers(system)
+    if workers > 1 and system.views().dialect.name != "postgresql":
+        raise StartupError("--workers above 1 needs the views on PostgreSQL (SQLite takes "
+                           "one writer at a time); leave --workers out")
     progress = Progress("rebuild", system.history.last_position())
-    total = 0
-    feed = system.store_feed(names)
-    while n := feed.poll_once():
-        total += n
-        progress(n)
-    progress.close()
-    print(f"rebuilt {', '.join(r.name for r in runners)} from {total} event(s)")
+    try:
+        total = rebuild(system, names, workers, progress)
+    except RebuildError as e:
+        raise StartupError(str(e)) from None
+    finally:
+        progress.close()
+    shown = ", ".join(names or PROJECTIONS)
+    by = f" by {workers} processes" if workers > 1 else ""
+    print(f"rebuilt {shown} from {total} event(s){by}")
     return 0
 
 
@@ -790,6 +805,9 @@ def build_parser() -> argparse.ArgumentParser:
             "empty the views and apply the whole history again from the store")
     p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
                    help="only this projection (repeatable; default all)")
+    p.add_argument("--workers", type=_positive, metavar="N",
+                   help="processes applying shares of the aggregates in parallel (default: "
+                        "one per core, at most 4, on PostgreSQL views; 1 on SQLite)")
     audit = sub.add_parser("audit", help="verify, replay and export the history").add_subparsers(
         dest="audit_command", required=True, metavar="ACTION")
     p = add(audit, "verify", _with_system(_audit_verify),

@@ -36,6 +36,10 @@ def _plain_object(obj: dict[str, Any]) -> Any:
 _PLAIN = json.JSONDecoder(object_hook=_plain_object)
 
 
+def _uuid(value: object) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
 @dataclass(frozen=True)
 class VerificationReport:
     events: int
@@ -54,20 +58,25 @@ class EventHistory:
         self._app = app
 
     def read(self, after: int = 0, limit: int | None = None, *,
-             unreadable: Callable[[UnreadableEventError], None] | None = None
+             unreadable: Callable[[UnreadableEventError], None] | None = None,
+             stop: int | None = None, only: Callable[[UUID], bool] | None = None,
              ) -> Iterator[RecordedEvent]:
         """The events in order; one that cannot be read raises, or, given ``unreadable``,
-        is handed to it and passed over (the audit names it and goes on)."""
+        is handed to it and passed over (the audit names it and goes on). ``stop``: the
+        last position to read; ``only``: the aggregates wanted, chosen before decoding (a
+        rebuild's worker reads everything and decodes its share)."""
         position = after
         remaining = limit
         while remaining is None or remaining > 0:
             page = PAGE if remaining is None else min(PAGE, remaining)
             notifications = self._app.recorder.select_notifications(
-                position, page, inclusive_of_start=False
+                position, page, stop, inclusive_of_start=False
             )
             if not notifications:
                 return
             for n in notifications:
+                if only is not None and not only(_uuid(n.originator_id)):
+                    continue
                 try:
                     record = self.decode(n)
                 except UnreadableEventError as e:
@@ -85,8 +94,7 @@ class EventHistory:
 
     def decode(self, n: Notification) -> RecordedEvent:
         mapper = self._app.mapper
-        aggregate_id = n.originator_id if isinstance(n.originator_id, UUID) else UUID(
-            str(n.originator_id))
+        aggregate_id = _uuid(n.originator_id)
         raw = n.state
         try:
             if mapper.cipher:

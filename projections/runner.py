@@ -159,6 +159,14 @@ class ProjectionRunner:
             for runner, deliveries in work:
                 runner.apply(deliveries)
 
+    def settle(self, sources: Sequence[str], position: int) -> None:
+        """After a parallel rebuild: the workers' positions (each under a source of its
+        own) give way to this runner's, every event up to ``position`` applied."""
+        with self._transaction() as conn:
+            conn.execute(delete(positions).where(positions.c.projection == self.name,
+                                                 positions.c.source.in_(sources)))
+            self._save_position(conn, 0, position)
+
     def reset(self) -> None:
         """Empty the projection's tables and forget its positions, ready for a rebuild."""
         with self._transaction() as conn:

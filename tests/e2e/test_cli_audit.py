@@ -84,6 +84,17 @@ def test_rebuild_and_queue(demo: dict[str, str]) -> None:
     assert altlas(demo, "approvals").stdout.strip() == "no approvals are waiting"
 
 
+def test_rebuild_in_parallel_is_refused_on_sqlite_views(demo: dict[str, str]) -> None:
+    refused = altlas(demo, "projections", "rebuild", "--workers", "2")
+    assert refused.returncode == 2
+    assert one_line_error(refused) == (
+        "altlas: --workers above 1 needs the views on PostgreSQL (SQLite takes one writer "
+        "at a time); leave --workers out")
+    zero = altlas(demo, "projections", "rebuild", "--workers", "0")
+    assert zero.returncode == 2 and "'0' is not a whole number of 1 or more" in zero.stderr
+    assert "rebuilt tasks" in altlas(demo, "projections", "rebuild", "--workers", "1").stdout
+
+
 def test_metrics_endpoint_reports_positions(demo: dict[str, str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

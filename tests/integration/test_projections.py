@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,6 +15,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from altlas.bootstrap import System
+from altlas.progress import Progress
+from altlas.rebuild import RebuildError, rebuild
 from projections.runner import Delivery
 from projections.schema import metadata, poisoned, positions
 from streams.audit import replay
@@ -167,4 +170,46 @@ class TestProjectionsOnSQLite(OnSQLite, ProjectionContract):
 
 
 class TestProjectionsOnPostgres(OnPostgres, ProjectionContract):
-    pass
+    @pytest.fixture
+    def same_settings(self, backend: Backend, tmp_path: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+        """The rebuild's worker processes read their settings from the environment."""
+        settings = backend.settings()
+        assert settings.database_url is not None and settings.views_database_url is not None
+        monkeypatch.setenv("ALTLAS_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("ALTLAS_DATABASE_URL", settings.database_url.get_secret_value())
+        monkeypatch.setenv("ALTLAS_VIEWS_DATABASE_URL",
+                           settings.views_database_url.get_secret_value())
+
+    @pytest.mark.usefixtures("same_settings")
+    def test_parallel_rebuild_gives_the_same_views_and_one_position(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        for _ in range(4):
+            journey(system, tmp_path)
+        journey(system, tmp_path, grant=False)
+        system.store_feed().catch_up()
+        before = dump(system.views())
+        end = system.history.last_position()
+        progress = Progress("rebuild", end, stream=io.StringIO())
+        assert rebuild(system, None, 3, progress) == end
+        assert dump(system.views()) == before
+        with system.views().connect() as conn:
+            kept = conn.execute(select(positions.c.source, positions.c.partition,
+                                       positions.c.position)).all()
+        assert sorted(kept) == [("store", 0, end)] * 3  # one per view, none of the workers'
+        task_id, _, _ = journey(system, tmp_path)  # what comes after is applied once
+        assert system.store_feed().catch_up() > 0
+        tasks = dump(system.views())["tasks"]
+        assert [t["task_id"] for t in tasks].count(str(task_id)) == 1
+
+    @pytest.mark.usefixtures("same_settings")
+    def test_a_failed_rebuild_worker_is_reported_not_hidden(
+        self, system: System, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        journey(system, tmp_path)
+        monkeypatch.setenv("ALTLAS_VIEWS_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/x")
+        with pytest.raises(RebuildError) as failed:
+            rebuild(system, None, 2, Progress("rebuild", None, stream=io.StringIO()))
+        assert str(failed.value).startswith("2 of 2 rebuild workers failed")
+        assert str(failed.value).endswith("run `altlas projections rebuild` again")
