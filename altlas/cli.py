@@ -36,7 +36,7 @@ from application.documents import DocumentError, alt_document, checked_plan, las
 from application.history import UnreadableEventError
 from application.i18n import t
 from application.presenters import PlanModel
-from application.text import approval_text, plan_text, run_text, short, shown
+from application.text import approval_text, atlas_text, plan_text, run_text, short, shown
 from application.use_cases import Filters, Page
 from domain.errors import DomainError
 from domain.policy import LOCALES
@@ -367,6 +367,44 @@ def _audit_export(system: System, args: argparse.Namespace) -> int:
             out.close()
     if args.output != "-":
         print(f"exported {written} event(s) to {args.output}")
+    return 0
+
+
+# -- the .atlas ---------------------------------------------------------------------------
+
+def _atlas_show(system: System, args: argparse.Namespace) -> int:
+    query = " ".join(args.query) or None
+    found = system.use_cases().atlas_patterns(None, query)
+    if args.json:
+        _json_out(found)
+    else:
+        print(atlas_text(found, args.locale, query=query, limit=args.limit))
+    return 0
+
+
+def _atlas_export(system: System, args: argparse.Namespace) -> int:
+    document = system.use_cases().atlas_document(None, system.settings.instance_name,
+                                                 datetime.now(UTC))
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"exported {len(document['patterns'])} pattern(s) to {args.output}")
+    return 0
+
+
+def _atlas_import(system: System, args: argparse.Namespace) -> int:
+    try:
+        raw = Path(args.file).read_bytes()
+    except OSError as e:
+        raise StartupError(f"cannot read {args.file}: {e.strerror}") from None
+    done = system.use_cases().import_atlas(args.actor, raw, args.source)
+    if done["imported"]:
+        print(f"imported {done['patterns']} pattern(s), {done['runs']} run(s), from "
+              f"{done['source']}")
+    else:
+        print(f"{args.file} was imported before (sha256 {done['digest'][:12]}); nothing changed")
     return 0
 
 
@@ -799,6 +837,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
                    help="only this projection (repeatable; default all)")
     p.add_argument("--once", action="store_true", help="(store) catch up, then exit")
+    atlas = sub.add_parser("atlas", help="the .atlas knowledge base").add_subparsers(
+        dest="atlas_command", required=True, metavar="ACTION")
+    p = add(atlas, "show", _with_system(_atlas_show),
+            "patterns of plans that ran: runs, success rate, durations, failures")
+    p.add_argument("query", nargs="*", help="words the pattern, intent or requests contain")
+    p.add_argument("--limit", type=_positive, default=20, metavar="N")
+    as_json(p)
+    p = add(atlas, "export", _with_system(_atlas_export),
+            "write the .atlas document (altlas/schemas/atlas.schema.json)")
+    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    p = add(atlas, "import", _with_system(_atlas_import),
+            "merge another installation's .atlas export (recorded as an event)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--source", help="where it came from (default: the document's source)")
+    actor(p)
     projections = sub.add_parser("projections", help="rebuild views").add_subparsers(
         dest="projections_command", required=True, metavar="ACTION")
     p = add(projections, "rebuild", _with_system(_rebuild),

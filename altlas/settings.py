@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from base64 import b64decode
 from pathlib import Path
 from typing import Literal
@@ -115,6 +116,9 @@ class Settings(BaseSettings):
         description="Request bodies over this many bytes are refused (413) on every HTTP "
         "route, Slack's included, before they are read in full.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    instance_name: str = Field(
+        default_factory=socket.gethostname, min_length=1, max_length=200,
+        description="What this installation calls itself: the source of its .atlas exports.")
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ ROLES: dict[str, str | None] = {
     "reject": "operator",
     "expire": "operator",
     "audit": "auditor",
+    "import": "operator",          # import another installation's .atlas
     "replay": "admin",             # write views as of a time into a database one names
     "forget": "admin",             # ask to forget a person (someone else grants it)
     "personal_data": "admin",      # everything recorded about a person

@@ -39,6 +39,7 @@ from domain.approval import Approval
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
+from domain.knowledge import AtlasImport, import_id
 from domain.plan import Plan
 from domain.policy import Policy
 from domain.risk import GateKind, RiskLevel, Tier
@@ -438,6 +439,21 @@ class AltlasApplication(Application[UUID]):
             return self._read(Erasure, erasure_id(subject), lambda e: e.status)
         except NotFoundError:
             return None
+
+    def import_atlas(self, source: str, digest: str, exported_at: str,
+                     patterns: list[dict[str, Any]], actor: str) -> bool:
+        """Record another installation's .atlas (AtlasImported); False, and nothing recorded,
+        when the same document was imported before."""
+        ident = import_id(digest)
+        with self._turn(ident):
+            if self.exists(ident):
+                return False
+            meta = EventMeta.for_command(self.privacy.pseudonym(actor))
+            try:
+                self.save(AtlasImport.record(source, digest, exported_at, patterns, meta))
+            except RecordConflictError:  # another process imported it just now
+                return False
+            return True
 
     def written(self, text: str | None, writer: str, about: str | None = None) -> str | None:
         """What ``writer`` wrote, sealed with their key; altlas's own words about a person

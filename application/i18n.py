@@ -90,6 +90,15 @@ EN: dict[str, str] = {
     "status.task": "Task {id}: {status} — “{request}” by {requester}",
     "status.approval": "Approval {id}: {status}, {votes}/{required} votes",
     "feature.atlas": "The .atlas knowledge base",
+    "atlas.empty": "The .atlas is empty: it learns from runs as they complete.",
+    "atlas.none": "Nothing in the .atlas matches “{query}”; try fewer words, or an intent "
+                  "such as restart or disk.",
+    "atlas.line": "{pattern} · {runs} run(s) · {rate}% ok ({low}–{high}%) · "
+                  "mean {mean} · p95 {p95}",
+    "atlas.asked": "  asked: {requests}",
+    "atlas.failed": "  last failure: {error}",
+    "atlas.imported": "  imported: {runs} runs from {source}",
+    "atlas.more": "… and {count} more; narrow the query.",
     "feature.leaderboard": "The leaderboard",
     "not_available": ("{feature} is not available yet: it arrives with a later release of "
                       "altlas."),
@@ -230,6 +239,15 @@ TR: dict[str, str] = {
     "status.approval": "Onay {id}: {status}, {votes}/{required} oy",
     "feature.atlas": ".atlas bilgi tabanı",
     "feature.leaderboard": "Liderlik tablosu",
+    "atlas.empty": ".atlas boş: çalıştırmalar tamamlandıkça öğrenir.",
+    "atlas.none": ".atlas'ta “{query}” ile eşleşen bir şey yok; daha az kelime ya da restart, "
+                  "disk gibi bir amaç deneyin.",
+    "atlas.line": "{pattern} · {runs} çalıştırma · %{rate} başarılı (%{low}–%{high}) · "
+                  "ortalama {mean} · p95 {p95}",
+    "atlas.asked": "  istekler: {requests}",
+    "atlas.failed": "  son hata: {error}",
+    "atlas.imported": "  içe aktarılan: {source} kaynağından {runs} çalıştırma",
+    "atlas.more": "… ve {count} tane daha; sorguyu daraltın.",
     "not_available": "{feature} henüz yok: altlas'ın sonraki bir sürümüyle gelecek.",
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",

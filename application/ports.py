@@ -110,6 +110,15 @@ class ReadModels(Protocol):
                   ) -> list[dict[str, Any]]:
         """Runs with their task's request, newest first, each with a ``cursor``."""
 
+    def atlas_facts(self) -> list[dict[str, Any]]:
+        """Every completed run of a planned task, oldest first: its pattern, intent, target
+        kind, request (sealed), requester, environment, segmenter, targets, plan, outcome,
+        duration, completion time and the error it failed with."""
+
+    def atlas_imports(self) -> list[dict[str, Any]]:
+        """The patterns imported from other installations: import id, pattern, source, the
+        entry as exported, when."""
+
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
 

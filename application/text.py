@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
@@ -197,4 +198,33 @@ def question_text(task: TaskView, locale: str, how: str) -> str:
     if q.get("expires_at"):
         when = datetime.fromisoformat(q["expires_at"]).strftime("%H:%M UTC")
         lines.append(t(locale, "question.expires", when=when))
+    return "\n".join(lines)
+
+
+def _seconds(ms: int | None) -> str:
+    return "-" if ms is None else f"{ms / 1000:.1f} s"
+
+
+def atlas_text(patterns: list[dict[str, Any]], locale: str, *, query: str | None = None,
+               limit: int = 10) -> str:
+    """The .atlas's patterns, most run first: runs, success rate with its 95% interval,
+    durations, how it was asked and how it last failed."""
+    if not patterns:
+        return t(locale, "atlas.none", query=query) if query else t(locale, "atlas.empty")
+    lines = []
+    for p in patterns[:limit]:
+        low, high = p["interval"]
+        lines.append(t(locale, "atlas.line", pattern=p["pattern"], runs=p["runs"],
+                       rate=round(p["success_rate"] * 100), low=round(low * 100),
+                       high=round(high * 100), mean=_seconds(p["duration_ms"]["mean"]),
+                       p95=_seconds(p["duration_ms"]["p95"])))
+        if p["requests"]:
+            lines.append(t(locale, "atlas.asked", requests="; ".join(
+                f"“{clip(shown(r), 80)}”" for r in p["requests"])))
+        if p["last_failure"]:
+            lines.append(t(locale, "atlas.failed", error=clip(shown(p["last_failure"]), 160)))
+        for i in p["imported"]:
+            lines.append(t(locale, "atlas.imported", runs=i["runs"], source=i["source"]))
+    if len(patterns) > limit:
+        lines.append(t(locale, "atlas.more", count=len(patterns) - limit))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from application.access import Access
 from application.app import AltlasApplication
+from application.atlas import Atlas
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
 from application.ports import Auditor, ReadModels
@@ -337,6 +338,26 @@ class UseCases:
         self.access.check(who, "audit")
         if kafka:
             self._auditor().require_kafka()
+
+    # -- the .atlas ---------------------------------------------------------------------
+
+    def atlas(self) -> Atlas:
+        return Atlas(self._reads, self.app.privacy, self.app.import_atlas)
+
+    def atlas_patterns(self, who: str | None, query: str | None = None
+                       ) -> list[dict[str, Any]]:
+        """The patterns of plans run here and imported, most run first (query: all its
+        words in the pattern, the intent or its requests)."""
+        self._may(who, "read")
+        return [s.to_dict() for s in self.atlas().patterns(query)]
+
+    def atlas_document(self, who: str | None, source: str, now: datetime) -> dict[str, Any]:
+        self._may(who, "read")
+        return self.atlas().document(source, now)
+
+    def import_atlas(self, who: str, raw: bytes, source: str | None = None) -> dict[str, Any]:
+        self.access.check(who, "import")
+        return self.atlas().import_document(raw, source or "", who)
 
     def verify(self, who: str, *, kafka: bool = False,
                progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:

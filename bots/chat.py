@@ -14,7 +14,7 @@ from application.access import AccessDeniedError, NotOwnerError, UnknownPersonEr
 from application.errors import AmbiguousIdError, NotFoundError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
-from application.text import plan_text, run_text, short, shown
+from application.text import atlas_text, plan_text, run_text, short, shown
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView
 from bots import chat_text as c
@@ -121,8 +121,9 @@ class ChatFront:
             run = uc.confirm_step(who, command.run, command.step, command.note)
             return Reply(run_text(uc.run_model(UUID(run.id)), loc, fenced=True), locale=loc)
         if isinstance(command, c.Atlas):
-            return self._say(caller, "not_available", ephemeral=True,
-                             feature=t(loc, "feature.atlas"))
+            found = uc.atlas_patterns(who, command.query)
+            return Reply(atlas_text(found, loc, query=command.query, limit=5), ephemeral=True,
+                         locale=loc)
         if isinstance(command, c.Leaderboard):
             return self._say(caller, "not_available", ephemeral=True,
                              feature=t(loc, "feature.leaderboard"))

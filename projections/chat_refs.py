@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from projections.folding import insert_ignore
 from projections.schema import chat_messages, chat_posts
-from projections.views import insert_ignore
 
 
 class SqlMessageRefs:

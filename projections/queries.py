@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
 
 from domain.errors import InvalidInputError
-from projections.schema import approvals, run_steps, runs, tasks, timeline
+from projections.schema import (
+    approvals,
+    atlas_imports,
+    atlas_requests,
+    atlas_runs,
+    run_steps,
+    runs,
+    tasks,
+    timeline,
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -56,6 +65,25 @@ class SqlReadModels:
                  .order_by(runs.c.completed_at.desc()).limit(limit))
         with self._fresh().connect() as conn:
             return [(row.request, row.plan) for row in conn.execute(query)]
+
+    def atlas_facts(self) -> list[dict[str, Any]]:
+        r, q = atlas_runs, atlas_requests
+        query = (select(q.c.pattern, q.c.intent, q.c.target_kind, q.c.request, q.c.requester,
+                        q.c.environment, q.c.segmenter, q.c.targets, q.c.plan, r.c.run_id,
+                        r.c.outcome, r.c.duration_ms, r.c.completed_at, r.c.error)
+                 .join(q, q.c.task_id == r.c.task_id)
+                 .where(r.c.outcome.is_not(None), q.c.pattern.is_not(None))
+                 .order_by(r.c.completed_at, r.c.run_id))
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "completed_at": _aware(row.completed_at)}
+                    for row in conn.execute(query)]
+
+    def atlas_imports(self) -> list[dict[str, Any]]:
+        query = select(atlas_imports).order_by(atlas_imports.c.imported_at,
+                                               atlas_imports.c.pattern)
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "imported_at": _aware(row.imported_at)}
+                    for row in conn.execute(query)]
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         query = (select(timeline.c.aggregate_type, timeline.c.aggregate_id)

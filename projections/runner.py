@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, text, upda
 
 from domain.catalog import upcast
 from domain.records import RecordedEvent
+from projections.folding import Projection
 from projections.schema import poisoned, positions
-from projections.views import Projection
 
 log = logging.getLogger("projections")
 

@@ -191,3 +191,44 @@ store_checkpoints = Table(
     Column("superseded", Text),
     Index("ix_store_checkpoints_source_position", "source", "position"),
 )
+
+# The .atlas (projections/atlas.py): what each task asked for and the pattern of its plan, and
+# how each run of it ended. Patterns and their success rates are read from the two together
+# (projections/atlas_queries.py); each row belongs to one aggregate, like every view's.
+atlas_requests = Table(
+    "atlas_requests", metadata,
+    Column("task_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("request", Text, nullable=False),  # as the events hold it (sealed)
+    Column("requester", String(100), nullable=False),
+    Column("environment", String(64)),
+    Column("segmenter", String(100)),
+    Column("pattern", String(400), index=True),
+    Column("intent", String(200)),
+    Column("target_kind", String(100)),
+    Column("targets", JSON),
+    Column("plan", JSON),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
+
+atlas_runs = Table(
+    "atlas_runs", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("task_id", String(36), nullable=False, index=True),
+    Column("outcome", String(20)),
+    Column("duration_ms", BigInteger),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("error", Text),  # the last step failure that was not retried
+)
+
+# Knowledge imported from another installation's .atlas export (AtlasImported), per pattern.
+atlas_imports = Table(
+    "atlas_imports", metadata,
+    Column("import_id", String(36), primary_key=True),
+    Column("pattern", String(400), primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("entry", JSON, nullable=False),  # the pattern as the export had it
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)

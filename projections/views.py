@@ -1,168 +1,25 @@
-"""The projections: each folds a batch of events into its own tables, idempotently.
-
-A batch is applied load-fold-write: the rows the batch touches are read once, the events
-are folded into them in memory, and the changed rows are written back in a few statements.
-Every aggregate row keeps the version of the last event applied to it and an event only
-takes effect if it is newer, so a re-delivered event (a relay retry, a consumer restart)
-changes nothing.
+"""The projections of the approval queue, tasks and runs, and the audit timeline; the .atlas
+(projections/atlas.py); each folds a batch of events into its own tables, idempotently
+(projections/folding.py).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, TextClause, bindparam, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Connection
 
 from domain.catalog import aggregate_kind
 from domain.records import RecordedEvent
+from projections.atlas import AtlasProjection
+from projections.folding import Changes, Projection, Row, insert_ignore, load
 from projections.schema import approvals, run_steps, runs, tasks, timeline
-
-Row = dict[str, Any]
 
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-# The statements a projection runs with every batch, built once per table: building them
-# cost a feed more than running them (bench/reactions.py).
-
-@functools.cache
-def _insert_ignore(table: Table) -> Any:
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
-@functools.cache
-def _update(table: Table) -> tuple[Any, list[str], list[str]]:
-    keys = [c.name for c in table.primary_key.columns]
-    values = [c.name for c in table.columns if c.name not in keys]
-    statement = (update(table)
-                 .where(*[table.c[k] == bindparam(f"k_{k}") for k in keys])
-                 .values({v: bindparam(f"v_{v}") for v in values}))
-    return statement, keys, values
-
-
-@functools.cache
-def _select_in(table: Table, column: str) -> Any:
-    return select(table).where(table.c[column].in_(bindparam("ids", expanding=True)))
-
-
-# On PostgreSQL a batch's rows go as one JSON array expanded by the server
-# (json_populate_recordset): one statement instead of one per row, twice as fast for a
-# replay (bench/event_flow.py). SQLite, in process, takes executemany as fast.
-
-@functools.cache
-def _pg_insert(dialect: Dialect, table: Table) -> TextClause:
-    q = dialect.identifier_preparer.quote
-    name, columns = q(table.name), ", ".join(q(c.name) for c in table.columns)
-    return text(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM "
-                f"json_populate_recordset(NULL::{name}, CAST(:rows AS json)) "
-                "ON CONFLICT DO NOTHING")
-
-
-@functools.cache
-def _pg_update(dialect: Dialect, table: Table) -> TextClause:
-    q = dialect.identifier_preparer.quote
-    name = q(table.name)
-    keys = {c.name for c in table.primary_key.columns}
-    sets = ", ".join(f"{q(c.name)} = x.{q(c.name)}" for c in table.columns if c.name not in keys)
-    match = " AND ".join(f"t.{q(k)} = x.{q(k)}" for k in sorted(keys))
-    return text(f"UPDATE {name} AS t SET {sets} FROM json_populate_recordset(NULL::{name}, "
-                f"CAST(:rows AS json)) AS x WHERE {match}")
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"a view row cannot hold {type(value).__name__}")
-
-
-def _recordset(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    return {"rows": json.dumps(rows, default=_json_value, ensure_ascii=False)}
-
-
-def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows whose key does not exist yet; the others are left as they are."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(_pg_insert(conn.dialect, table), _recordset(rows))
-    else:
-        conn.execute(_insert_ignore(table), list(rows))
-
-
-def update_rows(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
-    """Write whole rows back by primary key, in one statement per batch."""
-    rows = list(rows)
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(_pg_update(conn.dialect, table), _recordset(rows))
-        return
-    statement, keys, values = _update(table)
-    conn.execute(statement, [{**{f"k_{k}": r[k] for k in keys},
-                              **{f"v_{v}": r[v] for v in values}} for r in rows])
-
-
-def load(conn: Connection, table: Table, column: str, ids: set[str]) -> dict[Any, Row]:
-    """Rows whose ``column`` is one of ``ids``, keyed by primary key."""
-    if not ids:
-        return {}
-    keys = [c.name for c in table.primary_key.columns]
-    found = conn.execute(_select_in(table, column), {"ids": sorted(ids)})
-    return {tuple(r._mapping[k] for k in keys) if len(keys) > 1 else r._mapping[keys[0]]:
-            dict(r._mapping) for r in found}
-
-
-class Projection(ABC):
-    """A named view over events, owning its tables."""
-
-    name: str
-    tables: tuple[Table, ...]
-
-    @abstractmethod
-    def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
-        """Fold a batch of events, in order, into this projection's tables, in the caller's
-        transaction."""
-
-
-class _Changes:
-    """The rows one batch touches: loaded once, folded in memory, written once."""
-
-    def __init__(self, rows: dict[Any, Row]) -> None:
-        self.rows = rows
-        self.new: set[Any] = set()
-        self.dirty: set[Any] = set()
-
-    def create(self, key: Any, row: Row) -> bool:
-        if key in self.rows:
-            return False
-        self.rows[key] = row
-        self.new.add(key)
-        return True
-
-    def newer(self, key: Any, version: int) -> Row | None:
-        """The aggregate's row if this event is newer than what it shows, else None."""
-        row = self.rows.get(key)
-        if row is None or row["version"] >= version:
-            return None
-        row["version"] = version
-        self.touch(key)
-        return row
-
-    def touch(self, key: Any) -> None:
-        if key not in self.new:
-            self.dirty.add(key)
-
-    def write(self, conn: Connection, table: Table) -> None:
-        insert_ignore(conn, table, [self.rows[k] for k in self.new])
-        update_rows(conn, table, [self.rows[k] for k in self.dirty])
 
 
 Fold = Callable[[RecordedEvent], None]
@@ -185,9 +42,9 @@ class _TasksBatch:
         task_ids = {str(r.aggregate_id) for r in records
                     if aggregate_kind(r.type_name) == "task"}
         run_ids = {str(r.aggregate_id) for r in records if aggregate_kind(r.type_name) == "run"}
-        self.tasks = _Changes(load(conn, tasks, "task_id", task_ids))
-        self.runs = _Changes(load(conn, runs, "run_id", run_ids))
-        self.steps = _Changes(load(conn, run_steps, "run_id", run_ids))
+        self.tasks = Changes(load(conn, tasks, "task_id", task_ids))
+        self.runs = Changes(load(conn, runs, "run_id", run_ids))
+        self.steps = Changes(load(conn, run_steps, "run_id", run_ids))
         folds: dict[str, Fold] = {
             "TaskRequested": self._requested, "TaskSegmented": self._segmented,
             "TaskRejected": self._rejected, "RunStarted": self._run_started,
@@ -326,7 +183,7 @@ class ApprovalsProjection(Projection):
 
     def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
         mine = [r for r in records if r.type_name.startswith("Approval")]
-        changes = _Changes(load(conn, approvals, "approval_id",
+        changes = Changes(load(conn, approvals, "approval_id",
                                 {str(r.aggregate_id) for r in mine}))
         for r in mine:
             key, d = str(r.aggregate_id), r.data
@@ -369,5 +226,6 @@ class TimelineProjection(Projection):
 
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (TasksProjection(), ApprovalsProjection(), TimelineProjection())
+    p.name: p for p in (TasksProjection(), ApprovalsProjection(), TimelineProjection(),
+                         AtlasProjection())
 }

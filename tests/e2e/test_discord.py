@@ -223,6 +223,16 @@ async def test_refused_click_says_why_privately_and_is_recorded(
     assert system.app.get_approval(UUID(approval_id)).votes == []
 
 
+async def test_atlas_in_discord_says_when_nothing_matches(
+    fake: FakeDiscord, start: Start, no_errors: object
+) -> None:
+    bot = await start()
+    interact(bot, fake.slash_command(ALICE, "altlas", "atlas", query="reboot the world"))
+    [said] = [c.json["content"] for c in await followups(fake, 1)]
+    assert said == ("Nothing in the .atlas matches “reboot the world”; try fewer words, or an "
+                    "intent such as restart or disk.")
+
+
 async def test_without_a_policy_language_the_discord_client_decides(
     fake: FakeDiscord, start: Start, no_errors: object
 ) -> None:

@@ -327,6 +327,22 @@ def test_unsigned_or_stale_requests_are_refused_and_record_nothing(desk: Desk) -
     assert desk.slack.calls == []
 
 
+def test_atlas_answers_what_ran_and_how_often_it_worked(desk: Desk, tmp_path: Path) -> None:
+    desk.command(ALICE, "atlas maintenance")
+    assert wait(lambda: ephemeral(desk, ALICE)) == [
+        "Nothing in the .atlas matches “maintenance”; try fewer words, or an intent such as "
+        "restart or disk."]
+    card = start_gated(desk)
+    desk.click(ALICE, "altlas_approve", card)
+    desk.click(BOB, "altlas_approve", card)
+    wait(lambda: (tmp_path / "maintenance.flag").exists())
+    wait(lambda: desk.system.use_cases().atlas_patterns(None, "maintenance"))
+    desk.command(ALICE, "atlas maintenance")
+    answer = wait(lambda: [e for e in ephemeral(desk, ALICE) if e.startswith("local:")])[0]
+    assert answer.startswith("local:maintenance · 1 run(s) · 100% ok (21–100%) · mean ")
+    assert "asked: “set the maintenance flag on the altlas host”" in answer
+
+
 def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
     desk.command(ALICE, "approve")
     # escaped as Slack's mrkdwn wants it: Slack shows "Usage: approve <approval id>"

@@ -19,6 +19,7 @@ from altlas.progress import Progress
 from altlas.rebuild import RebuildError, rebuild
 from projections.runner import Delivery
 from projections.schema import metadata, poisoned, positions
+from projections.views import PROJECTIONS
 from streams.audit import replay
 from tests.helpers import gated_plan, run_to_rest
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
@@ -197,7 +198,7 @@ class TestProjectionsOnPostgres(OnPostgres, ProjectionContract):
         with system.views().connect() as conn:
             kept = conn.execute(select(positions.c.source, positions.c.partition,
                                        positions.c.position)).all()
-        assert sorted(kept) == [("store", 0, end)] * 3  # one per view, none of the workers'
+        assert sorted(kept) == [("store", 0, end)] * len(PROJECTIONS)  # none of the workers'
         task_id, _, _ = journey(system, tmp_path)  # what comes after is applied once
         assert system.store_feed().catch_up() > 0
         tasks = dump(system.views())["tasks"]

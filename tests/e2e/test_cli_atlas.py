@@ -1,0 +1,61 @@
+"""An operator's journey with the .atlas on the command line: look, export, import
+elsewhere, and a document that is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import one_line_error
+from tests.e2e.conftest import run_altlas as altlas
+from tests.helpers import token_policy
+
+
+@pytest.fixture
+def demo(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "policy.yaml").write_text(token_policy())
+    env = {**env, "ALTLAS_POLICY_FILE": str(tmp_path / "policy.yaml"),
+           "ALTLAS_INSTANCE_NAME": "site-a"}
+    assert altlas(env, "demo").returncode == 0
+    return env
+
+
+def test_show_export_and_import_into_another_installation(demo: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    shown = altlas(demo, "atlas", "show", "maintenance")
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("local:disk > local:load > local:maintenance · 1 run(s) · "
+                                   "100% ok (21–100%)")
+    assert "asked: “check disk and load on the altlas host" in shown.stdout
+    exported = altlas(demo, "atlas", "export", "--output", str(tmp_path / "site-a.atlas"))
+    assert exported.stdout == f"exported 1 pattern(s) to {tmp_path / 'site-a.atlas'}\n"
+    document = json.loads((tmp_path / "site-a.atlas").read_text())
+    assert (document["atlas"], document["source"]) == (1, "site-a")
+    assert "requesters" not in document["patterns"][0]  # people stay where they asked
+
+    other = {**demo, "ALTLAS_DATA_DIR": str(tmp_path / "site-b"),
+             "ALTLAS_INSTANCE_NAME": "site-b"}
+    assert altlas(other, "atlas", "show").stdout == (
+        "The .atlas is empty: it learns from runs as they complete.\n")
+    imported = altlas(other, "atlas", "import", str(tmp_path / "site-a.atlas"), "--as", "alice")
+    assert imported.stdout == "imported 1 pattern(s), 1 run(s), from site-a\n"
+    again = altlas(other, "atlas", "import", str(tmp_path / "site-a.atlas"), "--as", "alice")
+    assert again.returncode == 0 and "was imported before" in again.stdout
+    listed = json.loads(altlas(other, "atlas", "show", "--json").stdout)
+    assert [(p["runs"], p["imported"][0]["source"]) for p in listed] == [(1, "site-a")]
+
+
+def test_a_bad_document_is_refused_with_its_path(demo: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.atlas"
+    bad.write_text(json.dumps({"atlas": 1, "source": "x", "exported_at": "2026-11-30T00:00:00Z",
+                               "patterns": [{"pattern": "local:disk"}]}))
+    refused = altlas(demo, "atlas", "import", str(bad), "--as", "alice")
+    assert one_line_error(refused).startswith("altlas: $.patterns[0]: 'intent' is a required "
+                                              "property")
+    assert one_line_error(altlas(demo, "atlas", "import", str(bad), "--as", "deniz")) == (
+        "altlas: deniz may not import: it needs the operator role")
+    assert one_line_error(altlas(demo, "atlas", "import", str(tmp_path / "none"), "--as",
+                                 "alice")) == (
+        f"altlas: cannot read {tmp_path / 'none'}: No such file or directory")

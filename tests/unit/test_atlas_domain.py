@@ -1,0 +1,114 @@
+"""Patterns, success intervals and ratings: what the .atlas and the leaderboards compute."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from domain.atlas import (
+    Match,
+    bradley_terry,
+    elo,
+    normalised_request,
+    pattern_of,
+    percentile,
+    rated,
+    wilson,
+)
+from tests.helpers import plan, step
+
+
+def test_two_wordings_of_one_plan_are_one_pattern() -> None:
+    a = plan(step("s1", "ssh", "systemctl restart nginx", target="web-1"))
+    b = plan(step("x", "ssh", "sudo systemctl restart nginx", target="web-2"))
+    assert pattern_of(a) == pattern_of(b)
+    assert pattern_of(a).key == "ssh:restart nginx"
+    assert pattern_of(a).intent == "restart"
+    assert pattern_of(a).target_kind == "ssh"
+
+
+def test_the_order_of_the_steps_is_part_of_the_pattern() -> None:
+    check_then_restart = plan(step("s1", "ssh", "systemctl status nginx", target="web-1"),
+                              step("s2", "ssh", "systemctl restart nginx", target="web-1",
+                                   needs=["s1"]))
+    restart_then_check = plan(step("s1", "ssh", "systemctl restart nginx", target="web-1"),
+                              step("s2", "ssh", "systemctl status nginx", target="web-1",
+                                   needs=["s1"]))
+    assert pattern_of(check_then_restart).key == "ssh:status nginx > ssh:restart nginx"
+    assert pattern_of(check_then_restart) != pattern_of(restart_then_check)
+
+
+def test_another_service_or_an_unknown_command_is_another_pattern() -> None:
+    nginx = pattern_of(plan(step("s1", "ssh", "systemctl restart nginx", target="web-1")))
+    redis = pattern_of(plan(step("s1", "ssh", "systemctl restart redis", target="web-1")))
+    assert nginx != redis
+    assert pattern_of(plan(step("s1", action="cowsay hi"))).key == "local:other"
+
+
+def test_a_request_is_normalised_by_the_hosts_its_plan_acted_on() -> None:
+    assert normalised_request("restart  nginx on WEB-1 and web-10", ["web-1", "web-10"]) == (
+        "restart nginx on {host} and {host}")
+    assert normalised_request("restart nginx on web-12", ["web-1"]) == "restart nginx on web-12"
+
+
+@pytest.mark.parametrize(("successes", "runs", "low", "high"), [
+    (5, 10, 0.2366, 0.7634),   # the textbook case
+    (0, 5, 0.0, 0.4345),       # no success is not certainty of failure
+    (5, 5, 0.5655, 1.0),
+    (0, 0, 0.0, 1.0),          # nothing known
+])
+def test_wilson_interval(successes: int, runs: int, low: float, high: float) -> None:
+    got = wilson(successes, runs)
+    assert got == pytest.approx((low, high), abs=1e-4)
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert percentile(list(range(1, 101)), 0.95) == pytest.approx(95.05)
+    assert percentile([], 0.95) is None
+
+
+def tournament(strengths: dict[str, float], games: int, seed: int = 7) -> list[Match]:
+    """Random pairings; a beats b with Bradley-Terry probability s_a / (s_a + s_b)."""
+    rng = random.Random(seed)
+    names = sorted(strengths)
+    matches = []
+    for _ in range(games):
+        a, b = rng.sample(names, 2)
+        p = strengths[a] / (strengths[a] + strengths[b])
+        matches.append(Match(a, b, 1.0 if rng.random() < p else 0.0))
+    return matches
+
+
+STRENGTHS = {"qwen-lora": 8.0, "qwen": 4.0, "smollm": 2.0, "rules": 1.0}
+
+
+def test_elo_and_bradley_terry_recover_the_order_of_known_strengths() -> None:
+    matches = tournament(STRENGTHS, 3000)
+    truth = sorted(STRENGTHS, key=STRENGTHS.__getitem__, reverse=True)
+    for method in (elo, bradley_terry):
+        ratings = method(matches)
+        assert sorted(ratings, key=ratings.__getitem__, reverse=True) == truth
+
+
+def test_bradley_terry_recovers_the_strength_ratios() -> None:
+    ratings = bradley_terry(tournament(STRENGTHS, 6000))
+    gap = ratings["qwen-lora"] - ratings["rules"]  # log(8) on Elo's scale: ~361
+    assert gap == pytest.approx(400 * math.log10(8), rel=0.15)
+
+
+def test_intervals_hold_the_rating_and_narrow_with_more_matches() -> None:
+    few = {r.name: r for r in rated(tournament(STRENGTHS, 100), "bt", rounds=100)}
+    many = {r.name: r for r in rated(tournament(STRENGTHS, 2000), "bt", rounds=100)}
+    for name in STRENGTHS:
+        assert few[name].low <= few[name].rating <= few[name].high
+        assert (many[name].high - many[name].low) < (few[name].high - few[name].low)
+    best = rated(tournament(STRENGTHS, 2000), "elo", rounds=50)[0]
+    assert best.name == "qwen-lora"
+
+
+def test_a_tie_counts_half_and_no_match_rates_nobody() -> None:
+    assert bradley_terry([Match("a", "b", 0.5)] * 10) == pytest.approx({"a": 1000, "b": 1000})
+    assert rated([], "bt") == []
