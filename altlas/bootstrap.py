@@ -23,6 +23,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.embeddings import DIMENSIONS, MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
@@ -40,9 +41,18 @@ from application.app import AltlasApplication
 from application.conversation import Conversation
 from application.history import EventHistory
 from application.policies import LANES, Ports
-from application.ports import Clock, LanguageModel, Notifier, StepExecutor, system_clock
+from application.ports import (
+    Clock,
+    Embedder,
+    LanguageModel,
+    Notifier,
+    StepExecutor,
+    VectorStore,
+    system_clock,
+)
 from application.reactor import begin_tracking, tracking_name
 from application.segmentation import SegmentationService
+from application.similar import SimilarRuns
 from application.use_cases import UseCases
 from application.worker import Worker
 from bots.chat import ChatFront
@@ -88,6 +98,7 @@ class System:
     _registered: bool = False
     _marked: bool = False
     _guard: StoreGuard | None = None
+    _similar: SimilarRuns | None = None
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -253,6 +264,28 @@ class System:
     def embedded(self) -> bool:
         """No Kafka: views are fed straight from the event store's notification log."""
         return self.settings.kafka_bootstrap_servers is None
+
+    def similar(self) -> SimilarRuns:
+        """The similar-run search, with the embedder and vector store the settings name."""
+        if self._similar is None:
+            made = SimilarRuns(self.app, self.history, embedder(self.settings),
+                               self._vector_store())
+            with self._opening:
+                self._similar = self._similar or made
+        return self._similar
+
+    def _vector_store(self) -> VectorStore:
+        s = self.settings
+        if s.vector_store == "weaviate":
+            if importlib.util.find_spec("weaviate") is None:
+                raise StartupError("ALTLAS_VECTOR_STORE=weaviate needs weaviate-client: pip "
+                                   "install 'altlas[search]'")
+            from adapters.vectors_weaviate import WeaviateStore
+
+            return WeaviateStore(s.weaviate_url, s.weaviate_grpc_port, s.weaviate_collection)
+        from adapters.vectors_sql import SqlVectorStore
+
+        return SqlVectorStore(self.views(), DIMENSIONS)
 
     def reads(self, *, catch_up: bool = True) -> SqlReadModels:
         """View queries. In the embedded default they first catch up with the store, unless
@@ -424,8 +457,8 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
     flag = str(settings.data_dir / "maintenance.flag")
     rules = RuleSegmenter(policy, flag)
 
-    def examples() -> SqlReadModels:  # worked examples come from the views as they stand
-        return system.reads(catch_up=False)
+    def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return system.similar().examples(text, k)  # from the runs indexed so far
 
     if model is None or settings.segmenter == "rules":
         return SegmentationService(app, rules, None, examples)
@@ -435,6 +468,16 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
                                    readings=settings.segmenter_readings)
     return SegmentationService(app, by_model, rules, examples,
                                readings=settings.segmenter_readings)
+
+
+def embedder(settings: Settings) -> Embedder:
+    """all-MiniLM-L6-v2 when asked for, or (auto) when installed; else the hashed words."""
+    if settings.embeddings == "words" or (settings.embeddings == "auto"
+                                          and not MiniLMEmbedder.installed()):
+        return WordEmbedder()
+    if not MiniLMEmbedder.installed():
+        raise StartupError(f"ALTLAS_EMBEDDINGS=minilm needs the model: {MINILM_INSTALL}")
+    return MiniLMEmbedder(settings.model_cache)
 
 
 def language_model(settings: Settings) -> LanguageModel | None:
@@ -453,7 +496,8 @@ def language_model(settings: Settings) -> LanguageModel | None:
         return LiteLLMModel(settings.litellm_model, settings.litellm_api_base, key)
     if choice == "rules":
         return None
-    from adapters.llm_local import LocalModel, ModelUnavailableError
+    from adapters.llm_local import LocalModel
+    from adapters.packaged import ModelUnavailableError
 
     # auto uses a model only if a capable one is installed: SmolLM2 plans half as well as the
     # rules (BENCHMARKS.md), so it is used only when asked for by name.

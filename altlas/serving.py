@@ -48,6 +48,10 @@ def start_inside(system: System, stop: threading.Event, *, worker: bool,
                                                     busy=reacting), "store-feed"))
     if worker and mine is not None:
         threads.append(background(functools.partial(mine.run, stop), "worker"))
+        similar = system.similar()
+        idle = system.settings.poll_interval_ms / 1000
+        threads.append(background(lambda: similar.run(stop, max(idle, 1.0),
+                                                      system.app.recorded), "similar-runs"))
     return threads
 
 

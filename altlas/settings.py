@@ -116,6 +116,24 @@ class Settings(BaseSettings):
         description="Request bodies over this many bytes are refused (413) on every HTTP "
         "route, Slack's included, before they are read in full.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    embeddings: Literal["auto", "minilm", "words"] = Field(
+        default="auto",
+        description="How requests are embedded for the similar-run search: minilm "
+        "(all-MiniLM-L6-v2, the `search` extra), words (hashed words, no model) or auto "
+        "(minilm when installed).")
+    vector_store: Literal["embedded", "weaviate"] = Field(
+        default="embedded",
+        description="Where run vectors are kept: embedded (the views database, searched in "
+        "the process) or weaviate (ALTLAS_WEAVIATE_URL).")
+    weaviate_url: str = Field(
+        default="http://127.0.0.1:8080", pattern=r"^https?://[^/\s]+/?$",
+        description="Weaviate's HTTP address, with ALTLAS_VECTOR_STORE=weaviate.")
+    weaviate_grpc_port: int = Field(default=50051, ge=1, le=65535,
+                                    description="Weaviate's gRPC port.")
+    weaviate_collection: str = Field(
+        default="AltlasRuns", pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$",
+        description="The Weaviate collection of this installation's runs (a capitalised "
+        "name).")
     instance_name: str = Field(
         default_factory=socket.gethostname, min_length=1, max_length=200,
         description="What this installation calls itself: the source of its .atlas exports.")

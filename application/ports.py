@@ -97,9 +97,6 @@ class ReadModels(Protocol):
         """The approval queue: approvals still open, soonest to expire first, with the time
         left at ``at`` (now by default)."""
 
-    def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
-        """(request, plan) of the most recent tasks whose run succeeded."""
-
     def list_tasks(self, *, status: str | None, requester: str | None,
                    since: datetime | None, limit: int, before: str | None
                    ) -> list[dict[str, Any]]:
@@ -125,6 +122,53 @@ class ReadModels(Protocol):
     def claimed_steps(self) -> list[tuple[str, str, str]]:
         """(run id, step id, worker) of every step a worker holds: running, or waiting for
         the same worker's retry."""
+
+
+@dataclass(frozen=True)
+class IndexedRun:
+    """A completed run as the similar-run search keeps it: ids and filters, never the
+    request's text (that stays sealed in the events; the views reveal it)."""
+
+    run_id: str
+    task_id: str
+    pattern: str
+    outcome: str
+    environment: str | None
+
+
+@dataclass(frozen=True)
+class NearRun:
+    run: IndexedRun
+    score: float  # cosine similarity, 1 the same
+
+
+class VectorStoreUnavailableError(Exception):
+    """The vector store cannot be reached; the message says why. Never replaced by another."""
+
+
+class Embedder(Protocol):
+    name: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """One unit-length float32 row per text (a numpy array)."""
+
+
+class VectorStore(Protocol):
+    name: str
+
+    def add(self, runs: Sequence[IndexedRun], vectors: Any) -> None:
+        """Store runs with their vectors; a run stored before is replaced."""
+
+    def near(self, vector: Any, k: int, *, environment: str | None = None,
+             outcome: str | None = None) -> list[NearRun]:
+        """The ``k`` stored runs nearest ``vector``, nearest first, filtered."""
+
+    def count(self) -> int:
+        """How many runs are stored."""
+
+    def clear(self) -> None:
+        """Forget every stored run (before indexing the history again)."""
 
 
 class FrontUnavailableError(Exception):

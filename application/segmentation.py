@@ -14,12 +14,11 @@ do not understand. Similar successful plans go into a model's prompt.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from application.ports import ReadModels, SegmentationRequest, Segmenter
+from application.ports import SegmentationRequest, Segmenter, VectorStoreUnavailableError
 from application.privacy import Privacy
 from domain.asking import Question, question, same_reading, two_readings, with_answers
 from domain.errors import DomainError
@@ -32,13 +31,10 @@ log = logging.getLogger("altlas.segmentation")
 
 SEGMENTER_ACTOR = "altlas:segmenter"
 SECOND_READING = 0.7  # the temperature a model reads a request at the second time
-_WORD = re.compile(r"[\w-]+", re.UNICODE)
 
 
-def similarity(a: str, b: str) -> float:
-    """Jaccard overlap of the words: cheap, and good enough to pick worked examples."""
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+# (request text, how many) → requests and plans of similar runs that succeeded
+Examples = Callable[[str, int], tuple[tuple[str, dict[str, Any]], ...]]
 
 
 class PlanChecker(Protocol):
@@ -76,12 +72,12 @@ class NotGroundedError(DomainError):
 
 class SegmentationService:
     def __init__(self, app: PlanChecker, segmenter: Segmenter, fallback: Segmenter | None,
-                 reads: Callable[[], ReadModels] | None = None, examples: int = 2,
+                 similar: Examples | None = None, examples: int = 2,
                  readings: int = 1) -> None:
         self._app = app
         self._segmenter = segmenter
         self._fallback = fallback
-        self._reads = reads
+        self._similar = similar
         self._examples = examples
         self._readings = readings
 
@@ -189,10 +185,12 @@ class SegmentationService:
             raise NotGroundedError(problems)
 
     def similar(self, request: str) -> tuple[tuple[str, dict[str, Any]], ...]:
-        """The few most similar plans that ran successfully, as worked examples."""
-        if self._reads is None or self._examples == 0:
+        """The few most similar plans that ran successfully, as worked examples (from the
+        similar-run search); none if the search cannot answer now."""
+        if self._similar is None or self._examples == 0:
             return ()
-        candidates = self._app.privacy.reveal(self._reads().successful_plans())
-        ranked = sorted(((similarity(request, r), r, p) for r, p in candidates),
-                        key=lambda t: t[0], reverse=True)
-        return tuple((r, p) for score, r, p in ranked[:self._examples] if score >= 0.2)
+        try:
+            return self._similar(request, self._examples)
+        except VectorStoreUnavailableError as e:
+            log.warning("no worked examples: %s", e)
+            return ()

@@ -36,7 +36,8 @@ from typing import Any
 from plan_match import mismatch
 from sqlalchemy import create_engine
 
-from adapters.llm_local import LocalModel, ModelUnavailableError
+from adapters.llm_local import LocalModel
+from adapters.packaged import ModelUnavailableError
 from adapters.person_keys import SqlPersonKeys, metadata
 from adapters.policy_file import load_policy
 from adapters.segmenter_model import ModelSegmenter

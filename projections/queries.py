@@ -58,14 +58,6 @@ class SqlReadModels:
             return [{**row._asdict(), "time": _aware(row.time).isoformat()}  # type: ignore[union-attr]
                     for row in conn.execute(query)]
 
-    def successful_plans(self, limit: int = 200) -> list[tuple[str, dict[str, Any]]]:
-        query = (select(tasks.c.request, tasks.c.plan)
-                 .join(runs, runs.c.task_id == tasks.c.task_id)
-                 .where(runs.c.outcome == "succeeded", tasks.c.plan.is_not(None))
-                 .order_by(runs.c.completed_at.desc()).limit(limit))
-        with self._fresh().connect() as conn:
-            return [(row.request, row.plan) for row in conn.execute(query)]
-
     def atlas_facts(self) -> list[dict[str, Any]]:
         r, q = atlas_runs, atlas_requests
         query = (select(q.c.pattern, q.c.intent, q.c.target_kind, q.c.request, q.c.requester,

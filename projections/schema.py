@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -231,4 +232,17 @@ atlas_imports = Table(
     Column("source", String(200), nullable=False),
     Column("entry", JSON, nullable=False),  # the pattern as the export had it
     Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# The embedded vector store's rows (adapters/vectors_sql.py): one vector per completed run,
+# kept by the similar-run search's follower, not by a projection (embedding is too slow to
+# redo on every rebuild; `altlas atlas reindex` builds it again).
+run_vectors = Table(
+    "run_vectors", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("task_id", String(36), nullable=False),
+    Column("pattern", String(400), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("environment", String(64)),
+    Column("vector", LargeBinary, nullable=False),
 )

@@ -27,6 +27,13 @@ PROM_PORT=${ALTLAS_PROMETHEUS_PORT:-59090}
 NODE_PORT=$((PROM_PORT + 10))
 PROM_DIR=$SERVICES_DIR/prometheus
 
+WEAVIATE_VERSION=1.35.2
+WEAVIATE_PORT=${ALTLAS_WEAVIATE_PORT:-58080}
+WEAVIATE_GRPC_PORT=$((WEAVIATE_PORT - 29))
+WEAVIATE_DIR=$SERVICES_DIR/weaviate
+# Built from its Go module once per machine; the binary lives outside the repository.
+WEAVIATE_BIN=${ALTLAS_CACHE_DIR:-$HOME/.cache/altlas}/weaviate-$WEAVIATE_VERSION/weaviate-server
+
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
@@ -359,24 +366,73 @@ prom_down() {
   stop_pidfile "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"
 }
 
+# --- Weaviate, built from its Go module (github.com/weaviate/weaviate) -------------------------
+
+weaviate_running() { pid_alive "$WEAVIATE_DIR/weaviate.pid" "--port $WEAVIATE_PORT"; }
+
+weaviate_build() {
+  [ -x "$WEAVIATE_BIN" ] && return 0
+  command -v go >/dev/null 2>&1 || die "Go is needed to build Weaviate (go install)"
+  log "building Weaviate $WEAVIATE_VERSION from its Go module (once per machine, ~10 min)"
+  local gobin; gobin=$(dirname "$WEAVIATE_BIN")
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install \
+    "github.com/weaviate/weaviate/cmd/weaviate-server@v$WEAVIATE_VERSION" \
+    || die "go install of Weaviate $WEAVIATE_VERSION failed"
+}
+
+weaviate_up() {
+  weaviate_build
+  mkdir -p "$WEAVIATE_DIR"
+  if ! weaviate_running; then
+    # a fresh database per start, like Prometheus: tests make their own collections
+    rm -rf "$WEAVIATE_DIR/data" "$WEAVIATE_DIR/weaviate.pid"
+    log "starting Weaviate $WEAVIATE_VERSION on 127.0.0.1:$WEAVIATE_PORT (gRPC :$WEAVIATE_GRPC_PORT)"
+    spawn "$WEAVIATE_DIR/weaviate.pid" "$WEAVIATE_DIR/weaviate.log" env \
+      AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true PERSISTENCE_DATA_PATH="$WEAVIATE_DIR/data" \
+      DEFAULT_VECTORIZER_MODULE=none ENABLE_MODULES= DISABLE_TELEMETRY=true \
+      CLUSTER_HOSTNAME=altlas-test CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
+      CLUSTER_GOSSIP_BIND_PORT=$((WEAVIATE_PORT + 1)) CLUSTER_DATA_BIND_PORT=$((WEAVIATE_PORT + 2)) \
+      RAFT_PORT=$((WEAVIATE_PORT + 3)) RAFT_INTERNAL_RPC_PORT=$((WEAVIATE_PORT + 4)) \
+      RAFT_BOOTSTRAP_EXPECT=1 GRPC_PORT=$WEAVIATE_GRPC_PORT LOG_LEVEL=warning \
+      GOMAXPROCS=2 LIMIT_RESOURCES=true \
+      "$WEAVIATE_BIN" --host 127.0.0.1 --port "$WEAVIATE_PORT" --scheme http \
+      || die "Weaviate did not start"
+  fi
+  for _ in $(seq 900); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$WEAVIATE_PORT/v1/.well-known/ready" 2>/dev/null \
+      && { log "Weaviate ready: http://127.0.0.1:$WEAVIATE_PORT"; return; }
+    weaviate_running || die "Weaviate exited (log: $WEAVIATE_DIR/weaviate.log)"
+    sleep 0.1
+  done
+  die "Weaviate is not ready after 90 s (log: $WEAVIATE_DIR/weaviate.log)"
+}
+
+weaviate_down() { stop_pidfile "$WEAVIATE_DIR/weaviate.pid" "--port $WEAVIATE_PORT"; }
+
 # --- commands -------------------------------------------------------------------------------
 
 case "${1:-}" in
-  up) pg_up; kafka_up; ssh_up; prom_up ;;
-  down) prom_down; ssh_down; kafka_down; pg_down ;;
+  up) pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
+  down) weaviate_down; prom_down; ssh_down; kafka_down; pg_down ;;
+  weaviate-up) weaviate_up ;;
+  weaviate-down) weaviate_down ;;
   kafka-up) kafka_up ;;
   kafka-down) kafka_down ;;
   status)
     if pg_running; then echo "postgresql: up ($(pg_url))"; else echo "postgresql: down"; fi
     if kafka_running; then echo "kafka $KAFKA_VERSION: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi
     if ssh_running; then echo "sshd: up ($SSH_USER@127.0.0.1:$SSH_PORT)"; else echo "sshd: down"; fi
-    if prom_running; then echo "prometheus: up (http://127.0.0.1:$PROM_PORT)"; else echo "prometheus: down"; fi ;;
+    if prom_running; then echo "prometheus: up (http://127.0.0.1:$PROM_PORT)"; else echo "prometheus: down"; fi
+    if weaviate_running; then echo "weaviate $WEAVIATE_VERSION: up (http://127.0.0.1:$WEAVIATE_PORT)"; else echo "weaviate: down"; fi ;;
   env)
     echo "export ALTLAS_TEST_DATABASE_URL=$(pg_url)"
     echo "export ALTLAS_TEST_KAFKA=127.0.0.1:$KAFKA_PORT"
     echo "export ALTLAS_TEST_SSH=$SSH_USER@127.0.0.1:$SSH_PORT"
     echo "export ALTLAS_TEST_SSH_DIR=$SSH_DIR"
     echo "export ALTLAS_TEST_PROMETHEUS=http://127.0.0.1:$PROM_PORT"
+    echo "export ALTLAS_TEST_WEAVIATE=http://127.0.0.1:$WEAVIATE_PORT"
+    echo "export ALTLAS_TEST_WEAVIATE_GRPC=$WEAVIATE_GRPC_PORT"
     echo "export ALTLAS_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh" ;;
-  *) echo "usage: $0 up|down|status|env|kafka-up|kafka-down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|kafka-up|kafka-down|weaviate-up|weaviate-down" >&2; exit 2 ;;
 esac

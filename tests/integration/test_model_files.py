@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from adapters import llm_local
-from adapters.llm_local import ModelUnavailableError, PackagedModel, resolve
+from adapters.llm_local import PackagedModel, resolve
+from adapters.packaged import ModelUnavailableError
 
 PARTS = (b"GGUF" + b"a" * 1000, b"b" * 2000)
 

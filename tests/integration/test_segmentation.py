@@ -43,7 +43,7 @@ class ScriptedModel:
 def with_model(system: System, model: ScriptedModel) -> SegmentationService:
     rules = RuleSegmenter(system.policy, str(system.settings.data_dir / "maintenance.flag"))
     return SegmentationService(system.app, ModelSegmenter(model, system.policy, "/f"), rules,
-                               system.reads)
+                               lambda text, k: system.similar().examples(text, k))
 
 
 def planned(system: System, text: str, **options: Any) -> TaskView:
@@ -129,6 +129,7 @@ def test_request_nobody_understands_is_rejected_with_the_reason(system: System) 
 def test_similar_successful_plans_go_into_the_prompt(system: System, tmp_path: Path) -> None:
     earlier = planned(system, "check disk and load on the altlas host")
     assert system.app.get_run(run_id_of(UUID(earlier.id))).outcome == "succeeded"
+    system.similar().catch_up()  # as the worker's follower does when the run completes
     model = ScriptedModel("not json")
     with_model(system, model).plan(asked(system, "check disk and memory on the altlas host"))
     assert "\ncheck disk and load on the altlas host\n" in model.prompts[0]
