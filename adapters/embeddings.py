@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
+import os
 import re
 import threading
 import unicodedata
@@ -77,11 +79,15 @@ class MiniLMEmbedder:
                     raise ModelUnavailableError(f"the embedding model is not installed: "
                                                 f"{MINILM_INSTALL}")
                 verify(folder / "model" / "model.safetensors", MINILM_SHA256, self._cache)
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never the hub, whatever asks
+                logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as transformers_logging
                 except ImportError:
                     raise ModelUnavailableError(
                         f"sentence-transformers is not installed: {MINILM_INSTALL}") from None
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 _LOADED["minilm"] = SentenceTransformer(str(folder / "model"), device="cpu",
                                                         local_files_only=True)
             return _LOADED["minilm"]

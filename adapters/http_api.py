@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -25,11 +25,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.audit_jobs import AuditJobs
 from adapters.http_models import (
     AnswerIn,
+    AtlasImportOut,
     AuditJobOut,
     ErasureIn,
     ErrorOut,
@@ -37,12 +39,14 @@ from adapters.http_models import (
     HealthOut,
     IsoTime,
     NoteIn,
+    PatternOut,
     QueuedApproval,
     ReasonIn,
     ReplayIn,
     ReplayOut,
     RunPage,
     SegmentationIn,
+    SimilarOut,
     StepFailedIn,
     StepSkippedIn,
     StepSucceededIn,
@@ -55,7 +59,7 @@ from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
 from application.access import AccessDeniedError
 from application.errors import NotFoundError
 from application.history import EventHistory
-from application.ports import WorkerRegistry
+from application.ports import VectorStoreUnavailableError, WorkerRegistry
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView, RunView, TaskView
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
@@ -135,7 +139,8 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                workers: WorkerRegistry | None = None,
                metrics: CollectorRegistry | None = None,
                person: Callable[..., str] | None = None,
-               store_check: Callable[[], str | None] | None = None) -> FastAPI:
+               store_check: Callable[[], str | None] | None = None,
+               instance: str = "altlas") -> FastAPI:
     api = FastAPI(title="altlas", version="0.2.0", responses=ERRORS,
                   description="Event-sourced operations backend: ask for work, approve it, "
                   "follow its runs, audit the history. Authenticate with `Authorization: "
@@ -149,6 +154,11 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
         return JSONResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
+
+    @api.exception_handler(VectorStoreUnavailableError)
+    async def store_down(_: Request, exc: VectorStoreUnavailableError) -> JSONResponse:
+        return JSONResponse({"error": "vector_store_unavailable", "message": str(exc)},
+                            status_code=503)
 
     @api.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -399,6 +409,45 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """The history as CloudEvents JSON lines."""
         lines = (line + "\n" for line in uc.export(who, _aware(until)))
         return StreamingResponse(lines, media_type="application/x-ndjson")
+
+    # -- the .atlas ---------------------------------------------------------------------
+
+    @api.get("/atlas", response_model=list[PatternOut], tags=["atlas"])
+    def atlas(q: str | None = Query(None, max_length=500, description="Words the pattern, "
+                                    "its intent or its requests contain."),
+              limit: int = Query(50, ge=1, le=1000), who: str = Depends(person)) -> Any:
+        """Patterns of plans that ran, most run first: runs, success rate with its 95%
+        interval, durations, typical failures, who asked, the plan of the latest success."""
+        return uc.atlas_patterns(who, q)[:limit]
+
+    @api.get("/atlas/similar", response_model=list[SimilarOut], tags=["atlas"], responses={
+        503: {"model": ErrorOut, "description": "The vector store cannot be reached"}})
+    def similar(q: str = Query(min_length=1, max_length=2000, pattern=r"\S",
+                               description="A request, in plain words."),
+                k: int = Query(3, ge=1, le=50), environment: str | None = None,
+                outcome: Literal["succeeded", "failed", "cancelled"] | None = None,
+                who: str = Depends(person)) -> Any:
+        """The past runs whose requests are nearest in meaning, with their plans."""
+        return [s.to_dict() for s in uc.similar_runs(who, q, k, environment=environment,
+                                                     outcome=outcome)]
+
+    @api.get("/atlas/export", tags=["atlas"], responses={
+        200: {"content": {"application/json": {}},
+              "description": "The .atlas document (altlas/schemas/atlas.schema.json)"}})
+    def atlas_export(who: str = Depends(person)) -> JSONResponse:
+        """This installation's .atlas, to import elsewhere (the people who asked left out)."""
+        return JSONResponse(uc.atlas_document(who, instance, datetime.now(UTC)))
+
+    @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"type": "object"}}}}})
+    async def atlas_import(request: Request, source: str | None = Query(
+            None, min_length=1, max_length=200, description="Where it came from (default: "
+            "the document's source)."), who: str = Depends(person)) -> Any:
+        """Merge another installation's .atlas export (operators): recorded as one event; the
+        same document again changes nothing. 422 names the JSON path of the first error."""
+        raw = await request.body()
+        return await run_in_threadpool(uc.import_atlas, who, raw, source)
 
     # -- privacy -------------------------------------------------------------------------
 

@@ -225,3 +225,59 @@ class WorkerOut(Out):
     host: str
     pid: int
     started_at: datetime
+
+
+class DurationOut(Out):
+    mean: int | None = Field(description="Mean run time in milliseconds.")
+    p95: int | None = Field(description="95th percentile run time in milliseconds.")
+
+
+class FailureOut(Out):
+    error: str
+    count: int
+
+
+class ImportedOut(Out):
+    source: str
+    runs: int
+    successes: int
+    duration_ms: DurationOut
+    imported_at: datetime
+
+
+class PatternOut(Out):
+    pattern: str = Field(description="What the plan does, step by step: `ssh:restart nginx`.")
+    intent: str
+    target_kind: str
+    runs: int
+    successes: int
+    success_rate: float
+    interval: list[float] = Field(description="Wilson 95% interval of the success rate.")
+    duration_ms: DurationOut
+    last_success: datetime | None
+    last_failure: str | None
+    failures: list[FailureOut] = Field(description="The most frequent errors, at most 3.")
+    requesters: list[str]
+    requests: list[str] = Field(description="How it was asked, hosts as {host}.")
+    plan: dict[str, Any] | None = Field(description="The .alt plan of the latest success.")
+    imported: list[ImportedOut] = Field(description="What other installations told of it.")
+
+
+class SimilarOut(Out):
+    run_id: str
+    task_id: str
+    request: str
+    pattern: str
+    outcome: str
+    environment: str | None
+    score: float = Field(description="Cosine similarity of the requests, 1 the same.")
+    plan: dict[str, Any]
+
+
+class AtlasImportOut(Out):
+    imported: bool = Field(description="False: this document was imported before; nothing "
+                           "changed.")
+    patterns: int
+    runs: int
+    digest: str
+    source: str

@@ -19,9 +19,10 @@ from projections.schema import run_vectors
 class SqlVectorStore:
     name = "embedded"
 
-    def __init__(self, engine: Engine, dimensions: int) -> None:
+    def __init__(self, engine: Engine, dimensions: int, embedder: str) -> None:
         self._engine = engine
         self._dimensions = dimensions
+        self._embedder = embedder  # the vectors of other embedders are not comparable
         self._lock = threading.Lock()
         self._seen = -1  # the table's size when the matrix was loaded
         self._runs: list[IndexedRun] = []
@@ -30,14 +31,15 @@ class SqlVectorStore:
     def add(self, runs: Sequence[IndexedRun], vectors: Any) -> None:
         if not runs:
             return
-        rows = [{"run_id": r.run_id, "task_id": r.task_id, "pattern": r.pattern,
+        rows = [{"run_id": r.run_id, "embedder": self._embedder, "task_id": r.task_id,
+                 "pattern": r.pattern,
                  "outcome": r.outcome, "environment": r.environment,
                  "vector": np.asarray(v, dtype=np.float32).tobytes()}
                 for r, v in zip(runs, vectors, strict=True)]
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(run_vectors)
         statement = statement.on_conflict_do_update(
-            index_elements=[run_vectors.c.run_id],
+            index_elements=[run_vectors.c.run_id, run_vectors.c.embedder],
             set_={c: statement.excluded[c] for c in ("pattern", "outcome", "environment",
                                                      "vector")})
         with self._engine.begin() as conn:
@@ -66,11 +68,12 @@ class SqlVectorStore:
 
     def count(self) -> int:
         with self._engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(run_vectors)).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(run_vectors).where(
+                run_vectors.c.embedder == self._embedder)).scalar_one())
 
     def clear(self) -> None:
         with self._engine.begin() as conn:
-            conn.execute(delete(run_vectors))
+            conn.execute(delete(run_vectors).where(run_vectors.c.embedder == self._embedder))
         with self._lock:
             self._seen = -1
 
@@ -80,7 +83,9 @@ class SqlVectorStore:
             size = self.count()
             if size != self._seen:
                 with self._engine.connect() as conn:
-                    rows = conn.execute(select(run_vectors).order_by(run_vectors.c.run_id)).all()
+                    rows = conn.execute(select(run_vectors)
+                                        .where(run_vectors.c.embedder == self._embedder)
+                                        .order_by(run_vectors.c.run_id)).all()
                 self._runs = [IndexedRun(r.run_id, r.task_id, r.pattern, r.outcome,
                                          r.environment) for r in rows]
                 self._matrix = (np.frombuffer(b"".join(r.vector for r in rows),

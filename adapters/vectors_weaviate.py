@@ -13,14 +13,15 @@ from urllib.parse import urlsplit
 
 from application.ports import IndexedRun, NearRun, VectorStoreUnavailableError
 
-_PROPERTIES = ("run_id", "task_id", "pattern", "outcome", "environment")
+_PROPERTIES = ("run_id", "task_id", "pattern", "outcome", "environment", "embedder")
 
 
 class WeaviateStore:
     name = "weaviate"
 
-    def __init__(self, url: str, grpc_port: int, collection: str,
+    def __init__(self, url: str, grpc_port: int, collection: str, embedder: str,
                  timeout_seconds: float = 10.0) -> None:
+        self._embedder = embedder  # the vectors of other embedders are not comparable
         parts = urlsplit(url)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or (443 if parts.scheme == "https" else 8080)
@@ -86,8 +87,9 @@ class WeaviateStore:
         with self._runs() as collection:
             with collection.batch.fixed_size(batch_size=200) as batch:
                 for run, vector in zip(runs, vectors, strict=True):
-                    batch.add_object(properties=_properties(run),
-                                     uuid=generate_uuid5(run.run_id),
+                    batch.add_object(properties={**_properties(run),
+                                                 "embedder": self._embedder},
+                                     uuid=generate_uuid5(f"{self._embedder}:{run.run_id}"),
                                      vector=[float(x) for x in vector])
             failed = collection.batch.failed_objects
             if failed:
@@ -99,12 +101,10 @@ class WeaviateStore:
              outcome: str | None = None) -> list[NearRun]:
         from weaviate.classes.query import Filter, MetadataQuery
 
-        conditions = [Filter.by_property(name).equal(value)
-                      for name, value in (("environment", environment), ("outcome", outcome))
-                      if value is not None]
-        where = None
-        for condition in conditions:
-            where = condition if where is None else where & condition
+        where = Filter.by_property("embedder").equal(self._embedder)
+        for name, value in (("environment", environment), ("outcome", outcome)):
+            if value is not None:
+                where = where & Filter.by_property(name).equal(value)
         with self._runs() as collection:
             found = collection.query.near_vector(
                 near_vector=[float(x) for x in vector], limit=k, filters=where,
@@ -116,13 +116,25 @@ class WeaviateStore:
                 for o in found.objects]
 
     def count(self) -> int:
+        from weaviate.classes.query import Filter
+
         with self._runs() as collection:
-            return int(collection.aggregate.over_all(total_count=True).total_count or 0)
+            return int(collection.aggregate.over_all(
+                total_count=True, filters=Filter.by_property("embedder").equal(self._embedder)
+            ).total_count or 0)
 
     def clear(self) -> None:
+        from weaviate.classes.query import Filter
+
+        with self._runs() as collection:
+            collection.data.delete_many(
+                where=Filter.by_property("embedder").equal(self._embedder))
+
+    def drop(self) -> None:
+        """Delete the whole collection (every embedder's runs)."""
         with self._runs():
             self._client.collections.delete(self._collection)
-        self._drop()  # made again, empty, on next use
+        self._drop()
 
     def close(self) -> None:
         self._drop()

@@ -268,13 +268,13 @@ class System:
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""
         if self._similar is None:
-            made = SimilarRuns(self.app, self.history, embedder(self.settings),
-                               self._vector_store())
+            chosen = embedder(self.settings)
+            made = SimilarRuns(self.app, self.history, chosen, self._vector_store(chosen.name))
             with self._opening:
                 self._similar = self._similar or made
         return self._similar
 
-    def _vector_store(self) -> VectorStore:
+    def _vector_store(self, embedder_name: str) -> VectorStore:
         s = self.settings
         if s.vector_store == "weaviate":
             if importlib.util.find_spec("weaviate") is None:
@@ -282,10 +282,11 @@ class System:
                                    "install 'altlas[search]'")
             from adapters.vectors_weaviate import WeaviateStore
 
-            return WeaviateStore(s.weaviate_url, s.weaviate_grpc_port, s.weaviate_collection)
+            return WeaviateStore(s.weaviate_url, s.weaviate_grpc_port, s.weaviate_collection,
+                                 embedder_name)
         from adapters.vectors_sql import SqlVectorStore
 
-        return SqlVectorStore(self.views(), DIMENSIONS)
+        return SqlVectorStore(self.views(), DIMENSIONS, embedder_name)
 
     def reads(self, *, catch_up: bool = True) -> SqlReadModels:
         """View queries. In the embedded default they first catch up with the store, unless
@@ -311,7 +312,7 @@ class System:
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
         return UseCases(self.app, lambda: self.reads(catch_up=catch_up), self.auditor,
-                        self.reads_at)
+                        self.reads_at, similar=self.similar)
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:
@@ -330,7 +331,8 @@ class System:
         person = authenticator(self.policy, self.settings.policy_file)
         api = create_api(use_cases, self.history, workers=self.registry(),
                          metrics=registry(collector), person=person,
-                         store_check=self.store_guard().problem)
+                         store_check=self.store_guard().problem,
+                         instance=self.settings.instance_name)
         add_commands(api, chat or ChatFront(use_cases), person)
         if slack is not None:
             from bots.slack_app import slack_endpoint

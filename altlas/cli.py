@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from uuid import UUID
 
+from adapters.packaged import ModelUnavailableError
 from adapters.policy_file import PolicyFileError, load_policy
 from altlas import log_redaction
 from altlas.bootstrap import StartupError, System, bootstrap
@@ -35,6 +36,7 @@ from altlas.settings import Settings, SettingsError, load_settings
 from application.documents import DocumentError, alt_document, checked_plan, last_document
 from application.history import UnreadableEventError
 from application.i18n import t
+from application.ports import VectorStoreUnavailableError
 from application.presenters import PlanModel
 from application.text import approval_text, atlas_text, plan_text, run_text, short, shown
 from application.use_cases import Filters, Page
@@ -379,6 +381,27 @@ def _atlas_show(system: System, args: argparse.Namespace) -> int:
         _json_out(found)
     else:
         print(atlas_text(found, args.locale, query=query, limit=args.limit))
+    return 0
+
+
+def _atlas_similar(system: System, args: argparse.Namespace) -> int:
+    found = system.use_cases().similar_runs(None, " ".join(args.request), args.k,
+                                            environment=args.environment, outcome=args.outcome)
+    if args.json:
+        _json_out([f.to_dict() for f in found])
+    elif not found:
+        print("no completed run is on record yet")
+    for f in found if not args.json else ():
+        steps = "; ".join(s["action"] for s in f.plan["steps"])
+        print(f"{f.score:.2f}  {short(f.run_id)} {f.outcome:<9} “{shown(f.request)}” → {steps}")
+    return 0
+
+
+def _atlas_reindex(system: System, _: argparse.Namespace) -> int:
+    similar = system.similar()
+    indexed = similar.reindex()
+    print(f"indexed {indexed} run(s) in the {similar.store.name} vector store with "
+          f"{similar.embedder.name}")
     return 0
 
 
@@ -844,6 +867,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="*", help="words the pattern, intent or requests contain")
     p.add_argument("--limit", type=_positive, default=20, metavar="N")
     as_json(p)
+    p = add(atlas, "similar", _with_system(_atlas_similar),
+            "past runs whose requests are nearest in meaning, with their plans")
+    p.add_argument("request", nargs="+", help="a request, in plain words")
+    p.add_argument("-k", type=_positive, default=3, help="how many (default 3)")
+    p.add_argument("--environment", help="only runs in this environment")
+    p.add_argument("--outcome", choices=["succeeded", "failed", "cancelled"])
+    as_json(p)
+    add(atlas, "reindex", _with_system(_atlas_reindex),
+        "embed every completed run again (after changing ALTLAS_EMBEDDINGS or the store)")
     p = add(atlas, "export", _with_system(_atlas_export),
             "write the .atlas document (altlas/schemas/atlas.schema.json)")
     p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
@@ -1042,7 +1074,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError,
-            UnreadableEventError) as e:
+            UnreadableEventError, VectorStoreUnavailableError, ModelUnavailableError) as e:
         print(f"altlas: {log_redaction.redacted(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

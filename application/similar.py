@@ -56,7 +56,7 @@ class SimilarRuns:
         self.embedder = embedder
         self.store = store
         self.batch = batch
-        self.name = f"altlas.similar.{store.name}"
+        self.name = f"altlas.similar.{store.name}.{embedder.name}"  # what the follower tracks
 
     def catch_up(self) -> int:
         """Index the runs completed since the last call; how many were indexed."""

@@ -20,6 +20,7 @@ from application.history import EventHistory
 from application.ports import Auditor, ReadModels
 from application.presenters import CardModel, PlanModel, RunModel
 from application.privacy import is_pseudonym
+from application.similar import SimilarRun, SimilarRuns
 from application.views import ApprovalView, RunView, TaskView
 from domain.errors import DomainError, InvalidInputError
 from domain.records import RecordedEvent
@@ -59,8 +60,10 @@ class StateAt:
 class UseCases:
     def __init__(self, app: AltlasApplication, reads: Callable[[], ReadModels],
                  auditor: Callable[[], Auditor],
-                 reads_at: Callable[[datetime], tuple[ReadModels, int]]) -> None:
+                 reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
+                 similar: Callable[[], SimilarRuns] | None = None) -> None:
         self.app = app
+        self._similar = similar
         self.access = Access(app.policy)
         self._reads = reads
         self._auditor = auditor
@@ -354,6 +357,18 @@ class UseCases:
     def atlas_document(self, who: str | None, source: str, now: datetime) -> dict[str, Any]:
         self._may(who, "read")
         return self.atlas().document(source, now)
+
+    def similar_runs(self, who: str | None, text: str, k: int = 3, *,
+                     environment: str | None = None, outcome: str | None = None
+                     ) -> list[SimilarRun]:
+        """Past runs whose requests are nearest ``text`` in meaning (VectorStoreUnavailable
+        when the store cannot be reached)."""
+        self._may(who, "read")
+        if self._similar is None:
+            raise InvalidInputError("the similar-run search is not configured here")
+        similar = self._similar()
+        similar.catch_up()
+        return similar.search(text, k, environment=environment, outcome=outcome)
 
     def import_atlas(self, who: str, raw: bytes, source: str | None = None) -> dict[str, Any]:
         self.access.check(who, "import")

@@ -240,6 +240,7 @@ atlas_imports = Table(
 run_vectors = Table(
     "run_vectors", metadata,
     Column("run_id", String(36), primary_key=True),
+    Column("embedder", String(100), primary_key=True),  # vectors of one model compare
     Column("task_id", String(36), nullable=False),
     Column("pattern", String(400), nullable=False),
     Column("outcome", String(20), nullable=False),

@@ -1,5 +1,4 @@
-"""the .atlas: atlas_requests, atlas_runs, atlas_imports; run_vectors (the embedded
-similar-run search)
+"""the .atlas: atlas_requests, atlas_runs, atlas_imports
 
 Revision ID: 0009
 Revises: 0008
@@ -55,19 +54,8 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
     )
 
-    op.create_table(
-        "run_vectors",
-        sa.Column("run_id", sa.String(36), primary_key=True),
-        sa.Column("task_id", sa.String(36), nullable=False),
-        sa.Column("pattern", sa.String(400), nullable=False),
-        sa.Column("outcome", sa.String(20), nullable=False),
-        sa.Column("environment", sa.String(64)),
-        sa.Column("vector", sa.LargeBinary(), nullable=False),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("run_vectors")
     op.drop_table("atlas_imports")
     op.drop_index("ix_atlas_runs_task_id", "atlas_runs")
     op.drop_table("atlas_runs")

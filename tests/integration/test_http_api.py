@@ -357,3 +357,47 @@ def test_a_request_naming_an_unknown_host_is_asked_back_and_answered_over_http(
     again = client.post(f"/tasks/{task_id}/answer", json={"answer": "web-2"},
                         headers=auth("deniz"))
     assert again.status_code == 409
+
+
+def test_the_atlas_over_http_learns_from_a_run_and_finds_it_by_meaning(served: Served) -> None:
+    client = served.client
+    assert client.get("/atlas", headers=auth("alice")).json() == []
+    asked = client.post("/tasks", json={"request": "check disk usage on the altlas host"},
+                        headers=auth("deniz"))
+    assert asked.status_code == 201
+    found = served.until(lambda: client.get("/atlas?q=disk", headers=auth("alice")).json())
+    assert [(p["pattern"], p["runs"], p["successes"]) for p in found] == [("local:disk", 1, 1)]
+    assert found[0]["requests"] == ["check disk usage on the altlas host"]
+    similar = client.get("/atlas/similar", params={"q": "how full is the disk", "k": 1},
+                         headers=auth("alice"))
+    assert similar.status_code == 200
+    assert [s["pattern"] for s in similar.json()] == ["local:disk"]
+    document = client.get("/atlas/export", headers=auth("alice")).json()
+    assert document["atlas"] == 1 and len(document["patterns"]) == 1
+    bad = client.post("/atlas/imports", json={**document, "atlas": 2}, headers=auth("alice"))
+    assert bad.status_code == 422 and bad.json()["message"] == "$.atlas: 1 was expected"
+    refused = client.post("/atlas/imports", json=document, headers=auth("deniz"))
+    assert refused.status_code == 403
+    done = client.post("/atlas/imports", params={"source": "elsewhere"}, json=document,
+                       headers=auth("alice"))
+    assert done.status_code == 200 and done.json()["imported"] is True
+    again = client.post("/atlas/imports", params={"source": "elsewhere"}, json=document,
+                        headers=auth("alice"))
+    assert again.json()["imported"] is False
+
+
+def test_weaviate_down_is_a_503_with_the_reason(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(token_policy())
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", policy_file=policy,
+                                embeddings="words", vector_store="weaviate",
+                                weaviate_url="http://127.0.0.1:9", weaviate_grpc_port=10))
+    try:
+        with TestClient(system.api()) as c:
+            down = c.get("/atlas/similar", params={"q": "restart nginx"},
+                         headers=auth("alice"))
+        assert down.status_code == 503
+        assert down.json()["error"] == "vector_store_unavailable"
+        assert down.json()["message"].startswith("Weaviate at http://127.0.0.1:9")
+    finally:
+        system.close()

@@ -67,7 +67,7 @@ class VectorStoreContract:
 def sql_store(url: str) -> Iterator[VectorStore]:
     engine = open_engine(url)
     run_vectors.create(engine)
-    yield SqlVectorStore(engine, DIMENSIONS)
+    yield SqlVectorStore(engine, DIMENSIONS, "test")
     engine.dispose()
 
 
@@ -88,14 +88,13 @@ class TestWeaviateStore(VectorStoreContract):
 
     @pytest.fixture
     def store(self) -> Iterator[VectorStore]:
-        store = WeaviateStore(WEAVIATE, WEAVIATE_GRPC, f"Test{uuid4().hex[:12]}")
+        store = WeaviateStore(WEAVIATE, WEAVIATE_GRPC, f"Test{uuid4().hex[:12]}", "test")
         yield store
-        store.clear()
-        store.close()
+        store.drop()
 
 
 def test_weaviate_down_is_said_not_replaced() -> None:
-    store = WeaviateStore("http://127.0.0.1:9", 10, "AltlasRuns", timeout_seconds=2)
+    store = WeaviateStore("http://127.0.0.1:9", 10, "AltlasRuns", "test", timeout_seconds=2)
     with pytest.raises(VectorStoreUnavailableError) as down:
         store.near(unit(1), 3)
     assert str(down.value).startswith(
