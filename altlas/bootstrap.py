@@ -112,7 +112,8 @@ class System:
         if self._worker is None:
             s = self.settings
             self._worker = Worker(
-                self.app, Ports(self.segmentation), self.executors, self.registry(),
+                self.app, Ports(self.segmentation, self._pattern_outcomes), self.executors,
+                self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
@@ -264,6 +265,9 @@ class System:
     def embedded(self) -> bool:
         """No Kafka: views are fed straight from the event store's notification log."""
         return self.settings.kafka_bootstrap_servers is None
+
+    def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
+        return self.reads().pattern_outcomes(pattern)  # embedded: the views caught up first
 
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""

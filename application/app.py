@@ -54,6 +54,7 @@ register_topic("altlas.domain", domain)
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
 PRIVACY = "altlas:privacy"
+ATLAS = "altlas:atlas"
 # Who may grant forgetting a person (besides the one who asks and the one forgotten).
 ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20

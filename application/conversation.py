@@ -25,7 +25,10 @@ from application.ports import ChatPosts, FrontUnavailableError, MessageRefs, Not
 from application.presenters import oncall_of
 from application.text import plan_text, question_text, run_text, shown
 from application.use_cases import UseCases
+from domain.atlas import pattern_of
 from domain.base import event_id
+from domain.knowledge import PatternWatch, watch_id
+from domain.plan import PlanError
 from domain.records import RecordedEvent
 from domain.task import Task
 
@@ -46,6 +49,7 @@ TOLD: dict[str, str] = {
     "ApprovalDenied": "card",
     "ApprovalExpired": "card",
     "ApprovalCancelled": "card",
+    "PatternSuccessLow": "pattern_low",  # this kind of plan fails often: requester, on-call
 }
 # How long a reply waits for the front to post the message that starts its request's thread.
 THREAD_GRACE = timedelta(seconds=10)
@@ -151,8 +155,37 @@ class Conversation:
     def _plan(self, record: RecordedEvent) -> None:
         task = self._asked_here(record.aggregate_id)
         if task is not None:
-            plan = self.use_cases.plan_model(record.aggregate_id)
-            self._say(record, task, plan_text(plan, self._locale(task), fenced=True))
+            locale = self._locale(task)
+            text = plan_text(self.use_cases.plan_model(record.aggregate_id), locale,
+                             fenced=True)
+            warning = self._low(task.get("plan"))
+            if warning is not None:  # before anyone approves it
+                text += "\n" + t(locale, "atlas.low", pattern=warning.pattern, **{
+                    **warning.said, "failure": shown(warning.said["failure"])})
+            self._say(record, task, text)
+
+    def _low(self, plan: dict[str, Any] | None) -> PatternWatch | None:
+        """The watch of the plan's pattern, if it fails too often now."""
+        try:
+            watch = self.app.load(PatternWatch, watch_id(pattern_of(plan or {}).key))
+        except (NotFoundError, PlanError):
+            return None
+        return watch if watch.low else None
+
+    def _pattern_low(self, record: RecordedEvent) -> None:
+        run = self.app.get_run(UUID(record.data["run_id"]))
+        task = self._asked_here(UUID(run.task_id))
+        if task is None:
+            return
+        gates = [g.get("environment") for g in task["gates"] if g.get("environment")]
+        oncall = oncall_of(self.app.policy, task.get("environment") or next(iter(gates), None))
+        locale = self._locale(task)
+        d = record.data
+        text = t(locale, "atlas.low", pattern=self.app.load(
+            PatternWatch, record.aggregate_id).pattern, successes=d["successes"], runs=d["runs"],
+            failure=shown(d["last_failure"] or "-"))
+        self._say(record, task, text + "\n" + t(locale, "card.oncall",
+                                                 people=", ".join(oncall) or "-"))
 
     def _question(self, record: RecordedEvent) -> None:
         task = self._asked_here(record.aggregate_id)

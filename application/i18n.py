@@ -99,6 +99,8 @@ EN: dict[str, str] = {
     "atlas.failed": "  last failure: {error}",
     "atlas.imported": "  imported: {runs} runs from {source}",
     "atlas.more": "… and {count} more; narrow the query.",
+    "atlas.low": "⚠️ This kind of plan ({pattern}) succeeded {successes} of {runs} times; "
+                 "last failure: {failure}",
     "feature.leaderboard": "The leaderboard",
     "not_available": ("{feature} is not available yet: it arrives with a later release of "
                       "altlas."),
@@ -248,6 +250,8 @@ TR: dict[str, str] = {
     "atlas.failed": "  son hata: {error}",
     "atlas.imported": "  içe aktarılan: {source} kaynağından {runs} çalıştırma",
     "atlas.more": "… ve {count} tane daha; sorguyu daraltın.",
+    "atlas.low": "⚠️ Bu tür plan ({pattern}) {runs} denemede {successes} kez başarılı oldu; "
+                 "son hata: {failure}",
     "not_available": "{feature} henüz yok: altlas'ın sonraki bir sürümüyle gelecek.",
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",

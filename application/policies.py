@@ -16,24 +16,28 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.app import PRIVACY, RUNNER, Reaction, run_id_of
+from application.app import ATLAS, PRIVACY, RUNNER, Reaction, run_id_of
 from application.errors import NotFoundError
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.approval import GRANTED, OPEN, Approval
+from domain.atlas import failure_text, pattern_of
 from domain.base import AuditedAggregate, EventMeta, event_id, is_person
 from domain.conditions import evaluate
 from domain.erasure import REQUESTED, Erasure
-from domain.plan import Plan, PlanStep
+from domain.knowledge import PatternWatch, watch_id
+from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
-from domain.run import AT_REST, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
+from domain.run import AT_REST, FAILED, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
 from domain.task import MAX_QUESTIONS, Task
 
 
 @dataclass(frozen=True)
 class Ports:
-    """What the reactions need from outside: the segmenters (a model may take seconds)."""
+    """What the reactions need from outside: the segmenters (a model may take seconds), and
+    the outcomes of a pattern's runs so far (the .atlas view)."""
 
     segmentation: SegmentationService
+    outcomes: Callable[[str], list[tuple[str, str, str | None]]] | None = None
 
 
 Event = AuditedAggregate.Event
@@ -145,6 +149,40 @@ def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
         erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)
 
 
+def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
+    """A completed run counts toward its plan's pattern: a pattern that now fails too often,
+    or no longer does, is said once (PatternSuccessLow, PatternSuccessRecovered). The view
+    may not show this run yet: it is counted from the event."""
+    if ports.outcomes is None:
+        return
+    run = r.get(Run, event.originator_id)
+    task = r.get(Task, run.task_id)
+    try:
+        pattern = pattern_of(task.plan).key if task.plan is not None else None
+    except PlanError:
+        pattern = None
+    if pattern is None:
+        return
+    seen = {run_id: (outcome, error) for run_id, outcome, error in ports.outcomes(pattern)}
+    failed = [failure_text(s.id, s.error, s.output) for s in run.steps.values()
+              if s.status == FAILED and s.error]
+    seen.pop(str(run.id), None)
+    seen[str(run.id)] = (event.outcome, failed[-1] if failed else None)
+    errors = [error or outcome for outcome, error in seen.values() if outcome != SUCCEEDED]
+    learning = r.app.policy.learning
+    runs, successes = len(seen), sum(1 for o, _ in seen.values() if o == SUCCEEDED)
+    try:
+        watch = r.get(PatternWatch, watch_id(pattern))
+    except NotFoundError:  # opened at its first crossing only: most patterns never cross
+        if runs < learning.min_runs or successes / runs >= learning.low_success:
+            return
+        watch = PatternWatch.open(pattern, EventMeta(
+            ATLAS, run.correlation_id, event_id(event.originator_id, event.originator_version)))
+        r.add(watch)
+    watch.observe(runs, successes, learning.low_success, learning.min_runs,
+                  errors[-1] if errors else None, str(run.id), _meta(watch, ATLAS, event))
+
+
 @dataclass(frozen=True)
 class _Decision:
     action: str  # "wait", "skip", "post" (leave it to a person) or "run"
@@ -223,6 +261,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Approval.Denied: decided,             # the gated step and what needs it are cancelled
     Approval.Expired: decided,
     Approval.Cancelled: decided,
+    Run.Completed: watch_pattern,         # the .atlas: warn when a kind of plan fails often
 }
 
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes

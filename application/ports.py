@@ -112,6 +112,9 @@ class ReadModels(Protocol):
         kind, request (sealed), requester, environment, segmenter, targets, plan, outcome,
         duration, completion time and the error it failed with."""
 
+    def pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
+        """(run id, outcome, error) of the completed runs of a pattern, oldest first."""
+
     def atlas_imports(self) -> list[dict[str, Any]]:
         """The patterns imported from other installations: import id, pattern, source, the
         entry as exported, when."""

@@ -75,6 +75,14 @@ def normalised_request(request: str, targets: Sequence[str]) -> str:
     return text
 
 
+def failure_text(step_id: str, error: str, output: str | None) -> str:
+    """A failure as people would quote it: the step, the error and the last line the command
+    printed (where a program says why)."""
+    said = [line.strip() for line in (output or "").splitlines() if line.strip()]
+    text = f"{step_id}: {error}"
+    return f"{text}: {said[-1][:300]}" if said else text
+
+
 def wilson(successes: int, runs: int, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval of a success rate: honest for few runs and for 0% or 100%,
     where the normal approximation claims certainty it does not have."""

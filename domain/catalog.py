@@ -7,12 +7,13 @@ from dataclasses import replace
 from domain.approval import Approval
 from domain.base import AuditedAggregate
 from domain.erasure import Erasure
-from domain.knowledge import AtlasImport
+from domain.knowledge import AtlasImport, PatternWatch
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
 
-AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport)
+AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
+                                                  PatternWatch)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -96,6 +96,14 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class Learning:
+    """When a kind of plan counts as failing too often (PatternSuccessLow)."""
+
+    low_success: float = 0.6  # a success rate below this ...
+    min_runs: int = 5  # ... over at least this many runs
+
+
+@dataclass(frozen=True)
 class Policy:
     environments: Mapping[str, Environment]
     hosts: Mapping[str, Host]
@@ -107,6 +115,7 @@ class Policy:
     local_allow: tuple[re.Pattern[str], ...]
     local_host: str
     api_tokens: Mapping[str, str] = field(default_factory=dict)  # sha256 of token → person
+    learning: Learning = field(default_factory=lambda: Learning())
 
     # -- classification ---------------------------------------------------------------
 
@@ -304,7 +313,8 @@ class _Parser:
 
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
-                                        "approvals", "commands", "local_host", "api_tokens"})
+                                        "approvals", "commands", "local_host", "api_tokens",
+                                        "atlas"})
         if root.get("version") != POLICY_VERSION:
             raise PolicyError(("version",), f"must be {POLICY_VERSION}")
         people = self._people(root.get("people", {}))
@@ -332,7 +342,18 @@ class _Parser:
                     )
         tokens = self._tokens(root.get("api_tokens", {}), people)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens)
+                      local_host, tokens, self._learning(root.get("atlas", {})))
+
+    def _learning(self, value: Any) -> Learning:
+        atlas = self._mapping(value, ("atlas",), {"low_success", "min_runs"})
+        low = atlas.get("low_success", Learning.low_success)
+        if isinstance(low, bool) or not isinstance(low, int | float) or not 0 < low <= 1:
+            raise PolicyError(("atlas", "low_success"), "must be a success rate above 0 and at "
+                              "most 1, e.g. 0.6")
+        runs = atlas.get("min_runs", Learning.min_runs)
+        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+            raise PolicyError(("atlas", "min_runs"), "must be a whole number of runs, 1 or more")
+        return Learning(float(low), runs)
 
     def _mapping(
         self, value: Any, path: Path, allowed: set[str] | None = None

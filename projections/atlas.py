@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from domain.atlas import pattern_of
+from domain.atlas import failure_text, pattern_of
 from domain.catalog import aggregate_kind
 from domain.plan import PlanError
 from domain.records import RecordedEvent
@@ -56,7 +56,7 @@ class AtlasProjection(Projection):
             elif r.type_name == "StepFailed":
                 row = outcomes.newer(key, r.version)
                 if row is not None and not d["will_retry"]:
-                    row["error"] = _failure(d)
+                    row["error"] = failure_text(d["step_id"], d["error"], d.get("output"))
             elif r.type_name == "RunCompleted":
                 row = outcomes.newer(key, r.version)
                 if row is not None:
@@ -84,10 +84,3 @@ def _planned(plan: dict[str, Any], gates: list[dict[str, Any]],
             "environment": environment or next(
                 (g.get("environment") for g in gates if g.get("environment")), None)}
 
-
-def _failure(step: dict[str, Any]) -> str:
-    """What went wrong, as people would quote it: the step, the error and the last line the
-    command printed (where a program says why)."""
-    said = [line.strip() for line in (step.get("output") or "").splitlines() if line.strip()]
-    text = f"{step['step_id']}: {step['error']}"
-    return f"{text}: {said[-1][:300]}" if said else text

@@ -70,6 +70,15 @@ class SqlReadModels:
             return [{**row._asdict(), "completed_at": _aware(row.completed_at)}
                     for row in conn.execute(query)]
 
+    def pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
+        r, q = atlas_runs, atlas_requests
+        query = (select(r.c.run_id, r.c.outcome, r.c.error)
+                 .join(q, q.c.task_id == r.c.task_id)
+                 .where(q.c.pattern == pattern, r.c.outcome.is_not(None))
+                 .order_by(r.c.completed_at, r.c.run_id))
+        with self._fresh().connect() as conn:
+            return [(row.run_id, row.outcome, row.error) for row in conn.execute(query)]
+
     def atlas_imports(self) -> list[dict[str, Any]]:
         query = select(atlas_imports).order_by(atlas_imports.c.imported_at,
                                                atlas_imports.c.pattern)

@@ -121,3 +121,29 @@ class TestAtlasOnSQLite(OnSQLite, AtlasContract):
 
 class TestAtlasOnPostgres(OnPostgres, AtlasContract):
     pass
+
+
+def test_a_pattern_that_fails_often_is_said_once_and_once_when_it_recovers(
+    tmp_path: Path,
+) -> None:
+    system = SQLiteBackend(tmp_path).open()
+    try:
+        def said() -> list[tuple[str, int, int]]:
+            return [(r.type_name, r.data["runs"], r.data["successes"])
+                    for r in system.history.read()
+                    if r.type_name.startswith("PatternSuccess")]
+
+        for _ in range(4):
+            run_to_rest(system, disk("/no-such-place"))
+        assert said() == []  # four runs: fewer than the policy's five
+        run_to_rest(system, disk("/no-such-place"))
+        assert said() == [("PatternSuccessLow", 5, 0)]
+        [low] = [r for r in system.history.read() if r.type_name == "PatternSuccessLow"]
+        assert "No such file or directory" in low.data["last_failure"]
+        assert low.data["threshold"] == 0.6
+        run_to_rest(system, disk("/no-such-place"))  # still low: not said again
+        for _ in range(9):
+            run_to_rest(system, disk("/"))
+        assert said() == [("PatternSuccessLow", 5, 0), ("PatternSuccessRecovered", 15, 9)]
+    finally:
+        system.close()

@@ -12,7 +12,7 @@ from altlas.bootstrap import System
 from application.app import run_id_of
 from application.ports import FrontUnavailableError
 from application.presenters import CardModel
-from tests.helpers import FakeClock, gated_plan
+from tests.helpers import FakeClock, gated_plan, plan, step
 from tests.integration.backends import ClockedSystem, OnPostgres, OnSQLite
 
 
@@ -207,6 +207,32 @@ class ConversationContract(ClockedSystem):
         conversation.poll()
         told = [text for _, _, text in recorder.said if "outcome is unknown" in text]
         assert len(told) == 1 and "alice, bob, carol" in told[0]
+
+
+    def test_a_kind_of_plan_that_fails_often_is_told_and_shown_beside_the_next_plan(
+        self, system: System
+    ) -> None:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        failing = plan(step("s1", action="df -h /no-such-place"))
+        for _ in range(5):
+            system.app.submit_plan("check the disk", failing, "deniz", environment="prod",
+                                   reply_to=SLACK)
+            system.worker().until_quiet()
+        conversation.poll()
+        warned = [text for _, _, text in recorder.said if text.startswith("⚠️")]
+        assert warned == [
+            "⚠️ This kind of plan (local:disk) succeeded 0 of 5 times; last failure: s1: "
+            "exited with code 1: df: /no-such-place: No such file or directory\n"
+            "On call: alice, bob, carol"]
+        system.app.submit_plan("check the disk", plan(step("s1", action="df -h /")), "deniz",
+                               environment="prod", reply_to=SLACK)
+        system.worker().until_quiet()
+        conversation.poll()
+        [latest_plan] = [text for _, _, text in recorder.said if "Plan for" in text][-1:]
+        assert latest_plan.endswith("⚠️ This kind of plan (local:disk) succeeded 0 of 5 times; "
+                                    "last failure: s1: exited with code 1: df: /no-such-place: "
+                                    "No such file or directory")
 
 
 class TestConversationOnSQLite(OnSQLite, ConversationContract):

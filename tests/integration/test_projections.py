@@ -200,7 +200,7 @@ class TestProjectionsOnPostgres(OnPostgres, ProjectionContract):
                                        positions.c.position)).all()
         assert sorted(kept) == [("store", 0, end)] * len(PROJECTIONS)  # none of the workers'
         task_id, _, _ = journey(system, tmp_path)  # what comes after is applied once
-        assert system.store_feed().catch_up() > 0
+        system.store_feed().catch_up()
         tasks = dump(system.views())["tasks"]
         assert [t["task_id"] for t in tasks].count(str(task_id)) == 1
 

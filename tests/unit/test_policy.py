@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from adapters.policy_file import PolicyFileError, default_policy_text, parse_policy
 from domain.plan import Plan, PlanStep
-from domain.policy import Policy, StepRefusedError, UnknownHostError
+from domain.policy import Policy, PolicyError, StepRefusedError, UnknownHostError
 from domain.risk import GateKind, RiskLevel
 from tests.helpers import default_policy, plan, step
 
@@ -118,7 +119,7 @@ def test_unknown_key_names_its_line() -> None:
     line = text.splitlines().index("local_hots: localhost") + 1
     assert _policy_error(text) == (
         f"p.yaml:{line}: local_hots: unknown key; expected one of api_tokens, approvals, "
-        "commands, environments, groups, hosts, local_host, people, version"
+        "atlas, commands, environments, groups, hosts, local_host, people, version"
     )
 
 
@@ -149,3 +150,19 @@ def test_host_environment_given_as_a_list_is_refused_with_its_line() -> None:
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "dev-box" in row)
     assert _policy_error(text) == (
         f"p.yaml:{line}: hosts.dev-box.env: ['dev'] is not in environments")
+
+
+@pytest.mark.parametrize(("atlas", "problem"), [
+    ({"low_success": 1.5}, "atlas.low_success: must be a success rate above 0 and at most 1"),
+    ({"low_success": "high"}, "atlas.low_success: must be a success rate above 0 and at most 1"),
+    ({"min_runs": 0}, "atlas.min_runs: must be a whole number of runs, 1 or more"),
+    ({"min_runs": True}, "atlas.min_runs: must be a whole number of runs, 1 or more"),
+    ({"threshold": 0.5}, "atlas.threshold"),
+])
+def test_a_bad_learning_setting_is_refused_with_its_path(atlas: dict[str, object],
+                                                        problem: str) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["atlas"] = atlas
+    with pytest.raises(PolicyError) as refused:
+        Policy.from_mapping(data)
+    assert str(refused.value).startswith(problem)
