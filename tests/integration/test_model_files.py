@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters import llm_local
+from adapters import llm_local, packaged
 from adapters.llm_local import PackagedModel, resolve
 from adapters.packaged import ModelUnavailableError
 
@@ -49,7 +49,7 @@ def test_a_verified_file_is_not_hashed_again(split_model: PackagedModel, tmp_pat
     cache = tmp_path / "cache"
     resolve("test-model", cache)
     hashed: list[Path] = []
-    monkeypatch.setattr(llm_local, "_sha256", lambda p: hashed.append(p) or "x")
+    monkeypatch.setattr(packaged, "_sha256", lambda p: hashed.append(p) or "x")
     resolve("test-model", cache)
     assert hashed == []
 

@@ -581,6 +581,8 @@ def _paths(node: Any, prefix: str = "") -> list[str]:
     items = (node.items() if isinstance(node, dict)
              else enumerate(node) if isinstance(node, list) else [])
     for key, value in items:
+        if "." in str(key) or not str(key):  # a generated key a dotted path cannot name
+            continue
         path = f"{prefix}{key}"
         found.append(path)
         found += _paths(value, f"{path}.")
