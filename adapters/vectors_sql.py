@@ -27,6 +27,8 @@ class SqlVectorStore:
         self._seen = -1  # the table's size when the matrix was loaded
         self._runs: list[IndexedRun] = []
         self._matrix = np.zeros((0, dimensions), dtype=np.float32)
+        self._outcomes = np.array([], dtype=object)  # beside the matrix, for the filters
+        self._environments = np.array([], dtype=object)
 
     def add(self, runs: Sequence[IndexedRun], vectors: Any) -> None:
         if not runs:
@@ -55,9 +57,9 @@ class SqlVectorStore:
         scores = matrix @ np.asarray(vector, dtype=np.float32)
         keep = np.ones(len(runs), dtype=bool)
         if environment is not None:
-            keep &= np.array([r.environment == environment for r in runs])
+            keep &= self._environments == environment
         if outcome is not None:
-            keep &= np.array([r.outcome == outcome for r in runs])
+            keep &= self._outcomes == outcome
         scores = np.where(keep, scores, -np.inf)
         k = min(k, int(keep.sum()))
         if k <= 0:
@@ -88,6 +90,8 @@ class SqlVectorStore:
                                         .order_by(run_vectors.c.run_id)).all()
                 self._runs = [IndexedRun(r.run_id, r.task_id, r.pattern, r.outcome,
                                          r.environment) for r in rows]
+                self._outcomes = np.array([r.outcome for r in rows], dtype=object)
+                self._environments = np.array([r.environment for r in rows], dtype=object)
                 self._matrix = (np.frombuffer(b"".join(r.vector for r in rows),
                                               dtype=np.float32).reshape(-1, self._dimensions)
                                 if rows else np.zeros((0, self._dimensions), np.float32))

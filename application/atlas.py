@@ -77,10 +77,6 @@ class PatternSummary:
         }
 
 
-class AtlasQueryError(InvalidInputError):
-    pass
-
-
 class AtlasDocumentError(InvalidInputError):
     """An .atlas document that cannot be imported: the message names the JSON path."""
 
@@ -99,9 +95,11 @@ class Atlas:
         self._privacy = privacy
         self._record_import = record_import
 
-    def patterns(self, query: str | None = None) -> list[PatternSummary]:
-        """Every pattern with runs here or imported, most run first; with ``query``, those
-        whose pattern, intent or requests contain all its words."""
+    def patterns(self, query: str | None = None, *, imported: bool = True
+                 ) -> list[PatternSummary]:
+        """Every pattern with runs here (and, with ``imported``, from other installations),
+        most run first; with ``query``, those whose pattern, intent or requests contain all
+        its words."""
         words = (query or "").lower().split()
         found: dict[str, PatternSummary] = {}
         for fact in self._reads().atlas_facts():
@@ -109,7 +107,7 @@ class Atlas:
                 fact["pattern"], PatternSummary(fact["pattern"], fact["intent"],
                                                 fact["target_kind"]))
             _count(summary, fact)
-        for entry in self._reads().atlas_imports():
+        for entry in self._reads().atlas_imports() if imported else ():
             _merge(found, entry)
         for s in found.values():
             texts = self._privacy.reveal([text for text, _ in s.asked])
@@ -124,17 +122,12 @@ class Atlas:
             s.requesters = Counter(dict(zip(names, s.requesters.values(), strict=True)))
         return sorted(shown, key=lambda s: (-s.runs, s.pattern))
 
-    def summary_of(self, pattern: str) -> PatternSummary | None:
-        return next((s for s in self.patterns() if s.pattern == pattern), None)
-
     def document(self, source: str, now: datetime) -> dict[str, Any]:
         """The .atlas export: local knowledge only (what was imported stays with its
         source), the people who asked left out, erased requests too."""
         patterns = []
-        for s in self.patterns():
+        for s in self.patterns(imported=False):
             local = s.to_dict()
-            if not s.runs - sum(i["runs"] for i in s.imported):
-                continue
             del local["requesters"], local["imported"]
             patterns.append(local)
         return {"atlas": ATLAS_VERSION, "source": source, "exported_at": now.isoformat(),

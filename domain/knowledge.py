@@ -52,7 +52,7 @@ class AtlasImport(AuditedAggregate):
 
 
 class EmptyImportError(InvalidInputError):
-    pass
+    """An .atlas document without patterns: there is nothing to record."""
 
 
 def watch_id(pattern: str) -> UUID:

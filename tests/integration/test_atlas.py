@@ -116,11 +116,11 @@ class AtlasContract:
 
 
 class TestAtlasOnSQLite(OnSQLite, AtlasContract):
-    pass
+    """The contract on the embedded default."""
 
 
 class TestAtlasOnPostgres(OnPostgres, AtlasContract):
-    pass
+    """The contract on PostgreSQL."""
 
 
 def test_a_pattern_that_fails_often_is_said_once_and_once_when_it_recovers(
