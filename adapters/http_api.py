@@ -59,7 +59,7 @@ from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
 from application.access import AccessDeniedError
 from application.errors import NotFoundError
 from application.history import EventHistory
-from application.ports import VectorStoreUnavailableError, WorkerRegistry
+from application.ports import SearchWarmingError, VectorStoreUnavailableError, WorkerRegistry
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView, RunView, TaskView
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
@@ -159,6 +159,11 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     async def store_down(_: Request, exc: VectorStoreUnavailableError) -> JSONResponse:
         return JSONResponse({"error": "vector_store_unavailable", "message": str(exc)},
                             status_code=503)
+
+    @api.exception_handler(SearchWarmingError)
+    async def search_warming(_: Request, exc: SearchWarmingError) -> JSONResponse:
+        return JSONResponse({"error": "search_warming", "message": str(exc)}, status_code=503,
+                            headers={"Retry-After": "5"})
 
     @api.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -421,7 +426,8 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         return uc.atlas_patterns(who, q)[:limit]
 
     @api.get("/atlas/similar", response_model=list[SimilarOut], tags=["atlas"], responses={
-        503: {"model": ErrorOut, "description": "The vector store cannot be reached"}})
+        503: {"model": ErrorOut, "description": "The vector store cannot be reached, or the "
+              "embedding model is still loading after a start (Retry-After)"}})
     def similar(q: str = Query(min_length=1, max_length=2000, pattern=r"\S",
                                description="A request, in plain words."),
                 k: int = Query(3, ge=1, le=50), environment: str | None = None,

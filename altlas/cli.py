@@ -107,6 +107,8 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     settings = system.settings
     stop = threading.Event()
     threads = start_inside(system, stop, worker=_with_worker(system, args.worker))
+    similar = system.similar()  # its model loads while the API starts answering
+    threads.append(background(similar.warm, "similar-warm-up"))
     if not system.embedded and not args.no_relay:
         relay = system.relay()
         threads.append(background(lambda: relay.run(stop, settings.poll_interval_ms / 1000,

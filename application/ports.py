@@ -149,6 +149,10 @@ class VectorStoreUnavailableError(Exception):
     """The vector store cannot be reached; the message says why. Never replaced by another."""
 
 
+class SearchWarmingError(Exception):
+    """The similar-run search is loading its model in this process: ask again shortly."""
+
+
 class Embedder(Protocol):
     name: str
     dimensions: int

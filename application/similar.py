@@ -18,7 +18,13 @@ from uuid import UUID
 from application.app import AltlasApplication
 from application.errors import NotFoundError
 from application.history import EventHistory
-from application.ports import Embedder, IndexedRun, VectorStore, VectorStoreUnavailableError
+from application.ports import (
+    Embedder,
+    IndexedRun,
+    SearchWarmingError,
+    VectorStore,
+    VectorStoreUnavailableError,
+)
 from application.signal import Signal
 from domain.atlas import pattern_of
 from domain.plan import PlanError
@@ -57,6 +63,22 @@ class SimilarRuns:
         self.store = store
         self.batch = batch
         self.name = f"altlas.similar.{store.name}.{embedder.name}"  # what the follower tracks
+        self._warming = threading.Event()  # set while a warm-up loads the embedder
+        self._warm = threading.Event()
+
+    def warm(self) -> None:
+        """Load the embedder ahead of the first search (a model takes seconds); meanwhile a
+        search is answered at once with SearchWarmingError instead of waiting for it."""
+        if self._warm.is_set():
+            return
+        self._warming.set()
+        try:
+            self.embedder.embed(["warm up"])
+            self._warm.set()
+        except Exception:
+            log.exception("similar-run search: the embedder could not be loaded")
+        finally:
+            self._warming.clear()
 
     def catch_up(self) -> int:
         """Index the runs completed since the last call; how many were indexed."""
@@ -73,6 +95,7 @@ class SimilarRuns:
             max_backoff: float = 60.0) -> None:
         """Until ``stop``: index what completes, woken when something is recorded. A store
         that cannot be reached is said once and tried again, waiting longer each time."""
+        self.warm()
         backoff, down = idle_seconds, False
         while not stop.is_set():
             seen = wake.generation if wake is not None else 0
@@ -139,6 +162,9 @@ class SimilarRuns:
     def search(self, text: str, k: int = 3, *, environment: str | None = None,
                outcome: str | None = None, min_score: float = 0.0) -> list[SimilarRun]:
         """The ``k`` past runs whose requests are nearest ``text``, with their plans."""
+        if self._warming.is_set():
+            raise SearchWarmingError("the embedding model is still loading (seconds after a "
+                                     "start); try again shortly")
         vector = self.embedder.embed([text])[0]
         found = []
         for near in self.store.near(vector, k, environment=environment, outcome=outcome):

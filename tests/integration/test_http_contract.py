@@ -52,6 +52,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             assert proc.poll() is None, (home / "serve.log").read_text()
             assert time.monotonic() < deadline, "altlas serve did not start"
             time.sleep(0.2)
+        deadline = time.monotonic() + 120  # the search's model loads after the start (503)
+        while httpx.get(f"{url}/atlas/similar", params={"q": "warm"}, timeout=30, headers={
+                "Authorization": f"Bearer {TOKENS['alice']}"}).status_code == 503:
+            assert time.monotonic() < deadline, "the similar-run search never became ready"
+            time.sleep(0.5)
         yield url
     finally:
         proc.terminate()

@@ -4,7 +4,9 @@ server, the runs a follower indexes as they complete, and a Weaviate that is dow
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,7 +17,13 @@ from adapters.embeddings import DIMENSIONS, MiniLMEmbedder, WordEmbedder
 from adapters.vectors_sql import SqlVectorStore
 from adapters.vectors_weaviate import WeaviateStore
 from altlas.bootstrap import System
-from application.ports import IndexedRun, VectorStore, VectorStoreUnavailableError
+from application.ports import (
+    IndexedRun,
+    SearchWarmingError,
+    VectorStore,
+    VectorStoreUnavailableError,
+)
+from application.similar import SimilarRuns
 from projections.schema import run_vectors
 from projections.store import open_engine
 from tests.helpers import plan, step
@@ -144,3 +152,32 @@ def test_completed_runs_are_indexed_once_and_found_by_meaning(system: System) ->
     assert found[0].pattern == "local:disk" and found[0].outcome == "succeeded"
     assert system.similar().reindex() == 2
     assert similar.store.count() == 2
+
+
+class SlowToLoad(WordEmbedder):
+    """Hashed words that take a moment to be ready the first time, like a model loading."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.release.wait(10)
+        return super().embed(texts)
+
+
+def test_a_search_while_the_model_loads_is_told_to_come_back_not_kept_waiting(
+    system: System,
+) -> None:
+    embedder = SlowToLoad()
+    similar = SimilarRuns(system.app, system.history, embedder, system.similar().store)
+    warming = threading.Thread(target=similar.warm)
+    warming.start()
+    deadline = time.monotonic() + 5
+    while not similar._warming.is_set():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(SearchWarmingError, match="still loading"):
+        similar.search("restart nginx")
+    embedder.release.set()
+    warming.join(10)
+    assert similar.search("restart nginx") == []  # ready: nothing indexed yet
