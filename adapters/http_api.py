@@ -38,12 +38,16 @@ from adapters.http_models import (
     EventOut,
     HealthOut,
     IsoTime,
+    LeaderboardOut,
+    MatchIn,
+    MatchOut,
     NoteIn,
     PatternOut,
     QueuedApproval,
     ReasonIn,
     ReplayIn,
     ReplayOut,
+    RunbookHistoryOut,
     RunPage,
     SegmentationIn,
     SimilarOut,
@@ -454,6 +458,45 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         same document again changes nothing. 422 names the JSON path of the first error."""
         raw = await request.body()
         return await run_in_threadpool(uc.import_atlas, who, raw, source)
+
+    # -- the leaderboards ------------------------------------------------------------------
+
+    def png(data: bytes) -> Response:
+        return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @api.get("/leaderboards", response_model=LeaderboardOut, tags=["leaderboards"])
+    def leaderboards(method: Literal["elo", "bt"] = "elo", who: str = Depends(person)) -> Any:
+        """Runbooks (kinds of plans) surest first, then soonest resolved; planners by their
+        plans' runs and refusals; planners' ratings from matches (Elo or Bradley-Terry) with
+        95% bootstrap intervals."""
+        return uc.leaderboard(who, method)
+
+    @api.get("/leaderboards/runbooks", response_model=RunbookHistoryOut, tags=["leaderboards"])
+    def runbook(query: str = Query(min_length=1, max_length=500, pattern=r"\S",
+                                   description="Words of the runbook's pattern or requests."),
+                who: str = Depends(person)) -> Any:
+        """The best-ranked runbook the words find, with its success rate per period."""
+        return uc.runbook_history(who, query)
+
+    @api.get("/leaderboards/ratings.png", tags=["leaderboards"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "The chart"}})
+    def ratings_chart(method: Literal["elo", "bt"] = "elo",
+                      who: str = Depends(person)) -> Response:
+        """Each planner's rating with its 95% interval, best on top (404: no match yet)."""
+        return png(uc.chart(who, method=method))
+
+    @api.get("/leaderboards/runbooks.png", tags=["leaderboards"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "The chart"}})
+    def runbook_chart(query: str = Query(min_length=1, max_length=500, pattern=r"\S"),
+                      who: str = Depends(person)) -> Response:
+        """A runbook's success rate over time with its 95% interval."""
+        return png(uc.chart(who, runbook=query))
+
+    @api.post("/matches", status_code=201, response_model=MatchOut, tags=["leaderboards"])
+    def match(body: MatchIn, who: str = Depends(person)) -> Any:
+        """Record which of two planners' plans was better (approvers): MatchPlayed, which
+        the ratings count."""
+        return {"match_id": uc.record_match(who, body.a, body.b, body.outcome, body.task_id)}
 
     # -- privacy -------------------------------------------------------------------------
 

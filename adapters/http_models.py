@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -281,3 +281,75 @@ class AtlasImportOut(Out):
     runs: int
     digest: str
     source: str
+
+
+class ResolveOut(Out):
+    p50: int | None
+    p95: int | None
+
+
+class RunbookOut(Out):
+    pattern: str
+    intent: str
+    runs: int
+    successes: int
+    success_rate: float
+    interval: list[float] = Field(description="Wilson 95% interval of the success rate.")
+    time_to_resolve_ms: ResolveOut = Field(description="From the request to the end of a "
+                                           "run of it that succeeded.")
+
+
+class PeriodOut(Out):
+    from_: str = Field(alias="from", description="The period's first day (UTC).")
+    days: int
+    runs: int
+    successes: int
+    success_rate: float
+    interval: list[float]
+
+
+class RunbookHistoryOut(RunbookOut):
+    history: list[PeriodOut]
+
+
+class PlannerOut(Out):
+    planner: str = Field(description="The segmenter or model that made the plans; "
+                         "`hand-written` for people's own.")
+    plans: int
+    runs: int
+    successes: int
+    success_rate: float | None
+    interval: list[float]
+    refused_rate: float = Field(description="Share of its plans with a step someone denied.")
+
+
+class RatingOut(Out):
+    planner: str
+    rating: float
+    interval: list[float] = Field(description="95% bootstrap interval.")
+    matches: int
+
+
+class RatingsOut(Out):
+    method: Literal["elo", "bt"]
+    matches: int
+    rounds: int = Field(description="Bootstrap rounds behind the intervals.")
+    ratings: list[RatingOut]
+
+
+class LeaderboardOut(Out):
+    runbooks: list[RunbookOut]
+    planners: list[PlannerOut]
+    ratings: RatingsOut
+
+
+class MatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    a: str = Field(min_length=1, max_length=100, description="A planner: segmenter or model.")
+    b: str = Field(min_length=1, max_length=100)
+    outcome: Literal["a", "b", "tie", "both_bad"]
+    task_id: str | None = Field(None, max_length=36, description="The request both planned.")
+
+
+class MatchOut(Out):
+    match_id: str

@@ -23,6 +23,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.charts import MatplotlibCharts
 from adapters.embeddings import DIMENSIONS, MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
@@ -316,7 +317,7 @@ class System:
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
         return UseCases(self.app, lambda: self.reads(catch_up=catch_up), self.auditor,
-                        self.reads_at, similar=self.similar)
+                        self.reads_at, similar=self.similar, charts=MatplotlibCharts())
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:

@@ -25,6 +25,7 @@ ROLES: dict[str, str | None] = {
     "expire": "operator",
     "audit": "auditor",
     "import": "operator",          # import another installation's .atlas
+    "judge": "approver",           # say which of two planners' plans was better (a match)
     "replay": "admin",             # write views as of a time into a database one names
     "forget": "admin",             # ask to forget a person (someone else grants it)
     "personal_data": "admin",      # everything recorded about a person

@@ -36,6 +36,7 @@ from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.views import ApprovalView, RunView, TaskView
 from domain.approval import Approval
+from domain.arena import Match
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
@@ -455,6 +456,14 @@ class AltlasApplication(Application[UUID]):
             except RecordConflictError:  # another process imported it just now
                 return False
             return True
+
+    def record_match(self, a: str, b: str, outcome: str, actor: str, *, source: str = "vote",
+                     weight: float = 1.0, task_id: str | None = None) -> str:
+        """Record who won a match between two planners (MatchPlayed); its id."""
+        meta = EventMeta.for_command(self.privacy.pseudonym(actor))
+        match = Match.record(a, b, outcome, meta, source=source, weight=weight, task_id=task_id)
+        self.save(match)
+        return str(match.id)
 
     def written(self, text: str | None, writer: str, about: str | None = None) -> str | None:
         """What ``writer`` wrote, sealed with their key; altlas's own words about a person

@@ -45,6 +45,8 @@ class PatternSummary:
     asked: list[tuple[str, list[str]]] = field(default_factory=list)  # (sealed, targets)
     plan: dict[str, Any] | None = None  # the plan of the latest success
     imported: list[dict[str, Any]] = field(default_factory=list)
+    resolve_ms: list[float] = field(default_factory=list)  # asked → a run of it succeeded
+    history: list[tuple[datetime, bool]] = field(default_factory=list)  # (completed, success)
 
     @property
     def rate(self) -> float:
@@ -181,10 +183,12 @@ def _count(s: PatternSummary, fact: dict[str, Any]) -> None:
     asked = (fact["request"], fact["targets"] or [])
     if asked not in s.asked:
         s.asked = [*s.asked, asked][-ASKED:]
+    s.history.append((fact["completed_at"], fact["outcome"] == "succeeded"))
     if fact["outcome"] == "succeeded":
         s.successes += 1
         s.last_success = fact["completed_at"]
         s.plan = fact["plan"]
+        s.resolve_ms.append((fact["completed_at"] - fact["requested_at"]).total_seconds() * 1000)
     else:
         error = fact["error"] or f"the run {fact['outcome']}"
         s.failures[error] += 1

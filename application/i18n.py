@@ -15,7 +15,7 @@ EN: dict[str, str] = {
         "• approve <id> · deny <id> <reason>\n"
         "• answer <task id> <choice or words> — answer what altlas asked\n"
         "• done <run id> <step> [note] — you did a step altlas left to a person\n"
-        "• atlas <query> · leaderboard\n"
+        "• atlas <query> · leaderboard [elo|bt|<runbook words>]\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -101,9 +101,18 @@ EN: dict[str, str] = {
     "atlas.more": "… and {count} more; narrow the query.",
     "atlas.low": "⚠️ This kind of plan ({pattern}) succeeded {successes} of {runs} times; "
                  "last failure: {failure}",
-    "feature.leaderboard": "The leaderboard",
-    "not_available": ("{feature} is not available yet: it arrives with a later release of "
-                      "altlas."),
+    "board.runbooks": "Runbooks, surest first:",
+    "board.runbook": "{rank}. {pattern} · {successes}/{runs} ok ({low}–{high}%) · resolved in "
+                     "{p50} (p50)",
+    "board.planners": "Planners, by their plans' runs:",
+    "board.planner": "{rank}. {planner} · {successes}/{runs} ok ({low}–{high}%) · {plans} "
+                     "plan(s), {refused}% refused",
+    "board.ratings": "{method} ratings from {matches} match(es):",
+    "board.rating": "{rank}. {planner} · {rating} ({low}–{high}) · {matches} match(es)",
+    "board.empty": "Nothing to rank yet: runbooks and planners rank as runs complete.",
+    "board.no_matches": "No match was played yet: the arena records them.",
+    "board.history": "{pattern}: {successes} of {runs} runs succeeded; by period: {periods}",
+    "board.no_runbook": "No runbook matches “{query}”; try `atlas` to see what ran.",
     "audit.ok": "✅ {source}: {events} events in {aggregates} aggregates verified, "
                 "{checkpoints} checkpoint(s) match.",
     "audit.bad": "❌ {source}: {count} problem(s), first: {first}",
@@ -165,7 +174,7 @@ TR: dict[str, str] = {
         "• approve <id> · deny <id> <gerekçe>\n"
         "• answer <görev id> <seçim ya da sözler> — altlas'ın sorusunu yanıtlayın\n"
         "• done <çalışma id> <adım> [not] — altlas'ın size bıraktığı adımı yaptınız\n"
-        "• atlas <sorgu> · leaderboard\n"
+        "• atlas <sorgu> · leaderboard [elo|bt|<runbook kelimeleri>]\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -240,7 +249,20 @@ TR: dict[str, str] = {
     "status.task": "Görev {id}: {status} — “{request}”, isteyen {requester}",
     "status.approval": "Onay {id}: {status}, {votes}/{required} oy",
     "feature.atlas": ".atlas bilgi tabanı",
-    "feature.leaderboard": "Liderlik tablosu",
+    "board.runbooks": "Runbook'lar, en güvenilir önce:",
+    "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "
+                     "çözüm süresi {p50} (p50)",
+    "board.planners": "Planlayıcılar, planlarının çalıştırmalarına göre:",
+    "board.planner": "{rank}. {planner} · {successes}/{runs} başarılı (%{low}–%{high}) · "
+                     "{plans} plan, %{refused} reddedildi",
+    "board.ratings": "{matches} maçtan {method} puanları:",
+    "board.rating": "{rank}. {planner} · {rating} ({low}–{high}) · {matches} maç",
+    "board.empty": "Henüz sıralanacak bir şey yok: çalıştırmalar tamamlandıkça sıralanır.",
+    "board.no_matches": "Henüz maç oynanmadı: arena maçları kaydeder.",
+    "board.history": "{pattern}: {runs} çalıştırmanın {successes} tanesi başarılı; "
+                     "dönemlere göre: {periods}",
+    "board.no_runbook": "“{query}” ile eşleşen runbook yok; neyin çalıştığını görmek için "
+                        "`atlas` deneyin.",
     "atlas.empty": ".atlas boş: çalıştırmalar tamamlandıkça öğrenir.",
     "atlas.none": ".atlas'ta “{query}” ile eşleşen bir şey yok; daha az kelime ya da restart, "
                   "disk gibi bir amaç deneyin.",
@@ -252,7 +274,6 @@ TR: dict[str, str] = {
     "atlas.more": "… ve {count} tane daha; sorguyu daraltın.",
     "atlas.low": "⚠️ Bu tür plan ({pattern}) {runs} denemede {successes} kez başarılı oldu; "
                  "son hata: {failure}",
-    "not_available": "{feature} henüz yok: altlas'ın sonraki bir sürümüyle gelecek.",
     "audit.ok": "✅ {source}: {aggregates} kümede {events} olay doğrulandı, "
                 "{checkpoints} kontrol noktası tutuyor.",
     "audit.bad": "❌ {source}: {count} sorun, ilki: {first}",

@@ -110,7 +110,7 @@ class ReadModels(Protocol):
     def atlas_facts(self) -> list[dict[str, Any]]:
         """Every completed run of a planned task, oldest first: its pattern, intent, target
         kind, request (sealed), requester, environment, segmenter, targets, plan, outcome,
-        duration, completion time and the error it failed with."""
+        duration, request and completion times and the error it failed with."""
 
     def pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
         """(run id, outcome, error) of the completed runs of a pattern, oldest first."""
@@ -118,6 +118,14 @@ class ReadModels(Protocol):
     def atlas_imports(self) -> list[dict[str, Any]]:
         """The patterns imported from other installations: import id, pattern, source, the
         entry as exported, when."""
+
+    def planner_facts(self) -> list[dict[str, Any]]:
+        """Every planned task: the segmenter that made its plan, whether a step of it was
+        denied (``refused``), how many of its runs completed and succeeded."""
+
+    def matches(self) -> list[dict[str, Any]]:
+        """Every match between two planners, oldest first: match id, a, b, a's score,
+        weight, source, when."""
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
@@ -176,6 +184,16 @@ class VectorStore(Protocol):
 
     def clear(self) -> None:
         """Forget every stored run (before indexing the history again)."""
+
+
+class Charts(Protocol):
+    """Pictures of the leaderboards, as PNG bytes for chat threads and the HTTP API."""
+
+    def success_over_time(self, title: str, points: list[dict[str, Any]]) -> bytes:
+        """Success rate per period with its interval (application.leaderboards.buckets)."""
+
+    def ratings(self, title: str, ratings: list[dict[str, Any]]) -> bytes:
+        """Each planner's rating with its 95% interval, best on top."""
 
 
 class FrontUnavailableError(Exception):

@@ -228,3 +228,45 @@ def atlas_text(patterns: list[dict[str, Any]], locale: str, *, query: str | None
     if len(patterns) > limit:
         lines.append(t(locale, "atlas.more", count=len(patterns) - limit))
     return "\n".join(lines)
+
+
+def _percent(value: float) -> int:
+    return round(value * 100)
+
+
+def leaderboard_text(board: dict[str, Any], locale: str, *, limit: int = 5) -> str:
+    """Runbooks and planners, surest first, and the planners' ratings: a compact table."""
+    if not board["runbooks"] and not board["planners"] and not board["ratings"]["ratings"]:
+        return t(locale, "board.empty")
+    lines = [t(locale, "board.runbooks")] if board["runbooks"] else []
+    for rank, r in enumerate(board["runbooks"][:limit], 1):
+        lines.append(t(locale, "board.runbook", rank=rank, pattern=r["pattern"],
+                       successes=r["successes"], runs=r["runs"], low=_percent(r["interval"][0]),
+                       high=_percent(r["interval"][1]),
+                       p50=_seconds(r["time_to_resolve_ms"]["p50"])))
+    if board["planners"]:
+        lines.append(t(locale, "board.planners"))
+    for rank, p in enumerate(board["planners"][:limit], 1):
+        lines.append(t(locale, "board.planner", rank=rank, planner=p["planner"],
+                       successes=p["successes"], runs=p["runs"], low=_percent(p["interval"][0]),
+                       high=_percent(p["interval"][1]), plans=p["plans"],
+                       refused=_percent(p["refused_rate"])))
+    ratings = board["ratings"]
+    if not ratings["ratings"]:
+        lines.append(t(locale, "board.no_matches"))
+        return "\n".join(lines)
+    lines.append(t(locale, "board.ratings", matches=ratings["matches"],
+                   method={"elo": "Elo", "bt": "Bradley-Terry"}[ratings["method"]]))
+    for rank, r in enumerate(ratings["ratings"][:limit], 1):
+        lines.append(t(locale, "board.rating", rank=rank, planner=r["planner"],
+                       rating=round(r["rating"]), low=round(r["interval"][0]),
+                       high=round(r["interval"][1]), matches=r["matches"]))
+    return "\n".join(lines)
+
+
+def runbook_history_text(found: dict[str, Any], locale: str, *, limit: int = 8) -> str:
+    """One runbook's success over time, the latest periods."""
+    periods = " · ".join(f"{p['from']} {p['successes']}/{p['runs']}"
+                         for p in found["history"][-limit:])
+    return t(locale, "board.history", pattern=found["pattern"], successes=found["successes"],
+             runs=found["runs"], periods=periods)

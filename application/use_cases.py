@@ -17,7 +17,8 @@ from application.app import AltlasApplication
 from application.atlas import Atlas
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
-from application.ports import Auditor, ReadModels
+from application.leaderboards import Leaderboards
+from application.ports import Auditor, Charts, ReadModels
 from application.presenters import CardModel, PlanModel, RunModel
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
@@ -61,9 +62,12 @@ class UseCases:
     def __init__(self, app: AltlasApplication, reads: Callable[[], ReadModels],
                  auditor: Callable[[], Auditor],
                  reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
-                 similar: Callable[[], SimilarRuns] | None = None) -> None:
+                 similar: Callable[[], SimilarRuns] | None = None,
+                 charts: Charts | None = None) -> None:
         self.app = app
         self._similar = similar
+        self._charts = charts
+        self.leaderboards = Leaderboards(reads, self.atlas)
         self.access = Access(app.policy)
         self._reads = reads
         self._auditor = auditor
@@ -369,6 +373,46 @@ class UseCases:
         similar = self._similar()
         similar.catch_up()
         return similar.search(text, k, environment=environment, outcome=outcome)
+
+    # -- the leaderboards ---------------------------------------------------------------
+
+    def leaderboard(self, who: str | None, method: str = "elo") -> dict[str, Any]:
+        """Runbooks, planners and the ratings of planners by ``method``."""
+        self._may(who, "read")
+        return self.leaderboards.board(method)
+
+    def runbook_history(self, who: str | None, query: str) -> dict[str, Any]:
+        self._may(who, "read")
+        return self.leaderboards.runbook_history(query)
+
+    def ratings(self, who: str | None, method: str) -> dict[str, Any]:
+        self._may(who, "read")
+        return self.leaderboards.ratings(method)
+
+    def chart(self, who: str | None, *, method: str | None = None,
+              runbook: str | None = None) -> bytes:
+        """A PNG: the ratings by ``method``, or the success over time of the runbook that
+        best matches ``runbook``."""
+        self._may(who, "read")
+        if self._charts is None:
+            raise InvalidInputError("charts are not drawn here")
+        if runbook is not None:
+            found = self.leaderboards.runbook_history(runbook)
+            return self._charts.success_over_time(
+                f"{found['pattern']}: {found['successes']} of {found['runs']} runs succeeded",
+                found["history"])
+        board = self.leaderboards.ratings(method or "elo")
+        if not board["ratings"]:
+            raise NotFoundError("no match was played yet; the arena records them")
+        name = {"elo": "Elo", "bt": "Bradley-Terry"}[board["method"]]
+        return self._charts.ratings(f"{name} ratings from {board['matches']} matches",
+                                    board["ratings"])
+
+    def record_match(self, who: str, a: str, b: str, outcome: str,
+                     task_id: str | None = None) -> str:
+        """A person's verdict between two planners' plans: MatchPlayed."""
+        self.access.check(who, "judge")
+        return self.app.record_match(a, b, outcome, who, task_id=task_id)
 
     def import_atlas(self, who: str, raw: bytes, source: str | None = None) -> dict[str, Any]:
         self.access.check(who, "import")

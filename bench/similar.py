@@ -1,4 +1,4 @@
-"""Similar-run search and ratings, each against a baseline measured in the same run.
+"""Similar-run search, against baselines measured in the same run.
 
   retrieval  hit@3 on the labelled requests: the `dev` file's plans stored as successful
              runs, each `test` request (frozen, never tuned on) asks for 3; a hit when one
@@ -8,9 +8,8 @@
              request out) is reported too: the set the rules were tuned on.
   latency    p50/p99 of a near-vector query at 10,000 and 100,000 stored runs, embedded
              (exact, numpy) vs Weaviate (HNSW), and the import rate; embedding throughput.
-  ratings    Elo and Bradley-Terry with 200 bootstrap rounds over 100,000 matches.
 
-    python bench/similar.py [--only retrieval,latency,ratings] [--queries 200]
+    python bench/similar.py [--only retrieval,latency] [--queries 200]
 
 Needs the `search` extra and, for the Weaviate rows, the Weaviate of scripts/services.sh.
 """
@@ -20,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import statistics
 import sys
@@ -37,7 +35,7 @@ from adapters.embeddings import DIMENSIONS, MiniLMEmbedder, WordEmbedder
 from adapters.vectors_sql import SqlVectorStore
 from adapters.vectors_weaviate import WeaviateStore
 from application.ports import Embedder, IndexedRun, VectorStore
-from domain.atlas import Match, pattern_of, percentile, rated
+from domain.atlas import pattern_of, percentile
 from domain.plan import PlanError
 from projections.schema import run_vectors
 from projections.store import open_engine
@@ -169,30 +167,9 @@ def latency(tmp: Path, minilm: Embedder, queries: int) -> None:
               "requests/s")
 
 
-def ratings() -> None:
-    rng = random.Random(3)
-    strengths = {"qwen+lora": 8.0, "qwen": 4.0, "smollm2": 2.0, "rules": 3.0, "litellm": 5.0}
-    names = sorted(strengths)
-    matches = []
-    for _ in range(100_000):
-        a, b = rng.sample(names, 2)
-        p = strengths[a] / (strengths[a] + strengths[b])
-        matches.append(Match(a, b, 1.0 if rng.random() < p else 0.0))
-    print("\nratings: 100,000 matches among 5 planners, 200 bootstrap rounds")
-    truth = sorted(names, key=strengths.__getitem__, reverse=True)
-    for method in ("elo", "bt"):
-        started = time.perf_counter()
-        table = rated(matches, method, rounds=200)
-        took = time.perf_counter() - started
-        order = [r.name for r in table]
-        widths = statistics.median(r.high - r.low for r in table)
-        print(f"{method:<4} {took:>7.1f} s  order {'recovered' if order == truth else order}  "
-              f"median 95% interval width {widths:.1f} points")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="retrieval,latency,ratings")
+    parser.add_argument("--only", default="retrieval,latency")
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -200,8 +177,7 @@ def main() -> int:
         minilm = MiniLMEmbedder(Path(tmp))
         steps: dict[str, Callable[[], None]] = {
             "retrieval": lambda: retrieval(Path(tmp), minilm),
-            "latency": lambda: latency(Path(tmp), minilm, args.queries),
-            "ratings": ratings}
+            "latency": lambda: latency(Path(tmp), minilm, args.queries)}
         for name, step in steps.items():
             if name in parts:
                 step()

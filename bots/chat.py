@@ -8,13 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from application.access import AccessDeniedError, NotOwnerError, UnknownPersonError
 from application.errors import AmbiguousIdError, NotFoundError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
-from application.text import atlas_text, plan_text, run_text, short, shown
+from application.text import (
+    atlas_text,
+    leaderboard_text,
+    plan_text,
+    run_text,
+    runbook_history_text,
+    short,
+    shown,
+)
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView
 from bots import chat_text as c
@@ -47,6 +56,17 @@ class Caller:
         return self.person or self.identity
 
 
+@dataclass(frozen=True)
+class Image:
+    """A chart that goes with a reply: uploaded to its thread, and where the HTTP API
+    serves it."""
+
+    filename: str
+    title: str
+    png: bytes
+    path: str
+
+
 @dataclass
 class Reply:
     text: str
@@ -54,6 +74,7 @@ class Reply:
     cards: list[CardModel] = field(default_factory=list)
     locale: str = "en"
     task_id: str | None = None  # a request was recorded: its thread starts at this reply
+    images: list[Image] = field(default_factory=list)
 
 
 class ChatFront:
@@ -125,12 +146,32 @@ class ChatFront:
             return Reply(atlas_text(found, loc, query=command.query, limit=5), ephemeral=True,
                          locale=loc)
         if isinstance(command, c.Leaderboard):
-            return self._say(caller, "not_available", ephemeral=True,
-                             feature=t(loc, "feature.leaderboard"))
+            return self._leaderboard(caller, command)
         if isinstance(command, c.AuditVerify):
             return self._verify(caller)
         assert isinstance(command, c.AuditReplay)
         return self._state_at(caller, command.until)
+
+    def _leaderboard(self, caller: Caller, command: c.Leaderboard) -> Reply:
+        """Shared with the channel, with a chart in its thread: the ratings when matches
+        were played, a runbook's success over time when one was asked for."""
+        uc, loc = self.use_cases, caller.locale
+        if command.runbook is not None:
+            try:
+                found = uc.runbook_history(caller.who, command.runbook)
+            except NotFoundError:
+                return self._say(caller, "board.no_runbook", ephemeral=True,
+                                 query=shown(command.runbook))
+            chart = Image("runbook.png", found["pattern"],
+                          uc.chart(caller.who, runbook=command.runbook),
+                          f"/leaderboards/runbooks.png?{urlencode({'query': command.runbook})}")
+            return Reply(runbook_history_text(found, loc), locale=loc, images=[chart])
+        board = uc.leaderboard(caller.who, command.method)
+        images = [Image(f"ratings-{command.method}.png", f"{command.method} ratings",
+                        uc.chart(caller.who, method=command.method),
+                        f"/leaderboards/ratings.png?method={command.method}")
+                  ] if board["ratings"]["ratings"] else []
+        return Reply(leaderboard_text(board, loc), locale=loc, images=images)
 
     def _status(self, caller: Caller, ref: str) -> Reply:
         uc, loc = self.use_cases, caller.locale

@@ -69,7 +69,11 @@ class Atlas:
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """`leaderboard`: answered "not available yet" until the learning loop lands."""
+    """`leaderboard [elo|bt]`: runbooks, planners and ratings; `leaderboard WORDS`: the
+    runbook those words find, over time."""
+
+    method: str = "elo"
+    runbook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,9 @@ def parse(text: str) -> Command:
     if command == "approvals":
         return Approvals()
     if command == "leaderboard":
-        return Leaderboard()
+        if len(args) == 1 and args[0].lower() in ("elo", "bt"):
+            return Leaderboard(method=args[0].lower())
+        return Leaderboard(runbook=" ".join(args) or None)
     return Unknown(command)
 
 

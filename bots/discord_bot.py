@@ -10,6 +10,7 @@ DiscordNotifier, as replies to the message that answered the request.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections.abc import Coroutine
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 from discord import app_commands
+from discord.utils import MISSING
 
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError
@@ -175,9 +177,12 @@ class Altlas(app_commands.Group):
     async def atlas(self, interaction: discord.Interaction, query: str) -> None:
         await self._run(interaction, f"atlas {_quote(query)}", True)
 
-    @app_commands.command(name="leaderboard", description="Models and runbooks, ranked")
-    async def leaderboard(self, interaction: discord.Interaction) -> None:
-        await self._run(interaction, "leaderboard", True)
+    @app_commands.command(name="leaderboard", description="Runbooks and planners, ranked")
+    @app_commands.describe(about="elo or bt for the ratings, or words of a runbook")
+    async def leaderboard(self, interaction: discord.Interaction,
+                          about: str | None = None) -> None:
+        await self._run(interaction, "leaderboard" + (f" {_quote(about)}" if about else ""),
+                        False)
 
     @app_commands.command(name="audit", description="verify, or replay --until TIME")
     async def audit(self, interaction: discord.Interaction, action: str,
@@ -215,8 +220,10 @@ class AltlasDiscord(discord.Client):
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
         """The deferred answer (and a card asked for with `status`); a request's answer is
         the message the conversation about it replies to."""
+        files = [discord.File(io.BytesIO(i.png), filename=i.filename, description=i.title)
+                 for i in reply.images]
         message = await interaction.followup.send(_clip(reply.text), ephemeral=reply.ephemeral,
-                                                  wait=True)
+                                                  wait=True, files=files or MISSING)
         for card in reply.cards:
             await interaction.followup.send(card_text(card, reply.locale), ephemeral=True)
         if reply.task_id is not None and interaction.channel_id is not None:

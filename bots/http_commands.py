@@ -30,10 +30,13 @@ class CommandOut(BaseModel):
     cards: list[CardOut]
     task_id: str | None = Field(description="The request recorded by `do`: follow it at "
                                 "GET /tasks/{task_id}.")
+    charts: list[str] = Field(description="Where the API serves the charts that go with "
+                              "this answer (PNG), as chat uploads them to its thread.")
 
 
 def reply_json(reply: Reply, now: datetime) -> dict[str, Any]:
     return {"text": reply.text, "ephemeral": reply.ephemeral, "task_id": reply.task_id,
+            "charts": [image.path for image in reply.images],
             "cards": [{"approval_id": c.approval.id, "status": c.approval.status,
                        "lines": card_lines(c, reply.locale, now)} for c in reply.cards]}
 

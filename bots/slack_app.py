@@ -133,6 +133,10 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
         """Post a reply in the channel (in ``thread``); a request's reply starts its thread."""
         posted = await client.chat_postMessage(channel=channel, text=escaped(reply.text),
                                                blocks=text_blocks(reply.text), thread_ts=thread)
+        for image in reply.images:  # Slack's v2 upload: get a URL, send the bytes, share
+            await client.files_upload_v2(channel=channel, thread_ts=thread or str(posted["ts"]),
+                                         file=image.png, filename=image.filename,
+                                         title=image.title)
         if reply.task_id is not None:
             await asyncio.to_thread(posts.add, "slack", f"thread:{reply.task_id}", channel,
                                     thread or str(posted["ts"]))

@@ -1,5 +1,4 @@
-"""What the .atlas learns from: a plan's pattern, success rates with their uncertainty, and
-ratings of the planners that compete for the same requests.
+"""What the .atlas learns from: a plan's pattern and success rates with their uncertainty.
 
 A pattern is what a plan does, not how the request was worded: the meaning of each step
 (domain.commands.meaning), its kind, in the order the steps run. "restart nginx on web-1" and
@@ -11,7 +10,6 @@ Pure functions: nothing here reads, writes or runs anything.
 from __future__ import annotations
 
 import math
-import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,100 +102,3 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     low = math.floor(at)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
-
-
-# -- ratings ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Match:
-    """One comparison: ``a`` against ``b``; ``score`` is a's result (1 win, 0.5 tie, 0 loss)."""
-
-    a: str
-    b: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Rating:
-    name: str
-    rating: float
-    low: float  # the 95% interval, from the bootstrap
-    high: float
-    matches: int
-
-
-ELO_START = 1000.0
-ELO_K = 16.0
-BT_SCALE = 400 / math.log(10)  # Bradley-Terry strengths on Elo's scale, for one reading
-
-
-def elo(matches: Sequence[Match], k: float = ELO_K) -> dict[str, float]:
-    """Elo ratings after the matches in order."""
-    ratings: dict[str, float] = {}
-    for m in matches:
-        ra, rb = ratings.setdefault(m.a, ELO_START), ratings.setdefault(m.b, ELO_START)
-        expected = 1 / (1 + 10 ** ((rb - ra) / 400))
-        ratings[m.a] = ra + k * (m.score - expected)
-        ratings[m.b] = rb - k * (m.score - expected)
-    return ratings
-
-
-def bradley_terry(matches: Sequence[Match], iterations: int = 200,
-                  tolerance: float = 1e-9) -> dict[str, float]:
-    """Bradley-Terry strengths by the MM algorithm (Hunter 2004), a tie counting half a win
-    each way, on Elo's scale around 1000. A small prior (one tie against an average player)
-    keeps a player who never lost or never won finite."""
-    names = sorted({m.a for m in matches} | {m.b for m in matches})
-    if not names:
-        return {}
-    wins = dict.fromkeys(names, 0.5)  # the prior's half win
-    pairs: dict[tuple[str, str], float] = {}
-    for m in matches:
-        wins[m.a] += m.score
-        wins[m.b] += 1 - m.score
-        key = (m.a, m.b) if m.a < m.b else (m.b, m.a)
-        pairs[key] = pairs.get(key, 0.0) + 1
-    strength = dict.fromkeys(names, 1.0)
-    for _ in range(iterations):
-        updated = {}
-        for name in names:
-            denominator = 1 / (strength[name] + 1.0)  # the prior's game against strength 1
-            for (x, y), n in pairs.items():
-                if name in (x, y):
-                    other = y if name == x else x
-                    denominator += n / (strength[name] + strength[other])
-            updated[name] = wins[name] / denominator
-        mean_log = sum(math.log(s) for s in updated.values()) / len(updated)
-        updated = {n: s / math.exp(mean_log) for n, s in updated.items()}
-        change = max(abs(updated[n] - strength[n]) for n in names)
-        strength = updated
-        if change < tolerance:
-            break
-    return {n: ELO_START + BT_SCALE * math.log(s) for n, s in strength.items()}
-
-
-def rated(matches: Sequence[Match], method: str, rounds: int = 200,
-          seed: int = 0) -> list[Rating]:
-    """Ratings (``elo`` or ``bt``) with 95% intervals from resampling the matches with
-    replacement (the bootstrap), best first."""
-    rate = elo if method == "elo" else bradley_terry
-    point = rate(matches)
-    counts: dict[str, int] = {}
-    for m in matches:
-        counts[m.a] = counts.get(m.a, 0) + 1
-        counts[m.b] = counts.get(m.b, 0) + 1
-    rng = random.Random(seed)
-    samples: dict[str, list[float]] = {n: [] for n in point}
-    for _ in range(rounds if matches else 0):
-        resampled = rng.choices(matches, k=len(matches))
-        again = rate(resampled)
-        for name in point:
-            if name in again:
-                samples[name].append(again[name])
-    out = []
-    for name, value in point.items():
-        low = percentile(samples[name], 0.025)
-        high = percentile(samples[name], 0.975)
-        out.append(Rating(name, value, value if low is None else low,
-                          value if high is None else high, counts.get(name, 0)))
-    return sorted(out, key=lambda r: r.rating, reverse=True)

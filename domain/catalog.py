@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from domain.approval import Approval
+from domain.arena import Match
 from domain.base import AuditedAggregate
 from domain.erasure import Erasure
 from domain.knowledge import AtlasImport, PatternWatch
@@ -13,7 +14,7 @@ from domain.run import Run
 from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
-                                                  PatternWatch)
+                                                  PatternWatch, Match)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, exists, func, or_, select
 
 from domain.errors import InvalidInputError
 from projections.schema import (
@@ -14,6 +14,7 @@ from projections.schema import (
     atlas_imports,
     atlas_requests,
     atlas_runs,
+    matches,
     run_steps,
     runs,
     tasks,
@@ -62,12 +63,14 @@ class SqlReadModels:
         r, q = atlas_runs, atlas_requests
         query = (select(q.c.pattern, q.c.intent, q.c.target_kind, q.c.request, q.c.requester,
                         q.c.environment, q.c.segmenter, q.c.targets, q.c.plan, r.c.run_id,
-                        r.c.outcome, r.c.duration_ms, r.c.completed_at, r.c.error)
+                        r.c.outcome, r.c.duration_ms, q.c.requested_at, r.c.completed_at,
+                        r.c.error)
                  .join(q, q.c.task_id == r.c.task_id)
                  .where(r.c.outcome.is_not(None), q.c.pattern.is_not(None))
                  .order_by(r.c.completed_at, r.c.run_id))
         with self._fresh().connect() as conn:
-            return [{**row._asdict(), "completed_at": _aware(row.completed_at)}
+            return [{**row._asdict(), "requested_at": _aware(row.requested_at),
+                     "completed_at": _aware(row.completed_at)}
                     for row in conn.execute(query)]
 
     def pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
@@ -84,6 +87,25 @@ class SqlReadModels:
                                                atlas_imports.c.pattern)
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "imported_at": _aware(row.imported_at)}
+                    for row in conn.execute(query)]
+
+    def planner_facts(self) -> list[dict[str, Any]]:
+        q, r = atlas_requests, atlas_runs
+        refused = exists().where(approvals.c.task_id == q.c.task_id,
+                                 approvals.c.status == "denied")
+        query = (select(q.c.segmenter, q.c.task_id, refused.label("refused"),
+                        func.count(r.c.outcome).label("runs"),
+                        func.count(case((r.c.outcome == "succeeded", 1))).label("successes"))
+                 .join(r, r.c.task_id == q.c.task_id, isouter=True)
+                 .where(q.c.segmenter.is_not(None))
+                 .group_by(q.c.task_id, q.c.segmenter))
+        with self._fresh().connect() as conn:
+            return [row._asdict() for row in conn.execute(query)]
+
+    def matches(self) -> list[dict[str, Any]]:
+        query = select(matches).order_by(matches.c.played_at, matches.c.match_id)
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "played_at": _aware(row.played_at)}
                     for row in conn.execute(query)]
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -246,4 +247,17 @@ run_vectors = Table(
     Column("outcome", String(20), nullable=False),
     Column("environment", String(64)),
     Column("vector", LargeBinary, nullable=False),
+)
+
+# The leaderboards (projections/leaderboards.py): every match between two planners. Runbooks
+# and planners are ranked from the .atlas rows and the approvals view's refusals.
+matches = Table(
+    "matches", metadata,
+    Column("match_id", String(36), primary_key=True),
+    Column("a", String(100), nullable=False),
+    Column("b", String(100), nullable=False),
+    Column("score", Float, nullable=False),  # a's: 1 won, 0.5 tie or both bad, 0 lost
+    Column("weight", Float, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("played_at", DateTime(timezone=True), nullable=False),
 )

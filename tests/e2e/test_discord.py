@@ -233,6 +233,22 @@ async def test_atlas_in_discord_says_when_nothing_matches(
                     "intent such as restart or disk.")
 
 
+async def test_the_leaderboard_in_discord_comes_with_its_ratings_chart(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    bot = await start()
+    for outcome in ("a", "tie", "b", "a"):
+        system.use_cases().record_match("alice", "local:qwen", "rules", outcome)
+    system.store_feed().catch_up()
+    interact(bot, fake.slash_command(ALICE, "altlas", "leaderboard", about="elo"))
+    [sent] = await followups(fake, 1)
+    assert "Elo ratings from 4 match(es):\n1. local:qwen · " in sent.json["content"]
+    [chart] = sent.json["attachments"]
+    assert (chart["filename"], chart["content_type"]) == ("ratings-elo.png", "image/png")
+    assert fake.files["ratings-elo.png"].startswith(b"\x89PNG")
+    assert not sent.json.get("flags", 0) & 64  # shared with the channel, not ephemeral
+
+
 async def test_without_a_policy_language_the_discord_client_decides(
     fake: FakeDiscord, start: Start, no_errors: object
 ) -> None:
@@ -243,7 +259,7 @@ async def test_without_a_policy_language_the_discord_client_decides(
     interact(bot, fake.slash_command(ALICE, "altlas", "leaderboard"))
     said = sorted(c.json["content"] for c in await followups(fake, 2))
     assert said == [
-        "The leaderboard is not available yet: it arrives with a later release of altlas.",
+        "Nothing to rank yet: runbooks and planners rank as runs complete.",
         "discord:100000000000000099 kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
         "kişiye eklemesini isteyin (people → identities)."]
 

@@ -343,6 +343,41 @@ def test_atlas_answers_what_ran_and_how_often_it_worked(desk: Desk, tmp_path: Pa
     assert "asked: “set the maintenance flag on the altlas host”" in answer
 
 
+def test_the_leaderboard_is_posted_with_its_chart_in_the_thread(desk: Desk,
+                                                                 tmp_path: Path) -> None:
+    desk.command(ALICE, "leaderboard")
+    first = wait(lambda: posted(desk))[0]
+    assert first.body["text"] == ("Nothing to rank yet: runbooks and planners rank as runs "
+                                  "complete.")
+    card = start_gated(desk)
+    desk.click(ALICE, "altlas_approve", card)
+    desk.click(BOB, "altlas_approve", card)
+    wait(lambda: (tmp_path / "maintenance.flag").exists())
+    wait(lambda: desk.system.use_cases().leaderboard(None)["runbooks"])
+    for outcome in ("a", "a", "b"):
+        desk.system.use_cases().record_match("alice", "local:qwen", "rules", outcome)
+    desk.command(ALICE, "leaderboard bt")
+    board = wait(lambda: [c for c in posted(desk)
+                          if c.body.get("text", "").startswith("Runbooks")])[0]
+    text = board.body["text"]
+    assert "1. local:maintenance · 1/1 ok (21–100%) · resolved in " in text
+    assert "1. rules · 1/1 ok (21–100%) · 1 plan(s), 0% refused" in text
+    assert "Bradley-Terry ratings from 3 match(es):\n1. local:qwen · " in text
+    shared = wait(lambda: desk.slack.find("files.completeUploadExternal"))[0]
+    assert shared.body["thread_ts"] == board.body["__ts"]  # the chart is in its thread
+    assert shared.body["channel_id"] == board.body["channel"]
+    [upload] = desk.slack.uploads.values()
+    assert upload.startswith(b"\x89PNG")
+    desk.command(ALICE, "leaderboard maintenance")
+    history = wait(lambda: [c for c in posted(desk)
+                            if c.body.get("text", "").startswith("local:maintenance")])[0]
+    assert history.body["text"].startswith("local:maintenance: 1 of 1 runs succeeded; by ")
+    wait(lambda: len(desk.slack.find("files.completeUploadExternal")) == 2)
+    desk.command(ALICE, "leaderboard reboot the moon")
+    assert wait(lambda: [e for e in ephemeral(desk, ALICE) if "No runbook" in e]) == [
+        "No runbook matches “reboot the moon”; try `atlas` to see what ran."]
+
+
 def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
     desk.command(ALICE, "approve")
     # escaped as Slack's mrkdwn wants it: Slack shows "Usage: approve <approval id>"

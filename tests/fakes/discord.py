@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import mimetypes
 import re
 import secrets
 import time
@@ -66,6 +67,7 @@ class FakeDiscord:
         self.commands: dict[str | None, list[dict]] = {}  # guild_id|None -> registered commands
         self.interactions: dict[str, dict] = {}      # token -> bookkeeping
         self.user_locales: dict[str, str] = {}       # user id -> the client language Discord reports
+        self.files: dict[str, bytes] = {}            # filename -> the bytes of an uploaded file
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -143,6 +145,19 @@ class FakeDiscord:
         self.messages[msg["id"]] = msg
         return msg
 
+    def _attachment(self, sent: dict, form: Any) -> dict:
+        """An uploaded file (``files[n]`` beside payload_json) as Discord describes it."""
+        upload = form[f"files[{sent['id']}]"]
+        data = upload.file.read()
+        self.files[sent["filename"]] = data
+        aid = self.snowflake()
+        url = f"https://cdn.discordapp.com/attachments/{self.ops_channel_id}/{aid}/{sent['filename']}"
+        return {"id": aid, "filename": sent["filename"], "size": len(data), "url": url,
+                "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                # Discord works the type out from the file, whatever the part's header says
+                "content_type": mimetypes.guess_type(sent["filename"])[0] or upload.content_type,
+                "description": sent.get("description")}
+
     def _edit_message(self, mid: str, body: dict) -> dict:
         msg = self.messages[mid]
         for key in ("content", "embeds", "flags", "attachments"):
@@ -208,6 +223,8 @@ class FakeDiscord:
             if request.content_type == "multipart/form-data":
                 form = await request.post()
                 body = json.loads(form["payload_json"]) if "payload_json" in form else None
+                if body is not None and body.get("attachments"):
+                    body["attachments"] = [self._attachment(a, form) for a in body["attachments"]]
             else:
                 raw = await request.read()
                 body = json.loads(raw) if raw else None

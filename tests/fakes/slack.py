@@ -43,6 +43,8 @@ class FakeSlack:
         self.responders: dict[str, Callable[[Call], dict[str, Any]]] = {}
         self.profile_locales: dict[str, str] = {}  # user id -> the locale Slack reports
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes sent to its upload URL
+        self._file_ids = itertools.count(1)
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -64,6 +66,19 @@ class FakeSlack:
                 body: dict[str, Any] = {}
                 if url.query:
                     body.update({k: v[0] for k, v in parse_qs(url.query).items()})
+                if url.path.startswith("/upload/v1/"):  # files.slack.com: the file's bytes
+                    fake.uploads[url.path.rsplit("/", 1)[-1]] = raw
+                    with fake._cond:
+                        fake.calls.append(Call("upload", self.command, url.path, ctype,
+                                               {"length": len(raw)}, None))
+                        fake._cond.notify_all()
+                    text = f"OK - {len(raw)}".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(text)))
+                    self.end_headers()
+                    self.wfile.write(text)
+                    return
                 if raw:
                     if ctype == "application/json":
                         body.update(json.loads(raw))
@@ -206,6 +221,28 @@ class FakeSlack:
                 "notify_on_close": False, "close": view.get("close"), "submit": view.get("submit"),
                 "previous_view_id": None, "root_view_id": vid, "app_id": APP_ID, "external_id": "",
                 "app_installed_team_id": TEAM_ID, "bot_id": BOT_ID}}
+        if m == "files.getUploadURLExternal":
+            if not b.get("filename") or not str(b.get("length", "")).isdigit():
+                return 200, {}, {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F0CHART{next(self._file_ids):04d}"
+            return 200, {}, {"ok": True, "file_id": file_id,
+                             "upload_url": f"{self.base_url.removesuffix('/api/')}/upload/v1/{file_id}"}
+        if m == "files.completeUploadExternal":
+            files = json.loads(b.get("files") or "[]")
+            if not files or any(f.get("id") not in self.uploads for f in files):
+                return 200, {}, {"ok": False, "error": "file_not_found"}
+            return 200, {}, {"ok": True, "files": [{
+                "id": f["id"], "created": int(time.time()), "timestamp": int(time.time()),
+                "name": f["id"].lower() + ".png", "title": f.get("title", ""),
+                "mimetype": "image/png", "filetype": "png", "pretty_type": "PNG",
+                "user": BOT_USER_ID, "user_team": TEAM_ID, "editable": False,
+                "size": len(self.uploads[f["id"]]), "mode": "hosted", "is_external": False,
+                "external_type": "", "is_public": True, "public_url_shared": False,
+                "display_as_bot": False, "username": "",
+                "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{f['id']}/chart.png",
+                "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{BOT_USER_ID}/{f['id']}",
+                "shares": {}, "channels": [], "groups": [], "ims": [],
+                "has_rich_preview": False, "file_access": "visible"} for f in files]}
         if m == "users.info":
             uid = b.get("user")
             if not uid:

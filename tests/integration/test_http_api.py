@@ -386,6 +386,48 @@ def test_the_atlas_over_http_learns_from_a_run_and_finds_it_by_meaning(served: S
     assert again.json()["imported"] is False
 
 
+def test_the_leaderboards_over_http_rank_rate_and_draw(served: Served) -> None:
+    client = served.client
+    empty = client.get("/leaderboards", headers=auth("alice")).json()
+    assert empty["runbooks"] == [] and empty["ratings"]["ratings"] == []
+    assert client.get("/leaderboards/ratings.png", headers=auth("alice")).status_code == 404
+    client.post("/tasks", json={"request": "check disk usage on the altlas host"},
+                headers=auth("deniz"))
+    board = served.until(lambda: client.get("/leaderboards", headers=auth("alice")).json()
+                         ["runbooks"])
+    assert [(r["pattern"], r["runs"], r["successes"]) for r in board] == [("local:disk", 1, 1)]
+    before = _events(client)
+    for who, body, status in [("ivy", {"a": "rules", "b": "local:qwen", "outcome": "a"}, 403),
+                              ("alice", {"a": "rules", "b": "rules", "outcome": "a"}, 422),
+                              ("alice", {"a": "rules", "b": "local:qwen", "outcome": "x"}, 422),
+                              ("alice", {"a": "rules", "b": "local:qwen", "outcome": "a",
+                                         "weight": 9}, 422)]:
+        refused = client.post("/matches", json=body, headers=auth(who))
+        assert refused.status_code == status, refused.text
+    assert _events(client) == before  # nothing recorded for a refused match
+    for outcome in ("a", "a", "tie"):
+        played = client.post("/matches", json={"a": "rules", "b": "local:qwen",
+                                               "outcome": outcome}, headers=auth("alice"))
+        assert played.status_code == 201, played.text
+    ratings = served.until(lambda: (r := client.get("/leaderboards", params={"method": "bt"},
+                                                    headers=auth("alice")).json()["ratings"])
+                           ["matches"] == 3 and r)
+    assert [r["planner"] for r in ratings["ratings"]] == ["rules", "local:qwen"]
+    for path, params in (("/leaderboards/ratings.png", {"method": "bt"}),
+                         ("/leaderboards/runbooks.png", {"query": "disk"})):
+        chart = client.get(path, params=params, headers=auth("alice"))
+        assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+        assert chart.content.startswith(b"\x89PNG")
+    history = client.get("/leaderboards/runbooks", params={"query": "disk"},
+                         headers=auth("alice")).json()
+    assert history["history"][0]["runs"] == 1 and "from" in history["history"][0]
+    missing = client.get("/leaderboards/runbooks.png", params={"query": "reboot the moon"},
+                         headers=auth("alice"))
+    assert missing.status_code == 404 and "no runbook matches" in missing.json()["message"]
+    assert client.get("/leaderboards", params={"method": "glicko"},
+                      headers=auth("alice")).status_code == 422
+
+
 def test_weaviate_down_is_a_503_with_the_reason(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(token_policy())

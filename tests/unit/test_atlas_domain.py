@@ -1,22 +1,10 @@
-"""Patterns, success intervals and ratings: what the .atlas and the leaderboards compute."""
+"""Patterns and success intervals: what the .atlas computes."""
 
 from __future__ import annotations
 
-import math
-import random
-
 import pytest
 
-from domain.atlas import (
-    Match,
-    bradley_terry,
-    elo,
-    normalised_request,
-    pattern_of,
-    percentile,
-    rated,
-    wilson,
-)
+from domain.atlas import normalised_request, pattern_of, percentile, wilson
 from tests.helpers import plan, step
 
 
@@ -68,47 +56,3 @@ def test_percentile_interpolates_like_numpy() -> None:
     assert percentile([1, 2, 3, 4], 0.5) == 2.5
     assert percentile(list(range(1, 101)), 0.95) == pytest.approx(95.05)
     assert percentile([], 0.95) is None
-
-
-def tournament(strengths: dict[str, float], games: int, seed: int = 7) -> list[Match]:
-    """Random pairings; a beats b with Bradley-Terry probability s_a / (s_a + s_b)."""
-    rng = random.Random(seed)
-    names = sorted(strengths)
-    matches = []
-    for _ in range(games):
-        a, b = rng.sample(names, 2)
-        p = strengths[a] / (strengths[a] + strengths[b])
-        matches.append(Match(a, b, 1.0 if rng.random() < p else 0.0))
-    return matches
-
-
-STRENGTHS = {"qwen-lora": 8.0, "qwen": 4.0, "smollm": 2.0, "rules": 1.0}
-
-
-def test_elo_and_bradley_terry_recover_the_order_of_known_strengths() -> None:
-    matches = tournament(STRENGTHS, 3000)
-    truth = sorted(STRENGTHS, key=STRENGTHS.__getitem__, reverse=True)
-    for method in (elo, bradley_terry):
-        ratings = method(matches)
-        assert sorted(ratings, key=ratings.__getitem__, reverse=True) == truth
-
-
-def test_bradley_terry_recovers_the_strength_ratios() -> None:
-    ratings = bradley_terry(tournament(STRENGTHS, 6000))
-    gap = ratings["qwen-lora"] - ratings["rules"]  # log(8) on Elo's scale: ~361
-    assert gap == pytest.approx(400 * math.log10(8), rel=0.15)
-
-
-def test_intervals_hold_the_rating_and_narrow_with_more_matches() -> None:
-    few = {r.name: r for r in rated(tournament(STRENGTHS, 100), "bt", rounds=100)}
-    many = {r.name: r for r in rated(tournament(STRENGTHS, 2000), "bt", rounds=100)}
-    for name in STRENGTHS:
-        assert few[name].low <= few[name].rating <= few[name].high
-        assert (many[name].high - many[name].low) < (few[name].high - few[name].low)
-    best = rated(tournament(STRENGTHS, 2000), "elo", rounds=50)[0]
-    assert best.name == "qwen-lora"
-
-
-def test_a_tie_counts_half_and_no_match_rates_nobody() -> None:
-    assert bradley_terry([Match("a", "b", 0.5)] * 10) == pytest.approx({"a": 1000, "b": 1000})
-    assert rated([], "bt") == []
