@@ -38,7 +38,16 @@ from application.history import UnreadableEventError
 from application.i18n import t
 from application.ports import VectorStoreUnavailableError
 from application.presenters import PlanModel
-from application.text import approval_text, atlas_text, plan_text, run_text, short, shown
+from application.text import (
+    approval_text,
+    atlas_text,
+    leaderboard_text,
+    plan_text,
+    run_text,
+    runbook_history_text,
+    short,
+    shown,
+)
 from application.use_cases import Filters, Page
 from domain.errors import DomainError
 from domain.policy import LOCALES
@@ -430,6 +439,41 @@ def _atlas_import(system: System, args: argparse.Namespace) -> int:
               f"{done['source']}")
     else:
         print(f"{args.file} was imported before (sha256 {done['digest'][:12]}); nothing changed")
+    return 0
+
+
+# -- the leaderboards ----------------------------------------------------------------------
+
+def _leaderboard_show(system: System, args: argparse.Namespace) -> int:
+    uc = system.use_cases()
+    if args.runbook:
+        query = " ".join(args.runbook)
+        found = uc.runbook_history(None, query)
+        if args.json:
+            _json_out(found)
+        else:
+            print(runbook_history_text(found, args.locale))
+        chart = uc.chart(None, runbook=query) if args.chart else None
+    else:
+        board = uc.leaderboard(None, args.method)
+        if args.json:
+            _json_out(board)
+        else:
+            print(leaderboard_text(board, args.locale, limit=args.limit))
+        chart = uc.chart(None, method=args.method) if args.chart else None
+    if chart is not None:
+        try:
+            Path(args.chart).write_bytes(chart)
+        except OSError as e:
+            raise StartupError(f"cannot write {args.chart}: {e.strerror}") from None
+        print(f"chart written to {args.chart}", file=sys.stderr)
+    return 0
+
+
+def _leaderboard_match(system: System, args: argparse.Namespace) -> int:
+    match_id = system.use_cases().record_match(args.actor, args.a, args.b, args.outcome,
+                                               args.task)
+    print(f"match {short(match_id)} recorded: {args.a} vs {args.b}, {args.outcome}")
     return 0
 
 
@@ -885,6 +929,25 @@ def build_parser() -> argparse.ArgumentParser:
             "merge another installation's .atlas export (recorded as an event)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--source", help="where it came from (default: the document's source)")
+    actor(p)
+    board = sub.add_parser("leaderboard", help="runbooks, planners and their ratings"
+                           ).add_subparsers(dest="leaderboard_command", required=True,
+                                            metavar="ACTION")
+    p = add(board, "show", _with_system(_leaderboard_show),
+            "runbooks surest first, planners by their plans' runs, ratings from matches")
+    p.add_argument("runbook", nargs="*", help="words of a runbook: its success over time")
+    p.add_argument("--method", choices=["elo", "bt"], default="elo",
+                   help="how planners are rated (default elo)")
+    p.add_argument("--limit", type=_positive, default=10, metavar="N")
+    p.add_argument("--chart", metavar="FILE.png",
+                   help="also draw the ratings, or the runbook over time, as a PNG")
+    as_json(p)
+    p = add(board, "match", _with_system(_leaderboard_match),
+            "record which of two planners' plans was better (approvers)")
+    p.add_argument("a", help="a planner: a segmenter or model, e.g. local:qwen")
+    p.add_argument("b", help="the other planner")
+    p.add_argument("outcome", choices=["a", "b", "tie", "both_bad"])
+    p.add_argument("--task", help="the request both planned")
     actor(p)
     projections = sub.add_parser("projections", help="rebuild views").add_subparsers(
         dest="projections_command", required=True, metavar="ACTION")

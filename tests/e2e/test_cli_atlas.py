@@ -59,3 +59,41 @@ def test_a_bad_document_is_refused_with_its_path(demo: dict[str, str], tmp_path:
     assert one_line_error(altlas(demo, "atlas", "import", str(tmp_path / "none"), "--as",
                                  "alice")) == (
         f"altlas: cannot read {tmp_path / 'none'}: No such file or directory")
+
+
+def test_the_leaderboard_ranks_rates_and_draws(demo: dict[str, str], tmp_path: Path) -> None:
+    shown = altlas(demo, "leaderboard", "show")
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("Runbooks, surest first:\n1. local:disk > local:load > "
+                                   "local:maintenance · 1/1 ok (21–100%) · resolved in ")
+    assert "No match was played yet: the arena records them." in shown.stdout
+    for outcome in ("a", "a", "tie"):
+        played = altlas(demo, "leaderboard", "match", "local:qwen", "rules", outcome,
+                        "--as", "alice")
+        assert played.returncode == 0 and "local:qwen vs rules" in played.stdout
+    chart = tmp_path / "bt.png"
+    rated = altlas(demo, "leaderboard", "show", "--method", "bt", "--chart", str(chart))
+    assert "Bradley-Terry ratings from 3 match(es):\n1. local:qwen · " in rated.stdout
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    board = json.loads(altlas(demo, "leaderboard", "show", "--json").stdout)
+    assert [r["planner"] for r in board["ratings"]["ratings"]] == ["local:qwen", "rules"]
+    history = altlas(demo, "leaderboard", "show", "maintenance", "--chart",
+                     str(tmp_path / "runbook.png"))
+    assert history.stdout.startswith("local:disk > local:load > local:maintenance: 1 of 1 "
+                                     "runs succeeded; by period: ")
+    assert (tmp_path / "runbook.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["show", "reboot", "the", "moon"],
+     "altlas: no runbook matches 'reboot the moon'; `altlas atlas show` lists what was run"),
+    (["match", "rules", "rules", "a", "--as", "alice"],
+     "altlas: rules cannot play against itself; name two different planners"),
+    (["match", "local:qwen", "rules", "a", "--as", "ivy"],
+     "altlas: ivy may not judge: it needs the approver role"),
+])
+def test_a_leaderboard_command_that_cannot_be_done_says_why(
+    demo: dict[str, str], args: list[str], error: str
+) -> None:
+    refused = altlas(demo, "leaderboard", *args)
+    assert one_line_error(refused) == error
