@@ -22,4 +22,5 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/checkpoints.py && .venv/bin/python bench/redaction.py && \
 	  .venv/bin/python bench/privacy.py && .venv/bin/python bench/recovery.py && \
 	  .venv/bin/python bench/verify_memory.py && .venv/bin/python bench/size.py && \
-	  .venv/bin/python bench/soak.py && .venv/bin/python bench/similar.py
+	  .venv/bin/python bench/soak.py && .venv/bin/python bench/similar.py && \
+	  .venv/bin/python bench/leaderboards.py

@@ -21,12 +21,21 @@ from application.app import AltlasApplication
 from application.errors import NotFoundError
 from application.history import EventHistory
 from application.i18n import t
-from application.ports import ChatPosts, FrontUnavailableError, MessageRefs, Notifier
+from application.ports import (
+    ChatPosts,
+    FrontUnavailableError,
+    MessageRefs,
+    Notifier,
+    SearchWarmingError,
+    VectorStoreUnavailableError,
+)
 from application.presenters import oncall_of
-from application.text import plan_text, question_text, run_text, shown
+from application.similar import MIN_SCORE, SimilarRun
+from application.text import clip, plan_text, question_text, run_text, short, shown
 from application.use_cases import UseCases
 from domain.atlas import pattern_of
 from domain.base import event_id
+from domain.errors import InvalidInputError
 from domain.knowledge import PatternWatch, watch_id
 from domain.plan import PlanError
 from domain.records import RecordedEvent
@@ -53,6 +62,7 @@ TOLD: dict[str, str] = {
 }
 # How long a reply waits for the front to post the message that starts its request's thread.
 THREAD_GRACE = timedelta(seconds=10)
+SIMILAR_SHOWN = 3  # past runs shown beside a plan
 
 
 class NotYet(Exception):
@@ -162,7 +172,23 @@ class Conversation:
             if warning is not None:  # before anyone approves it
                 text += "\n" + t(locale, "atlas.low", pattern=warning.pattern, **{
                     **warning.said, "failure": shown(warning.said["failure"])})
+            similar = self._similar(task)
+            if similar:
+                text += "\n" + t(locale, "plan.similar", runs=" · ".join(
+                    f"{'✅' if s.outcome == 'succeeded' else '❌'} “{clip(shown(s.request), 60)}” "
+                    f"({short(s.run_id)})" for s in similar))
             self._say(record, task, text)
+
+    def _similar(self, task: dict[str, Any]) -> list[SimilarRun]:
+        """Past runs of requests nearest this one in meaning, to judge the plan by; none
+        when the search cannot answer now (the plan is not held back for it)."""
+        try:
+            found = self.use_cases.similar_runs(None, task["request"], SIMILAR_SHOWN + 1,
+                                                min_score=MIN_SCORE)
+            return [s for s in found if s.task_id != task["id"]][:SIMILAR_SHOWN]
+        except (VectorStoreUnavailableError, SearchWarmingError, InvalidInputError) as e:
+            log.info("no similar past runs beside the plan of task %s: %s", task["id"], e)
+            return []
 
     def _low(self, plan: dict[str, Any] | None) -> PatternWatch | None:
         """The watch of the plan's pattern, if it fails too often now."""

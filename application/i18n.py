@@ -101,6 +101,7 @@ EN: dict[str, str] = {
     "atlas.more": "… and {count} more; narrow the query.",
     "atlas.low": "⚠️ This kind of plan ({pattern}) succeeded {successes} of {runs} times; "
                  "last failure: {failure}",
+    "plan.similar": "Similar past runs: {runs}",
     "board.runbooks": "Runbooks, surest first:",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} ok ({low}–{high}%) · resolved in "
                      "{p50} (p50)",
@@ -249,6 +250,7 @@ TR: dict[str, str] = {
     "status.task": "Görev {id}: {status} — “{request}”, isteyen {requester}",
     "status.approval": "Onay {id}: {status}, {votes}/{required} oy",
     "feature.atlas": ".atlas bilgi tabanı",
+    "plan.similar": "Benzer geçmiş çalıştırmalar: {runs}",
     "board.runbooks": "Runbook'lar, en güvenilir önce:",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "
                      "çözüm süresi {p50} (p50)",

@@ -363,8 +363,8 @@ class UseCases:
         return self.atlas().document(source, now)
 
     def similar_runs(self, who: str | None, text: str, k: int = 3, *,
-                     environment: str | None = None, outcome: str | None = None
-                     ) -> list[SimilarRun]:
+                     environment: str | None = None, outcome: str | None = None,
+                     min_score: float = 0.0) -> list[SimilarRun]:
         """Past runs whose requests are nearest ``text`` in meaning (VectorStoreUnavailable
         when the store cannot be reached)."""
         self._may(who, "read")
@@ -372,7 +372,8 @@ class UseCases:
             raise InvalidInputError("the similar-run search is not configured here")
         similar = self._similar()
         similar.catch_up()
-        return similar.search(text, k, environment=environment, outcome=outcome)
+        return similar.search(text, k, environment=environment, outcome=outcome,
+                              min_score=min_score)
 
     # -- the leaderboards ---------------------------------------------------------------
 

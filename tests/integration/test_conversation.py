@@ -8,7 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from altlas.bootstrap import System
+from altlas.bootstrap import System, bootstrap
+from altlas.settings import Settings
 from application.app import run_id_of
 from application.ports import FrontUnavailableError
 from application.presenters import CardModel
@@ -230,9 +231,13 @@ class ConversationContract(ClockedSystem):
         system.worker().until_quiet()
         conversation.poll()
         [latest_plan] = [text for _, _, text in recorder.said if "Plan for" in text][-1:]
-        assert latest_plan.endswith("⚠️ This kind of plan (local:disk) succeeded 0 of 5 times; "
-                                    "last failure: s1: exited with code 1: df: /no-such-place: "
-                                    "No such file or directory")
+        warning, similar = latest_plan.splitlines()[-2:]
+        assert warning == ("⚠️ This kind of plan (local:disk) succeeded 0 of 5 times; last "
+                           "failure: s1: exited with code 1: df: /no-such-place: No such file or "
+                           "directory")
+        # and how the same request went before, nearest in meaning first
+        assert similar.startswith("Similar past runs: ❌ “check the disk” (")
+        assert similar.count("❌") == 3
 
 
 class TestConversationOnSQLite(OnSQLite, ConversationContract):
@@ -241,3 +246,23 @@ class TestConversationOnSQLite(OnSQLite, ConversationContract):
 
 class TestConversationOnPostgres(OnPostgres, ConversationContract):
     pass
+
+
+def test_a_plan_is_posted_without_similar_runs_when_the_vector_store_is_down(
+    tmp_path: Path,
+) -> None:
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", embeddings="words",
+                                vector_store="weaviate", weaviate_url="http://127.0.0.1:9",
+                                weaviate_grpc_port=10))
+    try:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)  # tells what happens from now on
+        for path in ("/", "/tmp"):
+            system.app.submit_plan("check the disk", plan(step("s1", action=f"df -h {path}")),
+                                   "deniz", reply_to=SLACK)
+            system.worker().until_quiet()
+        conversation.poll()
+        plans = [text for _, _, text in recorder.said if "Plan for" in text]
+        assert len(plans) == 2 and not any("Similar past runs" in text for text in plans)
+    finally:
+        system.close()
