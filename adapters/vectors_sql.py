@@ -79,6 +79,15 @@ class SqlVectorStore:
         with self._lock:
             self._seen = -1
 
+    def remove(self, task_ids: Sequence[str]) -> None:
+        if not task_ids:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(delete(run_vectors).where(run_vectors.c.embedder == self._embedder,
+                                                   run_vectors.c.task_id.in_(list(task_ids))))
+        with self._lock:
+            self._seen = -1
+
     def _loaded(self) -> tuple[list[IndexedRun], np.ndarray]:
         """The stored vectors as one matrix, read again when the table has grown."""
         with self._lock:

@@ -130,6 +130,16 @@ class WeaviateStore:
             collection.data.delete_many(
                 where=Filter.by_property("embedder").equal(self._embedder))
 
+    def remove(self, task_ids: Sequence[str]) -> None:
+        if not task_ids:
+            return
+        from weaviate.classes.query import Filter
+
+        with self._runs() as collection:
+            collection.data.delete_many(where=(
+                Filter.by_property("embedder").equal(self._embedder)
+                & Filter.by_property("task_id").contains_any(list(task_ids))))
+
     def drop(self) -> None:
         """Delete the whole collection (every embedder's runs)."""
         with self._runs():

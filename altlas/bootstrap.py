@@ -274,7 +274,8 @@ class System:
         """The similar-run search, with the embedder and vector store the settings name."""
         if self._similar is None:
             chosen = embedder(self.settings)
-            made = SimilarRuns(self.app, self.history, chosen, self._vector_store(chosen.name))
+            made = SimilarRuns(self.app, self.history, chosen, self._vector_store(chosen.name),
+                               lambda person: self.reads().tasks_requested_by(person))
             with self._opening:
                 self._similar = self._similar or made
         return self._similar

@@ -119,6 +119,9 @@ class ReadModels(Protocol):
         """The patterns imported from other installations: import id, pattern, source, the
         entry as exported, when."""
 
+    def tasks_requested_by(self, requester: str) -> list[str]:
+        """The ids of the tasks ``requester`` (as the events name them) asked for."""
+
     def planner_facts(self) -> list[dict[str, Any]]:
         """Every planned task: the segmenter that made its plan, whether a step of it was
         denied (``refused``), how many of its runs completed and succeeded."""
@@ -184,6 +187,9 @@ class VectorStore(Protocol):
 
     def clear(self) -> None:
         """Forget every stored run (before indexing the history again)."""
+
+    def remove(self, task_ids: Sequence[str]) -> None:
+        """Forget the runs of these tasks (their requester was forgotten)."""
 
 
 class Charts(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -56,8 +57,10 @@ class SimilarRun:
 
 class SimilarRuns:
     def __init__(self, app: AltlasApplication, history: EventHistory, embedder: Embedder,
-                 store: VectorStore, batch: int = 500) -> None:
+                 store: VectorStore, tasks_of: Callable[[str], list[str]],
+                 batch: int = 500) -> None:
         self.app = app
+        self._tasks_of = tasks_of  # the tasks a person (as the events name them) asked for
         self.history = history
         self.embedder = embedder
         self.store = store
@@ -132,13 +135,22 @@ class SimilarRuns:
         return indexed + self._index(batch) + self.catch_up()
 
     def _index(self, records: list[RecordedEvent]) -> int:
-        runs, texts = [], []
+        indexed = 0
+        runs: list[IndexedRun] = []
+        texts: list[str] = []
         for record in records:
-            if record.type_name == "RunCompleted":
+            if record.type_name == "PersonForgotten":  # their requests' vectors go too
+                indexed += self._add(runs, texts)
+                runs, texts = [], []
+                self.store.remove(self._tasks_of(record.data["subject"]))
+            elif record.type_name == "RunCompleted":
                 found = self._indexed(record.aggregate_id)
                 if found is not None:
                     runs.append(found[0])
                     texts.append(found[1])
+        return indexed + self._add(runs, texts)
+
+    def _add(self, runs: list[IndexedRun], texts: list[str]) -> int:
         if runs:
             self.store.add(runs, self.embedder.embed(texts))
         return len(runs)

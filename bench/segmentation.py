@@ -13,8 +13,13 @@ the segmenters in order, the policy and the grounding check — as a task would,
 alone, each model alone (its plan, else nothing), and `auto` (the rules first, then the best
 installed model: what altlas runs by default).
 
+A model may be given worked examples, as altlas gives them: the two plans of the `dev` file
+whose requests are nearest the request (never the request itself), by word overlap (how the
+segmenter chose them before) or by all-MiniLM-L6-v2 (the similar-run search, cosine, at least
+its minimum score); `--examples none,overlap,minilm` measures each.
+
     python bench/segmentation.py [--models rules,qwen2.5-coder-0.5b] [--files dev,test]
-                                 [--show-misses] [--sample N]
+                                 [--show-misses] [--sample N] [--examples none,minilm]
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from plan_match import mismatch
+from similar import jaccard
 from sqlalchemy import create_engine
 
+from adapters.embeddings import MiniLMEmbedder
 from adapters.llm_local import LocalModel
 from adapters.packaged import ModelUnavailableError
 from adapters.person_keys import SqlPersonKeys, metadata
@@ -44,7 +51,8 @@ from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from application.ports import SegmentationRequest, Segmenter
 from application.privacy import Privacy
-from application.segmentation import PlanOutcome, SegmentationService
+from application.segmentation import Examples, PlanOutcome, SegmentationService
+from application.similar import MIN_SCORE
 from domain.plan import Plan
 from domain.policy import Policy
 
@@ -57,6 +65,37 @@ def expected_steps(entry: dict[str, Any]) -> list[dict[str, Any]]:
     text = json.dumps(entry["steps"]).replace("{flag}", FLAG)
     steps: list[dict[str, Any]] = json.loads(text)
     return steps
+
+
+History = list[tuple[str, dict[str, Any]]]
+
+
+def dev_plans() -> History:
+    """(request, plan) of every `dev` request labelled with a plan: the runs examples come
+    from (the frozen `test` file never is)."""
+    entries = json.loads((DATA / "segmentation_dev.json").read_text())["requests"]
+    return [(e["request"], {"alt": 1, "steps": expected_steps(e)}) for e in entries
+            if e.get("expect", "plan") == "plan"]
+
+
+def by_overlap(history: History) -> Examples:
+    def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
+        ranked = sorted(((jaccard(text, r), i) for i, (r, _) in enumerate(history)
+                         if r != text), key=lambda t: (-t[0], t[1]))
+        return tuple(history[i] for score, i in ranked[:k] if score > 0)
+    return examples
+
+
+def by_meaning(history: History) -> Examples:
+    embedder = MiniLMEmbedder(Path(tempfile.gettempdir()) / "altlas-models")
+    matrix = embedder.embed([r for r, _ in history])
+
+    def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
+        scores = matrix @ embedder.embed([text])[0]
+        ranked = [int(i) for i in scores.argsort()[::-1]
+                  if history[int(i)][0] != text and scores[int(i)] >= MIN_SCORE]
+        return tuple(history[i] for i in ranked[:k])
+    return examples
 
 
 class PolicyCheck:
@@ -149,6 +188,9 @@ def main() -> int:
     parser.add_argument("--readings", type=int, default=2, choices=(1, 2),
                         help="2 (altlas's default): a model reads each request twice and asks "
                              "when the readings differ; 1: the first is taken")
+    parser.add_argument("--examples", default="none",
+                        help="worked examples for the models, from the dev file's plans: "
+                             "none, overlap and/or minilm, e.g. none,overlap,minilm")
     parser.add_argument("--sample", type=int, default=0,
                         help="measure a seeded random sample of N requests of each file "
                              "(a model takes seconds a request)")
@@ -159,6 +201,8 @@ def main() -> int:
     policy = load_policy(None)
     check = PolicyCheck(policy)
     rules = RuleSegmenter(policy, FLAG)
+    history = dev_plans()
+    retrievers = {"overlap": lambda: by_overlap(history), "minilm": lambda: by_meaning(history)}
     configs: list[tuple[str, SegmentationService]] = []
     best_model: Remembered | None = None
     for name in args.models.split(","):
@@ -174,12 +218,18 @@ def main() -> int:
         model.complete([{"role": "user", "content": "hi"}], max_tokens=1)  # load it first
         print(f"{name}: loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         remembered = Remembered(ModelSegmenter(model, policy, FLAG))
-        configs.append((name, SegmentationService(check, remembered, None,
-                                                  readings=args.readings)))
+        for kind in args.examples.split(","):
+            if kind == "none":
+                configs.append((name, SegmentationService(check, remembered, None,
+                                                          readings=args.readings)))
+                continue
+            helper = Remembered(ModelSegmenter(model, policy, FLAG))  # its own answers
+            configs.append((f"{name}+{kind}", SegmentationService(
+                check, helper, None, similar=retrievers[kind](), readings=args.readings)))
         best_model = remembered  # the last named is the best installed
     configs.append(("auto", SegmentationService(check, rules, best_model,
                                                 readings=args.readings)))
-    print(f"{'file':<5} {'segmenter':<20} {'n':>4} {'exact':>6} {'asked':>6} {'refused':>8} "
+    print(f"{'file':<5} {'segmenter':<28} {'n':>4} {'exact':>6} {'asked':>6} {'refused':>8} "
           f"{'wrong':>6} {'ok':>6} {'ok %':>6} {'mean s':>7} {'p95 s':>7}")
     for file in args.files.split(","):
         entries = json.loads((DATA / f"segmentation_{file}.json").read_text())["requests"]
@@ -191,7 +241,7 @@ def main() -> int:
             n = len(entries)
             p95 = sorted(result.seconds)[int(0.95 * (n - 1))]
             c = result.outcomes
-            print(f"{file:<5} {name:<20} {n:>4} {c['exact']:>6} {c['asked']:>6} "
+            print(f"{file:<5} {name:<28} {n:>4} {c['exact']:>6} {c['asked']:>6} "
                   f"{c['refused']:>8} {c['wrong']:>6} {result.ok:>6} {result.ok / n:>6.0%} "
                   f"{statistics.mean(result.seconds):>7.3f} {p95:>7.3f}", flush=True)
             if args.show_misses:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 ELO_START = 1000.0
-ELO_K = 16.0
+ELO_K = 4.0  # as public model arenas: small steps, so the order of games matters less
 BT_SCALE = 400 / math.log(10)  # Bradley-Terry strengths on Elo's scale, for one reading
 METHODS = ("elo", "bt")
 _CHUNK = 4096  # games resampled at a time for the Elo bootstrap, to bound memory

@@ -89,6 +89,11 @@ class SqlReadModels:
             return [{**row._asdict(), "imported_at": _aware(row.imported_at)}
                     for row in conn.execute(query)]
 
+    def tasks_requested_by(self, requester: str) -> list[str]:
+        query = select(tasks.c.task_id).where(tasks.c.requester == requester)
+        with self._fresh().connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def planner_facts(self) -> list[dict[str, Any]]:
         q, r = atlas_requests, atlas_runs
         refused = exists().where(approvals.c.task_id == q.c.task_id,

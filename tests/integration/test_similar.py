@@ -66,6 +66,13 @@ class VectorStoreContract:
         [near] = store.near(unit(0, 1), 3)
         assert near.run == first and near.score > 0.99
 
+    def test_removing_a_task_forgets_its_runs_only(self, store: VectorStore) -> None:
+        gone, kept = run("restart"), run("status")
+        store.add([gone, kept], np.stack([unit(1, 0), unit(0, 1)]))
+        store.remove([gone.task_id])
+        assert store.count() == 1
+        assert [n.run for n in store.near(unit(1, 0), 3)] == [kept]
+
     def test_clear_forgets_everything(self, store: VectorStore) -> None:
         store.add([run("a"), run("b")], np.stack([unit(1), unit(0, 1)]))
         store.clear()
@@ -154,6 +161,22 @@ def test_completed_runs_are_indexed_once_and_found_by_meaning(system: System) ->
     assert similar.store.count() == 2
 
 
+def test_a_forgotten_persons_runs_leave_the_index(system: System) -> None:
+    similar = system.similar()
+    theirs = system.app.submit_plan("check free disk space on the altlas host",
+                                    plan(step("s1", action="df -h /")), "alice")
+    asked(system, "check the free disk space here", "df -h /tmp")
+    system.worker().until_quiet()
+    assert similar.catch_up() == 2
+    erasure = system.app.request_erasure(system.app.privacy.pseudonym("alice"), "erin",
+                                         "left the company")
+    system.use_cases().vote("bob", erasure.id)
+    system.worker().until_quiet()
+    similar.catch_up()
+    assert similar.store.count() == 1  # the vector of her request is gone, not just hidden
+    assert theirs.id not in [f.task_id for f in similar.search("disk space", 3)]
+
+
 class SlowToLoad(WordEmbedder):
     """Hashed words that take a moment to be ready the first time, like a model loading."""
 
@@ -169,7 +192,8 @@ def test_a_search_while_the_model_loads_is_told_to_come_back_not_kept_waiting(
     system: System,
 ) -> None:
     embedder = SlowToLoad()
-    similar = SimilarRuns(system.app, system.history, embedder, system.similar().store)
+    similar = SimilarRuns(system.app, system.history, embedder, system.similar().store,
+                          system.reads().tasks_requested_by)
     warming = threading.Thread(target=similar.warm)
     warming.start()
     deadline = time.monotonic() + 5
