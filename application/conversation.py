@@ -199,19 +199,29 @@ class Conversation:
         return watch if watch.low else None
 
     def _pattern_low(self, record: RecordedEvent) -> None:
+        """Told in the environment's on-call channel on this front, if the policy names one
+        (whichever front the request came from), and in the requester's thread."""
         run = self.app.get_run(UUID(record.data["run_id"]))
-        task = self._asked_here(UUID(run.task_id))
-        if task is None:
-            return
+        task = self.app.get_task(UUID(run.task_id)).to_dict()
         gates = [g.get("environment") for g in task["gates"] if g.get("environment")]
-        oncall = oncall_of(self.app.policy, task.get("environment") or next(iter(gates), None))
-        locale = self._locale(task)
+        environment = task.get("environment") or next(iter(gates), None)
         d = record.data
-        text = t(locale, "atlas.low", pattern=self.app.load(
-            PatternWatch, record.aggregate_id).pattern, successes=d["successes"], runs=d["runs"],
-            failure=shown(d["last_failure"] or "-"))
-        self._say(record, task, text + "\n" + t(locale, "card.oncall",
-                                                 people=", ".join(oncall) or "-"))
+
+        def text(locale: str) -> str:
+            return t(locale, "atlas.low", pattern=self.app.load(
+                PatternWatch, record.aggregate_id).pattern, successes=d["successes"],
+                runs=d["runs"], failure=shown(d["last_failure"] or "-")) + "\n" + t(
+                locale, "card.oncall", people=", ".join(
+                    oncall_of(self.app.policy, environment)) or "-")
+
+        env = self.app.policy.environments.get(environment or "")
+        channel = env.oncall_channels.get(self.platform) if env else None
+        key = f"event:{record.id}:oncall"
+        if channel and self.posts.get(self.platform, key) is None:
+            self.posts.add(self.platform, key, channel, self.notifier.say(
+                channel, None, text(self.app.policy.locale_of(None))))
+        if (task.get("reply_to") or {}).get("front") == self.platform:
+            self._say(record, task, text(self._locale(task)))
 
     def _question(self, record: RecordedEvent) -> None:
         task = self._asked_here(record.aggregate_id)

@@ -29,6 +29,8 @@ ROLES = ("requester", "approver", "auditor", "operator", "admin")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+_CHANNEL = re.compile(r"^[A-Za-z0-9]{1,40}$")
+CHAT_FRONTS = ("slack", "discord")
 _IDENTITY = re.compile(r"^(slack|discord|api):[A-Za-z0-9._-]+$")
 # How each kind of step runs its action: local steps exec an argument vector, ssh steps send
 # one re-quoted to the host's shell, manual steps are pasted into a shell by a person.
@@ -43,6 +45,9 @@ class Environment:
     approvals: Mapping[RiskLevel, int]
     oncall_group: str | None
     prometheus: str | None = None  # the Prometheus that answers for this environment
+    # where each chat front tells the on-call people what concerns them all (a kind of plan
+    # that fails often): a Slack channel id, a Discord channel id
+    oncall_channels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -367,6 +372,14 @@ class _Parser:
                                       f"unknown key; expected one of {', '.join(sorted(allowed))}")
         return value
 
+    def _channels(self, value: Any, path: Path) -> dict[str, str]:
+        channels = self._mapping(value, path, set(CHAT_FRONTS))
+        for front, channel in channels.items():
+            if not isinstance(channel, str) or not _CHANNEL.match(channel):
+                raise PolicyError((*path, front), "must be a channel id (letters and digits, as "
+                                  "Slack or Discord shows it)")
+        return dict(channels)
+
     def _name(self, value: Any, path: Path) -> str:
         if not isinstance(value, str) or not _NAME.match(value):
             raise PolicyError(path, "must be a name of letters, digits, '.', '_' or '-'")
@@ -439,7 +452,7 @@ class _Parser:
             path: Path = ("environments", name)
             self._name(name, path)
             spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall",
-                                              "prometheus"})
+                                              "prometheus", "oncall_channels"})
             try:
                 tier = Tier(spec.get("tier", ""))
             except ValueError:
@@ -472,7 +485,9 @@ class _Parser:
             if prometheus is not None and not (isinstance(prometheus, str) and
                                                prometheus.startswith(("http://", "https://"))):
                 raise PolicyError((*path, "prometheus"), "must be an http(s) URL")
-            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall, prometheus)
+            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall, prometheus,
+                                     self._channels(spec.get("oncall_channels", {}),
+                                                    (*path, "oncall_channels")))
         if not envs:
             raise PolicyError(("environments",), "must name at least one environment")
         return envs

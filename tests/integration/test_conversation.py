@@ -7,7 +7,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+import yaml
 
+from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.app import run_id_of
@@ -264,5 +266,35 @@ def test_a_plan_is_posted_without_similar_runs_when_the_vector_store_is_down(
         conversation.poll()
         plans = [text for _, _, text in recorder.said if "Plan for" in text]
         assert len(plans) == 2 and not any("Similar past runs" in text for text in plans)
+    finally:
+        system.close()
+
+
+def test_a_kind_of_plan_that_fails_often_is_told_in_the_environments_oncall_channel(
+    tmp_path: Path,
+) -> None:
+    """Asked from the command line (no chat thread), the warning still reaches the on-call
+    people: in the channel the policy names for this front, once."""
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"slack": "C0ONCALL01"}
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(data))
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", embeddings="words",
+                                policy_file=policy))
+    try:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        for _ in range(5):
+            system.app.submit_plan("check the disk", plan(step("s1", action="df -h /none")),
+                                   "deniz", environment="prod", source="cli")
+            system.worker().until_quiet()
+        conversation.poll()
+        [(channel, thread, text)] = recorder.said
+        assert (channel, thread) == ("C0ONCALL01", None)
+        assert text.startswith("⚠️ This kind of plan (local:disk) succeeded 0 of 5 times")
+        assert text.endswith("On call: alice, bob, carol")
+        again = Recorder()
+        system.conversation(again).poll()  # the front restarted: said once, not again
+        assert again.said == []
     finally:
         system.close()

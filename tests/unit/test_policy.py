@@ -166,3 +166,27 @@ def test_a_bad_learning_setting_is_refused_with_its_path(atlas: dict[str, object
     with pytest.raises(PolicyError) as refused:
         Policy.from_mapping(data)
     assert str(refused.value).startswith(problem)
+
+
+def test_an_environments_oncall_channels_are_read_per_front() -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"slack": "C0ONCALL01",
+                                                       "discord": "1234567890123456789"}
+    policy = Policy.from_mapping(data)
+    assert policy.environments["prod"].oncall_channels == {
+        "slack": "C0ONCALL01", "discord": "1234567890123456789"}
+    assert policy.environments["dev"].oncall_channels == {}
+
+
+@pytest.mark.parametrize(("channels", "problem"), [
+    ({"teams": "C0ONCALL01"}, "environments.prod.oncall_channels.teams: unknown key"),
+    ({"slack": "#oncall"}, "environments.prod.oncall_channels.slack: must be a channel id"),
+    ({"discord": 1234567890}, "environments.prod.oncall_channels.discord: must be a channel id"),
+    (["C0ONCALL01"], "environments.prod.oncall_channels: must be a mapping"),
+])
+def test_a_bad_oncall_channel_is_refused_with_its_path(channels: object, problem: str) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = channels
+    with pytest.raises(PolicyError) as refused:
+        Policy.from_mapping(data)
+    assert str(refused.value).startswith(problem)
