@@ -15,6 +15,6 @@ eval "$(scripts/services.sh env)"
 logs="${TMPDIR:-/tmp}/altlas-test-logs"
 rm -rf "$logs" && mkdir -p "$logs"
 status=0
-.venv/bin/python -m pytest --log-file="$logs/pytest.log" --log-file-level=DEBUG "$@" || status=$?
+.venv/bin/python -m pytest --durations=25 --log-file="$logs/pytest.log" --log-file-level=DEBUG "$@" || status=$?
 .venv/bin/python -m tests.security.leak_check "$logs/pytest.log" || status=1
 exit "$status"
