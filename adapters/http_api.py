@@ -472,11 +472,11 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         return uc.leaderboard(who, method)
 
     @api.get("/leaderboards/runbooks", response_model=RunbookHistoryOut, tags=["leaderboards"])
-    def runbook(query: str = Query(min_length=1, max_length=500, pattern=r"\S",
-                                   description="Words of the runbook's pattern or requests."),
+    def runbook(q: str = Query(min_length=1, max_length=500, pattern=r"\S",
+                               description="Words of the runbook's pattern or requests."),
                 who: str = Depends(person)) -> Any:
         """The best-ranked runbook the words find, with its success rate per period."""
-        return uc.runbook_history(who, query)
+        return uc.runbook_history(who, q)
 
     @api.get("/leaderboards/ratings.png", tags=["leaderboards"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "The chart"}})
@@ -487,10 +487,11 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
 
     @api.get("/leaderboards/runbooks.png", tags=["leaderboards"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "The chart"}})
-    def runbook_chart(query: str = Query(min_length=1, max_length=500, pattern=r"\S"),
+    def runbook_chart(q: str = Query(min_length=1, max_length=500, pattern=r"\S",
+                                     description="Words of the runbook's pattern or requests."),
                       who: str = Depends(person)) -> Response:
         """A runbook's success rate over time with its 95% interval."""
-        return png(uc.chart(who, runbook=query))
+        return png(uc.chart(who, runbook=q))
 
     @api.post("/matches", status_code=201, response_model=MatchOut, tags=["leaderboards"])
     def match(body: MatchIn, who: str = Depends(person)) -> Any:

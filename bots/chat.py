@@ -164,7 +164,7 @@ class ChatFront:
                                  query=shown(command.runbook))
             chart = Image("runbook.png", found["pattern"],
                           uc.chart(caller.who, runbook=command.runbook),
-                          f"/leaderboards/runbooks.png?{urlencode({'query': command.runbook})}")
+                          f"/leaderboards/runbooks.png?{urlencode({'q': command.runbook})}")
             return Reply(runbook_history_text(found, loc), locale=loc, images=[chart])
         board = uc.leaderboard(caller.who, command.method)
         images = [Image(f"ratings-{command.method}.png", f"{command.method} ratings",

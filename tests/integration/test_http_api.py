@@ -414,14 +414,19 @@ def test_the_leaderboards_over_http_rank_rate_and_draw(served: Served) -> None:
                            ["matches"] == 3 and r)
     assert [r["planner"] for r in ratings["ratings"]] == ["rules", "local:qwen"]
     for path, params in (("/leaderboards/ratings.png", {"method": "bt"}),
-                         ("/leaderboards/runbooks.png", {"query": "disk"})):
+                         ("/leaderboards/runbooks.png", {"q": "disk"})):
         chart = client.get(path, params=params, headers=auth("alice"))
         assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
         assert chart.content.startswith(b"\x89PNG")
-    history = client.get("/leaderboards/runbooks", params={"query": "disk"},
+    said = client.post("/commands", json={"text": "leaderboard bt"}, headers=auth("alice"))
+    assert said.json()["text"].startswith("Runbooks, surest first:")
+    [path] = said.json()["charts"]  # where the chart chat uploads is served
+    assert path == "/leaderboards/ratings.png?method=bt"
+    assert client.get(path, headers=auth("alice")).content.startswith(b"\x89PNG")
+    history = client.get("/leaderboards/runbooks", params={"q": "disk"},
                          headers=auth("alice")).json()
     assert history["history"][0]["runs"] == 1 and "from" in history["history"][0]
-    missing = client.get("/leaderboards/runbooks.png", params={"query": "reboot the moon"},
+    missing = client.get("/leaderboards/runbooks.png", params={"q": "reboot the moon"},
                          headers=auth("alice"))
     assert missing.status_code == 404 and "no runbook matches" in missing.json()["message"]
     assert client.get("/leaderboards", params={"method": "glicko"},
