@@ -233,7 +233,10 @@ CONF
     if ! kill -0 "$(kafka_pid)" 2>/dev/null; then
       tail -n 30 "$KAFKA_HOME/stdout.log" "$KAFKA_HOME/broker.log" >&2; die "Kafka exited during start"
     fi
-    [ $waited -ge 120 ] && die "Kafka did not start within 60 s (log: $KAFKA_HOME/broker.log)"
+    if [ $waited -ge 240 ]; then  # a cold machine's first start can take a minute
+      kill "$(kafka_pid)" 2>/dev/null || true  # never leave a half-started broker holding the ports
+      die "Kafka did not start within 120 s (log: $KAFKA_HOME/broker.log)"
+    fi
     sleep 0.5; waited=$((waited + 1))
   done
   log "Kafka ready: 127.0.0.1:$KAFKA_PORT"

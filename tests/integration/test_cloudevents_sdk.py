@@ -34,7 +34,7 @@ def test_every_message_on_the_topic_reads_with_the_sdk_in_both_modes(
         publish_all(system.relay())
         config = system.kafka()
         raw = _raw_values(config, system.history.last_position())
-        assert len(raw) == 14
+        assert len(raw) == 15
         for key, value in raw:
             ours = json.loads(value)
             event = from_structured(KafkaMessage(headers={}, key=key, value=value),

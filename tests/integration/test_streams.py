@@ -79,13 +79,13 @@ class StreamsContract:
     ) -> None:
         journey(system, tmp_path)
         relay = system.relay()
-        assert publish_all(relay) == 14 and relay.lag() == 0
+        assert publish_all(relay) == 15 and relay.lag() == 0
         config = system.kafka()
         records, checkpoints, problems = read_topic(config)
         assert problems == []
         stored = list(system.history.read())
         assert sorted(r.id for r in records) == sorted(r.id for r in stored)
-        assert [c.events for c in checkpoints] == []  # 14 < checkpoint_every
+        assert [c.events for c in checkpoints] == []  # 15 < checkpoint_every
         admin = AdminClient({"bootstrap.servers": config.bootstrap_servers})
         meta = admin.list_topics(config.topic, timeout=10).topics[config.topic]
         assert len(meta.partitions) == 3
@@ -95,11 +95,11 @@ class StreamsContract:
         # one aggregate's events share a key, so they share a partition and keep their order
         partitions: dict[bytes, set[int]] = {}
         versions: dict[bytes, list[int]] = {}
-        for key, partition, record in _raw_messages(config, 14):
+        for key, partition, record in _raw_messages(config, 15):
             assert key == str(record.aggregate_id).encode()
             partitions.setdefault(key, set()).add(partition)
             versions.setdefault(key, []).append(record.version)
-        assert all(len(p) == 1 for p in partitions.values()) and len(partitions) == 3
+        assert all(len(p) == 1 for p in partitions.values()) and len(partitions) == 4
         assert all(v == sorted(v) for v in versions.values())
 
     def test_relay_crash_between_publish_and_position_loses_nothing(
@@ -119,7 +119,7 @@ class StreamsContract:
         monkeypatch.setattr(relay.state, "save", real_save)
         assert relay.state.load().position == 0
         restarted = system.relay()
-        assert publish_all(restarted) == 42
+        assert publish_all(restarted) == 45
         records, _, _ = read_topic(system.kafka())
         copies = Counter(r.id for r in records)
         assert set(copies) == {r.id for r in system.history.read()}
@@ -172,7 +172,7 @@ class StreamsContract:
             worker = threading.Thread(target=relay.run, args=(stop, 0.05), daemon=True)
             worker.start()
             time.sleep(2)
-            assert relay.lag() == 14
+            assert relay.lag() == 15
         finally:
             subprocess.run([SERVICES, "kafka-up"], check=True, capture_output=True)
         deadline = time.monotonic() + 90
@@ -182,7 +182,7 @@ class StreamsContract:
         stop.set()
         worker.join(timeout=30)
         report = verify_topic(system.kafka(), system.history, relay.state.load().position)
-        assert report.ok and report.events == 28
+        assert report.ok and report.events == 30
         said = [r.getMessage() for r in caplog.records if r.name == "altlas.kafka"]
         assert len([m for m in said if "cannot be reached" in m]) == 1, said
         assert len([m for m in said if "is back after" in m]) == 1, said
@@ -205,7 +205,7 @@ class StreamsContract:
         drain([second], system.kafka())
         second.close()
         timeline = dump(system.views())["timeline"]
-        assert len(timeline) == 28
+        assert len(timeline) == 30
         assert timeline == self._store_views(system, tmp_path)["timeline"]
 
     def test_poisoned_messages_are_set_aside_and_never_block_the_partition(
