@@ -808,7 +808,8 @@ def _policy_check(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else load_settings().policy_file
     policy = load_policy(path)
     print(f"{path or 'built-in policy'}: ok — {len(policy.environments)} environments, "
-          f"{len(policy.hosts)} hosts, {len(policy.people)} people, {len(policy.rules)} rules")
+          f"{len(policy.hosts)} hosts, {len(policy.services)} services, "
+          f"{len(policy.people)} people, {len(policy.rules)} rules")
     return 0
 
 

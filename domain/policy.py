@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.commands import Commands, Mode, Program, analyse, rank
+from domain.correlation import Service, Topology
 from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import PlanStep
 from domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
@@ -121,6 +122,10 @@ class Policy:
     local_host: str
     api_tokens: Mapping[str, str] = field(default_factory=dict)  # sha256 of token → person
     learning: Learning = field(default_factory=lambda: Learning())
+    services: Mapping[str, Service] = field(default_factory=dict)  # the topology of the alerts
+
+    def topology(self) -> Topology:
+        return Topology(self.services.values())
 
     # -- classification ---------------------------------------------------------------
 
@@ -319,7 +324,7 @@ class _Parser:
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
-                                        "atlas"})
+                                        "atlas", "services"})
         if root.get("version") != POLICY_VERSION:
             raise PolicyError(("version",), f"must be {POLICY_VERSION}")
         people = self._people(root.get("people", {}))
@@ -347,7 +352,8 @@ class _Parser:
                     )
         tokens = self._tokens(root.get("api_tokens", {}), people)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens, self._learning(root.get("atlas", {})))
+                      local_host, tokens, self._learning(root.get("atlas", {})),
+                      self._services(root.get("services", {}), hosts))
 
     def _learning(self, value: Any) -> Learning:
         atlas = self._mapping(value, ("atlas",), {"low_success", "min_runs"})
@@ -491,6 +497,48 @@ class _Parser:
         if not envs:
             raise PolicyError(("environments",), "must name at least one environment")
         return envs
+
+    def _services(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, Service]:
+        specs = self._mapping(data, ("services",))
+        services: dict[str, Service] = {}
+        for name, spec in specs.items():
+            path: Path = ("services", name)
+            self._name(name, path)
+            spec = self._mapping(spec, path, {"hosts", "depends_on", "cluster"})
+            on = self._list(spec.get("hosts", []), (*path, "hosts"))
+            for i, host in enumerate(on):
+                if host not in hosts:
+                    raise PolicyError((*path, "hosts", i), f"{host!r} is not in hosts")
+            needs = self._list(spec.get("depends_on", []), (*path, "depends_on"))
+            for i, other in enumerate(needs):
+                if other not in specs or other == name:
+                    raise PolicyError((*path, "depends_on", i),
+                                      f"{other!r} is not another service in services")
+            cluster = spec.get("cluster")
+            if cluster is not None:
+                self._name(cluster, (*path, "cluster"))
+            services[name] = Service(name, tuple(on), tuple(needs), cluster)
+        self._acyclic(services)
+        return services
+
+    @staticmethod
+    def _acyclic(services: Mapping[str, Service]) -> None:
+        """A service may not depend on itself through others: the root of an incident would
+        have no meaning."""
+        done: set[str] = set()
+
+        def visit(name: str, trail: list[str]) -> None:
+            if name in trail:
+                loop = " → ".join([*trail[trail.index(name):], name])
+                raise PolicyError(("services", trail[-1], "depends_on"),
+                                  f"depends on itself: {loop}")
+            if name not in done:
+                for other in services[name].depends_on:
+                    visit(other, [*trail, name])
+                done.add(name)
+
+        for name in services:
+            visit(name, [])
 
     def _hosts(self, data: Any, envs: Mapping[str, Environment]) -> dict[str, Host]:
         hosts: dict[str, Host] = {}

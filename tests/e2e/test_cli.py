@@ -104,6 +104,7 @@ def test_malformed_policy_file_names_its_line(env: dict[str, str], tmp_path: Pat
 def test_default_policy_checks_clean(env: dict[str, str]) -> None:
     result = altlas(env, "policy", "check")
     assert result.returncode == 0 and "built-in policy: ok" in result.stdout
+    assert "2 services" in result.stdout  # the topology alerts are correlated by
 
 
 def test_serve_answers_health_and_commands(env: dict[str, str], tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_unknown_key_names_its_line() -> None:
     line = text.splitlines().index("local_hots: localhost") + 1
     assert _policy_error(text) == (
         f"p.yaml:{line}: local_hots: unknown key; expected one of api_tokens, approvals, "
-        "atlas, commands, environments, groups, hosts, local_host, people, version"
+        "atlas, commands, environments, groups, hosts, local_host, people, services, version"
     )
 
 
@@ -190,3 +190,36 @@ def test_a_bad_oncall_channel_is_refused_with_its_path(channels: object, problem
     with pytest.raises(PolicyError) as refused:
         Policy.from_mapping(data)
     assert str(refused.value).startswith(problem)
+
+
+def test_the_services_make_the_topology_alerts_are_correlated_by() -> None:
+    policy = Policy.from_mapping(yaml.safe_load(default_policy_text()))
+    topology = policy.topology()
+    assert topology.component({"instance": "web-2:9100"}) == "web"
+    assert topology.upstream("web") == {"postgres"}
+
+
+@pytest.mark.parametrize(("services", "problem"), [
+    ({"web": {"hosts": ["web-9"]}}, "services.web.hosts[0]: 'web-9' is not in hosts"),
+    ({"web": {"depends_on": ["redis"]}},
+     "services.web.depends_on[0]: 'redis' is not another service in services"),
+    ({"web": {"depends_on": ["web"]}},
+     "services.web.depends_on[0]: 'web' is not another service in services"),
+    ({"a": {"depends_on": ["b"]}, "b": {"depends_on": ["c"]}, "c": {"depends_on": ["a"]}},
+     "services.c.depends_on: depends on itself: a → b → c → a"),
+    ({"web": {"tier": 1}}, "services.web.tier: unknown key"),
+    ({"web": {"cluster": "eu 1"}}, "services.web.cluster: must be a name"),
+])
+def test_a_bad_topology_is_refused_with_its_path(services: object, problem: str) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["services"] = services
+    with pytest.raises(PolicyError) as refused:
+        Policy.from_mapping(data)
+    assert str(refused.value).startswith(problem)
+
+
+def test_a_bad_service_is_refused_with_its_line() -> None:
+    text = default_policy_text().replace("web: {hosts: [web-1, web-2], depends_on: [postgres]}",
+                                         "web: {hosts: [web-1, web-7], depends_on: [postgres]}")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "web-7" in row)
+    assert _policy_error(text) == f"p.yaml:{line}: services.web.hosts[1]: 'web-7' is not in hosts"
