@@ -1,4 +1,4 @@
-"""Alert correlation on simulated storms with known causes, against Alertmanager-style
+"""Firing correlation on simulated storms with known causes, against Alertmanager-style
 grouping measured in the same run.
 
 A generator builds a service topology (tiers, several hosts per service, each service depending
@@ -35,7 +35,7 @@ from math import comb
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from domain.correlation import Alert, Correlator, Service, Topology
+from domain.correlation import Correlator, Firing, Service, Topology
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 SYMPTOMS = {0: ["Down", "DiskFull", "ReplicationLag", "TooManyConnections"],
@@ -52,7 +52,7 @@ WORDS = {"Down": "instance is down", "DiskFull": "disk almost full",
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    alert: Alert | None  # a firing alert; None: ``fingerprint`` resolved
+    alert: Firing | None  # a firing alert; None: ``fingerprint`` resolved
     fingerprint: str
     truth: str  # the fault (or noise) it came from
     service: str
@@ -100,7 +100,7 @@ def storm(rng: random.Random, target: int, every: float
         fingerprint = f"{service}:{host}:{name}"
         lasts = rng.uniform(120, 900)
         for _ in range(2 if flaps and rng.random() < 0.15 else 1):  # flapping: fires again
-            alert = Alert(fingerprint, name, labels, {"summary": f"{service}: {WORDS[name]}"},
+            alert = Firing(fingerprint, name, labels, {"summary": f"{service}: {WORDS[name]}"},
                           T0 + timedelta(seconds=at))
             planned.append(Event(alert.starts_at, alert, fingerprint, truth, service))
             planned.append(Event(T0 + timedelta(seconds=at + lasts), None, fingerprint, truth,

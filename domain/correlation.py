@@ -31,7 +31,7 @@ TEXT = 0.4  # how much the words of the annotations can add
 
 
 @dataclass(frozen=True)
-class Alert:
+class Firing:
     fingerprint: str
     name: str  # alertname
     labels: Mapping[str, str]
@@ -100,7 +100,7 @@ class Incident:
     id: str
     opened_at: datetime
     last_at: datetime
-    alerts: dict[str, Alert] = field(default_factory=dict)  # by fingerprint
+    alerts: dict[str, Firing] = field(default_factory=dict)  # by fingerprint
     firing: set[str] = field(default_factory=set)  # fingerprints not resolved yet
     components: dict[str, datetime] = field(default_factory=dict)  # first alert of each
     labels: set[tuple[str, str]] = field(default_factory=set)
@@ -142,7 +142,7 @@ class Correlator:
         self._of_alert: dict[str, str] = {}  # fingerprint → incident
         self._count = 0
 
-    def add(self, alert: Alert) -> Decision:
+    def add(self, alert: Firing) -> Decision:
         """Put a firing alert in its incident."""
         known = self._of_alert.get(alert.fingerprint)
         if known is not None:
@@ -236,7 +236,7 @@ class Correlator:
         on it."""
         return at - incident.opened_at <= self.settings.window
 
-    def _join(self, incident: Incident, alert: Alert, component: str,
+    def _join(self, incident: Incident, alert: Firing, component: str,
               pairs: set[tuple[str, str]], said: frozenset[str]) -> None:
         incident.alerts[alert.fingerprint] = alert
         incident.firing.add(alert.fingerprint)

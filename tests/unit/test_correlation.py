@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.correlation import Alert, Correlator, Service, Settings, Topology, host_of
+from domain.correlation import Correlator, Firing, Service, Settings, Topology, host_of
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SHOP = Topology([
@@ -16,8 +16,8 @@ SHOP = Topology([
 ])
 
 
-def alert(fingerprint: str, name: str, at: int, summary: str = "", **labels: str) -> Alert:
-    return Alert(fingerprint, name, {"alertname": name, **labels}, {"summary": summary},
+def alert(fingerprint: str, name: str, at: int, summary: str = "", **labels: str) -> Firing:
+    return Firing(fingerprint, name, {"alertname": name, **labels}, {"summary": summary},
                  T0 + timedelta(seconds=at))
 
 
