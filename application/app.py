@@ -35,6 +35,7 @@ from application.ports import Clock, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.views import ApprovalView, RunView, TaskView
+from domain.alerts import FIRING, Alert, IncomingAlert, alert_id
 from domain.approval import Approval
 from domain.arena import Match
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
@@ -56,6 +57,7 @@ RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
 PRIVACY = "altlas:privacy"
 ATLAS = "altlas:atlas"
+ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 # Who may grant forgetting a person (besides the one who asks and the one forgotten).
 ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
@@ -464,6 +466,35 @@ class AltlasApplication(Application[UUID]):
         match = Match.record(a, b, outcome, meta, source=source, weight=weight, task_id=task_id)
         self.save(match)
         return str(match.id)
+
+    def receive_alert(self, incoming: IncomingAlert) -> str:
+        """Record one alert Alertmanager sent: ``received`` (new), ``refreshed`` (sent again
+        while firing), ``resolved`` or ``unchanged`` (a repeat of what is recorded).
+        Credentials in its labels and annotations are taken out first."""
+        ident = alert_id(incoming.fingerprint, incoming.starts_at)
+        (labels, annotations), _ = self.redactor.data([incoming.labels, incoming.annotations])
+
+        def command() -> str:
+            meta = EventMeta.for_command(ALERTMANAGER)
+            try:
+                alert = self.load(Alert, ident)
+                said = "unchanged"
+            except NotFoundError:
+                alert = Alert.receive(incoming.fingerprint, labels, annotations,
+                                      incoming.starts_at, self.clock(), meta,
+                                      **incoming.sender)
+                said = "received"
+            if incoming.ends_at is not None:
+                if alert.resolve(incoming.ends_at, meta):
+                    said = "resolved" if said == "unchanged" else said
+            elif said == "unchanged" and alert.status == FIRING and alert.refresh(
+                    self.clock(), meta):
+                said = "refreshed"
+            self.save(alert)
+            return said
+
+        with self._turn(ident):
+            return self._retrying(command)
 
     def written(self, text: str | None, writer: str, about: str | None = None) -> str | None:
         """What ``writer`` wrote, sealed with their key; altlas's own words about a person

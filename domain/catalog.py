@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.alerts import Alert
 from domain.approval import Approval
 from domain.arena import Match
 from domain.base import AuditedAggregate
@@ -14,7 +15,7 @@ from domain.run import Run
 from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
-                                                  PatternWatch, Match)
+                                                  PatternWatch, Match, Alert)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -1,0 +1,82 @@
+"""Alerts from Alertmanager recorded as they come: once per firing, re-sent ones only move
+their last-seen time, resolutions once, credentials never in the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from altlas.bootstrap import System
+from domain.alerts import IncomingAlert
+from tests.helpers import FakeClock
+from tests.integration.backends import Backend, OnPostgres, OnSQLite
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def incoming(fingerprint: str = "a1b2c3d4e5f60718", *, starts: datetime = T0,
+             ends: datetime | None = None, **annotations: str) -> IncomingAlert:
+    return IncomingAlert(fingerprint, {"alertname": "HighLatency", "service": "web",
+                                       "instance": "web-1:9100"},
+                         {"summary": "p99 above 2 s", **annotations}, starts, ends,
+                         {"receiver": "altlas", "group_key": '{}:{alertname="HighLatency"}'})
+
+
+class AlertsContract:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(start=T0 + timedelta(seconds=5))
+
+    @pytest.fixture
+    def system(self, backend: Backend, clock: FakeClock) -> Iterator[System]:
+        system = backend.open(clock)
+        yield system
+        system.close()
+
+    def types(self, system: System) -> list[str]:
+        return [r.type_name for r in system.history.read()]
+
+    def test_an_alert_is_recorded_once_and_sent_again_only_moves_its_last_seen(
+        self, system: System, clock: FakeClock
+    ) -> None:
+        assert system.app.receive_alert(incoming()) == "received"
+        assert system.app.receive_alert(incoming()) == "unchanged"  # same instant: a repeat
+        clock.advance(minutes=5)
+        assert system.app.receive_alert(incoming()) == "refreshed"
+        assert self.types(system) == ["AlertReceived", "AlertRefreshed"]
+        system.store_feed().catch_up()  # every view takes them; the audit timeline shows them
+        shown = system.use_cases().timeline(None, limit=10)
+        assert [(e["aggregate_type"], e["type"]) for e in shown] == [
+            ("alert", "AlertReceived"), ("alert", "AlertRefreshed")]
+
+    def test_a_resolution_is_recorded_once_and_a_new_firing_starts_anew(
+        self, system: System
+    ) -> None:
+        system.app.receive_alert(incoming())
+        ended = T0 + timedelta(minutes=3)
+        assert system.app.receive_alert(incoming(ends=ended)) == "resolved"
+        assert system.app.receive_alert(incoming(ends=ended)) == "unchanged"
+        again = system.app.receive_alert(incoming(starts=T0 + timedelta(minutes=10)))
+        assert again == "received"
+        assert self.types(system) == ["AlertReceived", "AlertResolved", "AlertReceived"]
+
+    def test_a_resolution_never_seen_firing_is_recorded_whole(self, system: System) -> None:
+        assert system.app.receive_alert(incoming(ends=T0 + timedelta(minutes=1))) == "received"
+        assert self.types(system) == ["AlertReceived", "AlertResolved"]
+
+    def test_credentials_in_an_alert_never_reach_the_history(self, system: System) -> None:
+        secret = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+        system.app.receive_alert(incoming(description=f"token={secret} leaked in logs"))
+        [received] = list(system.history.read())
+        assert secret not in str(received.state)
+        assert received.data["annotations"]["summary"] == "p99 above 2 s"
+
+
+class TestAlertsOnSQLite(OnSQLite, AlertsContract):
+    pass
+
+
+class TestAlertsOnPostgres(OnPostgres, AlertsContract):
+    pass
