@@ -30,6 +30,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.audit_jobs import AuditJobs
 from adapters.http_models import (
+    AlertmanagerIn,
+    AlertsReceivedOut,
     AnswerIn,
     AtlasImportOut,
     AuditJobOut,
@@ -66,6 +68,7 @@ from application.history import EventHistory
 from application.ports import SearchWarmingError, VectorStoreUnavailableError, WorkerRegistry
 from application.use_cases import Filters, UseCases
 from application.views import ApprovalView, RunView, TaskView
+from domain.alerts import IncomingAlert
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.policy import Policy
 
@@ -87,6 +90,10 @@ class AuthError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code = status, code
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -194,6 +201,10 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         shown = jsonable_encoder(exc.errors(), custom_encoder={
             bytes: lambda b: b.decode("utf-8", "replace")})
         first = shown[0] if shown else {}
+        if first.get("type") == "json_invalid":  # not a JSON document at all
+            return JSONResponse({"error": "bad_body", "message": "the body is not valid JSON "
+                                 f"({first.get('ctx', {}).get('error', 'invalid')}): send a "
+                                 "JSON object"}, status_code=400)
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
         return JSONResponse({"error": "invalid_input",
                              "message": f"{where}: {first.get('msg', 'invalid')}",
@@ -458,6 +469,33 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         same document again changes nothing. 422 names the JSON path of the first error."""
         raw = await request.body()
         return await run_in_threadpool(uc.import_atlas, who, raw, source)
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    def alertmanager(request: Request) -> None:
+        sender = uc.app.policy.alertmanager
+        if not sender.configured:
+            raise AuthError(401, "alerts_not_configured", "alert ingest is off: set "
+                            "alertmanager.bearer_sha256 or alertmanager.basic_auth in the policy")
+        if not sender.accepts(request.headers.get("authorization")):
+            raise AuthError(401, "not_alertmanager", "send the bearer token or basic auth "
+                            "the policy's alertmanager section names (http_config)")
+
+    @api.post("/alerts/alertmanager", response_model=AlertsReceivedOut, tags=["alerts"],
+              dependencies=[Depends(alertmanager)])
+    def alerts(body: AlertmanagerIn) -> Any:
+        """Alertmanager's webhook (payload version 4; receiver `webhook_configs`). Every alert
+        is recorded before anything else happens: a new firing as AlertReceived, one sent
+        again as AlertRefreshed, a resolution as AlertResolved; repeats change nothing."""
+        if body.version != "4":
+            raise InvalidInputError(f"payload version {body.version!r} is not supported; "
+                                    "altlas reads Alertmanager's webhook version 4")
+        sender = {"receiver": body.receiver, "group_key": body.groupKey,
+                  "external_url": body.externalURL}
+        return uc.receive_alerts([IncomingAlert(
+            a.fingerprint, dict(a.labels), dict(a.annotations), _utc(a.startsAt),
+            _utc(a.endsAt or a.startsAt) if a.status == "resolved" else None,
+            {**sender, "generator_url": a.generatorURL}) for a in body.alerts])
 
     # -- the leaderboards ------------------------------------------------------------------
 

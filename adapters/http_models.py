@@ -353,3 +353,38 @@ class MatchIn(BaseModel):
 
 class MatchOut(Out):
     match_id: str
+
+
+class AlertmanagerAlertIn(BaseModel):
+    """One alert of Alertmanager's webhook payload (version 4)."""
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, Annotated[str, Field(max_length=1000)]] = Field(max_length=100)
+    annotations: dict[str, Annotated[str, Field(max_length=10_000)]] = Field(
+        default_factory=dict, max_length=100)
+    startsAt: datetime
+    endsAt: datetime | None = None
+    generatorURL: str = Field("", max_length=2000)
+    fingerprint: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z]+$")
+
+
+class AlertmanagerIn(BaseModel):
+    """Alertmanager's webhook payload, version 4."""
+
+    version: str = Field(max_length=10)
+    groupKey: str = Field(max_length=2000)
+    truncatedAlerts: int = Field(0, ge=0)
+    status: Literal["firing", "resolved"]
+    receiver: str = Field(max_length=200)
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = Field("", max_length=2000)
+    alerts: list[AlertmanagerAlertIn]  # bounded by the body limit (ALTLAS_MAX_BODY_BYTES)
+
+
+class AlertsReceivedOut(Out):
+    received: int = Field(description="Alerts recorded for the first time (AlertReceived).")
+    refreshed: int = Field(description="Alerts sent again while firing (AlertRefreshed).")
+    resolved: int = Field(description="Alerts recorded as resolved (AlertResolved).")
+    unchanged: int = Field(description="Repeats of what is recorded: nothing new.")

@@ -23,6 +23,7 @@ from application.presenters import CardModel, PlanModel, RunModel
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
 from application.views import ApprovalView, RunView, TaskView
+from domain.alerts import IncomingAlert
 from domain.errors import DomainError, InvalidInputError
 from domain.records import RecordedEvent
 
@@ -374,6 +375,16 @@ class UseCases:
         similar.catch_up()
         return similar.search(text, k, environment=environment, outcome=outcome,
                               min_score=min_score)
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    def receive_alerts(self, alerts: list[IncomingAlert]) -> dict[str, int]:
+        """Record what Alertmanager sent (the caller checked it was Alertmanager), each alert
+        on its own: how many were received, refreshed, resolved or unchanged."""
+        counts = dict.fromkeys(("received", "refreshed", "resolved", "unchanged"), 0)
+        for alert in alerts:
+            counts[self.app.receive_alert(alert)] += 1
+        return counts
 
     # -- the leaderboards ---------------------------------------------------------------
 

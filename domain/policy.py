@@ -6,7 +6,10 @@ each error naming the path of the offending value so the loader can point at its
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +52,37 @@ class Environment:
     # where each chat front tells the on-call people what concerns them all (a kind of plan
     # that fails often): a Slack channel id, a Discord channel id
     oncall_channels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertSender:
+    """How Alertmanager proves a webhook is its own; nothing configured accepts nothing."""
+
+    bearer_sha256: str | None = None
+    username: str | None = None
+    password_sha256: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.bearer_sha256 is not None or self.username is not None
+
+    def accepts(self, authorization: str | None) -> bool:
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and self.bearer_sha256 is not None:
+            return hmac.compare_digest(_digest(value.strip()), self.bearer_sha256)
+        if scheme.lower() == "basic" and self.username is not None:
+            try:
+                user, _, password = base64.b64decode(value.strip(), validate=True).decode(
+                    ).partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+            return (hmac.compare_digest(user, self.username) and self.password_sha256 is not None
+                    and hmac.compare_digest(_digest(password), self.password_sha256))
+        return False
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,6 +157,7 @@ class Policy:
     api_tokens: Mapping[str, str] = field(default_factory=dict)  # sha256 of token → person
     learning: Learning = field(default_factory=lambda: Learning())
     services: Mapping[str, Service] = field(default_factory=dict)  # the topology of the alerts
+    alertmanager: AlertSender = field(default_factory=lambda: AlertSender())
 
     def topology(self) -> Topology:
         return Topology(self.services.values())
@@ -289,6 +324,11 @@ class Policy:
                 return person.name
         return None
 
+    def alert_sender_ok(self, authorization: str | None) -> bool:
+        """Whether a webhook's Authorization header is Alertmanager's, as the policy knows it:
+        a bearer token or basic auth (its http_config), compared by sha256 only."""
+        return self.alertmanager.accepts(authorization)
+
     def person_for_token(self, token: str) -> str | None:
         """Who an API bearer token belongs to; only its sha256 is ever kept."""
         return self.api_tokens.get(hashlib.sha256(token.encode()).hexdigest())
@@ -324,7 +364,7 @@ class _Parser:
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
-                                        "atlas", "services"})
+                                        "atlas", "services", "alertmanager"})
         if root.get("version") != POLICY_VERSION:
             raise PolicyError(("version",), f"must be {POLICY_VERSION}")
         people = self._people(root.get("people", {}))
@@ -353,7 +393,8 @@ class _Parser:
         tokens = self._tokens(root.get("api_tokens", {}), people)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
                       local_host, tokens, self._learning(root.get("atlas", {})),
-                      self._services(root.get("services", {}), hosts))
+                      self._services(root.get("services", {}), hosts),
+                      self._alertmanager(root.get("alertmanager", {})))
 
     def _learning(self, value: Any) -> Learning:
         atlas = self._mapping(value, ("atlas",), {"low_success", "min_runs"})
@@ -497,6 +538,28 @@ class _Parser:
         if not envs:
             raise PolicyError(("environments",), "must name at least one environment")
         return envs
+
+    def _alertmanager(self, data: Any) -> AlertSender:
+        spec = self._mapping(data, ("alertmanager",), {"bearer_sha256", "basic_auth"})
+        bearer = spec.get("bearer_sha256")
+        if bearer is not None and not _SHA256.match(str(bearer)):
+            raise PolicyError(("alertmanager", "bearer_sha256"), "must be the sha256 of the "
+                              "token (64 hex digits: printf %s TOKEN | sha256sum), never the "
+                              "token")
+        basic = self._mapping(spec.get("basic_auth", {}), ("alertmanager", "basic_auth"),
+                              {"username", "password_sha256"})
+        username, password = basic.get("username"), basic.get("password_sha256")
+        if basic and (username is None or password is None):
+            raise PolicyError(("alertmanager", "basic_auth"),
+                              "needs both username and password_sha256")
+        if username is not None:
+            self._name(username, ("alertmanager", "basic_auth", "username"))
+        if password is not None and not _SHA256.match(str(password)):
+            raise PolicyError(("alertmanager", "basic_auth", "password_sha256"),
+                              "must be the sha256 of the password (64 hex digits), never the "
+                              "password")
+        return AlertSender(None if bearer is None else str(bearer), username,
+                           None if password is None else str(password))
 
     def _services(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, Service]:
         specs = self._mapping(data, ("services",))

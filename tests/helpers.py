@@ -85,6 +85,10 @@ TOKENS = {"erin": "tok-erin", "alice": "tok-alice", "bob": "tok-bob", "carol": "
           "deniz": "tok-deniz", "ivy": "tok-ivy"}
 
 
+ALERTMANAGER_TOKEN = "tok-alertmanager-7f3a"
+ALERTMANAGER_PASSWORD = "am-password-91c2"
+
+
 def token_policy() -> str:
     """The default policy with an API token for each test person: alice also audits and
     operates; ivy only audits."""
@@ -99,6 +103,10 @@ def token_policy() -> str:
     data["people"]["ivy"] = {"roles": ["auditor"]}
     data["api_tokens"] = {hashlib.sha256(t.encode()).hexdigest(): who
                           for who, t in TOKENS.items()}
+    data["alertmanager"] = {  # both ways Alertmanager's http_config can prove itself
+        "bearer_sha256": hashlib.sha256(ALERTMANAGER_TOKEN.encode()).hexdigest(),
+        "basic_auth": {"username": "alertmanager", "password_sha256": hashlib.sha256(
+            ALERTMANAGER_PASSWORD.encode()).hexdigest()}}
     return str(yaml.safe_dump(data, sort_keys=False))
 
 

@@ -3,6 +3,7 @@ serve`: bearer tokens, one access check, requests planned and run, votes that mo
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,15 @@ from fastapi.testclient import TestClient
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from tests.helpers import auth, plan, step, token_policy, verified_over_http
+from tests.helpers import (
+    ALERTMANAGER_PASSWORD,
+    ALERTMANAGER_TOKEN,
+    auth,
+    plan,
+    step,
+    token_policy,
+    verified_over_http,
+)
 
 GATED = "check disk and load on the altlas host, then set its maintenance flag"
 
@@ -448,3 +457,60 @@ def test_weaviate_down_is_a_503_with_the_reason(tmp_path: Path) -> None:
         assert down.json()["message"].startswith("Weaviate at http://127.0.0.1:9")
     finally:
         system.close()
+
+
+def alertmanager_payload(status: str = "firing", version: str = "4",
+                         ends: str = "0001-01-01T00:00:00Z") -> dict[str, Any]:
+    """What Alertmanager 0.27+ posts to a webhook_configs receiver."""
+    return {
+        "receiver": "altlas", "status": status, "version": version,
+        "groupKey": '{}/{severity="page"}:{alertname="HighLatency"}', "truncatedAlerts": 0,
+        "groupLabels": {"alertname": "HighLatency"},
+        "commonLabels": {"alertname": "HighLatency", "service": "web", "severity": "page"},
+        "commonAnnotations": {"summary": "p99 latency above 2 s"},
+        "externalURL": "http://alertmanager.example:9093",
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": "HighLatency", "service": "web", "severity": "page",
+                       "instance": "web-1:9100", "job": "node"},
+            "annotations": {"summary": "p99 latency above 2 s"},
+            "startsAt": "2026-12-01T12:00:00.123456789Z", "endsAt": ends,
+            "generatorURL": "http://prometheus.example:9090/graph?g0.expr=latency%3E2",
+            "fingerprint": "5ef77f1f8ea8ea04"}]}
+
+
+def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
+    served: Served,
+) -> None:
+    client = served.client
+    bearer = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
+    before = _events(client)
+    refusals = [
+        ({}, alertmanager_payload(), 401),
+        ({"Authorization": "Bearer not-the-token"}, alertmanager_payload(), 401),
+        (auth("alice"), alertmanager_payload(), 401),  # a person's token is not Alertmanager's
+        ({"Authorization": "Basic " + base64.b64encode(b"alertmanager:wrong").decode()},
+         alertmanager_payload(), 401),
+        (bearer, alertmanager_payload(version="5"), 422),
+        (bearer, {**alertmanager_payload(), "alerts": [{"status": "firing"}]}, 422),
+    ]
+    for headers, body, status in refusals:
+        refused = client.post("/alerts/alertmanager", json=body, headers=headers)
+        assert refused.status_code == status, refused.text
+    assert "version 4" in client.post("/alerts/alertmanager", json=alertmanager_payload(
+        version="5"), headers=bearer).json()["message"]
+    garbled = client.post("/alerts/alertmanager", content=b"{not json",
+                          headers={**bearer, "Content-Type": "application/json"})
+    assert garbled.status_code == 400
+    assert _events(client) == before  # nothing recorded for any of them
+    first = client.post("/alerts/alertmanager", json=alertmanager_payload(), headers=bearer)
+    assert first.status_code == 200 and first.json()["received"] == 1
+    basic = {"Authorization": "Basic " + base64.b64encode(
+        f"alertmanager:{ALERTMANAGER_PASSWORD}".encode()).decode()}
+    again = client.post("/alerts/alertmanager", json=alertmanager_payload(), headers=basic)
+    assert again.status_code == 200 and again.json()["received"] == 0  # never twice
+    done = client.post("/alerts/alertmanager", headers=bearer, json=alertmanager_payload(
+        "resolved", ends="2026-12-01T12:04:00Z"))
+    assert done.json()["resolved"] == 1
+    types = [e["type"] for e in client.get("/events", headers=auth("alice")).json()]
+    assert types.count("AlertReceived") == 1 and types.count("AlertResolved") == 1

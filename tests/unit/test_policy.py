@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 import yaml
 
@@ -118,8 +121,9 @@ def test_unknown_key_names_its_line() -> None:
     text = default_policy_text().replace("local_host: localhost", "local_hots: localhost")
     line = text.splitlines().index("local_hots: localhost") + 1
     assert _policy_error(text) == (
-        f"p.yaml:{line}: local_hots: unknown key; expected one of api_tokens, approvals, "
-        "atlas, commands, environments, groups, hosts, local_host, people, services, version"
+        f"p.yaml:{line}: local_hots: unknown key; expected one of alertmanager, api_tokens, "
+        "approvals, atlas, commands, environments, groups, hosts, local_host, people, services, "
+        "version"
     )
 
 
@@ -223,3 +227,39 @@ def test_a_bad_service_is_refused_with_its_line() -> None:
                                          "web: {hosts: [web-1, web-7], depends_on: [postgres]}")
     line = next(n for n, row in enumerate(text.splitlines(), 1) if "web-7" in row)
     assert _policy_error(text) == f"p.yaml:{line}: services.web.hosts[1]: 'web-7' is not in hosts"
+
+
+def _with_alertmanager(section: object) -> Policy:
+    data = yaml.safe_load(default_policy_text())
+    data["alertmanager"] = section
+    return Policy.from_mapping(data)
+
+
+def test_alertmanager_proves_itself_by_bearer_token_or_basic_auth_only() -> None:
+    digest = hashlib.sha256(b"s3cret-token").hexdigest()
+    password = hashlib.sha256(b"pa55").hexdigest()
+    policy = _with_alertmanager({"bearer_sha256": digest, "basic_auth": {
+        "username": "am", "password_sha256": password}})
+    assert policy.alert_sender_ok("Bearer s3cret-token")
+    assert policy.alert_sender_ok("Basic " + base64.b64encode(b"am:pa55").decode())
+    for wrong in (None, "", "Bearer s3cret-tokeN", "Basic " + base64.b64encode(
+            b"am:pa56").decode(), "Basic " + base64.b64encode(b"bob:pa55").decode(),
+                  "Basic !!!not-base64", "Digest s3cret-token", digest):
+        assert not policy.alert_sender_ok(wrong)
+    assert not Policy.from_mapping(yaml.safe_load(default_policy_text())).alert_sender_ok(
+        "Bearer anything")  # nothing configured accepts nothing
+
+
+@pytest.mark.parametrize(("section", "problem"), [
+    ({"bearer_sha256": "s3cret-token"}, "alertmanager.bearer_sha256: must be the sha256"),
+    ({"basic_auth": {"username": "am"}}, "alertmanager.basic_auth: needs both"),
+    ({"basic_auth": {"username": "am", "password_sha256": "pa55"}},
+     "alertmanager.basic_auth.password_sha256: must be the sha256"),
+    ({"token": "x"}, "alertmanager.token: unknown key"),
+])
+def test_a_bad_alertmanager_section_is_refused_without_echoing_it(section: object,
+                                                                 problem: str) -> None:
+    with pytest.raises(PolicyError) as refused:
+        _with_alertmanager(section)
+    assert str(refused.value).startswith(problem)
+    assert "s3cret" not in str(refused.value) and "pa55" not in str(refused.value)
