@@ -388,9 +388,8 @@ def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:
 
 
 def test_replies_come_in_the_requesters_language(desk: Desk) -> None:
-    desk.command(DENIZ, "leaderboard")
-    assert wait(lambda: ephemeral(desk, DENIZ)) == [
-        "Liderlik tablosu henüz yok: altlas'ın sonraki bir sürümüyle gelecek."]
+    desk.command(DENIZ, "runs")
+    assert wait(lambda: ephemeral(desk, DENIZ)) == ["Henüz çalışma yok."]
     desk.command(DENIZ, "do web-1'de disk kullanımını kontrol et")
     plan = wait(lambda: [c for c in posted(desk) if "planı" in c.body.get("text", "")])
     assert "df -h" in plan[0].body["text"]
@@ -398,13 +397,12 @@ def test_replies_come_in_the_requesters_language(desk: Desk) -> None:
 
 def test_without_a_policy_language_the_slack_profile_decides(desk: Desk) -> None:
     desk.slack.profile_locales.update({"U0STRANGER": "tr-TR", ALICE: "tr-TR"})
-    desk.command("U0STRANGER", "leaderboard")
+    desk.command("U0STRANGER", "runs")
     assert wait(lambda: ephemeral(desk, "U0STRANGER")) == [
         "slack:U0STRANGER kimliğini tanımıyorum. Bir yöneticiden politikadaki bir kişiye "
         "eklemesini isteyin (people → identities)."]
-    desk.command(ALICE, "leaderboard")  # alice's language is set in the policy: English
-    assert wait(lambda: ephemeral(desk, ALICE)) == [
-        "The leaderboard is not available yet: it arrives with a later release of altlas."]
+    desk.command(ALICE, "runs")  # alice's language is set in the policy: English
+    assert wait(lambda: ephemeral(desk, ALICE)) == ["No runs yet."]
     asked = [c.body for c in desk.slack.find("users.info")]
     assert {b["user"] for b in asked} == {"U0STRANGER", ALICE}
 
