@@ -75,8 +75,8 @@ class AlertsContract:
 
 
 class TestAlertsOnSQLite(OnSQLite, AlertsContract):
-    pass
+    """The contract on the embedded default."""
 
 
 class TestAlertsOnPostgres(OnPostgres, AlertsContract):
-    pass
+    """The contract on PostgreSQL."""
