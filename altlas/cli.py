@@ -448,12 +448,12 @@ def _leaderboard_show(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     if args.runbook:
         query = " ".join(args.runbook)
-        found = uc.runbook_history(None, query)
+        found, chart = (uc.runbook_chart(None, query) if args.chart
+                        else (uc.runbook_history(None, query), None))
         if args.json:
             _json_out(found)
         else:
             print(runbook_history_text(found, args.locale))
-        chart = uc.chart(None, runbook=query) if args.chart else None
     else:
         board = uc.leaderboard(None, args.method)
         if args.json:

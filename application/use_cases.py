@@ -405,20 +405,29 @@ class UseCases:
               runbook: str | None = None) -> bytes:
         """A PNG: the ratings by ``method``, or the success over time of the runbook that
         best matches ``runbook``."""
-        self._may(who, "read")
-        if self._charts is None:
-            raise InvalidInputError("charts are not drawn here")
         if runbook is not None:
-            found = self.leaderboards.runbook_history(runbook)
-            return self._charts.success_over_time(
-                f"{found['pattern']}: {found['successes']} of {found['runs']} runs succeeded",
-                found["history"])
+            return self.runbook_chart(who, runbook)[1]
+        charts = self._drawing(who)
         board = self.leaderboards.ratings(method or "elo")
         if not board["ratings"]:
             raise NotFoundError("no match was played yet; the arena records them")
         name = {"elo": "Elo", "bt": "Bradley-Terry"}[board["method"]]
-        return self._charts.ratings(f"{name} ratings from {board['matches']} matches",
-                                    board["ratings"])
+        return charts.ratings(f"{name} ratings from {board['matches']} matches",
+                              board["ratings"])
+
+    def runbook_chart(self, who: str | None, query: str) -> tuple[dict[str, Any], bytes]:
+        """The runbook ``query`` finds, over time, and its chart: one reading for both."""
+        charts = self._drawing(who)
+        found = self.leaderboards.runbook_history(query)
+        return found, charts.success_over_time(
+            f"{found['pattern']}: {found['successes']} of {found['runs']} runs succeeded",
+            found["history"])
+
+    def _drawing(self, who: str | None) -> Charts:
+        self._may(who, "read")
+        if self._charts is None:
+            raise InvalidInputError("charts are not drawn here")
+        return self._charts
 
     def record_match(self, who: str, a: str, b: str, outcome: str,
                      task_id: str | None = None) -> str:

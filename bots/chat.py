@@ -158,12 +158,11 @@ class ChatFront:
         uc, loc = self.use_cases, caller.locale
         if command.runbook is not None:
             try:
-                found = uc.runbook_history(caller.who, command.runbook)
+                found, png = uc.runbook_chart(caller.who, command.runbook)
             except NotFoundError:
                 return self._say(caller, "board.no_runbook", ephemeral=True,
                                  query=shown(command.runbook))
-            chart = Image("runbook.png", found["pattern"],
-                          uc.chart(caller.who, runbook=command.runbook),
+            chart = Image("runbook.png", found["pattern"], png,
                           f"/leaderboards/runbooks.png?{urlencode({'q': command.runbook})}")
             return Reply(runbook_history_text(found, loc), locale=loc, images=[chart])
         board = uc.leaderboard(caller.who, command.method)
