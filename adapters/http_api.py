@@ -39,6 +39,8 @@ from adapters.http_models import (
     ErrorOut,
     EventOut,
     HealthOut,
+    IncidentDetailOut,
+    IncidentOut,
     IsoTime,
     LeaderboardOut,
     MatchIn,
@@ -496,6 +498,20 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
             a.fingerprint, dict(a.labels), dict(a.annotations), _utc(a.startsAt),
             _utc(a.endsAt or a.startsAt) if a.status == "resolved" else None,
             {**sender, "generator_url": a.generatorURL}) for a in body.alerts])
+
+    @api.get("/incidents", response_model=list[IncidentOut], tags=["alerts"])
+    def incidents(status: Literal["open", "resolved", "merged"] | None = None,
+                  since: IsoTime | None = Query(None, description="Opened at or after."),
+                  limit: int = Query(20, ge=1, le=1000), who: str = Depends(person)) -> Any:
+        """Incidents the alerts were correlated into, newest first: their alerts (still
+        firing or not) and root-cause candidates, most likely first, with the evidence."""
+        return uc.incidents(who, status=status, since=_aware(since), limit=limit)
+
+    @api.get("/incidents/{ref}", response_model=IncidentDetailOut, tags=["alerts"],
+             responses={404: {"model": ErrorOut}})
+    def incident(ref: str, who: str = Depends(person)) -> Any:
+        """One incident (its id, or the first 6 characters or more) with its timeline."""
+        return uc.incident(who, ref)
 
     # -- the leaderboards ------------------------------------------------------------------
 

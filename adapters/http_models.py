@@ -388,3 +388,39 @@ class AlertsReceivedOut(Out):
     refreshed: int = Field(description="Alerts sent again while firing (AlertRefreshed).")
     resolved: int = Field(description="Alerts recorded as resolved (AlertResolved).")
     unchanged: int = Field(description="Repeats of what is recorded: nothing new.")
+
+
+class RootCauseOut(Out):
+    component: str = Field(description="A service of the policy's topology, or a host.")
+    score: int = Field(description="Alerting components that depend on it, less those it "
+                       "depends on: the higher, the more likely the cause.")
+    evidence: str
+
+
+class IncidentAlertOut(Out):
+    fingerprint: str
+    alert_id: str
+    firing: bool
+
+
+class IncidentEventOut(Out):
+    time: datetime
+    event: str = Field(description="IncidentOpened, AlertsCorrelated, AlertReceived, "
+                       "AlertResolved, IncidentAlertResolved, IncidentMerged, IncidentResolved")
+    fingerprint: str | None = Field(description="The alert it is about, if one.")
+    actor: str
+
+
+class IncidentOut(Out):
+    id: str
+    title: str
+    status: Literal["open", "resolved", "merged"]
+    opened_at: datetime = Field(description="When its first alert started.")
+    resolved_at: datetime | None
+    merged_into: str | None
+    alerts: list[IncidentAlertOut]
+    root_causes: list[RootCauseOut] = Field(description="Most likely cause first.")
+
+
+class IncidentDetailOut(IncidentOut):
+    timeline: list[IncidentEventOut]

@@ -41,6 +41,7 @@ from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
 from application.conversation import Conversation
 from application.history import EventHistory
+from application.incidents import IncidentDesk
 from application.policies import LANES, Ports
 from application.ports import (
     Clock,
@@ -113,7 +114,8 @@ class System:
         if self._worker is None:
             s = self.settings
             self._worker = Worker(
-                self.app, Ports(self.segmentation, self._pattern_outcomes), self.executors,
+                self.app, Ports(self.segmentation, self._pattern_outcomes,
+                                IncidentDesk(self.app)), self.executors,
                 self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),

@@ -41,6 +41,8 @@ from application.presenters import PlanModel
 from application.text import (
     approval_text,
     atlas_text,
+    incident_text,
+    incidents_text,
     leaderboard_text,
     plan_text,
     run_text,
@@ -474,6 +476,26 @@ def _leaderboard_match(system: System, args: argparse.Namespace) -> int:
     match_id = system.use_cases().record_match(args.actor, args.a, args.b, args.outcome,
                                                args.task)
     print(f"match {short(match_id)} recorded: {args.a} vs {args.b}, {args.outcome}")
+    return 0
+
+
+# -- incidents ---------------------------------------------------------------------------
+
+def _incidents(system: System, args: argparse.Namespace) -> int:
+    uc = system.use_cases()
+    if args.incident:
+        found = uc.incident(None, args.incident)
+        if args.json:
+            _json_out(found)
+        else:
+            print(incident_text(found, args.locale, limit=args.limit))
+        return 0
+    rows = uc.incidents(None, status=None if args.status == "all" else args.status,
+                        since=args.since, limit=args.limit)
+    if args.json:
+        _json_out(rows)
+    else:
+        print(incidents_text(rows, args.locale, every=args.status == "all", limit=args.limit))
     return 0
 
 
@@ -950,6 +972,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outcome", choices=["a", "b", "tie", "both_bad"])
     p.add_argument("--task", help="the request both planned")
     actor(p)
+    p = add(sub, "incidents", _with_system(_incidents),
+            "incidents correlated from Alertmanager's alerts, likely causes first")
+    p.add_argument("incident", nargs="?", metavar="ID",
+                   help="one incident, with its timeline (its first 6 characters or more)")
+    p.add_argument("--status", choices=["open", "resolved", "merged", "all"], default="open",
+                   help="which to list (default open)")
+    p.add_argument("--since", type=_time, metavar="TIME", help="opened at or after")
+    p.add_argument("--limit", type=_positive, default=20, metavar="N")
+    as_json(p)
     projections = sub.add_parser("projections", help="rebuild views").add_subparsers(
         dest="projections_command", required=True, metavar="ACTION")
     p = add(projections, "rebuild", _with_system(_rebuild),

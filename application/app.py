@@ -58,6 +58,7 @@ SCHEDULER = "altlas:scheduler"
 PRIVACY = "altlas:privacy"
 ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
+CORRELATOR = "altlas:correlator"
 # Who may grant forgetting a person (besides the one who asks and the one forgotten).
 ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
@@ -672,6 +673,12 @@ class Reaction:
         if not isinstance(found, kind):
             raise NotFoundError(f"no {kind.__name__.lower()} with id {aggregate_id}")
         return found
+
+    @property
+    def position(self) -> int:
+        """Where the event reacted to is in the store's sequence."""
+        assert self.processing.tracking is not None
+        return self.processing.tracking.notification_id
 
     def add(self, *aggregates: Aggregate) -> None:
         """New aggregates this reaction creates."""

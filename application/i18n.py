@@ -16,6 +16,7 @@ EN: dict[str, str] = {
         "• answer <task id> <choice or words> — answer what altlas asked\n"
         "• done <run id> <step> [note] — you did a step altlas left to a person\n"
         "• atlas <query> · leaderboard [elo|bt|<runbook words>]\n"
+        "• incidents [all|<id>] — incidents from alerts, with their likely causes\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -61,6 +62,7 @@ EN: dict[str, str] = {
     "reason.expired": "this approval expired at {when}; ask for a new run.",
     "reason.decided": "this approval is already {status}.",
     "reason.not_found": "no approval, task or run has the id {id}.",
+    "reason.no_incident": "no incident has the id {id}; `incidents all` lists them.",
     "reason.ambiguous": "{id} matches several: {matches}. Give more of the id.",
     "reason.no_reason": "a denial needs a reason.",
     "reason.other": "{message}",
@@ -102,6 +104,14 @@ EN: dict[str, str] = {
     "atlas.low": "⚠️ This kind of plan ({pattern}) succeeded {successes} of {runs} times; "
                  "last failure: {failure}",
     "plan.similar": "Similar past runs: {runs}",
+    "incidents.none": "No incident is open. `incidents all` lists the resolved ones too.",
+    "incidents.none_at_all": "No incident is on record: they open as Alertmanager's alerts come.",
+    "incidents.line": "{mark} {id} {title} · {status} · {firing} of {alerts} alert(s) firing · "
+                      "since {opened}",
+    "incidents.cause": "   likely cause: {component} ({evidence})",
+    "incidents.merged": "   merged into {into}",
+    "incidents.event": "   {time} {event} {fingerprint}",
+    "usage.incidents": "Usage: incidents [all | <incident id>]",
     "board.runbooks": "Runbooks, surest first:",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} ok ({low}–{high}%) · resolved in "
                      "{p50} (p50)",
@@ -176,6 +186,7 @@ TR: dict[str, str] = {
         "• answer <görev id> <seçim ya da sözler> — altlas'ın sorusunu yanıtlayın\n"
         "• done <çalışma id> <adım> [not] — altlas'ın size bıraktığı adımı yaptınız\n"
         "• atlas <sorgu> · leaderboard [elo|bt|<runbook kelimeleri>]\n"
+        "• incidents [all|<id>] — uyarılardan olaylar ve olası nedenleri\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -221,6 +232,7 @@ TR: dict[str, str] = {
     "reason.expired": "bu onayın süresi {when} tarihinde doldu; yeni bir çalışma isteyin.",
     "reason.decided": "bu onay zaten {status}.",
     "reason.not_found": "{id} kimliğiyle bir onay, görev ya da çalışma yok.",
+    "reason.no_incident": "{id} kimliğiyle bir olay yok; `incidents all` hepsini listeler.",
     "reason.ambiguous": "{id} birden fazlasıyla eşleşiyor: {matches}. Daha uzun yazın.",
     "reason.no_reason": "reddetmek için gerekçe gerekir.",
     "reason.other": "{message}",
@@ -252,6 +264,14 @@ TR: dict[str, str] = {
     "feature.atlas": ".atlas bilgi tabanı",
     "plan.similar": "Benzer geçmiş çalıştırmalar: {runs}",
     "board.runbooks": "Runbook'lar, en güvenilir önce:",
+    "incidents.none": "Açık olay yok. `incidents all` çözülenleri de listeler.",
+    "incidents.none_at_all": "Kayıtlı olay yok: olaylar Alertmanager uyarıları geldikçe açılır.",
+    "incidents.line": "{mark} {id} {title} · {status} · {alerts} uyarının {firing} tanesi "
+                      "sürüyor · {opened} itibarıyla",
+    "incidents.cause": "   olası neden: {component} ({evidence})",
+    "incidents.merged": "   {into} olayına birleştirildi",
+    "incidents.event": "   {time} {event} {fingerprint}",
+    "usage.incidents": "Kullanım: incidents [all | <olay id>]",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "
                      "çözüm süresi {p50} (p50)",
     "board.planners": "Planlayıcılar, planlarının çalıştırmalarına göre:",

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.app import ATLAS, PRIVACY, RUNNER, Reaction, run_id_of
+from application.app import ATLAS, CORRELATOR, PRIVACY, RUNNER, Reaction, run_id_of
 from application.errors import NotFoundError
+from application.incidents import IncidentDesk
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
+from domain.alerts import Alert
 from domain.approval import GRANTED, OPEN, Approval
 from domain.atlas import failure_text, pattern_of
 from domain.base import AuditedAggregate, EventMeta, event_id, is_person
 from domain.conditions import evaluate
 from domain.erasure import REQUESTED, Erasure
+from domain.incidents import OPEN as OPEN_INCIDENT
+from domain.incidents import Incident, incident_id
 from domain.knowledge import PatternWatch, watch_id
 from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
@@ -33,11 +37,12 @@ from domain.task import MAX_QUESTIONS, Task
 
 @dataclass(frozen=True)
 class Ports:
-    """What the reactions need from outside: the segmenters (a model may take seconds), and
-    the outcomes of a pattern's runs so far (the .atlas view)."""
+    """What the reactions need from outside: the segmenters (a model may take seconds), the
+    outcomes of a pattern's runs so far (the .atlas view), and the correlator."""
 
     segmentation: SegmentationService
     outcomes: Callable[[str], list[tuple[str, str, str | None]]] | None = None
+    incidents: IncidentDesk | None = None
 
 
 Event = AuditedAggregate.Event
@@ -183,6 +188,61 @@ def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
                   errors[-1] if errors else None, str(run.id), _meta(watch, ATLAS, event))
 
 
+def correlate_alert(event: Alert.Received, r: Reaction, ports: Ports) -> None:
+    """Put the alert in its incident: a new one, or one it relates to (by the topology,
+    labels or words), merging the incidents it shows to have one cause."""
+    if ports.incidents is None:
+        return
+    verdict = ports.incidents.decide(r.position, event)
+    if verdict.incident is None or verdict.repeat:
+        return
+    meta = EventMeta(CORRELATOR, str(verdict.incident),
+                     event_id(event.originator_id, event.originator_version))
+    incident = None if verdict.opened else _open_incident(r, verdict.incident)
+    if incident is None:  # new; or the correlator's was never recorded, or has closed
+        ident = verdict.incident
+        if not verdict.opened and r.app.exists(ident):
+            ident = incident_id(event.originator_id)
+        r.add(Incident.open(ident, {event.fingerprint: str(event.originator_id)},
+                            f"{event.name or 'alert'} on {verdict.component}",
+                            verdict.root_causes, event.starts_at, meta))
+        return
+    alerts = {event.fingerprint: str(event.originator_id)}
+    merged = []
+    for other_id in verdict.merged:
+        other = _open_incident(r, other_id)
+        if other is not None and other is not incident:
+            alerts.update(other.merge_into(incident, meta))
+            merged.append(str(other_id))
+    incident.correlate(alerts, merged, verdict.root_causes, meta)
+
+
+def clear_alert(event: Alert.Resolved, r: Reaction, ports: Ports) -> None:
+    """The alert leaves its incident; the incident resolves with its last firing alert."""
+    if ports.incidents is None:
+        return
+    verdict = ports.incidents.decide(r.position, event)
+    incident = _open_incident(r, verdict.incident) if verdict.incident else None
+    if incident is not None:
+        incident.clear(verdict.fingerprint, event.ends_at, EventMeta(
+            CORRELATOR, str(incident.id), event_id(event.originator_id,
+                                                    event.originator_version)))
+
+
+def _open_incident(r: Reaction, ident: UUID) -> Incident | None:
+    """The open incident the correlator names, following merges; None when it was never
+    recorded (its first alerts came before this release correlated) or has closed."""
+    for _ in range(10):
+        try:
+            incident = r.get(Incident, ident)
+        except NotFoundError:
+            return None
+        if incident.merged_into is None:
+            return incident if incident.status == OPEN_INCIDENT else None
+        ident = UUID(incident.merged_into)
+    return None
+
+
 @dataclass(frozen=True)
 class _Decision:
     action: str  # "wait", "skip", "post" (leave it to a person) or "run"
@@ -262,11 +322,17 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Approval.Expired: decided,
     Approval.Cancelled: decided,
     Run.Completed: watch_pattern,         # the .atlas: warn when a kind of plan fails often
+    Alert.Received: correlate_alert,      # open an incident, or join (and merge) one
+    Alert.Resolved: clear_alert,          # the incident resolves with its last alert
 }
 
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes
 # and step results never queue behind it. Each lane keeps its own place in the events.
+# Alerts have their own lane too: a storm of them never delays a run.
+_PLANNING: frozenset[type[Event]] = frozenset({Task.Requested, Task.Clarified})
+_ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved})
 LANES: dict[str, frozenset[type[Event]]] = {
-    "planning": frozenset({Task.Requested, Task.Clarified}),
-    "runs": frozenset(EVENT_HANDLERS) - {Task.Requested, Task.Clarified},
+    "planning": _PLANNING,
+    "runs": frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS,
+    "incidents": _ALERTS,
 }

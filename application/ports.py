@@ -130,6 +130,14 @@ class ReadModels(Protocol):
         """Every match between two planners, oldest first: match id, a, b, a's score,
         weight, source, when."""
 
+    def incidents(self, *, status: str | None = None, since: datetime | None = None,
+                  prefix: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Incidents newest first (by their first alert's start): id, title, status, times,
+        alerts (fingerprint → alert id), firing fingerprints, root causes, merged into."""
+
+    def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
+        """The timeline rows of these aggregates, in the order they were recorded."""
+
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
 

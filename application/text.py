@@ -270,3 +270,35 @@ def runbook_history_text(found: dict[str, Any], locale: str, *, limit: int = 8) 
                          for p in found["history"][-limit:])
     return t(locale, "board.history", pattern=found["pattern"], successes=found["successes"],
              runs=found["runs"], periods=periods)
+
+
+_INCIDENT_MARKS = {"open": "🔥", "resolved": "✅", "merged": "↪️"}
+
+
+def incidents_text(incidents: list[dict[str, Any]], locale: str, *, every: bool = False,
+                   limit: int = 10) -> str:
+    """Incidents newest first, each with its likeliest cause."""
+    if not incidents:
+        return t(locale, "incidents.none_at_all" if every else "incidents.none")
+    return "\n".join(_incident_lines(i, locale) for i in incidents[:limit])
+
+
+def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> str:
+    """One incident: every root-cause candidate and the latest of its timeline."""
+    lines = [_incident_lines(incident, locale, causes=3)]
+    lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
+                event=e["event"], fingerprint=e["fingerprint"] or "")
+              for e in incident["timeline"][-limit:]]
+    return "\n".join(lines)
+
+
+def _incident_lines(i: dict[str, Any], locale: str, causes: int = 1) -> str:
+    lines = [t(locale, "incidents.line", mark=_INCIDENT_MARKS[i["status"]], id=short(i["id"]),
+               title=i["title"], status=i["status"],
+               firing=sum(a["firing"] for a in i["alerts"]), alerts=len(i["alerts"]),
+               opened=i["opened_at"][:16].replace("T", " "))]
+    if i["merged_into"]:
+        lines.append(t(locale, "incidents.merged", into=short(i["merged_into"])))
+    lines += [t(locale, "incidents.cause", component=c["component"], evidence=c["evidence"])
+              for c in i["root_causes"][:causes]]
+    return "\n".join(lines)

@@ -28,6 +28,8 @@ from domain.errors import DomainError, InvalidInputError
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
+INCIDENT_STATES = ("open", "resolved", "merged")
+TIMELINE_LIMIT = 500
 _REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
@@ -386,6 +388,44 @@ class UseCases:
             counts[self.app.receive_alert(alert)] += 1
         return counts
 
+    def incidents(self, who: str | None, *, status: str | None = None,
+                  since: datetime | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The incidents, newest first; ``status``: open, resolved or merged."""
+        self._may(who, "read")
+        if status is not None and status not in INCIDENT_STATES:
+            raise InvalidInputError(f"unknown incident status {status!r}: use one of "
+                                    f"{', '.join(INCIDENT_STATES)}")
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        return [_incident(row) for row in self._reads().incidents(status=status, since=since,
+                                                                  limit=limit)]
+
+    def incident(self, who: str | None, ref: str) -> dict[str, Any]:
+        """One incident (a whole id or its first 6 characters or more) with its timeline:
+        its own events and its alerts' firing and resolving, in the order recorded."""
+        self._may(who, "read")
+        text = ref.strip().lower()
+        if not _REF.match(text):
+            raise NoIncidentError(f"{ref!r} is not an incident id: give one whole, or its "
+                                  "first 6 characters or more", ref)
+        found = self._reads().incidents(prefix=text, limit=2)
+        if not found:
+            raise NoIncidentError(f"no incident has an id starting with {text}", ref)
+        if len(found) > 1:
+            listed = ", ".join(row["incident_id"][:12] for row in found)
+            raise AmbiguousIdError(f"{text} matches several incidents: {listed}; give more "
+                                   "of the id", text, listed)
+        shown = _incident(found[0])
+        fingerprint = {a: f for f, a in found[0]["alerts"].items()}
+        events = self._reads().events_of([found[0]["incident_id"], *fingerprint],
+                                         TIMELINE_LIMIT)
+        shown["timeline"] = [
+            {"time": e["time"].isoformat(), "event": e["type"],
+             "fingerprint": fingerprint.get(e["aggregate_id"]) or e["data"].get("fingerprint"),
+             "actor": e["actor"]}
+            for e in events if e["type"] != "AlertRefreshed"]  # re-sent: nothing new
+        return shown
+
     # -- the leaderboards ---------------------------------------------------------------
 
     def leaderboard(self, who: str | None, method: str = "elo") -> dict[str, Any]:
@@ -461,6 +501,23 @@ class UseCases:
                                   before=None)
         return StateAt(until, events, self._shown(views.open_approvals(at=until)),
                        self._shown(running))
+
+
+def _incident(row: dict[str, Any]) -> dict[str, Any]:
+    firing = set(row["firing"])
+    return {
+        "id": row["incident_id"], "title": row["title"], "status": row["status"],
+        "opened_at": row["opened_at"].isoformat(),
+        "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+        "merged_into": row["merged_into"],
+        "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in firing}
+                   for f, a in sorted(row["alerts"].items())],
+        "root_causes": row["root_causes"],
+    }
+
+
+class NoIncidentError(NotFoundError):
+    """No incident has that id."""
 
 
 class NotOnRecordError(NotFoundError):

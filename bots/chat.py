@@ -17,6 +17,8 @@ from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
 from application.text import (
     atlas_text,
+    incident_text,
+    incidents_text,
     leaderboard_text,
     plan_text,
     run_text,
@@ -24,7 +26,7 @@ from application.text import (
     short,
     shown,
 )
-from application.use_cases import Filters, UseCases
+from application.use_cases import Filters, NoIncidentError, UseCases
 from application.views import ApprovalView
 from bots import chat_text as c
 from domain.approval import (
@@ -147,6 +149,11 @@ class ChatFront:
                          locale=loc)
         if isinstance(command, c.Leaderboard):
             return self._leaderboard(caller, command)
+        if isinstance(command, c.Incidents):
+            if command.ref is not None:
+                return Reply(incident_text(uc.incident(who, command.ref), loc), locale=loc)
+            found = uc.incidents(who, status=None if command.every else "open")
+            return Reply(incidents_text(found, loc, every=command.every), locale=loc)
         if isinstance(command, c.AuditVerify):
             return self._verify(caller)
         assert isinstance(command, c.AuditReplay)
@@ -298,6 +305,8 @@ class ChatFront:
             return t(loc, "reason.not_asked")
         if isinstance(error, QuestionExpiredError):
             return t(loc, "reason.question_expired")
+        if isinstance(error, NoIncidentError):
+            return t(loc, "reason.no_incident", id=error.ref or "")
         if isinstance(error, NotFoundError):
             return t(loc, "reason.not_found", id=error.ref or "")
         if isinstance(error, AmbiguousIdError):

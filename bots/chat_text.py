@@ -77,6 +77,14 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
+class Incidents:
+    """`incidents`: the open ones; `incidents all`; `incidents ID`: one, with its timeline."""
+
+    ref: str | None = None
+    every: bool = False
+
+
+@dataclass(frozen=True)
 class AuditVerify:
     """`audit verify`: check every hash chain."""
 
@@ -105,7 +113,7 @@ class Usage:
 
 
 Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Answer | Atlas | Leaderboard
-           | AuditVerify | AuditReplay | Help | Unknown | Usage)
+           | Incidents | AuditVerify | AuditReplay | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
 
@@ -142,6 +150,12 @@ def parse(text: str) -> Command:
         if len(args) == 1 and args[0].lower() in ("elo", "bt"):
             return Leaderboard(method=args[0].lower())
         return Leaderboard(runbook=" ".join(args) or None)
+    if command == "incidents":
+        if len(args) > 1:
+            return Usage("usage.incidents")
+        if args and args[0].lower() == "all":
+            return Incidents(every=True)
+        return Incidents(args[0] if args else None)
     return Unknown(command)
 
 

@@ -184,6 +184,14 @@ class Altlas(app_commands.Group):
         await self._run(interaction, "leaderboard" + (f" {_quote(about)}" if about else ""),
                         False)
 
+    @app_commands.command(name="incidents", description="Incidents from alerts, likely "
+                          "causes first")
+    @app_commands.describe(which="all, or an incident's id (default: the open ones)")
+    async def incidents(self, interaction: discord.Interaction,
+                        which: str | None = None) -> None:
+        await self._run(interaction, "incidents" + (f" {_quote(which)}" if which else ""),
+                        False)
+
     @app_commands.command(name="audit", description="verify, or replay --until TIME")
     async def audit(self, interaction: discord.Interaction, action: str,
                     until: str | None = None) -> None:

@@ -9,13 +9,14 @@ from domain.approval import Approval
 from domain.arena import Match
 from domain.base import AuditedAggregate
 from domain.erasure import Erasure
+from domain.incidents import Incident
 from domain.knowledge import AtlasImport, PatternWatch
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
-                                                  PatternWatch, Match, Alert)
+                                                  PatternWatch, Match, Alert, Incident)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

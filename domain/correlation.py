@@ -28,6 +28,7 @@ BELOW_ROOT = 1.0  # the alert's component depends on the incident's root: a symp
 SAME_COMPONENT = 0.9
 ABOVE_ROOT = 0.9  # the incident's root depends on it: it may be the cause
 TEXT = 0.4  # how much the words of the annotations can add
+MAX_RELATION = BELOW_ROOT + TEXT
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class Correlator:
         self._of_alert: dict[str, str] = {}  # fingerprint → incident
         self._count = 0
 
-    def add(self, alert: Firing) -> Decision:
-        """Put a firing alert in its incident."""
+    def add(self, alert: Firing, new_id: str | None = None) -> Decision:
+        """Put a firing alert in its incident; a new incident is named ``new_id`` if given."""
         known = self._of_alert.get(alert.fingerprint)
         if known is not None:
             incident = self.incidents[known]
@@ -157,7 +158,7 @@ class Correlator:
         scored = [(score, i) for score, i in scored if score >= self.settings.threshold]
         if not scored:
             self._count += 1
-            incident = Incident(f"i{self._count}", alert.starts_at, alert.starts_at)
+            incident = Incident(new_id or f"i{self._count}", alert.starts_at, alert.starts_at)
             self.incidents[incident.id] = self._active[incident.id] = incident
             self._join(incident, alert, component, pairs, said)
             return Decision(incident.id, opened=True)
@@ -174,6 +175,10 @@ class Correlator:
             self._fold(self.incidents.pop(other), target)
         self._join(target, alert, component, pairs, said)
         return Decision(target.id, merged=merged)
+
+    def incident_of(self, fingerprint: str) -> str | None:
+        """The incident a firing alert is in."""
+        return self._of_alert.get(fingerprint)
 
     def resolve(self, fingerprint: str, at: datetime) -> str | None:
         """An alert stopped firing; the id of its incident if that was its last firing

@@ -17,7 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from domain.commands import Commands, Mode, Program, analyse, rank
-from domain.correlation import Service, Topology
+from domain.correlation import MAX_RELATION, Service, Topology
+from domain.correlation import Settings as Correlation
 from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import PlanStep
 from domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
@@ -158,6 +159,7 @@ class Policy:
     learning: Learning = field(default_factory=lambda: Learning())
     services: Mapping[str, Service] = field(default_factory=dict)  # the topology of the alerts
     alertmanager: AlertSender = field(default_factory=lambda: AlertSender())
+    incidents: Correlation = field(default_factory=lambda: Correlation())
 
     def topology(self) -> Topology:
         return Topology(self.services.values())
@@ -364,7 +366,8 @@ class _Parser:
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
-                                        "atlas", "services", "alertmanager"})
+                                        "atlas", "services", "alertmanager",
+                                        "incidents"})
         if root.get("version") != POLICY_VERSION:
             raise PolicyError(("version",), f"must be {POLICY_VERSION}")
         people = self._people(root.get("people", {}))
@@ -394,7 +397,18 @@ class _Parser:
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
                       local_host, tokens, self._learning(root.get("atlas", {})),
                       self._services(root.get("services", {}), hosts),
-                      self._alertmanager(root.get("alertmanager", {})))
+                      self._alertmanager(root.get("alertmanager", {})),
+                      self._incidents(root.get("incidents", {})))
+
+    def _incidents(self, value: Any) -> Correlation:
+        spec = self._mapping(value, ("incidents",), {"window", "threshold"})
+        window = self._duration(spec.get("window", "5m"), ("incidents", "window"))
+        threshold = spec.get("threshold", Correlation.threshold)
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
+                or not 0 < threshold <= MAX_RELATION:
+            raise PolicyError(("incidents", "threshold"), "must be a relation score above 0 "
+                              f"and at most {MAX_RELATION}, e.g. 0.6")
+        return Correlation(window, float(threshold))
 
     def _learning(self, value: Any) -> Learning:
         atlas = self._mapping(value, ("atlas",), {"low_success", "min_runs"})

@@ -14,6 +14,7 @@ from projections.schema import (
     atlas_imports,
     atlas_requests,
     atlas_runs,
+    incidents,
     matches,
     run_steps,
     runs,
@@ -112,6 +113,28 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "played_at": _aware(row.played_at)}
                     for row in conn.execute(query)]
+
+    def incidents(self, *, status: str | None = None, since: datetime | None = None,
+                  prefix: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        query = select(incidents)
+        if status:
+            query = query.where(incidents.c.status == status)
+        if since:
+            query = query.where(incidents.c.opened_at >= since)
+        if prefix:
+            query = query.where(incidents.c.incident_id.like(f"{prefix.lower()}%"))
+        query = query.order_by(incidents.c.opened_at.desc(),
+                               incidents.c.incident_id.desc()).limit(limit)
+        times = ("opened_at", "recorded_at", "resolved_at", "updated_at")
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), **{t: _aware(getattr(row, t)) for t in times}}
+                    for row in conn.execute(query)]
+
+    def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
+        query = (select(timeline).where(timeline.c.aggregate_id.in_(aggregate_ids))
+                 .order_by(timeline.c.position).limit(limit))
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "time": _aware(row.time)} for row in conn.execute(query)]
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         query = (select(timeline.c.aggregate_type, timeline.c.aggregate_id)

@@ -261,3 +261,21 @@ matches = Table(
     Column("source", String(20), nullable=False),
     Column("played_at", DateTime(timezone=True), nullable=False),
 )
+
+# The incidents (projections/incidents.py): one row per incident, as its events leave it.
+incidents = Table(
+    "incidents", metadata,
+    Column("incident_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # open, resolved, merged
+    Column("opened_at", DateTime(timezone=True), nullable=False),  # its first alert's start
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("alerts", JSON, nullable=False),  # fingerprint → alert id, every alert it had
+    Column("firing", JSON, nullable=False),  # fingerprints still firing
+    Column("root_causes", JSON, nullable=False),
+    Column("merged_into", String(36)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_incidents_status_opened", "status", "opened_at"),
+)

@@ -15,6 +15,7 @@ from domain.catalog import aggregate_kind
 from domain.records import RecordedEvent
 from projections.atlas import AtlasProjection
 from projections.folding import Changes, Projection, Row, insert_ignore, load
+from projections.incidents import IncidentsProjection
 from projections.leaderboards import LeaderboardsProjection
 from projections.schema import approvals, run_steps, runs, tasks, timeline
 
@@ -228,5 +229,6 @@ class TimelineProjection(Projection):
 
 PROJECTIONS: dict[str, Projection] = {
     p.name: p for p in (TasksProjection(), ApprovalsProjection(), TimelineProjection(),
-                         AtlasProjection(), LeaderboardsProjection())
+                         AtlasProjection(), LeaderboardsProjection(),
+                         IncidentsProjection())
 }

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_inside
 from altlas.settings import Settings
 from bots.discord_bot import AltlasDiscord, DiscordNotifier
+from domain.alerts import IncomingAlert
 from tests.fakes.discord import Call, FakeDiscord
 
 ALICE = FakeDiscord.user_obj("100000000000000001", "alice")
@@ -124,7 +126,7 @@ async def test_commands_are_registered_at_login(fake: FakeDiscord, start: Start,
     assert altlas["name"] == "altlas"
     assert {o["name"] for o in altlas["options"]} == {
         "do", "status", "runs", "approvals", "approve", "deny", "answer", "atlas",
-        "leaderboard", "audit", "help"}
+        "leaderboard", "incidents", "audit", "help"}
 
 
 async def test_gated_request_in_discord_runs_after_two_approvals(
@@ -247,6 +249,23 @@ async def test_the_leaderboard_in_discord_comes_with_its_ratings_chart(
     assert (chart["filename"], chart["content_type"]) == ("ratings-elo.png", "image/png")
     assert fake.files["ratings-elo.png"].startswith(b"\x89PNG")
     assert not sent.json.get("flags", 0) & 64  # shared with the channel, not ephemeral
+
+
+async def test_incidents_in_discord_are_shared_with_their_likely_cause(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    bot = await start()
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for fingerprint, labels in (("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"}),
+                                ("web1", {"alertname": "HighLatency", "service": "web"})):
+        system.app.receive_alert(IncomingAlert(fingerprint, labels, {}, at, None, {}))
+    system.worker().until_quiet()
+    system.store_feed().catch_up()
+    interact(bot, fake.slash_command(ALICE, "altlas", "incidents", which="all"))
+    [sent] = await followups(fake, 1)
+    assert "PostgresDown on postgres · open · 2 of 2 alert(s) firing" in sent.json["content"]
+    assert "likely cause: postgres" in sent.json["content"]
+    assert not sent.json.get("flags", 0) & 64  # shared with the channel
 
 
 async def test_without_a_policy_language_the_discord_client_decides(

@@ -21,6 +21,7 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_fronts, start_inside
 from altlas.settings import Settings
+from domain.alerts import IncomingAlert
 from tests.e2e.conftest import run_altlas
 from tests.fakes import slack_payloads as p
 from tests.fakes.asgi import UvicornThread
@@ -376,6 +377,26 @@ def test_the_leaderboard_is_posted_with_its_chart_in_the_thread(desk: Desk,
     desk.command(ALICE, "leaderboard reboot the moon")
     assert wait(lambda: [e for e in ephemeral(desk, ALICE) if "No runbook" in e]) == [
         "No runbook matches “reboot the moon”; try `atlas` to see what ran."]
+
+
+def test_incidents_are_shared_in_the_channel_with_their_likely_cause(desk: Desk) -> None:
+    desk.command(ALICE, "incidents")
+    assert wait(lambda: posted(desk))[0].body["text"] == (
+        "No incident is open. `incidents all` lists the resolved ones too.")
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for fingerprint, labels in (("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"}),
+                                ("web1", {"alertname": "HighLatency", "service": "web"})):
+        desk.system.app.receive_alert(IncomingAlert(fingerprint, labels, {}, at, None, {}))
+    wait(lambda: desk.system.use_cases().incidents(None) and len(
+        desk.system.use_cases().incidents(None)[0]["alerts"]) == 2)
+    desk.command(ALICE, "incidents")
+    shared = wait(lambda: [c for c in posted(desk) if "🔥" in c.body.get("text", "")])[0]
+    assert "PostgresDown on postgres · open · 2 of 2 alert(s) firing" in shared.body["text"]
+    assert "likely cause: postgres (1 alerting component(s) depend on it (web)" in \
+        shared.body["text"]
+    desk.command(ALICE, "incidents 123")
+    assert wait(lambda: [e for e in ephemeral(desk, ALICE) if "incident" in e]) == [
+        "Refused: no incident has the id 123; `incidents all` lists them."]
 
 
 def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:

@@ -3,15 +3,19 @@ their last-seen time, resolutions once, credentials never in the history."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from altlas.bootstrap import System
+from altlas.progress import Progress
+from altlas.rebuild import rebuild
 from domain.alerts import IncomingAlert
 from tests.helpers import FakeClock
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
+from tests.integration.views import dump
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -72,6 +76,28 @@ class AlertsContract:
         [received] = list(system.history.read())
         assert secret not in str(received.state)
         assert received.data["annotations"]["summary"] == "p99 above 2 s"
+
+
+    def test_incidents_rebuilt_from_the_events_are_the_incidents_seen_live(
+        self, system: System
+    ) -> None:
+        for fingerprint, labels, minute, ends in (
+                ("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"}, 0, None),
+                ("web1", {"alertname": "HighLatency", "service": "web"}, 1, None),
+                ("web1", {"alertname": "HighLatency", "service": "web"}, 1, 4),
+                ("b1d7", {"alertname": "BuildSlow", "instance": "ci-3:9100"}, 30, None)):
+            system.app.receive_alert(IncomingAlert(
+                fingerprint, labels, {}, T0 + timedelta(minutes=minute),
+                None if ends is None else T0 + timedelta(minutes=ends), {}))
+        system.worker().until_quiet()
+        system.store_feed().catch_up()
+        live = system.use_cases().incidents(None)
+        assert [(i["title"], [a["firing"] for a in i["alerts"]]) for i in live] == [
+            ("BuildSlow on ci-3", [True]), ("PostgresDown on postgres", [True, False])]
+        before = dump(system.views())
+        end = system.history.last_position()
+        assert rebuild(system, None, 1, Progress("rebuild", end, stream=io.StringIO())) == end
+        assert dump(system.views()) == before
 
 
 class TestAlertsOnSQLite(OnSQLite, AlertsContract):

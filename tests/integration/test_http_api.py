@@ -514,3 +514,42 @@ def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
     assert done.json()["resolved"] == 1
     types = [e["type"] for e in client.get("/events", headers=auth("alice")).json()]
     assert types.count("AlertReceived") == 1 and types.count("AlertResolved") == 1
+
+
+def test_alerts_become_an_incident_with_its_likely_cause_over_http(served: Served) -> None:
+    client = served.client
+    bearer = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
+    web = alertmanager_payload()
+    db = alertmanager_payload()
+    db["alerts"][0].update(
+        labels={"alertname": "PostgresDown", "instance": "db-1:9187", "job": "postgres"},
+        annotations={"summary": "postgres is down"}, fingerprint="0badc0ffee000001",
+        startsAt="2026-12-01T12:01:00Z")
+    for body in (web, db):
+        assert client.post("/alerts/alertmanager", json=body, headers=bearer).status_code == 200
+    [incident] = served.until(lambda: [i for i in client.get(
+        "/incidents", headers=auth("alice")).json() if len(i["alerts"]) == 2])
+    assert incident["status"] == "open" and incident["title"] == "HighLatency on web"
+    assert [c["component"] for c in incident["root_causes"]] == ["postgres", "web"]
+    assert {a["fingerprint"] for a in incident["alerts"]} == {"5ef77f1f8ea8ea04",
+                                                             "0badc0ffee000001"}
+    for resolved in (web, db):
+        resolved["alerts"][0].update(status="resolved", endsAt="2026-12-01T12:09:00Z")
+        client.post("/alerts/alertmanager", json=resolved, headers=bearer)
+    done = served.until(lambda: (r := client.get(f"/incidents/{incident['id'][:8]}",
+                                                 headers=auth("alice")).json())
+                        ["status"] == "resolved" and r)
+    assert done["resolved_at"].startswith("2026-12-01T12:09:00")
+    events = [e["event"] for e in done["timeline"]]
+    assert events[0] == "AlertReceived" and events[-1] == "IncidentResolved"
+    assert events.index("IncidentOpened") < events.index("AlertsCorrelated")
+    assert events.count("AlertResolved") == 2
+    listed = client.get("/incidents", params={"status": "open"}, headers=auth("alice"))
+    assert listed.json() == []
+    for path, params, status in (("/incidents", {"status": "burning"}, 422),
+                                 ("/incidents", {"limit": 0}, 422),
+                                 ("/incidents/zz", {}, 404),
+                                 ("/incidents/ffffffff", {}, 404)):
+        refused = client.get(path, params=params, headers=auth("alice"))
+        assert refused.status_code == status, (path, refused.text)
+    assert client.get("/incidents").status_code == 401

@@ -122,8 +122,8 @@ def test_unknown_key_names_its_line() -> None:
     line = text.splitlines().index("local_hots: localhost") + 1
     assert _policy_error(text) == (
         f"p.yaml:{line}: local_hots: unknown key; expected one of alertmanager, api_tokens, "
-        "approvals, atlas, commands, environments, groups, hosts, local_host, people, services, "
-        "version"
+        "approvals, atlas, commands, environments, groups, hosts, incidents, local_host, people, "
+        "services, version"
     )
 
 

@@ -1,0 +1,122 @@
+"""An incident: the alerts the correlator put together, and what most likely caused them.
+
+Its id comes from the alert that opened it, so every process that correlates the same alerts
+names the same incident. It is resolved when the last of its firing alerts resolves, or
+merged into another incident when an alert showed the two have one cause.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.base import AuditedAggregate, EventMeta
+from domain.errors import ConflictError
+
+_INCIDENTS = uuid5(NAMESPACE_URL, "urn:altlas:incidents")
+OPEN, RESOLVED, MERGED = "open", "resolved", "merged"
+
+
+def incident_id(first_alert: UUID) -> UUID:
+    return uuid5(_INCIDENTS, str(first_alert))
+
+
+class IncidentClosedError(ConflictError):
+    """A resolved or merged incident takes no more alerts: a new one opens."""
+
+
+class Incident(AuditedAggregate):
+    class Opened(AuditedAggregate.Created):
+        type_name = "IncidentOpened"
+        title: str  # the first alert's name and component
+        alerts: dict[str, str]  # fingerprint → the Alert aggregate's id
+        root_causes: list[dict[str, Any]]  # component, score, evidence; most likely first
+        opened_at: str  # the first alert's start, ISO 8601
+
+    class AlertsCorrelated(AuditedAggregate.Event):
+        """Alerts joined it: one that came later, or all of incidents merged into it."""
+
+        type_name = "AlertsCorrelated"
+        alerts: dict[str, str]
+        merged: list[str]  # ids of the incidents folded into this one
+        root_causes: list[dict[str, Any]]
+
+        def apply(self, incident: Incident) -> None:
+            incident.alerts.update(self.alerts)
+            incident.firing |= set(self.alerts)
+            incident.root_causes = self.root_causes
+
+    class AlertCleared(AuditedAggregate.Event):
+        """One of its alerts resolved; others still fire."""
+
+        type_name = "IncidentAlertResolved"
+        fingerprint: str
+        ends_at: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.firing.discard(self.fingerprint)
+
+    class Merged(AuditedAggregate.Event):
+        type_name = "IncidentMerged"
+        into: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.status = MERGED
+            incident.merged_into = self.into
+
+    class Resolved(AuditedAggregate.Event):
+        """Its last firing alert resolved."""
+
+        type_name = "IncidentResolved"
+        fingerprint: str
+        resolved_at: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.firing.discard(self.fingerprint)
+            incident.status = RESOLVED
+            incident.resolved_at = self.resolved_at
+
+    def __init__(self, title: str, alerts: dict[str, str], root_causes: list[dict[str, Any]],
+                 opened_at: str) -> None:
+        self.title = title
+        self.alerts = dict(alerts)
+        self.firing = set(alerts)
+        self.root_causes = root_causes
+        self.opened_at = opened_at
+        self.status = OPEN
+        self.merged_into: str | None = None
+        self.resolved_at: str | None = None
+
+    @classmethod
+    def open(cls, ident: UUID, alerts: dict[str, str], title: str,
+             root_causes: list[dict[str, Any]], opened_at: str, meta: EventMeta) -> Incident:
+        """``ident``: incident_id of its first alert."""
+        return cls._create_audited(cls.Opened, meta, id=ident, title=title, alerts=alerts,
+                                   root_causes=root_causes, opened_at=opened_at)
+
+    def correlate(self, alerts: dict[str, str], merged: list[str],
+                  root_causes: list[dict[str, Any]], meta: EventMeta) -> None:
+        self._check_open()
+        self._trigger(self.AlertsCorrelated, meta, alerts=alerts, merged=merged,
+                      root_causes=root_causes)
+
+    def clear(self, fingerprint: str, ends_at: str, meta: EventMeta) -> bool:
+        """One alert resolved: the incident too when it was the last firing one. False when
+        the alert is not one of its firing alerts (resolved before, or never here)."""
+        if self.status != OPEN or fingerprint not in self.firing:
+            return False
+        if self.firing == {fingerprint}:
+            self._trigger(self.Resolved, meta, fingerprint=fingerprint, resolved_at=ends_at)
+        else:
+            self._trigger(self.AlertCleared, meta, fingerprint=fingerprint, ends_at=ends_at)
+        return True
+
+    def merge_into(self, other: Incident, meta: EventMeta) -> dict[str, str]:
+        """Fold into ``other``; the alerts that still fire here, for it to take."""
+        self._check_open()
+        self._trigger(self.Merged, meta, into=str(other.id))
+        return {f: a for f, a in self.alerts.items() if f in self.firing}
+
+    def _check_open(self) -> None:
+        if self.status != OPEN:
+            raise IncidentClosedError(f"incident {self.id} is {self.status}")

@@ -1,0 +1,185 @@
+"""Alerts become incidents by themselves: a reaction on the `incidents` lane correlates each
+recorded alert, whichever process reacts, and an incident resolves with its last alert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from adapters.policy_file import default_policy_text
+from application.app import AltlasApplication
+from application.incidents import IncidentDesk
+from application.policies import LANES, Ports
+from application.reactor import Lane, begin_tracking
+from application.segmentation import SegmentationService
+from domain.alerts import IncomingAlert
+from domain.incidents import Incident
+from domain.policy import Policy
+from tests.fakes.ports import FakePersonKeys, FakeSegmenter
+from tests.helpers import FakeClock
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def policy(**incidents: Any) -> Policy:
+    data = yaml.safe_load(default_policy_text())
+    data["services"] = {"postgres": {"hosts": ["db-1"]},
+                        "web": {"hosts": ["web-1"], "depends_on": ["postgres"]},
+                        "api": {"hosts": ["web-2"], "depends_on": ["postgres"]}}
+    if incidents:
+        data["incidents"] = incidents
+    return Policy.from_mapping(data)
+
+
+class Altlas:
+    """One store; each worker with its own correlator, as separate processes have."""
+
+    def __init__(self, chosen: Policy) -> None:
+        self.app = AltlasApplication(chosen, FakeClock(start=T0),
+                                     env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                                     keys=FakePersonKeys())
+        begin_tracking(self.app, LANES)
+
+    def worker(self) -> list[Lane]:
+        ports = Ports(SegmentationService(self.app, FakeSegmenter({}), None),
+                      incidents=IncidentDesk(self.app))
+        return [Lane(self.app, name, kinds, ports, worker="w", on_claims=lambda _: None)
+                for name, kinds in LANES.items()]
+
+    def fire(self, fingerprint: str, labels: dict[str, str], minute: float = 0,
+             summary: str = "", ends: float | None = None) -> None:
+        starts = T0 + timedelta(minutes=minute)
+        self.app.receive_alert(IncomingAlert(
+            fingerprint, {"alertname": f"Alert{fingerprint}", **labels}, {"summary": summary},
+            starts, None if ends is None else T0 + timedelta(minutes=ends), {}))
+
+    def resolve(self, fingerprint: str, labels: dict[str, str], minute: float,
+                ends: float) -> None:
+        self.fire(fingerprint, labels, minute, ends=ends)
+
+    def incidents(self) -> list[Incident]:
+        found = [self.app.load(Incident, n.originator_id)
+                 for n in self.app.recorder.select_notifications(0, 10_000)
+                 if n.topic.endswith("Incident.Opened")]
+        return sorted(found, key=lambda i: i.opened_at)
+
+
+def settle(lanes: list[Lane]) -> None:
+    while sum(lane.poll() for lane in lanes):
+        pass
+
+
+@pytest.fixture
+def altlas() -> Iterator[Altlas]:
+    found = Altlas(policy())
+    yield found
+    found.app.close()
+
+
+DB = {"instance": "db-1:9100"}
+WEB = {"instance": "web-1:9100"}
+API = {"instance": "web-2:9100"}
+
+
+def test_a_fault_and_its_symptoms_become_one_incident_rooted_at_the_dependency(
+    altlas: Altlas
+) -> None:
+    altlas.fire("db", DB)
+    altlas.fire("web", WEB, minute=1)
+    settle(altlas.worker())
+    [incident] = altlas.incidents()
+    assert set(incident.alerts) == {"db", "web"}
+    assert incident.title == "Alertdb on postgres"
+    assert [c["component"] for c in incident.root_causes] == ["postgres", "web"]
+    assert "1 alerting component(s) depend on it (web)" in incident.root_causes[0]["evidence"]
+
+
+def test_alerts_far_apart_and_unrelated_open_separate_incidents(altlas: Altlas) -> None:
+    altlas.fire("web", WEB)
+    altlas.fire("other", {"instance": "build-7:9100"}, minute=1)
+    altlas.fire("db", DB, minute=30)
+    settle(altlas.worker())
+    assert [set(i.alerts) for i in altlas.incidents()] == [{"web"}, {"other"}, {"db"}]
+
+
+def test_another_process_decides_the_next_alert_like_the_first_would_have(
+    altlas: Altlas
+) -> None:
+    altlas.fire("web", WEB)
+    settle(altlas.worker())
+    altlas.fire("db", DB, minute=1)
+    settle(altlas.worker())  # a new process: its correlator reads the earlier alerts first
+    [incident] = altlas.incidents()
+    assert set(incident.alerts) == {"web", "db"}
+    assert incident.root_causes[0]["component"] == "postgres"
+
+
+def test_a_common_cause_merges_the_incidents_of_its_dependents(altlas: Altlas) -> None:
+    altlas.fire("web", WEB)
+    altlas.fire("api", API, minute=1)
+    lanes = altlas.worker()
+    settle(lanes)
+    assert len(altlas.incidents()) == 2
+    altlas.fire("db", DB, minute=2)
+    settle(lanes)
+    first, second = altlas.incidents()
+    assert first.status == "open" and set(first.alerts) == {"web", "api", "db"}
+    assert second.status == "merged" and second.merged_into == str(first.id)
+    assert first.root_causes[0]["component"] == "postgres"
+
+
+def test_an_incident_resolves_with_its_last_alert_and_says_each_before(
+    altlas: Altlas
+) -> None:
+    altlas.fire("db", DB)
+    altlas.fire("web", WEB, minute=1)
+    lanes = altlas.worker()
+    settle(lanes)
+    altlas.resolve("web", WEB, minute=1, ends=5)
+    settle(lanes)
+    [incident] = altlas.incidents()
+    assert incident.status == "open" and incident.firing == {"db"}
+    altlas.resolve("db", DB, minute=0, ends=6)
+    settle(altlas.worker())  # whichever process hears it
+    [incident] = altlas.incidents()
+    assert incident.status == "resolved" and incident.resolved_at == (
+        T0 + timedelta(minutes=6)).isoformat()
+
+
+def test_a_re_sent_alert_changes_no_incident_and_a_new_firing_opens_a_new_one(
+    altlas: Altlas
+) -> None:
+    lanes = altlas.worker()
+    altlas.fire("web", WEB)
+    settle(lanes)
+    altlas.app.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    altlas.fire("web", WEB)  # Alertmanager's repeat: AlertRefreshed
+    altlas.resolve("web", WEB, minute=0, ends=3)
+    settle(lanes)
+    altlas.fire("web", WEB, minute=20)  # the same alert fires again later
+    settle(lanes)
+    first, second = altlas.incidents()
+    assert first.status == "resolved" and second.status == "open"
+    assert first.version == 2  # opened, resolved: the repeat added nothing
+
+
+def test_the_window_is_the_policys() -> None:
+    narrow = Altlas(policy(window="30s"))
+    narrow.fire("db", DB)
+    narrow.fire("web", WEB, minute=1)
+    settle(narrow.worker())
+    assert len(narrow.incidents()) == 2
+    narrow.app.close()
+
+
+def test_a_bad_correlation_setting_is_refused_with_its_path() -> None:
+    from domain.policy import PolicyError
+
+    with pytest.raises(PolicyError, match=r"incidents\.threshold: must be a relation score"):
+        policy(threshold=3)
+    with pytest.raises(PolicyError, match=r"incidents\.window: must be a positive duration"):
+        policy(window="soon")
