@@ -25,7 +25,13 @@ SSH_USER=altlas-test
 SSH_DIR=$SERVICES_DIR/ssh
 PROM_PORT=${ALTLAS_PROMETHEUS_PORT:-59090}
 NODE_PORT=$((PROM_PORT + 10))
+AM_PORT=$((PROM_PORT + 13))
+# Where the real Alertmanager sends its webhook: an altlas the end-to-end test serves there.
+RECEIVER_PORT=$((PROM_PORT + 20))
+# Alertmanager proves itself with this bearer token (tests/helpers.py ALERTMANAGER_TOKEN).
+AM_TOKEN=tok-alertmanager-7f3a
 PROM_DIR=$SERVICES_DIR/prometheus
+TEXTFILE_DIR=$PROM_DIR/textfile
 
 WEAVIATE_VERSION=1.35.2
 WEAVIATE_PORT=${ALTLAS_WEAVIATE_PORT:-58080}
@@ -315,29 +321,86 @@ ssh_up() {
 
 ssh_down() { stop_pidfile "$SSH_DIR/sshd.pid" "$SSH_DIR/sshd_config"; }
 
-# --- Prometheus scraping a node exporter (Debian packages, run as our processes) ------------
+# --- Prometheus and Alertmanager, a node exporter with a textfile collector ------------------
+# (Debian packages, run as our processes). The tests set `altlas_test_signal` in the textfile
+# directory; a rule fires on it within seconds and Alertmanager posts to RECEIVER_PORT.
 
-prom_running() { pid_alive "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.yml"; }
-node_running() { pid_alive "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"; }
+prom_running() { pid_alive "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus-am.yml"; }
+node_running() { pid_alive "$PROM_DIR/node_exporter.pid" "textfile.directory=$TEXTFILE_DIR"; }
+am_running() { pid_alive "$PROM_DIR/alertmanager.pid" "$PROM_DIR/alertmanager.yml"; }
+
+am_up() {
+  [ -x /usr/bin/prometheus-alertmanager ] || apt_install prometheus-alertmanager
+  if am_running; then log "Alertmanager ready: http://127.0.0.1:$AM_PORT"; return; fi
+  cat >"$PROM_DIR/alertmanager.yml" <<CONF
+route:
+  receiver: altlas
+  group_by: [alertname, service]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: altlas
+    webhook_configs:
+      - url: http://127.0.0.1:$RECEIVER_PORT/alerts/alertmanager
+        send_resolved: true
+        http_config:
+          authorization: {credentials: $AM_TOKEN}
+CONF
+  rm -rf "$PROM_DIR/alertmanager" "$PROM_DIR/alertmanager.pid"
+  mkdir -p "$PROM_DIR/alertmanager"
+  log "starting Alertmanager on 127.0.0.1:$AM_PORT (webhook to :$RECEIVER_PORT)"
+  spawn "$PROM_DIR/alertmanager.pid" "$PROM_DIR/alertmanager.log" \
+    /usr/bin/prometheus-alertmanager --config.file="$PROM_DIR/alertmanager.yml" \
+    --storage.path="$PROM_DIR/alertmanager" --web.listen-address="127.0.0.1:$AM_PORT" \
+    --cluster.listen-address= --log.level=warn || die "Alertmanager did not start"
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$AM_PORT/-/ready" 2>/dev/null \
+      && { log "Alertmanager ready: http://127.0.0.1:$AM_PORT"; return; }
+    sleep 0.1
+  done
+  die "Alertmanager is not ready after 30 s (log: $PROM_DIR/alertmanager.log)"
+}
 
 prom_up() {
   [ -x /usr/bin/prometheus ] || apt_install prometheus
   [ -x /usr/bin/prometheus-node-exporter ] || apt_install prometheus-node-exporter
-  mkdir -p "$PROM_DIR"
+  mkdir -p "$PROM_DIR" "$TEXTFILE_DIR"
+  # quiet until a test raises it
+  printf 'altlas_test_signal{service="web"} 0\n' >"$TEXTFILE_DIR/altlas.prom"
   if ! node_running; then
+    stop_pidfile "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"
     rm -f "$PROM_DIR/node_exporter.pid"
     spawn "$PROM_DIR/node_exporter.pid" "$PROM_DIR/node_exporter.log" \
       /usr/bin/prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
       --collector.disable-defaults --collector.filesystem --collector.loadavg \
-      --collector.meminfo --collector.cpu --collector.uname --web.disable-exporter-metrics \
+      --collector.meminfo --collector.cpu --collector.uname --collector.textfile \
+      --collector.textfile.directory="$TEXTFILE_DIR" --web.disable-exporter-metrics \
       --log.level=warn || die "node exporter did not start"
   fi
+  am_up
   if prom_running; then log "Prometheus ready: http://127.0.0.1:$PROM_PORT"; return; fi
-  cat >"$PROM_DIR/prometheus.yml" <<CONF
+  stop_pidfile "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.yml"  # one of an older layout
+  cat >"$PROM_DIR/rules.yml" <<CONF
+groups:
+  - name: altlas-test
+    interval: 1s
+    rules:
+      - alert: AltlasTestSignalHigh
+        expr: altlas_test_signal > 0
+        labels: {severity: page}
+        annotations: {summary: "the test signal of {{ \$labels.service }} is {{ \$value }}"}
+CONF
+  cat >"$PROM_DIR/prometheus-am.yml" <<CONF
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files: ['$PROM_DIR/rules.yml']
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:$AM_PORT']
 scrape_configs:
   - job_name: node
     static_configs:
@@ -351,7 +414,7 @@ CONF
   rm -rf "$PROM_DIR/data" "$PROM_DIR/prometheus.pid" && mkdir -p "$PROM_DIR/data"
   log "starting Prometheus on 127.0.0.1:$PROM_PORT (scraping a node exporter on :$NODE_PORT)"
   spawn "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.log" /usr/bin/prometheus \
-    --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+    --config.file="$PROM_DIR/prometheus-am.yml" --storage.tsdb.path="$PROM_DIR/data" \
     --storage.tsdb.retention.time=1d --web.listen-address="127.0.0.1:$PROM_PORT" \
     --log.level=warn || die "Prometheus did not start"
   # ready = this server has scraped the exporter (it applies targets on a 5 s timer)
@@ -365,8 +428,9 @@ CONF
 }
 
 prom_down() {
-  stop_pidfile "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus.yml"
-  stop_pidfile "$PROM_DIR/node_exporter.pid" "127.0.0.1:$NODE_PORT"
+  stop_pidfile "$PROM_DIR/prometheus.pid" "$PROM_DIR/prometheus-am.yml"
+  stop_pidfile "$PROM_DIR/alertmanager.pid" "$PROM_DIR/alertmanager.yml"
+  stop_pidfile "$PROM_DIR/node_exporter.pid" "textfile.directory=$TEXTFILE_DIR"
 }
 
 # --- Weaviate, built from its Go module (github.com/weaviate/weaviate) -------------------------
@@ -427,6 +491,7 @@ case "${1:-}" in
     if kafka_running; then echo "kafka $KAFKA_VERSION: up (127.0.0.1:$KAFKA_PORT)"; else echo "kafka: down"; fi
     if ssh_running; then echo "sshd: up ($SSH_USER@127.0.0.1:$SSH_PORT)"; else echo "sshd: down"; fi
     if prom_running; then echo "prometheus: up (http://127.0.0.1:$PROM_PORT)"; else echo "prometheus: down"; fi
+    if am_running; then echo "alertmanager: up (http://127.0.0.1:$AM_PORT)"; else echo "alertmanager: down"; fi
     if weaviate_running; then echo "weaviate $WEAVIATE_VERSION: up (http://127.0.0.1:$WEAVIATE_PORT)"; else echo "weaviate: down"; fi ;;
   env)
     echo "export ALTLAS_TEST_DATABASE_URL=$(pg_url)"
@@ -434,6 +499,9 @@ case "${1:-}" in
     echo "export ALTLAS_TEST_SSH=$SSH_USER@127.0.0.1:$SSH_PORT"
     echo "export ALTLAS_TEST_SSH_DIR=$SSH_DIR"
     echo "export ALTLAS_TEST_PROMETHEUS=http://127.0.0.1:$PROM_PORT"
+    echo "export ALTLAS_TEST_ALERTMANAGER=http://127.0.0.1:$AM_PORT"
+    echo "export ALTLAS_TEST_ALERT_RECEIVER_PORT=$RECEIVER_PORT"
+    echo "export ALTLAS_TEST_TEXTFILE_DIR=$TEXTFILE_DIR"
     echo "export ALTLAS_TEST_WEAVIATE=http://127.0.0.1:$WEAVIATE_PORT"
     echo "export ALTLAS_TEST_WEAVIATE_GRPC=$WEAVIATE_GRPC_PORT"
     echo "export ALTLAS_SERVICES_SCRIPT=$(cd "$(dirname "$0")" && pwd)/services.sh" ;;
