@@ -411,6 +411,31 @@ class IncidentEventOut(Out):
     actor: str
 
 
+class SeriesOut(Out):
+    query: str
+    series: str
+    baseline_median: float | None = Field(description="Of the hour before it opened.")
+    spread: float | None = Field(description="MAD of that hour (or its fallback).")
+    peak: float | None
+    peak_at: float | None = Field(description="Seconds since the epoch.")
+    z: float | None = Field(description="Robust z-score of the peak; None after a flat hour.")
+    anomalous: bool
+
+
+class SimilarIncidentOut(Out):
+    id: str
+    title: str
+    resolved_at: datetime | None
+
+
+class EvidenceOut(Out):
+    metrics: list[SeriesOut]
+    similar: list[SimilarIncidentOut] = Field(description="Resolved incidents with the same "
+                                              "likeliest cause, newest first.")
+    problems: list[str] = Field(description="What could not be checked, and why.")
+    summarizer: str
+
+
 class IncidentOut(Out):
     id: str
     title: str
@@ -420,6 +445,8 @@ class IncidentOut(Out):
     merged_into: str | None
     alerts: list[IncidentAlertOut]
     root_causes: list[RootCauseOut] = Field(description="Most likely cause first.")
+    summary: str | None = Field(description="What was found about it; None until enriched.")
+    evidence: EvidenceOut | None
 
 
 class IncidentDetailOut(IncidentOut):

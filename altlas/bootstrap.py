@@ -31,6 +31,7 @@ from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
 from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
+from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from adapters.worker_registry import SqlWorkerRegistry
@@ -40,6 +41,7 @@ from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
 from application.conversation import Conversation
+from application.enrichment import Enrichment
 from application.history import EventHistory
 from application.incidents import IncidentDesk
 from application.policies import LANES, Ports
@@ -115,7 +117,7 @@ class System:
             s = self.settings
             self._worker = Worker(
                 self.app, Ports(self.segmentation, self._pattern_outcomes,
-                                IncidentDesk(self.app)), self.executors,
+                                IncidentDesk(self.app), self.enrichment()), self.executors,
                 self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
@@ -271,6 +273,13 @@ class System:
 
     def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
         return self.reads().pattern_outcomes(pattern)  # embedded: the views caught up first
+
+    def enrichment(self) -> Enrichment:
+        """The evidence of new incidents, from the Prometheus the settings name."""
+        url = self.settings.prometheus_url
+        return Enrichment(PrometheusMetrics(url) if url else None,
+                          lambda: self.reads(catch_up=self.embedded), self.app.clock,
+                          lambda service: self.app.policy.queries_of(service))
 
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""

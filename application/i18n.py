@@ -110,6 +110,7 @@ EN: dict[str, str] = {
                       "since {opened}",
     "incidents.cause": "   likely cause: {component} ({evidence})",
     "incidents.merged": "   merged into {into}",
+    "incidents.summary": "   found: {summary}",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
     "board.runbooks": "Runbooks, surest first:",
@@ -270,6 +271,7 @@ TR: dict[str, str] = {
                       "sürüyor · {opened} itibarıyla",
     "incidents.cause": "   olası neden: {component} ({evidence})",
     "incidents.merged": "   {into} olayına birleştirildi",
+    "incidents.summary": "   bulunan: {summary}",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "

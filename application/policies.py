@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.app import ATLAS, CORRELATOR, PRIVACY, RUNNER, Reaction, run_id_of
+from application.enrichment import Enrichment, generator_urls
 from application.errors import NotFoundError
 from application.incidents import IncidentDesk
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
@@ -43,6 +45,7 @@ class Ports:
     segmentation: SegmentationService
     outcomes: Callable[[str], list[tuple[str, str, str | None]]] | None = None
     incidents: IncidentDesk | None = None
+    enrichment: Enrichment | None = None
 
 
 Event = AuditedAggregate.Event
@@ -229,6 +232,21 @@ def clear_alert(event: Alert.Resolved, r: Reaction, ports: Ports) -> None:
                                                     event.originator_version)))
 
 
+def enrich_incident(event: Incident.Opened, r: Reaction, ports: Ports) -> None:
+    """Find the evidence of a new incident (its metrics, incidents like it), whatever
+    happened to it meanwhile: a merged or resolved incident keeps what was found."""
+    if ports.enrichment is None:
+        return
+    incident = r.get(Incident, event.originator_id)
+    if incident.enriched:
+        return
+    alerts = {f: r.get(Alert, UUID(a)) for f, a in incident.alerts.items()}
+    found = ports.enrichment.findings(str(incident.id), incident.title, datetime.fromisoformat(
+        incident.opened_at), incident.root_causes, generator_urls(alerts))
+    incident.enrich(found.to_event(), EventMeta(
+        CORRELATOR, str(incident.id), event_id(event.originator_id, event.originator_version)))
+
+
 def _open_incident(r: Reaction, ident: UUID) -> Incident | None:
     """The open incident the correlator names, following merges; None when it was never
     recorded (its first alerts came before this release correlated) or has closed."""
@@ -324,6 +342,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Run.Completed: watch_pattern,         # the .atlas: warn when a kind of plan fails often
     Alert.Received: correlate_alert,      # open an incident, or join (and merge) one
     Alert.Resolved: clear_alert,          # the incident resolves with its last alert
+    Incident.Opened: enrich_incident,     # its metrics, anomalies, incidents like it
 }
 
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes
@@ -331,8 +350,11 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 # Alerts have their own lane too: a storm of them never delays a run.
 _PLANNING: frozenset[type[Event]] = frozenset({Task.Requested, Task.Clarified})
 _ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved})
+# Enriching waits for Prometheus: on a lane of its own, so correlation never queues behind it.
+_ENRICHING: frozenset[type[Event]] = frozenset({Incident.Opened})
 LANES: dict[str, frozenset[type[Event]]] = {
     "planning": _PLANNING,
-    "runs": frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS,
+    "runs": frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS - _ENRICHING,
     "incidents": _ALERTS,
+    "enrichment": _ENRICHING,
 }

@@ -200,6 +200,19 @@ class VectorStore(Protocol):
         """Forget the runs of these tasks (their requester was forgotten)."""
 
 
+class MetricsUnavailableError(Exception):
+    """Prometheus cannot answer now: the incident is enriched without its metrics."""
+
+
+class Metrics(Protocol):
+    """Range queries for the evidence of an incident (Prometheus)."""
+
+    def series(self, query: str, start: datetime, end: datetime, step_s: float
+               ) -> list[tuple[str, list[tuple[float, float]]]]:
+        """Each series of ``query`` between the two times: its labels as PromQL writes them,
+        and its (seconds since the epoch, value) samples. Raises MetricsUnavailableError."""
+
+
 class Charts(Protocol):
     """Pictures of the leaderboards, as PNG bytes for chat threads and the HTTP API."""
 

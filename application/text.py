@@ -286,6 +286,8 @@ def incidents_text(incidents: list[dict[str, Any]], locale: str, *, every: bool 
 def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> str:
     """One incident: every root-cause candidate and the latest of its timeline."""
     lines = [_incident_lines(incident, locale, causes=3)]
+    if incident["summary"]:
+        lines.append(t(locale, "incidents.summary", summary=incident["summary"]))
     lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
                 event=e["event"], fingerprint=e["fingerprint"] or "")
               for e in incident["timeline"][-limit:]]

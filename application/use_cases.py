@@ -513,6 +513,8 @@ def _incident(row: dict[str, Any]) -> dict[str, Any]:
         "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in firing}
                    for f, a in sorted(row["alerts"].items())],
         "root_causes": row["root_causes"],
+        "summary": row["summary"],
+        "evidence": row["evidence"],
     }
 
 

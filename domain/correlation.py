@@ -46,6 +46,7 @@ class Service:
     hosts: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     cluster: str | None = None
+    queries: tuple[str, ...] = ()  # PromQL that shows how it is doing (enrichment)
 
 
 class Topology:

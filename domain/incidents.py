@@ -56,6 +56,20 @@ class Incident(AuditedAggregate):
         def apply(self, incident: Incident) -> None:
             incident.firing.discard(self.fingerprint)
 
+    class Enriched(AuditedAggregate.Event):
+        """What was found about it: its metrics with anomalies, incidents like it resolved
+        before, what could not be checked, and a summary (and what wrote it)."""
+
+        type_name = "IncidentEnriched"
+        metrics: list[dict[str, Any]]
+        similar: list[dict[str, Any]]
+        problems: list[str]
+        summary: str
+        summarizer: str
+
+        def apply(self, incident: Incident) -> None:
+            incident.enriched = True
+
     class Merged(AuditedAggregate.Event):
         type_name = "IncidentMerged"
         into: str
@@ -86,6 +100,7 @@ class Incident(AuditedAggregate):
         self.status = OPEN
         self.merged_into: str | None = None
         self.resolved_at: str | None = None
+        self.enriched = False
 
     @classmethod
     def open(cls, ident: UUID, alerts: dict[str, str], title: str,
@@ -109,6 +124,13 @@ class Incident(AuditedAggregate):
             self._trigger(self.Resolved, meta, fingerprint=fingerprint, resolved_at=ends_at)
         else:
             self._trigger(self.AlertCleared, meta, fingerprint=fingerprint, ends_at=ends_at)
+        return True
+
+    def enrich(self, findings: dict[str, Any], meta: EventMeta) -> bool:
+        """Once: False when it was enriched before (a reaction tried again)."""
+        if self.enriched:
+            return False
+        self._trigger(self.Enriched, meta, **findings)
         return True
 
     def merge_into(self, other: Incident, meta: EventMeta) -> dict[str, str]:

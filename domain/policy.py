@@ -164,6 +164,10 @@ class Policy:
     def topology(self) -> Topology:
         return Topology(self.services.values())
 
+    def queries_of(self, service: str) -> tuple[str, ...]:
+        found = self.services.get(service)
+        return found.queries if found else ()
+
     # -- classification ---------------------------------------------------------------
 
     def classify(self, step: PlanStep) -> Classification:
@@ -581,7 +585,7 @@ class _Parser:
         for name, spec in specs.items():
             path: Path = ("services", name)
             self._name(name, path)
-            spec = self._mapping(spec, path, {"hosts", "depends_on", "cluster"})
+            spec = self._mapping(spec, path, {"hosts", "depends_on", "cluster", "queries"})
             on = self._list(spec.get("hosts", []), (*path, "hosts"))
             for i, host in enumerate(on):
                 if host not in hosts:
@@ -594,7 +598,11 @@ class _Parser:
             cluster = spec.get("cluster")
             if cluster is not None:
                 self._name(cluster, (*path, "cluster"))
-            services[name] = Service(name, tuple(on), tuple(needs), cluster)
+            queries = self._list(spec.get("queries", []), (*path, "queries"))
+            for i, query in enumerate(queries):
+                if not isinstance(query, str) or not query.strip():
+                    raise PolicyError((*path, "queries", i), "must be a PromQL expression")
+            services[name] = Service(name, tuple(on), tuple(needs), cluster, tuple(queries))
         self._acyclic(services)
         return services
 

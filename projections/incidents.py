@@ -31,7 +31,8 @@ class IncidentsProjection(Projection):
                     "status": OPEN, "opened_at": datetime.fromisoformat(d["opened_at"]),
                     "recorded_at": r.timestamp, "resolved_at": None, "alerts": d["alerts"],
                     "firing": sorted(d["alerts"]), "root_causes": d["root_causes"],
-                    "merged_into": None, "updated_at": r.timestamp})
+                    "merged_into": None, "summary": None, "evidence": None,
+                    "updated_at": r.timestamp})
             elif (row := changes.newer(key, r.version)) is not None:
                 row["updated_at"] = r.timestamp
                 if r.type_name == "AlertsCorrelated":
@@ -40,6 +41,12 @@ class IncidentsProjection(Projection):
                     row["root_causes"] = d["root_causes"]
                 elif r.type_name == "IncidentAlertResolved":
                     row["firing"] = [f for f in row["firing"] if f != d["fingerprint"]]
+                elif r.type_name == "IncidentEnriched":
+                    row.update(summary=d["summary"], evidence={
+                        "metrics": [{k: v for k, v in m.items() if k != "points"}
+                                    for m in d["metrics"]],
+                        "similar": d["similar"], "problems": d["problems"],
+                        "summarizer": d["summarizer"]})
                 elif r.type_name == "IncidentMerged":
                     row.update(status=MERGED, merged_into=d["into"])
                 elif r.type_name == "IncidentResolved":

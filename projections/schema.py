@@ -276,6 +276,8 @@ incidents = Table(
     Column("firing", JSON, nullable=False),  # fingerprints still firing
     Column("root_causes", JSON, nullable=False),
     Column("merged_into", String(36)),
+    Column("summary", Text),  # IncidentEnriched's
+    Column("evidence", JSON),  # its metrics (without their samples), similar incidents
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_incidents_status_opened", "status", "opened_at"),
 )

@@ -34,7 +34,7 @@ def signal(value: float) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[System, str]]:
+def served(tmp_path: Path, prometheus_url: str) -> Iterator[tuple[System, str]]:
     try:
         urllib.request.urlopen(f"{ALERTMANAGER}/-/ready", timeout=3).close()
     except OSError as e:
@@ -42,7 +42,8 @@ def served(tmp_path: Path) -> Iterator[tuple[System, str]]:
                     "Start it with: scripts/services.sh up", pytrace=False)
     (tmp_path / "policy.yaml").write_text(token_policy())
     system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules", poll_interval_ms=50,
-                                policy_file=tmp_path / "policy.yaml"))
+                                policy_file=tmp_path / "policy.yaml",
+                                prometheus_url=prometheus_url))
     stop = threading.Event()
     worker = threading.Thread(target=system.worker().run, args=(stop,), daemon=True)
     worker.start()
@@ -64,7 +65,6 @@ def until(found: Any, timeout: float) -> Any:
     return value
 
 
-@pytest.mark.usefixtures("prometheus_url")
 def test_a_firing_rule_reaches_altlas_as_an_incident_and_resolves_with_it(
     served: tuple[System, str]
 ) -> None:
@@ -76,7 +76,12 @@ def test_a_firing_rule_reaches_altlas_as_an_incident_and_resolves_with_it(
 
         signal(3)
         [incident] = until(ours, 60)
-        detail = client.get(f"/incidents/{incident['id']}").json()
+        detail = until(lambda: (r := client.get(f"/incidents/{incident['id']}").json())
+                       ["evidence"] and r, 30)
+        [metric] = detail["evidence"]["metrics"]  # the rule's series, from real PromQL
+        assert metric["query"] == "altlas_test_signal" and metric["peak"] == 3
+        assert metric["anomalous"] and metric["baseline_median"] == 0
+        assert "1 of 1 series out of their usual range" in detail["summary"]
         assert [e["event"] for e in detail["timeline"]][:2] == ["AlertReceived",
                                                                 "IncidentOpened"]
         received = [r for r in system.history.read() if r.type_name == "AlertReceived"][-1]

@@ -12,8 +12,10 @@ import yaml
 
 from adapters.policy_file import default_policy_text
 from application.app import AltlasApplication
+from application.enrichment import Enrichment
 from application.incidents import IncidentDesk
 from application.policies import LANES, Ports
+from application.ports import MetricsUnavailableError
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from domain.alerts import IncomingAlert
@@ -44,18 +46,19 @@ class Altlas:
                                      keys=FakePersonKeys())
         begin_tracking(self.app, LANES)
 
-    def worker(self) -> list[Lane]:
+    def worker(self, enrichment: Enrichment | None = None) -> list[Lane]:
         ports = Ports(SegmentationService(self.app, FakeSegmenter({}), None),
-                      incidents=IncidentDesk(self.app))
+                      incidents=IncidentDesk(self.app), enrichment=enrichment)
         return [Lane(self.app, name, kinds, ports, worker="w", on_claims=lambda _: None)
                 for name, kinds in LANES.items()]
 
     def fire(self, fingerprint: str, labels: dict[str, str], minute: float = 0,
-             summary: str = "", ends: float | None = None) -> None:
+             summary: str = "", ends: float | None = None, url: str = "") -> None:
         starts = T0 + timedelta(minutes=minute)
         self.app.receive_alert(IncomingAlert(
             fingerprint, {"alertname": f"Alert{fingerprint}", **labels}, {"summary": summary},
-            starts, None if ends is None else T0 + timedelta(minutes=ends), {}))
+            starts, None if ends is None else T0 + timedelta(minutes=ends),
+            {"generator_url": url}))
 
     def resolve(self, fingerprint: str, labels: dict[str, str], minute: float,
                 ends: float) -> None:
@@ -183,3 +186,69 @@ def test_a_bad_correlation_setting_is_refused_with_its_path() -> None:
         policy(threshold=3)
     with pytest.raises(PolicyError, match=r"incidents\.window: must be a positive duration"):
         policy(window="soon")
+
+
+class FakeMetrics:
+    """Prometheus's answers: a series that jumps when the incident opened."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.down = down
+        self.asked: list[tuple[str, datetime, datetime, float]] = []
+
+    def series(self, query: str, start: datetime, end: datetime, step_s: float
+               ) -> list[tuple[str, list[tuple[float, float]]]]:
+        self.asked.append((query, start, end, step_s))
+        if self.down:
+            raise MetricsUnavailableError("Prometheus at http://127.0.0.1:9: connection refused")
+        opened = T0.timestamp()
+        points = [(opened - 60 * i, 10.0 + i % 3) for i in range(60, 0, -1)]
+        return [('pg_up{instance="db-1:9187"}', [*points, (opened, 10.0), (opened + 60, 95.0)])]
+
+
+class PastIncidents:
+    def incidents(self, **_: Any) -> list[dict[str, Any]]:
+        return [{"incident_id": "old-1", "title": "Alertdb on postgres",
+                 "resolved_at": T0 - timedelta(days=2),
+                 "root_causes": [{"component": "postgres", "score": 1, "evidence": ""}]},
+                {"incident_id": "old-2", "title": "Alertx on web", "resolved_at": T0,
+                 "root_causes": [{"component": "web", "score": 0, "evidence": ""}]}]
+
+
+def enrichment(metrics: FakeMetrics, altlas: Altlas) -> Enrichment:
+    return Enrichment(metrics, lambda: PastIncidents(),  # type: ignore[arg-type,return-value]
+                      lambda: T0 + timedelta(minutes=3),
+                      lambda service: ("pg_up",) if service == "postgres" else ())
+
+
+def test_a_new_incident_is_enriched_with_its_metrics_anomalies_and_past_incidents(
+    altlas: Altlas
+) -> None:
+    metrics = FakeMetrics()
+    altlas.fire("db", DB, url="http://prom:9090/graph?g0.expr=pg_stat_activity_count+%3E+90")
+    settle(altlas.worker(enrichment(metrics, altlas)))
+    [incident] = altlas.incidents()
+    [enriched] = [e for e in altlas.app.events.get(incident.id)
+                  if isinstance(e, Incident.Enriched)]
+    assert [q for q, *_ in metrics.asked] == ["pg_stat_activity_count", "pg_up"]
+    _, start, end, step = metrics.asked[0]
+    assert (start, end) == (T0 - timedelta(hours=1), T0 + timedelta(minutes=3))
+    assert step == 16  # about 240 samples over the span
+    assert [m["anomalous"] for m in enriched.metrics] == [True, True]
+    assert enriched.similar == [{"id": "old-1", "title": "Alertdb on postgres",
+                                 "resolved_at": (T0 - timedelta(days=2)).isoformat()}]
+    assert enriched.summary.startswith("Alertdb on postgres. Likely cause: postgres (")
+    assert "2 of 2 series out of their usual range:" in enriched.summary
+    assert 'pg_up{instance="db-1:9187"} at 95 (z ' in enriched.summary
+    assert enriched.problems == [] and enriched.summarizer == "template"
+
+
+def test_prometheus_away_never_holds_an_incident_back(altlas: Altlas) -> None:
+    metrics = FakeMetrics(down=True)
+    altlas.fire("db", DB)
+    settle(altlas.worker(enrichment(metrics, altlas)))
+    [incident] = altlas.incidents()
+    [enriched] = [e for e in altlas.app.events.get(incident.id)
+                  if isinstance(e, Incident.Enriched)]
+    assert enriched.metrics == [] and len(metrics.asked) == 1  # one try, not one per query
+    assert enriched.problems == ["Prometheus at http://127.0.0.1:9: connection refused"]
+    assert "Not checked: Prometheus at http://127.0.0.1:9" in enriched.summary

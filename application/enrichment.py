@@ -1,0 +1,128 @@
+"""What altlas finds out about a new incident before anyone is told: the metrics of its alerts
+and of the services it names, around the time it opened, with what left its usual range; the
+incidents like it that were resolved before; and a summary of it all.
+
+Prometheus being away never holds an incident back: it is enriched with what could be found,
+and says what could not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from application.ports import Clock, Metrics, MetricsUnavailableError, ReadModels
+from domain.evidence import SeriesVerdict, expressions, judge
+
+BEFORE = timedelta(hours=1)  # the baseline: the hour before the incident opened
+AFTER = timedelta(hours=1)  # at most this much after it
+POINTS = 240  # samples per series, whatever the span
+MAX_QUERIES = 6
+SIMILAR = 3
+TEMPLATE = "template"
+
+
+@dataclass(frozen=True)
+class Findings:
+    metrics: list[SeriesVerdict] = field(default_factory=list)
+    similar: list[dict[str, Any]] = field(default_factory=list)  # id, title, resolved_at
+    problems: list[str] = field(default_factory=list)  # what could not be found, and why
+    summary: str = ""
+    summarizer: str = TEMPLATE
+
+    def to_event(self) -> dict[str, Any]:
+        return {"metrics": [m.to_dict() for m in self.metrics], "similar": self.similar,
+                "problems": self.problems, "summary": self.summary,
+                "summarizer": self.summarizer}
+
+
+class Enrichment:
+    def __init__(self, metrics: Metrics | None, reads: Callable[[], ReadModels], clock: Clock,
+                 queries_of: Callable[[str], tuple[str, ...]]) -> None:
+        """``queries_of(service)``: the PromQL the policy names for a service."""
+        self._metrics = metrics
+        self._reads = reads
+        self._clock = clock
+        self._queries_of = queries_of
+
+    def findings(self, incident_id: str, title: str, opened_at: datetime,
+                 root_causes: list[dict[str, Any]], generator_urls: list[str]) -> Findings:
+        queries = _unique([q for url in generator_urls for q in expressions(url)]
+                          + [q for c in root_causes[:2] for q in self._queries_of(
+                              c["component"])])[:MAX_QUERIES]
+        metrics, problems = self._measure(queries, opened_at)
+        similar = self._similar(incident_id, root_causes)
+        return Findings(metrics, similar, problems,
+                        summary(title, root_causes, metrics, similar, problems))
+
+    def _measure(self, queries: list[str], opened_at: datetime
+                 ) -> tuple[list[SeriesVerdict], list[str]]:
+        if not queries:
+            return [], ["no PromQL to query: the alerts name none (generatorURL) and the "
+                        "policy names none for their services (services.NAME.queries)"]
+        if self._metrics is None:
+            return [], ["no Prometheus is configured: set ALTLAS_PROMETHEUS_URL"]
+        start = opened_at - BEFORE
+        end = max(min(self._clock(), opened_at + AFTER), opened_at + timedelta(seconds=1))
+        step = max(1.0, round((end - start).total_seconds() / POINTS))
+        verdicts, problems = [], []
+        for query in queries:
+            try:
+                found = self._metrics.series(query, start, end, step)
+            except MetricsUnavailableError as e:
+                problems.append(str(e))
+                break  # the same server for every query
+            verdicts += [judge(query, labels, points, opened_at.timestamp())
+                         for labels, points in found]
+        return verdicts, problems
+
+    def _similar(self, incident_id: str, root_causes: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+        """Resolved incidents whose likeliest cause was this one's, newest first."""
+        if not root_causes:
+            return []
+        root = root_causes[0]["component"]
+        found = [i for i in self._reads().incidents(status="resolved", limit=200)
+                 if i["incident_id"] != incident_id and i["root_causes"]
+                 and i["root_causes"][0]["component"] == root]
+        return [{"id": i["incident_id"], "title": i["title"],
+                 "resolved_at": i["resolved_at"].isoformat() if i["resolved_at"] else None}
+                for i in found[:SIMILAR]]
+
+
+def summary(title: str, root_causes: list[dict[str, Any]], metrics: list[SeriesVerdict],
+            similar: list[dict[str, Any]], problems: list[str]) -> str:
+    """The template summary: what a person reads first."""
+    said = [f"{title}."]
+    if root_causes:
+        said.append(f"Likely cause: {root_causes[0]['component']} "
+                    f"({root_causes[0]['evidence'].split(';')[0]}).")
+    odd = [m for m in metrics if m.anomalous]
+    if metrics:
+        said.append(f"{len(odd)} of {len(metrics)} series out of their usual range"
+                    + (":" if odd else "."))
+    for m in odd[:2]:
+        z = f"z {m.z:g}" if m.z is not None else "after a flat hour"
+        said.append(f"{m.series or m.query} at {_number(m.peak)} ({z}; median "
+                    f"{_number(m.baseline_median)} the hour before).")
+    if similar:
+        said.append(f"Seen before: {len(similar)} resolved incident(s) with the same cause, "
+                    f"latest “{similar[0]['title']}”.")
+    if problems:
+        said.append(f"Not checked: {problems[0]}")
+    return " ".join(said)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def generator_urls(alerts: Mapping[str, Any]) -> list[str]:
+    """The generatorURL of each alert aggregate, in fingerprint order."""
+    return [alerts[f].generator_url for f in sorted(alerts) if alerts[f].generator_url]
