@@ -29,13 +29,23 @@ from application.ports import (
     SearchWarmingError,
     VectorStoreUnavailableError,
 )
-from application.presenters import oncall_of
+from application.presenters import incident_environment, incident_model, oncall_of
 from application.similar import MIN_SCORE, SimilarRun
-from application.text import clip, plan_text, question_text, run_text, short, shown
+from application.text import (
+    clip,
+    incident_text,
+    plan_text,
+    question_text,
+    run_text,
+    short,
+    shown,
+)
 from application.use_cases import UseCases
+from domain.alerts import Alert
 from domain.atlas import pattern_of
 from domain.base import event_id
 from domain.errors import InvalidInputError
+from domain.incidents import Incident
 from domain.knowledge import PatternWatch, watch_id
 from domain.plan import PlanError
 from domain.records import RecordedEvent
@@ -59,7 +69,15 @@ TOLD: dict[str, str] = {
     "ApprovalExpired": "card",
     "ApprovalCancelled": "card",
     "PatternSuccessLow": "pattern_low",  # this kind of plan fails often: requester, on-call
+    # One message per incident in the on-call channel, shown again as it is now:
+    "IncidentOpened": "incident",
+    "AlertsCorrelated": "incident",
+    "IncidentAlertResolved": "incident",
+    "IncidentEnriched": "incident",
+    "IncidentMerged": "incident",
+    "IncidentResolved": "incident",
 }
+SHOWN_AGAIN = ("card", "incident")  # shown once per batch, as they are at the end of it
 # How long a reply waits for the front to post the message that starts its request's thread.
 THREAD_GRACE = timedelta(seconds=10)
 SIMILAR_SHOWN = 3  # past runs shown beside a plan
@@ -98,10 +116,11 @@ class Conversation:
         records = list(self.history.read(after=start, limit=self.batch))
         self.unavailable = False
         done = start
-        cards: dict[str, int] = {}  # approval id → the position before its first change
+        # (card or incident, its id) → the position before its first change in the batch
+        shown: dict[tuple[str, str], int] = {}
         for record in records:
             try:
-                self._tell(record, cards)
+                self._tell(record, shown)
             except (FrontUnavailableError, NotYet) as e:
                 self._later(e, record.type_name, record.position)
                 break
@@ -109,18 +128,20 @@ class Conversation:
                 log.exception("%s: could not tell %s at position %s", self.platform,
                               record.type_name, record.position)
             done = record.position or done
-        for approval_id, before in cards.items():
+        for (kind, ident), before in shown.items():
             if before >= done:
                 continue  # not reached in this batch
             try:
-                self._update_cards(approval_id)
+                if kind == "card":
+                    self._update_cards(ident)
+                else:
+                    self._show_incident(ident)
             except FrontUnavailableError as e:
-                self._later(e, "the card of approval " + approval_id, before + 1)
+                self._later(e, f"the {kind} of {ident}", before + 1)
                 done = min(done, before)
                 break
             except Exception:
-                log.exception("%s: could not update the cards of approval %s", self.platform,
-                              approval_id)
+                log.exception("%s: could not show the %s of %s", self.platform, kind, ident)
         if done > self.position:
             self.app.track(self.name, done)  # or another process of this front got further
         return len(records)
@@ -150,17 +171,17 @@ class Conversation:
 
     # -- what each event says -----------------------------------------------------------
 
-    def _tell(self, record: RecordedEvent, cards: dict[str, int]) -> None:
+    def _tell(self, record: RecordedEvent, shown: dict[tuple[str, str], int]) -> None:
         told = TOLD.get(record.type_name)
         before = (record.position or 1) - 1
-        if told == "card":  # shown once per batch, as it is at the end of it
-            cards.setdefault(str(record.aggregate_id), before)
+        if told in SHOWN_AGAIN:
+            shown.setdefault((told, str(record.aggregate_id)), before)
         elif told is not None:
             getattr(self, f"_{told}")(record)
         if told == "result":  # the cards of the run show its result
             for step in self.app.get_run(record.aggregate_id).steps:
                 if step.approval_id:
-                    cards.setdefault(step.approval_id, before)
+                    shown.setdefault(("card", step.approval_id), before)
 
     def _plan(self, record: RecordedEvent) -> None:
         task = self._asked_here(record.aggregate_id)
@@ -255,7 +276,7 @@ class Conversation:
                      answer=shown(str(answer.get("host") or answer.get("answer") or "")))
         else:
             text = t(locale, "question.expired", request=shown(view.request))
-        self.notifier.settle(*asked, text)
+        self.notifier.rewrite(*asked, text)
 
     def _new_card(self, record: RecordedEvent) -> None:
         task = self._asked_here(UUID(record.data["task_id"]))
@@ -275,6 +296,24 @@ class Conversation:
         card = self.use_cases.card(UUID(approval_id))
         for channel, message, locale in places:
             self.notifier.update_card(channel, message, card, locale)
+
+    def _show_incident(self, incident_id: str) -> None:
+        """Post the incident to its environment's on-call channel on this front, once; after
+        that, rewrite that message as the incident is now."""
+        incident = self.app.load(Incident, UUID(incident_id))
+        labels = [self.app.load(Alert, UUID(a)).labels for a in incident.alerts.values()]
+        environment = incident_environment(self.app.policy, incident, labels)
+        env = self.app.policy.environments.get(environment or "")
+        channel = env.oncall_channels.get(self.platform) if env else None
+        if channel is None:
+            return
+        text = incident_text(incident_model(incident), self.app.policy.locale_of(None))
+        key = f"incident:{incident_id}"
+        posted = self.posts.get(self.platform, key)
+        if posted is None:
+            self.posts.add(self.platform, key, channel, self.notifier.say(channel, None, text))
+        else:
+            self.notifier.rewrite(*posted, text)
 
     def _interrupted(self, record: RecordedEvent) -> None:
         if record.data["rerun"]:

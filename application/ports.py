@@ -248,9 +248,9 @@ class Notifier(Protocol):
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         """Show a card's current state in the message that shows it."""
 
-    def settle(self, channel: str, message: str, text: str) -> None:
-        """Replace a question's message with ``text`` and no buttons: it was answered, or it
-        expired, and its buttons would only be refused."""
+    def rewrite(self, channel: str, message: str, text: str) -> None:
+        """Replace a message with ``text`` and no buttons: a question answered or expired
+        (its buttons would only be refused), an incident as it is now."""
 
 
 class ChatPosts(Protocol):

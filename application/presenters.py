@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.views import ApprovalView, RunView, TaskView
+from domain.incidents import Incident
 from domain.policy import Policy
 
 
@@ -128,3 +129,22 @@ def oncall_of(policy: Policy, environment: str | None) -> tuple[str, ...]:
     """The people of an environment's on-call group."""
     env = policy.environments.get(environment or "")
     return tuple(sorted(policy.groups.get(env.oncall_group or "", ()))) if env else ()
+
+
+def incident_model(incident: Incident) -> dict[str, Any]:
+    """An incident as its events leave it, shaped like the incidents view's rows."""
+    return {
+        "id": str(incident.id), "title": incident.title, "status": incident.status,
+        "opened_at": incident.opened_at, "resolved_at": incident.resolved_at,
+        "merged_into": incident.merged_into,
+        "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in incident.firing}
+                   for f, a in sorted(incident.alerts.items())],
+        "root_causes": incident.root_causes, "summary": incident.summary,
+    }
+
+
+def incident_environment(policy: Policy, incident: Incident,
+                         labels: list[dict[str, str]]) -> str | None:
+    return incident.environment(
+        {h.name: h.environment for h in policy.hosts.values()},
+        {s.name: s.hosts for s in policy.services.values()}, labels, policy.environments)

@@ -290,7 +290,7 @@ def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> 
         lines.append(t(locale, "incidents.summary", summary=incident["summary"]))
     lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
                 event=e["event"], fingerprint=e["fingerprint"] or "")
-              for e in incident["timeline"][-limit:]]
+              for e in incident.get("timeline", [])[-limit:]]
     return "\n".join(lines)
 
 

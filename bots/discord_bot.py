@@ -288,13 +288,13 @@ class DiscordNotifier:
         except discord.NotFound:
             log.error("the approval message %s in %s no longer exists", message, channel)
 
-    def settle(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str) -> None:
         partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
             int(message))
         try:
             self._on_loop(partial.edit(content=_clip(text), view=None))
         except discord.NotFound:
-            log.error("the question message %s in %s no longer exists", message, channel)
+            log.error("the message %s in %s no longer exists", message, channel)
 
     def _on_loop(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` on the bot's loop; until the bot has started or once it is closed,

@@ -70,12 +70,12 @@ class SlackNotifier:
             log.error("could not update the approval message %s in %s: %s", message, channel,
                       e.response.get("error"))
 
-    def settle(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str) -> None:
         try:
             self._call(lambda: self._client.chat_update(
                 channel=channel, ts=message, text=escaped(text), blocks=text_blocks(text)))
         except SlackApiError as e:
-            log.error("could not update the question %s in %s: %s", message, channel,
+            log.error("could not rewrite the message %s in %s: %s", message, channel,
                       e.response.get("error"))
 
     @staticmethod

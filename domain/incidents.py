@@ -7,6 +7,7 @@ merged into another incident when an alert showed the two have one cause.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -69,6 +70,7 @@ class Incident(AuditedAggregate):
 
         def apply(self, incident: Incident) -> None:
             incident.enriched = True
+            incident.summary = self.summary
 
     class Merged(AuditedAggregate.Event):
         type_name = "IncidentMerged"
@@ -101,6 +103,7 @@ class Incident(AuditedAggregate):
         self.merged_into: str | None = None
         self.resolved_at: str | None = None
         self.enriched = False
+        self.summary: str | None = None
 
     @classmethod
     def open(cls, ident: UUID, alerts: dict[str, str], title: str,
@@ -138,6 +141,22 @@ class Incident(AuditedAggregate):
         self._check_open()
         self._trigger(self.Merged, meta, into=str(other.id))
         return {f: a for f, a in self.alerts.items() if f in self.firing}
+
+    def environment(self, hosts: dict[str, str], services: dict[str, tuple[str, ...]],
+                    labels: list[dict[str, str]], known: Collection[str]) -> str | None:
+        """Where it happens: the environment of its likeliest cause's hosts (``services``:
+        the hosts of each service, ``hosts``: the environment of each host), else a ``known``
+        one its alerts name in an ``environment`` or ``env`` label."""
+        for cause in self.root_causes:
+            component = cause["component"]
+            for host in services.get(component, (component,)):
+                if host in hosts:
+                    return hosts[host]
+        for said in labels:
+            for key in ("environment", "env"):
+                if said.get(key) in known:
+                    return said[key]
+        return None
 
     def _check_open(self) -> None:
         if self.status != OPEN:

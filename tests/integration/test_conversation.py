@@ -3,6 +3,7 @@ where they asked, each message once, even across restarts and while the front wa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from altlas.settings import Settings
 from application.app import run_id_of
 from application.ports import FrontUnavailableError
 from application.presenters import CardModel
+from domain.alerts import IncomingAlert
 from tests.helpers import FakeClock, gated_plan, plan, step
 from tests.integration.backends import ClockedSystem, OnPostgres, OnSQLite
 
@@ -28,7 +30,7 @@ class Recorder:
         self.said: list[tuple[str, str | None, str]] = []
         self.cards: list[tuple[str, str]] = []  # (approval id, status shown)
         self.updates: list[tuple[str, str, str]] = []  # (message, approval status, run outcome)
-        self.settled: list[tuple[str, str]] = []  # (question message, what it says now)
+        self.settled: list[tuple[str, str]] = []  # (message rewritten, what it says now)
         self.down_for = down_for  # how many more messages find the platform unreachable
 
     def _reachable(self) -> None:
@@ -56,7 +58,7 @@ class Recorder:
         self._reachable()
         self.updates.append((message, card.approval.status, card.run_outcome or ""))
 
-    def settle(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str) -> None:
         self._reachable()
         self.settled.append((message, text))
 
@@ -295,6 +297,53 @@ def test_a_kind_of_plan_that_fails_often_is_told_in_the_environments_oncall_chan
         assert text.endswith("On call: alice, bob, carol")
         again = Recorder()
         system.conversation(again).poll()  # the front restarted: said once, not again
+        assert again.said == []
+    finally:
+        system.close()
+
+
+def test_an_incident_is_one_message_in_the_oncall_channel_rewritten_as_it_changes(
+    tmp_path: Path,
+) -> None:
+    """However many alerts join it, in however many events: one message, posted once, then
+    rewritten; a front that cannot post now keeps its place and shows it later."""
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"slack": "C0ONCALL01"}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules",
+                                policy_file=tmp_path / "policy.yaml"))
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def alert(fingerprint: str, labels: dict[str, str], ends: int | None = None) -> None:
+        system.app.receive_alert(IncomingAlert(
+            fingerprint, labels, {}, at, None if ends is None else at + timedelta(minutes=ends),
+            {}))
+
+    try:
+        recorder = Recorder(down_for=1)
+        conversation = system.conversation(recorder)
+        alert("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"})
+        for n in range(1, 4):
+            alert(f"web{n}", {"alertname": f"HighLatency{n}", "instance": "web-1:9100"})
+        system.worker().until_quiet()
+        conversation.poll()  # Slack is away: nothing shown, nothing lost
+        assert recorder.said == []
+        conversation.poll()
+        [(channel, thread, text)] = recorder.said
+        assert (channel, thread) == ("C0ONCALL01", None)
+        assert "PostgresDown on postgres · open · 4 of 4 alert(s) firing" in text
+        assert "likely cause: postgres (1 alerting component(s) depend on it (web)" in text
+        assert "found: PostgresDown on postgres. Likely cause: postgres" in text
+        alert("db01", {}, ends=5)
+        for n in range(1, 4):
+            alert(f"web{n}", {}, ends=6)
+        system.worker().until_quiet()
+        conversation.poll()
+        assert len(recorder.said) == 1  # never a second message
+        [(message, now)] = recorder.settled
+        assert message == "m1" and "✅" in now and "resolved · 0 of 4 alert(s) firing" in now
+        again = Recorder()
+        system.conversation(again).poll()  # the front restarted: nothing posted again
         assert again.said == []
     finally:
         system.close()
