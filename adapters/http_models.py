@@ -436,6 +436,15 @@ class EvidenceOut(Out):
     summarizer: str
 
 
+class RemediationOut(Out):
+    task_id: str
+    request: str
+    source: Literal["annotation", "atlas"] = Field(
+        description="An alert's `altlas` annotation, or the .atlas pattern that fixed "
+        "incidents like it.")
+    pattern: str | None
+
+
 class IncidentOut(Out):
     id: str
     title: str
@@ -447,6 +456,7 @@ class IncidentOut(Out):
     root_causes: list[RootCauseOut] = Field(description="Most likely cause first.")
     summary: str | None = Field(description="What was found about it; None until enriched.")
     evidence: EvidenceOut | None
+    remediation: RemediationOut | None = Field(description="The task proposed to fix it.")
 
 
 class IncidentDetailOut(IncidentOut):

@@ -279,7 +279,8 @@ class System:
         url = self.settings.prometheus_url
         return Enrichment(PrometheusMetrics(url) if url else None,
                           lambda: self.reads(catch_up=self.embedded), self.app.clock,
-                          lambda service: self.app.policy.queries_of(service))
+                          lambda service: self.app.policy.queries_of(service),
+                          lambda: self.use_cases().atlas())
 
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""

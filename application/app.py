@@ -59,6 +59,7 @@ PRIVACY = "altlas:privacy"
 ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 CORRELATOR = "altlas:correlator"
+INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
 # Who may grant forgetting a person (besides the one who asks and the one forgotten).
 ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20

@@ -74,6 +74,7 @@ TOLD: dict[str, str] = {
     "AlertsCorrelated": "incident",
     "IncidentAlertResolved": "incident",
     "IncidentEnriched": "incident",
+    "RemediationProposed": "incident",
     "IncidentMerged": "incident",
     "IncidentResolved": "incident",
 }
@@ -368,6 +369,10 @@ class Conversation:
         reply_to = task["reply_to"]
         if reply_to.get("thread"):
             return reply_to["channel"], reply_to["thread"]
+        if reply_to.get("incident"):  # a remediation: in the thread of the incident's message
+            posted = self.posts.get(self.platform, f"incident:{reply_to['incident']}")
+            if posted is not None:
+                return posted
         if datetime.now(UTC) - task["created_on"] < THREAD_GRACE:
             raise NotYet(f"the thread of task {task['id']} is not posted yet")
         return reply_to["channel"], None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from application.atlas import Atlas
 from application.ports import Clock, Metrics, MetricsUnavailableError, ReadModels
 from domain.evidence import SeriesVerdict, expressions, judge
 
@@ -22,6 +23,7 @@ POINTS = 240  # samples per series, whatever the span
 MAX_QUERIES = 6
 SIMILAR = 3
 TEMPLATE = "template"
+ANNOTATION = "altlas"  # an alert annotation naming the request that fixes it
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,43 @@ class Findings:
                 "summarizer": self.summarizer}
 
 
+@dataclass(frozen=True)
+class Remedy:
+    """What would fix an incident: a request in words, and the plan that did before."""
+
+    request: str
+    source: str  # "annotation" or "atlas"
+    plan: dict[str, Any] | None = None
+    pattern: str | None = None
+
+
 class Enrichment:
     def __init__(self, metrics: Metrics | None, reads: Callable[[], ReadModels], clock: Clock,
-                 queries_of: Callable[[str], tuple[str, ...]]) -> None:
+                 queries_of: Callable[[str], tuple[str, ...]],
+                 atlas: Callable[[], Atlas] | None = None) -> None:
         """``queries_of(service)``: the PromQL the policy names for a service."""
         self._metrics = metrics
         self._reads = reads
         self._clock = clock
         self._queries_of = queries_of
+        self._atlas = atlas
+
+    def remedy(self, root_causes: list[dict[str, Any]],
+               annotations: list[dict[str, str]]) -> Remedy | None:
+        """The request an alert's ``altlas`` annotation names; else the pattern of the
+        .atlas, about the likeliest cause, that succeeded most surely (and its latest
+        successful plan); else none."""
+        for said in annotations:
+            if said.get(ANNOTATION, "").strip():
+                return Remedy(said[ANNOTATION].strip(), "annotation")
+        if self._atlas is None or not root_causes:
+            return None
+        found = [p for p in self._atlas().patterns(root_causes[0]["component"], imported=False)
+                 if p.successes and p.plan is not None and p.requests]
+        if not found:
+            return None
+        best = max(found, key=lambda p: (p.interval[0], p.runs, p.pattern))
+        return Remedy(best.requests[-1], "atlas", best.plan, best.pattern)
 
     def findings(self, incident_id: str, title: str, opened_at: datetime,
                  root_causes: list[dict[str, Any]], generator_urls: list[str]) -> Findings:

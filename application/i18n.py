@@ -111,6 +111,10 @@ EN: dict[str, str] = {
     "incidents.cause": "   likely cause: {component} ({evidence})",
     "incidents.merged": "   merged into {into}",
     "incidents.summary": "   found: {summary}",
+    "incidents.remedy.annotation": "   proposed (the alert's altlas annotation): “{request}” · "
+                                   "task {task}; its plan and approvals are in the thread",
+    "incidents.remedy.atlas": "   proposed (what fixed it before, {pattern}): “{request}” · "
+                              "task {task}; its plan and approvals are in the thread",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
     "board.runbooks": "Runbooks, surest first:",
@@ -272,6 +276,10 @@ TR: dict[str, str] = {
     "incidents.cause": "   olası neden: {component} ({evidence})",
     "incidents.merged": "   {into} olayına birleştirildi",
     "incidents.summary": "   bulunan: {summary}",
+    "incidents.remedy.annotation": "   önerilen (uyarının altlas notu): “{request}” · görev "
+                                   "{task}; planı ve onayları bu mesajın akışında",
+    "incidents.remedy.atlas": "   önerilen (daha önce düzelten, {pattern}): “{request}” · "
+                              "görev {task}; planı ve onayları bu mesajın akışında",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "

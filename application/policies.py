@@ -11,16 +11,18 @@ its table TOLD).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.app import ATLAS, CORRELATOR, PRIVACY, RUNNER, Reaction, run_id_of
-from application.enrichment import Enrichment, generator_urls
+from application.app import ATLAS, CORRELATOR, INCIDENTS, PRIVACY, RUNNER, Reaction, run_id_of
+from application.enrichment import Enrichment, Remedy, generator_urls
 from application.errors import NotFoundError
 from application.incidents import IncidentDesk
+from application.presenters import incident_environment
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.alerts import Alert
 from domain.approval import GRANTED, OPEN, Approval
@@ -28,6 +30,7 @@ from domain.atlas import failure_text, pattern_of
 from domain.base import AuditedAggregate, EventMeta, event_id, is_person
 from domain.conditions import evaluate
 from domain.erasure import REQUESTED, Erasure
+from domain.errors import DomainError
 from domain.incidents import OPEN as OPEN_INCIDENT
 from domain.incidents import Incident, incident_id
 from domain.knowledge import PatternWatch, watch_id
@@ -35,6 +38,8 @@ from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, FAILED, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
 from domain.task import MAX_QUESTIONS, Task
+
+log = logging.getLogger("altlas.policies")
 
 
 @dataclass(frozen=True)
@@ -243,8 +248,43 @@ def enrich_incident(event: Incident.Opened, r: Reaction, ports: Ports) -> None:
     alerts = {f: r.get(Alert, UUID(a)) for f, a in incident.alerts.items()}
     found = ports.enrichment.findings(str(incident.id), incident.title, datetime.fromisoformat(
         incident.opened_at), incident.root_causes, generator_urls(alerts))
-    incident.enrich(found.to_event(), EventMeta(
-        CORRELATOR, str(incident.id), event_id(event.originator_id, event.originator_version)))
+    meta = EventMeta(CORRELATOR, str(incident.id),
+                     event_id(event.originator_id, event.originator_version))
+    incident.enrich(found.to_event(), meta)
+    remedy = ports.enrichment.remedy(incident.root_causes,
+                                     [alerts[f].annotations for f in sorted(alerts)])
+    if remedy is not None:
+        _propose(incident, remedy, [a.labels for a in alerts.values()], r, meta)
+
+
+def _propose(incident: Incident, remedy: Remedy, labels: list[dict[str, str]], r: Reaction,
+             meta: EventMeta) -> None:
+    """Ask for the remediation as a task of the incident's environment, told in the thread
+    of the incident's message; its steps pass the gates like anyone's. A plan the policy no
+    longer allows is left for the segmenter to make again; a request altlas cannot take (too
+    long, an environment gone) is not proposed."""
+    policy = r.app.policy
+    environment = incident_environment(policy, incident, labels)
+    channels = policy.environments[environment].oncall_channels if environment else {}
+    front = next((f for f in ("slack", "discord") if f in channels), None)
+    reply_to = {"front": front, "channel": channels[front], "incident": str(incident.id)} \
+        if front else None
+    try:
+        task = Task.request_work(remedy.request, INCIDENTS, meta, environment=environment,
+                                 source="incident", reply_to=reply_to)
+    except DomainError as e:
+        log.warning("incident %s: remediation %r not proposed: %s", incident.id,
+                    remedy.request, e)
+        return
+    if remedy.plan is not None:
+        try:
+            plan_doc, gates = r.app.classify(Plan.from_document(remedy.plan), task.mode,
+                                             INCIDENTS)
+            task.record_segmentation(plan_doc, gates, f"atlas:{remedy.pattern}", meta)
+        except DomainError as e:  # planned afresh instead
+            log.info("incident %s: the .atlas plan no longer passes: %s", incident.id, e)
+    r.add(task)
+    incident.propose(task.id, remedy.request, remedy.source, remedy.pattern, meta)
 
 
 def _open_incident(r: Reaction, ident: UUID) -> Incident | None:

@@ -140,6 +140,7 @@ def incident_model(incident: Incident) -> dict[str, Any]:
         "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in incident.firing}
                    for f, a in sorted(incident.alerts.items())],
         "root_causes": incident.root_causes, "summary": incident.summary,
+        "remediation": incident.remediation,
     }
 
 

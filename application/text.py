@@ -288,6 +288,10 @@ def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> 
     lines = [_incident_lines(incident, locale, causes=3)]
     if incident["summary"]:
         lines.append(t(locale, "incidents.summary", summary=incident["summary"]))
+    remedy = incident.get("remediation")
+    if remedy:
+        lines.append(t(locale, f"incidents.remedy.{remedy['source']}", request=remedy["request"],
+                       task=short(remedy["task_id"]), pattern=remedy["pattern"] or ""))
     lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
                 event=e["event"], fingerprint=e["fingerprint"] or "")
               for e in incident.get("timeline", [])[-limit:]]

@@ -515,6 +515,7 @@ def _incident(row: dict[str, Any]) -> dict[str, Any]:
         "root_causes": row["root_causes"],
         "summary": row["summary"],
         "evidence": row["evidence"],
+        "remediation": row["remediation"],
     }
 
 

@@ -72,6 +72,20 @@ class Incident(AuditedAggregate):
             incident.enriched = True
             incident.summary = self.summary
 
+    class RemediationProposed(AuditedAggregate.Event):
+        """A task was asked for that would fix it: the request an alert's ``altlas``
+        annotation names, or the plan that fixed incidents like it (the .atlas)."""
+
+        type_name = "RemediationProposed"
+        task_id: str
+        request: str
+        source: str  # "annotation" or "atlas"
+        pattern: str | None
+
+        def apply(self, incident: Incident) -> None:
+            incident.remediation = {"task_id": self.task_id, "request": self.request,
+                                    "source": self.source, "pattern": self.pattern}
+
     class Merged(AuditedAggregate.Event):
         type_name = "IncidentMerged"
         into: str
@@ -104,6 +118,7 @@ class Incident(AuditedAggregate):
         self.resolved_at: str | None = None
         self.enriched = False
         self.summary: str | None = None
+        self.remediation: dict[str, Any] | None = None
 
     @classmethod
     def open(cls, ident: UUID, alerts: dict[str, str], title: str,
@@ -135,6 +150,13 @@ class Incident(AuditedAggregate):
             return False
         self._trigger(self.Enriched, meta, **findings)
         return True
+
+    def propose(self, task_id: UUID, request: str, source: str, pattern: str | None,
+                meta: EventMeta) -> None:
+        if self.remediation is not None:
+            raise IncidentClosedError(f"incident {self.id} has a remediation proposed already")
+        self._trigger(self.RemediationProposed, meta, task_id=str(task_id), request=request,
+                      source=source, pattern=pattern)
 
     def merge_into(self, other: Incident, meta: EventMeta) -> dict[str, str]:
         """Fold into ``other``; the alerts that still fire here, for it to take."""

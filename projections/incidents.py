@@ -20,7 +20,7 @@ class IncidentsProjection(Projection):
 
     def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
         mine = [r for r in records if r.type_name.startswith("Incident")
-                or r.type_name == "AlertsCorrelated"]
+                or r.type_name in ("AlertsCorrelated", "RemediationProposed")]
         changes = Changes(load(conn, incidents, "incident_id",
                                {str(r.aggregate_id) for r in mine}))
         for r in mine:
@@ -32,6 +32,7 @@ class IncidentsProjection(Projection):
                     "recorded_at": r.timestamp, "resolved_at": None, "alerts": d["alerts"],
                     "firing": sorted(d["alerts"]), "root_causes": d["root_causes"],
                     "merged_into": None, "summary": None, "evidence": None,
+                    "remediation": None,
                     "updated_at": r.timestamp})
             elif (row := changes.newer(key, r.version)) is not None:
                 row["updated_at"] = r.timestamp
@@ -47,6 +48,9 @@ class IncidentsProjection(Projection):
                                     for m in d["metrics"]],
                         "similar": d["similar"], "problems": d["problems"],
                         "summarizer": d["summarizer"]})
+                elif r.type_name == "RemediationProposed":
+                    row["remediation"] = {k: d[k] for k in ("task_id", "request", "source",
+                                                            "pattern")}
                 elif r.type_name == "IncidentMerged":
                     row.update(status=MERGED, merged_into=d["into"])
                 elif r.type_name == "IncidentResolved":

@@ -278,6 +278,7 @@ incidents = Table(
     Column("merged_into", String(36)),
     Column("summary", Text),  # IncidentEnriched's
     Column("evidence", JSON),  # its metrics (without their samples), similar incidents
+    Column("remediation", JSON),  # RemediationProposed's task, request and source
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_incidents_status_opened", "status", "opened_at"),
 )

@@ -389,7 +389,8 @@ groups:
       - alert: AltlasTestSignalHigh
         expr: altlas_test_signal > 0
         labels: {severity: page}
-        annotations: {summary: "the test signal of {{ \$labels.service }} is {{ \$value }}"}
+        annotations: {summary: "the test signal of {{ \$labels.service }} is {{ \$value }}",
+                      altlas: "restart nginx on web-1"}
 CONF
   cat >"$PROM_DIR/prometheus-am.yml" <<CONF
 global:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("merged_into", sa.String(36)),
         sa.Column("summary", sa.Text()),
         sa.Column("evidence", sa.JSON()),
+        sa.Column("remediation", sa.JSON()),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_incidents_status_opened", "incidents", ["status", "opened_at"])

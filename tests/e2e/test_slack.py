@@ -78,7 +78,9 @@ def card_ts(card: Call) -> str:
 
 
 @contextmanager
-def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]:
+def open_desk(data_dir: Path, policy_file: Path | None = None, port: int = 0,
+              **more: Any) -> Iterator[Desk]:
+    """``port``: where the API listens (0: any free one); ``more``: further settings."""
     slack = FakeSlack().start()
     original = slack._respond
 
@@ -93,7 +95,7 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     settings = Settings(data_dir=data_dir, database_url=None, views_database_url=None,
                         segmenter="rules", slack_bot_token=BOT_TOKEN,
                         slack_signing_secret=p.SIGNING_SECRET, slack_api_url=slack.base_url,
-                        policy_file=policy_file, poll_interval_ms=50)
+                        policy_file=policy_file, poll_interval_ms=50, **more)
     system = bootstrap(settings, clock=clock)
     stop = threading.Event()
     # as `altlas serve` does on the embedded default: the views' feed, a worker, the Slack
@@ -101,7 +103,7 @@ def open_desk(data_dir: Path, policy_file: Path | None = None) -> Iterator[Desk]
     threads = start_inside(system, stop, worker=True)
     fronts = start_fronts(system, stop)
     with UvicornThread(system.api(chat=fronts.chat, slack=fronts.slack,
-                                  catch_up=False)) as server:
+                                  catch_up=False), port) as server:
         yield Desk(system, slack, server.url, clock)
     stop.set()
     for thread in threads + fronts.threads:

@@ -314,33 +314,42 @@ def test_an_incident_is_one_message_in_the_oncall_channel_rewritten_as_it_change
                                 policy_file=tmp_path / "policy.yaml"))
     at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
-    def alert(fingerprint: str, labels: dict[str, str], ends: int | None = None) -> None:
+    def alert(fingerprint: str, labels: dict[str, str], ends: int | None = None,
+              **annotations: str) -> None:
         system.app.receive_alert(IncomingAlert(
-            fingerprint, labels, {}, at, None if ends is None else at + timedelta(minutes=ends),
-            {}))
+            fingerprint, labels, annotations, at,
+            None if ends is None else at + timedelta(minutes=ends), {}))
 
     try:
         recorder = Recorder(down_for=1)
         conversation = system.conversation(recorder)
-        alert("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"})
+        alert("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"},
+              altlas="check disk on db-1")
         for n in range(1, 4):
             alert(f"web{n}", {"alertname": f"HighLatency{n}", "instance": "web-1:9100"})
         system.worker().until_quiet()
         conversation.poll()  # Slack is away: nothing shown, nothing lost
         assert recorder.said == []
-        conversation.poll()
-        [(channel, thread, text)] = recorder.said
+        while conversation.poll():
+            pass
+        (channel, thread, text), *replies = recorder.said
         assert (channel, thread) == ("C0ONCALL01", None)
         assert "PostgresDown on postgres · open · 4 of 4 alert(s) firing" in text
         assert "likely cause: postgres (1 alerting component(s) depend on it (web)" in text
         assert "found: PostgresDown on postgres. Likely cause: postgres" in text
+        assert "proposed (the alert's altlas annotation): “check disk on db-1” · task " in text
+        # the remediation's plan and its run's result, in the incident message's thread
+        # (read-only: it ran at once, and failed here, where no host key is configured)
+        assert [(c, th) for c, th, _ in replies] == [("C0ONCALL01", "m1")] * 2
+        assert replies[0][2].startswith("Plan for “check disk on db-1” — 1 step(s), by rules")
+        assert "READ_ONLY" in replies[0][2] and "ALTLAS_SSH_KNOWN_HOSTS" in replies[1][2]
         alert("db01", {}, ends=5)
         for n in range(1, 4):
             alert(f"web{n}", {}, ends=6)
         system.worker().until_quiet()
         conversation.poll()
-        assert len(recorder.said) == 1  # never a second message
-        [(message, now)] = recorder.settled
+        assert len(recorder.said) == 1 + len(replies)  # never a second incident message
+        *_, (message, now) = recorder.settled
         assert message == "m1" and "✅" in now and "resolved · 0 of 4 alert(s) firing" in now
         again = Recorder()
         system.conversation(again).poll()  # the front restarted: nothing posted again

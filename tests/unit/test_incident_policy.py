@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from application.segmentation import SegmentationService
 from domain.alerts import IncomingAlert
 from domain.incidents import Incident
 from domain.policy import Policy
+from domain.task import Task
 from tests.fakes.ports import FakePersonKeys, FakeSegmenter
 from tests.helpers import FakeClock
 
@@ -252,3 +254,58 @@ def test_prometheus_away_never_holds_an_incident_back(altlas: Altlas) -> None:
     assert enriched.metrics == [] and len(metrics.asked) == 1  # one try, not one per query
     assert enriched.problems == ["Prometheus at http://127.0.0.1:9: connection refused"]
     assert "Not checked: Prometheus at http://127.0.0.1:9" in enriched.summary
+
+
+def oncall_policy() -> Policy:
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"discord": "900000000000000001"}
+    return Policy.from_mapping(data)
+
+
+def test_an_alerts_altlas_annotation_is_proposed_as_a_task_told_in_the_incidents_thread(
+) -> None:
+    altlas = Altlas(oncall_policy())
+    altlas.app.receive_alert(IncomingAlert(
+        "db", {"alertname": "DiskFull", "instance": "db-1:9100"},
+        {"summary": "disk almost full", "altlas": "check disk on db-1"}, T0, None, {}))
+    settle(altlas.worker(enrichment(FakeMetrics(), altlas)))
+    [incident] = altlas.incidents()
+    assert incident.remediation is not None and incident.remediation["source"] == "annotation"
+    task = altlas.app.load(Task, UUID(incident.remediation["task_id"]))
+    assert (task.request, task.requester, task.environment, task.source) == (
+        "check disk on db-1", "altlas:incidents", "prod", "incident")
+    assert task.reply_to == {"front": "discord", "channel": "900000000000000001",
+                             "incident": str(incident.id)}
+    altlas.app.close()
+
+
+class FakeAtlas:
+    """The .atlas of an installation where restarting postgres fixed it twice."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+
+    def patterns(self, query: str, imported: bool = True) -> list[Any]:
+        assert query == "postgres"
+        good = type("P", (), {"successes": 2, "runs": 2, "plan": self.plan, "interval": (0.34, 1),
+                              "requests": ["restart postgres on db-1"],
+                              "pattern": "ssh:restart"})()
+        return [good]
+
+
+def test_without_an_annotation_what_fixed_it_before_is_proposed_with_its_plan() -> None:
+    altlas = Altlas(oncall_policy())
+    known = {"alt": 1, "steps": [{"id": "s1", "kind": "ssh", "target": "db-1",
+                                  "action": "systemctl restart postgresql"}]}
+    remedies = Enrichment(FakeMetrics(), lambda: PastIncidents(),  # type: ignore[arg-type,return-value]
+                          lambda: T0, lambda _: (), lambda: FakeAtlas(known))  # type: ignore[arg-type,return-value]
+    altlas.fire("db", DB)
+    settle(altlas.worker(remedies))
+    [incident] = altlas.incidents()
+    assert incident.remediation == {"task_id": incident.remediation["task_id"],  # type: ignore[index]
+                                    "request": "restart postgres on db-1", "source": "atlas",
+                                    "pattern": "ssh:restart"}
+    task = altlas.app.load(Task, UUID(incident.remediation["task_id"]))  # type: ignore[index]
+    assert task.status == "segmented" and task.segmenter == "atlas:ssh:restart"
+    assert [g["risk"] for g in task.gates] == ["HIGH_RISK"]  # through the gates like any plan
+    altlas.app.close()
