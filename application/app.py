@@ -9,6 +9,7 @@ process gets there first.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 import threading
 import time
@@ -18,7 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ProcessRecorder, RecordConflictError, Recording, Tracking
 from eventsourcing.utils import register_topic
@@ -63,6 +69,7 @@ INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
 # Who may grant forgetting a person (besides the one who asks and the one forgotten).
 ERASURE_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
+LOADED = 256  # aggregates whose last loaded state each process keeps, to bring up to date
 _RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
 
 T = TypeVar("T")
@@ -93,6 +100,7 @@ class AltlasApplication(Application[UUID]):
         # Commands on one aggregate take turns within this process (200 people clicking at
         # once would otherwise mostly retry); across processes optimistic concurrency decides.
         self._turns = tuple(threading.Lock() for _ in range(64))
+        self._loaded: LRUCache[UUID, Any] = LRUCache(LOADED)
 
     def construct_recorder(self) -> ProcessRecorder:
         """A process recorder: an application recorder that can also record, in the same
@@ -547,8 +555,20 @@ class AltlasApplication(Application[UUID]):
 
     def load(self, kind: type[A], aggregate_id: UUID) -> A:
         """The aggregate as recorded now, a copy of its own (reactions change it, then
-        record it); raises NotFoundError."""
-        found = _project(None, self.events.get(aggregate_id))
+        record it); raises NotFoundError. A copy of the last one loaded here is brought
+        up to date with the events recorded since, rather than replaying them all: an
+        incident of a thousand alerts is loaded once per alert in a storm."""
+        try:
+            known: Any = self._loaded.get(aggregate_id)
+        except KeyError:
+            known = None
+        if known is None:
+            found = _project(None, self.events.get(aggregate_id))
+        else:
+            found = _project(copy.deepcopy(known), self.events.get(aggregate_id,
+                                                                   gt=known.version))
+        if found is not None:
+            self._loaded.put(aggregate_id, copy.deepcopy(found))
         return self._checked(kind, aggregate_id, found)
 
     def exists(self, aggregate_id: UUID) -> bool:

@@ -103,6 +103,7 @@ class Conversation:
         self.batch = batch
         self.max_backoff = max_backoff
         self.unavailable = False
+        self.retry_after = 0.0  # what the platform asked us to wait, at least
         if app.tracked(self.name) is None:  # the first time: from now
             app.track(self.name, history.last_position())
 
@@ -151,6 +152,7 @@ class Conversation:
         log.warning("%s: %s; keeping %s at position %s for later", self.platform, why, what,
                     position)
         self.unavailable = True
+        self.retry_after = getattr(why, "retry_after", None) or 0.0
 
     def run(self, stop: threading.Event, idle_seconds: float) -> None:
         backoff = idle_seconds
@@ -164,7 +166,7 @@ class Conversation:
                 read = 0
             if self.unavailable:
                 backoff = min(max(backoff * 2, 1.0), self.max_backoff)
-                stop.wait(backoff)
+                stop.wait(max(backoff, self.retry_after))
                 continue
             backoff = idle_seconds
             if read < self.batch:

@@ -114,10 +114,9 @@ class Enrichment:
         """Resolved incidents whose likeliest cause was this one's, newest first."""
         if not root_causes:
             return []
-        root = root_causes[0]["component"]
-        found = [i for i in self._reads().incidents(status="resolved", limit=200)
-                 if i["incident_id"] != incident_id and i["root_causes"]
-                 and i["root_causes"][0]["component"] == root]
+        found = [i for i in self._reads().incidents(
+            status="resolved", root=root_causes[0]["component"], limit=SIMILAR + 1)
+            if i["incident_id"] != incident_id]
         return [{"id": i["incident_id"], "title": i["title"],
                  "resolved_at": i["resolved_at"].isoformat() if i["resolved_at"] else None}
                 for i in found[:SIMILAR]]

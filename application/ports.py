@@ -131,9 +131,11 @@ class ReadModels(Protocol):
         weight, source, when."""
 
     def incidents(self, *, status: str | None = None, since: datetime | None = None,
-                  prefix: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+                  prefix: str | None = None, root: str | None = None, limit: int = 20
+                  ) -> list[dict[str, Any]]:
         """Incidents newest first (by their first alert's start): id, title, status, times,
-        alerts (fingerprint → alert id), firing fingerprints, root causes, merged into."""
+        alerts (fingerprint → alert id), firing fingerprints, root causes (``root``: the
+        likeliest), merged into, summary, evidence, remediation."""
 
     def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
         """The timeline rows of these aggregates, in the order they were recorded."""
@@ -225,7 +227,12 @@ class Charts(Protocol):
 
 class FrontUnavailableError(Exception):
     """The chat platform cannot be reached now (down, rate-limited, not connected yet); the
-    same update should be tried again later rather than dropped."""
+    same update should be tried again later rather than dropped, and no sooner than
+    ``retry_after`` seconds when the platform said so (HTTP 429 Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):

@@ -85,10 +85,22 @@ class SlackNotifier:
         except SlackApiError as e:
             status = e.response.status_code
             if status == 429 or status >= 500:
-                raise FrontUnavailableError(f"Slack answered HTTP {status}") from None
+                raise FrontUnavailableError(f"Slack answered HTTP {status}",
+                                            _seconds(e.response.headers.get("Retry-After"))
+                                            ) from None
             raise
         except OSError as e:  # refused, reset, timed out: Slack is out of reach
             raise FrontUnavailableError(f"Slack cannot be reached: {e}") from None
+
+
+def _seconds(header: Any) -> float | None:
+    """Retry-After in seconds (Slack sends whole seconds); None if absent or unreadable."""
+    if isinstance(header, list):
+        header = header[0] if header else None
+    try:
+        return max(0.0, float(header)) if header is not None else None
+    except ValueError:
+        return None
 
 
 def _title(card: CardModel, locale: str) -> str:

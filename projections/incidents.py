@@ -31,6 +31,7 @@ class IncidentsProjection(Projection):
                     "status": OPEN, "opened_at": datetime.fromisoformat(d["opened_at"]),
                     "recorded_at": r.timestamp, "resolved_at": None, "alerts": d["alerts"],
                     "firing": sorted(d["alerts"]), "root_causes": d["root_causes"],
+                    "root": _root(d["root_causes"]),
                     "merged_into": None, "summary": None, "evidence": None,
                     "remediation": None,
                     "updated_at": r.timestamp})
@@ -40,6 +41,7 @@ class IncidentsProjection(Projection):
                     row["alerts"] = {**row["alerts"], **d["alerts"]}
                     row["firing"] = sorted({*row["firing"], *d["alerts"]})
                     row["root_causes"] = d["root_causes"]
+                    row["root"] = _root(d["root_causes"])
                 elif r.type_name == "IncidentAlertResolved":
                     row["firing"] = [f for f in row["firing"] if f != d["fingerprint"]]
                 elif r.type_name == "IncidentEnriched":
@@ -57,3 +59,7 @@ class IncidentsProjection(Projection):
                     row.update(status=RESOLVED, firing=[],
                                resolved_at=datetime.fromisoformat(d["resolved_at"]))
         changes.write(conn, incidents)
+
+
+def _root(causes: list[dict[str, object]]) -> str | None:
+    return str(causes[0]["component"]) if causes else None

@@ -115,8 +115,11 @@ class SqlReadModels:
                     for row in conn.execute(query)]
 
     def incidents(self, *, status: str | None = None, since: datetime | None = None,
-                  prefix: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+                  prefix: str | None = None, root: str | None = None, limit: int = 20
+                  ) -> list[dict[str, Any]]:
         query = select(incidents)
+        if root:
+            query = query.where(incidents.c.root == root)
         if status:
             query = query.where(incidents.c.status == status)
         if since:

@@ -275,10 +275,12 @@ incidents = Table(
     Column("alerts", JSON, nullable=False),  # fingerprint → alert id, every alert it had
     Column("firing", JSON, nullable=False),  # fingerprints still firing
     Column("root_causes", JSON, nullable=False),
+    Column("root", String(200)),  # the likeliest cause: incidents like it share it
     Column("merged_into", String(36)),
     Column("summary", Text),  # IncidentEnriched's
     Column("evidence", JSON),  # its metrics (without their samples), similar incidents
     Column("remediation", JSON),  # RemediationProposed's task, request and source
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_incidents_status_opened", "status", "opened_at"),
+    Index("ix_incidents_root", "root", "status"),
 )

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("alerts", sa.JSON(), nullable=False),
         sa.Column("firing", sa.JSON(), nullable=False),
         sa.Column("root_causes", sa.JSON(), nullable=False),
+        sa.Column("root", sa.String(200)),
         sa.Column("merged_into", sa.String(36)),
         sa.Column("summary", sa.Text()),
         sa.Column("evidence", sa.JSON()),
@@ -36,8 +37,10 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_incidents_status_opened", "incidents", ["status", "opened_at"])
+    op.create_index("ix_incidents_root", "incidents", ["root", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_root", "incidents")
     op.drop_index("ix_incidents_status_opened", "incidents")
     op.drop_table("incidents")

@@ -43,6 +43,7 @@ class FakeSlack:
         self.responders: dict[str, Callable[[Call], dict[str, Any]]] = {}
         self.profile_locales: dict[str, str] = {}  # user id -> the locale Slack reports
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429
+        self.retry_after = 1  # the seconds a 429 asks a client to wait
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes sent to its upload URL
         self._file_ids = itertools.count(1)
         self.server: ThreadingHTTPServer | None = None
@@ -167,7 +168,8 @@ class FakeSlack:
             return 200, {}, {"ok": True}
         if self.rate_limited.get(c.method, 0) > 0:  # Slack's documented rate-limit answer
             self.rate_limited[c.method] -= 1
-            return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
+            return 429, {"Retry-After": str(self.retry_after)}, {"ok": False,
+                                                                 "error": "ratelimited"}
         if c.method in self.responders:  # per-test override (e.g. simulate errors)
             return 200, {}, self.responders[c.method](c)
         if not (c.auth or "").startswith("Bearer ") and "token" not in c.body:

@@ -208,12 +208,11 @@ class FakeMetrics:
 
 
 class PastIncidents:
-    def incidents(self, **_: Any) -> list[dict[str, Any]]:
-        return [{"incident_id": "old-1", "title": "Alertdb on postgres",
-                 "resolved_at": T0 - timedelta(days=2),
-                 "root_causes": [{"component": "postgres", "score": 1, "evidence": ""}]},
-                {"incident_id": "old-2", "title": "Alertx on web", "resolved_at": T0,
-                 "root_causes": [{"component": "web", "score": 0, "evidence": ""}]}]
+    def incidents(self, *, root: str, **_: Any) -> list[dict[str, Any]]:
+        return [i for i in [{"incident_id": "old-1", "title": "Alertdb on postgres",
+                             "resolved_at": T0 - timedelta(days=2), "root": "postgres"},
+                            {"incident_id": "old-2", "title": "Alertx on web", "resolved_at": T0,
+                             "root": "web"}] if i["root"] == root]
 
 
 def enrichment(metrics: FakeMetrics, altlas: Altlas) -> Enrichment:
