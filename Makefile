@@ -23,4 +23,5 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/privacy.py && .venv/bin/python bench/recovery.py && \
 	  .venv/bin/python bench/verify_memory.py && .venv/bin/python bench/size.py && \
 	  .venv/bin/python bench/soak.py && .venv/bin/python bench/similar.py && \
-	  .venv/bin/python bench/leaderboards.py
+	  .venv/bin/python bench/leaderboards.py && .venv/bin/python bench/correlation.py && \
+	  .venv/bin/python bench/alert_ingest.py && .venv/bin/python bench/incident_response.py

@@ -150,7 +150,7 @@ def main() -> int:
         system.close()
     rows = (("recorded by the application (baseline)", direct),
             ("recorded through POST /alerts/alertmanager", http),
-            ("correlated by the incidents lane", lane))
+            ("correlated and enriched (both lanes)", lane))
     for label, seconds in rows:
         print(f"{label:<44} {seconds:>8.2f} {len(events) / seconds:>9,.0f} "
               f"{direct / seconds:>8.2f}×")
