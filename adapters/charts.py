@@ -1,4 +1,4 @@
-"""The leaderboards' pictures with matplotlib: small PNGs that read well in a chat thread.
+"""The leaderboards' and incidents' pictures with matplotlib: small PNGs for a chat thread.
 
 A Figure of its own per chart (drawn by the Agg canvas), never pyplot's global state, so the HTTP
 server's threads can draw at once. matplotlib is imported with the first chart: it takes over
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 SIZE = (6.4, 3.6)
 DPI = 100
-INK, BAND, GOOD = "#1f4e79", "#9dc3e6", "#2e7d32"
+INK, BAND, GOOD, BAD = "#1f4e79", "#9dc3e6", "#2e7d32", "#c62828"
 EPOCH = date(1970, 1, 1)
 
 
@@ -88,4 +88,30 @@ class MatplotlibCharts:
         ax.axvline(1000, color=GOOD, linewidth=0.8, linestyle=":")
         ax.set_xlabel("rating (95% interval); matches in brackets")
         ax.set_title(_short(title), fontsize=9)
+        return _png(figure)
+
+    def metric(self, title: str, points: list[tuple[float, float]], opened_at: float,
+               peak_at: float | None) -> bytes:
+        from datetime import UTC, datetime
+
+        from matplotlib.dates import DateFormatter, date2num
+
+        def when(seconds: float) -> float:
+            return float(date2num(datetime.fromtimestamp(seconds, UTC)))  # type: ignore[no-untyped-call]
+
+        figure = _figure(*SIZE)
+        ax = figure.add_subplot()
+        ax.plot([when(t) for t, _ in points], [v for _, v in points], color=INK, linewidth=1.2,
+                label="value")
+        ax.axvline(when(opened_at), color=BAD, linestyle="--", linewidth=0.9,
+                   label="incident opened")
+        if peak_at is not None:
+            peak = next((v for t, v in points if t == peak_at), None)
+            if peak is not None:
+                ax.plot([when(peak_at)], [peak], "o", color=BAD, markersize=7,
+                        label="anomaly", zorder=3)
+        ax.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=UTC))  # type: ignore[no-untyped-call]
+        ax.set_title(_short(title), fontsize=9)
+        ax.set_xlabel("UTC")
+        ax.legend(loc="upper left", fontsize=7)
         return _png(figure)

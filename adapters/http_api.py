@@ -513,6 +513,12 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """One incident (its id, or the first 6 characters or more) with its timeline."""
         return uc.incident(who, ref)
 
+    @api.get("/incidents/{ref}/chart.png", tags=["alerts"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorOut}})
+    def incident_chart(ref: str, who: str = Depends(person)) -> Response:
+        """The incident's key metric around its opening, the anomaly marked."""
+        return png(uc.incident_chart(who, ref))
+
     # -- the leaderboards ------------------------------------------------------------------
 
     def png(data: bytes) -> Response:

@@ -103,6 +103,7 @@ class System:
     _marked: bool = False
     _guard: StoreGuard | None = None
     _similar: SimilarRuns | None = None
+    summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -280,7 +281,7 @@ class System:
         return Enrichment(PrometheusMetrics(url) if url else None,
                           lambda: self.reads(catch_up=self.embedded), self.app.clock,
                           lambda service: self.app.policy.queries_of(service),
-                          lambda: self.use_cases().atlas())
+                          lambda: self.use_cases().atlas(), self.summarizer)
 
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""
@@ -462,6 +463,8 @@ def bootstrap(
         executors = _executors(settings, policy, model)
     system = System(settings, policy, app, executors, EventHistory(app), secrets,
                     _engines={settings.events_sql_url(): keys.engine})
+    if settings.incident_summary == "model":
+        system.summarizer = model or _local_model(settings)
     system.segmentation = _segmentation(settings, policy, app, model, system)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
@@ -530,6 +533,18 @@ def language_model(settings: Settings) -> LanguageModel | None:
             raise StartupError(str(e)) from None
         logging.getLogger("altlas").info("segmenter: rules only (%s)", e)
         return None
+
+
+def _local_model(settings: Settings) -> LanguageModel:
+    """The local model ALTLAS_LOCAL_MODEL names, for what the settings ask a model of."""
+    from adapters.llm_local import LocalModel
+    from adapters.packaged import ModelUnavailableError
+
+    try:
+        return LocalModel.named(settings.local_model, settings.model_cache,
+                                threads=settings.llm_threads)
+    except ModelUnavailableError as e:
+        raise StartupError(f"ALTLAS_INCIDENT_SUMMARY=model: {e}") from None
 
 
 class _Executors(Mapping[str, StepExecutor]):

@@ -464,12 +464,16 @@ def _leaderboard_show(system: System, args: argparse.Namespace) -> int:
             print(leaderboard_text(board, args.locale, limit=args.limit))
         chart = uc.chart(None, method=args.method) if args.chart else None
     if chart is not None:
-        try:
-            Path(args.chart).write_bytes(chart)
-        except OSError as e:
-            raise StartupError(f"cannot write {args.chart}: {e.strerror}") from None
-        print(f"chart written to {args.chart}", file=sys.stderr)
+        _write_chart(args.chart, chart)
     return 0
+
+
+def _write_chart(path: str, png: bytes) -> None:
+    try:
+        Path(path).write_bytes(png)
+    except OSError as e:
+        raise StartupError(f"cannot write {path}: {e.strerror}") from None
+    print(f"chart written to {path}", file=sys.stderr)
 
 
 def _leaderboard_match(system: System, args: argparse.Namespace) -> int:
@@ -485,11 +489,16 @@ def _incidents(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     if args.incident:
         found = uc.incident(None, args.incident)
+        png = uc.incident_chart_of(UUID(found["id"]))[1] if args.chart else None
         if args.json:
             _json_out(found)
         else:
             print(incident_text(found, args.locale, limit=args.limit))
+        if png is not None:
+            _write_chart(args.chart, png)
         return 0
+    if args.chart:
+        raise StartupError("--chart draws one incident: give its id")
     rows = uc.incidents(None, status=None if args.status == "all" else args.status,
                         since=args.since, limit=args.limit)
     if args.json:
@@ -978,6 +987,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one incident, with its timeline (its first 6 characters or more)")
     p.add_argument("--status", choices=["open", "resolved", "merged", "all"], default="open",
                    help="which to list (default open)")
+    p.add_argument("--chart", metavar="FILE.png",
+                   help="with an ID: also draw its key metric, the anomaly marked")
     p.add_argument("--since", type=_time, metavar="TIME", help="opened at or after")
     p.add_argument("--limit", type=_positive, default=20, metavar="N")
     as_json(p)

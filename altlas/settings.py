@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         description="Request bodies over this many bytes are refused (413) on every HTTP "
         "route, Slack's included, before they are read in full.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    incident_summary: Literal["template", "model"] = Field(
+        default="template",
+        description="Who writes an incident's summary: the template, or the language model "
+        "(ALTLAS_LITELLM_MODEL, else the local ALTLAS_LOCAL_MODEL), the template standing "
+        "in when the model fails.")
     embeddings: Literal["auto", "minilm", "words"] = Field(
         default="auto",
         description="How requests are embedded for the similar-run search: minilm "

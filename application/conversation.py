@@ -181,6 +181,10 @@ class Conversation:
             shown.setdefault((told, str(record.aggregate_id)), before)
         elif told is not None:
             getattr(self, f"_{told}")(record)
+        if record.type_name == "TaskSegmented":  # a remediation's steps show in its incident
+            incident = (self.app.get_task(record.aggregate_id).reply_to or {}).get("incident")
+            if incident:
+                shown.setdefault(("incident", incident), before)
         if told == "result":  # the cards of the run show its result
             for step in self.app.get_run(record.aggregate_id).steps:
                 if step.approval_id:
@@ -310,13 +314,30 @@ class Conversation:
         channel = env.oncall_channels.get(self.platform) if env else None
         if channel is None:
             return
-        text = incident_text(incident_model(incident), self.app.policy.locale_of(None))
+        proposed = (self.use_cases.plan_model(UUID(incident.remediation["task_id"]))
+                    if incident.remediation else None)
+        text = incident_text(incident_model(incident), self.app.policy.locale_of(None),
+                             proposed=proposed)
         key = f"incident:{incident_id}"
         posted = self.posts.get(self.platform, key)
         if posted is None:
-            self.posts.add(self.platform, key, channel, self.notifier.say(channel, None, text))
+            posted = channel, self.notifier.say(channel, None, text)
+            self.posts.add(self.platform, key, *posted)
         else:
             self.notifier.rewrite(*posted, text)
+        if incident.enriched and self.posts.get(self.platform, f"chart:{incident_id}") is None:
+            self._chart(incident_id, *posted)
+
+    def _chart(self, incident_id: str, channel: str, message: str) -> None:
+        """The key metric's chart, once, in the thread of the incident's message."""
+        try:
+            title, png = self.use_cases.incident_chart_of(UUID(incident_id))
+        except (NotFoundError, InvalidInputError) as e:  # nothing to draw, or no charts here
+            log.info("no chart for incident %s: %s", incident_id, e)
+            self.posts.add(self.platform, f"chart:{incident_id}", channel, "")
+            return
+        self.notifier.attach(channel, message, f"incident-{incident_id[:8]}.png", title, png)
+        self.posts.add(self.platform, f"chart:{incident_id}", channel, message)
 
     def _interrupted(self, record: RecordedEvent) -> None:
         if record.data["rerun"]:

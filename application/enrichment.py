@@ -8,21 +8,36 @@ and says what could not.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from application.atlas import Atlas
-from application.ports import Clock, Metrics, MetricsUnavailableError, ReadModels
+from application.ports import (
+    Clock,
+    LanguageModel,
+    Metrics,
+    MetricsUnavailableError,
+    ReadModels,
+)
 from domain.evidence import SeriesVerdict, expressions, judge
 
+log = logging.getLogger("altlas.enrichment")
 BEFORE = timedelta(hours=1)  # the baseline: the hour before the incident opened
 AFTER = timedelta(hours=1)  # at most this much after it
 POINTS = 240  # samples per series, whatever the span
 MAX_QUERIES = 6
 SIMILAR = 3
 TEMPLATE = "template"
+SUMMARY_TOKENS = 160
+SUMMARY_CHARS = 1200
+SUMMARY_PROMPT = (
+    "You are the on-call assistant of an operations team. From the facts below, write at most "
+    "three short sentences for the engineer paged: what is wrong, the likely cause and the "
+    "evidence for it, and what to check first. Use only the facts given; do not invent hosts, "
+    "numbers or commands.")
 ANNOTATION = "altlas"  # an alert annotation naming the request that fixes it
 
 
@@ -53,13 +68,16 @@ class Remedy:
 class Enrichment:
     def __init__(self, metrics: Metrics | None, reads: Callable[[], ReadModels], clock: Clock,
                  queries_of: Callable[[str], tuple[str, ...]],
-                 atlas: Callable[[], Atlas] | None = None) -> None:
-        """``queries_of(service)``: the PromQL the policy names for a service."""
+                 atlas: Callable[[], Atlas] | None = None,
+                 model: LanguageModel | None = None) -> None:
+        """``queries_of(service)``: the PromQL the policy names for a service; ``model``:
+        writes the summary (else the template)."""
         self._metrics = metrics
         self._reads = reads
         self._clock = clock
         self._queries_of = queries_of
         self._atlas = atlas
+        self._model = model
 
     def remedy(self, root_causes: list[dict[str, Any]],
                annotations: list[dict[str, str]]) -> Remedy | None:
@@ -85,8 +103,21 @@ class Enrichment:
                               c["component"])])[:MAX_QUERIES]
         metrics, problems = self._measure(queries, opened_at)
         similar = self._similar(incident_id, root_causes)
-        return Findings(metrics, similar, problems,
-                        summary(title, root_causes, metrics, similar, problems))
+        facts = summary(title, root_causes, metrics, similar, problems)
+        if self._model is None:
+            return Findings(metrics, similar, problems, facts)
+        try:
+            written = self._model.complete([
+                {"role": "system", "content": SUMMARY_PROMPT},
+                {"role": "user", "content": facts}], max_tokens=SUMMARY_TOKENS).strip()
+        except Exception as e:  # a model that fails must not hold the incident back
+            log.warning("incident %s: the model's summary failed (%s); the template's",
+                        incident_id, e)
+            return Findings(metrics, similar, [*problems, f"summary by {self._model.name} "
+                                               f"failed: {type(e).__name__}"], facts)
+        if not written:
+            return Findings(metrics, similar, problems, facts)
+        return Findings(metrics, similar, problems, written[:SUMMARY_CHARS], self._model.name)
 
     def _measure(self, queries: list[str], opened_at: datetime
                  ) -> tuple[list[SeriesVerdict], list[str]]:
@@ -156,3 +187,13 @@ def _unique(items: list[str]) -> list[str]:
 def generator_urls(alerts: Mapping[str, Any]) -> list[str]:
     """The generatorURL of each alert aggregate, in fingerprint order."""
     return [alerts[f].generator_url for f in sorted(alerts) if alerts[f].generator_url]
+
+
+def key_series(metrics: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The series to show: the most anomalous (a change after a flat hour counts as the
+    most), else the first with a line to draw."""
+    drawn = [m for m in metrics if len(m["points"]) >= 2]
+    odd = [m for m in drawn if m["anomalous"]]
+    if odd:
+        return max(odd, key=lambda m: float("inf") if m["z"] is None else abs(m["z"]))
+    return drawn[0] if drawn else None

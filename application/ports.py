@@ -224,6 +224,11 @@ class Charts(Protocol):
     def ratings(self, title: str, ratings: list[dict[str, Any]]) -> bytes:
         """Each planner's rating with its 95% interval, best on top."""
 
+    def metric(self, title: str, points: list[tuple[float, float]], opened_at: float,
+               peak_at: float | None) -> bytes:
+        """A series over time (seconds since the epoch), the incident's opening and its
+        anomalous sample marked."""
+
 
 class FrontUnavailableError(Exception):
     """The chat platform cannot be reached now (down, rate-limited, not connected yet); the
@@ -254,6 +259,9 @@ class Notifier(Protocol):
 
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         """Show a card's current state in the message that shows it."""
+
+    def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
+        """Share a picture in reply to ``thread``."""
 
     def rewrite(self, channel: str, message: str, text: str) -> None:
         """Replace a message with ``text`` and no buttons: a question answered or expired

@@ -283,8 +283,10 @@ def incidents_text(incidents: list[dict[str, Any]], locale: str, *, every: bool 
     return "\n".join(_incident_lines(i, locale) for i in incidents[:limit])
 
 
-def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> str:
-    """One incident: every root-cause candidate and the latest of its timeline."""
+def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20,
+                  proposed: PlanModel | None = None) -> str:
+    """One incident: every root-cause candidate, what was found and proposed (with the
+    proposal's steps, their risk and gate, once planned) and the latest of its timeline."""
     lines = [_incident_lines(incident, locale, causes=3)]
     if incident["summary"]:
         lines.append(t(locale, "incidents.summary", summary=incident["summary"]))
@@ -292,6 +294,8 @@ def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20) -> 
     if remedy:
         lines.append(t(locale, f"incidents.remedy.{remedy['source']}", request=remedy["request"],
                        task=short(remedy["task_id"]), pattern=remedy["pattern"] or ""))
+    if proposed is not None and proposed.steps:
+        lines += _fenced([plan_step_line(s) for s in proposed.steps], True)
     lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
                 event=e["event"], fingerprint=e["fingerprint"] or "")
               for e in incident.get("timeline", [])[-limit:]]

@@ -15,6 +15,7 @@ from uuid import UUID
 from application.access import Access
 from application.app import AltlasApplication
 from application.atlas import Atlas
+from application.enrichment import key_series
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
 from application.leaderboards import Leaderboards
@@ -25,6 +26,7 @@ from application.similar import SimilarRun, SimilarRuns
 from application.views import ApprovalView, RunView, TaskView
 from domain.alerts import IncomingAlert
 from domain.errors import DomainError, InvalidInputError
+from domain.incidents import Incident
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
@@ -425,6 +427,27 @@ class UseCases:
              "actor": e["actor"]}
             for e in events if e["type"] != "AlertRefreshed"]  # re-sent: nothing new
         return shown
+
+    def incident_chart(self, who: str | None, ref: str) -> bytes:
+        """The PNG of an incident's key metric (GET /incidents/{id}/chart.png)."""
+        self._drawing(who)
+        return self.incident_chart_of(UUID(self.incident(who, ref)["id"]))[1]
+
+    def incident_chart_of(self, incident_id: UUID) -> tuple[str, bytes]:
+        """(title, PNG) of the incident's key metric, from what its enrichment recorded;
+        NotFoundError when it found no series to draw."""
+        charts = self._drawing(None)
+        found = [e for e in self.app.events.get(incident_id) if isinstance(e, Incident.Enriched)]
+        series = key_series(found[0].metrics) if found else None
+        if series is None:
+            raise NotFoundError(f"incident {incident_id} has no metric to draw: its alerts name "
+                                "no PromQL, or Prometheus could not be asked")
+        opened = self.app.load(Incident, incident_id).opened_at
+        title = f"{series['series'] or series['query']}" + (
+            f" (z {series['z']:g})" if series["z"] is not None else "")
+        return title, charts.metric(title, [tuple(p) for p in series["points"]],
+                                    datetime.fromisoformat(opened).timestamp(),
+                                    series["peak_at"] if series["anomalous"] else None)
 
     # -- the leaderboards ---------------------------------------------------------------
 

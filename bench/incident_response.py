@@ -7,6 +7,7 @@ Slack is the stand-in of the tests (its Web API on loopback, answering as Slack 
 runs as `altlas serve` does on the embedded default: the Slack front, a worker, the follower.
 
     python bench/incident_response.py [--incidents 20] [--prometheus URL]
+        [--summary template|model] [--model qwen2.5-coder-0.5b]
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=20)
     parser.add_argument("--prometheus", default=os.environ.get("ALTLAS_TEST_PROMETHEUS",
                                                                "http://127.0.0.1:59090"))
+    parser.add_argument("--summary", choices=["template", "model"], default="template")
+    parser.add_argument("--model", default="qwen2.5-coder-0.5b",
+                        help="the local model that writes summaries with --summary model")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -51,8 +55,8 @@ def main() -> int:
         data["environments"]["prod"]["oncall_channels"] = {"slack": CHANNEL}
         (root / "policy.yaml").write_text(yaml.safe_dump(data))
         answered, posted, enriched = [], [], []
-        with open_desk(root / "data", root / "policy.yaml",
-                       prometheus_url=args.prometheus) as desk, httpx.Client(
+        with open_desk(root / "data", root / "policy.yaml", prometheus_url=args.prometheus,
+                       incident_summary=args.summary, local_model=args.model) as desk, httpx.Client(
                 base_url=desk.url, headers={"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"},
                 timeout=30) as client:
             now = datetime.now(UTC)
@@ -85,9 +89,10 @@ def main() -> int:
                             if f"{name} on web" in c.body.get("text", "")
                             and "found:" in c.body.get("text", "")]
 
-                enriched.append(wait_for(found) - sent)
+                enriched.append(wait_for(found, 120) - sent)
+    writer = "the template" if args.summary == "template" else f"the local {args.model}"
     print(f"incident response: {args.incidents} incidents, one alert each, Prometheus "
-          f"{args.prometheus}, the template summary")
+          f"{args.prometheus}, the summary by {writer}")
     print(f"{'from the webhook post to':<44} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
     for label, times in (("its answer (recorded; baseline)", answered),
                          ("the incident's message in Slack", posted),

@@ -288,6 +288,13 @@ class DiscordNotifier:
         except discord.NotFound:
             log.error("the approval message %s in %s no longer exists", message, channel)
 
+    def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
+        target = self._bot.get_partial_messageable(int(channel))
+        reference = discord.MessageReference(message_id=int(thread), channel_id=int(channel),
+                                             fail_if_not_exists=False)
+        self._on_loop(target.send(file=discord.File(io.BytesIO(png), filename=filename,
+                                                    description=title), reference=reference))
+
     def rewrite(self, channel: str, message: str, text: str) -> None:
         partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
             int(message))

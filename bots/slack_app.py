@@ -70,6 +70,10 @@ class SlackNotifier:
             log.error("could not update the approval message %s in %s: %s", message, channel,
                       e.response.get("error"))
 
+    def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
+        self._call(lambda: self._client.files_upload_v2(
+            channel=channel, thread_ts=thread, file=png, filename=filename, title=title))
+
     def rewrite(self, channel: str, message: str, text: str) -> None:
         try:
             self._call(lambda: self._client.chat_update(

@@ -66,5 +66,11 @@ def test_a_bad_question_is_refused_with_what_to_do(alerted: dict[str, str]) -> N
         "altlas: no incident has an id starting with ffffff")
     assert one_line_error(altlas(alerted, "incidents", "x")).startswith(
         "altlas: 'x' is not an incident id: give one whole, or its first 6 characters")
+    assert one_line_error(altlas(alerted, "incidents", "--chart", "x.png")) == (
+        "altlas: --chart draws one incident: give its id")
+    listed = json.loads(altlas(alerted, "incidents", "--json").stdout)
+    undrawn = one_line_error(altlas(alerted, "incidents", listed[0]["id"][:8], "--chart",
+                                    "x.png"))
+    assert undrawn.startswith("altlas: incident ") and "has no metric to draw" in undrawn
     refused = altlas(alerted, "incidents", "--status", "burning")
     assert refused.returncode == 2 and "invalid choice: 'burning'" in refused.stderr

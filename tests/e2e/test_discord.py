@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -16,12 +16,15 @@ import discord
 import discord.http
 import pytest
 import pytest_asyncio
+import yaml
 
+from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_inside
 from altlas.settings import Settings
 from bots.discord_bot import AltlasDiscord, DiscordNotifier
 from domain.alerts import IncomingAlert
+from domain.policy import Policy
 from tests.fakes.discord import Call, FakeDiscord
 
 ALICE = FakeDiscord.user_obj("100000000000000001", "alice")
@@ -266,6 +269,32 @@ async def test_incidents_in_discord_are_shared_with_their_likely_cause(
     assert "PostgresDown on postgres · open · 2 of 2 alert(s) firing" in sent.json["content"]
     assert "likely cause: postgres" in sent.json["content"]
     assert not sent.json.get("flags", 0) & 64  # shared with the channel
+
+
+async def test_an_incident_is_one_discord_message_edited_as_it_changes(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"discord": fake.ops_channel_id}
+    system.app.policy = Policy.from_mapping(data)  # as a reloaded policy would say
+    await start()
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for fingerprint, labels in (("db01", {"alertname": "PostgresDown", "instance": "db-1:9187"}),
+                                ("web1", {"alertname": "HighLatency", "service": "web"})):
+        system.app.receive_alert(IncomingAlert(fingerprint, labels, {}, at, None, {}))
+    where = rf"/channels/{fake.ops_channel_id}/messages"
+    [posted] = await fake.wait_for("POST", where + "$", 1, 30)
+    assert "PostgresDown on postgres · open" in posted.json["content"]
+    message = next(m for m in fake.messages.values()
+                   if "PostgresDown on postgres" in m.get("content", ""))
+    for fingerprint in ("db01", "web1"):
+        system.app.receive_alert(IncomingAlert(fingerprint, {}, {}, at,
+                                               at + timedelta(minutes=5), {}))
+    deadline = time.monotonic() + 30
+    while "resolved · 0 of 2 alert(s) firing" not in fake.messages[message["id"]]["content"]:
+        assert time.monotonic() < deadline, fake.messages[message["id"]]["content"]
+        await asyncio.sleep(0.05)
+    assert len(fake.find("POST", where + "$")) == 1  # edited in place, never posted again
 
 
 async def test_without_a_policy_language_the_discord_client_decides(

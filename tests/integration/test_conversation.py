@@ -31,6 +31,7 @@ class Recorder:
         self.cards: list[tuple[str, str]] = []  # (approval id, status shown)
         self.updates: list[tuple[str, str, str]] = []  # (message, approval status, run outcome)
         self.settled: list[tuple[str, str]] = []  # (message rewritten, what it says now)
+        self.attached: list[tuple[str, str, bytes]] = []  # (thread, file name, PNG)
         self.down_for = down_for  # how many more messages find the platform unreachable
 
     def _reachable(self) -> None:
@@ -61,6 +62,10 @@ class Recorder:
     def rewrite(self, channel: str, message: str, text: str) -> None:
         self._reachable()
         self.settled.append((message, text))
+
+    def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
+        self._reachable()
+        self.attached.append((thread, filename, png))
 
 
 SLACK = {"front": "slack", "channel": "C0OPS", "thread": "1700000000.000100", "locale": "en"}
@@ -343,6 +348,8 @@ def test_an_incident_is_one_message_in_the_oncall_channel_rewritten_as_it_change
         assert [(c, th) for c, th, _ in replies] == [("C0ONCALL01", "m1")] * 2
         assert replies[0][2].startswith("Plan for “check disk on db-1” — 1 step(s), by rules")
         assert "READ_ONLY" in replies[0][2] and "ALTLAS_SSH_KNOWN_HOSTS" in replies[1][2]
+        # and the message itself shows the proposal's steps, their risk and gate
+        assert any("df -h" in now and "READ_ONLY" in now for _, now in recorder.settled)
         alert("db01", {}, ends=5)
         for n in range(1, 4):
             alert(f"web{n}", {}, ends=6)

@@ -13,7 +13,7 @@ import yaml
 
 from adapters.policy_file import default_policy_text
 from application.app import AltlasApplication
-from application.enrichment import Enrichment
+from application.enrichment import Enrichment, key_series
 from application.incidents import IncidentDesk
 from application.policies import LANES, Ports
 from application.ports import MetricsUnavailableError
@@ -308,3 +308,59 @@ def test_without_an_annotation_what_fixed_it_before_is_proposed_with_its_plan() 
     assert task.status == "segmented" and task.segmenter == "atlas:ssh:restart"
     assert [g["risk"] for g in task.gates] == ["HIGH_RISK"]  # through the gates like any plan
     altlas.app.close()
+
+
+def test_the_chart_shows_the_most_anomalous_series_else_the_first_with_a_line() -> None:
+    def m(name: str, anomalous: bool, z: float | None, points: int = 3) -> dict[str, Any]:
+        return {"series": name, "anomalous": anomalous, "z": z,
+                "points": [[float(i), 1.0] for i in range(points)]}
+
+    assert key_series([m("a", True, 4.0), m("b", True, -9.0), m("c", False, 1.0)])[
+        "series"] == "b"  # type: ignore[index]
+    assert key_series([m("a", True, 40.0), m("flat", True, None)])["series"] == "flat"  # type: ignore[index]
+    assert key_series([m("one", True, 99.0, points=1), m("c", False, 1.0)])[
+        "series"] == "c"  # type: ignore[index]
+    assert key_series([m("one", False, None, points=1)]) is None
+
+
+class FakeModel:
+    name = "local:fake"
+
+    def __init__(self, reply: str | Exception) -> None:
+        self.reply = reply
+        self.asked: list[Any] = []
+
+    def complete(self, messages: Any, *, max_tokens: int, json_schema: Any = None,
+                 temperature: float = 0.0) -> str:
+        self.asked.append(messages)
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+def enriched_by(model: FakeModel) -> Incident.Enriched:
+    altlas = Altlas(policy())
+    altlas.fire("db", DB)
+    settle(altlas.worker(Enrichment(FakeMetrics(), lambda: PastIncidents(),  # type: ignore[arg-type,return-value]
+                                    lambda: T0, lambda _: (), None, model)))  # type: ignore[arg-type]
+    [incident] = altlas.incidents()
+    [found] = [e for e in altlas.app.events.get(incident.id) if isinstance(e, Incident.Enriched)]
+    altlas.app.close()
+    return found
+
+
+def test_a_model_writes_the_summary_from_the_facts_the_template_gathered() -> None:
+    model = FakeModel("  postgres on db-1 is down; web slows because of it. Check db-1.  ")
+    found = enriched_by(model)
+    assert found.summary == "postgres on db-1 is down; web slows because of it. Check db-1."
+    assert found.summarizer == "local:fake"
+    [[system, user]] = model.asked
+    assert "Use only the facts given" in system["content"]
+    assert user["content"].startswith("Alertdb on postgres. Likely cause: postgres")
+
+
+def test_a_model_that_fails_leaves_the_template_summary_and_says_so() -> None:
+    found = enriched_by(FakeModel(RuntimeError("llama_decode returned -3")))
+    assert found.summarizer == "template"
+    assert found.summary.startswith("Alertdb on postgres. Likely cause: postgres")
+    assert found.problems[-1] == "summary by local:fake failed: RuntimeError"
