@@ -67,7 +67,7 @@ class IncidentDesk:
             policy = self._app.policy  # it may have been reloaded
             self._correlator.topology = policy.topology()
             self._correlator.settings = policy.incidents
-            verdict = self._apply(event)
+            verdict = self._apply(event, decided=True)
             self._position, self._last = position, (position, verdict)
             return verdict
 
@@ -82,7 +82,10 @@ class IncidentDesk:
             if len(found) < _BATCH:
                 self._position = stop
 
-    def _apply(self, event: Alert.Received | Alert.Resolved) -> Verdict:
+    def _apply(self, event: Alert.Received | Alert.Resolved, *, decided: bool = False
+               ) -> Verdict:
+        """Feed one alert event to the correlator; ``decided``: the event reacted to now,
+        whose verdict needs its incident's causes (not the ones replayed before it)."""
         c = self._correlator
         if isinstance(event, Alert.Received):
             alert = Firing(event.fingerprint, event.name, event.labels, event.annotations,
@@ -91,6 +94,8 @@ class IncidentDesk:
             if decision.repeat:
                 return Verdict(UUID(decision.incident), event.fingerprint, repeat=True)
             self._fingerprints[event.originator_id] = event.fingerprint
+            if not decided:
+                return _NOTHING
             return Verdict(UUID(decision.incident), event.fingerprint,
                            c.topology.component(event.labels), decision.opened, False,
                            tuple(UUID(m) for m in decision.merged),

@@ -7,7 +7,7 @@ renderers decide how it reads, in the reader's language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,7 +145,7 @@ def incident_model(incident: Incident) -> dict[str, Any]:
 
 
 def incident_environment(policy: Policy, incident: Incident,
-                         labels: list[dict[str, str]]) -> str | None:
+                         labels: Iterable[Mapping[str, str]]) -> str | None:
     return incident.environment(
         {h.name: h.environment for h in policy.hosts.values()},
         {s.name: s.hosts for s in policy.services.values()}, labels, policy.environments)

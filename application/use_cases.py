@@ -437,12 +437,13 @@ class UseCases:
         """(title, PNG) of the incident's key metric, from what its enrichment recorded;
         NotFoundError when it found no series to draw."""
         charts = self._drawing(None)
-        found = [e for e in self.app.events.get(incident_id) if isinstance(e, Incident.Enriched)]
+        events = list(self.app.events.get(incident_id))
+        found = [e for e in events if isinstance(e, Incident.Enriched)]
         series = key_series(found[0].metrics) if found else None
         if series is None:
             raise NotFoundError(f"incident {incident_id} has no metric to draw: its alerts name "
                                 "no PromQL, or Prometheus could not be asked")
-        opened = self.app.load(Incident, incident_id).opened_at
+        opened = next(e for e in events if isinstance(e, Incident.Opened)).opened_at
         title = f"{series['series'] or series['query']}" + (
             f" (z {series['z']:g})" if series["z"] is not None else "")
         return title, charts.metric(title, [tuple(p) for p in series["points"]],

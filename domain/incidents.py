@@ -7,7 +7,7 @@ merged into another incident when an alert showed the two have one cause.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -165,10 +165,11 @@ class Incident(AuditedAggregate):
         return {f: a for f, a in self.alerts.items() if f in self.firing}
 
     def environment(self, hosts: dict[str, str], services: dict[str, tuple[str, ...]],
-                    labels: list[dict[str, str]], known: Collection[str]) -> str | None:
+                    labels: Iterable[Mapping[str, str]], known: Collection[str]) -> str | None:
         """Where it happens: the environment of its likeliest cause's hosts (``services``:
         the hosts of each service, ``hosts``: the environment of each host), else a ``known``
-        one its alerts name in an ``environment`` or ``env`` label."""
+        one its alerts name in an ``environment`` or ``env`` label (``labels`` is only read
+        when the causes do not tell)."""
         for cause in self.root_causes:
             component = cause["component"]
             for host in services.get(component, (component,)):
