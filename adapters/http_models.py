@@ -422,10 +422,20 @@ class SeriesOut(Out):
     anomalous: bool
 
 
+class PastRemedyOut(Out):
+    request: str
+    task_id: str
+    run_id: str | None
+    outcome: str | None = Field(description="How its run went: succeeded, failed, cancelled, "
+                                "manual_outstanding; None while it had not finished.")
+
+
 class SimilarIncidentOut(Out):
     id: str
     title: str
     resolved_at: datetime | None
+    remedy: PastRemedyOut | None = Field(
+        None, description="What was run to fix it, and how that went.")
 
 
 class EvidenceOut(Out):
@@ -443,6 +453,9 @@ class RemediationOut(Out):
         description="An alert's `altlas` annotation, or the .atlas pattern that fixed "
         "incidents like it.")
     pattern: str | None
+    run_id: str | None = Field(None, description="Its run, once it was approved and ran "
+                               "(GET /incidents/{id} only).")
+    outcome: str | None = Field(None, description="How that run went, once it finished.")
 
 
 class IncidentOut(Out):

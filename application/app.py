@@ -13,7 +13,7 @@ import copy
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -181,10 +181,13 @@ class AltlasApplication(Application[UUID]):
 
         return self._shown(TaskView.of(self._change(Task, task_id, actor, reject)))
 
-    def answer_task(self, task_id: UUID, answer: str, *, by: str) -> TaskView:
-        """The requester's answer to what altlas asked: planning starts again with it."""
+    def answer_task(self, task_id: UUID, answer: str, *, by: str,
+                    deputies: Collection[str] = ()) -> TaskView:
+        """The requester's answer to what altlas asked (or, for altlas's own requests, a
+        deputy's): planning starts again with it."""
         def clarify(task: Task, meta: EventMeta) -> None:
-            task.clarify(answer, meta, self.clock(), seal=self.privacy.sealer(meta.actor))
+            task.clarify(answer, meta, self.clock(), seal=self.privacy.sealer(meta.actor),
+                         deputies=[self._as_recorded(d, task.requester) for d in deputies])
 
         return self._shown(TaskView.of(self._change(Task, task_id, by, clarify)))
 

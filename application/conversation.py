@@ -28,6 +28,7 @@ from application.ports import (
     Notifier,
     SearchWarmingError,
     VectorStoreUnavailableError,
+    Vote,
 )
 from application.presenters import incident_environment, incident_model, oncall_of
 from application.similar import MIN_SCORE, SimilarRun
@@ -182,13 +183,22 @@ class Conversation:
         elif told is not None:
             getattr(self, f"_{told}")(record)
         if record.type_name == "TaskSegmented":  # a remediation's steps show in its incident
-            incident = (self.app.get_task(record.aggregate_id).reply_to or {}).get("incident")
-            if incident:
-                shown.setdefault(("incident", incident), before)
+            self._remediation_changed(record.aggregate_id, shown, before)
         if told == "result":  # the cards of the run show its result
-            for step in self.app.get_run(record.aggregate_id).steps:
+            run = self.app.get_run(record.aggregate_id)
+            for step in run.steps:
                 if step.approval_id:
                     shown.setdefault(("card", step.approval_id), before)
+            self._remediation_changed(UUID(run.task_id), shown, before)
+        elif told in ("card", "new_card"):  # a remediation's votes show in its incident
+            approval = self.app.get_approval(record.aggregate_id)
+            self._remediation_changed(UUID(approval.task_id), shown, before)
+
+    def _remediation_changed(self, task_id: UUID, shown: dict[tuple[str, str], int],
+                             before: int) -> None:
+        incident = (self.app.get_task(task_id).reply_to or {}).get("incident")
+        if incident:
+            shown.setdefault(("incident", incident), before)
 
     def _plan(self, record: RecordedEvent) -> None:
         task = self._asked_here(record.aggregate_id)
@@ -279,7 +289,8 @@ class Conversation:
             answered = sum(1 for e in self.app.events.get(record.aggregate_id, lte=record.version)
                            if isinstance(e, Task.Clarified))
             answer = view.answers[answered - 1]
-            text = t(locale, "question.answered", request=shown(view.request), who=view.requester,
+            text = t(locale, "question.answered", request=shown(view.request),
+                     who=answer.get("by") or view.requester,
                      answer=shown(str(answer.get("host") or answer.get("answer") or "")))
         else:
             text = t(locale, "question.expired", request=shown(view.request))
@@ -314,17 +325,20 @@ class Conversation:
         channel = env.oncall_channels.get(self.platform) if env else None
         if channel is None:
             return
-        proposed = (self.use_cases.plan_model(UUID(incident.remediation["task_id"]))
-                    if incident.remediation else None)
-        text = incident_text(incident_model(incident), self.app.policy.locale_of(None),
-                             proposed=proposed)
+        locale = self.app.policy.locale_of(None)
+        proposed, run = (self.use_cases.remediation(incident.remediation["task_id"])
+                         if incident.remediation else (None, None))
+        text = incident_text(incident_model(incident), locale, proposed=proposed, run=run)
+        votes = [Vote(str(s.approval_id), t(locale, "button.approve_step", step=s.id),
+                      t(locale, "button.deny_step", step=s.id))
+                 for s in (run.waiting if run is not None else ())]
         key = f"incident:{incident_id}"
         posted = self.posts.get(self.platform, key)
         if posted is None:
-            posted = channel, self.notifier.say(channel, None, text)
+            posted = channel, self.notifier.say(channel, None, text, votes)
             self.posts.add(self.platform, key, *posted)
         else:
-            self.notifier.rewrite(*posted, text)
+            self.notifier.rewrite(*posted, text, votes)
         if incident.enriched and self.posts.get(self.platform, f"chart:{incident_id}") is None:
             self._chart(incident_id, *posted)
 

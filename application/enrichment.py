@@ -142,15 +142,25 @@ class Enrichment:
 
     def _similar(self, incident_id: str, root_causes: list[dict[str, Any]]
                  ) -> list[dict[str, Any]]:
-        """Resolved incidents whose likeliest cause was this one's, newest first."""
+        """Resolved incidents whose likeliest cause was this one's, newest first, each with
+        what was run to remedy it and how that went."""
         if not root_causes:
             return []
         found = [i for i in self._reads().incidents(
             status="resolved", root=root_causes[0]["component"], limit=SIMILAR + 1)
-            if i["incident_id"] != incident_id]
-        return [{"id": i["incident_id"], "title": i["title"],
-                 "resolved_at": i["resolved_at"].isoformat() if i["resolved_at"] else None}
-                for i in found[:SIMILAR]]
+            if i["incident_id"] != incident_id][:SIMILAR]
+        remedies = {i["incident_id"]: i["remediation"] for i in found if i["remediation"]}
+        ran = self._reads().runs_of([r["task_id"] for r in remedies.values()])
+        similar = []
+        for i in found:
+            remedy = remedies.get(i["incident_id"])
+            run_id, outcome = ran.get(remedy["task_id"], (None, None)) if remedy else (None, None)
+            similar.append({
+                "id": i["incident_id"], "title": i["title"],
+                "resolved_at": i["resolved_at"].isoformat() if i["resolved_at"] else None,
+                "remedy": {"request": remedy["request"], "task_id": remedy["task_id"],
+                           "run_id": run_id, "outcome": outcome} if remedy else None})
+        return similar
 
 
 def summary(title: str, root_causes: list[dict[str, Any]], metrics: list[SeriesVerdict],
@@ -171,6 +181,10 @@ def summary(title: str, root_causes: list[dict[str, Any]], metrics: list[SeriesV
     if similar:
         said.append(f"Seen before: {len(similar)} resolved incident(s) with the same cause, "
                     f"latest “{similar[0]['title']}”.")
+        fixed = next((s["remedy"] for s in similar
+                      if (s.get("remedy") or {}).get("outcome") == "succeeded"), None)
+        if fixed is not None:
+            said.append(f"“{fixed['request']}” fixed one of them (run {fixed['run_id'][:8]}).")
     if problems:
         said.append(f"Not checked: {problems[0]}")
     return " ".join(said)

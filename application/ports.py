@@ -140,6 +140,9 @@ class ReadModels(Protocol):
     def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
         """The timeline rows of these aggregates, in the order they were recorded."""
 
+    def runs_of(self, task_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
+        """task id → (its run's id, the run's outcome so far) for those that ran."""
+
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         """(kind, id) of the tasks, runs and approvals whose id starts with ``prefix``."""
 
@@ -240,14 +243,26 @@ class FrontUnavailableError(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Vote:
+    """An Approve and a Deny button for one open approval, on a message that is not its
+    card (an incident's): a click votes exactly as on the card."""
+
+    approval_id: str
+    approve: str  # the buttons' labels, in the message's language
+    deny: str
+
+
 class Notifier(Protocol):
     """One chat front's way of telling people. Raises FrontUnavailableError when the
     platform cannot take the message now (down, rate-limited, not connected yet)."""
 
     platform: str
 
-    def say(self, channel: str, thread: str | None, text: str) -> str:
-        """Post a message, in reply to ``thread`` if given; returns the message's id."""
+    def say(self, channel: str, thread: str | None, text: str,
+            votes: Sequence[Vote] = ()) -> str:
+        """Post a message, in reply to ``thread`` if given, with the buttons of ``votes``;
+        returns the message's id."""
 
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
         """Post an approval card with its buttons; returns the message's id."""
@@ -263,9 +278,11 @@ class Notifier(Protocol):
     def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
         """Share a picture in reply to ``thread``."""
 
-    def rewrite(self, channel: str, message: str, text: str) -> None:
-        """Replace a message with ``text`` and no buttons: a question answered or expired
-        (its buttons would only be refused), an incident as it is now."""
+    def rewrite(self, channel: str, message: str, text: str,
+                votes: Sequence[Vote] = ()) -> None:
+        """Replace a message with ``text`` and the buttons of ``votes`` only: a question
+        answered or expired (its buttons would only be refused), an incident as it is now
+        (with the votes its remediation still waits for)."""
 
 
 class ChatPosts(Protocol):

@@ -284,9 +284,10 @@ def incidents_text(incidents: list[dict[str, Any]], locale: str, *, every: bool 
 
 
 def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20,
-                  proposed: PlanModel | None = None) -> str:
+                  proposed: PlanModel | None = None, run: RunModel | None = None) -> str:
     """One incident: every root-cause candidate, what was found and proposed (with the
-    proposal's steps, their risk and gate, once planned) and the latest of its timeline."""
+    proposal's steps, their risk and gate, once planned; how its run stands, once it
+    runs) and the latest of its timeline."""
     lines = [_incident_lines(incident, locale, causes=3)]
     if incident["summary"]:
         lines.append(t(locale, "incidents.summary", summary=incident["summary"]))
@@ -296,6 +297,11 @@ def incident_text(incident: dict[str, Any], locale: str, *, limit: int = 20,
                        task=short(remedy["task_id"]), pattern=remedy["pattern"] or ""))
     if proposed is not None and proposed.steps:
         lines += _fenced([plan_step_line(s) for s in proposed.steps], True)
+    if run is not None:
+        lines.append(run_text(run, locale, fenced=True))
+    elif remedy and remedy.get("run_id"):
+        lines.append("   " + t(locale, "run", run=short(remedy["run_id"]),
+                                outcome=outcome_text(remedy.get("outcome"), locale)))
     lines += [t(locale, "incidents.event", time=e["time"][:19].replace("T", " "),
                 event=e["event"], fingerprint=e["fingerprint"] or "")
               for e in incident.get("timeline", [])[-limit:]]

@@ -12,19 +12,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.access import Access
-from application.app import AltlasApplication
+from application.access import Access, NotOwnerError
+from application.app import AltlasApplication, run_id_of
 from application.atlas import Atlas
 from application.enrichment import key_series
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
 from application.leaderboards import Leaderboards
 from application.ports import Auditor, Charts, ReadModels
-from application.presenters import CardModel, PlanModel, RunModel
+from application.presenters import CardModel, PlanModel, RunModel, oncall_of
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
 from application.views import ApprovalView, RunView, TaskView
 from domain.alerts import IncomingAlert
+from domain.base import is_person
 from domain.errors import DomainError, InvalidInputError
 from domain.incidents import Incident
 from domain.records import RecordedEvent
@@ -108,10 +109,22 @@ class UseCases:
                                             actor=who)
 
     def answer(self, who: str, task_ref: str, answer: str) -> TaskView:
-        """Only who asked for the work answers what altlas asked about it."""
+        """Only who asked for the work answers what altlas asked about it; for what altlas
+        asked for itself (an incident's remediation), the on-call people of its
+        environment, who then may not approve it."""
         task_id = self.resolve(task_ref, "task")
-        self.access.check(who, "answer", owner=self.app.get_task(task_id).requester)
-        return self.app.answer_task(task_id, answer, by=who)
+        task = self.app.get_task(task_id)
+        if is_person(task.requester):
+            self.access.check(who, "answer", owner=task.requester)
+            return self.app.answer_task(task_id, answer, by=who)
+        self.access.check(who, "answer")
+        deputies = oncall_of(self.app.policy, task.environment)
+        if who not in deputies:
+            raise NotOnCallError(
+                f"only the on-call people of {task.environment or 'its environment'} "
+                f"({', '.join(deputies) or 'none in the policy'}) answer for {task.requester}",
+                who, task.requester, task.environment or "-", deputies)
+        return self.app.answer_task(task_id, answer, by=who, deputies=deputies)
 
     def reject_task(self, who: str, task_ref: str, reason: str) -> TaskView:
         self.access.check(who, "reject")
@@ -337,6 +350,12 @@ class UseCases:
                      for s in run.steps if s.approval_id}
         return RunModel.of(run, self.app.get_task(UUID(run.task_id)), approvals)
 
+    def remediation(self, task_id: str) -> tuple[PlanModel, RunModel | None]:
+        """An incident's remediation: its plan, and its run once there is one."""
+        plan = self.plan_model(UUID(task_id))
+        run_id = run_id_of(UUID(task_id))
+        return plan, self.run_model(run_id) if self.app.exists(run_id) else None
+
     def card(self, approval_id: UUID) -> CardModel:
         approval = self.app.get_approval(approval_id)
         outcome = self.app.get_run(UUID(approval.run_id)).outcome if approval.run_id else None
@@ -418,6 +437,11 @@ class UseCases:
             raise AmbiguousIdError(f"{text} matches several incidents: {listed}; give more "
                                    "of the id", text, listed)
         shown = _incident(found[0])
+        remedy = shown["remediation"]
+        if remedy:  # how its remediation went, once it ran
+            run_id, outcome = self._reads().runs_of([remedy["task_id"]]).get(
+                remedy["task_id"], (None, None))
+            shown["remediation"] = {**remedy, "run_id": run_id, "outcome": outcome}
         fingerprint = {a: f for f, a in found[0]["alerts"].items()}
         events = self._reads().events_of([found[0]["incident_id"], *fingerprint],
                                          TIMELINE_LIMIT)
@@ -541,6 +565,15 @@ def _incident(row: dict[str, Any]) -> dict[str, Any]:
         "evidence": row["evidence"],
         "remediation": row["remediation"],
     }
+
+
+class NotOnCallError(NotOwnerError):
+    """Someone not on call answered what altlas asked for itself."""
+
+    def __init__(self, message: str, person: str, owner: str, environment: str,
+                 oncall: tuple[str, ...]) -> None:
+        super().__init__(message, person, "answer", owner)
+        self.environment, self.oncall = environment, oncall
 
 
 class NoIncidentError(NotFoundError):

@@ -1,7 +1,8 @@
 """How soon the on-call channel hears of an incident: from Alertmanager's webhook post to the
-incident's message in Slack, and to that message rewritten with what enrichment found (real
-PromQL against the test Prometheus, the template summary). Baseline in the same run: the
-webhook's own answer (the alert recorded).
+incident's message in Slack, to that message rewritten with what enrichment found (real
+PromQL against the test Prometheus, the template summary), and to it carrying the Approve /
+Deny buttons of its remediation (the alert's `altlas` annotation, planned and gated).
+Baseline in the same run: the webhook's own answer (the alert recorded).
 
 Slack is the stand-in of the tests (its Web API on loopback, answering as Slack does); altlas
 runs as `altlas serve` does on the embedded default: the Slack front, a worker, the follower.
@@ -54,7 +55,7 @@ def main() -> int:
         data = yaml.safe_load(token_policy())
         data["environments"]["prod"]["oncall_channels"] = {"slack": CHANNEL}
         (root / "policy.yaml").write_text(yaml.safe_dump(data))
-        answered, posted, enriched = [], [], []
+        answered, posted, enriched, votable = [], [], [], []
         with open_desk(root / "data", root / "policy.yaml", prometheus_url=args.prometheus,
                        incident_summary=args.summary, local_model=args.model) as desk, httpx.Client(
                 base_url=desk.url, headers={"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"},
@@ -72,7 +73,8 @@ def main() -> int:
                     "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
                     "alerts": [{"status": "firing", "labels": {
                         "alertname": name, "instance": "web-1:9100", "service": "web"},
-                        "annotations": {"summary": "bench"}, "startsAt": starts.isoformat(),
+                        "annotations": {"summary": "bench", "altlas": "restart nginx on web-1"},
+                        "startsAt": starts.isoformat(),
                         "endsAt": "0001-01-01T00:00:00Z", "generatorURL": url,
                         "fingerprint": f"{n:016x}"}]}).raise_for_status()
                 answered.append(time.perf_counter() - sent)
@@ -90,13 +92,21 @@ def main() -> int:
                             and "found:" in c.body.get("text", "")]
 
                 enriched.append(wait_for(found, 120) - sent)
+
+                def buttons(name: str = name) -> list[object]:
+                    return [c for c in desk.slack.find("chat.update")
+                            if f"{name} on web" in c.body.get("text", "")
+                            and "Approve s1" in str(c.body.get("blocks"))]
+
+                votable.append(wait_for(buttons, 120) - sent)
     writer = "the template" if args.summary == "template" else f"the local {args.model}"
     print(f"incident response: {args.incidents} incidents, one alert each, Prometheus "
           f"{args.prometheus}, the summary by {writer}")
     print(f"{'from the webhook post to':<44} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
     for label, times in (("its answer (recorded; baseline)", answered),
                          ("the incident's message in Slack", posted),
-                         ("the message with the evidence", enriched)):
+                         ("the message with the evidence", enriched),
+                         ("the message with Approve / Deny", votable)):
         ordered = sorted(times)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         print(f"{label:<44} {statistics.median(times):>7.3f} {p95:>7.3f} {max(times):>7.3f}")

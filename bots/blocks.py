@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from application.i18n import t
+from application.ports import Vote
 from application.presenters import CardModel
 from application.text import card_lines, choice_label
 
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
+MAX_VOTES = 10  # a message may hold 50 blocks: the text's, and a row per open approval
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:1, altlas_answer:2, …
 
 
@@ -20,10 +23,24 @@ def escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def text_blocks(text: str) -> list[dict[str, Any]]:
+def text_blocks(text: str, votes: Sequence[Vote] = ()) -> list[dict[str, Any]]:
+    """The text, then an Approve and a Deny button for each vote."""
     text = escaped(text)
     chunks = [text[i:i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+    return [*({"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+              for chunk in chunks[:50 - MAX_VOTES]),
+            *(vote_block(v) for v in votes[:MAX_VOTES])]
+
+
+def vote_block(vote: Vote) -> dict[str, Any]:
+    """Approve and Deny for one approval: the value is its id, so the click votes on it
+    wherever the buttons are."""
+    return {"type": "actions", "block_id": f"approval:{vote.approval_id}", "elements": [
+        {"type": "button", "action_id": "altlas_approve", "style": "primary",
+         "value": vote.approval_id, "text": {"type": "plain_text", "text": vote.approve[:75]}},
+        {"type": "button", "action_id": "altlas_deny", "style": "danger",
+         "value": vote.approval_id, "text": {"type": "plain_text", "text": vote.deny[:75]}},
+    ]}
 
 
 def card_blocks(card: CardModel, locale: str, now: datetime) -> list[dict[str, Any]]:
@@ -33,13 +50,8 @@ def card_blocks(card: CardModel, locale: str, now: datetime) -> list[dict[str, A
         {"type": "section", "text": {"type": "mrkdwn", "text": escaped("\n".join(lines[1:]))}},
     ]
     if card.open:
-        value = card.approval.id
-        blocks.append({"type": "actions", "block_id": f"approval:{value}", "elements": [
-            {"type": "button", "action_id": "altlas_approve", "style": "primary",
-             "value": value, "text": {"type": "plain_text", "text": t(locale, "button.approve")}},
-            {"type": "button", "action_id": "altlas_deny", "style": "danger", "value": value,
-             "text": {"type": "plain_text", "text": t(locale, "button.deny")}},
-        ]})
+        blocks.append(vote_block(Vote(card.approval.id, t(locale, "button.approve"),
+                                      t(locale, "button.deny"))))
     return blocks
 
 

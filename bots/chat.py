@@ -26,7 +26,7 @@ from application.text import (
     short,
     shown,
 )
-from application.use_cases import Filters, NoIncidentError, UseCases
+from application.use_cases import Filters, NoIncidentError, NotOnCallError, UseCases
 from application.views import ApprovalView
 from bots import chat_text as c
 from domain.approval import (
@@ -298,6 +298,9 @@ class ChatFront:
         if isinstance(error, AccessDeniedError):
             return t(loc, "needs_role", command=error.action, role=error.role,
                      person=error.person)
+        if isinstance(error, NotOnCallError):
+            return t(loc, "reason.not_oncall", owner=error.owner, environment=error.environment,
+                     people=", ".join(error.oncall) or "-")
         if isinstance(error, NotOwnerError):
             key = "reason.not_requester" if error.action == "answer" else "reason.not_owner"
             return t(loc, key, owner=error.owner)

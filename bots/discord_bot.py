@@ -13,7 +13,7 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from discord import app_commands
 from discord.utils import MISSING
 
 from application.i18n import t
-from application.ports import ChatPosts, FrontUnavailableError
+from application.ports import ChatPosts, FrontUnavailableError, Vote
 from application.presenters import CardModel
 from application.text import card_lines, choice_label
 from bots.chat import Caller, ChatFront, Reply
@@ -44,11 +44,12 @@ def _caller(chat: ChatFront, interaction: discord.Interaction) -> Caller:
 
 class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                      template=r"altlas:(?P<action>approve|deny):(?P<id>[0-9a-f-]{36})"):
-    def __init__(self, action: str, approval_id: str, label: str | None = None) -> None:
+    def __init__(self, action: str, approval_id: str, label: str | None = None,
+                 row: int | None = None) -> None:
         super().__init__(discord.ui.Button(
             label=label or action.title(), custom_id=f"altlas:{action}:{approval_id}",
             style=(discord.ButtonStyle.success if action == "approve"
-                   else discord.ButtonStyle.danger)))
+                   else discord.ButtonStyle.danger)), row=row)
         self.action, self.approval_id = action, approval_id
 
     @classmethod
@@ -113,9 +114,18 @@ class DenyModal(discord.ui.Modal):
 def approval_view(card: CardModel, locale: str) -> discord.ui.View | None:
     if not card.open:
         return None
+    return votes_view([Vote(card.approval.id, t(locale, "button.approve"),
+                            t(locale, "button.deny"))])
+
+
+def votes_view(votes: Sequence[Vote]) -> discord.ui.View | None:
+    """Approve and Deny for each vote, a row each (Discord shows five rows)."""
+    if not votes:
+        return None
     view = discord.ui.View(timeout=None)
-    view.add_item(ApprovalButton("approve", card.approval.id, t(locale, "button.approve")))
-    view.add_item(ApprovalButton("deny", card.approval.id, t(locale, "button.deny")))
+    for row, vote in enumerate(votes[:5]):
+        for action, label in (("approve", vote.approve), ("deny", vote.deny)):
+            view.add_item(ApprovalButton(action, vote.approval_id, label[:80], row))
     return view
 
 
@@ -251,13 +261,17 @@ class DiscordNotifier:
     def __init__(self, bot: AltlasDiscord) -> None:
         self._bot = bot
 
-    def say(self, channel: str, thread: str | None, text: str) -> str:
+    def say(self, channel: str, thread: str | None, text: str,
+            votes: Sequence[Vote] = ()) -> str:
         target = self._bot.get_partial_messageable(int(channel))
-        reference = (discord.MessageReference(message_id=int(thread), channel_id=int(channel),
-                                              fail_if_not_exists=False) if thread else None)
-        if reference is None:
-            return str(self._on_loop(target.send(_clip(text))).id)
-        return str(self._on_loop(target.send(_clip(text), reference=reference)).id)
+        kwargs: dict[str, Any] = {}
+        if thread:
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(thread), channel_id=int(channel), fail_if_not_exists=False)
+        view = votes_view(votes)
+        if view is not None:
+            kwargs["view"] = view
+        return str(self._on_loop(target.send(_clip(text), **kwargs)).id)
 
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
         target = self._bot.get_partial_messageable(int(channel))
@@ -295,11 +309,12 @@ class DiscordNotifier:
         self._on_loop(target.send(file=discord.File(io.BytesIO(png), filename=filename,
                                                     description=title), reference=reference))
 
-    def rewrite(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str,
+                votes: Sequence[Vote] = ()) -> None:
         partial = self._bot.get_partial_messageable(int(channel)).get_partial_message(
             int(message))
         try:
-            self._on_loop(partial.edit(content=_clip(text), view=None))
+            self._on_loop(partial.edit(content=_clip(text), view=votes_view(votes)))
         except discord.NotFound:
             log.error("the message %s in %s no longer exists", message, channel)
 

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application.i18n import t
-from application.ports import ChatPosts, FrontUnavailableError
+from application.ports import ChatPosts, FrontUnavailableError, Vote
 from application.presenters import CardModel
 from bots.blocks import ANSWER, card_blocks, deny_modal, escaped, question_blocks, text_blocks
 from bots.chat import Caller, ChatFront, Reply
@@ -44,9 +44,11 @@ class SlackNotifier:
     def __init__(self, client: WebClient) -> None:
         self._client = client
 
-    def say(self, channel: str, thread: str | None, text: str) -> str:
+    def say(self, channel: str, thread: str | None, text: str,
+            votes: Sequence[Vote] = ()) -> str:
         posted = self._call(lambda: self._client.chat_postMessage(
-            channel=channel, text=escaped(text), blocks=text_blocks(text), thread_ts=thread))
+            channel=channel, text=escaped(text), blocks=text_blocks(text, votes),
+            thread_ts=thread))
         return str(posted["ts"])
 
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
@@ -74,10 +76,12 @@ class SlackNotifier:
         self._call(lambda: self._client.files_upload_v2(
             channel=channel, thread_ts=thread, file=png, filename=filename, title=title))
 
-    def rewrite(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str,
+                votes: Sequence[Vote] = ()) -> None:
         try:
             self._call(lambda: self._client.chat_update(
-                channel=channel, ts=message, text=escaped(text), blocks=text_blocks(text)))
+                channel=channel, ts=message, text=escaped(text),
+                blocks=text_blocks(text, votes)))
         except SlackApiError as e:
             log.error("could not rewrite the message %s in %s: %s", message, channel,
                       e.response.get("error"))

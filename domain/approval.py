@@ -204,7 +204,7 @@ class Approval(AuditedAggregate):
             )
         if voter in self.excluded:
             raise AuthorCannotApproveError(
-                f"{voter} wrote this plan and cannot approve or deny it"
+                f"{voter} wrote this plan or chose what it does, and cannot approve or deny it"
             )
         if voter not in self.eligible:
             raise NotEligibleError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +81,7 @@ class Task(AuditedAggregate):
         def apply(self, task: Task) -> None:
             question = task.question or {}
             task.answers.append({"about": question.get("about"), "part": question.get("part"),
-                                 "answer": self.answer, "host": self.host})
+                                 "answer": self.answer, "host": self.host, "by": self.actor})
             task.question = None
             task.status = "requested"
 
@@ -129,8 +130,10 @@ class Task(AuditedAggregate):
 
     @property
     def authors(self) -> list[str]:
-        """Who asked for the work or wrote its plan: none of them may approve it."""
-        return sorted({self.requester, *([self.plan_author] if self.plan_author else [])})
+        """Who asked for the work, wrote its plan or answered what it asked (and so chose
+        what it does): none of them may approve it."""
+        return sorted({self.requester, *([self.plan_author] if self.plan_author else []),
+                       *(a["by"] for a in self.answers if a.get("by"))})
 
     @classmethod
     def request_work(
@@ -191,15 +194,18 @@ class Task(AuditedAggregate):
                       choices=list(choices), part=part, expires_at=expires_at.isoformat())
 
     def clarify(self, answer: str, meta: EventMeta, now: datetime,
-                seal: Seal = as_written) -> None:
+                seal: Seal = as_written, deputies: Collection[str] = ()) -> None:
         """The requester's answer: a host among the choices (its name or number), or words
-        for the part not understood ("skip" leaves it out)."""
+        for the part not understood ("skip" leaves it out). ``deputies`` answer for a
+        requester that is not a person (the on-call people, for altlas's own requests)."""
         if self.status != "asking" or self.question is None:
             raise NothingAskedError(f"task {self.id} is not waiting for an answer (it is "
                                     f"{self.status})")
-        if meta.actor != self.requester:
+        deputies = () if is_person(self.requester) else deputies  # a person answers alone
+        if meta.actor != self.requester and meta.actor not in deputies:
             raise NotRequesterError(f"only {self.requester}, who asked for task {self.id}, "
-                                    "may answer its question")
+                                    + (f"or {', '.join(deputies)} for it, "
+                                       if deputies else "") + "may answer its question")
         if now >= datetime.fromisoformat(self.question["expires_at"]):
             raise QuestionExpiredError(f"the question of task {self.id} expired at "
                                        f"{self.question['expires_at'][:16]}; ask again")

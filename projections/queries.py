@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,6 +138,14 @@ class SqlReadModels:
                  .order_by(timeline.c.position).limit(limit))
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "time": _aware(row.time)} for row in conn.execute(query)]
+
+    def runs_of(self, task_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
+        if not task_ids:
+            return {}
+        query = select(runs.c.task_id, runs.c.run_id, runs.c.outcome).where(
+            runs.c.task_id.in_(list(task_ids)))
+        with self._fresh().connect() as conn:
+            return {row.task_id: (row.run_id, row.outcome) for row in conn.execute(query)}
 
     def resolve(self, prefix: str) -> list[tuple[str, str]]:
         query = (select(timeline.c.aggregate_type, timeline.c.aggregate_id)

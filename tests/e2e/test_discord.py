@@ -297,6 +297,35 @@ async def test_an_incident_is_one_discord_message_edited_as_it_changes(
     assert len(fake.find("POST", where + "$")) == 1  # edited in place, never posted again
 
 
+async def test_the_incident_message_itself_takes_the_remediations_votes_in_discord(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"discord": fake.ops_channel_id}
+    system.app.policy = Policy.from_mapping(data)
+    bot = await start()
+    system.app.receive_alert(IncomingAlert(
+        "web01", {"alertname": "NginxDown", "instance": "web-1:9100"},
+        {"altlas": "restart nginx on web-1"}, datetime.now(UTC), None, {}))
+    deadline = time.monotonic() + 30
+    while not (found := [m for m in fake.messages.values() if "NginxDown" in m.get("content", "")
+                         and "altlas:approve:" in str(m["components"])]):
+        assert time.monotonic() < deadline, "the incident message never showed its votes"
+        await asyncio.sleep(0.05)
+    message = found[0]
+    [[approve, deny]] = [row["components"] for row in message["components"]]
+    assert (approve["label"], deny["label"]) == ("Approve s1", "Deny s1")
+    approval_id = approve["custom_id"].split(":")[2]
+    interact(bot, fake.button_click(ALICE, message["id"], approve["custom_id"]))
+    interact(bot, fake.button_click(BOB, message["id"], approve["custom_id"]))
+    while not (fake.messages[message["id"]]["components"] == []
+               and "failed" in fake.messages[message["id"]]["content"]):
+        assert time.monotonic() < deadline, fake.messages[message["id"]]
+        await asyncio.sleep(0.05)
+    approval = system.app.get_approval(UUID(approval_id))
+    assert (approval.status, sorted(approval.votes)) == ("granted", ["alice", "bob"])
+
+
 async def test_without_a_policy_language_the_discord_client_decides(
     fake: FakeDiscord, start: Start, no_errors: object
 ) -> None:

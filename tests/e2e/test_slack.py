@@ -17,7 +17,9 @@ from uuid import UUID
 
 import httpx
 import pytest
+import yaml
 
+from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_fronts, start_inside
 from altlas.settings import Settings
@@ -314,6 +316,53 @@ def test_a_request_naming_no_host_is_asked_back_and_a_button_answers_it(desk: De
     assert not [b for b in blocks(settled) if b.get("type") == "actions"]
 
 
+@contextmanager
+def oncall_desk(tmp_path: Path, labels: dict[str, str], remedy: str) -> Iterator[Desk]:
+    """Slack with prod's on-call channel, and an alert whose `altlas` annotation asks for
+    ``remedy``."""
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"slack": "C0ONCALL01"}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    with open_desk(tmp_path / "data", tmp_path / "policy.yaml") as desk:
+        desk.system.app.receive_alert(IncomingAlert("web01", labels, {"altlas": remedy},
+                                                    datetime.now(UTC), None, {}))
+        yield desk
+
+
+def test_what_altlas_asks_about_a_remediation_is_answered_by_the_oncall_people(
+    tmp_path: Path
+) -> None:
+    """An `altlas` annotation naming no host: the question comes in the incident's thread;
+    only the on-call people of the environment answer it, and who answered may not then
+    approve what they chose."""
+    with oncall_desk(tmp_path, {"alertname": "NginxDown", "service": "web"},
+                     "restart nginx") as desk:
+        [incident] = wait(lambda: [c for c in posted(desk) if "NginxDown" in c.body["text"]])
+        asked = question(desk)
+        assert asked.body["thread_ts"] == incident.body["__ts"]
+        labels = [e["text"]["text"] for b in blocks(asked) if b.get("type") == "actions"
+                  for e in b["elements"]]
+        web1 = labels.index("web-1") + 1
+        answer_click(desk, ERIN, asked, web1)  # a developer, not on call for prod
+        assert wait(lambda: ephemeral(desk, ERIN)) == [
+            "Refused: altlas:incidents asked for it: only the on-call people of prod (alice, "
+            "bob, carol) may answer for it."]
+        assert desk.system.use_cases().incidents(None)  # and nothing changed: still asking
+        answer_click(desk, ALICE, asked, web1)
+        settled = wait(lambda: [c for c in desk.slack.find("chat.update")
+                                if c.body["ts"] == card_ts(asked)])[0]
+        assert settled.body["text"] == "Asked about “restart nginx”: alice answered web-1."
+        card = wait(lambda: [c for c in posted(desk, is_card)
+                             if "Approval needed" in c.body["text"]])[0]
+        assert "2 needed from bob, carol" in dump(blocks(card))  # alice chose it
+        desk.click(ALICE, "altlas_approve", card)
+        assert wait(lambda: ephemeral(desk, ALICE)) == [
+            "Refused: you wrote this plan or chose what it does, so you cannot approve or "
+            "deny it."]
+        approval = desk.system.app.get_approval(UUID(approval_of(card)))
+        assert approval.votes == [] and "alice" in approval.excluded
+
+
 def test_an_answer_button_with_a_forged_value_is_refused(desk: Desk) -> None:
     desk.command(ERIN, "do restart nginx")
     asked = question(desk)
@@ -406,6 +455,45 @@ def test_incidents_are_shared_in_the_channel_with_their_likely_cause(desk: Desk)
     desk.command(ALICE, "incidents 123")
     assert wait(lambda: [e for e in ephemeral(desk, ALICE) if "incident" in e]) == [
         "Refused: no incident has the id 123; `incidents all` lists them."]
+
+
+def test_the_incident_message_itself_takes_the_remediations_votes(tmp_path: Path) -> None:
+    """Approve on the incident's own message votes as on the card; a click from someone
+    who may not approve is refused there too; once decided the message loses its buttons
+    and shows the run."""
+    with oncall_desk(tmp_path, {"alertname": "NginxDown", "instance": "web-1:9100"},
+                     "restart nginx on web-1") as desk:
+        [message] = wait(lambda: [c for c in posted(desk) if "NginxDown" in c.body["text"]])
+        ts = message.body["__ts"]
+
+        def shown(*said: str) -> list[Call]:
+            return [c for c in desk.slack.find("chat.update") if c.body["ts"] == ts
+                    and all(s in dump(c.body.get("blocks", [])) for s in said)]
+
+        with_buttons = wait(lambda: shown("Approve s1", "Deny s1", "waits for 2 more"), 30)[-1]
+        approval_id = approval_of(with_buttons)
+        card = wait(lambda: [c for c in posted(desk, is_card)])[0]
+        assert approval_of(card) == approval_id  # the same approval as the card's
+
+        def click(user: str) -> None:
+            on = {"ts": ts, "text": with_buttons.body["text"], "blocks": blocks(with_buttons)}
+            desk.send(p.block_actions(user, "altlas_approve", approval_id, on,
+                                      desk.slack.response_url(f"act/{user}")), p.FORM)
+
+        click(ERIN)  # a developer: not an approver in prod
+        assert "you are not an approver" in wait(lambda: ephemeral(desk, ERIN))[0]
+        click(ALICE)
+        assert wait(lambda: ephemeral(desk, ALICE)) == ["Vote counted: 1 of 2."]
+        wait(lambda: shown("Approve s1", "waits for 1 more"), 30)
+        click(ALICE)  # twice by the same approver: refused, still one vote
+        assert "already" in wait(lambda: ephemeral(desk, ALICE)[1:])[0]
+        click(BOB)
+        # no buttons left, and how the run went (it fails here: no host key for web-1)
+        wait(lambda: [c for c in shown("Run ", "failed") if '"actions"' not in dump(
+            c.body["blocks"])], 30)
+        approval = desk.system.app.get_approval(UUID(approval_id))
+        assert (approval.status, approval.votes) == ("granted", ["alice", "bob"])
+        assert len([c for c in posted(desk) if "NginxDown" in c.body["text"]]) == 1
 
 
 def test_malformed_command_gets_its_usage_line(desk: Desk) -> None:

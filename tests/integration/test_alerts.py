@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
 from altlas.bootstrap import System
 from altlas.progress import Progress
 from altlas.rebuild import rebuild
+from application.app import run_id_of
+from application.text import incident_text
 from domain.alerts import IncomingAlert
 from tests.helpers import FakeClock
 from tests.integration.backends import Backend, OnPostgres, OnSQLite
@@ -98,6 +101,34 @@ class AlertsContract:
         end = system.history.last_position()
         assert rebuild(system, None, 1, Progress("rebuild", end, stream=io.StringIO())) == end
         assert dump(system.views()) == before
+
+
+    def test_a_cause_seen_before_is_told_what_fixed_it_then(self, system: System) -> None:
+        """The first incident's remediation ran and succeeded; the next incident of the same
+        cause names it, with its run, in what was found."""
+        disk = {"alertname": "DiskFull", "instance": "db-1:9187"}
+        system.app.receive_alert(IncomingAlert("d1", disk, {
+            "altlas": "check the disk on localhost"}, T0, None, {}))
+        system.worker().until_quiet()
+        system.app.receive_alert(IncomingAlert("d1", disk, {}, T0, T0 + timedelta(minutes=2),
+                                               {}))
+        system.app.receive_alert(IncomingAlert("d2", disk, {}, T0 + timedelta(hours=2), None,
+                                               {}))
+        system.worker().until_quiet()
+        system.store_feed().catch_up()
+        latest, first = system.use_cases().incidents(None)
+        run = system.use_cases().run_model(run_id_of(UUID(first["remediation"]["task_id"])))
+        assert run.outcome == "succeeded"
+        [seen] = latest["evidence"]["similar"]
+        assert seen["id"] == first["id"] and seen["remedy"] == {
+            "request": "check the disk on localhost", "task_id": run.task_id,
+            "run_id": run.run_id, "outcome": "succeeded"}
+        assert (f"“check the disk on localhost” fixed one of them (run {run.run_id[:8]})."
+                in latest["summary"])
+        detail = system.use_cases().incident(None, first["id"])  # the API's, the CLI's
+        assert (detail["remediation"]["run_id"], detail["remediation"]["outcome"]) == (
+            run.run_id, "succeeded")
+        assert f"Run {run.run_id[:8]}: succeeded." in incident_text(detail, "en")
 
 
 class TestAlertsOnSQLite(OnSQLite, AlertsContract):

@@ -3,6 +3,7 @@ where they asked, each message once, even across restarts and while the front wa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -14,7 +15,7 @@ from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.app import run_id_of
-from application.ports import FrontUnavailableError
+from application.ports import FrontUnavailableError, Vote
 from application.presenters import CardModel
 from domain.alerts import IncomingAlert
 from tests.helpers import FakeClock, gated_plan, plan, step
@@ -32,6 +33,7 @@ class Recorder:
         self.updates: list[tuple[str, str, str]] = []  # (message, approval status, run outcome)
         self.settled: list[tuple[str, str]] = []  # (message rewritten, what it says now)
         self.attached: list[tuple[str, str, bytes]] = []  # (thread, file name, PNG)
+        self.votes: dict[str, list[str]] = {}  # message → the approvals its buttons vote on
         self.down_for = down_for  # how many more messages find the platform unreachable
 
     def _reachable(self) -> None:
@@ -39,9 +41,11 @@ class Recorder:
             self.down_for -= 1
             raise FrontUnavailableError("Slack answered HTTP 503")
 
-    def say(self, channel: str, thread: str | None, text: str) -> str:
+    def say(self, channel: str, thread: str | None, text: str,
+            votes: Sequence[Vote] = ()) -> str:
         self._reachable()
         self.said.append((channel, thread, text))
+        self.votes[f"m{len(self.said)}"] = [v.approval_id for v in votes]
         return f"m{len(self.said)}"
 
     def show_card(self, channel: str, card: CardModel, locale: str) -> str:
@@ -59,9 +63,11 @@ class Recorder:
         self._reachable()
         self.updates.append((message, card.approval.status, card.run_outcome or ""))
 
-    def rewrite(self, channel: str, message: str, text: str) -> None:
+    def rewrite(self, channel: str, message: str, text: str,
+                votes: Sequence[Vote] = ()) -> None:
         self._reachable()
         self.settled.append((message, text))
+        self.votes[message] = [v.approval_id for v in votes]
 
     def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
         self._reachable()
@@ -361,5 +367,46 @@ def test_an_incident_is_one_message_in_the_oncall_channel_rewritten_as_it_change
         again = Recorder()
         system.conversation(again).poll()  # the front restarted: nothing posted again
         assert again.said == []
+    finally:
+        system.close()
+
+
+def test_an_incidents_message_carries_the_buttons_of_the_votes_its_remediation_waits_for(
+    tmp_path: Path,
+) -> None:
+    """The remediation needs two approvals: the incident's own message shows Approve / Deny
+    for it until the votes are in, then shows how the run went, without buttons."""
+    data = yaml.safe_load(default_policy_text())
+    data["environments"]["prod"]["oncall_channels"] = {"slack": "C0ONCALL01"}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    system = bootstrap(Settings(data_dir=tmp_path, segmenter="rules",
+                                policy_file=tmp_path / "policy.yaml"))
+    try:
+        recorder = Recorder()
+        conversation = system.conversation(recorder)
+        system.app.receive_alert(IncomingAlert(
+            "web01", {"alertname": "NginxDown", "instance": "web-1:9100"},
+            {"altlas": "restart nginx on web-1"}, datetime.now(UTC), None, {}))
+        system.worker().until_quiet()
+        while conversation.poll():
+            pass
+        incident = system.use_cases().incidents(None)[0]
+        run = system.use_cases().run_model(run_id_of(UUID(incident["remediation"]["task_id"])))
+        [waiting] = run.waiting
+        assert recorder.votes["m1"] == [waiting.approval_id]
+        *_, (message, text) = recorder.settled
+        assert message == "m1" and "waits for 2 more approval(s)" in text
+        system.use_cases().vote("alice", str(waiting.approval_id))
+        system.worker().until_quiet()
+        conversation.poll()
+        assert recorder.votes["m1"] == [waiting.approval_id]  # one more needed
+        assert "waits for 1 more approval(s)" in recorder.settled[-1][1]
+        system.use_cases().vote("bob", str(waiting.approval_id))
+        system.worker().until_quiet()
+        while conversation.poll():
+            pass
+        assert recorder.votes["m1"] == []  # decided: nothing left to click
+        assert "Run " in recorder.settled[-1][1] and "failed" in recorder.settled[-1][1]
+        assert [c for c in recorder.said if c[2].startswith("🔥")] == [recorder.said[0]]
     finally:
         system.close()

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from adapters.segmenter_rules import RuleSegmenter
-from application.app import AltlasApplication
+from application.app import INCIDENTS, AltlasApplication
 from application.errors import SegmentationError
 from application.policies import LANES, Ports
 from application.ports import SegmentationRequest
@@ -74,7 +74,11 @@ class Altlas:
         return task_id
 
     def answer(self, task_id: UUID, answer: str, who: str = "deniz") -> TaskView:
-        self.app.answer_task(task_id, answer, by=who)
+        return self.answer_as(task_id, answer, who)
+
+    def answer_as(self, task_id: UUID, answer: str, who: str,
+                  deputies: tuple[str, ...] = ()) -> TaskView:
+        self.app.answer_task(task_id, answer, by=who, deputies=deputies)
         self.settle()
         return self.task(task_id)
 
@@ -141,6 +145,30 @@ def test_only_the_requester_may_answer(altlas: Altlas) -> None:
     for other in ("alice", "erin"):
         with pytest.raises(NotAllowedError, match="only deniz, who asked for task"):
             altlas.app.answer_task(task_id, "web-1", by=other)
+    assert altlas.task(task_id).status == "asking"
+
+
+def test_for_altlas_own_request_a_deputy_answers_and_may_not_approve_it_then(
+    altlas: Altlas
+) -> None:
+    """What altlas asks about its own request (an incident's remediation) is answered by
+    the deputies it is given, nobody else; whoever answered chose what runs, so they join
+    the authors, who may not approve it."""
+    task_id = altlas.ask("restart nginx", who=INCIDENTS)
+    for other in ("erin", "deniz", INCIDENTS + "x"):
+        with pytest.raises(NotAllowedError, match="or alice, bob for it, may answer"):
+            altlas.app.answer_task(task_id, "web-1", by=other, deputies=("alice", "bob"))
+    task = altlas.answer_as(task_id, "web-1", "bob", deputies=("alice", "bob"))
+    assert targets(task) == [("systemctl restart nginx", "web-1")]
+    assert task.answers[0]["by"] == "bob"
+    assert sorted(altlas.app.privacy.reveal(altlas.app.load(Task, task_id).authors)) == [
+        "altlas:incidents", "bob"]
+
+
+def test_deputies_never_answer_for_a_person(altlas: Altlas) -> None:
+    task_id = altlas.ask("restart nginx")
+    with pytest.raises(NotAllowedError, match="only deniz, who asked for task"):
+        altlas.app.answer_task(task_id, "web-1", by="alice", deputies=("alice",))
     assert altlas.task(task_id).status == "asking"
 
 

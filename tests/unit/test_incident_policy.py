@@ -209,10 +209,17 @@ class FakeMetrics:
 
 class PastIncidents:
     def incidents(self, *, root: str, **_: Any) -> list[dict[str, Any]]:
+        fixed = {"task_id": "t-1", "request": "restart postgresql on db-1",
+                 "source": "annotation", "pattern": None}
         return [i for i in [{"incident_id": "old-1", "title": "Alertdb on postgres",
-                             "resolved_at": T0 - timedelta(days=2), "root": "postgres"},
+                             "resolved_at": T0 - timedelta(days=2), "root": "postgres",
+                             "remediation": fixed},
                             {"incident_id": "old-2", "title": "Alertx on web", "resolved_at": T0,
-                             "root": "web"}] if i["root"] == root]
+                             "root": "web", "remediation": None}] if i["root"] == root]
+
+    def runs_of(self, task_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        ran = {"t-1": ("0f45361100000000", "succeeded")}
+        return {t: ran[t] for t in task_ids if t in ran}
 
 
 def enrichment(metrics: FakeMetrics, altlas: Altlas) -> Enrichment:
@@ -236,7 +243,12 @@ def test_a_new_incident_is_enriched_with_its_metrics_anomalies_and_past_incident
     assert step == 16  # about 240 samples over the span
     assert [m["anomalous"] for m in enriched.metrics] == [True, True]
     assert enriched.similar == [{"id": "old-1", "title": "Alertdb on postgres",
-                                 "resolved_at": (T0 - timedelta(days=2)).isoformat()}]
+                                 "resolved_at": (T0 - timedelta(days=2)).isoformat(),
+                                 "remedy": {"request": "restart postgresql on db-1",
+                                            "task_id": "t-1", "run_id": "0f45361100000000",
+                                            "outcome": "succeeded"}}]
+    assert ("“restart postgresql on db-1” fixed one of them (run 0f453611)."
+            in enriched.summary)
     assert enriched.summary.startswith("Alertdb on postgres. Likely cause: postgres (")
     assert "2 of 2 series out of their usual range:" in enriched.summary
     assert 'pg_up{instance="db-1:9187"} at 95 (z ' in enriched.summary
