@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.audit_jobs import AuditJobs
 from adapters.http_models import (
+    ActivationIn,
     AlertmanagerIn,
     AlertsReceivedOut,
     AnswerIn,
@@ -45,6 +46,9 @@ from adapters.http_models import (
     LeaderboardOut,
     MatchIn,
     MatchOut,
+    ModelIn,
+    ModelOut,
+    ModelsOut,
     NoteIn,
     PatternOut,
     QueuedApproval,
@@ -558,6 +562,28 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """Record which of two planners' plans was better (approvers): MatchPlayed, which
         the ratings count."""
         return {"match_id": uc.record_match(who, body.a, body.b, body.outcome, body.task_id)}
+
+    # -- models --------------------------------------------------------------------------
+
+    @api.get("/models", response_model=ModelsOut, tags=["models"])
+    def models(who: str = Depends(person)) -> Any:
+        """The registered GGUF models, what their headers say, and which one plans."""
+        return uc.models.catalog(who)
+
+    @api.post("/models", status_code=201, response_model=ModelOut, tags=["models"],
+              responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def add_model(body: ModelIn, who: str = Depends(person)) -> Any:
+        """Register a GGUF file on the altlas host from its header (operators): 422 naming
+        the field or byte where it is no usable model, 409 when the name or the file is
+        registered already. It plans nothing until activated."""
+        return uc.models.add(who, body.path, body.name)
+
+    @api.post("/models/{name}/activation", status_code=201, response_model=ApprovalView,
+              tags=["models"], responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def activate_model(name: str, body: ActivationIn, who: str = Depends(person)) -> Any:
+        """Ask that the local segmenter plan with this model (operators): it does once
+        someone else (an approver or admin) grants the approval this returns."""
+        return uc.models.activate(who, name, body.reason)
 
     # -- privacy -------------------------------------------------------------------------
 

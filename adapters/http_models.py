@@ -351,6 +351,55 @@ class MatchIn(BaseModel):
     task_id: str | None = Field(None, max_length=36, description="The request both planned.")
 
 
+class ModelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=4096,
+                      description="A .gguf file on the altlas host.")
+    name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                             description="Its name in the registry (default: from the file "
+                             "name).")
+
+
+class ActivationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500, description="Why, shown on the approval.")
+
+
+class TokenizerOut(Out):
+    model: str | None = Field(description="tokenizer.ggml.model: gpt2 (BPE), llama, …")
+    pre: str | None = Field(description="tokenizer.ggml.pre: how text is split first.")
+    vocabulary: int
+
+
+class ModelOut(Out):
+    name: str
+    path: str
+    sha256: str
+    size: int = Field(description="Bytes.")
+    architecture: str = Field(description="general.architecture: llama, qwen2, …")
+    parameters: int = Field(description="Elements of every tensor.")
+    quantization: str = Field(description="general.file_type: Q4_K_M, Q4_1, F16, …")
+    context_length: int
+    chat_template: str | None
+    tokenizer: TokenizerOut
+    source: Literal["packaged", "added"]
+    active: bool = Field(description="The local segmenter plans with it.")
+
+
+class PendingActivationOut(Out):
+    model: str
+    approval_id: str
+    requester: str
+
+
+class ModelsOut(Out):
+    models: list[ModelOut]
+    active: str | None = Field(description="None: ALTLAS_LOCAL_MODEL plans, nothing was "
+                               "activated yet.")
+    pending: PendingActivationOut | None = Field(description="A change waiting for its "
+                                                 "approval.")
+
+
 class MatchOut(Out):
     match_id: str
 

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,8 @@ class LocalModel:
             raise ModelUnavailableError(
                 "llama-cpp-python is not installed: pip install 'altlas[llm]'")
         display, path = resolve(name, cache)
-        return cls(display, path, threads=threads)
+        # a packaged model plans as the name the registry knows it by
+        return cls(name if name in MODELS else display, path, threads=threads)
 
     def _model(self) -> Any:
         if self._llama is None:
@@ -145,3 +146,42 @@ class LocalModel:
                 messages=[dict(m) for m in messages], temperature=temperature, seed=0,
                 repeat_penalty=1.0, max_tokens=max_tokens, grammar=grammar)
         return str(reply["choices"][0]["message"]["content"] or "")
+
+
+class RegisteredModel:
+    """The local model that plans: the one the model registry activated last (an approval
+    allowed it), else the one the settings name. When an activation changes it, the next
+    request loads the new file, its sha256 checked against the registered one first: a file
+    changed since it was registered is refused, and the planner behind it takes over."""
+
+    def __init__(self, default: LocalModel, active: Callable[[], tuple[str, str, str] | None],
+                 cache: Path, *, threads: int = 2) -> None:
+        self._default = default
+        self._active = active  # (name, path, sha256) of the activated model, if any
+        self._cache = cache
+        self._threads = threads
+        self._loaded: LocalModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        found = self._active()
+        return self._default.name if found is None else f"local:{found[0]}"
+
+    def _model(self) -> LocalModel:
+        found = self._active()
+        if found is None:
+            return self._default
+        name, path, sha256 = found
+        with self._lock:
+            if self._loaded is None or self._loaded.name != f"local:{name}":
+                verify(Path(path), sha256, self._cache, pinned="the registered",
+                       remedy="register the file again under a new name, or restore it")
+                self._loaded = LocalModel(name, Path(path), threads=self._threads)
+            return self._loaded
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int,
+                 json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
+                 ) -> str:
+        return self._model().complete(messages, max_tokens=max_tokens,
+                                      json_schema=json_schema, temperature=temperature)

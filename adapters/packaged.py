@@ -21,7 +21,7 @@ def package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
@@ -29,7 +29,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(path: Path, sha256: str, cache: Path) -> None:
+def verify(path: Path, sha256: str, cache: Path, *, pinned: str = "the pinned",
+           remedy: str = "reinstall it") -> None:
     """Hash a model file once; after that a stamp of its path, size and mtime stands for the
     hash, so every start does not re-read hundreds of megabytes."""
     stat = path.stat()
@@ -38,10 +39,10 @@ def verify(path: Path, sha256: str, cache: Path) -> None:
     with contextlib.suppress(OSError):
         if stamp.read_text() == seen:
             return
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != sha256:
         raise ModelUnavailableError(
-            f"{path} has sha256 {actual}, not the pinned {sha256}; reinstall it")
+            f"{path} has sha256 {actual}, not {pinned} {sha256}; {remedy}")
     with contextlib.suppress(OSError):  # the stamp only saves time; without it, hash again
         cache.mkdir(parents=True, exist_ok=True)
         partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")

@@ -147,7 +147,11 @@ class ModelSegmenter:
         self._max_tokens = max_tokens
         self._inventory = Inventory.of(policy)
         self._system = system_prompt(policy, maintenance_flag)
-        self.name = model.name
+
+    @property
+    def name(self) -> str:
+        """The model's name now: the registry may have activated another since."""
+        return self._model.name
 
     def messages(self, request: SegmentationRequest) -> list[Message]:
         out: list[Message] = [{"role": "system", "content": self._system}]

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.charts import MatplotlibCharts
 from adapters.embeddings import DIMENSIONS, MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
+from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
@@ -331,7 +332,8 @@ class System:
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
         return UseCases(self.app, lambda: self.reads(catch_up=catch_up), self.auditor,
-                        self.reads_at, similar=self.similar, charts=MatplotlibCharts())
+                        self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
+                        model_files=GgufFiles(self.settings.model_cache))
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:
@@ -485,12 +487,25 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
 
     if model is None or settings.segmenter == "rules":
         return SegmentationService(app, rules, None, examples)
+    from adapters.llm_local import LocalModel, RegisteredModel
+
+    if isinstance(model, LocalModel):  # the model registry's activations change it
+        model = RegisteredModel(model, lambda: _active_model(app), settings.model_cache,
+                                threads=settings.llm_threads)
     by_model = ModelSegmenter(model, policy, flag)
     if settings.segmenter == "auto" and not settings.litellm_model:
         return SegmentationService(app, rules, by_model, examples,
                                    readings=settings.segmenter_readings)
     return SegmentationService(app, by_model, rules, examples,
                                readings=settings.segmenter_readings)
+
+
+def _active_model(app: AltlasApplication) -> tuple[str, str, str] | None:
+    registry = app.model_registry()
+    if registry is None or registry.active is None:
+        return None
+    chosen = registry.models[registry.active]
+    return chosen["name"], chosen["path"], chosen["sha256"]
 
 
 def embedder(settings: Settings) -> Embedder:

@@ -44,6 +44,7 @@ from application.text import (
     incident_text,
     incidents_text,
     leaderboard_text,
+    models_text,
     plan_text,
     run_text,
     runbook_history_text,
@@ -52,6 +53,7 @@ from application.text import (
 )
 from application.use_cases import Filters, Page
 from domain.errors import DomainError
+from domain.models import REGISTRY_ID
 from domain.policy import LOCALES
 from projections.views import PROJECTIONS
 from streams.audit import KafkaNotConfiguredError
@@ -118,6 +120,7 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     settings = system.settings
     stop = threading.Event()
     threads = start_inside(system, stop, worker=_with_worker(system, args.worker))
+    threads.append(_register_packaged(system))
     similar = system.similar()  # its model loads while the API starts answering
     threads.append(background(similar.warm, "similar-warm-up"))
     if not system.embedded and not args.no_relay:
@@ -152,6 +155,7 @@ def _chat_process(system: System, front: str, worker: bool) -> int:
     settings = system.settings
     stop = threading.Event()
     threads = start_inside(system, stop, worker=_with_worker(system, worker))
+    threads.append(_register_packaged(system))
     fronts = start_fronts(system, stop)
     threads += fronts.threads
     try:
@@ -200,6 +204,7 @@ def _worker(system: System, args: argparse.Namespace) -> int:
         worker.until_quiet(stop)
         return 0
     threads = start_inside(system, stop, worker=False)
+    threads.append(_register_packaged(system))
     log.info("worker %s: on %s; Ctrl-C or SIGTERM stops it after its running steps "
              "(up to %gs)", worker.id, "SQLite" if system.local_store else "PostgreSQL",
              system.settings.worker_stop_seconds)
@@ -508,6 +513,49 @@ def _incidents(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- models ------------------------------------------------------------------------------
+
+def _models_list(system: System, args: argparse.Namespace) -> int:
+    models = system.use_cases().models
+    models.register_packaged()  # a first start registers what is installed
+    catalog = models.catalog(None)
+    if args.json:
+        _json_out(catalog)
+    else:
+        print(models_text(catalog, args.locale))
+    return 0
+
+
+def _models_add(system: System, args: argparse.Namespace) -> int:
+    added = system.use_cases().models.add(args.actor, args.path, args.name)
+    print(f"registered {added['name']}: {added['architecture']}, {added['parameters']} "
+          f"parameters, {added['quantization']}, context {added['context_length']}, sha256 "
+          f"{added['sha256'][:12]}… — `altlas models activate {added['name']}` asks that it "
+          "plan")
+    return 0
+
+
+def _models_activate(system: System, args: argparse.Namespace) -> int:
+    approval = system.use_cases().models.activate(args.actor, args.name, args.reason or "")
+    print(f"approval {short(approval.id)} opened: once someone else approves it "
+          f"(`altlas approve {short(approval.id)} --as PERSON`), {args.name} plans")
+    return 0
+
+
+def _register_packaged(system: System) -> threading.Thread:
+    """At start, in the background: loading a header takes seconds the first time."""
+    def register() -> None:
+        try:
+            added = system.use_cases().models.register_packaged()
+        except Exception:
+            log.exception("could not register the packaged models")
+            return
+        if added:
+            log.info("models: registered %s", ", ".join(added))
+
+    return background(register, "models")
+
+
 # -- listings ----------------------------------------------------------------------------
 
 def _timeline(system: System, args: argparse.Namespace) -> int:
@@ -754,9 +802,13 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
         print(approval_text(view, args.locale, system.app.clock()))
     if view.status != "open" and view.run_id is not None:
         _follower(system, args).run(UUID(view.task_id), after)
-    elif view.status != "open":  # an erasure: it is settled by the reactions
+    elif view.status != "open":  # an erasure or a change of model: the reactions settle it
         _follower(system, args).settle()
-        if view.status == "granted" and not args.json:
+        if view.status != "granted" or args.json:
+            pass
+        elif UUID(view.task_id) == REGISTRY_ID:
+            print(f"{system.use_cases().models.catalog(None)['active']} plans from now on")
+        else:
             print("forgotten: their key is destroyed, so their name and what they wrote read "
                   "as erased everywhere; the history still verifies")
     return 0
@@ -980,6 +1032,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="the other planner")
     p.add_argument("outcome", choices=["a", "b", "tie", "both_bad"])
     p.add_argument("--task", help="the request both planned")
+    actor(p)
+    models = sub.add_parser("models", help="the GGUF models altlas plans with").add_subparsers(
+        dest="models_command", required=True, metavar="ACTION")
+    p = add(models, "list", _with_system(_models_list),
+            "registered models: architecture, size, quantization; which one plans")
+    as_json(p)
+    p = add(models, "add", _with_system(_models_add),
+            "register a GGUF file from its header (it plans nothing until activated)")
+    p.add_argument("path", metavar="PATH", help="the .gguf file")
+    p.add_argument("--name", help="its name in the registry (default: from the file name)")
+    actor(p)
+    p = add(models, "activate", _with_system(_models_activate),
+            "ask that a registered model plan; someone else's approval decides")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--reason", help="why (shown on the approval)")
     actor(p)
     p = add(sub, "incidents", _with_system(_incidents),
             "incidents correlated from Alertmanager's alerts, likely causes first")

@@ -29,6 +29,8 @@ ROLES: dict[str, str | None] = {
     "replay": "admin",             # write views as of a time into a database one names
     "forget": "admin",             # ask to forget a person (someone else grants it)
     "personal_data": "admin",      # everything recorded about a person
+    "register_model": "operator",  # register a GGUF file (it plans nothing until activated)
+    "activate_model": "operator",  # ask that another model plan (someone else grants it)
 }
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "operator"}

@@ -48,6 +48,7 @@ from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
 from domain.knowledge import AtlasImport, import_id
+from domain.models import REGISTRY_ID, ModelRegistry, UnknownModelError
 from domain.plan import Plan
 from domain.policy import Policy
 from domain.risk import GateKind, RiskLevel, Tier
@@ -62,12 +63,14 @@ register_topic("altlas.domain", domain)
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
 PRIVACY = "altlas:privacy"
+MODELS = "altlas:models"  # who records a change of model, once approved
 ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 CORRELATOR = "altlas:correlator"
 INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
-# Who may grant forgetting a person (besides the one who asks and the one forgotten).
-ERASURE_APPROVERS = frozenset({"admin", "approver"})
+# Who may grant what concerns the whole installation — forgetting a person, the model that
+# plans — besides the one who asks (and the one forgotten).
+INSTALLATION_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
 LOADED = 256  # aggregates whose last loaded state each process keeps, to bring up to date
 _RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
@@ -415,7 +418,7 @@ class AltlasApplication(Application[UUID]):
         this opens, the policies destroy their key and record PersonForgotten."""
         who = self.privacy.pseudonym(requester)
         eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
-                             if self.policy.roles_of(p) & ERASURE_APPROVERS)
+                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
         if not eligible - {who, subject}:
             raise InvalidInputError("forgetting a person needs an approver or an admin other "
                                     "than who asks and who is forgotten; add one to the policy")
@@ -454,6 +457,69 @@ class AltlasApplication(Application[UUID]):
         neither (idle); None if nobody ever asked."""
         try:
             return self._read(Erasure, erasure_id(subject), lambda e: e.status)
+        except NotFoundError:
+            return None
+
+    # -- models ---------------------------------------------------------------------------
+
+    def register_model(self, actor: str, **model: Any) -> None:
+        """Record a GGUF file in the registry (ModelRegistered); the registry opens with its
+        first model."""
+        def command() -> None:
+            meta = EventMeta.for_command(self.privacy.pseudonym(actor))
+            try:
+                registry = self._cached(ModelRegistry, REGISTRY_ID)
+            except NotFoundError:
+                registry = ModelRegistry.open(meta)
+            try:
+                registry.register(meta, **model)
+                self.save(registry)
+            except BaseException:
+                self._forget(REGISTRY_ID)
+                raise
+
+        with self._turn(REGISTRY_ID), self._revealing():
+            self._retrying(command)
+
+    def request_model_activation(self, model: str, requester: str, reason: str = ""
+                                 ) -> ApprovalView:
+        """Ask that the local segmenter plan with ``model``: once someone else grants the
+        approval this opens, the policies record ModelActivated."""
+        who = self.privacy.pseudonym(requester)
+        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
+                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
+        if not eligible - {who}:
+            raise InvalidInputError("changing the model needs an approver or an admin other "
+                                    "than who asks; add one to the policy")
+        text = " ".join(reason.split())
+
+        def command() -> Approval:
+            try:
+                registry = self._cached(ModelRegistry, REGISTRY_ID)
+            except NotFoundError:
+                raise UnknownModelError(f"no model is registered as {model!r}: `altlas models "
+                                        "add PATH` registers one", model) from None
+            meta = EventMeta(who, registry.correlation_id, str(uuid4()))
+            approval = Approval.request(
+                task_id=REGISTRY_ID, run_id=None, step_id="activate",
+                risk=RiskLevel.HIGH_RISK.value, environment="models", requester=who,
+                eligible=eligible, required=1, expires_at=self.clock() + self.policy.expiry,
+                reason=f"plan with {model}" + (f": {text}" if text else ""), meta=meta)
+            try:
+                registry.request_activation(model, who, text, approval.id, meta)
+                self.save(registry, approval)
+            except BaseException:
+                self._forget(REGISTRY_ID)
+                raise
+            return approval
+
+        with self._turn(REGISTRY_ID), self._revealing():
+            return self._shown(ApprovalView.of(self._retrying(command)))
+
+    def model_registry(self) -> ModelRegistry | None:
+        """The registry as recorded now; None before its first model."""
+        try:
+            return self.load(ModelRegistry, REGISTRY_ID)
         except NotFoundError:
             return None
 

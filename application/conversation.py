@@ -192,7 +192,8 @@ class Conversation:
             self._remediation_changed(UUID(run.task_id), shown, before)
         elif told in ("card", "new_card"):  # a remediation's votes show in its incident
             approval = self.app.get_approval(record.aggregate_id)
-            self._remediation_changed(UUID(approval.task_id), shown, before)
+            if approval.run_id is not None:  # not a step's: forgetting someone, a model
+                self._remediation_changed(UUID(approval.task_id), shown, before)
 
     def _remediation_changed(self, task_id: UUID, shown: dict[tuple[str, str], int],
                              before: int) -> None:

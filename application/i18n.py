@@ -17,6 +17,7 @@ EN: dict[str, str] = {
         "• done <run id> <step> [note] — you did a step altlas left to a person\n"
         "• atlas <query> · leaderboard [elo|bt|<runbook words>]\n"
         "• incidents [all|<id>] — incidents from alerts, with their likely causes\n"
+        "• models · models activate <name> [why] — the models that plan; change it (approved)\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -107,6 +108,13 @@ EN: dict[str, str] = {
     "atlas.low": "⚠️ This kind of plan ({pattern}) succeeded {successes} of {runs} times; "
                  "last failure: {failure}",
     "plan.similar": "Similar past runs: {runs}",
+    "models.none": "No model is registered: `altlas models add PATH` registers a GGUF file; "
+                   "the packaged ones are registered when `altlas serve` or a worker starts.",
+    "models.head": "Models (▶ plans now):",
+    "models.line": "{mark} {name} · {architecture} {parameters} · {quantization} · context "
+                   "{context} · {source} · sha256 {sha}…",
+    "models.default": "None activated yet: the local segmenter plans with ALTLAS_LOCAL_MODEL.",
+    "models.pending": "Waiting: {who} asked that {model} plan (approval {approval}).",
     "incidents.none": "No incident is open. `incidents all` lists the resolved ones too.",
     "incidents.none_at_all": "No incident is on record: they open as Alertmanager's alerts come.",
     "incidents.line": "{mark} {id} {title} · {status} · {firing} of {alerts} alert(s) firing · "
@@ -120,6 +128,9 @@ EN: dict[str, str] = {
                               "task {task}; its plan and approvals are in the thread",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
+    "usage.models": "Usage: models · models activate <model name> [why]",
+    "models.asked": "Asked that {model} plan: approval {approval} decides (`approve "
+                    "{approval}`, by an approver other than you).",
     "board.runbooks": "Runbooks, surest first:",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} ok ({low}–{high}%) · resolved in "
                      "{p50} (p50)",
@@ -197,6 +208,7 @@ TR: dict[str, str] = {
         "• done <çalışma id> <adım> [not] — altlas'ın size bıraktığı adımı yaptınız\n"
         "• atlas <sorgu> · leaderboard [elo|bt|<runbook kelimeleri>]\n"
         "• incidents [all|<id>] — uyarılardan olaylar ve olası nedenleri\n"
+        "• models · models activate <ad> [neden] — planlayan modeller; değiştirmek (onaylı)\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -277,6 +289,14 @@ TR: dict[str, str] = {
     "feature.atlas": ".atlas bilgi tabanı",
     "plan.similar": "Benzer geçmiş çalıştırmalar: {runs}",
     "board.runbooks": "Runbook'lar, en güvenilir önce:",
+    "models.none": "Kayıtlı model yok: `altlas models add PATH` bir GGUF dosyasını kaydeder; "
+                   "paketli olanlar `altlas serve` ya da bir worker başlarken kaydedilir.",
+    "models.head": "Modeller (▶ şu an planlayan):",
+    "models.line": "{mark} {name} · {architecture} {parameters} · {quantization} · bağlam "
+                   "{context} · {source} · sha256 {sha}…",
+    "models.default": "Henüz etkinleştirilen yok: yerel planlayıcı ALTLAS_LOCAL_MODEL ile "
+                      "planlıyor.",
+    "models.pending": "Bekliyor: {who}, {model} modelinin planlamasını istedi (onay {approval}).",
     "incidents.none": "Açık olay yok. `incidents all` çözülenleri de listeler.",
     "incidents.none_at_all": "Kayıtlı olay yok: olaylar Alertmanager uyarıları geldikçe açılır.",
     "incidents.line": "{mark} {id} {title} · {status} · {alerts} uyarının {firing} tanesi "
@@ -290,6 +310,9 @@ TR: dict[str, str] = {
                               "görev {task}; planı ve onayları bu mesajın akışında",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
+    "usage.models": "Kullanım: models · models activate <model adı> [neden]",
+    "models.asked": "{model} modelinin planlaması istendi: {approval} onayı karar verir "
+                    "(`approve {approval}`, sizden başka bir onaylayıcı).",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "
                      "çözüm süresi {p50} (p50)",
     "board.planners": "Planlayıcılar, planlarının çalıştırmalarına göre:",

@@ -18,7 +18,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.app import ATLAS, CORRELATOR, INCIDENTS, PRIVACY, RUNNER, Reaction, run_id_of
+from application.app import (
+    ATLAS,
+    CORRELATOR,
+    INCIDENTS,
+    MODELS,
+    PRIVACY,
+    RUNNER,
+    Reaction,
+    run_id_of,
+)
 from application.enrichment import Enrichment, Remedy, generator_urls
 from application.errors import NotFoundError
 from application.incidents import IncidentDesk
@@ -34,6 +43,7 @@ from domain.errors import DomainError
 from domain.incidents import OPEN as OPEN_INCIDENT
 from domain.incidents import Incident, incident_id
 from domain.knowledge import PatternWatch, watch_id
+from domain.models import REGISTRY_ID, ModelRegistry
 from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, FAILED, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
@@ -135,11 +145,28 @@ def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
 
 
 def decided(event: Event, r: Reaction, ports: Ports) -> None:
-    """A decided approval moves its run on, or settles the erasure it was asked for."""
-    if r.get(Approval, event.originator_id).run_id is None:
-        settle_erasure(event, r, ports)
-    else:
+    """A decided approval moves its run on, or settles the erasure or the change of model
+    it was asked for."""
+    approval = r.get(Approval, event.originator_id)
+    if approval.run_id is not None:
         advance_run(event, r, ports)
+    elif approval.task_id == REGISTRY_ID:
+        settle_activation(event, approval, r)
+    else:
+        settle_erasure(event, r, ports)
+
+
+def settle_activation(event: Event, approval: Approval, r: Reaction) -> None:
+    """Granted: the model plans from now on (ModelActivated). Otherwise the request is
+    withdrawn and the model in use stays."""
+    registry = r.get(ModelRegistry, REGISTRY_ID)
+    if registry.pending is None or registry.pending["approval_id"] != str(approval.id):
+        return
+    meta = _meta(registry, MODELS, event)
+    if isinstance(event, Approval.Granted):
+        registry.activate(approval.id, meta)
+    else:
+        registry.withdraw(approval.id, approval.decision_reason or approval.status, meta)
 
 
 def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:

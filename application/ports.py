@@ -56,7 +56,9 @@ Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "conten
 class LanguageModel(Protocol):
     """A chat model: the local GGUF model, or any provider through litellm."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Which model: recorded with what it writes."""
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int,
                  json_schema: Mapping[str, Any] | None = None, temperature: float = 0.0
@@ -79,7 +81,9 @@ class SegmentationRequest:
 class Segmenter(Protocol):
     """Turns a request into the body of an .alt plan ({"alt": 1, "steps": [...]})."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Who plans: recorded with every plan it makes."""
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
         """The plan; raises SegmentationError when it cannot make one."""
@@ -203,6 +207,33 @@ class VectorStore(Protocol):
 
     def remove(self, task_ids: Sequence[str]) -> None:
         """Forget the runs of these tasks (their requester was forgotten)."""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a GGUF file says of itself, with its sha256 and size."""
+
+    sha256: str
+    size: int
+    architecture: str
+    parameters: int
+    quantization: str
+    context_length: int
+    chat_template: str | None
+    tokenizer: dict[str, Any]  # model, pre, vocabulary (its size)
+    title: str | None  # general.name, when the file has one
+
+
+class ModelFiles(Protocol):
+    """Model files on this machine."""
+
+    def describe(self, path: str) -> ModelFacts:
+        """The file's header; InvalidInputError naming the field or byte offset where it is
+        not a GGUF model altlas can use."""
+
+    def packaged(self) -> list[tuple[str, str]]:
+        """(short name, path) of each model installed as a package here, its file checked
+        against the sha256 altlas pins."""
 
 
 class MetricsUnavailableError(Exception):

@@ -318,3 +318,32 @@ def _incident_lines(i: dict[str, Any], locale: str, causes: int = 1) -> str:
     lines += [t(locale, "incidents.cause", component=c["component"], evidence=c["evidence"])
               for c in i["root_causes"][:causes]]
     return "\n".join(lines)
+
+
+def models_text(catalog: dict[str, Any], locale: str) -> str:
+    """The registered models, the one that plans marked, and a change waiting for its
+    approval."""
+    if not catalog["models"]:
+        return t(locale, "models.none")
+    lines = [t(locale, "models.head")]
+    for m in catalog["models"]:
+        lines.append(t(locale, "models.line", mark="▶" if m["active"] else " ",
+                       name=m["name"], architecture=m["architecture"],
+                       parameters=_count(m["parameters"]), quantization=m["quantization"],
+                       context=m["context_length"], source=m["source"],
+                       sha=m["sha256"][:12]))
+    if catalog["active"] is None:
+        lines.append(t(locale, "models.default"))
+    pending = catalog["pending"]
+    if pending:
+        lines.append(t(locale, "models.pending", model=pending["model"],
+                       who=pending["requester"], approval=short(pending["approval_id"])))
+    return "\n".join(lines)
+
+
+def _count(n: int) -> str:
+    """135M, 1.5B: parameter counts as model cards write them."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)

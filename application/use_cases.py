@@ -19,7 +19,8 @@ from application.enrichment import key_series
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
 from application.leaderboards import Leaderboards
-from application.ports import Auditor, Charts, ReadModels
+from application.model_registry import Models
+from application.ports import Auditor, Charts, ModelFiles, ReadModels
 from application.presenters import CardModel, PlanModel, RunModel, oncall_of
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
@@ -69,12 +70,13 @@ class UseCases:
                  auditor: Callable[[], Auditor],
                  reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
                  similar: Callable[[], SimilarRuns] | None = None,
-                 charts: Charts | None = None) -> None:
+                 charts: Charts | None = None, model_files: ModelFiles | None = None) -> None:
         self.app = app
         self._similar = similar
         self._charts = charts
         self.leaderboards = Leaderboards(reads, self.atlas)
         self.access = Access(app.policy)
+        self.models = Models(app, model_files, self.access)
         self._reads = reads
         self._auditor = auditor
         self._reads_at = reads_at

@@ -20,6 +20,7 @@ from application.text import (
     incident_text,
     incidents_text,
     leaderboard_text,
+    models_text,
     plan_text,
     run_text,
     runbook_history_text,
@@ -154,6 +155,13 @@ class ChatFront:
                 return Reply(incident_text(uc.incident(who, command.ref), loc), locale=loc)
             found = uc.incidents(who, status=None if command.every else "open")
             return Reply(incidents_text(found, loc, every=command.every), locale=loc)
+        if isinstance(command, c.Models):
+            if command.activate is None:
+                return Reply(models_text(uc.models.catalog(who), loc), ephemeral=True,
+                             locale=loc)
+            approval = uc.models.activate(who, command.activate, command.reason)
+            return Reply(t(loc, "models.asked", model=command.activate,
+                           approval=short(approval.id)), locale=loc)
         if isinstance(command, c.AuditVerify):
             return self._verify(caller)
         assert isinstance(command, c.AuditReplay)

@@ -85,6 +85,15 @@ class Incidents:
 
 
 @dataclass(frozen=True)
+class Models:
+    """`models`: the registered models, which one plans; `models activate NAME [why]`: ask
+    that another plan (an approval decides)."""
+
+    activate: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AuditVerify:
     """`audit verify`: check every hash chain."""
 
@@ -113,7 +122,7 @@ class Usage:
 
 
 Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Answer | Atlas | Leaderboard
-           | Incidents | AuditVerify | AuditReplay | Help | Unknown | Usage)
+           | Incidents | Models | AuditVerify | AuditReplay | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
 
@@ -156,6 +165,12 @@ def parse(text: str) -> Command:
         if args and args[0].lower() == "all":
             return Incidents(every=True)
         return Incidents(args[0] if args else None)
+    if command == "models":
+        if not args:
+            return Models()
+        if args[0].lower() == "activate" and len(args) >= 2:
+            return Models(args[1], " ".join(args[2:]))
+        return Usage("usage.models")
     return Unknown(command)
 
 

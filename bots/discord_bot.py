@@ -202,6 +202,15 @@ class Altlas(app_commands.Group):
         await self._run(interaction, "incidents" + (f" {_quote(which)}" if which else ""),
                         False)
 
+    @app_commands.command(name="models", description="The models that plan; ask for another")
+    @app_commands.describe(activate="a registered model to plan from now on (approved)",
+                           reason="why, shown on the approval")
+    async def models(self, interaction: discord.Interaction, activate: str | None = None,
+                     reason: str | None = None) -> None:
+        text = "models" + (f" activate {_quote(activate)}" if activate else "") + (
+            f" {_quote(reason)}" if activate and reason else "")
+        await self._run(interaction, text, not activate)
+
     @app_commands.command(name="audit", description="verify, or replay --until TIME")
     async def audit(self, interaction: discord.Interaction, action: str,
                     until: str | None = None) -> None:

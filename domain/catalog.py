@@ -11,12 +11,14 @@ from domain.base import AuditedAggregate
 from domain.erasure import Erasure
 from domain.incidents import Incident
 from domain.knowledge import AtlasImport, PatternWatch
+from domain.models import ModelRegistry
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
-                                                  PatternWatch, Match, Alert, Incident)
+                                                  PatternWatch, Match, Alert, Incident,
+                                                  ModelRegistry)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import gguf
+import numpy as np
 import yaml
 
 from adapters.policy_file import default_policy_text, load_policy
@@ -186,3 +188,26 @@ def verified_over_http(client: Any, headers: dict[str, str], timeout: float = 30
         time.sleep(0.05)
     result: dict[str, Any] = job["result"] or {}
     return result
+
+
+def write_gguf(path: Path, *, context: int | None = 512, file_type: int | None = 7,
+               architecture: str | None = "llama") -> Path:
+    """A small GGUF file, written by the gguf package as llama.cpp's converters write one."""
+    writer = gguf.GGUFWriter(str(path), architecture or "llama")
+    if architecture is None:  # the writer always names one: leave the file without it
+        writer.kv_data[0].pop("general.architecture")
+    if context is not None:
+        writer.add_context_length(context)
+    if file_type is not None:
+        writer.add_file_type(file_type)
+    writer.add_name("Tiny Test Model")
+    writer.add_chat_template("{% for m in messages %}{{ m.content }}{% endfor %}")
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list(["<s>", "a", "b", "c"])
+    writer.add_tensor("token_embd.weight", np.ones((4, 8), dtype=np.float32))
+    writer.add_tensor("output.weight", np.ones((8, 8), dtype=np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

@@ -129,7 +129,7 @@ async def test_commands_are_registered_at_login(fake: FakeDiscord, start: Start,
     assert altlas["name"] == "altlas"
     assert {o["name"] for o in altlas["options"]} == {
         "do", "status", "runs", "approvals", "approve", "deny", "answer", "atlas",
-        "leaderboard", "incidents", "audit", "help"}
+        "leaderboard", "incidents", "models", "audit", "help"}
 
 
 async def test_gated_request_in_discord_runs_after_two_approvals(

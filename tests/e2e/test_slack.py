@@ -28,7 +28,7 @@ from tests.e2e.conftest import run_altlas
 from tests.fakes import slack_payloads as p
 from tests.fakes.asgi import UvicornThread
 from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack
-from tests.helpers import FakeClock, crowd_policy
+from tests.helpers import FakeClock, crowd_policy, write_gguf
 
 ALICE, BOB, CAROL, DENIZ, ERIN = "U0ALICE01", "U0BOB0001", "U0CAROL01", "U0DENIZ01", "U0ERIN001"
 
@@ -400,6 +400,34 @@ def test_atlas_answers_what_ran_and_how_often_it_worked(desk: Desk, tmp_path: Pa
     answer = wait(lambda: [e for e in ephemeral(desk, ALICE) if e.startswith("local:")])[0]
     assert answer.startswith("local:maintenance · 1 run(s) · 100% ok (21–100%) · mean ")
     assert "asked: “set the maintenance flag on the altlas host”" in answer
+
+
+def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
+    tmp_path: Path
+) -> None:
+    data = yaml.safe_load(default_policy_text())
+    data["people"]["carol"]["roles"] = ["operator"]
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    with open_desk(tmp_path / "data", tmp_path / "policy.yaml") as desk:
+        desk.command(ALICE, "models")
+        assert wait(lambda: ephemeral(desk, ALICE))[0].startswith("No model is registered")
+        desk.system.use_cases().models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")))
+        desk.command(ALICE, "models activate tiny")  # not an operator
+        assert wait(lambda: ephemeral(desk, ALICE)[1:]) == [
+            "Refused: activate_model needs the operator role, which alice does not have."]
+        desk.command(CAROL, "models activate tiny smaller and good enough")
+        asked = wait(lambda: [c for c in posted(desk) if "Asked that tiny plan" in c.body["text"]])
+        approval = asked[0].body["text"].split("approval ")[1].split()[0]
+        desk.command(CAROL, f"approve {approval}")  # who asked never decides
+        assert "you asked for this change" in wait(lambda: ephemeral(desk, CAROL))[0]
+        desk.command(BOB, f"approve {approval}")
+        wait(lambda: desk.system.use_cases().models.catalog(None)["active"] == "tiny")
+        desk.command(ERIN, "models")
+        listed = wait(lambda: ephemeral(desk, ERIN))[0]
+        assert "▶ tiny · llama 96 · Q8_0 · context 512 · added" in listed
+        desk.command(ERIN, "models switch tiny")
+        assert wait(lambda: ephemeral(desk, ERIN)[1:]) == [
+            "Usage: models · models activate &lt;model name&gt; [why]"]  # as Slack shows it
 
 
 def test_the_leaderboard_is_posted_with_its_chart_in_the_thread(desk: Desk,

@@ -25,6 +25,7 @@ from tests.helpers import (
     step,
     token_policy,
     verified_over_http,
+    write_gguf,
 )
 
 GATED = "check disk and load on the altlas host, then set its maintenance flag"
@@ -556,3 +557,38 @@ def test_alerts_become_an_incident_with_its_likely_cause_over_http(served: Serve
         refused = client.get(path, params=params, headers=auth("alice"))
         assert refused.status_code == status, (path, refused.text)
     assert client.get("/incidents").status_code == 401
+
+
+def test_models_are_registered_and_activated_over_http_by_the_rules_of_every_front(
+    served: Served, tmp_path: Path
+) -> None:
+    client = served.client
+    path = str(write_gguf(tmp_path / "tiny.gguf"))
+    assert client.post("/models", json={"path": path}, headers=auth("deniz")).status_code == 403
+    r = client.post("/models", json={"path": path, "name": "tiny"}, headers=auth("alice"))
+    assert r.status_code == 201, r.text
+    assert {k: r.json()[k] for k in ("name", "architecture", "quantization", "active")} == {
+        "name": "tiny", "architecture": "llama", "quantization": "Q8_0", "active": False}
+    again = client.post("/models", json={"path": path, "name": "other"}, headers=auth("alice"))
+    assert again.status_code == 409 and "registered already as tiny" in again.json()["message"]
+    (tmp_path / "notes.txt").write_text("not a model")
+    bad = client.post("/models", json={"path": str(tmp_path / "notes.txt")},
+                      headers=auth("alice"))
+    assert bad.status_code == 422 and "bytes 0-3 are b'not '" in bad.json()["message"]
+    assert client.post("/models", json={"path": path, "name": "Tiny!"},
+                       headers=auth("alice")).status_code == 422
+    unknown = client.post("/models/gpt-5/activation", json={}, headers=auth("alice"))
+    assert unknown.status_code == 422 and "registered: tiny" in unknown.json()["message"]
+
+    asked = client.post("/models/tiny/activation", json={"reason": "smaller"},
+                        headers=auth("alice"))
+    assert asked.status_code == 201 and asked.json()["environment"] == "models"
+    approval = asked.json()["id"]
+    assert client.post(f"/approvals/{approval}/votes", headers=auth("alice")).status_code == 403
+    assert client.get("/models", headers=auth("erin")).json()["pending"] == {
+        "model": "tiny", "approval_id": approval, "requester": "alice"}
+    assert client.post(f"/approvals/{approval}/votes", headers=auth("bob")).status_code == 200
+    shown = served.until(lambda: (m := client.get("/models", headers=auth("erin")).json())[
+        "active"] and m)
+    assert shown["active"] == "tiny" and shown["pending"] is None
+    assert [m["active"] for m in shown["models"]] == [True]

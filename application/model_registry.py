@@ -1,0 +1,95 @@
+"""The model registry as people use it: what is registered and which model plans, a GGUF
+file registered from its header, and a change of model asked for (an approval decides it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from application.access import Access
+from application.app import MODELS, AltlasApplication
+from application.ports import ModelFacts, ModelFiles
+from application.views import ApprovalView
+from domain.errors import InvalidInputError
+from domain.models import ModelRegistry
+
+
+class Models:
+    def __init__(self, app: AltlasApplication, files: ModelFiles | None,
+                 access: Access) -> None:
+        self.app = app
+        self._files = files
+        self.access = access
+
+    def catalog(self, who: str | None) -> dict[str, Any]:
+        """Every registered model (name order, the active one marked), the active model's
+        name, and the activation waiting for its approval, if any."""
+        if who is not None:
+            self.access.check(who, "read")
+        registry = self.app.model_registry()
+        if registry is None:
+            return {"models": [], "active": None, "pending": None}
+        return {"models": [{**m, "active": m["name"] == registry.active}
+                           for _, m in sorted(registry.models.items())],
+                "active": registry.active, "pending": self._pending(registry)}
+
+    def add(self, who: str, path: str, name: str | None = None) -> dict[str, Any]:
+        """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
+        is not one, or is registered already."""
+        self.access.check(who, "register_model")
+        where = Path(path).expanduser().resolve()
+        facts = self._files_here().describe(str(where))
+        chosen = name if name is not None else _name_of(where)
+        self.app.register_model(who, name=chosen, path=str(where), source="added",
+                                **_recorded(facts))
+        models: list[dict[str, Any]] = self.catalog(None)["models"]
+        return next(m for m in models if m["name"] == chosen)
+
+    def register_packaged(self) -> list[str]:
+        """The models installed as packages, registered once (at the first start that finds
+        them): the names registered now."""
+        registry = self.app.model_registry()
+        known = {m["sha256"] for m in registry.models.values()} if registry else set()
+        names = set(registry.models) if registry else set()
+        added = []
+        for name, path in self._files_here().packaged():
+            if name in names:
+                continue
+            facts = self._files_here().describe(path)
+            if facts.sha256 in known:
+                continue
+            self.app.register_model(MODELS, name=name, path=path, source="packaged",
+                                    **_recorded(facts))
+            added.append(name)
+        return added
+
+    def activate(self, who: str, name: str, reason: str = "") -> ApprovalView:
+        """Ask that the local segmenter plan with ``name``: the approval it opens decides."""
+        self.access.check(who, "activate_model")
+        return self.app.request_model_activation(name, who, reason)
+
+    def _files_here(self) -> ModelFiles:
+        if self._files is None:
+            raise InvalidInputError("model files cannot be read by this front; use "
+                                    "`altlas models add` on the altlas host")
+        return self._files
+
+    def _pending(self, registry: ModelRegistry) -> dict[str, Any] | None:
+        if registry.pending is None:
+            return None
+        return {**registry.pending, "requester": self.app.privacy.reveal(
+            registry.pending["requester"])}
+
+
+def _name_of(path: Path) -> str:
+    """A registry name from a file name: lowercase, other characters as '-'."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._")[:64]
+    return name or "model"
+
+
+def _recorded(facts: ModelFacts) -> dict[str, Any]:
+    return {"sha256": facts.sha256, "size": facts.size, "architecture": facts.architecture,
+            "parameters": facts.parameters, "quantization": facts.quantization,
+            "context_length": facts.context_length, "chat_template": facts.chat_template,
+            "tokenizer": facts.tokenizer}
