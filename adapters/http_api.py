@@ -36,6 +36,8 @@ from adapters.http_models import (
     AnswerIn,
     AtlasImportOut,
     AuditJobOut,
+    DuelIn,
+    DuelOut,
     ErasureIn,
     ErrorOut,
     EventOut,
@@ -65,6 +67,7 @@ from adapters.http_models import (
     TaskIn,
     TaskPage,
     TimelineEntry,
+    VerdictIn,
     WorkerOut,
 )
 from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
@@ -562,6 +565,29 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """Record which of two planners' plans was better (approvers): MatchPlayed, which
         the ratings count."""
         return {"match_id": uc.record_match(who, body.a, body.b, body.outcome, body.task_id)}
+
+    # -- the arena -------------------------------------------------------------------------
+
+    @api.post("/arena", status_code=201, response_model=DuelOut, tags=["leaderboards"],
+              responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def arena(body: DuelIn, who: str = Depends(person)) -> Any:
+        """Two planners plan one request (or a task's plan meets an alternative): poll GET
+        /arena/{id} until `planned`; which planner made which plan shows once decided."""
+        return uc.arena.ask(who, body.request, a=body.a, b=body.b,
+                            environment=body.environment, task_ref=body.task_id)
+
+    @api.get("/arena/{ref}", response_model=DuelOut, tags=["leaderboards"],
+             responses={404: {"model": ErrorOut}})
+    def duel(ref: str, who: str = Depends(person)) -> Any:
+        """A duel (its id, or its task's id)."""
+        return uc.arena.duel(who, ref)
+
+    @api.post("/arena/{ref}/votes", response_model=DuelOut, tags=["leaderboards"],
+              responses={403: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+    def judge(ref: str, body: VerdictIn, who: str = Depends(person)) -> Any:
+        """The verdict (approvers): a match the ratings count. 403 for who registered one of
+        the planners' models, 409 once decided; both recorded (ArenaVoteRefused)."""
+        return uc.arena.vote(who, ref, body.verdict)
 
     # -- models --------------------------------------------------------------------------
 

@@ -383,6 +383,8 @@ class ModelOut(Out):
     chat_template: str | None
     tokenizer: TokenizerOut
     source: Literal["packaged", "added"]
+    registered_by: str = Field(description="Who registered it (altlas:models for a packaged "
+                               "one): they may not judge it in the arena.")
     active: bool = Field(description="The local segmenter plans with it.")
 
 
@@ -398,6 +400,40 @@ class ModelsOut(Out):
                                "activated yet.")
     pending: PendingActivationOut | None = Field(description="A change waiting for its "
                                                  "approval.")
+
+
+class DuelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    request: str = Field(default="", max_length=2000,
+                         description="What both plan (not with task_id: the task's request).")
+    a: str | None = Field(None, max_length=100, description="A planner: rules or local:NAME "
+                          "(default: the model that plans now).")
+    b: str | None = Field(None, max_length=100, description="The other (default: the newest "
+                          "other registered model).")
+    environment: str | None = Field(None, max_length=64)
+    task_id: str | None = Field(None, max_length=36, description="Duel with this task's plan: "
+                                "its run's outcome counts as a match too.")
+
+
+class VerdictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["a", "b", "tie", "both_bad"]
+
+
+class DuelOut(Out):
+    id: str
+    request: str
+    requester: str
+    environment: str | None
+    status: Literal["requested", "planned", "decided"]
+    task_id: str | None
+    plans: dict[str, dict[str, Any] | None] = Field(description="a and b: the plan documents "
+                                                     "(None: that side made none).")
+    problems: dict[str, str] = Field(description="a and b: why a side made no plan.")
+    planners: dict[str, str] | None = Field(description="Which planner made a and b: only "
+                                            "once decided.")
+    outcome: str | None
+    voter: str | None
 
 
 class MatchOut(Out):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.packaged import ModelUnavailableError, package_dir, verify
-from application.ports import Message
+from application.ports import LanguageModel, Message, Segmenter
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,9 @@ class RegisteredModel:
     request loads the new file, its sha256 checked against the registered one first: a file
     changed since it was registered is refused, and the planner behind it takes over."""
 
-    def __init__(self, default: LocalModel, active: Callable[[], tuple[str, str, str] | None],
-                 cache: Path, *, threads: int = 2) -> None:
+    def __init__(self, default: LocalModel | None,
+                 active: Callable[[], tuple[str, str, str] | None], cache: Path, *,
+                 threads: int = 2) -> None:
         self._default = default
         self._active = active  # (name, path, sha256) of the activated model, if any
         self._cache = cache
@@ -166,11 +167,15 @@ class RegisteredModel:
     @property
     def name(self) -> str:
         found = self._active()
-        return self._default.name if found is None else f"local:{found[0]}"
+        if found is None:
+            return self._default.name if self._default is not None else "local:-"
+        return f"local:{found[0]}"
 
     def _model(self) -> LocalModel:
         found = self._active()
         if found is None:
+            if self._default is None:
+                raise ModelUnavailableError("no model is registered under this name")
             return self._default
         name, path, sha256 = found
         with self._lock:
@@ -185,3 +190,39 @@ class RegisteredModel:
                  ) -> str:
         return self._model().complete(messages, max_tokens=max_tokens,
                                       json_schema=json_schema, temperature=temperature)
+
+
+class Contenders:
+    """The arena's planners by name: ``rules``, or ``local:NAME`` for a model of the
+    registry (loaded when it first plans, its file checked against its registered sha256;
+    the last few kept loaded)."""
+
+    KEPT = 2
+
+    def __init__(self, rules: Segmenter, registered: Callable[[str], tuple[str, str] | None],
+                 segmenter: Callable[[LanguageModel], Segmenter], cache: Path, *,
+                 threads: int = 2) -> None:
+        self._rules = rules
+        self._registered = registered  # name → (path, sha256), if registered
+        self._segmenter = segmenter
+        self._cache = cache
+        self._threads = threads
+        self._kept: dict[str, Segmenter] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, planner: str) -> Segmenter:
+        if planner == "rules":
+            return self._rules
+        name = planner.removeprefix("local:")
+        found = self._registered(name) if planner.startswith("local:") else None
+        if found is None:
+            raise KeyError(f"{planner} is not a planner the arena knows: rules, or local:NAME "
+                           "for a registered model")
+        with self._lock:
+            if planner not in self._kept:
+                if len(self._kept) >= self.KEPT:
+                    del self._kept[next(iter(self._kept))]
+                path, sha256 = found
+                self._kept[planner] = self._segmenter(RegisteredModel(
+                    None, lambda: (name, path, sha256), self._cache, threads=self._threads))
+            return self._kept[planner]

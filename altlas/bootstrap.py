@@ -51,6 +51,7 @@ from application.ports import (
     Embedder,
     LanguageModel,
     Notifier,
+    Segmenter,
     StepExecutor,
     VectorStore,
     system_clock,
@@ -119,7 +120,8 @@ class System:
             s = self.settings
             self._worker = Worker(
                 self.app, Ports(self.segmentation, self._pattern_outcomes,
-                                IncidentDesk(self.app), self.enrichment()), self.executors,
+                                IncidentDesk(self.app), self.enrichment(), self.contenders(),
+                                s.arena_run_weight), self.executors,
                 self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
@@ -275,6 +277,22 @@ class System:
 
     def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
         return self.reads().pattern_outcomes(pattern)  # embedded: the views caught up first
+
+    def contenders(self) -> Callable[[str], Segmenter]:
+        """The arena's planners: the rules, and each registered model."""
+        from adapters.llm_local import Contenders
+
+        flag = str(self.settings.data_dir / "maintenance.flag")
+        policy = self.app.policy
+
+        def registered(name: str) -> tuple[str, str] | None:
+            registry = self.app.model_registry()
+            found = registry.models.get(name) if registry else None
+            return (found["path"], found["sha256"]) if found else None
+
+        return Contenders(RuleSegmenter(policy, flag), registered,
+                          lambda model: ModelSegmenter(model, policy, flag),
+                          self.settings.model_cache, threads=self.settings.llm_threads)
 
     def enrichment(self) -> Enrichment:
         """The evidence of new incidents, from the Prometheus the settings name."""

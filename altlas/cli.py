@@ -41,6 +41,7 @@ from application.presenters import PlanModel
 from application.text import (
     approval_text,
     atlas_text,
+    duel_text,
     incident_text,
     incidents_text,
     leaderboard_text,
@@ -539,6 +540,37 @@ def _models_activate(system: System, args: argparse.Namespace) -> int:
     approval = system.use_cases().models.activate(args.actor, args.name, args.reason or "")
     print(f"approval {short(approval.id)} opened: once someone else approves it "
           f"(`altlas approve {short(approval.id)} --as PERSON`), {args.name} plans")
+    return 0
+
+
+def _arena_ask(system: System, args: argparse.Namespace) -> int:
+    arena = system.use_cases().arena
+    duel = arena.ask(args.actor, " ".join(args.request), a=args.a, b=args.b,
+                     environment=args.environment, task_ref=args.task)
+    if system.local_store:  # the embedded default: plan both here and now
+        system.worker().until_quiet()
+        duel = arena.duel(None, duel["id"])
+    if args.json:
+        _json_out(duel)
+    else:
+        print(duel_text(duel, args.locale))
+        print(f"duel {duel['id']}: `altlas arena vote {duel['id'][:8]}… a|b|tie|both_bad "
+              "--as PERSON`", file=sys.stderr)
+    return 0
+
+
+def _arena_show(system: System, args: argparse.Namespace) -> int:
+    duel = system.use_cases().arena.duel(None, args.id)
+    if args.json:
+        _json_out(duel)
+    else:
+        print(duel_text(duel, args.locale))
+    return 0
+
+
+def _arena_vote(system: System, args: argparse.Namespace) -> int:
+    duel = system.use_cases().arena.vote(args.actor, args.id, args.verdict)
+    print(duel_text(duel, args.locale))
     return 0
 
 
@@ -1047,6 +1079,28 @@ def build_parser() -> argparse.ArgumentParser:
             "ask that a registered model plan; someone else's approval decides")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--reason", help="why (shown on the approval)")
+    actor(p)
+    arena = sub.add_parser("arena", help="two planners plan one request; judge which plan "
+                           "is better").add_subparsers(dest="arena_command", required=True,
+                                                       metavar="ACTION")
+    p = add(arena, "ask", _with_system(_arena_ask),
+            "both plan the request (default: the model that plans now against the newest "
+            "other registered model), shown as A and B")
+    p.add_argument("request", nargs="*", help="the request (not with --task)")
+    p.add_argument("--a", help="a planner: rules or local:NAME")
+    p.add_argument("--b", help="the other planner")
+    p.add_argument("--task", metavar="ID", help="a task's plan against an alternative: its "
+                   "run's outcome counts as a match too")
+    p.add_argument("--environment")
+    actor(p)
+    as_json(p)
+    p = add(arena, "show", _with_system(_arena_show), "a duel (its id, or its task's id)")
+    p.add_argument("id", metavar="ID")
+    as_json(p)
+    p = add(arena, "vote", _with_system(_arena_vote),
+            "which plan is better (approvers; not who registered one of the models)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("verdict", choices=["a", "b", "tie", "both_bad"])
     actor(p)
     p = add(sub, "incidents", _with_system(_incidents),
             "incidents correlated from Alertmanager's alerts, likely causes first")

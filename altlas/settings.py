@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         description="Assembled split models and their verification stamps, shared by all "
         "data directories.")
     llm_threads: int = Field(default=2, ge=1, le=64)
+    arena_run_weight: float = Field(
+        default=0.5, gt=0, le=10, description="What a run's outcome weighs as a match between "
+        "the plan that ran and the arena's alternative for it, a person's vote weighing 1")
     litellm_model: str | None = Field(default=None, description="e.g. openai/gpt-4o-mini")
     litellm_api_base: str | None = None
     litellm_api_key: SecretStr | None = None

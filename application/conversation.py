@@ -34,6 +34,7 @@ from application.presenters import incident_environment, incident_model, oncall_
 from application.similar import MIN_SCORE, SimilarRun
 from application.text import (
     clip,
+    duel_text,
     incident_text,
     plan_text,
     question_text,
@@ -45,6 +46,7 @@ from application.use_cases import UseCases
 from domain.alerts import Alert
 from domain.atlas import pattern_of
 from domain.base import event_id
+from domain.duel import Duel
 from domain.errors import InvalidInputError
 from domain.incidents import Incident
 from domain.knowledge import PatternWatch, watch_id
@@ -78,6 +80,8 @@ TOLD: dict[str, str] = {
     "RemediationProposed": "incident",
     "IncidentMerged": "incident",
     "IncidentResolved": "incident",
+    "ArenaPlanned": "duel",             # the two plans as A and B, a button per verdict
+    "ArenaVoted": "duel_decided",       # the same message: who made which, the verdict
 }
 SHOWN_AGAIN = ("card", "incident")  # shown once per batch, as they are at the end of it
 # How long a reply waits for the front to post the message that starts its request's thread.
@@ -353,6 +357,28 @@ class Conversation:
             return
         self.notifier.attach(channel, message, f"incident-{incident_id[:8]}.png", title, png)
         self.posts.add(self.platform, f"chart:{incident_id}", channel, message)
+
+    def _duel(self, record: RecordedEvent) -> None:
+        duel = self.use_cases.arena.duel(None, str(record.aggregate_id))
+        if (duel["reply_to"] or {}).get("front") != self.platform:
+            return
+        key = f"duel:{duel['id']}"
+        if self.posts.get(self.platform, key) is not None:
+            return  # shown before a restart
+        locale = str(duel["reply_to"].get("locale") or self.app.policy.locale_of(None))
+        channel, thread = self._thread({**duel, "created_on": self.app.load(
+            Duel, record.aggregate_id).created_on})
+        message = self.notifier.duel(channel, thread, duel_text(duel, locale), duel["id"], [
+            (v, t(locale, f"button.arena.{v}")) for v in ("a", "b", "tie", "both_bad")])
+        self.posts.add(self.platform, key, channel, message)
+
+    def _duel_decided(self, record: RecordedEvent) -> None:
+        posted = self.posts.get(self.platform, f"duel:{record.aggregate_id}")
+        if posted is None:
+            return
+        duel = self.use_cases.arena.duel(None, str(record.aggregate_id))
+        locale = str((duel["reply_to"] or {}).get("locale") or self.app.policy.locale_of(None))
+        self.notifier.rewrite(*posted, duel_text(duel, locale))
 
     def _interrupted(self, record: RecordedEvent) -> None:
         if record.data["rerun"]:

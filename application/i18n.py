@@ -18,6 +18,7 @@ EN: dict[str, str] = {
         "• atlas <query> · leaderboard [elo|bt|<runbook words>]\n"
         "• incidents [all|<id>] — incidents from alerts, with their likely causes\n"
         "• models · models activate <name> [why] — the models that plan; change it (approved)\n"
+        "• arena <request|task id> — two planners' plans as A and B: vote which is better\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -129,6 +130,24 @@ EN: dict[str, str] = {
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
     "usage.models": "Usage: models · models activate <model name> [why]",
+    "usage.arena": "Usage: arena <request> · arena <task id> (its plan against an alternative)",
+    "arena.started": "Arena {duel}: two planners are planning “{request}”; the plans come as "
+                     "A and B.",
+    "arena.head": "🥊 Arena: “{request}” — which plan is better?",
+    "arena.counted": "Counted: {verdict}. The match is in the leaderboards.",
+    "arena.a": "A:",
+    "arena.b": "B:",
+    "arena.no_plan": "   (no plan: {problem})",
+    "arena.ask": "Which planner made which is shown once you vote.",
+    "arena.decided": "A was {a}, B was {b}: {voter} chose {verdict}.",
+    "arena.verdict.a": "A",
+    "arena.verdict.b": "B",
+    "arena.verdict.tie": "a tie",
+    "arena.verdict.both_bad": "neither (both bad)",
+    "button.arena.a": "A is better",
+    "button.arena.b": "B is better",
+    "button.arena.tie": "Tie",
+    "button.arena.both_bad": "Both bad",
     "models.asked": "Asked that {model} plan: approval {approval} decides (`approve "
                     "{approval}`, by an approver other than you).",
     "board.runbooks": "Runbooks, surest first:",
@@ -209,6 +228,7 @@ TR: dict[str, str] = {
         "• atlas <sorgu> · leaderboard [elo|bt|<runbook kelimeleri>]\n"
         "• incidents [all|<id>] — uyarılardan olaylar ve olası nedenleri\n"
         "• models · models activate <ad> [neden] — planlayan modeller; değiştirmek (onaylı)\n"
+        "• arena <istek|görev id> — iki planlayıcının planı A ve B: hangisi iyi, oy verin\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -311,6 +331,24 @@ TR: dict[str, str] = {
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
     "usage.models": "Kullanım: models · models activate <model adı> [neden]",
+    "usage.arena": "Kullanım: arena <istek> · arena <görev id> (planı bir alternatife karşı)",
+    "arena.started": "Arena {duel}: iki planlayıcı “{request}” isteğini planlıyor; planlar A "
+                     "ve B olarak gelecek.",
+    "arena.head": "🥊 Arena: “{request}” — hangi plan daha iyi?",
+    "arena.counted": "Sayıldı: {verdict}. Maç sıralamalarda.",
+    "arena.a": "A:",
+    "arena.b": "B:",
+    "arena.no_plan": "   (plan yok: {problem})",
+    "arena.ask": "Hangisini kimin yaptığı oy verince gösterilir.",
+    "arena.decided": "A: {a}, B: {b}. {voter} seçti: {verdict}.",
+    "arena.verdict.a": "A",
+    "arena.verdict.b": "B",
+    "arena.verdict.tie": "berabere",
+    "arena.verdict.both_bad": "hiçbiri (ikisi de kötü)",
+    "button.arena.a": "A daha iyi",
+    "button.arena.b": "B daha iyi",
+    "button.arena.tie": "Berabere",
+    "button.arena.both_bad": "İkisi de kötü",
     "models.asked": "{model} modelinin planlaması istendi: {approval} onayı karar verir "
                     "(`approve {approval}`, sizden başka bir onaylayıcı).",
     "board.runbook": "{rank}. {pattern} · {successes}/{runs} başarılı (%{low}–%{high}) · "

@@ -30,7 +30,8 @@ class Models:
         registry = self.app.model_registry()
         if registry is None:
             return {"models": [], "active": None, "pending": None}
-        return {"models": [{**m, "active": m["name"] == registry.active}
+        return {"models": [{**m, "active": m["name"] == registry.active,
+                            "registered_by": self.app.privacy.reveal(m["registered_by"])}
                            for _, m in sorted(registry.models.items())],
                 "active": registry.active, "pending": self._pending(registry)}
 

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from application.app import (
+    ARENA,
     ATLAS,
     CORRELATOR,
     INCIDENTS,
@@ -31,13 +32,16 @@ from application.app import (
 from application.enrichment import Enrichment, Remedy, generator_urls
 from application.errors import NotFoundError
 from application.incidents import IncidentDesk
+from application.ports import Segmenter
 from application.presenters import incident_environment
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.alerts import Alert
 from domain.approval import GRANTED, OPEN, Approval
+from domain.arena import Match
 from domain.atlas import failure_text, pattern_of
 from domain.base import AuditedAggregate, EventMeta, event_id, is_person
 from domain.conditions import evaluate
+from domain.duel import Duel, duel_of_task
 from domain.erasure import REQUESTED, Erasure
 from domain.errors import DomainError
 from domain.incidents import OPEN as OPEN_INCIDENT
@@ -61,6 +65,9 @@ class Ports:
     outcomes: Callable[[str], list[tuple[str, str, str | None]]] | None = None
     incidents: IncidentDesk | None = None
     enrichment: Enrichment | None = None
+    # an arena contender by its planner name (rules, local:NAME); KeyError when unknown
+    contenders: Callable[[str], Segmenter] | None = None
+    arena_run_weight: float = 0.5  # what a run's outcome weighs as a match, against a vote
 
 
 Event = AuditedAggregate.Event
@@ -187,6 +194,55 @@ def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
         erasure.forget(approval.id, meta)
     else:
         erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)
+
+
+def plan_duel(event: Duel.Requested, r: Reaction, ports: Ports) -> None:
+    """Each side plans the request as it would for a task (grounded and checked like any
+    plan); a side that cannot says why. A duel about a task keeps that task's plan as a."""
+    duel = r.get(Duel, event.originator_id)
+    if duel.status != "requested":
+        return
+    plans: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for side, name in (("a", duel.a), ("b", duel.b)):
+        if side == "a" and duel.plan_a is not None:
+            plans[side], problems[side] = duel.plan_a, ""
+            continue
+        try:
+            planner = (ports.contenders or _no_contenders)(name)
+        except KeyError as e:
+            plans[side], problems[side] = None, str(e.args[0] if e.args else e)
+            continue
+        outcome = SegmentationService(r.app, planner, None).plan(duel)
+        plans[side] = outcome.plan
+        problems[side] = "" if outcome.plan is not None else outcome.problem or "no plan"
+    duel.record_plans(plans, problems, _meta(duel, ARENA, event))
+
+
+def _no_contenders(name: str) -> Segmenter:
+    raise KeyError(f"{name} cannot plan in this process: no arena here")
+
+
+def completed(event: Run.Completed, r: Reaction, ports: Ports) -> None:
+    watch_pattern(event, r, ports)
+    count_duel_run(event, r, ports)
+
+
+def count_duel_run(event: Run.Completed, r: Reaction, ports: Ports) -> None:
+    """A run of a task the arena made an alternative for: its outcome is a match between the
+    plan that ran and that alternative (MatchPlayed, source run)."""
+    run = r.get(Run, event.originator_id)
+    try:
+        duel = r.get(Duel, duel_of_task(run.task_id))
+    except NotFoundError:
+        return
+    if duel.run_counted or duel.status == "requested" or not duel.plans.get("b"):
+        return  # counted, or no alternative to compare with
+    meta = _meta(duel, ARENA, event)
+    match = Match.record(duel.a, duel.b, duel.run_verdict(run.outcome or "failed"), meta,
+                         source="run", weight=ports.arena_run_weight, task_id=duel.task_id)
+    duel.count_run(str(run.id), run.outcome or "failed", match.id, meta)
+    r.add(match)
 
 
 def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
@@ -406,7 +462,8 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Approval.Denied: decided,             # the gated step and what needs it are cancelled
     Approval.Expired: decided,
     Approval.Cancelled: decided,
-    Run.Completed: watch_pattern,         # the .atlas: warn when a kind of plan fails often
+    Run.Completed: completed,             # the .atlas watches its pattern; a duel counts it
+    Duel.Requested: plan_duel,            # each side of an arena duel plans the request
     Alert.Received: correlate_alert,      # open an incident, or join (and merge) one
     Alert.Resolved: clear_alert,          # the incident resolves with its last alert
     Incident.Opened: enrich_incident,     # its metrics, anomalies, incidents like it
@@ -415,7 +472,8 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 # Planning may wait seconds for a model: it follows the events on a lane of its own, so votes
 # and step results never queue behind it. Each lane keeps its own place in the events.
 # Alerts have their own lane too: a storm of them never delays a run.
-_PLANNING: frozenset[type[Event]] = frozenset({Task.Requested, Task.Clarified})
+_PLANNING: frozenset[type[Event]] = frozenset({Task.Requested, Task.Clarified,
+                                               Duel.Requested})
 _ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved})
 # Enriching waits for Prometheus: on a lane of its own, so correlation never queues behind it.
 _ENRICHING: frozenset[type[Event]] = frozenset({Incident.Opened})

@@ -306,6 +306,11 @@ class Notifier(Protocol):
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         """Show a card's current state in the message that shows it."""
 
+    def duel(self, channel: str, thread: str | None, text: str, duel_id: str,
+             labels: Sequence[tuple[str, str]]) -> str:
+        """Post an arena duel's plans with a button per verdict ((verdict, label): a, b,
+        tie, both_bad); returns the message's id."""
+
     def attach(self, channel: str, thread: str, filename: str, title: str, png: bytes) -> None:
         """Share a picture in reply to ``thread``."""
 

@@ -25,7 +25,6 @@ from domain.errors import DomainError
 from domain.grounding import Inventory, Problem, Reading, check, read_request
 from domain.plan import Plan
 from domain.policy import Policy
-from domain.task import Task
 
 log = logging.getLogger("altlas.segmentation")
 
@@ -47,6 +46,26 @@ class PlanChecker(Protocol):
     def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
                    ) -> object:
         """Raise a DomainError if the policy would refuse this plan."""
+
+
+class Asked(Protocol):
+    """What is planned: a task, or an arena duel's request."""
+
+    @property
+    def id(self) -> Any:
+        """Named in the log."""
+
+    request: str  # as recorded (sealed)
+    requester: str
+    answers: list[dict[str, Any]]
+    mode: str
+    persona: str
+    environment: str | None
+    chaos_level: int | None
+
+    @property
+    def picked_hosts(self) -> list[str]:
+        """Hosts the requester picked when asked."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,7 @@ class SegmentationService:
     def name(self) -> str:
         return self._segmenter.name
 
-    def plan(self, task: Task) -> PlanOutcome:
+    def plan(self, task: Asked) -> PlanOutcome:
         """A plan for the task by the first segmenter that makes one the policy accepts."""
         text = self._app.privacy.reveal(task.request)
         if task.answers:  # what the requester answered when asked
@@ -120,7 +139,7 @@ class SegmentationService:
         return PlanOutcome(None, self.name, problem=problem, ungrounded=tuple(ungrounded),
                            question=question(reading, ungrounded, inventory))
 
-    def _attempts(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+    def _attempts(self, segmenter: Segmenter, request: SegmentationRequest, task: Asked,
                   reading: Reading, ungrounded: list[Problem]
                   ) -> tuple[dict[str, Any] | None, str, Question | None]:
         """A model is asked twice (its output may be bad once), with worked examples; the
@@ -140,7 +159,7 @@ class SegmentationService:
                 problem = f"no valid plan in {attempt} attempt(s) ({problem})"
         return None, problem, None
 
-    def _read_again(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+    def _read_again(self, segmenter: Segmenter, request: SegmentationRequest, task: Asked,
                     reading: Reading, plan: dict[str, Any]
                     ) -> tuple[dict[str, Any] | None, str, Question | None]:
         """The plan, unless a second, sampled reading is also a plan that does what was asked
@@ -157,7 +176,7 @@ class SegmentationService:
         return None, f"{segmenter.name} read the request two ways", two_readings(
             first, other, self._app.policy.local_host)
 
-    def _try(self, segmenter: Segmenter, request: SegmentationRequest, task: Task,
+    def _try(self, segmenter: Segmenter, request: SegmentationRequest, task: Asked,
              reading: Reading, ungrounded: list[Problem]) -> tuple[dict[str, Any] | None, str]:
         try:
             plan = segmenter.segment(request)
@@ -173,7 +192,7 @@ class SegmentationService:
             return None, f"{type(e).__name__}: {e}"
         return plan, ""
 
-    def ground(self, plan: dict[str, Any], task: Task, reading: Reading) -> None:
+    def ground(self, plan: dict[str, Any], task: Asked, reading: Reading) -> None:
         """Raise NotGroundedError unless the plan does what the request asks. Explore and
         chaos add steps of their own on purpose: there only the hosts are held to the
         request."""

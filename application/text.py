@@ -347,3 +347,25 @@ def _count(n: int) -> str:
         if n >= size:
             return f"{n / size:.3g}{unit}"
     return str(n)
+
+
+def duel_text(duel: dict[str, Any], locale: str) -> str:
+    """The two plans side by side as A and B; once decided, who made which and the verdict."""
+    lines = [t(locale, "arena.head", request=shown(duel["request"]))]
+    for side in ("a", "b"):
+        plan = duel["plans"].get(side)
+        lines.append(t(locale, f"arena.{side}"))
+        if plan:
+            lines += _fenced([f"{s['id']:<4} {s['kind']:<6} {clip(shown(s['action']), 60)}"
+                              + (f" @{s['target']}" if s.get("target") else "")
+                              for s in plan["steps"]], True)
+        else:
+            lines.append(t(locale, "arena.no_plan", problem=shown(
+                duel["problems"].get(side) or "-")))
+    if duel["status"] == "decided":
+        lines.append(t(locale, "arena.decided", a=duel["planners"]["a"],
+                       b=duel["planners"]["b"], voter=duel["voter"],
+                       verdict=t(locale, f"arena.verdict.{duel['outcome']}")))
+    elif duel["status"] == "planned":
+        lines.append(t(locale, "arena.ask"))
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from application.access import Access, NotOwnerError
 from application.app import AltlasApplication, run_id_of
+from application.arena import Arena
 from application.atlas import Atlas
 from application.enrichment import key_series
 from application.errors import AmbiguousIdError, NotFoundError
@@ -77,6 +78,7 @@ class UseCases:
         self.leaderboards = Leaderboards(reads, self.atlas)
         self.access = Access(app.policy)
         self.models = Models(app, model_files, self.access)
+        self.arena = Arena(app, self.access, self.resolve)
         self._reads = reads
         self._auditor = auditor
         self._reads_at = reads_at

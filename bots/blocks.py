@@ -15,6 +15,7 @@ from application.text import card_lines, choice_label
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 MAX_VOTES = 10  # a message may hold 50 blocks: the text's, and a row per open approval
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:1, altlas_answer:2, …
+ARENA = "altlas_arena"  # a duel's buttons: altlas_arena:a, :b, :tie, :both_bad
 
 
 def escaped(text: str) -> str:
@@ -78,3 +79,12 @@ def question_blocks(text: str, task_id: str, choices: list[str]) -> list[dict[st
              "text": {"type": "plain_text", "text": choice_label(i, choice, 75)}}
             for i, choice in enumerate(choices[:25], 1)]})
     return blocks
+
+
+def duel_blocks(text: str, duel_id: str, labels: Sequence[tuple[str, str]]
+                ) -> list[dict[str, Any]]:
+    """The two plans, and a button per verdict: the click votes with it."""
+    return [*text_blocks(text), {"type": "actions", "block_id": f"duel:{duel_id}", "elements": [
+        {"type": "button", "action_id": f"{ARENA}:{verdict}", "value": duel_id,
+         "text": {"type": "plain_text", "text": label[:75]}}
+        for verdict, label in labels]}]

@@ -5,6 +5,7 @@ conversation follower, from the events, in the thread where the person asked."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,9 @@ from domain.approval import (
 from domain.errors import DomainError, InvalidInputError
 from domain.policy import Policy
 from domain.task import NothingAskedError, QuestionExpiredError
+
+# a task's id or its beginning, as listings show it: `arena ID` duels with that task's plan
+_ID = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,14 @@ class ChatFront:
             approval = uc.models.activate(who, command.activate, command.reason)
             return Reply(t(loc, "models.asked", model=command.activate,
                            approval=short(approval.id)), locale=loc)
+        if isinstance(command, c.Arena):
+            task_ref = command.what if _ID.match(command.what) else None
+            duel = uc.arena.ask(who, command.what, task_ref=task_ref,
+                                reply_to={**(reply_to or {}), "locale": loc})
+            reply = self._say(caller, "arena.started", duel=short(duel["id"]),
+                              request=shown(duel["request"]))
+            reply.task_id = duel["id"]  # the plans come in this reply's thread
+            return reply
         if isinstance(command, c.AuditVerify):
             return self._verify(caller)
         assert isinstance(command, c.AuditReplay)
@@ -281,6 +293,17 @@ class ChatFront:
         return self._say(caller, "denied", step=view.step_id)
 
     # -- questions (buttons and commands) ---------------------------------------------
+
+    def arena_vote(self, caller: Caller, duel_id: str, outcome: str) -> Reply:
+        """A button under a duel's plans: which is better."""
+        if caller.person is None:
+            return self._say(caller, "unknown_person", ephemeral=True, identity=caller.identity)
+        try:
+            duel = self.use_cases.arena.vote(caller.who, duel_id, outcome)
+        except DomainError as e:
+            return self._say(caller, "refused", ephemeral=True, reason=self._reason(caller, e))
+        return self._say(caller, "arena.counted", ephemeral=True,
+                         verdict=t(caller.locale, f"arena.verdict.{duel['outcome']}"))
 
     def answer(self, caller: Caller, task_ref: str, answer: str) -> Reply:
         """The requester's answer: a choice (its name or number) or words. The new plan is

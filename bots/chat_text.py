@@ -94,6 +94,14 @@ class Models:
 
 
 @dataclass(frozen=True)
+class Arena:
+    """`arena REQUEST`: two planners plan it, shown as A and B; `arena TASK-ID`: that task's
+    plan against an alternative."""
+
+    what: str
+
+
+@dataclass(frozen=True)
 class AuditVerify:
     """`audit verify`: check every hash chain."""
 
@@ -122,7 +130,7 @@ class Usage:
 
 
 Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Answer | Atlas | Leaderboard
-           | Incidents | Models | AuditVerify | AuditReplay | Help | Unknown | Usage)
+           | Incidents | Models | Arena | AuditVerify | AuditReplay | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
 
@@ -171,6 +179,8 @@ def parse(text: str) -> Command:
         if args[0].lower() == "activate" and len(args) >= 2:
             return Models(args[1], " ".join(args[2:]))
         return Usage("usage.models")
+    if command == "arena":
+        return Arena(" ".join(args)) if args else Usage("usage.arena")
     return Unknown(command)
 
 

@@ -93,6 +93,30 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await bot.answer(interaction, reply)
 
 
+class ArenaButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                  template=r"altlas:arena:(?P<verdict>a|b|tie|both_bad):(?P<id>[0-9a-f-]{36})"):
+    """A verdict under a duel's plans: the click votes with it."""
+
+    def __init__(self, duel_id: str, verdict: str, label: str | None = None) -> None:
+        super().__init__(discord.ui.Button(
+            label=(label or verdict)[:80], custom_id=f"altlas:arena:{verdict}:{duel_id}",
+            style=discord.ButtonStyle.primary if verdict in ("a", "b")
+            else discord.ButtonStyle.secondary))
+        self.duel_id, self.verdict = duel_id, verdict
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> ArenaButton:
+        return cls(match["id"], match["verdict"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AltlasDiscord = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await asyncio.to_thread(bot.chat.arena_vote, _caller(bot.chat, interaction),
+                                        self.duel_id, self.verdict)
+        await bot.answer(interaction, reply)
+
+
 class DenyModal(discord.ui.Modal):
     def __init__(self, approval_id: str, locale: str) -> None:
         super().__init__(title=t(locale, "modal.title")[:45],
@@ -211,6 +235,12 @@ class Altlas(app_commands.Group):
             f" {_quote(reason)}" if activate and reason else "")
         await self._run(interaction, text, not activate)
 
+    @app_commands.command(name="arena", description="Two planners plan a request: vote which "
+                          "plan is better")
+    @app_commands.describe(request="a request, or a task's id (its plan against another)")
+    async def arena(self, interaction: discord.Interaction, request: str) -> None:
+        await self._run(interaction, f"arena {_quote(request)}", False)
+
     @app_commands.command(name="audit", description="verify, or replay --until TIME")
     async def audit(self, interaction: discord.Interaction, action: str,
                     until: str | None = None) -> None:
@@ -241,7 +271,7 @@ class AltlasDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         # buttons of every message, by custom id alone
-        self.add_dynamic_items(ApprovalButton, AnswerButton)
+        self.add_dynamic_items(ApprovalButton, AnswerButton, ArenaButton)
         await self.tree.sync(guild=discord.Object(self.guild_id) if self.guild_id else None)
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
@@ -300,6 +330,18 @@ class DiscordNotifier:
         kwargs: dict[str, Any] = {"view": view} if choices else {}
         if reference is not None:
             kwargs["reference"] = reference
+        return str(self._on_loop(target.send(_clip(text), **kwargs)).id)
+
+    def duel(self, channel: str, thread: str | None, text: str, duel_id: str,
+             labels: Sequence[tuple[str, str]]) -> str:
+        target = self._bot.get_partial_messageable(int(channel))
+        view = discord.ui.View(timeout=None)
+        for verdict, label in labels:
+            view.add_item(ArenaButton(duel_id, verdict, label))
+        kwargs: dict[str, Any] = {"view": view}
+        if thread:
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(thread), channel_id=int(channel), fail_if_not_exists=False)
         return str(self._on_loop(target.send(_clip(text), **kwargs)).id)
 
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:

@@ -24,7 +24,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError, Vote
 from application.presenters import CardModel
-from bots.blocks import ANSWER, card_blocks, deny_modal, escaped, question_blocks, text_blocks
+from bots.blocks import (
+    ANSWER,
+    ARENA,
+    card_blocks,
+    deny_modal,
+    duel_blocks,
+    escaped,
+    question_blocks,
+    text_blocks,
+)
 from bots.chat import Caller, ChatFront, Reply
 from bots.slack_gate import SeenRequests, gate
 
@@ -61,6 +70,13 @@ class SlackNotifier:
         posted = self._call(lambda: self._client.chat_postMessage(
             channel=channel, text=escaped(text), thread_ts=thread,
             blocks=question_blocks(text, task_id, choices)))
+        return str(posted["ts"])
+
+    def duel(self, channel: str, thread: str | None, text: str, duel_id: str,
+             labels: Sequence[tuple[str, str]]) -> str:
+        posted = self._call(lambda: self._client.chat_postMessage(
+            channel=channel, text=escaped(text), thread_ts=thread,
+            blocks=duel_blocks(text, duel_id, labels)))
         return str(posted["ts"])
 
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
@@ -212,6 +228,16 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
                                         task_id, choice)
         thread = body.get("message", {}).get("thread_ts") or body.get("message", {}).get("ts")
         background(deliver(client, respond, body["channel"]["id"], reply, thread))
+
+    @app.action(re.compile(rf"^{ARENA}:(a|b|tie|both_bad)$"))
+    async def arena_vote(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
+                         ) -> None:
+        await ack()
+        action = body["actions"][0]
+        reply = await asyncio.to_thread(chat.arena_vote,
+                                        await caller_for(client, body["user"]["id"]),
+                                        action["value"], action["action_id"].split(":", 1)[1])
+        background(deliver(client, respond, body["channel"]["id"], reply, None))
 
     @app.action("altlas_deny")
     async def deny(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -40,6 +40,7 @@ log = logging.getLogger("altlas.slack")
 SEEN_FOR = timedelta(minutes=15)
 APPROVE, DENY, DENY_REASON = "altlas_approve", "altlas_deny", "altlas_deny_reason"
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:N
+ARENA = "altlas_arena"  # a duel's buttons: altlas_arena:a, :b, :tie, :both_bad
 HANDLED_EVENTS = frozenset({"app_mention"})
 
 
@@ -180,6 +181,10 @@ def _block_actions(body: dict[str, Any]) -> None:
         value = _text(first, "value", "actions[0]")
         if not re.fullmatch(r"[0-9a-f-]{36}:\d{1,2}", value):
             raise MalformedRequestError("actions[0].value must be TASK-ID:NUMBER")
+    if first["action_id"].startswith(f"{ARENA}:"):
+        value = _text(first, "value", "actions[0]")
+        if not re.fullmatch(r"[0-9a-f-]{36}", value):
+            raise MalformedRequestError("actions[0].value must be a duel's id")
     if first["action_id"] == DENY:
         _text(body, "trigger_id")
         _text(_object(body, "message"), "ts", "message")

@@ -8,6 +8,7 @@ from domain.alerts import Alert
 from domain.approval import Approval
 from domain.arena import Match
 from domain.base import AuditedAggregate
+from domain.duel import Duel
 from domain.erasure import Erasure
 from domain.incidents import Incident
 from domain.knowledge import AtlasImport, PatternWatch
@@ -18,7 +19,7 @@ from domain.task import Task
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
-                                                  ModelRegistry)
+                                                  ModelRegistry, Duel)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

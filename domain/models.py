@@ -48,7 +48,7 @@ class ModelRegistry(AuditedAggregate):
                 "architecture": self.architecture, "parameters": self.parameters,
                 "quantization": self.quantization, "context_length": self.context_length,
                 "chat_template": self.chat_template, "tokenizer": dict(self.tokenizer),
-                "source": self.source}
+                "source": self.source, "registered_by": self.actor}
 
     class ActivationRequested(AuditedAggregate.Event):
         """Someone asked that the local segmenter plan with ``model``; ``approval_id`` must be

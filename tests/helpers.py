@@ -211,3 +211,12 @@ def write_gguf(path: Path, *, context: int | None = 512, file_type: int | None =
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def operator_policy(folder: Path) -> Path:
+    """The default policy in ``folder``, carol also an operator (she registers models)."""
+    data = yaml.safe_load(default_policy_text())
+    data["people"]["carol"]["roles"] = ["operator"]
+    path = folder / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -129,7 +130,7 @@ async def test_commands_are_registered_at_login(fake: FakeDiscord, start: Start,
     assert altlas["name"] == "altlas"
     assert {o["name"] for o in altlas["options"]} == {
         "do", "status", "runs", "approvals", "approve", "deny", "answer", "atlas",
-        "leaderboard", "incidents", "models", "audit", "help"}
+        "leaderboard", "incidents", "models", "arena", "audit", "help"}
 
 
 async def test_gated_request_in_discord_runs_after_two_approvals(
@@ -324,6 +325,38 @@ async def test_the_incident_message_itself_takes_the_remediations_votes_in_disco
         await asyncio.sleep(0.05)
     approval = system.app.get_approval(UUID(approval_id))
     assert (approval.status, sorted(approval.votes)) == ("granted", ["alice", "bob"])
+
+
+async def test_an_arena_duel_in_discord_is_judged_with_its_buttons(
+    fake: FakeDiscord, start: Start, system: System, no_errors: object
+) -> None:
+    pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
+    from adapters.llm_local import resolve
+
+    data = yaml.safe_load(default_policy_text())
+    data["people"]["carol"]["roles"] = ["operator"]
+    system.app.policy = Policy.from_mapping(data)
+    cache = Path(tempfile.gettempdir()) / "altlas-test-models"
+    system.use_cases().models.add("carol", str(resolve("smollm2", cache)[1]), "smol")
+    bot = await start()
+    interact(bot, fake.slash_command(ALICE, "altlas", "arena", request="check disk on web-1"))
+    deadline = time.monotonic() + 120  # SmolLM2 plans on a busy machine
+    while not (found := [m for m in fake.messages.values()
+                         if "altlas:arena:" in str(m.get("components"))]):
+        assert time.monotonic() < deadline, "the duel was never shown"
+        await asyncio.sleep(0.05)
+    duel = found[0]
+    assert "smol" not in duel["content"] and "rules" not in duel["content"]
+    buttons = [b["custom_id"] for row in duel["components"] for b in row["components"]]
+    assert [c.split(":")[2] for c in buttons] == ["a", "b", "tie", "both_bad"]
+    interact(bot, fake.button_click(BOB, duel["id"], buttons[2]))  # a tie
+    deadline = time.monotonic() + 30
+    while not (fake.messages[duel["id"]]["components"] == []
+               and "bob chose a tie." in fake.messages[duel["id"]]["content"]):
+        assert time.monotonic() < deadline, fake.messages[duel["id"]]
+        await asyncio.sleep(0.05)
+    [played] = [r.state for r in system.history.read() if r.type_name == "MatchPlayed"]
+    assert played["outcome"] == "tie" and {played["a"], played["b"]} == {"rules", "local:smol"}
 
 
 async def test_without_a_policy_language_the_discord_client_decides(

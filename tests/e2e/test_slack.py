@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from tests.e2e.conftest import run_altlas
 from tests.fakes import slack_payloads as p
 from tests.fakes.asgi import UvicornThread
 from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack
-from tests.helpers import FakeClock, crowd_policy, write_gguf
+from tests.helpers import FakeClock, crowd_policy, operator_policy, write_gguf
 
 ALICE, BOB, CAROL, DENIZ, ERIN = "U0ALICE01", "U0BOB0001", "U0CAROL01", "U0DENIZ01", "U0ERIN001"
 
@@ -374,6 +375,16 @@ def test_an_answer_button_with_a_forged_value_is_refused(desk: Desk) -> None:
         assert "TASK-ID:NUMBER" in response.json()["message"]
 
 
+def test_an_arena_button_with_a_forged_value_is_refused(desk: Desk) -> None:
+    before = desk.system.history.last_position()
+    for value in ("not-a-duel", "x" * 36 + ";drop"):
+        response = desk.send(p.block_actions(ERIN, "altlas_arena:a", value, {"ts": "1.2"},
+                                             desk.slack.response_url("act/forged")), p.FORM)
+        assert response.status_code == 400
+        assert "must be a duel's id" in response.json()["message"]
+    assert desk.system.history.last_position() == before
+
+
 def test_unsigned_or_stale_requests_are_refused_and_record_nothing(desk: Desk) -> None:
     body = p.slash_command(ERIN, "do check disk on web-1", desk.slack.response_url())
     unsigned = httpx.post(f"{desk.url}/slack/events", content=body,
@@ -405,9 +416,7 @@ def test_atlas_answers_what_ran_and_how_often_it_worked(desk: Desk, tmp_path: Pa
 def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
     tmp_path: Path
 ) -> None:
-    data = yaml.safe_load(default_policy_text())
-    data["people"]["carol"]["roles"] = ["operator"]
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    operator_policy(tmp_path)
     with open_desk(tmp_path / "data", tmp_path / "policy.yaml") as desk:
         desk.command(ALICE, "models")
         assert wait(lambda: ephemeral(desk, ALICE))[0].startswith("No model is registered")
@@ -428,6 +437,51 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
         desk.command(ERIN, "models switch tiny")
         assert wait(lambda: ephemeral(desk, ERIN)[1:]) == [
             "Usage: models · models activate &lt;model name&gt; [why]"]  # as Slack shows it
+
+
+def test_the_arena_shows_two_plans_as_a_and_b_and_a_click_judges_them(tmp_path: Path) -> None:
+    """Which planner made which plan is hidden until the vote; who registered one of the
+    models may not judge; the verdict is a match, and the message then says who was who."""
+    pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
+    from adapters.llm_local import resolve
+
+    operator_policy(tmp_path)
+    cache = Path(tempfile.gettempdir()) / "altlas-test-models"
+    with open_desk(tmp_path / "data", tmp_path / "policy.yaml", model_cache=cache) as desk:
+        desk.system.use_cases().models.add("carol", str(resolve("smollm2", cache)[1]), "smol")
+        desk.command(ERIN, "arena check disk on web-1")
+        started = wait(lambda: [c for c in posted(desk) if c.body["text"].startswith("Arena ")])
+        duel = wait(lambda: [c for c in posted(desk) if "altlas_arena:a" in dump(blocks(c))],
+                    60)[0]
+        assert duel.body["thread_ts"] == started[0].body["__ts"]  # in the request's thread
+        assert "🥊 Arena: “check disk on web-1” — which plan is better?" in duel.body["text"]
+        assert "rules" not in duel.body["text"] and "smol" not in duel.body["text"]
+        labels = [e["text"]["text"] for b in blocks(duel) if b["type"] == "actions"
+                  for e in b["elements"]]
+        assert labels == ["A is better", "B is better", "Tie", "Both bad"]
+
+        def click(user: str, verdict: str) -> None:
+            message = {"ts": duel.body["__ts"], "text": duel.body["text"],
+                       "blocks": blocks(duel)}
+            value = next(e["value"] for b in blocks(duel) if b["type"] == "actions"
+                         for e in b["elements"])
+            desk.send(p.block_actions(user, f"altlas_arena:{verdict}", value, message,
+                                      desk.slack.response_url(f"act/{user}")), p.FORM)
+
+        click(CAROL, "a")  # she registered smol
+        assert "carol made one of the planners" in wait(lambda: ephemeral(desk, CAROL))[0]
+        click(ALICE, "b")
+        assert wait(lambda: ephemeral(desk, ALICE)) == [
+            "Counted: B. The match is in the leaderboards."]
+        revealed = wait(lambda: [c for c in desk.slack.find("chat.update")
+                                 if c.body["ts"] == duel.body["__ts"]])[-1]
+        assert "alice chose B." in revealed.body["text"]
+        assert "A was " in revealed.body["text"] and "local:smol" in revealed.body["text"]
+        assert '"actions"' not in dump(revealed.body["blocks"])
+        click(BOB, "a")  # too late: decided
+        assert "decided already" in wait(lambda: ephemeral(desk, BOB))[0]
+        kinds = [e["type"] for e in desk.system.use_cases().timeline(None, limit=100)]
+        assert kinds.count("MatchPlayed") == 1 and kinds.count("ArenaVoteRefused") == 2
 
 
 def test_the_leaderboard_is_posted_with_its_chart_in_the_thread(desk: Desk,

@@ -59,6 +59,12 @@ class Recorder:
         self.said.append((channel, thread, text))
         return f"m{len(self.said)}"
 
+    def duel(self, channel: str, thread: str | None, text: str, duel_id: str,
+             labels: Sequence[tuple[str, str]]) -> str:
+        self._reachable()
+        self.said.append((channel, thread, text))
+        return f"m{len(self.said)}"
+
     def update_card(self, channel: str, message: str, card: CardModel, locale: str) -> None:
         self._reachable()
         self.updates.append((message, card.approval.status, card.run_outcome or ""))

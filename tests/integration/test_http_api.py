@@ -592,3 +592,40 @@ def test_models_are_registered_and_activated_over_http_by_the_rules_of_every_fro
         "active"] and m)
     assert shown["active"] == "tiny" and shown["pending"] is None
     assert [m["active"] for m in shown["models"]] == [True]
+
+
+def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
+    served: Served, tmp_path: Path
+) -> None:
+    client = served.client
+    none_yet = client.post("/arena", json={"request": "check disk on web-1"},
+                           headers=auth("erin"))
+    assert none_yet.status_code == 422 and "register a model" in none_yet.json()["message"]
+    path = str(write_gguf(tmp_path / "tiny.gguf"))  # a model in form only: it cannot load
+    assert client.post("/models", json={"path": path, "name": "tiny"},
+                       headers=auth("alice")).status_code == 201
+    asked = client.post("/arena", json={"request": "check disk on web-1", "a": "rules",
+                                        "b": "local:tiny"}, headers=auth("erin"))
+    assert asked.status_code == 201 and asked.json()["planners"] is None
+    duel = asked.json()["id"]
+    shown = served.until(lambda: (d := client.get(f"/arena/{duel}", headers=auth("erin"))
+                                  .json())["status"] == "planned" and d)
+    # shown in a random order: one side planned (the rules), the other could not load
+    planned = next(side for side in "ab" if shown["plans"][side] is not None)
+    failed = "b" if planned == "a" else "a"
+    assert [s["action"] for s in shown["plans"][planned]["steps"]] == ["df -h"]
+    assert "Failed to load model" in shown["problems"][failed]
+    maker = client.post(f"/arena/{duel}/votes", json={"verdict": "b"}, headers=auth("alice"))
+    assert maker.status_code == 403 and "alice made one of the planners" in \
+        maker.json()["message"]
+    assert client.post(f"/arena/{duel}/votes", json={"verdict": "best"},
+                       headers=auth("bob")).status_code == 422
+    judged = client.post(f"/arena/{duel}/votes", json={"verdict": planned},
+                         headers=auth("bob"))
+    assert judged.status_code == 200 and judged.json()["planners"] == {
+        planned: "rules", failed: "local:tiny"}
+    assert client.post(f"/arena/{duel}/votes", json={"verdict": "b"},
+                       headers=auth("carol")).status_code == 409
+    board = served.until(lambda: client.get("/leaderboards", headers=auth("erin")).json()[
+        "ratings"]["ratings"])
+    assert {r["planner"] for r in board} == {"rules", "local:tiny"}

@@ -11,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from adapters.gguf_header import read_header
-from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from domain.approval import RequesterCannotApproveError
 from domain.errors import InvalidInputError
-from tests.helpers import write_gguf
+from tests.helpers import operator_policy, write_gguf
 
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"  # shared with test_models.py
 
@@ -43,9 +41,7 @@ def patched(data: bytearray, after: bytes, skip: int, value: int) -> bytes:
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[System]:
-    data = yaml.safe_load(default_policy_text())
-    data["people"]["carol"]["roles"] = ["operator"]
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(data))
+    operator_policy(tmp_path)
     system = bootstrap(Settings(data_dir=tmp_path / "data", policy_file=tmp_path / "policy.yaml",
                                 segmenter="local", local_model="qwen2.5-coder-0.5b",
                                 model_cache=CACHE))

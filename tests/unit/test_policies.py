@@ -14,6 +14,7 @@ from application.policies import EVENT_HANDLERS, LANES, Ports, advance_run
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from domain.approval import Approval
+from domain.duel import Duel
 from domain.run import Run
 from domain.task import Task
 from tests.fakes.ports import FakePersonKeys, FakeSegmenter
@@ -234,7 +235,8 @@ def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
 
     lane = Lane(altlas.app, "planning", LANES["planning"], altlas.ports, worker="w1",
                 on_claims=lambda claims: None,
-                handlers={Task.Requested: broken, Task.Clarified: broken})
+                handlers={Task.Requested: broken, Task.Clarified: broken,
+                          Duel.Requested: broken})
     first = altlas.app.request_task("check disk on this host", "deniz")
     second = altlas.app.request_task("check disk on this host", "deniz")
     with caplog.at_level(logging.ERROR):
