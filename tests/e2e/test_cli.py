@@ -247,7 +247,8 @@ def test_a_request_naming_no_host_is_asked_back_and_answered_from_the_cli(
     again = altlas(env, "task", "answer", task, "1", "--as", "erin")
     assert "is not waiting for an answer (it is segmented)" in one_line_error(again)
     shown = json.loads(altlas(env, "task", "show", task, "--json").stdout)
-    assert shown["answers"] == [{"about": "host", "part": None, "answer": "2", "host": "web-2"}]
+    assert shown["answers"] == [{"about": "host", "part": None, "answer": "2", "host": "web-2",
+                                 "by": "erin"}]
 
 
 def test_a_turkish_request_is_asked_back_in_turkish(env: dict[str, str]) -> None:
