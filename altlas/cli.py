@@ -33,6 +33,7 @@ from altlas.render import events_table
 from altlas.secret_store import known_values, load_secrets
 from altlas.serving import background, start_fronts, start_inside
 from altlas.settings import Settings, SettingsError, load_settings
+from application import training_data
 from application.documents import DocumentError, alt_document, checked_plan, last_document
 from application.history import UnreadableEventError
 from application.i18n import t
@@ -61,6 +62,7 @@ from streams.audit import KafkaNotConfiguredError
 from streams.kafka import KafkaUnavailableError
 
 log = logging.getLogger("altlas")
+LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data"  # the labelled files
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -574,6 +576,37 @@ def _arena_vote(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+def _models_dataset(system: System, args: argparse.Namespace) -> int:
+    system.use_cases().access.check(args.actor, "train")
+    dev, test = (_labelled_file(path) for path in (args.dev, args.test))
+    runs, arena = training_data.from_history(system.app, system.history)
+    dataset = training_data.build(runs, arena, training_data.labelled(dev),
+                                  [r["request"] for r in test.get("requests", ())],
+                                  system.app.redactor)
+    out = sys.stdout if args.output == "-" else None
+    try:
+        with out or Path(args.output).open("w", encoding="utf-8") as f:
+            f.writelines(dataset.jsonl())
+    except OSError as e:
+        raise StartupError(f"cannot write {args.output}: {e.strerror}") from None
+    counts = ", ".join(f"{source} {n}" for source, n in dataset.by_source().items())
+    left = ", ".join(f"{n} {why}" for why, n in sorted(dataset.left_out.items())) or "none"
+    print(f"{len(dataset.examples)} example(s) ({counts}); left out: {left}", file=sys.stderr)
+    return 0
+
+
+def _labelled_file(path: str) -> dict[str, Any]:
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise StartupError(f"cannot read {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise StartupError(f"{path} is not JSON: {e}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
+        raise StartupError(f"{path}: a labelled file is an object with a `requests` list")
+    return document
+
+
 def _register_packaged(system: System) -> threading.Thread:
     """At start, in the background: loading a header takes seconds the first time."""
     def register() -> None:
@@ -1074,6 +1107,15 @@ def build_parser() -> argparse.ArgumentParser:
             "register a GGUF file from its header (it plans nothing until activated)")
     p.add_argument("path", metavar="PATH", help="the .gguf file")
     p.add_argument("--name", help="its name in the registry (default: from the file name)")
+    actor(p)
+    p = add(models, "dataset", _with_system(_models_dataset),
+            "the training set as JSON lines: successful runs, arena winners and the dev file, "
+            "never a request of the test file")
+    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+                   help="the labelled file to learn from (default: the repository's dev file)")
+    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+                   help="the frozen file that only measures: none of its requests is used")
+    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
     actor(p)
     p = add(models, "activate", _with_system(_models_activate),
             "ask that a registered model plan; someone else's approval decides")

@@ -31,6 +31,7 @@ ROLES: dict[str, str | None] = {
     "personal_data": "admin",      # everything recorded about a person
     "register_model": "operator",  # register a GGUF file (it plans nothing until activated)
     "activate_model": "operator",  # ask that another model plan (someone else grants it)
+    "train": "operator",           # build a training set: requests in clear, credentials out
 }
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "operator"}

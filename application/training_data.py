@@ -1,0 +1,106 @@
+"""What a planner adapter would learn from: request → plan pairs from the history (runs that
+succeeded, the plans that won in the arena) and the `dev` labelled file — deduplicated by
+request, credentials taken out, and never a request of the `test` file, which only measures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from application.app import AltlasApplication
+from application.history import EventHistory
+from domain.duel import Duel
+from domain.secrets import Redactor
+
+SOURCES = ("run", "arena", "dev")  # earlier sources win a duplicate
+
+
+@dataclass(frozen=True)
+class Example:
+    request: str
+    plan: dict[str, Any]  # {"steps": [...]}, in the fields a planner writes
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"request": self.request, "plan": self.plan, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    examples: tuple[Example, ...]
+    left_out: dict[str, int] = field(default_factory=dict)  # why → how many
+
+    def by_source(self) -> dict[str, int]:
+        counts = Counter(e.source for e in self.examples)
+        return {source: counts.get(source, 0) for source in SOURCES}
+
+    def jsonl(self) -> Iterator[str]:
+        for example in self.examples:
+            yield json.dumps(example.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def key(request: str) -> str:
+    """Requests that differ only in case and spacing are the same request."""
+    return " ".join(request.lower().split())
+
+
+def labelled(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(request, plan) of a labelled file's requests that expect a plan."""
+    return [(r["request"], {"steps": r["steps"]}) for r in document.get("requests", ())
+            if r.get("expect") == "plan" and r.get("steps")]
+
+
+def build(runs: Iterable[tuple[str, dict[str, Any]]],
+          arena: Iterable[tuple[str, dict[str, Any]]],
+          dev: Iterable[tuple[str, dict[str, Any]]],
+          test_requests: Iterable[str], redactor: Redactor) -> Dataset:
+    """The examples, in source order (runs, arena winners, dev), each request once."""
+    frozen = {key(r) for r in test_requests}
+    seen: set[str] = set()
+    left_out: Counter[str] = Counter()
+    examples: list[Example] = []
+    for source, pairs in (("run", runs), ("arena", arena), ("dev", dev)):
+        for request, plan in pairs:
+            clean = redactor.text(request).text
+            steps = [_step(s, redactor) for s in plan.get("steps", ())]
+            if key(clean) in frozen or key(request) in frozen:
+                left_out["in the test file"] += 1
+            elif key(clean) in seen:
+                left_out["a duplicate"] += 1
+            elif not steps:
+                left_out["no steps"] += 1
+            else:
+                seen.add(key(clean))
+                examples.append(Example(clean, {"steps": steps}, source))
+    return Dataset(tuple(examples), dict(left_out))
+
+
+def from_history(app: AltlasApplication, history: EventHistory
+                 ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+    """(request, plan) of every run that succeeded, and of every plan that won a duel, in
+    the order they happened; requests in clear (the events hold them sealed)."""
+    runs: list[tuple[str, dict[str, Any]]] = []
+    arena: list[tuple[str, dict[str, Any]]] = []
+    for record in history.read():
+        if record.type_name == "RunCompleted" and record.state.get("outcome") == "succeeded":
+            task = app.get_task(UUID(app.get_run(record.aggregate_id).task_id))
+            if task.plan is not None:
+                runs.append((task.request, task.plan))
+        elif record.type_name == "ArenaVoted" and record.state.get("outcome") in ("a", "b"):
+            duel = app.load(Duel, record.aggregate_id)
+            won = duel.plans.get(record.state["outcome"])
+            if won:
+                arena.append((app.privacy.reveal(duel.request), won))
+    return runs, arena
+
+
+def _step(step: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    kept: dict[str, Any] = {k: step[k] for k in ("id", "kind", "action", "target", "needs")
+                            if k in step}
+    kept["action"] = redactor.text(str(kept.get("action", ""))).text
+    return kept
