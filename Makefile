@@ -14,7 +14,7 @@ services-down:
 	scripts/services.sh down
 
 bench:           ## the benchmarks of bench/, against the services
-	scripts/venv.sh test,llm,search && scripts/services.sh up && \
+	scripts/venv.sh test,llm,search,train && scripts/services.sh up && \
 	  eval "$$(scripts/services.sh env)" && .venv/bin/python bench/append.py && \
 	  .venv/bin/python bench/reactions.py && \
 	  .venv/bin/python bench/event_flow.py && .venv/bin/python bench/segmentation.py && \
@@ -24,4 +24,5 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/verify_memory.py && .venv/bin/python bench/size.py && \
 	  .venv/bin/python bench/soak.py && .venv/bin/python bench/similar.py && \
 	  .venv/bin/python bench/leaderboards.py && .venv/bin/python bench/correlation.py && \
-	  .venv/bin/python bench/alert_ingest.py && .venv/bin/python bench/incident_response.py
+	  .venv/bin/python bench/alert_ingest.py && .venv/bin/python bench/incident_response.py && \
+	  .venv/bin/python bench/arena.py && .venv/bin/python bench/training.py

@@ -157,7 +157,7 @@ class ModelSegmenter:
         out: list[Message] = [{"role": "system", "content": self._system}]
         for text, plan in (*_BUILT_IN_EXAMPLES, *request.examples):
             out.append({"role": "user", "content": text})
-            out.append({"role": "assistant", "content": json.dumps(_in_order(plan))})
+            out.append({"role": "assistant", "content": json.dumps(in_order(plan))})
         text = request.text
         if request.mode == "explore":
             text += " (explore: first add read-only discovery steps, uptime and df -h)"
@@ -188,7 +188,7 @@ class ModelSegmenter:
         return {"alt": 1, "steps": out}
 
 
-def _in_order(plan: Mapping[str, Any]) -> dict[str, Any]:
+def in_order(plan: Mapping[str, Any]) -> dict[str, Any]:
     """A plan in the fields and key order the schema makes the model write."""
     steps = []
     for s in plan.get("steps", []):

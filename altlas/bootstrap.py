@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -121,12 +122,13 @@ class System:
             self._worker = Worker(
                 self.app, Ports(self.segmentation, self._pattern_outcomes,
                                 IncidentDesk(self.app), self.enrichment(), self.contenders(),
-                                s.arena_run_weight), self.executors,
+                                s.arena_run_weight, self.trainer()), self.executors,
                 self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
-                wake=s.wakeup, secrets=self.secrets)
+                wake=s.wakeup, secrets=self.secrets,
+                training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds))
             self.wake_on_other_processes()
         return self._worker
 
@@ -277,6 +279,14 @@ class System:
 
     def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
         return self.reads().pattern_outcomes(pattern)  # embedded: the views caught up first
+
+    def trainer(self) -> Callable[[UUID], None] | None:
+        """What starts a granted training's worker process; None without the train extra."""
+        if importlib.util.find_spec("peft") is None or importlib.util.find_spec("torch") is None:
+            return None
+        from altlas.training import ProcessLauncher
+
+        return ProcessLauncher(self)
 
     def contenders(self) -> Callable[[str], Segmenter]:
         """The arena's planners: the rules, and each registered model."""

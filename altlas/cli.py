@@ -33,7 +33,6 @@ from altlas.render import events_table
 from altlas.secret_store import known_values, load_secrets
 from altlas.serving import background, start_fronts, start_inside
 from altlas.settings import Settings, SettingsError, load_settings
-from application import training_data
 from application.documents import DocumentError, alt_document, checked_plan, last_document
 from application.history import UnreadableEventError
 from application.i18n import t
@@ -52,11 +51,13 @@ from application.text import (
     runbook_history_text,
     short,
     shown,
+    training_text,
 )
 from application.use_cases import Filters, Page
 from domain.errors import DomainError
 from domain.models import REGISTRY_ID
 from domain.policy import LOCALES
+from domain.training import HYPERPARAMETERS
 from projections.views import PROJECTIONS
 from streams.audit import KafkaNotConfiguredError
 from streams.kafka import KafkaUnavailableError
@@ -577,12 +578,10 @@ def _arena_vote(system: System, args: argparse.Namespace) -> int:
 
 
 def _models_dataset(system: System, args: argparse.Namespace) -> int:
-    system.use_cases().access.check(args.actor, "train")
-    dev, test = (_labelled_file(path) for path in (args.dev, args.test))
-    runs, arena = training_data.from_history(system.app, system.history)
-    dataset = training_data.build(runs, arena, training_data.labelled(dev),
-                                  [r["request"] for r in test.get("requests", ())],
-                                  system.app.redactor)
+    from altlas import training
+
+    dataset = training.training_set(system, args.actor, _labelled_file(args.dev),
+                                    _labelled_file(args.test))
     out = sys.stdout if args.output == "-" else None
     try:
         with out or Path(args.output).open("w", encoding="utf-8") as f:
@@ -605,6 +604,35 @@ def _labelled_file(path: str) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
         raise StartupError(f"{path}: a labelled file is an object with a `requests` list")
     return document
+
+
+def _models_train(system: System, args: argparse.Namespace) -> int:
+    from altlas import training
+
+    chosen = {name: getattr(args, name) for name in HYPERPARAMETERS
+              if getattr(args, name) is not None}
+    approval, examples = training.request(system, args.actor, args.base, chosen,
+                                          _labelled_file(args.dev), _labelled_file(args.test))
+    print(f"training of a LoRA adapter on {args.base} from {examples} example(s) asked: "
+          f"approval {short(approval.id)} decides (`altlas approve {short(approval.id)} --as "
+          "PERSON`, someone else); `altlas models training "
+          f"{approval.task_id[:8]}` follows it")
+    return 0
+
+
+def _models_train_run(system: System, args: argparse.Namespace) -> int:
+    from altlas import training
+
+    return training.run(system, UUID(args.id))
+
+
+def _models_training(system: System, args: argparse.Namespace) -> int:
+    found = system.use_cases().models.training(None, args.id)
+    if args.json:
+        _json_out(found)
+    else:
+        print(training_text(found, args.locale))
+    return 0
 
 
 def _register_packaged(system: System) -> threading.Thread:
@@ -873,6 +901,9 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
             pass
         elif UUID(view.task_id) == REGISTRY_ID:
             print(f"{system.use_cases().models.catalog(None)['active']} plans from now on")
+        elif view.step_id == "train":
+            print(f"the training worker starts: `altlas models training {view.task_id[:8]}` "
+                  "follows it")
         else:
             print("forgotten: their key is destroyed, so their name and what they wrote read "
                   "as erased everywhere; the history still verifies")
@@ -1117,6 +1148,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the frozen file that only measures: none of its requests is used")
     p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
     actor(p)
+    p = add(models, "train", _with_system(_models_train),
+            "ask to train a LoRA adapter on a registered model from the training set "
+            "(operators; someone else approves; a worker process of its own trains)")
+    p.add_argument("base", metavar="MODEL", help="a registered model, e.g. smollm2")
+    for name, default in HYPERPARAMETERS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
+                       metavar="N", help=f"default {default}")
+    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE")
+    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE")
+    actor(p)
+    p = add(models, "train-run", _with_system(_models_train_run),
+            "the training worker of a granted training (the policies start it)")
+    p.add_argument("id", metavar="TRAINING-ID")
+    p = add(models, "training", _with_system(_models_training),
+            "a training: its status, progress, loss and adapter")
+    p.add_argument("id", metavar="TRAINING-ID", help="its id, or its first 6 characters or more")
+    as_json(p)
     p = add(models, "activate", _with_system(_models_activate),
             "ask that a registered model plan; someone else's approval decides")
     p.add_argument("name", metavar="NAME")

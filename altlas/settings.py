@@ -67,6 +67,15 @@ class Settings(BaseSettings):
         description="Assembled split models and their verification stamps, shared by all "
         "data directories.")
     llm_threads: int = Field(default=2, ge=1, le=64)
+    training_min_examples: int = Field(
+        default=50, ge=1, le=1_000_000, description="A training set smaller than this is "
+        "refused, with the count still needed")
+    training_progress_seconds: float = Field(
+        default=10.0, ge=0, le=3600, description="How often a training worker records its "
+        "progress (step, loss, tokens/s, eta) at most; each record is also its heartbeat")
+    training_heartbeat_seconds: float = Field(
+        default=120.0, gt=0, le=86400, description="A training whose worker said nothing "
+        "for this long is recorded as failed")
     arena_run_weight: float = Field(
         default=0.5, gt=0, le=10, description="What a run's outcome weighs as a match between "
         "the plan that ran and the arena's alternative for it, a person's vote weighing 1")
@@ -315,6 +324,21 @@ def parse_database_url(url: str) -> DatabaseURL:
     schema = query.get("schema", [None])[0]
     return DatabaseURL(parts.hostname, port, unquote(parts.username),
                        unquote(parts.password or ""), dbname, schema)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The ALTLAS_ variables that make these settings again in another process."""
+    env = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"ALTLAS_{name.upper()}"] = str(value)
+    return env
 
 
 def load_settings() -> Settings:

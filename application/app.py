@@ -56,6 +56,7 @@ from domain.risk import GateKind, RiskLevel, Tier
 from domain.run import Run
 from domain.secrets import Redactor, plan_problems
 from domain.task import Task
+from domain.training import Training
 
 # Releases before 0.2 installed domain/ as `altlas.domain`, and stored events name their classes
 # by that topic (`altlas.domain.task:Task.Requested`): they resolve to the same classes.
@@ -66,6 +67,7 @@ SCHEDULER = "altlas:scheduler"
 PRIVACY = "altlas:privacy"
 MODELS = "altlas:models"  # who records a change of model, once approved
 ARENA = "altlas:arena"  # who records a duel's plans, and what its task's run made of it
+TRAINER = "altlas:trainer"  # who records a training's progress and its adapter
 ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 CORRELATOR = "altlas:correlator"
@@ -517,6 +519,41 @@ class AltlasApplication(Application[UUID]):
 
         with self._turn(REGISTRY_ID), self._revealing():
             return self._shown(ApprovalView.of(self._retrying(command)))
+
+    def request_training(self, base: str, requester: str, *, dataset: str,
+                         dataset_sha256: str, examples: int, by_source: dict[str, int],
+                         hyperparameters: dict[str, Any], minimum: int) -> ApprovalView:
+        """Ask to train a LoRA adapter on ``base`` (TrainingRequested): once someone else
+        grants the approval this opens, the policies start the training worker."""
+        who = self.privacy.pseudonym(requester)
+        registry = self.model_registry()
+        if registry is None:
+            raise UnknownModelError(f"no model is registered as {base!r}: `altlas models add "
+                                    "PATH` registers one", base)
+        model = registry.model(base)
+        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
+                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
+        if not eligible - {who}:
+            raise InvalidInputError("training needs an approver or an admin other than who "
+                                    "asks; add one to the policy")
+        training_id = uuid4()
+        meta = EventMeta.for_command(who)
+        approval = Approval.request(
+            task_id=training_id, run_id=None, step_id="train", risk=RiskLevel.HIGH_RISK.value,
+            environment="models", requester=who, eligible=eligible, required=1,
+            expires_at=self.clock() + self.policy.expiry,
+            reason=f"train a LoRA adapter on {base} from {examples} example(s)", meta=meta)
+        training = Training.request(
+            training_id, base=base, base_sha256=model["sha256"], dataset=dataset,
+            dataset_sha256=dataset_sha256, examples=examples, by_source=by_source,
+            hyperparameters=hyperparameters, requester=who, approval_id=approval.id,
+            minimum=minimum, meta=EventMeta(who, str(training_id), meta.causation_id))
+        self.save(training, approval)
+        return self._shown(ApprovalView.of(approval))
+
+    def change_training(self, training_id: UUID, actor: str,
+                        change: Callable[[Training, EventMeta], None]) -> Training:
+        return self._change(Training, training_id, actor, change)
 
     def model_registry(self) -> ModelRegistry | None:
         """The registry as recorded now; None before its first model."""

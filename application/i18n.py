@@ -135,6 +135,13 @@ EN: dict[str, str] = {
                      "A and B.",
     "arena.head": "🥊 Arena: “{request}” — which plan is better?",
     "arena.counted": "Counted: {verdict}. The match is in the leaderboards.",
+    "training.head": "Training {id}: a LoRA adapter on {base} from {examples} example(s) · "
+                     "{status}",
+    "training.progress": "   step {step} of {steps} · loss {loss} · {rate} tokens/s · about "
+                         "{eta} s left",
+    "training.adapter": "   adapter {name}: {steps} steps in {seconds} s, loss {first} → {last}, "
+                        "sha256 {sha}…",
+    "training.reason": "   stopped: {reason}",
     "arena.a": "A:",
     "arena.b": "B:",
     "arena.no_plan": "   (no plan: {problem})",
@@ -336,6 +343,13 @@ TR: dict[str, str] = {
                      "ve B olarak gelecek.",
     "arena.head": "🥊 Arena: “{request}” — hangi plan daha iyi?",
     "arena.counted": "Sayıldı: {verdict}. Maç sıralamalarda.",
+    "training.head": "Eğitim {id}: {base} üzerinde {examples} örnekten bir LoRA adaptörü · "
+                     "{status}",
+    "training.progress": "   adım {step} / {steps} · kayıp {loss} · {rate} token/sn · yaklaşık "
+                         "{eta} sn kaldı",
+    "training.adapter": "   adaptör {name}: {steps} adım, {seconds} sn, kayıp {first} → {last}, "
+                        "sha256 {sha}…",
+    "training.reason": "   durdu: {reason}",
     "arena.a": "A:",
     "arena.b": "B:",
     "arena.no_plan": "   (plan yok: {problem})",

@@ -4,23 +4,28 @@ file registered from its header, and a change of model asked for (an approval de
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from application.access import Access
 from application.app import MODELS, AltlasApplication
-from application.ports import ModelFacts, ModelFiles
+from application.errors import NotFoundError
+from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.views import ApprovalView
 from domain.errors import InvalidInputError
 from domain.models import ModelRegistry
+from domain.training import Training
 
 
 class Models:
     def __init__(self, app: AltlasApplication, files: ModelFiles | None,
-                 access: Access) -> None:
+                 access: Access, reads: Callable[[], ReadModels]) -> None:
         self.app = app
         self._files = files
         self.access = access
+        self._reads = reads
 
     def catalog(self, who: str | None) -> dict[str, Any]:
         """Every registered model (name order, the active one marked), the active model's
@@ -70,6 +75,39 @@ class Models:
         self.access.check(who, "activate_model")
         return self.app.request_model_activation(name, who, reason)
 
+    def training(self, who: str | None, ref: str) -> dict[str, Any]:
+        """A training (its id, or a beginning of 6 characters or more): status, progress,
+        the loss so far, and its adapter once trained."""
+        if who is not None:
+            self.access.check(who, "read")
+        text = ref.strip().lower()
+        found = [UUID(i) for k, i in self._reads().resolve(text) if k == "training"] if (
+            _PREFIX.match(text)) else []
+        if len(found) != 1:
+            raise NotFoundError(f"no training has an id starting with {text}" if not found
+                                else f"{text} matches several trainings; give more of it",
+                                ref)
+        events = list(self.app.events.get(found[0]))
+        training = self.app.load(Training, found[0])
+        progress = [e for e in events if isinstance(e, Training.Progressed)]
+        done = next((e for e in events if isinstance(e, Training.AdapterTrained)), None)
+        ended = next((e for e in events if isinstance(e, Training.Failed | Training.Withdrawn)),
+                     None)
+        return {
+            "id": str(training.id), "status": training.status, "base": training.base,
+            "examples": training.examples, "by_source": training.by_source,
+            "hyperparameters": training.hyperparameters,
+            "requester": self.app.privacy.reveal(training.requester),
+            "approval_id": str(training.approval_id), "worker": training.worker,
+            "progress": [{"step": p.step, "steps": p.steps, "loss": p.loss,
+                          "tokens_per_s": p.tokens_per_s, "eta_s": p.eta_s,
+                          "at": p.timestamp.isoformat()} for p in progress],
+            "adapter": None if done is None else {
+                "name": done.adapter, "path": done.path, "sha256": done.sha256,
+                "steps": done.steps, "duration_ms": done.duration_ms,
+                "loss_curve": list(done.loss_curve)},
+            "reason": getattr(ended, "reason", None)}
+
     def _files_here(self) -> ModelFiles:
         if self._files is None:
             raise InvalidInputError("model files cannot be read by this front; use "
@@ -81,6 +119,9 @@ class Models:
             return None
         return {**registry.pending, "requester": self.app.privacy.reveal(
             registry.pending["requester"])}
+
+
+_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 
 
 def _name_of(path: Path) -> str:

@@ -26,6 +26,7 @@ from application.app import (
     MODELS,
     PRIVACY,
     RUNNER,
+    TRAINER,
     Reaction,
     run_id_of,
 )
@@ -52,6 +53,7 @@ from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, FAILED, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
 from domain.task import MAX_QUESTIONS, Task
+from domain.training import Training
 
 log = logging.getLogger("altlas.policies")
 
@@ -68,6 +70,8 @@ class Ports:
     # an arena contender by its planner name (rules, local:NAME); KeyError when unknown
     contenders: Callable[[str], Segmenter] | None = None
     arena_run_weight: float = 0.5  # what a run's outcome weighs as a match, against a vote
+    # starts the training worker of a training (its own process); None: nothing can train
+    trainer: Callable[[UUID], None] | None = None
 
 
 Event = AuditedAggregate.Event
@@ -157,10 +161,29 @@ def decided(event: Event, r: Reaction, ports: Ports) -> None:
     approval = r.get(Approval, event.originator_id)
     if approval.run_id is not None:
         advance_run(event, r, ports)
+    elif approval.step_id == "train":
+        settle_training(event, approval, r, ports)
     elif approval.task_id == REGISTRY_ID:
         settle_activation(event, approval, r)
     else:
         settle_erasure(event, r, ports)
+
+
+def settle_training(event: Event, approval: Approval, r: Reaction, ports: Ports) -> None:
+    """Granted: the training worker starts, in a process of its own (it records
+    TrainingStarted itself, once: a second start finds it started and leaves). Otherwise
+    the training is withdrawn."""
+    training = r.get(Training, approval.task_id)
+    if training.status != "requested":
+        return
+    if not isinstance(event, Approval.Granted):
+        training.withdraw(approval.decision_reason or approval.status,
+                          _meta(training, TRAINER, event))
+    elif ports.trainer is None:
+        training.fail("no training worker can start here: install altlas[train]",
+                      _meta(training, TRAINER, event))
+    else:
+        ports.trainer(training.id)
 
 
 def settle_activation(event: Event, approval: Approval, r: Reaction) -> None:

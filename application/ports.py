@@ -144,6 +144,9 @@ class ReadModels(Protocol):
     def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
         """The timeline rows of these aggregates, in the order they were recorded."""
 
+    def open_trainings(self) -> list[str]:
+        """Trainings that started and have not ended (trained or failed)."""
+
     def runs_of(self, task_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
         """task id → (its run's id, the run's outcome so far) for those that ran."""
 

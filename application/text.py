@@ -369,3 +369,23 @@ def duel_text(duel: dict[str, Any], locale: str) -> str:
     elif duel["status"] == "planned":
         lines.append(t(locale, "arena.ask"))
     return "\n".join(lines)
+
+
+def training_text(training: dict[str, Any], locale: str) -> str:
+    """A training: where it stands, its latest progress, its adapter or why it stopped."""
+    lines = [t(locale, "training.head", id=short(training["id"]), base=training["base"],
+               status=training["status"], examples=training["examples"])]
+    if training["progress"]:
+        p = training["progress"][-1]
+        lines.append(t(locale, "training.progress", step=p["step"], steps=p["steps"],
+                       loss=f"{p['loss']:.3f}", rate=f"{p['tokens_per_s']:.0f}",
+                       eta=f"{p['eta_s']:.0f}"))
+    adapter = training["adapter"]
+    if adapter:
+        lines.append(t(locale, "training.adapter", name=adapter["name"], steps=adapter["steps"],
+                       seconds=f"{adapter['duration_ms'] / 1000:.0f}",
+                       first=f"{adapter['loss_curve'][0]:.3f}",
+                       last=f"{adapter['loss_curve'][-1]:.3f}", sha=adapter["sha256"][:12]))
+    if training["reason"]:
+        lines.append(t(locale, "training.reason", reason=shown(training["reason"])))
+    return "\n".join(lines)

@@ -77,7 +77,7 @@ class UseCases:
         self._charts = charts
         self.leaderboards = Leaderboards(reads, self.atlas)
         self.access = Access(app.policy)
-        self.models = Models(app, model_files, self.access)
+        self.models = Models(app, model_files, self.access, reads)
         self.arena = Arena(app, self.access, self.resolve)
         self._reads = reads
         self._auditor = auditor

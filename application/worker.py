@@ -17,12 +17,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from application.app import SCHEDULER, AltlasApplication
+from application.app import SCHEDULER, TRAINER, AltlasApplication
 from application.policies import LANES, Ports
 from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
 from application.reactor import Lane
 from application.steps import StepRunner
+from domain.base import EventMeta
 from domain.errors import ConflictError, DomainError
+from domain.training import RUNNING, Training
 
 log = logging.getLogger("altlas.worker")
 
@@ -39,8 +41,10 @@ class Worker:
                  reads: Callable[[], ReadModels], *, parallelism: int = 4,
                  lease: timedelta = timedelta(seconds=15), idle_seconds: float = 0.25,
                  stop_timeout: float = 30.0, wake: bool = True,
-                 secrets: Mapping[str, str] | None = None) -> None:
+                 secrets: Mapping[str, str] | None = None,
+                 training_heartbeat: timedelta = timedelta(seconds=120)) -> None:
         self.app = app
+        self.training_heartbeat = training_heartbeat
         self.info = new_worker_info()
         self.registry = registry
         self.reads = reads
@@ -132,6 +136,7 @@ class Worker:
             self._beat()
             self.recover()
             self.expire_due()
+            self.fail_stopped_trainings()
         except Exception:
             log.exception("worker %s: housekeeping failed; trying again later", self.id)
 
@@ -150,6 +155,31 @@ class Worker:
             log.warning("step %s of run %s: its worker %s is gone", step_id, run_id, holder)
             taken.append((run_id, step_id))
         return taken
+
+    def fail_stopped_trainings(self) -> list[str]:
+        """Trainings whose worker process said nothing for too long (killed, or its machine
+        gone): TrainingFailed, so nobody waits for them."""
+        now = self.app.clock()
+        failed = []
+        for ident in self.reads().open_trainings():
+            training = self.app.load(Training, UUID(ident))
+            if (training.status != RUNNING or training.beat is None
+                    or now - training.beat < self.training_heartbeat):
+                continue
+            reason = (f"the training worker {training.worker} stopped: nothing heard from it "
+                      f"since {training.beat:%H:%M:%S} UTC (step {training.step})")
+
+            def fail(t: Training, m: EventMeta, why: str = reason) -> None:
+                t.fail(why, m)
+
+            try:
+                self.app.change_training(UUID(ident), TRAINER, fail)
+            except DomainError as e:
+                log.info("training %s: not failed: %s", ident, e)
+                continue
+            log.warning("training %s: %s", ident, reason)
+            failed.append(ident)
+        return failed
 
     def expire_due(self) -> list[str]:
         """Approvals nobody decided in time: expired, and their runs move on by policy; and

@@ -16,10 +16,11 @@ from domain.models import ModelRegistry
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
+from domain.training import Training
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
-                                                  ModelRegistry, Duel)
+                                                  ModelRegistry, Duel, Training)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -139,6 +139,13 @@ class SqlReadModels:
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "time": _aware(row.time)} for row in conn.execute(query)]
 
+    def open_trainings(self) -> list[str]:
+        started = select(timeline.c.aggregate_id).where(timeline.c.type == "TrainingStarted")
+        ended = select(timeline.c.aggregate_id).where(
+            timeline.c.type.in_(("AdapterTrained", "TrainingFailed")))
+        with self._fresh().connect() as conn:
+            return [row[0] for row in conn.execute(started.except_(ended))]
+
     def runs_of(self, task_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
         if not task_ids:
             return {}

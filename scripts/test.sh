@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # pytest keeps its last three runs' temp dirs; runs from before the shared model cache left a
 # model copy per test there (gigabytes), so start from a clean slate.
 rm -rf "${TMPDIR:-/tmp}/pytest-of-$(id -un)"
-scripts/venv.sh test,llm,search
+scripts/venv.sh test,llm,search,train
 .venv/bin/ruff check --quiet .
 scripts/typecheck.sh
 scripts/services.sh up
