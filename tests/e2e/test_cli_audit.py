@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -104,18 +105,28 @@ def test_metrics_endpoint_reports_positions(demo: dict[str, str]) -> None:
                             env=demo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        text = ""
-        while 'altlas_projection_position{partition="0",projection="timeline"' not in text:
-            assert time.monotonic() < deadline, text
+
+        def numbers(text: str) -> tuple[float, float, float] | None:
+            """(appended, the timeline's position, its lag) once all three are reported."""
+            found = [re.search(pattern + r" ([0-9.]+)", text) for pattern in (
+                r"altlas_events_appended_total",
+                r'altlas_projection_position\{partition="0",projection="timeline",'
+                r'source="store"\}',
+                r'altlas_projection_lag_events\{projection="timeline",source="store"\}')]
+            return None if None in found else tuple(float(m[1]) for m in found if m)
+
+        # the demo's 16 events, and the packaged models registered as `serve` starts: the
+        # timeline has every event the store appended, with no lag
+        while True:
+            assert time.monotonic() < deadline, "the metrics never caught up"
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    text = r.read().decode()
+                    seen = numbers(r.read().decode())
             except OSError:
-                time.sleep(0.2)
-        assert "altlas_events_appended_total 16.0" in text
-        assert ('altlas_projection_position{partition="0",projection="timeline",'
-                'source="store"} 16.0') in text
-        assert 'altlas_projection_lag_events{projection="timeline",source="store"} 0.0' in text
+                seen = None
+            if seen is not None and seen[0] >= 16 and seen[1] == seen[0] and seen[2] == 0:
+                break
+            time.sleep(0.2)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
