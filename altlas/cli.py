@@ -638,6 +638,8 @@ def _models_training(system: System, args: argparse.Namespace) -> int:
 def _register_packaged(system: System) -> threading.Thread:
     """At start, in the background: loading a header takes seconds the first time."""
     def register() -> None:
+        if not system.settings.register_packaged:
+            return
         try:
             added = system.use_cases().models.register_packaged()
         except Exception:

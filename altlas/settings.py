@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         description="Assembled split models and their verification stamps, shared by all "
         "data directories.")
     llm_threads: int = Field(default=2, ge=1, le=64)
+    register_packaged: bool = Field(
+        default=True, description="Register the packaged models (SmolLM2, Qwen2.5-Coder) "
+        "when serve, a chat front or a worker starts; false leaves the registry to "
+        "`altlas models add`")
     training_min_examples: int = Field(
         default=50, ge=1, le=1_000_000, description="A training set smaller than this is "
         "refused, with the count still needed")

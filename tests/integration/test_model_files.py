@@ -49,7 +49,7 @@ def test_a_verified_file_is_not_hashed_again(split_model: PackagedModel, tmp_pat
     cache = tmp_path / "cache"
     resolve("test-model", cache)
     hashed: list[Path] = []
-    monkeypatch.setattr(packaged, "_sha256", lambda p: hashed.append(p) or "x")
+    monkeypatch.setattr(packaged, "file_sha256", lambda p: hashed.append(p) or "x")
     resolve("test-model", cache)
     assert hashed == []
 
