@@ -1,4 +1,4 @@
-"""The leaderboards' and incidents' pictures with matplotlib: small PNGs for a chat thread.
+"""Pictures with matplotlib (leaderboards, incidents, trainings): small PNGs for a chat thread.
 
 A Figure of its own per chart (drawn by the Agg canvas), never pyplot's global state, so the HTTP
 server's threads can draw at once. matplotlib is imported with the first chart: it takes over
@@ -114,4 +114,19 @@ class MatplotlibCharts:
         ax.set_title(_short(title), fontsize=9)
         ax.set_xlabel("UTC")
         ax.legend(loc="upper left", fontsize=7)
+        return _png(figure)
+
+    def loss_curve(self, title: str, points: list[tuple[int, float]]) -> bytes:
+        from matplotlib.ticker import MaxNLocator
+
+        figure = _figure(*SIZE)
+        ax = figure.add_subplot()
+        ax.plot([s for s, _ in points], [loss for _, loss in points], color=INK, linewidth=1.2,
+                marker="o" if len(points) <= 30 else None, markersize=3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss (on the plan)")
+        ax.set_title(_short(title), fontsize=9)
+        if len(points) == 1:
+            ax.set_xlim(points[0][0] - 1, points[0][0] + 1)
         return _png(figure)

@@ -67,6 +67,7 @@ from adapters.http_models import (
     TaskIn,
     TaskPage,
     TimelineEntry,
+    TrainingOut,
     VerdictIn,
     WorkerOut,
 )
@@ -610,6 +611,19 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         """Ask that the local segmenter plan with this model (operators): it does once
         someone else (an approver or admin) grants the approval this returns."""
         return uc.models.activate(who, name, body.reason)
+
+    @api.get("/trainings/{ref}", response_model=TrainingOut, tags=["models"],
+             responses={404: {"model": ErrorOut}})
+    def training(ref: str, who: str = Depends(person)) -> Any:
+        """A training (its id, or its first 6 characters or more): status, progress, the
+        adapter once trained, or why it stopped."""
+        return uc.models.training(who, ref)
+
+    @api.get("/trainings/{ref}/loss.png", tags=["models"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorOut}})
+    def training_chart(ref: str, who: str = Depends(person)) -> Response:
+        """The training's loss per step (404 before its first step)."""
+        return png(uc.training_chart(who, ref)[1])
 
     # -- privacy -------------------------------------------------------------------------
 

@@ -436,6 +436,40 @@ class DuelOut(Out):
     voter: str | None
 
 
+class TrainingProgressOut(Out):
+    step: int
+    steps: int
+    loss: float
+    tokens_per_s: float
+    eta_s: float = Field(description="Seconds left, as the worker estimated them.")
+    at: datetime
+
+
+class AdapterOut(Out):
+    name: str = Field(description="<base>+lora-<first 8 of the training's id>")
+    path: str
+    sha256: str = Field(description="Of adapter_model.safetensors.")
+    steps: int
+    duration_ms: int
+    loss_curve: list[float]
+
+
+class TrainingOut(Out):
+    id: str
+    status: Literal["requested", "running", "trained", "failed", "withdrawn"]
+    base: str
+    examples: int
+    by_source: dict[str, int] = Field(description="run, arena, dev: where the examples came "
+                                      "from.")
+    hyperparameters: dict[str, float]
+    requester: str
+    approval_id: str
+    worker: str | None = Field(description="host:pid of the training worker, once started.")
+    progress: list[TrainingProgressOut]
+    adapter: AdapterOut | None
+    reason: str | None = Field(description="Why it failed or was withdrawn.")
+
+
 class MatchOut(Out):
     match_id: str
 

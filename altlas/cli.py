@@ -627,7 +627,10 @@ def _models_train_run(system: System, args: argparse.Namespace) -> int:
 
 
 def _models_training(system: System, args: argparse.Namespace) -> int:
-    found = system.use_cases().models.training(None, args.id)
+    found, png = (system.use_cases().training_chart(None, args.id) if args.chart
+                  else (system.use_cases().models.training(None, args.id), None))
+    if png is not None:
+        _write_chart(args.chart, png)
     if args.json:
         _json_out(found)
     else:
@@ -1166,6 +1169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(models, "training", _with_system(_models_training),
             "a training: its status, progress, loss and adapter")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, or its first 6 characters or more")
+    p.add_argument("--chart", metavar="FILE.png", help="also draw its loss per step")
     as_json(p)
     p = add(models, "activate", _with_system(_models_activate),
             "ask that a registered model plan; someone else's approval decides")

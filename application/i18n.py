@@ -129,7 +129,7 @@ EN: dict[str, str] = {
                               "task {task}; its plan and approvals are in the thread",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
-    "usage.models": "Usage: models · models activate <model name> [why]",
+    "usage.models": "Usage: models · models activate <model name> [why] · models training <id>",
     "usage.arena": "Usage: arena <request> · arena <task id> (its plan against an alternative)",
     "arena.started": "Arena {duel}: two planners are planning “{request}”; the plans come as "
                      "A and B.",
@@ -337,7 +337,8 @@ TR: dict[str, str] = {
                               "görev {task}; planı ve onayları bu mesajın akışında",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
-    "usage.models": "Kullanım: models · models activate <model adı> [neden]",
+    "usage.models": "Kullanım: models · models activate <model adı> [neden] · models training "
+                    "<id>",
     "usage.arena": "Kullanım: arena <istek> · arena <görev id> (planı bir alternatife karşı)",
     "arena.started": "Arena {duel}: iki planlayıcı “{request}” isteğini planlıyor; planlar A "
                      "ve B olarak gelecek.",

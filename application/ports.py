@@ -266,6 +266,9 @@ class Charts(Protocol):
         """A series over time (seconds since the epoch), the incident's opening and its
         anomalous sample marked."""
 
+    def loss_curve(self, title: str, points: list[tuple[int, float]]) -> bytes:
+        """A training's loss at each (step, loss) recorded."""
+
 
 class FrontUnavailableError(Exception):
     """The chat platform cannot be reached now (down, rate-limited, not connected yet); the

@@ -478,6 +478,20 @@ class UseCases:
                                     datetime.fromisoformat(opened).timestamp(),
                                     series["peak_at"] if series["anomalous"] else None)
 
+    def training_chart(self, who: str | None, ref: str) -> tuple[dict[str, Any], bytes]:
+        """A training and the PNG of its loss per step (the adapter's curve once trained,
+        else the progress recorded so far)."""
+        charts = self._drawing(who)
+        found = self.models.training(who, ref)
+        adapter = found["adapter"]
+        points = ([(step, loss) for step, loss in enumerate(adapter["loss_curve"], 1)]
+                  if adapter and len(adapter["loss_curve"]) == adapter["steps"]
+                  else [(p["step"], p["loss"]) for p in found["progress"]])
+        if not points:
+            raise NotFoundError(f"training {found['id'][:8]} has no loss recorded yet", ref)
+        title = f"{found['base']}+lora-{found['id'][:8]}: loss per step ({found['status']})"
+        return found, charts.loss_curve(title, points)
+
     # -- the leaderboards ---------------------------------------------------------------
 
     def leaderboard(self, who: str | None, method: str = "elo") -> dict[str, Any]:

@@ -27,6 +27,7 @@ from application.text import (
     runbook_history_text,
     short,
     shown,
+    training_text,
 )
 from application.use_cases import Filters, NoIncidentError, NotOnCallError, UseCases
 from application.views import ApprovalView
@@ -160,6 +161,15 @@ class ChatFront:
             found = uc.incidents(who, status=None if command.every else "open")
             return Reply(incidents_text(found, loc, every=command.every), locale=loc)
         if isinstance(command, c.Models):
+            if command.training is not None:
+                try:
+                    training, png = uc.training_chart(who, command.training)
+                except NotFoundError:  # nothing to draw yet: the training alone
+                    return Reply(training_text(uc.models.training(who, command.training), loc),
+                                 locale=loc)
+                chart = Image(f"training-{training['id'][:8]}.png", "loss per step", png,
+                              f"/trainings/{training['id']}/loss.png")
+                return Reply(training_text(training, loc), locale=loc, images=[chart])
             if command.activate is None:
                 return Reply(models_text(uc.models.catalog(who), loc), ephemeral=True,
                              locale=loc)

@@ -91,6 +91,7 @@ class Models:
 
     activate: str | None = None
     reason: str = ""
+    training: str | None = None  # `models training ID`: a training, with its loss chart
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ def parse(text: str) -> Command:
             return Models()
         if args[0].lower() == "activate" and len(args) >= 2:
             return Models(args[1], " ".join(args[2:]))
+        if args[0].lower() == "training" and len(args) == 2:
+            return Models(training=args[1])
         return Usage("usage.models")
     if command == "arena":
         return Arena(" ".join(args)) if args else Usage("usage.arena")

@@ -436,7 +436,8 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
         assert "▶ tiny · llama 96 · Q8_0 · context 512 · added" in listed
         desk.command(ERIN, "models switch tiny")
         assert wait(lambda: ephemeral(desk, ERIN)[1:]) == [
-            "Usage: models · models activate &lt;model name&gt; [why]"]  # as Slack shows it
+            "Usage: models · models activate &lt;model name&gt; [why] · models training "
+            "&lt;id&gt;"]  # as Slack shows it
 
 
 def test_the_arena_shows_two_plans_as_a_and_b_and_a_click_judges_them(tmp_path: Path) -> None:

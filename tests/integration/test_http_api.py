@@ -629,3 +629,10 @@ def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
     board = served.until(lambda: client.get("/leaderboards", headers=auth("erin")).json()[
         "ratings"]["ratings"])
     assert {r["planner"] for r in board} == {"rules", "local:tiny"}
+
+
+def test_an_unknown_training_is_404_in_json_and_as_a_chart(client: TestClient) -> None:
+    for path in ("/trainings/0123456789ab", "/trainings/0123456789ab/loss.png",
+                 "/trainings/not-an-id"):
+        r = client.get(path, headers=auth("erin"))
+        assert r.status_code == 404 and "no training has an id" in r.json()["message"]

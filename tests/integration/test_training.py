@@ -92,6 +92,13 @@ def test_a_granted_training_runs_in_its_own_process_and_records_its_adapter(
     assert "how full is web-1" not in learned and "df on web-1" in learned
     shown = system.use_cases().models.training(None, str(training_id)[:8])
     assert shown["adapter"]["name"] == adapter.adapter and shown["status"] == "trained"
+    chat = system.chat()  # in chat: the training, and its loss per step as a picture
+    reply = chat.run(chat.caller("slack:U0ALICE01", "slack"),
+                     f"models training {str(training_id)[:8]}", {"front": "slack",
+                                                                 "channel": "C0OPS"})
+    assert "· trained" in reply.text and f"adapter {adapter.adapter}: 2 steps" in reply.text
+    [chart] = reply.images
+    assert chart.png.startswith(b"\x89PNG") and chart.path == f"/trainings/{training_id}/loss.png"
 
 
 def test_a_training_worker_killed_mid_way_fails_the_training_and_leaves_no_adapter(
