@@ -54,6 +54,7 @@ from application.text import (
     training_text,
 )
 from application.use_cases import Filters, Page
+from application.views import ApprovalView
 from domain.errors import DomainError
 from domain.models import REGISTRY_ID
 from domain.policy import LOCALES
@@ -902,17 +903,21 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
         _follower(system, args).run(UUID(view.task_id), after)
     elif view.status != "open":  # an erasure or a change of model: the reactions settle it
         _follower(system, args).settle()
-        if view.status != "granted" or args.json:
-            pass
-        elif UUID(view.task_id) == REGISTRY_ID:
-            print(f"{system.use_cases().models.catalog(None)['active']} plans from now on")
-        elif view.step_id == "train":
-            print(f"the training worker starts: `altlas models training {view.task_id[:8]}` "
-                  "follows it")
-        else:
-            print("forgotten: their key is destroyed, so their name and what they wrote read "
-                  "as erased everywhere; the history still verifies")
+        if view.status == "granted" and not args.json:
+            print(_granted(system, view))
     return 0
+
+
+def _granted(system: System, view: ApprovalView) -> str:
+    """What a granted approval without a run did: a model plans, a training starts, or a
+    person is forgotten."""
+    if UUID(view.task_id) == REGISTRY_ID:
+        return f"{system.use_cases().models.catalog(None)['active']} plans from now on"
+    if view.step_id == "train":
+        return (f"the training worker starts: `altlas models training {view.task_id[:8]}` "
+                "follows it")
+    return ("forgotten: their key is destroyed, so their name and what they wrote read as "
+            "erased everywhere; the history still verifies")
 
 
 def _approve(system: System, args: argparse.Namespace) -> int:

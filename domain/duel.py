@@ -183,8 +183,8 @@ class Duel(AuditedAggregate):
 
 
 class DuelDecidedError(ConflictError):
-    pass
+    """The first vote decided the duel; later ones do not count."""
 
 
 class MakerCannotJudgeError(NotAllowedError):
-    pass
+    """Who registered one of the two models may not judge between them."""
