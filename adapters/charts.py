@@ -116,6 +116,22 @@ class MatplotlibCharts:
         ax.legend(loc="upper left", fontsize=7)
         return _png(figure)
 
+    def comparison(self, title: str, groups: list[str], series: dict[str, list[float]],
+                   unit: str) -> bytes:
+        figure = _figure(*SIZE)
+        ax = figure.add_subplot()
+        width = 0.8 / max(len(series), 1)
+        shades = (BAND, INK, GOOD, BAD)
+        for i, (name, values) in enumerate(series.items()):
+            xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+            bars = ax.bar(xs, values, width, label=name, color=shades[i % len(shades)])
+            ax.bar_label(bars, fmt="%g", fontsize=7)
+        ax.set_xticks(range(len(groups)), groups)
+        ax.set_ylabel(unit)
+        ax.set_title(_short(title), fontsize=9)
+        ax.legend(loc="upper right", fontsize=7)
+        return _png(figure)
+
     def loss_curve(self, title: str, points: list[tuple[int, float]]) -> bytes:
         from matplotlib.ticker import MaxNLocator
 

@@ -53,6 +53,7 @@ from adapters.http_models import (
     ModelsOut,
     NoteIn,
     PatternOut,
+    PromotionIn,
     QueuedApproval,
     ReasonIn,
     ReplayIn,
@@ -612,6 +613,21 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
         someone else (an approver or admin) grants the approval this returns."""
         return uc.models.activate(who, name, body.reason)
 
+    @api.post("/models/promotions", status_code=201, response_model=ApprovalView,
+              tags=["models"], responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+    def promote_adapter(body: PromotionIn, who: str = Depends(person)) -> Any:
+        """Ask that an evaluated adapter plan on its base (operators): 409 unless its latest
+        evaluation beats the base (more exact plans, no more wrong ones). It does once an
+        approver who asked for neither it nor its training grants the approval returned."""
+        return uc.models.promote(who, body.adapter, body.reason)
+
+    @api.post("/models/rollback", status_code=201, response_model=ApprovalView,
+              tags=["models"], responses={409: {"model": ErrorOut}})
+    def roll_back_model(body: ActivationIn, who: str = Depends(person)) -> Any:
+        """Ask to go back to what planned before the last activation or promotion
+        (operators; someone else approves). 409 when nothing changed yet."""
+        return uc.models.rollback(who, body.reason)
+
     @api.get("/trainings/{ref}", response_model=TrainingOut, tags=["models"],
              responses={404: {"model": ErrorOut}})
     def training(ref: str, who: str = Depends(person)) -> Any:
@@ -624,6 +640,13 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
     def training_chart(ref: str, who: str = Depends(person)) -> Response:
         """The training's loss per step (404 before its first step)."""
         return png(uc.training_chart(who, ref)[1])
+
+    @api.get("/trainings/{ref}/evaluation.png", tags=["models"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorOut}})
+    def evaluation_chart(ref: str, who: str = Depends(person)) -> Response:
+        """Its adapter's exact, asked, refused and wrong plans against its base's (404 before
+        it is evaluated)."""
+        return png(uc.evaluation_chart(who, ref)[1])
 
     # -- privacy -------------------------------------------------------------------------
 

@@ -389,17 +389,43 @@ class ModelOut(Out):
 
 
 class PendingActivationOut(Out):
-    model: str
+    action: Literal["activate", "promote", "rollback"] = "activate"
+    model: str = Field(description="What it would put in charge: a model, an adapter, or "
+                       "(rollback) what planned before.")
     approval_id: str
     requester: str
+
+
+class PromotedOut(Out):
+    name: str
+    base: str
+    path: str = Field(description="The adapter as GGUF, as its evaluation measured it.")
+    sha256: str
+    training_id: str
+
+
+class InChargeOut(Out):
+    model: str | None = Field(description="None: ALTLAS_LOCAL_MODEL.")
+    adapter: PromotedOut | None
 
 
 class ModelsOut(Out):
     models: list[ModelOut]
     active: str | None = Field(description="None: ALTLAS_LOCAL_MODEL plans, nothing was "
                                "activated yet.")
+    adapter: PromotedOut | None = Field(description="The adapter promoted on the active "
+                                        "model, if any.")
+    rollback_to: InChargeOut | None = Field(description="What a rollback would put in "
+                                            "charge again.")
     pending: PendingActivationOut | None = Field(description="A change waiting for its "
                                                  "approval.")
+
+
+class PromotionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    adapter: str = Field(max_length=120, description="The adapter's name (BASE+lora-ID) or "
+                         "its training's id.")
+    reason: str = Field(default="", max_length=500, description="Why, shown on the approval.")
 
 
 class DuelIn(BaseModel):
@@ -454,6 +480,29 @@ class AdapterOut(Out):
     loss_curve: list[float]
 
 
+class ScoresOut(Out):
+    exact: int
+    asked: int
+    refused: int
+    wrong: int
+    ok: int = Field(description="Exact plans, and asks and refusals the label expects.")
+    requests: int
+    seconds_per_request: float
+
+
+class EvaluationOut(Out):
+    adapter: str
+    gguf_path: str = Field(description="The adapter as llama.cpp applies it.")
+    gguf_sha256: str
+    file: str = Field(description="The labelled file measured on.")
+    file_sha256: str
+    sampled: int
+    of: int
+    base: ScoresOut
+    adapter_scores: ScoresOut
+    at: str
+
+
 class TrainingOut(Out):
     id: str
     status: Literal["requested", "running", "trained", "failed", "withdrawn"]
@@ -467,6 +516,10 @@ class TrainingOut(Out):
     worker: str | None = Field(description="host:pid of the training worker, once started.")
     progress: list[TrainingProgressOut]
     adapter: AdapterOut | None
+    evaluation: EvaluationOut | None = Field(description="The latest measure of the adapter "
+                                             "against its base.")
+    promotable: bool = Field(description="Whether its evaluation lets it be promoted.")
+    why_not: str | None
     reason: str | None = Field(description="Why it failed or was withdrawn.")
 
 

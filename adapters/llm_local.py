@@ -97,10 +97,13 @@ _GRAMMARS_KEPT = 64
 
 
 class LocalModel:
-    def __init__(self, display: str, path: Path, *, threads: int = 2, context: int = 2048
-                 ) -> None:
+    """``lora``: a LoRA adapter in GGUF (llama.cpp's layout) applied to the model."""
+
+    def __init__(self, display: str, path: Path, *, threads: int = 2, context: int = 2048,
+                 lora: Path | None = None) -> None:
         self.name = f"local:{display}"
         self.path = path
+        self.lora = lora
         self._threads = threads
         self._context = context
         self._llama: Any = None
@@ -121,7 +124,8 @@ class LocalModel:
             from llama_cpp import Llama
 
             self._llama = Llama(model_path=str(self.path), n_ctx=self._context,
-                                n_threads=self._threads, verbose=False, seed=0)
+                                n_threads=self._threads, verbose=False, seed=0,
+                                lora_path=None if self.lora is None else str(self.lora))
         return self._llama
 
     def _grammar(self, schema: Mapping[str, Any]) -> Any:
@@ -148,17 +152,31 @@ class LocalModel:
         return str(reply["choices"][0]["message"]["content"] or "")
 
 
-class RegisteredModel:
-    """The local model that plans: the one the model registry activated last (an approval
-    allowed it), else the one the settings name. When an activation changes it, the next
-    request loads the new file, its sha256 checked against the registered one first: a file
-    changed since it was registered is refused, and the planner behind it takes over."""
+@dataclass(frozen=True)
+class InUse:
+    """A registered model, and the adapter promoted on it if any: what plans."""
 
-    def __init__(self, default: LocalModel | None,
-                 active: Callable[[], tuple[str, str, str] | None], cache: Path, *,
-                 threads: int = 2) -> None:
+    name: str
+    path: str
+    sha256: str
+    adapter: tuple[str, str, str] | None = None  # name, GGUF path, sha256
+
+    @property
+    def planner(self) -> str:
+        return self.adapter[0] if self.adapter else self.name
+
+
+class RegisteredModel:
+    """The local model that plans: the one the model registry activated last, with the
+    adapter promoted on it (an approval allowed each), else the one the settings name. When
+    a change is approved, the next request loads the new files, each sha256 checked against
+    the registered one first: a file changed since is refused, and the planner behind it
+    takes over."""
+
+    def __init__(self, default: LocalModel | None, active: Callable[[], InUse | None],
+                 cache: Path, *, threads: int = 2) -> None:
         self._default = default
-        self._active = active  # (name, path, sha256) of the activated model, if any
+        self._active = active  # what the registry says plans, if anything
         self._cache = cache
         self._threads = threads
         self._loaded: LocalModel | None = None
@@ -169,7 +187,7 @@ class RegisteredModel:
         found = self._active()
         if found is None:
             return self._default.name if self._default is not None else "local:-"
-        return f"local:{found[0]}"
+        return f"local:{found.planner}"
 
     def _model(self) -> LocalModel:
         found = self._active()
@@ -177,12 +195,18 @@ class RegisteredModel:
             if self._default is None:
                 raise ModelUnavailableError("no model is registered under this name")
             return self._default
-        name, path, sha256 = found
         with self._lock:
-            if self._loaded is None or self._loaded.name != f"local:{name}":
-                verify(Path(path), sha256, self._cache, pinned="the registered",
+            if self._loaded is None or self._loaded.name != f"local:{found.planner}":
+                verify(Path(found.path), found.sha256, self._cache, pinned="the registered",
                        remedy="register the file again under a new name, or restore it")
-                self._loaded = LocalModel(name, Path(path), threads=self._threads)
+                lora = None
+                if found.adapter is not None:
+                    lora = Path(found.adapter[1])
+                    verify(lora, found.adapter[2], self._cache, pinned="the evaluated",
+                           remedy="roll back (`altlas models rollback`), or evaluate and "
+                           "promote the adapter again")
+                self._loaded = LocalModel(found.planner, Path(found.path),
+                                          threads=self._threads, lora=lora)
             return self._loaded
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int,
@@ -199,11 +223,11 @@ class Contenders:
 
     KEPT = 2
 
-    def __init__(self, rules: Segmenter, registered: Callable[[str], tuple[str, str] | None],
+    def __init__(self, rules: Segmenter, registered: Callable[[str], InUse | None],
                  segmenter: Callable[[LanguageModel], Segmenter], cache: Path, *,
                  threads: int = 2) -> None:
         self._rules = rules
-        self._registered = registered  # name → (path, sha256), if registered
+        self._registered = registered  # a registered model or evaluated adapter by name
         self._segmenter = segmenter
         self._cache = cache
         self._threads = threads
@@ -222,7 +246,6 @@ class Contenders:
             if planner not in self._kept:
                 if len(self._kept) >= self.KEPT:
                     del self._kept[next(iter(self._kept))]
-                path, sha256 = found
                 self._kept[planner] = self._segmenter(RegisteredModel(
-                    None, lambda: (name, path, sha256), self._cache, threads=self._threads))
+                    None, lambda: found, self._cache, threads=self._threads))
             return self._kept[planner]

@@ -24,6 +24,27 @@ class AdapterFormatError(ValueError):
     """The adapter cannot be written for llama.cpp: the message says which part."""
 
 
+def for_base(adapter: Path, out: Path, base: Path) -> Path:
+    """Write ``adapter`` as ``out`` for the GGUF model at ``base``, its shape (architecture,
+    attention heads, key/value heads, blocks) read from that model's header."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(base))
+
+    def value(key: str) -> Any:
+        found = reader.get_field(key)
+        if found is None:
+            raise AdapterFormatError(f"{base.name} has no {key} in its header")
+        return found.contents()
+
+    arch = str(value(gguf.Keys.General.ARCHITECTURE))
+    heads = int(value(gguf.Keys.Attention.HEAD_COUNT.format(arch=arch)))
+    kv_field = reader.get_field(gguf.Keys.Attention.HEAD_COUNT_KV.format(arch=arch))
+    kv_heads = heads if kv_field is None else int(kv_field.contents())
+    blocks = int(value(gguf.Keys.LLM.BLOCK_COUNT.format(arch=arch)))
+    return to_gguf(adapter, out, arch, heads, kv_heads, blocks)
+
+
 def to_gguf(adapter: Path, out: Path, architecture: str, heads: int, kv_heads: int,
             blocks: int) -> Path:
     """Write ``adapter`` (peft's folder) as ``out``, whole or not at all."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -54,13 +55,16 @@ def train(base: Path, examples: Sequence[dict[str, Any]], system_prompt: str, ou
                                              target_modules=TARGETS, task_type="CAUSAL_LM"))
     batches = [_tokens(tokenizer, system_prompt, e) for e in examples]
     steps = len(batches) * epochs if max_steps <= 0 else max_steps
+    shuffle = random.Random(seed)  # each epoch in its own order: the dev file comes grouped
+    order = [i for _ in range(-(-steps // len(batches)))
+             for i in shuffle.sample(range(len(batches)), len(batches))]
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     model.train()
     started = time.monotonic()  # the rate and the time left count the steps, not the load
     curve: list[float] = []
     seen = 0
     for step in range(1, steps + 1):
-        ids, labels = batches[(step - 1) % len(batches)]
+        ids, labels = batches[order[step - 1]]
         loss = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
         loss.backward()
         optimizer.step()

@@ -33,7 +33,10 @@ def verify(path: Path, sha256: str, cache: Path, *, pinned: str = "the pinned",
            remedy: str = "reinstall it") -> None:
     """Hash a model file once; after that a stamp of its path, size and mtime stands for the
     hash, so every start does not re-read hundreds of megabytes."""
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise ModelUnavailableError(f"{path}: {e.strerror}; {remedy}") from None
     seen = f"{path}\n{stat.st_size}\n{stat.st_mtime_ns}\n{sha256}\n"
     stamp = cache / f"{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.verified"
     with contextlib.suppress(OSError):

@@ -28,6 +28,7 @@ from adapters.charts import MatplotlibCharts
 from adapters.embeddings import DIMENSIONS, MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
 from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
+from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
@@ -63,6 +64,7 @@ from application.similar import SimilarRuns
 from application.use_cases import UseCases
 from application.worker import Worker
 from bots.chat import ChatFront
+from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
@@ -128,7 +130,8 @@ class System:
                 lease=timedelta(seconds=s.worker_lease_seconds),
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
                 wake=s.wakeup, secrets=self.secrets,
-                training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds))
+                training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds),
+                auto_train=self._auto_training())
             self.wake_on_other_processes()
         return self._worker
 
@@ -288,6 +291,13 @@ class System:
 
         return ProcessLauncher(self)
 
+    def _auto_training(self) -> Callable[[], object] | None:
+        if self.settings.training_auto_examples == 0:
+            return None
+        from altlas.training import AutoTraining
+
+        return AutoTraining(self)
+
     def contenders(self) -> Callable[[str], Segmenter]:
         """The arena's planners: the rules, and each registered model."""
         from adapters.llm_local import Contenders
@@ -295,10 +305,13 @@ class System:
         flag = str(self.settings.data_dir / "maintenance.flag")
         policy = self.app.policy
 
-        def registered(name: str) -> tuple[str, str] | None:
+        def registered(name: str) -> InUse | None:
             registry = self.app.model_registry()
+            if registry is not None and registry.adapter is not None and (
+                    registry.adapter["name"] == name):
+                return _in_use(registry)
             found = registry.models.get(name) if registry else None
-            return (found["path"], found["sha256"]) if found else None
+            return InUse(name, found["path"], found["sha256"]) if found else None
 
         return Contenders(RuleSegmenter(policy, flag), registered,
                           lambda model: ModelSegmenter(model, policy, flag),
@@ -528,12 +541,21 @@ def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
                                readings=settings.segmenter_readings)
 
 
-def _active_model(app: AltlasApplication) -> tuple[str, str, str] | None:
+def _active_model(app: AltlasApplication) -> InUse | None:
     registry = app.model_registry()
     if registry is None or registry.active is None:
         return None
+    return _in_use(registry)
+
+
+def _in_use(registry: ModelRegistry) -> InUse:
+    """The active model with its promoted adapter, if any."""
+    assert registry.active is not None
     chosen = registry.models[registry.active]
-    return chosen["name"], chosen["path"], chosen["sha256"]
+    adapter = registry.adapter
+    return InUse(chosen["name"], chosen["path"], chosen["sha256"],
+                 None if adapter is None else (adapter["name"], adapter["path"],
+                                               adapter["sha256"]))
 
 
 def embedder(settings: Settings) -> Embedder:

@@ -42,6 +42,7 @@ from application.text import (
     approval_text,
     atlas_text,
     duel_text,
+    in_charge,
     incident_text,
     incidents_text,
     leaderboard_text,
@@ -547,6 +548,36 @@ def _models_activate(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
+def _models_promote(system: System, args: argparse.Namespace) -> int:
+    models = system.use_cases().models
+    approval = models.promote(args.actor, args.adapter, args.reason or "")
+    name = models.catalog(None)["pending"]["model"]
+    print(t(args.locale, "models.promote_asked", adapter=name, approval=short(approval.id)))
+    return 0
+
+
+def _models_rollback(system: System, args: argparse.Namespace) -> int:
+    models = system.use_cases().models
+    approval = models.rollback(args.actor, args.reason or "")
+    back = models.catalog(None)["rollback_to"]
+    print(t(args.locale, "models.rollback_asked", to=in_charge(back),
+            approval=short(approval.id)))
+    return 0
+
+
+def _models_evaluate(system: System, args: argparse.Namespace) -> int:
+    from altlas import training
+
+    models = system.use_cases().models
+    models.access.check(args.actor, "train")
+    ident = models.training_id(args.id)
+    file = Path(args.file) if args.file else system.settings.evaluation_file
+    sample = system.settings.evaluation_sample if args.sample is None else args.sample
+    training.evaluate(system, args.actor, ident, file, sample)
+    print(training_text(models.training(None, str(ident)), args.locale))
+    return 0
+
+
 def _arena_ask(system: System, args: argparse.Namespace) -> int:
     arena = system.use_cases().arena
     duel = arena.ask(args.actor, " ".join(args.request), a=args.a, b=args.b,
@@ -596,15 +627,9 @@ def _models_dataset(system: System, args: argparse.Namespace) -> int:
 
 
 def _labelled_file(path: str) -> dict[str, Any]:
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise StartupError(f"cannot read {path}: {e.strerror}") from None
-    except ValueError as e:
-        raise StartupError(f"{path} is not JSON: {e}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
-        raise StartupError(f"{path}: a labelled file is an object with a `requests` list")
-    return document
+    from altlas import training
+
+    return training.labelled(Path(path))
 
 
 def _models_train(system: System, args: argparse.Namespace) -> int:
@@ -628,10 +653,13 @@ def _models_train_run(system: System, args: argparse.Namespace) -> int:
 
 
 def _models_training(system: System, args: argparse.Namespace) -> int:
-    found, png = (system.use_cases().training_chart(None, args.id) if args.chart
-                  else (system.use_cases().models.training(None, args.id), None))
+    cases = system.use_cases()
+    found, png = (cases.training_chart(None, args.id) if args.chart
+                  else (cases.models.training(None, args.id), None))
     if png is not None:
         _write_chart(args.chart, png)
+    if args.evaluation_chart:
+        _write_chart(args.evaluation_chart, cases.evaluation_chart(None, args.id)[1])
     if args.json:
         _json_out(found)
     else:
@@ -912,7 +940,9 @@ def _granted(system: System, view: ApprovalView) -> str:
     """What a granted approval without a run did: a model plans, a training starts, or a
     person is forgotten."""
     if UUID(view.task_id) == REGISTRY_ID:
-        return f"{system.use_cases().models.catalog(None)['active']} plans from now on"
+        catalog = system.use_cases().models.catalog(None)
+        now = in_charge({"model": catalog["active"], "adapter": catalog["adapter"]})
+        return f"{now} plans from now on (`altlas models list`)"
     if view.step_id == "train":
         return (f"the training worker starts: `altlas models training {view.task_id[:8]}` "
                 "follows it")
@@ -1175,7 +1205,29 @@ def build_parser() -> argparse.ArgumentParser:
             "a training: its status, progress, loss and adapter")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, or its first 6 characters or more")
     p.add_argument("--chart", metavar="FILE.png", help="also draw its loss per step")
+    p.add_argument("--evaluation-chart", metavar="FILE.png",
+                   help="also draw its adapter's evaluation against its base")
     as_json(p)
+    p = add(models, "evaluate", _with_system(_models_evaluate),
+            "measure a trained adapter against its base on the frozen test file, through "
+            "llama.cpp (AdapterEvaluated; the training worker does it once by itself)")
+    p.add_argument("id", metavar="TRAINING-ID", help="its id, first 6+ characters, or the "
+                   "adapter's name")
+    p.add_argument("--file", metavar="FILE", help="the labelled file (default "
+                   "ALTLAS_EVALUATION_FILE: the repository's test file)")
+    p.add_argument("--sample", type=int, metavar="N", help="a seeded sample of N requests "
+                   "(default ALTLAS_EVALUATION_SAMPLE; 0: all)")
+    actor(p)
+    p = add(models, "promote", _with_system(_models_promote),
+            "ask that an evaluated adapter plan on its base: refused unless it beats the base; "
+            "an approver who did not ask for it or its training decides")
+    p.add_argument("adapter", metavar="ADAPTER", help="its name (BASE+lora-ID) or training id")
+    p.add_argument("--reason", help="why (shown on the approval)")
+    actor(p)
+    p = add(models, "rollback", _with_system(_models_rollback),
+            "ask to go back to what planned before the last activation or promotion")
+    p.add_argument("--reason", help="why (shown on the approval)")
+    actor(p)
     p = add(models, "activate", _with_system(_models_activate),
             "ask that a registered model plan; someone else's approval decides")
     p.add_argument("name", metavar="NAME")

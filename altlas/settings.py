@@ -80,6 +80,21 @@ class Settings(BaseSettings):
     training_heartbeat_seconds: float = Field(
         default=120.0, gt=0, le=86400, description="A training whose worker said nothing "
         "for this long is recorded as failed")
+    training_auto_examples: int = Field(
+        default=0, ge=0, le=1_000_000, description="Ask for a training by itself once this "
+        "many new examples (successful runs, arena winners) accumulated since the last one; "
+        "an approver still decides. 0: only when someone asks")
+    training_dev_file: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "tests" / "data" /
+        "segmentation_dev.json", description="The labelled file a training set adds to the "
+        "history's examples")
+    evaluation_file: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "tests" / "data" /
+        "segmentation_test.json", description="The labelled file a trained adapter is "
+        "measured on against its base (the frozen test file: never trained on)")
+    evaluation_sample: int = Field(
+        default=0, ge=0, le=100_000, description="Measure a seeded sample of this many of its "
+        "requests; 0: all of them")
     arena_run_weight: float = Field(
         default=0.5, gt=0, le=10, description="What a run's outcome weighs as a match between "
         "the plan that ran and the arena's alternative for it, a person's vote weighing 1")

@@ -22,16 +22,20 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.persistence import RecordConflictError
 
 from adapters.packaged import ModelUnavailableError, file_sha256, verify
+from adapters.policy_file import load_policy
 from altlas.bootstrap import System
 from altlas.settings import settings_env
-from application import training_data
+from application import evaluation, training_data
 from application.app import TRAINER
+from application.segmentation import SegmentationService
 from application.views import ApprovalView
-from domain.errors import ConflictError
-from domain.training import Training
+from domain.errors import ConflictError, InvalidInputError
+from domain.training import REQUESTED, RUNNING, Training
 
 log = logging.getLogger("altlas.training")
 
@@ -40,6 +44,10 @@ def training_set(system: System, who: str, dev: dict[str, Any], test: dict[str, 
                  ) -> training_data.Dataset:
     """What an adapter would learn from, as ``who`` (operators) may see it."""
     system.use_cases().access.check(who, "train")
+    return _built(system, dev, test)
+
+
+def _built(system: System, dev: dict[str, Any], test: dict[str, Any]) -> training_data.Dataset:
     runs, arena = training_data.from_history(system.app, system.history)
     return training_data.build(runs, arena, training_data.labelled(dev),
                                [r["request"] for r in test.get("requests", ())],
@@ -50,7 +58,12 @@ def request(system: System, who: str, base: str, hyperparameters: dict[str, Any]
             dev: dict[str, Any], test: dict[str, Any]) -> tuple[ApprovalView, int]:
     """Build the training set, write it under the data directory, and ask for the training
     (the approval it opens, and how many examples)."""
-    dataset = training_set(system, who, dev, test)
+    return _asked(system, who, base, hyperparameters, training_set(system, who, dev, test))
+
+
+def _asked(system: System, who: str, base: str, hyperparameters: dict[str, Any],
+           dataset: training_data.Dataset, training_id: UUID | None = None
+           ) -> tuple[ApprovalView, int]:
     folder = system.settings.data_dir / "training"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid4()}.jsonl"
@@ -59,11 +72,68 @@ def request(system: System, who: str, base: str, hyperparameters: dict[str, Any]
         approval = system.app.request_training(
             base, who, dataset=str(path), dataset_sha256=file_sha256(path),
             examples=len(dataset.examples), by_source=dataset.by_source(),
-            hyperparameters=hyperparameters, minimum=system.settings.training_min_examples)
+            hyperparameters=hyperparameters, minimum=system.settings.training_min_examples,
+            training_id=training_id)
     except BaseException:
         path.unlink()  # refused: nothing left behind
         raise
     return approval, len(dataset.examples)
+
+
+class AutoTraining:
+    """Asks for a training by itself (as altlas:trainer; an approver still decides) once
+    ALTLAS_TRAINING_AUTO_EXAMPLES new examples — successful runs and arena winners not in the
+    last training's set — have accumulated, on the model in charge, unless the last training
+    is still waiting or running. Its id follows from the last training's, so two workers
+    that notice at once ask once. Looked at by the workers' housekeeping, at most every
+    ``interval`` seconds (it reads the whole history)."""
+
+    def __init__(self, system: System, interval: float = 60.0) -> None:
+        self._system = system
+        self._interval = interval
+        self._checked = -interval
+
+    def __call__(self) -> UUID | None:
+        now = time.monotonic()
+        if now - self._checked < self._interval:
+            return None
+        self._checked = now
+        system = self._system
+        settings = system.settings
+        last = training_data.last_training(system.history)
+        if last is not None and system.app.load(Training, last[0]).status in (REQUESTED,
+                                                                               RUNNING):
+            return None
+        dataset = _built(system, labelled(settings.training_dev_file),
+                         labelled(settings.evaluation_file))
+        grown = _learned(dataset.by_source()) - (_learned(last[1]) if last else 0)
+        base = _in_charge(system)
+        if grown < settings.training_auto_examples or base is None:
+            return None
+        ident = uuid5(NAMESPACE_URL, f"urn:altlas:auto-training:{last[0] if last else '-'}")
+        try:
+            _asked(system, TRAINER, base, {}, dataset, ident)
+        except RecordConflictError:
+            return None  # another worker asked for it just now
+        log.info("training %s asked for by itself: %d new example(s) since the last one",
+                 ident, grown)
+        return ident
+
+
+def _learned(by_source: dict[str, int]) -> int:
+    """Examples from the history (not the dev file): what grows as altlas is used."""
+    return by_source.get("run", 0) + by_source.get("arena", 0)
+
+
+def _in_charge(system: System) -> str | None:
+    """The registered model that plans: the activated one, else ALTLAS_LOCAL_MODEL's."""
+    registry = system.app.model_registry()
+    if registry is None:
+        return None
+    if registry.active is not None:
+        return registry.active
+    return system.settings.local_model if system.settings.local_model in registry.models \
+        else None
 
 
 class ProcessLauncher:
@@ -141,7 +211,79 @@ def run(system: System, training_id: UUID) -> int:
         str(done.path), done.sha256, done.steps, done.duration_ms, done.loss_curve, m))
     log.info("training %s: %s trained in %d steps (%.0f s, peak %.0f MB)", training_id,
              training.adapter_name, done.steps, done.duration_ms / 1000, done.peak_rss_mb)
+    try:
+        evaluate(system, TRAINER, training_id, settings.evaluation_file,
+                 settings.evaluation_sample)
+    except Exception:  # the adapter stands; `altlas models evaluate` measures it again
+        log.exception("training %s: the evaluation failed", training_id)
     return 0
+
+
+def evaluate(system: System, who: str, training_id: UUID, file: Path, sample: int
+             ) -> dict[str, Any]:
+    """Measure a trained adapter against its base on the labelled ``file`` (a seeded sample
+    of ``sample`` requests, or all of them), through llama.cpp as the segmenter would plan
+    with it, and record AdapterEvaluated; its scores."""
+    from adapters.llm_local import LocalModel
+    from adapters.lora_gguf import for_base
+    from adapters.segmenter_model import ModelSegmenter
+
+    app = system.app
+    settings = system.settings
+    training = app.load(Training, training_id)
+    trained = next((e for e in app.events.get(training_id)
+                    if isinstance(e, Training.AdapterTrained)), None)
+    if trained is None:
+        raise ConflictError(f"training {training_id} is {training.status}: only a trained "
+                            "adapter is evaluated")
+    registry = app.model_registry()
+    if registry is None or training.base not in registry.models:
+        raise ModelUnavailableError(f"{training.base} is no longer registered")
+    base = registry.models[training.base]
+    folder = Path(trained.path)
+    verify(Path(base["path"]), training.base_sha256, settings.model_cache,
+           pinned="the registered", remedy="register the base again")
+    verify(folder / "adapter_model.safetensors", trained.sha256, settings.model_cache,
+           pinned="the trained", remedy="train it again")
+    found = labelled(file)
+    entries = evaluation.sample(found["requests"], sample, f"{file.name}:{sample}")
+    gguf = for_base(folder, folder / "adapter.gguf", Path(base["path"]))
+    policy = load_policy(None)  # the labelled files name the default policy's hosts
+    flag = str(settings.data_dir / "maintenance.flag")
+    check = evaluation.PolicyCheck(policy, app.privacy)
+    threads = settings.llm_threads
+
+    def service(lora: Path | None) -> SegmentationService:
+        model = LocalModel(training.adapter_name if lora else training.base,
+                           Path(base["path"]), threads=threads, lora=lora)
+        return SegmentationService(check, ModelSegmenter(model, policy, flag), None,
+                                   readings=settings.segmenter_readings)
+
+    scores = {}
+    for side, lora in (("base", None), ("adapter", gguf)):
+        scores[side] = evaluation.score(service(lora).plan, entries, policy, flag).summary()
+    app.change_training(training_id, who, lambda t, m: t.evaluated(
+        gguf_path=str(gguf), gguf_sha256=file_sha256(gguf), file=str(file),
+        file_sha256=file_sha256(file), sampled=len(entries), of=len(found["requests"]),
+        base=scores["base"], adapter=scores["adapter"], meta=m))
+    log.info("training %s: evaluated on %d request(s) of %s: base %s, adapter %s",
+             training_id, len(entries), file.name, scores["base"], scores["adapter"])
+    return scores
+
+
+def labelled(file: Path) -> dict[str, Any]:
+    """A labelled file (tests/data/segmentation_*.json), or why it is not one."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InvalidInputError(f"cannot read the labelled file {file}: {e.strerror}"
+                                ) from None
+    except ValueError as e:
+        raise InvalidInputError(f"{file} is not JSON: {e}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
+        raise InvalidInputError(f"{file}: a labelled file is an object with a `requests` "
+                                "list")
+    return document
 
 
 def _fields(line: str) -> dict[str, Any]:

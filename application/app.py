@@ -489,28 +489,64 @@ class AltlasApplication(Application[UUID]):
                                  ) -> ApprovalView:
         """Ask that the local segmenter plan with ``model``: once someone else grants the
         approval this opens, the policies record ModelActivated."""
+        return self._registry_change(
+            requester, reason, f"plan with {model}", "activate", frozenset(),
+            lambda registry, who, text, approval, meta: registry.request_activation(
+                model, who, text, approval, meta), missing=model)
+
+    def request_adapter_promotion(self, training_id: UUID, requester: str, reason: str = ""
+                                  ) -> ApprovalView:
+        """Ask that the adapter of ``training_id`` plan on its base: refused unless its
+        latest evaluation beats the base; whoever asked for the training may not approve
+        it. Once granted, the policies record AdapterPromoted."""
+        training = self.load(Training, training_id)
+        measured = training.promotable()
+        return self._registry_change(
+            requester, reason, f"plan with the adapter {training.adapter_name}", "promote",
+            frozenset({training.requester}),
+            lambda registry, who, text, approval, meta: registry.request_promotion(
+                adapter=training.adapter_name, base=training.base,
+                path=measured["gguf_path"], sha256=measured["gguf_sha256"],
+                training_id=training.id, requester=who, reason=text, approval_id=approval,
+                meta=meta), missing=training.base)
+
+    def request_model_rollback(self, requester: str, reason: str = "") -> ApprovalView:
+        """Ask to go back to what planned before the last activation or promotion; once
+        granted, the policies record ModelRolledBack."""
+        return self._registry_change(
+            requester, reason, "roll back the model that plans", "rollback", frozenset(),
+            lambda registry, who, text, approval, meta: registry.request_rollback(
+                who, text, approval, meta), missing="any")
+
+    def _registry_change(self, requester: str, reason: str, what: str, step: str,
+                         makers: frozenset[str],
+                         ask: Callable[[ModelRegistry, str, str, UUID, EventMeta], None], *,
+                         missing: str) -> ApprovalView:
+        """A change of what plans, asked for: an approval by an approver or admin other than
+        who asks (and than ``makers``, pseudonyms) decides it."""
         who = self.privacy.pseudonym(requester)
         eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
                              if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
-        if not eligible - {who}:
+        if not eligible - {who} - makers:  # the makers chose what the adapter learned
             raise InvalidInputError("changing the model needs an approver or an admin other "
-                                    "than who asks; add one to the policy")
+                                    "than who asks (and who asked for its training); add one "
+                                    "to the policy")
         text = " ".join(reason.split())
 
         def command() -> Approval:
             try:
                 registry = self._cached(ModelRegistry, REGISTRY_ID)
             except NotFoundError:
-                raise UnknownModelError(f"no model is registered as {model!r}: `altlas models "
-                                        "add PATH` registers one", model) from None
+                raise UnknownModelError(f"no model is registered as {missing!r}: `altlas "
+                                        "models add PATH` registers one", missing) from None
             meta = EventMeta(who, registry.correlation_id, str(uuid4()))
             approval = Approval.request(
-                task_id=REGISTRY_ID, run_id=None, step_id="activate",
+                task_id=REGISTRY_ID, run_id=None, step_id=step,
                 risk=RiskLevel.HIGH_RISK.value, environment="models", requester=who,
                 eligible=eligible, required=1, expires_at=self.clock() + self.policy.expiry,
-                reason=f"plan with {model}" + (f": {text}" if text else ""), meta=meta)
+                reason=what + (f": {text}" if text else ""), meta=meta, authors=makers)
             try:
-                registry.request_activation(model, who, text, approval.id, meta)
+                ask(registry, who, text, approval.id, meta)
                 self.save(registry, approval)
             except BaseException:
                 self._forget(REGISTRY_ID)
@@ -522,7 +558,8 @@ class AltlasApplication(Application[UUID]):
 
     def request_training(self, base: str, requester: str, *, dataset: str,
                          dataset_sha256: str, examples: int, by_source: dict[str, int],
-                         hyperparameters: dict[str, Any], minimum: int) -> ApprovalView:
+                         hyperparameters: dict[str, Any], minimum: int,
+                         training_id: UUID | None = None) -> ApprovalView:
         """Ask to train a LoRA adapter on ``base`` (TrainingRequested): once someone else
         grants the approval this opens, the policies start the training worker."""
         who = self.privacy.pseudonym(requester)
@@ -536,7 +573,7 @@ class AltlasApplication(Application[UUID]):
         if not eligible - {who}:
             raise InvalidInputError("training needs an approver or an admin other than who "
                                     "asks; add one to the policy")
-        training_id = uuid4()
+        training_id = training_id or uuid4()
         meta = EventMeta.for_command(who)
         approval = Approval.request(
             task_id=training_id, run_id=None, step_id="train", risk=RiskLevel.HIGH_RISK.value,
@@ -782,11 +819,15 @@ class AltlasApplication(Application[UUID]):
         """What is recorded now: the cached aggregate, brought up to date first (another
         process may have changed it), shown as an immutable view."""
         with self._turn(aggregate_id):
-            aggregate = self._cached(kind, aggregate_id)
-            newer = list(self.events.get(aggregate_id, gt=aggregate.version))
-            if newer:
-                aggregate = _project(aggregate, newer)
-            return view(aggregate)
+            return view(self._current(kind, aggregate_id))
+
+    def _current(self, kind: type[A], aggregate_id: UUID) -> A:
+        """The cached aggregate brought up to date: another process may have changed it, and
+        a command decided on a stale copy would be refused for a state that has passed.
+        Call with the aggregate's turn held."""
+        aggregate = self._cached(kind, aggregate_id)
+        newer = list(self.events.get(aggregate_id, gt=aggregate.version))
+        return _project(aggregate, newer) if newer else aggregate
 
     def _forget(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
@@ -800,7 +841,7 @@ class AltlasApplication(Application[UUID]):
         command_id = str(uuid4())
 
         def command() -> A:
-            aggregate = self._cached(kind, aggregate_id)
+            aggregate = self._current(kind, aggregate_id)
             who = self._as_recorded(actor, getattr(aggregate, "requester", None))
             try:
                 change(aggregate, EventMeta(who, aggregate.correlation_id, command_id))

@@ -16,6 +16,7 @@ from application.views import TaskView
 from domain.base import is_person
 from domain.duel import Duel, duel_of_task
 from domain.errors import InvalidInputError
+from domain.training import Training
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 RULES = "rules"
@@ -97,7 +98,11 @@ class Arena:
         ``planned``: a is a task's planner, whose plan is recorded already."""
         registry = self.app.model_registry()
         names = [f"local:{n}" for n in (registry.models if registry else ())]
-        first = a or (f"local:{registry.active}" if registry and registry.active else RULES)
+        if registry is not None and registry.adapter is not None:
+            names.append(f"local:{registry.adapter['name']}")
+        in_use = registry.adapter["name"] if registry and registry.adapter else (
+            registry.active if registry else None)
+        first = a or (f"local:{in_use}" if in_use else RULES)
         second = b or next((n for n in reversed(names) if n != first), None)
         if second is None:
             raise InvalidInputError("the arena needs two planners: register a model "
@@ -112,11 +117,16 @@ class Arena:
         return first, second
 
     def _makers(self, *planners: str) -> list[str]:
-        """Who made a planner: who registered its model (people only)."""
+        """Who made a planner: who registered its model, or asked for its adapter's training
+        (people only)."""
         registry = self.app.model_registry()
         found = []
         for planner in planners:
-            model = registry.models.get(planner.removeprefix("local:")) if registry else None
-            if model is not None and is_person(model["registered_by"]):
-                found.append(self.app.privacy.reveal(model["registered_by"]))
+            name = planner.removeprefix("local:")
+            model = registry.models.get(name) if registry else None
+            maker = model["registered_by"] if model is not None else None
+            if registry is not None and registry.adapter and registry.adapter["name"] == name:
+                maker = self.app.load(Training, UUID(registry.adapter["training_id"])).requester
+            if maker is not None and is_person(maker):
+                found.append(self.app.privacy.reveal(maker))
         return found

@@ -6,11 +6,13 @@ from domain.errors import ConflictError, DomainError, InvalidInputError
 
 
 class NotFoundError(DomainError):
-    """No task, run or approval has this id (HTTP 404)."""
+    """No task, run or approval has this id (HTTP 404); ``kind`` names what else was looked
+    for, for the chat's reply in the person's language."""
 
-    def __init__(self, message: str, ref: str | None = None) -> None:
+    def __init__(self, message: str, ref: str | None = None, kind: str | None = None) -> None:
         super().__init__(message)
         self.ref = ref
+        self.kind = kind
 
 
 class AmbiguousIdError(InvalidInputError):

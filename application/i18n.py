@@ -65,6 +65,7 @@ EN: dict[str, str] = {
     "reason.expired": "this approval expired at {when}; ask for a new run.",
     "reason.decided": "this approval is already {status}.",
     "reason.not_found": "no approval, task or run has the id {id}.",
+    "reason.not_found.training": "no training or adapter is {id}: `models` lists what plans.",
     "reason.no_incident": "no incident has the id {id}; `incidents all` lists them.",
     "reason.ambiguous": "{id} matches several: {matches}. Give more of the id.",
     "reason.no_reason": "a denial needs a reason.",
@@ -129,7 +130,8 @@ EN: dict[str, str] = {
                               "task {task}; its plan and approvals are in the thread",
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Usage: incidents [all | <incident id>]",
-    "usage.models": "Usage: models · models activate <model name> [why] · models training <id>",
+    "usage.models": "Usage: models · models activate <model name> [why] · models training <id> "
+                    "· models promote <adapter> [why] · models rollback [why]",
     "usage.arena": "Usage: arena <request> · arena <task id> (its plan against an alternative)",
     "arena.started": "Arena {duel}: two planners are planning “{request}”; the plans come as "
                      "A and B.",
@@ -142,6 +144,19 @@ EN: dict[str, str] = {
     "training.adapter": "   adapter {name}: {steps} steps in {seconds} s, loss {first} → {last}, "
                         "sha256 {sha}…",
     "training.reason": "   stopped: {reason}",
+    "training.evaluated": "   evaluated on {sampled} of {of} request(s) of {file}: exact "
+                          "{base_exact} → {exact}, asked {base_asked} → {asked}, wrong "
+                          "{base_wrong} → {wrong}, {base_s} → {s} s a request",
+    "training.promotable": "   it beats its base: `models promote {name}` asks to put it in "
+                           "charge",
+    "training.not_promotable": "   not promotable: {why}",
+    "models.adapter": "   with the adapter {name} (promoted)",
+    "models.rollback": "Rolling back (`models rollback`) would put {to} in charge again.",
+    "models.promote_asked": "Asked that {adapter} plan: approval {approval} decides (`approve "
+                            "{approval}`, by an approver who did not ask for it or its "
+                            "training).",
+    "models.rollback_asked": "Asked to roll back to {to}: approval {approval} decides "
+                             "(`approve {approval}`, by an approver other than you).",
     "arena.a": "A:",
     "arena.b": "B:",
     "arena.no_plan": "   (no plan: {problem})",
@@ -282,6 +297,8 @@ TR: dict[str, str] = {
     "reason.expired": "bu onayın süresi {when} tarihinde doldu; yeni bir çalışma isteyin.",
     "reason.decided": "bu onay zaten {status}.",
     "reason.not_found": "{id} kimliğiyle bir onay, görev ya da çalışma yok.",
+    "reason.not_found.training": "{id} adında bir eğitim ya da adaptör yok: `models` neyin "
+                                 "planladığını listeler.",
     "reason.no_incident": "{id} kimliğiyle bir olay yok; `incidents all` hepsini listeler.",
     "reason.ambiguous": "{id} birden fazlasıyla eşleşiyor: {matches}. Daha uzun yazın.",
     "reason.no_reason": "reddetmek için gerekçe gerekir.",
@@ -338,7 +355,7 @@ TR: dict[str, str] = {
     "incidents.event": "   {time} {event} {fingerprint}",
     "usage.incidents": "Kullanım: incidents [all | <olay id>]",
     "usage.models": "Kullanım: models · models activate <model adı> [neden] · models training "
-                    "<id>",
+                    "<id> · models promote <adaptör> [neden] · models rollback [neden]",
     "usage.arena": "Kullanım: arena <istek> · arena <görev id> (planı bir alternatife karşı)",
     "arena.started": "Arena {duel}: iki planlayıcı “{request}” isteğini planlıyor; planlar A "
                      "ve B olarak gelecek.",
@@ -351,6 +368,19 @@ TR: dict[str, str] = {
     "training.adapter": "   adaptör {name}: {steps} adım, {seconds} sn, kayıp {first} → {last}, "
                         "sha256 {sha}…",
     "training.reason": "   durdu: {reason}",
+    "training.evaluated": "   {file} dosyasının {of} isteğinden {sampled} tanesinde ölçüldü: "
+                          "tam {base_exact} → {exact}, geri sorulan {base_asked} → {asked}, "
+                          "yanlış {base_wrong} → {wrong}, istek başına {base_s} → {s} sn",
+    "training.promotable": "   tabanını geçiyor: `models promote {name}` onu görevlendirmeyi "
+                           "ister",
+    "training.not_promotable": "   terfi edilemez: {why}",
+    "models.adapter": "   {name} adaptörüyle (terfi edildi)",
+    "models.rollback": "Geri almak (`models rollback`) {to} modelini yeniden görevlendirir.",
+    "models.promote_asked": "{adapter} adaptörünün planlaması istendi: {approval} onayı karar "
+                            "verir (`approve {approval}`, onu ya da eğitimini istemeyen bir "
+                            "onaylayıcı).",
+    "models.rollback_asked": "{to} modeline geri dönülmesi istendi: {approval} onayı karar "
+                             "verir (`approve {approval}`, sizden başka bir onaylayıcı).",
     "arena.a": "A:",
     "arena.b": "B:",
     "arena.no_plan": "   (plan yok: {problem})",

@@ -16,7 +16,7 @@ from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.views import ApprovalView
 from domain.errors import InvalidInputError
 from domain.models import ModelRegistry
-from domain.training import Training
+from domain.training import NotPromotableError, Training
 
 
 class Models:
@@ -34,11 +34,14 @@ class Models:
             self.access.check(who, "read")
         registry = self.app.model_registry()
         if registry is None:
-            return {"models": [], "active": None, "pending": None}
+            return {"models": [], "active": None, "adapter": None, "rollback_to": None,
+                    "pending": None}
         return {"models": [{**m, "active": m["name"] == registry.active,
                             "registered_by": self.app.privacy.reveal(m["registered_by"])}
                            for _, m in sorted(registry.models.items())],
-                "active": registry.active, "pending": self._pending(registry)}
+                "active": registry.active, "adapter": registry.adapter,
+                "rollback_to": registry.previous[-1] if registry.previous else None,
+                "pending": self._pending(registry)}
 
     def add(self, who: str, path: str, name: str | None = None) -> dict[str, Any]:
         """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
@@ -75,20 +78,39 @@ class Models:
         self.access.check(who, "activate_model")
         return self.app.request_model_activation(name, who, reason)
 
-    def training(self, who: str | None, ref: str) -> dict[str, Any]:
-        """A training (its id, or a beginning of 6 characters or more): status, progress,
-        the loss so far, and its adapter once trained."""
-        if who is not None:
-            self.access.check(who, "read")
+    def promote(self, who: str, ref: str, reason: str = "") -> ApprovalView:
+        """Ask that a trained, evaluated adapter (its name, or its training's id) plan on
+        its base: refused unless its evaluation beats the base; an approval decides."""
+        self.access.check(who, "activate_model")
+        return self.app.request_adapter_promotion(self.training_id(ref), who, reason)
+
+    def rollback(self, who: str, reason: str = "") -> ApprovalView:
+        """Ask to go back to what planned before the last activation or promotion."""
+        self.access.check(who, "activate_model")
+        return self.app.request_model_rollback(who, reason)
+
+    def training_id(self, ref: str) -> UUID:
+        """A training by its id, a beginning of it (6 characters or more), or its adapter's
+        name (BASE+lora-ID8)."""
         text = ref.strip().lower()
+        text = text.rsplit("+lora-", 1)[1] if "+lora-" in text else text
         found = [UUID(i) for k, i in self._reads().resolve(text) if k == "training"] if (
             _PREFIX.match(text)) else []
         if len(found) != 1:
-            raise NotFoundError(f"no training has an id starting with {text}" if not found
+            raise NotFoundError(f"no training or adapter is {ref.strip()}" if not found
                                 else f"{text} matches several trainings; give more of it",
-                                ref)
-        events = list(self.app.events.get(found[0]))
-        training = self.app.load(Training, found[0])
+                                ref, "training" if not found else None)
+        return found[0]
+
+    def training(self, who: str | None, ref: str) -> dict[str, Any]:
+        """A training (its id, a beginning of 6 characters or more, or its adapter's name):
+        status, progress, the loss so far, its adapter once trained, and how it compared
+        with its base when evaluated."""
+        if who is not None:
+            self.access.check(who, "read")
+        ident = self.training_id(ref)
+        events = list(self.app.events.get(ident))
+        training = self.app.load(Training, ident)
         progress = [e for e in events if isinstance(e, Training.Progressed)]
         done = next((e for e in events if isinstance(e, Training.AdapterTrained)), None)
         ended = next((e for e in events if isinstance(e, Training.Failed | Training.Withdrawn)),
@@ -106,6 +128,8 @@ class Models:
                 "name": done.adapter, "path": done.path, "sha256": done.sha256,
                 "steps": done.steps, "duration_ms": done.duration_ms,
                 "loss_curve": list(done.loss_curve)},
+            "evaluation": training.evaluation,
+            "promotable": _verdict(training) is None, "why_not": _verdict(training),
             "reason": getattr(ended, "reason", None)}
 
     def _files_here(self) -> ModelFiles:
@@ -122,6 +146,15 @@ class Models:
 
 
 _PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
+
+
+def _verdict(training: Training) -> str | None:
+    """None when the adapter may be promoted, else why not."""
+    try:
+        training.promotable()
+    except NotPromotableError as e:
+        return str(e)
+    return None
 
 
 def _name_of(path: Path) -> str:

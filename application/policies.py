@@ -48,12 +48,12 @@ from domain.errors import DomainError
 from domain.incidents import OPEN as OPEN_INCIDENT
 from domain.incidents import Incident, incident_id
 from domain.knowledge import PatternWatch, watch_id
-from domain.models import REGISTRY_ID, ModelRegistry
+from domain.models import PROMOTE, REGISTRY_ID, ModelRegistry
 from domain.plan import Plan, PlanError, PlanStep
 from domain.risk import GateKind
 from domain.run import AT_REST, FAILED, MANUAL, PENDING, RUNNING, SUCCEEDED, Run
 from domain.task import MAX_QUESTIONS, Task
-from domain.training import Training
+from domain.training import NotPromotableError, Training
 
 log = logging.getLogger("altlas.policies")
 
@@ -187,16 +187,26 @@ def settle_training(event: Event, approval: Approval, r: Reaction, ports: Ports)
 
 
 def settle_activation(event: Event, approval: Approval, r: Reaction) -> None:
-    """Granted: the model plans from now on (ModelActivated). Otherwise the request is
-    withdrawn and the model in use stays."""
+    """Granted: the model, the adapter, or what planned before, plans from now on
+    (ModelActivated, AdapterPromoted, ModelRolledBack). An adapter is promoted only if its
+    latest evaluation still beats its base. Otherwise the request is withdrawn and what plans
+    stays."""
     registry = r.get(ModelRegistry, REGISTRY_ID)
-    if registry.pending is None or registry.pending["approval_id"] != str(approval.id):
+    pending = registry.pending
+    if pending is None or pending["approval_id"] != str(approval.id):
         return
     meta = _meta(registry, MODELS, event)
+    reason = approval.decision_reason or approval.status
+    if isinstance(event, Approval.Granted) and pending.get("action") == PROMOTE:
+        try:
+            r.get(Training, UUID(pending["training_id"])).promotable()
+        except NotPromotableError as e:
+            registry.withdraw(approval.id, str(e), meta)
+            return
     if isinstance(event, Approval.Granted):
         registry.activate(approval.id, meta)
     else:
-        registry.withdraw(approval.id, approval.decision_reason or approval.status, meta)
+        registry.withdraw(approval.id, reason, meta)
 
 
 def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:

@@ -269,6 +269,11 @@ class Charts(Protocol):
     def loss_curve(self, title: str, points: list[tuple[int, float]]) -> bytes:
         """A training's loss at each (step, loss) recorded."""
 
+    def comparison(self, title: str, groups: list[str], series: dict[str, list[float]],
+                   unit: str) -> bytes:
+        """Bars side by side: for each group, one bar per series (e.g. an adapter's exact,
+        asked, refused and wrong plans against its base's)."""
+
 
 class FrontUnavailableError(Exception):
     """The chat platform cannot be reached now (down, rate-limited, not connected yet); the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from application.i18n import t
@@ -332,13 +333,25 @@ def models_text(catalog: dict[str, Any], locale: str) -> str:
                        parameters=_count(m["parameters"]), quantization=m["quantization"],
                        context=m["context_length"], source=m["source"],
                        sha=m["sha256"][:12]))
+        if m["active"] and catalog.get("adapter"):
+            lines.append(t(locale, "models.adapter", name=catalog["adapter"]["name"]))
     if catalog["active"] is None:
         lines.append(t(locale, "models.default"))
+    back = catalog.get("rollback_to")
+    if back is not None:
+        lines.append(t(locale, "models.rollback", to=in_charge(back)))
     pending = catalog["pending"]
     if pending:
         lines.append(t(locale, "models.pending", model=pending["model"],
                        who=pending["requester"], approval=short(pending["approval_id"])))
     return "\n".join(lines)
+
+
+def in_charge(state: dict[str, Any]) -> str:
+    """What plans in a state of the registry: an adapter, a model, or the settings' model."""
+    if state.get("adapter"):
+        return str(state["adapter"]["name"])
+    return str(state.get("model") or "ALTLAS_LOCAL_MODEL")
 
 
 def _count(n: int) -> str:
@@ -386,6 +399,19 @@ def training_text(training: dict[str, Any], locale: str) -> str:
                        seconds=f"{adapter['duration_ms'] / 1000:.0f}",
                        first=f"{adapter['loss_curve'][0]:.3f}",
                        last=f"{adapter['loss_curve'][-1]:.3f}", sha=adapter["sha256"][:12]))
+    measured = training.get("evaluation")
+    if measured:
+        base, ours = measured["base"], measured["adapter_scores"]
+        lines.append(t(locale, "training.evaluated", sampled=measured["sampled"],
+                       of=measured["of"], file=Path(measured["file"]).name,
+                       base_exact=base["exact"], exact=ours["exact"],
+                       base_asked=base["asked"], asked=ours["asked"],
+                       base_wrong=base["wrong"], wrong=ours["wrong"],
+                       base_s=f"{base['seconds_per_request']:.2f}",
+                       s=f"{ours['seconds_per_request']:.2f}"))
+        lines.append(t(locale, "training.promotable", name=measured["adapter"])
+                     if training["promotable"] else
+                     t(locale, "training.not_promotable", why=training["why_not"]))
     if training["reason"]:
         lines.append(t(locale, "training.reason", reason=shown(training["reason"])))
     return "\n".join(lines)

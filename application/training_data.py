@@ -99,6 +99,15 @@ def from_history(app: AltlasApplication, history: EventHistory
     return runs, arena
 
 
+def last_training(history: EventHistory) -> tuple[UUID, dict[str, int]] | None:
+    """The last training asked for, and how many examples of each source it had."""
+    found = None
+    for record in history.read():
+        if record.type_name == "TrainingRequested":
+            found = (record.aggregate_id, dict(record.state.get("by_source", {})))
+    return found
+
+
 def _step(step: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     kept: dict[str, Any] = {k: step[k] for k in ("id", "kind", "action", "target", "needs")
                             if k in step}

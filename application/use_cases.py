@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from domain.base import is_person
 from domain.errors import DomainError, InvalidInputError
 from domain.incidents import Incident
 from domain.records import RecordedEvent
+from domain.training import OUTCOMES
 
 KINDS = ("task", "run", "approval")
 INCIDENT_STATES = ("open", "resolved", "merged")
@@ -491,6 +493,22 @@ class UseCases:
             raise NotFoundError(f"training {found['id'][:8]} has no loss recorded yet", ref)
         title = f"{found['base']}+lora-{found['id'][:8]}: loss per step ({found['status']})"
         return found, charts.loss_curve(title, points)
+
+    def evaluation_chart(self, who: str | None, ref: str) -> tuple[dict[str, Any], bytes]:
+        """A training and the PNG of its adapter's evaluation against its base: exact,
+        asked, refused and wrong plans on the same requests."""
+        charts = self._drawing(who)
+        found = self.models.training(who, ref)
+        measured = found["evaluation"]
+        if measured is None:
+            raise NotFoundError(f"training {found['id'][:8]} has not been evaluated: `altlas "
+                                f"models evaluate {found['id'][:8]}` measures it", ref)
+        title = (f"{measured['adapter']} vs {found['base']}: {measured['sampled']} request(s) "
+                 f"of {Path(measured['file']).name}")
+        return found, charts.comparison(
+            title, list(OUTCOMES), {
+                found["base"]: [measured["base"][o] for o in OUTCOMES],
+                "adapter": [measured["adapter_scores"][o] for o in OUTCOMES]}, "requests")
 
     # -- the leaderboards ---------------------------------------------------------------
 

@@ -42,9 +42,11 @@ class Worker:
                  lease: timedelta = timedelta(seconds=15), idle_seconds: float = 0.25,
                  stop_timeout: float = 30.0, wake: bool = True,
                  secrets: Mapping[str, str] | None = None,
-                 training_heartbeat: timedelta = timedelta(seconds=120)) -> None:
+                 training_heartbeat: timedelta = timedelta(seconds=120),
+                 auto_train: Callable[[], object] | None = None) -> None:
         self.app = app
         self.training_heartbeat = training_heartbeat
+        self.auto_train = auto_train  # asks for a training once enough examples accumulated
         self.info = new_worker_info()
         self.registry = registry
         self.reads = reads
@@ -137,6 +139,8 @@ class Worker:
             self.recover()
             self.expire_due()
             self.fail_stopped_trainings()
+            if self.auto_train is not None:
+                self.auto_train()
         except Exception:
             log.exception("worker %s: housekeeping failed; trying again later", self.id)
 

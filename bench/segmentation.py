@@ -1,15 +1,9 @@
 """Segmentation quality on the two labelled files: `dev` (tests/data/segmentation_dev.json,
 what rules and prompts are tuned on) and `test` (tests/data/segmentation_test.json, frozen
 before any tuning, only measured). Each request goes through altlas's segmentation service —
-the segmenters in order, the policy and the grounding check — as a task would, and ends as:
-
-  exact    a plan that matches the labelled one (same steps, kinds, targets, dependencies,
-           conditions, risk and equivalent actions)
-  asked    no plan; altlas asks back (which host, or what a clause means)
-  refused  no plan and nothing to ask (not operations work, or the policy forbids it)
-  wrong    a plan, but not the one asked for (or a plan where the label says ask or refuse)
-
-"ok" is exact plans plus the asks and refusals the label expects. Configurations: `rules`
+the segmenters in order, the policy and the grounding check — as a task would, and ends as
+exact, asked, refused or wrong (application/evaluation.py says how each is judged); "ok" is
+exact plans plus the asks and refusals the label expects. Configurations: `rules`
 alone, each model alone (its plan, else nothing), and `auto` (the rules first, then the best
 installed model: what altlas runs by default).
 
@@ -27,18 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import random
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from plan_match import mismatch
 from similar import jaccard
 from sqlalchemy import create_engine
 
@@ -49,24 +38,14 @@ from adapters.person_keys import SqlPersonKeys, metadata
 from adapters.policy_file import load_policy
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
+from application.evaluation import PolicyCheck, expected_steps, sample, score
 from application.ports import SegmentationRequest, Segmenter
 from application.privacy import Privacy
-from application.segmentation import Examples, PlanOutcome, SegmentationService
+from application.segmentation import Examples, SegmentationService
 from application.similar import MIN_SCORE
-from domain.plan import Plan
-from domain.policy import Policy
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 FLAG = "/var/lib/altlas/maintenance.flag"
-OUTCOMES = ("exact", "asked", "refused", "wrong")
-
-
-def expected_steps(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    text = json.dumps(entry["steps"]).replace("{flag}", FLAG)
-    steps: list[dict[str, Any]] = json.loads(text)
-    return steps
-
-
 History = list[tuple[str, dict[str, Any]]]
 
 
@@ -74,7 +53,7 @@ def dev_plans() -> History:
     """(request, plan) of every `dev` request labelled with a plan: the runs examples come
     from (the frozen `test` file never is)."""
     entries = json.loads((DATA / "segmentation_dev.json").read_text())["requests"]
-    return [(e["request"], {"alt": 1, "steps": expected_steps(e)}) for e in entries
+    return [(e["request"], {"alt": 1, "steps": expected_steps(e, FLAG)}) for e in entries
             if e.get("expect", "plan") == "plan"]
 
 
@@ -96,20 +75,6 @@ def by_meaning(history: History) -> Examples:
                   if history[int(i)][0] != text and scores[int(i)] >= MIN_SCORE]
         return tuple(history[i] for i in ranked[:k])
     return examples
-
-
-class PolicyCheck:
-    """What the application checks before recording a plan: the plan's form and the policy."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        engine = create_engine("sqlite://")
-        metadata.create_all(engine)
-        self.privacy = Privacy(SqlPersonKeys(engine))  # the requests here are in clear
-
-    def check_plan(self, document: Any, mode: str = "normal", requester: str | None = None
-                   ) -> object:
-        return [self.policy.classify(step) for step in Plan.from_document(document).steps]
 
 
 class Remembered:
@@ -136,50 +101,6 @@ class Remembered:
         return plan
 
 
-@dataclass
-class Score:
-    outcomes: Counter[str]
-    ok: int
-    seconds: list[float]
-    misses: list[str]
-
-
-def judge(entry: dict[str, Any], outcome: PlanOutcome, policy: Policy) -> tuple[str, bool, str]:
-    """(outcome, whether the label agrees, why not)."""
-    expect = entry.get("expect", "plan")
-    if outcome.plan is not None:
-        if expect != "plan":
-            return "wrong", False, f"planned, but the label says {expect}"
-        problem = mismatch(expected_steps(entry), outcome.plan["steps"], policy)
-        return ("exact", True, "") if problem is None else ("wrong", False, problem)
-    said = "asked" if outcome.question is not None else "refused"
-    wanted = {"ask": "asked", "refuse": "refused"}.get(expect)
-    why = outcome.question.text if outcome.question else outcome.problem
-    return said, said == wanted, f"{said} (label: {expect}): {why[:160]}"
-
-
-def score(service: SegmentationService, entries: list[dict[str, Any]], policy: Policy,
-          first_call_extra: float = 0.0) -> Score:
-    outcomes: Counter[str] = Counter()
-    ok = 0
-    seconds: list[float] = []
-    misses: list[str] = []
-    for i, entry in enumerate(entries):
-        task = SimpleNamespace(id=i, request=entry["request"], mode="normal",
-                               persona="technical_expert", environment="prod",
-                               chaos_level=None, requester="deniz", answers=[],
-                               picked_hosts=[])
-        started = time.perf_counter()
-        outcome = service.plan(task)  # type: ignore[arg-type]
-        seconds.append(time.perf_counter() - started)
-        said, agrees, why = judge(entry, outcome, policy)
-        outcomes[said] += 1
-        ok += agrees
-        if not agrees:
-            misses.append(f"{entry['request']} | {why}")
-    return Score(outcomes, ok, seconds, misses)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="rules,qwen2.5-coder-0.5b")
@@ -199,7 +120,9 @@ def main() -> int:
     # that would show its misses, which must not be read (only --show-misses shows them).
     logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
     policy = load_policy(None)
-    check = PolicyCheck(policy)
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    check = PolicyCheck(policy, Privacy(SqlPersonKeys(engine)))  # the requests are in clear
     rules = RuleSegmenter(policy, FLAG)
     history = dev_plans()
     retrievers = {"overlap": lambda: by_overlap(history), "minilm": lambda: by_meaning(history)}
@@ -234,10 +157,10 @@ def main() -> int:
     for file in args.files.split(","):
         entries = json.loads((DATA / f"segmentation_{file}.json").read_text())["requests"]
         if 0 < args.sample < len(entries):
-            entries = random.Random(f"{file}:{args.sample}").sample(entries, args.sample)
+            entries = sample(entries, args.sample, f"{file}:{args.sample}")
             file = f"{file}*"  # a sample, marked in the table
         for name, service in configs:
-            result = score(service, entries, policy)
+            result = score(service.plan, entries, policy, FLAG)
             n = len(entries)
             p95 = sorted(result.seconds)[int(0.95 * (n - 1))]
             c = result.outcomes

@@ -18,6 +18,7 @@ from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
 from application.text import (
     atlas_text,
+    in_charge,
     incident_text,
     incidents_text,
     leaderboard_text,
@@ -167,9 +168,24 @@ class ChatFront:
                 except NotFoundError:  # nothing to draw yet: the training alone
                     return Reply(training_text(uc.models.training(who, command.training), loc),
                                  locale=loc)
-                chart = Image(f"training-{training['id'][:8]}.png", "loss per step", png,
-                              f"/trainings/{training['id']}/loss.png")
-                return Reply(training_text(training, loc), locale=loc, images=[chart])
+                ident = training["id"]
+                charts = [Image(f"training-{ident[:8]}.png", "loss per step", png,
+                                f"/trainings/{ident}/loss.png")]
+                if training["evaluation"] is not None:
+                    charts.append(Image(f"evaluation-{ident[:8]}.png", "adapter vs base",
+                                        uc.evaluation_chart(who, ident)[1],
+                                        f"/trainings/{ident}/evaluation.png"))
+                return Reply(training_text(training, loc), locale=loc, images=charts)
+            if command.promote is not None:
+                approval = uc.models.promote(who, command.promote, command.reason)
+                return Reply(t(loc, "models.promote_asked",
+                               adapter=uc.models.catalog(who)["pending"]["model"],
+                               approval=short(approval.id)), locale=loc)
+            if command.rollback:
+                approval = uc.models.rollback(who, command.reason)
+                return Reply(t(loc, "models.rollback_asked",
+                               to=in_charge(uc.models.catalog(who)["rollback_to"]),
+                               approval=short(approval.id)), locale=loc)
             if command.activate is None:
                 return Reply(models_text(uc.models.catalog(who), loc), ephemeral=True,
                              locale=loc)
@@ -352,7 +368,8 @@ class ChatFront:
         if isinstance(error, NoIncidentError):
             return t(loc, "reason.no_incident", id=error.ref or "")
         if isinstance(error, NotFoundError):
-            return t(loc, "reason.not_found", id=error.ref or "")
+            key = f"reason.not_found.{error.kind}" if error.kind else "reason.not_found"
+            return t(loc, key, id=error.ref or "")
         if isinstance(error, AmbiguousIdError):
             return t(loc, "reason.ambiguous", id=error.ref, matches=error.matches)
         if isinstance(error, NotEligibleError | ApprovalExpiredError

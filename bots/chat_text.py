@@ -86,12 +86,15 @@ class Incidents:
 
 @dataclass(frozen=True)
 class Models:
-    """`models`: the registered models, which one plans; `models activate NAME [why]`: ask
-    that another plan (an approval decides)."""
+    """`models`: the registered models, which one plans; `models activate NAME [why]`,
+    `models promote ADAPTER [why]`, `models rollback [why]`: ask that another plan (an
+    approval decides)."""
 
     activate: str | None = None
     reason: str = ""
-    training: str | None = None  # `models training ID`: a training, with its loss chart
+    training: str | None = None  # `models training ID`: a training, with its charts
+    promote: str | None = None
+    rollback: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,10 @@ def parse(text: str) -> Command:
             return Models(args[1], " ".join(args[2:]))
         if args[0].lower() == "training" and len(args) == 2:
             return Models(training=args[1])
+        if args[0].lower() == "promote" and len(args) >= 2:
+            return Models(promote=args[1], reason=" ".join(args[2:]))
+        if args[0].lower() == "rollback":
+            return Models(rollback=True, reason=" ".join(args[1:]))
         return Usage("usage.models")
     if command == "arena":
         return Arena(" ".join(args)) if args else Usage("usage.arena")

@@ -228,12 +228,16 @@ class Altlas(app_commands.Group):
 
     @app_commands.command(name="models", description="The models that plan; ask for another")
     @app_commands.describe(activate="a registered model to plan from now on (approved)",
-                           reason="why, shown on the approval")
+                           promote="an evaluated adapter to plan on its base (approved)",
+                           rollback="go back to what planned before the last change "
+                           "(approved)", reason="why, shown on the approval")
     async def models(self, interaction: discord.Interaction, activate: str | None = None,
+                     promote: str | None = None, rollback: bool = False,
                      reason: str | None = None) -> None:
-        text = "models" + (f" activate {_quote(activate)}" if activate else "") + (
-            f" {_quote(reason)}" if activate and reason else "")
-        await self._run(interaction, text, not activate)
+        change = (f" activate {_quote(activate)}" if activate else
+                  f" promote {_quote(promote)}" if promote else " rollback" if rollback else "")
+        text = "models" + change + (f" {_quote(reason)}" if change and reason else "")
+        await self._run(interaction, text, not change)
 
     @app_commands.command(name="arena", description="Two planners plan a request: vote which "
                           "plan is better")

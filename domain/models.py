@@ -19,6 +19,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SOURCES = ("packaged", "added")
 MAX_REASON_CHARS = 500
+ACTIVATE, PROMOTE, ROLLBACK = "activate", "promote", "rollback"
 
 
 class ModelRegistry(AuditedAggregate):
@@ -61,7 +62,8 @@ class ModelRegistry(AuditedAggregate):
         approval_id: UUID
 
         def apply(self, registry: ModelRegistry) -> None:
-            registry.pending = {"model": self.model, "approval_id": str(self.approval_id),
+            registry.pending = {"action": ACTIVATE, "model": self.model,
+                                "approval_id": str(self.approval_id),
                                 "requester": self.requester}
 
     class Activated(AuditedAggregate.Event):
@@ -71,11 +73,79 @@ class ModelRegistry(AuditedAggregate):
         approval_id: UUID
 
         def apply(self, registry: ModelRegistry) -> None:
+            registry.previous.append(registry.in_use())
             registry.active = self.model
+            registry.adapter = None  # an adapter belongs to its base
+            registry.pending = None
+
+    class PromotionRequested(AuditedAggregate.Event):
+        """Someone asked that the local segmenter plan with ``base`` and this LoRA adapter
+        (the GGUF file its evaluation measured); ``approval_id`` must be granted first."""
+
+        type_name = "AdapterPromotionRequested"
+        adapter: str
+        base: str
+        path: str
+        sha256: str
+        training_id: UUID
+        requester: str
+        reason: str
+        approval_id: UUID
+
+        def apply(self, registry: ModelRegistry) -> None:
+            registry.pending = {"action": PROMOTE, "model": self.adapter, "base": self.base,
+                                "path": self.path, "sha256": self.sha256,
+                                "training_id": str(self.training_id),
+                                "approval_id": str(self.approval_id),
+                                "requester": self.requester}
+
+    class Promoted(AuditedAggregate.Event):
+        type_name = "AdapterPromoted"
+        adapter: str
+        base: str
+        path: str
+        sha256: str
+        training_id: UUID
+        approval_id: UUID
+
+        def apply(self, registry: ModelRegistry) -> None:
+            registry.previous.append(registry.in_use())
+            registry.active = self.base
+            registry.adapter = {"name": self.adapter, "base": self.base, "path": self.path,
+                                "sha256": self.sha256, "training_id": str(self.training_id)}
+            registry.pending = None
+
+    class RollbackRequested(AuditedAggregate.Event):
+        """Someone asked to go back to what planned before the last change (``model`` with
+        ``adapter``, or the settings' model when ``model`` is None)."""
+
+        type_name = "ModelRollbackRequested"
+        model: str | None
+        adapter: str | None
+        requester: str
+        reason: str
+        approval_id: UUID
+
+        def apply(self, registry: ModelRegistry) -> None:
+            registry.pending = {"action": ROLLBACK, "model": _said(self.model, self.adapter),
+                                "approval_id": str(self.approval_id),
+                                "requester": self.requester}
+
+    class RolledBack(AuditedAggregate.Event):
+        type_name = "ModelRolledBack"
+        model: str | None
+        adapter: str | None
+        approval_id: UUID
+
+        def apply(self, registry: ModelRegistry) -> None:
+            state = registry.previous.pop()
+            registry.active, registry.adapter = state["model"], state["adapter"]
             registry.pending = None
 
     class ActivationWithdrawn(AuditedAggregate.Event):
-        """The approval was denied, expired or cancelled: the model in use stays."""
+        """The approval of a change (an activation, a promotion or a rollback; ``model`` names
+        what it would have put in charge) was denied, expired or cancelled: what plans
+        stays."""
 
         type_name = "ModelActivationWithdrawn"
         model: str
@@ -88,7 +158,13 @@ class ModelRegistry(AuditedAggregate):
         self.correlation_id = correlation_id
         self.models: dict[str, dict[str, Any]] = {}
         self.active: str | None = None
+        self.adapter: dict[str, str] | None = None  # the promoted adapter on the active model
+        self.previous: list[dict[str, Any]] = []  # what planned before each change
         self.pending: dict[str, str] | None = None
+
+    def in_use(self) -> dict[str, Any]:
+        return {"model": self.active,
+                "adapter": None if self.adapter is None else dict(self.adapter)}
 
     @classmethod
     def open(cls, meta: EventMeta) -> ModelRegistry:
@@ -121,23 +197,67 @@ class ModelRegistry(AuditedAggregate):
     def request_activation(self, model: str, requester: str, reason: str, approval_id: UUID,
                            meta: EventMeta) -> None:
         self.model(model)
-        if self.active == model:
+        if self.active == model and self.adapter is None:
             raise ConflictError(f"{model} is the model in use already")
+        self._may_ask(reason)
+        self._trigger(self.ActivationRequested, meta, model=model, requester=requester,
+                      reason=reason, approval_id=approval_id)
+
+    def request_promotion(self, *, adapter: str, base: str, path: str, sha256: str,
+                          training_id: UUID, requester: str, reason: str, approval_id: UUID,
+                          meta: EventMeta) -> None:
+        """Ask that ``base`` plan with this adapter; whether the adapter beats its base is
+        the training's to say (Training.promotable), before this is asked."""
+        self.model(base)
+        if not SHA256.match(sha256):
+            raise InvalidInputError(f"sha256 {sha256!r} is not 64 lowercase hex digits")
+        if self.adapter is not None and self.adapter["name"] == adapter:
+            raise ConflictError(f"{adapter} plans already")
+        self._may_ask(reason)
+        self._trigger(self.PromotionRequested, meta, adapter=adapter, base=base, path=path,
+                      sha256=sha256, training_id=training_id, requester=requester,
+                      reason=reason, approval_id=approval_id)
+
+    def request_rollback(self, requester: str, reason: str, approval_id: UUID,
+                         meta: EventMeta) -> None:
+        """Ask to go back to what planned before the last activation or promotion."""
+        if not self.previous:
+            raise ConflictError("nothing to roll back: no model was activated or adapter "
+                                "promoted yet")
+        self._may_ask(reason)
+        state = self.previous[-1]
+        self._trigger(self.RollbackRequested, meta, model=state["model"],
+                      adapter=state["adapter"]["name"] if state["adapter"] else None,
+                      requester=requester, reason=reason, approval_id=approval_id)
+
+    def activate(self, approval_id: UUID, meta: EventMeta) -> None:
+        """The approval was granted: the change waiting for it happens (ModelActivated,
+        AdapterPromoted or ModelRolledBack)."""
+        model = self._pending_for(approval_id)
+        assert self.pending is not None
+        action = self.pending.get("action", ACTIVATE)
+        if action == PROMOTE:
+            p = self.pending
+            self._trigger(self.Promoted, meta, adapter=model, base=p["base"], path=p["path"],
+                          sha256=p["sha256"], training_id=UUID(p["training_id"]),
+                          approval_id=approval_id)
+        elif action == ROLLBACK:
+            state = self.previous[-1]
+            self._trigger(self.RolledBack, meta, model=state["model"],
+                          adapter=state["adapter"]["name"] if state["adapter"] else None,
+                          approval_id=approval_id)
+        else:
+            self._trigger(self.Activated, meta, model=model,
+                          sha256=self.models[model]["sha256"], approval_id=approval_id)
+
+    def _may_ask(self, reason: str) -> None:
         if self.pending is not None:
             raise ActivationPendingError(
-                f"activating {self.pending['model']} already waits for approval "
+                f"a change to {self.pending['model']} already waits for approval "
                 f"{self.pending['approval_id']}; vote on that one, or let it expire")
         if len(reason) > MAX_REASON_CHARS:
             raise InvalidInputError(f"the reason has {len(reason)} characters; at most "
                                     f"{MAX_REASON_CHARS}")
-        self._trigger(self.ActivationRequested, meta, model=model, requester=requester,
-                      reason=reason, approval_id=approval_id)
-
-    def activate(self, approval_id: UUID, meta: EventMeta) -> None:
-        """The approval was granted: the pending model plans from now on."""
-        model = self._pending_for(approval_id)
-        self._trigger(self.Activated, meta, model=model, sha256=self.models[model]["sha256"],
-                      approval_id=approval_id)
 
     def withdraw(self, approval_id: UUID, reason: str, meta: EventMeta) -> None:
         model = self._pending_for(approval_id)
@@ -156,6 +276,11 @@ class ModelRegistry(AuditedAggregate):
         if self.pending is None or self.pending["approval_id"] != str(approval_id):
             raise ConflictError(f"no activation waits for approval {approval_id}")
         return self.pending["model"]
+
+
+def _said(model: str | None, adapter: str | None) -> str:
+    """What a rollback goes back to, in words."""
+    return adapter or model or "the settings' model"
 
 
 class ModelExistsError(ConflictError):

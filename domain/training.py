@@ -19,6 +19,7 @@ REQUESTED, RUNNING, TRAINED, FAILED, WITHDRAWN = (
     "requested", "running", "trained", "failed", "withdrawn")
 HYPERPARAMETERS = {"rank": 8, "alpha": 32, "dropout": 0.05, "lr": 2e-4, "epochs": 1,
                    "max_steps": 0}  # max_steps 0: every example once per epoch
+OUTCOMES = ("exact", "asked", "refused", "wrong")
 MAX_CURVE = 500  # points of the loss curve kept on AdapterTrained
 
 
@@ -68,6 +69,30 @@ class Training(AuditedAggregate):
         def apply(self, training: Training) -> None:
             training.status = TRAINED
 
+    class Evaluated(AuditedAggregate.Event):
+        """The adapter (as the GGUF file llama.cpp applies) and its base planned the same
+        requests of a labelled file in the same run; ``base`` and ``adapter`` count exact,
+        asked, refused, wrong and ok plans, with the mean seconds per request."""
+
+        type_name = "AdapterEvaluated"
+        adapter: str
+        gguf_path: str
+        gguf_sha256: str
+        file: str
+        file_sha256: str
+        sampled: int  # requests measured; all of the file's unless a sample was asked for
+        of: int  # requests in the file
+        base: dict[str, Any]
+        adapter_scores: dict[str, Any]
+
+        def apply(self, training: Training) -> None:
+            training.evaluation = {
+                "adapter": self.adapter, "gguf_path": self.gguf_path,
+                "gguf_sha256": self.gguf_sha256, "file": self.file,
+                "file_sha256": self.file_sha256, "sampled": self.sampled, "of": self.of,
+                "base": dict(self.base), "adapter_scores": dict(self.adapter_scores),
+                "at": self.timestamp.isoformat()}
+
     class Failed(AuditedAggregate.Event):
         type_name = "TrainingFailed"
         reason: str
@@ -97,6 +122,7 @@ class Training(AuditedAggregate):
         self.worker: str | None = None
         self.beat: Any = None  # when the worker last said it was alive
         self.step = 0
+        self.evaluation: dict[str, Any] | None = None  # the latest
 
     @property
     def adapter_name(self) -> str:
@@ -145,6 +171,34 @@ class Training(AuditedAggregate):
         self._trigger(self.AdapterTrained, meta, adapter=self.adapter_name, path=path,
                       sha256=sha256, steps=steps, duration_ms=duration_ms, loss_curve=curve)
 
+    def evaluated(self, *, gguf_path: str, gguf_sha256: str, file: str, file_sha256: str,
+                  sampled: int, of: int, base: dict[str, Any], adapter: dict[str, Any],
+                  meta: EventMeta) -> None:
+        if self.status != TRAINED:
+            raise ConflictError(f"training {self.id} is {self.status}: only a trained "
+                                "adapter is evaluated")
+        for name, scores in (("base", base), ("adapter", adapter)):
+            missing = {*OUTCOMES, "ok", "requests", "seconds_per_request"} - set(scores)
+            if missing or scores["requests"] != sampled:
+                raise InvalidInputError(f"the {name}'s scores must count {sampled} requests "
+                                        f"as {', '.join(OUTCOMES)}, ok and seconds")
+        self._trigger(self.Evaluated, meta, adapter=self.adapter_name, gguf_path=gguf_path,
+                      gguf_sha256=gguf_sha256, file=file, file_sha256=file_sha256,
+                      sampled=sampled, of=of, base=dict(base), adapter_scores=dict(adapter))
+
+    def promotable(self) -> dict[str, Any]:
+        """The latest evaluation, when it lets the adapter replace its base: more exact
+        plans and no more wrong ones on the same requests. Otherwise why not."""
+        if self.status != TRAINED:
+            raise NotPromotableError(f"{self.adapter_name} is {self.status}, not trained")
+        if self.evaluation is None:
+            raise NotPromotableError(f"{self.adapter_name} has not been evaluated: `altlas "
+                                     f"models evaluate {str(self.id)[:8]}` measures it")
+        why = worse(self.evaluation["base"], self.evaluation["adapter_scores"])
+        if why is not None:
+            raise NotPromotableError(f"{self.adapter_name} cannot replace {self.base}: {why}")
+        return self.evaluation
+
     def fail(self, reason: str, meta: EventMeta) -> None:
         if self.status not in (REQUESTED, RUNNING):
             raise ConflictError(f"training {self.id} is {self.status} already")
@@ -158,6 +212,18 @@ class Training(AuditedAggregate):
     def _running(self) -> None:
         if self.status != RUNNING:
             raise ConflictError(f"training {self.id} is {self.status}, not running")
+
+
+def worse(base: dict[str, Any], adapter: dict[str, Any]) -> str | None:
+    """None when the adapter made more exact plans than its base and no more wrong ones;
+    else why it may not replace it."""
+    if adapter["exact"] <= base["exact"]:
+        return (f"it made {adapter['exact']} exact plan(s) of {adapter['requests']}, its base "
+                f"{base['exact']}; it must make more")
+    if adapter["wrong"] > base["wrong"]:
+        return (f"it made {adapter['wrong']} wrong plan(s), its base {base['wrong']}; it may "
+                "not make more")
+    return None
 
 
 def _check(h: dict[str, Any]) -> None:
@@ -175,3 +241,7 @@ class DatasetTooSmallError(InvalidInputError):
     def __init__(self, message: str, examples: int, minimum: int) -> None:
         super().__init__(message)
         self.examples, self.minimum = examples, minimum
+
+
+class NotPromotableError(ConflictError):
+    """The adapter is not trained, not evaluated, or not better than its base."""

@@ -434,10 +434,21 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
         desk.command(ERIN, "models")
         listed = wait(lambda: ephemeral(desk, ERIN))[0]
         assert "▶ tiny · llama 96 · Q8_0 · context 512 · added" in listed
+        assert "Rolling back (`models rollback`) would put ALTLAS_LOCAL_MODEL in charge " \
+            "again." in listed
         desk.command(ERIN, "models switch tiny")
         assert wait(lambda: ephemeral(desk, ERIN)[1:]) == [
             "Usage: models · models activate &lt;model name&gt; [why] · models training "
-            "&lt;id&gt;"]  # as Slack shows it
+            "&lt;id&gt; · models promote &lt;adapter&gt; [why] · models rollback [why]"]
+        desk.command(CAROL, "models promote tiny+lora-0123abcd")
+        assert "no training or adapter is tiny+lora-0123abcd" in wait(
+            lambda: ephemeral(desk, CAROL)[1:])[0]
+        desk.command(CAROL, "models rollback tiny plans badly")
+        back = wait(lambda: [c for c in posted(desk) if "Asked to roll back to "
+                             "ALTLAS_LOCAL_MODEL" in c.body["text"]])
+        approval = back[0].body["text"].split("approval ")[1].split()[0].strip(":")
+        desk.command(BOB, f"approve {approval}")
+        wait(lambda: desk.system.use_cases().models.catalog(None)["active"] is None)
 
 
 def test_the_arena_shows_two_plans_as_a_and_b_and_a_click_judges_them(tmp_path: Path) -> None:

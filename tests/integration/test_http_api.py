@@ -586,12 +586,27 @@ def test_models_are_registered_and_activated_over_http_by_the_rules_of_every_fro
     approval = asked.json()["id"]
     assert client.post(f"/approvals/{approval}/votes", headers=auth("alice")).status_code == 403
     assert client.get("/models", headers=auth("erin")).json()["pending"] == {
-        "model": "tiny", "approval_id": approval, "requester": "alice"}
+        "action": "activate", "model": "tiny", "approval_id": approval, "requester": "alice"}
     assert client.post(f"/approvals/{approval}/votes", headers=auth("bob")).status_code == 200
     shown = served.until(lambda: (m := client.get("/models", headers=auth("erin")).json())[
         "active"] and m)
     assert shown["active"] == "tiny" and shown["pending"] is None
     assert [m["active"] for m in shown["models"]] == [True]
+    assert shown["rollback_to"] == {"model": None, "adapter": None}
+
+    assert client.post("/models/promotions", json={"adapter": "tiny+lora-0123abcd"},
+                       headers=auth("alice")).status_code == 404
+    assert client.post("/models/rollback", json={}, headers=auth("deniz")).status_code == 403
+    back = client.post("/models/rollback", json={"reason": "too small"}, headers=auth("alice"))
+    assert back.status_code == 201 and back.json()["reason"] == (
+        "roll back the model that plans: too small")
+    assert client.post(f"/approvals/{back.json()['id']}/votes",
+                       headers=auth("bob")).status_code == 200
+    after = served.until(lambda: (m := client.get("/models", headers=auth("erin")).json())[
+        "active"] is None and m)
+    assert after["rollback_to"] is None and after["adapter"] is None
+    nothing = client.post("/models/rollback", json={}, headers=auth("alice"))
+    assert nothing.status_code == 409 and "nothing to roll back" in nothing.json()["message"]
 
 
 def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
@@ -633,6 +648,6 @@ def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
 
 def test_an_unknown_training_is_404_in_json_and_as_a_chart(client: TestClient) -> None:
     for path in ("/trainings/0123456789ab", "/trainings/0123456789ab/loss.png",
-                 "/trainings/not-an-id"):
+                 "/trainings/0123456789ab/evaluation.png", "/trainings/not-an-id"):
         r = client.get(path, headers=auth("erin"))
-        assert r.status_code == 404 and "no training has an id" in r.json()["message"]
+        assert r.status_code == 404 and "no training or adapter is" in r.json()["message"]

@@ -4,7 +4,7 @@ an approval, one at a time."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -60,7 +60,7 @@ def test_a_model_plans_only_once_its_approval_is_granted(registry: ModelRegistry
     approval = uuid4()
     registry.request_activation("qwen", "carol", "better plans", approval, META)
     assert registry.active is None and registry.pending is not None
-    with pytest.raises(ActivationPendingError, match="activating qwen already waits"):
+    with pytest.raises(ActivationPendingError, match="a change to qwen already waits"):
         registry.request_activation("smollm2", "carol", "", uuid4(), META)
     with pytest.raises(ConflictError, match="no activation waits for approval"):
         registry.activate(uuid4(), META)  # another approval grants nothing here
@@ -83,3 +83,63 @@ def test_an_unknown_model_cannot_be_activated(registry: ModelRegistry) -> None:
     with pytest.raises(InvalidInputError, match=r"no model is registered as 'gpt-5' "
                                                 r"\(registered: qwen, smollm2\)"):
         registry.request_activation("gpt-5", "carol", "", uuid4(), META)
+
+
+def promotion(registry: ModelRegistry, adapter: str = "qwen+lora-1a2b3c4d") -> UUID:
+    approval = uuid4()
+    registry.request_promotion(adapter=adapter, base="qwen", path="/a/adapter.gguf",
+                               sha256="e" * 64, training_id=uuid4(), requester="carol",
+                               reason="beats its base", approval_id=approval, meta=META)
+    return approval
+
+
+def test_a_promoted_adapter_plans_on_its_base_and_a_rollback_restores_what_planned(
+    registry: ModelRegistry
+) -> None:
+    activation = uuid4()
+    registry.request_activation("smollm2", "carol", "", activation, META)
+    registry.activate(activation, META)
+    approval = promotion(registry)
+    assert registry.adapter is None and registry.pending["action"] == "promote"
+    registry.activate(approval, META)
+    assert registry.active == "qwen" and registry.adapter["name"] == "qwen+lora-1a2b3c4d"
+    with pytest.raises(ConflictError, match="qwen\\+lora-1a2b3c4d plans already"):
+        promotion(registry)
+    back = uuid4()
+    registry.request_rollback("carol", "worse in prod", back, META)
+    assert registry.active == "qwen" and registry.pending["model"] == "smollm2"
+    registry.activate(back, META)
+    assert registry.active == "smollm2" and registry.adapter is None
+    again = uuid4()
+    registry.request_rollback("carol", "", again, META)
+    registry.activate(again, META)
+    assert registry.active is None and registry.adapter is None  # the settings' model
+    with pytest.raises(ConflictError, match="nothing to roll back"):
+        registry.request_rollback("carol", "", uuid4(), META)
+
+
+def test_activating_a_model_drops_the_adapter_of_the_one_before(registry: ModelRegistry) -> None:
+    registry.activate(promotion(registry), META)
+    activation = uuid4()
+    registry.request_activation("qwen", "carol", "plain qwen again", activation, META)
+    registry.activate(activation, META)
+    assert registry.active == "qwen" and registry.adapter is None
+
+
+def test_a_promotion_waits_its_turn_and_a_withdrawn_one_changes_nothing(
+    registry: ModelRegistry
+) -> None:
+    approval = promotion(registry)
+    with pytest.raises(ActivationPendingError, match="a change to qwen\\+lora-1a2b3c4d"):
+        registry.request_activation("smollm2", "carol", "", uuid4(), META)
+    with pytest.raises(ConflictError, match="no activation waits for approval"):
+        registry.activate(uuid4(), META)  # another approval's grant is not this one's
+    registry.withdraw(approval, "denied", META)
+    assert registry.pending is None and registry.adapter is None and registry.active is None
+
+
+def test_an_adapter_on_an_unregistered_base_is_refused(registry: ModelRegistry) -> None:
+    with pytest.raises(InvalidInputError, match="no model is registered as 'llama3'"):
+        registry.request_promotion(adapter="llama3+lora-1", base="llama3", path="/a",
+                                   sha256="e" * 64, training_id=uuid4(), requester="carol",
+                                   reason="", approval_id=uuid4(), meta=META)

@@ -66,3 +66,64 @@ def test_a_long_loss_curve_is_thinned_keeping_its_last_point() -> None:
     training.trained("/a", "a" * 64, 2000, 1, [float(i) for i in range(2000)], META)
     [event] = [e for e in training.collect_events() if isinstance(e, Training.AdapterTrained)]
     assert len(event.loss_curve) == 500 and event.loss_curve[-1] == 1999.0
+
+
+def scores(exact: int, wrong: int, requests: int = 10) -> dict[str, Any]:
+    return {"exact": exact, "asked": requests - exact - wrong, "refused": 0, "wrong": wrong,
+            "ok": exact, "requests": requests, "seconds_per_request": 1.5}
+
+
+def evaluated(training: Training, base: dict[str, Any], adapter: dict[str, Any]) -> None:
+    training.evaluated(gguf_path="/a/adapter.gguf", gguf_sha256="e" * 64, file="/t.json",
+                       file_sha256="f" * 64, sampled=10, of=286, base=base, adapter=adapter,
+                       meta=META)
+
+
+def trained() -> Training:
+    training = requested()
+    training.start("host:1", META)
+    training.trained("/a", "a" * 64, 2, 1, [1.0, 0.5], META)
+    return training
+
+
+def test_only_a_trained_adapter_is_evaluated_and_only_an_evaluated_one_is_promotable() -> None:
+    training = requested()
+    with pytest.raises(ConflictError, match="only a trained adapter is evaluated"):
+        evaluated(training, scores(3, 1), scores(5, 1))
+    with pytest.raises(ConflictError, match="is requested, not trained"):
+        training.promotable()
+    training = trained()
+    with pytest.raises(ConflictError, match="has not been evaluated: `altlas models evaluate"):
+        training.promotable()
+
+
+@pytest.mark.parametrize(("base", "adapter", "why"), [
+    (scores(3, 1), scores(3, 1), r"it made 3 exact plan\(s\) of 10, its base 3; it must make"),
+    (scores(3, 1), scores(2, 0), r"it made 2 exact plan\(s\) of 10, its base 3"),
+    (scores(3, 1), scores(6, 2), r"it made 2 wrong plan\(s\), its base 1; it may not make more"),
+])
+def test_an_adapter_that_does_not_beat_its_base_is_not_promotable(
+    base: dict[str, Any], adapter: dict[str, Any], why: str
+) -> None:
+    training = trained()
+    evaluated(training, base, adapter)
+    with pytest.raises(ConflictError, match=why):
+        training.promotable()
+
+
+def test_the_latest_evaluation_decides_whether_it_is_promotable() -> None:
+    training = trained()
+    evaluated(training, scores(3, 1), scores(5, 1))
+    assert training.promotable()["adapter_scores"]["exact"] == 5
+    evaluated(training, scores(3, 1), scores(5, 2))  # measured again: more wrong plans
+    with pytest.raises(ConflictError, match="may not make more"):
+        training.promotable()
+
+
+def test_scores_that_do_not_count_the_sampled_requests_are_refused() -> None:
+    training = trained()
+    with pytest.raises(InvalidInputError, match="must count 10 requests"):
+        evaluated(training, scores(3, 1, requests=9), scores(5, 1))
+    with pytest.raises(InvalidInputError, match="the adapter's scores"):
+        evaluated(training, scores(3, 1), {"exact": 5})
+    assert training.evaluation is None
