@@ -64,3 +64,28 @@ def test_the_training_set_comes_from_the_history_and_dev_never_from_test(
     refused = run_altlas(history, "models", "dataset", "--dev", str(dev), "--test", str(test),
                          "--as", "erin")
     assert refused.returncode != 0 and "needs the operator role" in refused.stderr
+
+
+def test_promoting_and_rolling_back_from_the_command_line_refuse_what_cannot_be_done(
+    history: dict[str, str]
+) -> None:
+    unknown = run_altlas(history, "models", "promote", "tiny+lora-0123abcd", "--as", "carol")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "altlas: no training or adapter is tiny+lora-0123abcd"
+    developer = run_altlas(history, "models", "rollback", "--as", "erin")
+    assert developer.returncode == 2 and "needs the operator role" in developer.stderr
+    nothing = run_altlas(history, "models", "rollback", "--as", "carol")
+    assert nothing.returncode == 2 and "nothing to roll back" in nothing.stderr
+    not_trained = run_altlas(history, "models", "evaluate", "0123abcd", "--as", "carol")
+    assert not_trained.returncode == 2 and "no training or adapter is 0123abcd" in \
+        not_trained.stderr
+    asked = run_altlas(history, "models", "activate", "tiny", "--as", "carol")
+    assert asked.returncode == 0, asked.stderr
+    approval = asked.stdout.split("approval ")[1].split()[0]
+    granted = run_altlas(history, "approve", approval, "--as", "bob")
+    assert granted.returncode == 0 and "tiny plans from now on" in granted.stdout
+    back = run_altlas(history, "models", "rollback", "--reason", "too small", "--as", "carol")
+    assert back.returncode == 0 and "Asked to roll back to ALTLAS_LOCAL_MODEL" in back.stdout
+    approval = back.stdout.split("approval ")[1].split()[0].rstrip(":")
+    undone = run_altlas(history, "approve", approval, "--as", "bob")
+    assert undone.returncode == 0 and "ALTLAS_LOCAL_MODEL plans from now on" in undone.stdout

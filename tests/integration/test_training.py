@@ -143,6 +143,19 @@ def test_the_worker_measures_the_adapter_against_its_base_through_llama_cpp(
         assert sum(side[o] for o in ("exact", "asked", "refused", "wrong")) == 1
         assert side["requests"] == 1 and side["seconds_per_request"] > 0
     assert event.actor == "altlas:trainer"
+    from adapters.packaged import ModelUnavailableError
+    from altlas import training
+
+    weights = gguf.parent / "adapter_model.safetensors"
+    kept = weights.read_bytes()
+    try:  # an adapter changed after its training is refused before anything is measured
+        weights.write_bytes(kept[:-4] + b"\0\0\0\0")
+        with pytest.raises(ModelUnavailableError, match="not the trained"):
+            training.evaluate(system, "carol", training_id, Path(event.file), 0)
+    finally:
+        weights.write_bytes(kept)
+    assert len([e for e in system.app.events.get(training_id)
+                if isinstance(e, Training.Evaluated)]) == 1
 
 
 def evaluation(system: System, training_id: UUID, base: tuple[int, int],
@@ -205,6 +218,12 @@ def test_an_adapter_is_promoted_only_when_it_beats_its_base_and_someone_else_app
             model.complete([{"role": "user", "content": "hi"}], max_tokens=1)
     finally:
         gguf.write_bytes(kept)
+    duel = uc.arena.ask("erin", "check disk on web-1")  # the adapter plays as it plans
+    system.worker().until_quiet()
+    with pytest.raises(DomainError, match="carol made one of the planners"):
+        uc.arena.vote("carol", duel["id"], "a")  # she asked for its training
+    judged = uc.arena.vote("alice", duel["id"], "tie")
+    assert f"local:{name}" in judged["planners"].values()
     back = models.rollback("carol", "worse in prod")
     uc.vote("alice", back.id)
     system.worker().until_quiet()
