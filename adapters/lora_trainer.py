@@ -12,7 +12,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from adapters.segmenter_model import in_order
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]  # attention projections: llama, qwen2
 WEIGHTS = "adapter_model.safetensors"
 
+Asking = Callable[[str], Sequence[Mapping[str, str]]]  # a request → the messages it is asked with
 # (step, steps, loss, tokens per second, seconds left)
 Progress = Callable[[int, int, float, float, float], None]
 
@@ -38,7 +39,7 @@ class Trained:
     peak_rss_mb: float
 
 
-def train(base: Path, examples: Sequence[dict[str, Any]], system_prompt: str, out: Path, *,
+def train(base: Path, examples: Sequence[dict[str, Any]], prompt: Asking, out: Path, *,
           rank: int, alpha: int, dropout: float, lr: float, epochs: int, max_steps: int,
           progress: Progress, threads: int = 2, seed: int = 0) -> Trained:
     import torch
@@ -53,7 +54,7 @@ def train(base: Path, examples: Sequence[dict[str, Any]], system_prompt: str, ou
                                                   dtype=torch.float32)
     model = get_peft_model(loaded, LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout,
                                              target_modules=TARGETS, task_type="CAUSAL_LM"))
-    batches = [_tokens(tokenizer, system_prompt, e) for e in examples]
+    batches = [_tokens(tokenizer, prompt, e) for e in examples]
     steps = len(batches) * epochs if max_steps <= 0 else max_steps
     shuffle = random.Random(seed)  # each epoch in its own order: the dev file comes grouped
     order = [i for _ in range(-(-steps // len(batches)))
@@ -86,17 +87,16 @@ def train(base: Path, examples: Sequence[dict[str, Any]], system_prompt: str, ou
                    _peak_rss_mb())
 
 
-def _tokens(tokenizer: Any, system_prompt: str, example: dict[str, Any]
+def _tokens(tokenizer: Any, prompt: Asking, example: dict[str, Any]
             ) -> tuple[list[int], list[int]]:
     """The chat as the segmenter sends it; the labels mask everything but the answer."""
-    asked = [{"role": "system", "content": system_prompt},
-             {"role": "user", "content": example["request"]}]
+    asked = [dict(m) for m in prompt(example["request"])]
     answer = json.dumps(in_order(example["plan"]))
-    prompt = tokenizer.apply_chat_template(asked, tokenize=True, add_generation_prompt=True,
-                                           return_dict=False)
+    question = tokenizer.apply_chat_template(asked, tokenize=True, add_generation_prompt=True,
+                                             return_dict=False)
     whole = tokenizer.apply_chat_template(
         [*asked, {"role": "assistant", "content": answer}], tokenize=True, return_dict=False)
-    return list(whole), [-100] * len(prompt) + list(whole[len(prompt):])
+    return list(whole), [-100] * len(question) + list(whole[len(question):])
 
 
 def _peak_rss_mb() -> float:

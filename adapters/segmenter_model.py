@@ -139,21 +139,16 @@ _BUILT_IN_EXAMPLES: tuple[tuple[str, Mapping[str, Any]], ...] = (
 )
 
 
-class ModelSegmenter:
-    def __init__(self, model: LanguageModel, policy: Policy, maintenance_flag: str,
-                 max_tokens: int = 400) -> None:
-        self._model = model
-        self._policy = policy
-        self._max_tokens = max_tokens
-        self._inventory = Inventory.of(policy)
+class Prompt:
+    """What a model is asked when it plans a request: the system prompt, two worked examples
+    (and the similar past runs given), the request with the hosts it names spelled out. A
+    LoRA adapter is trained on exactly this, so it learns what it will be asked."""
+
+    def __init__(self, policy: Policy, maintenance_flag: str) -> None:
+        self.inventory = Inventory.of(policy)
         self._system = system_prompt(policy, maintenance_flag)
 
-    @property
-    def name(self) -> str:
-        """The model's name now: the registry may have activated another since."""
-        return self._model.name
-
-    def messages(self, request: SegmentationRequest) -> list[Message]:
+    def __call__(self, request: SegmentationRequest) -> list[Message]:
         out: list[Message] = [{"role": "system", "content": self._system}]
         for text, plan in (*_BUILT_IN_EXAMPLES, *request.examples):
             out.append({"role": "user", "content": text})
@@ -161,11 +156,33 @@ class ModelSegmenter:
         text = request.text
         if request.mode == "explore":
             text += " (explore: first add read-only discovery steps, uptime and df -h)"
-        named = read_request(request.text, self._inventory).hosts
+        named = read_request(request.text, self.inventory).hosts
         if named:  # spelled out as the inventory spells them ("web1" is web-1)
             text += f"\n(hosts named: {', '.join(named)})"
         out.append({"role": "user", "content": text})
         return out
+
+    def of(self, text: str) -> list[Message]:
+        """The messages for a person's plain request."""
+        return self(SegmentationRequest(text=text))
+
+
+class ModelSegmenter:
+    def __init__(self, model: LanguageModel, policy: Policy, maintenance_flag: str,
+                 max_tokens: int = 400) -> None:
+        self._model = model
+        self._policy = policy
+        self._max_tokens = max_tokens
+        self._prompt = Prompt(policy, maintenance_flag)
+        self._inventory = self._prompt.inventory
+
+    @property
+    def name(self) -> str:
+        """The model's name now: the registry may have activated another since."""
+        return self._model.name
+
+    def messages(self, request: SegmentationRequest) -> list[Message]:
+        return self._prompt(request)
 
     def segment(self, request: SegmentationRequest) -> dict[str, Any]:
         reading = read_request(request.text, self._inventory)

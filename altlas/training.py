@@ -159,7 +159,7 @@ def run(system: System, training_id: UUID) -> int:
     """The training worker: exit 0 when the adapter is trained (or another process has the
     training), 1 when it failed (and says why on the record)."""
     from adapters.lora_trainer import train
-    from adapters.segmenter_model import system_prompt
+    from adapters.segmenter_model import Prompt
 
     app = system.app
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -196,7 +196,7 @@ def run(system: System, training_id: UUID) -> int:
                     for line in dataset.read_text(encoding="utf-8").splitlines() if line]
         h = training.hyperparameters
         flag = str(settings.data_dir / "maintenance.flag")
-        done = train(Path(base["path"]), examples, system_prompt(app.policy, flag),
+        done = train(Path(base["path"]), examples, Prompt(app.policy, flag).of,
                      settings.data_dir / "adapters" / training.adapter_name,
                      rank=int(h["rank"]), alpha=int(h["alpha"]), dropout=float(h["dropout"]),
                      lr=float(h["lr"]), epochs=int(h["epochs"]),

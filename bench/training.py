@@ -23,16 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adapters.llm_local import resolve
-from adapters.lora_trainer import train
+from adapters.lora_trainer import Asking, train
 from adapters.policy_file import load_policy
-from adapters.segmenter_model import in_order, system_prompt
+from adapters.segmenter_model import Prompt, in_order
 from application import training_data
 from domain.secrets import Redactor
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
-def forward_only(path: Path, examples: list[dict], prompt: str, steps: int) -> float:
+def forward_only(path: Path, examples: list[dict], prompt: Asking, steps: int) -> float:
     """Seconds for ``steps`` forward passes of the same examples, no gradient."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -45,8 +45,7 @@ def forward_only(path: Path, examples: list[dict], prompt: str, steps: int) -> f
     with torch.no_grad():
         for step in range(steps):
             e = examples[step % len(examples)]
-            chat = [{"role": "system", "content": prompt},
-                    {"role": "user", "content": e["request"]},
+            chat = [*prompt(e["request"]),
                     {"role": "assistant", "content": json.dumps(in_order(e["plan"]))}]
             ids = tokenizer.apply_chat_template(chat, tokenize=True, return_dict=False)
             model(input_ids=torch.tensor([list(ids)]))
@@ -63,7 +62,7 @@ def main() -> int:
     dataset = training_data.build([], [], training_data.labelled(dev),
                                   [r["request"] for r in test["requests"]], Redactor())
     examples = [e.to_dict() for e in dataset.examples]
-    prompt = system_prompt(load_policy(None), "/srv/altlas/maintenance.flag")
+    prompt = Prompt(load_policy(None), "/srv/altlas/maintenance.flag").of
     cache = Path(tempfile.gettempdir()) / "altlas-test-models"
     rows = []
     for name in args.models.split(","):
