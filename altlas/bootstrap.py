@@ -307,10 +307,15 @@ class System:
 
         def registered(name: str) -> InUse | None:
             registry = self.app.model_registry()
-            if registry is not None and registry.adapter is not None and (
-                    registry.adapter["name"] == name):
-                return _in_use(registry)
-            found = registry.models.get(name) if registry else None
+            if registry is None:
+                return None
+            adapter = self.use_cases().models.adapter(name)
+            if adapter is not None and adapter.base in registry.models:
+                base, measured = registry.models[adapter.base], adapter.evaluation
+                assert measured is not None
+                return InUse(adapter.base, base["path"], base["sha256"],
+                             (name, measured["gguf_path"], measured["gguf_sha256"]))
+            found = registry.models.get(name)
             return InUse(name, found["path"], found["sha256"]) if found else None
 
         return Contenders(RuleSegmenter(policy, flag), registered,

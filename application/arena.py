@@ -24,10 +24,12 @@ RULES = "rules"
 
 class Arena:
     def __init__(self, app: AltlasApplication, access: Access,
-                 resolve: Callable[[str, str], UUID]) -> None:
+                 resolve: Callable[[str, str], UUID],
+                 adapter: Callable[[str], Training | None]) -> None:
         self.app = app
         self.access = access
         self._resolve = resolve  # (ref, kind) → UUID, as the use cases resolve ids
+        self._adapter = adapter  # an evaluated adapter by its name
 
     def ask(self, who: str, request: str, *, a: str | None = None, b: str | None = None,
             environment: str | None = None, reply_to: dict[str, str] | None = None,
@@ -111,9 +113,12 @@ class Arena:
         if first == second:
             raise InvalidInputError(f"{first} cannot play against itself: name two planners")
         for name in (second,) if planned else (first, second):
-            if name != RULES and name not in names:
-                raise InvalidInputError(f"{name} is not a planner the arena knows: rules, or "
-                                        f"local:NAME of a registered model ({', '.join(names)})")
+            if name != RULES and name not in names and (
+                    self._adapter(name.removeprefix("local:")) is None):
+                raise InvalidInputError(f"{name} is not a planner the arena knows: rules, "
+                                        "local:NAME of a registered model "
+                                        f"({', '.join(names)}), or local:BASE+lora-ID of an "
+                                        "evaluated adapter")
         return first, second
 
     def _makers(self, *planners: str) -> list[str]:
@@ -125,8 +130,9 @@ class Arena:
             name = planner.removeprefix("local:")
             model = registry.models.get(name) if registry else None
             maker = model["registered_by"] if model is not None else None
-            if registry is not None and registry.adapter and registry.adapter["name"] == name:
-                maker = self.app.load(Training, UUID(registry.adapter["training_id"])).requester
+            adapter = self._adapter(name)
+            if adapter is not None:
+                maker = adapter.requester
             if maker is not None and is_person(maker):
                 found.append(self.app.privacy.reveal(maker))
         return found

@@ -89,6 +89,18 @@ class Models:
         self.access.check(who, "activate_model")
         return self.app.request_model_rollback(who, reason)
 
+    def adapter(self, name: str) -> Training | None:
+        """The evaluated adapter called ``name`` (BASE+lora-ID8): it may plan in the arena
+        before it is promoted. None for any other name."""
+        if "+lora-" not in name:
+            return None
+        try:
+            training = self.app.load(Training, self.training_id(name))
+        except NotFoundError:
+            return None
+        ok = training.adapter_name == name and training.evaluation is not None
+        return training if ok else None
+
     def training_id(self, ref: str) -> UUID:
         """A training by its id, a beginning of it (6 characters or more), or its adapter's
         name (BASE+lora-ID8)."""

@@ -80,7 +80,7 @@ class UseCases:
         self.leaderboards = Leaderboards(reads, self.atlas)
         self.access = Access(app.policy)
         self.models = Models(app, model_files, self.access, reads)
-        self.arena = Arena(app, self.access, self.resolve)
+        self.arena = Arena(app, self.access, self.resolve, self.models.adapter)
         self._reads = reads
         self._auditor = auditor
         self._reads_at = reads_at

@@ -6,8 +6,13 @@ behind it, two readings), exact / asked / refused / wrong and the time per reque
 `test` is the frozen file (never trained on: the training set leaves its requests out);
 `dev` is what the adapter learned from, shown to see how much it memorised.
 
+`--transformers N`: the other way to serve the adapter, measured on N requests of the first
+file: transformers with peft on the dequantised model (no grammar: greedy decoding), against
+llama.cpp with the GGUF adapter (the grammar, as the segmenter asks); seconds per request,
+and how many of transformers' answers are the same plan as llama.cpp's.
+
     python bench/adapter_eval.py --base qwen2.5-coder-0.5b --adapter DIR [--files test]
-                                 [--sample N] [--readings 2]
+                                 [--sample N] [--readings 2] [--transformers N]
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from adapters.llm_local import LocalModel, resolve
 from adapters.lora_gguf import for_base
 from adapters.person_keys import SqlPersonKeys, metadata
 from adapters.policy_file import load_policy
-from adapters.segmenter_model import ModelSegmenter
+from adapters.segmenter_model import ModelSegmenter, Prompt, plan_schema
 from application.evaluation import PolicyCheck, sample, score
 from application.privacy import Privacy
 from application.segmentation import SegmentationService
+from domain.grounding import read_request
+from domain.policy import Policy
 from domain.training import worse
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -45,6 +52,7 @@ def main() -> int:
     parser.add_argument("--files", default="test")
     parser.add_argument("--sample", type=int, default=0)
     parser.add_argument("--readings", type=int, default=2, choices=(1, 2))
+    parser.add_argument("--transformers", type=int, default=0, metavar="N")
     args = parser.parse_args()
     logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
     cache = Path(tempfile.gettempdir()) / "altlas-test-models"
@@ -82,7 +90,60 @@ def main() -> int:
                   f"{statistics.mean(result.seconds):>7.3f}", flush=True)
         why = worse(*summaries)
         print(f"      promotable: {'yes' if why is None else 'no: ' + why}")
+    if args.transformers:
+        file = args.files.split(",")[0]
+        entries = json.loads((DATA / f"segmentation_{file}.json").read_text())["requests"]
+        both_ways(base, args.adapter, gguf, policy,
+                  [e["request"] for e in sample(entries, args.transformers, f"hf:{file}")])
     return 0
+
+
+def both_ways(base: Path, adapter: Path, gguf: Path, policy: Policy, requests: list[str]
+              ) -> None:
+    """The adapter served by transformers+peft and by llama.cpp, on the same requests."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    prompt = Prompt(policy, FLAG)
+    torch.set_num_threads(2)
+    started = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(str(base.parent), gguf_file=base.name)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(
+        str(base.parent), gguf_file=base.name, dtype=torch.float32), str(adapter))
+    model.eval()
+    hf_load = time.perf_counter() - started
+    llama = LocalModel("adapted", base, lora=gguf)
+    llama.complete([{"role": "user", "content": "hi"}], max_tokens=1)
+    seconds: dict[str, list[float]] = {"transformers": [], "llama.cpp": []}
+    same = 0
+    for text in requests:
+        messages = prompt.of(text)
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                            return_tensors="pt", return_dict=True)
+        started = time.perf_counter()
+        with torch.no_grad():
+            out = model.generate(**ids, max_new_tokens=400, do_sample=False)
+        seconds["transformers"].append(time.perf_counter() - started)
+        hf = tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        reading = read_request(text, prompt.inventory)
+        started = time.perf_counter()
+        cpp = llama.complete(messages, max_tokens=400, json_schema=plan_schema(
+            policy, reading.hosts, reading.quoted))
+        seconds["llama.cpp"].append(time.perf_counter() - started)
+        same += _plan(hf) is not None and _plan(hf) == _plan(cpp)
+    print(f"\nthe adapter served two ways, {len(requests)} request(s) (transformers loads in "
+          f"{hf_load:.1f} s):")
+    for way, taken in seconds.items():
+        print(f"  {way:<13} {statistics.mean(taken):>7.2f} s a request")
+    print(f"  transformers' answer is llama.cpp's plan: {same} of {len(requests)}")
+
+
+def _plan(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 if __name__ == "__main__":

@@ -156,6 +156,12 @@ def test_the_worker_measures_the_adapter_against_its_base_through_llama_cpp(
         weights.write_bytes(kept)
     assert len([e for e in system.app.events.get(training_id)
                 if isinstance(e, Training.Evaluated)]) == 1
+    arena = system.use_cases().arena  # measured, it may plan in the arena before promotion
+    with pytest.raises(DomainError, match="local:BASE\\+lora-ID of an evaluated adapter"):
+        arena.ask("erin", "check disk on web-1", a="rules", b="local:smol+lora-00000000")
+    duel = arena.ask("erin", "check disk on web-1", a="rules", b=f"local:{event.adapter}")
+    system.worker().until_quiet()
+    assert system.use_cases().arena.duel(None, duel["id"])["status"] == "planned"
 
 
 def evaluation(system: System, training_id: UUID, base: tuple[int, int],
