@@ -629,7 +629,7 @@ def _models_dataset(system: System, args: argparse.Namespace) -> int:
 def _labelled_file(path: str) -> dict[str, Any]:
     from altlas import training
 
-    return training.labelled(Path(path))
+    return training.read_labelled(Path(path))
 
 
 def _models_train(system: System, args: argparse.Namespace) -> int:

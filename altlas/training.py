@@ -104,8 +104,8 @@ class AutoTraining:
         if last is not None and system.app.load(Training, last[0]).status in (REQUESTED,
                                                                                RUNNING):
             return None
-        dataset = _built(system, labelled(settings.training_dev_file),
-                         labelled(settings.evaluation_file))
+        dataset = _built(system, read_labelled(settings.training_dev_file),
+                         read_labelled(settings.evaluation_file))
         grown = _learned(dataset.by_source()) - (_learned(last[1]) if last else 0)
         base = _in_charge(system)
         if grown < settings.training_auto_examples or base is None:
@@ -245,7 +245,7 @@ def evaluate(system: System, who: str, training_id: UUID, file: Path, sample: in
            pinned="the registered", remedy="register the base again")
     verify(folder / "adapter_model.safetensors", trained.sha256, settings.model_cache,
            pinned="the trained", remedy="train it again")
-    found = labelled(file)
+    found = read_labelled(file)
     entries = evaluation.sample(found["requests"], sample, f"{file.name}:{sample}")
     gguf = for_base(folder, folder / "adapter.gguf", Path(base["path"]))
     policy = load_policy(None)  # the labelled files name the default policy's hosts
@@ -271,7 +271,7 @@ def evaluate(system: System, who: str, training_id: UUID, file: Path, sample: in
     return scores
 
 
-def labelled(file: Path) -> dict[str, Any]:
+def read_labelled(file: Path) -> dict[str, Any]:
     """A labelled file (tests/data/segmentation_*.json), or why it is not one."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))

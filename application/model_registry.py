@@ -127,6 +127,7 @@ class Models:
         done = next((e for e in events if isinstance(e, Training.AdapterTrained)), None)
         ended = next((e for e in events if isinstance(e, Training.Failed | Training.Withdrawn)),
                      None)
+        why_not = _verdict(training)
         return {
             "id": str(training.id), "status": training.status, "base": training.base,
             "examples": training.examples, "by_source": training.by_source,
@@ -141,7 +142,7 @@ class Models:
                 "steps": done.steps, "duration_ms": done.duration_ms,
                 "loss_curve": list(done.loss_curve)},
             "evaluation": training.evaluation,
-            "promotable": _verdict(training) is None, "why_not": _verdict(training),
+            "promotable": why_not is None, "why_not": why_not,
             "reason": getattr(ended, "reason", None)}
 
     def _files_here(self) -> ModelFiles:
