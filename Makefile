@@ -25,4 +25,6 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/soak.py && .venv/bin/python bench/similar.py && \
 	  .venv/bin/python bench/leaderboards.py && .venv/bin/python bench/correlation.py && \
 	  .venv/bin/python bench/alert_ingest.py && .venv/bin/python bench/incident_response.py && \
+	  .venv/bin/python bench/incident_storms.py && .venv/bin/python bench/alert_flow.py && \
+	  .venv/bin/python bench/alertmanager_storm.py && \
 	  .venv/bin/python bench/arena.py && .venv/bin/python bench/training.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,19 +19,23 @@ log = logging.getLogger("altlas.http")
 
 
 class BodyLimit:
-    """Answers 413 ``{"error": "payload_too_large", …}`` to bodies over ``max_bytes``."""
+    """Answers 413 ``{"error": "payload_too_large", …}`` to bodies over ``max_bytes``, or over
+    the cap ``paths`` gives a path of its own (Alertmanager's webhook carries whole groups)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 paths: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = dict(paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.paths.get(scope.get("path", ""), self.max_bytes)
         declared, chunked = _framing(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared > cap:
+            await self._refuse(scope, send, cap)
             return
         if not chunked:
             await self.app(scope, receive, send)
@@ -43,8 +48,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break  # the client went away; the route hears it too
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(scope, send)
+            if size > cap:
+                await self._refuse(scope, send, cap)
                 return
             if not message.get("more_body", False):
                 break
@@ -55,13 +60,15 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, cap: int) -> None:
         log.warning("refused %s %s: its body is over %d bytes", scope.get("method"),
-                    scope.get("path"), self.max_bytes)
+                    scope.get("path"), cap)
+        setting = "ALTLAS_MAX_BODY_BYTES" if cap == self.max_bytes and scope.get(
+            "path") not in self.paths else "ALTLAS_MAX_ALERT_BODY_BYTES"
         body = json.dumps({
             "error": "payload_too_large",
-            "message": f"the request body is over the limit of {self.max_bytes} bytes "
-                       "(ALTLAS_MAX_BODY_BYTES)"}).encode()
+            "message": f"the request body is over the limit of {cap} bytes "
+                       f"({setting})"}).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -505,8 +505,9 @@ def create_api(use_cases: UseCases, history: EventHistory, *,
                   "external_url": body.externalURL}
         return uc.receive_alerts([IncomingAlert(
             a.fingerprint, dict(a.labels), dict(a.annotations), _utc(a.startsAt),
-            _utc(a.endsAt or a.startsAt) if a.status == "resolved" else None,
-            {**sender, "generator_url": a.generatorURL}) for a in body.alerts])
+            _utc(a.endsAt) if a.endsAt is not None and a.endsAt.year > 1 else None,
+            {**sender, "generator_url": a.generatorURL}, resolved=a.status == "resolved")
+            for a in body.alerts])
 
     @api.get("/incidents", response_model=list[IncidentOut], tags=["alerts"])
     def incidents(status: Literal["open", "resolved", "merged"] | None = None,

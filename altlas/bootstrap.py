@@ -131,7 +131,7 @@ class System:
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
                 wake=s.wakeup, secrets=self.secrets,
                 training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds),
-                auto_train=self._auto_training())
+                auto_train=self._auto_training(), alerts_due=IncidentDesk(self.app).due)
             self.wake_on_other_processes()
         return self._worker
 
@@ -413,7 +413,8 @@ class System:
                                       seen=self.seen_requests(SEEN_FOR))
             api.add_api_route("/slack/events", endpoint, methods=["POST"],
                               include_in_schema=False)
-        api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
+        api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes, paths={
+            "/alerts/alertmanager": self.settings.max_alert_body_bytes})
         return api
 
     def followers(self) -> dict[str, int]:

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, le=1_073_741_824,
         description="Request bodies over this many bytes are refused (413) on every HTTP "
         "route, Slack's included, before they are read in full.")
+    max_alert_body_bytes: int = Field(
+        default=33_554_432, ge=1024, le=1_073_741_824,
+        description="Alertmanager's webhook (POST /alerts/alertmanager) carries a whole group "
+        "of alerts: its bodies may be this large (32 MiB, about 100,000 alerts).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     incident_summary: Literal["template", "model"] = Field(
         default="template",

@@ -324,7 +324,7 @@ class Conversation:
         """Post the incident to its environment's on-call channel on this front, once; after
         that, rewrite that message as the incident is now."""
         incident = self.app.load(Incident, UUID(incident_id))
-        labels = (self.app.load(Alert, UUID(a)).labels for a in incident.alerts.values())
+        labels = (self.app.load(Alert, UUID(a)).labels for a in incident.alerts)
         environment = incident_environment(self.app.policy, incident, labels)  # lazily
         env = self.app.policy.environments.get(environment or "")
         channel = env.oncall_channels.get(self.platform) if env else None

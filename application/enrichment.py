@@ -199,8 +199,8 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def generator_urls(alerts: Mapping[str, Any]) -> list[str]:
-    """The generatorURL of each alert aggregate, in fingerprint order."""
-    return [alerts[f].generator_url for f in sorted(alerts) if alerts[f].generator_url]
+    """The generatorURL of each alert aggregate, in the order of their ids."""
+    return [alerts[a].generator_url for a in sorted(alerts) if alerts[a].generator_url]
 
 
 def key_series(metrics: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -314,41 +314,44 @@ def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
 
 def correlate_alert(event: Alert.Received, r: Reaction, ports: Ports) -> None:
     """Put the alert in its incident: a new one, or one it relates to (by the topology,
-    labels or words), merging the incidents it shows to have one cause."""
+    labels or words), merging the incidents it shows to have one cause; and record the
+    occurrences its arrival shows to be over (their endsAt passed, or it fired again)."""
     if ports.incidents is None:
         return
     verdict = ports.incidents.decide(r.position, event)
+    cause = event_id(event.originator_id, event.originator_version)
+    for ended in verdict.ended:
+        alert = r.get(Alert, UUID(ended.key))
+        alert.expire(ended.at, ended.reason, EventMeta(CORRELATOR, ended.incident, cause))
     if verdict.incident is None or verdict.repeat:
         return
-    meta = EventMeta(CORRELATOR, str(verdict.incident),
-                     event_id(event.originator_id, event.originator_version))
+    meta = EventMeta(CORRELATOR, str(verdict.incident), cause)
+    mine = {str(event.originator_id): event.fingerprint}
     incident = None if verdict.opened else _open_incident(r, verdict.incident)
     if incident is None:  # new; or the correlator's was never recorded, or has closed
         ident = verdict.incident
         if not verdict.opened and r.app.exists(ident):
             ident = incident_id(event.originator_id)
-        r.add(Incident.open(ident, {event.fingerprint: str(event.originator_id)},
-                            f"{event.name or 'alert'} on {verdict.component}",
+        r.add(Incident.open(ident, mine, f"{event.name or 'alert'} on {verdict.component}",
                             verdict.root_causes, event.starts_at, meta))
         return
-    alerts = {event.fingerprint: str(event.originator_id)}
     merged = []
     for other_id in verdict.merged:
         other = _open_incident(r, other_id)
         if other is not None and other is not incident:
-            alerts.update(other.merge_into(incident, meta))
+            mine.update(other.merge_into(incident, meta))
             merged.append(str(other_id))
-    incident.correlate(alerts, merged, verdict.root_causes, meta)
+    incident.correlate(mine, merged, verdict.root_causes, meta)
 
 
-def clear_alert(event: Alert.Resolved, r: Reaction, ports: Ports) -> None:
+def clear_alert(event: Alert.Resolved | Alert.Expired, r: Reaction, ports: Ports) -> None:
     """The alert leaves its incident; the incident resolves with its last firing alert."""
     if ports.incidents is None:
         return
     verdict = ports.incidents.decide(r.position, event)
     incident = _open_incident(r, verdict.incident) if verdict.incident else None
     if incident is not None:
-        incident.clear(verdict.fingerprint, event.ends_at, EventMeta(
+        incident.clear(verdict.alert_id, event.ends_at, EventMeta(
             CORRELATOR, str(incident.id), event_id(event.originator_id,
                                                     event.originator_version)))
 
@@ -361,7 +364,7 @@ def enrich_incident(event: Incident.Opened, r: Reaction, ports: Ports) -> None:
     incident = r.get(Incident, event.originator_id)
     if incident.enriched:
         return
-    alerts = {f: r.get(Alert, UUID(a)) for f, a in incident.alerts.items()}
+    alerts = {a: r.get(Alert, UUID(a)) for a in incident.alerts}
     found = ports.enrichment.findings(str(incident.id), incident.title, datetime.fromisoformat(
         incident.opened_at), incident.root_causes, generator_urls(alerts))
     meta = EventMeta(CORRELATOR, str(incident.id),
@@ -499,6 +502,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Duel.Requested: plan_duel,            # each side of an arena duel plans the request
     Alert.Received: correlate_alert,      # open an incident, or join (and merge) one
     Alert.Resolved: clear_alert,          # the incident resolves with its last alert
+    Alert.Expired: clear_alert,           # over without a resolved notice: the same
     Incident.Opened: enrich_incident,     # its metrics, anomalies, incidents like it
 }
 
@@ -507,7 +511,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
 # Alerts have their own lane too: a storm of them never delays a run.
 _PLANNING: frozenset[type[Event]] = frozenset({Task.Requested, Task.Clarified,
                                                Duel.Requested})
-_ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved})
+_ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved, Alert.Expired})
 # Enriching waits for Prometheus: on a lane of its own, so correlation never queues behind it.
 _ENRICHING: frozenset[type[Event]] = frozenset({Incident.Opened})
 LANES: dict[str, frozenset[type[Event]]] = {

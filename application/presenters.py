@@ -137,11 +137,17 @@ def incident_model(incident: Incident) -> dict[str, Any]:
         "id": str(incident.id), "title": incident.title, "status": incident.status,
         "opened_at": incident.opened_at, "resolved_at": incident.resolved_at,
         "merged_into": incident.merged_into,
-        "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in incident.firing}
-                   for f, a in sorted(incident.alerts.items())],
+        "alerts": alert_list(incident.alerts, incident.firing),
         "root_causes": incident.root_causes, "summary": incident.summary,
         "remediation": incident.remediation,
     }
+
+
+def alert_list(alerts: Mapping[str, str], firing: Iterable[str]) -> list[dict[str, Any]]:
+    """An incident's alerts (alert id → fingerprint), by fingerprint and then id."""
+    live = set(firing)
+    return [{"fingerprint": f, "alert_id": a, "firing": a in live}
+            for a, f in sorted(alerts.items(), key=lambda item: (item[1], item[0]))]
 
 
 def incident_environment(policy: Policy, incident: Incident,

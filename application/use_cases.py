@@ -23,7 +23,7 @@ from application.history import EventHistory
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, ReadModels
-from application.presenters import CardModel, PlanModel, RunModel, oncall_of
+from application.presenters import CardModel, PlanModel, RunModel, alert_list, oncall_of
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
 from application.views import ApprovalView, RunView, TaskView
@@ -37,6 +37,7 @@ from domain.training import OUTCOMES
 KINDS = ("task", "run", "approval")
 INCIDENT_STATES = ("open", "resolved", "merged")
 TIMELINE_LIMIT = 500
+ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
 _REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
@@ -408,11 +409,13 @@ class UseCases:
     # -- alerts ----------------------------------------------------------------------------
 
     def receive_alerts(self, alerts: list[IncomingAlert]) -> dict[str, int]:
-        """Record what Alertmanager sent (the caller checked it was Alertmanager), each alert
-        on its own: how many were received, refreshed, resolved or unchanged."""
+        """Record what Alertmanager sent (the caller checked it was Alertmanager), a few
+        hundred alerts to a transaction: how many were received, refreshed, resolved or
+        unchanged."""
         counts = dict.fromkeys(("received", "refreshed", "resolved", "unchanged"), 0)
-        for alert in alerts:
-            counts[self.app.receive_alert(alert)] += 1
+        for start in range(0, len(alerts), ALERTS_PER_TRANSACTION):
+            for said in self.app.receive_alerts(alerts[start:start + ALERTS_PER_TRANSACTION]):
+                counts[said] += 1
         return counts
 
     def incidents(self, who: str | None, *, status: str | None = None,
@@ -448,7 +451,7 @@ class UseCases:
             run_id, outcome = self._reads().runs_of([remedy["task_id"]]).get(
                 remedy["task_id"], (None, None))
             shown["remediation"] = {**remedy, "run_id": run_id, "outcome": outcome}
-        fingerprint = {a: f for f, a in found[0]["alerts"].items()}
+        fingerprint = dict(found[0]["alerts"])
         events = self._reads().events_of([found[0]["incident_id"], *fingerprint],
                                          TIMELINE_LIMIT)
         shown["timeline"] = [
@@ -588,14 +591,12 @@ class UseCases:
 
 
 def _incident(row: dict[str, Any]) -> dict[str, Any]:
-    firing = set(row["firing"])
     return {
         "id": row["incident_id"], "title": row["title"], "status": row["status"],
         "opened_at": row["opened_at"].isoformat(),
         "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
         "merged_into": row["merged_into"],
-        "alerts": [{"fingerprint": f, "alert_id": a, "firing": f in firing}
-                   for f, a in sorted(row["alerts"].items())],
+        "alerts": alert_list(row["alerts"], row["firing"]),
         "root_causes": row["root_causes"],
         "summary": row["summary"],
         "evidence": row["evidence"],

@@ -1,7 +1,8 @@
 """A worker: what moves altlas on by itself, in whatever process runs one.
 
 It follows the events on the lanes of application/policies.py and reacts to each once (across
-every worker on the store), runs the steps it claimed, expires approvals whose time is up, and
+every worker on the store), runs the steps it claimed, expires approvals whose time is up and
+alerts whose endsAt passed with no resolved notice, and
 takes over what workers that died left behind: a step one of them was running is run again if
 it is read-only, or recorded as interrupted with its outcome unknown, never re-run silently.
 """
@@ -23,6 +24,7 @@ from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegist
 from application.reactor import Lane
 from application.steps import StepRunner
 from domain.base import EventMeta
+from domain.correlation import Ended
 from domain.errors import ConflictError, DomainError
 from domain.training import RUNNING, Training
 
@@ -43,8 +45,10 @@ class Worker:
                  stop_timeout: float = 30.0, wake: bool = True,
                  secrets: Mapping[str, str] | None = None,
                  training_heartbeat: timedelta = timedelta(seconds=120),
-                 auto_train: Callable[[], object] | None = None) -> None:
+                 auto_train: Callable[[], object] | None = None,
+                 alerts_due: Callable[[datetime], list[Ended]] | None = None) -> None:
         self.app = app
+        self.alerts_due = alerts_due  # alerts over by their endsAt, as the history says
         self.training_heartbeat = training_heartbeat
         self.auto_train = auto_train  # asks for a training once enough examples accumulated
         self.info = new_worker_info()
@@ -138,6 +142,7 @@ class Worker:
             self._beat()
             self.recover()
             self.expire_due()
+            self.expire_alerts()
             self.fail_stopped_trainings()
             if self.auto_train is not None:
                 self.auto_train()
@@ -200,6 +205,19 @@ class Worker:
                              lambda i: self.app.expire_approval(i, actor=SCHEDULER))
                 + self._expire("the question of task", questions, now,
                                lambda i: self.app.expire_question(i, actor=SCHEDULER)))
+
+    def expire_alerts(self) -> list[str]:
+        """Alerts whose endsAt passed with no resolved notice (in a quiet hour: when alerts
+        keep coming, correlating them finds these first): AlertExpired, and their incidents
+        follow."""
+        if self.alerts_due is None:
+            return []
+        expired = []
+        for ended in self.alerts_due(self.app.clock()):
+            if self.app.expire_alert(UUID(ended.key), ended.at, ended.reason, ended.incident):
+                log.info("alert %s expired: %s", ended.key, ended.reason)
+                expired.append(ended.key)
+        return expired
 
     @staticmethod
     def _expire(what: str, due: list[tuple[str, str]], now: datetime,

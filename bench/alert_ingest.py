@@ -71,7 +71,8 @@ def incoming(e: Event, starts: dict[str, str]) -> IncomingAlert:
     body = alert_json(e, starts)
     return IncomingAlert(body["fingerprint"], body["labels"], body["annotations"],
                          datetime.fromisoformat(body["startsAt"]),
-                         None if e.alert is not None else e.at, {})
+                         None if e.alert is not None else e.at, {},
+                         resolved=e.alert is None)
 
 
 def open_system(root: Path, name: str, text: str, url: str | None) -> System:

@@ -6,7 +6,9 @@ on some of the tier below, a few clusters), injects faults at random services an
 spread to the services that depend on them (each with some probability, after a delay), and
 mixes in noise: unrelated alerts, flapping (the same alert sent again) and faults that overlap
 in time. Every alert carries the fault it came from (its ground truth); the correlator never
-sees it, nor the generator's parameters.
+sees it, nor the generator's parameters. Its faults are all services' own (no host or cluster
+causes, and every alert is about its service): storms shaped otherwise, written by other hands,
+are bench/storms/ (bench/incident_storms.py).
 
   grouping   pairwise precision, recall and F1 of "these two alerts are one incident"
   root cause top-1: for each fault, the incident holding most of its alerts names the faulty
@@ -35,14 +37,14 @@ from math import comb
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from domain.correlation import Correlator, Firing, Service, Topology
+from domain.correlation import Correlator, Occurrence, Service, Topology
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
-SYMPTOMS = {0: ["Down", "DiskFull", "ReplicationLag", "TooManyConnections"],
+SYMPTOMS = {0: ["Unavailable", "StorageFull", "ReplicationLag", "TooManyConnections"],
             1: ["ErrorRate", "HighLatency", "QueueBacklog"],
             2: ["HighLatency", "ErrorRate", "Upstream5xx"],
             3: ["HighLatency", "Http5xx", "ApdexLow"]}
-WORDS = {"Down": "instance is down", "DiskFull": "disk almost full",
+WORDS = {"Unavailable": "instance is down", "StorageFull": "storage almost full",
          "ReplicationLag": "replication lag is high", "TooManyConnections": "connections near max",
          "ErrorRate": "error rate above 5%", "HighLatency": "p99 latency above objective",
          "QueueBacklog": "queue backlog growing", "Upstream5xx": "upstream answers 5xx",
@@ -52,10 +54,11 @@ WORDS = {"Down": "instance is down", "DiskFull": "disk almost full",
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    alert: Firing | None  # a firing alert; None: ``fingerprint`` resolved
+    alert: Occurrence | None  # a firing alert; None: ``key`` resolved
     fingerprint: str
     truth: str  # the fault (or noise) it came from
     service: str
+    key: str  # the occurrence: fingerprint and start
 
 
 def topology(rng: random.Random, tiers: int = 4, per_tier: int = 10,
@@ -82,7 +85,7 @@ def storm(rng: random.Random, target: int, every: float
     by_name = {s.name: s for s in services}
     dependents: dict[str, list[str]] = defaultdict(list)
     for s in services:
-        for d in topo.upstream(s.name):
+        for d in topo.depends(s.name):
             dependents[d].append(s.name)
     planned: list[Event] = []
     causes: dict[str, str] = {}
@@ -94,17 +97,19 @@ def storm(rng: random.Random, target: int, every: float
         name = rng.choice(SYMPTOMS[tier_of[service]])
         host = rng.choice(s.hosts)
         labels = {"alertname": name, "instance": f"{host}:9100", "cluster": s.cluster or "",
-                  "job": "node" if name in ("Down", "DiskFull") else service}
+                  "job": service}
         if rng.random() < 0.7:
             labels["service"] = service
         fingerprint = f"{service}:{host}:{name}"
         lasts = rng.uniform(120, 900)
         for _ in range(2 if flaps and rng.random() < 0.15 else 1):  # flapping: fires again
-            alert = Firing(fingerprint, name, labels, {"summary": f"{service}: {WORDS[name]}"},
-                          T0 + timedelta(seconds=at))
-            planned.append(Event(alert.starts_at, alert, fingerprint, truth, service))
+            starts = T0 + timedelta(seconds=at)
+            key = f"{fingerprint}@{starts.isoformat()}"
+            alert = Occurrence(key, fingerprint, name, labels,
+                               {"summary": f"{service}: {WORDS[name]}"}, starts)
+            planned.append(Event(alert.starts_at, alert, fingerprint, truth, service, key))
             planned.append(Event(T0 + timedelta(seconds=at + lasts), None, fingerprint, truth,
-                                 service))
+                                 service, key))
             fired += 1
             at += lasts + rng.uniform(20, 120)
             lasts = rng.uniform(60, 300)
@@ -182,7 +187,7 @@ def correlate(topo: Topology, events: list[Event]) -> tuple[Correlator, list[str
     started = time.perf_counter()
     for e in events:
         if e.alert is None:
-            correlator.resolve(e.fingerprint, e.at)
+            correlator.end(e.key, e.at)
             continue
         decision = correlator.add(e.alert)
         joined.append(decision.incident)

@@ -1,8 +1,10 @@
 """An incident: the alerts the correlator put together, and what most likely caused them.
 
 Its id comes from the alert that opened it, so every process that correlates the same alerts
-names the same incident. It is resolved when the last of its firing alerts resolves, or
-merged into another incident when an alert showed the two have one cause.
+names the same incident. Its alerts are occurrences (the Alert aggregates' ids, each with its
+fingerprint: the same labels may fire twice in one incident). It is resolved when the last of
+its firing alerts resolves or expires, or merged into another incident when an alert showed
+the two have one cause.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ def incident_id(first_alert: UUID) -> UUID:
     return uuid5(_INCIDENTS, str(first_alert))
 
 
+def _by_alert(state: dict[str, Any]) -> None:
+    """Before 0.5 an incident's alerts were keyed by fingerprint (fingerprint → alert id):
+    one occurrence per fingerprint."""
+    state["alerts"] = {a: f for f, a in state["alerts"].items()}
+
+
+def _with_alert_id(state: dict[str, Any]) -> None:
+    """Before 0.5 an alert leaving its incident was named by its fingerprint alone."""
+    state["alert_id"] = None
+
+
 class IncidentClosedError(ConflictError):
     """A resolved or merged incident takes no more alerts: a new one opens."""
 
@@ -30,17 +43,23 @@ class Incident(AuditedAggregate):
     class Opened(AuditedAggregate.Created):
         type_name = "IncidentOpened"
         title: str  # the first alert's name and component
-        alerts: dict[str, str]  # fingerprint → the Alert aggregate's id
-        root_causes: list[dict[str, Any]]  # component, score, evidence; most likely first
+        alerts: dict[str, str]  # the Alert aggregate's id → its fingerprint
+        root_causes: list[dict[str, Any]]  # component, kind, score, evidence; likeliest first
         opened_at: str  # the first alert's start, ISO 8601
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_by_alert)
 
     class AlertsCorrelated(AuditedAggregate.Event):
         """Alerts joined it: one that came later, or all of incidents merged into it."""
 
         type_name = "AlertsCorrelated"
-        alerts: dict[str, str]
+        alerts: dict[str, str]  # alert id → fingerprint
         merged: list[str]  # ids of the incidents folded into this one
         root_causes: list[dict[str, Any]]
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_by_alert)
 
         def apply(self, incident: Incident) -> None:
             incident.alerts.update(self.alerts)
@@ -48,14 +67,18 @@ class Incident(AuditedAggregate):
             incident.root_causes = self.root_causes
 
     class AlertCleared(AuditedAggregate.Event):
-        """One of its alerts resolved; others still fire."""
+        """One of its alerts resolved or expired; others still fire."""
 
         type_name = "IncidentAlertResolved"
         fingerprint: str
+        alert_id: str | None
         ends_at: str
 
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_with_alert_id)
+
         def apply(self, incident: Incident) -> None:
-            incident.firing.discard(self.fingerprint)
+            incident.firing.discard(incident.alert_of(self.alert_id, self.fingerprint))
 
     class Enriched(AuditedAggregate.Event):
         """What was found about it: its metrics with anomalies, incidents like it resolved
@@ -95,14 +118,18 @@ class Incident(AuditedAggregate):
             incident.merged_into = self.into
 
     class Resolved(AuditedAggregate.Event):
-        """Its last firing alert resolved."""
+        """Its last firing alert resolved or expired."""
 
         type_name = "IncidentResolved"
         fingerprint: str
+        alert_id: str | None
         resolved_at: str
 
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_with_alert_id)
+
         def apply(self, incident: Incident) -> None:
-            incident.firing.discard(self.fingerprint)
+            incident.firing.discard(incident.alert_of(self.alert_id, self.fingerprint))
             incident.status = RESOLVED
             incident.resolved_at = self.resolved_at
 
@@ -120,6 +147,16 @@ class Incident(AuditedAggregate):
         self.summary: str | None = None
         self.remediation: dict[str, Any] | None = None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Incident:
+        """A copy whose changes never reach this one, made in one step rather than value by
+        value: a storm's incident holds thousands of alerts and is copied at every load. Its
+        events replace its lists and mappings or change its own sets and dicts, never what
+        they hold (strings, and lists of causes replaced whole)."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update({k: v.copy() if isinstance(v, dict | set | list) else v
+                                for k, v in self.__dict__.items()})
+        return copied
+
     @classmethod
     def open(cls, ident: UUID, alerts: dict[str, str], title: str,
              root_causes: list[dict[str, Any]], opened_at: str, meta: EventMeta) -> Incident:
@@ -133,16 +170,25 @@ class Incident(AuditedAggregate):
         self._trigger(self.AlertsCorrelated, meta, alerts=alerts, merged=merged,
                       root_causes=root_causes)
 
-    def clear(self, fingerprint: str, ends_at: str, meta: EventMeta) -> bool:
-        """One alert resolved: the incident too when it was the last firing one. False when
-        the alert is not one of its firing alerts (resolved before, or never here)."""
-        if self.status != OPEN or fingerprint not in self.firing:
+    def clear(self, alert_id: str, ends_at: str, meta: EventMeta) -> bool:
+        """One alert resolved or expired: the incident too when it was the last firing one.
+        False when the alert is not one of its firing alerts (ended before, or never here)."""
+        if self.status != OPEN or alert_id not in self.firing:
             return False
-        if self.firing == {fingerprint}:
-            self._trigger(self.Resolved, meta, fingerprint=fingerprint, resolved_at=ends_at)
+        fingerprint = self.alerts[alert_id]
+        if self.firing == {alert_id}:
+            self._trigger(self.Resolved, meta, fingerprint=fingerprint, alert_id=alert_id,
+                          resolved_at=ends_at)
         else:
-            self._trigger(self.AlertCleared, meta, fingerprint=fingerprint, ends_at=ends_at)
+            self._trigger(self.AlertCleared, meta, fingerprint=fingerprint, alert_id=alert_id,
+                          ends_at=ends_at)
         return True
+
+    def alert_of(self, alert_id: str | None, fingerprint: str) -> str:
+        """The alert an event names: by its id, or (recorded before 0.5) its fingerprint."""
+        if alert_id is not None:
+            return alert_id
+        return next((a for a, f in self.alerts.items() if f == fingerprint), fingerprint)
 
     def enrich(self, findings: dict[str, Any], meta: EventMeta) -> bool:
         """Once: False when it was enriched before (a reaction tried again)."""
@@ -162,7 +208,7 @@ class Incident(AuditedAggregate):
         """Fold into ``other``; the alerts that still fire here, for it to take."""
         self._check_open()
         self._trigger(self.Merged, meta, into=str(other.id))
-        return {f: a for f, a in self.alerts.items() if f in self.firing}
+        return {a: f for a, f in self.alerts.items() if a in self.firing}
 
     def environment(self, hosts: dict[str, str], services: dict[str, tuple[str, ...]],
                     labels: Iterable[Mapping[str, str]], known: Collection[str]) -> str | None:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.commands import Commands, Mode, Program, analyse, rank
-from domain.correlation import MAX_RELATION, Service, Topology
+from domain.correlation import HOST_ALERTS, MAX_RELATION, Service, Topology
 from domain.correlation import Settings as Correlation
 from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import PlanStep
@@ -162,7 +162,7 @@ class Policy:
     incidents: Correlation = field(default_factory=lambda: Correlation())
 
     def topology(self) -> Topology:
-        return Topology(self.services.values())
+        return Topology(self.services.values(), self.hosts)
 
     def queries_of(self, service: str) -> tuple[str, ...]:
         found = self.services.get(service)
@@ -405,14 +405,22 @@ class _Parser:
                       self._incidents(root.get("incidents", {})))
 
     def _incidents(self, value: Any) -> Correlation:
-        spec = self._mapping(value, ("incidents",), {"window", "threshold"})
+        spec = self._mapping(value, ("incidents",),
+                             {"window", "spread", "threshold", "max_length", "host_alerts"})
         window = self._duration(spec.get("window", "5m"), ("incidents", "window"))
+        spread = self._duration(spec.get("spread", "10m"), ("incidents", "spread"))
+        longest = self._duration(spec.get("max_length", "2h"), ("incidents", "max_length"))
+        if longest < max(window, spread):
+            raise PolicyError(("incidents", "max_length"), "must be at least the window and "
+                              f"the spread ({int(max(window, spread).total_seconds())}s)")
         threshold = spec.get("threshold", Correlation.threshold)
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
                 or not 0 < threshold <= MAX_RELATION:
             raise PolicyError(("incidents", "threshold"), "must be a relation score above 0 "
                               f"and at most {MAX_RELATION}, e.g. 0.6")
-        return Correlation(window, float(threshold))
+        host_alerts = self._pattern(spec.get("host_alerts", HOST_ALERTS),
+                                    ("incidents", "host_alerts"))
+        return Correlation(window, spread, float(threshold), longest, host_alerts.pattern)
 
     def _learning(self, value: Any) -> Learning:
         atlas = self._mapping(value, ("atlas",), {"low_success", "min_runs"})

@@ -43,7 +43,9 @@ class IncidentsProjection(Projection):
                     row["root_causes"] = d["root_causes"]
                     row["root"] = _root(d["root_causes"])
                 elif r.type_name == "IncidentAlertResolved":
-                    row["firing"] = [f for f in row["firing"] if f != d["fingerprint"]]
+                    gone = d["alert_id"] or next((a for a, f in row["alerts"].items()
+                                                  if f == d["fingerprint"]), None)
+                    row["firing"] = [a for a in row["firing"] if a != gone]
                 elif r.type_name == "IncidentEnriched":
                     row.update(summary=d["summary"], evidence={
                         "metrics": [{k: v for k, v in m.items() if k != "points"}

@@ -273,7 +273,7 @@ incidents = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
     Column("alerts", JSON, nullable=False),  # fingerprint → alert id, every alert it had
-    Column("firing", JSON, nullable=False),  # fingerprints still firing
+    Column("firing", JSON, nullable=False),  # the ids of its alerts still firing
     Column("root_causes", JSON, nullable=False),
     Column("root", String(200)),  # the likeliest cause: incidents like it share it
     Column("merged_into", String(36)),

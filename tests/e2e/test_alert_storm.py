@@ -43,7 +43,7 @@ def alerts(rng: random.Random) -> list[dict[str, Any]]:
         found.append({
             "status": "firing",
             "labels": {"alertname": f"Symptom{n % 37}", "instance": f"s{service}-h{1 + n % 2}:9100",
-                       "job": "node"},
+                       "job": f"s{service}-app"},
             "annotations": {"summary": f"symptom {n % 37} on s{service}"},
             "startsAt": (T0 + timedelta(seconds=60 * n / ALERTS)).isoformat(),
             "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "",

@@ -22,7 +22,8 @@ def alert(fingerprint: str, name: str, instance: str, minute: int,
           ends: int | None = None) -> IncomingAlert:
     return IncomingAlert(fingerprint, {"alertname": name, "instance": instance},
                          {"summary": f"{name} on {instance}"}, T0 + timedelta(minutes=minute),
-                         None if ends is None else T0 + timedelta(minutes=ends), {})
+                         None if ends is None else T0 + timedelta(minutes=ends), {},
+                         resolved=ends is not None)
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_open_incidents_and_one_with_its_timeline(alerted: dict[str, str]) -> No
     assert cause.startswith("   likely cause: postgres (1 alerting component(s) depend on it")
     every = json.loads(altlas(alerted, "incidents", "--status", "all", "--json").stdout)
     assert [(i["title"], i["status"]) for i in every] == [
-        ("PostgresDown on postgres", "open"), ("DiskFull on web", "resolved")]
+        ("PostgresDown on postgres", "open"), ("DiskFull on web-2", "resolved")]
     one = altlas(alerted, "incidents", every[0]["id"][:8])
     assert one.returncode == 0
     events = [line.split()[2] for line in one.stdout.splitlines() if line.startswith("   2026")]

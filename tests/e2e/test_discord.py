@@ -290,7 +290,7 @@ async def test_an_incident_is_one_discord_message_edited_as_it_changes(
                    if "PostgresDown on postgres" in m.get("content", ""))
     for fingerprint in ("db01", "web1"):
         system.app.receive_alert(IncomingAlert(fingerprint, {}, {}, at,
-                                               at + timedelta(minutes=5), {}))
+                                               at + timedelta(minutes=5), {}, resolved=True))
     deadline = time.monotonic() + 30
     while "resolved · 0 of 2 alert(s) firing" not in fake.messages[message["id"]]["content"]:
         assert time.monotonic() < deadline, fake.messages[message["id"]]["content"]

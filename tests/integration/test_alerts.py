@@ -28,7 +28,8 @@ def incoming(fingerprint: str = "a1b2c3d4e5f60718", *, starts: datetime = T0,
     return IncomingAlert(fingerprint, {"alertname": "HighLatency", "service": "web",
                                        "instance": "web-1:9100"},
                          {"summary": "p99 above 2 s", **annotations}, starts, ends,
-                         {"receiver": "altlas", "group_key": '{}:{alertname="HighLatency"}'})
+                         {"receiver": "altlas", "group_key": '{}:{alertname="HighLatency"}'},
+                         resolved=ends is not None)
 
 
 class AlertsContract:
@@ -69,6 +70,27 @@ class AlertsContract:
         assert again == "received"
         assert self.types(system) == ["AlertReceived", "AlertResolved", "AlertReceived"]
 
+    def test_a_worker_expires_an_alert_whose_end_passed_in_a_quiet_hour(
+        self, system: System, clock: FakeClock
+    ) -> None:
+        firing = IncomingAlert("a1b2c3d4e5f60718", {"alertname": "HighLatency",
+                                                    "service": "web"}, {}, T0,
+                               T0 + timedelta(minutes=2), {})  # a sender that says its end
+        assert system.app.receive_alert(firing) == "received"
+        worker = system.worker()
+        worker.until_quiet()
+        assert worker.expire_alerts() == []  # not yet: it has a minute and a half to go
+        clock.advance(minutes=3)  # nothing else came meanwhile
+        [expired] = worker.expire_alerts()
+        assert worker.expire_alerts() == []
+        worker.until_quiet()
+        [ended] = [r for r in system.history.read() if r.type_name == "AlertExpired"]
+        assert str(ended.aggregate_id) == expired
+        assert ended.data["ends_at"] == (T0 + timedelta(minutes=2)).isoformat()
+        system.store_feed().catch_up()
+        [incident] = system.use_cases().incidents(None, status="resolved")
+        assert incident["resolved_at"] == (T0 + timedelta(minutes=2)).isoformat()
+
     def test_a_resolution_never_seen_firing_is_recorded_whole(self, system: System) -> None:
         assert system.app.receive_alert(incoming(ends=T0 + timedelta(minutes=1))) == "received"
         assert self.types(system) == ["AlertReceived", "AlertResolved"]
@@ -91,7 +113,8 @@ class AlertsContract:
                 ("b1d7", {"alertname": "BuildSlow", "instance": "ci-3:9100"}, 30, None)):
             system.app.receive_alert(IncomingAlert(
                 fingerprint, labels, {}, T0 + timedelta(minutes=minute),
-                None if ends is None else T0 + timedelta(minutes=ends), {}))
+                None if ends is None else T0 + timedelta(minutes=ends), {},
+                resolved=ends is not None))
         system.worker().until_quiet()
         system.store_feed().catch_up()
         live = system.use_cases().incidents(None)
@@ -111,7 +134,7 @@ class AlertsContract:
             "altlas": "check the disk on localhost"}, T0, None, {}))
         system.worker().until_quiet()
         system.app.receive_alert(IncomingAlert("d1", disk, {}, T0, T0 + timedelta(minutes=2),
-                                               {}))
+                                               {}, resolved=True))
         system.app.receive_alert(IncomingAlert("d2", disk, {}, T0 + timedelta(hours=2), None,
                                                {}))
         system.worker().until_quiet()

@@ -335,7 +335,8 @@ def test_an_incident_is_one_message_in_the_oncall_channel_rewritten_as_it_change
               **annotations: str) -> None:
         system.app.receive_alert(IncomingAlert(
             fingerprint, labels, annotations, at,
-            None if ends is None else at + timedelta(minutes=ends), {}))
+            None if ends is None else at + timedelta(minutes=ends), {},
+            resolved=ends is not None))
 
     try:
         recorder = Recorder(down_for=1)

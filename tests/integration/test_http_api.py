@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -515,6 +516,78 @@ def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
     assert done.json()["resolved"] == 1
     types = [e["type"] for e in client.get("/events", headers=auth("alice")).json()]
     assert types.count("AlertReceived") == 1 and types.count("AlertResolved") == 1
+
+
+def _alert(fingerprint: str, **fields: Any) -> dict[str, Any]:
+    return {"status": "firing", "labels": {"alertname": "DiskFull", "instance": "db-1:9100"},
+            "annotations": {}, "startsAt": "2026-12-01T12:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": fingerprint,
+            **fields}
+
+
+def _types(served: Served) -> list[str]:
+    return [r.type_name for r in served.system.history.read(limit=1_000_000)]
+
+
+def test_odd_alerts_are_recorded_once_in_alertmanagers_terms_and_never_fail(
+    served: Served,
+) -> None:
+    client = served.client
+    bearer = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
+    now = datetime.now(UTC)
+    odd = [
+        _alert("a000000000000001", labels={}),  # no labels at all, not even a name
+        _alert("a000000000000002", labels={"alertname": "", "instance": ""}),
+        _alert("a000000000000003", labels={"alertname": "Überlast 🔥", "team": "ß" * 1000}),
+        # ended before it came, with no resolved notice: over at once
+        _alert("a000000000000004", startsAt=(now - timedelta(hours=2)).isoformat(),
+               endsAt=(now - timedelta(hours=1)).isoformat()),
+        # a sender whose clock runs an hour ahead
+        _alert("a000000000000005", startsAt=(now + timedelta(hours=1)).isoformat()),
+        # resolved, with an end before its start
+        _alert("a000000000000006", status="resolved", endsAt="2026-12-01T11:00:00Z"),
+    ]
+    body = {**alertmanager_payload(), "alerts": odd}
+    first = client.post("/alerts/alertmanager", json=body, headers=bearer)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"received": 6, "refreshed": 0, "resolved": 0, "unchanged": 0}
+    recorded = _types(served)
+    again = client.post("/alerts/alertmanager", json=body, headers=bearer)  # a duplicate batch
+    assert again.json() == {"received": 0, "refreshed": 0, "resolved": 0, "unchanged": 6}
+    sent = ("AlertReceived", "AlertRefreshed", "AlertResolved")  # (the worker correlates)
+    assert [t for t in _types(served) if t in sent] == [t for t in recorded if t in sent]
+    expired = served.until(lambda: [r for r in served.system.history.read(limit=10_000)
+                                    if r.type_name == "AlertExpired"])
+    assert len(expired) == 1 and expired[0].data["ends_at"].startswith(
+        (now - timedelta(hours=1)).isoformat()[:16])
+    ended = [r for r in served.system.history.read(limit=10_000)
+             if r.type_name == "AlertResolved"]
+    assert len(ended) == 1 and ended[0].data["ends_at"] == "2026-12-01T12:00:00+00:00"
+    for bad, status in (({**odd[0], "labels": {"alertname": 7}}, 422),
+                        ({**odd[0], "startsAt": "yesterday"}, 422),
+                        ({**odd[0], "fingerprint": "../../etc"}, 422)):
+        refused = client.post("/alerts/alertmanager", headers=bearer,
+                              json={**alertmanager_payload(), "alerts": [odd[1], bad]})
+        assert refused.status_code == status, refused.text
+
+
+def test_ten_thousand_alerts_in_one_webhook_call_are_each_recorded_once(
+    served: Served,
+) -> None:
+    bearer = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
+    alerts = [_alert(f"{n:016x}", labels={"alertname": f"Symptom{n % 50}",
+                                          "instance": f"web-{n % 3}:9100"},
+                     annotations={"summary": f"symptom {n}"})
+              for n in range(10_000)]
+    body = {**alertmanager_payload(), "alerts": alerts}
+    answer = served.client.post("/alerts/alertmanager", json=body, headers=bearer)
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["received"] == 10_000
+    assert _types(served).count("AlertReceived") == 10_000
+    too_big = served.client.post("/alerts/alertmanager", headers={
+        **bearer, "Content-Type": "application/json"}, content=b" " * (33_554_432 + 1))
+    assert too_big.status_code == 413
+    assert "ALTLAS_MAX_ALERT_BODY_BYTES" in too_big.json()["message"]
 
 
 def test_alerts_become_an_incident_with_its_likely_cause_over_http(served: Served) -> None:

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from adapters.policy_file import PolicyFileError, default_policy_text, parse_policy
+from domain.correlation import SERVICE, Classifier
 from domain.plan import Plan, PlanStep
 from domain.policy import Policy, PolicyError, StepRefusedError, UnknownHostError
 from domain.risk import GateKind, RiskLevel
@@ -199,8 +200,9 @@ def test_a_bad_oncall_channel_is_refused_with_its_path(channels: object, problem
 def test_the_services_make_the_topology_alerts_are_correlated_by() -> None:
     policy = Policy.from_mapping(yaml.safe_load(default_policy_text()))
     topology = policy.topology()
-    assert topology.component({"instance": "web-2:9100"}) == "web"
-    assert topology.upstream("web") == {"postgres"}
+    assert Classifier(topology).facts("HighLatency", {"instance": "web-2:9100"}).component \
+        == (SERVICE, "web")
+    assert topology.depends("web") == {"postgres"}
 
 
 @pytest.mark.parametrize(("services", "problem"), [
