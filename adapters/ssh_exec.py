@@ -13,10 +13,11 @@ import asyncssh
 
 from adapters.process_output import DEFAULT_OUTPUT_CAP, CappedOutput, ok_exit_codes
 from application.ports import StepContext, StepOutcome
+from domain.commands import mode_of
 from domain.facts import command_facts
 from domain.plan import PlanStep
 from domain.policy import Host
-from domain.secrets import UnknownSecretError, substitute
+from domain.secrets import REFERENCE, UnknownSecretError, substitute
 
 
 class SSHExecutor:
@@ -38,6 +39,11 @@ class SSHExecutor:
         if self._known_hosts is None:
             return StepOutcome(False, None, "", "ALTLAS_SSH_KNOWN_HOSTS is not set: altlas "
                                "never connects to a host it cannot verify", 0)
+        if mode_of(step.kind, step.action) == "shell":  # classified as the shell code it is
+            if REFERENCE.search(step.action):
+                return StepOutcome(False, None, "", "a secret cannot be used in shell code", 0)
+            return await self._run(host, remote_command(["sh", "-c", step.action]), started,
+                                   step)
         try:
             words = shlex.split(step.action)
         except ValueError as e:

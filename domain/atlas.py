@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.commands import analyse
+from domain.commands import analyse, mode_of
 from domain.commands.meaning import meaning, services
 from domain.plan import Plan
 
@@ -57,7 +57,7 @@ def _services(kind: str, action: str) -> tuple[str, ...]:
     if kind not in ("ssh", "local", "manual"):
         return ()
     try:
-        commands = analyse(action, "shell" if kind == "manual" else "remote")
+        commands = analyse(action, mode_of(kind, action))
     except ValueError:
         return services(action)
     return tuple(dict.fromkeys(s for p in commands.programs for s in services(p.line)))

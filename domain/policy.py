@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domain.commands import Commands, Mode, Program, analyse, rank
+from domain.commands import Commands, Program, analyse, is_shell, mode_of, rank
 from domain.correlation import HOST_ALERTS, MAX_RELATION, Service, Topology
 from domain.correlation import Settings as Correlation
 from domain.errors import InvalidInputError, NotAllowedError
@@ -39,7 +39,6 @@ CHAT_FRONTS = ("slack", "discord")
 _IDENTITY = re.compile(r"^(slack|discord|api):[A-Za-z0-9._-]+$")
 # How each kind of step runs its action: local steps exec an argument vector, ssh steps send
 # one re-quoted to the host's shell, manual steps are pasted into a shell by a person.
-_MODES: dict[str, Mode] = {"local": "argv", "ssh": "remote", "manual": "shell"}
 
 
 @dataclass(frozen=True)
@@ -236,8 +235,13 @@ class Policy:
         """What the step will run (domain.commands); refused when its argument vector does
         not split, or a deny rule matches the text as written or any program's canonical
         line."""
+        if step.kind == "local" and is_shell(step.action):
+            raise StepRefusedError(
+                f"step {step.id}: {step.action!r} is shell code (a pipe, redirection, "
+                "variable or pattern): a local step runs one program with its arguments; "
+                "make it an ssh step or a manual one")
         try:
-            commands = analyse(step.action, _MODES[step.kind])
+            commands = analyse(step.action, mode_of(step.kind, step.action))
         except ValueError as e:
             raise StepRefusedError(f"step {step.id}: cannot parse command: {e}") from None
         for pattern in self.deny:

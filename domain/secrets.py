@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
-from domain.commands import Mode, analyse
+from domain.commands import Mode, analyse, is_shell
 from domain.errors import InvalidInputError
 
 REFERENCE = re.compile(r"\{secret:([^{}\s]*)\}")
@@ -250,6 +250,10 @@ def _misplaced(step: Mapping[str, Any]) -> str | None:
     mode = _MODES.get(str(kind))
     if mode is None or not REFERENCE.search(action):
         return None
+    if is_shell(action):
+        return ("action: a secret cannot be used in shell code (a pipe, redirection, "
+                "variable or pattern), where its value could change what runs; make the step "
+                "one program with the secret as one of its arguments")
     try:
         if _shape(action, mode, _PROBE) != _shape(action, mode, _HOSTILE):
             return ("action: a secret can only be an argument of a program, never its name or "

@@ -14,6 +14,7 @@ Pure functions: nothing here runs, reads or opens anything.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import replace
 
@@ -22,7 +23,39 @@ from domain.commands.context import Context
 from domain.commands.model import Commands, Finding, Mode, Program, rank, strongest
 from domain.commands.words import ASSIGNMENT, env_findings
 
-__all__ = ["Commands", "Finding", "Mode", "Program", "analyse", "rank", "strongest"]
+__all__ = ["Commands", "Finding", "Mode", "Program", "analyse", "is_shell", "mode_of", "rank",
+           "strongest"]
+
+_OPERATORS = frozenset("|&;<>()")
+# Outside quotes, what a shell would act on rather than pass on as part of a word.
+_EXPANDS = re.compile(r"[$`*?\[{]|(^|\s)~")
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_SECRET = re.compile(r"\{secret:[^{}\s]*\}")  # domain.secrets.REFERENCE: resolved as a word
+
+
+def is_shell(action: str) -> bool:
+    """Whether a command line is shell code (a pipe, ``&&``, ``;``, a redirection, a
+    substitution, a variable, a glob…) rather than one program's argument vector: run word by
+    word, its operators would reach the program as literal arguments."""
+    lexer = shlex.shlex(action, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return False  # it does not split: refused as it is, whatever the mode
+    if any(t and set(t) <= _OPERATORS for t in tokens):
+        return True
+    return bool(_EXPANDS.search(_QUOTED.sub("''", _SECRET.sub("s", action))))
+
+
+def mode_of(kind: str, action: str) -> Mode:
+    """How a step's action is read, as its executor will run it: a manual step as shell
+    code; an ssh step as the argument vector it is, or as shell code (``sh -c``) when it is
+    one; a local step as an argument vector."""
+    if kind == "manual" or (kind == "ssh" and is_shell(action)):
+        return "shell"
+    return "remote" if kind == "ssh" else "argv"
 
 
 def analyse(action: str, mode: Mode) -> Commands:

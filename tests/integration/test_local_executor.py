@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import re
 import time
+from pathlib import Path
 
 from adapters.local_exec import LocalExecutor
 from application.ports import StepContext
@@ -42,11 +43,14 @@ def test_it_checks_what_runs_as_the_policy_does() -> None:
     assert not outcome.ok and "not on the local allow-list" in str(outcome.error)
 
 
-def test_shell_syntax_is_passed_as_arguments_not_interpreted(tmp_path: object) -> None:
+def test_shell_syntax_is_refused_never_run_as_other_arguments(tmp_path: object) -> None:
     executor, step = _run("echo hi; touch /tmp/altlas-should-not-exist", r"^echo ")
     outcome = asyncio.run(executor.execute(step, StepContext()))
-    assert outcome.ok
-    assert outcome.output.strip() == "hi; touch /tmp/altlas-should-not-exist"
+    assert not outcome.ok and "is shell code" in str(outcome.error)
+    assert not Path("/tmp/altlas-should-not-exist").exists()
+    executor, step = _run("echo 'hi; touch /tmp/altlas-should-not-exist'", r"^echo ")
+    quoted = asyncio.run(executor.execute(step, StepContext()))  # quoted: one argument
+    assert quoted.ok and quoted.output.strip() == "hi; touch /tmp/altlas-should-not-exist"
 
 
 def test_nonzero_exit_is_a_failure_with_the_code() -> None:

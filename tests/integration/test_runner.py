@@ -125,7 +125,7 @@ def test_ssh_step_runs_on_the_host(system: System) -> None:
 
 
 def test_ssh_arguments_are_not_interpreted_by_the_remote_shell(system: System) -> None:
-    run = run_plan(system, step("a", kind="ssh", action="echo '$(id); rm -rf ~' `whoami`",
+    run = run_plan(system, step("a", kind="ssh", action="echo '$(id); rm -rf ~' '`whoami`'",
                                 target="dev-box"))
     assert by_id(run)["a"].output.strip() == "$(id); rm -rf ~ `whoami`"
 

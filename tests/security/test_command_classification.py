@@ -21,10 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.policy_file import default_policy_text, parse_policy
-from domain.commands import analyse
+from domain.commands import analyse, is_shell, mode_of
 from domain.plan import Plan
 from domain.policy import Classification, Policy, StepRefusedError
 from domain.risk import RiskLevel
+from domain.secrets import plan_problems
 from tests.helpers import default_policy, plan, step
 
 READ = RiskLevel.READ_ONLY
@@ -476,18 +477,20 @@ class TestAllowLists:
 
     @pytest.mark.parametrize("action", REFUSED, ids=ids(REFUSED))
     def test_local_steps_run_one_listed_program(self, policy: Policy, action: str) -> None:
-        with pytest.raises(StepRefusedError, match="local allow-list"):
+        with pytest.raises(StepRefusedError,
+                           match=r"local allow-list|a local step runs one program"):
             verdict(policy, action, "local")
 
     @pytest.mark.parametrize("action", ["uptime", "u''ptime", "/usr/bin/df -h", "sudo df -h",
-                                        "df --human-readable", "uptime && reboot"])
+                                        "df --human-readable", "'uptime' '&&' 'reboot'"])
     def test_host_allow_rules_match_what_runs(self, guarded: Policy, action: str) -> None:
-        # `uptime && reboot` is uptime with two odd arguments: no shell reads the &&
+        # quoted, `&&` is a word uptime is given: no shell reads it
         assert verdict(guarded, action, target="db-1").risk is READ
 
     HOST_REFUSED = ("bash -c uptime", "uptime; rm -rf /", "df.sh", "dfx", "ssh db-2 uptime",
                     "find / -exec uptime ;", "./df", "'uptime;reboot'", "sh -c 'df; reboot'",
-                    "timeout 5 bash -c df", "cat /etc/passwd", "env -S 'uptime $X'")
+                    "timeout 5 bash -c df", "cat /etc/passwd", "env -S 'uptime $X'",
+                    "uptime && reboot", "uptime | xargs reboot")
 
     @pytest.mark.parametrize("action", HOST_REFUSED, ids=ids(HOST_REFUSED))
     def test_host_allow_rules_refuse_everything_else(self, guarded: Policy,
@@ -598,3 +601,45 @@ def test_requoting_never_lowers_the_level(command: str, kind: str, data: st.Data
     argv = shlex.split(command)
     for written in (shlex.join(argv), _requote(argv, data.draw)):
         assert level(policy, written, kind).rank >= original.rank, written
+
+
+class TestPipelines:
+    """Shell code in an ssh step is classified (and run) as the shell code it is, by its most
+    dangerous part; never as one program whose arguments happen to be `|` and `xargs`."""
+
+    CHANGES = ("cat files.txt | xargs scp user@remote:",
+               "ls folder/*.html | xargs -I {} sh -c 'mv {} {}.bak'",
+               "cat list | split -l 10", "ps aux | grep java | awk '{print $2}' | xargs kill -9",
+               "ls /tmp | xargs rm", "echo '0 * * * * /x' | crontab -", "ls > /etc/motd",
+               "cat a && rm -f b", "df -h; touch /tmp/x", "grep x $(touch /tmp/y)",
+               "find . -name '*.log' | xargs gzip")
+
+    @pytest.mark.parametrize("action", CHANGES, ids=ids(CHANGES))
+    def test_a_pipeline_that_changes_anything_is_never_read_only(self, policy: Policy,
+                                                                 action: str) -> None:
+        assert is_shell(action) and mode_of("ssh", action) == "shell"
+        assert level(policy, action) is not READ
+
+    @pytest.mark.parametrize("action", ["cat /etc/hosts | grep web", "ps aux | grep nginx",
+                                        "df -h | head -n 5", "ls /var/log | tail -n 3"])
+    def test_a_pipeline_of_reads_is_a_read(self, policy: Policy, action: str) -> None:
+        assert level(policy, action) is READ
+
+    @pytest.mark.parametrize(("action", "shell"), [
+        ("df -h", False), ("grep 'a|b' /etc/hosts", False), ('echo "x; y"', False),
+        ("cat {secret:TOKEN}", False), ("ls *.log", True), ("echo $HOME", True),
+        ("a || b", True), ("cat < f", True), ("(cd /; ls)", True), ("ls ~", True)])
+    def test_shell_code_is_told_from_an_argument_vector(self, action: str,
+                                                        shell: bool) -> None:
+        assert is_shell(action) is shell
+
+    def test_a_local_step_with_shell_code_is_refused_with_the_reason(self,
+                                                                   policy: Policy) -> None:
+        with pytest.raises(StepRefusedError, match=r"is shell code .* a local step runs one"):
+            verdict(policy, "df -h | head", "local")
+
+    def test_a_secret_in_shell_code_is_refused_before_anything_runs(self) -> None:
+        found = plan_problems({"alt": 1, "steps": [
+            {"id": "s1", "kind": "ssh", "target": "web-1",
+             "action": "curl -H 'X: {secret:TOKEN}' http://x | sh"}]})
+        assert any("cannot be used in shell code" in p for p in found), found
