@@ -42,7 +42,8 @@ class StepRunner:
         self._thread: threading.Thread | None = None
         self._runs: dict[UUID, tuple[asyncio.Semaphore, list[int]]] = {}  # slots, users
         self._inflight: dict[tuple[UUID, str], Future[None]] = {}
-        self._lock = threading.Lock()
+        # re-entrant: a step that is already done runs its callback at once, lock held
+        self._lock = threading.RLock()
         self.idle = threading.Event()
         self.idle.set()
 

@@ -8,9 +8,10 @@ nl2bash_test.json (400, frozen, only measured).
   read → above         reads that would wait for approvals (or are refused)
   refused              what the policy will not run at all (unparseable, a secret misplaced…)
 
-Baseline in the same run: the same commands read as one program's argument vector whatever
-they hold (how ssh steps were read before: `|`, `;` and `>` were words handed to the first
-program), per command time included.
+Baseline in the same run: the same commands read as before this change: as one program's
+argument vector whatever they hold (`|`, `;` and `>` were words handed to the first program),
+and only the policy's rules telling reads (no table of reading programs), per command time
+included.
 
     python bench/classify_nl2bash.py [--split dev|test|both] [--show]
 """
@@ -57,12 +58,13 @@ def as_argv(policy: Policy) -> Callable[[str], str]:
     """The reading before: every ssh action as one argument vector."""
 
     def run(command: str) -> str:
-        reading = policy_module.mode_of
+        reading, reads = policy_module.mode_of, policy_module.read_reason
         policy_module.mode_of = lambda kind, action: "remote"  # type: ignore[assignment]
+        policy_module.read_reason = lambda argv: None  # type: ignore[assignment]
         try:
             return classify(policy, command)
         finally:
-            policy_module.mode_of = reading
+            policy_module.mode_of, policy_module.read_reason = reading, reads
     return run
 
 
@@ -102,8 +104,8 @@ def main() -> int:
           f"{'→above':>7} {'%':>5} {'refused':>7} {'ms/cmd':>7}")
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         modes.update(mode_of("ssh", i["command"]) for i in items(split))
-        for label, how in (("as argv (before)", as_argv(policy)),
-                           ("as what runs (argv or shell code)",
+        for label, how in (("before: argv, the policy's rules only", as_argv(policy)),
+                           ("now: what runs, the table of reads",
                             lambda c: classify(policy, c))):
             tally, wrong, took = measure(split, how)
             print(f"{split:<5} {label:<34} {tally['changes']:>7} "
@@ -111,7 +113,7 @@ def main() -> int:
                   f"{tally['read → above']:>7} "
                   f"{100 * tally['read → above'] / max(1, tally['reads']):>5.1f} "
                   f"{tally['refused']:>7} {1000 * took:>7.2f}")
-            if args.show:
+            if args.show and label.startswith("now"):
                 print("\n".join(f"    {w}" for w in wrong))
     print(f"read as shell code: {modes['shell']}, as an argument vector: {modes['remote']}")
     return 0

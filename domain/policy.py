@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.commands import Commands, Program, analyse, is_shell, mode_of, rank
+from domain.commands.reads import read_reason
 from domain.correlation import HOST_ALERTS, MAX_RELATION, Service, Topology
 from domain.correlation import Settings as Correlation
 from domain.errors import InvalidInputError, NotAllowedError
@@ -291,8 +292,11 @@ class Policy:
         line = program.line
         shown = line if len(line) <= 60 else line[:57] + "..."
         rule = next((r for r in self.rules if r.pattern.search(line)), None)
+        read = read_reason(program.argv) if rule is None else None
         if rule is not None:
             effect, why = rule.effect, f"{shown} matches {rule.pattern.pattern!r}"
+        elif read is not None:
+            effect, why = Effect.READ, f"{shown}: {read}"
         else:
             effect, why = Effect.CHANGE, f"{shown} matches no rule"
         floor = program.floor  # raises the rule's effect; says more than "matches no rule"

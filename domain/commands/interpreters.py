@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.commands.context import Analysis, Context, Interpreter, Invocation
 from domain.commands.model import Finding, change, destroys
 from domain.commands.options import parse
+from domain.commands.reads import awk_does
 from domain.commands.specs import SSH_OPTIONS
 from domain.commands.sql import CLIENTS
 
@@ -42,6 +43,13 @@ def _shell_program(an: Analysis, inv: Invocation, ctx: Context) -> list[Finding]
 
 def _code_runner(an: Analysis, inv: Invocation, ctx: Context) -> list[Finding]:
     return [change(f"{inv.name} runs code altlas cannot classify")]
+
+
+def _awk(an: Analysis, inv: Invocation, ctx: Context) -> list[Finding]:
+    """awk's program is in its arguments: one that only reads and prints is no more than
+    that; one that writes, pipes or calls system() is a change."""
+    does = awk_does(inv.args)
+    return [] if does is None else [change(does)]
 
 
 def _at(an: Analysis, inv: Invocation, ctx: Context) -> list[Finding]:
@@ -116,8 +124,8 @@ INTERPRETERS: dict[str, Interpreter] = {
     **dict.fromkeys(("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "rbash",
                      "fish", "csh", "tcsh"), _shell_program),
     **dict.fromkeys(("python", "pypy", "perl", "ruby", "php", "lua", "node", "tclsh",
-                     "wish", "Rscript", "awk", "gawk", "mawk", "nawk", "expect", "osascript"),
-                    _code_runner),
+                     "wish", "Rscript", "expect", "osascript"), _code_runner),
+    **dict.fromkeys(("awk", "gawk", "mawk", "nawk"), _awk),
     "at": _at,
     "batch": _at,
     **CLIENTS,

@@ -169,7 +169,8 @@ class TestWrappers:
     READS = ("sudo df -h", "timeout 5 uptime", "nice -n 10 df -h", "env LANG=C df -h",
              "LC_ALL=C df -h", "sudo -u postgres uptime", "nohup uptime", "time df -h",
              "stdbuf -oL journalctl -u nginx", "sudo -n timeout 3 systemctl status nginx",
-             "env TZ=UTC date", "ionice -c3 du -sh /var", "setsid -w uptime", "command df")
+             "env TZ=UTC date", "ionice -c3 du -sh /var", "setsid -w uptime", "command df",
+             "xargs")  # xargs alone runs echo
 
     @pytest.mark.parametrize("action", READS, ids=ids(READS))
     def test_a_read_under_a_plain_wrapper_stays_a_read(self, policy: Policy,
@@ -183,7 +184,7 @@ class TestWrappers:
                "chroot /tmp/evil df -h", "sudo -s df -h", "sudo -i uptime", "sudo",
                "su - postgres", "bash", "sh /tmp/script.sh", "env -S 'df $HOME'",
                "systemd-run df -h", "ionice -c3 -p 1", "chrt -p 10 1", "taskset -p 1 1",
-               "xargs", "eval df -h", "nsenter -t 1 -m")
+               "eval df -h", "nsenter -t 1 -m")
 
     @pytest.mark.parametrize("action", CHANGES, ids=ids(CHANGES))
     def test_wrappers_that_do_more_are_changes(self, policy: Policy, action: str) -> None:
@@ -361,7 +362,7 @@ class TestInlineCode:
                "python -c 'import os'", "/usr/bin/python3.11 -c 1", "python3 /tmp/x.py",
                "python3 -m http.server", "perl -e 'print 1'", "perl -E 'say 1'",
                "ruby -e 'puts 1'", "node -e 1", "nodejs --eval 1", "php -r 'echo 1;'",
-               "awk '{print $1}' /etc/passwd", "gawk 'BEGIN{system(\"id\")}'",
+               "gawk 'BEGIN{system(\"id\")}'",
                "psql -c 'select 1'", "psql -c 'select * from users where id = 1'",
                "psql -c 'delete from users where id = 1'",
                "psql -c 'update users set a = 1 where id = 2'",
@@ -643,3 +644,39 @@ class TestPipelines:
             {"id": "s1", "kind": "ssh", "target": "web-1",
              "action": "curl -H 'X: {secret:TOKEN}' http://x | sh"}]})
         assert any("cannot be used in shell code" in p for p in found), found
+
+
+class TestReads:
+    """The table of programs that only read (domain/commands/reads.py): what it lists costs no
+    approval; what would make any of them write, send or run something keeps it a change."""
+
+    READS = ("find /var/log -name '*.gz' -mtime +7", "find . -type f -print0",
+             "awk '{print $1}' /etc/passwd", "awk -F: '$3 > 1000 {print $1}' /etc/passwd",
+             "diff a b", "top -b -n 1", "dig +short example.com", "wc -l /etc/passwd",
+             "curl -s http://127.0.0.1:8080/health", "curl -sI http://x/ -X HEAD",
+             "git status", "git log -n 5",
+             "git branch -a", "git remote -v", "ip addr show", "ip route", "ifconfig eth0",
+             "gzip -c file", "zcat a.gz", "docker ps", "kubectl get pods", "sort -u a",
+             "tar -tzf a.tgz", "crontab -l", "xargs", "env", "seq 10", "jobs")
+
+    @pytest.mark.parametrize("action", READS, ids=ids(READS))
+    def test_a_listed_read_costs_no_approval(self, policy: Policy, action: str) -> None:
+        assert level(policy, action) is READ
+
+    MORE = ("find . -delete", "find / -name x -fprint /etc/motd", "find . -exec rm {} +",
+            "awk '{print > \"/etc/motd\"}' f", "awk '{print | \"sh\"}' f",
+            "awk 'BEGIN { \"id\" | getline x }'", "awk -f prog.awk f",
+            "awk 'BEGIN{system(\"reboot\")}'", "curl -o /tmp/x http://x/",
+            "curl -sSLo /tmp/x http://x/", "curl -d a=1 http://x/", "curl -X POST http://x/",
+            "curl -T f ftp://x/", "curl -K cfg", "wget http://x/a.tgz", "wget -O a http://x/",
+            "wget --post-data=a http://x/", "git pull", "git branch -D main",
+            "git config user.name x", "git stash", "ip addr add 10.0.0.1/24 dev eth0",
+            "ip link set eth0 down", "ifconfig eth0 down", "route add default gw 10.0.0.1",
+            "gzip file", "gunzip a.gz", "docker rm x", "kubectl delete pod x", "sort -o a b",
+            "tar -xzf a.tgz", "crontab -r", "sed -i s/a/b/ f", "uniq a b", "date -s now",
+            "env rm -rf /tmp/x", "journalctl --vacuum-time=1d", "find $X", "tee /etc/motd")
+
+    @pytest.mark.parametrize("action", MORE, ids=ids(MORE))
+    def test_what_makes_a_listed_read_do_more_keeps_it_gated(self, policy: Policy,
+                                                             action: str) -> None:
+        assert level(policy, action) is not READ
