@@ -262,6 +262,8 @@ _THEN = re.compile(r"\s*(?:,\s*)?(?:\band (?=if\b)|\band then\b|\bthen\b|"
                    re.IGNORECASE)
 # Parts of a clause that run side by side: "a; b", and ", … if …" (a condition of its own).
 _PIECES = re.compile(r";\s*|\?\s+|,\s*(?=[^,]*\b(?:if|when)\b)", re.IGNORECASE)
+# Parts of one clause that may each name their own hosts.
+_PARTS = re.compile(r"\s*(?:,|\band\b|\bve\b|\bplus\b|&)\s*", re.IGNORECASE)
 _BOTH_BY = re.compile(r"\b(top (?:\d+ )?(?:processes |procs )?)by (cpu|memory) and (?:by )?"
                       r"(cpu|memory)\b", re.IGNORECASE)
 _CHANGES = frozenset({"restart", "reload", "start", "stop"})
@@ -315,6 +317,7 @@ _BELOW = re.compile(r"\b(?:below|under|less than|lower than)\b|<", re.IGNORECASE
 _NOT_RUNNING = re.compile(r"not running|isn['’]?t running|is down|['’]s down|not active|inactive|"
                           r"calismiyor|^not$|^it(?:'s| is) not$|^it isn['’]?t$", re.IGNORECASE)
 _LOCAL = re.compile(LOCAL.pattern, re.IGNORECASE)
+_STEP_REF = re.compile(r"\bs(\d+)\b")
 
 
 class RuleSegmenter:
@@ -510,18 +513,62 @@ class RuleSegmenter:
             hosts = list(self._together.get())
         if len(hosts) > 1:
             self._together.set(tuple(hosts))
-            steps: list[_Step] = []
-            summaries: list[_Step] = []
-            per_host = [self._steps_on(clause, each, request)[0] for each in hosts]
-            # each action on every host, then the next: "reload nginx on both, check health"
-            for i in range(max(map(len, per_host))):
-                for step in (found[i] for found in per_host if i < len(found)):
-                    same = summaries if step.kind == "llm" else steps
-                    if not any((s.kind, s.action, s.target) == (step.kind, step.action,
-                                                                 step.target) for s in same):
-                        same.append(step)
-            return steps + summaries, hosts[-1]  # one summary of them all, last
+            groups = self._by_host(clause)
+            if len(groups) > 1:  # "restart nginx on web-1 and check disk on db-1"
+                steps: list[_Step] = []
+                for text, named in groups:
+                    steps += self._on_each(text, named, request) if named else \
+                        self._hostless(text, request)
+                return steps, hosts[-1]
+            return self._on_each(clause, hosts, request), hosts[-1]
         return self._steps_on(clause, hosts[0] if hosts else host, request)
+
+    def _by_host(self, clause: str) -> list[tuple[str, list[str]]]:
+        """The clause's actions, each with the hosts named for it: in its own part, in the
+        parts after it that name only hosts ("… on web-1 and web-2"), or before it ("web-1 ve
+        web-2'de …")."""
+        groups: list[tuple[str, list[str]]] = []
+        pending: list[str] = []
+        for part in (p for p in _PARTS.split(clause) if p.strip(" ,.")):
+            hosts = self._hosts_in(part)
+            acts = bool(_GIVEN.search(part)) or any(
+                p.search(part) for i in INTENTS for p in i.patterns)
+            if acts:
+                groups.append((part, [*pending, *hosts]))
+                pending = []
+            elif groups:
+                text, named = groups[-1]
+                groups[-1] = (f"{text} and {part}", [*named, *hosts])
+            else:
+                pending += hosts
+        return [(text, list(dict.fromkeys(named))) for text, named in groups]
+
+    def _hostless(self, text: str, request: SegmentationRequest) -> list[_Step]:
+        """An action named without a host among actions that name theirs: asked about,
+        never sent to every host of the request (a summary or a PromQL query needs none)."""
+        try:
+            return self._steps_on(text, None, request)[0]
+        except SegmentationError:
+            raise SegmentationError(
+                f"which host should '{text.strip()}' run on? the request names hosts for "
+                "its other actions; name one for this too") from None
+
+    def _on_each(self, clause: str, hosts: list[str],
+                 request: SegmentationRequest) -> list[_Step]:
+        """The clause's steps on each host: each action on every host, then the next
+        ("reload nginx on both, check health"); one summary of them all, last."""
+        if len(hosts) == 1:
+            return self._steps_on(clause, hosts[0], request)[0]
+        steps: list[_Step] = []
+        summaries: list[_Step] = []
+        per_host = [self._steps_on(clause, each, request)[0] for each in hosts]
+        for i in range(max(map(len, per_host))):
+            for step in (found[i] for found in per_host if i < len(found)):
+                same = summaries if step.kind == "llm" else steps
+                if not any((s.kind, s.action, s.target) == (step.kind, step.action,
+                                                             step.target) for s in same):
+                    same.append(step)
+        return steps + summaries
 
     def _given(self, clause: str, host: str | None) -> tuple[list[_Step], str]:
         """Commands quoted word for word ("run `free -m` on dev-box") that altlas knows the
@@ -650,8 +697,11 @@ class RuleSegmenter:
             for action, what in (("uptime", "load"), ("df -h", "disk usage")):
                 if action not in have:
                     discovery.append(_Step(kind, action, host, f"discovery: {what}"))
+        shift = len(discovery)
         for s in steps:
-            s.needs = [n + len(discovery) for n in s.needs]
+            s.needs = [n + shift for n in s.needs]
+            if s.when:  # the condition names the steps it compares by their new ids
+                s.when = _STEP_REF.sub(lambda m: f"s{int(m.group(1)) + shift}", s.when)
             if s.action.startswith("systemctl restart "):
                 s.description += f" (alternative: systemctl reload {s.action.split()[-1]})"
         steps[:0] = discovery

@@ -197,6 +197,10 @@ _STRONG = re.compile(r"\s*(?:;|\n|\. |\band then\b|\bthen\b|\bafter that\b|\baft
                      r"\bonce (?:that'?s|it'?s|done)\b|\bdaha sonra\b|\bsonra\b|\bardindan\b|"
                      r"\bsonrasinda\b|\bfollowed by\b|\b(?:and )?(?:finally|lastly)\b|"
                      r"\ben son\b)\s*,?\s*")
+_AGAIN = re.compile(r"\b(?:again|once more|re-?check\w*|tekrar|yine|yeniden)\b")
+# Verbs that ask for something to be done, whatever it is.
+_DOING = re.compile(r"\b(?:check|verify|look|inspect|confirm|make sure|ensure|test|run|do|"
+                    r"fix|show|tell|kontrol|bak|dogrula|goster)\w*\b")
 _WEAK = re.compile(r"\s*(?:,|\band\b|\bplus\b|\bve\b|\bayrica\b|&)\s*")
 _WORDS = re.compile(r"/?[a-z0-9][a-z0-9_.@%/:'-]*")
 _QUOTES = str.maketrans({"`": "'", "’": "'", "‘": "'", "“": '"', "”": '"'})
@@ -578,7 +582,92 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
         if host in reading.hosts:
             problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
     problems += _not_understood(plan, reading, inventory)
+    problems += _misplaced(plan, reading, inventory)
+    problems += _unfounded_summaries(plan)
+    problems += _unplanned_clauses(reading, inventory)
     return list(dict.fromkeys(problems))
+
+
+def _pairs(reading: Reading, inventory: Inventory) -> tuple[dict[str, set[str]], set[str]]:
+    """Which hosts each asked action goes with: those named in its own part ("restart nginx
+    on web-1 and check disk on db-1"), or in the parts after it that ask nothing ("… on web-1
+    and web-2"); and the actions asked where no host is named, which may go anywhere named."""
+    asked = reading.intents()
+    pairs: dict[str, set[str]] = {}
+    free: set[str] = set()
+    current: list[str] = []  # the last action asked: "…, then on web-2" repeats it
+    pending: set[str] = set()  # hosts named before their action: "web-1 ve web-2'de …"
+    for clause in reading.clauses:
+        for part in (p for p in _WEAK.split(clause) if p.strip(" ,.!?")):
+            masked = _mask_paths(part)
+            names = [i.name for i in INTENTS if i.name in asked and i.asked.search(masked)]
+            if "restart" in names and _restarts_a_host(part, inventory):
+                names[names.index("restart")] = "reboot"
+            hosts = {h for _, h in _host_words(part, inventory)[0]}
+            if names:
+                current, hosts, pending = names, hosts | pending, set()
+            elif hosts and not current:
+                pending |= hosts
+                continue
+            if hosts:
+                for name in current:
+                    pairs.setdefault(name, set()).update(hosts)
+            elif names:
+                free.update(names)
+    return pairs, free
+
+
+def _misplaced(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
+    """A step on a host the request named for something else: "restart nginx on web-1 and
+    check disk on db-1" restarts nothing on db-1."""
+    pairs, free = _pairs(reading, inventory)
+    problems = []
+    for step in plan.steps:
+        if step.kind in ("llm", "promql"):
+            continue
+        done = meaning(step.kind, step.action)
+        if done is None:
+            continue
+        names = [n for n in reading.intents() if done in _BY_NAME[n].answers]
+        if not names or any(n in free or n not in pairs for n in names):
+            continue
+        meant = set().union(*(pairs[n] for n in names))
+        target = step.target or inventory.local_host
+        if target not in meant:
+            problems.append(Problem("host", f"step {step.id} does {done.replace('_', ' ')} on "
+                                    f"{target}, but the request asks for it on "
+                                    f"{', '.join(sorted(meant))}", tuple(sorted(meant))))
+    return problems
+
+
+def _unfounded_summaries(plan: Plan) -> list[Problem]:
+    """An llm step answers from the outputs it needs: with none, it answers from nothing."""
+    by_id = {s.id: s for s in plan.steps}
+
+    def evidence(step_id: str, seen: set[str]) -> bool:
+        if step_id in seen or step_id not in by_id:
+            return False
+        seen.add(step_id)
+        step = by_id[step_id]
+        return step.kind != "llm" or any(evidence(n, seen) for n in step.needs)
+
+    return [Problem("clause", f"step {s.id} summarises, but no step before it reads anything "
+                    "for it to summarise; say what to look at, e.g. 'the nginx logs on web-1'")
+            for s in plan.steps if s.kind == "llm"
+            and not any(evidence(n, set()) for n in s.needs)]
+
+
+def _unplanned_clauses(reading: Reading, inventory: Inventory) -> list[Problem]:
+    """"…, then check both": a clause that asks to do something altlas cannot tell, and
+    names no host to repeat the clause before on, is asked about, never dropped."""
+    problems = []
+    for i, clause in enumerate(reading.clauses):
+        if any(c == i for c, _ in reading.asked) or _host_words(clause, inventory)[0]:
+            continue
+        if _DOING.search(clause) and not _NEGATED.search(clause) and not _AGAIN.search(clause):
+            problems.append(Problem("clause", f"altlas cannot tell what {clause!r} asks to "
+                                    "do; say it, e.g. 'then check nginx is running on web-1'"))
+    return problems
 
 
 def _meaning_problems(where: str, action: str, intent: str | None, reading: Reading,

@@ -37,7 +37,8 @@ class SQLiteBackend(Backend):
         self.data_dir = data_dir
 
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, database_url=None, views_database_url=None)
+        return Settings(data_dir=self.data_dir, database_url=None, views_database_url=None,
+                        segmenter="rules")
 
     events_table = "stored_events"
 
@@ -57,7 +58,8 @@ class PostgresBackend(Backend):
 
     def settings(self) -> Settings:
         return Settings(database_url=f"{self.url}?schema={self.schema}",
-                        views_database_url=f"{self.url}?schema={self.schema}v")
+                        views_database_url=f"{self.url}?schema={self.schema}v",
+                        segmenter="rules")
 
     @property
     def events_table(self) -> str:

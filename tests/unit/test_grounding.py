@@ -356,3 +356,76 @@ def test_a_count_the_plan_ignores_is_not_accepted() -> None:
 def test_requests_that_are_not_operations_work_are_refused_not_asked_about() -> None:
     reading = read_request("write a haiku about web-1's disk filling up", INVENTORY)
     assert question(reading, [], INVENTORY) is None
+
+
+# -- each action where its own clause says --------------------------------------------------
+
+def test_an_action_sent_to_a_host_named_for_another_action_is_not_accepted() -> None:
+    found = problems("restart nginx on web-1 and check disk on db-1",
+                     ssh(1, "systemctl restart nginx", "web-1"), ssh(2, "df -h", "db-1"),
+                     ssh(3, "systemctl restart nginx", "db-1"), ssh(4, "df -h", "web-1"))
+    assert {str(p) for p in found if p.kind == "host"} == {
+        "step s3 does restart on db-1, but the request asks for it on web-1",
+        "step s4 does disk on web-1, but the request asks for it on db-1"}
+
+
+def test_a_reboot_of_a_host_nobody_named_for_it_is_not_accepted() -> None:
+    found = problems("check disk on web-1 and reboot db-1",
+                     ssh(1, "df -h", "web-1"), ssh(2, "reboot", "db-1"), ssh(3, "reboot", "web-1"))
+    assert [str(p) for p in found] == [
+        "step s3 does reboot on web-1, but the request asks for it on db-1"]
+
+
+@pytest.mark.parametrize("request_, steps", [
+    ("restart nginx on web-1 and web-2", [("systemctl restart nginx", "web-1"),
+                                          ("systemctl restart nginx", "web-2")]),
+    ("web-1 ve web-2'de nginx'i yeniden yükle", [("systemctl reload nginx", "web-1"),
+                                               ("systemctl reload nginx", "web-2")]),
+    ("restart nginx on web-1, then on web-2", [("systemctl restart nginx", "web-1"),
+                                               ("systemctl restart nginx", "web-2")]),
+])
+def test_hosts_named_together_for_one_action_each_get_it(request_: str,
+                                                         steps: list[tuple[str, str]]) -> None:
+    needs: tuple[str, ...] = ("s1",) if "then" in request_ else ()
+    assert problems(request_, *(ssh(i + 1, a, h, needs if i else ()) for i, (a, h)
+                                in enumerate(steps))) == []
+
+
+def test_a_summary_with_nothing_to_read_is_not_accepted() -> None:
+    found = problems("tail the log then summarise", summary(1, ()))
+    assert "step s1 summarises, but no step before it reads anything for it to summarise; " \
+        "say what to look at, e.g. 'the nginx logs on web-1'" in map(str, found)
+    assert problems("show the nginx logs on web-1 and summarise",
+                    ssh(1, "journalctl -u nginx -n 100 --no-pager", "web-1"),
+                    summary(2, ("s1",))) == []
+
+
+def test_a_clause_asking_for_something_unsaid_is_asked_about_not_dropped() -> None:
+    found = problems("restart nginx on web-1 and web-2, then check both",
+                     ssh(1, "systemctl restart nginx", "web-1"),
+                     ssh(2, "systemctl restart nginx", "web-2"))
+    assert "altlas cannot tell what 'check both' asks to do; say it, e.g. 'then check nginx " \
+        "is running on web-1'" in map(str, found)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("restart nginx on web-1 and check disk on db-1",
+     [("systemctl restart nginx", "web-1", None), ("df -h", "db-1", None)]),
+    ("check disk on web-1 and reboot db-1", [("df -h", "web-1", None), ("reboot", "db-1", None)]),
+    ("check disk on web-1 and restart nginx on web-2 if web-1 is above 90%",
+     [("df -h /", "web-1", None), ("systemctl restart nginx", "web-2", "s1.max_percent > 90")]),
+    ("restart nginx on web-1 and web-2, then check both", None),
+    ("tail the log then summarise", None),
+    ("explain why latency spiked", None),
+])
+def test_the_rules_plan_each_action_where_it_was_asked_or_ask(
+        text: str, expected: list[tuple[str, str, str | None]] | None) -> None:
+    rules = RuleSegmenter(POLICY, "/var/lib/altlas/maintenance.flag")
+    outcome = SegmentationService(Checker(), rules, None).plan(  # type: ignore[arg-type]
+        Request(text))
+    if expected is None:
+        assert outcome.plan is None and outcome.question is not None
+        return
+    assert outcome.plan is not None, outcome.problem
+    assert [(s["action"], s.get("target"), s.get("when"))
+            for s in outcome.plan["steps"]] == expected

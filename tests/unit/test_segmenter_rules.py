@@ -54,6 +54,17 @@ def test_several_hosts_fan_out() -> None:
     assert [s[2] for s in plan("restart nginx on web-1 and web-2")] == ["web-1", "web-2"]
 
 
+def test_each_action_goes_to_the_hosts_its_own_part_names() -> None:
+    assert [(s[1], s[2]) for s in plan("web-1 ve web-2'de disk usage'a bak, db-1'de de "
+                                       "memory'yi kontrol et")] == [
+        ("df -h", "web-1"), ("df -h", "web-2"), ("free -m", "db-1")]
+
+
+def test_an_action_without_a_host_among_actions_with_theirs_is_asked_about() -> None:
+    with pytest.raises(SegmentationError, match="which host should 'restart nginx' run on"):
+        plan("restart nginx and check disk on db-1 and load on web-1")
+
+
 def test_promql_question_targets_an_environment() -> None:
     assert plan("how many targets are down in staging?") == [
         ("promql", "count(up == 0) or vector(0)", "staging", [], None)]
@@ -89,6 +100,13 @@ def test_turkish_requests(turkish: str, expected: list[tuple[object, ...]]) -> N
 def test_explore_mode_adds_read_only_discovery_first() -> None:
     steps = plan("restart nginx on web-1", mode="explore")
     assert [s[1] for s in steps] == ["uptime", "df -h", "systemctl restart nginx"]
+
+
+def test_explore_mode_keeps_each_condition_on_the_step_it_compares() -> None:
+    steps = plan("check disk on web-1 and restart nginx if it is above 90%", mode="explore")
+    restart = next(s for s in steps if s[1] == "systemctl restart nginx")
+    compared = int(restart[4].split(".")[0][1:]) - 1
+    assert steps[compared][1] == "df -h /" and restart[3] == [f"s{compared + 1}"]
 
 
 def test_chaos_mode_injects_faults_then_checks_again() -> None:
