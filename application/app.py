@@ -257,7 +257,8 @@ class AltlasApplication(Application[UUID]):
 
     def open_run(self, task: Task, meta: EventMeta, now: datetime
                  ) -> tuple[Run, list[Approval]]:
-        """The run of a segmented task, with an approval for every gated step (not saved)."""
+        """The run of a segmented task, with an approval for every gated step that has no
+        condition (not saved); a conditional one asks once its condition holds."""
         if task.status != "segmented":
             raise TaskNotReadyError(f"task {task.id} is {task.status}; only a segmented task "
                                     "can run")
@@ -269,20 +270,28 @@ class AltlasApplication(Application[UUID]):
         steps = []
         for step, gate in zip(plan.steps, task.gates, strict=True):
             approval_id = None
-            if gate["gate"] == GateKind.APPROVAL.value:
-                approval = Approval.request(
-                    task_id=task.id, run_id=run_id, step_id=step.id, risk=gate["risk"],
-                    environment=gate["environment"], requester=task.requester,
-                    eligible=frozenset(gate["eligible"]), required=gate["required"],
-                    expires_at=now + timedelta(seconds=gate["expires_in_s"]),
-                    reason=gate["reason"], meta=meta, authors=frozenset(task.authors),
-                )
+            if gate["gate"] == GateKind.APPROVAL.value and step.condition is None:
+                approval = self.step_approval(task, run_id, step.id, meta, now)
                 approvals.append(approval)
                 approval_id = str(approval.id)
             steps.append({"id": step.id, "kind": step.kind, "risk": gate["risk"],
                           "gate": gate["gate"], "needs": list(step.needs),
                           "approval_id": approval_id})
         return Run.start(task.id, steps, meta, run_id=run_id), approvals
+
+    @staticmethod
+    def step_approval(task: Task, run_id: UUID, step_id: str, meta: EventMeta,
+                      now: datetime) -> Approval:
+        """The approval a gated step of the task's plan asks for (not saved)."""
+        assert task.plan is not None  # a run is only ever opened for a planned task
+        gate = task.gates[[s["id"] for s in task.plan["steps"]].index(step_id)]
+        return Approval.request(
+            task_id=task.id, run_id=run_id, step_id=step_id, risk=gate["risk"],
+            environment=gate["environment"], requester=task.requester,
+            eligible=frozenset(gate["eligible"]), required=gate["required"],
+            expires_at=now + timedelta(seconds=gate["expires_in_s"]),
+            reason=gate["reason"], meta=meta, authors=frozenset(task.authors),
+        )
 
     def start_run(self, task_id: UUID, *, actor: str) -> RunView:
         """Start a task's run by hand (the policies start it when its plan is recorded)."""

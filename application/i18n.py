@@ -50,6 +50,7 @@ EN: dict[str, str] = {
     "run.manual_outstanding": "manual work outstanding: whoever does a step left to a person "
                               "confirms it (chat: done RUN STEP; CLI: altlas run confirm)",
     "waiting": "waits for {remaining} more approval(s) (approval {approval})",
+    "asks_when": "asks for approval only if {condition} holds, once the steps it compares ran",
     "manual": "{risk}: altlas never runs it; to do by hand: {action}",
     "manual.confirmed": "done by hand, confirmed by {person}",
     "redacted": "({n} value(s) redacted)",
@@ -282,6 +283,8 @@ TR: dict[str, str] = {
     "run.manual_outstanding": "elle yapılacak iş var: kişiye bırakılan adımı yapan onaylar "
                               "(sohbet: done ÇALIŞMA ADIM; CLI: altlas run confirm)",
     "waiting": "{remaining} onay daha bekliyor (onay {approval})",
+    "asks_when": "yalnızca {condition} doğru çıkarsa, karşılaştırdığı adımlar çalıştıktan "
+                 "sonra onay ister",
     "manual": "{risk}: altlas bunu asla çalıştırmaz; elle yapılacak: {action}",
     "manual.confirmed": "elle yapıldı, onaylayan {person}",
     "redacted": "({n} değer gizlendi)",

@@ -143,6 +143,11 @@ def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
                 run.skip_step(step.id, decision.reason, meta, cancelled=decision.cancelled)
                 _withdraw_approval(run, step.id, decision.reason, r, event)
                 progressed = True
+            elif decision.action == "ask":
+                asked = r.app.step_approval(r.get(Task, run.task_id), run.id, step.id, meta,
+                                            r.now)
+                run.ask_approval(step.id, asked.id, meta)
+                r.add(asked)
             elif decision.action == "post":
                 run.post_manual_step(step.id, decision.reason, meta)
                 progressed = True
@@ -422,7 +427,7 @@ def _open_incident(r: Reaction, ident: UUID) -> Incident | None:
 
 @dataclass(frozen=True)
 class _Decision:
-    action: str  # "wait", "skip", "post" (leave it to a person) or "run"
+    action: str  # "wait", "skip", "ask" (for its approval), "post" (to a person) or "run"
     reason: str = ""
     cancelled: bool = False
 
@@ -459,7 +464,8 @@ def _decide(run: Run, step: PlanStep, r: Reaction) -> _Decision:
         return _Decision("post", f"{state.risk}: altlas never runs this; a person does it by "
                          "hand and confirms it")
     if state.gate == GateKind.APPROVAL.value:
-        assert state.approval_id is not None
+        if state.approval_id is None:  # its condition held just now: people are asked
+            return _Decision("ask")
         approval = r.get(Approval, UUID(state.approval_id))
         if approval.status == OPEN:
             return _WAIT

@@ -72,6 +72,7 @@ class RunStepModel:
     manual: str | None  # what a person should do, for a step altlas never runs
     confirmed_by: str | None = None  # who did it by hand and said so
     redacted: int = 0  # credentials taken out of what it printed or failed with
+    asks_when: str | None = None  # a gated step's condition: approval is asked once it holds
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,11 @@ class RunModel:
             waiting = (approval.remaining if approval is not None and s.status == "pending"
                        and approval.status == "open" else None)
             manual = planned.get(s.id, {}).get("action") if s.gate == "manual" else None
+            asks_when = (planned.get(s.id, {}).get("when") if s.gate == "approval"
+                         and s.approval_id is None and s.status == "pending" else None)
             steps.append(RunStepModel(s.id, s.status, s.risk, s.gate, s.duration_ms, s.error,
                                       s.output, s.approval_id, waiting, manual,
-                                      s.confirmed_by, s.redacted))
+                                      s.confirmed_by, s.redacted, asks_when))
         return cls(run.id, run.task_id, task.request, run.outcome, tuple(steps))
 
     @property

@@ -77,6 +77,8 @@ def run_step_line(step: RunStepModel, locale: str) -> str:
     if step.waiting_for is not None:
         detail = t(locale, "waiting", remaining=step.waiting_for,
                    approval=short(step.approval_id))
+    elif step.asks_when is not None:
+        detail = t(locale, "asks_when", condition=step.asks_when)
     elif step.confirmed_by is not None:
         detail = t(locale, "manual.confirmed", person=step.confirmed_by)
     elif step.manual is not None and step.status in ("manual", "skipped"):

@@ -176,6 +176,17 @@ class Run(AuditedAggregate):
                 step.error = self.reason
                 step.outcome_unknown = True
 
+    class StepApprovalAsked(AuditedAggregate.Event):
+        """A conditional gated step's condition held: only now are people asked to approve
+        it (never for a step that would be skipped)."""
+
+        type_name = "StepApprovalAsked"
+        step_id: str
+        approval_id: str
+
+        def apply(self, run: Run) -> None:
+            run.steps[self.step_id].approval_id = self.approval_id
+
     class ManualStepPosted(AuditedAggregate.Event):
         """The step is left to a person: altlas never runs it (CRITICAL, or written as
         manual), and the run cannot succeed until someone reports it done."""
@@ -351,6 +362,18 @@ class Run(AuditedAggregate):
             raise StepStateError(
                 f"step {step_id} is {step.status}; only a pending step can be skipped")
         self._trigger(self.StepSkipped, meta, step_id=step_id, reason=reason, cancelled=cancelled)
+
+    def ask_approval(self, step_id: str, approval_id: UUID, meta: EventMeta) -> None:
+        self._check_not_completed()
+        step = self._step(step_id)
+        if step.gate != GateKind.APPROVAL.value or step.status != PENDING:
+            raise StepStateError(f"step {step_id} is {step.status} and gated by {step.gate}; "
+                                 "only a pending step that needs an approval can ask for one")
+        if step.approval_id is not None:
+            raise StepStateError(f"step {step_id} already asked for approval "
+                                 f"{step.approval_id}")
+        self._trigger(self.StepApprovalAsked, meta, step_id=step_id,
+                      approval_id=str(approval_id))
 
     def post_manual_step(self, step_id: str, reason: str, meta: EventMeta) -> None:
         """Leave a manual step to a person."""

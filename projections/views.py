@@ -57,6 +57,7 @@ class _TasksBatch:
             "StepFailed": self._step_finished, "StepSkipped": self._step_skipped,
             "StepInterrupted": self._step_interrupted, "RunCompleted": self._run_completed,
             "ManualStepPosted": self._manual_posted,
+            "StepApprovalAsked": self._approval_asked,
             "ManualStepConfirmed": self._manual_confirmed,
         }
         for record in records:
@@ -152,6 +153,9 @@ class _TasksBatch:
 
     def _step_skipped(self, r: RecordedEvent) -> None:
         self._step(r, status="skipped", error=r.data["reason"], finished_at=r.timestamp)
+
+    def _approval_asked(self, r: RecordedEvent) -> None:
+        self._step(r, approval_id=r.data["approval_id"])
 
     def _manual_posted(self, r: RecordedEvent) -> None:
         self._step(r, status="manual", error=r.data["reason"], finished_at=r.timestamp)

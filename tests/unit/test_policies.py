@@ -11,8 +11,10 @@ import pytest
 
 from application.app import AltlasApplication, Reaction, run_id_of
 from application.policies import EVENT_HANDLERS, LANES, Ports, advance_run
+from application.presenters import RunModel
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
+from application.text import run_step_line
 from domain.approval import Approval
 from domain.duel import Duel
 from domain.run import Run
@@ -139,16 +141,46 @@ def test_a_denial_cancels_the_step_and_completes_the_run(altlas: Altlas) -> None
     assert "denied by carol: freeze" in altlas.app.privacy.reveal(str(run.steps["s3"].error))
 
 
-def test_a_condition_that_does_not_hold_skips_and_withdraws_the_approval(
+def test_a_condition_that_does_not_hold_skips_the_step_and_nobody_is_asked(
     altlas: Altlas
 ) -> None:
     task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
+    assert altlas.run(task_id).steps["s2"].approval_id is None  # not asked before s1 ran
     altlas.finish(task_id, "s1", max_percent=40)
     altlas.settle()
     run = altlas.run(task_id)
     assert run.outcome == "succeeded" and run.steps["s2"].status == "skipped"
-    approval = altlas.app.load(Approval, UUID(str(run.steps["s2"].approval_id)))
-    assert approval.status == "cancelled" and "condition not met" in str(approval.decision_reason)
+    assert run.steps["s2"].approval_id is None
+    assert "condition not met" in str(altlas.app.privacy.reveal(run.steps["s2"]).error)
+    assert not [n for n in altlas.app.recorder.select_notifications(0, 10_000)
+                if n.topic.endswith("Approval.Requested")]
+
+
+def test_until_its_condition_is_decided_a_gated_step_says_what_it_waits_for(
+    altlas: Altlas
+) -> None:
+    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
+    run = altlas.app.get_run(run_id_of(task_id))
+    model = RunModel.of(run, altlas.app.get_task(task_id), {})
+    assert run_step_line(model.steps[1], "en").endswith(
+        "asks for approval only if s1.max_percent > 90 holds, once the steps it compares ran")
+    assert model.waiting == ()  # nobody is waited for yet
+
+
+def test_a_condition_that_holds_asks_for_the_approval_then_and_waits_for_it(
+    altlas: Altlas
+) -> None:
+    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
+    altlas.finish(task_id, "s1", max_percent=95)
+    altlas.settle()
+    run = altlas.run(task_id)
+    assert run.steps["s2"].status == "pending" and run.steps["s2"].approval_id is not None
+    approval = altlas.app.load(Approval, UUID(run.steps["s2"].approval_id))
+    assert approval.is_open and approval.step_id == "s2"
+    assert approval.requester == altlas.app.load(Task, task_id).requester  # not who may vote
+    assert approval.expires_at > altlas.clock()
+    altlas.settle()  # asked once, however often the run is looked at again
+    assert altlas.run(task_id).steps["s2"].approval_id == str(approval.id)
 
 
 def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
@@ -203,8 +235,8 @@ def test_a_restarted_worker_resumes_after_the_last_event_reacted_to(altlas: Altl
 
 
 def test_a_reaction_whose_aggregate_changed_under_it_decides_again(altlas: Altlas) -> None:
-    task_id = altlas.ask("set the maintenance flag on this host if its disk is above 90%")
-    approval_id = UUID(str(altlas.run(task_id).steps["s2"].approval_id))
+    task_id = altlas.ask(CHECK_THEN_FLAG)
+    approval_id = UUID(str(altlas.run(task_id).steps["s3"].approval_id))
     calls = []
 
     def advance_after_a_vote(event: object, r: Reaction, ports: Ports) -> None:
@@ -216,15 +248,16 @@ def test_a_reaction_whose_aggregate_changed_under_it_decides_again(altlas: Altla
         advance_run(event, r, ports)  # type: ignore[arg-type]
         assert run is r.get(Run, run.id)
 
-    handlers = {**EVENT_HANDLERS, Run.StepSucceeded: advance_after_a_vote}
+    handlers = {**EVENT_HANDLERS, Run.StepFailed: advance_after_a_vote}
     lane = Lane(altlas.app, "runs", LANES["runs"], altlas.ports, worker="w1",
                 on_claims=lambda claims: None, handlers=handlers)
-    altlas.finish(task_id, "s1", max_percent=40)
+    altlas.app.record_step_failed(run_id_of(task_id), "s1", error="df: no such mount",
+                                  exit_code=1, output="", duration_ms=1, worker="w1")
     lane.poll()
     assert len(calls) == 2  # the first decision conflicted with the vote
     approval = altlas.app.load(Approval, approval_id)
     assert altlas.app.privacy.reveal(approval.votes) == ["alice"]
-    assert approval.status == "cancelled"
+    assert approval.status == "cancelled"  # s3 needs s1, which failed: nobody is asked
 
 
 def test_a_reaction_that_keeps_failing_is_set_aside_loudly(
