@@ -19,6 +19,7 @@ Pure functions: nothing here runs, reads or opens anything.
 from __future__ import annotations
 
 import re
+import shlex
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -582,6 +583,12 @@ def check(plan: Plan, reading: Reading, inventory: Inventory, *, environment: st
         if host in reading.hosts:
             problems.append(Problem("clause", f"the request names {host}, but no step is for it"))
     problems += _not_understood(plan, reading, inventory)
+    for quoted in reading.quoted:  # a command cut short: "run `df -h \\` on web-1"
+        try:
+            shlex.split(quoted)
+        except ValueError as e:
+            problems.append(Problem("command", f"the command {quoted!r} cannot be read as a "
+                                    f"shell would ({str(e).lower()}); give it whole"))
     problems += _misplaced(plan, reading, inventory)
     problems += _unfounded_summaries(plan)
     problems += _unplanned_clauses(reading, inventory)

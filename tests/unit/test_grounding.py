@@ -429,3 +429,30 @@ def test_the_rules_plan_each_action_where_it_was_asked_or_ask(
     assert outcome.plan is not None, outcome.problem
     assert [(s["action"], s.get("target"), s.get("when"))
             for s in outcome.plan["steps"]] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "restart nginx on web-1 if disk is above 90% and disk is below 50%",
+    "check disk on web-1 and restart nginx if it is above 90% and below 10%",
+    "restart nginx on web-9",
+    "run `df -h '/var` on web-1",
+    "run `df -h \\` on web-1",
+])
+def test_bad_requests_are_asked_about_never_planned_in_part(text: str) -> None:
+    rules = RuleSegmenter(POLICY, "/var/lib/altlas/maintenance.flag")
+    outcome = SegmentationService(Checker(), rules, None).plan(  # type: ignore[arg-type]
+        Request(text))
+    assert outcome.plan is None and (outcome.question is not None or outcome.problem)
+
+
+def test_twenty_clauses_are_planned_whole_in_order() -> None:
+    actions = ["check disk on web-1", "restart nginx on web-2", "check load on db-1",
+               "show the nginx logs on web-1", "check memory on db-1"] * 4
+    rules = RuleSegmenter(POLICY, "/var/lib/altlas/maintenance.flag")
+    outcome = SegmentationService(Checker(), rules, None).plan(  # type: ignore[arg-type]
+        Request(", then ".join(actions)))
+    assert outcome.plan is not None
+    steps = outcome.plan["steps"]
+    assert len(steps) == 20 and [s["target"] for s in steps] == [
+        a.rsplit(" ", 1)[1] for a in actions]
+    assert all(s["needs"] == [f"s{i}"] for i, s in enumerate(steps[1:], 1))
