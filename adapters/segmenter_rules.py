@@ -123,6 +123,8 @@ def _disk(m: re.Match[str], svc: str) -> tuple[str, str, str | None, dict[str, A
 
 
 _MOUNT = r"(?P<mount>/[\w./-]*)"
+# "empty /tmp" is an action, "find the empty files under /tmp" is not
+_EMPTY = r"empty(?!\w* (?:files?|dir\w*|folders?|lines?|ones)\b)"
 _PASSIVE = r"(?: service)?(?: on [\w-]+)? (?:should|must|needs to|has to|can) be"
 _SERVIS = r"(?:servisini |hizmetini )?"
 
@@ -138,7 +140,7 @@ INTENTS: tuple[_Intent, ...] = (
             r"\blogrotate\b || \blog\w* (?:dosyalarini )?dondur\w*",
             lambda m, svc: ("logrotate -f /etc/logrotate.conf", "rotate the logs", None, {})),
     _intent("clean_tmp", r"\bnuke\w* (?:the )?/tmp\b || "
-            r"(?:clean|clear|purge|empty)\w* (?:up |out )?(?:the )?(?:old )?"
+            rf"(?:clean|clear|purge|{_EMPTY})\w* (?:up |out )?(?:the )?(?:old )?"
             r"(?:(?:stuff|files|junk|things|cruft) )?(?:(?:in|from|under|of) )?/tmp\b || "
             r"/tmp\S* (?:klasorunu |dizinini )?temizle",
             lambda m, svc: ("find /tmp -mindepth 1 -mtime +7 -delete",

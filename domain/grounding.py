@@ -64,7 +64,8 @@ INTENTS: tuple[Intent, ...] = (
     _intent("rotate", r"\brotat\w*\s+(?:the\s+|all\s+)?(?:\w+\s+)?(?:logs?|them)\b|"
                       r"\blog\w*\s+(?:\S+\s+){0,5}(?:rotation|rotate\w*|dondur\w*)|logrotate|"
                       r"\bdondur\w*"),
-    _intent("clean_tmp", r"(?:clean|clear|purge|empty|temizle|bosalt|nuke)\w*\W+"
+    _intent("clean_tmp", r"(?:clean|clear|purge|empty(?!\w* (?:files?|dir\w*|folders?|lines?|"
+                         r"ones)\b)|temizle|bosalt|nuke)\w*\W+"
                          r"(?:\w+\W+){0,5}/tmp\b|"
                          r"/tmp\W+(?:\w+\W+){0,3}(?:clean|clear|purge|empty|temizle|bosalt)|"
                          r"\btemp(?:orary)? (?:files|dir)"),

@@ -456,3 +456,14 @@ def test_twenty_clauses_are_planned_whole_in_order() -> None:
     assert len(steps) == 20 and [s["target"] for s in steps] == [
         a.rsplit(" ", 1)[1] for a in actions]
     assert all(s["needs"] == [f"s{i}"] for i, s in enumerate(steps[1:], 1))
+
+
+@pytest.mark.parametrize("text", ["find all empty files under /tmp on web-1",
+                                  "list the empty directories in /tmp on web-1"])
+def test_a_request_that_only_looks_is_never_planned_as_a_change(text: str) -> None:
+    rules = RuleSegmenter(POLICY, "/var/lib/altlas/maintenance.flag")
+    outcome = SegmentationService(Checker(), rules, None).plan(  # type: ignore[arg-type]
+        Request(text))
+    assert outcome.plan is None or all(POLICY.classify(s).risk.name == "READ_ONLY"
+                                       for s in Plan.from_document(outcome.plan).steps)
+    assert "clean_tmp" not in read_request(text, INVENTORY).intents()
