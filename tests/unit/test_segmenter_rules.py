@@ -7,6 +7,7 @@ import pytest
 from adapters.segmenter_rules import RuleSegmenter
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
+from domain.plan import Plan
 from tests.helpers import default_policy
 
 FLAG = "/srv/altlas/maintenance.flag"
@@ -107,6 +108,8 @@ def test_explore_mode_keeps_each_condition_on_the_step_it_compares() -> None:
     restart = next(s for s in steps if s[1] == "systemctl restart nginx")
     compared = int(restart[4].split(".")[0][1:]) - 1
     assert steps[compared][1] == "df -h /" and restart[3] == [f"s{compared + 1}"]
+    Plan.from_document(RuleSegmenter(default_policy(), FLAG).segment(SegmentationRequest(
+        "check disk on web-1 and restart nginx if it is above 90%", mode="explore")))
 
 
 def test_chaos_mode_injects_faults_then_checks_again() -> None:
