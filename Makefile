@@ -27,4 +27,5 @@ bench:           ## the benchmarks of bench/, against the services
 	  .venv/bin/python bench/alert_ingest.py && .venv/bin/python bench/incident_response.py && \
 	  .venv/bin/python bench/incident_storms.py && .venv/bin/python bench/alert_flow.py && \
 	  .venv/bin/python bench/alertmanager_storm.py && \
+	  .venv/bin/python bench/classify_nl2bash.py && .venv/bin/python bench/plan_nl2bash.py --models rules && \
 	  .venv/bin/python bench/arena.py && .venv/bin/python bench/training.py
