@@ -56,8 +56,8 @@ from application.text import (
 )
 from application.use_cases import Filters, Page
 from application.views import ApprovalView
+from domain.approval import ApprovalSubject
 from domain.errors import DomainError
-from domain.models import REGISTRY_ID
 from domain.policy import LOCALES
 from domain.training import HYPERPARAMETERS
 from projections.views import PROJECTIONS
@@ -927,9 +927,9 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
         _json_out(view.to_dict())
     else:
         print(approval_text(view, args.locale, system.app.clock()))
-    if view.status != "open" and view.run_id is not None:
+    if view.status != "open" and view.subject == ApprovalSubject.STEP:
         _follower(system, args).run(UUID(view.task_id), after)
-    elif view.status != "open":  # an erasure or a change of model: the reactions settle it
+    elif view.status != "open":  # the installation's own: the reactions settle it
         _follower(system, args).settle()
         if view.status == "granted" and not args.json:
             print(_granted(system, view))
@@ -939,11 +939,11 @@ def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -
 def _granted(system: System, view: ApprovalView) -> str:
     """What a granted approval without a run did: a model plans, a training starts, or a
     person is forgotten."""
-    if UUID(view.task_id) == REGISTRY_ID:
+    if view.subject == ApprovalSubject.REGISTRY:
         catalog = system.use_cases().models.catalog(None)
         now = in_charge({"model": catalog["active"], "adapter": catalog["adapter"]})
         return f"{now} plans from now on (`altlas models list`)"
-    if view.step_id == "train":
+    if view.subject == ApprovalSubject.TRAINING:
         return (f"the training worker starts: `altlas models training {view.task_id[:8]}` "
                 "follows it")
     return ("forgotten: their key is destroyed, so their name and what they wrote read as "

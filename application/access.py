@@ -33,6 +33,9 @@ ROLES: dict[str, str | None] = {
     "activate_model": "operator",  # ask that another model plan (someone else grants it)
     "train": "operator",           # build a training set: requests in clear, credentials out
 }
+# Who may grant what concerns the whole installation (forgetting a person, the model that
+# plans, a training) besides the one who asks.
+INSTALLATION_APPROVERS = frozenset({"admin", "approver"})
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "operator"}
 
@@ -69,6 +72,11 @@ class Access:
 
     def roles(self, person: str) -> frozenset[str]:
         return self.policy.roles_of(person)
+
+
+def installation_approvers(policy: Policy) -> frozenset[str]:
+    """The people who may grant an approval of the whole installation's."""
+    return frozenset(p for p in policy.people if policy.roles_of(p) & INSTALLATION_APPROVERS)
 
 
 class UnknownPersonError(NotAllowedError):

@@ -30,6 +30,7 @@ from eventsourcing.persistence import ProcessRecorder, RecordConflictError, Reco
 from eventsourcing.utils import register_topic
 
 import domain
+from application.access import installation_approvers
 from application.documents import DocumentError, schema_errors
 from application.errors import (
     ConcurrentUpdateError,
@@ -42,7 +43,7 @@ from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.views import ApprovalView, RunView, TaskView
 from domain.alerts import FIRING, Alert, IncomingAlert, alert_id
-from domain.approval import Approval
+from domain.approval import Approval, ApprovalSubject
 from domain.arena import Match
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.duel import Duel, DuelDecidedError, MakerCannotJudgeError, duel_of_task
@@ -72,9 +73,6 @@ ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 CORRELATOR = "altlas:correlator"
 INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
-# Who may grant what concerns the whole installation — forgetting a person, the model that
-# plans — besides the one who asks (and the one forgotten).
-INSTALLATION_APPROVERS = frozenset({"admin", "approver"})
 MAX_ATTEMPTS = 20
 LOADED = 256  # aggregates whose last loaded state each process keeps, to bring up to date
 _RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
@@ -286,8 +284,8 @@ class AltlasApplication(Application[UUID]):
         assert task.plan is not None  # a run is only ever opened for a planned task
         gate = task.gates[[s["id"] for s in task.plan["steps"]].index(step_id)]
         return Approval.request(
-            task_id=task.id, run_id=run_id, step_id=step_id, risk=gate["risk"],
-            environment=gate["environment"], requester=task.requester,
+            subject=ApprovalSubject.STEP, task_id=task.id, run_id=run_id, step_id=step_id,
+            risk=gate["risk"],            environment=gate["environment"], requester=task.requester,
             eligible=frozenset(gate["eligible"]), required=gate["required"],
             expires_at=now + timedelta(seconds=gate["expires_in_s"]),
             reason=gate["reason"], meta=meta, authors=frozenset(task.authors),
@@ -430,11 +428,6 @@ class AltlasApplication(Application[UUID]):
         """Ask to forget ``subject`` (a pseudonym): once someone else grants the approval
         this opens, the policies destroy their key and record PersonForgotten."""
         who = self.privacy.pseudonym(requester)
-        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
-                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
-        if not eligible - {who, subject}:
-            raise InvalidInputError("forgetting a person needs an approver or an admin other "
-                                    "than who asks and who is forgotten; add one to the policy")
         text = reason.strip()
         ident = erasure_id(subject)
 
@@ -444,14 +437,14 @@ class AltlasApplication(Application[UUID]):
                 erasure = self._cached(Erasure, ident)
             except NotFoundError:
                 erasure = Erasure.open(subject, meta)
-            approval = Approval.request(
-                task_id=ident, run_id=None, step_id="forget", risk=RiskLevel.HIGH_RISK.value,
-                environment="privacy", requester=who, eligible=eligible, required=1,
-                expires_at=self.clock() + self.policy.expiry,
+            approval = self._installation_approval(
+                ApprovalSubject.ERASURE, ident, "forget", "privacy", who,
+                excluded=frozenset({subject}),
                 reason=f"forget {subject}" + (f": {self.privacy.seal(who, text)}" if text
                                               else ""),
                 meta=EventMeta(who, erasure.correlation_id, meta.causation_id),
-                authors=frozenset({subject}))
+                refusal="forgetting a person needs an approver or an admin other than who "
+                        "asks and who is forgotten; add one to the policy")
             try:
                 erasure.request(who, self.privacy.seal(who, text) if text else "",
                                 approval.id, EventMeta(who, erasure.correlation_id,
@@ -534,12 +527,6 @@ class AltlasApplication(Application[UUID]):
         """A change of what plans, asked for: an approval by an approver or admin other than
         who asks (and than ``makers``, pseudonyms) decides it."""
         who = self.privacy.pseudonym(requester)
-        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
-                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
-        if not eligible - {who} - makers:  # the makers chose what the adapter learned
-            raise InvalidInputError("changing the model needs an approver or an admin other "
-                                    "than who asks (and who asked for its training); add one "
-                                    "to the policy")
         text = " ".join(reason.split())
 
         def command() -> Approval:
@@ -549,11 +536,12 @@ class AltlasApplication(Application[UUID]):
                 raise UnknownModelError(f"no model is registered as {missing!r}: `altlas "
                                         "models add PATH` registers one", missing) from None
             meta = EventMeta(who, registry.correlation_id, str(uuid4()))
-            approval = Approval.request(
-                task_id=REGISTRY_ID, run_id=None, step_id=step,
-                risk=RiskLevel.HIGH_RISK.value, environment="models", requester=who,
-                eligible=eligible, required=1, expires_at=self.clock() + self.policy.expiry,
-                reason=what + (f": {text}" if text else ""), meta=meta, authors=makers)
+            approval = self._installation_approval(
+                ApprovalSubject.REGISTRY, REGISTRY_ID, step, "models", who,
+                excluded=makers,  # the makers chose what the adapter learned
+                reason=what + (f": {text}" if text else ""), meta=meta,
+                refusal="changing the model needs an approver or an admin other than who "
+                        "asks (and who asked for its training); add one to the policy")
             try:
                 ask(registry, who, text, approval.id, meta)
                 self.save(registry, approval)
@@ -577,18 +565,14 @@ class AltlasApplication(Application[UUID]):
             raise UnknownModelError(f"no model is registered as {base!r}: `altlas models add "
                                     "PATH` registers one", base)
         model = registry.model(base)
-        eligible = frozenset(self.privacy.pseudonym(p) for p in self.policy.people
-                             if self.policy.roles_of(p) & INSTALLATION_APPROVERS)
-        if not eligible - {who}:
-            raise InvalidInputError("training needs an approver or an admin other than who "
-                                    "asks; add one to the policy")
         training_id = training_id or uuid4()
         meta = EventMeta.for_command(who)
-        approval = Approval.request(
-            task_id=training_id, run_id=None, step_id="train", risk=RiskLevel.HIGH_RISK.value,
-            environment="models", requester=who, eligible=eligible, required=1,
-            expires_at=self.clock() + self.policy.expiry,
-            reason=f"train a LoRA adapter on {base} from {examples} example(s)", meta=meta)
+        approval = self._installation_approval(
+            ApprovalSubject.TRAINING, training_id, "train", "models", who,
+            excluded=frozenset(),
+            reason=f"train a LoRA adapter on {base} from {examples} example(s)", meta=meta,
+            refusal="training needs an approver or an admin other than who asks; add one to "
+                    "the policy")
         training = Training.request(
             training_id, base=base, base_sha256=model["sha256"], dataset=dataset,
             dataset_sha256=dataset_sha256, examples=examples, by_source=by_source,
@@ -596,6 +580,23 @@ class AltlasApplication(Application[UUID]):
             minimum=minimum, meta=EventMeta(who, str(training_id), meta.causation_id))
         self.save(training, approval)
         return self._shown(ApprovalView.of(approval))
+
+    def _installation_approval(
+        self, subject: ApprovalSubject, subject_id: UUID, step: str, environment: str,
+        who: str, *, excluded: frozenset[str], reason: str, meta: EventMeta, refusal: str,
+    ) -> Approval:
+        """An approval of what concerns the whole installation (forgetting a person, the
+        model that plans, a training): one vote by an approver or admin other than who asks
+        and ``excluded``; ``refusal`` says why none could be asked when nobody is left."""
+        eligible = frozenset(self.privacy.pseudonym(p)
+                             for p in installation_approvers(self.policy))
+        if not eligible - {who} - excluded:
+            raise InvalidInputError(refusal)
+        return Approval.request(
+            subject=subject, task_id=subject_id, run_id=None, step_id=step,
+            risk=RiskLevel.HIGH_RISK.value, environment=environment, requester=who,
+            eligible=eligible, required=1, expires_at=self.clock() + self.policy.expiry,
+            reason=reason, meta=meta, authors=excluded)
 
     def change_training(self, training_id: UUID, actor: str,
                         change: Callable[[Training, EventMeta], None]) -> Training:

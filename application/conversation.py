@@ -44,6 +44,7 @@ from application.text import (
 )
 from application.use_cases import UseCases
 from domain.alerts import Alert
+from domain.approval import ApprovalSubject
 from domain.atlas import pattern_of
 from domain.base import event_id
 from domain.duel import Duel
@@ -196,7 +197,7 @@ class Conversation:
             self._remediation_changed(UUID(run.task_id), shown, before)
         elif told in ("card", "new_card"):  # a remediation's votes show in its incident
             approval = self.app.get_approval(record.aggregate_id)
-            if approval.run_id is not None:  # not a step's: forgetting someone, a model
+            if approval.subject == ApprovalSubject.STEP:
                 self._remediation_changed(UUID(approval.task_id), shown, before)
 
     def _remediation_changed(self, task_id: UUID, shown: dict[tuple[str, str], int],

@@ -37,7 +37,7 @@ from application.ports import Segmenter
 from application.presenters import incident_environment
 from application.segmentation import SEGMENTER_ACTOR, SegmentationService
 from domain.alerts import Alert
-from domain.approval import GRANTED, OPEN, Approval
+from domain.approval import GRANTED, OPEN, Approval, ApprovalSubject
 from domain.arena import Match
 from domain.atlas import failure_text, pattern_of
 from domain.base import AuditedAggregate, EventMeta, event_id, is_person
@@ -164,14 +164,15 @@ def decided(event: Event, r: Reaction, ports: Ports) -> None:
     """A decided approval moves its run on, or settles the erasure or the change of model
     it was asked for."""
     approval = r.get(Approval, event.originator_id)
-    if approval.run_id is not None:
-        advance_run(event, r, ports)
-    elif approval.step_id == "train":
-        settle_training(event, approval, r, ports)
-    elif approval.task_id == REGISTRY_ID:
-        settle_activation(event, approval, r)
-    else:
-        settle_erasure(event, r, ports)
+    match approval.subject:
+        case ApprovalSubject.STEP:
+            advance_run(event, r, ports)
+        case ApprovalSubject.TRAINING:
+            settle_training(event, approval, r, ports)
+        case ApprovalSubject.REGISTRY:
+            settle_activation(event, approval, r)
+        case ApprovalSubject.ERASURE:
+            settle_erasure(event, r, ports)
 
 
 def settle_training(event: Event, approval: Approval, r: Reaction, ports: Ports) -> None:

@@ -101,6 +101,7 @@ class RunView:
 @dataclass(frozen=True)
 class ApprovalView:
     id: str
+    subject: str  # ApprovalSubject: what the approval decides
     task_id: str
     run_id: str | None
     step_id: str
@@ -120,7 +121,7 @@ class ApprovalView:
     @classmethod
     def of(cls, approval: Approval) -> ApprovalView:
         return cls(
-            id=str(approval.id), task_id=str(approval.task_id),
+            id=str(approval.id), subject=approval.subject.value, task_id=str(approval.task_id),
             run_id=str(approval.run_id) if approval.run_id else None, step_id=approval.step_id,
             risk=approval.risk, environment=approval.environment, requester=approval.requester,
             eligible=list(approval.eligible), excluded=list(approval.excluded),

@@ -36,6 +36,7 @@ from bots import chat_text as c
 from domain.approval import (
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
+    ApprovalSubject,
     AuthorCannotApproveError,
     DuplicateVoteError,
     NotEligibleError,
@@ -242,7 +243,7 @@ class ChatFront:
         approval = uc.approval(caller.who, str(ident))
         text = t(loc, "status.approval", id=short(approval.id), status=approval.status,
                  votes=len(approval.votes), required=approval.required)
-        if approval.run_id is None:  # forgetting a person: no task, no card
+        if approval.subject != ApprovalSubject.STEP:  # no task, no card
             return Reply(f"{text}\n{shown(approval.reason)}", ephemeral=True, locale=loc)
         return Reply(text, ephemeral=True, cards=[uc.card(ident)], locale=loc)
 
@@ -301,7 +302,8 @@ class ChatFront:
             if view.status != "granted":
                 return self._say(caller, "voted", ephemeral=True, votes=len(view.votes),
                                  required=view.required)
-            key = "granted" if view.run_id is not None else "granted.forget"
+            key = ("granted" if view.subject == ApprovalSubject.STEP
+                   else f"granted.{view.subject}")
             return self._say(caller, key, approvers=", ".join(view.votes))
 
         try:

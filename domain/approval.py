@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -14,10 +15,21 @@ MAX_REASON_CHARS = 500
 REFUSAL_WINDOW = timedelta(minutes=1)
 
 
+class ApprovalSubject(StrEnum):
+    """What an approval decides: every front and reaction dispatches on this, never on the
+    shape of the ids it carries."""
+
+    STEP = "step"          # a gated step of a task's run (task_id, run_id, step_id)
+    TRAINING = "training"  # a LoRA training (task_id is the training's id)
+    ERASURE = "erasure"    # forgetting a person (task_id is the erasure's id)
+    REGISTRY = "registry"  # a change of the model that plans (task_id is the registry's id)
+
+
 class Approval(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "ApprovalRequested"
-        class_version = 2
+        class_version = 3
+        subject: str
         task_id: UUID
         run_id: UUID | None
         step_id: str
@@ -34,6 +46,16 @@ class Approval(AuditedAggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Before 0.3 only the requester was kept from approving."""
             state["excluded"] = [state["requester"]]
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Before 0.9 the subject was told by the ids: a run's step, or the step names
+            the installation's own approvals used."""
+            state["subject"] = (
+                ApprovalSubject.STEP if state["run_id"] is not None
+                else ApprovalSubject.TRAINING if state["step_id"] == "train"
+                else ApprovalSubject.ERASURE if state["step_id"] == "forget"
+                else ApprovalSubject.REGISTRY).value
 
     class VoteCast(AuditedAggregate.Event):
         type_name = "ApprovalVoteCast"
@@ -93,10 +115,11 @@ class Approval(AuditedAggregate):
             approval.decision_reason = f"cancelled: {self.reason}"
 
     def __init__(
-        self, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
-        requester: str, eligible: list[str], required: int, expires_at: datetime, reason: str,
-        excluded: list[str], correlation_id: str,
+        self, subject: str, task_id: UUID, run_id: UUID | None, step_id: str, risk: str,
+        environment: str, requester: str, eligible: list[str], required: int,
+        expires_at: datetime, reason: str, excluded: list[str], correlation_id: str,
     ) -> None:
+        self.subject = ApprovalSubject(subject)
         self.task_id = task_id
         self.run_id = run_id
         self.step_id = step_id
@@ -116,12 +139,14 @@ class Approval(AuditedAggregate):
 
     @classmethod
     def request(
-        cls, *, task_id: UUID, run_id: UUID | None, step_id: str, risk: str, environment: str,
-        requester: str, eligible: frozenset[str], required: int, expires_at: datetime,
-        reason: str, meta: EventMeta, authors: frozenset[str] = frozenset(),
+        cls, *, subject: ApprovalSubject, task_id: UUID, run_id: UUID | None, step_id: str,
+        risk: str, environment: str, requester: str, eligible: frozenset[str], required: int,
+        expires_at: datetime, reason: str, meta: EventMeta, authors: frozenset[str] = frozenset(),
     ) -> Approval:
         """``authors``: who wrote or edited the plan; like the requester, none of them may
         approve it."""
+        if (subject is ApprovalSubject.STEP) != (run_id is not None):
+            raise InvalidInputError("only a run's step has a run to approve")
         if required < 1:
             raise InvalidInputError("an approval needs a quorum of at least 1")
         excluded = {requester, *authors}
@@ -133,9 +158,10 @@ class Approval(AuditedAggregate):
                 "policy's approver groups"
             )
         return cls._create_audited(
-            cls.Requested, meta, task_id=task_id, run_id=run_id, step_id=step_id, risk=risk,
-            environment=environment, requester=requester, eligible=sorted(eligible),
-            required=required, expires_at=expires_at, reason=reason, excluded=sorted(excluded),
+            cls.Requested, meta, subject=subject.value, task_id=task_id, run_id=run_id,
+            step_id=step_id, risk=risk, environment=environment, requester=requester,
+            eligible=sorted(eligible), required=required, expires_at=expires_at, reason=reason,
+            excluded=sorted(excluded),
         )
 
     @property

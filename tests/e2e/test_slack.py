@@ -430,6 +430,8 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
         desk.command(CAROL, f"approve {approval}")  # who asked never decides
         assert "you asked for this change" in wait(lambda: ephemeral(desk, CAROL))[0]
         desk.command(BOB, f"approve {approval}")
+        wait(lambda: [c for c in posted(desk)
+                      if c.body["text"] == "Approved by bob. The model changes now."])
         wait(lambda: desk.system.use_cases().models.catalog(None)["active"] == "tiny")
         desk.command(ERIN, "models")
         listed = wait(lambda: ephemeral(desk, ERIN))[0]

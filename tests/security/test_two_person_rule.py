@@ -14,6 +14,7 @@ import pytest
 
 from domain.approval import (
     Approval,
+    ApprovalSubject,
     AuthorCannotApproveError,
     QuorumUnreachableError,
     RequesterCannotApproveError,
@@ -191,7 +192,8 @@ class TestWhoStartsRuns:
 
 def _approval(authors: frozenset[str]) -> Approval:
     return Approval.request(
-        task_id=uuid4(), run_id=None, step_id="s2", risk="HIGH_RISK", environment="prod",
+        subject=ApprovalSubject.STEP, task_id=uuid4(), run_id=uuid4(), step_id="s2",
+        risk="HIGH_RISK", environment="prod",
         requester="deniz", eligible=frozenset({"alice", "bob", "carol"}), required=2,
         expires_at=datetime.now(UTC) + timedelta(minutes=15), reason="change in prod",
         meta=EventMeta.for_command("deniz"), authors=authors)

@@ -9,6 +9,7 @@ from domain.approval import (
     Approval,
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,
+    ApprovalSubject,
     DuplicateVoteError,
     NotEligibleError,
     NotYetExpiredError,
@@ -16,6 +17,9 @@ from domain.approval import (
     RequesterCannotApproveError,
 )
 from domain.base import event_id
+from domain.catalog import upcast
+from domain.errors import InvalidInputError
+from domain.records import RecordedEvent
 from tests.helpers import T0, meta
 
 
@@ -23,7 +27,8 @@ def _approval(
     required: int = 2, eligible: tuple[str, ...] = ("alice", "bob", "carol", "deniz")
 ) -> Approval:
     a = Approval.request(
-        task_id=uuid4(), run_id=uuid4(), step_id="s3", risk="HIGH_RISK", environment="prod",
+        subject=ApprovalSubject.STEP, task_id=uuid4(), run_id=uuid4(), step_id="s3",
+        risk="HIGH_RISK", environment="prod",
         requester="deniz", eligible=frozenset(eligible), required=required,
         expires_at=T0 + timedelta(minutes=15), reason="change in prod", meta=meta(),
     )
@@ -112,7 +117,35 @@ def test_expiry_only_once_the_time_is_up() -> None:
 def test_quorum_that_cannot_be_reached_is_refused_at_request() -> None:
     with pytest.raises(QuorumUnreachableError):
         Approval.request(
-            task_id=uuid4(), run_id=None, step_id="s1", risk="HIGH_RISK", environment="prod",
+            subject=ApprovalSubject.STEP, task_id=uuid4(), run_id=uuid4(), step_id="s1",
+        risk="HIGH_RISK", environment="prod",
             requester="alice", eligible=frozenset({"alice", "bob"}), required=2,
             expires_at=T0, reason="x", meta=meta(),
         )
+
+
+def test_a_step_approval_needs_its_run_and_the_installation_s_own_have_none() -> None:
+    for subject, run_id in ((ApprovalSubject.STEP, None), (ApprovalSubject.TRAINING, uuid4())):
+        with pytest.raises(InvalidInputError, match="only a run's step"):
+            Approval.request(
+                subject=subject, task_id=uuid4(), run_id=run_id, step_id="s1",
+                risk="HIGH_RISK", environment="prod", requester="alice",
+                eligible=frozenset({"bob"}), required=1, expires_at=T0, reason="x",
+                meta=meta())
+
+
+@pytest.mark.parametrize(("run_id", "step_id", "subject"), [
+    ("5b0e8c1e-0000-4000-8000-000000000001", "s2", "step"),
+    (None, "train", "training"),
+    (None, "forget", "erasure"),
+    (None, "activate", "registry"),
+    (None, "rollback", "registry"),
+])
+def test_approvals_recorded_before_subjects_read_with_the_subject_they_had(
+    run_id: str | None, step_id: str, subject: str
+) -> None:
+    old = RecordedEvent(position=None, aggregate_id=uuid4(), version=1,
+                        type_name="ApprovalRequested",
+                        state={"run_id": run_id, "step_id": step_id, "requester": "deniz",
+                               "excluded": ["deniz"], "class_version": 2})
+    assert upcast(old).state["subject"] == subject
