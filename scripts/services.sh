@@ -480,12 +480,30 @@ weaviate_down() { stop_pidfile "$WEAVIATE_DIR/weaviate.pid" "--port $WEAVIATE_PO
 
 # --- commands -------------------------------------------------------------------------------
 
+# --- Ports ------------------------------------------------------------------------------------
+# Our ports lie in the kernel's ephemeral range: while a service is down (a test stops the
+# broker), a client's outgoing connection may be given its port, and the service cannot listen
+# there again until that connection ends. Reserved ports are never handed out that way.
+reserve_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports ours merged
+  ours="$PG_PORT,$KAFKA_PORT,$KAFKA_CONTROLLER_PORT,$SSH_PORT,$PROM_PORT,$NODE_PORT,$AM_PORT"
+  ours="$ours,$RECEIVER_PORT,$WEAVIATE_PORT,$WEAVIATE_GRPC_PORT"
+  [ -r "$file" ] || { log "cannot reserve ports: no $file"; return 0; }
+  merged=$(printf '%s,%s' "$(cat "$file")" "$ours" | tr ',' '\n' | sed '/^$/d' | sort -nu | paste -sd,)
+  [ "$merged" = "$(cat "$file")" ] && return 0
+  if printf '%s\n' "$merged" | as_root tee "$file" >/dev/null 2>&1; then
+    log "reserved the test ports ($ours) from the ephemeral range"
+  else
+    log "could not reserve the test ports ($ours): a stopped service may find its port taken"
+  fi
+}
+
 case "${1:-}" in
-  up) pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
+  up) reserve_ports; pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
   down) weaviate_down; prom_down; ssh_down; kafka_down; pg_down ;;
   weaviate-up) weaviate_up ;;
   weaviate-down) weaviate_down ;;
-  kafka-up) kafka_up ;;
+  kafka-up) reserve_ports; kafka_up ;;
   kafka-down) kafka_down ;;
   status)
     if pg_running; then echo "postgresql: up ($(pg_url))"; else echo "postgresql: down"; fi
