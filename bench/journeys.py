@@ -15,9 +15,9 @@ EVENTS_PER_JOURNEY = 14
 
 def person_keys(env: dict[str, str]) -> SqlPersonKeys:
     """People's keys beside the events of the store ``env`` names, as the composition root
-    keeps them (an in-memory SQLite store: in memory too)."""
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        name = env["SQLITE_DBNAME"]
+    keeps them (an in-memory store, SQLite's or plain objects: in memory too)."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        name = env.get("SQLITE_DBNAME", ":memory:")
         url = "sqlite://" if name == ":memory:" else f"sqlite:///{name}"
     else:
         url = (f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@"
