@@ -44,10 +44,9 @@ from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, load_settings, parse_database_url
 from application.app import AltlasApplication
 from application.conversation import Conversation
+from application.correlator import IncidentDesk
 from application.enrichment import Enrichment
 from application.history import EventHistory
-from application.incidents import IncidentDesk
-from application.policies import LANES, Ports
 from application.ports import (
     Clock,
     Embedder,
@@ -58,6 +57,7 @@ from application.ports import (
     VectorStore,
     system_clock,
 )
+from application.reactions import LANES, Ports
 from application.reactor import begin_tracking, tracking_name
 from application.segmentation import SegmentationService
 from application.similar import SimilarRuns
@@ -377,7 +377,8 @@ class System:
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
-        return UseCases(self.app, lambda: self.reads(catch_up=catch_up), self.auditor,
+        return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
+                        self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
                         model_files=GgufFiles(self.settings.model_cache))
 
@@ -385,8 +386,8 @@ class System:
             slack: Any = None) -> FastAPI:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
+        from adapters.api import authenticator, create_api
         from adapters.body_limit import BodyLimit
-        from adapters.http_api import authenticator, create_api
         from bots.http_commands import add_commands
 
         kafka = None if self.embedded else self.kafka()
@@ -396,7 +397,7 @@ class System:
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
         person = authenticator(self.policy, self.settings.policy_file)
-        api = create_api(use_cases, self.history, workers=self.registry(),
+        api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
                          instance=self.settings.instance_name)

@@ -1,5 +1,5 @@
 """`altlas demo`: one complete journey through the real application. A request is recorded;
-the worker's policies plan it with the configured segmenter, gate it by the policy and run
+the worker's reactions plan it with the configured segmenter, gate it by the policy and run
 what may run, on this host with `local` steps (allow-listed commands, no shell); people
 vote through the same use case every front calls, and the run moves on by itself."""
 

@@ -17,8 +17,8 @@ from altlas.bootstrap import System
 from application.app import run_id_of
 from application.errors import NotFoundError
 from application.presenters import PlanModel, RunModel
+from application.snapshots import RunView, TaskView
 from application.text import output_lines, plan_text, question_text, run_step_line, run_text
-from application.views import RunView, TaskView
 from domain.records import RecordedEvent
 
 STEP_ENDS = frozenset({"StepSucceeded", "StepFailed", "StepSkipped", "StepInterrupted"})

@@ -33,7 +33,7 @@ from altlas.settings import settings_env
 from application import evaluation, training_data
 from application.app import TRAINER
 from application.segmentation import SegmentationService
-from application.views import ApprovalView
+from application.snapshots import ApprovalView
 from domain.errors import ConflictError, InvalidInputError
 from domain.training import REQUESTED, RUNNING, Training
 

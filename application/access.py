@@ -18,7 +18,7 @@ ROLES: dict[str, str | None] = {
     "vote": "approver",
     "deny": "approver",
     "cancel": "requester",         # withdraw one's own approval request
-    "start": "operator",           # start a run by hand (the policies start them)
+    "start": "operator",           # start a run by hand (the reactions start them)
     "report": "operator",          # report a step run outside altlas
     "confirm": "approver",         # say a step left to a person was done by hand
     "reject": "operator",
@@ -70,6 +70,19 @@ class Access:
                                     + (f" (or an {override})" if override else ""),
                                     person, action, owner)
 
+    def alert_sender(self, authorization: str | None) -> None:
+        """Raise UnknownSenderError unless the credentials are those the policy gives
+        Alertmanager (alerts are recorded as the sender's, not a person's)."""
+        sender = self.policy.alertmanager
+        if not sender.configured:
+            raise UnknownSenderError("alert ingest is off: set alertmanager.bearer_sha256 or "
+                                     "alertmanager.basic_auth in the policy",
+                                     "alerts_not_configured")
+        if not sender.accepts(authorization):
+            raise UnknownSenderError("send the bearer token or basic auth the policy's "
+                                     "alertmanager section names (http_config)",
+                                     "not_alertmanager")
+
     def roles(self, person: str) -> frozenset[str]:
         return self.policy.roles_of(person)
 
@@ -77,6 +90,14 @@ class Access:
 def installation_approvers(policy: Policy) -> frozenset[str]:
     """The people who may grant an approval of the whole installation's."""
     return frozenset(p for p in policy.people if policy.roles_of(p) & INSTALLATION_APPROVERS)
+
+
+class UnknownSenderError(NotAllowedError):
+    """Alerts from someone the policy does not name as the alert sender."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class UnknownPersonError(NotAllowedError):

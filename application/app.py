@@ -1,6 +1,6 @@
 """The altlas application: one method per use case, ids and primitives in and out.
 
-It also reacts to its own events (application/policies.py): a reaction's new events and the
+It also reacts to its own events (application/reactions/): a reaction's new events and the
 position of the event it reacted to are recorded in one transaction, by the event store's
 process recorder and its tracking records, so each event is reacted to once, whichever
 process gets there first.
@@ -41,15 +41,15 @@ from application.errors import (
 from application.ports import Clock, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
-from application.views import ApprovalView, RunView, TaskView
+from application.snapshots import ApprovalView, RunView, TaskView
 from domain.alerts import FIRING, Alert, IncomingAlert, alert_id
 from domain.approval import Approval, ApprovalSubject
-from domain.arena import Match
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.duel import Duel, DuelDecidedError, MakerCannotJudgeError, duel_of_task
 from domain.erasure import Erasure, erasure_id
 from domain.errors import ConflictError, DomainError, InvalidInputError
 from domain.knowledge import AtlasImport, import_id
+from domain.matches import Match
 from domain.models import REGISTRY_ID, ModelRegistry, UnknownModelError
 from domain.plan import Plan
 from domain.policy import Policy
@@ -62,6 +62,8 @@ from domain.training import Training
 # Releases before 0.2 installed domain/ as `altlas.domain`, and stored events name their classes
 # by that topic (`altlas.domain.task:Task.Requested`): they resolve to the same classes.
 register_topic("altlas.domain", domain)
+# Before 0.9 the matches between planners were domain/arena.py.
+register_topic("domain.arena", domain.matches)
 
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
@@ -292,7 +294,7 @@ class AltlasApplication(Application[UUID]):
         )
 
     def start_run(self, task_id: UUID, *, actor: str) -> RunView:
-        """Start a task's run by hand (the policies start it when its plan is recorded)."""
+        """Start a task's run by hand (the reactions start it when its plan is recorded)."""
         with self._turn(task_id):
             task = self._cached(Task, task_id)
         who = self._as_recorded(actor, task.requester)
@@ -426,7 +428,7 @@ class AltlasApplication(Application[UUID]):
 
     def request_erasure(self, subject: str, requester: str, reason: str = "") -> ApprovalView:
         """Ask to forget ``subject`` (a pseudonym): once someone else grants the approval
-        this opens, the policies destroy their key and record PersonForgotten."""
+        this opens, the reactions destroy their key and record PersonForgotten."""
         who = self.privacy.pseudonym(requester)
         text = reason.strip()
         ident = erasure_id(subject)
@@ -490,7 +492,7 @@ class AltlasApplication(Application[UUID]):
     def request_model_activation(self, model: str, requester: str, reason: str = ""
                                  ) -> ApprovalView:
         """Ask that the local segmenter plan with ``model``: once someone else grants the
-        approval this opens, the policies record ModelActivated."""
+        approval this opens, the reactions record ModelActivated."""
         return self._registry_change(
             requester, reason, f"plan with {model}", "activate", frozenset(),
             lambda registry, who, text, approval, meta: registry.request_activation(
@@ -500,7 +502,7 @@ class AltlasApplication(Application[UUID]):
                                   ) -> ApprovalView:
         """Ask that the adapter of ``training_id`` plan on its base: refused unless its
         latest evaluation beats the base; whoever asked for the training may not approve
-        it. Once granted, the policies record AdapterPromoted."""
+        it. Once granted, the reactions record AdapterPromoted."""
         training = self.load(Training, training_id)
         measured = training.promotable()
         return self._registry_change(
@@ -514,7 +516,7 @@ class AltlasApplication(Application[UUID]):
 
     def request_model_rollback(self, requester: str, reason: str = "") -> ApprovalView:
         """Ask to go back to what planned before the last activation or promotion; once
-        granted, the policies record ModelRolledBack."""
+        granted, the reactions record ModelRolledBack."""
         return self._registry_change(
             requester, reason, "roll back the model that plans", "rollback", frozenset(),
             lambda registry, who, text, approval, meta: registry.request_rollback(
@@ -558,7 +560,7 @@ class AltlasApplication(Application[UUID]):
                          hyperparameters: dict[str, Any], minimum: int,
                          training_id: UUID | None = None) -> ApprovalView:
         """Ask to train a LoRA adapter on ``base`` (TrainingRequested): once someone else
-        grants the approval this opens, the policies start the training worker."""
+        grants the approval this opens, the reactions start the training worker."""
         who = self.privacy.pseudonym(requester)
         registry = self.model_registry()
         if registry is None:
@@ -639,7 +641,7 @@ class AltlasApplication(Application[UUID]):
                      reply_to: dict[str, str] | None = None,
                      task_id: UUID | None = None) -> UUID:
         """Ask two planners to plan ``request`` (ArenaRequested); with ``task_id``, side a is
-        that task's recorded plan and b the alternative. The policies plan the rest."""
+        that task's recorded plan and b the alternative. The reactions plan the rest."""
         Duel.check_request(request)
         who = self.privacy.pseudonym(requester)
         plan_a = None
@@ -966,4 +968,4 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 
 class RunAlreadyStartedError(TaskNotReadyError):
-    """The task's run exists already (the policies start it when the plan is recorded)."""
+    """The task's run exists already (the reactions start it when the plan is recorded)."""

@@ -12,7 +12,7 @@ from uuid import UUID
 from application.access import Access
 from application.app import AltlasApplication
 from application.errors import NotFoundError
-from application.views import TaskView
+from application.snapshots import TaskView
 from domain.base import is_person
 from domain.duel import Duel, duel_of_task
 from domain.errors import InvalidInputError
@@ -34,7 +34,7 @@ class Arena:
     def ask(self, who: str, request: str, *, a: str | None = None, b: str | None = None,
             environment: str | None = None, reply_to: dict[str, str] | None = None,
             task_ref: str | None = None) -> dict[str, Any]:
-        """Record the duel (ArenaRequested); the policies plan both sides. Without ``a`` and
+        """Record the duel (ArenaRequested); the reactions plan both sides. Without ``a`` and
         ``b``: the model that plans now (or the rules) against the newest other registered
         model, shown in a random order. With ``task_ref``: that task's plan against it."""
         self.access.check(who, "request")

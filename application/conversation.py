@@ -1,4 +1,4 @@
-"""What people are told on one chat front, following the recorded events (policies.TOLD).
+"""What people are told on one chat front, following the recorded events (its table TOLD).
 
 The plan, the approval cards, a step whose outcome is unknown and the run's result go to the
 front where the person asked, in the thread where they asked, in their language, whoever
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -112,6 +113,12 @@ class Conversation:
         self.retry_after = 0.0  # what the platform asked us to wait, at least
         if app.tracked(self.name) is None:  # the first time: from now
             app.track(self.name, history.last_position())
+        # what each kind of TOLD says, as it happens (SHOWN_AGAIN kinds: at the batch's end)
+        self.tellers: dict[str, Callable[[RecordedEvent], None]] = {
+            "plan": self._plan, "question": self._question, "settled": self._settled,
+            "new_card": self._new_card, "interrupted": self._interrupted,
+            "result": self._result, "pattern_low": self._pattern_low, "duel": self._duel,
+            "duel_decided": self._duel_decided}
 
     @property
     def position(self) -> int:
@@ -186,7 +193,7 @@ class Conversation:
         if told in SHOWN_AGAIN:
             shown.setdefault((told, str(record.aggregate_id)), before)
         elif told is not None:
-            getattr(self, f"_{told}")(record)
+            self.tellers[told](record)
         if record.type_name == "TaskSegmented":  # a remediation's steps show in its incident
             self._remediation_changed(record.aggregate_id, shown, before)
         if told == "result":  # the cards of the run show its result

@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from application.views import RunView, TaskView
+from application.snapshots import RunView, TaskView
 from domain.errors import InvalidInputError
 from domain.secrets import redact
 

@@ -13,7 +13,7 @@ from application.access import Access
 from application.app import MODELS, AltlasApplication
 from application.errors import NotFoundError
 from application.ports import ModelFacts, ModelFiles, ReadModels
-from application.views import ApprovalView
+from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
 from domain.models import ModelRegistry
 from domain.training import NotPromotableError, Training

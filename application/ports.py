@@ -420,5 +420,9 @@ class Auditor(Protocol):
     def export_lines(self, until: datetime | None = None) -> Iterator[str]:
         """The history as CloudEvents JSON lines."""
 
-    def replay(self, until: datetime, into: str | None = None) -> dict[str, Any]:
+    def replay(self, until: datetime, into: str | None = None,
+               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Rebuild the views as of ``until`` into a separate database; never the live one."""
+
+    def replay_target(self, until: datetime, into: str | None = None) -> str:
+        """Where a replay as of ``until`` would go, checked (refused if it may not)."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from application.views import ApprovalView, RunView, TaskView
+from application.snapshots import ApprovalView, RunView, TaskView
 from domain.incidents import Incident
 from domain.policy import Policy
 

@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from application.app import AltlasApplication, Reaction
-from application.policies import EVENT_HANDLERS, Event, Handler, Ports
+from application.reactions import EVENT_HANDLERS, Event, Handler, Ports
 from domain.base import event_id
 
 log = logging.getLogger("altlas.policies")

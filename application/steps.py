@@ -1,6 +1,6 @@
 """Runs the steps a worker claimed: each with its timeout, retries with backoff and capped
 output, and records what happened. Steps of one run share its parallelism; what the steps
-need, their conditions and their gates were decided by the policies before the claim."""
+need, their conditions and their gates were decided by the reactions before the claim."""
 
 from __future__ import annotations
 

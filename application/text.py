@@ -10,7 +10,7 @@ from typing import Any
 
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
-from application.views import ApprovalView, TaskView
+from application.snapshots import ApprovalView, TaskView
 
 FENCE = "```"
 # C0 and C1 controls, and the invisible characters that reorder or hide text
@@ -416,4 +416,15 @@ def training_text(training: dict[str, Any], locale: str) -> str:
                      t(locale, "training.not_promotable", why=training["why_not"]))
     if training["reason"]:
         lines.append(t(locale, "training.reason", reason=shown(training["reason"])))
+    return "\n".join(lines)
+
+
+def audit_report_text(report: dict[str, Any]) -> str:
+    """One source's audit: its counts and verdict, then each problem and accepted loss."""
+    head = (f"{report['source']}: {report['events']} events in {report['aggregates']} "
+            f"aggregates, {report['checkpoints']} checkpoint(s)")
+    lines = [f"{head}: every hash chain and checkpoint verified" if report["ok"]
+             else f"{head}: {len(report['problems'])} problem(s)"]
+    lines += [f"  - {problem}" for problem in report["problems"]]
+    lines += [f"  note: {note}" for note in report["notes"]]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """The use cases every front shares: chat, HTTP and the command line call these, with the
 person who is asking, and render what comes back. Each checks access in one place
-(application/access.py); what happens afterwards is the policies' business.
+(application/access.py); what happens afterwards is the reactions' business.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from application.access import Access, NotOwnerError
 from application.app import AltlasApplication, run_id_of
 from application.arena import Arena
 from application.atlas import Atlas
+from application.documents import last_document
 from application.enrichment import key_series
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
@@ -26,7 +27,7 @@ from application.ports import Auditor, Charts, ModelFiles, ReadModels
 from application.presenters import CardModel, PlanModel, RunModel, alert_list, oncall_of
 from application.privacy import is_pseudonym
 from application.similar import SimilarRun, SimilarRuns
-from application.views import ApprovalView, RunView, TaskView
+from application.snapshots import ApprovalView, RunView, TaskView
 from domain.alerts import IncomingAlert
 from domain.base import is_person
 from domain.errors import DomainError, InvalidInputError
@@ -70,12 +71,14 @@ class StateAt:
 
 
 class UseCases:
-    def __init__(self, app: AltlasApplication, reads: Callable[[], ReadModels],
+    def __init__(self, app: AltlasApplication, history: EventHistory,
+                 reads: Callable[[], ReadModels],
                  auditor: Callable[[], Auditor],
                  reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
                  similar: Callable[[], SimilarRuns] | None = None,
                  charts: Charts | None = None, model_files: ModelFiles | None = None) -> None:
         self.app = app
+        self.history = history
         self._similar = similar
         self._charts = charts
         self.leaderboards = Leaderboards(reads, self.atlas)
@@ -92,7 +95,7 @@ class UseCases:
                      persona: str = "technical_expert", environment: str | None = None,
                      chaos_level: int | None = None, source: str = "api",
                      reply_to: dict[str, str] | None = None) -> TaskView:
-        """Record the request; the policies plan it and run what the gates allow."""
+        """Record the request; the reactions plan it and run what the gates allow."""
         self.access.check(who, "request")
         task_id = self.app.request_task(text, who, mode=mode, persona=persona,
                                         environment=environment, source=source,
@@ -144,7 +147,7 @@ class UseCases:
     # -- approvals -------------------------------------------------------------------
 
     def vote(self, who: str, approval_ref: str) -> ApprovalView:
-        """A vote; the one that reaches the quorum grants the approval, and the policies
+        """A vote; the one that reaches the quorum grants the approval, and the reactions
         take the run on. A refused vote is put on the record and raised."""
         approval_id = self.resolve(approval_ref, "approval")
         return self._decide(who, approval_id, "approve",
@@ -566,19 +569,53 @@ class UseCases:
         self.access.check(who, "import")
         return self.atlas().import_document(raw, source or "", who)
 
-    def verify(self, who: str, *, kafka: bool = False,
+    def verify(self, who: str | None, *, kafka: bool = False,
                progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-        self.access.check(who, "audit")
+        self._may(who, "audit")
         return self._auditor().verify(kafka=kafka, progress=progress)
 
-    def replay(self, who: str, until: datetime, into: str | None = None) -> dict[str, Any]:
-        self.access.check(who, "audit")
-        return self._auditor().replay(until, into)
+    def replay_target(self, who: str | None, until: datetime, into: str | None = None) -> str:
+        """Where a replay would write, checked (refused before any of it runs)."""
+        self._may(who, "replay")
+        return self._auditor().replay_target(until, into)
 
-    def export(self, who: str, until: datetime | None = None) -> Iterator[str]:
+    def replay(self, who: str | None, until: datetime, into: str | None = None,
+               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Views as of ``until`` written into a database one names: the admins' alone, as
+        it writes where they say."""
+        self._may(who, "replay")
+        return self._auditor().replay(until, into, progress)
+
+    def export(self, who: str | None, until: datetime | None = None) -> Iterator[str]:
         """The history as CloudEvents JSON lines (checked before the first line)."""
-        self.access.check(who, "audit")
+        self._may(who, "audit")
         return self._auditor().export_lines(until)
+
+    def events(self, who: str | None, after: int = 0, limit: int | None = None, *,
+               revealed: bool = False) -> list[RecordedEvent]:
+        """Recorded events in global order, with their hashes; ``revealed``: names and what
+        people wrote shown as they are (the command line, with its own access to the
+        store), not as sealed."""
+        self._may(who, "read")
+        records = list(self.history.read(after=after, limit=limit))
+        return self.app.privacy.reveal(records) if revealed else records
+
+    def position(self) -> int:
+        """How far the history has got: where following what happens next starts."""
+        return self.history.last_position()
+
+    def now(self) -> datetime:
+        return self.app.clock()
+
+    def check_plan(self, document: Any, mode: str = "normal") -> list[dict[str, Any]]:
+        """The gate of each step of a hand-written plan, or why it is refused; records
+        nothing."""
+        return self.app.check_plan(document, mode)[1]
+
+    def run_document(self, who: str | None, ref: str) -> dict[str, Any]:
+        """A run as its .last document."""
+        run = self.run(who, ref)
+        return last_document(run, self.app.get_task(UUID(run.task_id)))
 
     def state_at(self, who: str, until: datetime) -> StateAt:
         """Open approvals (with who had voted) and running runs as they were at ``until``."""

@@ -1,6 +1,6 @@
 """A worker: what moves altlas on by itself, in whatever process runs one.
 
-It follows the events on the lanes of application/policies.py and reacts to each once (across
+It follows the events on the lanes of application/reactions/ and reacts to each once (across
 every worker on the store), runs the steps it claimed, expires approvals whose time is up and
 alerts whose endsAt passed with no resolved notice, and
 takes over what workers that died left behind: a step one of them was running is run again if
@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from application.app import SCHEDULER, TRAINER, AltlasApplication
-from application.policies import LANES, Ports
 from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
+from application.reactions import LANES, Ports
 from application.reactor import Lane
 from application.steps import StepRunner
 from domain.base import EventMeta

@@ -27,7 +27,7 @@ from altlas.bootstrap import System
 from bench.incident_storms import key_of
 from bench.storm_server import open_system, post, storm_policy
 from bench.storms import Storm, frozen, load
-from tests.fakes.asgi import UvicornThread
+from testkit.fakes.asgi import UvicornThread
 
 
 def settled(system: System, occurrences: int, timeout: float = 900) -> float:

@@ -41,7 +41,7 @@ from bench.incident_storms import Grouping, by_alertmanager, by_domain, key_of, 
 from bench.storm_server import TOKEN, grouping, storm_policy
 from bench.storms import Storm, frozen, load
 from domain.correlation import Settings
-from tests.fakes.asgi import UvicornThread
+from testkit.fakes.asgi import UvicornThread
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 EVALUATION = timedelta(seconds=30)  # Prometheus's, in storm time

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
-from tests.helpers import operator_policy, write_gguf
+from testkit.helpers import operator_policy, write_gguf
 
 
 def main() -> int:

@@ -26,9 +26,9 @@ from served import served
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes import slack_payloads as p  # noqa: E402
-from tests.fakes.slack import BOT_TOKEN, FakeSlack  # noqa: E402
-from tests.helpers import crowd_policy  # noqa: E402
+from testkit.fakes import slack_payloads as p  # noqa: E402
+from testkit.fakes.slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from testkit.helpers import crowd_policy  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -28,7 +28,7 @@ from adapters.policy_file import load_policy  # noqa: E402
 from domain.plan import PlanStep  # noqa: E402
 from domain.policy import Policy, StepRefusedError  # noqa: E402
 from domain.risk import RISK_MATRIX, Effect, RiskLevel  # noqa: E402
-from tests.security.test_command_classification import corpus  # noqa: E402
+from testkit.corpora import corpus  # noqa: E402
 
 
 def regex_only(policy: Policy, step: PlanStep) -> RiskLevel:

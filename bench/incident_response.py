@@ -26,8 +26,8 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.test_slack import open_desk
-from tests.helpers import ALERTMANAGER_TOKEN, token_policy
+from testkit.helpers import ALERTMANAGER_TOKEN, token_policy
+from testkit.slack_desk import open_desk
 
 CHANNEL = "C0ONCALL01"
 

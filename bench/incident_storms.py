@@ -90,7 +90,7 @@ def end_of(alert: Mapping[str, Any]) -> datetime | None:
 
 
 def by_domain(storm: Storm, settings: Settings) -> Grouping:
-    """The deliveries as application/app.py records them and application/incidents.py feeds
+    """The deliveries as application/app.py records them and application/correlator.py feeds
     the correlator: a new occurrence is added, a re-sent one moves its end on, a resolved one
     ends; an occurrence over (resolved or expired) takes nothing more."""
     c = Correlator(topology(storm), settings)

@@ -29,8 +29,8 @@ from sqlalchemy import Table, create_engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
-from domain.arena import SCORES, Match
 from domain.base import EventMeta
+from domain.matches import SCORES, Match
 from domain.ratings import Game, rated
 from projections.folding import insert_ignore
 from projections.schema import matches

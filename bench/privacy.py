@@ -34,8 +34,8 @@ from adapters.policy_file import default_policy_text, load_policy
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
 from application.app import AltlasApplication
-from application.policies import LANES
 from application.privacy import Privacy
+from application.reactions import LANES
 from application.reactor import tracking_name
 from domain.base import Seal, as_written
 from projections.queries import SqlReadModels

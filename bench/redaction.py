@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from domain.secrets import REDACTED, Redactor  # noqa: E402
-from tests.unit.test_secrets import PLANTED  # noqa: E402
+from testkit.corpora import PLANTED  # noqa: E402
 
 KIB = 64
 ONE_REGEX = re.compile(r"(?i)password=\S+")

@@ -34,7 +34,7 @@ from served import served
 from altlas.bootstrap import System
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' policy with tokens
-from tests.helpers import TOKENS, token_policy
+from testkit.helpers import TOKENS, token_policy
 
 # Runs one altlas command (or the raw read) in this fresh process and prints its time and
 # peak memory as the last line.

@@ -24,8 +24,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the harness is the test's
 
 from altlas.bootstrap import bootstrap
-from tests.integration.backends import PostgresBackend
-from tests.integration.soak import run_soak
+from testkit.backends import PostgresBackend
+from testkit.soak import run_soak
 
 DATABASE = os.environ.get("ALTLAS_TEST_DATABASE_URL",
                           "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test")

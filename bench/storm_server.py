@@ -18,7 +18,7 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from bench.incident_storms import Grouping
 from bench.storms import Storm
-from tests.fakes.asgi import UvicornThread
+from testkit.fakes.asgi import UvicornThread
 
 TOKEN = "bench-alertmanager-token"
 

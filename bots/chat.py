@@ -16,6 +16,7 @@ from application.access import AccessDeniedError, NotOwnerError, UnknownPersonEr
 from application.errors import AmbiguousIdError, NotFoundError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
+from application.snapshots import ApprovalView
 from application.text import (
     atlas_text,
     in_charge,
@@ -31,8 +32,7 @@ from application.text import (
     training_text,
 )
 from application.use_cases import Filters, NoIncidentError, NotOnCallError, UseCases
-from application.views import ApprovalView
-from bots import chat_text as c
+from bots import chat_commands as c
 from domain.approval import (
     ApprovalAlreadyDecidedError,
     ApprovalExpiredError,

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 from domain.alerts import Alert
 from domain.approval import Approval
-from domain.arena import Match
 from domain.base import AuditedAggregate
 from domain.duel import Duel
 from domain.erasure import Erasure
 from domain.incidents import Incident
 from domain.knowledge import AtlasImport, PatternWatch
+from domain.matches import Match
 from domain.models import ModelRegistry
 from domain.records import RecordedEvent
 from domain.run import Run

@@ -1,6 +1,6 @@
 """An arena duel: two planners plan the same request, and people see the plans as A and B —
 which planner is which stays hidden until someone says which plan is better. The verdict is a
-match (domain.arena) the leaderboards rate.
+match (domain.matches) the leaderboards rate.
 
 A duel may be about a real task: one side is the plan that task recorded, the other the
 alternative the arena made for it; when the task's run completes, its outcome counts as a
@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.arena import MAX_NAME, SCORES
 from domain.base import AuditedAggregate, EventMeta
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.matches import MAX_NAME, SCORES
 
 REQUESTED, PLANNED, DECIDED = "requested", "planned", "decided"
 MAX_REQUEST_CHARS = 2000

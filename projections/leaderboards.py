@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from domain.arena import SCORES
+from domain.matches import SCORES
 from domain.records import RecordedEvent
 from projections.folding import Projection, insert_ignore
 from projections.schema import matches

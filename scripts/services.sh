@@ -28,7 +28,7 @@ NODE_PORT=$((PROM_PORT + 10))
 AM_PORT=$((PROM_PORT + 13))
 # Where the real Alertmanager sends its webhook: an altlas the end-to-end test serves there.
 RECEIVER_PORT=$((PROM_PORT + 20))
-# Alertmanager proves itself with this bearer token (tests/helpers.py ALERTMANAGER_TOKEN).
+# Alertmanager proves itself with this bearer token (testkit/helpers.py ALERTMANAGER_TOKEN).
 AM_TOKEN=tok-alertmanager-7f3a
 PROM_DIR=$SERVICES_DIR/prometheus
 TEXTFILE_DIR=$PROM_DIR/textfile

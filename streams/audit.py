@@ -55,13 +55,6 @@ class AuditReport:
                 "aggregates": self.aggregates, "checkpoints": self.checkpoints,
                 "problems": self.problems, "notes": self.notes}
 
-    def summary(self) -> str:
-        head = (f"{self.source}: {self.events} events in {self.aggregates} aggregates, "
-                f"{self.checkpoints} checkpoint(s)")
-        if self.ok:
-            return f"{head}: every hash chain and checkpoint verified"
-        return f"{head}: {len(self.problems)} problem(s)"
-
 
 def _check(records: Iterable[RecordedEvent], checkpoints: list[Checkpoint],
            report: AuditReport, progress: Progress | None) -> None:

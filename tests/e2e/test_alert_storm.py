@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.e2e.test_slack import open_desk, posted, wait
-from tests.helpers import ALERTMANAGER_TOKEN, token_policy
+from testkit.helpers import ALERTMANAGER_TOKEN, token_policy
+from testkit.slack_desk import open_desk, posted, wait
 
 SERVICES = 50
 ALERTS = 5000

@@ -18,10 +18,10 @@ import yaml
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from tests.e2e.test_slack import is_card, open_desk, posted, wait
-from tests.fakes.asgi import UvicornThread
-from tests.fakes.slack import Call
-from tests.helpers import auth, token_policy
+from testkit.fakes.asgi import UvicornThread
+from testkit.fakes.slack import Call
+from testkit.helpers import auth, token_policy
+from testkit.slack_desk import is_card, open_desk, posted, wait
 
 TEXTFILE = Path(os.environ.get("ALTLAS_TEST_TEXTFILE_DIR",
                                "/var/tmp/altlas-services/prometheus/textfile"))

@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from adapters.policy_file import default_policy_text
+from testkit.helpers import auth, gated_plan, token_policy
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import auth, gated_plan, token_policy
 
 
 def test_demo_runs_the_whole_journey_on_the_embedded_default(env: dict[str, str]) -> None:

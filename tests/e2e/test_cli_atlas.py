@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from testkit.helpers import token_policy
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import token_policy
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from testkit.helpers import peer_policy
 from tests.conftest import SSHPeer
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import peer_policy
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
+from testkit.helpers import operator_policy, write_gguf
 from tests.e2e.conftest import run_altlas
-from tests.helpers import operator_policy, write_gguf
 
 LOCAL = {"steps": [{"id": "s1", "kind": "local", "action": "free -m", "needs": []}]}
 

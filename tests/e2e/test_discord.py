@@ -26,7 +26,7 @@ from altlas.settings import Settings
 from bots.discord_bot import AltlasDiscord, DiscordNotifier
 from domain.alerts import IncomingAlert
 from domain.policy import Policy
-from tests.fakes.discord import Call, FakeDiscord
+from testkit.fakes.discord import Call, FakeDiscord
 
 ALICE = FakeDiscord.user_obj("100000000000000001", "alice")
 BOB = FakeDiscord.user_obj("100000000000000002", "bob")

@@ -16,9 +16,9 @@ from altlas.rebuild import rebuild
 from application.app import run_id_of
 from application.text import incident_text
 from domain.alerts import IncomingAlert
-from tests.helpers import FakeClock
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
-from tests.integration.views import dump
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.helpers import FakeClock
+from testkit.views import dump
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -22,14 +22,14 @@ from domain.approval import (
 from domain.errors import DomainError
 from domain.plan import PlanError
 from domain.policy import StepRefusedError, UnknownHostError
-from tests.helpers import FakeClock, gated_plan, plan, step
-from tests.integration.backends import (
+from testkit.backends import (
     Backend,
     ClockedSystem,
     OnPostgres,
     OnSQLite,
     SQLiteBackend,
 )
+from testkit.helpers import FakeClock, gated_plan, plan, step
 
 
 class ApplicationContract(ClockedSystem):

@@ -15,7 +15,7 @@ from altlas.settings import Settings
 from application.app import run_id_of
 from domain.duel import DuelDecidedError, MakerCannotJudgeError
 from domain.errors import ConflictError, InvalidInputError
-from tests.helpers import gated_plan, operator_policy
+from testkit.helpers import gated_plan, operator_policy
 
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"  # shared with test_models.py

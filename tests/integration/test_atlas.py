@@ -13,8 +13,8 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from application.atlas import AtlasDocumentError
 from domain.errors import NotAllowedError
-from tests.helpers import plan, run_to_rest, step, token_policy
-from tests.integration.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
+from testkit.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
+from testkit.helpers import plan, run_to_rest, step, token_policy
 
 
 def disk(path: str = "/") -> dict[str, object]:

@@ -14,7 +14,7 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from altlas.training import AutoTraining
 from domain.training import Training
-from tests.helpers import operator_policy, write_gguf
+from testkit.helpers import operator_policy, write_gguf
 
 STEPS = [{"id": "s1", "kind": "local", "action": "free -m", "needs": []}]
 

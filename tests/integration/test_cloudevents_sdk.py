@@ -20,8 +20,8 @@ from altlas.bootstrap import bootstrap
 from domain.records import RecordedEvent
 from streams.cloudevents import decode
 from streams.kafka import KafkaConfig, make_consumer
-from tests.integration.backends import SQLiteBackend
-from tests.integration.test_projections import journey
+from testkit.backends import SQLiteBackend
+from testkit.journeys import journey
 from tests.integration.test_streams import kafka_settings, publish_all
 
 

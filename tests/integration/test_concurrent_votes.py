@@ -12,8 +12,8 @@ from uuid import UUID
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
 from domain.errors import DomainError
-from tests.helpers import plan, run_to_rest, step
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.helpers import plan, run_to_rest, step
 
 ROUNDS = 12
 

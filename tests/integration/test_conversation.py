@@ -18,8 +18,8 @@ from application.app import run_id_of
 from application.ports import FrontUnavailableError, Vote
 from application.presenters import CardModel
 from domain.alerts import IncomingAlert
-from tests.helpers import FakeClock, gated_plan, plan, step
-from tests.integration.backends import ClockedSystem, OnPostgres, OnSQLite
+from testkit.backends import ClockedSystem, OnPostgres, OnSQLite
+from testkit.helpers import FakeClock, gated_plan, plan, step
 
 
 class Recorder:

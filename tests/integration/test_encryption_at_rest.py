@@ -20,11 +20,11 @@ from altlas.demo import REQUEST
 from altlas.settings import Settings
 from streams.audit import read_topic, verify_topic
 from streams.feeds import StoreFeed
+from testkit.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
+from testkit.journeys import journey
+from testkit.views import dump
 from tests.e2e.conftest import one_line_error, run_altlas
-from tests.integration.backends import Backend, OnPostgres, OnSQLite, SQLiteBackend
-from tests.integration.test_projections import journey
 from tests.integration.test_streams import drain, kafka_settings, publish_all
-from tests.integration.views import dump
 
 KEY = AESCipher.create_key(32)
 SECRET_TEXT = "rotate the credentials of billing-db-7431 tonight"

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from tests.helpers import (
+from testkit.helpers import (
     ALERTMANAGER_PASSWORD,
     ALERTMANAGER_TOKEN,
     auth,

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ALERTMANAGER_TOKEN, TOKENS, token_policy
+from testkit.helpers import ALERTMANAGER_TOKEN, TOKENS, token_policy
 
 CONFIG = Path(__file__).resolve().parents[1] / "contract" / "schemathesis.toml"
 ST = Path(sys.executable).with_name("st")

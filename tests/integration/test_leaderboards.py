@@ -14,11 +14,11 @@ from sqlalchemy import select
 from altlas.bootstrap import System, bootstrap
 from application.errors import NotFoundError
 from application.leaderboards import InvalidRatingMethodError
-from domain.arena import MatchError
 from domain.errors import NotAllowedError
+from domain.matches import MatchError
 from projections.schema import matches
-from tests.helpers import gated_plan, plan, run_id_of, step, token_policy
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.helpers import gated_plan, plan, run_id_of, step, token_policy
 
 
 def disk(path: str = "/") -> dict[str, object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.local_exec import LocalExecutor
 from application.ports import StepContext
 from domain.plan import PlanStep
-from tests.helpers import default_policy
+from testkit.helpers import default_policy
 
 
 def _run(action: str, allow: str, timeout_s: float = 10, cap: int = 64 * 1024) -> tuple[

@@ -17,7 +17,7 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from domain.approval import RequesterCannotApproveError
 from domain.errors import InvalidInputError
-from tests.helpers import operator_policy, write_gguf
+from testkit.helpers import operator_policy, write_gguf
 
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"  # shared with test_models.py
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -21,23 +20,9 @@ from projections.runner import Delivery
 from projections.schema import metadata, poisoned, positions
 from projections.views import PROJECTIONS
 from streams.audit import replay
-from tests.helpers import gated_plan, run_to_rest
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
-from tests.integration.views import dump
-
-
-def journey(system: System, tmp_path: Path, grant: bool = True) -> tuple[UUID, UUID, UUID]:
-    app = system.app
-    run = run_to_rest(system, gated_plan(str(tmp_path / "maintenance.flag")),
-                      environment="prod")
-    run_id = UUID(run.id)
-    approval_id = UUID(str(run.steps[2].approval_id))
-    app.cast_vote(approval_id, "alice")
-    if grant:
-        app.cast_vote(approval_id, "bob")
-        system.worker().until_quiet()
-        app.record_match("rules", "local:qwen", "a", "alice", task_id=run.task_id)
-    return UUID(run.task_id), run_id, approval_id
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.journeys import journey
+from testkit.views import dump
 
 
 class ProjectionContract:

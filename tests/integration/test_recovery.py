@@ -16,14 +16,14 @@ import pytest
 
 from altlas.bootstrap import System, bootstrap
 from streams.feeds import behind, kafka_source
-from tests.integration.backends import Backend, OnPostgres, SQLiteBackend
-from tests.integration.soak import run_soak
-from tests.integration.test_projections import journey
-from tests.integration.test_streams import _env, kafka_settings, publish_all
+from testkit.backends import Backend, OnPostgres, SQLiteBackend
+from testkit.journeys import journey, process_env
+from testkit.soak import run_soak
+from tests.integration.test_streams import kafka_settings, publish_all
 
 
 def projector(system: System, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **_env(system.settings), "ALTLAS_LOG_LEVEL": "INFO"}
+    env = {**os.environ, **process_env(system.settings), "ALTLAS_LOG_LEVEL": "INFO"}
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "altlas", "project", "--from", "kafka",
                                  "--projection", "timeline"], env=env,
@@ -132,7 +132,7 @@ def test_a_relay_started_while_the_broker_is_unreachable_keeps_running_and_says_
 ) -> None:
     settings = kafka_settings(SQLiteBackend(tmp_path), "127.0.0.1:1", topic_prefix)
     system = bootstrap(settings)
-    env = {**os.environ, **_env(settings), "ALTLAS_LOG_LEVEL": "DEBUG"}
+    env = {**os.environ, **process_env(settings), "ALTLAS_LOG_LEVEL": "DEBUG"}
     relay = subprocess.Popen([sys.executable, "-m", "altlas", "relay"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

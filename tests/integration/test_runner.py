@@ -16,11 +16,11 @@ import yaml
 from adapters.policy_file import parse_policy
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from application.views import RunView
+from application.snapshots import RunView
 from domain.policy import StepRefusedError
+from testkit.fakes.local_http import QuietHandler, local_http
+from testkit.helpers import peer_policy, plan, run_to_rest, step
 from tests.conftest import SSHPeer
-from tests.fakes.local_http import QuietHandler, local_http
-from tests.helpers import peer_policy, plan, run_to_rest, step
 
 
 @pytest.fixture

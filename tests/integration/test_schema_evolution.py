@@ -13,8 +13,8 @@ from eventsourcing.persistence import StoredEvent
 from altlas.bootstrap import System
 from domain.catalog import upcast
 from streams.cloudevents import decode, encode
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
-from tests.integration.views import dump
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.views import dump
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "events_v1.jsonl"
 
@@ -65,7 +65,7 @@ class SchemaEvolutionContract:
         assert wire.state == record.state
 
     def test_new_runs_record_the_new_field(self, system: System, tmp_path: Path) -> None:
-        from tests.integration.test_projections import journey
+        from testkit.journeys import journey
 
         _, run_id, _ = journey(system, tmp_path)
         assert system.app.get_run(run_id).summary == {"succeeded": 3}

@@ -15,7 +15,7 @@ from application.app import run_id_of
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.segmentation import SECOND_READING, SegmentationService
-from application.views import TaskView
+from application.snapshots import TaskView
 from domain.plan import Plan
 from domain.task import Task
 

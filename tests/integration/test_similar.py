@@ -26,8 +26,8 @@ from application.ports import (
 from application.similar import SimilarRuns
 from projections.schema import run_vectors
 from projections.store import open_engine
-from tests.helpers import plan, step
-from tests.integration.backends import SQLiteBackend
+from testkit.backends import SQLiteBackend
+from testkit.helpers import plan, step
 
 WEAVIATE = os.environ.get("ALTLAS_TEST_WEAVIATE", "http://127.0.0.1:58080")
 WEAVIATE_GRPC = int(os.environ.get("ALTLAS_TEST_WEAVIATE_GRPC", "58051"))

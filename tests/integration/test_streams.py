@@ -28,9 +28,9 @@ from streams.cloudevents import cloudevent, decode
 from streams.feeds import KafkaFeed, behind
 from streams.kafka import KafkaConfig, make_consumer
 from streams.relay import Relay
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
-from tests.integration.test_projections import journey
-from tests.integration.views import dump
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.journeys import journey, process_env
+from testkit.views import dump
 
 SERVICES = os.environ.get("ALTLAS_SERVICES_SCRIPT",
                           str(Path(__file__).resolve().parents[2] / "scripts" / "services.sh"))
@@ -138,7 +138,7 @@ class StreamsContract:
         for _ in range(40):
             journey(system, tmp_path)
         total = system.history.last_position()
-        env = {**os.environ, **_env(system.settings), "ALTLAS_RELAY_BATCH_SIZE": "20"}
+        env = {**os.environ, **process_env(system.settings), "ALTLAS_RELAY_BATCH_SIZE": "20"}
         proc = subprocess.Popen([sys.executable, "-m", "altlas", "relay"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -322,17 +322,6 @@ class _DiesOnCommit:
 
     def commit(self, *_: object, **__: object) -> None:
         raise SystemExit("killed after the view commit, before the offset commit")
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = {"ALTLAS_DATA_DIR": str(settings.data_dir),
-           "ALTLAS_KAFKA_BOOTSTRAP_SERVERS": str(settings.kafka_bootstrap_servers),
-           "ALTLAS_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix}
-    for name in ("database_url", "views_database_url"):
-        value = getattr(settings, name)
-        if value is not None:
-            env[f"ALTLAS_{name.upper()}"] = value.get_secret_value()
-    return env
 
 
 class TestStreamsOnPostgres(OnPostgres, StreamsContract):

@@ -26,7 +26,7 @@ from altlas.settings import Settings
 from domain.errors import ConflictError, DomainError
 from domain.models import REGISTRY_ID, ModelRegistry
 from domain.training import Training
-from tests.helpers import operator_policy
+from testkit.helpers import operator_policy
 
 pytest.importorskip("peft", reason="the train extra is not installed")
 pytest.importorskip("llama_cpp", reason="the llm extra (the packaged models) is not installed")

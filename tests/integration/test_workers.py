@@ -21,8 +21,8 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.app import run_id_of
-from application.views import RunView
-from tests.helpers import plan, side_effects_policy, step
+from application.snapshots import RunView
+from testkit.helpers import plan, side_effects_policy, step
 
 SEED = 20261130
 

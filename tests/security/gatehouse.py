@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.ports import StepExecutor
-from tests.helpers import TOKENS, token_policy
+from testkit.helpers import TOKENS, token_policy
 
 ADMIN_TOKEN = "tok-adam"
 

@@ -35,10 +35,10 @@ from altlas.settings import Settings
 from domain.hashchain import GENESIS, event_hash, running_hash
 from projections.schema import store_checkpoints
 from streams.checkpoints import STORE
+from testkit.backends import PostgresBackend
+from testkit.helpers import gated_plan, run_to_rest
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import gated_plan, run_to_rest
-from tests.integration.backends import PostgresBackend
 from tests.integration.conftest import (  # noqa: F401  (fixtures)
     kafka_bootstrap,
     pg_schema,

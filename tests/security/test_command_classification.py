@@ -26,7 +26,8 @@ from domain.plan import Plan
 from domain.policy import Classification, Policy, StepRefusedError
 from domain.risk import RiskLevel
 from domain.secrets import plan_problems
-from tests.helpers import default_policy, plan, step
+from testkit.corpora import corpus
+from testkit.helpers import default_policy, plan, step
 
 READ = RiskLevel.READ_ONLY
 MEDIUM = RiskLevel.MEDIUM_RISK
@@ -537,35 +538,6 @@ class TestReasons:
 
 # -- a property: re-quoting what runs never lowers its level ---------------------------
 
-_READS = ["df -h", "uptime", "free -m", "uname -a", "journalctl -u nginx --since today",
-          "systemctl status nginx", "ss -tlnp", "date", "hostname", "dmesg -T", "ps aux",
-          "top -b -n 1", "cat /etc/os-release", "head -n 20 /var/log/syslog", "ls -la /srv",
-          "du -sh /var/lib", "pgrep -a postgres", "lsblk", "whoami", "id",
-          "tail -n 100 /var/log/nginx/error.log", "grep -c error /var/log/syslog",
-          "systemctl is-active nginx", "journalctl -k -p err -n 50", "nproc"]
-_CHANGES = ["systemctl restart nginx", "systemctl reload nginx", "touch /srv/maintenance.flag",
-            "journalctl --vacuum-time=1s", "date -s 2020-01-01", "hostname evil", "dmesg -C",
-            "ss -K dst 10.0.0.1", "sysctl -w vm.swappiness=10", "ip link set eth0 down",
-            "kill -9 1234", "tee /etc/motd", "sed -i s/a/b/ /etc/hosts", "cp a b",
-            "chmod 600 /etc/x", "psql -c 'select 1'", "bash -c 'df -h'",
-            "python3 -c 'print(1)'", "tar -xf a.tar", "some-unknown-tool --fix",
-            "nginx -s reload", "systemctl enable --now nginx", "crontab /tmp/c",
-            "psql -c 'delete from users where id = 1'", "mysql -e 'select 1'"]
-_DESTROYS = ["rm -rf /", "rm --recursive --force /var/lib/postgresql", "mkfs.ext4 /dev/sda1",
-             "dd if=/dev/zero of=/dev/sda", "shred -u /etc/passwd", "wipefs -a /dev/sdb",
-             "find / -delete", "find /srv -exec rm {} +", "systemctl reboot", "reboot",
-             "shutdown -h now", "init 0", "psql -c 'DROP TABLE users'",
-             "psql -c 'delete from users'", "mysql -e 'TRUNCATE TABLE users'",
-             "sqlite3 app.db 'update users set admin = 1'", "bash -c 'rm -rf /'",
-             "xargs rm -f", "systemctl isolate rescue.target", "crontab -r", "dropdb prod",
-             "chmod -R 000 /", "telinit 6", "redis-cli flushall", "poweroff"]
-_WRAPPERS = ["", "sudo ", "timeout 5 ", "nice -n 5 ", "env LANG=C ", "sudo -u postgres ",
-             "nohup ", "stdbuf -oL ", "sudo env FOO=1 "]
-
-
-def corpus() -> list[str]:
-    """A few hundred realistic commands across every level (also the bench's corpus)."""
-    return [w + c for w in _WRAPPERS for c in (*_READS, *_CHANGES, *_DESTROYS)]
 
 
 def _requote(argv: list[str], draw: st.DrawFn) -> str:

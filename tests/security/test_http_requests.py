@@ -26,9 +26,9 @@ from starlette.routing import Route
 
 from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
 from altlas.settings import Settings, SettingsError, load_settings
+from testkit.fakes import slack_payloads as p
+from testkit.helpers import TOKENS, auth, default_policy, token_policy
 from tests.e2e.test_slack import Desk, open_desk
-from tests.fakes import slack_payloads as p
-from tests.helpers import TOKENS, auth, default_policy, token_policy
 
 LIMIT = 1_048_576  # ALTLAS_MAX_BODY_BYTES by default
 ALERTS = "/alerts/alertmanager"  # its own limit, ALTLAS_MAX_ALERT_BODY_BYTES: whole groups

@@ -21,8 +21,8 @@ from domain.plan import Plan
 from domain.policy import Policy, StepRefusedError
 from domain.risk import RiskLevel
 from domain.web import IPAddress
-from tests.fakes.local_http import local_http
-from tests.helpers import plan, step
+from testkit.fakes.local_http import local_http
+from testkit.helpers import plan, step
 
 HOSTS = {
     "web-1": {"env": "prod"},

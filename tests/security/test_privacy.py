@@ -35,10 +35,10 @@ from domain.erasure import AlreadyForgottenError
 from domain.plan import Plan
 from domain.task import Task
 from streams.audit import read_topic
+from testkit.backends import Backend, OnPostgres, OnSQLite
+from testkit.helpers import TOKENS, auth, gated_plan
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import TOKENS, auth, gated_plan
-from tests.integration.backends import Backend, OnPostgres, OnSQLite
 from tests.integration.conftest import (  # noqa: F401  (fixtures)
     kafka_bootstrap,
     pg_schema,

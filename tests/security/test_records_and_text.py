@@ -18,8 +18,8 @@ from bots.blocks import text_blocks
 from domain.approval import Approval
 from domain.base import EventMeta
 from domain.task import Task
-from tests.fakes.ports import FakePersonKeys
-from tests.helpers import FakeClock, default_policy, gated_plan
+from testkit.fakes.ports import FakePersonKeys
+from testkit.helpers import FakeClock, default_policy, gated_plan
 from tests.security.gatehouse import Gatehouse, gatehouse
 
 GATED_WORDS = "check disk and load on the altlas host, then set its maintenance flag"

@@ -30,12 +30,12 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from projections.schema import positions, store_checkpoints
 from streams.targets import ReplayTargetError
+from testkit.backends import PostgresBackend
+from testkit.helpers import gated_plan, run_to_rest, verified_over_http
+from testkit.views import dump
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
-from tests.helpers import gated_plan, run_to_rest, verified_over_http
-from tests.integration.backends import PostgresBackend
 from tests.integration.conftest import pg_schema, postgres_url  # noqa: F401  (fixtures)
-from tests.integration.views import dump
 
 KAFKA = "kafka:altlas.events"
 

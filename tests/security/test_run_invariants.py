@@ -16,8 +16,8 @@ from domain.approval import Approval
 from domain.base import EventMeta
 from domain.run import GateNotPassedError, Run, StepStateError
 from domain.task import Task
-from tests.fakes.ports import FakePersonKeys
-from tests.helpers import FakeClock, default_policy, plan, step
+from testkit.fakes.ports import FakePersonKeys
+from testkit.helpers import FakeClock, default_policy, plan, step
 from tests.security.gatehouse import Gatehouse, gatehouse
 
 FLAG = "touch /tmp/altlas-gates/maintenance.flag"

@@ -34,11 +34,11 @@ from application.documents import DocumentError
 from application.i18n import t
 from application.ports import SegmentationRequest
 from application.segmentation import SegmentationService
-from application.views import RunView
+from application.snapshots import RunView
+from testkit.fakes.local_http import QuietHandler, local_http
+from testkit.helpers import auth, peer_policy, plan, step, token_policy
+from testkit.views import dump
 from tests.conftest import SSHPeer
-from tests.fakes.local_http import QuietHandler, local_http
-from tests.helpers import auth, peer_policy, plan, step, token_policy
-from tests.integration.views import dump
 from tests.security.gatehouse import Gatehouse, gatehouse
 
 DB_PASSWORD = "db-Pa55word-7f3a9c"

@@ -27,6 +27,9 @@ from slack_bolt.async_app import AsyncBoltRequest
 
 from altlas.bootstrap import System, bootstrap
 from bots.slack_app import create_slack_app
+from testkit.fakes import slack_payloads as p
+from testkit.fakes.asgi import UvicornThread
+from testkit.fakes.slack import BOT_TOKEN
 from tests.e2e.test_slack import (
     ALICE,
     BOB,
@@ -41,9 +44,6 @@ from tests.e2e.test_slack import (
     start_gated,
     wait,
 )
-from tests.fakes import slack_payloads as p
-from tests.fakes.asgi import UvicornThread
-from tests.fakes.slack import BOT_TOKEN
 
 MARKER = "do-not-log-me-7f3a"
 LIMIT = 1_048_576  # ALTLAS_MAX_BODY_BYTES by default

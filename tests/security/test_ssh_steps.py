@@ -16,8 +16,8 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from domain.plan import Plan
 from domain.risk import RiskLevel
+from testkit.helpers import peer_policy, plan, run_to_rest, step
 from tests.conftest import SSHPeer
-from tests.helpers import peer_policy, plan, run_to_rest, step
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from application.ports import StepContext, StepOutcome
 from domain.base import EventMeta
 from domain.plan import Plan, PlanStep
 from domain.task import Task
-from tests.helpers import plan, step
+from testkit.helpers import plan, step
 from tests.security.gatehouse import Gatehouse, gatehouse
 
 MALFORMED: list[tuple[str, dict[str, Any], str]] = [

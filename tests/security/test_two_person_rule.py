@@ -21,7 +21,7 @@ from domain.approval import (
 )
 from domain.base import EventMeta
 from domain.task import NotPlanOwnerError, Task
-from tests.helpers import plan, step
+from testkit.helpers import plan, step
 from tests.security.gatehouse import Gatehouse, gatehouse
 
 FLAG = "touch /tmp/altlas-gates/maintenance.flag"

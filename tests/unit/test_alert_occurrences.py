@@ -12,7 +12,7 @@ import pytest
 from domain.alerts import EXPIRED, FIRING, RESOLVED, Alert, AlertAlreadyResolvedError
 from domain.catalog import upcast
 from domain.records import RecordedEvent
-from tests.helpers import meta
+from testkit.helpers import meta
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from domain.base import event_id
 from domain.catalog import upcast
 from domain.errors import InvalidInputError
 from domain.records import RecordedEvent
-from tests.helpers import T0, meta
+from testkit.helpers import T0, meta
 
 
 def _approval(

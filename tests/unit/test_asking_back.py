@@ -12,17 +12,17 @@ import pytest
 from adapters.segmenter_rules import RuleSegmenter
 from application.app import INCIDENTS, AltlasApplication
 from application.errors import SegmentationError
-from application.policies import LANES, Ports
 from application.ports import SegmentationRequest
+from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SECOND_READING, SegmentationService
+from application.snapshots import TaskView
 from application.text import choice_label
-from application.views import TaskView
 from application.worker import Worker
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.task import MAX_QUESTIONS, Task
-from tests.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry
-from tests.helpers import FakeClock, default_policy
+from testkit.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry
+from testkit.helpers import FakeClock, default_policy
 
 ALL_HOSTS = ["db-1", "dev-box", "localhost", "stage-web-1", "web-1", "web-2"]
 

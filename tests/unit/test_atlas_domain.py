@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.atlas import normalised_request, pattern_of, percentile, wilson
-from tests.helpers import plan, step
+from testkit.helpers import plan, step
 
 
 def test_two_wordings_of_one_plan_are_one_pattern() -> None:

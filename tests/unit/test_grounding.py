@@ -18,8 +18,8 @@ from application.segmentation import SegmentationService
 from domain.asking import question
 from domain.grounding import Inventory, Problem, check, read_request
 from domain.plan import Plan
-from tests.fakes.ports import FakePersonKeys
-from tests.helpers import default_policy
+from testkit.fakes.ports import FakePersonKeys
+from testkit.helpers import default_policy
 
 POLICY = default_policy()
 INVENTORY = Inventory.of(POLICY)

@@ -13,18 +13,18 @@ import yaml
 
 from adapters.policy_file import default_policy_text
 from application.app import AltlasApplication
+from application.correlator import IncidentDesk
 from application.enrichment import Enrichment, key_series
-from application.incidents import IncidentDesk
-from application.policies import LANES, Ports
 from application.ports import MetricsUnavailableError
+from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from domain.alerts import Alert, IncomingAlert
 from domain.incidents import Incident
 from domain.policy import Policy
 from domain.task import Task
-from tests.fakes.ports import FakePersonKeys, FakeSegmenter
-from tests.helpers import FakeClock
+from testkit.fakes.ports import FakePersonKeys, FakeSegmenter
+from testkit.helpers import FakeClock
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

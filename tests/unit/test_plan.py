@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from domain.plan import Plan, PlanError
-from tests.helpers import plan, step
+from testkit.helpers import plan, step
 
 
 def _error(doc: Any) -> PlanError:

@@ -11,7 +11,7 @@ from domain.correlation import SERVICE, Classifier
 from domain.plan import Plan, PlanStep
 from domain.policy import Policy, PolicyError, StepRefusedError, UnknownHostError
 from domain.risk import GateKind, RiskLevel
-from tests.helpers import default_policy, plan, step
+from testkit.helpers import default_policy, plan, step
 
 
 @pytest.fixture(scope="module")

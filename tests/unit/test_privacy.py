@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from application.privacy import ERASED_TEXT, UNREADABLE_TEXT, Privacy, erased, is_pseudonym
-from tests.fakes.ports import FakePersonKeys
+from testkit.fakes.ports import FakePersonKeys
 
 
 @pytest.fixture

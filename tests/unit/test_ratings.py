@@ -7,9 +7,10 @@ import math
 import random
 
 import pytest
+from eventsourcing.utils import resolve_topic
 
-from domain.arena import Match, MatchError
 from domain.base import EventMeta
+from domain.matches import Match, MatchError
 from domain.ratings import Game, bradley_terry, elo, rated
 
 
@@ -92,3 +93,10 @@ def test_a_match_that_means_nothing_is_refused(a: str, b: str, outcome: str, wei
                                                says: str) -> None:
     with pytest.raises(MatchError, match=says):
         Match.record(a, b, outcome, META, weight=weight)
+
+
+def test_matches_recorded_before_their_module_was_renamed_still_load() -> None:
+    import application.app  # noqa: F401  # registers the topics events were recorded under
+
+    assert resolve_topic("domain.arena:Match.Played") is Match.Played
+    assert resolve_topic("domain.arena:Match") is Match

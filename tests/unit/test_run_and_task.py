@@ -18,7 +18,7 @@ from domain.task import (
     Task,
     TaskAlreadySegmentedError,
 )
-from tests.helpers import meta
+from testkit.helpers import meta
 
 
 def _run() -> Run:

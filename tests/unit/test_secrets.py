@@ -23,7 +23,8 @@ from domain.secrets import (
     step_references,
     substitute,
 )
-from tests.helpers import plan, step
+from testkit.corpora import PLANTED
+from testkit.helpers import plan, step
 
 SECRET = "Sup3r-Secret-Value-42"
 redactor = Redactor([SECRET])
@@ -111,34 +112,6 @@ def test_json_values_lose_what_sensitive_keys_hold() -> None:
     assert count == 3
 
 
-# Credentials as step output shows them (bench/redaction.py measures on them too): the line,
-# and the part of it that must go.
-PLANTED: list[tuple[str, str, str]] = [
-    ("AWS access key", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
-    ("AWS secret key", 'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
-     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-    ("Slack bot token", "SLACK_BOT_TOKEN=xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp",
-     "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"),
-    ("Slack webhook", "posting to https://hooks.slack.com/services/T0000AAAA/B0000BBBB/"
-     "XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXXXXXXXXXXXXXX"),
-    ("GitHub token in a URL", "fetch https://x-access-token:ghp_" + "A1b2" * 9 + "@github.com/o/r",
-     "ghp_" + "A1b2" * 9),
-    ("GitHub fine-grained token", "GH=github_pat_11ABCDEFG0123456789_" + "a1" * 30,
-     "github_pat_11ABCDEFG0123456789_" + "a1" * 30),
-    ("JWT bearer", "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx"
-     "MjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
-    ("PEM private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo"
-     "\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo"),
-    ("password= pair", "DB_PASSWORD=s3cr3t-Passw0rd", "s3cr3t-Passw0rd"),
-    ("YAML password", "  password: hunter2-yaml", "hunter2-yaml"),
-    ("JSON token", '{"access_token": "at-1234567890abcdef", "expires_in": 3600}',
-     "at-1234567890abcdef"),
-    ("Set-Cookie", "Set-Cookie: sessionid=38afes7a8; HttpOnly; Path=/", "38afes7a8"),
-    ("URL password", "postgresql://app:Db-Pa55@db-1:5432/app", "Db-Pa55"),
-    ("Basic auth", "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l", "YWxhZGRpbjpvcGVuc2VzYW1l"),
-    ("quoted API key", 'export API_KEY="k-0123456789abcdef"', "k-0123456789abcdef"),
-]
 
 
 @pytest.mark.parametrize(("kind", "line", "secret"), PLANTED, ids=[p[0] for p in PLANTED])

@@ -8,7 +8,7 @@ from adapters.segmenter_rules import RuleSegmenter
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from domain.plan import Plan
-from tests.helpers import default_policy
+from testkit.helpers import default_policy
 
 FLAG = "/srv/altlas/maintenance.flag"
 

@@ -14,13 +14,14 @@ import pytest
 from application.access import AccessDeniedError, NotOwnerError, UnknownPersonError
 from application.app import AltlasApplication, run_id_of
 from application.errors import AmbiguousIdError, NotFoundError
+from application.history import EventHistory
 from application.use_cases import UseCases
 from domain.approval import NotEligibleError, RequesterCannotApproveError
 from domain.base import EventMeta
 from domain.policy import Policy
 from domain.task import Task
-from tests.fakes.ports import FakePersonKeys
-from tests.helpers import FakeClock, gated_plan, plan, step, token_policy
+from testkit.fakes.ports import FakePersonKeys
+from testkit.helpers import FakeClock, gated_plan, plan, step, token_policy
 
 
 class Ids:
@@ -42,7 +43,8 @@ class Desk:
                                      env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
                                      keys=FakePersonKeys())
         self.ids = Ids()
-        self.uc = UseCases(self.app, lambda: self.ids, self._no_audit, self._no_views)  # type: ignore[arg-type]
+        self.uc = UseCases(self.app, EventHistory(self.app), lambda: self.ids,  # type: ignore[arg-type]
+                           self._no_audit, self._no_views)
 
     @staticmethod
     def _no_audit() -> Any:

@@ -12,15 +12,15 @@ from uuid import UUID
 import pytest
 
 from application.app import AltlasApplication, run_id_of
-from application.policies import LANES, Ports
 from application.ports import StepContext, StepOutcome
+from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from application.worker import Worker
 from domain.plan import PlanStep
 from domain.run import Run
-from tests.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry, FakeSegmenter
-from tests.helpers import FakeClock, default_policy, step
+from testkit.fakes.ports import FakeExecutor, FakePersonKeys, FakeReads, FakeRegistry, FakeSegmenter
+from testkit.helpers import FakeClock, default_policy, step
 
 PLANS = {
     "check disk on this host, then its load": [step("a", action="df -h"),

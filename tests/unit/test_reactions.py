@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from application.app import AltlasApplication, Reaction, run_id_of
-from application.policies import EVENT_HANDLERS, LANES, Ports, advance_run
 from application.presenters import RunModel
+from application.reactions import EVENT_HANDLERS, LANES, Ports, advance_run
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from application.text import run_step_line
@@ -19,8 +19,8 @@ from domain.approval import Approval
 from domain.duel import Duel
 from domain.run import Run
 from domain.task import Task
-from tests.fakes.ports import FakePersonKeys, FakeSegmenter
-from tests.helpers import FakeClock, default_policy, step
+from testkit.fakes.ports import FakePersonKeys, FakeSegmenter
+from testkit.helpers import FakeClock, default_policy, step
 
 FLAG = "touch /srv/altlas/maintenance.flag"
 CHECK_THEN_FLAG = "check disk and load on this host, then set the maintenance flag"

@@ -29,9 +29,8 @@ from domain.records import RecordedEvent
 from streams.cloudevents import decode
 from streams.feeds import StoreFeed, kafka_source
 from streams.kafka import make_consumer, watermarks
-from tests.integration.test_projections import journey
-from tests.integration.test_streams import _env
-from tests.integration.views import dump
+from testkit.journeys import journey, process_env
+from testkit.views import dump
 
 SERVICES = str(Path(__file__).resolve().parents[2] / "scripts" / "services.sh")
 
@@ -80,7 +79,7 @@ class _Process:
 
     def __init__(self, system: System, args: list[str], log: Path) -> None:
         self.args, self.log = args, log
-        self.env = {**os.environ, **_env(system.settings), "ALTLAS_LOG_LEVEL": "INFO"}
+        self.env = {**os.environ, **process_env(system.settings), "ALTLAS_LOG_LEVEL": "INFO"}
         self.proc = self.start()
 
     def start(self) -> subprocess.Popen[bytes]:

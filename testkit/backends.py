@@ -13,7 +13,7 @@ import pytest
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.ports import Clock, system_clock
-from tests.helpers import FakeClock
+from testkit.helpers import FakeClock
 
 
 class Backend(ABC):

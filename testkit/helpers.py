@@ -20,7 +20,7 @@ from domain.policy import Policy
 
 if TYPE_CHECKING:
     from altlas.bootstrap import System
-    from application.views import RunView
+    from application.snapshots import RunView
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

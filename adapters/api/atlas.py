@@ -1,0 +1,67 @@
+"""The .atlas: patterns of what ran, similar runs, export and import."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from adapters.api.context import Context
+from adapters.api.errors import ERRORS
+from adapters.http_models import (
+    AtlasImportOut,
+    ErrorOut,
+    PatternOut,
+    SimilarOut,
+)
+
+
+def router(ctx: Context) -> APIRouter:
+    api = APIRouter(responses=ERRORS)
+    uc = ctx.uc
+    person = ctx.person
+    instance = ctx.instance
+
+
+    @api.get("/atlas", response_model=list[PatternOut], tags=["atlas"])
+    def atlas(q: str | None = Query(None, max_length=500, description="Words the pattern, "
+                                    "its intent or its requests contain."),
+              limit: int = Query(50, ge=1, le=1000), who: str = Depends(person)) -> Any:
+        """Patterns of plans that ran, most run first: runs, success rate with its 95%
+        interval, durations, typical failures, who asked, the plan of the latest success."""
+        return uc.atlas_patterns(who, q)[:limit]
+
+    @api.get("/atlas/similar", response_model=list[SimilarOut], tags=["atlas"], responses={
+        503: {"model": ErrorOut, "description": "The vector store cannot be reached, or the "
+              "embedding model is still loading after a start (Retry-After)"}})
+    def similar(q: str = Query(min_length=1, max_length=2000, pattern=r"\S",
+                               description="A request, in plain words."),
+                k: int = Query(3, ge=1, le=50), environment: str | None = None,
+                outcome: Literal["succeeded", "failed", "cancelled"] | None = None,
+                who: str = Depends(person)) -> Any:
+        """The past runs whose requests are nearest in meaning, with their plans."""
+        return [s.to_dict() for s in uc.similar_runs(who, q, k, environment=environment,
+                                                     outcome=outcome)]
+
+    @api.get("/atlas/export", tags=["atlas"], responses={
+        200: {"content": {"application/json": {}},
+              "description": "The .atlas document (altlas/schemas/atlas.schema.json)"}})
+    def atlas_export(who: str = Depends(person)) -> JSONResponse:
+        """This installation's .atlas, to import elsewhere (the people who asked left out)."""
+        return JSONResponse(uc.atlas_document(who, instance, datetime.now(UTC)))
+
+    @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"type": "object"}}}}})
+    async def atlas_import(request: Request, source: str | None = Query(
+            None, min_length=1, max_length=200, description="Where it came from (default: "
+            "the document's source)."), who: str = Depends(person)) -> Any:
+        """Merge another installation's .atlas export (operators): recorded as one event; the
+        same document again changes nothing. 422 names the JSON path of the first error."""
+        raw = await request.body()
+        return await run_in_threadpool(uc.import_atlas, who, raw, source)
+
+    return api

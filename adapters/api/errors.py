@@ -1,0 +1,106 @@
+"""How the API refuses: status codes by kind of error, one body shape for all of them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters.http_models import ErrorOut
+from application.access import AccessDeniedError
+from application.errors import NotFoundError
+from application.ports import SearchWarmingError, VectorStoreUnavailableError
+from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
+
+_STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (InvalidInputError, 422))
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": why} for code, why in (
+        (400, "The body is not JSON"),
+        (401, "No token, or a token the policy does not know"),
+        (403, "The token's person may not do this"),
+        (404, "No task, run or approval has this id"),
+        (409, "The current state does not allow it (decided, expired, voted already)"),
+        (413, "The body is over the limit (ALTLAS_MAX_BODY_BYTES)"),
+        (422, "The input is malformed or breaks a rule"),
+        (503, "The policy file was changed and cannot be used until it is fixed"))}
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def _methods(api: FastAPI, path: str) -> list[str]:
+    """Every method some route of ``path`` answers (FastAPI's 405 names only one route's)."""
+    methods: set[str] = set()
+    for route in api.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
+
+
+def _error_code(exc: Exception) -> str:
+    if isinstance(exc, AccessDeniedError):
+        return "forbidden"
+    name = type(exc).__name__.removesuffix("Error")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def install_handlers(api: FastAPI) -> None:
+    """Every refusal in the API's one error shape: ``{"error": code, "message": text}``."""
+    @api.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        return JSONResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
+
+    @api.exception_handler(VectorStoreUnavailableError)
+    async def store_down(_: Request, exc: VectorStoreUnavailableError) -> JSONResponse:
+        return JSONResponse({"error": "vector_store_unavailable", "message": str(exc)},
+                            status_code=503)
+
+    @api.exception_handler(SearchWarmingError)
+    async def search_warming(_: Request, exc: SearchWarmingError) -> JSONResponse:
+        return JSONResponse({"error": "search_warming", "message": str(exc)}, status_code=503,
+                            headers={"Retry-After": "5"})
+
+    @api.exception_handler(AuthError)
+    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
+                            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (a body that is not JSON, an unknown path or method) in
+        the API's one error shape; a 405 lists every method the path has."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_methods(api, request.url.path))
+        code = {400: "bad_body", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        message = {400: "the body is not valid JSON: send a JSON object"}.get(
+            exc.status_code, str(exc.detail))
+        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code,
+                            headers=headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own answer, but a body that is not UTF-8 is shown, not a crash (500)."""
+        shown = jsonable_encoder(exc.errors(), custom_encoder={
+            bytes: lambda b: b.decode("utf-8", "replace")})
+        first = shown[0] if shown else {}
+        if first.get("type") == "json_invalid":  # not a JSON document at all
+            return JSONResponse({"error": "bad_body", "message": "the body is not valid JSON "
+                                 f"({first.get('ctx', {}).get('error', 'invalid')}): send a "
+                                 "JSON object"}, status_code=400)
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
+        return JSONResponse({"error": "invalid_input",
+                             "message": f"{where}: {first.get('msg', 'invalid')}",
+                             "detail": shown}, status_code=422)

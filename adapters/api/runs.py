@@ -1,0 +1,80 @@
+"""Runs: their steps, steps reported from outside altlas, confirmations, completion."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from adapters.api.context import Context, as_of, filters
+from adapters.api.errors import ERRORS
+from adapters.http_models import (
+    NoteIn,
+    RunPage,
+    StepFailedIn,
+    StepSkippedIn,
+    StepSucceededIn,
+)
+from application.snapshots import RunView
+from application.use_cases import Filters
+
+
+def router(ctx: Context) -> APIRouter:
+    api = APIRouter(responses=ERRORS)
+    uc = ctx.uc
+    person = ctx.person
+
+
+    @api.get("/runs", response_model=RunPage, tags=["runs"])
+    def list_runs(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
+                  who: str = Depends(person)) -> Any:
+        """Runs, newest first; status is running, completed, succeeded, failed or
+        cancelled."""
+        return asdict(uc.runs(who, page, at))
+
+    @api.get("/runs/{run_id}", response_model=RunView, tags=["runs"])
+    def get_run(run_id: str, who: str = Depends(person)) -> Any:
+        """A run and each step's status, output and facts."""
+        return uc.run(who, run_id)
+
+    @api.post("/runs/{run_id}/steps/{step_id}/started", response_model=RunView, tags=["runs"])
+    def step_started(run_id: str, step_id: str, who: str = Depends(person)) -> Any:
+        """Report that a step is being run outside altlas (operators)."""
+        return uc.report_step(who, run_id, step_id, "started")
+
+    @api.post("/runs/{run_id}/steps/{step_id}/succeeded", response_model=RunView,
+              tags=["runs"])
+    def step_succeeded(run_id: str, step_id: str, body: StepSucceededIn,
+                       who: str = Depends(person)) -> Any:
+        """Report a step run outside altlas as succeeded (operators)."""
+        return uc.report_step(who, run_id, step_id, "succeeded", **body.model_dump())
+
+    @api.post("/runs/{run_id}/steps/{step_id}/failed", response_model=RunView, tags=["runs"])
+    def step_failed(run_id: str, step_id: str, body: StepFailedIn,
+                    who: str = Depends(person)) -> Any:
+        """Report a step run outside altlas as failed (operators)."""
+        return uc.report_step(who, run_id, step_id, "failed", **body.model_dump())
+
+    @api.post("/runs/{run_id}/steps/{step_id}/skipped", response_model=RunView, tags=["runs"])
+    def step_skipped(run_id: str, step_id: str, body: StepSkippedIn,
+                     who: str = Depends(person)) -> Any:
+        """Report a step as skipped (operators)."""
+        return uc.report_step(who, run_id, step_id, "skipped", reason=body.reason,
+                              cancelled=body.cancelled)
+
+    @api.post("/runs/{run_id}/steps/{step_id}/confirmation", response_model=RunView,
+              tags=["runs"])
+    def confirm_step(run_id: str, step_id: str, body: NoteIn,
+                     who: str = Depends(person)) -> Any:
+        """Say you did a step altlas left to a person (CRITICAL or manual) by hand
+        (approvers); the run succeeds once none is left."""
+        return uc.confirm_step(who, run_id, step_id, body.note)
+
+    @api.post("/runs/{run_id}/completion", response_model=RunView, tags=["runs"])
+    def complete_run(run_id: str, who: str = Depends(person)) -> Any:
+        """Complete a run whose steps are all decided (operators)."""
+        return uc.complete_run(who, run_id)
+
+    return api

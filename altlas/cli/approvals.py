@@ -1,0 +1,127 @@
+"""Approvals: waiting ones, votes, denials, expiry and cancellation."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from altlas.bootstrap import System
+from altlas.cli.common import (
+    Subparsers,
+    actor,
+    add,
+    as_json,
+    as_of,
+    follower_of,
+    group,
+    json_out,
+    show_one,
+    with_system,
+)
+from application.i18n import t
+from application.snapshots import ApprovalView
+from application.text import (
+    approval_text,
+    in_charge,
+    short,
+    shown,
+)
+from domain.approval import ApprovalSubject
+
+
+def _approvals(system: System, args: argparse.Namespace) -> int:
+    rows = system.use_cases().open_approvals(None, args.as_of)
+    if args.json:
+        json_out(rows)
+        return 0
+    for row in rows:
+        votes = ", ".join(row["votes"]) or t(args.locale, "approval.nobody")
+        print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
+                environment=row["environment"], step=row["step_id"], votes=votes,
+                remaining=row["remaining"], minutes=row["seconds_left"] // 60,
+                request=shown(row.get("request") or row["reason"])))
+    if not rows:
+        print(t(args.locale, "approvals.empty"))
+    return 0
+
+
+def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -> int:
+    """A vote or a denial; if it decided the approval, follow the run it lets move on."""
+    after = system.use_cases().position()
+    view = act()
+    if args.json:
+        json_out(view.to_dict())
+    else:
+        print(approval_text(view, args.locale, system.use_cases().now()))
+    if view.status != "open" and view.subject == ApprovalSubject.STEP:
+        follower_of(system, args).run(UUID(view.task_id), after)
+    elif view.status != "open":  # the installation's own: the reactions settle it
+        follower_of(system, args).settle()
+        if view.status == "granted" and not args.json:
+            print(_granted(system, view))
+    return 0
+
+
+def _granted(system: System, view: ApprovalView) -> str:
+    """What a granted approval without a run did: a model plans, a training starts, or a
+    person is forgotten."""
+    if view.subject == ApprovalSubject.REGISTRY:
+        catalog = system.use_cases().models.catalog(None)
+        now = in_charge({"model": catalog["active"], "adapter": catalog["adapter"]})
+        return f"{now} plans from now on (`altlas models list`)"
+    if view.subject == ApprovalSubject.TRAINING:
+        return (f"the training worker starts: `altlas models training {view.task_id[:8]}` "
+                "follows it")
+    return ("forgotten: their key is destroyed, so their name and what they wrote read as "
+            "erased everywhere; the history still verifies")
+
+
+def _approve(system: System, args: argparse.Namespace) -> int:
+    return _decided(system, args, lambda: system.use_cases().vote(args.actor, args.id))
+
+
+def _deny(system: System, args: argparse.Namespace) -> int:
+    return _decided(system, args,
+                    lambda: system.use_cases().deny(args.actor, args.id, args.reason))
+
+
+def _expire(system: System, args: argparse.Namespace) -> int:
+    return _decided(system, args,
+                    lambda: system.use_cases().expire_approval(args.actor, args.id))
+
+
+def _cancel(system: System, args: argparse.Namespace) -> int:
+    return _decided(system, args, lambda: system.use_cases().cancel_approval(
+        args.actor, args.id, args.reason))
+
+
+def register(sub: Subparsers) -> None:
+    p = add(sub, "approvals", with_system(_approvals), "approvals waiting for a decision")
+    as_of(p)
+    as_json(p)
+    p = add(sub, "approve", with_system(_approve), "approve a gated step")
+    p.add_argument("id", metavar="APPROVAL")
+    actor(p)
+    as_json(p)
+    p = add(sub, "deny", with_system(_deny), "deny a gated step, with a reason")
+    p.add_argument("id", metavar="APPROVAL")
+    actor(p)
+    p.add_argument("--reason", required=True)
+    as_json(p)
+    approval = group(sub, "approval", "show, expire or cancel approvals")
+    p = add(approval, "show", with_system(show_one("approval")), "show an approval")
+    p.add_argument("id", metavar="APPROVAL")
+    as_json(p)
+    p = add(approval, "expire", with_system(_expire),
+            "expire an approval whose time is up (operators; workers do it by themselves)")
+    p.add_argument("id", metavar="APPROVAL")
+    actor(p)
+    as_json(p)
+    p = add(approval, "cancel", with_system(_cancel),
+            "withdraw an open approval request (its requester, or an operator)")
+    p.add_argument("id", metavar="APPROVAL")
+    actor(p)
+    p.add_argument("--reason", required=True)
+    as_json(p)

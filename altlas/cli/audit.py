@@ -1,0 +1,176 @@
+"""Verifying, replaying and exporting the history; the timeline and the raw events."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import socket
+import sys
+
+from altlas.bootstrap import StartupError, System, bootstrap
+from altlas.cli.common import (
+    Subparsers,
+    add,
+    as_json,
+    as_of,
+    group,
+    json_out,
+    parse_time,
+    with_system,
+)
+from altlas.progress import Progress
+from altlas.render import events_table
+from altlas.settings import load_settings
+from application.i18n import t
+from application.text import audit_report_text
+
+
+def _audit_verify(system: System, args: argparse.Namespace) -> int:
+    progress = Progress("verify", None)
+    try:
+        reports = system.use_cases().verify(None, kafka=args.kafka, progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        json_out(reports)
+    else:
+        for report in reports:
+            print(audit_report_text(report))
+    return 0 if all(r["ok"] for r in reports) else 1
+
+
+def _audit_accept_loss(args: argparse.Namespace) -> int:
+    """After restoring what could be restored: the views are rebuilt from the store as it
+    is, and the checkpoints of the lost events are set aside with who accepted it and when,
+    for every later `audit verify` to show. The one command the start-up check lets by."""
+    system = bootstrap(load_settings(), check_store=False)
+    try:
+        if not system.embedded:
+            raise StartupError("accept-loss rebuilds the views from the store; with Kafka, "
+                               "stop the consumers, restore the store, then rebuild the views "
+                               "from the topic")
+        problem = system.store_problem()
+        if problem is None:
+            print("nothing to accept: the event store holds everything the views and the "
+                  "checkpoints beside them saw")
+            return 0
+        if problem.startswith("cannot read"):
+            raise StartupError(problem)
+        if not args.yes:
+            raise StartupError(f"{problem}; nothing was changed: with --yes the views are "
+                               "rebuilt from the store as it is and the acceptance recorded")
+        who = f"{getpass.getuser()}@{socket.gethostname()}"
+        done = system.auditor().accept_loss(who, args.reason)
+        runners = system.runners()
+        for runner in runners:
+            runner.reset()
+        rebuilt = system.store_feed().catch_up()
+    finally:
+        system.close()
+    if args.json:
+        json_out({**done, "rebuilt": rebuilt})
+    else:
+        print(f"accepted: {done.get('note', 'nothing was lost')}")
+        print(f"set aside {done.get('set_aside', 0)} checkpoint(s); rebuilt "
+              f"{', '.join(r.name for r in runners)} from {rebuilt} event(s); "
+              "`altlas audit verify` shows the acceptance from now on")
+    return 0
+
+
+def _audit_replay(system: System, args: argparse.Namespace) -> int:
+    uc = system.use_cases()
+    into = uc.replay_target(None, args.until, args.into)  # a refused target: one line
+    progress = Progress("replay", uc.position())
+    try:
+        done = uc.replay(None, args.until, into, progress)
+    finally:
+        progress.close()
+    if args.json:
+        json_out(done)
+    else:
+        print(f"replayed {done['replayed']} event(s) up to {done['until']} into {done['into']}")
+    return 0
+
+
+def _audit_export(system: System, args: argparse.Namespace) -> int:
+    uc = system.use_cases()
+    progress = Progress("export", uc.position())
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    written = 0
+    try:
+        for line in uc.export(None, args.until):
+            out.write(line + "\n")
+            written += 1
+            progress(1)
+    finally:
+        progress.close()
+        if out is not sys.stdout:
+            out.close()
+    if args.output != "-":
+        print(f"exported {written} event(s) to {args.output}")
+    return 0
+
+
+def _timeline(system: System, args: argparse.Namespace) -> int:
+    rows = system.use_cases().timeline(
+        None, as_of=args.as_of, actor=args.actor, aggregate_id=args.aggregate,
+        type_name=args.type, since=args.since, until=args.until, limit=args.limit)
+    if args.json:
+        json_out(rows)
+        return 0
+    for row in rows:
+        print(f"{row['time'][:23]}  {row['type']:<17} {row['aggregate_type']:<8} "
+              f"{row['aggregate_id'][:8]} v{row['version']:<3} {row['actor']}")
+    if not rows:
+        print(t(args.locale, "list.none"))
+    return 0
+
+
+def _events(system: System, args: argparse.Namespace) -> int:
+    uc = system.use_cases()
+    if args.json:
+        json_out([r.to_dict() for r in uc.events(None, args.after, args.limit)])
+    elif records := uc.events(None, args.after, args.limit, revealed=True):
+        print(events_table(records))
+    else:
+        print(f"no events after position {args.after}")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    audit = group(sub, "audit", "verify, replay and export the history")
+    p = add(audit, "verify", with_system(_audit_verify),
+            "check every hash chain and checkpoint; exit 1 and name each bad event")
+    p.add_argument("--kafka", action="store_true", help="check the Kafka topic too")
+    as_json(p)
+    p = add(audit, "replay", with_system(_audit_replay),
+            "rebuild the views as of a time into a separate database")
+    p.add_argument("--until", type=parse_time, required=True, metavar="TIME")
+    p.add_argument("--into", metavar="URL",
+                   help="sqlite:///PATH or postgresql://…?schema=NAME (default a new SQLite "
+                   "file in the data dir)")
+    as_json(p)
+    p = add(audit, "accept-loss", _audit_accept_loss,
+            "after a store lost events (restored from an older backup, a cut WAL file): "
+            "rebuild the views from the store as it is and record the acceptance")
+    p.add_argument("--yes", action="store_true", help="do it (without: say what it would do)")
+    p.add_argument("--reason", metavar="TEXT", help="why, for the record")
+    as_json(p)
+    p = add(audit, "export", with_system(_audit_export),
+            "write the history as CloudEvents JSON lines")
+    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--until", type=parse_time, metavar="TIME")
+    p = add(sub, "timeline", with_system(_timeline), "the audit timeline, filtered")
+    p.add_argument("--actor")
+    p.add_argument("--aggregate", metavar="ID")
+    p.add_argument("--type", metavar="EVENT", help="e.g. ApprovalGranted")
+    p.add_argument("--since", type=parse_time, metavar="TIME")
+    p.add_argument("--until", type=parse_time, metavar="TIME")
+    p.add_argument("--limit", type=int, default=100)
+    as_of(p)
+    as_json(p)
+    p = add(sub, "events", with_system(_events), "list recorded events in global order")
+    p.add_argument("--after", type=int, default=0, metavar="POS",
+                   help="start after this position")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="show at most N events")
+    as_json(p)

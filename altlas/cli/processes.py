@@ -1,0 +1,249 @@
+"""The long-running processes: serve, the chat fronts, workers, relay, projections."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import signal
+import sys
+import threading
+
+from altlas.bootstrap import StartupError, System
+from altlas.cli.common import (
+    Subparsers,
+    add,
+    group,
+    log,
+    positive,
+    register_packaged,
+    with_system,
+)
+from altlas.progress import Progress
+from altlas.serving import background, start_fronts, start_inside
+from projections.views import PROJECTIONS
+from streams.kafka import KafkaUnavailableError
+
+
+def _demo(system: System, _: argparse.Namespace) -> int:
+    from altlas.demo import run_demo
+
+    return run_demo(system, sys.stdout)
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT or SIGTERM ask long-running work to finish what it is doing and stop."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _serve(system: System, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = system.settings
+    stop = threading.Event()
+    threads = start_inside(system, stop, worker=_with_worker(system, args.worker))
+    threads.append(register_packaged(system))
+    similar = system.similar()  # its model loads while the API starts answering
+    threads.append(background(similar.warm, "similar-warm-up"))
+    if not system.embedded and not args.no_relay:
+        relay = system.relay()
+        threads.append(background(lambda: relay.run(stop, settings.poll_interval_ms / 1000,
+                                                    wake=system.app.recorded), "relay"))
+    fronts = start_fronts(system, stop)
+    threads += fronts.threads
+    discord_bot = fronts.discord
+    if fronts.slack is not None:
+        log.info("serve: Slack events at POST /slack/events")
+    if discord_bot is not None:
+        token = settings.discord_token.get_secret_value()  # type: ignore[union-attr]
+        threads.append(background(lambda: asyncio.run(discord_bot.start(token)), "discord"))
+    api = system.api(catch_up=not system.embedded, chat=fronts.chat, slack=fronts.slack)
+    try:
+        # log_config=None: uvicorn's records go through the same (redacted) handler
+        uvicorn.run(api, host=args.host or settings.http_host,
+                    port=args.port or settings.http_port, log_level=settings.log_level.lower(),
+                    log_config=None)
+    finally:
+        stop.set()
+        if discord_bot is not None and not discord_bot.is_closed():
+            asyncio.run_coroutine_threadsafe(discord_bot.close(), discord_bot.loop).result(10)
+        for thread in threads:
+            thread.join(timeout=settings.worker_stop_seconds + 10)
+    return 0
+
+
+def _chat_process(system: System, front: str, worker: bool) -> int:
+    """`altlas slack` and `altlas discord`: one front in its own process."""
+    settings = system.settings
+    stop = threading.Event()
+    threads = start_inside(system, stop, worker=_with_worker(system, worker))
+    threads.append(register_packaged(system))
+    fronts = start_fronts(system, stop)
+    threads += fronts.threads
+    try:
+        if front == "discord":
+            if fronts.discord is None:
+                raise StartupError("ALTLAS_DISCORD_TOKEN is not set")
+            fronts.discord.run(
+                settings.discord_token.get_secret_value(),  # type: ignore[union-attr]
+                log_handler=None)
+        else:
+            if fronts.slack is None or settings.slack_app_token is None:
+                raise StartupError("Socket Mode needs ALTLAS_SLACK_BOT_TOKEN, "
+                                   "ALTLAS_SLACK_SIGNING_SECRET and ALTLAS_SLACK_APP_TOKEN")
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(fronts.slack,
+                                             settings.slack_app_token.get_secret_value())
+            asyncio.run(handler.start_async())  # type: ignore[no-untyped-call]  # bolt's own
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=settings.worker_stop_seconds + 10)
+    return 0
+
+
+def _with_worker(system: System, asked: bool) -> bool:
+    """A worker inside on the embedded default (or when asked); else `altlas worker`."""
+    if system.local_store or asked:
+        return True
+    log.info("no worker in this process: run `altlas worker` beside it")
+    return False
+
+
+def _discord(system: System, args: argparse.Namespace) -> int:
+    return _chat_process(system, "discord", args.worker)
+
+
+def _slack(system: System, args: argparse.Namespace) -> int:
+    return _chat_process(system, "slack", args.worker)
+
+
+def _worker(system: System, args: argparse.Namespace) -> int:
+    stop = _stop_on_signals()
+    worker = system.worker()
+    if args.until_quiet:
+        worker.until_quiet(stop)
+        return 0
+    threads = start_inside(system, stop, worker=False)
+    threads.append(register_packaged(system))
+    log.info("worker %s: on %s; Ctrl-C or SIGTERM stops it after its running steps "
+             "(up to %gs)", worker.id, "SQLite" if system.local_store else "PostgreSQL",
+             system.settings.worker_stop_seconds)
+    worker.run(stop)
+    for thread in threads:
+        thread.join(timeout=10)
+    return 0
+
+
+def _relay(system: System, args: argparse.Namespace) -> int:
+    relay = system.relay()
+    if args.once:
+        total = 0
+        try:
+            while sent := relay.run_once():
+                total += sent
+        except KafkaUnavailableError as e:
+            raise StartupError(f"{e}; {total} event(s) were published, the rest wait in the "
+                               "store: run it again when the broker is back") from None
+        checkpoint = relay.checkpoint_now()
+        at = f"; checkpoint at position {checkpoint.position}" if checkpoint else ""
+        print(f"published {total} event(s) to {system.settings.events_topic}{at}")
+        return 0
+    stop = _stop_on_signals()
+    log.info("relay: publishing to %s; Ctrl-C stops", system.settings.events_topic)
+    system.wake_on_other_processes()
+    relay.run(stop, system.settings.poll_interval_ms / 1000, wake=system.app.recorded)
+    log.info("relay: stopped at position %d", relay.state.load().position)
+    return 0
+
+
+def _project(system: System, args: argparse.Namespace) -> int:
+    names = args.projection or None
+    if args.source == "store":
+        feed = system.store_feed(names)
+        if args.once:
+            print(f"applied {feed.catch_up()} event(s) from the store")
+            return 0
+        log.info("project: feeding %s from the event store; Ctrl-C stops",
+                 ", ".join(r.name for r in feed.runners))
+        system.wake_on_other_processes()
+        feed.run(_stop_on_signals(), system.settings.poll_interval_ms / 1000,
+                 system.app.recorded)
+        return 0
+    feeds = system.kafka_feeds(names)
+    stop = _stop_on_signals()
+    log.info("project: feeding %s from %s; Ctrl-C stops",
+             ", ".join(f.runner.name for f in feeds), system.settings.events_topic)
+    threads = [background(functools.partial(f.run, stop), f"kafka-{f.runner.name}")
+               for f in feeds]
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for thread in threads:
+            thread.join(timeout=30)
+        for f in feeds:
+            f.close()
+    return 0
+
+
+def _rebuild(system: System, args: argparse.Namespace) -> int:
+    from altlas.rebuild import RebuildError, default_workers, rebuild
+
+    names = args.projection or None
+    workers = args.workers or default_workers(system)
+    if workers > 1 and system.views().dialect.name != "postgresql":
+        raise StartupError("--workers above 1 needs the views on PostgreSQL (SQLite takes "
+                           "one writer at a time); leave --workers out")
+    progress = Progress("rebuild", system.history.last_position())
+    try:
+        total = rebuild(system, names, workers, progress)
+    except RebuildError as e:
+        raise StartupError(str(e)) from None
+    finally:
+        progress.close()
+    shown = ", ".join(names or PROJECTIONS)
+    by = f" by {workers} processes" if workers > 1 else ""
+    print(f"rebuilt {shown} from {total} event(s){by}")
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    add(sub, "demo", with_system(_demo), "run a complete journey end to end on this store")
+    p = add(sub, "worker", with_system(_worker), "react to events and run steps until "
+            "stopped; start several on one PostgreSQL store to share the work")
+    p.add_argument("--until-quiet", action="store_true",
+                   help="stop when nothing is left to do now")
+    p = add(sub, "serve", with_system(_serve), "start the HTTP API (OpenAPI schema at /docs); "
+            "embeds the relay with Kafka, the store feed and a worker on the embedded default")
+    p.add_argument("--host", help="address to bind (default ALTLAS_HTTP_HOST)")
+    p.add_argument("--port", type=int, help="port to bind (default ALTLAS_HTTP_PORT)")
+    p.add_argument("--no-relay", action="store_true",
+                   help="with Kafka, leave publishing to a separate `altlas relay`")
+    p.add_argument("--worker", action="store_true",
+                   help="with PostgreSQL, run a worker inside too")
+    p = add(sub, "discord", with_system(_discord), "run the Discord bot until stopped")
+    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
+    p = add(sub, "slack", with_system(_slack),
+            "run the Slack app over Socket Mode until stopped (HTTP mode is in `serve`)")
+    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
+    p = add(sub, "relay", with_system(_relay), "publish recorded events to Kafka until stopped")
+    p.add_argument("--once", action="store_true", help="publish what is there, then exit")
+    p = add(sub, "project", with_system(_project), "feed the views until stopped")
+    p.add_argument("--from", dest="source", choices=["store", "kafka"], default="store",
+                   help="the notification log (embedded) or the Kafka topic")
+    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
+                   help="only this projection (repeatable; default all)")
+    p.add_argument("--once", action="store_true", help="(store) catch up, then exit")
+    projections = group(sub, "projections", "rebuild views")
+    p = add(projections, "rebuild", with_system(_rebuild),
+            "empty the views and apply the whole history again from the store")
+    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
+                   help="only this projection (repeatable; default all)")
+    p.add_argument("--workers", type=positive, metavar="N",
+                   help="processes applying shares of the aggregates in parallel (default: "
+                        "one per core, at most 4, on PostgreSQL views; 1 on SQLite)")

@@ -1,0 +1,32 @@
+"""Reactions of privacy: forgetting a person once someone else granted it."""
+
+from __future__ import annotations
+
+from application.app import (
+    PRIVACY,
+    Reaction,
+)
+from application.errors import NotFoundError
+from application.reactions.common import Event, Ports, meta_of
+from domain.approval import Approval
+from domain.erasure import REQUESTED, Erasure
+
+
+def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
+    """Granted: destroy the person's key, then record PersonForgotten. Destroying it is the
+    one effect a reaction has itself: it must come before the event that says it is done,
+    and a crash between the two only destroys nothing again when the reaction is retried.
+    Denied, expired or cancelled: the request is withdrawn and nothing is forgotten."""
+    approval = r.get(Approval, event.originator_id)
+    try:
+        erasure = r.get(Erasure, approval.task_id)
+    except NotFoundError:
+        return
+    if erasure.status != REQUESTED or erasure.approval_id != approval.id:
+        return
+    meta = meta_of(erasure, PRIVACY, event)
+    if isinstance(event, Approval.Granted):
+        r.app.privacy.forget(erasure.subject)
+        erasure.forget(approval.id, meta)
+    else:
+        erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)
