@@ -1,5 +1,5 @@
 """The HTTP API's request and response bodies, as typed models: the OpenAPI schema is built
-from these."""
+from these. One module: a schema's components are read together, and several areas share them."""
 
 from __future__ import annotations
 

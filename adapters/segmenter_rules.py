@@ -2,7 +2,8 @@
 
 It knows the common forms — "check X on HOST", "restart SERVICE on HOST", sequences joined by
 "then", conditions ("… if it is above 90%"), PromQL questions, "and summarise" — so altlas
-always works offline. What it does not understand it refuses, saying what it can do.
+always works offline. What it does not understand it refuses, saying what it can do. One
+module: the rules are a table read together (a new rule must be read against the others).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The composition root: builds the real adapters from settings; tests pass overrides."""
+"""The composition root: builds the real adapters from settings; tests pass overrides.
+
+One module by design: it is the only place that knows every adapter, and reading it whole is
+how one sees what a process is made of."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from altlas.bootstrap import System
 from altlas.render import events_table
-from application.app import run_id_of
+from application.core import run_id_of
 from application.presenters import PlanModel
 from application.text import approval_text, plan_step_line, run_step_line, short
 from domain.errors import DomainError

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from altlas.bootstrap import System
-from application.app import run_id_of
+from application.core import run_id_of
 from application.errors import NotFoundError
 from application.presenters import PlanModel, RunModel
 from application.snapshots import RunView, TaskView

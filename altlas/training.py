@@ -31,7 +31,7 @@ from adapters.policy_file import load_policy
 from altlas.bootstrap import System
 from altlas.settings import settings_env
 from application import evaluation, training_data
-from application.app import TRAINER
+from application.core import TRAINER
 from application.segmentation import SegmentationService
 from application.snapshots import ApprovalView
 from domain.errors import ConflictError, InvalidInputError

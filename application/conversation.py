@@ -1,4 +1,5 @@
 """What people are told on one chat front, following the recorded events (its table TOLD).
+One module: what is told, and the order it is told in, are one follower's.
 
 The plan, the approval cards, a step whose outcome is unknown and the run's result go to the
 front where the person asked, in the thread where they asked, in their language, whoever

@@ -1,4 +1,5 @@
-"""Message catalogs: every reply altlas sends to people, in English and Turkish."""
+"""Message catalogs: every reply altlas sends to people, in English and Turkish. One module, so
+a translator sees every message and a missing key shows beside its neighbours."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from application.access import Access
-from application.app import MODELS, AltlasApplication
+from application.app import AltlasApplication
+from application.core import MODELS
 from application.errors import NotFoundError
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView

@@ -1,4 +1,5 @@
-"""The small interfaces the application needs from the outside world."""
+"""The small interfaces the application needs from the outside world. One module, so that
+what the application asks of the outside world is read in one place."""
 
 from __future__ import annotations
 

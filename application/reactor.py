@@ -25,7 +25,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from application.app import AltlasApplication, Reaction
+from application.app import AltlasApplication
+from application.core import Reaction
 from application.reactions import EVENT_HANDLERS, Event, Handler, Ports
 from domain.base import event_id
 

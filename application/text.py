@@ -1,5 +1,6 @@
 """Plain text of the view models, in the reader's language: the command line prints it, and
-the chat fronts post it (tables in a code block, so their columns line up)."""
+the chat fronts post it (tables in a code block, so their columns line up). One module, so
+the fronts' texts stay alike."""
 
 from __future__ import annotations
 

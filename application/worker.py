@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from application.app import SCHEDULER, TRAINER, AltlasApplication
+from application.app import AltlasApplication
+from application.core import SCHEDULER, TRAINER
 from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
 from application.reactions import LANES, Ports
 from application.reactor import Lane

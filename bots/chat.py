@@ -1,7 +1,8 @@
 """The chat front every platform shares (Slack, Discord, the HTTP API's /commands): parse a
 command line, call one use case as the person behind the chat identity, and answer in their
 language. What happens afterwards (the plan, the cards, the result) is told by the
-conversation follower, from the events, in the thread where the person asked."""
+conversation follower, from the events, in the thread where the person asked. One module:
+the one table of chat commands every platform shares."""
 
 from __future__ import annotations
 

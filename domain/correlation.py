@@ -1,4 +1,5 @@
-"""Which alerts belong to one incident, and which component most likely caused it.
+"""Which alerts belong to one incident, and which component most likely caused it. One
+module: the relation between two occurrences and the ranking of causes are one algorithm.
 
 An alert occurrence is what Alertmanager calls an alert: a label set (its fingerprint) firing
 from a start (``startsAt``) until a resolved notice or its ``endsAt`` passes. The same label

@@ -1,4 +1,5 @@
 """Does a plan do what was asked? The grounding check every plan passes before it is recorded.
+One module, because its checks read the same parse of the request and one refusal names them.
 
 A person approving a plan reads it, but READ_ONLY steps run at once, so a plan that does
 something other than what was asked is worse than no plan. The request is read on its own,

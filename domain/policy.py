@@ -1,7 +1,8 @@
 """Risk policy as data: who and what altlas may touch, and what each risk requires.
 
 The policy arrives as plain data (parsed from YAML by an adapter) and is checked here,
-each error naming the path of the offending value so the loader can point at its line.
+each error naming the path of the offending value so the loader can point at its line. One
+module: the policy file's whole schema, checked in one pass so every error has its path.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A run: one execution of a task's plan, step by step (DESIGN.md §1.4)."""
+"""A run: one execution of a task's plan, step by step (DESIGN.md §1.4). One module: an
+aggregate, its events and the invariants they keep together."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Audit tools: verify the history (store and topic), replay views as of a time, export."""
+"""Audit tools: verify the history (store and topic), replay views as of a time, export.
+One module: the three read the same chains and checkpoints, in the same order."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from adapters.policy_file import default_policy_text, load_policy
-from application.app import run_id_of
+from application.core import run_id_of
 from domain.base import EventMeta
 from domain.policy import Policy
 

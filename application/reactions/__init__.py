@@ -12,7 +12,7 @@ its table TOLD).
 
 from __future__ import annotations
 
-from application.app import Reaction
+from application.core import Reaction
 from application.reactions.approvals import decided
 from application.reactions.arena import count_duel_run, plan_duel
 from application.reactions.common import Event, Handler, Ports

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from application.app import (
-    Reaction,
-)
+from application.core import Reaction
 from application.reactions.common import Event, Ports
 from application.reactions.models import settle_activation, settle_training
 from application.reactions.privacy import settle_erasure

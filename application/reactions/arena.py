@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.app import (
-    ARENA,
-    Reaction,
-)
+from application.core import ARENA, Reaction
 from application.errors import NotFoundError
 from application.ports import Segmenter
 from application.reactions.common import Ports, meta_of

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.app import (
-    Reaction,
-)
+from application.core import Reaction
 from application.correlator import IncidentDesk
 from application.enrichment import Enrichment
 from application.ports import Segmenter

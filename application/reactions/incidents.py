@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from application.app import (
-    CORRELATOR,
-    INCIDENTS,
-    Reaction,
-)
+from application.core import CORRELATOR, INCIDENTS, Reaction
 from application.enrichment import Remedy, generator_urls
 from application.errors import NotFoundError
 from application.presenters import incident_environment

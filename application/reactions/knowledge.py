@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from application.app import (
-    ATLAS,
-    Reaction,
-)
+from application.core import ATLAS, Reaction
 from application.errors import NotFoundError
 from application.reactions.common import Ports, meta_of
 from domain.atlas import failure_text, pattern_of

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.app import (
-    MODELS,
-    TRAINER,
-    Reaction,
-)
+from application.core import MODELS, TRAINER, Reaction
 from application.reactions.common import Event, Ports, meta_of
 from domain.approval import Approval
 from domain.models import PROMOTE, REGISTRY_ID, ModelRegistry

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from application.app import (
-    PRIVACY,
-    Reaction,
-)
+from application.core import PRIVACY, Reaction
 from application.errors import NotFoundError
 from application.reactions.common import Event, Ports, meta_of
 from domain.approval import Approval

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.app import (
-    RUNNER,
-    Reaction,
-    run_id_of,
-)
+from application.core import RUNNER, Reaction, run_id_of
 from application.reactions.common import Event, Ports, meta_of
 from domain.approval import GRANTED, OPEN, Approval
 from domain.conditions import evaluate

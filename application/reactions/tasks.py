@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from application.app import (
-    Reaction,
-)
+from application.core import Reaction
 from application.reactions.common import Ports, meta_of
 from application.segmentation import SEGMENTER_ACTOR
 from domain.base import is_person

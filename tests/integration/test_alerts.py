@@ -13,7 +13,7 @@ import pytest
 from altlas.bootstrap import System
 from altlas.progress import Progress
 from altlas.rebuild import rebuild
-from application.app import run_id_of
+from application.core import run_id_of
 from application.text import incident_text
 from domain.alerts import IncomingAlert
 from testkit.backends import Backend, OnPostgres, OnSQLite

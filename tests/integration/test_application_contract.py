@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from altlas.bootstrap import System
-from application.app import RunAlreadyStartedError, run_id_of
+from application.core import RunAlreadyStartedError, run_id_of
 from application.errors import NotFoundError, TaskNotReadyError
 from domain.approval import (
     ApprovalAlreadyDecidedError,

@@ -12,7 +12,7 @@ import pytest
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from application.app import run_id_of
+from application.core import run_id_of
 from domain.duel import DuelDecidedError, MakerCannotJudgeError
 from domain.errors import ConflictError, InvalidInputError
 from testkit.helpers import gated_plan, operator_policy

@@ -14,7 +14,7 @@ import yaml
 from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from application.app import run_id_of
+from application.core import run_id_of
 from application.ports import FrontUnavailableError, Vote
 from application.presenters import CardModel
 from domain.alerts import IncomingAlert

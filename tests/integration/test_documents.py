@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from altlas.bootstrap import System
-from application.app import run_id_of
+from application.core import run_id_of
 from application.documents import (
     DocumentError,
     alt_document,

@@ -11,7 +11,7 @@ from uuid import UUID
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
 from altlas.bootstrap import System
-from application.app import run_id_of
+from application.core import run_id_of
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.segmentation import SECOND_READING, SegmentationService

@@ -20,7 +20,7 @@ import pytest
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from application.app import run_id_of
+from application.core import run_id_of
 from application.snapshots import RunView
 from testkit.helpers import plan, side_effects_policy, step
 

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from application.access import AccessDeniedError
-from application.app import run_id_of
+from application.core import run_id_of
 from application.use_cases import Filters, NotOnRecordError
 from bots.chat import ChatFront
 from domain.approval import (

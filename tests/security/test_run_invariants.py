@@ -11,7 +11,8 @@ from uuid import UUID
 
 import pytest
 
-from application.app import AltlasApplication, run_id_of
+from application.app import AltlasApplication
+from application.core import run_id_of
 from domain.approval import Approval
 from domain.base import EventMeta
 from domain.run import GateNotPassedError, Run, StepStateError

@@ -29,7 +29,7 @@ import yaml
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from application.app import run_id_of
+from application.core import run_id_of
 from application.documents import DocumentError
 from application.i18n import t
 from application.ports import SegmentationRequest

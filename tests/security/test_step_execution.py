@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from application.app import run_id_of
+from application.core import run_id_of
 from application.ports import StepContext, StepOutcome
 from domain.base import EventMeta
 from domain.plan import Plan, PlanStep

@@ -10,7 +10,8 @@ from uuid import UUID
 import pytest
 
 from adapters.segmenter_rules import RuleSegmenter
-from application.app import INCIDENTS, AltlasApplication
+from application.app import AltlasApplication
+from application.core import INCIDENTS
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.reactions import LANES, Ports

@@ -9,7 +9,8 @@ from uuid import UUID
 
 import pytest
 
-from application.app import AltlasApplication, Reaction, run_id_of
+from application.app import AltlasApplication
+from application.core import Reaction, run_id_of
 from application.presenters import RunModel
 from application.reactions import EVENT_HANDLERS, LANES, Ports, advance_run
 from application.reactor import Lane, begin_tracking

@@ -12,7 +12,8 @@ from uuid import UUID
 import pytest
 
 from application.access import AccessDeniedError, NotOwnerError, UnknownPersonError
-from application.app import AltlasApplication, run_id_of
+from application.app import AltlasApplication
+from application.core import run_id_of
 from application.errors import AmbiguousIdError, NotFoundError
 from application.history import EventHistory
 from application.use_cases import UseCases
@@ -150,3 +151,9 @@ def test_references_may_be_any_unique_beginning_of_an_id(desk: Desk) -> None:
     desk.ids.known.append(("task", str(task_id)[:6] + "0" * 30))
     with pytest.raises(AmbiguousIdError, match="matches several"):
         desk.uc.resolve(str(task_id)[:6])
+
+
+def test_the_application_keeps_the_name_its_stores_were_created_under() -> None:
+    """The event store library names tables and settings after the application: a new name
+    would open an empty store beside the recorded one."""
+    assert AltlasApplication.name == "altlas"

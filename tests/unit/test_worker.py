@@ -11,7 +11,8 @@ from uuid import UUID
 
 import pytest
 
-from application.app import AltlasApplication, run_id_of
+from application.app import AltlasApplication
+from application.core import run_id_of
 from application.ports import StepContext, StepOutcome
 from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking

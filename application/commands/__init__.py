@@ -1,0 +1,1 @@
+"""The commands of each area, one class per area that AltlasApplication combines."""

@@ -1,0 +1,65 @@
+"""Use cases of the history: the timeline, the events, verify, replay, export, as of a moment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from application.use_cases.base import StateAt, UseCasesBase
+from domain.records import RecordedEvent
+
+
+class AuditUseCases(UseCasesBase):
+    def timeline(self, who: str | None, as_of: datetime | None = None,
+                 **filters: Any) -> list[dict[str, Any]]:
+        self._may(who, "read")
+        if filters.get("actor"):
+            filters["actor"] = self._recorded(filters["actor"])
+        return self._shown(self._views(as_of).timeline(**filters))
+
+    def can_verify(self, who: str, *, kafka: bool = False) -> None:
+        """Raise what verifying would be refused for, before any of it runs."""
+        self.access.check(who, "audit")
+        if kafka:
+            self._auditor().require_kafka()
+
+    def verify(self, who: str | None, *, kafka: bool = False,
+               progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+        self._may(who, "audit")
+        return self._auditor().verify(kafka=kafka, progress=progress)
+
+    def replay_target(self, who: str | None, until: datetime, into: str | None = None) -> str:
+        """Where a replay would write, checked (refused before any of it runs)."""
+        self._may(who, "replay")
+        return self._auditor().replay_target(until, into)
+
+    def replay(self, who: str | None, until: datetime, into: str | None = None,
+               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Views as of ``until`` written into a database one names: the admins' alone, as
+        it writes where they say."""
+        self._may(who, "replay")
+        return self._auditor().replay(until, into, progress)
+
+    def export(self, who: str | None, until: datetime | None = None) -> Iterator[str]:
+        """The history as CloudEvents JSON lines (checked before the first line)."""
+        self._may(who, "audit")
+        return self._auditor().export_lines(until)
+
+    def events(self, who: str | None, after: int = 0, limit: int | None = None, *,
+               revealed: bool = False) -> list[RecordedEvent]:
+        """Recorded events in global order, with their hashes; ``revealed``: names and what
+        people wrote shown as they are (the command line, with its own access to the
+        store), not as sealed."""
+        self._may(who, "read")
+        records = list(self.history.read(after=after, limit=limit))
+        return self.app.privacy.reveal(records) if revealed else records
+
+    def state_at(self, who: str, until: datetime) -> StateAt:
+        """Open approvals (with who had voted) and running runs as they were at ``until``."""
+        self.access.check(who, "audit")
+        views, events = self._reads_at(until)
+        running = views.list_runs(status="running", requester=None, since=None, limit=50,
+                                  before=None)
+        return StateAt(until, events, self._shown(views.open_approvals(at=until)),
+                       self._shown(running))

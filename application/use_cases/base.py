@@ -1,0 +1,229 @@
+"""What the use cases of every area share: the application, the views, ids as people
+give them, and the one access check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.access import Access, NotOwnerError
+from application.app import AltlasApplication
+from application.arena import Arena
+from application.atlas import Atlas
+from application.errors import AmbiguousIdError, NotFoundError
+from application.history import EventHistory
+from application.leaderboards import Leaderboards
+from application.model_registry import Models
+from application.ports import Auditor, Charts, ModelFiles, ReadModels
+from application.presenters import PlanModel, RunModel, alert_list
+from application.similar import SimilarRuns
+from domain.errors import InvalidInputError
+from domain.records import RecordedEvent
+
+KINDS = ("task", "run", "approval")
+INCIDENT_STATES = ("open", "resolved", "merged")
+TIMELINE_LIMIT = 500
+ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
+_REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
+_ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a listing of tasks or runs may be narrowed to."""
+
+    status: str | None = None
+    requester: str | None = None
+    since: datetime | None = None
+    limit: int = 20
+    before: str | None = None  # the cursor of the page before
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None  # give it as ``before`` for the next page; None on the last
+
+
+@dataclass(frozen=True)
+class StateAt:
+    """What was true at a moment: from the views replayed up to it."""
+
+    until: datetime
+    events: int
+    open_approvals: list[dict[str, Any]] = field(default_factory=list)
+    running_runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class UseCasesBase:
+    def __init__(self, app: AltlasApplication, history: EventHistory,
+                 reads: Callable[[], ReadModels],
+                 auditor: Callable[[], Auditor],
+                 reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
+                 similar: Callable[[], SimilarRuns] | None = None,
+                 charts: Charts | None = None, model_files: ModelFiles | None = None) -> None:
+        self.app = app
+        self.history = history
+        self._similar = similar
+        self._charts = charts
+        self.leaderboards = Leaderboards(reads, self.atlas)
+        self.access = Access(app.policy)
+        self.models = Models(app, model_files, self.access, reads)
+        self.arena = Arena(app, self.access, self.resolve, self.models.adapter)
+        self._reads = reads
+        self._auditor = auditor
+        self._reads_at = reads_at
+
+    def resolve(self, ref: str, kind: str | None = None) -> UUID:
+        """A whole id, or any unique beginning of one (at least 6 characters), as listings
+        show them."""
+        wanted = kind or "approval, task or run"
+        text = ref.strip().lower()
+        if not _REF.match(text):
+            raise NotFoundError(f"{ref!r} is not an id: give one whole, or its first 6 "
+                                "characters or more", ref)
+        try:
+            whole = UUID(text)
+        except ValueError:
+            whole = None
+        if whole is not None:
+            found = self._kind_of(whole)
+            if found is None or (kind is not None and found != kind):
+                raise NotFoundError(f"no {wanted} with id {whole}", ref)
+            return whole
+        matches = [(k, i) for k, i in self._reads().resolve(text)
+                   if k in KINDS and kind in (None, k)]
+        if not matches:
+            raise NotFoundError(f"no {wanted} has an id starting with {text}", ref)
+        if len(matches) > 1:
+            listed = ", ".join(f"{k} {i[:12]}" for k, i in matches)
+            raise AmbiguousIdError(f"{text} matches several: {listed}; give more of the id",
+                                   text, listed)
+        return UUID(matches[0][1])
+
+    def kind(self, ref: str) -> tuple[str, UUID]:
+        """What a reference names: ("task" | "run" | "approval", its id)."""
+        ident = self.resolve(ref)
+        found = self._kind_of(ident)
+        assert found is not None
+        return found, ident
+
+    def _kind_of(self, ident: UUID) -> str | None:
+        for kind, getter in (("approval", self.app.get_approval), ("run", self.app.get_run),
+                             ("task", self.app.get_task)):
+            try:
+                getter(ident)
+            except NotFoundError:
+                continue
+            return kind
+        return None
+
+    def atlas(self) -> Atlas:
+        return Atlas(self._reads, self.app.privacy, self.app.import_atlas)
+
+    def _drawing(self, who: str | None) -> Charts:
+        self._may(who, "read")
+        if self._charts is None:
+            raise InvalidInputError("charts are not drawn here")
+        return self._charts
+
+    def plan_model(self, task_id: UUID) -> PlanModel:
+        return PlanModel.of(self.app.get_task(task_id))
+
+    def run_model(self, run_id: UUID) -> RunModel:
+        run = self.app.get_run(run_id)
+        approvals = {s.approval_id: self.app.get_approval(UUID(s.approval_id))
+                     for s in run.steps if s.approval_id}
+        return RunModel.of(run, self.app.get_task(UUID(run.task_id)), approvals)
+
+    def _may(self, who: str | None, action: str) -> None:
+        """``who`` None is the command line reading with its own access to the store."""
+        if who is not None:
+            self.access.check(who, action)
+
+    def _views(self, as_of: datetime | None) -> ReadModels:
+        return self._reads() if as_of is None else self._reads_at(as_of)[0]
+
+    def _page(self, rows: list[dict[str, Any]], limit: int) -> Page:
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(self._shown(rows), rows[-1]["cursor"] if more and rows else None)
+
+    def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The views keep people as the events name them; people read names."""
+        return self.app.privacy.reveal(rows)
+
+    def _recorded(self, person: str | None) -> str | None:
+        """A person as the views name them: by pseudonym, or, before pseudonyms, by name."""
+        return None if person is None else self.app.privacy.find(person) or person
+
+    def position(self) -> int:
+        """How far the history has got: where following what happens next starts."""
+        return self.history.last_position()
+
+    def now(self) -> datetime:
+        return self.app.clock()
+
+
+def _incident(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["incident_id"], "title": row["title"], "status": row["status"],
+        "opened_at": row["opened_at"].isoformat(),
+        "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+        "merged_into": row["merged_into"],
+        "alerts": alert_list(row["alerts"], row["firing"]),
+        "root_causes": row["root_causes"],
+        "summary": row["summary"],
+        "evidence": row["evidence"],
+        "remediation": row["remediation"],
+    }
+
+
+class NotOnCallError(NotOwnerError):
+    """Someone not on call answered what altlas asked for itself."""
+
+    def __init__(self, message: str, person: str, owner: str, environment: str,
+                 oncall: tuple[str, ...]) -> None:
+        super().__init__(message, person, "answer", owner)
+        self.environment, self.oncall = environment, oncall
+
+
+class NoIncidentError(NotFoundError):
+    """No incident has that id."""
+
+
+class NotOnRecordError(NotFoundError):
+    """Nobody by that name or id is on record: never recorded, or forgotten already."""
+
+
+def _about(record: RecordedEvent) -> dict[str, Any]:
+    return {"position": record.position, "id": record.id, "type": record.type_name,
+            "time": record.time, "aggregate_id": str(record.aggregate_id),
+            "actor": record.actor, "data": record.data}
+
+
+def _names(record: RecordedEvent, pseudonym: str, name: str | None) -> bool:
+    """The event names the person or holds what they wrote: by pseudonym, or, in history
+    from before pseudonyms, by name."""
+    found = False
+
+    def look(value: Any) -> None:
+        nonlocal found
+        if isinstance(value, str):
+            found = found or pseudonym in value or value == name
+        elif isinstance(value, list | tuple):
+            for v in value:
+                look(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                look(v)
+
+    look(record.actor)
+    look(record.data)
+    return found

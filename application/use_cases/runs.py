@@ -1,0 +1,58 @@
+"""Use cases of runs, and of steps run outside altlas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.documents import last_document
+from application.snapshots import RunView
+from application.use_cases.base import Filters, Page, UseCasesBase
+
+
+class RunUseCases(UseCasesBase):
+    def start_run(self, who: str, task_ref: str) -> RunView:
+        self.access.check(who, "start")
+        return self.app.start_run(self.resolve(task_ref, "task"), actor=who)
+
+    def report_step(self, who: str, run_ref: str, step_id: str, outcome: str,
+                    **details: Any) -> RunView:
+        """An operator reports a step done by hand or by another tool: ``outcome`` is
+        started, succeeded, failed or skipped."""
+        self.access.check(who, "report")
+        run_id = self.resolve(run_ref, "run")
+        record: dict[str, Callable[..., None]] = {
+            "started": self.app.record_step_started,
+            "succeeded": self.app.record_step_succeeded,
+            "failed": self.app.record_step_failed,
+            "skipped": self.app.record_step_skipped}
+        record[outcome](run_id, step_id, actor=who, **details)
+        return self.app.get_run(run_id)
+
+    def confirm_step(self, who: str, run_ref: str, step_id: str, note: str = "") -> RunView:
+        """``who`` did a step altlas left to a person (CRITICAL or manual) and says so; the
+        run succeeds once no such work is left."""
+        self.access.check(who, "confirm")
+        return self.app.confirm_manual_step(self.resolve(run_ref, "run"), step_id, by=who,
+                                            note=note)
+
+    def complete_run(self, who: str, run_ref: str) -> RunView:
+        self.access.check(who, "report")
+        return self.app.complete_run(self.resolve(run_ref, "run"), actor=who)
+
+    def run(self, who: str | None, ref: str) -> RunView:
+        self._may(who, "read")
+        return self.app.get_run(self.resolve(ref, "run"))
+
+    def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
+        self._may(who, "read")
+        return self._page(self._views(as_of).list_runs(
+            status=filters.status, requester=self._recorded(filters.requester),
+            since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
+
+    def run_document(self, who: str | None, ref: str) -> dict[str, Any]:
+        """A run as its .last document."""
+        run = self.run(who, ref)
+        return last_document(run, self.app.get_task(UUID(run.task_id)))
