@@ -61,7 +61,7 @@ def router(ctx: Context) -> APIRouter:
     def audit_job(job_id: str, who: str = Depends(person)) -> Any:
         """An audit job: running (with how many events it checked of how many), done (with
         its result: ok and one report per source) or failed (with why)."""
-        uc.access.check(who, "audit")
+        uc.can_verify(who)
         return jobs.get(job_id).to_dict()
 
     @api.post("/audit/replay", response_model=ReplayOut, tags=["audit"])
