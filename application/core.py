@@ -193,7 +193,6 @@ class AppCore(Application[UUID]):
             raise UnknownEnvironmentError(
                 f"unknown environment {environment!r}; use one of {known}")
 
-
     def _shown(self, view: T) -> T:
         """A view as people read it: names, and what they wrote, unless forgotten."""
         return self.privacy.reveal(view)

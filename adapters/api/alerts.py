@@ -27,7 +27,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     def alertmanager(request: Request) -> None:
         try:
             uc.access.alert_sender(request.headers.get("authorization"))

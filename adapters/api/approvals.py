@@ -21,7 +21,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.get("/approvals", response_model=list[QueuedApproval], tags=["approvals"])
     def approval_queue(at: datetime | None = Depends(as_of),
                        who: str = Depends(person)) -> Any:

@@ -21,7 +21,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.post("/arena", status_code=201, response_model=DuelOut, tags=["leaderboards"],
               responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
     def arena(body: DuelIn, who: str = Depends(person)) -> Any:

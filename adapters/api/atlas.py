@@ -25,7 +25,6 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
     instance = ctx.instance
 
-
     @api.get("/atlas", response_model=list[PatternOut], tags=["atlas"])
     def atlas(q: str | None = Query(None, max_length=500, description="Words the pattern, "
                                     "its intent or its requests contain."),

@@ -26,7 +26,6 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
     jobs = ctx.jobs
 
-
     @api.get("/timeline", response_model=list[TimelineEntry], tags=["audit"])
     def audit_timeline(
         actor: str | None = None, aggregate_id: str | None = None,

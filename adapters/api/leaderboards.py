@@ -23,7 +23,6 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
 
 
-
     @api.get("/leaderboards", response_model=LeaderboardOut, tags=["leaderboards"])
     def leaderboards(method: Literal["elo", "bt"] = "elo", who: str = Depends(person)) -> Any:
         """Runbooks (kinds of plans) surest first, then soonest resolved; planners by their

@@ -26,7 +26,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.get("/models", response_model=ModelsOut, tags=["models"])
     def models(who: str = Depends(person)) -> Any:
         """The registered GGUF models, what their headers say, and which one plans."""

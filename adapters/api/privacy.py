@@ -21,7 +21,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.post("/privacy/erasures", status_code=201, response_model=ApprovalView,
               tags=["privacy"])
     def forget(body: ErasureIn, who: str = Depends(person)) -> Any:

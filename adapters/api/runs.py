@@ -26,7 +26,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.get("/runs", response_model=RunPage, tags=["runs"])
     def list_runs(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
                   who: str = Depends(person)) -> Any:

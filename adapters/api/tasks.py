@@ -26,7 +26,6 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-
     @api.post("/tasks", status_code=201, response_model=TaskView, tags=["tasks"])
     def request_task(body: TaskIn, who: str = Depends(person)) -> Any:
         """Ask for work. altlas plans it and runs what its gates allow; follow it with
