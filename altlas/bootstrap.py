@@ -40,11 +40,13 @@ from adapters.policy_file import load_policy
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
+from adapters.training_process import ProcessLauncher
+from adapters.training_sets import TrainingSetFiles, read_labelled
 from adapters.worker_registry import SqlWorkerRegistry
 from adapters.worker_registry import metadata as registry_tables
 from altlas import log_redaction
 from altlas.secret_store import known_values, load_secrets
-from altlas.settings import Settings, load_settings, parse_database_url
+from altlas.settings import Settings, load_settings, parse_database_url, settings_env
 from application.app import AltlasApplication
 from application.conversation import Conversation
 from application.correlator import IncidentDesk
@@ -64,6 +66,7 @@ from application.reactions import LANES, Ports
 from application.reactor import begin_tracking, tracking_name
 from application.segmentation import SegmentationService
 from application.similar import SimilarRuns
+from application.training_requests import AutoTraining, TrainingRequests
 from application.use_cases import UseCases
 from application.worker import Worker
 from bots.chat import ChatFront
@@ -134,7 +137,7 @@ class System:
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
                 wake=s.wakeup, secrets=self.secrets,
                 training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds),
-                auto_train=self._auto_training(), alerts_due=IncidentDesk(self.app).due)
+                auto_train=self.auto_training(), alerts_due=IncidentDesk(self.app).due)
             self.wake_on_other_processes()
         return self._worker
 
@@ -290,16 +293,25 @@ class System:
         """What starts a granted training's worker process; None without the train extra."""
         if importlib.util.find_spec("peft") is None or importlib.util.find_spec("torch") is None:
             return None
-        from altlas.training import ProcessLauncher
+        return ProcessLauncher({**os.environ, **settings_env(self.settings)},
+                               self.settings.data_dir / "training")
 
-        return ProcessLauncher(self)
+    def training_requests(self) -> TrainingRequests:
+        return TrainingRequests(self.app, self.history,
+                                TrainingSetFiles(self.settings.data_dir / "training"),
+                                minimum=self.settings.training_min_examples)
 
-    def _auto_training(self) -> Callable[[], object] | None:
-        if self.settings.training_auto_examples == 0:
+    def auto_training(self, interval: float = 60.0) -> AutoTraining | None:
+        """The workers' job that asks for a training by itself; None when it is off."""
+        settings = self.settings
+        if settings.training_auto_examples == 0:
             return None
-        from altlas.training import AutoTraining
-
-        return AutoTraining(self)
+        return AutoTraining(
+            self.training_requests(),
+            lambda: (read_labelled(settings.training_dev_file),
+                     read_labelled(settings.evaluation_file)),
+            threshold=settings.training_auto_examples, local_model=settings.local_model,
+            interval=interval)
 
     def contenders(self) -> Callable[[str], Segmenter]:
         """The arena's planners: the rules, and each registered model."""

@@ -1,9 +1,7 @@
-"""Training, put together: asking for it (the training set written where the worker reads
-it), the process a granted training runs in, and noticing one whose process stopped.
-
-The training worker is a process of its own (`altlas models train-run ID`, started in its own
-session so it outlives the worker that started it): torch needs gigabytes and minutes that a
-worker serving runs must not give. It records TrainingStarted once (a second process started
+"""Training from the command line: asking for it as a person (application/training_requests.py
+keeps the set and asks; the workers ask by themselves there too), and the training worker a
+granted training runs in (`altlas models train-run ID`, started by adapters/training_process.py
+in a process of its own). It records TrainingStarted once (a second process started
 for the same training finds it started and leaves), its progress at most every
 ALTLAS_TRAINING_PROGRESS_SECONDS, then AdapterTrained or TrainingFailed. A process killed
 mid-way records nothing more: the workers' housekeeping records TrainingFailed when its
@@ -16,26 +14,21 @@ import json
 import logging
 import os
 import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
-
-from eventsourcing.persistence import RecordConflictError
+from uuid import UUID
 
 from adapters.packaged import ModelUnavailableError, file_sha256, verify
 from adapters.policy_file import load_policy
+from adapters.training_sets import read_labelled
 from altlas.bootstrap import System
-from altlas.settings import settings_env
 from application import evaluation, training_data
 from application.core import TRAINER
 from application.segmentation import SegmentationService
 from application.snapshots import ApprovalView
-from domain.errors import ConflictError, InvalidInputError
-from domain.training import REQUESTED, RUNNING, Training
+from domain.errors import ConflictError
+from domain.training import Training
 
 log = logging.getLogger("altlas.training")
 
@@ -44,115 +37,15 @@ def training_set(system: System, who: str, dev: dict[str, Any], test: dict[str, 
                  ) -> training_data.Dataset:
     """What an adapter would learn from, as ``who`` (operators) may see it."""
     system.use_cases().access.check(who, "train")
-    return _built(system, dev, test)
-
-
-def _built(system: System, dev: dict[str, Any], test: dict[str, Any]) -> training_data.Dataset:
-    runs, arena = training_data.from_history(system.app, system.history)
-    return training_data.build(runs, arena, training_data.labelled(dev),
-                               [r["request"] for r in test.get("requests", ())],
-                               system.app.redactor)
+    return system.training_requests().dataset(dev, test)
 
 
 def request(system: System, who: str, base: str, hyperparameters: dict[str, Any],
             dev: dict[str, Any], test: dict[str, Any]) -> tuple[ApprovalView, int]:
-    """Build the training set, write it under the data directory, and ask for the training
+    """Build the training set, keep it under the data directory, and ask for the training
     (the approval it opens, and how many examples)."""
-    return _asked(system, who, base, hyperparameters, training_set(system, who, dev, test))
-
-
-def _asked(system: System, who: str, base: str, hyperparameters: dict[str, Any],
-           dataset: training_data.Dataset, training_id: UUID | None = None
-           ) -> tuple[ApprovalView, int]:
-    folder = system.settings.data_dir / "training"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid4()}.jsonl"
-    path.write_text("".join(dataset.jsonl()), encoding="utf-8")
-    try:
-        approval = system.app.request_training(
-            base, who, dataset=str(path), dataset_sha256=file_sha256(path),
-            examples=len(dataset.examples), by_source=dataset.by_source(),
-            hyperparameters=hyperparameters, minimum=system.settings.training_min_examples,
-            training_id=training_id)
-    except BaseException:
-        path.unlink()  # refused: nothing left behind
-        raise
-    return approval, len(dataset.examples)
-
-
-class AutoTraining:
-    """Asks for a training by itself (as altlas:trainer; an approver still decides) once
-    ALTLAS_TRAINING_AUTO_EXAMPLES new examples — successful runs and arena winners not in the
-    last training's set — have accumulated, on the model in charge, unless the last training
-    is still waiting or running. Its id follows from the last training's, so two workers
-    that notice at once ask once. Looked at by the workers' housekeeping, at most every
-    ``interval`` seconds (it reads the whole history)."""
-
-    def __init__(self, system: System, interval: float = 60.0) -> None:
-        self._system = system
-        self._interval = interval
-        self._checked = -interval
-
-    def __call__(self) -> UUID | None:
-        now = time.monotonic()
-        if now - self._checked < self._interval:
-            return None
-        self._checked = now
-        system = self._system
-        settings = system.settings
-        last = training_data.last_training(system.history)
-        if last is not None and system.app.load(Training, last[0]).status in (REQUESTED,
-                                                                               RUNNING):
-            return None
-        dataset = _built(system, read_labelled(settings.training_dev_file),
-                         read_labelled(settings.evaluation_file))
-        grown = _learned(dataset.by_source()) - (_learned(last[1]) if last else 0)
-        base = _in_charge(system)
-        if grown < settings.training_auto_examples or base is None:
-            return None
-        ident = uuid5(NAMESPACE_URL, f"urn:altlas:auto-training:{last[0] if last else '-'}")
-        try:
-            _asked(system, TRAINER, base, {}, dataset, ident)
-        except RecordConflictError:
-            return None  # another worker asked for it just now
-        log.info("training %s asked for by itself: %d new example(s) since the last one",
-                 ident, grown)
-        return ident
-
-
-def _learned(by_source: dict[str, int]) -> int:
-    """Examples from the history (not the dev file): what grows as altlas is used."""
-    return by_source.get("run", 0) + by_source.get("arena", 0)
-
-
-def _in_charge(system: System) -> str | None:
-    """The registered model that plans: the activated one, else ALTLAS_LOCAL_MODEL's."""
-    registry = system.app.model_registry()
-    if registry is None:
-        return None
-    if registry.active is not None:
-        return registry.active
-    return system.settings.local_model if system.settings.local_model in registry.models \
-        else None
-
-
-class ProcessLauncher:
-    """Ports.trainer: `altlas models train-run ID` in a process of its own, with this
-    process's settings; what it prints goes to the training's log file."""
-
-    def __init__(self, system: System) -> None:
-        self._env = {**os.environ, **settings_env(system.settings)}
-        self._logs = system.settings.data_dir / "training"
-
-    def __call__(self, training_id: UUID) -> None:
-        self._logs.mkdir(parents=True, exist_ok=True)
-        with (self._logs / f"{training_id}.log").open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "altlas", "models", "train-run", str(training_id)],
-                env=self._env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        threading.Thread(target=process.wait, daemon=True).start()  # reaped when it ends
-        log.info("training %s: worker process %s started", training_id, process.pid)
+    dataset = training_set(system, who, dev, test)
+    return system.training_requests().request(who, base, hyperparameters, dataset)
 
 
 def run(system: System, training_id: UUID) -> int:
@@ -269,21 +162,6 @@ def evaluate(system: System, who: str, training_id: UUID, file: Path, sample: in
     log.info("training %s: evaluated on %d request(s) of %s: base %s, adapter %s",
              training_id, len(entries), file.name, scores["base"], scores["adapter"])
     return scores
-
-
-def read_labelled(file: Path) -> dict[str, Any]:
-    """A labelled file (tests/data/segmentation_*.json), or why it is not one."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InvalidInputError(f"cannot read the labelled file {file}: {e.strerror}"
-                                ) from None
-    except ValueError as e:
-        raise InvalidInputError(f"{file} is not JSON: {e}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
-        raise InvalidInputError(f"{file}: a labelled file is an object with a `requests` "
-                                "list")
-    return document
 
 
 def _fields(line: str) -> dict[str, Any]:

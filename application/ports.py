@@ -3,7 +3,7 @@ what the application asks of the outside world is read in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -427,3 +427,13 @@ class Auditor(Protocol):
 
     def replay_target(self, until: datetime, into: str | None = None) -> str:
         """Where a replay as of ``until`` would go, checked (refused if it may not)."""
+
+
+class TrainingSets(Protocol):
+    """Where training sets are kept for the training worker to read."""
+
+    def keep(self, lines: Iterable[str]) -> tuple[str, str]:
+        """Keep a training set (JSON lines): where it is, and its sha256."""
+
+    def discard(self, where: str) -> None:
+        """Remove a training set no training will read."""

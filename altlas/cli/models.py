@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from adapters.training_sets import read_labelled
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
     LABELLED,
@@ -137,9 +138,7 @@ def _models_dataset(system: System, args: argparse.Namespace) -> int:
 
 
 def _labelled_file(path: str) -> dict[str, Any]:
-    from altlas import training
-
-    return training.read_labelled(Path(path))
+    return read_labelled(Path(path))
 
 
 def _models_train(system: System, args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ import pytest
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
-from altlas.training import AutoTraining
 from domain.training import Training
 from testkit.helpers import operator_policy, write_gguf
 
@@ -48,7 +47,8 @@ def succeeded(system: System, request: str) -> None:
 def test_enough_new_examples_ask_for_one_training_that_an_approver_decides(
     system: System
 ) -> None:
-    first, second = AutoTraining(system, interval=0), AutoTraining(system, interval=0)
+    first, second = system.auto_training(interval=0), system.auto_training(interval=0)
+    assert first is not None and second is not None
     assert system.worker().auto_train is not None  # the workers' housekeeping looks
     succeeded(system, "check the disk on localhost")
     assert first() is None  # one new example of two
