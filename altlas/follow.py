@@ -17,6 +17,7 @@ from altlas.bootstrap import System
 from application.core import run_id_of
 from application.errors import NotFoundError
 from application.presenters import PlanModel, RunModel
+from application.signal import IDLE, Outcome, follow
 from application.snapshots import RunView, TaskView
 from application.text import output_lines, plan_text, question_text, run_step_line, run_text
 from domain.records import RecordedEvent
@@ -70,17 +71,20 @@ class Follower:
                                       daemon=True, name="cli-worker")
             thread.start()
         position = after
+        state = self._state(task_id)
+
+        def step() -> Outcome:
+            nonlocal position, state
+            for record in self.system.history.read(after=position):
+                position = record.position or position
+                if record.correlation_id == correlation:
+                    self._show(record, show_plan)
+            state = self._state(task_id)
+            return None if self._settled(state, thread) else IDLE
+
         try:
-            while True:
-                seen = app.recorded.generation
-                for record in self.system.history.read(after=position):
-                    position = record.position or position
-                    if record.correlation_id == correlation:
-                        self._show(record, show_plan)
-                state = self._state(task_id)
-                if self._settled(state, thread):
-                    return state
-                app.recorded.wait(seen, 0.25)
+            follow(threading.Event(), app.recorded, step, 0.25)  # until settled
+            return state
         finally:
             stop.set()  # interrupted (Ctrl-C): the steps still running are recorded as such
             if thread is not None:

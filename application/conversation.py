@@ -33,6 +33,7 @@ from application.ports import (
     Vote,
 )
 from application.presenters import incident_environment, incident_model, oncall_of
+from application.signal import AGAIN, IDLE, Outcome, follow
 from application.similar import MIN_SCORE, SimilarRun
 from application.text import (
     clip,
@@ -170,9 +171,9 @@ class Conversation:
 
     def run(self, stop: threading.Event, idle_seconds: float) -> None:
         backoff = idle_seconds
-        signal = self.app.recorded
-        while not stop.is_set():
-            seen = signal.generation
+
+        def step() -> Outcome:
+            nonlocal backoff
             try:
                 read = self.poll()
             except Exception:
@@ -180,11 +181,11 @@ class Conversation:
                 read = 0
             if self.unavailable:
                 backoff = min(max(backoff * 2, 1.0), self.max_backoff)
-                stop.wait(max(backoff, self.retry_after))
-                continue
+                return max(backoff, self.retry_after)
             backoff = idle_seconds
-            if read < self.batch:
-                signal.wait(seen, idle_seconds)
+            return AGAIN if read >= self.batch else IDLE
+
+        follow(stop, self.app.recorded, step, idle_seconds)
 
     # -- what each event says -----------------------------------------------------------
 

@@ -26,7 +26,7 @@ from application.ports import (
     VectorStore,
     VectorStoreUnavailableError,
 )
-from application.signal import Signal
+from application.signal import IDLE, Outcome, Signal, follow
 from domain.atlas import pattern_of
 from domain.plan import PlanError
 from domain.records import RecordedEvent
@@ -100,27 +100,25 @@ class SimilarRuns:
         that cannot be reached is said once and tried again, waiting longer each time."""
         self.warm()
         backoff, down = idle_seconds, False
-        while not stop.is_set():
-            seen = wake.generation if wake is not None else 0
+
+        def step() -> Outcome:
+            nonlocal backoff, down
             try:
                 self.catch_up()
             except VectorStoreUnavailableError as e:
                 if not down:
                     log.warning("similar-run search: %s; indexing waits", e)
                 down, backoff = True, min(max(backoff * 2, 1.0), max_backoff)
-                stop.wait(backoff)
-                continue
+                return backoff
             except Exception:
                 log.exception("similar-run search: indexing failed; trying again")
-                stop.wait(max(backoff, 1.0))
-                continue
+                return max(backoff, 1.0)
             if down:
                 log.warning("similar-run search: %s is back; indexing again", self.store.name)
             down, backoff = False, idle_seconds
-            if wake is None:
-                stop.wait(idle_seconds)
-            else:
-                wake.wait(seen, idle_seconds)
+            return IDLE
+
+        follow(stop, wake, step, idle_seconds)
 
     def reindex(self) -> int:
         """Forget the index and build it again from the whole history."""

@@ -23,6 +23,7 @@ from application.core import SCHEDULER, TRAINER
 from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
 from application.reactions import LANES, Ports
 from application.reactor import Lane
+from application.signal import AGAIN, IDLE, Outcome, Signal, follow
 from application.steps import StepRunner
 from domain.base import EventMeta
 from domain.correlation import Ended
@@ -94,23 +95,17 @@ class Worker:
             self._leave(self.stop_timeout, "its worker was stopped")
 
     def _follow(self, lane: Lane, stop: threading.Event) -> None:
-        signal = self.app.recorded
-        while not stop.is_set():
-            seen = signal.generation
+        def step() -> Outcome:
             try:
-                handled = lane.poll()
+                return AGAIN if lane.poll() else IDLE
             except Exception:
                 log.exception("%s: reading new events failed; trying again", lane.name)
-                stop.wait(1.0)
-                continue
-            if not handled:
-                self._idle(seen, stop)
+                return 1.0
 
-    def _idle(self, seen: int, stop: threading.Event) -> None:
-        if self.wake:
-            self.app.recorded.wait(seen, self.idle_seconds)
-        else:
-            stop.wait(self.idle_seconds)
+        follow(stop, self._wake(), step, self.idle_seconds)
+
+    def _wake(self) -> Signal | None:
+        return self.app.recorded if self.wake else None
 
     # -- in a command that waits for its effects -------------------------------------
 
@@ -119,19 +114,17 @@ class Worker:
         command line on the embedded default, where no long-running worker may be there."""
         stop = stop or threading.Event()
         self._beat()
+        def step() -> Outcome:
+            if sum(lane.poll() for lane in self.lanes):
+                return AGAIN
+            if self.steps.busy:  # what they record comes next
+                self._beat(every=self.lease.total_seconds() / 3)
+                return IDLE
+            return AGAIN if any(lane.pending() for lane in self.lanes) else None
+
         try:
             self.housekeeping()
-            signal = self.app.recorded
-            while not stop.is_set():
-                seen = signal.generation
-                if sum(lane.poll() for lane in self.lanes):
-                    continue
-                if self.steps.busy:
-                    self._idle(seen, stop)
-                    self._beat(every=self.lease.total_seconds() / 3)
-                    continue
-                if not any(lane.pending() for lane in self.lanes):
-                    return
+            follow(stop, self._wake(), step, self.idle_seconds)
         finally:
             self._leave(0.0, "the command that ran it stopped")
 

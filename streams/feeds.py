@@ -15,7 +15,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 from sqlalchemy import Connection
 
 from application.history import EventHistory
-from application.signal import Signal
+from application.signal import AGAIN, IDLE, Outcome, Signal, follow
 from projections.runner import Delivery, ProjectionRunner
 from streams.broker import watch
 from streams.checkpoints import CheckpointLog, Head
@@ -102,18 +102,17 @@ class StoreFeed:
         seconds and ``busy`` (reactions of this process at work) is false, at most
         ``linger`` seconds: a request's chain of reactions reaches the views in one batch,
         and never waits for a feed busy with each of its events."""
-        while not stop.is_set():
-            seen = wake.generation if wake is not None else 0
+        def step() -> Outcome:
             try:
-                if self.poll_once() == 0:
-                    if wake is None:
-                        stop.wait(idle_seconds)
-                    elif wake.wait(seen, idle_seconds):
-                        _settle(wake, busy, quiet, linger)
+                return AGAIN if self.poll_once() else IDLE
             except Exception:
                 ERRORS.labels("store_feed").inc()
                 log.exception("store feed failed; retrying in 1 s")
-                stop.wait(1.0)
+                return 1.0
+
+        settle = (functools.partial(_settle, wake, busy, quiet, linger) if wake is not None
+                  else None)
+        follow(stop, wake, step, idle_seconds, woken=settle)
 
 
 def _apply_with(work: Sequence[tuple[ProjectionRunner, Sequence[Delivery]]],

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from application.history import EventHistory
-from application.signal import Signal
+from application.signal import AGAIN, IDLE, Outcome, Signal, follow
 from domain.hashchain import GENESIS, running_hash
 from projections.store import create_tables
 from streams.broker import watch
@@ -202,29 +202,29 @@ class Relay:
         last_checkpoint = time.monotonic()
         published_since = 0
         backoff = 1.0
-        while not stop.is_set():
-            seen = wake.generation if wake is not None else 0
+
+        def step() -> Outcome:
+            nonlocal last_checkpoint, published_since, backoff
             try:
                 self.ensure_topic(timeout=min(backoff * 5, 30.0))  # waits less while away
                 sent = self.drain(stop.is_set)
             except DeliveryInterrupted:
-                break
+                return None
             except KafkaUnavailableError as e:
                 ERRORS.labels("relay").inc()
                 if self._topic is not None and not self._topic_ready:
                     watch(self._topic.bootstrap_servers).went_away(str(e))
                 else:
                     log.error("relay: %s; retrying in %.0f s", e, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
+                waited, backoff = backoff, min(backoff * 2, 30.0)
+                return waited
             backoff = 1.0
             published_since += sent
-            if sent == 0:
-                if published_since and time.monotonic() - last_checkpoint > checkpoint_seconds:
-                    self.checkpoint_now()
-                    last_checkpoint, published_since = time.monotonic(), 0
-                if wake is not None:
-                    wake.wait(seen, idle_seconds)
-                else:
-                    stop.wait(idle_seconds)
+            if sent:
+                return AGAIN
+            if published_since and time.monotonic() - last_checkpoint > checkpoint_seconds:
+                self.checkpoint_now()
+                last_checkpoint, published_since = time.monotonic(), 0
+            return IDLE
+
+        follow(stop, wake, step, idle_seconds)
