@@ -32,7 +32,7 @@ from streams.kafka import make_consumer, watermarks
 from testkit.journeys import journey, process_env
 from testkit.views import dump
 
-SERVICES = str(Path(__file__).resolve().parents[2] / "scripts" / "services.sh")
+SERVICES = str(Path(__file__).resolve().parents[1] / "scripts" / "services.sh")
 
 
 @dataclass
