@@ -190,7 +190,7 @@ class Parser(argparse.ArgumentParser):
 
 
 class InvalidFileError(Exception):
-    pass
+    """A file the command was given cannot be read or is not what it should be (exit 2)."""
 
 
 # what add_subparsers returns (argparse keeps the class private, and generic only to mypy)
