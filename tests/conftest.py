@@ -16,6 +16,26 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker logs to a file of its own (scripts/test.sh checks them all
+    for leaked secrets): one shared file would be truncated by every worker that starts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and config.option.log_file:
+        path = Path(config.option.log_file)
+        config.option.log_file = str(path.with_name(f"{path.stem}-{worker}{path.suffix}"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules marked `long` go first, longest first (a stable sort keeps every other
+    order): with xdist handing out one module at a time, a long one picked up last would
+    finish alone."""
+    def seconds(item: pytest.Item) -> int:
+        mark = item.get_closest_marker("long")
+        return mark.args[0] if mark else 0
+
+    items.sort(key=seconds, reverse=True)
+
+
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[System]:
     """altlas on the embedded default (SQLite in a fresh data dir) with the rule segmenter;

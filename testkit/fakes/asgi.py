@@ -37,6 +37,14 @@ class UvicornThread:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stopped for good before it returns: a test after it may listen on the same port.
+        A client holding a connection open (Alertmanager does) keeps a graceful shutdown
+        waiting, so after a while it is forced."""
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(5)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(10)
         self.sock.close()
+        if self.thread.is_alive():
+            raise RuntimeError(f"uvicorn on port {self.port} did not stop")

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bench.alertmanager_storm import through_alertmanager
 from bench.incident_storms import key_of, score
 from bench.storms import frozen, load
 from domain.correlation import Settings
+
+pytestmark = pytest.mark.long(70)  # seconds, about
 
 SPEED = 360  # a storm minute in a sixth of a second: 5 storm hours in 50 s
 

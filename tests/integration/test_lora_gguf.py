@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.long(90)  # seconds, about
+
 pytest.importorskip("peft", reason="the train extra is not installed")
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"

@@ -23,6 +23,8 @@ from adapters.segmenter_model import ModelSegmenter, plan_schema
 from application.ports import SegmentationRequest
 from domain.commands.meaning import meaning
 
+pytestmark = pytest.mark.long(160)  # seconds, about
+
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"

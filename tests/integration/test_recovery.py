@@ -79,6 +79,7 @@ class TestProjectorRecovery(OnPostgres):
         # dead member's session took 38-116 s.
         assert took < 10, f"the restarted projector took {took:.1f} s"
 
+    @pytest.mark.serial
     def test_a_soak_of_kills_loses_nothing_and_every_component_goes_on_within_seconds(
         self, system: System, tmp_path: Path
     ) -> None:

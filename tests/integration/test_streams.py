@@ -158,6 +158,7 @@ class StreamsContract:
         assert report.ok, report.problems
         assert report.events == total
 
+    @pytest.mark.serial
     def test_commands_are_accepted_while_the_broker_is_down(
         self, system: System, tmp_path: Path, caplog: pytest.LogCaptureFixture
     ) -> None:

@@ -28,6 +28,8 @@ from domain.models import REGISTRY_ID, ModelRegistry
 from domain.training import Training
 from testkit.helpers import operator_policy
 
+pytestmark = pytest.mark.long(330)  # seconds, about
+
 pytest.importorskip("peft", reason="the train extra is not installed")
 pytest.importorskip("llama_cpp", reason="the llm extra (the packaged models) is not installed")
 CACHE = Path(tempfile.gettempdir()) / "altlas-test-models"  # shared with test_models.py

@@ -24,6 +24,8 @@ from application.core import run_id_of
 from application.snapshots import RunView
 from testkit.helpers import plan, side_effects_policy, step
 
+pytestmark = pytest.mark.long(80)  # seconds, about
+
 SEED = 20261130
 
 

@@ -47,6 +47,8 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures)
 )
 from tests.integration.test_streams import drain, kafka_settings, publish_all
 
+pytestmark = pytest.mark.long(150)  # seconds, about
+
 LOST = "events were lost; restore the store from a backup"
 EVERY_COMMAND = [
     ("events",), ("audit", "verify"), ("audit", "verify", "--json"), ("approvals",),
