@@ -28,7 +28,7 @@ from altlas.bootstrap import System
 from domain.records import RecordedEvent
 from streams.cloudevents import decode
 from streams.feeds import StoreFeed, kafka_source
-from streams.kafka import make_consumer, watermarks
+from streams.kafka import KafkaUnavailableError, make_consumer, watermarks
 from testkit.journeys import journey, process_env
 from testkit.views import dump
 
@@ -104,6 +104,19 @@ def _until(done: Any, timeout: float, what: str) -> float:
             raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
         time.sleep(0.05)
     return time.monotonic() - start
+
+
+def _high_watermarks(system: System, timeout: float = 60.0) -> dict[int, int]:
+    """The topic's high offsets, once its partitions have leaders again: just after the
+    broker came back the answer is NOT_LEADER_FOR_PARTITION for a few seconds."""
+    start = time.monotonic()
+    while True:
+        try:
+            return {p: h for p, (_, h) in watermarks(system.kafka()).items()}
+        except KafkaUnavailableError:
+            if time.monotonic() - start > timeout:
+                raise
+            time.sleep(0.5)
 
 
 def _applied_up_to(system: System, high: dict[int, int]) -> bool:
@@ -194,7 +207,7 @@ def run_soak(system: System, work: Path, *, seconds: float, seed: int, relay_kil
             elif component == "projector":
                 projector.kill()
                 projector.start()
-                high = {p: h for p, (_, h) in watermarks(system.kafka()).items()}
+                high = _high_watermarks(system)
                 took = _until(lambda h=high: _applied_up_to(system, h), 60,
                               "the restarted projector applying what was waiting")
             else:
