@@ -247,6 +247,10 @@ class AppCore(Application[UUID]):
         newer = list(self.events.get(aggregate_id, gt=aggregate.version))
         return _project(aggregate, newer) if newer else aggregate
 
+    def _moved_on(self, aggregate_id: UUID, version: int) -> bool:
+        """Events of the aggregate past ``version`` are recorded: one indexed query."""
+        return bool(self.recorder.select_events(aggregate_id, gt=version, limit=1))
+
     def _forget(self, aggregate_id: UUID) -> None:
         if self.repository.cache is not None:
             with contextlib.suppress(KeyError):
@@ -255,15 +259,29 @@ class AppCore(Application[UUID]):
     def _change(self, kind: type[A], aggregate_id: UUID, actor: str,
                 change: Callable[[A, EventMeta], None]) -> A:
         """Load, decide, save; on a version conflict, all three again from the store. A
-        refused or failed command leaves nothing half-changed in the cache."""
+        refused or failed command leaves nothing half-changed in the cache.
+
+        The cached copy may be stale (another process changed the aggregate). A command
+        that records something finds out for free: its save conflicts. One that refuses or
+        records nothing may have decided on a state that has passed, so it asks the store
+        once whether anything newer is recorded, and if so is decided again."""
         command_id = str(uuid4())
 
         def command() -> A:
-            aggregate = self._current(kind, aggregate_id)
+            aggregate = self._cached(kind, aggregate_id)
+            seen = aggregate.version
             who = self._as_recorded(actor, getattr(aggregate, "requester", None))
             try:
                 change(aggregate, EventMeta(who, aggregate.correlation_id, command_id))
-                self.save(aggregate)
+                if aggregate.pending_events:
+                    self.save(aggregate)
+                elif self._moved_on(aggregate_id, seen):
+                    raise RecordConflictError("decided on a stale copy")
+            except DomainError:
+                self._forget(aggregate_id)
+                if self._moved_on(aggregate_id, seen):
+                    raise RecordConflictError("refused on a stale copy") from None
+                raise
             except BaseException:
                 self._forget(aggregate_id)
                 raise

@@ -16,7 +16,7 @@ from application.errors import NotFoundError
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
-from domain.models import ModelRegistry
+from domain.models import ModelExistsError, ModelRegistry
 from domain.training import NotPromotableError, Training
 
 
@@ -69,8 +69,11 @@ class Models:
             facts = self._files_here().describe(path)
             if facts.sha256 in known:
                 continue
-            self.app.register_model(MODELS, name=name, path=path, source="packaged",
-                                    **_recorded(facts))
+            try:
+                self.app.register_model(MODELS, name=name, path=path, source="packaged",
+                                        **_recorded(facts))
+            except ModelExistsError:
+                continue  # another process starting at the same moment registered it
             added.append(name)
         return added
 

@@ -34,6 +34,7 @@ from adapters.policy_file import default_policy_text
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from bench.correlation import Event, correlate, storm
+from bench.figures import record
 from domain.alerts import IncomingAlert
 
 TOKEN = "bench-alertmanager-token"
@@ -155,6 +156,9 @@ def main() -> int:
     for label, seconds in rows:
         print(f"{label:<44} {seconds:>8.2f} {len(events) / seconds:>9,.0f} "
               f"{direct / seconds:>8.2f}×")
+        if seconds is not direct:
+            record(f"alert ingest, {store}: {label}", len(events) / seconds, "alerts/s",
+                   "higher")
     kept = [i for i in found if i["status"] != "merged"]
     print(f"incidents: {len(kept):,} through the lane (and {len(found) - len(kept):,} merged "
           f"into them), {expected:,} by the domain correlator alone")

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from figures import record
 from served import served
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,11 @@ def main() -> int:
         print(f"{label:<36} {len(values):>5} {statistics.median(values):>8.1f} "
               f"{percentile(values, 0.99):>8.1f} {max(values):>8.1f} "
               f"{statistics.median(values) / base50:>11.1f}x")
+        if name != "baseline":
+            record(f"chat ack, {users} people, {label}, p99", percentile(values, 0.99), "ms",
+                   "lower")
+            record(f"chat ack, {users} people, {label}, p50 vs /healthz",
+                   statistics.median(values) / base50, "ratio", "lower")
     print(f"votes: {counts}")
     return 0
 

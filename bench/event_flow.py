@@ -37,6 +37,7 @@ import psycopg
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
+from figures import record
 from journeys import EVENTS_PER_JOURNEY, journey, person_keys, timed
 from sqlalchemy import Column, Engine, MetaData, Table, func, select, text
 
@@ -282,6 +283,9 @@ def table(title: str, rows: list[tuple[str, int, float]], baseline: float) -> No
     print(f"{'path':<42} {'events':>8} {'seconds':>8} {'events/s':>9} {'vs raw':>7}")
     for path, n, seconds in rows:
         print(f"{path:<42} {n:>8} {seconds:>8.2f} {n / seconds:>9.0f} {baseline / seconds:>7.0%}")
+        if seconds != baseline:
+            record(f"{title.split(':')[0]}: {path}, vs raw", baseline / seconds, "ratio",
+                   "higher")
 
 
 def main() -> int:
@@ -316,6 +320,7 @@ def main() -> int:
             for path, values in bench_latency(args.commands):
                 print(f"{path:<66} {statistics.median(values):>7.1f} "
                       f"{percentile(values, 0.99):>7.1f} {max(values):>7.1f}")
+                record(f"command to view, {path}, p99", percentile(values, 0.99), "ms", "lower")
     finally:
         with psycopg.connect(PG, autocommit=True) as conn:
             for name in SCHEMAS:

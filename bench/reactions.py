@@ -28,6 +28,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import psycopg
+from figures import record as record_figure
 
 from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_inside
@@ -186,6 +187,9 @@ def main() -> int:
         for name, values in [*sorted(found.items()), ("every reaction", every)]:
             print(f"{setup:<32} {how:<11} {name:<36} {len(values):>5} "
                   f"{percentile(values, 0.5):>6.1f} {percentile(values, 0.99):>6.1f}")
+        for q in (0.5, 0.99):
+            record_figure(f"reaction hop, {setup}, {how}, p{q * 100:.0f}",
+                          percentile(every, q), "ms", "lower")
     return 0
 
 

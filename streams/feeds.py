@@ -84,9 +84,14 @@ class StoreFeed:
         else:
             for runner, deliveries in work:
                 runner.apply(deliveries)
+        self._after.update({name: at or 0 for name, at in after.items()})
         for runner, deliveries in work:
             self._after[runner.name] = deliveries[-1].position
         return max(max((len(d) for _, d in work), default=0), folded)
+
+    def applied_through(self) -> int:
+        """The position every projection of this feed has applied up to, as last seen."""
+        return min((self._after.get(r.name) or 0 for r in self.runners), default=0)
 
     def catch_up(self) -> int:
         total = 0

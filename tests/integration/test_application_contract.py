@@ -140,6 +140,42 @@ class ApplicationContract(ClockedSystem):
                  if r.aggregate_id == approval_id]
         assert types == ["ApprovalRequested", "ApprovalVoteCast", "ApprovalDenied"]
 
+    def test_a_vote_on_a_stale_copy_conflicts_and_is_refused_on_what_is_recorded(
+        self, backend: Backend, system: System, clock: FakeClock, tmp_path: Path
+    ) -> None:
+        """No read in between: the vote is decided on the cached copy, its save conflicts
+        with the other process's event, and it is decided again."""
+        _, _, approval_id = self._gated_run(system, tmp_path)
+        system.app.cast_vote(approval_id, "alice")
+        other = backend.open(clock)
+        try:
+            other.app.deny_approval(approval_id, "carol", "not today")
+        finally:
+            other.close()
+        with pytest.raises(ApprovalAlreadyDecidedError):
+            system.app.cast_vote(approval_id, "bob")
+        types = [r.type_name for r in system.history.read()
+                 if r.aggregate_id == approval_id]
+        assert types == ["ApprovalRequested", "ApprovalVoteCast", "ApprovalDenied"]
+
+    def test_a_command_refused_on_a_stale_copy_is_decided_again_on_what_is_recorded(
+        self, backend: Backend, system: System, clock: FakeClock
+    ) -> None:
+        """The cached task has not been asked anything yet; another process's worker asks
+        which host. The requester's answer here is not refused as "nothing was asked"."""
+        task_id = system.app.request_task("restart nginx", "deniz")
+        assert system.app.get_task(task_id).status == "requested"  # cached here
+        other = backend.open(clock)
+        try:
+            other.worker().until_quiet()
+            assert other.app.get_task(task_id).status == "asking"
+        finally:
+            other.close()
+        answered = system.app.answer_task(task_id, "web-1", by="deniz")
+        assert answered.status != "asking"
+        assert [r.type_name for r in system.history.read() if r.aggregate_id == task_id
+                ][-1] == "TaskClarified"
+
     def test_history_survives_closing_and_reopening(
         self, backend: Backend, system: System, tmp_path: Path
     ) -> None:

@@ -127,6 +127,18 @@ def test_the_packaged_models_are_registered_once_with_their_headers(
         "qwen2", "Q4_K_M", 151936)
 
 
+def test_a_start_racing_another_to_register_the_packaged_models_adds_nothing_and_says_nothing(
+    system: System, packaged: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two workers starting on a fresh store both read "nothing registered"; the other one's
+    # registrations land before this one's
+    monkeypatch.setattr(system.app, "model_registry", lambda: None)
+    assert system.use_cases().models.register_packaged() == []
+    monkeypatch.undo()
+    names = [m["name"] for m in system.use_cases().models.catalog(None)["models"]]
+    assert sorted(names) == sorted(packaged)
+
+
 def plan_by(system: System, request: str) -> dict[str, Any]:
     task = system.app.request_task(request, "deniz", environment="prod")
     system.worker().until_quiet()

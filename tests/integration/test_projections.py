@@ -191,6 +191,20 @@ class TestProjectionsOnPostgres(OnPostgres, ProjectionContract):
         assert [t["task_id"] for t in tasks].count(str(task_id)) == 1
 
     @pytest.mark.usefixtures("same_settings")
+    def test_a_parallel_rebuild_of_new_views_counts_each_event_once(
+        self, system: System, tmp_path: Path
+    ) -> None:
+        for _ in range(3):
+            journey(system, tmp_path)  # recorded, never applied: the views are new
+        end = system.history.last_position()
+        said = io.StringIO()
+        progress = Progress("rebuild", end, stream=said)
+        assert rebuild(system, None, 2, progress) == end
+        progress.close()
+        assert progress.done == end
+        assert f"rebuild: {end}/{end} events" in said.getvalue()
+
+    @pytest.mark.usefixtures("same_settings")
     def test_a_failed_rebuild_worker_is_reported_not_hidden(
         self, system: System, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
