@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import json
@@ -35,6 +36,7 @@ from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
+from adapters.pg_session_locks import PostgresSessionLocks
 from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
 from adapters.prometheus_metrics import PrometheusMetrics
@@ -52,6 +54,7 @@ from application.conversation import Conversation
 from application.correlator import IncidentDesk
 from application.enrichment import Enrichment
 from application.history import EventHistory
+from application.lane_shares import LaneShares
 from application.ports import (
     Clock,
     Embedder,
@@ -73,6 +76,7 @@ from bots.chat import ChatFront
 from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
+from projections.atlas import AtlasProjection
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
@@ -109,6 +113,7 @@ class System:
     _engines: dict[str, Engine] = field(default_factory=dict)
     _worker: Worker | None = None
     _wakeup: PostgresWakeup | None = None
+    _locks: PostgresSessionLocks | None = None
     _opening: threading.Lock = field(default_factory=threading.Lock)
     _registered: bool = False
     _marked: bool = False
@@ -119,6 +124,8 @@ class System:
     def close(self) -> None:
         if self._wakeup is not None:
             self._wakeup.stop()
+        if self._locks is not None:
+            self._locks.close()
         self.app.close()
         for engine in self._engines.values():
             engine.dispose()
@@ -137,7 +144,8 @@ class System:
                 idle_seconds=s.poll_interval_ms / 1000, stop_timeout=s.worker_stop_seconds,
                 wake=s.wakeup, secrets=self.secrets,
                 training_heartbeat=timedelta(seconds=s.training_heartbeat_seconds),
-                auto_train=self.auto_training(), alerts_due=IncidentDesk(self.app).due)
+                auto_train=self.auto_training(), alerts_due=IncidentDesk(self.app).due,
+                locks=self._session_locks())
             self.wake_on_other_processes()
         return self._worker
 
@@ -160,6 +168,29 @@ class System:
             url = s.database_url.get_secret_value().split("?", 1)[0]
             self._wakeup = PostgresWakeup(url, f"{self.app.name}_events",
                                           self.app.recorded).start()
+
+    def _session_locks(self) -> PostgresSessionLocks | None:
+        """With PostgreSQL, the workers share the lanes (and the views' feed) out through
+        advisory locks; on the embedded store one process works, and the tracking records
+        settle any overlap."""
+        s = self.settings
+        if s.database_url is None:
+            return None
+        with self._opening:
+            if self._locks is None:
+                url = s.database_url.get_secret_value()
+                namespace = f"{parse_database_url(url).schema or 'public'}.{self.app.name}"
+                self._locks = PostgresSessionLocks(url.split("?", 1)[0], namespace)
+        return self._locks
+
+    def views_turn(self) -> Callable[[], bool]:
+        """Whether this process is the one to bring the views up to date in the background
+        now: with PostgreSQL, one process at a time, the others standing by to take over.
+        (A read that must see its own writes catches the views up itself, whoever it is.)"""
+        locks = self._session_locks()
+        if locks is None:
+            return lambda: True
+        return functools.partial(LaneShares(locks, ["views"]).owns, "views")
 
     @property
     def local_store(self) -> bool:
@@ -287,7 +318,10 @@ class System:
         return self.settings.kafka_bootstrap_servers is None
 
     def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
-        return self.reads().pattern_outcomes(pattern)  # embedded: the views caught up first
+        """For the .atlas's watch after each run: only the view it reads is caught up
+        first (embedded), not every view, so the runs' lane never does the views' work."""
+        feed = self.store_feed([AtlasProjection.name]).catch_up if self.embedded else None
+        return SqlReadModels(self.views, feed).pattern_outcomes(pattern)
 
     def trainer(self) -> Callable[[UUID], None] | None:
         """What starts a granted training's worker process; None without the train extra."""

@@ -45,7 +45,8 @@ def start_inside(system: System, stop: threading.Event, *, worker: bool,
         idle = system.settings.poll_interval_ms / 1000
         reacting = mine.reacting if mine is not None else (lambda: False)
         threads.append(background(lambda: views.run(stop, idle, system.app.recorded,
-                                                    busy=reacting), "store-feed"))
+                                                    busy=reacting, turn=system.views_turn()),
+                                  "store-feed"))
     if worker and mine is not None:
         threads.append(background(functools.partial(mine.run, stop), "worker"))
         similar = system.similar()

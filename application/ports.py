@@ -369,6 +369,21 @@ class WorkerRegistry(Protocol):
         """Every worker whose lease is current."""
 
 
+class SessionLocks(Protocol):
+    """Named locks this process holds through its session with the event store: the store
+    lets them go the moment the process dies or its connection drops."""
+
+    def try_acquire(self, name: str) -> bool:
+        """Take ``name`` if nobody holds it; False if another process does (or the store
+        is away)."""
+
+    def release(self, name: str) -> None:
+        """Let ``name`` go."""
+
+    def held(self) -> frozenset[str]:
+        """What this process holds now: after a lost connection, nothing."""
+
+
 @dataclass(frozen=True)
 class PersonKey:
     """A person's pseudonym, the name it stands for, and the key what they wrote is sealed

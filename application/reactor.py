@@ -27,7 +27,7 @@ from eventsourcing.utils import get_topic
 
 from application.app import AltlasApplication
 from application.core import Reaction
-from application.reactions import EVENT_HANDLERS, Event, Handler, Ports
+from application.reactions import EVENT_HANDLERS, SHARDS, Event, Handler, Ports
 from domain.base import event_id
 
 log = logging.getLogger("altlas.policies")
@@ -67,7 +67,11 @@ class Lane:
         self._topics = sorted(self._handlers)
         self.stats = LaneStats()
         self._known: int | None = None  # the position this process recorded last
+        self._shard, self._shards = SHARDS.get(lane, (0, 1))  # its share of the aggregates
+        self._passed = 0  # read up to here, and nothing of this lane's share was left
         self.busy = False  # reacting to an event right now
+        # whether this process is the one to follow the lane now (application/lane_shares.py)
+        self.owns: Callable[[], bool] = lambda: True
 
     def position(self) -> int:
         """The last event of this lane that some process has reacted to."""
@@ -75,15 +79,32 @@ class Lane:
 
     def pending(self) -> bool:
         """Events of this lane wait for a reaction."""
-        return bool(self._select(self.position(), 1))
+        return any(self._mine(n) for n in self._select(self._start(), self.batch))
+
+    def _start(self) -> int:
+        """Where to read from: the store's position for the lane, or past the events of
+        other shares this lane has read over since."""
+        return max(self.position(), self._passed)
+
+    def _mine(self, n: Notification) -> bool:
+        if self._shards == 1:
+            return True
+        return UUID(str(n.originator_id)).int % self._shards == self._shard
 
     def poll(self) -> int:
         """React to the events recorded since the lane's position; how many were handled
         (here or, found taken, by another process). After its own reactions the lane knows
-        where it is; after another process's, it asks the store."""
-        start = self._known if self._known is not None else self.position()
+        where it is; after another process's, it asks the store. A lane another worker
+        follows is left to it."""
+        if not self.owns():
+            self._known = None
+            return 0
+        start = self._known if self._known is not None else self._start()
         notifications = self._select(start, self.batch)
         for n in notifications:
+            if not self._mine(n):
+                self._known = self._passed = n.id  # another share's: nothing to record
+                continue
             self.busy = True
             try:
                 handled = self._handle(n)
@@ -154,12 +175,15 @@ class Lane:
 def begin_tracking(app: AltlasApplication, lanes: Mapping[str, object]) -> None:
     """Each lane starts where the store stands when this release first opens it: from the
     beginning on a new store, after the last event on a store whose earlier events the
-    fronts of an earlier release took on themselves."""
+    fronts of an earlier release took on themselves. A share of a lane split since ("runs.1"
+    of "runs") starts where the lane stood, so no event falls between them."""
     for lane in lanes:
         name = tracking_name(lane)
         if app.tracked(name) is not None:
             continue
-        start = app.recorder.max_notification_id() or 0
+        start = app.tracked(tracking_name(lane.partition(".")[0])) if "." in lane else None
+        if start is None:
+            start = app.recorder.max_notification_id() or 0
         if start:
             log.info("%s: reacting to events after position %d", name, start)
         app.track(name, start)  # (or another process started it at the same moment)

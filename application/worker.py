@@ -16,11 +16,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID, uuid4
 
 from application.app import AltlasApplication
 from application.core import SCHEDULER, TRAINER
-from application.ports import ReadModels, StepExecutor, WorkerInfo, WorkerRegistry
+from application.lane_shares import LaneShares
+from application.ports import (
+    ReadModels,
+    SessionLocks,
+    StepExecutor,
+    WorkerInfo,
+    WorkerRegistry,
+)
 from application.reactions import LANES, Ports
 from application.reactor import Lane
 from application.signal import AGAIN, IDLE, Outcome, Signal, follow
@@ -31,6 +39,9 @@ from domain.errors import ConflictError, DomainError
 from domain.training import RUNNING, Training
 
 log = logging.getLogger("altlas.worker")
+
+# How often (seconds) a long-running worker looks at who is live and shares the lanes out.
+SHARE_EVERY = 1.0
 
 
 def new_worker_info() -> WorkerInfo:
@@ -48,7 +59,8 @@ class Worker:
                  secrets: Mapping[str, str] | None = None,
                  training_heartbeat: timedelta = timedelta(seconds=120),
                  auto_train: Callable[[], object] | None = None,
-                 alerts_due: Callable[[datetime], list[Ended]] | None = None) -> None:
+                 alerts_due: Callable[[datetime], list[Ended]] | None = None,
+                 locks: SessionLocks | None = None) -> None:
         self.app = app
         self.alerts_due = alerts_due  # alerts over by their endsAt, as the history says
         self.training_heartbeat = training_heartbeat
@@ -64,6 +76,8 @@ class Worker:
                                 secrets=secrets)
         self.lanes = [Lane(app, name, kinds, ports, worker=self.id, on_claims=self.steps.submit)
                       for name, kinds in LANES.items()]
+        # with several workers on one store, each lane is followed by one of them at a time
+        self.shares = LaneShares(locks, list(LANES)) if locks is not None else None
         self._last_beat = 0.0
 
     @property
@@ -79,19 +93,29 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set: each lane in its own thread, housekeeping here."""
         self._beat()
+        if self.shares is not None:
+            for name, lane in zip(LANES, self.lanes, strict=True):
+                lane.owns = partial(self.shares.owns, name)
         threads = [threading.Thread(target=self._follow, args=(lane, stop), daemon=True,
                                     name=lane.name) for lane in self.lanes]
         for thread in threads:
             thread.start()
         log.info("worker %s: reacting to events and running steps", self.id)
         try:
+            due = 0.0
             while not stop.is_set():
-                self.housekeeping()
-                stop.wait(self.lease.total_seconds() / 3)
+                if time.monotonic() >= due:
+                    self.housekeeping()
+                    due = time.monotonic() + self.lease.total_seconds() / 3
+                else:
+                    self._share()
+                stop.wait(min(SHARE_EVERY, self.lease.total_seconds() / 3))
         finally:
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
+            if self.shares is not None:
+                self.shares.release_all()
             self._leave(self.stop_timeout, "its worker was stopped")
 
     def _follow(self, lane: Lane, stop: threading.Event) -> None:
@@ -130,10 +154,21 @@ class Worker:
 
     # -- housekeeping ----------------------------------------------------------------
 
+    def _share(self) -> None:
+        """Hold an even share of the lanes for the workers live now: a worker that just
+        started gets its share within a second or two, not a lease later."""
+        if self.shares is None:
+            return
+        try:
+            self.shares.share(len(self.registry.live()))
+        except Exception:
+            log.exception("worker %s: sharing the lanes out failed; trying again", self.id)
+
     def housekeeping(self) -> None:
         """Renew this worker's lease, take over what dead workers left, expire approvals."""
         try:
             self._beat()
+            self._share()
             self.recover()
             self.expire_due()
             self.expire_alerts()

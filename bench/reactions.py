@@ -36,6 +36,7 @@ from altlas.settings import Settings
 
 DEFAULT_PG = "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test"
 REQUEST = "check disk and load on the altlas host"
+SETTLE = float(os.environ.get("BENCH_SETTLE", "3"))
 
 
 class Observer:
@@ -149,7 +150,7 @@ def postgres(requests: int, wakeup: bool, url: str) -> dict[str, list[float]]:
                     raise SystemExit("the workers did not start")
                 time.sleep(0.1)
             observer = Observer(system)
-            time.sleep(0.5)
+            time.sleep(SETTLE)  # the first worker shares its lanes out with the second
             ask(system, requests)
             wait_done(system, requests)
             observer.close()

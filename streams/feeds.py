@@ -101,14 +101,18 @@ class StoreFeed:
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.25,
             wake: Signal | None = None, *, busy: Callable[[], bool] = lambda: False,
-            quiet: float = 0.003, linger: float = 0.012) -> None:
+            quiet: float = 0.003, linger: float = 0.012,
+            turn: Callable[[], bool] = lambda: True) -> None:
         """Until ``stop``: when idle, wait for ``wake`` (something was recorded) or, at the
         latest, the next poll. Woken, it waits until nothing was recorded for ``quiet``
         seconds and ``busy`` (reactions of this process at work) is false, at most
         ``linger`` seconds: a request's chain of reactions reaches the views in one batch,
-        and never waits for a feed busy with each of its events."""
+        and never waits for a feed busy with each of its events. While ``turn`` is false
+        another process keeps the views, and this one only stands by."""
         def step() -> Outcome:
             try:
+                if not turn():
+                    return IDLE
                 return AGAIN if self.poll_once() else IDLE
             except Exception:
                 ERRORS.labels("store_feed").inc()

@@ -27,7 +27,7 @@ from domain.incidents import Incident
 from domain.run import Run
 from domain.task import Task
 
-__all__ = ["EVENT_HANDLERS", "LANES", "Event", "Handler", "Ports", "advance_run"]
+__all__ = ["EVENT_HANDLERS", "LANES", "SHARDS", "Event", "Handler", "Ports", "advance_run"]
 
 def completed(event: Run.Completed, r: Reaction, ports: Ports) -> None:
     watch_pattern(event, r, ports)
@@ -71,9 +71,19 @@ _ALERTS: frozenset[type[Event]] = frozenset({Alert.Received, Alert.Resolved, Ale
 _ENRICHING: frozenset[type[Event]] = frozenset({Incident.Opened})
 
 
+_RUNS: frozenset[type[Event]] = frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS - _ENRICHING
+
+
+# Runs are split in two by the aggregate an event belongs to, so that with two workers on
+# PostgreSQL each follows one share and claims and runs the steps of its runs (a lane is
+# followed by one worker at a time: application/lane_shares.py). "runs.1" starts where "runs"
+# stood on a store from before the split. Workers sharing the lanes out keep them in this
+# order, so the two shares of the runs fall to different workers.
 LANES: dict[str, frozenset[type[Event]]] = {
+    "runs": _RUNS,
     "planning": _PLANNING,
-    "runs": frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS - _ENRICHING,
     "incidents": _ALERTS,
+    "runs.1": _RUNS,
     "enrichment": _ENRICHING,
 }
+SHARDS: dict[str, tuple[int, int]] = {"runs": (0, 2), "runs.1": (1, 2)}

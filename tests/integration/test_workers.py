@@ -51,6 +51,15 @@ class Workers:
             time.sleep(0.02)
         return proc
 
+    def until_lanes_shared(self, timeout: float = 30) -> None:
+        """Each worker says it follows lanes of its own (the first took them all, and
+        shares them out within a second or two of the next one starting)."""
+        deadline = time.monotonic() + timeout
+        logs = [self.logs / f"worker-{i}.log" for i in range(len(self.procs))]
+        while not all(b"following the" in path.read_bytes() for path in logs):
+            assert time.monotonic() < deadline, [path.read_text() for path in logs]
+            time.sleep(0.05)
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -106,6 +115,12 @@ def wait_for_runs(system: System, tasks: list[UUID], timeout: float) -> list[Run
         time.sleep(0.2)
 
 
+def told(workers: Workers, what: object) -> str:
+    """A failure's message: what went wrong, and what the workers logged meanwhile."""
+    logs = "".join(path.read_text() for path in sorted(workers.logs.glob("worker-*.log")))
+    return f"{what}\n{logs}"
+
+
 def lines(out: Path) -> Counter[str]:
     return Counter(out.read_text().split()) if out.exists() else Counter()
 
@@ -115,17 +130,19 @@ def test_two_workers_share_fifty_runs_and_run_each_step_once(
 ) -> None:
     system, (workers, script) = store
     out = tmp_path / "side-effects.txt"
-    workers.start()
-    workers.start()
+    workers.start(ready=True)
+    workers.start(ready=True)
+    workers.until_lanes_shared()
     tasks = [submit(system, script, out, i) for i in range(50)]
     runs = wait_for_runs(system, tasks, timeout=180)
-    assert {r.outcome for r in runs} == {"succeeded"}
+    assert {r.outcome for r in runs} == {"succeeded"}, told(workers, [
+        (s.id, s.status, s.error) for r in runs if r.outcome != "succeeded" for s in r.steps])
     written = lines(out)
     assert written == Counter({f"run{i}-{s}": 1 for i in range(50) for s in ("one", "two")})
     holders = Counter(r.state["worker"] for r in system.history.read()
                       if r.type_name == "StepStarted")
     assert sum(holders.values()) == 150  # each step started once, by one worker
-    assert len(holders) == 2, f"one worker did all the work: {holders}"
+    assert len(holders) == 2, told(workers, f"one worker did all the work: {holders}")
     assert system.history.verify().ok
 
 

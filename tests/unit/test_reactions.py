@@ -12,8 +12,8 @@ import pytest
 from application.app import AltlasApplication
 from application.core import Reaction, run_id_of
 from application.presenters import RunModel
-from application.reactions import EVENT_HANDLERS, LANES, Ports, advance_run
-from application.reactor import Lane, begin_tracking
+from application.reactions import EVENT_HANDLERS, LANES, SHARDS, Ports, advance_run
+from application.reactor import Lane, begin_tracking, tracking_name
 from application.segmentation import SegmentationService
 from application.text import run_step_line
 from domain.approval import Approval
@@ -193,6 +193,12 @@ def test_critical_work_is_posted_for_a_person_never_run(altlas: Altlas) -> None:
     assert altlas.claims.get("w1") == []
 
 
+def share_of(aggregate_id: UUID) -> str:
+    """The share of the runs lane that follows the aggregate's events."""
+    return next(name for name, (index, count) in SHARDS.items()
+                if aggregate_id.int % count == index)
+
+
 def test_a_run_succeeds_only_once_a_person_confirms_its_manual_work(altlas: Altlas) -> None:
     task_id = altlas.ask("delete /var/lib/app on web-1")
     run_id = altlas.run(task_id).id
@@ -207,20 +213,25 @@ def test_a_run_succeeds_only_once_a_person_confirms_its_manual_work(altlas: Altl
 def test_each_event_is_reacted_to_once_whichever_worker_gets_there(altlas: Altlas) -> None:
     first, second = altlas.lanes("w1"), altlas.lanes("w2")
     task_id = altlas.app.request_task(CHECK_THEN_FLAG, "deniz", environment="prod")
-    for mine, theirs in zip(first, second, strict=True):
-        while True:
+    moved = True
+    while moved:  # a reaction on one lane gives the next lane something to react to
+        moved = False
+        for mine, theirs in zip(first, second, strict=True):
             # both workers read the same new events; one records its reaction first
-            seen = theirs._select(theirs.position(), 100)
-            if not seen:
-                break
-            mine.poll()
-            assert [theirs._handle(n) for n in seen] == [False] * len(seen)
+            while seen := [n for n in theirs._select(theirs.position(), 100)
+                           if theirs._mine(n)]:
+                moved = True
+                mine.poll()
+                assert [theirs._handle(n) for n in seen] == [False] * len(seen)
     run = altlas.run(task_id)
     assert altlas.claims["w1"] == [(run.id, "s1"), (run.id, "s2")]
     assert altlas.claims["w2"] == []
     types = [type(e).__qualname__ for e in altlas.app.repository.event_store.get(run.id)]
     assert types.count("Run.Started") == 1 and types.count("Run.StepStarted") == 2
-    assert [lane.stats.reacted for lane in first] == [1, 2, 0, 0]  # plan; start, advance
+    reacted = {lane.name.rpartition(".policies.")[2]: lane.stats.reacted for lane in first}
+    assert reacted["planning"] == 1  # plan
+    assert reacted["runs"] + reacted["runs.1"] == 2  # start, advance: in the run's share
+    assert reacted["incidents"] == reacted["enrichment"] == 0
     assert sum(lane.stats.taken_by_others for lane in second) == 3
 
 
@@ -250,8 +261,8 @@ def test_a_reaction_whose_aggregate_changed_under_it_decides_again(altlas: Altla
         assert run is r.get(Run, run.id)
 
     handlers = {**EVENT_HANDLERS, Run.StepFailed: advance_after_a_vote}
-    lane = Lane(altlas.app, "runs", LANES["runs"], altlas.ports, worker="w1",
-                on_claims=lambda claims: None, handlers=handlers)
+    lane = Lane(altlas.app, share_of(run_id_of(task_id)), LANES["runs"], altlas.ports,
+                worker="w1", on_claims=lambda claims: None, handlers=handlers)
     altlas.app.record_step_failed(run_id_of(task_id), "s1", error="df: no such mount",
                                   exit_code=1, output="", duration_ms=1, worker="w1")
     lane.poll()
@@ -339,3 +350,32 @@ def test_a_step_waiting_for_its_retry_is_left_to_its_worker(altlas: Altlas) -> N
     assert (step.status, step.retrying, step.worker) == ("pending", True, "w1")
     altlas.app.record_step_started(run_id_of(task_id), "s1", worker="w1")  # w1's retry
     assert altlas.run(task_id).steps["s1"].attempts == 2
+
+
+def test_each_share_of_the_runs_lane_moves_its_own_runs_only(altlas: Altlas) -> None:
+    lanes = {lane.name: lane for lane in altlas.lanes()}
+    others = [lane for name, lane in lanes.items() if name != tracking_name("runs.1")]
+    ours: dict[str, UUID] = {}  # runs started by the first share, by the share they are in
+    while len(ours) < 2:
+        task_id = altlas.app.request_task("check disk on this host", "deniz")
+        if share_of(task_id) == "runs":  # the task's events: the first share starts its run
+            ours.setdefault(share_of(run_id_of(task_id)), task_id)
+    altlas.settle(*others)  # everything but the second share of the runs
+    assert altlas.run(ours["runs"]).steps["s1"].status == "running"
+    assert altlas.run(ours["runs.1"]).steps["s1"].status == "pending"
+    altlas.settle()
+    assert altlas.run(ours["runs.1"]).steps["s1"].status == "running"
+    assert altlas.claims["w1"].count((run_id_of(ours["runs.1"]), "s1")) == 1
+
+
+def test_the_second_share_of_the_runs_starts_where_the_unsplit_lane_stood() -> None:
+    app = AltlasApplication(default_policy(), FakeClock(),
+                            env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                            keys=FakePersonKeys())
+    app.request_task("check disk on this host", "deniz")
+    app.request_task("check disk on this host", "deniz")
+    stood = app.recorder.max_notification_id() - 1  # one event not reacted to yet
+    for lane in ("planning", "runs", "incidents", "enrichment"):  # a store before the split
+        app.track(tracking_name(lane), stood)
+    begin_tracking(app, LANES)
+    assert app.tracked(tracking_name("runs.1")) == stood
