@@ -38,7 +38,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def burst(url: str, bodies: list[tuple[str, dict[str, str]]]) -> list[float]:
-    async with httpx.AsyncClient(timeout=30) as client:
+    # as many connections as people: Slack does not queue one person's request behind
+    # another's (httpx would, past its default of 100 connections)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         async def one(body: str, headers: dict[str, str]) -> float:
             started = time.perf_counter()
             r = await client.post(url, content=body, headers=headers) if body else \

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete
@@ -31,17 +31,29 @@ class SqlSeenRequests:
 
     def first(self, front: str, key: str) -> bool:
         """Record ``key``; True if no process had recorded it (within ``keep``)."""
+        return self.first_of(front, [key])[0]
+
+    def first_of(self, front: str, keys: Sequence[str]) -> list[bool]:
+        """Record ``keys`` in one transaction; for each, True if no process had recorded it
+        (within ``keep``) and it is its first time in ``keys``."""
         now = self._clock()
         engine = self._engine()
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        unique = list(dict.fromkeys(keys))
+        # RETURNING, as rowcount is not told reliably by every driver
         insert = dialect.insert(seen_requests).values(
-            front=front, key=key, seen_at=now).on_conflict_do_nothing().returning(
-            seen_requests.c.key)  # rowcount is not told reliably by every driver
+            [{"front": front, "key": key, "seen_at": now} for key in unique]
+        ).on_conflict_do_nothing().returning(seen_requests.c.key)
         with engine.begin() as conn:
             if self._prune_due():
                 conn.execute(delete(seen_requests).where(
                     seen_requests.c.front == front, seen_requests.c.seen_at < now - self._keep))
-            return conn.execute(insert).first() is not None
+            new = {row.key for row in conn.execute(insert)}
+        firsts = []
+        for key in keys:
+            firsts.append(key in new)
+            new.discard(key)  # the same key twice in one batch: the second is a replay
+        return firsts
 
     def forget(self, front: str, key: str) -> None:
         """Drop ``key``: what it stood for was not done after all."""

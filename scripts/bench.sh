@@ -10,7 +10,7 @@ scripts/services.sh up || exit 1
 eval "$(scripts/services.sh env)"
 ALL=(append reactions event_flow segmentation chatops classify checkpoints redaction privacy
      recovery verify_memory size soak similar leaderboards correlation alert_ingest
-     incident_response incident_storms alert_flow alertmanager_storm classify_nl2bash
+     replay_check incident_response incident_storms alert_flow alertmanager_storm classify_nl2bash
      "plan_nl2bash --models rules" arena training)
 [ "$#" -gt 0 ] && ALL=("$@")
 ALTLAS_BENCH_FIGURES=${ALTLAS_BENCH_FIGURES:-$(mktemp --suffix=.jsonl)}

@@ -243,6 +243,20 @@ def test_a_request_is_first_in_exactly_one_of_two_processes(views_url: str) -> N
             engine.dispose()
 
 
+def test_a_request_twice_in_one_batch_of_checks_is_first_once(desk: Desk) -> None:
+    """Requests arriving together are checked in one transaction: a replay among them, or
+    of one seen before, is still refused."""
+    from datetime import timedelta
+
+    from projections.seen_requests import SqlSeenRequests
+
+    seen = SqlSeenRequests(desk.system.views, timedelta(minutes=15))
+    assert seen.first("slack", "signature:v0=earlier") is True
+    assert seen.first_of("slack", ["signature:v0=a", "signature:v0=earlier", "signature:v0=a",
+                                   "signature:v0=b"]) == [True, False, False, True]
+    assert seen.first_of("slack", ["signature:v0=b"]) == [False]
+
+
 def test_seen_requests_are_pruned_after_they_can_no_longer_verify(desk: Desk) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -669,10 +683,10 @@ def test_an_event_bolt_failed_on_is_handled_when_slack_retries_it() -> None:
         def __init__(self) -> None:
             self.keys: set[str] = set()
 
-        def first(self, front: str, key: str) -> bool:
-            new = key not in self.keys
-            self.keys.add(key)
-            return new
+        def first_of(self, front: str, keys: list[str]) -> list[bool]:
+            firsts = [key not in self.keys for key in keys]
+            self.keys.update(keys)
+            return firsts
 
         def forget(self, front: str, key: str) -> None:
             self.keys.discard(key)
