@@ -9,6 +9,7 @@ Pure functions: nothing here reads, writes or runs anything.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -38,8 +39,7 @@ def pattern_of(plan_document: Mapping[str, Any]) -> Pattern:
     plan = Plan.from_document(plan_document)
     parts, intents, kinds = [], [], []
     for step in plan.topological_order():
-        what = meaning(step.kind, step.action) or "other"
-        about = _services(step.kind, step.action)
+        what, about = _step_meaning(step.kind, step.action)
         part = f"{step.kind}:{what}" + (f" {about[0]}" if about else "")
         if step.when:
             part += "?"
@@ -49,6 +49,13 @@ def pattern_of(plan_document: Mapping[str, Any]) -> Pattern:
         if step.kind not in kinds:
             kinds.append(step.kind)
     return Pattern(" > ".join(parts), "+".join(intents), "+".join(kinds))
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_meaning(kind: str, action: str) -> tuple[str, tuple[str, ...]]:
+    """What a step does and to which services: read once per distinct command (the views
+    name the pattern of every plan they fold, and plans repeat)."""
+    return meaning(kind, action) or "other", _services(kind, action)
 
 
 def _services(kind: str, action: str) -> tuple[str, ...]:
