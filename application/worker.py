@@ -96,8 +96,8 @@ class Worker:
         if self.shares is not None:
             for name, lane in zip(LANES, self.lanes, strict=True):
                 lane.owns = partial(self.shares.owns, name)
-        threads = [threading.Thread(target=self._follow, args=(lane, stop), daemon=True,
-                                    name=lane.name) for lane in self.lanes]
+        threads = [threading.Thread(target=self._follow, args=(lanes, stop), daemon=True,
+                                    name=lanes[0].name) for lanes in self._threads()]
         for thread in threads:
             thread.start()
         log.info("worker %s: reacting to events and running steps", self.id)
@@ -118,12 +118,23 @@ class Worker:
                 self.shares.release_all()
             self._leave(self.stop_timeout, "its worker was stopped")
 
-    def _follow(self, lane: Lane, stop: threading.Event) -> None:
+    def _threads(self) -> list[list[Lane]]:
+        """The lanes each thread follows. Shared among workers (PostgreSQL), a lane has a
+        thread of its own; a worker alone on the embedded store follows the shares of one
+        lane in one thread, taking turns (two would only wait for SQLite's one writer)."""
+        if self.shares is not None:
+            return [[lane] for lane in self.lanes]
+        grouped: dict[str, list[Lane]] = {}
+        for name, lane in zip(LANES, self.lanes, strict=True):
+            grouped.setdefault(name.partition(".")[0], []).append(lane)
+        return list(grouped.values())
+
+    def _follow(self, lanes: list[Lane], stop: threading.Event) -> None:
         def step() -> Outcome:
             try:
-                return AGAIN if lane.poll() else IDLE
+                return AGAIN if sum(lane.poll() for lane in lanes) else IDLE
             except Exception:
-                log.exception("%s: reading new events failed; trying again", lane.name)
+                log.exception("%s: reading new events failed; trying again", lanes[0].name)
                 return 1.0
 
         follow(stop, self._wake(), step, self.idle_seconds)
