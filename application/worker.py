@@ -98,6 +98,8 @@ class Worker:
                 lane.owns = partial(self.shares.owns, name)
         threads = [threading.Thread(target=self._follow, args=(lanes, stop), daemon=True,
                                     name=lanes[0].name) for lanes in self._threads()]
+        threads.append(threading.Thread(target=self._heartbeat, args=(stop,), daemon=True,
+                                        name="heartbeat"))
         for thread in threads:
             thread.start()
         log.info("worker %s: reacting to events and running steps", self.id)
@@ -117,6 +119,16 @@ class Worker:
             if self.shares is not None:
                 self.shares.release_all()
             self._leave(self.stop_timeout, "its worker was stopped")
+
+    def _heartbeat(self, stop: threading.Event) -> None:
+        """Renew the lease on a thread of its own: housekeeping that takes long on a busy
+        machine (catching the views up to find the claimed steps) must not make the others
+        count this worker gone and interrupt the changes it is running."""
+        while not stop.wait(self.lease.total_seconds() / 3):
+            try:
+                self._beat()
+            except Exception:
+                log.exception("worker %s: renewing its lease failed; trying again", self.id)
 
     def _threads(self) -> list[list[Lane]]:
         """The lanes each thread follows. Shared among workers (PostgreSQL), a lane has a

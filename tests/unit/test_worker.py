@@ -4,7 +4,9 @@ takes over from workers that are gone."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID
@@ -13,7 +15,7 @@ import pytest
 
 from application.app import AltlasApplication
 from application.core import run_id_of
-from application.ports import StepContext, StepOutcome
+from application.ports import StepContext, StepOutcome, WorkerInfo
 from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
@@ -146,3 +148,39 @@ def test_a_stopping_worker_records_what_it_could_not_finish(bench: Bench) -> Non
     # read-only: free to run again, by whichever worker comes next
     assert (step.status, step.interruptions, step.retrying) == ("pending", 1, False)
     assert worker.id not in bench.registry.alive_ids
+
+
+class Beats(FakeRegistry):
+    """Notes when each lease was renewed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: list[float] = []
+
+    def beat(self, worker: WorkerInfo) -> None:
+        super().beat(worker)
+        self.at.append(time.monotonic())
+
+
+def test_a_worker_renews_its_lease_while_its_housekeeping_takes_long(bench: Bench) -> None:
+    bench.registry = Beats()
+    worker = Worker(bench.app, bench.ports, {"local": bench.executor}, bench.registry,
+                    lambda: bench.reads, lease=timedelta(seconds=0.3), idle_seconds=0.01)
+    slow = threading.Event()
+
+    def recover() -> list[tuple[str, str]]:  # catching the views up on a busy machine
+        slow.wait(1.5)
+        return []
+
+    worker.recover = recover  # type: ignore[method-assign]
+    stop = threading.Event()
+    running = threading.Thread(target=worker.run, args=(stop,))
+    running.start()
+    time.sleep(1.2)
+    stopped = time.monotonic()
+    stop.set()
+    slow.set()
+    running.join(timeout=10)
+    beats = [t for t in bench.registry.at if t < stopped]
+    assert len(beats) >= 5  # one every third of the lease, housekeeping or not
+    assert max(b - a for a, b in itertools.pairwise(beats)) < 0.3  # never a lease without one
