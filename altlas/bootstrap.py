@@ -319,8 +319,10 @@ class System:
 
     def _pattern_outcomes(self, pattern: str) -> list[tuple[str, str, str | None]]:
         """For the .atlas's watch after each run: only the view it reads is caught up
-        first (embedded), not every view, so the runs' lane never does the views' work."""
-        feed = self.store_feed([AtlasProjection.name]).catch_up if self.embedded else None
+        first (embedded), not every view nor the checkpoint, so the runs' lane never does
+        the views' feed's work."""
+        feed = (StoreFeed(self.history, self.runners(STORE, [AtlasProjection.name])).catch_up
+                if self.embedded else None)
         return SqlReadModels(self.views, feed).pattern_outcomes(pattern)
 
     def trainer(self) -> Callable[[UUID], None] | None:

@@ -106,11 +106,10 @@ class Worker:
         try:
             due = 0.0
             while not stop.is_set():
+                self._share()
                 if time.monotonic() >= due:
                     self.housekeeping()
                     due = time.monotonic() + self.lease.total_seconds() / 3
-                else:
-                    self._share()
                 stop.wait(min(SHARE_EVERY, self.lease.total_seconds() / 3))
         finally:
             stop.set()
@@ -191,7 +190,6 @@ class Worker:
         """Renew this worker's lease, take over what dead workers left, expire approvals."""
         try:
             self._beat()
-            self._share()
             self.recover()
             self.expire_due()
             self.expire_alerts()
