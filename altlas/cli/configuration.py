@@ -10,14 +10,11 @@ from pathlib import Path
 from adapters.policy_file import load_policy
 from altlas.cli.common import (
     InvalidFileError,
-    Subparsers,
-    add,
-    group,
 )
 from altlas.settings import load_settings
 
 
-def _token_new(args: argparse.Namespace) -> int:
+def token_new(args: argparse.Namespace) -> int:
     """A new API token: shown once; the policy keeps only its sha256."""
     policy = load_policy(load_settings().policy_file)
     if args.person not in policy.people:
@@ -29,7 +26,7 @@ def _token_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def _key_new(_: argparse.Namespace) -> int:
+def key_new(_: argparse.Namespace) -> int:
     """A new key for encryption at rest, made by the event store library's own cipher."""
     from eventsourcing.cryptography import AESCipher
 
@@ -40,21 +37,10 @@ def _key_new(_: argparse.Namespace) -> int:
     return 0
 
 
-def _policy_check(args: argparse.Namespace) -> int:
+def policy_check(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else load_settings().policy_file
     policy = load_policy(path)
     print(f"{path or 'built-in policy'}: ok — {len(policy.environments)} environments, "
           f"{len(policy.hosts)} hosts, {len(policy.services)} services, "
           f"{len(policy.people)} people, {len(policy.rules)} rules")
     return 0
-
-
-def register(sub: Subparsers) -> None:
-    token = group(sub, "token", "API tokens")
-    p = add(token, "new", _token_new, "make an API bearer token for a person of the policy")
-    p.add_argument("--for", dest="person", required=True, metavar="PERSON")
-    key = group(sub, "key", "keys for encrypting the stored events")
-    add(key, "new", _key_new, "make a key for ALTLAS_CIPHER_KEY (AES-256, base64)")
-    policy = group(sub, "policy", "check policy files")
-    p = add(policy, "check", _policy_check, "validate a policy file (default: the configured one)")
-    p.add_argument("file", nargs="?")

@@ -198,6 +198,21 @@ def test_listings_as_of_a_time_show_what_was_true_then(env: dict[str, str]) -> N
     assert [r["outcome"] for r in now["items"]] == ["succeeded"]
 
 
+def test_a_command_prints_its_result_and_no_log_lines_by_default(env: dict[str, str]) -> None:
+    done = altlas(env, "do", "check disk on the altlas host",
+                  "--as", "erin")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "check disk" in done.stdout
+
+
+def test_altlas_alone_prints_the_help_and_version_names_the_release(env: dict[str, str]
+                                                                     ) -> None:
+    bare = altlas(env)
+    assert bare.returncode == 0 and bare.stdout.startswith("usage: altlas")
+    assert "COMMAND" in bare.stdout and "task" in bare.stdout
+    assert altlas(env, "--version").stdout == "altlas 0.1.0\n"
+
+
 def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:
     quiet = altlas({**env, "ALTLAS_LOG_LEVEL": "WARNING"}, "do", "check disk on the altlas host",
                    "--as", "erin")
