@@ -8,6 +8,7 @@ that cannot be planned), or a check that finds a problem, exits with 1.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
 from altlas.cli.parsers import (
@@ -47,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer, then exit
+        from argcomplete import autocomplete
+
+        autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -9,6 +9,7 @@ import sys
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.common import (
+    answer,
     json_out,
     with_system,
 )
@@ -104,7 +105,8 @@ def audit_export(system: System, args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.output != "-":
-        print(f"exported {written} event(s) to {args.output}")
+        answer(args, {"output": args.output, "events": written},
+               f"exported {written} event(s) to {args.output}")
     return 0
 
 

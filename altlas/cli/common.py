@@ -38,6 +38,14 @@ def json_out(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
+def answer(args: argparse.Namespace, data: Any, text: str) -> None:
+    """A command's result: ``data`` as JSON with --json, else ``text``."""
+    if args.json:
+        json_out(data)
+    else:
+        print(text)
+
+
 def locale_for(system: System, person: str | None) -> str:
     """The person's language from the policy, else the terminal's (LANG), else English."""
     if person is not None and person in system.policy.people:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
+    answer,
     json_out,
     with_system,
     write_chart,
@@ -49,11 +50,13 @@ def atlas_similar(system: System, args: argparse.Namespace) -> int:
 
 
 @with_system
-def atlas_reindex(system: System, _: argparse.Namespace) -> int:
+def atlas_reindex(system: System, args: argparse.Namespace) -> int:
     similar = system.similar()
     indexed = similar.reindex()
-    print(f"indexed {indexed} run(s) in the {similar.store.name} vector store with "
-          f"{similar.embedder.name}")
+    answer(args, {"indexed": indexed, "store": similar.store.name,
+                  "embedder": similar.embedder.name},
+           f"indexed {indexed} run(s) in the {similar.store.name} vector store with "
+           f"{similar.embedder.name}")
     return 0
 
 
@@ -66,7 +69,8 @@ def atlas_export(system: System, args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"exported {len(document['patterns'])} pattern(s) to {args.output}")
+        answer(args, {"output": args.output, "patterns": len(document["patterns"])},
+               f"exported {len(document['patterns'])} pattern(s) to {args.output}")
     return 0
 
 
@@ -77,11 +81,10 @@ def atlas_import(system: System, args: argparse.Namespace) -> int:
     except OSError as e:
         raise StartupError(f"cannot read {args.file}: {e.strerror}") from None
     done = system.use_cases().import_atlas(args.actor, raw, args.source)
-    if done["imported"]:
-        print(f"imported {done['patterns']} pattern(s), {done['runs']} run(s), from "
-              f"{done['source']}")
-    else:
-        print(f"{args.file} was imported before (sha256 {done['digest'][:12]}); nothing changed")
+    answer(args, done,
+           f"imported {done['patterns']} pattern(s), {done['runs']} run(s), from "
+           f"{done['source']}" if done["imported"] else
+           f"{args.file} was imported before (sha256 {done['digest'][:12]}); nothing changed")
     return 0
 
 
@@ -112,5 +115,6 @@ def leaderboard_show(system: System, args: argparse.Namespace) -> int:
 def leaderboard_match(system: System, args: argparse.Namespace) -> int:
     match_id = system.use_cases().record_match(args.actor, args.a, args.b, args.outcome,
                                                args.task)
-    print(f"match {short(match_id)} recorded: {args.a} vs {args.b}, {args.outcome}")
+    answer(args, {"match": match_id, "a": args.a, "b": args.b, "outcome": args.outcome},
+           f"match {short(match_id)} recorded: {args.a} vs {args.b}, {args.outcome}")
     return 0

@@ -11,6 +11,7 @@ from uuid import UUID
 from adapters.training_sets import read_labelled
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
+    answer,
     json_out,
     with_system,
     write_chart,
@@ -41,18 +42,20 @@ def models_list(system: System, args: argparse.Namespace) -> int:
 @with_system
 def models_add(system: System, args: argparse.Namespace) -> int:
     added = system.use_cases().models.add(args.actor, args.path, args.name)
-    print(f"registered {added['name']}: {added['architecture']}, {added['parameters']} "
-          f"parameters, {added['quantization']}, context {added['context_length']}, sha256 "
-          f"{added['sha256'][:12]}… — `altlas models activate {added['name']}` asks that it "
-          "plan")
+    answer(args, added,
+           f"registered {added['name']}: {added['architecture']}, {added['parameters']} "
+           f"parameters, {added['quantization']}, context {added['context_length']}, sha256 "
+           f"{added['sha256'][:12]}… — `altlas models activate {added['name']}` asks that it "
+           "plan")
     return 0
 
 
 @with_system
 def models_activate(system: System, args: argparse.Namespace) -> int:
     approval = system.use_cases().models.activate(args.actor, args.name, args.reason or "")
-    print(f"approval {short(approval.id)} opened: once someone else approves it "
-          f"(`altlas approve {short(approval.id)} --as PERSON`), {args.name} plans")
+    answer(args, approval.to_dict(),
+           f"approval {short(approval.id)} opened: once someone else approves it "
+           f"(`altlas approve {short(approval.id)} --as PERSON`), {args.name} plans")
     return 0
 
 
@@ -61,7 +64,8 @@ def models_promote(system: System, args: argparse.Namespace) -> int:
     models = system.use_cases().models
     approval = models.promote(args.actor, args.adapter, args.reason or "")
     name = models.catalog(None)["pending"]["model"]
-    print(t(args.locale, "models.promote_asked", adapter=name, approval=short(approval.id)))
+    answer(args, approval.to_dict(),
+           t(args.locale, "models.promote_asked", adapter=name, approval=short(approval.id)))
     return 0
 
 
@@ -70,8 +74,9 @@ def models_rollback(system: System, args: argparse.Namespace) -> int:
     models = system.use_cases().models
     approval = models.rollback(args.actor, args.reason or "")
     back = models.catalog(None)["rollback_to"]
-    print(t(args.locale, "models.rollback_asked", to=in_charge(back),
-            approval=short(approval.id)))
+    answer(args, approval.to_dict(),
+           t(args.locale, "models.rollback_asked", to=in_charge(back),
+             approval=short(approval.id)))
     return 0
 
 
@@ -85,7 +90,8 @@ def models_evaluate(system: System, args: argparse.Namespace) -> int:
     file = Path(args.file) if args.file else system.settings.evaluation_file
     sample = system.settings.evaluation_sample if args.sample is None else args.sample
     training.evaluate(system, args.actor, ident, file, sample)
-    print(training_text(models.training(None, str(ident)), args.locale))
+    found = models.training(None, str(ident))
+    answer(args, found, training_text(found, args.locale))
     return 0
 
 
@@ -119,7 +125,7 @@ def arena_show(system: System, args: argparse.Namespace) -> int:
 @with_system
 def arena_vote(system: System, args: argparse.Namespace) -> int:
     duel = system.use_cases().arena.vote(args.actor, args.id, args.verdict)
-    print(duel_text(duel, args.locale))
+    answer(args, duel, duel_text(duel, args.locale))
     return 0
 
 
@@ -137,7 +143,12 @@ def models_dataset(system: System, args: argparse.Namespace) -> int:
         raise StartupError(f"cannot write {args.output}: {e.strerror}") from None
     counts = ", ".join(f"{source} {n}" for source, n in dataset.by_source().items())
     left = ", ".join(f"{n} {why}" for why, n in sorted(dataset.left_out.items())) or "none"
-    print(f"{len(dataset.examples)} example(s) ({counts}); left out: {left}", file=sys.stderr)
+    if args.json and args.output != "-":
+        json_out({"output": args.output, "examples": len(dataset.examples),
+                  "by_source": dataset.by_source(), "left_out": dataset.left_out})
+    else:
+        print(f"{len(dataset.examples)} example(s) ({counts}); left out: {left}",
+              file=sys.stderr)
     return 0
 
 
@@ -153,10 +164,11 @@ def models_train(system: System, args: argparse.Namespace) -> int:
               if getattr(args, name) is not None}
     approval, examples = training.request(system, args.actor, args.base, chosen,
                                           _labelled_file(args.dev), _labelled_file(args.test))
-    print(f"training of a LoRA adapter on {args.base} from {examples} example(s) asked: "
-          f"approval {short(approval.id)} decides (`altlas approve {short(approval.id)} --as "
-          "PERSON`, someone else); `altlas models training "
-          f"{approval.task_id[:8]}` follows it")
+    answer(args, {"approval": approval.to_dict(), "examples": examples},
+           f"training of a LoRA adapter on {args.base} from {examples} example(s) asked: "
+           f"approval {short(approval.id)} decides (`altlas approve {short(approval.id)} --as "
+           "PERSON`, someone else); `altlas models training "
+           f"{approval.task_id[:8]}` follows it")
     return 0
 
 

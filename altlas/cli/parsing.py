@@ -53,6 +53,8 @@ def add(parent: Subparsers, name: str, target: str, help_text: str, *, server: b
     a server logs at INFO by default, other commands at WARNING."""
     p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
     p.set_defaults(target=target, server=server)
+    if server:
+        as_json(p, SERVER_JSON)
     return p
 
 
@@ -92,8 +94,13 @@ def actor(p: argparse.ArgumentParser) -> None:
                    help="who is doing this (a person named in the policy)")
 
 
-def as_json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+SERVER_JSON = "log records as JSON lines on stderr"
+DOCUMENT_JSON = "the document is JSON either way (with --output: what was written, as JSON)"
+
+
+def as_json(p: argparse.ArgumentParser, help_text: str = "print JSON instead of text") -> None:
+    """`--json`, on every command; with it, log records on stderr are JSON lines too."""
+    p.add_argument("--json", action="store_true", help=help_text)
 
 
 def as_of(p: argparse.ArgumentParser) -> None:
@@ -123,6 +130,7 @@ def reading(parent: Subparsers, kind: str, statuses: str, *, document: str, fmt:
     identifies(p, kind)
     p.add_argument("--format", choices=[fmt], default=fmt,
                    help=f"the document's format ({fmt}, the only one)")
+    as_json(p, DOCUMENT_JSON)
     p = add(parent, "show", f"{area}:show", shows)
     identifies(p, kind)
     as_json(p)

@@ -8,6 +8,7 @@ import sys
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
+    answer,
     json_out,
     with_system,
 )
@@ -43,5 +44,6 @@ def privacy_export(system: System, args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.output != "-":
-        print(f"exported {written} event(s) about {args.person} to {args.output}")
+        answer(args, {"output": args.output, "events": written, "person": args.person},
+               f"exported {written} event(s) about {args.person} to {args.output}")
     return 0

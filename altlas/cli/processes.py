@@ -8,9 +8,12 @@ import functools
 import signal
 import sys
 import threading
+from dataclasses import asdict
 
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
+    answer,
+    json_out,
     log,
     register_packaged,
     with_system,
@@ -22,10 +25,13 @@ from streams.kafka import KafkaUnavailableError
 
 
 @with_system
-def demo_command(system: System, _: argparse.Namespace) -> int:
+def demo_command(system: System, args: argparse.Namespace) -> int:
     from altlas.demo import run_demo
 
-    return run_demo(system, sys.stdout)
+    demo = run_demo(system, sys.stderr if args.json else sys.stdout)
+    if args.json:
+        json_out(asdict(demo))
+    return 0 if demo.ok else 1
 
 
 def _stop_on_signals() -> threading.Event:
@@ -213,5 +219,6 @@ def rebuild_command(system: System, args: argparse.Namespace) -> int:
         progress.close()
     shown = ", ".join(names or PROJECTIONS)
     by = f" by {workers} processes" if workers > 1 else ""
-    print(f"rebuilt {shown} from {total} event(s){by}")
+    answer(args, {"projections": names or list(PROJECTIONS), "events": total,
+                  "workers": workers}, f"rebuilt {shown} from {total} event(s){by}")
     return 0

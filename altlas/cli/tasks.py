@@ -8,6 +8,7 @@ from uuid import UUID
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
+    answer,
     filters_of,
     follower_of,
     json_out,
@@ -58,7 +59,7 @@ def task_request(system: System, args: argparse.Namespace) -> int:
     task = system.use_cases().request_work(args.actor, args.text, mode=args.mode,
                                            persona=args.persona, environment=args.env,
                                            source="cli")
-    print(task.id)
+    answer(args, task.to_dict(), task.id)
     return 0
 
 
@@ -73,7 +74,7 @@ def task_answer(system: System, args: argparse.Namespace) -> int:
 def task_plan(system: System, args: argparse.Namespace) -> int:
     task = system.use_cases().record_plan(args.actor, args.task_id,
                                           checked_plan(read_json(args.file)))
-    print(plan_text(PlanModel.of(task), args.locale))
+    answer(args, task.to_dict(), plan_text(PlanModel.of(task), args.locale))
     return 0
 
 
@@ -84,16 +85,18 @@ def alt_validate(system: System, args: argparse.Namespace) -> int:
         plan = checked_plan(document)
         gates = system.use_cases().check_plan(plan, document.get("mode", "normal"))
     except DocumentError as e:
-        for problem in e.problems:
-            print(f"{args.file}: {problem}")
+        answer(args, {"valid": False, "problems": e.problems},
+               "\n".join(f"{args.file}: {problem}" for problem in e.problems))
         return 1
     except DomainError as e:
-        print(f"{args.file}: {e}")
+        answer(args, {"valid": False, "problems": [str(e)]}, f"{args.file}: {e}")
         return 1
-    print(f"{args.file}: valid .alt plan with {len(gates)} step(s)")
+    lines = [f"{args.file}: valid .alt plan with {len(gates)} step(s)"]
     for gate in gates:
         needed = f" ({gate['required']} approval(s))" if gate["gate"] == "approval" else ""
-        print(f"  {gate['step_id']:<4} {gate['risk']:<11} {gate['gate']}{needed}: {gate['reason']}")
+        lines.append(f"  {gate['step_id']:<4} {gate['risk']:<11} {gate['gate']}{needed}: "
+                     f"{gate['reason']}")
+    answer(args, {"valid": True, "gates": gates}, "\n".join(lines))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -211,6 +212,34 @@ def test_altlas_alone_prints_the_help_and_version_names_the_release(env: dict[st
     assert bare.returncode == 0 and bare.stdout.startswith("usage: altlas")
     assert "COMMAND" in bare.stdout and "task" in bare.stdout
     assert altlas(env, "--version").stdout == "altlas 0.1.0\n"
+
+
+def test_commands_that_set_up_record_or_run_answer_in_json(env: dict[str, str]) -> None:
+    checked = json.loads(altlas(env, "policy", "check", "--json").stdout)
+    assert checked["ok"] and checked["people"] == 5
+    key = json.loads(altlas(env, "key", "new", "--json").stdout)["ALTLAS_CIPHER_KEY"]
+    assert len(base64.b64decode(key)) == 32
+    task = json.loads(altlas(env, "task", "request", "check disk on web-1", "--as", "erin",
+                             "--json").stdout)
+    assert task["requester"] == "erin" and task["request"] == "check disk on web-1"
+    demo = altlas(env, "demo", "--json")
+    assert demo.returncode == 0 and "altlas demo" in demo.stderr
+    assert json.loads(demo.stdout) | {"task": "", "run": ""} == {
+        "task": "", "run": "", "outcome": "succeeded", "events": 16, "verified": True}
+
+
+def test_the_shell_completes_commands_and_their_choices(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    script = altlas(env, "completion", "bash")
+    assert script.returncode == 0 and "complete " in script.stdout
+    answers = tmp_path / "completions"
+    line = "altlas incidents --status "
+    asked = subprocess.run([sys.executable, "-m", "altlas"], capture_output=True, timeout=60,
+                           env={**env, "_ARGCOMPLETE": "1", "COMP_LINE": line,
+                                "COMP_POINT": str(len(line)),
+                                "_ARGCOMPLETE_STDOUT_FILENAME": str(answers)})
+    assert asked.returncode == 0
+    assert answers.read_text().split("\v") == ["open", "resolved", "merged", "all"]
 
 
 def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:

@@ -1,5 +1,5 @@
-"""The command line as a whole: every option says what it is for, and building the parser
-(what `--help` and completion do) stays light."""
+"""The command line as a whole: every command answers in JSON, every option says what it is
+for, and building the parser (what `--help` and completion do) stays light."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
     for action in subparsers:
         for name, child in action.choices.items():
             yield from leaves(child, (*path, name))
+
+
+def test_every_command_can_answer_in_json() -> None:
+    lacking = [name for name, parser in leaves(build_parser())
+               if not any("--json" in a.option_strings for a in parser._actions)]
+    assert lacking == []
 
 
 def test_every_option_and_argument_says_what_it_is_for() -> None:

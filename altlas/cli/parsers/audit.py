@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from altlas.cli.parsing import (
+    DOCUMENT_JSON,
     Subparsers,
     add,
     as_json,
@@ -37,6 +38,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
     p.add_argument("--until", type=parse_time, metavar="TIME",
                    help="only events recorded up to this time (ISO 8601)")
+    as_json(p, DOCUMENT_JSON)
     p = add(sub, "timeline", "audit:timeline", "the audit timeline, filtered")
     p.add_argument("--actor", metavar="PERSON", help="only what this person did")
     p.add_argument("--aggregate", metavar="ID",

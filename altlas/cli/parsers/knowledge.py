@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from altlas.cli.parsing import (
+    DOCUMENT_JSON,
     Subparsers,
     actor,
     add,
@@ -28,16 +29,19 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--outcome", choices=["succeeded", "failed", "cancelled"],
                    help="only runs that ended so")
     as_json(p)
-    add(atlas, "reindex", "knowledge:atlas_reindex",
-        "embed every completed run again (after changing ALTLAS_EMBEDDINGS or the store)")
+    p = add(atlas, "reindex", "knowledge:atlas_reindex",
+            "embed every completed run again (after changing ALTLAS_EMBEDDINGS or the store)")
+    as_json(p)
     p = add(atlas, "export", "knowledge:atlas_export",
             "write the .atlas document (altlas/schemas/atlas.schema.json)")
     p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    as_json(p, DOCUMENT_JSON)
     p = add(atlas, "import", "knowledge:atlas_import",
             "merge another installation's .atlas export (recorded as an event)")
     p.add_argument("file", metavar="FILE", help="an `altlas atlas export` document")
     p.add_argument("--source", help="where it came from (default: the document's source)")
     actor(p)
+    as_json(p)
     board = group(sub, "leaderboard", "runbooks, planners and their ratings")
     p = add(board, "show", "knowledge:leaderboard_show",
             "runbooks surest first, planners by their plans' runs, ratings from matches")
@@ -57,3 +61,4 @@ def register(sub: Subparsers) -> None:
                    help="which plan was better: a, b, tie or both_bad")
     p.add_argument("--task", help="the request both planned")
     actor(p)
+    as_json(p)

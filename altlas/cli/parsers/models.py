@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from altlas.cli.parsing import (
+    DOCUMENT_JSON,
     LABELLED,
     Subparsers,
     actor,
@@ -24,6 +25,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("path", metavar="PATH", help="the .gguf file")
     p.add_argument("--name", help="its name in the registry (default: from the file name)")
     actor(p)
+    as_json(p)
     p = add(models, "dataset", "models:models_dataset",
             "the training set as JSON lines: successful runs, arena winners and the dev file, "
             "never a request of the test file")
@@ -33,6 +35,7 @@ def register(sub: Subparsers) -> None:
                    help="the frozen file that only measures: none of its requests is used")
     p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
     actor(p)
+    as_json(p, DOCUMENT_JSON)
     p = add(models, "train", "models:models_train",
             "ask to train a LoRA adapter on a registered model from the training set "
             "(operators; someone else approves; a worker process of its own trains)")
@@ -45,8 +48,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
                    help="the frozen file that only measures: none of its requests is used")
     actor(p)
+    as_json(p)
     p = add(models, "train-run", "models:models_train_run",
-            "the training worker of a granted training (the reactions start it)")
+            "the training worker of a granted training (the reactions start it)", server=True)
     identifies(p, "training")
     p = add(models, "training", "models:models_training",
             "a training: its status, progress, loss and adapter")
@@ -65,22 +69,26 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--sample", type=int, metavar="N", help="a seeded sample of N requests "
                    "(default ALTLAS_EVALUATION_SAMPLE; 0: all)")
     actor(p)
+    as_json(p)
     p = add(models, "promote", "models:models_promote",
             "ask that an evaluated adapter plan on its base: refused unless it beats the base; "
             "an approver who did not ask for it or its training decides")
     p.add_argument("adapter", metavar="ADAPTER", help="its name (BASE+lora-ID) or training id")
     p.add_argument("--reason", help="why (shown on the approval)")
     actor(p)
+    as_json(p)
     p = add(models, "rollback", "models:models_rollback",
             "ask to go back to what planned before the last activation or promotion")
     p.add_argument("--reason", help="why (shown on the approval)")
     actor(p)
+    as_json(p)
     p = add(models, "activate", "models:models_activate",
             "ask that a registered model plan; someone else's approval decides")
     p.add_argument("name", metavar="NAME", help="a registered model's name, as `models list` "
                    "shows it")
     p.add_argument("--reason", help="why (shown on the approval)")
     actor(p)
+    as_json(p)
     arena = group(sub, "arena", "two planners plan one request; judge which plan is better")
     p = add(arena, "ask", "models:arena_ask",
             "both plan the request (default: the model that plans now against the newest "
@@ -103,3 +111,4 @@ def register(sub: Subparsers) -> None:
     p.add_argument("verdict", choices=["a", "b", "tie", "both_bad"],
                    help="which plan is better: a, b, tie or both_bad")
     actor(p)
+    as_json(p)

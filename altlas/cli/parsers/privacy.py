@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from altlas.cli.parsing import (
+    DOCUMENT_JSON,
     Subparsers,
     actor,
     add,
@@ -29,3 +30,4 @@ def register(sub: Subparsers) -> None:
                    help="a name, or #id as an erased person is shown")
     actor(p)
     p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    as_json(p, DOCUMENT_JSON)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from altlas.cli.parsing import (
     Subparsers,
     add,
+    as_json,
     group,
     positive,
 )
 
 
 def register(sub: Subparsers) -> None:
-    add(sub, "demo", "processes:demo_command",
-        "run a complete journey end to end on this store")
+    p = add(sub, "demo", "processes:demo_command",
+            "run a complete journey end to end on this store")
+    as_json(p, "print how it ended as JSON (the journey's narrative goes to stderr)")
     p = add(sub, "worker", "processes:worker_command", "react to events and run steps until "
             "stopped; start several on one PostgreSQL store to share the work", server=True)
     p.add_argument("--until-quiet", action="store_true",
@@ -53,3 +55,4 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--workers", type=positive, metavar="N",
                    help="processes applying shares of the aggregates in parallel (default: "
                         "one per core, at most 4, on PostgreSQL views; 1 on SQLite)")
+    as_json(p)

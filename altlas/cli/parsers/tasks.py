@@ -28,6 +28,7 @@ def register(sub: Subparsers) -> None:
     p = add(alt, "validate", "tasks:alt_validate",
             "check an .alt file against its schema and the policy; exit 1 if it is not valid")
     p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
+    as_json(p)
     p = add(alt, "submit", "tasks:alt_submit",
             "record a hand-written plan as a task; it passes the same gates and runs")
     p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
@@ -41,11 +42,13 @@ def register(sub: Subparsers) -> None:
     p.add_argument("text", help="what should be done")
     actor(p)
     request_options(p)
+    as_json(p)
     p = add(task, "plan", "tasks:task_plan",
             "record an .alt plan for your own task before altlas plans it (- = stdin)")
     identifies(p, "task", "task_id")
     p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
     actor(p)
+    as_json(p)
     p = add(task, "answer", "tasks:task_answer",
             "answer what altlas asked about your task (a host's name or number, or words); "
             "planning goes on")
