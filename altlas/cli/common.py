@@ -17,6 +17,7 @@ from uuid import UUID
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.parsing import Handler
 from altlas.follow import Followed, Follower
+from altlas.progress import Waiting
 from altlas.serving import background
 from altlas.settings import load_settings
 from application.i18n import t
@@ -139,7 +140,7 @@ def report_followed(system: System, followed: Followed, args: argparse.Namespace
 
 
 def follower_of(system: System, args: argparse.Namespace) -> Follower:
-    return Follower(system, args.locale, None if args.json else print)
+    return Follower(system, args.locale, None if args.json else print, Waiting(sys.stderr))
 
 
 def show_one(kind: str) -> Callable[[System, argparse.Namespace], int]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import pty
+import re
 import socket
 import subprocess
 import sys
@@ -240,6 +244,35 @@ def test_the_shell_completes_commands_and_their_choices(env: dict[str, str],
                                 "_ARGCOMPLETE_STDOUT_FILENAME": str(answers)})
     assert asked.returncode == 0
     assert answers.read_text().split("\v") == ["open", "resolved", "merged", "all"]
+
+
+def test_a_step_longer_than_two_seconds_shows_what_it_waits_for_on_a_terminal_only(
+        env: dict[str, str], tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(default_policy_text().replace(
+        "    - '^uptime$'", "    - '^uptime$'\n    - '^sleep [0-9]+$'"))
+    plan = tmp_path / "slow.alt"
+    plan.write_text(json.dumps({"alt": 1, "request": "wait a bit", "steps": [
+        {"id": "s1", "kind": "local", "action": "sleep 4", "target": "localhost", "needs": [],
+         "timeout_s": 30, "retries": 0, "risk": "READ_ONLY", "description": "wait",
+         "params": {}}]}))
+    env = {**env, "ALTLAS_POLICY_FILE": str(policy)}
+    argv = [sys.executable, "-m", "altlas", "alt", "submit", str(plan), "--as", "erin", "--run"]
+    screen, terminal = pty.openpty()
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=terminal,
+                          text=True) as process:
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # the terminal closes with the process
+            while chunk := os.read(screen, 1024):
+                shown += chunk
+        out = process.stdout.read() if process.stdout else ""
+    os.close(screen)
+    assert process.returncode == 0 and "s1   succeeded" in out
+    assert re.search(rb"\r\x1b\[K[2-4]s  running s1 \(sleep 4 on localhost\)", shown)
+    assert shown.endswith(b"\r\x1b[K")  # gone before the result
+    piped = altlas(env, "alt", "submit", str(plan), "--as", "erin", "--run")
+    assert piped.returncode == 0 and piped.stderr == ""
 
 
 def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:
