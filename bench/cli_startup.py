@@ -34,8 +34,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
 def first_line_seconds(argv: list[str], env: dict[str, str]) -> float:
     """From the start of the process to its first line on stdout (then it runs to its end)."""
     started = time.perf_counter()
-    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True) as process:
+    with subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,  # -m: cwd first
+                          stderr=subprocess.DEVNULL, text=True) as process:
         assert process.stdout is not None
         process.stdout.readline()
         seconds = time.perf_counter() - started
