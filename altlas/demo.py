@@ -5,6 +5,7 @@ vote through the same use case every front calls, and the run moves on by itself
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TextIO
 from uuid import UUID
 
@@ -19,7 +20,22 @@ REQUEST = "check disk and load on the altlas host, then set its maintenance flag
 REQUESTER, APPROVERS = "deniz", ("alice", "bob")
 
 
-def run_demo(system: System, out: TextIO, locale: str = "en") -> int:
+@dataclass(frozen=True)
+class Demo:
+    """How the journey ended, for `altlas demo --json`."""
+
+    task: str
+    run: str | None
+    outcome: str | None
+    events: int
+    verified: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.verified and self.outcome == "succeeded"
+
+
+def run_demo(system: System, out: TextIO, locale: str = "en") -> Demo:
     app, history, use_cases = system.app, system.history, system.use_cases()
     worker = system.worker()
 
@@ -43,7 +59,7 @@ def run_demo(system: System, out: TextIO, locale: str = "en") -> int:
     task = app.get_task(task_id)
     if task.status != "segmented":
         say(f"2. plan      rejected: {task.rejection}")
-        return 1
+        return Demo(str(task_id), None, "rejected", 0, verified=False)
     fallback = f" (fell back: {task.fallback_reason})" if task.fallback_reason else ""
     say(f"2. plan      by the {task.segmenter} segmenter{fallback}; each step classified "
         "by the policy → TaskSegmented")
@@ -95,4 +111,4 @@ def run_demo(system: System, out: TextIO, locale: str = "en") -> int:
         say(f"   hash chains BROKEN: {len(report.breaks)} problem(s)")
         for problem in report.breaks:
             say(f"   - {problem}")
-    return 0 if report.ok and result.outcome == "succeeded" else 1
+    return Demo(str(task_id), str(run_id), result.outcome, len(journey), report.ok)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from altlas.bootstrap import System
+from altlas.progress import Waiting
 from application.core import run_id_of
 from application.errors import NotFoundError
 from application.presenters import PlanModel, RunModel
@@ -39,12 +40,32 @@ class Followed:
         return self.run is not None and self.run.outcome in ("failed", "cancelled")
 
 
+def waited_for(state: Followed) -> str | None:
+    """What a request waits for that takes time by itself: its plan, or its running steps
+    (waits for people are printed as such, and do not count)."""
+    task, run = state.task, state.run
+    if task.status == "requested":
+        return "planning the request"
+    if run is None or run.outcome is not None:
+        return None
+    planned = {step["id"]: step for step in (task.plan or {}).get("steps", [])}
+    running = [planned.get(step.id, {"id": step.id}) for step in run.steps
+               if step.status == "running"]
+    if not running:
+        return None
+    return "running " + ", ".join(
+        f"{step['id']} ({step.get('action', '?')} on {step.get('target', '?')})"
+        for step in running)
+
+
 class Follower:
     def __init__(self, system: System, locale: str,
-                 say: Callable[[str], None] | None = None) -> None:
+                 say: Callable[[str], None] | None = None,
+                 waiting: Waiting | None = None) -> None:
         self.system = system
         self.locale = locale
         self.say = say
+        self.waiting = waiting
 
     def request(self, task_id: UUID, after: int) -> Followed:
         """From the request to its plan, its run's steps, and its end (or its wait for
@@ -80,12 +101,16 @@ class Follower:
                 if record.correlation_id == correlation:
                     self._show(record, show_plan)
             state = self._state(task_id)
+            if self.waiting is not None:
+                self.waiting.update(waited_for(state))
             return None if self._settled(state, thread) else IDLE
 
         try:
             follow(threading.Event(), app.recorded, step, 0.25)  # until settled
             return state
         finally:
+            if self.waiting is not None:
+                self.waiting.clear()
             stop.set()  # interrupted (Ctrl-C): the steps still running are recorded as such
             if thread is not None:
                 thread.join()
@@ -121,6 +146,8 @@ class Follower:
     def _show(self, record: RecordedEvent, show_plan: bool) -> None:
         if self.say is None:
             return
+        if self.waiting is not None:
+            self.waiting.clear()  # a result never shares its line with the waiting one
         uc = self.system.use_cases(catch_up=False)
         kind = record.type_name
         if kind in ("TaskSegmented", "TaskRejected") and show_plan:

@@ -150,7 +150,10 @@ class Settings(BaseSettings):
         default=33_554_432, ge=1024, le=1_073_741_824,
         description="Alertmanager's webhook (POST /alerts/alertmanager) carries a whole group "
         "of alerts: its bodies may be this large (32 MiB, about 100,000 alerts).")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        default=None,
+        description="Unset: INFO for the processes that keep running (serve, worker, …), "
+        "WARNING for one-off commands, whose results then stand alone on standard output.")
     incident_summary: Literal["template", "model"] = Field(
         default="template",
         description="Who writes an incident's summary: the template, or the language model "
@@ -250,6 +253,10 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def level_for(self, server: bool) -> str:
+        """The log level of a process: the configured one, else by what the process is."""
+        return self.log_level or ("INFO" if server else "WARNING")
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's own settings for the chosen event store."""

@@ -14,11 +14,10 @@ from uuid import UUID
 
 from domain.base import AuditedAggregate, EventMeta
 from domain.errors import ConflictError, InvalidInputError
+from domain.hyperparameters import HYPERPARAMETERS
 
 REQUESTED, RUNNING, TRAINED, FAILED, WITHDRAWN = (
     "requested", "running", "trained", "failed", "withdrawn")
-HYPERPARAMETERS = {"rank": 8, "alpha": 32, "dropout": 0.05, "lr": 2e-4, "epochs": 1,
-                   "max_steps": 0}  # max_steps 0: every example once per epoch
 OUTCOMES = ("exact", "asked", "refused", "wrong")
 MAX_CURVE = 500  # points of the loss curve kept on AdapterTrained
 

@@ -11,7 +11,7 @@ eval "$(scripts/services.sh env)"
 ALL=(append reactions event_flow segmentation chatops classify checkpoints redaction privacy
      recovery verify_memory size soak similar leaderboards correlation alert_ingest
      replay_check incident_response incident_storms alert_flow alertmanager_storm classify_nl2bash
-     "plan_nl2bash --models rules" arena training)
+     "plan_nl2bash --models rules" arena training cli_startup)
 [ "$#" -gt 0 ] && ALL=("$@")
 ALTLAS_BENCH_FIGURES=${ALTLAS_BENCH_FIGURES:-$(mktemp --suffix=.jsonl)}
 export ALTLAS_BENCH_FIGURES

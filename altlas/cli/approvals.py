@@ -9,13 +9,7 @@ from uuid import UUID
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
-    Subparsers,
-    actor,
-    add,
-    as_json,
-    as_of,
     follower_of,
-    group,
     json_out,
     show_one,
     with_system,
@@ -31,7 +25,8 @@ from application.text import (
 from domain.approval import ApprovalSubject
 
 
-def _approvals(system: System, args: argparse.Namespace) -> int:
+@with_system
+def approvals(system: System, args: argparse.Namespace) -> int:
     rows = system.use_cases().open_approvals(None, args.as_of)
     if args.json:
         json_out(rows)
@@ -78,50 +73,27 @@ def _granted(system: System, view: ApprovalView) -> str:
             "erased everywhere; the history still verifies")
 
 
-def _approve(system: System, args: argparse.Namespace) -> int:
+@with_system
+def approve(system: System, args: argparse.Namespace) -> int:
     return _decided(system, args, lambda: system.use_cases().vote(args.actor, args.id))
 
 
-def _deny(system: System, args: argparse.Namespace) -> int:
+@with_system
+def deny(system: System, args: argparse.Namespace) -> int:
     return _decided(system, args,
                     lambda: system.use_cases().deny(args.actor, args.id, args.reason))
 
 
-def _expire(system: System, args: argparse.Namespace) -> int:
+@with_system
+def expire(system: System, args: argparse.Namespace) -> int:
     return _decided(system, args,
                     lambda: system.use_cases().expire_approval(args.actor, args.id))
 
 
-def _cancel(system: System, args: argparse.Namespace) -> int:
+@with_system
+def cancel(system: System, args: argparse.Namespace) -> int:
     return _decided(system, args, lambda: system.use_cases().cancel_approval(
         args.actor, args.id, args.reason))
 
 
-def register(sub: Subparsers) -> None:
-    p = add(sub, "approvals", with_system(_approvals), "approvals waiting for a decision")
-    as_of(p)
-    as_json(p)
-    p = add(sub, "approve", with_system(_approve), "approve a gated step")
-    p.add_argument("id", metavar="APPROVAL")
-    actor(p)
-    as_json(p)
-    p = add(sub, "deny", with_system(_deny), "deny a gated step, with a reason")
-    p.add_argument("id", metavar="APPROVAL")
-    actor(p)
-    p.add_argument("--reason", required=True)
-    as_json(p)
-    approval = group(sub, "approval", "show, expire or cancel approvals")
-    p = add(approval, "show", with_system(show_one("approval")), "show an approval")
-    p.add_argument("id", metavar="APPROVAL")
-    as_json(p)
-    p = add(approval, "expire", with_system(_expire),
-            "expire an approval whose time is up (operators; workers do it by themselves)")
-    p.add_argument("id", metavar="APPROVAL")
-    actor(p)
-    as_json(p)
-    p = add(approval, "cancel", with_system(_cancel),
-            "withdraw an open approval request (its requester, or an operator)")
-    p.add_argument("id", metavar="APPROVAL")
-    actor(p)
-    p.add_argument("--reason", required=True)
-    as_json(p)
+show = with_system(show_one("approval"))

@@ -9,13 +9,8 @@ import sys
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.common import (
-    Subparsers,
-    add,
-    as_json,
-    as_of,
-    group,
+    answer,
     json_out,
-    parse_time,
     with_system,
 )
 from altlas.progress import Progress
@@ -25,7 +20,8 @@ from application.i18n import t
 from application.text import audit_report_text
 
 
-def _audit_verify(system: System, args: argparse.Namespace) -> int:
+@with_system
+def audit_verify(system: System, args: argparse.Namespace) -> int:
     progress = Progress("verify", None)
     try:
         reports = system.use_cases().verify(None, kafka=args.kafka, progress=progress)
@@ -39,7 +35,7 @@ def _audit_verify(system: System, args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in reports) else 1
 
 
-def _audit_accept_loss(args: argparse.Namespace) -> int:
+def audit_accept_loss(args: argparse.Namespace) -> int:
     """After restoring what could be restored: the views are rebuilt from the store as it
     is, and the checkpoints of the lost events are set aside with who accepted it and when,
     for every later `audit verify` to show. The one command the start-up check lets by."""
@@ -77,7 +73,8 @@ def _audit_accept_loss(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_replay(system: System, args: argparse.Namespace) -> int:
+@with_system
+def audit_replay(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     into = uc.replay_target(None, args.until, args.into)  # a refused target: one line
     progress = Progress("replay", uc.position())
@@ -92,7 +89,8 @@ def _audit_replay(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_export(system: System, args: argparse.Namespace) -> int:
+@with_system
+def audit_export(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     progress = Progress("export", uc.position())
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
@@ -107,11 +105,13 @@ def _audit_export(system: System, args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.output != "-":
-        print(f"exported {written} event(s) to {args.output}")
+        answer(args, {"output": args.output, "events": written},
+               f"exported {written} event(s) to {args.output}")
     return 0
 
 
-def _timeline(system: System, args: argparse.Namespace) -> int:
+@with_system
+def timeline(system: System, args: argparse.Namespace) -> int:
     rows = system.use_cases().timeline(
         None, as_of=args.as_of, actor=args.actor, aggregate_id=args.aggregate,
         type_name=args.type, since=args.since, until=args.until, limit=args.limit)
@@ -126,7 +126,8 @@ def _timeline(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _events(system: System, args: argparse.Namespace) -> int:
+@with_system
+def events(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     if args.json:
         json_out([r.to_dict() for r in uc.events(None, args.after, args.limit)])
@@ -135,42 +136,3 @@ def _events(system: System, args: argparse.Namespace) -> int:
     else:
         print(f"no events after position {args.after}")
     return 0
-
-
-def register(sub: Subparsers) -> None:
-    audit = group(sub, "audit", "verify, replay and export the history")
-    p = add(audit, "verify", with_system(_audit_verify),
-            "check every hash chain and checkpoint; exit 1 and name each bad event")
-    p.add_argument("--kafka", action="store_true", help="check the Kafka topic too")
-    as_json(p)
-    p = add(audit, "replay", with_system(_audit_replay),
-            "rebuild the views as of a time into a separate database")
-    p.add_argument("--until", type=parse_time, required=True, metavar="TIME")
-    p.add_argument("--into", metavar="URL",
-                   help="sqlite:///PATH or postgresql://…?schema=NAME (default a new SQLite "
-                   "file in the data dir)")
-    as_json(p)
-    p = add(audit, "accept-loss", _audit_accept_loss,
-            "after a store lost events (restored from an older backup, a cut WAL file): "
-            "rebuild the views from the store as it is and record the acceptance")
-    p.add_argument("--yes", action="store_true", help="do it (without: say what it would do)")
-    p.add_argument("--reason", metavar="TEXT", help="why, for the record")
-    as_json(p)
-    p = add(audit, "export", with_system(_audit_export),
-            "write the history as CloudEvents JSON lines")
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
-    p.add_argument("--until", type=parse_time, metavar="TIME")
-    p = add(sub, "timeline", with_system(_timeline), "the audit timeline, filtered")
-    p.add_argument("--actor")
-    p.add_argument("--aggregate", metavar="ID")
-    p.add_argument("--type", metavar="EVENT", help="e.g. ApprovalGranted")
-    p.add_argument("--since", type=parse_time, metavar="TIME")
-    p.add_argument("--until", type=parse_time, metavar="TIME")
-    p.add_argument("--limit", type=int, default=100)
-    as_of(p)
-    as_json(p)
-    p = add(sub, "events", with_system(_events), "list recorded events in global order")
-    p.add_argument("--after", type=int, default=0, metavar="POS",
-                   help="start after this position")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="show at most N events")
-    as_json(p)

@@ -10,13 +10,14 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeAlias
+from typing import Any
 from uuid import UUID
 
 from altlas.bootstrap import StartupError, System, bootstrap
+from altlas.cli.parsing import Handler
 from altlas.follow import Followed, Follower
+from altlas.progress import Waiting
 from altlas.serving import background
 from altlas.settings import load_settings
 from application.i18n import t
@@ -34,23 +35,16 @@ from domain.policy import LOCALES
 log = logging.getLogger("altlas")
 
 
-LABELLED = Path(__file__).resolve().parents[2] / "tests" / "data"  # the labelled files
-
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def parse_time(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a time; use ISO 8601, e.g. 2026-11-23T14:00:00Z") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def json_out(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def answer(args: argparse.Namespace, data: Any, text: str) -> None:
+    """A command's result: ``data`` as JSON with --json, else ``text``."""
+    if args.json:
+        json_out(data)
+    else:
+        print(text)
 
 
 def locale_for(system: System, person: str | None) -> str:
@@ -74,16 +68,6 @@ def with_system(body: Callable[[System, argparse.Namespace], int]) -> Handler:
             system.close()
 
     return handler
-
-
-def positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
-    return n
 
 
 def write_chart(path: str, png: bytes) -> None:
@@ -156,7 +140,7 @@ def report_followed(system: System, followed: Followed, args: argparse.Namespace
 
 
 def follower_of(system: System, args: argparse.Namespace) -> Follower:
-    return Follower(system, args.locale, None if args.json else print)
+    return Follower(system, args.locale, None if args.json else print, Waiting(sys.stderr))
 
 
 def show_one(kind: str) -> Callable[[System, argparse.Namespace], int]:
@@ -182,60 +166,5 @@ def show_one(kind: str) -> Callable[[System, argparse.Namespace], int]:
     return show
 
 
-class Parser(argparse.ArgumentParser):
-    """Usage errors in one line, exit code 2, like every other refusal."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
 class InvalidFileError(Exception):
     """A file the command was given cannot be read or is not what it should be (exit 2)."""
-
-
-# what add_subparsers returns (argparse keeps the class private, and generic only to mypy)
-Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-
-def add(parent: Subparsers, name: str, handler: Handler, help_text: str
-        ) -> argparse.ArgumentParser:
-    """A command under ``parent`` that ``handler`` carries out."""
-    p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
-    p.set_defaults(handler=handler)
-    return p
-
-
-def group(sub: Subparsers, name: str, help_text: str) -> Subparsers:
-    """A command whose actions follow it (`altlas NAME ACTION`)."""
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
-
-
-def actor(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as", dest="actor", required=True, metavar="PERSON",
-                   help="who is doing this (a person named in the policy)")
-
-
-def as_json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
-
-
-def as_of(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=parse_time, metavar="TIME",
-                   help="as it was at this time (the views replayed up to it, then kept)")
-
-
-def listing(p: argparse.ArgumentParser, statuses: str) -> None:
-    p.add_argument("--status", help=statuses)
-    p.add_argument("--requester", metavar="PERSON")
-    p.add_argument("--since", type=parse_time, metavar="TIME")
-    p.add_argument("--limit", type=int, default=20, metavar="N")
-    p.add_argument("--cursor", metavar="CURSOR", help="the next page, as the last printed")
-    as_of(p)
-    as_json(p)
-
-
-def request_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--env", help="target environment named in the policy")
-    p.add_argument("--mode", default="normal", choices=["normal", "explore", "dream", "chaos"])
-    p.add_argument("--persona", default="technical_expert")

@@ -7,12 +7,7 @@ from uuid import UUID
 
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
-    Subparsers,
-    add,
-    as_json,
     json_out,
-    parse_time,
-    positive,
     with_system,
     write_chart,
 )
@@ -22,7 +17,8 @@ from application.text import (
 )
 
 
-def _incidents(system: System, args: argparse.Namespace) -> int:
+@with_system
+def incidents(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     if args.incident:
         found = uc.incident(None, args.incident)
@@ -43,17 +39,3 @@ def _incidents(system: System, args: argparse.Namespace) -> int:
     else:
         print(incidents_text(rows, args.locale, every=args.status == "all", limit=args.limit))
     return 0
-
-
-def register(sub: Subparsers) -> None:
-    p = add(sub, "incidents", with_system(_incidents),
-            "incidents correlated from Alertmanager's alerts, likely causes first")
-    p.add_argument("incident", nargs="?", metavar="ID",
-                   help="one incident, with its timeline (its first 6 characters or more)")
-    p.add_argument("--status", choices=["open", "resolved", "merged", "all"], default="open",
-                   help="which to list (default open)")
-    p.add_argument("--chart", metavar="FILE.png",
-                   help="with an ID: also draw its key metric, the anomaly marked")
-    p.add_argument("--since", type=parse_time, metavar="TIME", help="opened at or after")
-    p.add_argument("--limit", type=positive, default=20, metavar="N")
-    as_json(p)

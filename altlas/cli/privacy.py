@@ -8,11 +8,7 @@ import sys
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
-    Subparsers,
-    actor,
-    add,
-    as_json,
-    group,
+    answer,
     json_out,
     with_system,
 )
@@ -21,7 +17,8 @@ from application.text import (
 )
 
 
-def _privacy_forget(system: System, args: argparse.Namespace) -> int:
+@with_system
+def privacy_forget(system: System, args: argparse.Namespace) -> int:
     view = system.use_cases().forget(args.actor, args.person, args.reason)
     if args.json:
         json_out(view.to_dict())
@@ -34,7 +31,8 @@ def _privacy_forget(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _privacy_export(system: System, args: argparse.Namespace) -> int:
+@with_system
+def privacy_export(system: System, args: argparse.Namespace) -> int:
     records = system.use_cases().personal_data(args.actor, args.person)
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     written = 0
@@ -46,25 +44,6 @@ def _privacy_export(system: System, args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.output != "-":
-        print(f"exported {written} event(s) about {args.person} to {args.output}")
+        answer(args, {"output": args.output, "events": written, "person": args.person},
+               f"exported {written} event(s) about {args.person} to {args.output}")
     return 0
-
-
-def register(sub: Subparsers) -> None:
-    privacy = group(sub, "privacy", "forget a person; export what is recorded about one")
-    p = add(privacy, "forget", with_system(_privacy_forget),
-            "ask to forget a person (admins): once someone else approves, their key is "
-            "destroyed and their name and what they wrote read as erased everywhere; the "
-            "history still verifies")
-    p.add_argument("person", metavar="PERSON",
-                   help="a name, or #id as an erased person is shown")
-    actor(p)
-    p.add_argument("--reason", default="", help="why, for the record (sealed with your key)")
-    as_json(p)
-    p = add(privacy, "export", with_system(_privacy_export),
-            "everything recorded about a person, as JSON lines (admins; a data-access "
-            "request)")
-    p.add_argument("person", metavar="PERSON",
-                   help="a name, or #id as an erased person is shown")
-    actor(p)
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")

@@ -8,14 +8,13 @@ import functools
 import signal
 import sys
 import threading
+from dataclasses import asdict
 
 from altlas.bootstrap import StartupError, System
 from altlas.cli.common import (
-    Subparsers,
-    add,
-    group,
+    answer,
+    json_out,
     log,
-    positive,
     register_packaged,
     with_system,
 )
@@ -25,10 +24,14 @@ from projections.views import PROJECTIONS
 from streams.kafka import KafkaUnavailableError
 
 
-def _demo(system: System, _: argparse.Namespace) -> int:
+@with_system
+def demo_command(system: System, args: argparse.Namespace) -> int:
     from altlas.demo import run_demo
 
-    return run_demo(system, sys.stdout)
+    demo = run_demo(system, sys.stderr if args.json else sys.stdout)
+    if args.json:
+        json_out(asdict(demo))
+    return 0 if demo.ok else 1
 
 
 def _stop_on_signals() -> threading.Event:
@@ -39,7 +42,8 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _serve(system: System, args: argparse.Namespace) -> int:
+@with_system
+def serve_command(system: System, args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = system.settings
@@ -64,7 +68,8 @@ def _serve(system: System, args: argparse.Namespace) -> int:
     try:
         # log_config=None: uvicorn's records go through the same (redacted) handler
         uvicorn.run(api, host=args.host or settings.http_host,
-                    port=args.port or settings.http_port, log_level=settings.log_level.lower(),
+                    port=args.port or settings.http_port,
+                    log_level=settings.level_for(server=True).lower(),
                     log_config=None)
     finally:
         stop.set()
@@ -114,15 +119,18 @@ def _with_worker(system: System, asked: bool) -> bool:
     return False
 
 
-def _discord(system: System, args: argparse.Namespace) -> int:
+@with_system
+def discord_command(system: System, args: argparse.Namespace) -> int:
     return _chat_process(system, "discord", args.worker)
 
 
-def _slack(system: System, args: argparse.Namespace) -> int:
+@with_system
+def slack_command(system: System, args: argparse.Namespace) -> int:
     return _chat_process(system, "slack", args.worker)
 
 
-def _worker(system: System, args: argparse.Namespace) -> int:
+@with_system
+def worker_command(system: System, args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     worker = system.worker()
     if args.until_quiet:
@@ -139,7 +147,8 @@ def _worker(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _relay(system: System, args: argparse.Namespace) -> int:
+@with_system
+def relay_command(system: System, args: argparse.Namespace) -> int:
     relay = system.relay()
     if args.once:
         total = 0
@@ -161,7 +170,8 @@ def _relay(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _project(system: System, args: argparse.Namespace) -> int:
+@with_system
+def project_command(system: System, args: argparse.Namespace) -> int:
     names = args.projection or None
     if args.source == "store":
         feed = system.store_feed(names)
@@ -191,7 +201,8 @@ def _project(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-def _rebuild(system: System, args: argparse.Namespace) -> int:
+@with_system
+def rebuild_command(system: System, args: argparse.Namespace) -> int:
     from altlas.rebuild import RebuildError, default_workers, rebuild
 
     names = args.projection or None
@@ -208,42 +219,6 @@ def _rebuild(system: System, args: argparse.Namespace) -> int:
         progress.close()
     shown = ", ".join(names or PROJECTIONS)
     by = f" by {workers} processes" if workers > 1 else ""
-    print(f"rebuilt {shown} from {total} event(s){by}")
+    answer(args, {"projections": names or list(PROJECTIONS), "events": total,
+                  "workers": workers}, f"rebuilt {shown} from {total} event(s){by}")
     return 0
-
-
-def register(sub: Subparsers) -> None:
-    add(sub, "demo", with_system(_demo), "run a complete journey end to end on this store")
-    p = add(sub, "worker", with_system(_worker), "react to events and run steps until "
-            "stopped; start several on one PostgreSQL store to share the work")
-    p.add_argument("--until-quiet", action="store_true",
-                   help="stop when nothing is left to do now")
-    p = add(sub, "serve", with_system(_serve), "start the HTTP API (OpenAPI schema at /docs); "
-            "embeds the relay with Kafka, the store feed and a worker on the embedded default")
-    p.add_argument("--host", help="address to bind (default ALTLAS_HTTP_HOST)")
-    p.add_argument("--port", type=int, help="port to bind (default ALTLAS_HTTP_PORT)")
-    p.add_argument("--no-relay", action="store_true",
-                   help="with Kafka, leave publishing to a separate `altlas relay`")
-    p.add_argument("--worker", action="store_true",
-                   help="with PostgreSQL, run a worker inside too")
-    p = add(sub, "discord", with_system(_discord), "run the Discord bot until stopped")
-    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
-    p = add(sub, "slack", with_system(_slack),
-            "run the Slack app over Socket Mode until stopped (HTTP mode is in `serve`)")
-    p.add_argument("--worker", action="store_true", help="with PostgreSQL, run a worker too")
-    p = add(sub, "relay", with_system(_relay), "publish recorded events to Kafka until stopped")
-    p.add_argument("--once", action="store_true", help="publish what is there, then exit")
-    p = add(sub, "project", with_system(_project), "feed the views until stopped")
-    p.add_argument("--from", dest="source", choices=["store", "kafka"], default="store",
-                   help="the notification log (embedded) or the Kafka topic")
-    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
-                   help="only this projection (repeatable; default all)")
-    p.add_argument("--once", action="store_true", help="(store) catch up, then exit")
-    projections = group(sub, "projections", "rebuild views")
-    p = add(projections, "rebuild", with_system(_rebuild),
-            "empty the views and apply the whole history again from the store")
-    p.add_argument("--projection", action="append", choices=sorted(PROJECTIONS),
-                   help="only this projection (repeatable; default all)")
-    p.add_argument("--workers", type=positive, metavar="N",
-                   help="processes applying shares of the aggregates in parallel (default: "
-                        "one per core, at most 4, on PostgreSQL views; 1 on SQLite)")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import os
+import pty
+import re
 import socket
 import subprocess
 import sys
@@ -196,6 +201,78 @@ def test_listings_as_of_a_time_show_what_was_true_then(env: dict[str, str]) -> N
     assert [a["votes"] for a in queue] == [["alice"]]
     now = json.loads(altlas(env, "run", "list", "--json").stdout)
     assert [r["outcome"] for r in now["items"]] == ["succeeded"]
+
+
+def test_a_command_prints_its_result_and_no_log_lines_by_default(env: dict[str, str]) -> None:
+    done = altlas(env, "do", "check disk on the altlas host",
+                  "--as", "erin")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "check disk" in done.stdout
+
+
+def test_altlas_alone_prints_the_help_and_version_names_the_release(env: dict[str, str]
+                                                                     ) -> None:
+    bare = altlas(env)
+    assert bare.returncode == 0 and bare.stdout.startswith("usage: altlas")
+    assert "COMMAND" in bare.stdout and "task" in bare.stdout
+    assert altlas(env, "--version").stdout == "altlas 0.1.0\n"
+
+
+def test_commands_that_set_up_record_or_run_answer_in_json(env: dict[str, str]) -> None:
+    checked = json.loads(altlas(env, "policy", "check", "--json").stdout)
+    assert checked["ok"] and checked["people"] == 5
+    key = json.loads(altlas(env, "key", "new", "--json").stdout)["ALTLAS_CIPHER_KEY"]
+    assert len(base64.b64decode(key)) == 32
+    task = json.loads(altlas(env, "task", "request", "check disk on web-1", "--as", "erin",
+                             "--json").stdout)
+    assert task["requester"] == "erin" and task["request"] == "check disk on web-1"
+    demo = altlas(env, "demo", "--json")
+    assert demo.returncode == 0 and "altlas demo" in demo.stderr
+    assert json.loads(demo.stdout) | {"task": "", "run": ""} == {
+        "task": "", "run": "", "outcome": "succeeded", "events": 16, "verified": True}
+
+
+def test_the_shell_completes_commands_and_their_choices(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    script = altlas(env, "completion", "bash")
+    assert script.returncode == 0 and "complete " in script.stdout
+    answers = tmp_path / "completions"
+    line = "altlas incidents --status "
+    asked = subprocess.run([sys.executable, "-m", "altlas"], capture_output=True, timeout=60,
+                           env={**env, "_ARGCOMPLETE": "1", "COMP_LINE": line,
+                                "COMP_POINT": str(len(line)),
+                                "_ARGCOMPLETE_STDOUT_FILENAME": str(answers)})
+    assert asked.returncode == 0
+    assert answers.read_text().split("\v") == ["open", "resolved", "merged", "all"]
+
+
+def test_a_step_longer_than_two_seconds_shows_what_it_waits_for_on_a_terminal_only(
+        env: dict[str, str], tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(default_policy_text().replace(
+        "    - '^uptime$'", "    - '^uptime$'\n    - '^sleep [0-9]+$'"))
+    plan = tmp_path / "slow.alt"
+    plan.write_text(json.dumps({"alt": 1, "request": "wait a bit", "steps": [
+        {"id": "s1", "kind": "local", "action": "sleep 4", "target": "localhost", "needs": [],
+         "timeout_s": 30, "retries": 0, "risk": "READ_ONLY", "description": "wait",
+         "params": {}}]}))
+    env = {**env, "ALTLAS_POLICY_FILE": str(policy)}
+    argv = [sys.executable, "-m", "altlas", "alt", "submit", str(plan), "--as", "erin", "--run"]
+    screen, terminal = pty.openpty()
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=terminal,
+                          text=True) as process:
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # the terminal closes with the process
+            while chunk := os.read(screen, 1024):
+                shown += chunk
+        out = process.stdout.read() if process.stdout else ""
+    os.close(screen)
+    assert process.returncode == 0 and "s1   succeeded" in out
+    assert re.search(rb"\r\x1b\[K[2-4]s  running s1 \(sleep 4 on localhost\)", shown)
+    assert shown.endswith(b"\r\x1b[K")  # gone before the result
+    piped = altlas(env, "alt", "submit", str(plan), "--as", "erin", "--run")
+    assert piped.returncode == 0 and piped.stderr == ""
 
 
 def test_the_log_level_setting_is_honoured(env: dict[str, str]) -> None:
