@@ -30,6 +30,7 @@ from altlas.cli import (
     tasks,
 )
 from altlas.cli.common import InvalidFileError, Parser
+from altlas.installation import InstallationError
 from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, SettingsError
 from application.history import UnreadableEventError
@@ -83,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError,
-            UnreadableEventError, VectorStoreUnavailableError, ModelUnavailableError) as e:
+            UnreadableEventError, VectorStoreUnavailableError, ModelUnavailableError,
+            InstallationError) as e:
         print(f"altlas: {log_redaction.redacted(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

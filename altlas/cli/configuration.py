@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import hashlib
 import secrets
 from pathlib import Path
@@ -12,9 +13,49 @@ from altlas.cli.common import (
     InvalidFileError,
     Subparsers,
     add,
+    as_json,
     group,
+    json_out,
 )
-from altlas.settings import load_settings
+from altlas.installation import ROLES, Installation, InstallationError, new_installation, write_new
+from altlas.settings import INSTALLATION_POLICY, Settings, load_settings
+
+
+def _init(args: argparse.Namespace) -> int:
+    """This installation's policy, with whoever sets it up allowed to do everything."""
+    settings = load_settings()
+    path = settings.policy_file or settings.data_dir / INSTALLATION_POLICY
+    made = new_installation(args.name or _os_user())
+    write_new(path, made.policy_text)
+    if args.json:
+        json_out({"policy_file": str(path), "person": made.person, "roles": list(ROLES),
+                  "api_token": made.api_token, "alertmanager_token": made.alertmanager_token})
+    else:
+        print(_made_text(made, path, settings))
+    return 0
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        raise InstallationError("cannot tell who you are; name yourself with --name NAME") from None
+
+
+def _made_text(made: Installation, path: Path, settings: Settings) -> str:
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    return (
+        f"wrote {path}: the default policy, with {made.person} as admin, operator and auditor\n"
+        "every altlas command and process reads it from there; edit it to name your hosts and "
+        "people (running processes follow the edit)\n\n"
+        f"API token for {made.person} (shown once; keep it secret):\n  {made.api_token}\n"
+        f"  curl -H 'Authorization: Bearer {made.api_token}' {base}/tasks   "
+        "(after `altlas serve`)\n\n"
+        "Alertmanager's webhook credential (shown once), for alertmanager.yml:\n"
+        "  receivers:\n    - name: altlas\n      webhook_configs:\n"
+        f"        - url: {base}/alerts/alertmanager\n"
+        f"          http_config:\n            authorization: {{credentials: "
+        f"{made.alertmanager_token}}}")
 
 
 def _token_new(args: argparse.Namespace) -> int:
@@ -50,6 +91,10 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 
 def register(sub: Subparsers) -> None:
+    p = add(sub, "init", _init, "set up this installation: a policy that makes you admin, "
+            "operator and auditor, your API token and Alertmanager's credential")
+    p.add_argument("--name", help="your name in the policy (default: your user name)")
+    as_json(p)
     token = group(sub, "token", "API tokens")
     p = add(token, "new", _token_new, "make an API bearer token for a person of the policy")
     p.add_argument("--for", dest="person", required=True, metavar="PERSON")

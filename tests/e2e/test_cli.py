@@ -107,6 +107,24 @@ def test_default_policy_checks_clean(env: dict[str, str]) -> None:
     assert "2 services" in result.stdout  # the topology alerts are correlated by
 
 
+def test_init_makes_the_person_an_admin_every_later_command_knows(env: dict[str, str]
+                                                                   ) -> None:
+    made = altlas(env, "init", "--name", "rosa", "--json")
+    assert made.returncode == 0, made.stderr
+    written = json.loads(made.stdout)
+    assert written["policy_file"] == f"{env['ALTLAS_DATA_DIR']}/policy.yaml"
+    assert written["api_token"] and written["alertmanager_token"]
+    checked = altlas(env, "policy", "check")
+    assert checked.returncode == 0 and checked.stdout.startswith(written["policy_file"])
+    assert altlas(env, "task", "request", "check disk", "--as", "erin").returncode == 0
+    asked = altlas(env, "privacy", "forget", "erin", "--as", "rosa", "--reason", "left")
+    assert asked.returncode == 0, asked.stderr
+    again = altlas(env, "init", "--name", "rosa")
+    assert one_line_error(again) == (
+        f"altlas: {written['policy_file']} exists already; edit it, or point "
+        "ALTLAS_POLICY_FILE at another file to start anew")
+
+
 def test_serve_answers_health_and_commands(env: dict[str, str], tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(token_policy())
