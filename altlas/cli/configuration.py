@@ -6,9 +6,10 @@ import argparse
 import getpass
 import hashlib
 import secrets
+import sys
 from pathlib import Path
 
-from adapters.policy_file import load_policy
+from adapters.policy_file import PolicyFileError, load_policy
 from altlas.cli.common import (
     InvalidFileError,
     Subparsers,
@@ -82,8 +83,14 @@ def _key_new(_: argparse.Namespace) -> int:
 
 
 def _policy_check(args: argparse.Namespace) -> int:
+    """Every problem of the file, one line each, so one edit can fix them all."""
     path = Path(args.file) if args.file else load_settings().policy_file
-    policy = load_policy(path)
+    try:
+        policy = load_policy(path)
+    except PolicyFileError as e:
+        for problem in e.problems:
+            print(f"altlas: {problem}", file=sys.stderr)
+        return 2
     print(f"{path or 'built-in policy'}: ok — {len(policy.environments)} environments, "
           f"{len(policy.hosts)} hosts, {len(policy.services)} services, "
           f"{len(policy.people)} people, {len(policy.rules)} rules")
