@@ -1,0 +1,56 @@
+"""An edit of the policy file is on the record once, with what changed, however many
+processes noticed it."""
+
+from __future__ import annotations
+
+from application.app import AltlasApplication
+from application.history import EventHistory
+from domain.policy_history import HISTORY_ID, PolicyHistory
+from testkit.fakes.ports import FakePersonKeys
+from testkit.helpers import FakeClock, default_policy
+
+EDIT = {"file": "/etc/altlas/policy.yaml", "old_sha256": "a" * 64, "new_sha256": "b" * 64,
+        "diff": "-  web-1: {env: prod}\n+  web-3: {env: prod}\n", "owner": "rosa@ops-1"}
+
+
+def _app() -> AltlasApplication:
+    return AltlasApplication(default_policy(), FakeClock(),
+                             env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+                             keys=FakePersonKeys())
+
+
+def _changes(app: AltlasApplication) -> list[PolicyHistory.Changed]:
+    return [e for e in app.events.get(HISTORY_ID) if isinstance(e, PolicyHistory.Changed)]
+
+
+def test_an_edit_is_recorded_with_both_hashes_the_diff_and_the_owner() -> None:
+    app = _app()
+    assert app.record_policy_change(**EDIT)
+    [changed] = _changes(app)
+    assert (changed.old_sha256, changed.new_sha256) == (EDIT["old_sha256"], EDIT["new_sha256"])
+    assert changed.diff == EDIT["diff"] and changed.owner == "rosa@ops-1"
+    assert changed.actor == "altlas:policy"
+
+
+def test_the_same_edit_noticed_twice_is_recorded_once() -> None:
+    app = _app()
+    assert app.record_policy_change(**EDIT)
+    assert not app.record_policy_change(**EDIT)
+    assert len(_changes(app)) == 1
+
+
+def test_a_process_that_missed_an_edit_records_only_what_is_new() -> None:
+    app = _app()
+    app.record_policy_change(**EDIT)
+    later = {**EDIT, "old_sha256": EDIT["new_sha256"], "new_sha256": "c" * 64}
+    assert app.record_policy_change(**later)
+    # another process, which saw the first file and then the third, finds it recorded
+    assert not app.record_policy_change(**{**later, "old_sha256": EDIT["old_sha256"]})
+    assert [c.new_sha256 for c in _changes(app)] == ["b" * 64, "c" * 64]
+
+
+def test_policy_changes_keep_the_hash_chain() -> None:
+    app = _app()
+    app.record_policy_change(**EDIT)
+    app.record_policy_change(**{**EDIT, "old_sha256": "b" * 64, "new_sha256": "c" * 64})
+    assert EventHistory(app).verify().ok
