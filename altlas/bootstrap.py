@@ -380,11 +380,12 @@ class System:
             interval=interval)
 
     def contenders(self) -> Callable[[str], Segmenter]:
-        """The arena's planners: the rules, and each registered model."""
+        """The arena's planners: the rules, and each registered model; made again (the
+        models loaded again when they next plan) once the process adopted another policy."""
         from adapters.llm_local import Contenders
 
         flag = str(self.settings.data_dir / "maintenance.flag")
-        policy = self.app.policy
+        made: list[tuple[Policy, Contenders]] = []
 
         def registered(name: str) -> InUse | None:
             registry = self.app.model_registry()
@@ -399,9 +400,16 @@ class System:
             found = registry.models.get(name)
             return InUse(name, found["path"], found["sha256"]) if found else None
 
-        return Contenders(RuleSegmenter(policy, flag), registered,
-                          lambda model: ModelSegmenter(model, policy, flag),
-                          self.settings.model_cache, threads=self.settings.llm_threads)
+        def planner(name: str) -> Segmenter:
+            policy = self.app.policy
+            if not made or made[0][0] is not policy:
+                made[:] = [(policy, Contenders(
+                    RuleSegmenter(policy, flag), registered,
+                    lambda model: ModelSegmenter(model, policy, flag),
+                    self.settings.model_cache, threads=self.settings.llm_threads))]
+            return made[0][1](name)
+
+        return planner
 
     def enrichment(self) -> Enrichment:
         """The evidence of new incidents, from the Prometheus the settings name."""
