@@ -175,10 +175,12 @@ class System:
             try:
                 edit = follower.edit()
                 if edit is not None:
+                    people = {*self.policy.people, *edit.policy.people}
                     self.adopt(edit.policy)
                     self.app.record_policy_change(
                         file=str(path), old_sha256=edit.old_sha256,
-                        new_sha256=edit.new_sha256, diff=edit.diff, owner=edit.owner)
+                        new_sha256=edit.new_sha256, diff=edit.diff, owner=edit.owner,
+                        people=people)
             except Exception:
                 logging.getLogger("altlas.policy").exception(
                     "following the policy file failed; trying again in %gs", every)

@@ -54,3 +54,16 @@ def test_policy_changes_keep_the_hash_chain() -> None:
     app.record_policy_change(**EDIT)
     app.record_policy_change(**{**EDIT, "old_sha256": "b" * 64, "new_sha256": "c" * 64})
     assert EventHistory(app).verify().ok
+
+
+def test_the_diff_names_people_by_pseudonym_and_keeps_their_chat_identities_out() -> None:
+    app = _app()
+    diff = ('-  alice: {identities: ["slack:U0ALICE01"], locale: en}\n'
+            '+  alice: {identities: ["slack:U0ALICE02"], locale: tr}\n'
+            "   sre-oncall: [alice, bob, carol]\n   web-1: {env: prod}\n")
+    app.record_policy_change(**{**EDIT, "diff": diff}, people={"alice", "bob", "carol", "web"})
+    [changed] = _changes(app)
+    assert "alice" not in changed.diff and "U0ALICE0" not in changed.diff
+    assert "web-1" in changed.diff  # a host is no person, even where a name matches its start
+    assert app.privacy.reveal(changed.diff) == diff.replace("U0ALICE01", "…").replace(
+        "U0ALICE02", "…")
