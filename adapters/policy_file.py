@@ -8,13 +8,20 @@ from pathlib import Path
 import yaml
 
 from domain.policy import Path as KeyPath
-from domain.policy import Policy, PolicyError
+from domain.policy import Policy, PolicyError, PolicyProblems
 
 DEFAULT_POLICY = "policy.default.yaml"
 
 
 class PolicyFileError(Exception):
-    """The policy file cannot be used; the message is ``file:line: problem``."""
+    """The policy file cannot be used; the message is ``file:line: problem`` for the first
+    problem (saying how many more there are), ``problems`` has one such line for each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        more = len(problems) - 1
+        super().__init__(problems[0] + (f" (and {more} more problem(s): `altlas policy "
+                                        "check` lists them)" if more else ""))
+        self.problems = problems
 
 
 def default_policy_text() -> str:
@@ -27,7 +34,7 @@ def load_policy(path: Path | None = None) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise PolicyFileError(f"{path}: cannot read the policy file: {e.strerror}") from None
+        raise PolicyFileError([f"{path}: cannot read the policy file: {e.strerror}"]) from None
     return parse_policy(text, str(path))
 
 
@@ -39,11 +46,13 @@ def parse_policy(text: str, name: str) -> Policy:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise PolicyFileError(f"{name}{line}: not valid YAML: {problem}") from None
+        raise PolicyFileError([f"{name}{line}: not valid YAML: {problem}"]) from None
     try:
         return Policy.from_mapping(data)
     except PolicyError as e:
-        raise PolicyFileError(f"{name}:{_line_of(root, e.path)}: {e}") from None
+        found = e.problems if isinstance(e, PolicyProblems) else [e]
+        lines = sorted((_line_of(root, p.path), str(p)) for p in found)
+        raise PolicyFileError([f"{name}:{line}: {problem}" for line, problem in lines]) from None
 
 
 def _line_of(node: yaml.Node | None, path: KeyPath) -> int:

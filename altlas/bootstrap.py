@@ -39,6 +39,7 @@ from adapters.person_keys import metadata as person_key_tables
 from adapters.pg_session_locks import PostgresSessionLocks
 from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
+from adapters.policy_watch import PolicyFollower, PolicyWatch
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.segmenter_model import ModelSegmenter
 from adapters.segmenter_rules import RuleSegmenter
@@ -110,6 +111,8 @@ class System:
     history: EventHistory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     segmentation: SegmentationService = field(init=False)
+    segmenters: Segmenters = field(init=False)  # what plans, made for the policy in use
+    policy_watch: PolicyWatch = field(init=False)  # the policy file, as it stands now
     _engines: dict[str, Engine] = field(default_factory=dict)
     _worker: Worker | None = None
     _wakeup: PostgresWakeup | None = None
@@ -152,6 +155,35 @@ class System:
     @property
     def has_worker(self) -> bool:
         return self._worker is not None
+
+    def adopt(self, policy: Policy) -> None:
+        """Use ``policy`` from now on: the gates and checks, what plans, what runs the next
+        steps, the chat fronts' and the API's use cases."""
+        self.policy = policy
+        self.app.policy = policy
+        self.segmentation.use(*self.segmenters(policy))
+
+    def follow_policy(self, stop: threading.Event, every: float = 1.0) -> None:
+        """Until ``stop``: adopt each valid edit of the policy file and record it
+        (PolicyChanged, once whichever processes noticed it); an invalid edit is logged
+        once and the policy in use kept."""
+        path = self.settings.policy_file
+        if path is None:
+            return  # the built-in policy never changes
+        follower = PolicyFollower(self.policy_watch, path)
+        while not stop.wait(every):
+            try:
+                edit = follower.edit()
+                if edit is not None:
+                    people = {*self.policy.people, *edit.policy.people}
+                    self.adopt(edit.policy)
+                    self.app.record_policy_change(
+                        file=str(path), old_sha256=edit.old_sha256,
+                        new_sha256=edit.new_sha256, diff=edit.diff, owner=edit.owner,
+                        people=people)
+            except Exception:
+                logging.getLogger("altlas.policy").exception(
+                    "following the policy file failed; trying again in %gs", every)
 
     def registry(self) -> SqlWorkerRegistry:
         engine = self._engine(self.settings.events_sql_url(), migrated=False)
@@ -350,11 +382,12 @@ class System:
             interval=interval)
 
     def contenders(self) -> Callable[[str], Segmenter]:
-        """The arena's planners: the rules, and each registered model."""
+        """The arena's planners: the rules, and each registered model; made again (the
+        models loaded again when they next plan) once the process adopted another policy."""
         from adapters.llm_local import Contenders
 
         flag = str(self.settings.data_dir / "maintenance.flag")
-        policy = self.app.policy
+        made: list[tuple[Policy, Contenders]] = []
 
         def registered(name: str) -> InUse | None:
             registry = self.app.model_registry()
@@ -369,9 +402,16 @@ class System:
             found = registry.models.get(name)
             return InUse(name, found["path"], found["sha256"]) if found else None
 
-        return Contenders(RuleSegmenter(policy, flag), registered,
-                          lambda model: ModelSegmenter(model, policy, flag),
-                          self.settings.model_cache, threads=self.settings.llm_threads)
+        def planner(name: str) -> Segmenter:
+            policy = self.app.policy
+            if not made or made[0][0] is not policy:
+                made[:] = [(policy, Contenders(
+                    RuleSegmenter(policy, flag), registered,
+                    lambda model: ModelSegmenter(model, policy, flag),
+                    self.settings.model_cache, threads=self.settings.llm_threads))]
+            return made[0][1](name)
+
+        return planner
 
     def enrichment(self) -> Enrichment:
         """The evidence of new incidents, from the Prometheus the settings name."""
@@ -447,7 +487,7 @@ class System:
                                     followers=self.followers,
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
-        person = authenticator(self.policy, self.settings.policy_file)
+        person = authenticator(self.policy, watch=self.policy_watch)
         api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
@@ -560,43 +600,56 @@ def bootstrap(
     credentials = known_values(settings, secrets)
     log_redaction.install(credentials)  # whoever runs altlas, its logs never show them
     app, keys = _open_application(settings, policy, clock, Redactor(credentials))
-    if executors is None:
-        executors = _executors(settings, policy, model)
+    if executors is None:  # steps run with the policy the System uses when they start
+        executors = _executors(settings, lambda: system.policy, model)
     system = System(settings, policy, app, executors, EventHistory(app), secrets,
                     _engines={settings.events_sql_url(): keys.engine})
     if settings.incident_summary == "model":
         system.summarizer = model or _local_model(settings)
-    system.segmentation = _segmentation(settings, policy, app, model, system)
+    system.policy_watch = PolicyWatch(policy, settings.policy_file)
+    system.segmenters = _segmenters(settings, app, model)
+    system.segmentation = _segmentation(settings, policy, app, system.segmenters, system)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
         raise StartupError(problem)
     return system
 
 
-def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
-                  model: LanguageModel | None, system: System) -> SegmentationService:
-    """rules alone; a named model first with the rules behind it; or, for auto with a local
-    model, the rules first (94% against the model's ~35% on the labelled set, BENCHMARKS.md)
-    and the model for the requests the rules do not understand."""
+Segmenters = Callable[[Policy], tuple[Segmenter, Segmenter | None]]
+
+
+def _segmenters(settings: Settings, app: AltlasApplication, model: LanguageModel | None
+                ) -> Segmenters:
+    """What plans, made for a policy: rules alone; a named model first with the rules behind
+    it; or, for auto with a local model, the rules first (94% against the model's ~35% on
+    the labelled set, BENCHMARKS.md) and the model for the requests the rules do not
+    understand. The model itself is loaded once, whatever policy comes."""
     flag = str(settings.data_dir / "maintenance.flag")
-    rules = RuleSegmenter(policy, flag)
-
-    def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
-        return system.similar().examples(text, k)  # from the runs indexed so far
-
     if model is None or settings.segmenter == "rules":
-        return SegmentationService(app, rules, None, examples)
+        return lambda policy: (RuleSegmenter(policy, flag), None)
     from adapters.llm_local import LocalModel, RegisteredModel
 
     if isinstance(model, LocalModel):  # the model registry's activations change it
         model = RegisteredModel(model, lambda: _active_model(app), settings.model_cache,
                                 threads=settings.llm_threads)
-    by_model = ModelSegmenter(model, policy, flag)
-    if settings.segmenter == "auto" and not settings.litellm_model:
-        return SegmentationService(app, rules, by_model, examples,
-                                   readings=settings.segmenter_readings)
-    return SegmentationService(app, by_model, rules, examples,
-                               readings=settings.segmenter_readings)
+    chosen = model
+    rules_first = settings.segmenter == "auto" and not settings.litellm_model
+
+    def made(policy: Policy) -> tuple[Segmenter, Segmenter | None]:
+        rules, by_model = RuleSegmenter(policy, flag), ModelSegmenter(chosen, policy, flag)
+        return (rules, by_model) if rules_first else (by_model, rules)
+
+    return made
+
+
+def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
+                  segmenters: Segmenters, system: System) -> SegmentationService:
+    def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return system.similar().examples(text, k)  # from the runs indexed so far
+
+    first, fallback = segmenters(policy)
+    readings = 1 if fallback is None else settings.segmenter_readings
+    return SegmentationService(app, first, fallback, examples, readings=readings)
 
 
 def _active_model(app: AltlasApplication) -> InUse | None:
@@ -673,18 +726,23 @@ def _local_model(settings: Settings) -> LanguageModel:
 class _Executors(Mapping[str, StepExecutor]):
     """Each kind's executor, made when a step of that kind first runs: the commands that
     run no steps (relay, project, audit) start without loading SSH, HTTP and Prometheus
-    clients — a restarted projector is back sooner."""
+    clients — a restarted projector is back sooner. Made again for the next step once the
+    process has adopted another policy (its hosts, addresses, local allow-list)."""
 
-    def __init__(self, factories: Mapping[str, Callable[[], StepExecutor]]) -> None:
+    def __init__(self, factories: Mapping[str, Callable[[Policy], StepExecutor]],
+                 current: Callable[[], Policy]) -> None:
         self._factories = factories
-        self._made: dict[str, StepExecutor] = {}
+        self._current = current
+        self._made: dict[str, tuple[Policy, StepExecutor]] = {}
         self._lock = threading.Lock()
 
     def __getitem__(self, kind: str) -> StepExecutor:
+        policy = self._current()
         with self._lock:
-            if kind not in self._made:
-                self._made[kind] = self._factories[kind]()
-            return self._made[kind]
+            made = self._made.get(kind)
+            if made is None or made[0] is not policy:
+                made = self._made[kind] = (policy, self._factories[kind](policy))
+            return made[1]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._factories)
@@ -693,36 +751,36 @@ class _Executors(Mapping[str, StepExecutor]):
         return len(self._factories)
 
 
-def _executors(settings: Settings, policy: Policy,
+def _executors(settings: Settings, current: Callable[[], Policy],
                model: LanguageModel | None) -> Mapping[str, StepExecutor]:
     cap = settings.output_cap_bytes
 
     def prometheus_for(target: str | None) -> str | None:
-        env = policy.environments.get(target or "")
+        env = current().environments.get(target or "")
         return (env.prometheus if env else None) or settings.prometheus_url
 
-    def ssh() -> StepExecutor:
+    def ssh(policy: Policy) -> StepExecutor:
         from adapters.ssh_exec import SSHExecutor
 
         return SSHExecutor(policy.hosts, known_hosts=settings.ssh_known_hosts,
                            client_key=settings.ssh_key, default_user=settings.ssh_user,
                            connect_timeout=settings.ssh_connect_timeout, output_cap=cap)
 
-    def promql() -> StepExecutor:
+    def promql(_: Policy) -> StepExecutor:
         from adapters.promql_exec import PromQLExecutor
 
         return PromQLExecutor(prometheus_for)
 
-    def http() -> StepExecutor:
+    def http(policy: Policy) -> StepExecutor:
         from adapters.http_exec import HTTPExecutor
 
         return HTTPExecutor(policy.hosts)
 
     return _Executors({
-        "local": lambda: LocalExecutor(policy.classify, output_cap=cap),
+        "local": lambda policy: LocalExecutor(policy.classify, output_cap=cap),
         "ssh": ssh, "promql": promql, "http": http,
-        "llm": lambda: LLMExecutor(model),
-    })
+        "llm": lambda _: LLMExecutor(model),
+    }, current)
 
 
 def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor: Redactor

@@ -34,10 +34,11 @@ class Fronts:
 
 def start_inside(system: System, stop: threading.Event, *, worker: bool,
                  feed: bool = True) -> list[threading.Thread]:
-    """Without Kafka, the feed that keeps the views current (it gives way to the worker's
-    reactions in this process); and, if asked, a worker, so that what people ask for moves
-    on in this process."""
-    threads = []
+    """The policy file followed, so its edits take effect here without a restart; without
+    Kafka, the feed that keeps the views current (it gives way to the worker's reactions in
+    this process); and, if asked, a worker, so that what people ask for moves on in this
+    process."""
+    threads = [background(functools.partial(system.follow_policy, stop), "policy")]
     system.wake_on_other_processes()
     mine = system.worker() if worker or system.has_worker else None
     if system.embedded and feed:

@@ -9,8 +9,10 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSTALLATION_POLICY = "policy.yaml"  # in the data dir: the one `altlas init` writes
 
 
 class SettingsError(Exception):
@@ -35,7 +37,8 @@ class Settings(BaseSettings):
         "AES-GCM cipher: a base64 AES key, as `altlas key new` makes; unset = stored in clear. "
         "A store is read only with the key it was begun with.")
     policy_file: Path | None = Field(
-        default=None, description="Risk policy YAML; unset = the built-in default policy."
+        default=None, description="Risk policy YAML; unset = policy.yaml in ALTLAS_DATA_DIR "
+        "when `altlas init` wrote one, else the built-in default policy."
     )
     views_database_url: SecretStr | None = Field(
         default=None,
@@ -180,6 +183,13 @@ class Settings(BaseSettings):
     instance_name: str = Field(
         default_factory=socket.gethostname, min_length=1, max_length=200,
         description="What this installation calls itself: the source of its .atlas exports.")
+
+    @model_validator(mode="after")
+    def _installation_policy(self) -> Settings:
+        """The policy `altlas init` wrote is every command's without a variable to set."""
+        if self.policy_file is None and (self.data_dir / INSTALLATION_POLICY).is_file():
+            self.policy_file = self.data_dir / INSTALLATION_POLICY
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ from application.commands.approvals import ApprovalCommands
 from application.commands.arena import ArenaCommands
 from application.commands.knowledge import KnowledgeCommands
 from application.commands.models import ModelCommands
+from application.commands.policy import PolicyCommands
 from application.commands.privacy import PrivacyCommands
 from application.commands.runs import RunCommands
 from application.commands.tasks import TaskCommands
@@ -28,7 +29,8 @@ from application.core import Reaction, collect_effects
 
 
 class AltlasApplication(TaskCommands, RunCommands, ApprovalCommands, PrivacyCommands,
-                        ModelCommands, KnowledgeCommands, ArenaCommands, AlertCommands):
+                        ModelCommands, KnowledgeCommands, ArenaCommands, AlertCommands,
+                        PolicyCommands):
     """Every area's commands on the one store (application/core.py holds what they share)."""
 
     name = "altlas"  # the library names stores and settings after it: never let it change

@@ -100,6 +100,10 @@ class SegmentationService:
         self._examples = examples
         self._readings = readings
 
+    def use(self, segmenter: Segmenter, fallback: Segmenter | None) -> None:
+        """Plan with these from now on: made with the policy the process adopted."""
+        self._segmenter, self._fallback = segmenter, fallback
+
     @property
     def name(self) -> str:
         return self._segmenter.name

@@ -13,6 +13,7 @@ from domain.incidents import Incident
 from domain.knowledge import AtlasImport, PatternWatch
 from domain.matches import Match
 from domain.models import ModelRegistry
+from domain.policy_history import PolicyHistory
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
@@ -20,7 +21,7 @@ from domain.training import Training
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
-                                                  ModelRegistry, Duel, Training)
+                                                  ModelRegistry, Duel, Training, PolicyHistory)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -12,7 +12,8 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -374,7 +375,27 @@ class Policy:
 
 
 class _Parser:
-    """Builds a Policy from plain data; every error names the path of the bad value."""
+    """Builds a Policy from plain data; every error names the path of the bad value.
+
+    Each entry (a person, a host, a rule …) is checked on its own, so one bad entry is
+    reported and the rest still checked; references to an entry that was bad are not
+    reported again. All problems are raised together at the end."""
+
+    def __init__(self) -> None:
+        self.problems: list[PolicyError] = []
+        self._bad: set[tuple[str, str]] = set()  # (section, name) of entries that were bad
+
+    @contextmanager
+    def _entry(self, section: str = "", name: Any = None) -> Iterator[None]:
+        try:
+            yield
+        except PolicyError as e:
+            self.problems.append(e)
+            self._bad.add((section, str(name)))
+
+    def _known(self, name: Any, names: Mapping[str, Any], section: str) -> bool:
+        """Whether a reference resolves, or points at an entry already reported as bad."""
+        return isinstance(name, str) and (name in names or (section, name) in self._bad)
 
     def policy(self, data: Any) -> Policy:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
@@ -382,36 +403,56 @@ class _Parser:
                                         "atlas", "services", "alertmanager",
                                         "incidents"})
         if root.get("version") != POLICY_VERSION:
-            raise PolicyError(("version",), f"must be {POLICY_VERSION}")
+            self.problems.append(PolicyError(("version",), f"must be {POLICY_VERSION}"))
         people = self._people(root.get("people", {}))
         groups = self._groups(root.get("groups", {}), people)
         environments = self._environments(root.get("environments"), groups)
         hosts = self._hosts(root.get("hosts", {}), environments)
-        approvals = self._mapping(root.get("approvals", {}), ("approvals",), {"expiry"})
-        expiry = self._duration(approvals.get("expiry", "15m"), ("approvals", "expiry"))
-        commands = self._mapping(root.get("commands", {}), ("commands",),
-                                 {"deny", "rules", "local_allow"})
-        deny = self._patterns(commands.get("deny", []), ("commands", "deny"))
-        rules = self._rules(commands.get("rules", []))
-        local_allow = self._patterns(commands.get("local_allow", []), ("commands", "local_allow"))
+        expiry = timedelta(minutes=15)
+        deny: tuple[re.Pattern[str], ...] = ()
+        local_allow: tuple[re.Pattern[str], ...] = ()
+        rules: tuple[CommandRule, ...] = ()
+        with self._entry():
+            approvals = self._mapping(root.get("approvals", {}), ("approvals",), {"expiry"})
+            expiry = self._duration(approvals.get("expiry", "15m"), ("approvals", "expiry"))
+        commands: Mapping[str, Any] = {}
+        with self._entry():
+            commands = self._mapping(root.get("commands", {}), ("commands",),
+                                     {"deny", "rules", "local_allow"})
+        with self._entry():
+            deny = self._patterns(commands.get("deny", []), ("commands", "deny"))
+        with self._entry():
+            rules = self._rules(commands.get("rules", []))
+        with self._entry():
+            local_allow = self._patterns(commands.get("local_allow", []),
+                                         ("commands", "local_allow"))
         local_host = root.get("local_host", "localhost")
-        if local_allow and local_host not in hosts:
-            raise PolicyError(("local_host",),
-                              f"{local_host!r} is not in hosts; local steps need it")
+        if local_allow and not self._known(local_host, hosts, "hosts"):
+            self.problems.append(PolicyError(
+                ("local_host",), f"{local_host!r} is not in hosts; local steps need it"))
         for env in environments.values():
-            pool = {p for g in env.approver_groups for p in groups[g]}
+            pool = {p for g in env.approver_groups for p in groups.get(g, ())}
             for risk, n in env.approvals.items():
                 if n > len(pool):
-                    raise PolicyError(
+                    self.problems.append(PolicyError(
                         ("environments", env.name, "approvals", risk.value),
                         f"needs {n} approvers but the approver groups have {len(pool)} people",
-                    )
+                    ))
         tokens = self._tokens(root.get("api_tokens", {}), people)
+        learning, services = Learning(), {}
+        alertmanager, incidents = AlertSender(), Correlation()
+        with self._entry():
+            learning = self._learning(root.get("atlas", {}))
+        with self._entry():
+            services = self._services(root.get("services", {}), hosts)
+        with self._entry():
+            alertmanager = self._alertmanager(root.get("alertmanager", {}))
+        with self._entry():
+            incidents = self._incidents(root.get("incidents", {}))
+        if self.problems:
+            raise PolicyProblems(self.problems)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens, self._learning(root.get("atlas", {})),
-                      self._services(root.get("services", {}), hosts),
-                      self._alertmanager(root.get("alertmanager", {})),
-                      self._incidents(root.get("incidents", {})))
+                      local_host, tokens, learning, services, alertmanager, incidents)
 
     def _incidents(self, value: Any) -> Correlation:
         spec = self._mapping(value, ("incidents",),
@@ -450,8 +491,9 @@ class _Parser:
         if allowed is not None:
             for key in value:
                 if key not in allowed:
-                    raise PolicyError((*path, str(key)),
-                                      f"unknown key; expected one of {', '.join(sorted(allowed))}")
+                    self.problems.append(PolicyError(
+                        (*path, str(key)),
+                        f"unknown key; expected one of {', '.join(sorted(allowed))}"))
         return value
 
     def _channels(self, value: Any, path: Path) -> dict[str, str]:
@@ -472,107 +514,127 @@ class _Parser:
             raise PolicyError(path, "must be a list")
         return value
 
+    def _section(self, data: Any, name: str) -> Mapping[str, Any]:
+        """A section's entries; a section that is not a mapping is reported and empty."""
+        with self._entry():
+            return self._mapping(data, (name,))
+        return {}
+
     def _people(self, data: Any) -> dict[str, Person]:
         people: dict[str, Person] = {}
         seen: dict[str, str] = {}
-        for name, spec in self._mapping(data, ("people",)).items():
-            path: Path = ("people", name)
-            self._name(name, path)
-            spec = self._mapping(spec or {}, path, {"identities", "locale", "roles"})
-            identities = []
-            raw_identities = self._list(spec.get("identities", []), (*path, "identities"))
-            for i, ident in enumerate(raw_identities):
-                if not isinstance(ident, str) or not _IDENTITY.match(ident):
-                    raise PolicyError((*path, "identities", i),
-                                      "must look like slack:U123, discord:1234 or api:name")
-                if ident in seen:
-                    raise PolicyError((*path, "identities", i),
-                                      f"{ident} already belongs to {seen[ident]}")
-                seen[ident] = name
-                identities.append(ident)
-            locale = spec.get("locale")
-            if locale is not None and locale not in LOCALES:
-                raise PolicyError((*path, "locale"), f"must be one of {', '.join(LOCALES)}")
-            roles = self._list(spec.get("roles", ["requester"]), (*path, "roles"))
-            for i, role in enumerate(roles):
-                if role not in ROLES:
-                    raise PolicyError((*path, "roles", i), f"must be one of {', '.join(ROLES)}")
-            people[name] = Person(name, tuple(identities), locale, frozenset(roles))
+        for name, spec in self._section(data, "people").items():
+            with self._entry("people", name):
+                people[name] = self._person(name, spec, seen)
         return people
+
+    def _person(self, name: Any, spec: Any, seen: dict[str, str]) -> Person:
+        path: Path = ("people", name)
+        self._name(name, path)
+        spec = self._mapping(spec or {}, path, {"identities", "locale", "roles"})
+        identities = []
+        raw_identities = self._list(spec.get("identities", []), (*path, "identities"))
+        for i, ident in enumerate(raw_identities):
+            if not isinstance(ident, str) or not _IDENTITY.match(ident):
+                raise PolicyError((*path, "identities", i),
+                                  "must look like slack:U123, discord:1234 or api:name")
+            if ident in seen:
+                raise PolicyError((*path, "identities", i),
+                                  f"{ident} already belongs to {seen[ident]}")
+            seen[ident] = name
+            identities.append(ident)
+        locale = spec.get("locale")
+        if locale is not None and locale not in LOCALES:
+            raise PolicyError((*path, "locale"), f"must be one of {', '.join(LOCALES)}")
+        roles = self._list(spec.get("roles", ["requester"]), (*path, "roles"))
+        for i, role in enumerate(roles):
+            if role not in ROLES:
+                raise PolicyError((*path, "roles", i), f"must be one of {', '.join(ROLES)}")
+        return Person(name, tuple(identities), locale, frozenset(roles))
 
     def _tokens(self, data: Any, people: Mapping[str, Person]) -> dict[str, str]:
         tokens: dict[str, str] = {}
-        for digest, person in self._mapping(data, ("api_tokens",)).items():
-            path: Path = ("api_tokens", str(digest))
-            if not _SHA256.match(str(digest)):  # it may be a token itself: never repeated
-                raise PolicyError(path, "must be the sha256 of a token (64 hex digits; "
-                                        "`altlas token new` prints one), never the token",
-                                  shown="api_tokens (the key on this line)")
-            if person not in people:
-                raise PolicyError(path, f"{person!r} is not in people")
-            tokens[str(digest)] = person
+        for digest, person in self._section(data, "api_tokens").items():
+            with self._entry():
+                path: Path = ("api_tokens", str(digest))
+                if not _SHA256.match(str(digest)):  # it may be a token itself: never repeated
+                    raise PolicyError(path, "must be the sha256 of a token (64 hex digits; "
+                                            "`altlas token new` prints one), never the token",
+                                      shown="api_tokens (the key on this line)")
+                if not self._known(person, people, "people"):
+                    raise PolicyError(path, f"{person!r} is not in people")
+                tokens[str(digest)] = person
         return tokens
 
     def _groups(self, data: Any, people: Mapping[str, Person]) -> dict[str, frozenset[str]]:
         groups: dict[str, frozenset[str]] = {}
-        for name, members in self._mapping(data, ("groups",)).items():
-            path: Path = ("groups", name)
-            self._name(name, path)
-            for i, member in enumerate(self._list(members, path)):
-                if member not in people:
-                    raise PolicyError((*path, i), f"{member!r} is not in people")
-            groups[name] = frozenset(members)
+        for name, members in self._section(data, "groups").items():
+            with self._entry("groups", name):
+                path: Path = ("groups", name)
+                self._name(name, path)
+                for i, member in enumerate(self._list(members, path)):
+                    if not self._known(member, people, "people"):
+                        raise PolicyError((*path, i), f"{member!r} is not in people")
+                groups[name] = frozenset(members)
         return groups
 
     def _environments(
         self, data: Any, groups: Mapping[str, frozenset[str]]
     ) -> dict[str, Environment]:
         if data is None:
-            raise PolicyError(("environments",), "is required")
+            self.problems.append(PolicyError(("environments",), "is required"))
+            return {}
         envs: dict[str, Environment] = {}
-        for name, spec in self._mapping(data, ("environments",)).items():
-            path: Path = ("environments", name)
-            self._name(name, path)
-            spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall",
-                                              "prometheus", "oncall_channels"})
-            try:
-                tier = Tier(spec.get("tier", ""))
-            except ValueError:
-                raise PolicyError((*path, "tier"),
-                                  f"must be one of {', '.join(t.value for t in Tier)}") from None
-            approvers = self._list(spec.get("approvers", []), (*path, "approvers"))
-            for i, g in enumerate(approvers):
-                if g not in groups:
-                    raise PolicyError((*path, "approvers", i), f"{g!r} is not in groups")
-            oncall = spec.get("oncall")
-            if oncall is not None and oncall not in groups:
-                raise PolicyError((*path, "oncall"), f"{oncall!r} is not in groups")
-            approvals: dict[RiskLevel, int] = {}
-            for key, n in self._mapping(spec.get("approvals", {}), (*path, "approvals")).items():
-                rpath: Path = (*path, "approvals", str(key))
-                if key not in MIN_APPROVALS:
-                    raise PolicyError(rpath, "must be READ_ONLY, LOW_RISK, MEDIUM_RISK or "
-                                             "HIGH_RISK (CRITICAL is never approved)")
-                risk = RiskLevel(key)
-                if isinstance(n, bool) or not isinstance(n, int) or n < MIN_APPROVALS[risk]:
-                    raise PolicyError(rpath, f"must be an integer of at least "
-                                             f"{MIN_APPROVALS[risk]} for {risk.value}")
-                approvals[risk] = n
-            for risk, least in MIN_APPROVALS.items():
-                approvals.setdefault(risk, least)
-            if any(approvals.values()) and not approvers:
-                raise PolicyError((*path, "approvers"),
-                                  "is required: this environment has gates that need approvals")
-            prometheus = spec.get("prometheus")
-            if prometheus is not None and not (isinstance(prometheus, str) and
-                                               prometheus.startswith(("http://", "https://"))):
-                raise PolicyError((*path, "prometheus"), "must be an http(s) URL")
-            envs[name] = Environment(name, tier, tuple(approvers), approvals, oncall, prometheus,
-                                     self._channels(spec.get("oncall_channels", {}),
-                                                    (*path, "oncall_channels")))
-        if not envs:
-            raise PolicyError(("environments",), "must name at least one environment")
+        specs = self._section(data, "environments")
+        for name, spec in specs.items():
+            with self._entry("environments", name):
+                envs[name] = self._environment(name, spec, groups)
+        if not specs:
+            self.problems.append(PolicyError(("environments",),
+                                             "must name at least one environment"))
         return envs
+
+    def _environment(self, name: Any, spec: Any, groups: Mapping[str, frozenset[str]]
+                     ) -> Environment:
+        path: Path = ("environments", name)
+        self._name(name, path)
+        spec = self._mapping(spec, path, {"tier", "approvers", "approvals", "oncall",
+                                          "prometheus", "oncall_channels"})
+        try:
+            tier = Tier(spec.get("tier", ""))
+        except ValueError:
+            raise PolicyError((*path, "tier"),
+                              f"must be one of {', '.join(t.value for t in Tier)}") from None
+        approvers = self._list(spec.get("approvers", []), (*path, "approvers"))
+        for i, g in enumerate(approvers):
+            if not self._known(g, groups, "groups"):
+                raise PolicyError((*path, "approvers", i), f"{g!r} is not in groups")
+        oncall = spec.get("oncall")
+        if oncall is not None and not self._known(oncall, groups, "groups"):
+            raise PolicyError((*path, "oncall"), f"{oncall!r} is not in groups")
+        approvals: dict[RiskLevel, int] = {}
+        for key, n in self._mapping(spec.get("approvals", {}), (*path, "approvals")).items():
+            rpath: Path = (*path, "approvals", str(key))
+            if key not in MIN_APPROVALS:
+                raise PolicyError(rpath, "must be READ_ONLY, LOW_RISK, MEDIUM_RISK or "
+                                         "HIGH_RISK (CRITICAL is never approved)")
+            risk = RiskLevel(key)
+            if isinstance(n, bool) or not isinstance(n, int) or n < MIN_APPROVALS[risk]:
+                raise PolicyError(rpath, f"must be an integer of at least "
+                                         f"{MIN_APPROVALS[risk]} for {risk.value}")
+            approvals[risk] = n
+        for risk, least in MIN_APPROVALS.items():
+            approvals.setdefault(risk, least)
+        if any(approvals.values()) and not approvers:
+            raise PolicyError((*path, "approvers"),
+                              "is required: this environment has gates that need approvals")
+        prometheus = spec.get("prometheus")
+        if prometheus is not None and not (isinstance(prometheus, str) and
+                                           prometheus.startswith(("http://", "https://"))):
+            raise PolicyError((*path, "prometheus"), "must be an http(s) URL")
+        return Environment(name, tier, tuple(approvers), approvals, oncall, prometheus,
+                           self._channels(spec.get("oncall_channels", {}),
+                                          (*path, "oncall_channels")))
 
     def _alertmanager(self, data: Any) -> AlertSender:
         spec = self._mapping(data, ("alertmanager",), {"bearer_sha256", "basic_auth"})
@@ -597,31 +659,36 @@ class _Parser:
                            None if password is None else str(password))
 
     def _services(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, Service]:
-        specs = self._mapping(data, ("services",))
+        specs = self._section(data, "services")
         services: dict[str, Service] = {}
         for name, spec in specs.items():
-            path: Path = ("services", name)
-            self._name(name, path)
-            spec = self._mapping(spec, path, {"hosts", "depends_on", "cluster", "queries"})
-            on = self._list(spec.get("hosts", []), (*path, "hosts"))
-            for i, host in enumerate(on):
-                if host not in hosts:
-                    raise PolicyError((*path, "hosts", i), f"{host!r} is not in hosts")
-            needs = self._list(spec.get("depends_on", []), (*path, "depends_on"))
-            for i, other in enumerate(needs):
-                if other not in specs or other == name:
-                    raise PolicyError((*path, "depends_on", i),
-                                      f"{other!r} is not another service in services")
-            cluster = spec.get("cluster")
-            if cluster is not None:
-                self._name(cluster, (*path, "cluster"))
-            queries = self._list(spec.get("queries", []), (*path, "queries"))
-            for i, query in enumerate(queries):
-                if not isinstance(query, str) or not query.strip():
-                    raise PolicyError((*path, "queries", i), "must be a PromQL expression")
-            services[name] = Service(name, tuple(on), tuple(needs), cluster, tuple(queries))
+            with self._entry("services", name):
+                services[name] = self._service(name, spec, specs, hosts)
         self._acyclic(services)
         return services
+
+    def _service(self, name: Any, spec: Any, specs: Mapping[str, Any],
+                 hosts: Mapping[str, Host]) -> Service:
+        path: Path = ("services", name)
+        self._name(name, path)
+        spec = self._mapping(spec, path, {"hosts", "depends_on", "cluster", "queries"})
+        on = self._list(spec.get("hosts", []), (*path, "hosts"))
+        for i, host in enumerate(on):
+            if not self._known(host, hosts, "hosts"):
+                raise PolicyError((*path, "hosts", i), f"{host!r} is not in hosts")
+        needs = self._list(spec.get("depends_on", []), (*path, "depends_on"))
+        for i, other in enumerate(needs):
+            if not isinstance(other, str) or other not in specs or other == name:
+                raise PolicyError((*path, "depends_on", i),
+                                  f"{other!r} is not another service in services")
+        cluster = spec.get("cluster")
+        if cluster is not None:
+            self._name(cluster, (*path, "cluster"))
+        queries = self._list(spec.get("queries", []), (*path, "queries"))
+        for i, query in enumerate(queries):
+            if not isinstance(query, str) or not query.strip():
+                raise PolicyError((*path, "queries", i), "must be a PromQL expression")
+        return Service(name, tuple(on), tuple(needs), cluster, tuple(queries))
 
     @staticmethod
     def _acyclic(services: Mapping[str, Service]) -> None:
@@ -634,7 +701,7 @@ class _Parser:
                 loop = " → ".join([*trail[trail.index(name):], name])
                 raise PolicyError(("services", trail[-1], "depends_on"),
                                   f"depends on itself: {loop}")
-            if name not in done:
+            if name not in done and name in services:  # a bad service was reported already
                 for other in services[name].depends_on:
                     visit(other, [*trail, name])
                 done.add(name)
@@ -644,34 +711,38 @@ class _Parser:
 
     def _hosts(self, data: Any, envs: Mapping[str, Environment]) -> dict[str, Host]:
         hosts: dict[str, Host] = {}
-        for name, spec in self._mapping(data, ("hosts",)).items():
-            path: Path = ("hosts", name)
-            self._name(name, path)
-            spec = self._mapping(spec, path, {"env", "description", "address", "port", "user",
-                                              "allow", "http"})
-            env = spec.get("env")
-            if not isinstance(env, str) or env not in envs:
-                raise PolicyError((*path, "env"), f"{env!r} is not in environments")
-            address = spec.get("address")
-            if address is not None and (not isinstance(address, str) or not address.strip()):
-                raise PolicyError((*path, "address"), "must be a host name or IP address")
-            port = spec.get("port")
-            if port is not None and (isinstance(port, bool) or not isinstance(port, int)
-                                     or not 0 < port < 65536):
-                raise PolicyError((*path, "port"), "must be a port number from 1 to 65535")
-            user = spec.get("user")
-            if user is not None:
-                self._name(user, (*path, "user"))
-            allow = self._patterns(spec.get("allow", []), (*path, "allow"))
-            http = self._list(spec.get("http", []), (*path, "http"))
-            for i, web_port in enumerate(http):
-                if isinstance(web_port, bool) or not isinstance(web_port, int) or not (
-                        0 < web_port < 65536):
-                    raise PolicyError((*path, "http", i), "must be a port number from 1 to "
-                                                          "65535")
-            hosts[name] = Host(name, env, str(spec.get("description", "")), address, port,
-                               user, allow, frozenset(http))
+        for name, spec in self._section(data, "hosts").items():
+            with self._entry("hosts", name):
+                hosts[name] = self._host(name, spec, envs)
         return hosts
+
+    def _host(self, name: Any, spec: Any, envs: Mapping[str, Environment]) -> Host:
+        path: Path = ("hosts", name)
+        self._name(name, path)
+        spec = self._mapping(spec, path, {"env", "description", "address", "port", "user",
+                                          "allow", "http"})
+        env = spec.get("env")
+        if not self._known(env, envs, "environments"):
+            raise PolicyError((*path, "env"), f"{env!r} is not in environments")
+        address = spec.get("address")
+        if address is not None and (not isinstance(address, str) or not address.strip()):
+            raise PolicyError((*path, "address"), "must be a host name or IP address")
+        port = spec.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                 or not 0 < port < 65536):
+            raise PolicyError((*path, "port"), "must be a port number from 1 to 65535")
+        user = spec.get("user")
+        if user is not None:
+            self._name(user, (*path, "user"))
+        allow = self._patterns(spec.get("allow", []), (*path, "allow"))
+        http = self._list(spec.get("http", []), (*path, "http"))
+        for i, web_port in enumerate(http):
+            if isinstance(web_port, bool) or not isinstance(web_port, int) or not (
+                    0 < web_port < 65536):
+                raise PolicyError((*path, "http", i), "must be a port number from 1 to "
+                                                      "65535")
+        return Host(name, env, str(spec.get("description", "")), address, port,
+                    user, allow, frozenset(http))
 
     def _duration(self, value: Any, path: Path) -> timedelta:
         m = _DURATION.match(str(value))
@@ -689,21 +760,28 @@ class _Parser:
             raise PolicyError(path, f"is not a valid regular expression: {e}") from None
 
     def _patterns(self, data: Any, path: Path) -> tuple[re.Pattern[str], ...]:
-        return tuple(self._pattern(v, (*path, i)) for i, v in enumerate(self._list(data, path)))
+        found = []
+        for i, value in enumerate(self._list(data, path)):
+            with self._entry():
+                found.append(self._pattern(value, (*path, i)))
+        return tuple(found)
 
     def _rules(self, data: Any) -> tuple[CommandRule, ...]:
         rules = []
         for i, spec in enumerate(self._list(data, ("commands", "rules"))):
-            path: Path = ("commands", "rules", i)
-            spec = self._mapping(spec, path, {"match", "effect"})
-            pattern = self._pattern(spec.get("match"), (*path, "match"))
-            try:
-                effect = Effect(spec.get("effect", ""))
-            except ValueError:
-                raise PolicyError((*path, "effect"),
-                                  f"must be one of {', '.join(e.value for e in Effect)}") from None
-            rules.append(CommandRule(pattern, effect))
+            with self._entry():
+                rules.append(self._rule(spec, ("commands", "rules", i)))
         return tuple(rules)
+
+    def _rule(self, spec: Any, path: Path) -> CommandRule:
+        spec = self._mapping(spec, path, {"match", "effect"})
+        pattern = self._pattern(spec.get("match"), (*path, "match"))
+        try:
+            effect = Effect(spec.get("effect", ""))
+        except ValueError:
+            raise PolicyError((*path, "effect"),
+                              f"must be one of {', '.join(e.value for e in Effect)}") from None
+        return CommandRule(pattern, effect)
 
 
 def format_path(path: Path) -> str:
@@ -718,6 +796,16 @@ class PolicyError(InvalidInputError):
         super().__init__(f"{shown or format_path(path)}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class PolicyProblems(PolicyError):
+    """Every problem of a policy, in the order of its sections; reads as the first."""
+
+    def __init__(self, problems: list[PolicyError]) -> None:
+        first = problems[0]
+        super().__init__(first.path, first.problem)
+        self.args = first.args
+        self.problems = problems
 
 
 class StepRefusedError(NotAllowedError):

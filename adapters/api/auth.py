@@ -13,15 +13,17 @@ from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
 from domain.policy import Policy
 
 
-def authenticator(policy: Policy, path: Path | None = None) -> Callable[..., str]:
+def authenticator(policy: Policy, path: Path | None = None,
+                  watch: PolicyWatch | None = None) -> Callable[..., str]:
     """The FastAPI dependency that turns a bearer token into the policy's person.
 
     With the policy's ``path``, tokens follow the file without a restart: a token removed
     from it is refused from the next request on, and a file that became invalid refuses
-    every token (503) until it is fixed.
+    every token (503) until it is fixed. ``watch`` is the process's own, when it has one.
     """
     bearer = HTTPBearer(auto_error=False)
-    watch = PolicyWatch(policy, path)
+    watch = watch or PolicyWatch(policy, path)
+    watch.consequences.append("API requests are refused")
 
     def person(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
         if creds is None:

@@ -12,6 +12,7 @@ from adapters.packaged import ModelUnavailableError
 from adapters.policy_file import PolicyFileError
 from altlas import log_redaction
 from altlas.bootstrap import StartupError
+from altlas.installation import InstallationError
 from altlas.cli.common import InvalidFileError
 from altlas.cli.parsing import Handler
 from altlas.secret_store import known_values, load_secrets
@@ -70,7 +71,8 @@ def run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         return int(handler(args))
     except (SettingsError, StartupError, PolicyFileError, InvalidFileError, DomainError,
-            UnreadableEventError, VectorStoreUnavailableError, ModelUnavailableError) as e:
+            UnreadableEventError, VectorStoreUnavailableError, ModelUnavailableError,
+            InstallationError) as e:
         print(f"altlas: {log_redaction.redacted(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -106,10 +106,47 @@ def test_malformed_policy_file_names_its_line(env: dict[str, str], tmp_path: Pat
     assert ":3: environments.prod.tier" in one_line_error(altlas(env, "demo"))
 
 
+def test_policy_check_lists_every_problem_and_a_command_names_the_first(
+        env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("version: 1\nenvironments:\n  prod: {tier: production}\n"
+                   "hosts:\n  web-1: {env: prod, port: 0}\nsurprise: 1\n")
+    checked = altlas(env, "policy", "check", str(bad))
+    assert checked.returncode == 2 and checked.stdout == ""
+    assert checked.stderr.splitlines() == [
+        f"altlas: {bad}:3: environments.prod.tier: must be one of dev, staging, prod",
+        f"altlas: {bad}:5: hosts.web-1.port: must be a port number from 1 to 65535",
+        f"altlas: {bad}:6: surprise: unknown key; expected one of alertmanager, api_tokens, "
+        "approvals, atlas, commands, environments, groups, hosts, incidents, local_host, "
+        "people, services, version"]
+    env["ALTLAS_POLICY_FILE"] = str(bad)
+    assert one_line_error(altlas(env, "events")) == (
+        f"altlas: {bad}:3: environments.prod.tier: must be one of dev, staging, prod (and 2 "
+        "more problem(s): `altlas policy check` lists them)")
+
+
 def test_default_policy_checks_clean(env: dict[str, str]) -> None:
     result = altlas(env, "policy", "check")
     assert result.returncode == 0 and "built-in policy: ok" in result.stdout
     assert "2 services" in result.stdout  # the topology alerts are correlated by
+
+
+def test_init_makes_the_person_an_admin_every_later_command_knows(env: dict[str, str]
+                                                                   ) -> None:
+    made = altlas(env, "init", "--name", "rosa", "--json")
+    assert made.returncode == 0, made.stderr
+    written = json.loads(made.stdout)
+    assert written["policy_file"] == f"{env['ALTLAS_DATA_DIR']}/policy.yaml"
+    assert written["api_token"] and written["alertmanager_token"]
+    checked = altlas(env, "policy", "check")
+    assert checked.returncode == 0 and checked.stdout.startswith(written["policy_file"])
+    assert altlas(env, "task", "request", "check disk", "--as", "erin").returncode == 0
+    asked = altlas(env, "privacy", "forget", "erin", "--as", "rosa", "--reason", "left")
+    assert asked.returncode == 0, asked.stderr
+    again = altlas(env, "init", "--name", "rosa")
+    assert one_line_error(again) == (
+        f"altlas: {written['policy_file']} exists already; edit it, or point "
+        "ALTLAS_POLICY_FILE at another file to start anew")
 
 
 def test_serve_answers_health_and_commands(env: dict[str, str], tmp_path: Path) -> None:

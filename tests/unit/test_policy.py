@@ -157,6 +157,48 @@ def test_host_environment_given_as_a_list_is_refused_with_its_line() -> None:
         f"p.yaml:{line}: hosts.dev-box.env: ['dev'] is not in environments")
 
 
+def _problems(text: str) -> list[str]:
+    with pytest.raises(PolicyFileError) as refused:
+        parse_policy(text, "p.yaml")
+    return refused.value.problems
+
+
+def test_every_problem_is_listed_with_its_line_not_only_the_first() -> None:
+    text = (default_policy_text()
+            .replace("dev-box: {env: dev}", "dev-box: {env: qa}")
+            .replace("- '^uptime$'", "- '^(uptime'")
+            .replace('["slack:U0ERIN001"], locale: en', '["slack:U0ERIN001"], locale: fr')
+            .replace("local_host: localhost", "local_hots: localhost"))
+    rows = text.splitlines()
+
+    def line_of(snippet: str) -> int:
+        return next(n for n, row in enumerate(rows, 1) if snippet in row)
+
+    assert _problems(text) == [
+        f"p.yaml:{line_of('dev-box')}: hosts.dev-box.env: 'qa' is not in environments",
+        f"p.yaml:{line_of('erin:')}: people.erin.locale: must be one of en, tr",
+        f"p.yaml:{line_of('^(uptime')}: commands.local_allow[1]: is not a valid regular "
+        "expression: missing ), unterminated subpattern at position 1",
+        f"p.yaml:{line_of('local_hots')}: local_hots: unknown key; expected one of "
+        "alertmanager, api_tokens, approvals, atlas, commands, environments, groups, hosts, "
+        "incidents, local_host, people, services, version",
+    ]
+
+
+def test_the_first_problem_says_how_many_more_there_are() -> None:
+    text = default_policy_text().replace("version: 1", "version: 2").replace(
+        "dev-box: {env: dev}", "dev-box: {env: qa}")
+    assert _policy_error(text) == ("p.yaml:3: version: must be 1 (and 1 more problem(s): "
+                                   "`altlas policy check` lists them)")
+
+
+def test_a_bad_entry_is_reported_once_not_again_where_it_is_named() -> None:
+    text = default_policy_text().replace(
+        "deniz: {identities", "deniz: {roles: [king], identities")
+    assert [p.split(": ", 1)[1] for p in _problems(text)] == [
+        "people.deniz.roles[0]: must be one of requester, approver, auditor, operator, admin"]
+
+
 @pytest.mark.parametrize(("atlas", "problem"), [
     ({"low_success": 1.5}, "atlas.low_success: must be a success rate above 0 and at most 1"),
     ({"low_success": "high"}, "atlas.low_success: must be a success rate above 0 and at most 1"),

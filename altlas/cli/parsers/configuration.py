@@ -11,6 +11,10 @@ from altlas.cli.parsing import (
 
 
 def register(sub: Subparsers) -> None:
+    p = add(sub, "init", "configuration:init", "set up this installation: a policy that makes "
+            "you admin, operator and auditor, your API token and Alertmanager's credential")
+    p.add_argument("--name", help="your name in the policy (default: your user name)")
+    as_json(p)
     token = group(sub, "token", "API tokens")
     p = add(token, "new", "configuration:token_new",
             "make an API bearer token for a person of the policy")
