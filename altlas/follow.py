@@ -39,6 +39,12 @@ class Followed:
         return self.run is not None and self.run.outcome in ("failed", "cancelled")
 
 
+def worker_running(system: System) -> bool:
+    """Whether a worker (`altlas worker`, or the one inside `altlas serve`) would take
+    what is recorded now."""
+    return bool(system.registry().live())
+
+
 class Follower:
     def __init__(self, system: System, locale: str,
                  say: Callable[[str], None] | None = None) -> None:
@@ -91,7 +97,7 @@ class Follower:
                 thread.join()
 
     def _needs_worker(self) -> bool:
-        return self.system.local_store or not self.system.registry().live()
+        return self.system.local_store or not worker_running(self.system)
 
     def _state(self, task_id: UUID) -> Followed:
         task = self.system.app.get_task(task_id)

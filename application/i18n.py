@@ -39,6 +39,8 @@ EN: dict[str, str] = {
     "plan.researcher": ("Plan for “{request}” — {n} step(s), by {segmenter}; each step with "
                         "the rule that sets its risk:"),
     "plan.project_manager": "Here is what will happen for “{request}” ({n} step(s)):",
+    "plan.none": "No plan yet for “{request}”: a worker plans it once one runs.",
+    "plan.none.asked": "No plan yet for “{request}” ({status}): altlas asked {requester} first.",
     "plan.creative_writer": "The script for “{request}”, in {n} act(s):",
     "step.why": "    why: {reason}",
     "fallback": "(the {segmenter} segmenter stepped in: {reason})",
@@ -228,6 +230,8 @@ EN: dict[str, str] = {
     "list.none": "nothing matches",
     "list.more": "more: --cursor '{cursor}'",
     "cli.recorded": "task {id} recorded; planning it…",
+    "cli.no_worker": ("task {id} recorded, but no worker is running, so nothing plans it yet: "
+                      "start one with `altlas worker` (or `altlas serve`)."),
     "cli.waiting": "{step} waits for {remaining} more approval(s): altlas approve {id} --as "
                    "PERSON",
     "reason.not_owner": "only {owner}, who asked for it, may do that.",
@@ -274,6 +278,9 @@ TR: dict[str, str] = {
     "plan.researcher": ("“{request}” planı — {n} adım, {segmenter} tarafından; her adım "
                         "riskini belirleyen kuralla:"),
     "plan.project_manager": "“{request}” için olacaklar ({n} adım):",
+    "plan.none": "“{request}” için henüz plan yok: bir işçi çalışınca planlar.",
+    "plan.none.asked": ("“{request}” için henüz plan yok ({status}): altlas önce {requester} "
+                        "kişisine sordu."),
     "plan.creative_writer": "“{request}” senaryosu, {n} perde:",
     "step.why": "    neden: {reason}",
     "fallback": "({segmenter} segmentleyicisi devreye girdi: {reason})",
@@ -469,6 +476,8 @@ TR: dict[str, str] = {
     "list.none": "eşleşen bir şey yok",
     "list.more": "devamı: --cursor '{cursor}'",
     "cli.recorded": "görev {id} kaydedildi; planlanıyor…",
+    "cli.no_worker": ("görev {id} kaydedildi, ama çalışan işçi yok, bu yüzden henüz kimse "
+                      "planlamıyor: `altlas worker` (ya da `altlas serve`) ile birini başlatın."),
     "cli.waiting": "{step} {remaining} onay daha bekliyor: altlas approve {id} --as KİŞİ",
     "reason.not_owner": "bunu yalnızca isteyen {owner} yapabilir.",
     "interrupted": ("⚠️ {step} adımı yarıda kesildi ve sonucu bilinmiyor: {reason}. Çalışma "

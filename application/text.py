@@ -54,6 +54,9 @@ def plan_text(plan: PlanModel, locale: str, *, fenced: bool = False) -> str:
     if plan.status == "rejected":
         return t(locale, "rejected", request=shown(plan.request),
                  reason=shown(plan.rejection or ""))
+    if plan.segmenter is None:
+        return t(locale, "plan.none" if plan.status == "requested" else "plan.none.asked",
+                 request=shown(plan.request), status=plan.status, requester=plan.requester)
     lines = [t(locale, f"plan.{plan.persona}", request=shown(plan.request), n=len(plan.steps),
                segmenter=plan.segmenter)]
     if plan.fallback_reason:
