@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+from pathlib import Path
 
+import yaml
+
+from adapters.policy_file import default_policy_text
+from testkit.helpers import write_gguf
+from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
 
 
@@ -39,3 +47,71 @@ def test_task_request_without_a_worker_prints_the_id_and_warns_on_stderr(
     assert asked.returncode == 0, asked.stderr
     assert len(asked.stdout.strip()) == 36  # the id alone, for scripts
     assert "start one with `altlas worker`" in asked.stderr
+
+
+def _policy(env: dict[str, str], tmp_path: Path, **roles: list[str]) -> dict[str, str]:
+    data = yaml.safe_load(default_policy_text())
+    for person, given in roles.items():
+        data["people"][person]["roles"] = given
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return {**env, "ALTLAS_POLICY_FILE": str(path)}
+
+
+def _hint(text: str, start: str) -> list[str]:
+    """The command a printed hint gives, as a person would paste it."""
+    line = next(x for x in text.splitlines() if start in x)
+    return shlex.split(line.split(start, 1)[1].split("`")[0].split(" (")[0])
+
+
+def test_the_arena_vote_hint_runs_as_printed(env: dict[str, str], tmp_path: Path) -> None:
+    env = _policy(env, tmp_path, carol=["operator"])
+    assert altlas(env, "models", "add", str(write_gguf(tmp_path / "tiny.gguf")), "--as",
+                  "carol").returncode == 0
+    asked = altlas(env, "arena", "ask", "check disk on the altlas host", "--as", "erin")
+    assert asked.returncode == 0, asked.stderr
+    command = _hint(asked.stderr, "to judge it: ")
+    assert command[:3] == ["altlas", "arena", "vote"] and len(command[3]) == 8
+    voted = altlas(env, *[("alice" if w == "PERSON" else w) for w in command[1:]])
+    assert voted.returncode == 0, voted.stderr
+    assert "alice chose A" in voted.stdout
+    history = altlas(env, "timeline", "--aggregate", command[3][:6])
+    assert history.returncode == 0 and "ArenaVoted" in history.stdout
+
+
+def test_the_incidents_hint_runs_as_printed(env: dict[str, str]) -> None:
+    none = altlas(env, "incidents")
+    assert none.returncode == 0, none.stderr
+    command = _hint(none.stdout, "No incident is open. `")
+    assert command == ["altlas", "incidents", "--status", "all"]
+    every = altlas(env, *command[1:])
+    assert every.returncode == 0 and "No incident is on record" in every.stdout
+
+
+def test_a_missing_role_is_said_in_words_with_the_role_it_needs(env: dict[str, str]) -> None:
+    assert one_line_error(altlas(env, "privacy", "forget", "erin", "--as", "deniz")) == (
+        "altlas: deniz may not ask to forget a person: that needs the admin role, which an "
+        "admin gives in the policy (people → roles).")
+
+
+def test_an_erasure_approval_says_whom_it_forgets_by_pseudonym(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = _policy(env, tmp_path, carol=["admin"])
+    assert altlas(env, "do", "check disk on the altlas host", "--as", "erin").returncode == 0
+    asked = altlas(env, "privacy", "forget", "erin", "--as", "carol", "--reason", "left")
+    assert asked.returncode == 0, asked.stderr
+    approval = _hint(asked.stdout, "they run `")[2]
+    shown = altlas(env, "approval", "show", approval).stdout
+    assert "of run -" not in shown
+    forgets = next(x for x in shown.splitlines() if x.strip().startswith("forgets"))
+    assert re.search(r"the person #[0-9a-f]{12}: their key is destroyed", forgets)
+    assert "erin" not in forgets
+
+
+def test_rollback_with_nothing_to_roll_back_says_so(env: dict[str, str], tmp_path: Path
+                                                     ) -> None:
+    env = _policy(env, tmp_path, carol=["operator"])
+    assert one_line_error(altlas(env, "models", "rollback", "--as", "carol")) == (
+        "altlas: nothing to roll back: no model was activated or adapter promoted yet; "
+        "`altlas models list` shows what plans")
