@@ -14,6 +14,7 @@ from application.app import AltlasApplication
 from application.core import MODELS
 from application.errors import NotFoundError
 from application.ids import could_be_id, one_id
+from application.paths import local_path
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
@@ -49,7 +50,7 @@ class Models:
         """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
         is not one, or is registered already."""
         self.access.check(who, "register_model")
-        where = Path(path).expanduser().resolve()
+        where = local_path(path).resolve()
         facts = self._files_here().describe(str(where))
         chosen = name if name is not None else _name_of(where)
         self.app.register_model(who, name=chosen, path=str(where), source="added",

@@ -16,6 +16,7 @@ from altlas.cli.common import (
     group,
     json_out,
     parse_time,
+    path_arg,
     with_system,
 )
 from altlas.progress import Progress
@@ -158,7 +159,8 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(audit, "export", with_system(_audit_export),
             "write the history as CloudEvents JSON lines")
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--output", default="-", metavar="FILE", type=path_arg,
+                   help="default stdout")
     p.add_argument("--until", type=parse_time, metavar="TIME")
     p = add(sub, "timeline", with_system(_timeline), "the audit timeline, filtered")
     p.add_argument("--actor")

@@ -20,6 +20,7 @@ from altlas.follow import Followed, Follower
 from altlas.serving import background
 from altlas.settings import load_settings
 from application.i18n import t
+from application.paths import InvalidPathError, local_path
 from application.presenters import PlanModel
 from application.text import (
     approval_text,
@@ -74,6 +75,17 @@ def with_system(body: Callable[[System, argparse.Namespace], int]) -> Handler:
             system.close()
 
     return handler
+
+
+def path_arg(value: str) -> str:
+    """A path given on the command line, checked as every front checks one ("-": standard
+    input or output)."""
+    if value == "-":
+        return value
+    try:
+        return str(local_path(value))
+    except InvalidPathError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def positive(value: str) -> int:

@@ -13,6 +13,7 @@ from altlas.cli.common import (
     Subparsers,
     add,
     group,
+    path_arg,
 )
 from altlas.settings import load_settings
 
@@ -57,4 +58,4 @@ def register(sub: Subparsers) -> None:
     add(key, "new", _key_new, "make a key for ALTLAS_CIPHER_KEY (AES-256, base64)")
     policy = group(sub, "policy", "check policy files")
     p = add(policy, "check", _policy_check, "validate a policy file (default: the configured one)")
-    p.add_argument("file", nargs="?")
+    p.add_argument("file", nargs="?", type=path_arg)

@@ -16,6 +16,7 @@ from altlas.cli.common import (
     as_json,
     group,
     json_out,
+    path_arg,
     positive,
     with_system,
     write_chart,
@@ -133,10 +134,11 @@ def register(sub: Subparsers) -> None:
         "embed every completed run again (after changing ALTLAS_EMBEDDINGS or the store)")
     p = add(atlas, "export", with_system(_atlas_export),
             "write the .atlas document (altlas/schemas/atlas.schema.json)")
-    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    p.add_argument("--output", default="-", metavar="FILE", type=path_arg,
+                   help="default: standard output")
     p = add(atlas, "import", with_system(_atlas_import),
             "merge another installation's .atlas export (recorded as an event)")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", type=path_arg)
     p.add_argument("--source", help="where it came from (default: the document's source)")
     actor(p)
     board = group(sub, "leaderboard", "runbooks, planners and their ratings")
@@ -146,7 +148,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--method", choices=["elo", "bt"], default="elo",
                    help="how planners are rated (default elo)")
     p.add_argument("--limit", type=positive, default=10, metavar="N")
-    p.add_argument("--chart", metavar="FILE.png",
+    p.add_argument("--chart", metavar="FILE.png", type=path_arg,
                    help="also draw the ratings, or the runbook over time, as a PNG")
     as_json(p)
     p = add(board, "match", with_system(_leaderboard_match),

@@ -18,6 +18,7 @@ from altlas.cli.common import (
     as_json,
     group,
     json_out,
+    path_arg,
     with_system,
     write_chart,
 )
@@ -183,17 +184,20 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(models, "add", with_system(_models_add),
             "register a GGUF file from its header (it plans nothing until activated)")
-    p.add_argument("path", metavar="PATH", help="the .gguf file")
+    p.add_argument("path", metavar="PATH", type=path_arg, help="the .gguf file")
     p.add_argument("--name", help="its name in the registry (default: from the file name)")
     actor(p)
     p = add(models, "dataset", with_system(_models_dataset),
             "the training set as JSON lines: successful runs, arena winners and the dev file, "
             "never a request of the test file")
     p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+                   type=path_arg,
                    help="the labelled file to learn from (default: the repository's dev file)")
     p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+                   type=path_arg,
                    help="the frozen file that only measures: none of its requests is used")
-    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    p.add_argument("--output", default="-", metavar="FILE", type=path_arg,
+                   help="default: standard output")
     actor(p)
     p = add(models, "train", with_system(_models_train),
             "ask to train a LoRA adapter on a registered model from the training set "
@@ -202,8 +206,10 @@ def register(sub: Subparsers) -> None:
     for name, default in HYPERPARAMETERS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
                        metavar="N", help=f"default {default}")
-    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE")
-    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE")
+    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+                   type=path_arg)
+    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+                   type=path_arg)
     actor(p)
     p = add(models, "train-run", with_system(_models_train_run),
             "the training worker of a granted training (the reactions start it)")
@@ -211,7 +217,8 @@ def register(sub: Subparsers) -> None:
     p = add(models, "training", with_system(_models_training),
             "a training: its status, progress, loss and adapter")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, or its first 6 characters or more")
-    p.add_argument("--chart", metavar="FILE.png", help="also draw its loss per step")
+    p.add_argument("--chart", metavar="FILE.png", type=path_arg,
+                   help="also draw its loss per step")
     p.add_argument("--evaluation-chart", metavar="FILE.png",
                    help="also draw its adapter's evaluation against its base")
     as_json(p)
@@ -220,7 +227,7 @@ def register(sub: Subparsers) -> None:
             "llama.cpp (AdapterEvaluated; the training worker does it once by itself)")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, first 6+ characters, or the "
                    "adapter's name")
-    p.add_argument("--file", metavar="FILE", help="the labelled file (default "
+    p.add_argument("--file", metavar="FILE", type=path_arg, help="the labelled file (default "
                    "ALTLAS_EVALUATION_FILE: the repository's test file)")
     p.add_argument("--sample", type=int, metavar="N", help="a seeded sample of N requests "
                    "(default ALTLAS_EVALUATION_SAMPLE; 0: all)")

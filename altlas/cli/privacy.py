@@ -14,6 +14,7 @@ from altlas.cli.common import (
     as_json,
     group,
     json_out,
+    path_arg,
     with_system,
 )
 from application.text import (
@@ -67,4 +68,5 @@ def register(sub: Subparsers) -> None:
     p.add_argument("person", metavar="PERSON",
                    help="a name, or #id as an erased person is shown")
     actor(p)
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--output", default="-", metavar="FILE", type=path_arg,
+                   help="default stdout")

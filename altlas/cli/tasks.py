@@ -19,6 +19,7 @@ from altlas.cli.common import (
     group,
     json_out,
     listing,
+    path_arg,
     print_page,
     read_json,
     report_followed,
@@ -150,10 +151,10 @@ def register(sub: Subparsers) -> None:
     alt = group(sub, "alt", "check and submit hand-written .alt plans")
     p = add(alt, "validate", with_system(_alt_validate),
             "check an .alt file against its schema and the policy; exit 1 if it is not valid")
-    p.add_argument("file")
+    p.add_argument("file", type=path_arg)
     p = add(alt, "submit", with_system(_alt_submit),
             "record a hand-written plan as a task; it passes the same gates and runs")
-    p.add_argument("file")
+    p.add_argument("file", type=path_arg)
     actor(p)
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
@@ -167,7 +168,7 @@ def register(sub: Subparsers) -> None:
     p = add(task, "plan", with_system(_task_plan),
             "record an .alt plan for your own task before altlas plans it (- = stdin)")
     p.add_argument("task_id", metavar="TASK")
-    p.add_argument("file")
+    p.add_argument("file", type=path_arg)
     actor(p)
     p = add(task, "answer", with_system(_task_answer),
             "answer what altlas asked about your task (a host's name or number, or words); "

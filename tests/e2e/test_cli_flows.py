@@ -115,3 +115,29 @@ def test_rollback_with_nothing_to_roll_back_says_so(env: dict[str, str], tmp_pat
     assert one_line_error(altlas(env, "models", "rollback", "--as", "carol")) == (
         "altlas: nothing to roll back: no model was activated or adapter promoted yet; "
         "`altlas models list` shows what plans")
+
+
+NO_USER = "~nosuchuser/x.gguf"
+
+
+def test_a_path_under_an_unknown_users_home_is_one_line_on_every_command(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = _policy(env, tmp_path, carol=["operator", "auditor"])
+    for command in (["models", "add", NO_USER, "--as", "carol"],
+                    ["alt", "validate", NO_USER],
+                    ["atlas", "import", NO_USER, "--as", "carol"],
+                    ["audit", "export", "--output", NO_USER],
+                    ["policy", "check", NO_USER]):
+        line = one_line_error(altlas(env, *command))
+        assert "there is no user 'nosuchuser' on this machine" in line, (command, line)
+
+
+def test_a_path_with_a_control_character_is_refused_before_anything_is_read(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = _policy(env, tmp_path, carol=["operator"])
+    line = one_line_error(altlas(env, "models", "add", "x\x1b[2J.gguf", "--as", "carol"))
+    assert "holds a control character" in line
+    listed = json.loads(altlas(env, "models", "list", "--json").stdout)["models"]
+    assert not [m for m in listed if "\x1b" in m["path"]]
