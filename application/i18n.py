@@ -258,6 +258,9 @@ EN: dict[str, str] = {
     "cli.recorded": "task {id} recorded; planning it…",
     "cli.no_worker": ("task {id} recorded, but no worker is running, so nothing plans it yet: "
                       "start one with `altlas worker` (or `altlas serve`)."),
+    "cli.no_worker.run": ("task {id} recorded, but no worker is running, so nothing runs it "
+                          "yet: start one with `altlas worker` (or `altlas serve`), or submit "
+                          "it with --run."),
     "cli.waiting": "{step} waits for {remaining} more approval(s): altlas approve {id} --as "
                    "PERSON",
     "reason.not_owner": "only {owner}, who asked for it, may do that.",

@@ -130,6 +130,8 @@ def _alt_submit(system: System, args: argparse.Namespace) -> int:
         json_out(task.to_dict())
     else:
         print(plan_text(PlanModel.of(task), args.locale))
+    if not worker_running(system):
+        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
     return 0
 
 

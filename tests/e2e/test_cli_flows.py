@@ -141,3 +141,17 @@ def test_a_path_with_a_control_character_is_refused_before_anything_is_read(
     assert "holds a control character" in line
     listed = json.loads(altlas(env, "models", "list", "--json").stdout)["models"]
     assert not [m for m in listed if "\x1b" in m["path"]]
+
+
+def test_a_plan_submitted_without_a_worker_says_nothing_runs_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "plan.alt.json"
+    plan_file.write_text(json.dumps({"alt": 1, "steps": [
+        {"id": "s1", "kind": "local", "action": "df -h", "target": "localhost", "needs": []}]}))
+    submitted = altlas(env, "alt", "submit", str(plan_file), "--as", "erin")
+    assert submitted.returncode == 0, submitted.stderr
+    assert "so nothing runs it yet: start one with `altlas worker`" in submitted.stderr
+    assert altlas(env, "worker", "--until-quiet").returncode == 0
+    runs = json.loads(altlas(env, "run", "list", "--json").stdout)["items"]
+    assert [r["outcome"] for r in runs] == ["succeeded"]
