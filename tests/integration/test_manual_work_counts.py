@@ -12,6 +12,8 @@ import pytest
 from altlas.bootstrap import System
 from application.core import run_id_of
 from application.training_data import from_history
+from projections.schema import atlas_runs
+from projections.store import alembic_config, migrate
 from testkit.backends import SQLiteBackend
 from testkit.helpers import plan, step
 
@@ -66,3 +68,24 @@ def test_a_confirmed_manual_step_counts_as_done_by_hand_everywhere(system: Syste
     [found] = system.similar().search(REQUEST, 1)
     assert found.outcome == "succeeded"
     assert [request for request, _ in from_history(system.app, system.history)[0]] == [REQUEST]
+
+
+def test_a_store_counted_by_an_earlier_release_is_counted_again_on_upgrade(
+    system: System
+) -> None:
+    """Before 0.6 the .atlas kept a confirmed run as "manual_outstanding", a failure."""
+    from alembic import command
+
+    run_id = _left_to_a_person(system)
+    system.use_cases().confirm_step("bob", run_id[:8], "s1")
+    _caught_up(system)
+    engine = system.views()
+    with engine.begin() as conn:
+        conn.execute(atlas_runs.update().values(outcome="manual_outstanding"))
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.stamp(config, "0013")
+    migrate(engine)
+    system.store_feed().catch_up()
+    [pattern] = system.use_cases().atlas_patterns(None)
+    assert (pattern["runs"], pattern["successes"]) == (1, 1)
