@@ -58,6 +58,12 @@ def waited_for(state: Followed) -> str | None:
         for step in running)
 
 
+def worker_running(system: System) -> bool:
+    """Whether a worker (`altlas worker`, or the one inside `altlas serve`) would take
+    what is recorded now."""
+    return bool(system.registry().live())
+
+
 class Follower:
     def __init__(self, system: System, locale: str,
                  say: Callable[[str], None] | None = None,
@@ -116,7 +122,7 @@ class Follower:
                 thread.join()
 
     def _needs_worker(self) -> bool:
-        return self.system.local_store or not self.system.registry().live()
+        return self.system.local_store or not worker_running(self.system)
 
     def _state(self, task_id: UUID) -> Followed:
         task = self.system.app.get_task(task_id)

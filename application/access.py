@@ -6,6 +6,7 @@ this module whether that person may do it, so the rules cannot differ between fr
 
 from __future__ import annotations
 
+from application.i18n import t
 from domain.errors import NotAllowedError
 from domain.policy import Policy
 
@@ -61,12 +62,13 @@ class Access:
             return
         role = ROLES[action]
         if role is not None and role not in roles:
-            raise AccessDeniedError(f"{person} may not {action}: it needs the {role} role",
-                                    person, action, role)
+            raise AccessDeniedError(denied_text("en", person, action, role), person, action,
+                                    role)
         if action in OWNER_OR and owner is not None and person != owner:
             override = OWNER_OR[action]
             if override is None or override not in roles:
-                raise NotOwnerError(f"only {owner}, who asked for it, may {action} this"
+                raise NotOwnerError(f"only {owner}, who asked for it, may "
+                                    f"{t('en', f'doing.{action}')}"
                                     + (f" (or an {override})" if override else ""),
                                     person, action, owner)
 
@@ -85,6 +87,11 @@ class Access:
 
     def roles(self, person: str) -> frozenset[str]:
         return self.policy.roles_of(person)
+
+
+def denied_text(locale: str, person: str, action: str, role: str) -> str:
+    """What ``person`` may not do, in words, and the role it needs."""
+    return t(locale, "needs_role", person=person, doing=t(locale, f"doing.{action}"), role=role)
 
 
 def installation_approvers(policy: Policy) -> frozenset[str]:

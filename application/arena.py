@@ -3,7 +3,6 @@ alternative), the plans are shown as A and B, and a person's verdict is a match.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -18,13 +17,12 @@ from domain.duel import Duel, duel_of_task
 from domain.errors import InvalidInputError
 from domain.training import Training
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 RULES = "rules"
 
 
 class Arena:
     def __init__(self, app: AltlasApplication, access: Access,
-                 resolve: Callable[[str, str], UUID],
+                 resolve: Callable[[str, str | tuple[str, ...]], UUID],
                  adapter: Callable[[str], Training | None]) -> None:
         self.app = app
         self.access = access
@@ -78,15 +76,10 @@ class Arena:
             "reply_to": duel.reply_to}
 
     def _duel_id(self, ref: str) -> UUID:
-        """A duel's whole id, or a task's id (or its beginning): the duel about its plan."""
-        text = ref.strip().lower()
-        if _UUID.match(text) and isinstance(self._found(UUID(text)), Duel):
-            return UUID(text)
-        try:
-            return duel_of_task(self._resolve(text, "task"))
-        except NotFoundError:
-            raise NotFoundError(f"no duel has the id {ref}: give the whole id the arena "
-                                "showed, or its task's id", ref) from None
+        """A duel's id or a task's (whole, or a beginning): the duel, or the one about the
+        task's plan."""
+        ident = self._resolve(ref, ("duel", "task"))
+        return ident if isinstance(self._found(ident), Duel) else duel_of_task(ident)
 
     def _found(self, ident: UUID) -> object:
         try:

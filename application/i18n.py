@@ -32,13 +32,37 @@ EN: dict[str, str] = {
     "unknown_command": "I don't know “{word}”. Try: help",
     "unknown_person": ("I don't know {identity}. Ask an admin to add it to a person in the "
                        "policy (people → identities)."),
-    "needs_role": "{command} needs the {role} role, which {person} does not have.",
+    "needs_role": ("{person} may not {doing}: that needs the {role} role, which an admin "
+                   "gives in the policy (people → roles)."),
+    "doing.read": "read what altlas recorded",
+    "doing.request": "ask for work",
+    "doing.plan": "write the plan of this task",
+    "doing.answer": "answer what altlas asked about this task",
+    "doing.vote": "approve",
+    "doing.deny": "deny",
+    "doing.cancel": "withdraw this approval request",
+    "doing.start": "start a run by hand",
+    "doing.report": "report a step run outside altlas",
+    "doing.confirm": "confirm a step done by hand",
+    "doing.reject": "reject a task",
+    "doing.expire": "expire approvals",
+    "doing.audit": "audit the history",
+    "doing.import": "import an .atlas",
+    "doing.judge": "judge plans in the arena",
+    "doing.replay": "replay the views into a database",
+    "doing.forget": "ask to forget a person",
+    "doing.personal_data": "see everything recorded about a person",
+    "doing.register_model": "register a model",
+    "doing.activate_model": "change the model that plans",
+    "doing.train": "build a training set or train a model",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",
     "plan.researcher": ("Plan for “{request}” — {n} step(s), by {segmenter}; each step with "
                         "the rule that sets its risk:"),
     "plan.project_manager": "Here is what will happen for “{request}” ({n} step(s)):",
+    "plan.none": "No plan yet for “{request}”: a worker plans it once one runs.",
+    "plan.none.asked": "No plan yet for “{request}” ({status}): altlas asked {requester} first.",
     "plan.creative_writer": "The script for “{request}”, in {n} act(s):",
     "step.why": "    why: {reason}",
     "fallback": "(the {segmenter} segmenter stepped in: {reason})",
@@ -121,7 +145,7 @@ EN: dict[str, str] = {
                    "{context} · {source} · sha256 {sha}…",
     "models.default": "None activated yet: the local segmenter plans with ALTLAS_LOCAL_MODEL.",
     "models.pending": "Waiting: {who} asked that {model} plan (approval {approval}).",
-    "incidents.none": "No incident is open. `incidents all` lists the resolved ones too.",
+    "incidents.none": "No incident is open. `{every}` lists the resolved ones too.",
     "incidents.none_at_all": "No incident is on record: they open as Alertmanager's alerts come.",
     "incidents.line": "{mark} {id} {title} · {status} · {firing} of {alerts} alert(s) firing · "
                       "since {opened}",
@@ -217,6 +241,10 @@ EN: dict[str, str] = {
     "approval.head": "approval {id}  {status}  ({left})",
     "approval.left": "{minutes} min left",
     "approval.step": "  step      {step} of run {run}: {risk} in {environment}",
+    "approval.erasure": ("  forgets   the person {person}: their key is destroyed, so their "
+                         "name and what they wrote read as erased everywhere"),
+    "approval.training": "  trains    a model: training {id}",
+    "approval.registry": "  changes   the model that plans",
     "approval.why": "  why       {reason}",
     "approval.asked": "  asked by  {requester}; approvers: {approvers}",
     "approval.open": "  approved  {votes}; {remaining} more needed",
@@ -228,6 +256,11 @@ EN: dict[str, str] = {
     "list.none": "nothing matches",
     "list.more": "more: --cursor '{cursor}'",
     "cli.recorded": "task {id} recorded; planning it…",
+    "cli.no_worker": ("task {id} recorded, but no worker is running, so nothing plans it yet: "
+                      "start one with `altlas worker` (or `altlas serve`)."),
+    "cli.no_worker.run": ("task {id} recorded, but no worker is running, so nothing runs it "
+                          "yet: start one with `altlas worker` (or `altlas serve`), or submit "
+                          "it with --run."),
     "cli.waiting": "{step} waits for {remaining} more approval(s): altlas approve {id} --as "
                    "PERSON",
     "reason.not_owner": "only {owner}, who asked for it, may do that.",
@@ -267,13 +300,17 @@ TR: dict[str, str] = {
     "unknown_command": "“{word}” komutunu bilmiyorum. Deneyin: help",
     "unknown_person": ("{identity} kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
                        "kişiye eklemesini isteyin (people → identities)."),
-    "needs_role": "{command} için {role} rolü gerekir; {person} bu role sahip değil.",
+    "needs_role": ("{person} şunu yapamaz: {doing}. Bunun için {role} rolü gerekir; bir "
+                   "yönetici politikada verir (people → roles)."),
     "rejected": "“{request}” için plan yapamadım: {reason}",
     "refused": "Reddedildi: {reason}",
     "plan.technical_expert": "“{request}” planı — {n} adım, {segmenter} tarafından:",
     "plan.researcher": ("“{request}” planı — {n} adım, {segmenter} tarafından; her adım "
                         "riskini belirleyen kuralla:"),
     "plan.project_manager": "“{request}” için olacaklar ({n} adım):",
+    "plan.none": "“{request}” için henüz plan yok: bir işçi çalışınca planlar.",
+    "plan.none.asked": ("“{request}” için henüz plan yok ({status}): altlas önce {requester} "
+                        "kişisine sordu."),
     "plan.creative_writer": "“{request}” senaryosu, {n} perde:",
     "step.why": "    neden: {reason}",
     "fallback": "({segmenter} segmentleyicisi devreye girdi: {reason})",
@@ -349,7 +386,7 @@ TR: dict[str, str] = {
     "models.default": "Henüz etkinleştirilen yok: yerel planlayıcı ALTLAS_LOCAL_MODEL ile "
                       "planlıyor.",
     "models.pending": "Bekliyor: {who}, {model} modelinin planlamasını istedi (onay {approval}).",
-    "incidents.none": "Açık olay yok. `incidents all` çözülenleri de listeler.",
+    "incidents.none": "Açık olay yok. `{every}` çözülenleri de listeler.",
     "incidents.none_at_all": "Kayıtlı olay yok: olaylar Alertmanager uyarıları geldikçe açılır.",
     "incidents.line": "{mark} {id} {title} · {status} · {alerts} uyarının {firing} tanesi "
                       "sürüyor · {opened} itibarıyla",
@@ -458,6 +495,10 @@ TR: dict[str, str] = {
     "approval.head": "onay {id}  {status}  ({left})",
     "approval.left": "{minutes} dk kaldı",
     "approval.step": "  adım      {step}, çalışma {run}: {environment} ortamında {risk}",
+    "approval.erasure": ("  unutur    {person} kişisini: anahtarı yok edilir, adı ve "
+                         "yazdıkları her yerde silinmiş görünür"),
+    "approval.training": "  eğitir    bir model: eğitim {id}",
+    "approval.registry": "  değiştirir planlayan modeli",
     "approval.why": "  neden     {reason}",
     "approval.asked": "  isteyen   {requester}; onaylayıcılar: {approvers}",
     "approval.open": "  onaylayan {votes}; {remaining} onay daha gerekli",
@@ -469,6 +510,11 @@ TR: dict[str, str] = {
     "list.none": "eşleşen bir şey yok",
     "list.more": "devamı: --cursor '{cursor}'",
     "cli.recorded": "görev {id} kaydedildi; planlanıyor…",
+    "cli.no_worker": ("görev {id} kaydedildi, ama çalışan işçi yok, bu yüzden henüz kimse "
+                      "planlamıyor: `altlas worker` (ya da `altlas serve`) ile birini başlatın."),
+    "cli.no_worker.run": ("görev {id} kaydedildi, ama çalışan işçi yok, bu yüzden henüz kimse "
+                          "çalıştırmıyor: `altlas worker` (ya da `altlas serve`) ile birini "
+                          "başlatın ya da --run ile gönderin."),
     "cli.waiting": "{step} {remaining} onay daha bekliyor: altlas approve {id} --as KİŞİ",
     "reason.not_owner": "bunu yalnızca isteyen {owner} yapabilir.",
     "interrupted": ("⚠️ {step} adımı yarıda kesildi ve sonucu bilinmiyor: {reason}. Çalışma "

@@ -13,6 +13,8 @@ from application.access import Access
 from application.app import AltlasApplication
 from application.core import MODELS
 from application.errors import NotFoundError
+from application.ids import could_be_id, one_id
+from application.paths import local_path
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
@@ -48,7 +50,7 @@ class Models:
         """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
         is not one, or is registered already."""
         self.access.check(who, "register_model")
-        where = Path(path).expanduser().resolve()
+        where = local_path(path).resolve()
         facts = self._files_here().describe(str(where))
         chosen = name if name is not None else _name_of(where)
         self.app.register_model(who, name=chosen, path=str(where), source="added",
@@ -110,13 +112,11 @@ class Models:
         name (BASE+lora-ID8)."""
         text = ref.strip().lower()
         text = text.rsplit("+lora-", 1)[1] if "+lora-" in text else text
-        found = [UUID(i) for k, i in self._reads().resolve(text) if k == "training"] if (
-            _PREFIX.match(text)) else []
-        if len(found) != 1:
-            raise NotFoundError(f"no training or adapter is {ref.strip()}" if not found
-                                else f"{text} matches several trainings; give more of it",
-                                ref, "training" if not found else None)
-        return found[0]
+        found = [(k, i) for k, i in self._reads().resolve(text) if k == "training"] if (
+            could_be_id(text)) else []
+        if not found:
+            raise NotFoundError(f"no training or adapter is {ref.strip()}", ref, "training")
+        return one_id(text, found, "training")
 
     def training(self, who: str | None, ref: str) -> dict[str, Any]:
         """A training (its id, a beginning of 6 characters or more, or its adapter's name):
@@ -162,7 +162,6 @@ class Models:
             registry.pending["requester"])}
 
 
-_PREFIX = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 
 
 def _verdict(training: Training) -> str | None:

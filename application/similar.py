@@ -30,6 +30,7 @@ from application.signal import IDLE, Outcome, Signal, follow
 from domain.atlas import pattern_of
 from domain.plan import PlanError
 from domain.records import RecordedEvent
+from domain.run import settled_outcome
 
 log = logging.getLogger("altlas.similar")
 
@@ -141,7 +142,7 @@ class SimilarRuns:
                 indexed += self._add(runs, texts)
                 runs, texts = [], []
                 self.store.remove(self._tasks_of(record.data["subject"]))
-            elif record.type_name == "RunCompleted":
+            elif settled_outcome(record.type_name, record.state.get("outcome")) is not None:
                 found = self._indexed(record.aggregate_id)
                 if found is not None:
                     runs.append(found[0])

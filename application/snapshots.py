@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.approval import Approval
+from domain.approval import Approval, ApprovalSubject
 from domain.run import Run
 from domain.task import Task
 
@@ -98,6 +98,15 @@ class RunView:
         return asdict(self)
 
 
+def _forgets(approval: Approval) -> str | None:
+    """Whom an erasure forgets: the one it excludes besides who asked (or who asked, to be
+    forgotten themselves)."""
+    if approval.subject is not ApprovalSubject.ERASURE:
+        return None
+    subject = min(set(approval.excluded) - {approval.requester} or {approval.requester})
+    return f"#{subject.removeprefix('p-')}"
+
+
 @dataclass(frozen=True)
 class ApprovalView:
     id: str
@@ -117,6 +126,8 @@ class ApprovalView:
     reason: str
     decision_reason: str | None
     expires_at: datetime
+    # an erasure: whom it forgets, by pseudonym as people refer to it (#hex), never revealed
+    forgets: str | None = None
 
     @classmethod
     def of(cls, approval: Approval) -> ApprovalView:
@@ -128,7 +139,7 @@ class ApprovalView:
             required=approval.required,
             votes=list(approval.votes), remaining=approval.remaining(), status=approval.status,
             reason=approval.reason, decision_reason=approval.decision_reason,
-            expires_at=approval.expires_at,
+            expires_at=approval.expires_at, forgets=_forgets(approval),
         )
 
     def to_dict(self) -> dict[str, Any]:

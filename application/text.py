@@ -54,6 +54,9 @@ def plan_text(plan: PlanModel, locale: str, *, fenced: bool = False) -> str:
     if plan.status == "rejected":
         return t(locale, "rejected", request=shown(plan.request),
                  reason=shown(plan.rejection or ""))
+    if plan.segmenter is None:
+        return t(locale, "plan.none" if plan.status == "requested" else "plan.none.asked",
+                 request=shown(plan.request), status=plan.status, requester=plan.requester)
     lines = [t(locale, f"plan.{plan.persona}", request=shown(plan.request), n=len(plan.steps),
                segmenter=plan.segmenter)]
     if plan.fallback_reason:
@@ -151,8 +154,7 @@ def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
     lines = [t(locale, "approval.head", id=a.id, status=a.status,
                left=t(locale, "approval.left", minutes=minutes) if a.status == "open"
                else a.status),
-             t(locale, "approval.step", step=a.step_id, run=a.run_id or "-", risk=a.risk,
-               environment=a.environment),
+             _approval_subject(a, locale),
              t(locale, "approval.why", reason=a.reason),
              t(locale, "approval.asked", requester=a.requester,
                approvers=", ".join(sorted(a.eligible)))]
@@ -163,6 +165,16 @@ def approval_text(a: ApprovalView, locale: str, now: datetime) -> str:
         lines.append(t(locale, "approval.closed", votes=votes)
                      + (f"; {shown(a.decision_reason)}" if a.decision_reason else ""))
     return "\n".join(lines)
+
+
+def _approval_subject(a: ApprovalView, locale: str) -> str:
+    """What granting it does: a step of a run, or a change to the whole installation."""
+    if a.subject == "step":
+        return t(locale, "approval.step", step=a.step_id, run=a.run_id or "-",
+                 risk=a.risk, environment=a.environment)
+    if a.subject == "erasure":
+        return t(locale, "approval.erasure", person=a.forgets)
+    return t(locale, f"approval.{a.subject}", id=short(a.task_id))
 
 
 def _fenced(lines: list[str], fenced: bool) -> list[str]:
@@ -280,10 +292,12 @@ _INCIDENT_MARKS = {"open": "🔥", "resolved": "✅", "merged": "↪️"}
 
 
 def incidents_text(incidents: list[dict[str, Any]], locale: str, *, every: bool = False,
-                   limit: int = 10) -> str:
-    """Incidents newest first, each with its likeliest cause."""
+                   limit: int = 10, list_every: str = "incidents all") -> str:
+    """Incidents newest first, each with its likeliest cause; ``list_every``: the command
+    that lists them all on this front."""
     if not incidents:
-        return t(locale, "incidents.none_at_all" if every else "incidents.none")
+        return t(locale, "incidents.none_at_all" if every else "incidents.none",
+                 every=list_every)
     return "\n".join(_incident_lines(i, locale) for i in incidents[:limit])
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 from application.app import AltlasApplication
 from application.history import EventHistory
 from domain.duel import Duel
+from domain.run import SUCCEEDED, settled_outcome
 from domain.secrets import Redactor
 
 SOURCES = ("run", "arena", "dev")  # earlier sources win a duplicate
@@ -87,7 +88,7 @@ def from_history(app: AltlasApplication, history: EventHistory
     runs: list[tuple[str, dict[str, Any]]] = []
     arena: list[tuple[str, dict[str, Any]]] = []
     for record in history.read():
-        if record.type_name == "RunCompleted" and record.state.get("outcome") == "succeeded":
+        if settled_outcome(record.type_name, record.state.get("outcome")) == SUCCEEDED:
             task = app.get_task(UUID(app.get_run(record.aggregate_id).task_id))
             if task.plan is not None:
                 runs.append((task.request, task.plan))

@@ -13,7 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from application.access import AccessDeniedError, NotOwnerError, UnknownPersonError
+from application.access import (
+    AccessDeniedError,
+    NotOwnerError,
+    UnknownPersonError,
+    denied_text,
+)
 from application.errors import AmbiguousIdError, NotFoundError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
@@ -356,8 +361,7 @@ class ChatFront:
         if isinstance(error, UnknownPersonError):
             return t(loc, "unknown_person", identity=caller.identity)
         if isinstance(error, AccessDeniedError):
-            return t(loc, "needs_role", command=error.action, role=error.role,
-                     person=error.person)
+            return denied_text(loc, error.person, error.action, error.role)
         if isinstance(error, NotOnCallError):
             return t(loc, "reason.not_oncall", owner=error.owner, environment=error.environment,
                      people=", ".join(error.oncall) or "-")

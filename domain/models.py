@@ -20,6 +20,8 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 SOURCES = ("packaged", "added")
 MAX_REASON_CHARS = 500
 ACTIVATE, PROMOTE, ROLLBACK = "activate", "promote", "rollback"
+NOTHING_TO_ROLL_BACK = ("nothing to roll back: no model was activated or adapter promoted yet; "
+                        "`altlas models list` shows what plans")
 
 
 class ModelRegistry(AuditedAggregate):
@@ -222,8 +224,7 @@ class ModelRegistry(AuditedAggregate):
                          meta: EventMeta) -> None:
         """Ask to go back to what planned before the last activation or promotion."""
         if not self.previous:
-            raise ConflictError("nothing to roll back: no model was activated or adapter "
-                                "promoted yet")
+            raise ConflictError(NOTHING_TO_ROLL_BACK)
         self._may_ask(reason)
         state = self.previous[-1]
         self._trigger(self.RollbackRequested, meta, model=state["model"],

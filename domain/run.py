@@ -11,7 +11,7 @@ from uuid import UUID
 from domain.approval import GRANTED, Approval
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
-from domain.risk import GateKind
+from domain.risk import GateKind, RiskLevel
 
 PENDING, RUNNING = "pending", "running"
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
@@ -25,6 +25,16 @@ MAX_OUTPUT_CHARS = 64_000
 MAX_RERUNS = 3
 UNKNOWN_OUTCOME = "interrupted: the outcome is unknown"
 MAX_NOTE_CHARS = 500
+
+
+def settled_outcome(type_name: str, outcome: str | None) -> str | None:
+    """The outcome that a run's completion, or a manual step confirmed after it, settles:
+    what the .atlas, the leaderboards, the arena and similar-run search count. None while
+    work left to a person is outstanding (neither a success nor a failure yet), and for
+    every other event."""
+    if type_name not in ("RunCompleted", "ManualStepConfirmed") or outcome == MANUAL_OUTSTANDING:
+        return None
+    return outcome
 
 
 @dataclass
@@ -386,13 +396,20 @@ class Run(AuditedAggregate):
         self._trigger(self.ManualStepPosted, meta, step_id=step_id, reason=reason)
 
     def confirm_manual_step(self, step_id: str, by: str, note: str, meta: EventMeta,
-                            seal: Seal = as_written) -> None:
+                            seal: Seal = as_written, authors: frozenset[str] = frozenset()
+                            ) -> None:
         """``by`` did the manual step by hand: it succeeded, and once no manual work is
-        left the run's outcome says what the rest of it did. Allowed after completion."""
+        left the run's outcome says what the rest of it did. Allowed after completion.
+        ``authors``: who asked for the work or chose what it does; a CRITICAL step is the
+        two-person rule's too, so none of them may say it was done."""
         step = self._step(step_id)
         if step.status != MANUAL:
             raise StepStateError(f"step {step_id} is {step.status}; only a step left to a "
                                  "person can be confirmed done")
+        if step.risk == RiskLevel.CRITICAL.value and by in authors:
+            raise AuthorCannotConfirmError(
+                f"{by} asked for this work or chose what it does, so someone else must "
+                f"confirm its CRITICAL step {step_id}")
         text = note.strip()[:MAX_NOTE_CHARS]
         outcome = None
         if self.completed:
@@ -454,6 +471,10 @@ class StepStateError(ConflictError):
 
 
 class GateNotPassedError(NotAllowedError):
+    pass
+
+
+class AuthorCannotConfirmError(NotAllowedError):
     pass
 
 

@@ -19,6 +19,7 @@ from domain.atlas import failure_text, pattern_of
 from domain.catalog import aggregate_kind
 from domain.plan import PlanError
 from domain.records import RecordedEvent
+from domain.run import settled_outcome
 from projections.folding import Changes, Projection, insert_ignore, load
 from projections.schema import atlas_imports, atlas_requests, atlas_runs
 
@@ -60,8 +61,12 @@ class AtlasProjection(Projection):
             elif r.type_name == "RunCompleted":
                 row = outcomes.newer(key, r.version)
                 if row is not None:
-                    row.update(outcome=d["outcome"], duration_ms=d["duration_ms"],
-                               completed_at=r.timestamp)
+                    row.update(outcome=settled_outcome(r.type_name, d["outcome"]),
+                               duration_ms=d["duration_ms"], completed_at=r.timestamp)
+            elif settled_outcome(r.type_name, d.get("outcome")) is not None:
+                row = outcomes.newer(key, r.version)
+                if row is not None:  # done by hand: the run counts once nothing is left
+                    row["outcome"] = d["outcome"]
             elif r.type_name == "AtlasImported":
                 imported.extend({"import_id": key, "pattern": entry["pattern"],
                                  "source": d["source"], "entry": entry,

@@ -12,9 +12,9 @@ from adapters.packaged import ModelUnavailableError
 from adapters.policy_file import PolicyFileError
 from altlas import log_redaction
 from altlas.bootstrap import StartupError
-from altlas.installation import InstallationError
 from altlas.cli.common import InvalidFileError
 from altlas.cli.parsing import Handler
+from altlas.installation import InstallationError
 from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, SettingsError
 from application.history import UnreadableEventError

@@ -37,5 +37,6 @@ def incidents(system: System, args: argparse.Namespace) -> int:
     if args.json:
         json_out(rows)
     else:
-        print(incidents_text(rows, args.locale, every=args.status == "all", limit=args.limit))
+        print(incidents_text(rows, args.locale, every=args.status == "all", limit=args.limit,
+                             list_every="altlas incidents --status all"))
     return 0

@@ -107,8 +107,8 @@ def arena_ask(system: System, args: argparse.Namespace) -> int:
         json_out(duel)
     else:
         print(duel_text(duel, args.locale))
-        print(f"duel {duel['id']}: `altlas arena vote {duel['id'][:8]}… a|b|tie|both_bad "
-              "--as PERSON`", file=sys.stderr)
+        print(f"to judge it: altlas arena vote {short(duel['id'])} a --as PERSON "
+              "(a, b, tie or both_bad; PERSON: an approver)", file=sys.stderr)
     return 0
 
 

@@ -73,6 +73,19 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def path_arg(value: str) -> str:
+    """A path given on the command line, checked as every front checks one ("-": standard
+    input or output). The check is imported only when a path is given."""
+    if value == "-":
+        return value
+    from application.paths import InvalidPathError, local_path
+
+    try:
+        return str(local_path(value))
+    except InvalidPathError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def positive(value: str) -> int:
     try:
         n = int(value)

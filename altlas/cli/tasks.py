@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from altlas.bootstrap import System
@@ -18,6 +20,7 @@ from altlas.cli.common import (
     show_one,
     with_system,
 )
+from altlas.follow import worker_running
 from application.documents import DocumentError, alt_document, checked_plan
 from application.i18n import t
 from application.presenters import PlanModel
@@ -45,12 +48,10 @@ def do(system: System, args: argparse.Namespace) -> int:
     task = system.use_cases().request_work(
         args.actor, args.text, mode=args.mode, persona=args.persona, environment=args.env,
         chaos_level=args.chaos_level, source="cli")
+    if args.no_wait:
+        return _recorded(system, args, task.to_dict())
     if not args.json:
         print(t(args.locale, "cli.recorded", id=short(task.id)))
-    if args.no_wait:
-        if args.json:
-            json_out({"task": task.to_dict()})
-        return 0
     return report_followed(system, follower_of(system, args).request(UUID(task.id), after), args)
 
 
@@ -60,6 +61,20 @@ def task_request(system: System, args: argparse.Namespace) -> int:
                                            persona=args.persona, environment=args.env,
                                            source="cli")
     answer(args, task.to_dict(), task.id)
+    if not worker_running(system):
+        print(t(args.locale, "cli.no_worker", id=short(task.id)), file=sys.stderr)
+    return 0
+
+
+def _recorded(system: System, args: argparse.Namespace, task: dict[str, Any]) -> int:
+    """A request left to the workers: where none runs, say so and how to start one."""
+    running = worker_running(system)
+    if args.json:
+        json_out({"task": task, "worker_running": running})
+    elif running:
+        print(t(args.locale, "cli.recorded", id=short(task["id"])))
+    else:
+        print(t(args.locale, "cli.no_worker", id=short(task["id"])))
     return 0
 
 
@@ -117,6 +132,8 @@ def alt_submit(system: System, args: argparse.Namespace) -> int:
         json_out(task.to_dict())
     else:
         print(plan_text(PlanModel.of(task), args.locale))
+    if not worker_running(system):
+        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,8 @@ from application.errors import (
 from application.snapshots import ApprovalView
 from domain.approval import Approval, ApprovalSubject
 from domain.base import EventMeta
-from domain.models import REGISTRY_ID, ModelRegistry, UnknownModelError
+from domain.errors import ConflictError
+from domain.models import NOTHING_TO_ROLL_BACK, REGISTRY_ID, ModelRegistry, UnknownModelError
 from domain.training import Training
 
 
@@ -68,12 +69,12 @@ class ModelCommands(AppCore):
         return self._registry_change(
             requester, reason, "roll back the model that plans", "rollback", frozenset(),
             lambda registry, who, text, approval, meta: registry.request_rollback(
-                who, text, approval, meta), missing="any")
+                who, text, approval, meta), missing=None)
 
     def _registry_change(self, requester: str, reason: str, what: str, step: str,
                          makers: frozenset[str],
                          ask: Callable[[ModelRegistry, str, str, UUID, EventMeta], None], *,
-                         missing: str) -> ApprovalView:
+                         missing: str | None) -> ApprovalView:
         """A change of what plans, asked for: an approval by an approver or admin other than
         who asks (and than ``makers``, pseudonyms) decides it."""
         who = self.privacy.pseudonym(requester)
@@ -83,6 +84,8 @@ class ModelCommands(AppCore):
             try:
                 registry = self._cached(ModelRegistry, REGISTRY_ID)
             except NotFoundError:
+                if missing is None:  # a rollback: nothing was ever registered
+                    raise ConflictError(NOTHING_TO_ROLL_BACK) from None
                 raise UnknownModelError(f"no model is registered as {missing!r}: `altlas "
                                         "models add PATH` registers one", missing) from None
             meta = EventMeta(who, registry.correlation_id, str(uuid4()))

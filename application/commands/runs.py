@@ -143,9 +143,11 @@ class RunCommands(AppCore):
     def confirm_manual_step(self, run_id: UUID, step_id: str, *, by: str,
                             note: str = "") -> RunView:
         """``by`` did a step altlas left to a person, and says so."""
+        authors = frozenset(self.load(Task, self.load(Run, run_id).task_id).authors)
+
         def confirm(run: Run, meta: EventMeta) -> None:
             run.confirm_manual_step(step_id, meta.actor, note, meta,
-                                    seal=self.privacy.sealer(meta.actor))
+                                    seal=self.privacy.sealer(meta.actor), authors=authors)
 
         return self._shown(RunView.of(self._change(Run, run_id, by, confirm)))
 

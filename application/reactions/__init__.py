@@ -24,14 +24,18 @@ from domain.alerts import Alert
 from domain.approval import Approval
 from domain.duel import Duel
 from domain.incidents import Incident
-from domain.run import Run
+from domain.run import Run, settled_outcome
 from domain.task import Task
 
 __all__ = ["EVENT_HANDLERS", "LANES", "SHARDS", "Event", "Handler", "Ports", "advance_run"]
 
-def completed(event: Run.Completed, r: Reaction, ports: Ports) -> None:
-    watch_pattern(event, r, ports)
-    count_duel_run(event, r, ports)
+def completed(event: Run.Completed | Run.ManualStepConfirmed, r: Reaction, ports: Ports
+              ) -> None:
+    """Once its outcome is settled (no work left to a person), a run counts."""
+    outcome = settled_outcome(event.type_name, event.outcome)
+    if outcome is not None:
+        watch_pattern(event, outcome, r, ports)
+        count_duel_run(event, r, ports)
 
 
 # What happens after each event. Events not listed change nothing by themselves.
@@ -49,6 +53,7 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Approval.Expired: decided,
     Approval.Cancelled: decided,
     Run.Completed: completed,             # the .atlas watches its pattern; a duel counts it
+    Run.ManualStepConfirmed: completed,   # the same, once the last manual step is done
     Duel.Requested: plan_duel,            # each side of an arena duel plans the request
     Alert.Received: correlate_alert,      # open an incident, or join (and merge) one
     Alert.Resolved: clear_alert,          # the incident resolves with its last alert

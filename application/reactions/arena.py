@@ -41,7 +41,8 @@ def _no_contenders(name: str) -> Segmenter:
     raise KeyError(f"{name} cannot plan in this process: no arena here")
 
 
-def count_duel_run(event: Run.Completed, r: Reaction, ports: Ports) -> None:
+def count_duel_run(event: Run.Completed | Run.ManualStepConfirmed, r: Reaction, ports: Ports
+                   ) -> None:
     """A run of a task the arena made an alternative for: its outcome is a match between the
     plan that ran and that alternative (MatchPlayed, source run)."""
     run = r.get(Run, event.originator_id)

@@ -13,7 +13,8 @@ from domain.run import FAILED, SUCCEEDED, Run
 from domain.task import Task
 
 
-def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
+def watch_pattern(event: Run.Completed | Run.ManualStepConfirmed, outcome: str, r: Reaction,
+                  ports: Ports) -> None:
     """A completed run counts toward its plan's pattern: a pattern that now fails too often,
     or no longer does, is said once (PatternSuccessLow, PatternSuccessRecovered). The view
     may not show this run yet: it is counted from the event."""
@@ -31,7 +32,7 @@ def watch_pattern(event: Run.Completed, r: Reaction, ports: Ports) -> None:
     failed = [failure_text(s.id, s.error, s.output) for s in run.steps.values()
               if s.status == FAILED and s.error]
     seen.pop(str(run.id), None)
-    seen[str(run.id)] = (event.outcome, failed[-1] if failed else None)
+    seen[str(run.id)] = (outcome, failed[-1] if failed else None)
     errors = [error or outcome for outcome, error in seen.values() if outcome != SUCCEEDED]
     learning = r.app.policy.learning
     runs, successes = len(seen), sum(1 for o, _ in seen.values() if o == SUCCEEDED)

@@ -14,21 +14,23 @@ from application.access import Access, NotOwnerError
 from application.app import AltlasApplication
 from application.arena import Arena
 from application.atlas import Atlas
-from application.errors import AmbiguousIdError, NotFoundError
+from application.errors import NotFoundError
 from application.history import EventHistory
+from application.ids import id_text, one_id, whole_id
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, ReadModels
 from application.presenters import PlanModel, RunModel, alert_list
 from application.similar import SimilarRuns
+from domain.catalog import aggregate_kind
 from domain.errors import InvalidInputError
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
+ANY: tuple[str, ...] = ()  # an id of any aggregate
 INCIDENT_STATES = ("open", "resolved", "merged")
 TIMELINE_LIMIT = 500
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
-_REF = re.compile(r"^[0-9a-f][0-9a-f-]{5,35}$")
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
 
@@ -78,32 +80,20 @@ class UseCasesBase:
         self._auditor = auditor
         self._reads_at = reads_at
 
-    def resolve(self, ref: str, kind: str | None = None) -> UUID:
-        """A whole id, or any unique beginning of one (at least 6 characters), as listings
-        show them."""
-        wanted = kind or "approval, task or run"
-        text = ref.strip().lower()
-        if not _REF.match(text):
-            raise NotFoundError(f"{ref!r} is not an id: give one whole, or its first 6 "
-                                "characters or more", ref)
-        try:
-            whole = UUID(text)
-        except ValueError:
-            whole = None
+    def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
+        """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
+        kind of aggregate, several, or ANY."""
+        kinds = (kind,) if isinstance(kind, str) else kind
+        wanted = " or ".join(kinds) if kinds else "aggregate"
+        text = id_text(ref)
+        whole = whole_id(text)
         if whole is not None:
             found = self._kind_of(whole)
-            if found is None or (kind is not None and found != kind):
+            if found is None or (kinds and found not in kinds):
                 raise NotFoundError(f"no {wanted} with id {whole}", ref)
             return whole
-        matches = [(k, i) for k, i in self._reads().resolve(text)
-                   if k in KINDS and kind in (None, k)]
-        if not matches:
-            raise NotFoundError(f"no {wanted} has an id starting with {text}", ref)
-        if len(matches) > 1:
-            listed = ", ".join(f"{k} {i[:12]}" for k, i in matches)
-            raise AmbiguousIdError(f"{text} matches several: {listed}; give more of the id",
-                                   text, listed)
-        return UUID(matches[0][1])
+        return one_id(text, [(k, i) for k, i in self._reads().resolve(text)
+                             if not kinds or k in kinds], wanted)
 
     def kind(self, ref: str) -> tuple[str, UUID]:
         """What a reference names: ("task" | "run" | "approval", its id)."""
@@ -113,14 +103,9 @@ class UseCasesBase:
         return found, ident
 
     def _kind_of(self, ident: UUID) -> str | None:
-        for kind, getter in (("approval", self.app.get_approval), ("run", self.app.get_run),
-                             ("task", self.app.get_task)):
-            try:
-                getter(ident)
-            except NotFoundError:
-                continue
-            return kind
-        return None
+        """What the store holds under ``ident`` (a view may not show it yet)."""
+        first = next(iter(self.app.events.get(ident, limit=1)), None)
+        return None if first is None else aggregate_kind(getattr(first, "type_name", ""))
 
     def atlas(self) -> Atlas:
         return Atlas(self._reads, self.app.privacy, self.app.import_atlas)

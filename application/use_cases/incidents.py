@@ -8,10 +8,10 @@ from uuid import UUID
 
 from application.core import run_id_of
 from application.enrichment import key_series
-from application.errors import AmbiguousIdError, NotFoundError
+from application.errors import NotFoundError
+from application.ids import id_text, one_id
 from application.presenters import PlanModel, RunModel
 from application.use_cases.base import (
-    _REF,
     ALERTS_PER_TRANSACTION,
     INCIDENT_STATES,
     TIMELINE_LIMIT,
@@ -57,17 +57,10 @@ class IncidentUseCases(UseCasesBase):
         """One incident (a whole id or its first 6 characters or more) with its timeline:
         its own events and its alerts' firing and resolving, in the order recorded."""
         self._may(who, "read")
-        text = ref.strip().lower()
-        if not _REF.match(text):
-            raise NoIncidentError(f"{ref!r} is not an incident id: give one whole, or its "
-                                  "first 6 characters or more", ref)
+        text = id_text(ref, "an incident", NoIncidentError)
         found = self._reads().incidents(prefix=text, limit=2)
-        if not found:
-            raise NoIncidentError(f"no incident has an id starting with {text}", ref)
-        if len(found) > 1:
-            listed = ", ".join(row["incident_id"][:12] for row in found)
-            raise AmbiguousIdError(f"{text} matches several incidents: {listed}; give more "
-                                   "of the id", text, listed)
+        one_id(text, [("incident", row["incident_id"]) for row in found], "incident",
+               NoIncidentError)
         shown = _incident(found[0])
         remedy = shown["remediation"]
         if remedy:  # how its remediation went, once it ran

@@ -353,7 +353,7 @@ def test_a_request_naming_no_host_is_asked_back_and_answered_from_the_cli(
     assert one_line_error(altlas(env, "task", "answer", task, "3", "--as", "erin")) == (
         "altlas: '3' is not one of the choices: 1. web-1, 2. web-2")
     assert one_line_error(altlas(env, "task", "answer", task, "1", "--as", "alice")) == (
-        "altlas: only erin, who asked for it, may answer this")
+        "altlas: only erin, who asked for it, may answer what altlas asked about this task")
     answered = altlas(env, "task", "answer", task, "2", "--as", "erin")
     # planned on web-2 and run at once (read-only); no SSH is set up here, so it fails
     assert "df -h" in answered.stdout and "@web-2" in answered.stdout

@@ -55,7 +55,8 @@ def test_a_bad_document_is_refused_with_its_path(demo: dict[str, str], tmp_path:
     assert one_line_error(refused).startswith("altlas: $.patterns[0]: 'intent' is a required "
                                               "property")
     assert one_line_error(altlas(demo, "atlas", "import", str(bad), "--as", "deniz")) == (
-        "altlas: deniz may not import: it needs the operator role")
+        "altlas: deniz may not import an .atlas: that needs the operator role"
+        ", which an admin gives in the policy (people → roles).")
     assert one_line_error(altlas(demo, "atlas", "import", str(tmp_path / "none"), "--as",
                                  "alice")) == (
         f"altlas: cannot read {tmp_path / 'none'}: No such file or directory")
@@ -90,7 +91,8 @@ def test_the_leaderboard_ranks_rates_and_draws(demo: dict[str, str], tmp_path: P
     (["match", "rules", "rules", "a", "--as", "alice"],
      "altlas: rules cannot play against itself; name two different planners"),
     (["match", "local:qwen", "rules", "a", "--as", "ivy"],
-     "altlas: ivy may not judge: it needs the approver role"),
+     "altlas: ivy may not judge plans in the arena: that needs the approver role"
+     ", which an admin gives in the policy (people → roles)."),
 ])
 def test_a_leaderboard_command_that_cannot_be_done_says_why(
     demo: dict[str, str], args: list[str], error: str

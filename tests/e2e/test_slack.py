@@ -328,7 +328,8 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
         desk.system.use_cases().models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")))
         desk.command(ALICE, "models activate tiny")  # not an operator
         assert wait(lambda: ephemeral(desk, ALICE)[1:]) == [
-            "Refused: activate_model needs the operator role, which alice does not have."]
+            "Refused: alice may not change the model that plans: that needs the operator "
+            "role, which an admin gives in the policy (people → roles)."]
         desk.command(CAROL, "models activate tiny smaller and good enough")
         asked = wait(lambda: [c for c in posted(desk) if "Asked that tiny plan" in c.body["text"]])
         approval = asked[0].body["text"].split("approval ")[1].split()[0]

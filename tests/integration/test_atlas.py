@@ -110,8 +110,8 @@ class AtlasContract:
 
     def test_only_an_operator_imports(self, learned: System) -> None:
         document = learned.use_cases().atlas_document(None, "site-a", datetime.now(UTC))
-        with pytest.raises(NotAllowedError, match="deniz may not import: it needs the "
-                                                  "operator role"):
+        with pytest.raises(NotAllowedError, match=r"deniz may not import an \.atlas: that "
+                                                  "needs the operator role"):
             learned.use_cases().import_atlas("deniz", json.dumps(document).encode())
 
 

@@ -149,7 +149,8 @@ def test_each_endpoint_checks_roles(served: Served) -> None:
     client = served.client
     r = client.post("/tasks", json={"request": "check disk on web-1"}, headers=auth("ivy"))
     assert (r.status_code, r.json()) == (403, {
-        "error": "forbidden", "message": "ivy may not request: it needs the requester role"})
+        "error": "forbidden", "message": "ivy may not ask for work: that needs the requester role"
+                   ", which an admin gives in the policy (people → roles)."})
     task_id, run_id, approval_id = _gated(served)
     assert client.post(f"/tasks/{task_id}/runs", headers=auth("deniz")).status_code == 403
     assert client.post(f"/runs/{run_id}/steps/s3/started",

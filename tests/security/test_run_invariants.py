@@ -27,6 +27,7 @@ WIPE = plan(step("s1", action="df -h"),
             step("s2", kind="ssh", action="rm -rf /var/lib/app", target="web-1", needs=["s1"]))
 MANUAL = plan(step("s1", kind="manual", action="swap the failed disk in rack 4",
                    target="db-1"))
+CRITICAL = plan(step("s1", kind="ssh", action="rm -rf /var/lib/app", target="web-1"))
 
 
 @pytest.fixture
@@ -200,6 +201,24 @@ class TestManualWork:
         assert r.status_code == 409 and "only a step left to a person" in r.json()["message"]
         assert busy.post(f"/runs/{run['id']}/steps/s9/confirmation", "alice",
                          {}).status_code == 422
+
+    def test_the_requester_may_not_confirm_her_own_critical_step_on_any_front(
+        self, busy: Gatehouse
+    ) -> None:
+        task_id = _planned(busy, CRITICAL, person="alice")  # she may approve others' work
+        run = busy.until(lambda: (r := _run(busy, task_id))["outcome"] and r)
+        assert run["steps"][0]["risk"] == "CRITICAL"
+        before = busy.events()
+        r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "alice", {"note": "done"})
+        assert r.status_code == 403 and "someone else must confirm" in r.json()["message"]
+        done = busy.cli("run", "confirm", run["id"][:8], "s1", "--as", "alice")
+        assert done.returncode == 2 and "alice asked for this work" in done.stderr
+        said = busy.post("/commands", "alice", {"text": f"done {run['id'][:8]} s1"}).json()
+        assert "someone else must confirm" in said["text"]
+        assert busy.events() == before
+        assert _run(busy, task_id)["outcome"] == "manual_outstanding"
+        r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "bob", {"note": "wiped"})
+        assert r.status_code == 200 and r.json()["outcome"] == "succeeded"
 
     def test_chat_confirms_manual_work_with_done(self, busy: Gatehouse) -> None:
         task_id = _planned(busy, MANUAL)

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.segmenter_rules import RuleSegmenter
 from application.app import AltlasApplication
-from application.core import INCIDENTS
+from application.core import INCIDENTS, run_id_of
 from application.errors import SegmentationError
 from application.ports import SegmentationRequest
 from application.reactions import LANES, Ports
@@ -290,3 +290,15 @@ def test_readings_too_long_for_a_button_keep_their_number_and_stay_apart() -> No
     assert all(len(label) <= 75 for label in labels)
     assert labels[0].startswith("1. ") and labels[1].startswith("2. ")
     assert choice_label(1, "web-1", 75) == "web-1"
+
+
+def test_who_answered_for_critical_work_may_not_confirm_it_was_done(altlas: Altlas) -> None:
+    """bob chose the host of altlas's own request: he is one of its authors, so someone
+    else says the CRITICAL step was done by hand."""
+    task_id = altlas.ask("delete /var/lib/app", who=INCIDENTS)
+    altlas.answer_as(task_id, "web-1", "bob", deputies=("alice", "bob"))
+    run_id = run_id_of(task_id)
+    assert altlas.app.get_run(run_id).outcome == "manual_outstanding"
+    with pytest.raises(NotAllowedError, match="bob asked for this work or chose what it does"):
+        altlas.app.confirm_manual_step(run_id, "s1", by="bob")
+    assert altlas.app.confirm_manual_step(run_id, "s1", by="alice").outcome == "succeeded"

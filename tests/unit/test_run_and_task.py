@@ -5,11 +5,13 @@ from uuid import uuid4
 import pytest
 
 from domain.run import (
+    AuthorCannotConfirmError,
     Run,
     RunAlreadyCompletedError,
     RunNotFinishedError,
     StepStateError,
     UnknownStepError,
+    settled_outcome,
 )
 from domain.task import (
     EmptyRequestError,
@@ -112,3 +114,36 @@ def test_events_carry_actor_correlation_and_a_linked_hash_chain() -> None:
     assert created.actor == "deniz" and created.correlation_id == m.correlation_id
     assert rejected.actor == "altlas:segmenter"
     assert rejected.prevhash == created.hash and len(created.hash) == 64
+
+
+def _manual(risk: str) -> Run:
+    steps = [{"id": "a", "kind": "ssh", "risk": risk, "gate": "manual", "needs": []}]
+    run = Run.start(uuid4(), steps, meta())
+    run.post_manual_step("a", "a person does it by hand", meta())
+    run.complete(meta(), duration_ms=5)
+    return run
+
+
+@pytest.mark.parametrize("author", ["p-erin", "p-bob"])  # the requester; who answered for it
+def test_no_author_of_the_work_may_confirm_its_critical_step(author: str) -> None:
+    run = _manual("CRITICAL")
+    with pytest.raises(AuthorCannotConfirmError, match="someone else must confirm"):
+        run.confirm_manual_step("a", author, "", meta(), authors=frozenset({"p-erin", "p-bob"}))
+    assert run.steps["a"].status == "manual" and run.outcome == "manual_outstanding"
+    run.confirm_manual_step("a", "p-carol", "done", meta(),
+                            authors=frozenset({"p-erin", "p-bob"}))
+    assert run.outcome == "succeeded"
+
+
+def test_the_requester_may_confirm_her_own_manual_step_below_critical() -> None:
+    run = _manual("HIGH_RISK")
+    run.confirm_manual_step("a", "p-erin", "", meta(), authors=frozenset({"p-erin"}))
+    assert run.outcome == "succeeded"
+
+
+def test_work_left_to_a_person_is_neither_success_nor_failure_until_confirmed() -> None:
+    assert settled_outcome("RunCompleted", "manual_outstanding") is None
+    assert settled_outcome("ManualStepConfirmed", None) is None  # the run had not ended
+    assert settled_outcome("ManualStepConfirmed", "succeeded") == "succeeded"
+    assert settled_outcome("RunCompleted", "failed") == "failed"
+    assert settled_outcome("StepSucceeded", "succeeded") is None

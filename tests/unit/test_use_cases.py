@@ -81,7 +81,8 @@ def refused_events(desk: Desk, approval_id: UUID) -> list[tuple[str, str]]:
 
 def test_asking_for_work_needs_the_requester_role(desk: Desk) -> None:
     assert desk.uc.request_work("erin", "check disk").requester == "erin"
-    with pytest.raises(AccessDeniedError, match="ivy may not request: it needs the requester"):
+    with pytest.raises(AccessDeniedError,
+                       match="ivy may not ask for work: that needs the requester"):
         desk.uc.request_work("ivy", "check disk")  # ivy only audits
 
 
@@ -103,14 +104,14 @@ def test_only_the_requester_records_the_plan_of_a_task(desk: Desk) -> None:
 
 def test_runs_are_started_by_hand_only_by_operators(desk: Desk) -> None:
     task = desk.uc.submit_plan("deniz", plan(step("s1")), request="check")
-    with pytest.raises(AccessDeniedError, match="it needs the operator role"):
+    with pytest.raises(AccessDeniedError, match="that needs the operator role"):
         desk.uc.start_run("deniz", task.id)
     assert desk.uc.start_run("alice", task.id).id == str(run_id_of(UUID(task.id)))
 
 
 def test_a_vote_needs_the_approver_role_and_is_refused_on_the_record(desk: Desk) -> None:
     _, approval_id = desk.gated()
-    with pytest.raises(AccessDeniedError, match="it needs the approver role"):
+    with pytest.raises(AccessDeniedError, match="that needs the approver role"):
         desk.uc.vote("ivy", str(approval_id))  # ivy only audits
     with pytest.raises(NotEligibleError):  # erin approves in dev, not in prod
         desk.uc.vote("erin", str(approval_id))
@@ -126,7 +127,8 @@ def test_a_vote_needs_the_approver_role_and_is_refused_on_the_record(desk: Desk)
 
 def test_only_the_requester_or_an_operator_withdraws_an_approval(desk: Desk) -> None:
     _, approval_id = desk.gated()
-    with pytest.raises(NotOwnerError, match="only deniz, who asked for it, may cancel"):
+    with pytest.raises(NotOwnerError,
+                       match="only deniz, who asked for it, may withdraw this approval"):
         desk.uc.cancel_approval("erin", str(approval_id), "mine now")
     assert desk.uc.cancel_approval("alice", str(approval_id), "ops").status == "cancelled"
 

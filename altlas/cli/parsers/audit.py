@@ -10,6 +10,7 @@ from altlas.cli.parsing import (
     as_of,
     group,
     parse_time,
+    path_arg,
 )
 
 
@@ -35,7 +36,7 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(audit, "export", "audit:audit_export",
             "write the history as CloudEvents JSON lines")
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--output", type=path_arg, default="-", metavar="FILE", help="default stdout")
     p.add_argument("--until", type=parse_time, metavar="TIME",
                    help="only events recorded up to this time (ISO 8601)")
     as_json(p, DOCUMENT_JSON)

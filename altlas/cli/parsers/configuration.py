@@ -7,6 +7,7 @@ from altlas.cli.parsing import (
     add,
     as_json,
     group,
+    path_arg,
 )
 
 
@@ -34,6 +35,7 @@ def register(sub: Subparsers) -> None:
     policy = group(sub, "policy", "check policy files")
     p = add(policy, "check", "configuration:policy_check",
             "validate a policy file (default: the configured one)")
-    p.add_argument("file", nargs="?", help="a policy YAML file (default ALTLAS_POLICY_FILE, "
+    p.add_argument("file", type=path_arg,
+                   nargs="?", help="a policy YAML file (default ALTLAS_POLICY_FILE, "
                    "else the built-in policy)")
     as_json(p)

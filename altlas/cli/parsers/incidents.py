@@ -7,6 +7,7 @@ from altlas.cli.parsing import (
     add,
     as_json,
     parse_time,
+    path_arg,
     positive,
 )
 
@@ -18,7 +19,7 @@ def register(sub: Subparsers) -> None:
                    help="one incident, with its timeline (its first 6 characters or more)")
     p.add_argument("--status", choices=["open", "resolved", "merged", "all"], default="open",
                    help="which to list (default open)")
-    p.add_argument("--chart", metavar="FILE.png",
+    p.add_argument("--chart", type=path_arg, metavar="FILE.png",
                    help="with an ID: also draw its key metric, the anomaly marked")
     p.add_argument("--since", type=parse_time, metavar="TIME", help="opened at or after")
     p.add_argument("--limit", type=positive, default=20, metavar="N",

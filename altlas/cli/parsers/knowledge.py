@@ -9,6 +9,7 @@ from altlas.cli.parsing import (
     add,
     as_json,
     group,
+    path_arg,
     positive,
 )
 
@@ -34,11 +35,12 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(atlas, "export", "knowledge:atlas_export",
             "write the .atlas document (altlas/schemas/atlas.schema.json)")
-    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    p.add_argument("--output", type=path_arg,
+                   default="-", metavar="FILE", help="default: standard output")
     as_json(p, DOCUMENT_JSON)
     p = add(atlas, "import", "knowledge:atlas_import",
             "merge another installation's .atlas export (recorded as an event)")
-    p.add_argument("file", metavar="FILE", help="an `altlas atlas export` document")
+    p.add_argument("file", type=path_arg, metavar="FILE", help="an `altlas atlas export` document")
     p.add_argument("--source", help="where it came from (default: the document's source)")
     actor(p)
     as_json(p)
@@ -50,7 +52,7 @@ def register(sub: Subparsers) -> None:
                    help="how planners are rated (default elo)")
     p.add_argument("--limit", type=positive, default=10, metavar="N",
                    help="at most N rows per table (default 10)")
-    p.add_argument("--chart", metavar="FILE.png",
+    p.add_argument("--chart", type=path_arg, metavar="FILE.png",
                    help="also draw the ratings, or the runbook over time, as a PNG")
     as_json(p)
     p = add(board, "match", "knowledge:leaderboard_match",

@@ -11,6 +11,7 @@ from altlas.cli.parsing import (
     as_json,
     group,
     identifies,
+    path_arg,
 )
 from domain.hyperparameters import HYPERPARAMETERS
 
@@ -22,18 +23,21 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(models, "add", "models:models_add",
             "register a GGUF file from its header (it plans nothing until activated)")
-    p.add_argument("path", metavar="PATH", help="the .gguf file")
+    p.add_argument("path", type=path_arg, metavar="PATH", help="the .gguf file")
     p.add_argument("--name", help="its name in the registry (default: from the file name)")
     actor(p)
     as_json(p)
     p = add(models, "dataset", "models:models_dataset",
             "the training set as JSON lines: successful runs, arena winners and the dev file, "
             "never a request of the test file")
-    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+    p.add_argument("--dev", type=path_arg,
+                   default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
                    help="the labelled file to learn from (default: the repository's dev file)")
-    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+    p.add_argument("--test", type=path_arg,
+                   default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
                    help="the frozen file that only measures: none of its requests is used")
-    p.add_argument("--output", default="-", metavar="FILE", help="default: standard output")
+    p.add_argument("--output", type=path_arg,
+                   default="-", metavar="FILE", help="default: standard output")
     actor(p)
     as_json(p, DOCUMENT_JSON)
     p = add(models, "train", "models:models_train",
@@ -43,9 +47,11 @@ def register(sub: Subparsers) -> None:
     for name, default in HYPERPARAMETERS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
                        metavar="N", help=f"default {default}")
-    p.add_argument("--dev", default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+    p.add_argument("--dev", type=path_arg,
+                   default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
                    help="the labelled file to learn from (default: the repository's dev file)")
-    p.add_argument("--test", default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+    p.add_argument("--test", type=path_arg,
+                   default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
                    help="the frozen file that only measures: none of its requests is used")
     actor(p)
     as_json(p)
@@ -55,8 +61,8 @@ def register(sub: Subparsers) -> None:
     p = add(models, "training", "models:models_training",
             "a training: its status, progress, loss and adapter")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, or its first 6 characters or more")
-    p.add_argument("--chart", metavar="FILE.png", help="also draw its loss per step")
-    p.add_argument("--evaluation-chart", metavar="FILE.png",
+    p.add_argument("--chart", type=path_arg, metavar="FILE.png", help="also draw its loss per step")
+    p.add_argument("--evaluation-chart", type=path_arg, metavar="FILE.png",
                    help="also draw its adapter's evaluation against its base")
     as_json(p)
     p = add(models, "evaluate", "models:models_evaluate",
@@ -64,7 +70,7 @@ def register(sub: Subparsers) -> None:
             "llama.cpp (AdapterEvaluated; the training worker does it once by itself)")
     p.add_argument("id", metavar="TRAINING-ID", help="its id, first 6+ characters, or the "
                    "adapter's name")
-    p.add_argument("--file", metavar="FILE", help="the labelled file (default "
+    p.add_argument("--file", type=path_arg, metavar="FILE", help="the labelled file (default "
                    "ALTLAS_EVALUATION_FILE: the repository's test file)")
     p.add_argument("--sample", type=int, metavar="N", help="a seeded sample of N requests "
                    "(default ALTLAS_EVALUATION_SAMPLE; 0: all)")

@@ -9,6 +9,7 @@ from altlas.cli.parsing import (
     add,
     as_json,
     group,
+    path_arg,
 )
 
 
@@ -29,5 +30,5 @@ def register(sub: Subparsers) -> None:
     p.add_argument("person", metavar="PERSON",
                    help="a name, or #id as an erased person is shown")
     actor(p)
-    p.add_argument("--output", default="-", metavar="FILE", help="default stdout")
+    p.add_argument("--output", type=path_arg, default="-", metavar="FILE", help="default stdout")
     as_json(p, DOCUMENT_JSON)

@@ -9,6 +9,7 @@ from altlas.cli.parsing import (
     as_json,
     group,
     identifies,
+    path_arg,
     reading,
     request_options,
 )
@@ -27,11 +28,11 @@ def register(sub: Subparsers) -> None:
     alt = group(sub, "alt", "check and submit hand-written .alt plans")
     p = add(alt, "validate", "tasks:alt_validate",
             "check an .alt file against its schema and the policy; exit 1 if it is not valid")
-    p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
+    p.add_argument("file", type=path_arg, help="the .alt plan (JSON; - = stdin)")
     as_json(p)
     p = add(alt, "submit", "tasks:alt_submit",
             "record a hand-written plan as a task; it passes the same gates and runs")
-    p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
+    p.add_argument("file", type=path_arg, help="the .alt plan (JSON; - = stdin)")
     actor(p)
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
@@ -46,7 +47,7 @@ def register(sub: Subparsers) -> None:
     p = add(task, "plan", "tasks:task_plan",
             "record an .alt plan for your own task before altlas plans it (- = stdin)")
     identifies(p, "task", "task_id")
-    p.add_argument("file", help="the .alt plan (JSON; - = stdin)")
+    p.add_argument("file", type=path_arg, help="the .alt plan (JSON; - = stdin)")
     actor(p)
     as_json(p)
     p = add(task, "answer", "tasks:task_answer",
