@@ -1,4 +1,4 @@
-"""An approval: the quorum a gated step needs before it may run (DESIGN.md §2)."""
+"""An approval: the quorum a gated step needs before it may run (ARCHITECTURE.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The per-aggregate hash chain of DESIGN.md §6.
+"""The per-aggregate hash chain of ARCHITECTURE.md §6.
 
 ``hash = sha256(prevhash + canonical JSON of the event)``. The canonical form is
 computed from the event's recorded attributes, so an auditor can recompute it from

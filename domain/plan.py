@@ -1,4 +1,4 @@
-"""The plan of a task: a DAG of steps, the body of an .alt document (DESIGN.md §1, §7)."""
+"""The plan of a task: a DAG of steps, the body of an .alt document (ARCHITECTURE.md §1, §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Risk levels and the default gates of DESIGN.md §2."""
+"""Risk levels and the default gates of ARCHITECTURE.md §2."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Tier(StrEnum):
     PROD = "prod"
 
 
-# effect × tier → level, exactly the table of DESIGN.md §2. A non-reversible change in
+# effect × tier → level, exactly the table of ARCHITECTURE.md §2. A non-reversible change in
 # dev is not named there; it is treated like a change in staging.
 RISK_MATRIX: dict[Effect, dict[Tier, RiskLevel]] = {
     Effect.READ: {t: RiskLevel.READ_ONLY for t in Tier},

@@ -1,4 +1,4 @@
-"""Secrets in plans and in what altlas records (DESIGN.md §8: never in events in clear).
+"""Secrets in plans and in what altlas records (ARCHITECTURE.md §8: never in events in clear).
 
 A plan names a secret, ``{secret:NAME}``; its value is put in only when a step runs, and only
 where it is data: an argument of a program (never its name, never shell or SQL code, where a

@@ -1,4 +1,4 @@
-"""The reactions: what altlas does by itself after an event (DESIGN.md §5), one module per
+"""The reactions: what altlas does by itself after an event (ARCHITECTURE.md §5), one module per
 area, all of them listed here.
 
 Nothing after a command depends on which front took it or whether that process still lives:

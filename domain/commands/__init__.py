@@ -1,4 +1,4 @@
-"""What a step will actually run, as opposed to the text someone wrote (DESIGN.md §8).
+"""What a step will actually run, as opposed to the text someone wrote (ARCHITECTURE.md §8).
 
 A step's action becomes every program that will run, each as a normalised argument vector:
 quotes and escapes removed, programs in the standard system directories reduced to their

@@ -1,4 +1,4 @@
-"""The policy classifies what will run, never the text as written (DESIGN.md §8).
+"""The policy classifies what will run, never the text as written (ARCHITECTURE.md §8).
 
 Each case is written the way someone trying to slip a command past the gates would write it:
 quoting, paths, wrappers, reordered and abbreviated options, SQL in odd case with comments,
