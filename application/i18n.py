@@ -250,8 +250,14 @@ EN: dict[str, str] = {
     "approval.open": "  approved  {votes}; {remaining} more needed",
     "approval.closed": "  approved  {votes}",
     "approval.nobody": "nobody yet",
-    "approvals.row": "{id}  {risk} in {environment}, step {step}: {votes}; {remaining} more "
+    "approvals.row": "{id}  {risk} in {environment}, {what}: {votes}; {remaining} more "
                      "needed, {minutes} min left · “{request}”",
+    "approvals.what.step": "step {step}",
+    "approvals.what.forget": "forgetting a person",
+    "approvals.what.train": "a LoRA training",
+    "approvals.what.activate": "a model to plan",
+    "approvals.what.promote": "an adapter to plan",
+    "approvals.what.rollback": "rolling back the model that plans",
     "approvals.empty": "no approvals are waiting",
     "list.none": "nothing matches",
     "list.more": "more: --cursor '{cursor}'",
@@ -504,8 +510,14 @@ TR: dict[str, str] = {
     "approval.open": "  onaylayan {votes}; {remaining} onay daha gerekli",
     "approval.closed": "  onaylayan {votes}",
     "approval.nobody": "henüz kimse",
-    "approvals.row": "{id}  {environment} ortamında {risk}, adım {step}: {votes}; {remaining} "
+    "approvals.row": "{id}  {environment} ortamında {risk}, {what}: {votes}; {remaining} "
                      "onay daha gerekli, {minutes} dk kaldı · “{request}”",
+    "approvals.what.step": "adım {step}",
+    "approvals.what.forget": "bir kişiyi unutmak",
+    "approvals.what.train": "bir LoRA eğitimi",
+    "approvals.what.activate": "planlayacak bir model",
+    "approvals.what.promote": "planlayacak bir adaptör",
+    "approvals.what.rollback": "planlayan modeli geri almak",
     "approvals.empty": "bekleyen onay yok",
     "list.none": "eşleşen bir şey yok",
     "list.more": "devamı: --cursor '{cursor}'",

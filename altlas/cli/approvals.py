@@ -33,8 +33,10 @@ def approvals(system: System, args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         votes = ", ".join(row["votes"]) or t(args.locale, "approval.nobody")
+        what = (t(args.locale, "approvals.what.step", step=row["step_id"]) if row["run_id"]
+                else t(args.locale, f"approvals.what.{row['step_id']}"))
         print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
-                environment=row["environment"], step=row["step_id"], votes=votes,
+                environment=row["environment"], what=what, votes=votes,
                 remaining=row["remaining"], minutes=row["seconds_left"] // 60,
                 request=shown(row.get("request") or row["reason"])))
     if not rows:

@@ -107,6 +107,8 @@ def test_an_erasure_approval_says_whom_it_forgets_by_pseudonym(
     forgets = next(x for x in shown.splitlines() if x.strip().startswith("forgets"))
     assert re.search(r"the person #[0-9a-f]{12}: their key is destroyed", forgets)
     assert "erin" not in forgets
+    queued = altlas(env, "approvals").stdout
+    assert "forgetting a person" in queued and "step forget" not in queued
 
 
 def test_rollback_with_nothing_to_roll_back_says_so(env: dict[str, str], tmp_path: Path
