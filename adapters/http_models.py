@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -21,6 +21,7 @@ def _iso(value: Any) -> Any:
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso)]
+Item = TypeVar("Item")
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -118,14 +119,12 @@ class RunRow(Out):
     cursor: str
 
 
-class TaskPage(Out):
-    items: list[TaskRow]
-    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+class Page(Out, Generic[Item]):
+    """Every listing's one envelope."""
 
-
-class RunPage(Out):
-    items: list[RunRow]
-    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+    items: list[Item]
+    next: str | None = Field(description="Pass as cursor= for the next page; null on the "
+                             "last (always null where the route takes no cursor).")
 
 
 class QueuedApproval(Out):
@@ -353,8 +352,8 @@ class MatchIn(BaseModel):
 
 class ModelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=4096,
-                      description="A .gguf file on the altlas host.")
+    path: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$",
+                      description="A .gguf file on the altlas host (no control characters).")
     name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                              description="Its name in the registry (default: from the file "
                              "name).")

@@ -16,8 +16,22 @@ from application.errors import NotFoundError
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
-from domain.models import ModelExistsError, ModelRegistry
+from domain.models import ModelExistsError, ModelRegistry, UnknownModelError
 from domain.training import NotPromotableError, Training
+
+
+def _path_on_host(path: str) -> Path:
+    """Where a person says a file is; what cannot name a file is refused in one line."""
+    if re.search(r"[\x00-\x1f\x7f]", path):
+        raise InvalidInputError("the path holds a NUL byte or a control character: give "
+                                "the file's path as plain text")
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError:  # ~name of nobody on this host
+        raise InvalidInputError(f"{path.split('/')[0][:64]!r} is no home directory on the "
+                                "altlas host: give the path from / or from ~/") from None
+    except (OSError, ValueError) as e:
+        raise InvalidInputError(f"that path cannot be used: {e}") from None
 
 
 class Models:
@@ -48,13 +62,21 @@ class Models:
         """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
         is not one, or is registered already."""
         self.access.check(who, "register_model")
-        where = Path(path).expanduser().resolve()
+        where = _path_on_host(path)
         facts = self._files_here().describe(str(where))
         chosen = name if name is not None else _name_of(where)
         self.app.register_model(who, name=chosen, path=str(where), source="added",
                                 **_recorded(facts))
-        models: list[dict[str, Any]] = self.catalog(None)["models"]
-        return next(m for m in models if m["name"] == chosen)
+        return self.model(None, chosen)
+
+    def model(self, who: str | None, name: str) -> dict[str, Any]:
+        """One registered model, as the catalog lists it."""
+        models: list[dict[str, Any]] = self.catalog(who)["models"]
+        found = next((m for m in models if m["name"] == name), None)
+        if found is None:
+            raise UnknownModelError(f"no model is registered as {name!r}: `altlas models` "
+                                    "lists them", name)
+        return found
 
     def register_packaged(self) -> list[str]:
         """The models installed as packages, registered once (at the first start that finds

@@ -16,9 +16,10 @@ from application.access import AccessDeniedError
 from application.errors import NotFoundError
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
+from domain.models import UnknownModelError
 
-_STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
-           (InvalidInputError, 422))
+_STATUS = ((NotFoundError, 404), (UnknownModelError, 404), (NotAllowedError, 403),
+           (ConflictError, 409), (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (
         (400, "The body is not JSON"),
@@ -101,6 +102,8 @@ def install_handlers(api: FastAPI) -> None:
                                  f"({first.get('ctx', {}).get('error', 'invalid')}): send a "
                                  "JSON object"}, status_code=400)
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
-        return JSONResponse({"error": "invalid_input",
-                             "message": f"{where}: {first.get('msg', 'invalid')}",
+        message = f"{where}: {first.get('msg', 'invalid')}"
+        if first.get("type") in ("literal_error", "enum"):  # name the values it may take
+            message = f"{where}: must be one of {first['ctx']['expected']}"
+        return JSONResponse({"error": "invalid_input", "message": message,
                              "detail": shown}, status_code=422)
