@@ -4,6 +4,7 @@ serve`: bearer tokens, one access check, requests planned and run, votes that mo
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -810,3 +811,15 @@ def test_a_cursor_is_url_safe_as_curl_sends_it(served: Served) -> None:
     assert first["next"] and first["next"] == quote(first["next"], safe="")
     rest = client.get(f"/tasks?limit=1&cursor={first['next']}", headers=auth("erin")).json()
     assert [t["request"] for t in rest["items"]] == ["check disk on the altlas host"]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_documentation_loads_without_the_internet(served: Served, page: str) -> None:
+    html = served.client.get(page)
+    assert html.status_code == 200
+    assert re.findall(r"https?://", html.text) == []  # no CDN, no web font
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)""", html.text)
+    assert any(a.endswith(".js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        assert served.client.get(asset).status_code == 200, asset
