@@ -35,14 +35,18 @@ class ErrorOut(Out):
 class TaskIn(BaseModel):
     request: str = Field(description="What should be done, in plain words.",
                          json_schema_extra={"pattern": r"\S"})
-    mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
-    persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
+    mode: str = Field(default="normal", json_schema_extra={"enum": list(MODES)})
+    persona: str = Field(default="technical_expert", json_schema_extra={"enum": list(PERSONAS)})
     environment: str | None = Field(default=None, description="An environment of the policy.")
-    chaos_level: int | None = Field(default=None, description="1-10, with mode chaos.")
+    chaos_level: int | None = Field(default=None, ge=1, le=10, description="With mode chaos.")
 
 
 class SegmentationIn(BaseModel):
-    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.")
+    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.",
+                                 json_schema_extra={"required": ["alt", "steps"], "properties": {
+                                     "alt": {"const": 1}, "steps": {
+                                         "type": "array", "minItems": 1,
+                                         "items": {"type": "object"}}}})
 
 
 class ReasonIn(BaseModel):
@@ -542,7 +546,7 @@ class AlertmanagerAlertIn(BaseModel):
 class AlertmanagerIn(BaseModel):
     """Alertmanager's webhook payload, version 4."""
 
-    version: str = Field(max_length=10)
+    version: Literal["4"] = Field(description="Alertmanager's payload version: 4.")
     groupKey: str = Field(max_length=2000)
     truncatedAlerts: int = Field(0, ge=0)
     status: Literal["firing", "resolved"]

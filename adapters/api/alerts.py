@@ -20,7 +20,6 @@ from adapters.http_models import (
 )
 from application.access import UnknownSenderError
 from domain.alerts import IncomingAlert
-from domain.errors import InvalidInputError
 
 
 def router(ctx: Context) -> APIRouter:
@@ -40,9 +39,6 @@ def router(ctx: Context) -> APIRouter:
         """Alertmanager's webhook (payload version 4; receiver `webhook_configs`). Every alert
         is recorded before anything else happens: a new firing as AlertReceived, one sent
         again as AlertRefreshed, a resolution as AlertResolved; repeats change nothing."""
-        if body.version != "4":
-            raise InvalidInputError(f"payload version {body.version!r} is not supported; "
-                                    "altlas reads Alertmanager's webhook version 4")
         sender = {"receiver": body.receiver, "group_key": body.groupKey,
                   "external_url": body.externalURL}
         return uc.receive_alerts([IncomingAlert(
