@@ -33,6 +33,10 @@ class ErrorOut(Out):
 
 
 class TaskIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # chaos_level only with chaos
+        {"not": {"required": ["chaos_level"]}},
+        {"properties": {"chaos_level": {"type": "null"}}},
+        {"required": ["mode"], "properties": {"mode": {"const": "chaos"}}}]})
     request: str = Field(description="What should be done, in plain words.",
                          json_schema_extra={"pattern": r"\S"})
     mode: str = Field(default="normal", json_schema_extra={"enum": list(MODES)})
@@ -432,7 +436,10 @@ class PromotionIn(BaseModel):
 
 
 class DuelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [  # what both plan
+        {"required": ["task_id"], "properties": {"task_id": {"type": "string", "minLength": 1}}},
+        {"required": ["request"], "properties": {"request": {"type": "string",
+                                                            "pattern": r"\S"}}}]})
     request: str = Field(default="", max_length=2000,
                          description="What both plan (not with task_id: the task's request).")
     a: str | None = Field(None, max_length=100, description="A planner: rules or local:NAME "

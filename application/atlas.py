@@ -83,7 +83,8 @@ class AtlasDocumentError(InvalidInputError):
     """An .atlas document that cannot be imported: the message names the JSON path."""
 
 
-def _schema() -> dict[str, Any]:
+def document_schema() -> dict[str, Any]:
+    """The .atlas document's JSON Schema: what an import accepts, for every front."""
     text = resources.files("altlas").joinpath("schemas/atlas.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
@@ -142,7 +143,7 @@ class Atlas:
             document = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise AtlasDocumentError(f"$: not JSON ({e})") from None
-        validator = jsonschema.Draft202012Validator(_schema())
+        validator = jsonschema.Draft202012Validator(document_schema())
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: e.path)), None)
         if error is not None:
             raise AtlasDocumentError(f"{error.json_path}: {error.message}")

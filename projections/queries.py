@@ -196,7 +196,7 @@ class SqlReadModels:
             query = query.where(tasks.c.requester == requester)
         if since:
             query = query.where(when >= since)
-        if before:
+        if before is not None:  # an empty cursor is no cursor from a listing either
             moment, last = decode_cursor(before)
             query = query.where(or_(when < moment, and_(when == moment, key < last)))
         query = query.order_by(when.desc(), key.desc()).limit(limit)

@@ -18,6 +18,7 @@ from adapters.http_models import (
     PatternOut,
     SimilarOut,
 )
+from application.atlas import document_schema
 
 
 def router(ctx: Context) -> APIRouter:
@@ -55,7 +56,9 @@ def router(ctx: Context) -> APIRouter:
 
     @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"type": "object"}}}}})
+                  "application/json": {"schema": {
+                      k: v for k, v in document_schema().items()
+                      if k not in ("$schema", "$id")}}}}})
     async def atlas_import(request: Request, source: str | None = Query(
             None, min_length=1, max_length=200, description="Where it came from (default: "
             "the document's source)."), who: str = Depends(person)) -> Any:

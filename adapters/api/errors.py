@@ -42,12 +42,13 @@ class AuthError(Exception):
 
 
 def _methods(api: FastAPI, path: str) -> list[str]:
-    """Every method some route of ``path`` answers (FastAPI's 405 names only one route's)."""
-    methods: set[str] = set()
-    for route in api.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path):
-            methods |= set(getattr(route, "methods", None) or ())
+    """The methods the schema lists for ``path`` (FastAPI's 405 names only one route's): of
+    the routes written as it (/models/rollback) if any, else of those whose template matches
+    it (/models/{name})."""
+    own = [r for r in api.routes if getattr(r, "path", None) == path]
+    matching = own or [r for r in api.routes if (regex := getattr(r, "path_regex", None))
+                       is not None and regex.match(path)]
+    methods = {m for r in matching for m in getattr(r, "methods", None) or ()}
     return sorted(methods - {"HEAD"})
 
 

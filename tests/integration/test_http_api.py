@@ -811,6 +811,17 @@ def test_a_cursor_is_url_safe_as_curl_sends_it(served: Served) -> None:
     assert first["next"] and first["next"] == quote(first["next"], safe="")
     rest = client.get(f"/tasks?limit=1&cursor={first['next']}", headers=auth("erin")).json()
     assert [t["request"] for t in rest["items"]] == ["check disk on the altlas host"]
+    empty = client.get("/tasks?cursor=", headers=auth("erin"))
+    assert (empty.status_code, empty.json()["error"]) == (422, "bad_cursor")
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/models/rollback", "POST"), ("/models/tiny", "GET"), ("/tasks", "GET, POST")])
+def test_a_method_a_path_does_not_have_lists_the_ones_its_schema_gives(
+    served: Served, path: str, allowed: str
+) -> None:
+    r = served.client.request("DELETE", path, headers=auth("alice"))
+    assert (r.status_code, r.headers["Allow"]) == (405, allowed)
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
