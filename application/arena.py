@@ -15,7 +15,7 @@ from application.errors import NotFoundError
 from application.snapshots import TaskView
 from domain.base import is_person
 from domain.duel import Duel, duel_of_task
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, InvalidInputError
 from domain.training import Training
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -107,7 +107,7 @@ class Arena:
         first = a or (f"local:{in_use}" if in_use else RULES)
         second = b or next((n for n in reversed(names) if n != first), None)
         if second is None:
-            raise InvalidInputError("the arena needs two planners: register a model "
+            raise ConflictError("the arena needs two planners: register a model "
                                     "(`altlas models add PATH`) to play against the "
                                     f"{first}")
         if first == second:

@@ -834,3 +834,15 @@ def test_the_api_documentation_loads_without_the_internet(served: Served, page: 
     for asset in assets:
         assert asset.startswith("/"), asset
         assert served.client.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize("where", ["no-such-model.gguf", "/tmp"])
+def test_a_model_path_with_no_file_there_is_not_found(served: Served, where: str) -> None:
+    r = served.client.post("/models", json={"path": where}, headers=auth("alice"))
+    assert (r.status_code, r.json()["error"]) == (404, "no_model_file"), r.text
+
+
+def test_a_duel_with_one_planner_registered_waits_for_a_second(served: Served) -> None:
+    r = served.client.post("/arena", json={"request": "check disk on the altlas host"},
+                           headers=auth("alice"))
+    assert r.status_code == 409 and "`altlas models add PATH`" in r.json()["message"]
