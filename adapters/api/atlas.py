@@ -21,6 +21,13 @@ from adapters.http_models import (
 from application.atlas import document_schema
 
 
+def import_schema() -> dict[str, Any]:
+    """The .atlas document's JSON Schema, as strict as an import: at least one pattern."""
+    schema = {k: v for k, v in document_schema().items() if k not in ("$schema", "$id")}
+    schema["properties"]["patterns"] = {**schema["properties"]["patterns"], "minItems": 1}
+    return schema
+
+
 def router(ctx: Context) -> APIRouter:
     api = APIRouter(responses=ERRORS)
     uc = ctx.uc
@@ -56,9 +63,7 @@ def router(ctx: Context) -> APIRouter:
 
     @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {
-                      k: v for k, v in document_schema().items()
-                      if k not in ("$schema", "$id")}}}}})
+                  "application/json": {"schema": import_schema()}}}})
     async def atlas_import(request: Request, source: str | None = Query(
             None, min_length=1, max_length=200, description="Where it came from (default: "
             "the document's source)."), who: str = Depends(person)) -> Any:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.gguf_header import NoModelFileError
 from adapters.http_models import ErrorOut
 from application.access import AccessDeniedError
-from application.errors import NotFoundError
+from application.errors import NotFoundError, UnknownEnvironmentError
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
@@ -23,8 +23,8 @@ from streams.audit import KafkaNotConfiguredError
 # a kind of input that is fine but finds no such thing, or a server set up without what it
 # needs, is not the request's fault: 404 and 409, as the schema cannot say them
 _STATUS = ((NotFoundError, 404), (UnknownModelError, 404), (NoModelFileError, 404),
-           (NotAllowedError, 403), (ConflictError, 409), (KafkaNotConfiguredError, 409),
-           (InvalidInputError, 422))
+           (UnknownEnvironmentError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (KafkaNotConfiguredError, 409), (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (
         (400, "The body is not JSON"),

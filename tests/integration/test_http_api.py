@@ -694,7 +694,7 @@ def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
     client = served.client
     none_yet = client.post("/arena", json={"request": "check disk on web-1"},
                            headers=auth("erin"))
-    assert none_yet.status_code == 422 and "register a model" in none_yet.json()["message"]
+    assert none_yet.status_code == 409 and "register a model" in none_yet.json()["message"]
     path = str(write_gguf(tmp_path / "tiny.gguf"))  # a model in form only: it cannot load
     assert client.post("/models", json={"path": path, "name": "tiny"},
                        headers=auth("alice")).status_code == 201
@@ -842,7 +842,16 @@ def test_a_model_path_with_no_file_there_is_not_found(served: Served, where: str
     assert (r.status_code, r.json()["error"]) == (404, "no_model_file"), r.text
 
 
-def test_a_duel_with_one_planner_registered_waits_for_a_second(served: Served) -> None:
-    r = served.client.post("/arena", json={"request": "check disk on the altlas host"},
-                           headers=auth("alice"))
-    assert r.status_code == 409 and "`altlas models add PATH`" in r.json()["message"]
+def test_an_environment_the_policy_does_not_have_is_not_found(served: Served) -> None:
+    r = served.client.post("/tasks", json={"request": "check disk", "environment": "moon"},
+                           headers=auth("erin"))
+    assert r.status_code == 404 and "use one of dev, staging, prod" in r.json()["message"]
+
+
+def test_the_import_schema_asks_for_a_pattern_as_the_import_does(served: Served) -> None:
+    body = served.client.get("/openapi.json").json()["paths"]["/atlas/imports"]["post"][
+        "requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["patterns"]["minItems"] == 1
+    empty = {"atlas": 1, "source": "x", "exported_at": "2026-01-01T00:00:00Z", "patterns": []}
+    assert served.client.post("/atlas/imports", json=empty,
+                              headers=auth("alice")).status_code == 422
