@@ -42,7 +42,8 @@ class Arena:
         if task_ref is not None:
             task = self.app.get_task(self._resolve(task_ref, "task"))
             if task.segmenter is None or task.plan is None:
-                raise InvalidInputError(f"task {task.id} has no plan to duel with yet")
+                raise ConflictError(f"task {task.id} has no plan to duel with yet: try again "
+                                    "once it is planned")
             request, environment = self.app.privacy.reveal(task.request), task.environment
             a = task.segmenter
         first, second = self._pair(a, b, planned=task is not None)
