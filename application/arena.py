@@ -16,6 +16,7 @@ from application.snapshots import TaskView
 from domain.base import is_person
 from domain.duel import Duel, duel_of_task
 from domain.errors import ConflictError, InvalidInputError
+from domain.models import UnknownModelError
 from domain.training import Training
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -116,10 +117,10 @@ class Arena:
         for name in (second,) if planned else (first, second):
             if name != RULES and name not in names and (
                     self._adapter(name.removeprefix("local:")) is None):
-                raise InvalidInputError(f"{name} is not a planner the arena knows: rules, "
+                raise UnknownModelError(f"{name} is not a planner the arena knows: rules, "
                                         "local:NAME of a registered model "
                                         f"({', '.join(names)}), or local:BASE+lora-ID of an "
-                                        "evaluated adapter")
+                                        "evaluated adapter", name)
         return first, second
 
     def _makers(self, *planners: str) -> list[str]:
