@@ -544,8 +544,8 @@ class AlertmanagerAlertIn(BaseModel):
     labels: dict[str, Annotated[str, Field(max_length=1000)]] = Field(max_length=100)
     annotations: dict[str, Annotated[str, Field(max_length=10_000)]] = Field(
         default_factory=dict, max_length=100)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: IsoTime
+    endsAt: IsoTime | None = None
     generatorURL: str = Field("", max_length=2000)
     fingerprint: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z]+$")
 
