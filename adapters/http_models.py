@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from domain.task import MODES, PERSONAS
 
@@ -555,7 +555,7 @@ class AlertmanagerIn(BaseModel):
 
     version: Literal["4"] = Field(description="Alertmanager's payload version: 4.")
     groupKey: str = Field(max_length=2000)
-    truncatedAlerts: int = Field(0, ge=0)
+    truncatedAlerts: StrictInt = Field(0, ge=0)  # a JSON integer: false is none
     status: Literal["firing", "resolved"]
     receiver: str = Field(max_length=200)
     groupLabels: dict[str, str] = Field(default_factory=dict)

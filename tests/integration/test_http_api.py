@@ -500,6 +500,7 @@ def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
         (bearer, alertmanager_payload(version="5"), 422),
         (bearer, {**alertmanager_payload(), "alerts": [{"status": "firing"}]}, 422),
         (bearer, alertmanager_payload(ends=0), 422),  # type: ignore[arg-type]  # a number is no time
+        (bearer, {**alertmanager_payload(), "truncatedAlerts": False}, 422),
     ]
     for headers, body, status in refusals:
         refused = client.post("/alerts/alertmanager", json=body, headers=headers)
