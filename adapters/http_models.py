@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.task import MODES, PERSONAS
 
@@ -21,6 +21,16 @@ def _iso(value: Any) -> Any:
 
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso)]
+
+
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema has it (1911.0 is one): not false, not "5"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 Item = TypeVar("Item")
 
 class Out(BaseModel):
@@ -555,7 +565,7 @@ class AlertmanagerIn(BaseModel):
 
     version: Literal["4"] = Field(description="Alertmanager's payload version: 4.")
     groupKey: str = Field(max_length=2000)
-    truncatedAlerts: StrictInt = Field(0, ge=0)  # a JSON integer: false is none
+    truncatedAlerts: JsonInt = Field(0, ge=0)
     status: Literal["firing", "resolved"]
     receiver: str = Field(max_length=200)
     groupLabels: dict[str, str] = Field(default_factory=dict)
