@@ -30,6 +30,10 @@ class NotAModelError(InvalidInputError):
     the byte where it went wrong."""
 
 
+class NoModelFileError(NotAModelError):
+    """No file at that path: nothing to describe (an HTTP client is told 404)."""
+
+
 class GgufFiles:
     """application.ports.ModelFiles: GGUF files read with the gguf package; the packaged
     models found as adapters/llm_local.py finds them."""
@@ -54,10 +58,12 @@ def read_header(path: Path, cache: Path | None = None) -> ModelFacts:
     """The header of the GGUF file at ``path``; NotAModelError when it is none."""
     try:
         stat = path.stat()
+    except FileNotFoundError:
+        raise NoModelFileError(f"{path}: no such file on the altlas host") from None
     except OSError as e:
         raise NotAModelError(f"{path}: {e.strerror or e}") from None
     if not path.is_file():
-        raise NotAModelError(f"{path} is not a file")
+        raise NoModelFileError(f"{path} is not a file: give the .gguf file's path")
     stamp = _stamp(path, stat, cache)
     if stamp is not None:
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -22,6 +22,17 @@ def _iso(value: Any) -> Any:
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso)]
 
+
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema has it (1911.0 is one): not false, not "5"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+Item = TypeVar("Item")
+
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,16 +43,24 @@ class ErrorOut(Out):
 
 
 class TaskIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # chaos_level only with chaos
+        {"not": {"required": ["chaos_level"]}},
+        {"properties": {"chaos_level": {"type": "null"}}},
+        {"required": ["mode"], "properties": {"mode": {"const": "chaos"}}}]})
     request: str = Field(description="What should be done, in plain words.",
                          json_schema_extra={"pattern": r"\S"})
-    mode: str = Field(default="normal", description=f"One of {', '.join(MODES)}.")
-    persona: str = Field(default="technical_expert", description=f"One of {', '.join(PERSONAS)}.")
+    mode: str = Field(default="normal", json_schema_extra={"enum": list(MODES)})
+    persona: str = Field(default="technical_expert", json_schema_extra={"enum": list(PERSONAS)})
     environment: str | None = Field(default=None, description="An environment of the policy.")
-    chaos_level: int | None = Field(default=None, description="1-10, with mode chaos.")
+    chaos_level: int | None = Field(default=None, ge=1, le=10, description="With mode chaos.")
 
 
 class SegmentationIn(BaseModel):
-    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.")
+    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.",
+                                 json_schema_extra={"required": ["alt", "steps"], "properties": {
+                                     "alt": {"const": 1}, "steps": {
+                                         "type": "array", "minItems": 1,
+                                         "items": {"type": "object"}}}})
 
 
 class ReasonIn(BaseModel):
@@ -118,14 +137,12 @@ class RunRow(Out):
     cursor: str
 
 
-class TaskPage(Out):
-    items: list[TaskRow]
-    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+class Page(Out, Generic[Item]):
+    """Every listing's one envelope."""
 
-
-class RunPage(Out):
-    items: list[RunRow]
-    next: str | None = Field(description="Pass as cursor= for the next page; null on the last.")
+    items: list[Item]
+    next: str | None = Field(description="Pass as cursor= for the next page; null on the "
+                             "last (always null where the route takes no cursor).")
 
 
 class QueuedApproval(Out):
@@ -353,8 +370,8 @@ class MatchIn(BaseModel):
 
 class ModelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=4096,
-                      description="A .gguf file on the altlas host.")
+    path: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$",
+                      description="A .gguf file on the altlas host (no control characters).")
     name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                              description="Its name in the registry (default: from the file "
                              "name).")
@@ -429,7 +446,10 @@ class PromotionIn(BaseModel):
 
 
 class DuelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [  # what both plan
+        {"required": ["task_id"], "properties": {"task_id": {"type": "string", "minLength": 1}}},
+        {"required": ["request"], "properties": {"request": {"type": "string",
+                                                            "pattern": r"\S"}}}]})
     request: str = Field(default="", max_length=2000,
                          description="What both plan (not with task_id: the task's request).")
     a: str | None = Field(None, max_length=100, description="A planner: rules or local:NAME "
@@ -534,8 +554,8 @@ class AlertmanagerAlertIn(BaseModel):
     labels: dict[str, Annotated[str, Field(max_length=1000)]] = Field(max_length=100)
     annotations: dict[str, Annotated[str, Field(max_length=10_000)]] = Field(
         default_factory=dict, max_length=100)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: IsoTime
+    endsAt: IsoTime | None = None
     generatorURL: str = Field("", max_length=2000)
     fingerprint: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z]+$")
 
@@ -543,9 +563,9 @@ class AlertmanagerAlertIn(BaseModel):
 class AlertmanagerIn(BaseModel):
     """Alertmanager's webhook payload, version 4."""
 
-    version: str = Field(max_length=10)
+    version: Literal["4"] = Field(description="Alertmanager's payload version: 4.")
     groupKey: str = Field(max_length=2000)
-    truncatedAlerts: int = Field(0, ge=0)
+    truncatedAlerts: JsonInt = Field(0, ge=0)
     status: Literal["firing", "resolved"]
     receiver: str = Field(max_length=200)
     groupLabels: dict[str, str] = Field(default_factory=dict)

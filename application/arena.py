@@ -14,7 +14,8 @@ from application.errors import NotFoundError
 from application.snapshots import TaskView
 from domain.base import is_person
 from domain.duel import Duel, duel_of_task
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, InvalidInputError
+from domain.models import UnknownModelError
 from domain.training import Training
 
 RULES = "rules"
@@ -40,7 +41,8 @@ class Arena:
         if task_ref is not None:
             task = self.app.get_task(self._resolve(task_ref, "task"))
             if task.segmenter is None or task.plan is None:
-                raise InvalidInputError(f"task {task.id} has no plan to duel with yet")
+                raise ConflictError(f"task {task.id} has no plan to duel with yet: try again "
+                                    "once it is planned")
             request, environment = self.app.privacy.reveal(task.request), task.environment
             a = task.segmenter
         first, second = self._pair(a, b, planned=task is not None)
@@ -100,7 +102,7 @@ class Arena:
         first = a or (f"local:{in_use}" if in_use else RULES)
         second = b or next((n for n in reversed(names) if n != first), None)
         if second is None:
-            raise InvalidInputError("the arena needs two planners: register a model "
+            raise ConflictError("the arena needs two planners: register a model "
                                     "(`altlas models add PATH`) to play against the "
                                     f"{first}")
         if first == second:
@@ -108,10 +110,10 @@ class Arena:
         for name in (second,) if planned else (first, second):
             if name != RULES and name not in names and (
                     self._adapter(name.removeprefix("local:")) is None):
-                raise InvalidInputError(f"{name} is not a planner the arena knows: rules, "
+                raise UnknownModelError(f"{name} is not a planner the arena knows: rules, "
                                         "local:NAME of a registered model "
                                         f"({', '.join(names)}), or local:BASE+lora-ID of an "
-                                        "evaluated adapter")
+                                        "evaluated adapter", name)
         return first, second
 
     def _makers(self, *planners: str) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
@@ -83,7 +84,23 @@ class AtlasDocumentError(InvalidInputError):
     """An .atlas document that cannot be imported: the message names the JSON path."""
 
 
-def _schema() -> dict[str, Any]:
+FORMATS = jsonschema.FormatChecker(formats=())
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    """RFC 3339, as the schema says (jsonschema checks no format without extra packages)."""
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.fullmatch(value):
+        return False
+    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # a real day and time
+    return True
+
+
+def document_schema() -> dict[str, Any]:
+    """The .atlas document's JSON Schema: what an import accepts, for every front."""
     text = resources.files("altlas").joinpath("schemas/atlas.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
@@ -142,7 +159,7 @@ class Atlas:
             document = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise AtlasDocumentError(f"$: not JSON ({e})") from None
-        validator = jsonschema.Draft202012Validator(_schema())
+        validator = jsonschema.Draft202012Validator(document_schema(), format_checker=FORMATS)
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: e.path)), None)
         if error is not None:
             raise AtlasDocumentError(f"{error.json_path}: {error.message}")

@@ -18,7 +18,7 @@ from application.paths import local_path
 from application.ports import ModelFacts, ModelFiles, ReadModels
 from application.snapshots import ApprovalView
 from domain.errors import InvalidInputError
-from domain.models import ModelExistsError, ModelRegistry
+from domain.models import ModelExistsError, ModelRegistry, UnknownModelError
 from domain.training import NotPromotableError, Training
 
 
@@ -55,8 +55,16 @@ class Models:
         chosen = name if name is not None else _name_of(where)
         self.app.register_model(who, name=chosen, path=str(where), source="added",
                                 **_recorded(facts))
-        models: list[dict[str, Any]] = self.catalog(None)["models"]
-        return next(m for m in models if m["name"] == chosen)
+        return self.model(None, chosen)
+
+    def model(self, who: str | None, name: str) -> dict[str, Any]:
+        """One registered model, as the catalog lists it."""
+        models: list[dict[str, Any]] = self.catalog(who)["models"]
+        found = next((m for m in models if m["name"] == name), None)
+        if found is None:
+            raise UnknownModelError(f"no model is registered as {name!r}: `altlas models` "
+                                    "lists them", name)
+        return found
 
     def register_packaged(self) -> list[str]:
         """The models installed as packages, registered once (at the first start that finds

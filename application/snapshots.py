@@ -32,6 +32,7 @@ class TaskView:
     created_on: datetime
     question: dict[str, Any] | None = None  # what altlas asked, while it waits for an answer
     answers: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str | None = None  # once its run started: a client follows the task to its run
 
     @classmethod
     def of(cls, task: Task) -> TaskView:

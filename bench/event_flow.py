@@ -193,7 +193,7 @@ def bench_rebuild(system: System) -> list[tuple[str, int, float]]:
                     "event_id": ce["id"], "position": position_of(ce["sequence"]),
                     "type": ce["type"].rsplit(".", 1)[-1],
                     "aggregate_type": ce["type"].split(".")[1], "aggregate_id": ce["subject"],
-                    "version": ce["streamversion"], "time": ce["time"], "actor": ce["actor"],
+                    "version": int(ce["streamversion"]), "time": ce["time"], "actor": ce["actor"],
                     "correlation_id": ce["correlationid"], "causation_id": ce["causationid"],
                     "data": ce["data"]})
             if batch:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, exists, func, or_, select
 
-from domain.errors import InvalidInputError
+from projections.cursors import decode_cursor, encode_cursor
 from projections.schema import (
     approvals,
     atlas_imports,
@@ -196,12 +196,8 @@ class SqlReadModels:
             query = query.where(tasks.c.requester == requester)
         if since:
             query = query.where(when >= since)
-        if before:
-            at, _, last = before.partition("|")
-            try:
-                moment = datetime.fromisoformat(at)
-            except ValueError:
-                raise BadCursorError(f"{before!r} is not a cursor from a listing") from None
+        if before is not None:  # an empty cursor is no cursor from a listing either
+            moment, last = decode_cursor(before)
             query = query.where(or_(when < moment, and_(when == moment, key < last)))
         query = query.order_by(when.desc(), key.desc()).limit(limit)
         out = []
@@ -210,7 +206,7 @@ class SqlReadModels:
                 item = {k: (_aware(v).isoformat() if isinstance(v, datetime) else v)  # type: ignore[union-attr]
                         for k, v in row._asdict().items()}
                 moment = row._mapping[when.name]
-                item["cursor"] = f"{_aware(moment).isoformat()}|{row._mapping[key.name]}"  # type: ignore[union-attr]
+                item["cursor"] = encode_cursor(_aware(moment), str(row._mapping[key.name]))  # type: ignore[arg-type]
                 out.append(item)
         return out
 
@@ -239,7 +235,3 @@ class SqlReadModels:
                 item["remaining"] = max(row.required - len(row.votes), 0)
                 out.append(item)
         return out
-
-
-class BadCursorError(InvalidInputError):
-    """A cursor that no listing gave out."""

@@ -44,8 +44,9 @@ def cloudevent(record: RecordedEvent) -> dict[str, Any]:
         "datacontenttype": "application/json",
         "data": record.data,
         "sequence": sequence(record.position),
-        "streamversion": record.version,
-        "schemaversion": record.schema_version,
+        # extension attributes are strings: Kafka's and HTTP's binary modes carry nothing else
+        "streamversion": str(record.version),
+        "schemaversion": str(record.schema_version),
         "actor": record.actor,
         "correlationid": record.correlation_id,
         "causationid": record.causation_id,
@@ -133,8 +134,8 @@ def _int(value: Any) -> int:
 
 
 def _number(value: Any) -> int:
-    """An integer attribute: a JSON integer, or the digits Kafka's binary mode carries in a
-    header (every header is a string there)."""
+    """An integer attribute: the digits altlas writes (every binary-mode header is a
+    string), or the JSON integer that events published before carried."""
     return int(value) if isinstance(value, str) and value.isdigit() and value.isascii() \
         else _int(value)
 

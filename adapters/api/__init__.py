@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from adapters.api import (
@@ -51,7 +52,8 @@ def create_api(use_cases: UseCases, *,
                person: Callable[..., str] | None = None,
                store_check: Callable[[], str | None] | None = None,
                instance: str = "altlas") -> FastAPI:
-    api = FastAPI(title="altlas", version="0.2.0", responses=ERRORS,
+    # /docs and /redoc load Swagger UI and ReDoc from the package's files: no CDN
+    api = FastAPIOffline(title="altlas", version="0.2.0", responses=ERRORS,
                   description="Event-sourced operations backend: ask for work, approve it, "
                   "follow its runs, audit the history. Authenticate with `Authorization: "
                   "Bearer <token>` (`altlas token new --for PERSON`). After a request, altlas "

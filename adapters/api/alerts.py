@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from adapters.api.context import Context, aware, png, utc
+from adapters.api.context import Context, aware, listing, png, utc
 from adapters.api.errors import ERRORS, AuthError
 from adapters.http_models import (
     AlertmanagerIn,
@@ -16,10 +16,10 @@ from adapters.http_models import (
     IncidentDetailOut,
     IncidentOut,
     IsoTime,
+    Page,
 )
 from application.access import UnknownSenderError
 from domain.alerts import IncomingAlert
-from domain.errors import InvalidInputError
 
 
 def router(ctx: Context) -> APIRouter:
@@ -39,9 +39,6 @@ def router(ctx: Context) -> APIRouter:
         """Alertmanager's webhook (payload version 4; receiver `webhook_configs`). Every alert
         is recorded before anything else happens: a new firing as AlertReceived, one sent
         again as AlertRefreshed, a resolution as AlertResolved; repeats change nothing."""
-        if body.version != "4":
-            raise InvalidInputError(f"payload version {body.version!r} is not supported; "
-                                    "altlas reads Alertmanager's webhook version 4")
         sender = {"receiver": body.receiver, "group_key": body.groupKey,
                   "external_url": body.externalURL}
         return uc.receive_alerts([IncomingAlert(
@@ -50,13 +47,13 @@ def router(ctx: Context) -> APIRouter:
             {**sender, "generator_url": a.generatorURL}, resolved=a.status == "resolved")
             for a in body.alerts])
 
-    @api.get("/incidents", response_model=list[IncidentOut], tags=["alerts"])
+    @api.get("/incidents", response_model=Page[IncidentOut], tags=["alerts"])
     def incidents(status: Literal["open", "resolved", "merged"] | None = None,
                   since: IsoTime | None = Query(None, description="Opened at or after."),
                   limit: int = Query(20, ge=1, le=1000), who: str = Depends(person)) -> Any:
         """Incidents the alerts were correlated into, newest first: their alerts (still
         firing or not) and root-cause candidates, most likely first, with the evidence."""
-        return uc.incidents(who, status=status, since=aware(since), limit=limit)
+        return listing(uc.incidents(who, status=status, since=aware(since), limit=limit))
 
     @api.get("/incidents/{ref}", response_model=IncidentDetailOut, tags=["alerts"],
              responses={404: {"model": ErrorOut}})

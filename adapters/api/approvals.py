@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from adapters.api.context import Context, as_of
+from adapters.api.context import Context, as_of, listing
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
+    Page,
     QueuedApproval,
     ReasonIn,
 )
@@ -21,11 +22,11 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-    @api.get("/approvals", response_model=list[QueuedApproval], tags=["approvals"])
+    @api.get("/approvals", response_model=Page[QueuedApproval], tags=["approvals"])
     def approval_queue(at: datetime | None = Depends(as_of),
                        who: str = Depends(person)) -> Any:
         """Open approvals, soonest to expire first, with who voted and the time left."""
-        return uc.open_approvals(who, at)
+        return listing(uc.open_approvals(who, at))
 
     @api.get("/approvals/{approval_id}", response_model=ApprovalView, tags=["approvals"])
     def get_approval(approval_id: str, who: str = Depends(person)) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from adapters.api.context import Context
+from adapters.api.context import LOCATED, Context, located
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     DuelIn,
@@ -22,12 +22,13 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
 
     @api.post("/arena", status_code=201, response_model=DuelOut, tags=["leaderboards"],
-              responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def arena(body: DuelIn, who: str = Depends(person)) -> Any:
+              responses={**LOCATED, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def arena(body: DuelIn, response: Response, who: str = Depends(person)) -> Any:
         """Two planners plan one request (or a task's plan meets an alternative): poll GET
         /arena/{id} until `planned`; which planner made which plan shows once decided."""
-        return uc.arena.ask(who, body.request, a=body.a, b=body.b,
+        duel = uc.arena.ask(who, body.request, a=body.a, b=body.b,
                             environment=body.environment, task_ref=body.task_id)
+        return located(response, f"/arena/{duel['id']}", duel)
 
     @api.get("/arena/{ref}", response_model=DuelOut, tags=["leaderboards"],
              responses={404: {"model": ErrorOut}})

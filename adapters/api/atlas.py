@@ -9,14 +9,23 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from adapters.api.context import Context
+from adapters.api.context import Context, listing
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     AtlasImportOut,
     ErrorOut,
+    Page,
     PatternOut,
     SimilarOut,
 )
+from application.atlas import document_schema
+
+
+def import_schema() -> dict[str, Any]:
+    """The .atlas document's JSON Schema, as strict as an import: at least one pattern."""
+    schema = {k: v for k, v in document_schema().items() if k not in ("$schema", "$id")}
+    schema["properties"]["patterns"] = {**schema["properties"]["patterns"], "minItems": 1}
+    return schema
 
 
 def router(ctx: Context) -> APIRouter:
@@ -25,15 +34,15 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
     instance = ctx.instance
 
-    @api.get("/atlas", response_model=list[PatternOut], tags=["atlas"])
+    @api.get("/atlas", response_model=Page[PatternOut], tags=["atlas"])
     def atlas(q: str | None = Query(None, max_length=500, description="Words the pattern, "
                                     "its intent or its requests contain."),
               limit: int = Query(50, ge=1, le=1000), who: str = Depends(person)) -> Any:
         """Patterns of plans that ran, most run first: runs, success rate with its 95%
         interval, durations, typical failures, who asked, the plan of the latest success."""
-        return uc.atlas_patterns(who, q)[:limit]
+        return listing(uc.atlas_patterns(who, q)[:limit])
 
-    @api.get("/atlas/similar", response_model=list[SimilarOut], tags=["atlas"], responses={
+    @api.get("/atlas/similar", response_model=Page[SimilarOut], tags=["atlas"], responses={
         503: {"model": ErrorOut, "description": "The vector store cannot be reached, or the "
               "embedding model is still loading after a start (Retry-After)"}})
     def similar(q: str = Query(min_length=1, max_length=2000, pattern=r"\S",
@@ -42,8 +51,8 @@ def router(ctx: Context) -> APIRouter:
                 outcome: Literal["succeeded", "failed", "cancelled"] | None = None,
                 who: str = Depends(person)) -> Any:
         """The past runs whose requests are nearest in meaning, with their plans."""
-        return [s.to_dict() for s in uc.similar_runs(who, q, k, environment=environment,
-                                                     outcome=outcome)]
+        return listing(s.to_dict() for s in uc.similar_runs(who, q, k, environment=environment,
+                                                            outcome=outcome))
 
     @api.get("/atlas/export", tags=["atlas"], responses={
         200: {"content": {"application/json": {}},
@@ -54,7 +63,7 @@ def router(ctx: Context) -> APIRouter:
 
     @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"type": "object"}}}}})
+                  "application/json": {"schema": import_schema()}}}})
     async def atlas_import(request: Request, source: str | None = Query(
             None, min_length=1, max_length=200, description="Where it came from (default: "
             "the document's source)."), who: str = Depends(person)) -> Any:

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from adapters.api.context import Context, aware
+from adapters.api.context import Context, aware, listing
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     AuditJobOut,
     ErrorOut,
     EventOut,
     IsoTime,
+    Page,
     ReplayIn,
     ReplayOut,
     TimelineEntry,
@@ -26,7 +27,7 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
     jobs = ctx.jobs
 
-    @api.get("/timeline", response_model=list[TimelineEntry], tags=["audit"])
+    @api.get("/timeline", response_model=Page[TimelineEntry], tags=["audit"])
     def audit_timeline(
         actor: str | None = None, aggregate_id: str | None = None,
         type: str | None = Query(None, description="event type, e.g. ApprovalGranted"),
@@ -34,15 +35,16 @@ def router(ctx: Context) -> APIRouter:
         limit: int = Query(100, ge=1, le=10_000), who: str = Depends(person),
     ) -> Any:
         """Every event with its actor, oldest first, filtered."""
-        return uc.timeline(who, actor=actor, aggregate_id=aggregate_id, type_name=type,
-                           since=aware(since), until=aware(until), limit=limit)
+        return listing(uc.timeline(who, actor=actor, aggregate_id=aggregate_id,
+                                   type_name=type, since=aware(since), until=aware(until),
+                                   limit=limit))
 
-    @api.get("/events", response_model=list[EventOut], tags=["audit"])
+    @api.get("/events", response_model=Page[EventOut], tags=["audit"])
     def list_events(after: int = Query(0, ge=0, le=2**63 - 1),  # the store's largest id
                     limit: int = Query(100, ge=1, le=1000),
                     who: str = Depends(person)) -> Any:
         """Recorded events in global order, with their hashes."""
-        return [r.to_dict() for r in uc.events(who, after, limit)]
+        return listing(r.to_dict() for r in uc.events(who, after, limit))
 
     @api.get("/audit/verify", response_model=AuditJobOut, status_code=202, tags=["audit"],
              responses={409: {"model": ErrorOut, "description": "Another audit job runs"}})

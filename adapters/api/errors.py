@@ -11,14 +11,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.gguf_header import NoModelFileError
 from adapters.http_models import ErrorOut
 from application.access import AccessDeniedError
-from application.errors import NotFoundError
+from application.errors import NotFoundError, UnknownEnvironmentError
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
+from domain.models import UnknownModelError
+from streams.audit import KafkaNotConfiguredError
 
-_STATUS = ((NotFoundError, 404), (NotAllowedError, 403), (ConflictError, 409),
-           (InvalidInputError, 422))
+# a kind of input that is fine but finds no such thing, or a server set up without what it
+# needs, is not the request's fault: 404 and 409, as the schema cannot say them
+_STATUS = ((NotFoundError, 404), (UnknownModelError, 404), (NoModelFileError, 404),
+           (UnknownEnvironmentError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (KafkaNotConfiguredError, 409), (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (
         (400, "The body is not JSON"),
@@ -38,12 +44,13 @@ class AuthError(Exception):
 
 
 def _methods(api: FastAPI, path: str) -> list[str]:
-    """Every method some route of ``path`` answers (FastAPI's 405 names only one route's)."""
-    methods: set[str] = set()
-    for route in api.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path):
-            methods |= set(getattr(route, "methods", None) or ())
+    """The methods the schema lists for ``path`` (FastAPI's 405 names only one route's): of
+    the routes written as it (/models/rollback) if any, else of those whose template matches
+    it (/models/{name})."""
+    own = [r for r in api.routes if getattr(r, "path", None) == path]
+    matching = own or [r for r in api.routes if (regex := getattr(r, "path_regex", None))
+                       is not None and regex.match(path)]
+    methods = {m for r in matching for m in getattr(r, "methods", None) or ()}
     return sorted(methods - {"HEAD"})
 
 
@@ -101,6 +108,8 @@ def install_handlers(api: FastAPI) -> None:
                                  f"({first.get('ctx', {}).get('error', 'invalid')}): send a "
                                  "JSON object"}, status_code=400)
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
-        return JSONResponse({"error": "invalid_input",
-                             "message": f"{where}: {first.get('msg', 'invalid')}",
+        message = f"{where}: {first.get('msg', 'invalid')}"
+        if first.get("type") in ("literal_error", "enum"):  # name the values it may take
+            message = f"{where}: must be one of {first['ctx']['expected']}"
+        return JSONResponse({"error": "invalid_input", "message": message,
                              "detail": shown}, status_code=422)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from adapters.api.context import Context, png
+from adapters.api.context import LOCATED, Context, located, png
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     LeaderboardOut,
@@ -52,10 +52,12 @@ def router(ctx: Context) -> APIRouter:
         """A runbook's success rate over time with its 95% interval."""
         return png(uc.chart(who, runbook=q))
 
-    @api.post("/matches", status_code=201, response_model=MatchOut, tags=["leaderboards"])
-    def match(body: MatchIn, who: str = Depends(person)) -> Any:
+    @api.post("/matches", status_code=201, response_model=MatchOut, tags=["leaderboards"],
+              responses=LOCATED)
+    def match(body: MatchIn, response: Response, who: str = Depends(person)) -> Any:
         """Record which of two planners' plans was better (approvers): MatchPlayed, which
-        the ratings count."""
-        return {"match_id": uc.record_match(who, body.a, body.b, body.outcome, body.task_id)}
+        the ratings count; Location is its record in the timeline."""
+        match_id = uc.record_match(who, body.a, body.b, body.outcome, body.task_id)
+        return located(response, f"/timeline?aggregate_id={match_id}", {"match_id": match_id})
 
     return api

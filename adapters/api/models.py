@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from adapters.api.context import Context, png
+from adapters.api.context import LOCATED, Context, asked, located, png
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     ActivationIn,
@@ -31,35 +31,47 @@ def router(ctx: Context) -> APIRouter:
         """The registered GGUF models, what their headers say, and which one plans."""
         return uc.models.catalog(who)
 
+    @api.get("/models/{name}", response_model=ModelOut, tags=["models"],
+             responses={404: {"model": ErrorOut}})
+    def model(name: str, who: str = Depends(person)) -> Any:
+        """A registered model: what its header says, and whether it plans."""
+        return uc.models.model(who, name)
+
     @api.post("/models", status_code=201, response_model=ModelOut, tags=["models"],
-              responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def add_model(body: ModelIn, who: str = Depends(person)) -> Any:
+              responses={**LOCATED, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+    def add_model(body: ModelIn, response: Response, who: str = Depends(person)) -> Any:
         """Register a GGUF file on the altlas host from its header (operators): 422 naming
         the field or byte where it is no usable model, 409 when the name or the file is
         registered already. It plans nothing until activated."""
-        return uc.models.add(who, body.path, body.name)
+        added = uc.models.add(who, body.path, body.name)
+        return located(response, f"/models/{added['name']}", added)
 
     @api.post("/models/{name}/activation", status_code=201, response_model=ApprovalView,
-              tags=["models"], responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}})
-    def activate_model(name: str, body: ActivationIn, who: str = Depends(person)) -> Any:
+              tags=["models"], responses={**LOCATED, 409: {"model": ErrorOut},
+                                          422: {"model": ErrorOut}})
+    def activate_model(name: str, body: ActivationIn, response: Response,
+                       who: str = Depends(person)) -> Any:
         """Ask that the local segmenter plan with this model (operators): it does once
         someone else (an approver or admin) grants the approval this returns."""
-        return uc.models.activate(who, name, body.reason)
+        return asked(response, uc.models.activate(who, name, body.reason))
 
     @api.post("/models/promotions", status_code=201, response_model=ApprovalView,
-              tags=["models"], responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-    def promote_adapter(body: PromotionIn, who: str = Depends(person)) -> Any:
+              tags=["models"], responses={**LOCATED, 404: {"model": ErrorOut},
+                                          409: {"model": ErrorOut}})
+    def promote_adapter(body: PromotionIn, response: Response,
+                        who: str = Depends(person)) -> Any:
         """Ask that an evaluated adapter plan on its base (operators): 409 unless its latest
         evaluation beats the base (more exact plans, no more wrong ones). It does once an
         approver who asked for neither it nor its training grants the approval returned."""
-        return uc.models.promote(who, body.adapter, body.reason)
+        return asked(response, uc.models.promote(who, body.adapter, body.reason))
 
     @api.post("/models/rollback", status_code=201, response_model=ApprovalView,
-              tags=["models"], responses={409: {"model": ErrorOut}})
-    def roll_back_model(body: ActivationIn, who: str = Depends(person)) -> Any:
+              tags=["models"], responses={**LOCATED, 409: {"model": ErrorOut}})
+    def roll_back_model(body: ActivationIn, response: Response,
+                        who: str = Depends(person)) -> Any:
         """Ask to go back to what planned before the last activation or promotion
         (operators; someone else approves). 409 when nothing changed yet."""
-        return uc.models.rollback(who, body.reason)
+        return asked(response, uc.models.rollback(who, body.reason))
 
     @api.get("/trainings/{ref}", response_model=TrainingOut, tags=["models"],
              responses={404: {"model": ErrorOut}})

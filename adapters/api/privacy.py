@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
-from adapters.api.context import Context
+from adapters.api.context import LOCATED, Context, asked
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     ErasureIn,
@@ -22,13 +22,13 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
 
     @api.post("/privacy/erasures", status_code=201, response_model=ApprovalView,
-              tags=["privacy"])
-    def forget(body: ErasureIn, who: str = Depends(person)) -> Any:
+              tags=["privacy"], responses=LOCATED)
+    def forget(body: ErasureIn, response: Response, who: str = Depends(person)) -> Any:
         """Ask to forget a person (admins). Once someone else (an approver or admin, not
         the person) grants the approval this returns, their key is destroyed: their name
         and what they wrote read as erased everywhere, and the history still verifies. 404
         for nobody on record by that name (never, or forgotten already)."""
-        return uc.forget(who, body.person, body.reason)
+        return asked(response, uc.forget(who, body.person, body.reason))
 
     @api.get("/privacy/people/{name}/events", tags=["privacy"],
              response_class=StreamingResponse,

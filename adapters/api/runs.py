@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from adapters.api.context import Context, as_of, filters
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     NoteIn,
-    RunPage,
+    Page,
+    RunRow,
     StepFailedIn,
     StepSkippedIn,
     StepSucceededIn,
 )
 from application.snapshots import RunView
 from application.use_cases import Filters
+from domain.run import RunStatus
 
 
 def router(ctx: Context) -> APIRouter:
@@ -26,12 +28,13 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-    @api.get("/runs", response_model=RunPage, tags=["runs"])
-    def list_runs(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
+    @api.get("/runs", response_model=Page[RunRow], tags=["runs"])
+    def list_runs(status: RunStatus | None = Query(None, description="Where a run is "
+                                                   "(running, completed) or how it ended."),
+                  page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
                   who: str = Depends(person)) -> Any:
-        """Runs, newest first; status is running, completed, succeeded, failed or
-        cancelled."""
-        return asdict(uc.runs(who, page, at))
+        """Runs, newest first."""
+        return asdict(uc.runs(who, replace(page, status=status), at))
 
     @api.get("/runs/{run_id}", response_model=RunView, tags=["runs"])
     def get_run(run_id: str, who: str = Depends(person)) -> Any:

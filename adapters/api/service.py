@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from adapters.api.context import Context
+from adapters.api.context import Context, listing
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     HealthOut,
+    Page,
     WorkerOut,
 )
 
@@ -37,11 +38,10 @@ def router(ctx: Context) -> APIRouter:
         live = len(workers.live()) if workers is not None else 0
         return HealthOut(status="ok", last_position=uc.position(), workers=live)
 
-    @api.get("/workers", response_model=list[WorkerOut], tags=["service"])
-    def list_workers(who: str = Depends(person)) -> list[WorkerOut]:
+    @api.get("/workers", response_model=Page[WorkerOut], tags=["service"])
+    def list_workers(who: str = Depends(person)) -> Any:
         """The workers whose lease is current: they react to events and run steps."""
-        return [WorkerOut.model_validate(asdict(w)) for w in
-                (workers.live() if workers is not None else [])]
+        return listing(asdict(w) for w in (workers.live() if workers is not None else []))
 
     if metrics is not None:
         @api.get("/metrics", include_in_schema=False)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 
-from adapters.api.context import Context, as_of, filters
+from adapters.api.context import LOCATED, Context, as_of, filters, located
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     AnswerIn,
+    Page,
     ReasonIn,
     SegmentationIn,
     TaskIn,
-    TaskPage,
+    TaskRow,
 )
 from application.snapshots import RunView, TaskView
 from application.use_cases import Filters
+from domain.task import TaskStatus
 
 
 def router(ctx: Context) -> APIRouter:
@@ -26,19 +28,22 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-    @api.post("/tasks", status_code=201, response_model=TaskView, tags=["tasks"])
-    def request_task(body: TaskIn, who: str = Depends(person)) -> Any:
-        """Ask for work. altlas plans it and runs what its gates allow; follow it with
-        GET /tasks/{id} and GET /runs?requester=…"""
-        return uc.request_work(who, body.request, mode=body.mode, persona=body.persona,
+    @api.post("/tasks", status_code=201, response_model=TaskView, tags=["tasks"],
+              responses=LOCATED)
+    def request_task(body: TaskIn, response: Response, who: str = Depends(person)) -> Any:
+        """Ask for work. altlas plans it and runs what its gates allow; follow it at its
+        Location (GET /tasks/{id}, whose run_id shows once its run started)."""
+        task = uc.request_work(who, body.request, mode=body.mode, persona=body.persona,
                                environment=body.environment, chaos_level=body.chaos_level,
                                source="api")
+        return located(response, f"/tasks/{task.id}", task)
 
-    @api.get("/tasks", response_model=TaskPage, tags=["tasks"])
-    def list_tasks(page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
+    @api.get("/tasks", response_model=Page[TaskRow], tags=["tasks"])
+    def list_tasks(status: TaskStatus | None = Query(None, description="Only this status."),
+                   page: Filters = Depends(filters), at: datetime | None = Depends(as_of),
                    who: str = Depends(person)) -> Any:
-        """Tasks, newest first; status is requested, segmented or rejected."""
-        return asdict(uc.tasks(who, page, at))
+        """Tasks, newest first, each with its run once it has one."""
+        return asdict(uc.tasks(who, replace(page, status=status), at))
 
     @api.get("/tasks/{task_id}", response_model=TaskView, tags=["tasks"])
     def get_task(task_id: str, who: str = Depends(person)) -> Any:
@@ -62,9 +67,11 @@ def router(ctx: Context) -> APIRouter:
         """Reject a task that is not planned yet (operators)."""
         return uc.reject_task(who, task_id, body.reason)
 
-    @api.post("/tasks/{task_id}/runs", status_code=201, response_model=RunView, tags=["runs"])
-    def start_run(task_id: str, who: str = Depends(person)) -> Any:
+    @api.post("/tasks/{task_id}/runs", status_code=201, response_model=RunView, tags=["runs"],
+              responses=LOCATED)
+    def start_run(task_id: str, response: Response, who: str = Depends(person)) -> Any:
         """Start a planned task's run by hand (operators; altlas starts it by itself)."""
-        return uc.start_run(who, task_id)
+        run = uc.start_run(who, task_id)
+        return located(response, f"/runs/{run.id}", run)
 
     return api

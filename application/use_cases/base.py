@@ -4,7 +4,7 @@ give them, and the one access check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -154,6 +154,13 @@ class UseCasesBase:
 
     def now(self) -> datetime:
         return self.app.clock()
+
+
+def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
+    """A filter's value, refused naming the values it may take rather than matching nothing."""
+    if value is not None and value not in allowed:
+        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}")
+    return value
 
 
 def _incident(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from application.documents import last_document
 from application.snapshots import RunView
-from application.use_cases.base import Filters, Page, UseCasesBase
+from application.use_cases.base import Filters, Page, UseCasesBase, one_of
+from domain.run import RUN_STATUSES
 
 
 class RunUseCases(UseCasesBase):
@@ -49,7 +50,8 @@ class RunUseCases(UseCasesBase):
     def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
         return self._page(self._views(as_of).list_runs(
-            status=filters.status, requester=self._recorded(filters.requester),
+            status=one_of("status", filters.status, RUN_STATUSES),
+            requester=self._recorded(filters.requester),
             since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
 
     def run_document(self, who: str | None, ref: str) -> dict[str, Any]:

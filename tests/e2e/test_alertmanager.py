@@ -92,7 +92,7 @@ def test_a_firing_rule_reaches_altlas_as_an_incident_and_resolves_with_it(
     quiet_for_a_while(os.environ.get("ALTLAS_TEST_PROMETHEUS", "http://127.0.0.1:59090"))
     with httpx.Client(base_url=url, headers=auth("alice"), timeout=10) as client:
         def ours() -> list[dict[str, Any]]:
-            return [i for i in client.get("/incidents", params={"status": "open"}).json()
+            return [i for i in client.get("/incidents", params={"status": "open"}).json()["items"]
                     if i["title"] == "AltlasTestSignalHigh on web"]
 
         signal(1000)  # far above anything an earlier test left in the hour

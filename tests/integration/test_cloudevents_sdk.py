@@ -47,7 +47,10 @@ def test_every_message_on_the_topic_reads_with_the_sdk_in_both_modes(
 
             binary = to_binary(event, JSONFormat())
             assert binary.headers["ce_sequence"] == ours["sequence"].encode()
+            assert binary.headers["ce_streamversion"] == ours["streamversion"].encode()
             back = from_binary(binary, JSONFormat())
+            assert {k: back.get_attributes()[k] for k in ("streamversion", "schemaversion")} \
+                == {k: ours[k] for k in ("streamversion", "schemaversion")}  # strings, kept
             assert back.get_data() == ours["data"]
             assert back.get_attributes()["sequence"] == ours["sequence"]
 
@@ -55,7 +58,7 @@ def test_every_message_on_the_topic_reads_with_the_sdk_in_both_modes(
             again = decode(to_structured(back, JSONFormat()).value)
             assert isinstance(again, RecordedEvent)
             assert (again.id, again.position, again.version) == (
-                ours["id"], int(ours["sequence"]), ours["streamversion"])
+                ours["id"], int(ours["sequence"]), int(ours["streamversion"]))
     finally:
         system.close()
 

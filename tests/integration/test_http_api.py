@@ -4,6 +4,7 @@ serve`: bearer tokens, one access check, requests planned and run, votes that mo
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
@@ -110,13 +112,13 @@ def test_a_request_is_planned_and_run_and_a_vote_moves_it_on(served: Served) -> 
     done = served.until(lambda: client.get(f"/runs/{run_id}", headers=auth("erin")).json()[
         "outcome"])  # nobody calls anything else: the grant moved the run on
     assert done == "succeeded"
-    events = client.get("/events", params={"limit": 1000}, headers=auth("erin")).json()
+    events = client.get("/events", params={"limit": 1000}, headers=auth("erin")).json()["items"]
     assert events[-1]["type"] == "RunCompleted"
     assert all(e["prevhash"] and len(e["hash"]) == 64 for e in events)
     voters = [e["actor"] for e in events if e["type"] == "ApprovalVoteCast"]
     assert voters == [served.system.app.privacy.find(p) for p in ("alice", "bob")]  # pseudonyms
     timeline = client.get("/timeline", params={"type": "ApprovalVoteCast"},
-                          headers=auth("erin")).json()
+                          headers=auth("erin")).json()["items"]
     assert [e["actor"] for e in timeline] == ["alice", "bob"]  # as people read them
 
 
@@ -177,7 +179,7 @@ def test_refused_vote_is_a_json_error_on_the_record_and_changes_nothing(
     approval = client.get(f"/approvals/{approval_id}", headers=auth("erin")).json()
     assert approval["votes"] == [] and approval["status"] == "open"
     refused = client.get("/timeline", params={"type": "ApprovalAttemptRefused"},
-                         headers=auth("erin")).json()
+                         headers=auth("erin")).json()["items"]
     assert [(e["data"]["by"], e["aggregate_id"]) for e in refused] == [(voter, approval_id)]
 
 
@@ -228,14 +230,14 @@ def test_listings_as_of_a_time_show_what_was_true_then(served: Served) -> None:
     client = served.client
     _, run_id, approval_id = _gated(served)
     between = client.get("/timeline", params={"limit": 1000},
-                         headers=auth("erin")).json()[-1]["time"]  # before anyone voted
+                         headers=auth("erin")).json()["items"][-1]["time"]  # before anyone voted
     client.post(f"/approvals/{approval_id}/votes", headers=auth("alice"))
     client.post(f"/approvals/{approval_id}/votes", headers=auth("bob"))
     served.until(lambda: client.get(f"/runs/{run_id}", headers=auth("erin")).json()["outcome"])
     then = client.get("/runs", params={"as_of": between}, headers=auth("erin")).json()
     assert [(r["run_id"], r["status"]) for r in then["items"]] == [(run_id, "running")]
     queue = client.get("/approvals", params={"as_of": between}, headers=auth("erin")).json()
-    assert [(a["approval_id"], a["votes"]) for a in queue] == [(approval_id, [])]
+    assert [(a["approval_id"], a["votes"]) for a in queue["items"]] == [(approval_id, [])]
     now = client.get("/runs", headers=auth("erin")).json()
     assert now["items"][0]["outcome"] == "succeeded"
     # an auditor asks in chat what was true then, and is told, not given a file path
@@ -314,9 +316,10 @@ def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
     lines = client.get("/audit/export", headers=auth("alice")).text.splitlines()
     assert len(lines) == recorded
     assert '"type":"altlas.approval.ApprovalVoteCast"' in lines[-1]
-    queue = client.get("/approvals", headers=auth("erin")).json()
+    queue = client.get("/approvals", headers=auth("erin")).json()["items"]
     assert queue[0]["votes"] == ["alice"] and queue[0]["remaining"] == 1
-    timeline = client.get("/timeline", params={"actor": "alice"}, headers=auth("erin")).json()
+    timeline = client.get("/timeline", params={"actor": "alice"},
+                          headers=auth("erin")).json()["items"]
     assert [e["type"] for e in timeline] == ["ApprovalVoteCast"]
     before_vote = timeline[0]["time"].replace("+00:00", "")  # a time without zone = UTC
     target = f"sqlite:///{tmp_path / 'past.sqlite3'}"
@@ -331,14 +334,14 @@ def test_audit_endpoints(served: Served, tmp_path: Path) -> None:
 
 def test_audit_and_event_reads_answer_bad_input_with_a_json_error(client: TestClient) -> None:
     no_kafka = client.get("/audit/verify", params={"kafka": "true"}, headers=auth("alice"))
-    assert (no_kafka.status_code, no_kafka.json()["error"]) == (422, "kafka_not_configured")
+    assert (no_kafka.status_code, no_kafka.json()["error"]) == (409, "kafka_not_configured")
     assert "ALTLAS_KAFKA_BOOTSTRAP_SERVERS" in no_kafka.json()["message"]
     for after in (2**63, -1, "soon"):
         r = client.get("/events", params={"after": after}, headers=auth("alice"))
         assert (r.status_code, r.json()["error"]) == (422, "invalid_input")
         assert r.json()["message"].startswith("query.after: ")
     assert client.get("/events", params={"after": 2**63 - 1},
-                      headers=auth("alice")).json() == []
+                      headers=auth("alice")).json() == {"items": [], "next": None}
 
 
 def test_a_request_naming_an_unknown_host_is_asked_back_and_answered_over_http(
@@ -373,17 +376,18 @@ def test_a_request_naming_an_unknown_host_is_asked_back_and_answered_over_http(
 
 def test_the_atlas_over_http_learns_from_a_run_and_finds_it_by_meaning(served: Served) -> None:
     client = served.client
-    assert client.get("/atlas", headers=auth("alice")).json() == []
+    assert client.get("/atlas", headers=auth("alice")).json() == {"items": [], "next": None}
     asked = client.post("/tasks", json={"request": "check disk usage on the altlas host"},
                         headers=auth("deniz"))
     assert asked.status_code == 201
-    found = served.until(lambda: client.get("/atlas?q=disk", headers=auth("alice")).json())
+    found = served.until(lambda: client.get("/atlas?q=disk",
+                                            headers=auth("alice")).json()["items"])
     assert [(p["pattern"], p["runs"], p["successes"]) for p in found] == [("local:disk", 1, 1)]
     assert found[0]["requests"] == ["check disk usage on the altlas host"]
     similar = client.get("/atlas/similar", params={"q": "how full is the disk", "k": 1},
                          headers=auth("alice"))
     assert similar.status_code == 200
-    assert [s["pattern"] for s in similar.json()] == ["local:disk"]
+    assert [s["pattern"] for s in similar.json()["items"]] == ["local:disk"]
     document = client.get("/atlas/export", headers=auth("alice")).json()
     assert document["atlas"] == 1 and len(document["patterns"]) == 1
     bad = client.post("/atlas/imports", json={**document, "atlas": 2}, headers=auth("alice"))
@@ -496,12 +500,14 @@ def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
          alertmanager_payload(), 401),
         (bearer, alertmanager_payload(version="5"), 422),
         (bearer, {**alertmanager_payload(), "alerts": [{"status": "firing"}]}, 422),
+        (bearer, alertmanager_payload(ends=0), 422),  # type: ignore[arg-type]  # a number is no time
+        (bearer, {**alertmanager_payload(), "truncatedAlerts": False}, 422),
     ]
     for headers, body, status in refusals:
         refused = client.post("/alerts/alertmanager", json=body, headers=headers)
         assert refused.status_code == status, refused.text
-    assert "version 4" in client.post("/alerts/alertmanager", json=alertmanager_payload(
-        version="5"), headers=bearer).json()["message"]
+    assert client.post("/alerts/alertmanager", json=alertmanager_payload(
+        version="5"), headers=bearer).json()["message"] == "version: must be one of '4'"
     garbled = client.post("/alerts/alertmanager", content=b"{not json",
                           headers={**bearer, "Content-Type": "application/json"})
     assert garbled.status_code == 400
@@ -515,7 +521,7 @@ def test_alertmanager_webhook_records_each_alert_once_and_refuses_strangers(
     done = client.post("/alerts/alertmanager", headers=bearer, json=alertmanager_payload(
         "resolved", ends="2026-12-01T12:04:00Z"))
     assert done.json()["resolved"] == 1
-    types = [e["type"] for e in client.get("/events", headers=auth("alice")).json()]
+    types = [e["type"] for e in client.get("/events", headers=auth("alice")).json()["items"]]
     assert types.count("AlertReceived") == 1 and types.count("AlertResolved") == 1
 
 
@@ -603,7 +609,7 @@ def test_alerts_become_an_incident_with_its_likely_cause_over_http(served: Serve
     for body in (web, db):
         assert client.post("/alerts/alertmanager", json=body, headers=bearer).status_code == 200
     [incident] = served.until(lambda: [i for i in client.get(
-        "/incidents", headers=auth("alice")).json() if len(i["alerts"]) == 2])
+        "/incidents", headers=auth("alice")).json()["items"] if len(i["alerts"]) == 2])
     assert incident["status"] == "open" and incident["title"] == "HighLatency on web"
     assert [c["component"] for c in incident["root_causes"]] == ["postgres", "web"]
     assert {a["fingerprint"] for a in incident["alerts"]} == {"5ef77f1f8ea8ea04",
@@ -620,7 +626,7 @@ def test_alerts_become_an_incident_with_its_likely_cause_over_http(served: Serve
     assert events.index("IncidentOpened") < events.index("AlertsCorrelated")  # may come last)
     assert events.count("AlertResolved") == 2
     listed = client.get("/incidents", params={"status": "open"}, headers=auth("alice"))
-    assert listed.json() == []
+    assert listed.json() == {"items": [], "next": None}
     undrawn = client.get(f"/incidents/{incident['id']}/chart.png", headers=auth("alice"))
     assert undrawn.status_code == 404  # its alerts named no PromQL Prometheus could answer
     assert "no metric to draw" in undrawn.json()["message"]
@@ -643,6 +649,7 @@ def test_models_are_registered_and_activated_over_http_by_the_rules_of_every_fro
     assert r.status_code == 201, r.text
     assert {k: r.json()[k] for k in ("name", "architecture", "quantization", "active")} == {
         "name": "tiny", "architecture": "llama", "quantization": "Q8_0", "active": False}
+    assert client.get(r.headers["Location"], headers=auth("alice")).json() == r.json()
     again = client.post("/models", json={"path": path, "name": "other"}, headers=auth("alice"))
     assert again.status_code == 409 and "registered already as tiny" in again.json()["message"]
     (tmp_path / "notes.txt").write_text("not a model")
@@ -652,12 +659,13 @@ def test_models_are_registered_and_activated_over_http_by_the_rules_of_every_fro
     assert client.post("/models", json={"path": path, "name": "Tiny!"},
                        headers=auth("alice")).status_code == 422
     unknown = client.post("/models/gpt-5/activation", json={}, headers=auth("alice"))
-    assert unknown.status_code == 422 and "registered: tiny" in unknown.json()["message"]
+    assert unknown.status_code == 404 and "registered: tiny" in unknown.json()["message"]
 
     asked = client.post("/models/tiny/activation", json={"reason": "smaller"},
                         headers=auth("alice"))
     assert asked.status_code == 201 and asked.json()["environment"] == "models"
     approval = asked.json()["id"]
+    assert asked.headers["Location"] == f"/approvals/{approval}"
     assert client.post(f"/approvals/{approval}/votes", headers=auth("alice")).status_code == 403
     assert client.get("/models", headers=auth("erin")).json()["pending"] == {
         "action": "activate", "model": "tiny", "approval_id": approval, "requester": "alice"}
@@ -689,7 +697,7 @@ def test_an_arena_duel_over_http_is_planned_judged_once_and_never_by_a_maker(
     client = served.client
     none_yet = client.post("/arena", json={"request": "check disk on web-1"},
                            headers=auth("erin"))
-    assert none_yet.status_code == 422 and "register a model" in none_yet.json()["message"]
+    assert none_yet.status_code == 409 and "register a model" in none_yet.json()["message"]
     path = str(write_gguf(tmp_path / "tiny.gguf"))  # a model in form only: it cannot load
     assert client.post("/models", json={"path": path, "name": "tiny"},
                        headers=auth("alice")).status_code == 201
@@ -725,3 +733,128 @@ def test_an_unknown_training_is_404_in_json_and_as_a_chart(client: TestClient) -
                  "/trainings/0123456789ab/evaluation.png", "/trainings/not-an-id"):
         r = client.get(path, headers=auth("erin"))
         assert r.status_code == 404 and "no training or adapter is" in r.json()["message"]
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("~nosuchuser/x.gguf", "'~nosuchuser' is no home directory on the altlas host"),
+    ("/tmp/a\x00b.gguf", "path: String should match pattern"),
+    ("/tmp/a\x1bb.gguf", "path: String should match pattern"),
+    ("/" + "x" * 5000, "path: String should have at most 4096 characters"),
+    ("/tmp/" + "x" * 300 + ".gguf", "File name too long"),
+])
+def test_a_model_path_that_names_no_file_is_refused_with_the_reason(
+    served: Served, path: str, reason: str
+) -> None:
+    r = served.client.post("/models", json={"path": path}, headers=auth("alice"))
+    assert r.status_code == 422 and reason in r.json()["message"], r.text
+    assert served.client.get("/models", headers=auth("alice")).json()["models"] == [] or all(
+        m["source"] == "packaged" for m in served.client.get(
+            "/models", headers=auth("alice")).json()["models"])
+
+
+def test_every_list_route_answers_items_and_next(served: Served) -> None:
+    schema = served.client.get("/openapi.json").json()
+    listings = [path for path, ops in schema["paths"].items()
+                if "get" in ops and "{" not in path and "Page" in str(
+                    ops["get"]["responses"].get("200", {}).get("content"))]
+    assert {"/tasks", "/runs", "/approvals", "/incidents", "/timeline", "/events", "/atlas",
+            "/workers"} <= set(listings)
+    for path in listings:
+        if path != "/atlas/similar":  # needs its q, and a vector store (its own test)
+            r = served.client.get(path, headers=auth("alice"))
+            assert set(r.json()) == {"items", "next"}, path
+    bare = [path for path, ops in schema["paths"].items() for op in ops.values()
+            if op["responses"].get("200", {}).get("content", {}).get(
+                "application/json", {}).get("schema", {}).get("type") == "array"]
+    assert bare == []
+
+
+def test_every_201_says_where_to_read_what_it_made(served: Served) -> None:
+    client = served.client
+    made = client.post("/tasks", json={"request": "check disk on the altlas host"},
+                       headers=auth("erin"))
+    assert made.status_code == 201
+    task = client.get(made.headers["Location"], headers=auth("erin")).json()
+    assert task["id"] == made.json()["id"]
+    task = served.until(lambda: (t := client.get(made.headers["Location"],
+                                                 headers=auth("erin")).json())["run_id"] and t)
+    assert client.get(f"/runs/{task['run_id']}", headers=auth("erin")).json()["task_id"] \
+        == task["id"]
+    listed = client.get("/tasks", headers=auth("erin")).json()["items"]
+    assert [t["run_id"] for t in listed] == [task["run_id"]]
+    match = client.post("/matches", json={"a": "rules", "b": "local:x", "outcome": "a"},
+                        headers=auth("alice"))
+    history = client.get(match.headers["Location"], headers=auth("alice")).json()["items"]
+    assert [e["type"] for e in history] == ["MatchPlayed"]
+    created = [(path, method) for path, ops in client.get("/openapi.json").json()["paths"]
+               .items() for method, op in ops.items()
+               if "Location" not in op["responses"].get("201", {}).get("headers", {"Location": 1})]
+    assert created == []
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/tasks", "'requested', 'asking', 'unanswered', 'segmented' or 'rejected'"),
+    ("/runs", "'running', 'completed', 'succeeded', 'failed', 'cancelled' or "
+              "'manual_outstanding'"),
+    ("/incidents", "'open', 'resolved' or 'merged'"),
+])
+def test_a_filter_value_no_row_can_have_is_refused_naming_the_allowed_ones(
+    served: Served, path: str, allowed: str
+) -> None:
+    r = served.client.get(path, params={"status": "bogus"}, headers=auth("alice"))
+    assert (r.status_code, r.json()["message"]) == (
+        422, f"query.status: must be one of {allowed}")
+
+
+def test_a_cursor_is_url_safe_as_curl_sends_it(served: Served) -> None:
+    client = served.client
+    for text in ("check disk on the altlas host", "check load on the altlas host"):
+        client.post("/tasks", json={"request": text}, headers=auth("erin"))
+    first = client.get("/tasks", params={"limit": 1}, headers=auth("erin")).json()
+    assert first["next"] and first["next"] == quote(first["next"], safe="")
+    rest = client.get(f"/tasks?limit=1&cursor={first['next']}", headers=auth("erin")).json()
+    assert [t["request"] for t in rest["items"]] == ["check disk on the altlas host"]
+    empty = client.get("/tasks?cursor=", headers=auth("erin"))
+    assert (empty.status_code, empty.json()["error"]) == (422, "bad_cursor")
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/models/rollback", "POST"), ("/models/tiny", "GET"), ("/tasks", "GET, POST")])
+def test_a_method_a_path_does_not_have_lists_the_ones_its_schema_gives(
+    served: Served, path: str, allowed: str
+) -> None:
+    r = served.client.request("DELETE", path, headers=auth("alice"))
+    assert (r.status_code, r.headers["Allow"]) == (405, allowed)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_documentation_loads_without_the_internet(served: Served, page: str) -> None:
+    html = served.client.get(page)
+    assert html.status_code == 200
+    assert re.findall(r"https?://", html.text) == []  # no CDN, no web font
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)""", html.text)
+    assert any(a.endswith(".js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        assert served.client.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize("where", ["no-such-model.gguf", "/tmp"])
+def test_a_model_path_with_no_file_there_is_not_found(served: Served, where: str) -> None:
+    r = served.client.post("/models", json={"path": where}, headers=auth("alice"))
+    assert (r.status_code, r.json()["error"]) == (404, "no_model_file"), r.text
+
+
+def test_an_environment_the_policy_does_not_have_is_not_found(served: Served) -> None:
+    r = served.client.post("/tasks", json={"request": "check disk", "environment": "moon"},
+                           headers=auth("erin"))
+    assert r.status_code == 404 and "use one of dev, staging, prod" in r.json()["message"]
+
+
+def test_the_import_schema_asks_for_a_pattern_as_the_import_does(served: Served) -> None:
+    body = served.client.get("/openapi.json").json()["paths"]["/atlas/imports"]["post"][
+        "requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["patterns"]["minItems"] == 1
+    empty = {"atlas": 1, "source": "x", "exported_at": "2026-01-01T00:00:00Z", "patterns": []}
+    assert served.client.post("/atlas/imports", json=empty,
+                              headers=auth("alice")).status_code == 422

@@ -35,7 +35,7 @@ def busy(tmp_path: Path) -> Iterator[Gatehouse]:
 
 
 def _refusals(house: Gatehouse, approval_id: str) -> list[dict[str, Any]]:
-    return [e for e in house.get("/timeline", aggregate_id=approval_id, limit=1000)
+    return [e for e in house.get("/timeline", aggregate_id=approval_id, limit=1000)["items"]
             if e["type"] == "ApprovalAttemptRefused"]
 
 
@@ -45,7 +45,7 @@ class TestRefusedAttemptsOnRecord:
     ) -> None:
         r = busy.post("/tasks", "deniz", {"request": GATED_WORDS, "environment": "prod"})
         task_id = r.json()["id"]
-        approval = busy.until(lambda: [a for a in busy.get("/approvals")
+        approval = busy.until(lambda: [a for a in busy.get("/approvals")["items"]
                                        if a["task_id"] == task_id])[0]
         ref = approval["approval_id"]
         for _ in range(25):

@@ -53,7 +53,7 @@ def _request(house: Gatehouse, person: str = "deniz", words: str = "check disk o
 def _waiting_approval(house: Gatehouse, task_id: str) -> dict[str, Any]:
     """The open approval of the task's gated step, once the worker has got that far."""
     def found() -> dict[str, Any] | None:
-        rows = [a for a in house.get("/approvals") if a["task_id"] == task_id]
+        rows = [a for a in house.get("/approvals")["items"] if a["task_id"] == task_id]
         return rows[0] if rows else None
 
     return dict(house.until(found))

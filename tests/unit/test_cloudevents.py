@@ -34,11 +34,18 @@ def test_envelope_has_the_design_attributes() -> None:
     ce = cloudevent(_record())
     assert ce["specversion"] == "1.0" and ce["type"] == "altlas.approval.ApprovalGranted"
     assert ce["sequence"] == "0000000000000000007"
-    assert ce["streamversion"] == 1 and ce["schemaversion"] == 1
+    assert ce["streamversion"] == "1" and ce["schemaversion"] == "1"  # extensions: strings
     assert ce["data"] == {"approvers": ["alice", "bob"]}
     for attribute in ("id", "source", "time", "subject", "datacontenttype", "actor",
                       "correlationid", "causationid", "prevhash", "hash"):
         assert ce[attribute]
+
+
+def test_an_event_published_with_integer_versions_still_reads() -> None:
+    old = {**cloudevent(_record()), "streamversion": 1, "schemaversion": 1}
+    decoded = decode(json.dumps(old).encode())
+    assert isinstance(decoded, RecordedEvent) and decoded.version == 1
+    assert verify_chain([decoded]) == []
 
 
 def test_decoded_event_still_verifies_against_its_hash() -> None:
