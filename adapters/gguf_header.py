@@ -9,6 +9,7 @@ sha256 stamps of adapters/packaged.py: a restart does not read it again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -61,6 +62,9 @@ def read_header(path: Path, cache: Path | None = None) -> ModelFacts:
     except FileNotFoundError:
         raise NoModelFileError(f"{path}: no such file on the altlas host") from None
     except OSError as e:
+        if e.errno in (errno.ENAMETOOLONG, errno.ENOTDIR):  # no file can be there
+            raise NoModelFileError(f"{str(path)[:200]}: no such file on the altlas host "
+                                   f"({e.strerror})") from None
         raise NotAModelError(f"{path}: {e.strerror or e}") from None
     if not path.is_file():
         raise NoModelFileError(f"{path} is not a file: give the .gguf file's path")

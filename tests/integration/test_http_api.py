@@ -736,11 +736,10 @@ def test_an_unknown_training_is_404_in_json_and_as_a_chart(client: TestClient) -
 
 
 @pytest.mark.parametrize(("path", "reason"), [
-    ("~nosuchuser/x.gguf", "'~nosuchuser' is no home directory on the altlas host"),
+    ("~nosuchuser/x.gguf", "there is no user 'nosuchuser' on this machine"),
     ("/tmp/a\x00b.gguf", "path: String should match pattern"),
     ("/tmp/a\x1bb.gguf", "path: String should match pattern"),
     ("/" + "x" * 5000, "path: String should have at most 4096 characters"),
-    ("/tmp/" + "x" * 300 + ".gguf", "File name too long"),
 ])
 def test_a_model_path_that_names_no_file_is_refused_with_the_reason(
     served: Served, path: str, reason: str
@@ -839,7 +838,7 @@ def test_the_api_documentation_loads_without_the_internet(served: Served, page: 
         assert served.client.get(asset).status_code == 200, asset
 
 
-@pytest.mark.parametrize("where", ["no-such-model.gguf", "/tmp"])
+@pytest.mark.parametrize("where", ["no-such-model.gguf", "/tmp", "/tmp/" + "x" * 300 + ".gguf"])
 def test_a_model_path_with_no_file_there_is_not_found(served: Served, where: str) -> None:
     r = served.client.post("/models", json={"path": where}, headers=auth("alice"))
     assert (r.status_code, r.json()["error"]) == (404, "no_model_file"), r.text

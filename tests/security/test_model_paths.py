@@ -19,8 +19,8 @@ def house(tmp_path: Path) -> Iterator[Gatehouse]:
 
 @pytest.mark.parametrize(("path", "reason"), [
     ("~nosuchuser/x.gguf", "there is no user 'nosuchuser' on this machine"),
-    ("models/x\u0000.gguf", "holds a control character (or NUL)"),
-    ("models/x\u001b[2J.gguf", "holds a control character (or NUL)"),
+    ("models/x\u0000.gguf", "path: String should match pattern"),  # the schema's own words
+    ("models/x\u001b[2J.gguf", "path: String should match pattern"),
     ("/" + "a" * 4096, "at most 4096"),
 ])
 def test_a_path_no_file_system_takes_is_refused_with_its_reason(
