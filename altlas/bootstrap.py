@@ -38,7 +38,6 @@ from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
 from adapters.policy_file import load_policy
 from adapters.policy_watch import PolicyFollower, PolicyWatch
-from adapters.segmenter_rules import RuleSegmenter
 from adapters.worker_registry import SqlWorkerRegistry
 from adapters.worker_registry import metadata as registry_tables
 from altlas import log_redaction
@@ -46,6 +45,7 @@ from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, load_settings, parse_database_url, settings_env
 from application.app import AltlasApplication
 from application.history import EventHistory
+from application.lanes import LANE_NAMES, begin_tracking, tracking_name
 from application.ports import (
     Clock,
     Embedder,
@@ -56,9 +56,6 @@ from application.ports import (
     VectorStore,
     system_clock,
 )
-from application.reactions import LANES, Ports
-from application.reactor import begin_tracking, tracking_name
-from application.segmentation import SegmentationService
 from application.use_cases import UseCases
 from domain.models import ModelRegistry
 from domain.policy import Policy
@@ -80,6 +77,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from adapters.pg_wakeup import PostgresWakeup
     from application.conversation import Conversation
     from application.enrichment import Enrichment
+    from application.segmentation import SegmentationService
     from application.similar import SimilarRuns
     from application.training_requests import AutoTraining, TrainingRequests
     from application.worker import Worker
@@ -105,7 +103,6 @@ class System:
     executors: Mapping[str, StepExecutor]
     history: EventHistory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
-    segmentation: SegmentationService = field(init=False)
     segmenters: Segmenters = field(init=False)  # what plans, made for the policy in use
     policy_watch: PolicyWatch = field(init=False)  # the policy file, as it stands now
     _engines: dict[str, Engine] = field(default_factory=dict)
@@ -132,6 +129,7 @@ class System:
         """This process's worker: it reacts to the events and runs the steps it claims."""
         if self._worker is None:
             from application.correlator import IncidentDesk
+            from application.reactions import Ports
             from application.worker import Worker
 
             s = self.settings
@@ -149,6 +147,11 @@ class System:
                 locks=self._session_locks())
             self.wake_on_other_processes()
         return self._worker
+
+    @functools.cached_property
+    def segmentation(self) -> SegmentationService:
+        """What plans requests, made when this process first plans: a read never does."""
+        return _segmentation(self.settings, self.policy, self.app, self.segmenters, self)
 
     @property
     def has_worker(self) -> bool:
@@ -428,7 +431,7 @@ class System:
             policy = self.app.policy
             if not made or made[0][0] is not policy:
                 made[:] = [(policy, Contenders(
-                    RuleSegmenter(policy, flag), registered,
+                    _rules_for(policy, flag), registered,
                     lambda model: ModelSegmenter(model, policy, flag),
                     self.settings.model_cache, threads=self.settings.llm_threads))]
             return made[0][1](name)
@@ -543,7 +546,7 @@ class System:
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""
-        names = [tracking_name(lane) for lane in LANES]
+        names = [tracking_name(lane) for lane in LANE_NAMES]
         names += [f"altlas.tell.{front}" for front in ("slack", "discord")]
         return {name: position for name in names
                 if (position := self.app.tracked(name)) is not None}
@@ -648,7 +651,6 @@ def bootstrap(
         system.summarizer = model or _local_model(settings)
     system.policy_watch = PolicyWatch(policy, settings.policy_file)
     system.segmenters = _segmenters(settings, app, model)
-    system.segmentation = _segmentation(settings, policy, app, system.segmenters, system)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
         raise StartupError(problem)
@@ -666,7 +668,7 @@ def _segmenters(settings: Settings, app: AltlasApplication, model: LanguageModel
     understand. The model itself is loaded once, whatever policy comes."""
     flag = str(settings.data_dir / "maintenance.flag")
     if model is None or settings.segmenter == "rules":
-        return lambda policy: (RuleSegmenter(policy, flag), None)
+        return lambda policy: (_rules_for(policy, flag), None)
     from adapters.llm_local import LocalModel, RegisteredModel
     from adapters.segmenter_model import ModelSegmenter
 
@@ -677,14 +679,23 @@ def _segmenters(settings: Settings, app: AltlasApplication, model: LanguageModel
     rules_first = settings.segmenter == "auto" and not settings.litellm_model
 
     def made(policy: Policy) -> tuple[Segmenter, Segmenter | None]:
-        rules, by_model = RuleSegmenter(policy, flag), ModelSegmenter(chosen, policy, flag)
+        rules, by_model = _rules_for(policy, flag), ModelSegmenter(chosen, policy, flag)
         return (rules, by_model) if rules_first else (by_model, rules)
 
     return made
 
 
+def _rules_for(policy: Policy, flag: str) -> Segmenter:
+    """The rule segmenter, imported when something first plans."""
+    from adapters.segmenter_rules import RuleSegmenter
+
+    return RuleSegmenter(policy, flag)
+
+
 def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
                   segmenters: Segmenters, system: System) -> SegmentationService:
+    from application.segmentation import SegmentationService
+
     def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
         return system.similar().examples(text, k)  # from the runs indexed so far
 
@@ -848,7 +859,7 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
             if (problem := _cipher_problem(app)) is not None:
                 app.close()
                 raise StartupError(f"cannot read the event store ({where}): {problem}")
-            begin_tracking(app, LANES)
+            begin_tracking(app, LANE_NAMES)
             create_tables(keys.engine, person_key_tables)
             return app, keys
     except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
