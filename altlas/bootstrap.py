@@ -1,7 +1,9 @@
 """The composition root: builds the real adapters from settings; tests pass overrides.
 
 One module by design: it is the only place that knows every adapter, and reading it whole is
-how one sees what a process is made of."""
+how one sees what a process is made of. What only some processes use (the worker, the
+relay and Kafka, PostgreSQL's wake-ups and locks, the chat fronts, embeddings, training) is
+imported where it is first made, so a read command starts in a fraction of a second."""
 
 from __future__ import annotations
 
@@ -23,39 +25,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.charts import MatplotlibCharts
-from adapters.embeddings import DIMENSIONS, MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
 from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
-from adapters.pg_session_locks import PostgresSessionLocks
-from adapters.pg_wakeup import PostgresWakeup
 from adapters.policy_file import load_policy
 from adapters.policy_watch import PolicyFollower, PolicyWatch
-from adapters.prometheus_metrics import PrometheusMetrics
-from adapters.segmenter_model import ModelSegmenter
-from adapters.segmenter_rules import RuleSegmenter
-from adapters.training_process import ProcessLauncher
-from adapters.training_sets import TrainingSetFiles, read_labelled
 from adapters.worker_registry import SqlWorkerRegistry
 from adapters.worker_registry import metadata as registry_tables
 from altlas import log_redaction
 from altlas.secret_store import known_values, load_secrets
 from altlas.settings import Settings, load_settings, parse_database_url, settings_env
 from application.app import AltlasApplication
-from application.conversation import Conversation
-from application.correlator import IncidentDesk
-from application.enrichment import Enrichment
 from application.history import EventHistory
-from application.lane_shares import LaneShares
+from application.lanes import LANE_NAMES, begin_tracking, tracking_name
 from application.ports import (
     Clock,
     Embedder,
@@ -66,14 +56,7 @@ from application.ports import (
     VectorStore,
     system_clock,
 )
-from application.reactions import LANES, Ports
-from application.reactor import begin_tracking, tracking_name
-from application.segmentation import SegmentationService
-from application.similar import SimilarRuns
-from application.training_requests import AutoTraining, TrainingRequests
 from application.use_cases import UseCases
-from application.worker import Worker
-from bots.chat import ChatFront
 from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
@@ -81,19 +64,29 @@ from projections.atlas import AtlasProjection
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
 from projections.runner import STORE, ProjectionRunner
-from projections.seen_requests import SqlSeenRequests
 from projections.store import ViewStoreError, create_tables, migrate, open_engine
 from projections.views import PROJECTIONS
-from streams.audit import AuditService, StoreGuard
 from streams.checkpoints import CheckpointLog, read_marks, store_problem
-from streams.feeds import KafkaFeed, StoreFeed, kafka_source
-from streams.kafka import EventProducer, KafkaConfig
-from streams.metrics import AltlasCollector, registry
-from streams.relay import Relay, RelayStateStore
+from streams.feeds import StoreFeed
 from streams.targets import ReplayTargets, peek
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from fastapi import FastAPI
+
+    from adapters.pg_session_locks import PostgresSessionLocks
+    from adapters.pg_wakeup import PostgresWakeup
+    from application.conversation import Conversation
+    from application.enrichment import Enrichment
+    from application.segmentation import SegmentationService
+    from application.similar import SimilarRuns
+    from application.training_requests import AutoTraining, TrainingRequests
+    from application.worker import Worker
+    from bots.chat import ChatFront
+    from projections.seen_requests import SqlSeenRequests
+    from streams.audit import AuditService, StoreGuard
+    from streams.feeds import KafkaFeed
+    from streams.kafka import KafkaConfig
+    from streams.relay import Relay, RelayStateStore
 
 
 class StartupError(Exception):
@@ -110,7 +103,6 @@ class System:
     executors: Mapping[str, StepExecutor]
     history: EventHistory
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
-    segmentation: SegmentationService = field(init=False)
     segmenters: Segmenters = field(init=False)  # what plans, made for the policy in use
     policy_watch: PolicyWatch = field(init=False)  # the policy file, as it stands now
     _engines: dict[str, Engine] = field(default_factory=dict)
@@ -136,6 +128,10 @@ class System:
     def worker(self) -> Worker:
         """This process's worker: it reacts to the events and runs the steps it claims."""
         if self._worker is None:
+            from application.correlator import IncidentDesk
+            from application.reactions import Ports
+            from application.worker import Worker
+
             s = self.settings
             self._worker = Worker(
                 self.app, Ports(self.segmentation, self._pattern_outcomes,
@@ -151,6 +147,11 @@ class System:
                 locks=self._session_locks())
             self.wake_on_other_processes()
         return self._worker
+
+    @functools.cached_property
+    def segmentation(self) -> SegmentationService:
+        """What plans requests, made when this process first plans: a read never does."""
+        return _segmentation(self.settings, self.policy, self.app, self.segmenters, self)
 
     @property
     def has_worker(self) -> bool:
@@ -197,6 +198,8 @@ class System:
         (LISTEN/NOTIFY); on SQLite they poll for it."""
         s = self.settings
         if self._wakeup is None and s.database_url is not None and s.wakeup:
+            from adapters.pg_wakeup import PostgresWakeup
+
             url = s.database_url.get_secret_value().split("?", 1)[0]
             self._wakeup = PostgresWakeup(url, f"{self.app.name}_events",
                                           self.app.recorded).start()
@@ -210,6 +213,8 @@ class System:
             return None
         with self._opening:
             if self._locks is None:
+                from adapters.pg_session_locks import PostgresSessionLocks
+
                 url = s.database_url.get_secret_value()
                 namespace = f"{parse_database_url(url).schema or 'public'}.{self.app.name}"
                 self._locks = PostgresSessionLocks(url.split("?", 1)[0], namespace)
@@ -222,6 +227,8 @@ class System:
         locks = self._session_locks()
         if locks is None:
             return lambda: True
+        from application.lane_shares import LaneShares
+
         return functools.partial(LaneShares(locks, ["views"]).owns, "views")
 
     @property
@@ -303,6 +310,8 @@ class System:
     def store_guard(self) -> StoreGuard:
         """store_problem(), answered from a cache for a second and a half (/healthz)."""
         if self._guard is None:
+            from streams.audit import StoreGuard
+
             self._guard = StoreGuard(self.store_problem)
         return self._guard
 
@@ -329,16 +338,23 @@ class System:
         if self.settings.kafka_bootstrap_servers is None:
             raise StartupError("ALTLAS_KAFKA_BOOTSTRAP_SERVERS is not set; Kafka is not "
                                "configured (set it to host:port)")
+        from streams.kafka import KafkaConfig
+
         return KafkaConfig(self.settings.kafka_bootstrap_servers, self.settings.events_topic,
                            self.settings.kafka_partitions, self.settings.kafka_replication)
 
     def relay_state(self) -> RelayStateStore:
+        from streams.relay import RelayStateStore
+
         engine = self._engine(self.settings.events_sql_url(), migrated=False)
         return RelayStateStore(engine, f"kafka:{self.settings.events_topic}")
 
     def relay(self) -> Relay:
         """The relay; it creates the topic before it first publishes, and while the broker
         is away it keeps trying (commands are recorded meanwhile)."""
+        from streams.kafka import EventProducer
+        from streams.relay import Relay
+
         config = self.kafka()
         return Relay(self.history, self.relay_state(), EventProducer(config),
                      batch_size=self.settings.relay_batch_size,
@@ -361,10 +377,15 @@ class System:
         """What starts a granted training's worker process; None without the train extra."""
         if importlib.util.find_spec("peft") is None or importlib.util.find_spec("torch") is None:
             return None
+        from adapters.training_process import ProcessLauncher
+
         return ProcessLauncher({**os.environ, **settings_env(self.settings)},
                                self.settings.data_dir / "training")
 
     def training_requests(self) -> TrainingRequests:
+        from adapters.training_sets import TrainingSetFiles
+        from application.training_requests import TrainingRequests
+
         return TrainingRequests(self.app, self.history,
                                 TrainingSetFiles(self.settings.data_dir / "training"),
                                 minimum=self.settings.training_min_examples)
@@ -374,6 +395,9 @@ class System:
         settings = self.settings
         if settings.training_auto_examples == 0:
             return None
+        from adapters.training_sets import read_labelled
+        from application.training_requests import AutoTraining
+
         return AutoTraining(
             self.training_requests(),
             lambda: (read_labelled(settings.training_dev_file),
@@ -385,6 +409,7 @@ class System:
         """The arena's planners: the rules, and each registered model; made again (the
         models loaded again when they next plan) once the process adopted another policy."""
         from adapters.llm_local import Contenders
+        from adapters.segmenter_model import ModelSegmenter
 
         flag = str(self.settings.data_dir / "maintenance.flag")
         made: list[tuple[Policy, Contenders]] = []
@@ -406,7 +431,7 @@ class System:
             policy = self.app.policy
             if not made or made[0][0] is not policy:
                 made[:] = [(policy, Contenders(
-                    RuleSegmenter(policy, flag), registered,
+                    _rules_for(policy, flag), registered,
                     lambda model: ModelSegmenter(model, policy, flag),
                     self.settings.model_cache, threads=self.settings.llm_threads))]
             return made[0][1](name)
@@ -415,6 +440,9 @@ class System:
 
     def enrichment(self) -> Enrichment:
         """The evidence of new incidents, from the Prometheus the settings name."""
+        from adapters.prometheus_metrics import PrometheusMetrics
+        from application.enrichment import Enrichment
+
         url = self.settings.prometheus_url
         return Enrichment(PrometheusMetrics(url) if url else None,
                           lambda: self.reads(catch_up=self.embedded), self.app.clock,
@@ -424,6 +452,8 @@ class System:
     def similar(self) -> SimilarRuns:
         """The similar-run search, with the embedder and vector store the settings name."""
         if self._similar is None:
+            from application.similar import SimilarRuns
+
             chosen = embedder(self.settings)
             made = SimilarRuns(self.app, self.history, chosen, self._vector_store(chosen.name),
                                lambda person: self.reads().tasks_requested_by(person))
@@ -441,6 +471,7 @@ class System:
 
             return WeaviateStore(s.weaviate_url, s.weaviate_grpc_port, s.weaviate_collection,
                                  embedder_name)
+        from adapters.embeddings import DIMENSIONS
         from adapters.vectors_sql import SqlVectorStore
 
         return SqlVectorStore(self.views(), DIMENSIONS, embedder_name)
@@ -458,6 +489,8 @@ class System:
         return SqlReadModels(lambda: self.views_at(url)), events
 
     def auditor(self) -> AuditService:
+        from streams.audit import AuditService
+
         s = self.settings
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
@@ -479,7 +512,9 @@ class System:
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from adapters.api import authenticator, create_api
         from adapters.body_limit import BodyLimit
+        from bots.chat import ChatFront
         from bots.http_commands import add_commands
+        from streams.metrics import AltlasCollector, registry
 
         kafka = None if self.embedded else self.kafka()
         collector = AltlasCollector(self.history, self.views,
@@ -511,18 +546,22 @@ class System:
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""
-        names = [tracking_name(lane) for lane in LANES]
+        names = [tracking_name(lane) for lane in LANE_NAMES]
         names += [f"altlas.tell.{front}" for front in ("slack", "discord")]
         return {name: position for name in names
                 if (position := self.app.tracked(name)) is not None}
 
     def chat(self, *, catch_up: bool = True) -> ChatFront:
         """The chat front every platform shares."""
+        from bots.chat import ChatFront
+
         return ChatFront(self.use_cases(catch_up=catch_up))
 
     def conversation(self, notifier: Notifier) -> Conversation:
         """Tells people on one chat front what happened, following the events from where
         that front got to, so a front that was down catches up whatever happened."""
+        from application.conversation import Conversation
+
         return Conversation(self.app, self.use_cases(catch_up=False), self.history, notifier,
                             self.chat_posts(), self.message_refs())
 
@@ -533,6 +572,8 @@ class System:
         return SqlChatPosts(self.views)
 
     def seen_requests(self, keep: timedelta) -> SqlSeenRequests:
+        from projections.seen_requests import SqlSeenRequests
+
         return SqlSeenRequests(self.views, keep)
 
     def slack(self, chat: ChatFront) -> tuple[Any, Notifier] | None:
@@ -561,6 +602,8 @@ class System:
         return bot, DiscordNotifier(bot)
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
+        from streams.feeds import KafkaFeed, kafka_source
+
         config = self.kafka()
         received = CheckpointLog(self.views(), kafka_source(config))
         # One installation's views, one group: the topic names the installation (its
@@ -608,7 +651,6 @@ def bootstrap(
         system.summarizer = model or _local_model(settings)
     system.policy_watch = PolicyWatch(policy, settings.policy_file)
     system.segmenters = _segmenters(settings, app, model)
-    system.segmentation = _segmentation(settings, policy, app, system.segmenters, system)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
         raise StartupError(problem)
@@ -626,8 +668,9 @@ def _segmenters(settings: Settings, app: AltlasApplication, model: LanguageModel
     understand. The model itself is loaded once, whatever policy comes."""
     flag = str(settings.data_dir / "maintenance.flag")
     if model is None or settings.segmenter == "rules":
-        return lambda policy: (RuleSegmenter(policy, flag), None)
+        return lambda policy: (_rules_for(policy, flag), None)
     from adapters.llm_local import LocalModel, RegisteredModel
+    from adapters.segmenter_model import ModelSegmenter
 
     if isinstance(model, LocalModel):  # the model registry's activations change it
         model = RegisteredModel(model, lambda: _active_model(app), settings.model_cache,
@@ -636,14 +679,23 @@ def _segmenters(settings: Settings, app: AltlasApplication, model: LanguageModel
     rules_first = settings.segmenter == "auto" and not settings.litellm_model
 
     def made(policy: Policy) -> tuple[Segmenter, Segmenter | None]:
-        rules, by_model = RuleSegmenter(policy, flag), ModelSegmenter(chosen, policy, flag)
+        rules, by_model = _rules_for(policy, flag), ModelSegmenter(chosen, policy, flag)
         return (rules, by_model) if rules_first else (by_model, rules)
 
     return made
 
 
+def _rules_for(policy: Policy, flag: str) -> Segmenter:
+    """The rule segmenter, imported when something first plans."""
+    from adapters.segmenter_rules import RuleSegmenter
+
+    return RuleSegmenter(policy, flag)
+
+
 def _segmentation(settings: Settings, policy: Policy, app: AltlasApplication,
                   segmenters: Segmenters, system: System) -> SegmentationService:
+    from application.segmentation import SegmentationService
+
     def examples(text: str, k: int) -> tuple[tuple[str, dict[str, Any]], ...]:
         return system.similar().examples(text, k)  # from the runs indexed so far
 
@@ -671,6 +723,8 @@ def _in_use(registry: ModelRegistry) -> InUse:
 
 def embedder(settings: Settings) -> Embedder:
     """all-MiniLM-L6-v2 when asked for, or (auto) when installed; else the hashed words."""
+    from adapters.embeddings import MINILM_INSTALL, MiniLMEmbedder, WordEmbedder
+
     if settings.embeddings == "words" or (settings.embeddings == "auto"
                                           and not MiniLMEmbedder.installed()):
         return WordEmbedder()
@@ -805,7 +859,7 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
             if (problem := _cipher_problem(app)) is not None:
                 app.close()
                 raise StartupError(f"cannot read the event store ({where}): {problem}")
-            begin_tracking(app, LANES)
+            begin_tracking(app, LANE_NAMES)
             create_tables(keys.engine, person_key_tables)
             return app, keys
     except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
@@ -863,6 +917,8 @@ def _schema_lock(settings: Settings, where: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
         return
+    import psycopg
+
     url = settings.database_url.get_secret_value()
     try:
         conn = psycopg.connect(url.split("?", 1)[0], connect_timeout=5, autocommit=True)

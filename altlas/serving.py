@@ -8,10 +8,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from altlas.bootstrap import System
-from bots.chat import ChatFront
+
+if TYPE_CHECKING:  # made by the serving processes; the CLI's commands never load it
+    from bots.chat import ChatFront
 
 log = logging.getLogger("altlas")
 

@@ -13,14 +13,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.atlas import Atlas, PatternSummary
 from application.errors import NotFoundError
 from application.ports import ReadModels
 from domain.atlas import percentile, wilson
 from domain.errors import InvalidInputError
-from domain.ratings import METHODS, Game, Rating, rated
+
+if TYPE_CHECKING:
+    from domain.ratings import Rating
 
 RATING_ROUNDS = 200
 MAX_BUCKETS = 30  # points of a success-over-time chart
@@ -128,6 +130,8 @@ class Leaderboards:
     def ratings(self, method: str) -> dict[str, Any]:
         """Every planner that played a match, rated by ``method`` (elo or bt) with its 95%
         interval, best first."""
+        from domain.ratings import METHODS, Game, rated  # numpy: only those who ask for ratings
+
         if method not in METHODS:
             raise InvalidRatingMethodError(
                 f"unknown rating method {method!r}; use {' or '.join(METHODS)}")

@@ -27,6 +27,7 @@ from eventsourcing.utils import get_topic
 
 from application.app import AltlasApplication
 from application.core import Reaction
+from application.lanes import begin_tracking, tracking_name
 from application.reactions import EVENT_HANDLERS, SHARDS, Event, Handler, Ports
 from domain.base import event_id
 
@@ -39,10 +40,6 @@ MAX_FAILURES = 5
 MAX_CONFLICTS = 50
 
 Claims = Callable[[list[tuple[UUID, str]]], None]
-
-
-def tracking_name(lane: str) -> str:
-    return f"altlas.policies.{lane}"
 
 
 @dataclass
@@ -170,23 +167,6 @@ class Lane:
                   why)
         self.stats.set_aside += 1
         self.app.track(self.name, n.id)  # (or another process got past it)
-
-
-def begin_tracking(app: AltlasApplication, lanes: Mapping[str, object]) -> None:
-    """Each lane starts where the store stands when this release first opens it: from the
-    beginning on a new store, after the last event on a store whose earlier events the
-    fronts of an earlier release took on themselves. A share of a lane split since ("runs.1"
-    of "runs") starts where the lane stood, so no event falls between them."""
-    for lane in lanes:
-        name = tracking_name(lane)
-        if app.tracked(name) is not None:
-            continue
-        start = app.tracked(tracking_name(lane.partition(".")[0])) if "." in lane else None
-        if start is None:
-            start = app.recorder.max_notification_id() or 0
-        if start:
-            log.info("%s: reacting to events after position %d", name, start)
-        app.track(name, start)  # (or another process started it at the same moment)
 
 
 __all__ = ["Lane", "Reaction", "begin_tracking", "tracking_name"]

@@ -1,5 +1,6 @@
-"""How long the command line takes before it answers: `altlas --help`, `altlas task list` on
-the embedded SQLite store, and `altlas do … --no-wait` to its first line of output, each in
+"""How long the command line takes before it answers: `altlas --help`, the read commands
+`altlas task list`, `altlas approvals` and `altlas events` on the embedded SQLite store, and
+`altlas do … --no-wait` to its first line of output, each in
 a fresh process, against `python -c pass` measured in the same run (the interpreter's own
 start, which no command can go below). Median of --runs each, after one warm-up run that
 creates the store.
@@ -26,6 +27,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("python -c pass", [sys.executable, "-c", "pass"]),
     ("altlas --help", [*ALTLAS, "--help"]),
     ("altlas task list", [*ALTLAS, "task", "list"]),
+    ("altlas approvals", [*ALTLAS, "approvals"]),
+    ("altlas events", [*ALTLAS, "events"]),
     ("altlas do … --no-wait, first line",
      [*ALTLAS, "do", "check disk on web-1", "--as", "erin", "--no-wait"]),
 ]

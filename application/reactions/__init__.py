@@ -13,6 +13,7 @@ its table TOLD).
 from __future__ import annotations
 
 from application.core import Reaction
+from application.lanes import LANE_NAMES
 from application.reactions.approvals import decided
 from application.reactions.arena import count_duel_run, plan_duel
 from application.reactions.common import Event, Handler, Ports
@@ -84,11 +85,6 @@ _RUNS: frozenset[type[Event]] = frozenset(EVENT_HANDLERS) - _PLANNING - _ALERTS 
 # followed by one worker at a time: application/lane_shares.py). "runs.1" starts where "runs"
 # stood on a store from before the split. Workers sharing the lanes out keep them in this
 # order, so the two shares of the runs fall to different workers.
-LANES: dict[str, frozenset[type[Event]]] = {
-    "runs": _RUNS,
-    "planning": _PLANNING,
-    "incidents": _ALERTS,
-    "runs.1": _RUNS,
-    "enrichment": _ENRICHING,
-}
+LANES: dict[str, frozenset[type[Event]]] = dict(zip(
+    LANE_NAMES, (_RUNS, _PLANNING, _ALERTS, _RUNS, _ENRICHING), strict=True))
 SHARDS: dict[str, tuple[int, int]] = {"runs": (0, 2), "runs.1": (1, 2)}

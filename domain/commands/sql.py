@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
+from typing import TYPE_CHECKING
 
 from domain.commands.context import Analysis, Context, Interpreter, Invocation
 from domain.commands.model import Finding, change, destroys
+
+if TYPE_CHECKING:  # sqlglot is imported when SQL is first read: a tenth of a second at start
+    from sqlglot import exp
 
 _DIALECTS = {"psql": "postgres", "mysql": "mysql", "sqlite3": "sqlite"}
 _SHELL_ESCAPES = {
@@ -48,6 +48,8 @@ def _strip_meta(text: str, client: str) -> str:
 def _destructive_sql(node: exp.Expression) -> str | None:
     """What makes a statement destructive: DROP, TRUNCATE, DELETE or UPDATE without a WHERE
     (a WHERE that names no column, like ``WHERE 1=1``, is no WHERE at all)."""
+    from sqlglot import exp
+
     if isinstance(node, exp.Drop):
         return f"DROP {node.args.get('kind') or ''}".strip()
     if isinstance(node, exp.TruncateTable):
@@ -74,6 +76,10 @@ def _destructive_sql(node: exp.Expression) -> str | None:
 def _sql(an: Analysis, text: str, client: str, ctx: Context, *,
          destructive_only: bool = False) -> list[Finding]:
     """What a SQL client's inline code does: destructive statements, shell escapes."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
     found: list[Finding] = []
     for code in _shell_escapes(text, client):
         an.shell(code, ctx.under(client, keep_stdin=False))
