@@ -30,4 +30,4 @@ def local_path(text: str) -> Path:
 
 
 class InvalidPathError(InvalidInputError):
-    pass
+    """A path no file system takes; the message says why and what to give instead."""

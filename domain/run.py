@@ -479,7 +479,7 @@ class GateNotPassedError(NotAllowedError):
 
 
 class AuthorCannotConfirmError(NotAllowedError):
-    pass
+    """The requester or an author of the plan confirming its CRITICAL step done by hand."""
 
 
 class UnknownStepError(InvalidInputError):

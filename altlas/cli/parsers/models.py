@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from altlas.cli.parsing import (
     DOCUMENT_JSON,
     LABELLED,
@@ -30,12 +32,7 @@ def register(sub: Subparsers) -> None:
     p = add(models, "dataset", "models:models_dataset",
             "the training set as JSON lines: successful runs, arena winners and the dev file, "
             "never a request of the test file")
-    p.add_argument("--dev", type=path_arg,
-                   default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
-                   help="the labelled file to learn from (default: the repository's dev file)")
-    p.add_argument("--test", type=path_arg,
-                   default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
-                   help="the frozen file that only measures: none of its requests is used")
+    labelled_files(p)
     p.add_argument("--output", type=path_arg,
                    default="-", metavar="FILE", help="default: standard output")
     actor(p)
@@ -47,12 +44,7 @@ def register(sub: Subparsers) -> None:
     for name, default in HYPERPARAMETERS.items():
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
                        metavar="N", help=f"default {default}")
-    p.add_argument("--dev", type=path_arg,
-                   default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
-                   help="the labelled file to learn from (default: the repository's dev file)")
-    p.add_argument("--test", type=path_arg,
-                   default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
-                   help="the frozen file that only measures: none of its requests is used")
+    labelled_files(p)
     actor(p)
     as_json(p)
     p = add(models, "train-run", "models:models_train_run",
@@ -118,3 +110,13 @@ def register(sub: Subparsers) -> None:
                    help="which plan is better: a, b, tie or both_bad")
     actor(p)
     as_json(p)
+
+
+def labelled_files(p: argparse.ArgumentParser) -> None:
+    """The two labelled files a training set is drawn from and kept apart from."""
+    p.add_argument("--dev", type=path_arg,
+                   default=str(LABELLED / "segmentation_dev.json"), metavar="FILE",
+                   help="the labelled file to learn from (default: the repository's dev file)")
+    p.add_argument("--test", type=path_arg,
+                   default=str(LABELLED / "segmentation_test.json"), metavar="FILE",
+                   help="the frozen file that only measures: none of its requests is used")
