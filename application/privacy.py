@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.ports import PersonKey, PersonKeys
-from domain.base import Seal, as_written, is_person
+from domain.people import Seal, as_written, is_person
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ give them, and the one access check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,11 @@ from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, ReadModels
 from application.presenters import PlanModel, RunModel, alert_list
+from application.privacy import Privacy
+from application.reads import Filters as Filters
+from application.reads import Page as Page
+from application.reads import ViewReads
+from application.reads import one_of as one_of
 from application.similar import SimilarRuns
 from domain.catalog import aggregate_kind
 from domain.errors import InvalidInputError
@@ -35,23 +40,6 @@ _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
 
 @dataclass(frozen=True)
-class Filters:
-    """What a listing of tasks or runs may be narrowed to."""
-
-    status: str | None = None
-    requester: str | None = None
-    since: datetime | None = None
-    limit: int = 20
-    before: str | None = None  # the cursor of the page before
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next: str | None  # give it as ``before`` for the next page; None on the last
-
-
-@dataclass(frozen=True)
 class StateAt:
     """What was true at a moment: from the views replayed up to it."""
 
@@ -61,7 +49,7 @@ class StateAt:
     running_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-class UseCasesBase:
+class UseCasesBase(ViewReads):
     def __init__(self, app: AltlasApplication, history: EventHistory,
                  reads: Callable[[], ReadModels],
                  auditor: Callable[[], Auditor],
@@ -130,23 +118,11 @@ class UseCasesBase:
         if who is not None:
             self.access.check(who, action)
 
+    def _people(self) -> Privacy:
+        return self.app.privacy
+
     def _views(self, as_of: datetime | None) -> ReadModels:
         return self._reads() if as_of is None else self._reads_at(as_of)[0]
-
-    def _page(self, rows: list[dict[str, Any]], limit: int) -> Page:
-        if limit < 1:
-            raise InvalidInputError("limit must be at least 1")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(self._shown(rows), rows[-1]["cursor"] if more and rows else None)
-
-    def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The views keep people as the events name them; people read names."""
-        return self.app.privacy.reveal(rows)
-
-    def _recorded(self, person: str | None) -> str | None:
-        """A person as the views name them: by pseudonym, or, before pseudonyms, by name."""
-        return None if person is None else self.app.privacy.find(person) or person
 
     def position(self) -> int:
         """How far the history has got: where following what happens next starts."""
@@ -154,13 +130,6 @@ class UseCasesBase:
 
     def now(self) -> datetime:
         return self.app.clock()
-
-
-def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
-    """A filter's value, refused naming the values it may take rather than matching nothing."""
-    if value is not None and value not in allowed:
-        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}")
-    return value
 
 
 def _incident(row: dict[str, Any]) -> dict[str, Any]:
