@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from testkit.helpers import gated_plan
+from tests.e2e.conftest import imports
 from tests.e2e.conftest import run_altlas as altlas
 
 READS = [("task", "list"), ("task", "list", "--json"), ("task", "list", "--limit", "1"),
@@ -25,15 +24,6 @@ def _waiting_for_approval(env: dict[str, str], tmp_path: Path) -> None:
                                 "request": "set the flag", "environment": "prod"}))
     assert altlas(env, "alt", "submit", str(plan), "--as", "erin", "--run").returncode == 0
     assert altlas(env, "task", "request", "check disk on web-1", "--as", "deniz").returncode == 0
-
-
-def _imports(env: dict[str, str], *args: str) -> tuple[str, set[str]]:
-    """What the command printed, and the modules it imported."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "altlas", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout, {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
-                         if line.startswith("import time:") and "|" in line}
 
 
 def _same_minute(text: str) -> str:
@@ -58,7 +48,7 @@ def test_a_read_of_current_views_builds_no_application(env: dict[str, str],
                                                        tmp_path: Path) -> None:
     _waiting_for_approval(env, tmp_path)
     altlas(env, "task", "list")  # the views catch up with the store
-    out, modules = _imports(env, "task", "list")
+    out, modules = imports(env, "task", "list")
     assert "check disk on web-1" in out
     assert not modules & {"altlas.bootstrap", "application.app", "pydantic",
                           "eventsourcing.application", "adapters.policy_file"}
@@ -70,9 +60,9 @@ def test_a_read_after_new_events_shows_them_then_reads_the_views_alone(
     altlas(env, "approvals")
     assert altlas(env, "task", "request", "check memory on web-2", "--as", "erin"
                   ).returncode == 0
-    out, modules = _imports(env, "task", "list")  # behind the store: caught up first
+    out, modules = imports(env, "task", "list")  # behind the store: caught up first
     assert "check memory on web-2" in out.splitlines()[0] and "altlas.bootstrap" in modules
-    out, modules = _imports(env, "task", "list")
+    out, modules = imports(env, "task", "list")
     assert "check memory on web-2" in out.splitlines()[0]
     assert "altlas.bootstrap" not in modules
 
