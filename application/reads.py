@@ -1,5 +1,5 @@
-"""The use cases that only query the views: listings of tasks and runs, and the approval
-queue. `UseCases` has them through `UseCasesBase`; the command line's reads
+"""The use cases that only query the views: listings of tasks and runs, the approval
+queue and the timeline. `UseCases` has them through `UseCasesBase`; the command line's reads
 (altlas/quick_reads.py) use them over the views alone, so this module imports neither the
 aggregates nor the application."""
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from domain.errors import InvalidInputError
 from domain.statuses import RUN_STATUSES, TASK_STATUSES
@@ -16,6 +17,9 @@ from domain.statuses import RUN_STATUSES, TASK_STATUSES
 if TYPE_CHECKING:
     from application.ports import ReadModels
     from application.privacy import Privacy
+
+
+ANY: tuple[str, ...] = ()  # an id of any aggregate
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,10 @@ class ViewReads:
     def _views(self, as_of: datetime | None) -> ReadModels:
         raise NotImplementedError
 
+    def resolve(self, ref: str, kind: str | tuple[str, ...]) -> UUID:
+        """A whole id, or any unique beginning of one, of ``kind`` (ANY: of any aggregate)."""
+        raise NotImplementedError
+
     def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
         return self._page(self._views(as_of).list_tasks(
@@ -70,6 +78,15 @@ class ViewReads:
         """The approval queue: what is open, who voted, how long is left."""
         self._may(who, "read")
         return self._shown(self._views(as_of).open_approvals())
+
+    def timeline(self, who: str | None, as_of: datetime | None = None,
+                 **filters: Any) -> list[dict[str, Any]]:
+        self._may(who, "read")
+        if filters.get("actor"):
+            filters["actor"] = self._recorded(filters["actor"])
+        if filters.get("aggregate_id"):
+            filters["aggregate_id"] = str(self.resolve(filters["aggregate_id"], ANY))
+        return self._shown(self._views(as_of).timeline(**filters))
 
     def _narrowed(self, filters: Filters, statuses: Sequence[str]) -> dict[str, Any]:
         """A listing's filters as the views take them (one row more: is there a next page)."""

@@ -22,6 +22,7 @@ from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, ReadModels
 from application.presenters import PlanModel, RunModel, alert_list
 from application.privacy import Privacy
+from application.reads import ANY as ANY
 from application.reads import Filters as Filters
 from application.reads import Page as Page
 from application.reads import ViewReads
@@ -32,7 +33,6 @@ from domain.errors import InvalidInputError
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
-ANY: tuple[str, ...] = ()  # an id of any aggregate
 INCIDENT_STATES = ("open", "resolved", "merged")
 TIMELINE_LIMIT = 500
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions

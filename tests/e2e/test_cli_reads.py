@@ -1,5 +1,5 @@
-"""The reads of the views (`task list`, `run list`, `approvals`) open only the views when
-those hold every recorded event, and show exactly what the whole system shows."""
+"""The reads of the views (`task list`, `run list`, `approvals`, `timeline`) open only the
+views when those hold every recorded event, and show exactly what the whole system shows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from tests.e2e.conftest import run_altlas as altlas
 
 READS = [("task", "list"), ("task", "list", "--json"), ("task", "list", "--limit", "1"),
          ("task", "list", "--status", "segmented"), ("run", "list"), ("run", "list", "--json"),
-         ("run", "list", "--requester", "erin"), ("approvals",), ("approvals", "--json")]
+         ("run", "list", "--requester", "erin"), ("approvals",), ("approvals", "--json"),
+         ("timeline",), ("timeline", "--json", "--type", "ApprovalRequested"),
+         ("timeline", "--actor", "erin"), ("task", "list", "--requester", "erin")]
 WHOLE = {"ALTLAS_INSTANCE_NAME": "whole"}  # any other setting: the whole system answers
 
 

@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
 
-READS = [("task", "list"), ("run", "list"), ("approvals",)]
+READS = [("task", "list"), ("run", "list"), ("approvals",), ("timeline",)]
 
 
 @pytest.fixture
