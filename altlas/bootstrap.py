@@ -628,7 +628,7 @@ def bootstrap(
     deals with it, `audit accept-loss`), a store that cannot be what the views and the
     checkpoints beside them saw is refused here, where every command starts."""
     settings = settings or load_settings()
-    policy = policy or load_policy(settings.policy_file)
+    policy = policy or load_policy(settings.policy_file, record_in=settings.data_dir)
     model = model or language_model(settings)
     try:
         secrets = load_secrets(settings.secrets_file, os.environ)

@@ -1,4 +1,5 @@
-"""Where the stores are, read from the environment with the standard library alone.
+"""Where the stores and the policy are, read from the environment with the standard library
+alone.
 
 `Settings` (altlas/settings.py) stays the one settings object and uses these functions for
 the same variables. A read of the views (altlas/quick_reads.py) needs only these variables; it
@@ -17,7 +18,7 @@ INSTALLATION_POLICY = "policy.yaml"  # in the data dir: the one `altlas init` wr
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PREFIX = "ALTLAS_"
 _READ = {"ALTLAS_DATA_DIR", "ALTLAS_DATABASE_URL", "ALTLAS_VIEWS_DATABASE_URL",
-         "ALTLAS_LOG_LEVEL"}
+         "ALTLAS_LOG_LEVEL", "ALTLAS_POLICY_FILE"}
 
 
 def default_data_dir() -> Path:
@@ -96,12 +97,12 @@ class Locations:
     database_url: str | None
     views_database_url: str | None
     log_level: str | None
+    policy_file: Path | None  # ALTLAS_POLICY_FILE, else the installation's, if any
 
     @classmethod
     def of(cls, environ: Mapping[str, str]) -> Locations | None:
         """These settings, checked as `Settings` checks them; None when the environment
-        sets another ALTLAS_ variable, a value fails a check, or the data dir holds the
-        installation's policy (only `Settings` and the policy loader read those)."""
+        sets another ALTLAS_ variable or a value fails a check (`Settings` says which)."""
         named = {k for k in environ if k.upper().startswith(PREFIX)}
         if not named <= _READ or any(not environ[k].strip() for k in named):
             return None
@@ -119,9 +120,10 @@ class Locations:
             return None
         data_dir = Path(environ["ALTLAS_DATA_DIR"]) if "ALTLAS_DATA_DIR" in environ else (
             default_data_dir())
-        if (data_dir / INSTALLATION_POLICY).is_file():
-            return None
-        return cls(data_dir, database_url, views, level and level.upper())
+        policy = environ.get("ALTLAS_POLICY_FILE")
+        installed = data_dir / INSTALLATION_POLICY
+        policy_file = Path(policy) if policy else installed if installed.is_file() else None
+        return cls(data_dir, database_url, views, level and level.upper(), policy_file)
 
     def events_sql_url(self) -> str:
         return events_url(self.data_dir, self.database_url)

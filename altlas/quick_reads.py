@@ -1,7 +1,8 @@
 """The command line's reads over the views alone, when they can answer exactly as the whole
 system would: no event store opened, no application built, no policy loaded.
 
-That is when the environment names only where the stores are (`Locations.of`), the store
+That is when the environment names only where the stores are and the policy (`Locations.of`),
+the policy file holds a text found valid before (adapters/policy_record.py), the store
 keeps its events in clear (the start-up check would otherwise decide about the cipher key),
 and the views have applied every event the store holds (`current_views`: the catch-up a
 read does first would change nothing, and the store lost nothing they saw). Otherwise the
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.event_table import postgres_ends, sqlite_ends
 from adapters.person_keys import SqlPersonKeys, person_keys
+from adapters.policy_record import known_valid
 from altlas.environment import Locations
 from application.privacy import Privacy
 from application.reads import ViewReads
@@ -58,8 +60,9 @@ def open_quick(environ: Mapping[str, str]) -> QuickReads | None:
     """The views of the installation ``environ`` names, if a read of them alone shows what
     the whole system would; else None."""
     where = Locations.of(environ)
-    if where is None:
-        return None
+    if where is None or (where.policy_file is not None
+                         and not known_valid(where.policy_file, where.data_dir)):
+        return None  # a policy file not found valid before is loaded, and checked
     opened: list[Engine] = []
     try:
         if where.database_url is None:

@@ -78,3 +78,17 @@ def test_a_bad_filter_is_refused_in_one_line_by_either_path(env: dict[str, str],
         assert refused.returncode == 2 and refused.stdout == ""
         assert refused.stderr == ("altlas: status must be one of running, completed, "
                                   "succeeded, failed, cancelled, manual_outstanding\n")
+
+
+def test_reads_beside_an_installation_policy_open_the_views_alone_once_it_was_loaded(
+        env: dict[str, str], tmp_path: Path) -> None:
+    assert altlas(env, "init", "--name", "olga").returncode == 0
+    _waiting_for_approval(env, tmp_path)
+    whole = altlas({**env, **WHOLE}, "task", "list")
+    out, modules = imports(env, "task", "list")
+    assert out == whole.stdout and "altlas.bootstrap" not in modules
+    policy = Path(env["ALTLAS_DATA_DIR"]) / "policy.yaml"
+    policy.write_text(policy.read_text() + "\n# reviewed\n")  # loaded again before a read
+    out, modules = imports(env, "task", "list")
+    assert out == whole.stdout and "altlas.bootstrap" in modules
+    assert "altlas.bootstrap" not in imports(env, "task", "list")[1]

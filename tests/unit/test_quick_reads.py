@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.policy_file import PolicyFileError, default_policy_text, load_policy
+from adapters.policy_record import known_valid
 from altlas.environment import Locations
 from altlas.settings import Settings
 from projections.reader import PROJECTION_NAMES
@@ -46,7 +48,26 @@ def test_a_read_leaves_any_other_setting_to_the_whole_system(
     assert Locations.of({"ALTLAS_DATA_DIR": str(tmp_path), **environ}) is None
 
 
-def test_an_installation_policy_is_left_to_the_whole_system(tmp_path: Path) -> None:
-    assert Locations.of({"ALTLAS_DATA_DIR": str(tmp_path)}) is not None
+def test_the_policy_is_the_variable_s_else_the_installation_s(tmp_path: Path) -> None:
+    assert Locations.of({"ALTLAS_DATA_DIR": str(tmp_path)}).policy_file is None  # type: ignore[union-attr]
     (tmp_path / "policy.yaml").write_text("version: 1\n")
-    assert Locations.of({"ALTLAS_DATA_DIR": str(tmp_path)}) is None
+    found = Locations.of({"ALTLAS_DATA_DIR": str(tmp_path)})
+    assert found is not None and found.policy_file == tmp_path / "policy.yaml"
+    named = Locations.of({"ALTLAS_DATA_DIR": str(tmp_path), "ALTLAS_POLICY_FILE": "/etc/p.yaml"})
+    assert named is not None and named.policy_file == Path("/etc/p.yaml")
+
+
+def test_only_a_policy_text_loaded_whole_counts_as_valid(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(default_policy_text())
+    assert not known_valid(policy, tmp_path)  # never loaded
+    load_policy(policy, record_in=tmp_path)
+    assert known_valid(policy, tmp_path)
+    policy.write_text(default_policy_text() + "\n# edited\n")
+    assert not known_valid(policy, tmp_path)  # valid or not, it is loaded first
+    policy.write_text("version: 1\nenvironments:\n  prod: {tier: production}\n")
+    with pytest.raises(PolicyFileError):
+        load_policy(policy, record_in=tmp_path)
+    assert not known_valid(policy, tmp_path)
+    policy.write_text(default_policy_text())  # put back as it was loaded
+    assert known_valid(policy, tmp_path)
