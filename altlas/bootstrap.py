@@ -504,7 +504,8 @@ class System:
         return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
-                        model_files=GgufFiles(self.settings.model_cache))
+                        model_files=GgufFiles(self.settings.model_cache,
+                                             self.settings.models_directory))
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:

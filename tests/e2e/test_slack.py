@@ -325,7 +325,8 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
     with open_desk(tmp_path / "data", tmp_path / "policy.yaml") as desk:
         desk.command(ALICE, "models")
         assert wait(lambda: ephemeral(desk, ALICE))[0].startswith("No model is registered")
-        desk.system.use_cases().models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")))
+        desk.system.use_cases().models.add("carol", str(write_gguf(
+            desk.system.settings.models_directory / "tiny.gguf")))
         desk.command(ALICE, "models activate tiny")  # not an operator
         assert wait(lambda: ephemeral(desk, ALICE)[1:]) == [
             "Refused: alice may not change the model that plans: that needs the operator "
