@@ -505,7 +505,8 @@ class System:
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
                         model_files=GgufFiles(self.settings.model_cache,
-                                             self.settings.models_directory))
+                                              self.settings.models_directory),
+                        credentials=self.policy_watch.current)
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:
@@ -523,7 +524,7 @@ class System:
                                     followers=self.followers,
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
-        person = authenticator(self.policy, watch=self.policy_watch)
+        person = authenticator(use_cases.access)
         api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
@@ -651,6 +652,9 @@ def bootstrap(
     if settings.incident_summary == "model":
         system.summarizer = model or _local_model(settings)
     system.policy_watch = PolicyWatch(policy, settings.policy_file)
+    system.policy_watch.consequences.append(
+        "every credential of the policy (API tokens, Alertmanager's, chat identities) is "
+        "refused")
     system.segmenters = _segmenters(settings, app, model)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
