@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,11 +16,12 @@ from uuid import UUID
 import httpx
 import pytest
 
-from testkit.helpers import ALERTMANAGER_PASSWORD, ALERTMANAGER_TOKEN, TOKENS, token_policy
-from testkit.slack_desk import Desk, approval_of, ephemeral, is_card, open_desk, posted, wait
+from testkit.helpers import ALERTMANAGER_PASSWORD, ALERTMANAGER_TOKEN, TOKENS
+from testkit.slack_desk import approval_of, ephemeral, is_card, posted, wait
 from tests.integration.test_http_api import alertmanager_payload
+from tests.security.test_http_requests import ALERTS, Served
+from tests.security.test_http_requests import served as served  # uvicorn, Slack mounted
 
-ALERTS = "/alerts/alertmanager"
 ALICE, ERIN = "U0ALICE01", "U0ERIN001"
 BEARER = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
 BASIC = {"Authorization": "Basic " + base64.b64encode(
@@ -28,29 +29,14 @@ BASIC = {"Authorization": "Basic " + base64.b64encode(
 REFUSED = "The policy file cannot be used, so altlas takes no command from chat"
 
 
-class Served:
-    def __init__(self, desk: Desk, policy: Path) -> None:
-        self.desk, self.policy, self.good = desk, policy, policy.read_text()
-
-    def get(self, path: str, token: str) -> httpx.Response:
-        return httpx.get(f"{self.desk.url}{path}", timeout=10,
-                         headers={"Authorization": f"Bearer {token}"})
-
-    def alert(self, headers: dict[str, str]) -> httpx.Response:
-        return httpx.post(f"{self.desk.url}{ALERTS}", json=alertmanager_payload(),
-                          headers=headers, timeout=10)
-
-    def recorded(self, kind: str = "") -> int:
-        """Events recorded so far (of types starting with ``kind``)."""
-        return sum(1 for r in self.desk.system.history.read() if r.type_name.startswith(kind))
+def alert(served: Served, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{served.url}{ALERTS}", json=alertmanager_payload(), headers=headers,
+                      timeout=10)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(token_policy())
-    with open_desk(tmp_path / "data", policy) as desk:
-        yield Served(desk, policy)
+def recorded(served: Served, kind: str = "") -> int:
+    """Events recorded so far (of types starting with ``kind``)."""
+    return sum(1 for r in served.desk.system.history.read() if r.type_name.startswith(kind))
 
 
 BREAKS: dict[str, Callable[[Path], Any]] = {
@@ -64,29 +50,30 @@ BREAKS: dict[str, Callable[[Path], Any]] = {
 def test_an_invalid_policy_refuses_every_credential_alike_until_fixed(
     served: Served, breaks: str
 ) -> None:
-    assert served.alert(BEARER).status_code == 200
+    assert alert(served, BEARER).status_code == 200
     desk = served.desk
     desk.command(ERIN, "do set the maintenance flag on the altlas host")
     card = wait(lambda: next(iter(posted(desk, is_card)), None))
+    good = served.policy.read_text()
     BREAKS[breaks](served.policy)
-    before = served.recorded()
+    before = recorded(served)
 
     token = served.get("/tasks", TOKENS["alice"])
     assert (token.status_code, token.json()["error"]) == (503, "policy_unavailable")
     for credential in (BEARER, BASIC, BEARER):  # the same delivery again is refused again
-        webhook = served.alert(credential)
+        webhook = alert(served, credential)
         assert (webhook.status_code, webhook.json()["error"]) == (503, "policy_unavailable")
         assert "no alert is accepted until it is fixed" in webhook.json()["message"]
     desk.command(ALICE, "approvals")
     assert REFUSED in wait(lambda: ephemeral(desk, ALICE))[0]
     desk.click(ALICE, "altlas_approve", card)  # a button, not a command
     assert REFUSED in wait(lambda: ephemeral(desk, ALICE)[1:])[0]
-    assert served.recorded() == before  # not even a refused click is put on the record
+    assert recorded(served) == before  # not even a refused click is put on the record
     assert desk.system.app.get_approval(UUID(approval_of(card))).votes == []
 
-    served.policy.write_text(served.good)
+    served.policy.write_text(good)
     assert served.get("/tasks", TOKENS["alice"]).status_code == 200
-    assert served.alert(BEARER).status_code == 200
+    assert alert(served, BEARER).status_code == 200
     desk.click(ALICE, "altlas_approve", card)
     assert wait(lambda: desk.system.app.get_approval(UUID(approval_of(card))).votes)
 
@@ -95,19 +82,21 @@ def test_a_webhook_credential_removed_from_the_policy_is_refused_at_once(
     served: Served
 ) -> None:
     """The webhook follows the file as tokens do, not the policy the process started with."""
-    assert served.alert(BEARER).status_code == 200
+    assert alert(served, BEARER).status_code == 200
+    good = served.policy.read_text()
     rotated = hashlib.sha256(b"tok-alertmanager-rotated").hexdigest()
-    served.policy.write_text(served.good.replace(
+    served.policy.write_text(good.replace(
         hashlib.sha256(ALERTMANAGER_TOKEN.encode()).hexdigest(), rotated))
-    before = served.recorded("Alert")
-    assert served.alert(BEARER).status_code == 401
-    assert served.recorded("Alert") == before
-    assert served.alert({"Authorization": "Bearer tok-alertmanager-rotated"}
+    before = recorded(served, "Alert")
+    assert alert(served, BEARER).status_code == 401
+    assert recorded(served, "Alert") == before
+    assert alert(served, {"Authorization": "Bearer tok-alertmanager-rotated"}
                         ).status_code == 200
 
 
 def test_a_chat_identity_removed_from_the_policy_is_unknown_at_once(served: Served) -> None:
     desk = served.desk
-    served.policy.write_text(served.good.replace("slack:U0ALICE01", "slack:U0ALICE99"))
+    policy = served.policy.read_text()
+    served.policy.write_text(policy.replace("slack:U0ALICE01", "slack:U0ALICE99"))
     desk.command(ALICE, "approvals")
     assert "I don't know slack:U0ALICE01" in wait(lambda: ephemeral(desk, ALICE))[0]
