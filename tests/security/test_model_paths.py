@@ -210,3 +210,15 @@ def test_neither_the_trainer_nor_the_base_s_registrant_can_grant_a_promotion(
         assert done.returncode == 2 and "chose what it does" in done.stderr
     assert {"carol", "alice"} <= set(house.get(f"/approvals/{ref}")["excluded"])
     assert house.post(f"/approvals/{ref}/votes", "bob").json()["status"] == "granted"
+
+
+@pytest.mark.parametrize("given", ["..%2f..%2fshadow", "\u2025/\u2025/shadow", "%2e%2e/shadow"])
+def test_an_encoded_way_up_is_a_file_name_in_the_models_directory(
+    house: Gatehouse, secret_file: Path, given: str
+) -> None:
+    """Nothing decodes a path: what looks like '..' encoded names a file in the directory."""
+    house.system.settings.models_directory.mkdir(parents=True, exist_ok=True)
+    before = house.events()
+    r = house.post("/models", "alice", {"path": given})
+    assert (r.status_code, r.json()["error"]) == (404, "no_model_file"), r.text
+    assert "s3cr3t" not in r.text and house.events() == before
