@@ -34,6 +34,7 @@ from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
+from adapters.person_key_seal import KeyTableSeal
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
 from adapters.policy_file import load_policy
@@ -853,7 +854,7 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
         where = db.redacted()
     try:
         with _schema_lock(settings, where):
-            keys = SqlPersonKeys(open_engine(settings.events_sql_url()))
+            keys = SqlPersonKeys(open_engine(settings.events_sql_url()), _key_table_seal(settings))
             app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys,
                                     redactor=redactor)
             if (problem := _cipher_problem(app)) is not None:
@@ -861,10 +862,19 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
                 raise StartupError(f"cannot read the event store ({where}): {problem}")
             begin_tracking(app, LANE_NAMES)
             create_tables(keys.engine, person_key_tables)
+            if keys.seal is not None:
+                keys.seal_rows()  # those of a release before sealing
             return app, keys
     except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
+
+
+def _key_table_seal(settings: Settings) -> KeyTableSeal | None:
+    """The people's keys are sealed whenever the events are encrypted."""
+    if settings.cipher_key is None:
+        return None
+    return KeyTableSeal.of(settings.cipher_key.get_secret_value())
 
 
 def _cipher_problem(app: AltlasApplication) -> str | None:
