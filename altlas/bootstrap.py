@@ -37,6 +37,7 @@ from adapters.local_exec import LocalExecutor
 from adapters.person_key_seal import KeyTableSeal
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
+from adapters.personal_files import PersonalFileRegistry
 from adapters.policy_file import load_policy
 from adapters.policy_watch import PolicyFollower, PolicyWatch
 from adapters.worker_registry import SqlWorkerRegistry
@@ -383,12 +384,17 @@ class System:
         return ProcessLauncher({**os.environ, **settings_env(self.settings)},
                                self.settings.data_dir / "training")
 
+    def personal_files(self) -> PersonalFileRegistry:
+        """Where the files that hold people's words are written, so forgetting finds them."""
+        return PersonalFileRegistry(self.settings.data_dir)
+
     def training_requests(self) -> TrainingRequests:
         from adapters.training_sets import TrainingSetFiles
         from application.training_requests import TrainingRequests
 
         return TrainingRequests(self.app, self.history,
-                                TrainingSetFiles(self.settings.data_dir / "training"),
+                                TrainingSetFiles(self.settings.data_dir / "training",
+                                                 self.personal_files()),
                                 minimum=self.settings.training_min_examples)
 
     def auto_training(self, interval: float = 60.0) -> AutoTraining | None:
@@ -856,6 +862,7 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
         with _schema_lock(settings, where):
             keys = SqlPersonKeys(open_engine(settings.events_sql_url()), _key_table_seal(settings))
             app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys,
+                                    files=PersonalFileRegistry(settings.data_dir),
                                     redactor=redactor)
             if (problem := _cipher_problem(app)) is not None:
                 app.close()

@@ -34,7 +34,7 @@ from application.errors import (
     TaskNotReadyError,
     UnknownEnvironmentError,
 )
-from application.ports import Clock, PersonKeys, system_clock
+from application.ports import Clock, PersonalFiles, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.snapshots import ApprovalView, RunView, TaskView
@@ -82,13 +82,14 @@ def run_id_of(task_id: UUID) -> UUID:
 class AppCore(Application[UUID]):
     def __init__(self, policy: Policy, clock: Clock = system_clock,
                  env: dict[str, str] | None = None, *, keys: PersonKeys,
-                 redactor: Redactor | None = None) -> None:
+                 files: PersonalFiles | None = None, redactor: Redactor | None = None
+                 ) -> None:
         super().__init__(env=env)
         self.policy = policy
         self.clock = clock
         # People are named by pseudonym in every event, and what they write is sealed with
         # their own key: names in, names out, at this class's methods (application/privacy.py).
-        self.privacy = Privacy(keys)
+        self.privacy = Privacy(keys, files)
         # what step outcomes are cleaned of before they are recorded (domain/secrets.py)
         self.redactor = redactor or Redactor()
         self.recorder: ProcessRecorder

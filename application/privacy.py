@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from application.ports import PersonKey, PersonKeys
+from application.ports import PersonalFiles, PersonKey, PersonKeys
 from domain.base import Seal, as_written, is_person
 
 T = TypeVar("T")
@@ -65,8 +65,10 @@ class Privacy:
     in another process here within ``ttl``.
     """
 
-    def __init__(self, keys: PersonKeys, ttl: float = 2.0) -> None:
+    def __init__(self, keys: PersonKeys, files: PersonalFiles | None = None,
+                 ttl: float = 2.0) -> None:
         self.keys = keys
+        self.files = files
         self.ttl = ttl
         self._lock = threading.Lock()
         self._by_name: dict[str, _Known] = {}
@@ -101,8 +103,12 @@ class Privacy:
         return person.pseudonym
 
     def forget(self, pseudonym: str) -> bool:
-        """Destroy the person's key: what they wrote and their name read as erased, for
-        good. False if no key was on record."""
+        """Take the person out of the files altlas wrote in clear (while their name is
+        still known), then destroy their key: what they wrote and their name read as
+        erased, for good. False if no key was on record."""
+        person = self.keys.known([pseudonym]).get(pseudonym)
+        if person is not None and self.files is not None:
+            self.files.forget(pseudonym, person.name)
         with self._lock:
             known = self._by_pseudonym.pop(pseudonym, None)
             if known is not None and known.person is not None:
