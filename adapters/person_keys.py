@@ -29,12 +29,18 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     select,
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from adapters.person_key_seal import KeyTableSeal, UnsealableRowError, is_sealed
+from adapters.person_key_seal import (
+    CLEAR_KEY_BYTES,
+    KeyTableSeal,
+    UnsealableRowError,
+    is_sealed,
+)
 from application.ports import PersonKey
 
 log = logging.getLogger("altlas.privacy")
@@ -127,8 +133,8 @@ class SqlPersonKeys:
         assert self.seal is not None
         with self.engine.begin() as conn:
             self._secure(conn)
-            rows = [r for r in conn.execute(select(person_keys)).all()
-                    if not is_sealed(bytes(r.key))]
+            rows = conn.execute(select(person_keys).where(  # a sealed row is longer
+                func.length(person_keys.c.key) == CLEAR_KEY_BYTES)).all()
             for r in rows:
                 conn.execute(person_keys.update().where(
                     person_keys.c.pseudonym == r.pseudonym).values(
