@@ -62,3 +62,8 @@ class Swept:
     path: str
     kind: str
     outcome: str  # "rewritten: N line(s) taken out", "removed", "gone already"
+
+    def recorded(self) -> str:
+        """As PersonForgotten records it: the kind and what was done, never the path
+        (a file's name may name the person)."""
+        return f"{self.kind}: {self.outcome}"

@@ -27,6 +27,7 @@ from typing import Any, TypeVar, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from application.personal_files import Swept
 from application.ports import PersonalFiles, PersonKey, PersonKeys
 from domain.base import Seal, as_written, is_person
 
@@ -102,18 +103,19 @@ class Privacy:
         self._remember(person.pseudonym, person)
         return person.pseudonym
 
-    def forget(self, pseudonym: str) -> bool:
+    def forget(self, pseudonym: str) -> list[Swept] | None:
         """Take the person out of the files altlas wrote in clear (while their name is
         still known), then destroy their key: what they wrote and their name read as
-        erased, for good. False if no key was on record."""
+        erased, for good. What was done to each file; None if no key was on record."""
         person = self.keys.known([pseudonym]).get(pseudonym)
+        swept = []
         if person is not None and self.files is not None:
-            self.files.forget(pseudonym, person.name)
+            swept = self.files.forget(pseudonym, person.name)
         with self._lock:
             known = self._by_pseudonym.pop(pseudonym, None)
             if known is not None and known.person is not None:
                 self._by_name.pop(known.person.name, None)
-        return self.keys.forget(pseudonym)
+        return swept if self.keys.forget(pseudonym) else None
 
     # -- sealing ------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
         return
     meta = meta_of(erasure, PRIVACY, event)
     if isinstance(event, Approval.Granted):
-        r.app.privacy.forget(erasure.subject)
-        erasure.forget(approval.id, meta)
+        swept = r.app.privacy.forget(erasure.subject) or []
+        erasure.forget(approval.id, meta, [s.recorded() for s in swept])
     else:
         erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)

@@ -106,6 +106,10 @@ def test_exports_in_clear_that_name_the_person_are_removed_and_others_kept(
     forget(system)
     assert not about_her.exists() and not atlas.exists()
     assert HIS in about_him.read_text() and leaks(about_him.read_text()) == []
+    [done] = [r for r in system.history.read() if r.type_name == "PersonForgotten"]
+    assert sorted(done.data["files"]) == [  # each decision on record, and no path
+        "atlas: removed", "personal-data: kept: it does not name them",
+        "personal-data: removed"]
 
 
 def test_sealed_exports_and_replays_never_hold_the_words_in_clear(
