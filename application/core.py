@@ -40,6 +40,7 @@ from application.signal import Signal
 from application.snapshots import ApprovalView, RunView, TaskView
 from domain.approval import Approval, ApprovalSubject
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
+from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
 from domain.policy import Policy
 from domain.risk import RiskLevel
@@ -89,7 +90,7 @@ class AppCore(Application[UUID]):
         self.clock = clock
         # People are named by pseudonym in every event, and what they write is sealed with
         # their own key: names in, names out, at this class's methods (application/privacy.py).
-        self.privacy = Privacy(keys, files)
+        self.privacy = Privacy(keys, files, self._forgotten)
         # what step outcomes are cleaned of before they are recorded (domain/secrets.py)
         self.redactor = redactor or Redactor()
         self.recorder: ProcessRecorder
@@ -233,6 +234,13 @@ class AppCore(Application[UUID]):
         if not isinstance(found, kind):
             raise NotFoundError(f"no {kind.__name__.lower()} with id {aggregate_id}")
         return found
+
+    def _forgotten(self, pseudonym: str) -> bool:
+        """Whether the history records the person forgotten, so that a key put back from a
+        copy afterwards is not believed. Read without taking the erasure's turn: this is
+        asked while a command holds another aggregate's."""
+        return any(isinstance(e, Erasure.Forgotten)
+                   for e in self.events.get(erasure_id(pseudonym)))
 
     def _read(self, kind: type[A], aggregate_id: UUID, view: Callable[[A], T]) -> T:
         """What is recorded now: the cached aggregate, brought up to date first (another

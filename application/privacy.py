@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ from application.ports import PersonalFiles, PersonKey, PersonKeys
 from domain.base import Seal, as_written, is_person
 
 T = TypeVar("T")
+log = logging.getLogger("altlas.privacy")
 
 _PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")
 # A sealed text, or a pseudonym on its own (also inside text altlas composed, such as
@@ -67,9 +69,10 @@ class Privacy:
     """
 
     def __init__(self, keys: PersonKeys, files: PersonalFiles | None = None,
-                 ttl: float = 2.0) -> None:
+                 forgotten: Callable[[str], bool] | None = None, ttl: float = 2.0) -> None:
         self.keys = keys
         self.files = files
+        self.forgotten = forgotten  # what the history says, which a key table cannot undo
         self.ttl = ttl
         self._lock = threading.Lock()
         self._by_name: dict[str, _Known] = {}
@@ -84,7 +87,7 @@ class Privacy:
             return name
         known = self._cached(self._by_name, name)
         if known is None or known.person is None:
-            person = self.keys.named(name) or self.keys.enrol(PersonKey(
+            person = self._believed(self.keys.named(name)) or self.keys.enrol(PersonKey(
                 f"p-{secrets.token_hex(6)}", name, AESGCM.generate_key(bit_length=256)))
             known = self._remember(person.pseudonym, person)
         assert known.person is not None
@@ -97,7 +100,7 @@ class Privacy:
         known = self._cached(self._by_name, name)
         if known is not None and known.person is not None:
             return known.person.pseudonym
-        person = self.keys.named(name)
+        person = self._believed(self.keys.named(name))
         if person is None:
             return None
         self._remember(person.pseudonym, person)
@@ -158,6 +161,16 @@ class Privacy:
 
     # -- the cache ----------------------------------------------------------------------
 
+    def _believed(self, person: PersonKey | None) -> PersonKey | None:
+        """``person`` unless the history records them forgotten: then their key was put
+        back (a row restored from a copy), and is destroyed again."""
+        if person is None or self.forgotten is None or not self.forgotten(person.pseudonym):
+            return person
+        log.warning("the key of %s was put back after they were forgotten: destroyed again",
+                    person.pseudonym)
+        self.keys.forget(person.pseudonym)
+        return None
+
     def _cached(self, table: dict[str, _Known], key: str) -> _Known | None:
         with self._lock:
             known = table.get(key)
@@ -184,7 +197,7 @@ class Privacy:
         if missing:
             found = self.keys.known(missing)
             for p in missing:
-                out[p] = self._remember(p, found.get(p))
+                out[p] = self._remember(p, self._believed(found.get(p)))
         return out
 
 

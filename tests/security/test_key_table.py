@@ -27,6 +27,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures)
     postgres_url,
 )
 from tests.security.test_privacy import (
+    ERASED,
     SECRET,
     PrivacySystem,
     alice_history,
@@ -162,6 +163,33 @@ class KeyTableContract(PrivacySystem):
         assert keys.known([deniz.pseudonym, "p-00000000beef"]) == {}
         assert keys.named("mallory") is None and keys.named("deniz") is None
         assert keys.named("alice") == alice
+
+
+    def test_a_row_put_back_from_a_copy_after_forgetting_stays_forgotten(
+        self, system: System, backend: Backend, tmp_path: Path
+    ) -> None:
+        """Someone with write access and a copy from before restores alice's row: altlas
+        believes the history over the table, and destroys the row again."""
+        theirs, _ = alice_history(system, tmp_path)
+        alice = key_of(system, "alice")
+        table = keys_table(backend)
+        [row] = backend.execute(f"SELECT pseudonym, name, key, created_at FROM {table} "
+                                "WHERE pseudonym = ?", alice.pseudonym)
+        forget(system)
+        backend.execute(f"INSERT INTO {table} (pseudonym, name, key, created_at) "
+                        "VALUES (?, ?, ?, ?)", *row)
+        again = bootstrap(system.settings)  # a process with no key of hers cached
+        try:
+            shown = as_text(again.use_cases().tasks(None, Filters(limit=9)).items)
+            assert leaks(shown) == [] and ERASED.search(shown)
+            assert again.app.get_task(theirs).request == "[erased]"
+            assert backend.execute(f"SELECT pseudonym FROM {table} WHERE pseudonym = ?",
+                                   alice.pseudonym) == []
+            assert again.use_cases().request_work("alice", "check disk on web-1"
+                                                  ).requester == "alice"
+            assert again.app.privacy.find("alice") != alice.pseudonym
+        finally:
+            again.close()
 
 
 class TestKeyTableOnSQLite(OnSQLite, KeyTableContract):
