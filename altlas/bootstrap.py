@@ -34,8 +34,10 @@ from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
+from adapters.person_key_seal import KeyTableSeal
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
+from adapters.personal_files import PersonalFileRegistry
 from adapters.policy_file import load_policy
 from adapters.policy_watch import PolicyFollower, PolicyWatch
 from adapters.worker_registry import SqlWorkerRegistry
@@ -382,12 +384,17 @@ class System:
         return ProcessLauncher({**os.environ, **settings_env(self.settings)},
                                self.settings.data_dir / "training")
 
+    def personal_files(self) -> PersonalFileRegistry:
+        """Where the files that hold people's words are written, so forgetting finds them."""
+        return PersonalFileRegistry(self.settings.data_dir)
+
     def training_requests(self) -> TrainingRequests:
         from adapters.training_sets import TrainingSetFiles
         from application.training_requests import TrainingRequests
 
         return TrainingRequests(self.app, self.history,
-                                TrainingSetFiles(self.settings.data_dir / "training"),
+                                TrainingSetFiles(self.settings.data_dir / "training",
+                                                 self.personal_files()),
                                 minimum=self.settings.training_min_examples)
 
     def auto_training(self, interval: float = 60.0) -> AutoTraining | None:
@@ -853,18 +860,28 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
         where = db.redacted()
     try:
         with _schema_lock(settings, where):
-            keys = SqlPersonKeys(open_engine(settings.events_sql_url()))
+            keys = SqlPersonKeys(open_engine(settings.events_sql_url()), _key_table_seal(settings))
             app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys,
+                                    files=PersonalFileRegistry(settings.data_dir),
                                     redactor=redactor)
             if (problem := _cipher_problem(app)) is not None:
                 app.close()
                 raise StartupError(f"cannot read the event store ({where}): {problem}")
             begin_tracking(app, LANE_NAMES)
             create_tables(keys.engine, person_key_tables)
+            if keys.seal is not None:
+                keys.seal_rows()  # those of a release before sealing
             return app, keys
     except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
+
+
+def _key_table_seal(settings: Settings) -> KeyTableSeal | None:
+    """The people's keys are sealed whenever the events are encrypted."""
+    if settings.cipher_key is None:
+        return None
+    return KeyTableSeal.of(settings.cipher_key.get_secret_value())
 
 
 def _cipher_problem(app: AltlasApplication) -> str | None:
