@@ -26,6 +26,7 @@ from urllib.parse import SplitResult, quote, quote_plus, unquote, unquote_plus, 
 
 from domain.commands import Mode, analyse, is_shell
 from domain.errors import InvalidInputError
+from domain.transformed import TransformedFinder, merged
 
 REFERENCE = re.compile(r"\{secret:([^{}\s]*)\}")
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -379,11 +380,12 @@ class Redactor:
     like a credential whoever wrote it."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        forms = {form for value in values if len(value) >= MIN_SECRET_CHARS
-                 for form in _forms(value)}
+        values = [value for value in values if len(value) >= MIN_SECRET_CHARS]
+        forms = {form for value in values for form in _forms(value)}
         ordered = sorted(forms, key=len, reverse=True)  # the longest form of a value first
         self._forms = ordered
         self._values = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._transformed = TransformedFinder(values)
 
     def text(self, text: str) -> Redacted:
         if not text:
@@ -394,6 +396,11 @@ class Redactor:
         if self._values is not None and any(form in text for form in self._forms):
             text, n = self._values.subn(REDACTED, text)
             done += n
+        if self._transformed:
+            spans = merged(self._transformed.spans(text))
+            for start, end in reversed(spans):
+                text = text[:start] + REDACTED + text[end:]
+            done += len(spans)
         lower = text.lower()
         for rule in _RULES:
             if any(clue in lower for clue in rule.clues):
@@ -407,7 +414,19 @@ class Redactor:
         return self.text(text).count
 
     def data(self, value: Any) -> tuple[Any, int]:
-        """A JSON value redacted: its strings, and whatever a sensitive key holds."""
+        """A JSON value redacted: its strings, whatever a sensitive key holds, and strings
+        that hold a known value between them (cut over two fields)."""
+        value, done = self._data(value)
+        if not self._transformed or isinstance(value, str):
+            return value, done
+        leaves = list(_leaves(value))
+        split = self._transformed.split_values([holder[key] for holder, key in leaves])
+        for i in split:
+            holder, key = leaves[i]
+            holder[key] = REDACTED
+        return value, done + bool(split)
+
+    def _data(self, value: Any) -> tuple[Any, int]:
         if isinstance(value, str):
             found = self.text(value)
             return found.text, found.count
@@ -418,13 +437,23 @@ class Redactor:
                 if isinstance(item, str) and item and _SENSITIVE_KEY.match(str(key)):
                     out[str(key)], n = REDACTED, 1
                 else:
-                    out[str(key)], n = self.data(item)
+                    out[str(key)], n = self._data(item)
                 total += n
             return out, total
         if isinstance(value, list):
-            items = [self.data(item) for item in value]
+            items = [self._data(item) for item in value]
             return [v for v, _ in items], sum(n for _, n in items)
         return value, 0
+
+
+def _leaves(value: Any) -> Iterator[tuple[Any, Any]]:
+    """(container, key) of each string in a redacted JSON value, in order."""
+    pairs = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in pairs:
+        if isinstance(item, str):
+            yield value, key
+        elif isinstance(item, dict | list):
+            yield from _leaves(item)
 
 
 def _apply(rule: _Rule, text: str, lower: str) -> tuple[str, int]:
