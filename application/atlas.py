@@ -22,6 +22,7 @@ from application.ports import ReadModels
 from application.privacy import Privacy
 from domain.atlas import normalised_request, percentile, wilson
 from domain.errors import InvalidInputError
+from domain.secrets import credential_paths
 
 ATLAS_VERSION = 1
 ERASED = "[erased]"
@@ -173,11 +174,16 @@ class Atlas:
 
 
 def _check_sense(patterns: list[dict[str, Any]]) -> None:
-    """What the schema cannot say: counts that add up, each pattern once (its plan is
-    checked where it is recorded, as every plan is)."""
+    """What the schema cannot say: counts that add up, each pattern once, no credential in
+    what people wrote or steps failed with (its plan is checked where it is recorded, as
+    every plan is)."""
     seen: set[str] = set()
     for i, p in enumerate(patterns):
         where = f"$.patterns[{i}]"
+        leaked = credential_paths({k: v for k, v in p.items() if k != "plan"}, where)
+        if leaked:
+            raise AtlasDocumentError(f"{leaked[0]}: holds a credential; an .atlas carries "
+                                     "none, take it out of the document")
         if p["successes"] > p["runs"]:
             raise AtlasDocumentError(f"{where}.successes: {p['successes']} successes in "
                                      f"{p['runs']} runs")

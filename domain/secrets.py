@@ -234,6 +234,11 @@ def plan_problems(document: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def credential_paths(value: Any, path: str) -> list[str]:
+    """The path of each string of a JSON value that holds a credential (never the value)."""
+    return [where for where, text in _strings(value, path) if _literal(text)]
+
+
 def _step_problems(step: Mapping[str, Any], path: str) -> list[str]:
     params = step.get("params") or {}
     headers = params.get("headers") if isinstance(params, Mapping) else None

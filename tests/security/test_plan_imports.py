@@ -74,6 +74,25 @@ def test_an_atlas_import_goes_through_the_plan_checks_over_http(tmp_path: Path,
         assert house.get("/atlas", "alice")["items"] == []
 
 
+@pytest.mark.parametrize(("field", "value", "path"), [
+    ("requests", ["log in with password=hunter2xyz"], "requests[0]"),
+    ("last_failure", f"401 for Bearer {GITHUB}", "last_failure"),
+    ("failures", [{"error": f"token={GITHUB}", "count": 1}], "failures[0].error"),
+])
+def test_a_credential_in_what_an_import_says_besides_its_plan_is_refused(
+    tmp_path: Path, field: str, value: Any, path: str
+) -> None:
+    document = atlas_with(plan(web_step()))
+    document["patterns"][0][field] = value
+    with gatehouse(tmp_path, worker=False) as house:
+        r = house.client.post("/atlas/imports", json=document,
+                              headers={"Authorization": "Bearer tok-alice"})
+        assert r.status_code == 422, r.text
+        assert r.json()["message"] == (f"$.patterns[0].{path}: holds a credential; an .atlas "
+                                       "carries none, take it out of the document")
+        assert house.events() == 0
+
+
 def test_the_same_plan_is_refused_alike_by_alt_submit_and_by_an_import(tmp_path: Path) -> None:
     """The hole: `alt submit` refused the plan, the import kept it in AtlasImported."""
     leaky = plan(web_step(headers={"Authorization": f"Bearer {GITHUB}"}))
