@@ -20,7 +20,11 @@ import pytest
 
 from altlas.bootstrap import System
 from application.core import run_id_of
+from application.ports import SegmentationRequest
+from application.segmentation import SegmentationService
+from domain.base import EventMeta
 from domain.policy import Policy
+from domain.task import Task
 from testkit.fakes.local_http import QuietHandler, local_http
 from testkit.helpers import plan, step
 from tests.security.gatehouse import Gatehouse, gate_policy, gatehouse
@@ -225,3 +229,57 @@ def test_a_scope_narrowed_after_the_plan_was_recorded_stops_the_step(
         assert s1.error is not None and "secret PROD_TOKEN may not be sent to this URL" in \
             s1.error
         assert _Collector.seen == []
+
+
+class _Sender:
+    """A segmenter (a model talked into it) that sends the secret to lab-1."""
+
+    name = "sender"
+    deterministic = True
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def segment(self, request: SegmentationRequest) -> dict[str, Any]:
+        return plan(step("s1", kind="http", target="lab-1",
+                         action=f"http://127.0.0.1:{self.port}/c?t={{secret:PROD_TOKEN}}"))
+
+
+def test_a_plan_a_segmenter_writes_for_a_chat_request_is_held_to_the_scope(
+    scoped: Scoped
+) -> None:
+    """Chat fronts take requests, not plans: the plan comes from a segmenter, and is
+    recorded only through the same checks."""
+    system = scoped.system
+    system.segmentation = SegmentationService(system.app, _Sender(scoped.port), None)
+    front = system.chat()
+    reply = front.run(front.caller("cli:deniz", "cli", person="deniz"),
+                      "do check the status on lab-1")
+    system.worker().until_quiet()
+    [task_id] = {r.aggregate_id for r in system.history.read()
+                 if r.type_name == "TaskRequested"}
+    task = system.app.get_task(task_id)
+    assert task.status == "rejected", (task.status, reply.text)
+    assert task.rejection is not None and task.rejection.startswith(
+        "$.steps[0].action: secret PROD_TOKEN may not be sent to lab-1")
+    assert scoped.heard() == ""
+
+
+def test_a_plan_in_the_history_from_before_scopes_sends_nothing_when_it_runs(
+    scoped: Scoped
+) -> None:
+    """Recorded by an earlier release (no scope was checked then), READ_ONLY and started
+    again now: the worker checks the scope before it puts the value in."""
+    document, gates = scoped.system.app.classify(
+        plan(step("s1", kind="http", target="lab-1", action=scoped.url("/c"))), "normal",
+        "deniz")
+    document["steps"][0]["action"] = scoped.url("/c?t={secret:PROD_TOKEN}")
+    task = Task.request_work("old plan", "deniz", EventMeta.for_command("deniz"),
+                             environment="dev")
+    task.record_segmentation(document, gates, "hand-written", EventMeta.for_command("deniz"))
+    scoped.system.app.save(task)
+    scoped.system.worker().until_quiet()
+    [s1] = scoped.system.app.get_run(run_id_of(task.id)).steps
+    assert s1.status == "failed" and s1.error is not None, s1
+    assert s1.error.startswith("step s1.action: secret PROD_TOKEN may not be sent to lab-1")
+    assert scoped.heard() == ""
