@@ -144,7 +144,7 @@ def main() -> None:
         ("str.replace of 20 values", lambda t: replace_all(t, values)),
         ("one regex (password=…)", lambda t: ONE_REGEX.sub(REDACTED, t)),
         ("altlas Redactor, patterns", lambda t: patterns.text(t).text),
-        ("altlas Redactor + 20, exact forms", lambda t: exact.text(t).text),
+        ("altlas, 20 values exact only", lambda t: exact.text(t).text),
         ("altlas Redactor + 20 values", lambda t: known.text(t).text),
     ]
     found = detector()

@@ -30,6 +30,7 @@ _SQUEEZE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase, _SEPARA
 MIN_FORM_CHARS = 8
 # A JSON string; a key when a colon follows it.
 _STRING = re.compile(r'"((?:[^"\\\r\n]|\\.){0,4096})"([ \t]*:)?')
+_KEYED = re.compile(r'"[ \t]*:')
 _KEY = re.compile(r'"(?:[^"\\\r\n]|\\.){0,4096}"[ \t]*:')
 
 
@@ -75,7 +76,7 @@ class TransformedFinder:
         found = self._find(squeezed(text))
         if found:  # where the squeezed text's characters stand in the text
             found = _mapped(found, [m.span() for m in _RUN.finditer(text)])
-        if '"' in text:
+        if _KEYED.search(text):  # JSON with keys between the values
             found += self._split_strings(text)
         return found
 
