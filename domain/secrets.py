@@ -422,7 +422,7 @@ class Redactor:
         """A JSON value redacted: its strings, whatever a sensitive key holds, and strings
         that hold a known value between them (cut over two fields)."""
         value, done = self._data(value)
-        if not self._transformed or isinstance(value, str):
+        if not self._transformed or not isinstance(value, dict | list):
             return value, done
         leaves = list(_leaves(value))
         split = self._transformed.split_values([holder[key] for holder, key in leaves])

@@ -300,5 +300,7 @@ def test_a_value_cut_over_two_lines_is_taken_out_and_the_lines_around_kept() -> 
 
 def test_a_value_cut_over_two_strings_of_a_json_value_is_taken_out_of_both() -> None:
     cut = len(SECRET) // 2
-    found, n = redactor.data({"x": [SECRET[:cut], SECRET[cut:]], "y": "kept"})
-    assert (found, n) == ({"x": [REDACTED, REDACTED], "y": "kept"}, 1)
+    found, n = redactor.data({"x": [SECRET[:cut], SECRET[cut:]], "y": "kept", "n": 2})
+    assert (found, n) == ({"x": [REDACTED, REDACTED], "y": "kept", "n": 2}, 1)
+    assert [redactor.data(v) for v in (7, None, 1.5, True)] == [(7, 0), (None, 0), (1.5, 0),
+                                                                (True, 0)]
