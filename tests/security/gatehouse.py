@@ -83,10 +83,12 @@ class Gatehouse:
 
 @contextmanager
 def gatehouse(tmp_path: Path, *, worker: bool,
-              executors: Mapping[str, StepExecutor] | None = None) -> Iterator[Gatehouse]:
-    """``executors`` replace the real ones (all of them) where a test needs its own."""
+              executors: Mapping[str, StepExecutor] | None = None,
+              policy: Mapping[str, Any] | None = None) -> Iterator[Gatehouse]:
+    """``executors`` replace the real ones (all of them) where a test needs its own;
+    ``policy`` replaces gate_policy()."""
     policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(yaml.safe_dump(gate_policy(), sort_keys=False))
+    policy_file.write_text(yaml.safe_dump(dict(policy or gate_policy()), sort_keys=False))
     data_dir = tmp_path / "data"
     system = bootstrap(Settings(data_dir=data_dir, segmenter="rules", policy_file=policy_file,
                                 poll_interval_ms=50), executors=executors)

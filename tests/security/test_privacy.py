@@ -32,7 +32,6 @@ from domain.approval import (
 )
 from domain.base import EventMeta
 from domain.erasure import AlreadyForgottenError
-from domain.plan import Plan
 from domain.task import Task
 from streams.audit import read_topic
 from testkit.backends import Backend, OnPostgres, OnSQLite
@@ -306,8 +305,8 @@ class PrivacyContract(PrivacySystem):
     ) -> None:
         """A task planned before this release: its approval names deniz in clear, and deniz
         still cannot approve it, nor alice vote twice, under any pseudonym."""
-        plan = Plan.from_document(gated_plan(str(tmp_path / "o" / "maintenance.flag")))
-        doc, gates = system.app.classify(plan, "normal", "deniz")  # as recorded then
+        doc, gates = system.app.classify(gated_plan(str(tmp_path / "o" / "maintenance.flag")),
+                                        "normal", "deniz")  # as recorded then
         meta = EventMeta.for_command("deniz")
         task = Task.request_work("set the flag", "deniz", meta, environment="prod")
         task.record_segmentation(doc, gates, "v1", EventMeta("deniz", task.correlation_id,
