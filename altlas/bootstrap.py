@@ -319,6 +319,13 @@ class System:
         """Another read-model database (a replay target), migrated."""
         return self._engine(url, migrated=True)
 
+    def _close_engine(self, url: str) -> None:
+        """Let go of a database that is removed (a replay evicted from the bound)."""
+        with self._opening:
+            engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+
     def runners(self, source: str = STORE, names: Sequence[str] | None = None,
                 engine: Engine | None = None) -> list[ProjectionRunner]:
         wanted = list(names or PROJECTIONS)
@@ -490,13 +497,16 @@ class System:
 
     def auditor(self) -> AuditService:
         from streams.audit import AuditService
+        from streams.replay_cache import ReplayCache
 
         s = self.settings
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
             targets=ReplayTargets(s.data_dir, s.views_sql_url(), s.events_sql_url()),
-            replay_dir=s.data_dir, checkpoints=self.checkpoint_log,
+            replay_dir=s.data_dir,
+            as_of=ReplayCache(s.data_dir / "as-of", s.replay_cache_bytes, self._close_engine),
+            checkpoints=self.checkpoint_log,
             integrity=self.store_problem)
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:

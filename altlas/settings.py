@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(default=1, ge=1, le=10)
     relay_batch_size: int = Field(default=500, ge=1, le=100_000)
     checkpoint_every: int = Field(default=1000, ge=1)
+    replay_cache_bytes: int = Field(
+        default=256 * 2**20, ge=0, description="How much disk the views replayed as of a "
+        "moment (`--as-of`, `?as_of=`) may take in ALTLAS_DATA_DIR/as-of; past it the "
+        "least recently used are removed (the newest always stays).")
     poll_interval_ms: int = Field(
         default=250, ge=1, le=60_000,
         description="How often an idle follower looks for new events that nothing woke it "

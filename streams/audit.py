@@ -4,17 +4,14 @@ One module: the three read the same chains and checkpoints, in the same order.""
 from __future__ import annotations
 
 import bisect
-import fcntl
-import hashlib
 import heapq
 import json
-import shutil
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,12 +27,10 @@ from streams.checkpoints import GENESIS_HEAD, REPLAY, CheckpointLog, Head, read_
 from streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
 from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
+from streams.replay_cache import ReplayCache
 from streams.targets import ReplayTargets
 
 Progress = Callable[[int], None]
-# Events are recorded with their time, so once a moment is this far in the past no new event
-# falls before it: views replayed up to it are kept for good.
-SETTLED = timedelta(minutes=1)
 
 
 @dataclass
@@ -355,10 +350,12 @@ class _StoreMatch:
 
 
 def replay(history: EventHistory, runners: list[ProjectionRunner], until: datetime,
-           batch_size: int = 500, progress: Progress | None = None) -> int:
+           batch_size: int = 500, progress: Progress | None = None,
+           through: int | None = None) -> int:
     """Rebuild views as of ``until`` into the runners' (separate) database, and mark it as
     a replay: a checkpoint of the store as it was read (so a later replay may write there
-    again, and nothing takes it for live views)."""
+    again, and nothing takes it for live views). ``through``: the history up to that
+    position instead, read no further (what ``until`` resolves to, history.last_at)."""
     for runner in runners:
         runner.reset()
     applied = 0
@@ -373,12 +370,15 @@ def replay(history: EventHistory, runners: list[ProjectionRunner], until: dateti
                 runner.apply(batch)
         batch.clear()
 
-    for record in history.read():
+    records: Iterable[RecordedEvent] = history.read(stop=through) if through else ()
+    if through is None:
+        records = history.read()
+    for record in records:
         if progress is not None:
             progress(1)
         head = Head(record.position or 0, running_hash(head.running_hash, record.hash),
                     head.events + 1)
-        if record.timestamp > until:
+        if through is None and record.timestamp > until:
             continue
         batch.append(Delivery(0, record.position or 0, record))
         applied += 1
@@ -397,7 +397,8 @@ class AuditService:
     def __init__(self, history: EventHistory, relay_state: Callable[[], RelayStateStore],
                  kafka: KafkaConfig | None, *,
                  runners_at: Callable[[str], list[ProjectionRunner]], targets: ReplayTargets,
-                 replay_dir: Path, checkpoints: Callable[[], CheckpointLog] | None = None,
+                 replay_dir: Path, as_of: ReplayCache,
+                 checkpoints: Callable[[], CheckpointLog] | None = None,
                  integrity: Callable[[], str | None] | None = None) -> None:
         self.history = history
         self.relay_state = relay_state
@@ -405,6 +406,7 @@ class AuditService:
         self.runners_at = runners_at
         self.targets = targets
         self.replay_dir = replay_dir
+        self.as_of = as_of
         self.checkpoints = checkpoints  # the ones kept outside the store, beside the views
         self.integrity = integrity  # why the store cannot be what the views saw, if so
 
@@ -425,27 +427,13 @@ class AuditService:
         return target
 
     def views_as_of(self, until: datetime) -> tuple[str, int]:
-        """A views database as it was at ``until`` and how many events it holds: replayed
-        the first time it is asked for, then kept. A moment that is not yet well past may
-        still gain events, so its views are replayed again whenever the store has grown."""
-        folder = self.replay_dir / "as-of"
-        folder.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256(until.isoformat().encode()).hexdigest()[:16]
-        last = self.history.last_position()
-        settled = datetime.now(UTC) - until > SETTLED
-        name = key if settled else f"{key}-{last}"
-        meta = folder / f"{name}.json"
-        target = f"sqlite:///{folder / f'{name}.sqlite3'}"
-        with open(folder / f"{key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one replay at a time, across processes
-            if meta.exists():
-                return target, int(json.loads(meta.read_text())["events"])
-            for stale in folder.glob(f"{key}-*"):
-                stale.unlink(missing_ok=True)
-            applied = replay(self.history, self.runners_at(target), until)
-            meta.write_text(json.dumps({"until": until.isoformat(), "events": applied,
-                                        "position": last}))
-        return target, applied
+        """A views database as it was at ``until`` and how many events it holds: the
+        history up to the last event recorded by then, replayed the first time that event
+        is the last, then kept within the replays' bound (streams/replay_cache.py)."""
+        last = self.history.last_at(until)
+        position, tip = (0, GENESIS) if last is None else (last.position or 0, last.hash)
+        return self.as_of.get(position, tip, lambda target: replay(
+            self.history, self.runners_at(target), until, through=position))
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:
@@ -510,7 +498,7 @@ class AuditService:
                 f"{end.position} ({end.events} events, running hash {end.running_hash[:12]}) "
                 f"but {' and '.join(lost)}" + (f"; reason: {reason}" if reason else ""))
         set_aside = book.accept_loss(end, note)
-        shutil.rmtree(self.replay_dir / "as-of", ignore_errors=True)  # views of the lost past
+        self.as_of.clear()  # views of the lost past
         return {"accepted": True, "store_end": end.position, "events": end.events,
                 "set_aside": len(set_aside), "note": note}
 

@@ -83,13 +83,15 @@ class Gatehouse:
 
 @contextmanager
 def gatehouse(tmp_path: Path, *, worker: bool,
-              executors: Mapping[str, StepExecutor] | None = None) -> Iterator[Gatehouse]:
-    """``executors`` replace the real ones (all of them) where a test needs its own."""
+              executors: Mapping[str, StepExecutor] | None = None,
+              **settings: Any) -> Iterator[Gatehouse]:
+    """``executors`` replace the real ones (all of them) where a test needs its own;
+    ``settings``, the Settings a test changes."""
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(yaml.safe_dump(gate_policy(), sort_keys=False))
     data_dir = tmp_path / "data"
     system = bootstrap(Settings(data_dir=data_dir, segmenter="rules", policy_file=policy_file,
-                                poll_interval_ms=50), executors=executors)
+                                poll_interval_ms=50, **settings), executors=executors)
     stop = threading.Event()
     thread = None
     if worker:
