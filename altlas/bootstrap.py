@@ -87,6 +87,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from streams.feeds import KafkaFeed
     from streams.kafka import KafkaConfig
     from streams.relay import Relay, RelayStateStore
+    from streams.witness import Witness
 
 
 class StartupError(Exception):
@@ -339,7 +340,16 @@ class System:
     def store_feed(self, names: Sequence[str] | None = None) -> StoreFeed:
         return StoreFeed(self.history, self.runners(STORE, names),
                          batch_size=self.settings.relay_batch_size,
-                         checkpoints=self.checkpoint_log())
+                         checkpoints=self.checkpoint_log(), witness=self.witness())
+
+    def witness(self) -> Witness | None:
+        """Where how far the history went is told outside the store: the witness file
+        (embedded), the events topic (Kafka), or nowhere."""
+        from streams.witness import FileWitness, TopicWitness
+
+        if self.settings.witness_file is not None:
+            return FileWitness(self.settings.witness_file)
+        return None if self.embedded else TopicWitness(self.kafka())
 
     def kafka(self) -> KafkaConfig:
         if self.settings.kafka_bootstrap_servers is None:
@@ -507,7 +517,7 @@ class System:
             replay_dir=s.data_dir,
             as_of=ReplayCache(s.data_dir / "as-of", s.replay_cache_bytes, self._close_engine),
             checkpoints=self.checkpoint_log,
-            integrity=self.store_problem)
+            integrity=self.store_problem, witness=self.witness())
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""

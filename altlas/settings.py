@@ -9,7 +9,14 @@ from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INSTALLATION_POLICY = "policy.yaml"  # in the data dir: the one `altlas init` writes
@@ -58,6 +65,11 @@ class Settings(BaseSettings):
         default=256 * 2**20, ge=0, description="How much disk the views replayed as of a "
         "moment (`--as-of`, `?as_of=`) may take in ALTLAS_DATA_DIR/as-of; past it the "
         "least recently used are removed (the newest always stays).")
+    witness_file: Path | None = Field(
+        default=None, description="Embedded feed: a file outside ALTLAS_DATA_DIR, in a "
+        "directory the store's owner cannot write, where how far the history went is "
+        "appended after every batch, for `audit verify` (with Kafka the topic is the "
+        "witness); unset = no witness.")
     poll_interval_ms: int = Field(
         default=250, ge=1, le=60_000,
         description="How often an idle follower looks for new events that nothing woke it "
@@ -239,6 +251,24 @@ class Settings(BaseSettings):
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"{server!r} is not host:port")
         return value
+
+    @field_validator("witness_file")
+    @classmethod
+    def _outside_data_dir(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or not str(value):
+            return None
+        if info.data.get("kafka_bootstrap_servers"):
+            raise ValueError("is for the embedded feed; with Kafka the events topic is the "
+                             "witness: unset it")
+        path = value.expanduser().resolve()
+        data_dir = info.data.get("data_dir")
+        if data_dir is not None and path.is_relative_to(Path(data_dir).expanduser().resolve()):
+            raise ValueError(f"{path} is inside ALTLAS_DATA_DIR: whoever can change the store "
+                             "could change it too; choose a directory the store's owner "
+                             "cannot write")
+        if not path.parent.is_dir():
+            raise ValueError(f"{path.parent} is not a directory; create it first")
+        return path
 
     @field_validator("ssh_known_hosts", "ssh_key")
     @classmethod

@@ -23,12 +23,20 @@ from domain.errors import InvalidInputError
 from domain.hashchain import GENESIS, ChainBreak, event_hash, running_hash, verify_chain
 from domain.records import RecordedEvent
 from projections.runner import Delivery, ProjectionRunner
-from streams.checkpoints import GENESIS_HEAD, REPLAY, CheckpointLog, Head, read_marks
+from streams.checkpoints import (
+    GENESIS_HEAD,
+    RECOVERING,
+    REPLAY,
+    CheckpointLog,
+    Head,
+    read_marks,
+)
 from streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
 from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
 from streams.replay_cache import ReplayCache
 from streams.targets import ReplayTargets
+from streams.witness import Testimony, Witness
 
 Progress = Callable[[int], None]
 
@@ -399,7 +407,8 @@ class AuditService:
                  runners_at: Callable[[str], list[ProjectionRunner]], targets: ReplayTargets,
                  replay_dir: Path, as_of: ReplayCache,
                  checkpoints: Callable[[], CheckpointLog] | None = None,
-                 integrity: Callable[[], str | None] | None = None) -> None:
+                 integrity: Callable[[], str | None] | None = None,
+                 witness: Witness | None = None) -> None:
         self.history = history
         self.relay_state = relay_state
         self.kafka = kafka
@@ -409,6 +418,7 @@ class AuditService:
         self.as_of = as_of
         self.checkpoints = checkpoints  # the ones kept outside the store, beside the views
         self.integrity = integrity  # why the store cannot be what the views saw, if so
+        self.witness = witness  # how far the history went, told outside the store
 
     def replay(self, until: datetime, into: str | None = None,
                progress: Progress | None = None) -> dict[str, Any]:
@@ -437,24 +447,52 @@ class AuditService:
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:
-        """The store against its chains, the relay's checkpoints and those kept beside the
-        views (a loss at the store's end is named first), and the topic if asked."""
+        """The store against its chains, the relay's checkpoints, those kept beside the
+        views and the witness's (a loss at the store's end is named first), and the topic
+        if asked."""
+        told = self.witness.testimony() if self.witness is not None else Testimony()
+        end = self.history.last_position()  # after the witness: it never leads the store
         state = self.relay_state()
         checkpoints = state.checkpoints()
         book = self.checkpoints() if self.checkpoints is not None else None
         if book is not None:
             checkpoints += book.checkpoints()
+        checkpoints += [c for c in told.checkpoints if c.running_hash and c.position <= end]
         store = verify_store(self.history, checkpoints, progress)
+        store.problems[:0] = told.problems
+        cut = self._cut_short(told, end, store.events)
+        if cut is not None:
+            store.problems.insert(0, cut)
         problem = self.integrity() if self.integrity is not None else None
         if problem is not None:
             store.problems.insert(0, problem)
         if book is not None:
             store.notes = list(dict.fromkeys(a.reason for a in book.set_aside()))
+        store.notes += [n for n in told.accepted if n not in store.notes]
         reports = [store]
         if kafka:
             reports.append(verify_topic(self._topic(), self.history, state.load().position,
                                         progress))
         return reports
+
+    def _cut_short(self, told: Testimony, end: int, events: int | None) -> str | None:
+        """Why the store cannot be what the witness saw, naming the missing range."""
+        last = told.last
+        if self.witness is None or last is None or last.position <= end:
+            return None
+        count = (f" ({last.events - events} events)"
+                 if last.events and events is not None and last.events > events else "")
+        return (f"the {self.witness.name} saw the history up to position {last.position} but "
+                f"the event store ends at position {end}: the events after position {end} up "
+                f"to {last.position}{count} are missing, whatever the views and checkpoints "
+                f"say; restore the store from a backup ({RECOVERING})")
+
+    def witness_problem(self) -> str | None:
+        """A loss at the store's end only the witness saw (the views and checkpoints beside
+        them were cut with it), in one line; None if there is none or no witness."""
+        if self.witness is None:
+            return None
+        return self._cut_short(self.witness.testimony(), self.history.last_position(), None)
 
     def require_kafka(self) -> None:
         self._topic()
@@ -486,6 +524,9 @@ class AuditService:
             end = Head(record.position or 0, running_hash(end.running_hash, record.hash),
                        end.events + 1)
         lost = []
+        told = self.witness.testimony().last if self.witness is not None else None
+        if told is not None and told.position > end.position and self.witness is not None:
+            lost.append(f"the {self.witness.name} saw up to {told.position}")
         if marks.views_position > end.position:
             lost.append(f"the views had applied up to {marks.views_position}")
         if marks.checkpoint is not None and marks.checkpoint.position > end.position:
@@ -498,6 +539,8 @@ class AuditService:
                 f"{end.position} ({end.events} events, running hash {end.running_hash[:12]}) "
                 f"but {' and '.join(lost)}" + (f"; reason: {reason}" if reason else ""))
         set_aside = book.accept_loss(end, note)
+        if self.witness is not None:
+            self.witness.accepted(end, note)
         self.as_of.clear()  # views of the lost past
         return {"accepted": True, "store_end": end.position, "events": end.events,
                 "set_aside": len(set_aside), "note": note}
