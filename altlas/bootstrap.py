@@ -51,6 +51,7 @@ from application.ports import (
     Embedder,
     LanguageModel,
     Notifier,
+    RateLimits,
     Segmenter,
     StepExecutor,
     VectorStore,
@@ -115,6 +116,7 @@ class System:
     _marked: bool = False
     _guard: StoreGuard | None = None
     _similar: SimilarRuns | None = None
+    _rates: RateLimits | None = None  # one count per process, whichever front asks
     summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
 
     def close(self) -> None:
@@ -524,7 +526,17 @@ class System:
         return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
-                        model_files=GgufFiles(self.settings.model_cache))
+                        model_files=GgufFiles(self.settings.model_cache),
+                        limits=self.rate_limits())
+
+    def rate_limits(self) -> RateLimits:
+        """How often each person may ask for expensive work, counted in this process."""
+        if self._rates is None:
+            from adapters.rate_limits import BucketRates
+
+            with self._opening:
+                self._rates = self._rates or BucketRates(self.settings.rate_limits)
+        return self._rates
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:

@@ -22,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 INSTALLATION_POLICY = "policy.yaml"  # in the data dir: the one `altlas init` writes
 
 
+RATE_LIMITS = {"replay": 20, "export": 5, "verify": 5, "similar": 60}
+
+
 class SettingsError(Exception):
     """A setting has a bad value; the message names the variable and what to do."""
 
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
         default=256 * 2**20, ge=0, description="How much disk the views replayed as of a "
         "moment (`--as-of`, `?as_of=`) may take in ALTLAS_DATA_DIR/as-of; past it the "
         "least recently used are removed (the newest always stays).")
+    rate_limits: dict[str, int] = Field(
+        default_factory=lambda: dict(RATE_LIMITS), description="How many times a minute "
+        "one person may ask the API or chat for each expensive work, as JSON: "
+        '{"replay": 20, "export": 5, "verify": 5, "similar": 60} (replay: anything as of a '
+        "time); a work left out keeps its default, 0 is no limit. The command line is not "
+        "counted.")
     witness_file: Path | None = Field(
         default=None, description="Embedded feed: a file outside ALTLAS_DATA_DIR, in a "
         "directory the store's owner cannot write, where how far the history went is "
@@ -251,6 +260,17 @@ class Settings(BaseSettings):
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"{server!r} is not host:port")
         return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_work(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(RATE_LIMITS))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a work with a rate; use "
+                             f"{', '.join(RATE_LIMITS)}")
+        if any(n < 0 for n in value.values()):
+            raise ValueError("a rate is a count a minute, 0 or more")
+        return {**RATE_LIMITS, **value}
 
     @field_validator("witness_file")
     @classmethod

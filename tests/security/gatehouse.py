@@ -68,11 +68,13 @@ class Gatehouse:
             time.sleep(0.05)
         return value
 
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
-        env.update(ALTLAS_DATA_DIR=str(self.data_dir), ALTLAS_POLICY_FILE=str(self.policy_file),
-                   ALTLAS_SEGMENTER="rules")
-        return subprocess.run([sys.executable, "-m", "altlas", *args], env=env, input=stdin,
+    def cli(self, *args: str, stdin: str | None = None,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """``env``: ALTLAS_ variables besides the gatehouse's."""
+        own = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
+        own.update(ALTLAS_DATA_DIR=str(self.data_dir), ALTLAS_POLICY_FILE=str(self.policy_file),
+                   ALTLAS_SEGMENTER="rules", **(env or {}))
+        return subprocess.run([sys.executable, "-m", "altlas", *args], env=own, input=stdin,
                               capture_output=True, text=True, timeout=120)
 
     def write(self, name: str, document: Any) -> Path:
