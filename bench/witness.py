@@ -24,14 +24,13 @@ import tempfile
 from pathlib import Path
 from uuid import uuid4
 
+from checkpoints import emptied
 from journeys import EVENTS_PER_JOURNEY, journey, timed
-from sqlalchemy import delete
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from domain.hashchain import GENESIS
-from projections.schema import store_checkpoints
-from streams.checkpoints import STORE, Head
+from streams.checkpoints import Head
 from streams.cloudevents import Checkpoint
 from streams.feeds import StoreFeed
 from streams.witness import FileWitness, TopicWitness
@@ -42,12 +41,7 @@ BATCH = 10
 
 def feed(system: System, events: int, witness: FileWitness | None) -> float:
     """Seconds to apply the first ``events`` events in batches of BATCH, from empty views."""
-    runners = system.runners()
-    for runner in runners:
-        runner.reset()
-    book = system.checkpoint_log()
-    with book.engine.begin() as conn:
-        conn.execute(delete(store_checkpoints).where(store_checkpoints.c.source == STORE))
+    runners, book = emptied(system)
     if witness is not None:
         witness.path.unlink(missing_ok=True)
     store_feed = StoreFeed(system.history, runners, BATCH, checkpoints=book, witness=witness)
