@@ -210,6 +210,15 @@ def test_a_witness_cut_as_far_as_the_store_is_not_noticed(tmp_path: Path,
     assert _verify(store) == []
 
 
+def test_a_witness_swapped_for_a_link_into_the_data_dir_is_not_written_through(
+        tmp_path: Path) -> None:
+    store = _sqlite(tmp_path)
+    inside = tmp_path / "data" / "witness.jsonl"
+    store.witness.symlink_to(inside)
+    _history(store, tmp_path)  # the views go on, the feed logs the witness it cannot write
+    assert not inside.exists()
+
+
 # --- accepting the loss -------------------------------------------------------------------
 
 @pytest.fixture
