@@ -152,6 +152,19 @@ def test_views_fed_again_after_the_cut_do_not_talk_the_witness_down(
         system.close()
     assert json.loads(store.witness.read_text().splitlines()[-1])["position"] == total - 3
     assert _verify(store)[0].startswith(_missing(store, total, total - 3))
+    system = bootstrap(store.settings(), check_store=False)
+    try:
+        assert system.auditor().accept_loss("test", "three were lost")["accepted"]
+    finally:
+        system.close()
+    system = store.open()
+    try:
+        system.app.request_task("check disk on web-1", "deniz", environment="dev")
+        system.store_feed().catch_up()  # the history goes on past the accepted end
+        [report] = system.auditor().reports()
+    finally:
+        system.close()
+    assert report.ok and "three were lost" in report.notes[0]
 
 
 def test_a_witness_line_rewritten_to_match_a_forged_history_is_caught(
