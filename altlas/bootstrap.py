@@ -347,10 +347,12 @@ class System:
     def witness(self) -> Witness | None:
         """Where how far the history went is told outside the store: the witness file
         (embedded), the events topic (Kafka), or nowhere."""
-        from streams.witness import FileWitness, TopicWitness
+        from streams.witness import FileWitness, HttpWitness, TopicWitness
 
         if self.settings.witness_file is not None:
             return FileWitness(self.settings.witness_file)
+        if self.settings.witness_url is not None:
+            return HttpWitness(self.settings.witness_url)
         return None if self.embedded else TopicWitness(self.kafka())
 
     def kafka(self) -> KafkaConfig:

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         "directory the store's owner cannot write, where how far the history went is "
         "appended after every batch, for `audit verify` (with Kafka the topic is the "
         "witness); unset = no witness.")
+    witness_url: str | None = Field(
+        default=None, description="Embedded feed, instead of ALTLAS_WITNESS_FILE: an HTTP "
+        "sink on a host the store's owner does not control; each line is POSTed to it and a "
+        "GET answers them all.")
     poll_interval_ms: int = Field(
         default=250, ge=1, le=60_000,
         description="How often an idle follower looks for new events that nothing woke it "
@@ -289,6 +293,20 @@ class Settings(BaseSettings):
         if not path.parent.is_dir():
             raise ValueError(f"{path.parent} is not a directory; create it first")
         return path
+
+    @field_validator("witness_url")
+    @classmethod
+    def _one_witness(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if info.data.get("kafka_bootstrap_servers"):
+            raise ValueError("is for the embedded feed; with Kafka the events topic is the "
+                             "witness: unset it")
+        if info.data.get("witness_file") is not None:
+            raise ValueError("set one witness: ALTLAS_WITNESS_FILE or ALTLAS_WITNESS_URL")
+        return value
 
     @field_validator("ssh_known_hosts", "ssh_key")
     @classmethod

@@ -36,7 +36,7 @@ from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
 from streams.replay_cache import ReplayCache
 from streams.targets import ReplayTargets
-from streams.witness import Testimony, Witness
+from streams.witness import Testimony, Witness, WitnessUnavailableError
 
 Progress = Callable[[int], None]
 
@@ -492,7 +492,9 @@ class AuditService:
         them were cut with it), in one line; None if there is none or no witness."""
         if self.witness is None:
             return None
-        return self._cut_short(self.witness.testimony(), self.history.last_position(), None)
+        told = self.witness.testimony()
+        return (self._cut_short(told, self.history.last_position(), None)
+                or next(iter(told.problems), None))
 
     def require_kafka(self) -> None:
         self._topic()
@@ -524,7 +526,10 @@ class AuditService:
             end = Head(record.position or 0, running_hash(end.running_hash, record.hash),
                        end.events + 1)
         lost = []
-        told = self.witness.testimony().last if self.witness is not None else None
+        testimony = self.witness.testimony() if self.witness is not None else Testimony()
+        if testimony.problems:
+            raise WitnessUnavailableError(f"{testimony.problems[0]}; nothing was accepted")
+        told = testimony.last
         if told is not None and told.position > end.position and self.witness is not None:
             lost.append(f"the {self.witness.name} saw up to {told.position}")
         if marks.views_position > end.position:
@@ -538,9 +543,14 @@ class AuditService:
         note = (f"loss accepted {now} by {who}: the event store ended at position "
                 f"{end.position} ({end.events} events, running hash {end.running_hash[:12]}) "
                 f"but {' and '.join(lost)}" + (f"; reason: {reason}" if reason else ""))
+        if self.witness is not None:  # first: a witness that cannot be told changes nothing
+            try:
+                self.witness.accepted(end, note)
+            except WitnessUnavailableError as e:
+                raise WitnessUnavailableError(
+                    f"the {self.witness.name} cannot be told of the acceptance, so nothing "
+                    f"was accepted: {e}") from None
         set_aside = book.accept_loss(end, note)
-        if self.witness is not None:
-            self.witness.accepted(end, note)
         self.as_of.clear()  # views of the lost past
         return {"accepted": True, "store_end": end.position, "events": end.events,
                 "set_aside": len(set_aside), "note": note}

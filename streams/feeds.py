@@ -22,7 +22,7 @@ from streams.checkpoints import CheckpointLog, Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
 from streams.kafka import KafkaConfig, make_consumer, watermarks
-from streams.witness import Witness
+from streams.witness import Witness, WitnessUnavailableError
 
 log = logging.getLogger("altlas.feeds")
 
@@ -102,10 +102,10 @@ class StoreFeed:
             return
         try:
             self.witness.saw(head)
-        except OSError as e:
+        except WitnessUnavailableError as e:
             ERRORS.labels("witness").inc()
-            log.error("%s could not be written (%s); the next batch tries again",
-                      self.witness.name, e.strerror or e)
+            log.error("%s could not be told (%s); the next batch tries again",
+                      self.witness.name, e)
 
     def applied_through(self) -> int:
         """The position every projection of this feed has applied up to, as last seen."""

@@ -3,9 +3,9 @@ checkpoints beside the views live in a database the same owner controls, so a hi
 short together with its views and checkpoints passes them. `audit verify` compares the
 store with what the witness saw (docs/ARCHITECTURE.md §9).
 
-Two witnesses: a file appended to outside the data directory (the embedded feed adds its
-head after every batch it applies), and, with Kafka, the events topic itself, whose newest
-messages say how far the relay published.
+The witnesses: a file appended to outside the data directory, or an HTTP sink on another
+host (the embedded feed tells either its head after every batch it applies), and, with
+Kafka, the events topic itself, whose newest messages say how far the relay published.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import httpx
 from confluent_kafka import KafkaException, TopicPartition
 
+from domain.errors import DomainError
 from streams.checkpoints import Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.kafka import (
@@ -57,6 +59,17 @@ class Witness(Protocol):
     def testimony(self) -> Testimony: ...
 
 
+class WitnessUnavailableError(DomainError):
+    """The witness could not be told; the message says why (a command: one line, exit 2)."""
+
+
+def _line(head: Head, **extra: str) -> bytes:
+    return (json.dumps({"position": head.position, "events": head.events,
+                        "running_hash": head.running_hash,
+                        "time": datetime.now(UTC).isoformat(), **extra},
+                       separators=(",", ":")) + "\n").encode()
+
+
 class FileWitness:
     """JSON lines appended (O_APPEND, fsync) to a file in another directory: one per batch
     the embedded feed applies, one per accepted loss."""
@@ -66,17 +79,18 @@ class FileWitness:
         self.name = f"witness file {path}"
 
     def saw(self, head: Head) -> None:
-        self._append({"position": head.position, "events": head.events,
-                      "running_hash": head.running_hash,
-                      "time": datetime.now(UTC).isoformat()})
+        self._append(_line(head))
 
     def accepted(self, end: Head, note: str) -> None:
-        self._append({"position": end.position, "events": end.events,
-                      "running_hash": end.running_hash,
-                      "time": datetime.now(UTC).isoformat(), "accepted": note})
+        self._append(_line(end, accepted=note))
 
-    def _append(self, line: dict[str, object]) -> None:
-        data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+    def _append(self, data: bytes) -> None:
+        try:
+            self._write(data)
+        except OSError as e:
+            raise WitnessUnavailableError(e.strerror or str(e)) from None
+
+    def _write(self, data: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, data)
@@ -118,6 +132,39 @@ def read_lines(name: str, text: str) -> Testimony:
             continue
         told.checkpoints.append(checkpoint)
     return told
+
+
+class HttpWitness:
+    """A sink on another host: each line is POSTed to ``url`` as it would be appended to a
+    file, and a GET of ``url`` answers every line received, in order (JSON lines). Whoever
+    runs the sink owns the witness."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.name = f"witness at {url}"
+
+    def saw(self, head: Head) -> None:
+        self._post(_line(head))
+
+    def accepted(self, end: Head, note: str) -> None:
+        self._post(_line(end, accepted=note))
+
+    def _post(self, data: bytes) -> None:
+        try:
+            httpx.post(self.url, content=data, timeout=self.timeout,
+                       headers={"Content-Type": "application/x-ndjson"}).raise_for_status()
+        except httpx.HTTPError as e:
+            raise WitnessUnavailableError(str(e)) from None
+
+    def testimony(self) -> Testimony:
+        try:
+            answer = httpx.get(self.url, timeout=self.timeout)
+            answer.raise_for_status()
+        except httpx.HTTPError as e:
+            return Testimony(problems=[f"the {self.name} cannot be read, so the end of the "
+                                       f"history is unchecked: {e}"])
+        return read_lines(self.name, answer.text)
 
 
 class TopicWitness:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -360,3 +362,123 @@ def test_with_kafka_an_unreachable_topic_leaves_the_end_unchecked_and_says_so(
     assert store.problems[0].startswith("the witness (topic nowhere.events) cannot be read, "
                                         "so the end of the history is unchecked")
 
+
+
+# --- an HTTP sink on another host ------------------------------------------------------------
+
+class Sink(ThreadingHTTPServer):
+    """An append-only log over HTTP, as the other host would keep it."""
+
+    lines: list[bytes]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Sink
+
+    def do_POST(self) -> None:
+        self.server.lines.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(204)
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        body = b"".join(self.server.lines)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    server = Sink(("127.0.0.1", 0), _Handler)
+    server.lines = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _sink_url(server: Sink) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/witness"
+
+
+def _on_sink(tmp_path: Path, url: str) -> Settings:
+    return SQLiteBackend(tmp_path / "data").settings().model_copy(update={"witness_url": url})
+
+
+def test_an_http_sink_catches_a_tail_cut_with_the_views(sink: Sink, tmp_path: Path) -> None:
+    settings = _on_sink(tmp_path, _sink_url(sink))
+    system = bootstrap(settings)
+    try:
+        run_to_rest(system, gated_plan(str(tmp_path / "maintenance.flag")), environment="prod")
+        system.store_feed().catch_up()
+        total = system.history.last_position()
+        assert sink.lines and system.auditor().reports()[0].ok
+    finally:
+        system.close()
+    store = _sqlite_views_of(tmp_path)
+    store.cut(total - 3)
+    store.drop_views()
+    system = bootstrap(settings)
+    try:
+        problems = system.auditor().reports()[0].problems
+    finally:
+        system.close()
+    assert problems[0].startswith(
+        f"the witness at {_sink_url(sink)} saw the history up to position {total} but the "
+        f"event store ends at position {total - 3}")
+
+
+def test_a_sink_that_cannot_be_reached_leaves_the_views_going_and_verify_failing(
+        tmp_path: Path) -> None:
+    url = "http://127.0.0.1:9/witness"  # the discard port: nothing answers
+    system = bootstrap(_on_sink(tmp_path, url))
+    try:
+        run_to_rest(system, gated_plan(str(tmp_path / "maintenance.flag")), environment="prod")
+        feed = system.store_feed()
+        feed.catch_up()
+        assert feed.applied_through() == system.history.last_position()
+        [report] = system.auditor().reports()
+        assert report.problems[0].startswith(f"the witness at {url} cannot be read, so the "
+                                             "end of the history is unchecked")
+    finally:
+        system.close()
+
+
+def test_a_loss_is_not_accepted_while_the_sink_cannot_be_told(
+        sink: Sink, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")},
+           "ALTLAS_DATA_DIR": str(data), "ALTLAS_WITNESS_URL": _sink_url(sink)}
+    assert altlas(env, "demo").returncode == 0
+    assert altlas(env, "approvals").returncode == 0
+    _cut_demo(env, 12)
+    down = {**env, "ALTLAS_WITNESS_URL": "http://127.0.0.1:9/witness"}
+    line = one_line_error(altlas(down, "audit", "accept-loss", "--yes"))
+    assert line.startswith("altlas: the witness at http://127.0.0.1:9/witness cannot be read")
+    assert line.endswith("nothing was accepted")
+    assert altlas(env, "audit", "verify").returncode == 1  # still the loss, named
+    with sqlite3.connect(data / "views.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM store_checkpoints WHERE superseded "
+                            "IS NOT NULL").fetchone() == (0,)
+
+
+def test_one_witness_at_a_time(env: dict[str, str]) -> None:
+    line = one_line_error(altlas({**env, "ALTLAS_WITNESS_URL": "http://127.0.0.1:9/w"},
+                                 "events"))
+    assert line == ("altlas: ALTLAS_WITNESS_URL: set one witness: ALTLAS_WITNESS_FILE or "
+                    "ALTLAS_WITNESS_URL")
+
+
+def _sqlite_views_of(tmp_path: Path) -> Store:
+    data = tmp_path / "data"
+
+    def drop() -> None:
+        for side in ("", "-wal", "-shm"):
+            (data / f"views.sqlite3{side}").unlink(missing_ok=True)
+
+    return Store(SQLiteBackend(data), tmp_path / "unused", lambda sql: None, drop)
