@@ -63,28 +63,35 @@ class WitnessUnavailableError(DomainError):
     """The witness could not be told; the message says why (a command: one line, exit 2)."""
 
 
-def _line(head: Head, **extra: str) -> bytes:
-    return (json.dumps({"position": head.position, "events": head.events,
-                        "running_hash": head.running_hash,
-                        "time": datetime.now(UTC).isoformat(), **extra},
-                       separators=(",", ":")) + "\n").encode()
+class _Lines:
+    """A witness told in JSON lines: one per batch the embedded feed applies, one per
+    accepted loss (read back by read_lines)."""
+
+    def saw(self, head: Head) -> None:
+        self._tell(self._line(head))
+
+    def accepted(self, end: Head, note: str) -> None:
+        self._tell(self._line(end, accepted=note))
+
+    @staticmethod
+    def _line(head: Head, **extra: str) -> bytes:
+        return (json.dumps({"position": head.position, "events": head.events,
+                            "running_hash": head.running_hash,
+                            "time": datetime.now(UTC).isoformat(), **extra},
+                           separators=(",", ":")) + "\n").encode()
+
+    def _tell(self, data: bytes) -> None:
+        raise NotImplementedError
 
 
-class FileWitness:
-    """JSON lines appended (O_APPEND, fsync) to a file in another directory: one per batch
-    the embedded feed applies, one per accepted loss."""
+class FileWitness(_Lines):
+    """Lines appended (O_APPEND, fsync, no link followed) to a file in another directory."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"witness file {path}"
 
-    def saw(self, head: Head) -> None:
-        self._append(_line(head))
-
-    def accepted(self, end: Head, note: str) -> None:
-        self._append(_line(end, accepted=note))
-
-    def _append(self, data: bytes) -> None:
+    def _tell(self, data: bytes) -> None:
         try:
             self._write(data)
         except OSError as e:
@@ -134,7 +141,7 @@ def read_lines(name: str, text: str) -> Testimony:
     return told
 
 
-class HttpWitness:
+class HttpWitness(_Lines):
     """A sink on another host: each line is POSTed to ``url`` as it would be appended to a
     file, and a GET of ``url`` answers every line received, in order (JSON lines). Whoever
     runs the sink owns the witness."""
@@ -144,13 +151,7 @@ class HttpWitness:
         self.timeout = timeout
         self.name = f"witness at {url}"
 
-    def saw(self, head: Head) -> None:
-        self._post(_line(head))
-
-    def accepted(self, end: Head, note: str) -> None:
-        self._post(_line(end, accepted=note))
-
-    def _post(self, data: bytes) -> None:
+    def _tell(self, data: bytes) -> None:
         try:
             httpx.post(self.url, content=data, timeout=self.timeout,
                        headers={"Content-Type": "application/x-ndjson"}).raise_for_status()
