@@ -53,6 +53,7 @@ from application.ports import (
     Embedder,
     LanguageModel,
     Notifier,
+    RateLimits,
     Segmenter,
     StepExecutor,
     VectorStore,
@@ -89,6 +90,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from streams.feeds import KafkaFeed
     from streams.kafka import KafkaConfig
     from streams.relay import Relay, RelayStateStore
+    from streams.witness import Witness
 
 
 class StartupError(Exception):
@@ -116,6 +118,7 @@ class System:
     _marked: bool = False
     _guard: StoreGuard | None = None
     _similar: SimilarRuns | None = None
+    _rates: RateLimits | None = None  # one count per process, whichever front asks
     summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
 
     def close(self) -> None:
@@ -321,6 +324,13 @@ class System:
         """Another read-model database (a replay target), migrated."""
         return self._engine(url, migrated=True)
 
+    def _close_engine(self, url: str) -> None:
+        """Let go of a database that is removed (a replay evicted from the bound)."""
+        with self._opening:
+            engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+
     def runners(self, source: str = STORE, names: Sequence[str] | None = None,
                 engine: Engine | None = None) -> list[ProjectionRunner]:
         wanted = list(names or PROJECTIONS)
@@ -334,7 +344,18 @@ class System:
     def store_feed(self, names: Sequence[str] | None = None) -> StoreFeed:
         return StoreFeed(self.history, self.runners(STORE, names),
                          batch_size=self.settings.relay_batch_size,
-                         checkpoints=self.checkpoint_log())
+                         checkpoints=self.checkpoint_log(), witness=self.witness())
+
+    def witness(self) -> Witness | None:
+        """Where how far the history went is told outside the store: the witness file
+        (embedded), the events topic (Kafka), or nowhere."""
+        from streams.witness import FileWitness, HttpWitness, TopicWitness
+
+        if self.settings.witness_file is not None:
+            return FileWitness(self.settings.witness_file)
+        if self.settings.witness_url is not None:
+            return HttpWitness(self.settings.witness_url)
+        return None if self.embedded else TopicWitness(self.kafka())
 
     def kafka(self) -> KafkaConfig:
         if self.settings.kafka_bootstrap_servers is None:
@@ -497,21 +518,34 @@ class System:
 
     def auditor(self) -> AuditService:
         from streams.audit import AuditService
+        from streams.replay_cache import ReplayCache
 
         s = self.settings
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
             targets=ReplayTargets(s.data_dir, s.views_sql_url(), s.events_sql_url()),
-            replay_dir=s.data_dir, checkpoints=self.checkpoint_log,
-            integrity=self.store_problem)
+            replay_dir=s.data_dir,
+            as_of=ReplayCache(s.data_dir / "as-of", s.replay_cache_bytes, self._close_engine),
+            checkpoints=self.checkpoint_log,
+            integrity=self.store_problem, witness=self.witness())
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
         return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
-                        model_files=GgufFiles(self.settings.model_cache))
+                        model_files=GgufFiles(self.settings.model_cache),
+                        limits=self.rate_limits())
+
+    def rate_limits(self) -> RateLimits:
+        """How often each person may ask for expensive work, counted in this process."""
+        if self._rates is None:
+            from adapters.rate_limits import BucketRates
+
+            with self._opening:
+                self._rates = self._rates or BucketRates(self.settings.rate_limits)
+        return self._rates
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:

@@ -182,6 +182,15 @@ class VectorStoreUnavailableError(Exception):
     """The vector store cannot be reached; the message says why. Never replaced by another."""
 
 
+class RateLimits(Protocol):
+    """How often each person may ask for work that costs far more than it takes to ask."""
+
+    def take(self, who: str, work: str) -> float:
+        """Count one ``work`` ("replay", "export", "verify", "similar") for ``who``: 0 if
+        it may go ahead, else the seconds until it may."""
+        ...
+
+
 class SearchWarmingError(Exception):
     """The similar-run search is loading its model in this process: ask again shortly."""
 

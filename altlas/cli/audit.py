@@ -47,10 +47,10 @@ def audit_accept_loss(args: argparse.Namespace) -> int:
             raise StartupError("accept-loss rebuilds the views from the store; with Kafka, "
                                "stop the consumers, restore the store, then rebuild the views "
                                "from the topic")
-        problem = system.store_problem()
+        problem = system.store_problem() or system.auditor().witness_problem()
         if problem is None:
-            print("nothing to accept: the event store holds everything the views and the "
-                  "checkpoints beside them saw")
+            print("nothing to accept: the event store holds everything the views, the "
+                  "checkpoints beside them and the witness saw")
             return 0
         if problem.startswith("cannot read"):
             raise StartupError(problem)
