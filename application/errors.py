@@ -40,5 +40,14 @@ class UnknownEnvironmentError(InvalidInputError):
     pass
 
 
+class TooOftenError(DomainError):
+    """A person asked for expensive work more often than the rate allows (HTTP 429 with
+    Retry-After); nothing was done."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class SegmentationError(InvalidInputError):
     """No plan could be made from the request; the message says why."""

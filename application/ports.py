@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from domain.plan import PlanStep
 
 if TYPE_CHECKING:
+    from application.personal_files import FileKind, Swept
     from application.presenters import CardModel
 
 
@@ -179,6 +180,15 @@ class NearRun:
 
 class VectorStoreUnavailableError(Exception):
     """The vector store cannot be reached; the message says why. Never replaced by another."""
+
+
+class RateLimits(Protocol):
+    """How often each person may ask for work that costs far more than it takes to ask."""
+
+    def take(self, who: str, work: str) -> float:
+        """Count one ``work`` ("replay", "export", "verify", "similar") for ``who``: 0 if
+        it may go ahead, else the seconds until it may."""
+        ...
 
 
 class SearchWarmingError(Exception):
@@ -414,6 +424,17 @@ class PersonKeys(Protocol):
 
     def forget(self, pseudonym: str) -> bool:
         """Destroy the person's key and name for good; False if none was on record."""
+
+
+class PersonalFiles(Protocol):
+    """The files of application.personal_files' kinds, written only through here so that
+    forgetting a person finds every one."""
+
+    def write(self, kind: FileKind, path: str, lines: Iterable[str]) -> int:
+        """Write ``lines`` to ``path`` as a file of ``kind`` and remember it; how many."""
+
+    def forget(self, pseudonym: str, name: str) -> list[Swept]:
+        """Take the person out of every file remembered, as its kind says."""
 
 
 class MessageRefs(Protocol):

@@ -52,7 +52,7 @@ class ApprovalUseCases(UseCasesBase):
                        ) -> list[dict[str, Any]]:
         """The approval queue: what is open, who voted, how long is left."""
         self._may(who, "read")
-        return self._shown(self._views(as_of).open_approvals())
+        return self._shown(self._views(who, as_of).open_approvals())
 
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""

@@ -49,7 +49,7 @@ class RunUseCases(UseCasesBase):
 
     def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
-        return self._page(self._views(as_of).list_runs(
+        return self._page(self._views(who, as_of).list_runs(
             status=one_of("status", filters.status, RUN_STATUSES),
             requester=self._recorded(filters.requester),
             since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)

@@ -77,7 +77,7 @@ class TaskUseCases(UseCasesBase):
 
     def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
-        return self._page(self._views(as_of).list_tasks(
+        return self._page(self._views(who, as_of).list_tasks(
             status=one_of("status", filters.status, TASK_STATUSES),
             requester=self._recorded(filters.requester),
             since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
