@@ -535,8 +535,9 @@ class System:
         return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
-                        model_files=GgufFiles(self.settings.model_cache),
-                        limits=self.rate_limits())
+                        model_files=GgufFiles(self.settings.model_cache,
+                                              self.settings.models_directory),
+                        limits=self.rate_limits(), credentials=self.policy_watch.current)
 
     def rate_limits(self) -> RateLimits:
         """How often each person may ask for expensive work, counted in this process."""
@@ -563,7 +564,7 @@ class System:
                                     followers=self.followers,
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
-        person = authenticator(self.policy, watch=self.policy_watch)
+        person = authenticator(use_cases.access)
         api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
@@ -691,6 +692,9 @@ def bootstrap(
     if settings.incident_summary == "model":
         system.summarizer = model or _local_model(settings)
     system.policy_watch = PolicyWatch(policy, settings.policy_file)
+    system.policy_watch.consequences.append(
+        "every credential of the policy (API tokens, Alertmanager's, chat identities) is "
+        "refused")
     system.segmenters = _segmenters(settings, app, model)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()

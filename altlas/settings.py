@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_cache_dir("altlas")) / "models",
         description="Assembled split models and their verification stamps, shared by all "
         "data directories.")
+    models_dir: Path | None = Field(
+        default=None, description="The only directory `models add` (CLI and HTTP) reads "
+        "GGUF files from; relative paths are taken in it, and a symlink out of it is "
+        "refused. Unset = models in ALTLAS_DATA_DIR.")
     llm_threads: int = Field(default=2, ge=1, le=64)
     register_packaged: bool = Field(
         default=True, description="Register the packaged models (SmolLM2, Qwen2.5-Coder) "
@@ -219,6 +223,12 @@ class Settings(BaseSettings):
         if self.policy_file is None and (self.data_dir / INSTALLATION_POLICY).is_file():
             self.policy_file = self.data_dir / INSTALLATION_POLICY
         return self
+
+    @property
+    def models_directory(self) -> Path:
+        """Where people's model files are read from (ALTLAS_MODELS_DIR, else in the data
+        directory)."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
     @field_validator("database_url")
     @classmethod

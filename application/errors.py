@@ -5,6 +5,11 @@ from __future__ import annotations
 from domain.errors import ConflictError, DomainError, InvalidInputError
 
 
+class PolicyUnavailableError(Exception):
+    """The policy file changed and cannot be used now, so no credential it gives is accepted
+    (API tokens, Alertmanager's, chat identities); the message says why."""
+
+
 class NotFoundError(DomainError):
     """No task, run or approval has this id (HTTP 404); ``kind`` names what else was looked
     for, for the chat's reply in the person's language."""

@@ -241,13 +241,18 @@ class ModelFacts:
 class ModelFiles(Protocol):
     """Model files on this machine."""
 
-    def describe(self, path: str) -> ModelFacts:
-        """The file's header; InvalidInputError naming the field or byte offset where it is
-        not a GGUF model altlas can use."""
+    def resolve(self, path: str) -> str:
+        """Where ``path`` really is; InvalidInputError when that is outside the directory
+        people's model files are read from (a model file is untrusted input)."""
 
-    def packaged(self) -> list[tuple[str, str]]:
-        """(short name, path) of each model installed as a package here, its file checked
-        against the sha256 altlas pins."""
+    def describe(self, path: str) -> ModelFacts:
+        """The header of the file at ``path`` (resolved as ``resolve`` does);
+        InvalidInputError naming the field or byte offset where it is not a GGUF model
+        altlas can use."""
+
+    def packaged(self) -> list[tuple[str, str, ModelFacts]]:
+        """(short name, path, header) of each model installed as a package here, its file
+        checked against the sha256 altlas pins."""
 
 
 class MetricsUnavailableError(Exception):

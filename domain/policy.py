@@ -320,10 +320,25 @@ class Policy:
 
     def gate(self, step: PlanStep, classification: Classification) -> Gate:
         risk = classification.risk
-        env = self.environments[classification.environment]
         if risk is RiskLevel.CRITICAL or step.kind == "manual":
             return Gate(GateKind.MANUAL, 0, frozenset(), self.expiry,
                         "altlas never executes it; the steps are posted for a human")
+        return self._approval_gate(classification.environment, risk)
+
+    def confirmers(self, environment: str, risk: RiskLevel) -> frozenset[str] | None:
+        """Who may say a step left to a person was done: whoever could have approved a
+        step of that risk in that environment (a CRITICAL one: its approvers, as for its
+        gated changes); None when such a step would run without an approval. Nobody when
+        the environment left the policy."""
+        if environment not in self.environments:
+            return frozenset()
+        if risk is RiskLevel.CRITICAL:
+            return self.approvers(environment)
+        gate = self._approval_gate(environment, risk)
+        return gate.eligible if gate.kind is GateKind.APPROVAL else None
+
+    def _approval_gate(self, environment: str, risk: RiskLevel) -> Gate:
+        env = self.environments[environment]
         required = env.approvals.get(risk, MIN_APPROVALS[risk])
         if required == 0:
             kind = GateKind.RUN if risk is RiskLevel.READ_ONLY else GateKind.REPORT

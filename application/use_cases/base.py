@@ -25,6 +25,7 @@ from application.presenters import PlanModel, RunModel, alert_list
 from application.similar import SimilarRuns
 from domain.catalog import aggregate_kind
 from domain.errors import InvalidInputError
+from domain.policy import Policy
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
@@ -69,13 +70,14 @@ class UseCasesBase:
                  reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
                  similar: Callable[[], SimilarRuns] | None = None,
                  charts: Charts | None = None, model_files: ModelFiles | None = None,
-                 limits: RateLimits | None = None) -> None:
+                 limits: RateLimits | None = None,
+                 credentials: Callable[[], Policy] | None = None) -> None:
         self.app = app
         self.history = history
         self._similar = similar
         self._charts = charts
         self.leaderboards = Leaderboards(reads, self.atlas)
-        self.access = Access(app.policy)
+        self.access = Access(lambda: app.policy, credentials)
         self.models = Models(app, model_files, self.access, reads)
         self.arena = Arena(app, self.access, self.resolve, self.models.adapter)
         self._reads = reads
