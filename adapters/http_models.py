@@ -371,7 +371,9 @@ class MatchIn(BaseModel):
 class ModelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$",
-                      description="A .gguf file on the altlas host (no control characters).")
+                      description="A .gguf file in the altlas host's models directory "
+                      "(ALTLAS_MODELS_DIR; a relative path is taken in it; no control "
+                      "characters).")
     name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                              description="Its name in the registry (default: from the file "
                              "name).")

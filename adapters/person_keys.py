@@ -6,6 +6,11 @@ overwrites the deleted content (secure_delete) and empties its write-ahead log; 
 rewrites the table (VACUUM FULL), though its WAL archives and backups keep the bytes until
 they rotate. A table someone dropped reads as no keys at all (everyone shows as erased)
 and is made again on the next new person.
+
+Under encryption at rest (a ``KeyTableSeal``, adapters/person_key_seal.py) the ``name`` column
+holds a keyed HMAC of the name and ``key`` the row sealed with the installation key (name and
+key together); rows an earlier release wrote in clear are sealed in place at start-up
+(``seal_rows``), and a row in clear found later is not trusted: it reads as no one.
 """
 
 from __future__ import annotations
@@ -24,11 +29,18 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     select,
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from adapters.person_key_seal import (
+    CLEAR_KEY_BYTES,
+    KeyTableSeal,
+    UnsealableRowError,
+    is_sealed,
+)
 from application.ports import PersonKey
 
 log = logging.getLogger("altlas.privacy")
@@ -50,14 +62,16 @@ def _missing_table(error: DBAPIError) -> bool:
 
 
 class SqlPersonKeys:
-    """Its table (``metadata``) is created by the composition root before first use."""
+    """Its table (``metadata``) is created by the composition root before first use; with
+    ``seal``, every row is sealed with the installation key."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, seal: KeyTableSeal | None = None) -> None:
         self.engine = engine
+        self.seal = seal
 
     def enrol(self, candidate: PersonKey) -> PersonKey:
-        row = {"pseudonym": candidate.pseudonym, "name": candidate.name,
-               "key": candidate.key, "created_at": datetime.now(UTC)}
+        row = {"pseudonym": candidate.pseudonym, **self._stored(candidate),
+               "created_at": datetime.now(UTC)}
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
@@ -76,8 +90,9 @@ class SqlPersonKeys:
         raise RuntimeError(f"could not enrol {candidate.pseudonym}")
 
     def named(self, name: str) -> PersonKey | None:
-        rows = self._select(select(person_keys).where(person_keys.c.name == name))
-        return rows[0] if rows else None
+        found = self.seal.lookup(name) if self.seal else name
+        rows = self._select(select(person_keys).where(person_keys.c.name == found))
+        return next((p for p in rows if p.name == name), None)
 
     def known(self, pseudonyms: Collection[str]) -> dict[str, PersonKey]:
         wanted = sorted(pseudonyms)
@@ -109,7 +124,43 @@ class SqlPersonKeys:
                 raise
             log.warning("the table of person keys is gone: everyone reads as erased")
             return []
-        return [PersonKey(r.pseudonym, r.name, bytes(r.key)) for r in rows]
+        return [p for p in (self._read(r.pseudonym, r.name, bytes(r.key)) for r in rows)
+                if p is not None]
+
+    def seal_rows(self) -> int:
+        """Seal the rows written in clear (by a release before sealing, or before
+        encryption was asked for), in place, and let their clear bytes go; how many."""
+        assert self.seal is not None
+        with self.engine.begin() as conn:
+            self._secure(conn)
+            rows = conn.execute(select(person_keys).where(  # a sealed row is longer
+                func.length(person_keys.c.key) == CLEAR_KEY_BYTES)).all()
+            for r in rows:
+                conn.execute(person_keys.update().where(
+                    person_keys.c.pseudonym == r.pseudonym).values(
+                    **self._stored(PersonKey(r.pseudonym, r.name, bytes(r.key)))))
+        if rows:
+            self._let_go()
+            log.warning("sealed %d person key(s) that were stored in clear", len(rows))
+        return len(rows)
+
+    def _stored(self, person: PersonKey) -> dict[str, object]:
+        """The ``name`` and ``key`` columns of a person's row."""
+        if self.seal is None:
+            return {"name": person.name, "key": person.key}
+        return {"name": self.seal.lookup(person.name), "key": self.seal.seal(person)}
+
+    def _read(self, pseudonym: str, name: str, key: bytes) -> PersonKey | None:
+        if self.seal is None:
+            if is_sealed(key):
+                raise UnsealableRowError("the person keys are sealed: set ALTLAS_CIPHER_KEY "
+                                         "to the installation key that sealed them")
+            return PersonKey(pseudonym, name, key)
+        try:
+            return self.seal.open(pseudonym, key)
+        except UnsealableRowError as e:
+            log.warning("%s: it reads as no one", e)
+            return None
 
     def _secure(self, conn: Connection) -> None:
         if conn.dialect.name == "sqlite":

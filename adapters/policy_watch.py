@@ -6,8 +6,11 @@ A change is seen by the file's inode, size, modification and change times. A wri
 the clock tick of the last one can leave all of them as they were, so while the file is
 younger than ``RACY_SECONDS`` its content is compared as well. A file that became unusable
 (unreadable, not YAML, not a policy) fails closed until it is fixed: ``current()`` raises
-``PolicyUnavailableError`` naming the problem, which is logged once per change.
+``PolicyUnavailableError`` naming the problem, which is logged once per change. Every
+credential the policy gives is checked against ``current()`` (application/access.py
+``Access.credentials``), so all of them are refused alike meanwhile.
 """
+
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.policy_file import PolicyFileError, parse_policy
+from application.errors import PolicyUnavailableError
 from domain.policy import Policy
 
 log = logging.getLogger("altlas.policy")
@@ -31,10 +35,6 @@ log = logging.getLogger("altlas.policy")
 RACY_SECONDS = 2.0
 
 _Stamp = tuple[int, int, int, int, int] | str
-
-
-class PolicyUnavailableError(Exception):
-    """The policy file changed and cannot be used now; the message says why."""
 
 
 class PolicyWatch:

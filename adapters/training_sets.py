@@ -10,19 +10,23 @@ from typing import Any
 from uuid import uuid4
 
 from adapters.packaged import file_sha256
+from application.personal_files import TRAINING_SET
+from application.ports import PersonalFiles
 from domain.errors import InvalidInputError
 
 
 class TrainingSetFiles:
-    """application.ports.TrainingSets: each set a file of its own in ``folder``."""
+    """application.ports.TrainingSets: each set a file of its own in ``folder``, written
+    where forgetting finds it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, files: PersonalFiles) -> None:
         self.folder = folder
+        self.files = files
 
     def keep(self, lines: Iterable[str]) -> tuple[str, str]:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{uuid4()}.jsonl"
-        path.write_text("".join(lines), encoding="utf-8")
+        self.files.write(TRAINING_SET, str(path), lines)
         return str(path), file_sha256(path)
 
     def discard(self, where: str) -> None:

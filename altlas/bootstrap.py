@@ -33,8 +33,10 @@ from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.llm_local import InUse
 from adapters.local_exec import LocalExecutor
+from adapters.person_key_seal import KeyTableSeal
 from adapters.person_keys import SqlPersonKeys
 from adapters.person_keys import metadata as person_key_tables
+from adapters.personal_files import PersonalFileRegistry
 from adapters.policy_file import load_policy
 from adapters.policy_watch import PolicyFollower, PolicyWatch
 from adapters.worker_registry import SqlWorkerRegistry
@@ -50,6 +52,7 @@ from application.ports import (
     Embedder,
     LanguageModel,
     Notifier,
+    RateLimits,
     Segmenter,
     StepExecutor,
     VectorStore,
@@ -86,6 +89,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from streams.feeds import KafkaFeed
     from streams.kafka import KafkaConfig
     from streams.relay import Relay, RelayStateStore
+    from streams.witness import Witness
 
 
 class StartupError(Exception):
@@ -113,6 +117,7 @@ class System:
     _marked: bool = False
     _guard: StoreGuard | None = None
     _similar: SimilarRuns | None = None
+    _rates: RateLimits | None = None  # one count per process, whichever front asks
     summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
 
     def close(self) -> None:
@@ -313,6 +318,13 @@ class System:
         """Another read-model database (a replay target), migrated."""
         return self._engine(url, migrated=True)
 
+    def _close_engine(self, url: str) -> None:
+        """Let go of a database that is removed (a replay evicted from the bound)."""
+        with self._opening:
+            engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+
     def runners(self, source: str = STORE, names: Sequence[str] | None = None,
                 engine: Engine | None = None) -> list[ProjectionRunner]:
         wanted = list(names or PROJECTIONS)
@@ -326,7 +338,18 @@ class System:
     def store_feed(self, names: Sequence[str] | None = None) -> StoreFeed:
         return StoreFeed(self.history, self.runners(STORE, names),
                          batch_size=self.settings.relay_batch_size,
-                         checkpoints=self.checkpoint_log())
+                         checkpoints=self.checkpoint_log(), witness=self.witness())
+
+    def witness(self) -> Witness | None:
+        """Where how far the history went is told outside the store: the witness file
+        (embedded), the events topic (Kafka), or nowhere."""
+        from streams.witness import FileWitness, HttpWitness, TopicWitness
+
+        if self.settings.witness_file is not None:
+            return FileWitness(self.settings.witness_file)
+        if self.settings.witness_url is not None:
+            return HttpWitness(self.settings.witness_url)
+        return None if self.embedded else TopicWitness(self.kafka())
 
     def kafka(self) -> KafkaConfig:
         if self.settings.kafka_bootstrap_servers is None:
@@ -376,12 +399,17 @@ class System:
         return ProcessLauncher({**os.environ, **settings_env(self.settings)},
                                self.settings.data_dir / "training")
 
+    def personal_files(self) -> PersonalFileRegistry:
+        """Where the files that hold people's words are written, so forgetting finds them."""
+        return PersonalFileRegistry(self.settings.data_dir)
+
     def training_requests(self) -> TrainingRequests:
         from adapters.training_sets import TrainingSetFiles
         from application.training_requests import TrainingRequests
 
         return TrainingRequests(self.app, self.history,
-                                TrainingSetFiles(self.settings.data_dir / "training"),
+                                TrainingSetFiles(self.settings.data_dir / "training",
+                                                 self.personal_files()),
                                 minimum=self.settings.training_min_examples)
 
     def auto_training(self, interval: float = 60.0) -> AutoTraining | None:
@@ -484,21 +512,35 @@ class System:
 
     def auditor(self) -> AuditService:
         from streams.audit import AuditService
+        from streams.replay_cache import ReplayCache
 
         s = self.settings
         return AuditService(
             self.history, self.relay_state, None if self.embedded else self.kafka(),
             runners_at=lambda url: self.runners(engine=self.views_at(url)),
             targets=ReplayTargets(s.data_dir, s.views_sql_url(), s.events_sql_url()),
-            replay_dir=s.data_dir, checkpoints=self.checkpoint_log,
-            integrity=self.store_problem)
+            replay_dir=s.data_dir,
+            as_of=ReplayCache(s.data_dir / "as-of", s.replay_cache_bytes, self._close_engine),
+            checkpoints=self.checkpoint_log,
+            integrity=self.store_problem, witness=self.witness())
 
     def use_cases(self, *, catch_up: bool = True) -> UseCases:
         """What every front calls, as the person who asks."""
         return UseCases(self.app, self.history, lambda: self.reads(catch_up=catch_up),
                         self.auditor,
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
-                        model_files=GgufFiles(self.settings.model_cache))
+                        model_files=GgufFiles(self.settings.model_cache,
+                                              self.settings.models_directory),
+                        limits=self.rate_limits(), credentials=self.policy_watch.current)
+
+    def rate_limits(self) -> RateLimits:
+        """How often each person may ask for expensive work, counted in this process."""
+        if self._rates is None:
+            from adapters.rate_limits import BucketRates
+
+            with self._opening:
+                self._rates = self._rates or BucketRates(self.settings.rate_limits)
+        return self._rates
 
     def api(self, *, catch_up: bool = True, chat: ChatFront | None = None,
             slack: Any = None) -> FastAPI:
@@ -516,7 +558,7 @@ class System:
                                     followers=self.followers,
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
-        person = authenticator(self.policy, watch=self.policy_watch)
+        person = authenticator(use_cases.access)
         api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
@@ -644,6 +686,9 @@ def bootstrap(
     if settings.incident_summary == "model":
         system.summarizer = model or _local_model(settings)
     system.policy_watch = PolicyWatch(policy, settings.policy_file)
+    system.policy_watch.consequences.append(
+        "every credential of the policy (API tokens, Alertmanager's, chat identities) is "
+        "refused")
     system.segmenters = _segmenters(settings, app, model)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
@@ -847,18 +892,28 @@ def _open_application(settings: Settings, policy: Policy, clock: Clock, redactor
         where = db.redacted()
     try:
         with _schema_lock(settings, where):
-            keys = SqlPersonKeys(open_engine(settings.events_sql_url()))
+            keys = SqlPersonKeys(open_engine(settings.events_sql_url()), _key_table_seal(settings))
             app = AltlasApplication(policy, clock, env=settings.persistence_env(), keys=keys,
+                                    files=PersonalFileRegistry(settings.data_dir),
                                     redactor=redactor)
             if (problem := _cipher_problem(app)) is not None:
                 app.close()
                 raise StartupError(f"cannot read the event store ({where}): {problem}")
             begin_tracking(app, LANE_NAMES)
             create_tables(keys.engine, person_key_tables)
+            if keys.seal is not None:
+                keys.seal_rows()  # those of a release before sealing
             return app, keys
     except (PersistenceError, sqlite3.Error, SQLAlchemyError, OSError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StartupError(f"cannot open the event store ({where}): {reason}") from None
+
+
+def _key_table_seal(settings: Settings) -> KeyTableSeal | None:
+    """The people's keys are sealed whenever the events are encrypted."""
+    if settings.cipher_key is None:
+        return None
+    return KeyTableSeal.of(settings.cipher_key.get_secret_value())
 
 
 def _cipher_problem(app: AltlasApplication) -> str | None:

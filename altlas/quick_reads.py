@@ -46,7 +46,7 @@ class QuickReads(ViewReads):
             raise ValueError(f"{who} may not {action} here: a quick read is the command "
                              "line's own")
 
-    def _views(self, as_of: datetime | None) -> SqlReadModels:
+    def _views(self, who: str | None, as_of: datetime | None) -> SqlReadModels:
         if as_of is not None:
             raise ValueError("the views as of a time are replayed through the whole system")
         return self._reads

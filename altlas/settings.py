@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from altlas.environment import (
@@ -24,6 +31,9 @@ from altlas.environment import (
 
 __all__ = ["INSTALLATION_POLICY", "DatabaseURL", "Settings", "SettingsError", "load_settings",
            "parse_database_url", "settings_env"]
+
+
+RATE_LIMITS = {"replay": 20, "export": 5, "verify": 5, "similar": 60}
 
 
 class SettingsError(Exception):
@@ -65,6 +75,25 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(default=1, ge=1, le=10)
     relay_batch_size: int = Field(default=500, ge=1, le=100_000)
     checkpoint_every: int = Field(default=1000, ge=1)
+    replay_cache_bytes: int = Field(
+        default=256 * 2**20, ge=0, description="How much disk the views replayed as of a "
+        "moment (`--as-of`, `?as_of=`) may take in ALTLAS_DATA_DIR/as-of; past it the "
+        "least recently used are removed (the newest always stays).")
+    rate_limits: dict[str, int] = Field(
+        default_factory=lambda: dict(RATE_LIMITS), description="How many times a minute "
+        "one person may ask the API or chat for each expensive work, as JSON: "
+        '{"replay": 20, "export": 5, "verify": 5, "similar": 60} (replay: anything as of a '
+        "time); a work left out keeps its default, 0 is no limit. The command line is not "
+        "counted.")
+    witness_file: Path | None = Field(
+        default=None, description="Embedded feed: a file outside ALTLAS_DATA_DIR, in a "
+        "directory the store's owner cannot write, where how far the history went is "
+        "appended after every batch, for `audit verify` (with Kafka the topic is the "
+        "witness); unset = no witness.")
+    witness_url: str | None = Field(
+        default=None, description="Embedded feed, instead of ALTLAS_WITNESS_FILE: an HTTP "
+        "sink on a host the store's owner does not control; each line is POSTed to it and a "
+        "GET answers them all.")
     poll_interval_ms: int = Field(
         default=250, ge=1, le=60_000,
         description="How often an idle follower looks for new events that nothing woke it "
@@ -80,6 +109,10 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(platformdirs.user_cache_dir("altlas")) / "models",
         description="Assembled split models and their verification stamps, shared by all "
         "data directories.")
+    models_dir: Path | None = Field(
+        default=None, description="The only directory `models add` (CLI and HTTP) reads "
+        "GGUF files from; relative paths are taken in it, and a symlink out of it is "
+        "refused. Unset = models in ALTLAS_DATA_DIR.")
     llm_threads: int = Field(default=2, ge=1, le=64)
     register_packaged: bool = Field(
         default=True, description="Register the packaged models (SmolLM2, Qwen2.5-Coder) "
@@ -202,6 +235,12 @@ class Settings(BaseSettings):
             self.policy_file = self.data_dir / INSTALLATION_POLICY
         return self
 
+    @property
+    def models_directory(self) -> Path:
+        """Where people's model files are read from (ALTLAS_MODELS_DIR, else in the data
+        directory)."""
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -242,6 +281,49 @@ class Settings(BaseSettings):
             host, _, port = server.strip().rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_work(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(RATE_LIMITS))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a work with a rate; use "
+                             f"{', '.join(RATE_LIMITS)}")
+        if any(n < 0 for n in value.values()):
+            raise ValueError("a rate is a count a minute, 0 or more")
+        return {**RATE_LIMITS, **value}
+
+    @field_validator("witness_file")
+    @classmethod
+    def _outside_data_dir(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or not str(value):
+            return None
+        if info.data.get("kafka_bootstrap_servers"):
+            raise ValueError("is for the embedded feed; with Kafka the events topic is the "
+                             "witness: unset it")
+        path = value.expanduser().resolve()
+        data_dir = info.data.get("data_dir")
+        if data_dir is not None and path.is_relative_to(Path(data_dir).expanduser().resolve()):
+            raise ValueError(f"{path} is inside ALTLAS_DATA_DIR: whoever can change the store "
+                             "could change it too; choose a directory the store's owner "
+                             "cannot write")
+        if not path.parent.is_dir():
+            raise ValueError(f"{path.parent} is not a directory; create it first")
+        return path
+
+    @field_validator("witness_url")
+    @classmethod
+    def _one_witness(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if info.data.get("kafka_bootstrap_servers"):
+            raise ValueError("is for the embedded feed; with Kafka the events topic is the "
+                             "witness: unset it")
+        if info.data.get("witness_file") is not None:
+            raise ValueError("set one witness: ALTLAS_WITNESS_FILE or ALTLAS_WITNESS_URL")
         return value
 
     @field_validator("ssh_known_hosts", "ssh_key")

@@ -6,6 +6,8 @@ this module whether that person may do it, so the rules cannot differ between fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from application.i18n import t
 from domain.errors import NotAllowedError
 from domain.policy import Policy
@@ -42,8 +44,32 @@ OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "oper
 
 
 class Access:
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+    """``policy``: the policy in use (the process adopts each valid edit); ``credentials``:
+    the policy file as it stands now, which every credential is checked against and which
+    raises PolicyUnavailableError while the file cannot be used (docs/ARCHITECTURE.md §2:
+    one policy state for every credential)."""
+
+    def __init__(self, policy: Callable[[], Policy],
+                 credentials: Callable[[], Policy] | None = None) -> None:
+        self._policy = policy
+        self._credentials = credentials or policy
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy()
+
+    def credentials(self) -> Policy:
+        """The policy a credential is checked against; PolicyUnavailableError, for every
+        credential alike, while the policy file cannot be used."""
+        return self._credentials()
+
+    def token_holder(self, token: str) -> str | None:
+        """Who an API bearer token belongs to."""
+        return self.credentials().person_for_token(token)
+
+    def identify(self, identity: str) -> str | None:
+        """The person a chat identity (slack:U…, discord:…) belongs to."""
+        return self.credentials().person_for_identity(identity)
 
     def person(self, name: str) -> str:
         """``name`` if the policy knows the person; the command line's --as goes here."""
@@ -75,7 +101,7 @@ class Access:
     def alert_sender(self, authorization: str | None) -> None:
         """Raise UnknownSenderError unless the credentials are those the policy gives
         Alertmanager (alerts are recorded as the sender's, not a person's)."""
-        sender = self.policy.alertmanager
+        sender = self.credentials().alertmanager
         if not sender.configured:
             raise UnknownSenderError("alert ingest is off: set alertmanager.bearer_sha256 or "
                                      "alertmanager.basic_auth in the policy",

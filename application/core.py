@@ -34,12 +34,13 @@ from application.errors import (
     TaskNotReadyError,
     UnknownEnvironmentError,
 )
-from application.ports import Clock, PersonKeys, system_clock
+from application.ports import Clock, PersonalFiles, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.snapshots import ApprovalView, RunView, TaskView
 from domain.approval import Approval, ApprovalSubject
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
+from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
 from domain.policy import Policy
 from domain.risk import RiskLevel
@@ -82,13 +83,14 @@ def run_id_of(task_id: UUID) -> UUID:
 class AppCore(Application[UUID]):
     def __init__(self, policy: Policy, clock: Clock = system_clock,
                  env: dict[str, str] | None = None, *, keys: PersonKeys,
-                 redactor: Redactor | None = None) -> None:
+                 files: PersonalFiles | None = None, redactor: Redactor | None = None
+                 ) -> None:
         super().__init__(env=env)
         self.policy = policy
         self.clock = clock
         # People are named by pseudonym in every event, and what they write is sealed with
         # their own key: names in, names out, at this class's methods (application/privacy.py).
-        self.privacy = Privacy(keys)
+        self.privacy = Privacy(keys, files, self._forgotten)
         # what step outcomes are cleaned of before they are recorded (domain/secrets.py)
         self.redactor = redactor or Redactor()
         self.recorder: ProcessRecorder
@@ -232,6 +234,13 @@ class AppCore(Application[UUID]):
         if not isinstance(found, kind):
             raise NotFoundError(f"no {kind.__name__.lower()} with id {aggregate_id}")
         return found
+
+    def _forgotten(self, pseudonym: str) -> bool:
+        """Whether the history records the person forgotten, so that a key put back from a
+        copy afterwards is not believed. Read without taking the erasure's turn: this is
+        asked while a command holds another aggregate's."""
+        return any(isinstance(e, Erasure.Forgotten)
+                   for e in self.events.get(erasure_id(pseudonym)))
 
     def _read(self, kind: type[A], aggregate_id: UUID, view: Callable[[A], T]) -> T:
         """What is recorded now: the cached aggregate, brought up to date first (another

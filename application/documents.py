@@ -11,7 +11,9 @@ from jsonschema import Draft202012Validator
 
 from application.snapshots import RunView, TaskView
 from domain.errors import InvalidInputError
-from domain.secrets import redact
+from domain.plan import Plan, PlanError
+from domain.policy import Policy
+from domain.secrets import plan_problems, redact, scope_problems
 
 
 @cache
@@ -25,6 +27,25 @@ def schema_errors(document: Any, name: str = "alt") -> list[str]:
     a credential the message quotes is taken out (a refusal may be recorded, or logged)."""
     errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
     return [redact(f"{e.json_path}: {e.message}") for e in errors]
+
+
+def plan_checked(document: Any, policy: Policy, at: str = "$") -> tuple[Plan, dict[str, Any]]:
+    """The checks of every path that records a plan (ARCHITECTURE.md §8): a hand-written or
+    segmenter's plan, a remediation, an arena side, an .atlas import. The plan parses, its
+    params match their kind's schema (nothing malformed reaches an executor), it holds no
+    credential (the history would keep it for ever) and sends each secret only where its
+    scope allows. Raises PlanError or DocumentError naming each problem's JSON path, ``at``
+    the plan's place in the document it came in."""
+    try:
+        plan = Plan.from_document(document)
+    except PlanError as e:
+        raise PlanError(at + e.path[1:], e.problem) from None
+    doc = plan.to_document()
+    problems = (schema_errors(doc) + plan_problems(doc)
+                + scope_problems(doc, policy.secrets, policy.local_host))
+    if problems:
+        raise DocumentError([at + problem[1:] for problem in problems])
+    return plan, doc
 
 
 def alt_document(task: TaskView) -> dict[str, Any]:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from domain.errors import ConflictError, DomainError, InvalidInputError
 
 
+class PolicyUnavailableError(Exception):
+    """The policy file changed and cannot be used now, so no credential it gives is accepted
+    (API tokens, Alertmanager's, chat identities); the message says why."""
+
+
 class NotFoundError(DomainError):
     """No task, run or approval has this id (HTTP 404); ``kind`` names what else was looked
     for, for the chat's reply in the person's language."""
@@ -33,6 +38,15 @@ class ConcurrentUpdateError(ConflictError):
 
 class UnknownEnvironmentError(InvalidInputError):
     pass
+
+
+class TooOftenError(DomainError):
+    """A person asked for expensive work more often than the rate allows (HTTP 429 with
+    Retry-After); nothing was done."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SegmentationError(InvalidInputError):

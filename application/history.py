@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,21 @@ class EventHistory:
 
     def last_position(self) -> int:
         return self._app.recorder.max_notification_id() or 0
+
+    def last_at(self, moment: datetime) -> RecordedEvent | None:
+        """The last event recorded at or before ``moment`` (None: none was), found by
+        bisecting the positions: a few reads however long the history, since events are
+        recorded in the order of their times."""
+        low, high = 0, self.last_position()
+        found = None
+        while low < high:
+            middle = (low + high) // 2
+            first = next(self.read(after=middle, limit=1), None)
+            if first is not None and first.timestamp <= moment:
+                found, low = first, first.position or high
+            else:
+                high = middle
+        return found
 
     def decode(self, n: Notification) -> RecordedEvent:
         mapper = self._app.mapper

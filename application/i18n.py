@@ -32,6 +32,8 @@ EN: dict[str, str] = {
     "unknown_command": "I don't know “{word}”. Try: help",
     "unknown_person": ("I don't know {identity}. Ask an admin to add it to a person in the "
                        "policy (people → identities)."),
+    "policy_unavailable": ("The policy file cannot be used, so altlas takes no command from "
+                           "chat until an admin fixes it: {reason}"),
     "needs_role": ("{person} may not {doing}: that needs the {role} role, which an admin "
                    "gives in the policy (people → roles)."),
     "doing.read": "read what altlas recorded",
@@ -306,6 +308,8 @@ TR: dict[str, str] = {
     "unknown_command": "“{word}” komutunu bilmiyorum. Deneyin: help",
     "unknown_person": ("{identity} kimliğini tanımıyorum. Bir yöneticiden politikadaki bir "
                        "kişiye eklemesini isteyin (people → identities)."),
+    "policy_unavailable": ("Politika dosyası kullanılamıyor; bir yönetici düzeltene kadar "
+                           "altlas sohbetten komut almaz: {reason}"),
     "needs_role": ("{person} şunu yapamaz: {doing}. Bunun için {role} rolü gerekir; bir "
                    "yönetici politikada verir (people → roles)."),
     "rejected": "“{request}” için plan yapamadım: {reason}",

@@ -50,7 +50,7 @@ class Models:
         """Register the GGUF file at ``path`` (ModelRegistered); nothing is recorded when it
         is not one, or is registered already."""
         self.access.check(who, "register_model")
-        where = local_path(path).resolve()
+        where = Path(self._files_here().resolve(str(local_path(path))))
         facts = self._files_here().describe(str(where))
         chosen = name if name is not None else _name_of(where)
         self.app.register_model(who, name=chosen, path=str(where), source="added",
@@ -73,11 +73,8 @@ class Models:
         known = {m["sha256"] for m in registry.models.values()} if registry else set()
         names = set(registry.models) if registry else set()
         added = []
-        for name, path in self._files_here().packaged():
-            if name in names:
-                continue
-            facts = self._files_here().describe(path)
-            if facts.sha256 in known:
+        for name, path, facts in self._files_here().packaged():
+            if name in names or facts.sha256 in known:
                 continue
             try:
                 self.app.register_model(MODELS, name=name, path=path, source="packaged",

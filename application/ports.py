@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from application.personal_files import FileKind, Swept
     from application.presenters import CardModel
     from domain.plan import PlanStep
 
@@ -180,6 +181,15 @@ class VectorStoreUnavailableError(Exception):
     """The vector store cannot be reached; the message says why. Never replaced by another."""
 
 
+class RateLimits(Protocol):
+    """How often each person may ask for work that costs far more than it takes to ask."""
+
+    def take(self, who: str, work: str) -> float:
+        """Count one ``work`` ("replay", "export", "verify", "similar") for ``who``: 0 if
+        it may go ahead, else the seconds until it may."""
+        ...
+
+
 class SearchWarmingError(Exception):
     """The similar-run search is loading its model in this process: ask again shortly."""
 
@@ -230,13 +240,18 @@ class ModelFacts:
 class ModelFiles(Protocol):
     """Model files on this machine."""
 
-    def describe(self, path: str) -> ModelFacts:
-        """The file's header; InvalidInputError naming the field or byte offset where it is
-        not a GGUF model altlas can use."""
+    def resolve(self, path: str) -> str:
+        """Where ``path`` really is; InvalidInputError when that is outside the directory
+        people's model files are read from (a model file is untrusted input)."""
 
-    def packaged(self) -> list[tuple[str, str]]:
-        """(short name, path) of each model installed as a package here, its file checked
-        against the sha256 altlas pins."""
+    def describe(self, path: str) -> ModelFacts:
+        """The header of the file at ``path`` (resolved as ``resolve`` does);
+        InvalidInputError naming the field or byte offset where it is not a GGUF model
+        altlas can use."""
+
+    def packaged(self) -> list[tuple[str, str, ModelFacts]]:
+        """(short name, path, header) of each model installed as a package here, its file
+        checked against the sha256 altlas pins."""
 
 
 class MetricsUnavailableError(Exception):
@@ -408,6 +423,17 @@ class PersonKeys(Protocol):
 
     def forget(self, pseudonym: str) -> bool:
         """Destroy the person's key and name for good; False if none was on record."""
+
+
+class PersonalFiles(Protocol):
+    """The files of application.personal_files' kinds, written only through here so that
+    forgetting a person finds every one."""
+
+    def write(self, kind: FileKind, path: str, lines: Iterable[str]) -> int:
+        """Write ``lines`` to ``path`` as a file of ``kind`` and remember it; how many."""
+
+    def forget(self, pseudonym: str, name: str) -> list[Swept]:
+        """Take the person out of every file remembered, as its kind says."""
 
 
 class MessageRefs(Protocol):

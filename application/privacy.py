@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import os
 import re
 import secrets
@@ -27,10 +28,12 @@ from typing import Any, TypeVar, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from application.ports import PersonKey, PersonKeys
+from application.personal_files import Swept
+from application.ports import PersonalFiles, PersonKey, PersonKeys
 from domain.people import Seal, as_written, is_person
 
 T = TypeVar("T")
+log = logging.getLogger("altlas.privacy")
 
 _PSEUDONYM = re.compile(r"^p-[0-9a-f]{12}$")
 # A sealed text, or a pseudonym on its own (also inside text altlas composed, such as
@@ -65,8 +68,11 @@ class Privacy:
     in another process here within ``ttl``.
     """
 
-    def __init__(self, keys: PersonKeys, ttl: float = 2.0) -> None:
+    def __init__(self, keys: PersonKeys, files: PersonalFiles | None = None,
+                 forgotten: Callable[[str], bool] | None = None, ttl: float = 2.0) -> None:
         self.keys = keys
+        self.files = files
+        self.forgotten = forgotten  # what the history says, which a key table cannot undo
         self.ttl = ttl
         self._lock = threading.Lock()
         self._by_name: dict[str, _Known] = {}
@@ -81,7 +87,7 @@ class Privacy:
             return name
         known = self._cached(self._by_name, name)
         if known is None or known.person is None:
-            person = self.keys.named(name) or self.keys.enrol(PersonKey(
+            person = self._believed(self.keys.named(name)) or self.keys.enrol(PersonKey(
                 f"p-{secrets.token_hex(6)}", name, AESGCM.generate_key(bit_length=256)))
             known = self._remember(person.pseudonym, person)
         assert known.person is not None
@@ -94,20 +100,25 @@ class Privacy:
         known = self._cached(self._by_name, name)
         if known is not None and known.person is not None:
             return known.person.pseudonym
-        person = self.keys.named(name)
+        person = self._believed(self.keys.named(name))
         if person is None:
             return None
         self._remember(person.pseudonym, person)
         return person.pseudonym
 
-    def forget(self, pseudonym: str) -> bool:
-        """Destroy the person's key: what they wrote and their name read as erased, for
-        good. False if no key was on record."""
+    def forget(self, pseudonym: str) -> list[Swept] | None:
+        """Take the person out of the files altlas wrote in clear (while their name is
+        still known), then destroy their key: what they wrote and their name read as
+        erased, for good. What was done to each file; None if no key was on record."""
+        person = self.keys.known([pseudonym]).get(pseudonym)
+        swept = []
+        if person is not None and self.files is not None:
+            swept = self.files.forget(pseudonym, person.name)
         with self._lock:
             known = self._by_pseudonym.pop(pseudonym, None)
             if known is not None and known.person is not None:
                 self._by_name.pop(known.person.name, None)
-        return self.keys.forget(pseudonym)
+        return swept if self.keys.forget(pseudonym) else None
 
     # -- sealing ------------------------------------------------------------------------
 
@@ -150,6 +161,16 @@ class Privacy:
 
     # -- the cache ----------------------------------------------------------------------
 
+    def _believed(self, person: PersonKey | None) -> PersonKey | None:
+        """``person`` unless the history records them forgotten: then their key was put
+        back (a row restored from a copy), and is destroyed again."""
+        if person is None or self.forgotten is None or not self.forgotten(person.pseudonym):
+            return person
+        log.warning("the key of %s was put back after they were forgotten: destroyed again",
+                    person.pseudonym)
+        self.keys.forget(person.pseudonym)
+        return None
+
     def _cached(self, table: dict[str, _Known], key: str) -> _Known | None:
         with self._lock:
             known = table.get(key)
@@ -176,7 +197,7 @@ class Privacy:
         if missing:
             found = self.keys.known(missing)
             for p in missing:
-                out[p] = self._remember(p, found.get(p))
+                out[p] = self._remember(p, self._believed(found.get(p)))
         return out
 
 

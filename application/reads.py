@@ -48,7 +48,8 @@ def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
 
 class ViewReads:
     """Reads of the views as people see them: checked for ``who`` (`_may`), from the views
-    now or as of a time (`_views`), people's names revealed (`_people`)."""
+    now or as of a time (`_views`, which counts a replay against ``who``'s rate), people's
+    names revealed (`_people`)."""
 
     def _people(self) -> Privacy:
         raise NotImplementedError
@@ -56,7 +57,7 @@ class ViewReads:
     def _may(self, who: str | None, action: str) -> None:
         raise NotImplementedError
 
-    def _views(self, as_of: datetime | None) -> ReadModels:
+    def _views(self, who: str | None, as_of: datetime | None) -> ReadModels:
         raise NotImplementedError
 
     def resolve(self, ref: str, kind: str | tuple[str, ...]) -> UUID:
@@ -65,19 +66,19 @@ class ViewReads:
 
     def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
-        return self._page(self._views(as_of).list_tasks(
+        return self._page(self._views(who, as_of).list_tasks(
             **self._narrowed(filters, TASK_STATUSES)), filters.limit)
 
     def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")
-        return self._page(self._views(as_of).list_runs(
+        return self._page(self._views(who, as_of).list_runs(
             **self._narrowed(filters, RUN_STATUSES)), filters.limit)
 
     def open_approvals(self, who: str | None, as_of: datetime | None = None
                        ) -> list[dict[str, Any]]:
         """The approval queue: what is open, who voted, how long is left."""
         self._may(who, "read")
-        return self._shown(self._views(as_of).open_approvals())
+        return self._shown(self._views(who, as_of).open_approvals())
 
     def timeline(self, who: str | None, as_of: datetime | None = None,
                  **filters: Any) -> list[dict[str, Any]]:
@@ -86,7 +87,7 @@ class ViewReads:
             filters["actor"] = self._recorded(filters["actor"])
         if filters.get("aggregate_id"):
             filters["aggregate_id"] = str(self.resolve(filters["aggregate_id"], ANY))
-        return self._shown(self._views(as_of).timeline(**filters))
+        return self._shown(self._views(who, as_of).timeline(**filters))
 
     def _narrowed(self, filters: Filters, statuses: Sequence[str]) -> dict[str, Any]:
         """A listing's filters as the views take them (one row more: is there a next page)."""

@@ -18,7 +18,7 @@ from application.ports import StepContext, StepExecutor, StepOutcome
 from domain.errors import ConflictError
 from domain.plan import Plan, PlanStep
 from domain.run import DECIDED, FAILED, SUCCEEDED, Run
-from domain.secrets import step_references
+from domain.secrets import step_references, step_scope_problems
 from domain.task import Task
 
 log = logging.getLogger("altlas.steps")
@@ -198,12 +198,17 @@ class StepRunner:
                                f"{step.timeout_s:g}s", int((step.timeout_s + GRACE_S) * 1000))
 
     def _undefined(self, step: PlanStep) -> str | None:
-        """Why the step cannot run for want of a secret, or None."""
+        """Why the step cannot run for want of a secret, or because the policy in force no
+        longer lets one go where the step sends it (a scope narrowed after the plan was
+        recorded); None."""
         for name in step_references(step.kind, step.action, step.params):
             if name not in self._secrets:
                 return (f"secret {name} is not defined: set ALTLAS_SECRET_{name} where the "
                         "workers run, or add it to their ALTLAS_SECRETS_FILE")
-        return None
+        policy = self._app.policy
+        problems = step_scope_problems(step.to_document(), f"step {step.id}", policy.secrets,
+                                       policy.local_host)
+        return problems[0] if problems else None
 
     def _context(self, run_id: UUID, plan: Plan, step: PlanStep) -> StepContext:
         run = self._app.load(Run, run_id)

@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from application.app import AltlasApplication
@@ -17,8 +17,18 @@ from application.history import EventHistory
 from domain.duel import Duel
 from domain.run import SUCCEEDED, settled_outcome
 from domain.secrets import Redactor
+from domain.task import Task
 
 SOURCES = ("run", "arena", "dev")  # earlier sources win a duplicate
+
+
+class Learned(NamedTuple):
+    """A request and its plan from the history, and who wrote the request (as recorded: a
+    pseudonym), so that forgetting them finds it in the files it goes to."""
+
+    request: str
+    plan: dict[str, Any]
+    by: str
 
 
 @dataclass(frozen=True)
@@ -26,9 +36,11 @@ class Example:
     request: str
     plan: dict[str, Any]  # {"steps": [...]}, in the fields a planner writes
     source: str
+    by: str | None = None  # None: the dev file's
 
     def to_dict(self) -> dict[str, Any]:
-        return {"request": self.request, "plan": self.plan, "source": self.source}
+        return {"request": self.request, "plan": self.plan, "source": self.source,
+                **({"by": self.by} if self.by else {})}
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,7 @@ def labelled(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             if r.get("expect") == "plan" and r.get("steps")]
 
 
-def build(runs: Iterable[tuple[str, dict[str, Any]]],
-          arena: Iterable[tuple[str, dict[str, Any]]],
+def build(runs: Iterable[Learned], arena: Iterable[Learned],
           dev: Iterable[tuple[str, dict[str, Any]]],
           test_requests: Iterable[str], redactor: Redactor) -> Dataset:
     """The examples, in source order (runs, arena winners, dev), each request once."""
@@ -65,8 +76,9 @@ def build(runs: Iterable[tuple[str, dict[str, Any]]],
     seen: set[str] = set()
     left_out: Counter[str] = Counter()
     examples: list[Example] = []
-    for source, pairs in (("run", runs), ("arena", arena), ("dev", dev)):
-        for request, plan in pairs:
+    from_dev = (Learned(request, plan, "") for request, plan in dev)
+    for source, pairs in (("run", runs), ("arena", arena), ("dev", from_dev)):
+        for request, plan, by in pairs:
             clean = redactor.text(request).text
             steps = [_step(s, redactor) for s in plan.get("steps", ())]
             if key(clean) in frozen or key(request) in frozen:
@@ -77,26 +89,28 @@ def build(runs: Iterable[tuple[str, dict[str, Any]]],
                 left_out["no steps"] += 1
             else:
                 seen.add(key(clean))
-                examples.append(Example(clean, {"steps": steps}, source))
+                examples.append(Example(clean, {"steps": steps}, source, by or None))
     return Dataset(tuple(examples), dict(left_out))
 
 
 def from_history(app: AltlasApplication, history: EventHistory
-                 ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
-    """(request, plan) of every run that succeeded, and of every plan that won a duel, in
-    the order they happened; requests in clear (the events hold them sealed)."""
-    runs: list[tuple[str, dict[str, Any]]] = []
-    arena: list[tuple[str, dict[str, Any]]] = []
+                 ) -> tuple[list[Learned], list[Learned]]:
+    """Every run that succeeded, and every plan that won a duel, in the order they
+    happened; requests in clear (the events hold them sealed)."""
+    runs: list[Learned] = []
+    arena: list[Learned] = []
     for record in history.read():
         if settled_outcome(record.type_name, record.state.get("outcome")) == SUCCEEDED:
-            task = app.get_task(UUID(app.get_run(record.aggregate_id).task_id))
+            task_id = UUID(app.get_run(record.aggregate_id).task_id)
+            task = app.get_task(task_id)
             if task.plan is not None:
-                runs.append((task.request, task.plan))
+                runs.append(Learned(task.request, task.plan,
+                                    app.load(Task, task_id).requester))
         elif record.type_name == "ArenaVoted" and record.state.get("outcome") in ("a", "b"):
             duel = app.load(Duel, record.aggregate_id)
             won = duel.plans.get(record.state["outcome"])
             if won:
-                arena.append((app.privacy.reveal(duel.request), won))
+                arena.append(Learned(app.privacy.reveal(duel.request), won, duel.requester))
     return runs, arena
 
 

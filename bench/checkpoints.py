@@ -33,21 +33,28 @@ from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
 from application.history import EventHistory
 from domain.records import RecordedEvent
+from projections.runner import ProjectionRunner
 from projections.schema import store_checkpoints
-from streams.checkpoints import STORE
+from streams.checkpoints import STORE, CheckpointLog
 from streams.feeds import StoreFeed
 
 PG = os.environ.get("ALTLAS_TEST_DATABASE_URL",
                     "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test")
 
 
-def rebuild(system: System, history: EventHistory, batch: int, checkpoints: bool) -> float:
+def emptied(system: System) -> tuple[list[ProjectionRunner], CheckpointLog]:
+    """Every view, and the store feed's checkpoints, as before the first event."""
     runners = system.runners()
     for runner in runners:
         runner.reset()
     book = system.checkpoint_log()
     with book.engine.begin() as conn:
         conn.execute(delete(store_checkpoints).where(store_checkpoints.c.source == STORE))
+    return runners, book
+
+
+def rebuild(system: System, history: EventHistory, batch: int, checkpoints: bool) -> float:
+    runners, book = emptied(system)
     feed = StoreFeed(history, runners, batch, checkpoints=book if checkpoints else None)
     seconds = timed(feed.catch_up)
     if checkpoints:

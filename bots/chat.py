@@ -6,7 +6,9 @@ the one table of chat commands every platform shares."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +21,7 @@ from application.access import (
     UnknownPersonError,
     denied_text,
 )
-from application.errors import AmbiguousIdError, NotFoundError
+from application.errors import AmbiguousIdError, NotFoundError, PolicyUnavailableError
 from application.i18n import t
 from application.presenters import CardModel, PlanModel, RunModel
 from application.snapshots import ApprovalView
@@ -64,6 +66,7 @@ class Caller:
     person: str | None
     locale: str
     source: str
+    unusable_policy: str | None = None  # why no chat identity is taken now
 
     @property
     def who(self) -> str:
@@ -93,6 +96,18 @@ class Reply:
     images: list[Image] = field(default_factory=list)
 
 
+def _while_policy_usable(method: Callable[..., Reply]) -> Callable[..., Reply]:
+    """Refuse whatever a caller asks while the policy file cannot be used."""
+    @functools.wraps(method)
+    def guarded(self: ChatFront, caller: Caller, *args: Any, **kwargs: Any) -> Reply:
+        if caller.unusable_policy is not None:
+            return self._say(caller, "policy_unavailable", ephemeral=True,
+                             reason=caller.unusable_policy)
+        return method(self, caller, *args, **kwargs)
+
+    return guarded
+
+
 class ChatFront:
     def __init__(self, use_cases: UseCases) -> None:
         self.use_cases = use_cases
@@ -103,12 +118,19 @@ class ChatFront:
 
     def caller(self, identity: str, source: str, person: str | None = None,
                profile_locale: str | None = None) -> Caller:
-        """``profile_locale`` is the chat profile's language, used when the policy sets none."""
-        person = person or self.policy.person_for_identity(identity)
+        """``profile_locale`` is the chat profile's language, used when the policy sets none.
+        While the policy file cannot be used, no identity is mapped to a person (as no API
+        token is accepted) and every command and button is refused with the reason."""
+        try:
+            person = person or self.use_cases.access.identify(identity)
+        except PolicyUnavailableError as e:
+            return Caller(identity, None, self.policy.locale_of(None, profile_locale), source,
+                          unusable_policy=str(e))
         return Caller(identity, person, self.policy.locale_of(person, profile_locale), source)
 
     # -- command lines ------------------------------------------------------------------
 
+    @_while_policy_usable
     def run(self, caller: Caller, text: str, reply_to: dict[str, str] | None = None) -> Reply:
         """Carry out one command line. ``reply_to`` says where a request was made (front,
         channel, thread): what altlas says about it later goes there."""
@@ -303,6 +325,7 @@ class ChatFront:
 
     # -- approvals (buttons and commands) ---------------------------------------------
 
+    @_while_policy_usable
     def approve(self, caller: Caller, approval_ref: str) -> Reply:
         def said(view: ApprovalView) -> Reply:
             if view.status != "granted":
@@ -318,6 +341,7 @@ class ChatFront:
             return self._say(caller, "refused", ephemeral=True,
                              reason=self._reason(caller, e, approval_ref))
 
+    @_while_policy_usable
     def deny(self, caller: Caller, approval_ref: str, reason: str) -> Reply:
         try:
             view = self.use_cases.deny(caller.who, approval_ref, reason)
@@ -328,6 +352,7 @@ class ChatFront:
 
     # -- questions (buttons and commands) ---------------------------------------------
 
+    @_while_policy_usable
     def arena_vote(self, caller: Caller, duel_id: str, outcome: str) -> Reply:
         """A button under a duel's plans: which is better."""
         if caller.person is None:
@@ -339,6 +364,7 @@ class ChatFront:
         return self._say(caller, "arena.counted", ephemeral=True,
                          verdict=t(caller.locale, f"arena.verdict.{duel['outcome']}"))
 
+    @_while_policy_usable
     def answer(self, caller: Caller, task_ref: str, answer: str) -> Reply:
         """The requester's answer: a choice (its name or number) or words. The new plan is
         told in the request's thread, like the first."""

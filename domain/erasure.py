@@ -8,6 +8,8 @@ its id comes from their pseudonym, so a second request finds the first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import AuditedAggregate, EventMeta
@@ -50,10 +52,20 @@ class Erasure(AuditedAggregate):
             erasure.approval_id = None
 
     class Forgotten(AuditedAggregate.Event):
-        """The subject's key is destroyed: what they wrote and their name read as erased."""
+        """The subject's key is destroyed: what they wrote and their name read as erased.
+        ``files``: what was done to each file altlas wrote that held people's words (its kind
+        and the outcome: rewritten, removed, left), so each decision is on record."""
 
         type_name = "PersonForgotten"
         subject: str
+        files: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before files altlas wrote were swept, none was."""
+            state["files"] = []
 
         def apply(self, erasure: Erasure) -> None:
             erasure.status = FORGOTTEN
@@ -77,10 +89,10 @@ class Erasure(AuditedAggregate):
         self._trigger(self.Requested, meta, requester=requester, reason=reason,
                       approval_id=approval_id)
 
-    def forget(self, approval_id: UUID, meta: EventMeta) -> None:
+    def forget(self, approval_id: UUID, meta: EventMeta, files: Sequence[str] = ()) -> None:
         """The approval of the request now pending was granted."""
         self._check_pending(approval_id)
-        self._trigger(self.Forgotten, meta, subject=self.subject)
+        self._trigger(self.Forgotten, meta, subject=self.subject, files=list(files))
 
     def withdraw(self, approval_id: UUID, reason: str, meta: EventMeta) -> None:
         self._check_pending(approval_id)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.base import AuditedAggregate, EventMeta
+from domain.base import AuditedAggregate, EventMeta, is_person
 from domain.errors import ConflictError, InvalidInputError
 
 REGISTRY_ID = uuid5(NAMESPACE_URL, "urn:altlas:models")
@@ -263,6 +263,13 @@ class ModelRegistry(AuditedAggregate):
     def withdraw(self, approval_id: UUID, reason: str, meta: EventMeta) -> None:
         model = self._pending_for(approval_id)
         self._trigger(self.ActivationWithdrawn, meta, model=model, reason=reason)
+
+    def makers(self, name: str | None) -> frozenset[str]:
+        """Who chose the file of the model ``name``: whoever registered it, when a person
+        (altlas registers the packaged ones). They may not grant putting it in charge."""
+        model = self.models.get(name) if name is not None else None
+        maker = model["registered_by"] if model is not None else None
+        return frozenset({maker}) if maker is not None and is_person(maker) else frozenset()
 
     def model(self, name: str) -> dict[str, Any]:
         try:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from domain.commands import Commands, Program, analyse, is_shell, mode_of, rank
 from domain.commands.reads import read_reason
@@ -25,6 +26,7 @@ from domain.correlation import Settings as Correlation
 from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import PlanStep
 from domain.risk import MIN_APPROVALS, RISK_MATRIX, Effect, GateKind, RiskLevel, Tier
+from domain.secrets import SECRET_NAME, SENDING_KINDS, SecretScope, step_references
 from domain.web import READ_METHODS, WebTarget, WebTargetError, web_target
 
 Path = tuple[str | int, ...]
@@ -162,6 +164,7 @@ class Policy:
     services: Mapping[str, Service] = field(default_factory=dict)  # the topology of the alerts
     alertmanager: AlertSender = field(default_factory=lambda: AlertSender())
     incidents: Correlation = field(default_factory=lambda: Correlation())
+    secrets: Mapping[str, SecretScope] = field(default_factory=dict)  # where each may go
 
     def topology(self) -> Topology:
         return Topology(self.services.values(), self.hosts)
@@ -204,6 +207,10 @@ class Policy:
         tier = self.environments[environment].tier
         risk = RISK_MATRIX[effect][tier]
         reason = f"{effect.value} in {environment} ({why})"
+        sent = step_references(step.kind, step.action, step.params)
+        if sent and risk is RiskLevel.READ_ONLY:  # whoever receives a secret holds it
+            risk = RiskLevel.LOW_RISK
+            reason += f"; LOW_RISK at least: it sends secret {', '.join(sent)}"
         if step.risk is not None and step.risk.rank > risk.rank:
             reason += f"; raised to {step.risk.value} by the plan"
             risk = step.risk
@@ -313,10 +320,25 @@ class Policy:
 
     def gate(self, step: PlanStep, classification: Classification) -> Gate:
         risk = classification.risk
-        env = self.environments[classification.environment]
         if risk is RiskLevel.CRITICAL or step.kind == "manual":
             return Gate(GateKind.MANUAL, 0, frozenset(), self.expiry,
                         "altlas never executes it; the steps are posted for a human")
+        return self._approval_gate(classification.environment, risk)
+
+    def confirmers(self, environment: str, risk: RiskLevel) -> frozenset[str] | None:
+        """Who may say a step left to a person was done: whoever could have approved a
+        step of that risk in that environment (a CRITICAL one: its approvers, as for its
+        gated changes); None when such a step would run without an approval. Nobody when
+        the environment left the policy."""
+        if environment not in self.environments:
+            return frozenset()
+        if risk is RiskLevel.CRITICAL:
+            return self.approvers(environment)
+        gate = self._approval_gate(environment, risk)
+        return gate.eligible if gate.kind is GateKind.APPROVAL else None
+
+    def _approval_gate(self, environment: str, risk: RiskLevel) -> Gate:
+        env = self.environments[environment]
         required = env.approvals.get(risk, MIN_APPROVALS[risk])
         if required == 0:
             kind = GateKind.RUN if risk is RiskLevel.READ_ONLY else GateKind.REPORT
@@ -401,7 +423,7 @@ class _Parser:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
                                         "atlas", "services", "alertmanager",
-                                        "incidents"})
+                                        "incidents", "secrets"})
         if root.get("version") != POLICY_VERSION:
             self.problems.append(PolicyError(("version",), f"must be {POLICY_VERSION}"))
         people = self._people(root.get("people", {}))
@@ -449,10 +471,46 @@ class _Parser:
             alertmanager = self._alertmanager(root.get("alertmanager", {}))
         with self._entry():
             incidents = self._incidents(root.get("incidents", {}))
+        secrets = self._secrets(root.get("secrets", {}), hosts)
         if self.problems:
             raise PolicyProblems(self.problems)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens, learning, services, alertmanager, incidents)
+                      local_host, tokens, learning, services, alertmanager, incidents, secrets)
+
+    def _secrets(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, SecretScope]:
+        scopes: dict[str, SecretScope] = {}
+        for name, spec in self._section(data, "secrets").items():
+            with self._entry("secrets", name):
+                scopes[name] = self._scope(name, spec, hosts)
+        return scopes
+
+    def _scope(self, name: Any, spec: Any, hosts: Mapping[str, Host]) -> SecretScope:
+        path: Path = ("secrets", name)
+        if not isinstance(name, str) or not SECRET_NAME.match(name):
+            raise PolicyError(path, "must be a secret's name: capital letters, digits and _")
+        spec = self._mapping(spec, path, {"hosts", "urls", "kinds"})
+        named = self._list(spec.get("hosts", []), (*path, "hosts"))
+        if not named:
+            raise PolicyError((*path, "hosts"), "must name the hosts it may be sent to")
+        for i, host in enumerate(named):
+            if not self._known(host, hosts, "hosts"):
+                raise PolicyError((*path, "hosts", i), f"{host!r} is not in hosts")
+        kinds = self._list(spec.get("kinds", list(SENDING_KINDS)), (*path, "kinds"))
+        for i, kind in enumerate(kinds):
+            if kind not in SENDING_KINDS:
+                raise PolicyError((*path, "kinds", i),
+                                  f"must be one of {', '.join(SENDING_KINDS)}")
+        urls = self._list(spec.get("urls", []), (*path, "urls"))
+        for i, url in enumerate(urls):
+            try:
+                parts = urlsplit(url) if isinstance(url, str) else None
+            except ValueError:
+                parts = None
+            if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+                    or parts.query or parts.fragment or "@" in parts.netloc):
+                raise PolicyError((*path, "urls", i), "must be an http(s) URL prefix without "
+                                  "user, query or fragment, e.g. https://api-1/v1/")
+        return SecretScope(frozenset(named), frozenset(kinds), tuple(urls))
 
     def _incidents(self, value: Any) -> Correlation:
         spec = self._mapping(value, ("incidents",),

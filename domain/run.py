@@ -397,12 +397,14 @@ class Run(AuditedAggregate):
         self._trigger(self.ManualStepPosted, meta, step_id=step_id, reason=reason)
 
     def confirm_manual_step(self, step_id: str, by: str, note: str, meta: EventMeta,
-                            seal: Seal = as_written, authors: frozenset[str] = frozenset()
-                            ) -> None:
+                            seal: Seal = as_written, authors: frozenset[str] = frozenset(),
+                            confirmers: frozenset[str] | None = None) -> None:
         """``by`` did the manual step by hand: it succeeded, and once no manual work is
         left the run's outcome says what the rest of it did. Allowed after completion.
         ``authors``: who asked for the work or chose what it does; a CRITICAL step is the
-        two-person rule's too, so none of them may say it was done."""
+        two-person rule's too, so none of them may say it was done. ``confirmers``: who
+        could have approved the step (None: anyone who may confirm); nobody else may say
+        it was done, or confirming would be a way around its environment's gate."""
         step = self._step(step_id)
         if step.status != MANUAL:
             raise StepStateError(f"step {step_id} is {step.status}; only a step left to a "
@@ -411,6 +413,10 @@ class Run(AuditedAggregate):
             raise AuthorCannotConfirmError(
                 f"{by} asked for this work or chose what it does, so someone else must "
                 f"confirm its CRITICAL step {step_id}")
+        if confirmers is not None and by not in confirmers:
+            raise NotEligibleToConfirmError(
+                f"{by} could not have approved {step.risk} step {step_id} in its "
+                "environment, so cannot confirm it; one of that environment's approvers must")
         text = note.strip()[:MAX_NOTE_CHARS]
         outcome = None
         if self.completed:
@@ -477,6 +483,10 @@ class GateNotPassedError(NotAllowedError):
 
 class AuthorCannotConfirmError(NotAllowedError):
     """The requester or an author of the plan confirming its CRITICAL step done by hand."""
+
+
+class NotEligibleToConfirmError(NotAllowedError):
+    """Someone who could not have approved a step confirming it done by hand."""
 
 
 class UnknownStepError(InvalidInputError):

@@ -22,9 +22,10 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
+from urllib.parse import SplitResult, quote, quote_plus, unquote, unquote_plus, urlsplit
 
 from domain.errors import InvalidInputError
+from domain.transformed import TransformedFinder, merged
 
 if TYPE_CHECKING:  # the classifier is imported where a plan is checked: redacting a log
     from domain.commands import Mode  # line (every command does) needs none of it
@@ -121,14 +122,106 @@ def substitute(text: str, values: Mapping[str, str],
 
 def step_references(kind: str, action: str, params: Mapping[str, Any]) -> list[str]:
     """The secrets a step needs when it runs (the places its executor resolves)."""
-    texts = [action]
+    return list(dict.fromkeys(name for _, text in _sent(kind, action, params, "$")
+                              for name in references(text)))
+
+
+def _sent(kind: str, action: str, params: Mapping[str, Any], path: str
+          ) -> Iterator[tuple[str, str]]:
+    """Each field whose references the step's executor resolves, with its path: where a
+    secret leaves altlas."""
+    if kind not in SENDING_KINDS:
+        return
+    yield f"{path}.action", action
     if kind == "http":
         headers = params.get("headers") or {}
-        texts += [str(v) for v in headers.values()] if isinstance(headers, Mapping) else []
-        texts.append(str(params.get("body", "")))
-    elif kind not in ("local", "ssh"):
+        for name, value in headers.items() if isinstance(headers, Mapping) else ():
+            yield _path(f"{path}.params.headers", str(name)), str(value)
+        if "body" in params:
+            yield f"{path}.params.body", str(params["body"])
+
+
+# -- scopes ----------------------------------------------------------------------------
+
+SENDING_KINDS = ("local", "ssh", "http")  # the kinds of step that resolve {secret:NAME}
+
+
+@dataclass(frozen=True)
+class SecretScope:
+    """Where a secret may be sent (the policy's ``secrets.NAME``): whoever receives a secret
+    holds it, so a plan may send it only to these hosts, by these kinds of step, and for an
+    http step only under one of ``urls`` when the scope names any."""
+
+    hosts: frozenset[str]
+    kinds: frozenset[str] = frozenset(SENDING_KINDS)
+    urls: tuple[str, ...] = ()
+
+    def refusal(self, kind: str, host: str, url: str) -> str | None:
+        """Why sending the secret this way is outside the scope, or None."""
+        if kind not in self.kinds:
+            return f"{kind} steps (it may go by {', '.join(sorted(self.kinds))} steps)"
+        if host not in self.hosts:
+            return f"{host or 'no host'} (it may go to {', '.join(sorted(self.hosts))})"
+        if kind == "http" and self.urls and not any(under(url, p) for p in self.urls):
+            return f"this URL (it may go under {', '.join(self.urls)})"
+        return None
+
+
+def scope_problems(document: Mapping[str, Any], scopes: Mapping[str, SecretScope],
+                   local_host: str) -> list[str]:
+    """Every secret an .alt body sends where its scope does not allow, as ``$.json.path:
+    what is wrong``; an undeclared secret may go nowhere."""
+    problems: list[str] = []
+    for i, step in enumerate(document.get("steps") or []):
+        if isinstance(step, Mapping):
+            problems += step_scope_problems(step, f"$.steps[{i}]", scopes, local_host)
+    return problems
+
+
+def step_scope_problems(step: Mapping[str, Any], path: str,
+                        scopes: Mapping[str, SecretScope], local_host: str) -> list[str]:
+    kind, action, params = step.get("kind"), step.get("action"), step.get("params")
+    if not isinstance(kind, str) or not isinstance(action, str):
         return []
-    return list(dict.fromkeys(name for text in texts for name in references(text)))
+    params = params if isinstance(params, Mapping) else {}
+    host = local_host if kind == "local" else str(step.get("target") or "")
+    problems = []
+    for where, text in _sent(kind, action, params, path):
+        for name in dict.fromkeys(references(text)):
+            scope = scopes.get(name)
+            if scope is None:
+                problems.append(f"{where}: secret {name} has no scope, so it may be sent "
+                                f"nowhere; add secrets.{name} to the policy with the hosts "
+                                "(and URLs) it is meant for")
+                continue
+            why = scope.refusal(kind, host, action)
+            if why is not None:
+                problems.append(f"{where}: secret {name} may not be sent to {why}; send it "
+                                f"only where secrets.{name} allows, or widen that scope")
+    return problems
+
+
+def under(url: str, prefix: str) -> bool:
+    """Whether ``url`` lies under ``prefix``: the same scheme, host and port, and a path
+    below the prefix's by whole segments, with no dot segment (also %-encoded, after a
+    backslash or before a ``;``) that a server could read as climbing out of it."""
+    try:
+        u, p = urlsplit(url), urlsplit(prefix)
+        same = (u.scheme.lower(), (u.hostname or "").rstrip("."), _port(u)) == (
+            p.scheme.lower(), (p.hostname or "").rstrip("."), _port(p))
+    except ValueError:
+        return False
+    if not same or u.username is not None or u.password is not None:
+        return False
+    path = unquote(u.path).replace("\\", "/")
+    if any(segment.split(";")[0] in (".", "..") for segment in path.split("/")):
+        return False
+    base = unquote(p.path).rstrip("/")
+    return path == base or path.startswith(base + "/")
+
+
+def _port(parts: SplitResult) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 # -- plans -----------------------------------------------------------------------------
@@ -141,6 +234,11 @@ def plan_problems(document: Mapping[str, Any]) -> list[str]:
         if isinstance(step, Mapping):
             problems += _step_problems(step, f"$.steps[{i}]")
     return problems
+
+
+def credential_paths(value: Any, path: str) -> list[str]:
+    """The path of each string of a JSON value that holds a credential (never the value)."""
+    return [where for where, text in _strings(value, path) if _literal(text)]
 
 
 def _step_problems(step: Mapping[str, Any], path: str) -> list[str]:
@@ -293,11 +391,12 @@ class Redactor:
     like a credential whoever wrote it."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        forms = {form for value in values if len(value) >= MIN_SECRET_CHARS
-                 for form in _forms(value)}
+        values = [value for value in values if len(value) >= MIN_SECRET_CHARS]
+        forms = {form for value in values for form in _forms(value)}
         ordered = sorted(forms, key=len, reverse=True)  # the longest form of a value first
         self._forms = ordered
         self._values = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._transformed = TransformedFinder(values)
 
     def text(self, text: str) -> Redacted:
         if not text:
@@ -308,6 +407,11 @@ class Redactor:
         if self._values is not None and any(form in text for form in self._forms):
             text, n = self._values.subn(REDACTED, text)
             done += n
+        if self._transformed:
+            spans = merged(self._transformed.spans(text))
+            for start, end in reversed(spans):
+                text = text[:start] + REDACTED + text[end:]
+            done += len(spans)
         lower = text.lower()
         for rule in _RULES:
             if any(clue in lower for clue in rule.clues):
@@ -321,7 +425,19 @@ class Redactor:
         return self.text(text).count
 
     def data(self, value: Any) -> tuple[Any, int]:
-        """A JSON value redacted: its strings, and whatever a sensitive key holds."""
+        """A JSON value redacted: its strings, whatever a sensitive key holds, and strings
+        that hold a known value between them (cut over two fields)."""
+        value, done = self._data(value)
+        if not self._transformed or not isinstance(value, dict | list):
+            return value, done
+        leaves = list(_leaves(value))
+        split = self._transformed.split_values([holder[key] for holder, key in leaves])
+        for i in split:
+            holder, key = leaves[i]
+            holder[key] = REDACTED
+        return value, done + bool(split)
+
+    def _data(self, value: Any) -> tuple[Any, int]:
         if isinstance(value, str):
             found = self.text(value)
             return found.text, found.count
@@ -332,13 +448,23 @@ class Redactor:
                 if isinstance(item, str) and item and _SENSITIVE_KEY.match(str(key)):
                     out[str(key)], n = REDACTED, 1
                 else:
-                    out[str(key)], n = self.data(item)
+                    out[str(key)], n = self._data(item)
                 total += n
             return out, total
         if isinstance(value, list):
-            items = [self.data(item) for item in value]
+            items = [self._data(item) for item in value]
             return [v for v, _ in items], sum(n for _, n in items)
         return value, 0
+
+
+def _leaves(value: Any) -> Iterator[tuple[Any, Any]]:
+    """(container, key) of each string in a redacted JSON value, in order."""
+    pairs = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in pairs:
+        if isinstance(item, str):
+            yield value, key
+        elif isinstance(item, dict | list):
+            yield from _leaves(item)
 
 
 def _apply(rule: _Rule, text: str, lower: str) -> tuple[str, int]:

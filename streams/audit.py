@@ -4,17 +4,14 @@ One module: the three read the same chains and checkpoints, in the same order.""
 from __future__ import annotations
 
 import bisect
-import fcntl
-import hashlib
 import heapq
 import json
-import shutil
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,16 +23,22 @@ from domain.errors import InvalidInputError
 from domain.hashchain import GENESIS, ChainBreak, event_hash, running_hash, verify_chain
 from domain.records import RecordedEvent
 from projections.runner import Delivery, ProjectionRunner
-from streams.checkpoints import GENESIS_HEAD, REPLAY, CheckpointLog, Head, read_marks
+from streams.checkpoints import (
+    GENESIS_HEAD,
+    RECOVERING,
+    REPLAY,
+    CheckpointLog,
+    Head,
+    read_marks,
+)
 from streams.cloudevents import Checkpoint, PoisonError, cloudevent, decode
 from streams.kafka import KafkaConfig, make_consumer, watermarks
 from streams.relay import RelayStateStore
+from streams.replay_cache import ReplayCache
 from streams.targets import ReplayTargets
+from streams.witness import Testimony, Witness, WitnessUnavailableError
 
 Progress = Callable[[int], None]
-# Events are recorded with their time, so once a moment is this far in the past no new event
-# falls before it: views replayed up to it are kept for good.
-SETTLED = timedelta(minutes=1)
 
 
 @dataclass
@@ -355,10 +358,12 @@ class _StoreMatch:
 
 
 def replay(history: EventHistory, runners: list[ProjectionRunner], until: datetime,
-           batch_size: int = 500, progress: Progress | None = None) -> int:
+           batch_size: int = 500, progress: Progress | None = None,
+           through: int | None = None) -> int:
     """Rebuild views as of ``until`` into the runners' (separate) database, and mark it as
     a replay: a checkpoint of the store as it was read (so a later replay may write there
-    again, and nothing takes it for live views)."""
+    again, and nothing takes it for live views). ``through``: the history up to that
+    position instead, read no further (what ``until`` resolves to, history.last_at)."""
     for runner in runners:
         runner.reset()
     applied = 0
@@ -373,12 +378,15 @@ def replay(history: EventHistory, runners: list[ProjectionRunner], until: dateti
                 runner.apply(batch)
         batch.clear()
 
-    for record in history.read():
+    records: Iterable[RecordedEvent] = history.read(stop=through) if through else ()
+    if through is None:
+        records = history.read()
+    for record in records:
         if progress is not None:
             progress(1)
         head = Head(record.position or 0, running_hash(head.running_hash, record.hash),
                     head.events + 1)
-        if record.timestamp > until:
+        if through is None and record.timestamp > until:
             continue
         batch.append(Delivery(0, record.position or 0, record))
         applied += 1
@@ -397,16 +405,20 @@ class AuditService:
     def __init__(self, history: EventHistory, relay_state: Callable[[], RelayStateStore],
                  kafka: KafkaConfig | None, *,
                  runners_at: Callable[[str], list[ProjectionRunner]], targets: ReplayTargets,
-                 replay_dir: Path, checkpoints: Callable[[], CheckpointLog] | None = None,
-                 integrity: Callable[[], str | None] | None = None) -> None:
+                 replay_dir: Path, as_of: ReplayCache,
+                 checkpoints: Callable[[], CheckpointLog] | None = None,
+                 integrity: Callable[[], str | None] | None = None,
+                 witness: Witness | None = None) -> None:
         self.history = history
         self.relay_state = relay_state
         self.kafka = kafka
         self.runners_at = runners_at
         self.targets = targets
         self.replay_dir = replay_dir
+        self.as_of = as_of
         self.checkpoints = checkpoints  # the ones kept outside the store, beside the views
         self.integrity = integrity  # why the store cannot be what the views saw, if so
+        self.witness = witness  # how far the history went, told outside the store
 
     def replay(self, until: datetime, into: str | None = None,
                progress: Progress | None = None) -> dict[str, Any]:
@@ -425,48 +437,64 @@ class AuditService:
         return target
 
     def views_as_of(self, until: datetime) -> tuple[str, int]:
-        """A views database as it was at ``until`` and how many events it holds: replayed
-        the first time it is asked for, then kept. A moment that is not yet well past may
-        still gain events, so its views are replayed again whenever the store has grown."""
-        folder = self.replay_dir / "as-of"
-        folder.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha256(until.isoformat().encode()).hexdigest()[:16]
-        last = self.history.last_position()
-        settled = datetime.now(UTC) - until > SETTLED
-        name = key if settled else f"{key}-{last}"
-        meta = folder / f"{name}.json"
-        target = f"sqlite:///{folder / f'{name}.sqlite3'}"
-        with open(folder / f"{key}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one replay at a time, across processes
-            if meta.exists():
-                return target, int(json.loads(meta.read_text())["events"])
-            for stale in folder.glob(f"{key}-*"):
-                stale.unlink(missing_ok=True)
-            applied = replay(self.history, self.runners_at(target), until)
-            meta.write_text(json.dumps({"until": until.isoformat(), "events": applied,
-                                        "position": last}))
-        return target, applied
+        """A views database as it was at ``until`` and how many events it holds: the
+        history up to the last event recorded by then, replayed the first time that event
+        is the last, then kept within the replays' bound (streams/replay_cache.py)."""
+        last = self.history.last_at(until)
+        position, tip = (0, GENESIS) if last is None else (last.position or 0, last.hash)
+        return self.as_of.get(position, tip, lambda target: replay(
+            self.history, self.runners_at(target), until, through=position))
 
     def reports(self, *, kafka: bool = False, progress: Progress | None = None
                 ) -> list[AuditReport]:
-        """The store against its chains, the relay's checkpoints and those kept beside the
-        views (a loss at the store's end is named first), and the topic if asked."""
+        """The store against its chains, the relay's checkpoints, those kept beside the
+        views and the witness's (a loss at the store's end is named first), and the topic
+        if asked."""
+        told = self.witness.testimony() if self.witness is not None else Testimony()
+        end = self.history.last_position()  # after the witness: it never leads the store
         state = self.relay_state()
         checkpoints = state.checkpoints()
         book = self.checkpoints() if self.checkpoints is not None else None
         if book is not None:
             checkpoints += book.checkpoints()
+        checkpoints += [c for c in told.checkpoints if c.running_hash and c.position <= end]
         store = verify_store(self.history, checkpoints, progress)
+        store.problems[:0] = told.problems
+        cut = self._cut_short(told, end, store.events)
+        if cut is not None:
+            store.problems.insert(0, cut)
         problem = self.integrity() if self.integrity is not None else None
         if problem is not None:
             store.problems.insert(0, problem)
         if book is not None:
             store.notes = list(dict.fromkeys(a.reason for a in book.set_aside()))
+        store.notes += [n for n in told.accepted if n not in store.notes]
         reports = [store]
         if kafka:
             reports.append(verify_topic(self._topic(), self.history, state.load().position,
                                         progress))
         return reports
+
+    def _cut_short(self, told: Testimony, end: int, events: int | None) -> str | None:
+        """Why the store cannot be what the witness saw, naming the missing range."""
+        last = told.last
+        if self.witness is None or last is None or last.position <= end:
+            return None
+        count = (f" ({last.events - events} events)"
+                 if last.events and events is not None and last.events > events else "")
+        return (f"the {self.witness.name} saw the history up to position {last.position} but "
+                f"the event store ends at position {end}: the events after position {end} up "
+                f"to {last.position}{count} are missing, whatever the views and checkpoints "
+                f"say; restore the store from a backup ({RECOVERING})")
+
+    def witness_problem(self) -> str | None:
+        """A loss at the store's end only the witness saw (the views and checkpoints beside
+        them were cut with it), in one line; None if there is none or no witness."""
+        if self.witness is None:
+            return None
+        told = self.witness.testimony()
+        return (self._cut_short(told, self.history.last_position(), None)
+                or next(iter(told.problems), None))
 
     def require_kafka(self) -> None:
         self._topic()
@@ -498,6 +526,12 @@ class AuditService:
             end = Head(record.position or 0, running_hash(end.running_hash, record.hash),
                        end.events + 1)
         lost = []
+        testimony = self.witness.testimony() if self.witness is not None else Testimony()
+        if testimony.problems:
+            raise WitnessUnavailableError(f"{testimony.problems[0]}; nothing was accepted")
+        told = testimony.last
+        if told is not None and told.position > end.position and self.witness is not None:
+            lost.append(f"the {self.witness.name} saw up to {told.position}")
         if marks.views_position > end.position:
             lost.append(f"the views had applied up to {marks.views_position}")
         if marks.checkpoint is not None and marks.checkpoint.position > end.position:
@@ -509,8 +543,15 @@ class AuditService:
         note = (f"loss accepted {now} by {who}: the event store ended at position "
                 f"{end.position} ({end.events} events, running hash {end.running_hash[:12]}) "
                 f"but {' and '.join(lost)}" + (f"; reason: {reason}" if reason else ""))
+        if self.witness is not None:  # first: a witness that cannot be told changes nothing
+            try:
+                self.witness.accepted(end, note)
+            except WitnessUnavailableError as e:
+                raise WitnessUnavailableError(
+                    f"the {self.witness.name} cannot be told of the acceptance, so nothing "
+                    f"was accepted: {e}") from None
         set_aside = book.accept_loss(end, note)
-        shutil.rmtree(self.replay_dir / "as-of", ignore_errors=True)  # views of the lost past
+        self.as_of.clear()  # views of the lost past
         return {"accepted": True, "store_end": end.position, "events": end.events,
                 "set_aside": len(set_aside), "note": note}
 

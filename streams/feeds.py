@@ -22,6 +22,7 @@ from streams.checkpoints import CheckpointLog, Head
 from streams.cloudevents import Checkpoint, PoisonError, decode
 from streams.errors import ERRORS
 from streams.kafka import KafkaConfig, make_consumer, watermarks
+from streams.witness import Witness, WitnessUnavailableError
 
 log = logging.getLogger("altlas.feeds")
 
@@ -41,11 +42,13 @@ class StoreFeed:
     """Feeds projections straight from the notification log (the embedded default)."""
 
     def __init__(self, history: EventHistory, runners: Sequence[ProjectionRunner],
-                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None) -> None:
+                 batch_size: int = 500, *, checkpoints: CheckpointLog | None = None,
+                 witness: Witness | None = None) -> None:
         self.history = history
         self.runners = runners
         self.batch_size = batch_size
         self.checkpoints = checkpoints
+        self.witness = witness  # told each head once the views hold it (streams/witness.py)
         self._after: dict[str, int] = {}  # where each projection was last seen to be
         self._head: Head | None = None  # the last checkpoint, as this feed last saw it
 
@@ -79,6 +82,8 @@ class StoreFeed:
             if head is not None:
                 folded = sum(1 for r in records
                              if seen.position < (r.position or 0) <= head.position)
+                if folded:
+                    self._tell(head)
         elif len({runner.engine.url for runner, _ in work}) == 1:
             ProjectionRunner.apply_together(work)
         else:
@@ -88,6 +93,19 @@ class StoreFeed:
         for runner, deliveries in work:
             self._after[runner.name] = deliveries[-1].position
         return max(max((len(d) for _, d in work), default=0), folded)
+
+    def _tell(self, head: Head) -> None:
+        """The witness hears of the head after the views committed it, so it never says
+        more than the store held; a witness that cannot be written is logged and told the
+        next head, and the views go on."""
+        if self.witness is None:
+            return
+        try:
+            self.witness.saw(head)
+        except WitnessUnavailableError as e:
+            ERRORS.labels("witness").inc()
+            log.error("%s could not be told (%s); the next batch tries again",
+                      self.witness.name, e)
 
     def applied_through(self) -> int:
         """The position every projection of this feed has applied up to, as last seen."""

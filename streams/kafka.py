@@ -27,6 +27,10 @@ class KafkaUnavailableError(Exception):
     """The broker cannot be reached or refused an operation; the message says which."""
 
 
+class TopicMissingError(KafkaUnavailableError):
+    """The broker answers, and has no such topic."""
+
+
 class DeliveryInterrupted(Exception):
     """Stopped while waiting for the broker: nothing past the last confirmation counts."""
 
@@ -144,7 +148,7 @@ def watermarks(config: KafkaConfig, timeout: float = 10.0) -> dict[int, tuple[in
     try:
         meta = consumer.list_topics(config.topic, timeout=timeout).topics.get(config.topic)
         if meta is None or meta.error is not None:
-            raise KafkaUnavailableError(f"topic {config.topic} does not exist")
+            raise TopicMissingError(f"topic {config.topic} does not exist")
         return {p: consumer.get_watermark_offsets(TopicPartition(config.topic, p),
                                                    timeout=timeout)
                 for p in meta.partitions}

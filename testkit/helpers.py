@@ -193,6 +193,7 @@ def verified_over_http(client: Any, headers: dict[str, str], timeout: float = 30
 def write_gguf(path: Path, *, context: int | None = 512, file_type: int | None = 7,
                architecture: str | None = "llama") -> Path:
     """A small GGUF file, written by the gguf package as llama.cpp's converters write one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(path), architecture or "llama")
     if architecture is None:  # the writer always names one: leave the file without it
         writer.kv_data[0].pop("general.architecture")

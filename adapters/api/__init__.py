@@ -58,7 +58,7 @@ def create_api(use_cases: UseCases, *,
                   "follow its runs, audit the history. Authenticate with `Authorization: "
                   "Bearer <token>` (`altlas token new --for PERSON`). After a request, altlas "
                   "plans it and runs what its gates allow by itself; votes move runs on.")
-    ctx = Context(uc=use_cases, person=person or authenticator(use_cases.app.policy),
+    ctx = Context(uc=use_cases, person=person or authenticator(use_cases.access),
                   jobs=AuditJobs(), instance=instance, workers=workers,
                   store_check=store_check, metrics=metrics)
     install_handlers(api)

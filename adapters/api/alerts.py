@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from adapters.api.auth import unavailable
 from adapters.api.context import Context, aware, listing, png, utc
 from adapters.api.errors import ERRORS, AuthError
 from adapters.http_models import (
@@ -19,6 +20,7 @@ from adapters.http_models import (
     Page,
 )
 from application.access import UnknownSenderError
+from application.errors import PolicyUnavailableError
 from domain.alerts import IncomingAlert
 
 
@@ -32,6 +34,8 @@ def router(ctx: Context) -> APIRouter:
             uc.access.alert_sender(request.headers.get("authorization"))
         except UnknownSenderError as e:
             raise AuthError(401, e.code, str(e)) from None
+        except PolicyUnavailableError as e:
+            raise unavailable(e, "no alert") from None
 
     @api.post("/alerts/alertmanager", response_model=AlertsReceivedOut, tags=["alerts"],
               dependencies=[Depends(alertmanager)])

@@ -54,7 +54,8 @@ def router(ctx: Context) -> APIRouter:
         it runs, the same job. Its result (200 when done) is a VerifyOut."""
         uc.can_verify(who, kafka=kafka)  # refused before a job starts: 403, 422
         job = jobs.verify(who, kafka, uc.position(),
-                          lambda progress: uc.verify(who, kafka=kafka, progress=progress))
+                          lambda progress: uc.verify(who, kafka=kafka, progress=progress,
+                                                    counted=True))
         return JSONResponse(job.to_dict(), status_code=202,
                             headers={"Location": f"/audit/jobs/{job.id}"})
 
@@ -62,7 +63,7 @@ def router(ctx: Context) -> APIRouter:
     def audit_job(job_id: str, who: str = Depends(person)) -> Any:
         """An audit job: running (with how many events it checked of how many), done (with
         its result: ok and one report per source) or failed (with why)."""
-        uc.can_verify(who)
+        uc.can_verify(who, starting=False)
         return jobs.get(job_id).to_dict()
 
     @api.post("/audit/replay", response_model=ReplayOut, tags=["audit"])

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.gguf_header import NoModelFileError
 from adapters.http_models import ErrorOut
 from application.access import AccessDeniedError
-from application.errors import NotFoundError, UnknownEnvironmentError
+from application.errors import NotFoundError, TooOftenError, UnknownEnvironmentError
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
@@ -34,6 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "The current state does not allow it (decided, expired, voted already)"),
         (413, "The body is over the limit (ALTLAS_MAX_BODY_BYTES)"),
         (422, "The input is malformed or breaks a rule"),
+        (429, "Expensive work asked for too often (ALTLAS_RATE_LIMITS): see Retry-After"),
         (503, "The policy file was changed and cannot be used until it is fixed"))}
 
 
@@ -65,6 +66,9 @@ def install_handlers(api: FastAPI) -> None:
     """Every refusal in the API's one error shape: ``{"error": code, "message": text}``."""
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, TooOftenError):
+            return JSONResponse({"error": "too_often", "message": str(exc)}, status_code=429,
+                                headers={"Retry-After": str(exc.retry_after)})
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
         return JSONResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
 

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import socket
 import sys
+from collections.abc import Iterator
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.common import (
@@ -16,6 +17,7 @@ from altlas.cli.common import (
 from altlas.progress import Progress
 from altlas.render import events_table
 from altlas.settings import load_settings
+from application.personal_files import AUDIT_EXPORT
 from application.text import audit_report_text
 
 
@@ -44,10 +46,10 @@ def audit_accept_loss(args: argparse.Namespace) -> int:
             raise StartupError("accept-loss rebuilds the views from the store; with Kafka, "
                                "stop the consumers, restore the store, then rebuild the views "
                                "from the topic")
-        problem = system.store_problem()
+        problem = system.store_problem() or system.auditor().witness_problem()
         if problem is None:
-            print("nothing to accept: the event store holds everything the views and the "
-                  "checkpoints beside them saw")
+            print("nothing to accept: the event store holds everything the views, the "
+                  "checkpoints beside them and the witness saw")
             return 0
         if problem.startswith("cannot read"):
             raise StartupError(problem)
@@ -92,17 +94,19 @@ def audit_replay(system: System, args: argparse.Namespace) -> int:
 def audit_export(system: System, args: argparse.Namespace) -> int:
     uc = system.use_cases()
     progress = Progress("export", uc.position())
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
-    written = 0
-    try:
+
+    def lines() -> Iterator[str]:
         for line in uc.export(None, args.until):
-            out.write(line + "\n")
-            written += 1
             progress(1)
+            yield f"{line}\n"
+
+    try:
+        if args.output == "-":
+            sys.stdout.writelines(lines())
+        else:
+            written = system.personal_files().write(AUDIT_EXPORT, args.output, lines())
     finally:
         progress.close()
-        if out is not sys.stdout:
-            out.close()
     if args.output != "-":
         answer(args, {"output": args.output, "events": written},
                f"exported {written} event(s) to {args.output}")

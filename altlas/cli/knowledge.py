@@ -15,6 +15,7 @@ from altlas.cli.common import (
     with_system,
     write_chart,
 )
+from application.personal_files import ATLAS
 from application.text import (
     atlas_text,
     leaderboard_text,
@@ -68,7 +69,7 @@ def atlas_export(system: System, args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        system.personal_files().write(ATLAS, args.output, [text])
         answer(args, {"output": args.output, "patterns": len(document["patterns"])},
                f"exported {len(document['patterns'])} pattern(s) to {args.output}")
     return 0

@@ -17,6 +17,7 @@ from altlas.cli.common import (
     write_chart,
 )
 from application.i18n import t
+from application.personal_files import DATASET
 from application.text import (
     duel_text,
     in_charge,
@@ -135,10 +136,11 @@ def models_dataset(system: System, args: argparse.Namespace) -> int:
 
     dataset = training.training_set(system, args.actor, _labelled_file(args.dev),
                                     _labelled_file(args.test))
-    out = sys.stdout if args.output == "-" else None
     try:
-        with out or Path(args.output).open("w", encoding="utf-8") as f:
-            f.writelines(dataset.jsonl())
+        if args.output == "-":
+            sys.stdout.writelines(dataset.jsonl())
+        else:
+            system.personal_files().write(DATASET, args.output, dataset.jsonl())
     except OSError as e:
         raise StartupError(f"cannot write {args.output}: {e.strerror}") from None
     counts = ", ".join(f"{source} {n}" for source, n in dataset.by_source().items())

@@ -12,6 +12,7 @@ from altlas.cli.common import (
     json_out,
     with_system,
 )
+from application.personal_files import PERSONAL_DATA
 from application.text import (
     short,
 )
@@ -34,16 +35,12 @@ def privacy_forget(system: System, args: argparse.Namespace) -> int:
 @with_system
 def privacy_export(system: System, args: argparse.Namespace) -> int:
     records = system.use_cases().personal_data(args.actor, args.person)
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
-    written = 0
-    try:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-            written += 1
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    if args.output != "-":
+    lines = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+             for record in records)
+    if args.output == "-":
+        sys.stdout.writelines(lines)
+    else:
+        written = system.personal_files().write(PERSONAL_DATA, args.output, lines)
         answer(args, {"output": args.output, "events": written, "person": args.person},
                f"exported {written} event(s) about {args.person} to {args.output}")
     return 0

@@ -43,7 +43,8 @@ class ModelCommands(AppCore):
         """Ask that the local segmenter plan with ``model``: once someone else grants the
         approval this opens, the reactions record ModelActivated."""
         return self._registry_change(
-            requester, reason, f"plan with {model}", "activate", frozenset(),
+            requester, reason, f"plan with {model}", "activate",
+            lambda registry: registry.makers(model),
             lambda registry, who, text, approval, meta: registry.request_activation(
                 model, who, text, approval, meta), missing=model)
 
@@ -51,12 +52,13 @@ class ModelCommands(AppCore):
                                   ) -> ApprovalView:
         """Ask that the adapter of ``training_id`` plan on its base: refused unless its
         latest evaluation beats the base; whoever asked for the training may not approve
-        it. Once granted, the reactions record AdapterPromoted."""
+        it, nor whoever registered its base. Once granted, the reactions record
+        AdapterPromoted."""
         training = self.load(Training, training_id)
         measured = training.promotable()
         return self._registry_change(
             requester, reason, f"plan with the adapter {training.adapter_name}", "promote",
-            frozenset({training.requester}),
+            lambda registry: registry.makers(training.base) | {training.requester},
             lambda registry, who, text, approval, meta: registry.request_promotion(
                 adapter=training.adapter_name, base=training.base,
                 path=measured["gguf_path"], sha256=measured["gguf_sha256"],
@@ -67,16 +69,29 @@ class ModelCommands(AppCore):
         """Ask to go back to what planned before the last activation or promotion; once
         granted, the reactions record ModelRolledBack."""
         return self._registry_change(
-            requester, reason, "roll back the model that plans", "rollback", frozenset(),
+            requester, reason, "roll back the model that plans", "rollback", self._makers_before,
             lambda registry, who, text, approval, meta: registry.request_rollback(
                 who, text, approval, meta), missing=None)
 
+    def _makers_before(self, registry: ModelRegistry) -> frozenset[str]:
+        """Who chose what a rollback goes back to: its model's registrant, and whoever
+        asked for its adapter's training."""
+        if not registry.previous:
+            return frozenset()  # nothing to roll back: the registry refuses it
+        state = registry.previous[-1]
+        adapter = state["adapter"]
+        trainer = frozenset() if adapter is None else frozenset(
+            {self.load(Training, UUID(adapter["training_id"])).requester})
+        return registry.makers(state["model"]) | trainer
+
     def _registry_change(self, requester: str, reason: str, what: str, step: str,
-                         makers: frozenset[str],
+                         makers: Callable[[ModelRegistry], frozenset[str]],
                          ask: Callable[[ModelRegistry, str, str, UUID, EventMeta], None], *,
                          missing: str | None) -> ApprovalView:
         """A change of what plans, asked for: an approval by an approver or admin other than
-        who asks (and than ``makers``, pseudonyms) decides it."""
+        who asks and than ``makers`` (pseudonyms: who registered the model it puts in
+        charge, who asked for its adapter's training, as the arena excludes them) decides
+        it."""
         who = self.privacy.pseudonym(requester)
         text = " ".join(reason.split())
 
@@ -91,10 +106,11 @@ class ModelCommands(AppCore):
             meta = EventMeta(who, registry.correlation_id, str(uuid4()))
             approval = self._installation_approval(
                 ApprovalSubject.REGISTRY, REGISTRY_ID, step, "models", who,
-                excluded=makers,  # the makers chose what the adapter learned
+                excluded=makers(registry),  # they chose what would plan
                 reason=what + (f": {text}" if text else ""), meta=meta,
                 refusal="changing the model needs an approver or an admin other than who "
-                        "asks (and who asked for its training); add one to the policy")
+                        "asks, who registered the model and who asked for its training; "
+                        "add one to the policy")
             try:
                 ask(registry, who, text, approval.id, meta)
                 self.save(registry, approval)

@@ -17,7 +17,7 @@ from application.snapshots import RunView
 from domain.approval import Approval, ApprovalSubject
 from domain.base import EventMeta
 from domain.plan import Plan
-from domain.risk import GateKind
+from domain.risk import GateKind, RiskLevel
 from domain.run import Run
 from domain.task import Task
 
@@ -142,12 +142,20 @@ class RunCommands(AppCore):
 
     def confirm_manual_step(self, run_id: UUID, step_id: str, *, by: str,
                             note: str = "") -> RunView:
-        """``by`` did a step altlas left to a person, and says so."""
-        authors = frozenset(self.load(Task, self.load(Run, run_id).task_id).authors)
+        """``by`` did a step altlas left to a person, and says so: someone who could have
+        approved it (the policy's approvers of its environment and risk, as now)."""
+        task = self.load(Task, self.load(Run, run_id).task_id)
+        authors = frozenset(task.authors)
+        gate = next((g for g in task.gates if g["step_id"] == step_id), None)
+        allowed = None if gate is None else self.policy.confirmers(
+            gate["environment"], RiskLevel(gate["risk"]))
+        named = self._naming(task.requester)
+        confirmers = None if allowed is None else frozenset(named(p) for p in allowed)
 
         def confirm(run: Run, meta: EventMeta) -> None:
             run.confirm_manual_step(step_id, meta.actor, note, meta,
-                                    seal=self.privacy.sealer(meta.actor), authors=authors)
+                                    seal=self.privacy.sealer(meta.actor), authors=authors,
+                                    confirmers=confirmers)
 
         return self._shown(RunView.of(self._change(Run, run_id, by, confirm)))
 

@@ -7,13 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from application.core import SCHEDULER, AppCore
-from application.documents import DocumentError, schema_errors
+from application.documents import plan_checked
 from application.snapshots import TaskView
 from domain.base import EventMeta
 from domain.errors import InvalidInputError
-from domain.plan import Plan
 from domain.risk import GateKind, Tier
-from domain.secrets import plan_problems
 from domain.task import Task
 
 
@@ -38,10 +36,10 @@ class TaskCommands(AppCore):
         fallback_reason: str | None = None,
     ) -> TaskView:
         """Check a plan against the policy and record it with each step's risk and gate."""
-        plan = Plan.from_document(document)
+        plan_checked(document, self.policy)  # refused before the task is loaded
 
         def segment(task: Task, meta: EventMeta) -> None:
-            plan_doc, gates = self.classify(plan, task.mode, task.requester)
+            plan_doc, gates = self.classify(document, task.mode, task.requester)
             task.record_segmentation(
                 plan_doc, gates, segmenter, meta,
                 fallback_reason=self.written(fallback_reason, meta.actor, task.requester))
@@ -58,7 +56,7 @@ class TaskCommands(AppCore):
         same checks a segmenter's plan passes, or nothing is recorded."""
         self._check_environment(environment)
         who = self.privacy.pseudonym(requester)
-        plan_doc, gates = self.classify(Plan.from_document(document), mode, who)
+        plan_doc, gates = self.classify(document, mode, who)
         meta = EventMeta.for_command(who)
         with self._revealing():
             task = Task.request_work(request, who, meta, mode=mode, persona=persona,
@@ -96,18 +94,13 @@ class TaskCommands(AppCore):
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """What recording this plan would record — each step's risk and gate — or the
         error that would refuse it; records nothing."""
-        return self.classify(Plan.from_document(document), mode, requester)
+        return self.classify(document, mode, requester)
 
-    def classify(self, plan: Plan, mode: str, requester: str | None
+    def classify(self, document: Any, mode: str, requester: str | None
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Each step's risk and gate by the policy; a gate nobody could pass is refused now
-        rather than when the run starts. Each step's params must match their kind's schema,
-        so nothing malformed reaches an executor; a credential is never written into a plan
-        (it would stay in the history for ever), only referred to as {secret:NAME}."""
-        doc = plan.to_document()
-        problems = schema_errors(doc) + plan_problems(doc)
-        if problems:
-            raise DocumentError(problems)
+        """The plan's checks (``plan_checked``), then each step's risk and gate by the
+        policy; a gate nobody could pass is refused now rather than when the run starts."""
+        plan, doc = plan_checked(document, self.policy)
         gates = []
         named = self._naming(requester)
         for step, step_doc in zip(plan.steps, doc["steps"], strict=True):

@@ -15,7 +15,6 @@ from domain.base import EventMeta, event_id
 from domain.errors import DomainError
 from domain.incidents import OPEN as OPEN_INCIDENT
 from domain.incidents import Incident, incident_id
-from domain.plan import Plan
 from domain.task import Task
 
 
@@ -104,8 +103,7 @@ def _propose(incident: Incident, remedy: Remedy, labels: list[dict[str, str]], r
         return
     if remedy.plan is not None:
         try:
-            plan_doc, gates = r.app.classify(Plan.from_document(remedy.plan), task.mode,
-                                             INCIDENTS)
+            plan_doc, gates = r.app.classify(remedy.plan, task.mode, INCIDENTS)
             task.record_segmentation(plan_doc, gates, f"atlas:{remedy.pattern}", meta)
         except DomainError as e:  # planned afresh instead
             log.info("incident %s: the .atlas plan no longer passes: %s", incident.id, e)

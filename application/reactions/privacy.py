@@ -10,9 +10,10 @@ from domain.erasure import REQUESTED, Erasure
 
 
 def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
-    """Granted: destroy the person's key, then record PersonForgotten. Destroying it is the
-    one effect a reaction has itself: it must come before the event that says it is done,
-    and a crash between the two only destroys nothing again when the reaction is retried.
+    """Granted: take the person out of the files altlas wrote in clear and destroy their
+    key (application/privacy.py), then record PersonForgotten. That is the one effect a
+    reaction has itself: it must come before the event that says it is done, and a crash
+    between the two only sweeps the files and destroys nothing again when retried.
     Denied, expired or cancelled: the request is withdrawn and nothing is forgotten."""
     approval = r.get(Approval, event.originator_id)
     try:
@@ -23,7 +24,7 @@ def settle_erasure(event: Event, r: Reaction, ports: Ports) -> None:
         return
     meta = meta_of(erasure, PRIVACY, event)
     if isinstance(event, Approval.Granted):
-        r.app.privacy.forget(erasure.subject)
-        erasure.forget(approval.id, meta)
+        swept = r.app.privacy.forget(erasure.subject) or []
+        erasure.forget(approval.id, meta, [s.recorded() for s in swept])
     else:
         erasure.withdraw(approval.id, approval.decision_reason or approval.status, meta)

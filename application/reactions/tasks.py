@@ -6,7 +6,6 @@ from application.core import Reaction
 from application.reactions.common import Ports, meta_of
 from application.segmentation import SEGMENTER_ACTOR
 from domain.base import is_person
-from domain.plan import Plan
 from domain.task import MAX_QUESTIONS, Task
 
 
@@ -30,8 +29,7 @@ def plan_task(event: Task.Requested | Task.Clarified, r: Reaction, ports: Ports)
         problem = r.app.redactor.text(outcome.problem).text
         task.reject(r.app.written(problem, meta.actor, task.requester) or "", meta)
         return
-    plan_doc, gates = r.app.classify(Plan.from_document(outcome.plan), task.mode,
-                                     task.requester)
+    plan_doc, gates = r.app.classify(outcome.plan, task.mode, task.requester)
     fallback = outcome.fallback_reason
     task.record_segmentation(
         plan_doc, gates, outcome.segmenter, meta,

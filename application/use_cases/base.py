@@ -3,6 +3,7 @@ give them, and the one access check."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,12 +15,12 @@ from application.access import Access, NotOwnerError
 from application.app import AltlasApplication
 from application.arena import Arena
 from application.atlas import Atlas
-from application.errors import NotFoundError
+from application.errors import NotFoundError, TooOftenError
 from application.history import EventHistory
 from application.ids import id_text, one_id, whole_id
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
-from application.ports import Auditor, Charts, ModelFiles, ReadModels
+from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels
 from application.presenters import PlanModel, RunModel, alert_list
 from application.privacy import Privacy
 from application.reads import ANY as ANY
@@ -30,6 +31,7 @@ from application.reads import one_of as one_of
 from application.similar import SimilarRuns
 from domain.catalog import aggregate_kind
 from domain.errors import InvalidInputError
+from domain.policy import Policy
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
@@ -55,18 +57,21 @@ class UseCasesBase(ViewReads):
                  auditor: Callable[[], Auditor],
                  reads_at: Callable[[datetime], tuple[ReadModels, int]], *,
                  similar: Callable[[], SimilarRuns] | None = None,
-                 charts: Charts | None = None, model_files: ModelFiles | None = None) -> None:
+                 charts: Charts | None = None, model_files: ModelFiles | None = None,
+                 limits: RateLimits | None = None,
+                 credentials: Callable[[], Policy] | None = None) -> None:
         self.app = app
         self.history = history
         self._similar = similar
         self._charts = charts
         self.leaderboards = Leaderboards(reads, self.atlas)
-        self.access = Access(app.policy)
+        self.access = Access(lambda: app.policy, credentials)
         self.models = Models(app, model_files, self.access, reads)
         self.arena = Arena(app, self.access, self.resolve, self.models.adapter)
         self._reads = reads
         self._auditor = auditor
         self._reads_at = reads_at
+        self._limits = limits
 
     def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
         """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
@@ -121,8 +126,22 @@ class UseCasesBase(ViewReads):
     def _people(self) -> Privacy:
         return self.app.privacy
 
-    def _views(self, as_of: datetime | None) -> ReadModels:
-        return self._reads() if as_of is None else self._reads_at(as_of)[0]
+    def _spend(self, who: str | None, work: str) -> None:
+        """Count expensive ``work`` against ``who``'s rate (the command line, None, reads
+        with its own access to the store and is not counted); TooOftenError past it."""
+        if who is None or self._limits is None:
+            return
+        wait = self._limits.take(who, work)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise TooOftenError(f"{work} asked for too often: try again in {seconds} s "
+                                "(ALTLAS_RATE_LIMITS sets how often a person may)", seconds)
+
+    def _views(self, who: str | None, as_of: datetime | None) -> ReadModels:
+        if as_of is None:
+            return self._reads()
+        self._spend(who, "replay")
+        return self._reads_at(as_of)[0]
 
     def position(self) -> int:
         """How far the history has got: where following what happens next starts."""

@@ -31,6 +31,7 @@ class KnowledgeUseCases(UseCasesBase):
         self._may(who, "read")
         if self._similar is None:
             raise InvalidInputError("the similar-run search is not configured here")
+        self._spend(who, "similar")
         similar = self._similar()
         similar.catch_up()
         return similar.search(text, k, environment=environment, outcome=outcome,

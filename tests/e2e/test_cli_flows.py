@@ -65,7 +65,7 @@ def _hint(text: str, start: str) -> list[str]:
 
 
 def test_the_arena_vote_hint_runs_as_printed(env: dict[str, str], tmp_path: Path) -> None:
-    env = _policy(env, tmp_path, carol=["operator"])
+    env = {**_policy(env, tmp_path, carol=["operator"]), "ALTLAS_MODELS_DIR": str(tmp_path)}
     assert altlas(env, "models", "add", str(write_gguf(tmp_path / "tiny.gguf")), "--as",
                   "carol").returncode == 0
     asked = altlas(env, "arena", "ask", "check disk on the altlas host", "--as", "erin")

@@ -36,7 +36,8 @@ def history(tmp_path: Path) -> dict[str, str]:
                     "check memory  on LOCALHOST"):
         uc.request_work("erin", request)
         system.worker().until_quiet()
-    uc.models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")), "tiny")
+    uc.models.add("carol", str(write_gguf(system.settings.models_directory / "tiny.gguf")),
+                  "tiny")
     duel = uc.arena.ask("erin", "check load on localhost", a="rules", b="local:tiny")
     system.worker().until_quiet()
     planned = next(side for side in "ab" if uc.arena.duel(None, duel["id"])["plans"][side])

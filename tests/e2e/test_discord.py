@@ -337,7 +337,9 @@ async def test_an_arena_duel_in_discord_is_judged_with_its_buttons(
     data["people"]["carol"]["roles"] = ["operator"]
     system.app.policy = Policy.from_mapping(data)
     cache = Path(tempfile.gettempdir()) / "altlas-test-models"
-    system.use_cases().models.add("carol", str(resolve("smollm2", cache)[1]), "smol")
+    packaged = resolve("smollm2", cache)[1]
+    system.settings.models_dir = packaged.parent  # where models are read from, for this one
+    system.use_cases().models.add("carol", str(packaged), "smol")
     bot = await start()
     interact(bot, fake.slash_command(ALICE, "altlas", "arena", request="check disk on web-1"))
     deadline = time.monotonic() + 120  # SmolLM2 plans on a busy machine

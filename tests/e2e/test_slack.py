@@ -325,7 +325,8 @@ def test_a_change_of_model_is_asked_in_slack_and_decided_by_someone_else(
     with open_desk(tmp_path / "data", tmp_path / "policy.yaml") as desk:
         desk.command(ALICE, "models")
         assert wait(lambda: ephemeral(desk, ALICE))[0].startswith("No model is registered")
-        desk.system.use_cases().models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")))
+        desk.system.use_cases().models.add("carol", str(write_gguf(
+            desk.system.settings.models_directory / "tiny.gguf")))
         desk.command(ALICE, "models activate tiny")  # not an operator
         assert wait(lambda: ephemeral(desk, ALICE)[1:]) == [
             "Refused: alice may not change the model that plans: that needs the operator "
@@ -367,8 +368,10 @@ def test_the_arena_shows_two_plans_as_a_and_b_and_a_click_judges_them(tmp_path: 
 
     operator_policy(tmp_path)
     cache = Path(tempfile.gettempdir()) / "altlas-test-models"
-    with open_desk(tmp_path / "data", tmp_path / "policy.yaml", model_cache=cache) as desk:
-        desk.system.use_cases().models.add("carol", str(resolve("smollm2", cache)[1]), "smol")
+    packaged = resolve("smollm2", cache)[1]
+    with open_desk(tmp_path / "data", tmp_path / "policy.yaml", model_cache=cache,
+                   models_dir=packaged.parent) as desk:
+        desk.system.use_cases().models.add("carol", str(packaged), "smol")
         desk.command(ERIN, "arena check disk on web-1")
         started = wait(lambda: [c for c in posted(desk) if c.body["text"].startswith("Arena ")])
         duel = wait(lambda: [c for c in posted(desk) if "altlas_arena:a" in dump(blocks(c))],

@@ -27,7 +27,8 @@ def system(tmp_path: Path) -> Iterator[System]:
 
     operator_policy(tmp_path)
     system = bootstrap(Settings(data_dir=tmp_path / "data", policy_file=tmp_path / "policy.yaml",
-                                segmenter="rules", model_cache=CACHE, arena_run_weight=0.5))
+                                segmenter="rules", model_cache=CACHE, arena_run_weight=0.5,
+                                models_dir=resolve("smollm2", CACHE)[1].parent))
     system.use_cases().models.add("carol", str(resolve("smollm2", CACHE)[1]), "smol")
     yield system
     system.close()

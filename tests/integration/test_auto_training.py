@@ -32,7 +32,8 @@ def system(tmp_path: Path) -> Iterator[System]:
         training_dev_file=labelled(tmp_path / "dev.json", "show memory here"),
         evaluation_file=labelled(tmp_path / "test.json", "how much memory is free here")))
     uc = system.use_cases()
-    uc.models.add("carol", str(write_gguf(tmp_path / "tiny.gguf")), "tiny")
+    uc.models.add("carol", str(write_gguf(system.settings.models_directory / "tiny.gguf")),
+                  "tiny")
     uc.vote("bob", uc.models.activate("carol", "tiny").id)
     system.worker().until_quiet()
     yield system

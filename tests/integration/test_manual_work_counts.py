@@ -67,7 +67,7 @@ def test_a_confirmed_manual_step_counts_as_done_by_hand_everywhere(system: Syste
     assert (planner["runs"], planner["successes"]) == (1, 1)
     [found] = system.similar().search(REQUEST, 1)
     assert found.outcome == "succeeded"
-    assert [request for request, _ in from_history(system.app, system.history)[0]] == [REQUEST]
+    assert [run.request for run in from_history(system.app, system.history)[0]] == [REQUEST]
 
 
 def test_a_store_counted_by_an_earlier_release_is_counted_again_on_upgrade(

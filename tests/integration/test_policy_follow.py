@@ -117,7 +117,7 @@ def test_an_invalid_edit_is_logged_once_and_the_policy_in_use_kept(
     _until("both workers adopt the edit", lambda: installation.every_log_says(
         "policy.yaml changed (sha256"))
     installation.live.write_text("version: [\n")
-    kept = "the policy file cannot be used, so this process keeps the policy it had until"
+    kept = "is refused and this process keeps the policy it had until it is fixed"
     _until("both workers refuse the broken file", lambda: installation.every_log_says(kept))
     assert installation.planned_target("check disk on web-3") == "web-3"
     time.sleep(2.5)  # past the window in which the file is read again on every look

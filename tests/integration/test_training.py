@@ -58,7 +58,8 @@ def started(folder: Path) -> System:
     system = bootstrap(Settings(
         data_dir=folder / "data", policy_file=policy, segmenter="local",
         local_model="smollm2", model_cache=CACHE, training_min_examples=5,
-        training_progress_seconds=0, training_heartbeat_seconds=3, evaluation_file=frozen))
+        training_progress_seconds=0, training_heartbeat_seconds=3, evaluation_file=frozen,
+        models_dir=resolve("smollm2", CACHE)[1].parent))
     system.use_cases().models.add("carol", str(resolve("smollm2", CACHE)[1]), "smol")
     return system
 

@@ -68,11 +68,13 @@ class Gatehouse:
             time.sleep(0.05)
         return value
 
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
-        env.update(ALTLAS_DATA_DIR=str(self.data_dir), ALTLAS_POLICY_FILE=str(self.policy_file),
-                   ALTLAS_SEGMENTER="rules")
-        return subprocess.run([sys.executable, "-m", "altlas", *args], env=env, input=stdin,
+    def cli(self, *args: str, stdin: str | None = None,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """``env``: ALTLAS_ variables besides the gatehouse's."""
+        own = {k: v for k, v in os.environ.items() if not k.startswith("ALTLAS_")}
+        own.update(ALTLAS_DATA_DIR=str(self.data_dir), ALTLAS_POLICY_FILE=str(self.policy_file),
+                   ALTLAS_SEGMENTER="rules", **(env or {}))
+        return subprocess.run([sys.executable, "-m", "altlas", *args], env=own, input=stdin,
                               capture_output=True, text=True, timeout=120)
 
     def write(self, name: str, document: Any) -> Path:
@@ -83,13 +85,16 @@ class Gatehouse:
 
 @contextmanager
 def gatehouse(tmp_path: Path, *, worker: bool,
-              executors: Mapping[str, StepExecutor] | None = None) -> Iterator[Gatehouse]:
-    """``executors`` replace the real ones (all of them) where a test needs its own."""
+              executors: Mapping[str, StepExecutor] | None = None,
+              policy: Mapping[str, Any] | None = None,
+              **settings: Any) -> Iterator[Gatehouse]:
+    """``executors`` replace the real ones (all of them) where a test needs its own;
+    ``policy`` replaces gate_policy(); ``settings``, the Settings a test changes."""
     policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(yaml.safe_dump(gate_policy(), sort_keys=False))
+    policy_file.write_text(yaml.safe_dump(dict(policy or gate_policy()), sort_keys=False))
     data_dir = tmp_path / "data"
     system = bootstrap(Settings(data_dir=data_dir, segmenter="rules", policy_file=policy_file,
-                                poll_interval_ms=50), executors=executors)
+                                poll_interval_ms=50, **settings), executors=executors)
     stop = threading.Event()
     thread = None
     if worker:

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from adapters.policy_watch import PolicyUnavailableError, PolicyWatch
+from adapters.policy_watch import PolicyWatch
 from altlas.settings import Settings, SettingsError, load_settings
+from application.errors import PolicyUnavailableError
 from testkit.fakes import slack_payloads as p
 from testkit.helpers import TOKENS, auth, default_policy, token_policy
 from tests.e2e.test_slack import Desk, open_desk

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import pytest
@@ -32,7 +32,6 @@ from domain.approval import (
 )
 from domain.base import EventMeta
 from domain.erasure import AlreadyForgottenError
-from domain.plan import Plan
 from domain.task import Task
 from streams.audit import read_topic
 from testkit.backends import Backend, OnPostgres, OnSQLite
@@ -77,14 +76,41 @@ def keys_table(backend: Backend) -> str:
     return f"{schema}.altlas_person_keys" if schema else "altlas_person_keys"
 
 
-class PrivacyContract:
+def alice_history(system: System, tmp_path: Path) -> tuple[UUID, UUID]:
+    """alice asks for work in her own words, and denies deniz's change with a reason."""
+    flag = str(tmp_path / "a" / "maintenance.flag")
+    theirs = system.app.submit_plan(SECRET, gated_plan(flag), "alice", environment="prod")
+    system.worker().until_quiet()
+    flag = str(tmp_path / "d" / "maintenance.flag")
+    deniz = system.app.submit_plan("flag it", gated_plan(flag), "deniz", environment="prod")
+    system.worker().until_quiet()
+    gated = next(s for s in system.app.get_run(run_id_of(UUID(deniz.id))).steps
+                 if s.approval_id)
+    system.use_cases().deny("alice", str(gated.approval_id), REASON)
+    system.worker().until_quiet()
+    return UUID(theirs.id), UUID(deniz.id)
+
+
+def forget(system: System, subject: str = "alice", granter: str = "bob") -> None:
+    """erin asks to forget ``subject``; ``granter`` grants it; the workers forget."""
+    uc = system.use_cases()
+    asked = uc.forget("erin", subject, "left the company")
+    uc.vote(granter, asked.id)
+    system.worker().until_quiet()
+
+
+class PrivacySystem:
+    """A store with the privacy policy; ``extra`` settings for every start."""
+
+    extra: ClassVar[dict[str, Any]] = {}
+
     @pytest.fixture
     def settings_of(self, backend: Backend, tmp_path: Path) -> Any:
         policy = privacy_policy(tmp_path)
 
         def settings(**extra: Any) -> Any:
             return backend.settings().model_copy(update={
-                "policy_file": policy, "segmenter": "rules", **extra})
+                "policy_file": policy, "segmenter": "rules", **self.extra, **extra})
 
         return settings
 
@@ -94,25 +120,14 @@ class PrivacyContract:
         yield system
         system.close()
 
+
+class PrivacyContract(PrivacySystem):
+
     def _history(self, system: System, tmp_path: Path) -> tuple[UUID, UUID]:
-        """alice asks for work in her own words, and denies deniz's change with a reason."""
-        flag = str(tmp_path / "a" / "maintenance.flag")
-        theirs = system.app.submit_plan(SECRET, gated_plan(flag), "alice", environment="prod")
-        system.worker().until_quiet()
-        flag = str(tmp_path / "d" / "maintenance.flag")
-        deniz = system.app.submit_plan("flag it", gated_plan(flag), "deniz", environment="prod")
-        system.worker().until_quiet()
-        gated = next(s for s in system.app.get_run(run_id_of(UUID(deniz.id))).steps
-                     if s.approval_id)
-        system.use_cases().deny("alice", str(gated.approval_id), REASON)
-        system.worker().until_quiet()
-        return UUID(theirs.id), UUID(deniz.id)
+        return alice_history(system, tmp_path)
 
     def _forget(self, system: System, subject: str = "alice", granter: str = "bob") -> None:
-        uc = system.use_cases()
-        asked = uc.forget("erin", subject, "left the company")
-        uc.vote(granter, asked.id)
-        system.worker().until_quiet()
+        forget(system, subject, granter)
 
     def _readable(self, system: System) -> dict[str, str]:
         """Everything people read, as text."""
@@ -290,8 +305,8 @@ class PrivacyContract:
     ) -> None:
         """A task planned before this release: its approval names deniz in clear, and deniz
         still cannot approve it, nor alice vote twice, under any pseudonym."""
-        plan = Plan.from_document(gated_plan(str(tmp_path / "o" / "maintenance.flag")))
-        doc, gates = system.app.classify(plan, "normal", "deniz")  # as recorded then
+        doc, gates = system.app.classify(gated_plan(str(tmp_path / "o" / "maintenance.flag")),
+                                        "normal", "deniz")  # as recorded then
         meta = EventMeta.for_command("deniz")
         task = Task.request_work("set the flag", "deniz", meta, environment="prod")
         task.record_segmentation(doc, gates, "v1", EventMeta("deniz", task.correlation_id,

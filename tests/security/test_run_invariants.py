@@ -28,6 +28,7 @@ WIPE = plan(step("s1", action="df -h"),
 MANUAL = plan(step("s1", kind="manual", action="swap the failed disk in rack 4",
                    target="db-1"))
 CRITICAL = plan(step("s1", kind="ssh", action="rm -rf /var/lib/app", target="web-1"))
+WIPE_DB = plan(step("s1", kind="ssh", action="rm -rf /var/lib/postgresql", target="db-1"))
 
 
 @pytest.fixture
@@ -219,6 +220,48 @@ class TestManualWork:
         assert _run(busy, task_id)["outcome"] == "manual_outstanding"
         r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "bob", {"note": "wiped"})
         assert r.status_code == 200 and r.json()["outcome"] == "succeeded"
+
+    def test_an_approver_of_another_environment_cannot_confirm_a_prod_critical_step(
+        self, busy: Gatehouse
+    ) -> None:
+        """deniz and erin approve dev only: confirming is no way around prod's gate."""
+        task_id = _planned(busy, WIPE_DB, person="bob")
+        run = busy.until(lambda: (r := _run(busy, task_id))["outcome"] and r)
+        assert run["steps"][0]["risk"] == "CRITICAL"
+        before = busy.events()
+        for who in ("erin", "deniz"):
+            r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", who, {"note": "done"})
+            assert r.status_code == 403, r.text
+            assert "could not have approved CRITICAL step s1" in r.json()["message"]
+            done = busy.cli("run", "confirm", run["id"][:8], "s1", "--as", who)
+            assert done.returncode == 2 and "could not have approved" in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1
+            said = busy.post("/commands", who, {"text": f"done {run['id'][:8]} s1"}).json()
+            assert "could not have approved" in said["text"]
+            again = busy.post(f"/runs/{run['id'].upper()}/steps/s1/confirmation", who, {})
+            assert again.status_code in (403, 404)  # another spelling of the run is no way in
+        assert busy.events() == before
+        assert _run(busy, task_id)["outcome"] == "manual_outstanding"
+        r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "alice", {"note": "wiped"})
+        assert r.status_code == 200 and r.json()["outcome"] == "succeeded"
+
+    def test_an_admin_who_approves_nothing_in_prod_cannot_confirm_its_critical_step(
+        self, busy: Gatehouse
+    ) -> None:
+        task_id = _planned(busy, WIPE_DB, person="bob")
+        run = busy.until(lambda: (r := _run(busy, task_id))["outcome"] and r)
+        r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "adam", {})
+        assert r.status_code == 403 and "could not have approved" in r.json()["message"]
+
+    def test_manual_work_in_prod_is_confirmed_only_by_prod_s_approvers(
+        self, busy: Gatehouse
+    ) -> None:
+        task_id = _planned(busy, MANUAL)
+        run = busy.until(lambda: (r := _run(busy, task_id))["outcome"] and r)
+        r = busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "erin", {})
+        assert r.status_code == 403 and "could not have approved" in r.json()["message"]
+        assert busy.post(f"/runs/{run['id']}/steps/s1/confirmation", "bob",
+                         {}).json()["outcome"] == "succeeded"
 
     def test_chat_confirms_manual_work_with_done(self, busy: Gatehouse) -> None:
         task_id = _planned(busy, MANUAL)

@@ -107,6 +107,14 @@ def write_policy(tmp_path: Path, ssh_peer: SSHPeer, port: int) -> Path:
     data["hosts"]["web-1"]["http"] = [port]
     tokens = yaml.safe_load(token_policy())
     data["api_tokens"], data["people"] = tokens["api_tokens"], tokens["people"]
+    data["secrets"] = {  # where secret_steps send each
+        "DB_PASSWORD": {"hosts": ["localhost", "web-1"], "kinds": ["local", "ssh"]},
+        "FROM_ENV": {"hosts": ["web-1"], "kinds": ["ssh"]},
+        "TRICKY": {"hosts": ["web-1"], "kinds": ["ssh"]},
+        "API_TOKEN": {"hosts": ["web-1"], "kinds": ["http"],
+                      "urls": [f"http://127.0.0.1:{port}/login"]},
+        "NOT_DEFINED": {"hosts": ["localhost", "web-1"]},
+    }
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

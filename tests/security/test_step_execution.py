@@ -15,7 +15,7 @@ import pytest
 from application.core import run_id_of
 from application.ports import StepContext, StepOutcome
 from domain.base import EventMeta
-from domain.plan import Plan, PlanStep
+from domain.plan import PlanStep
 from domain.task import Task
 from testkit.helpers import plan, step
 from tests.security.gatehouse import Gatehouse, gatehouse
@@ -153,8 +153,7 @@ class TestAnExceptionIsAFailureOnRecord:
         with gatehouse(tmp_path, worker=True) as house:
             clean = plan(step("s1", kind=kind, action=action,
                               **({"target": target} if target else {})))
-            document, gates = house.system.app.classify(Plan.from_document(clean), "normal",
-                                                        "deniz")
+            document, gates = house.system.app.classify(clean, "normal", "deniz")
             document["steps"][0]["params"] = params
             task = Task.request_work("old plan", "deniz", EventMeta.for_command("deniz"),
                                      environment="prod")

@@ -124,7 +124,7 @@ def test_unknown_key_names_its_line() -> None:
     assert _policy_error(text) == (
         f"p.yaml:{line}: local_hots: unknown key; expected one of alertmanager, api_tokens, "
         "approvals, atlas, commands, environments, groups, hosts, incidents, local_host, people, "
-        "services, version"
+        "secrets, services, version"
     )
 
 
@@ -181,7 +181,7 @@ def test_every_problem_is_listed_with_its_line_not_only_the_first() -> None:
         "expression: missing ), unterminated subpattern at position 1",
         f"p.yaml:{line_of('local_hots')}: local_hots: unknown key; expected one of "
         "alertmanager, api_tokens, approvals, atlas, commands, environments, groups, hosts, "
-        "incidents, local_host, people, services, version",
+        "incidents, local_host, people, secrets, services, version",
     ]
 
 
@@ -307,3 +307,28 @@ def test_a_bad_alertmanager_section_is_refused_without_echoing_it(section: objec
         _with_alertmanager(section)
     assert str(refused.value).startswith(problem)
     assert "s3cret" not in str(refused.value) and "pa55" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("scope", "said"), [
+    ("{kinds: [http]}", "secrets.STATUS_TOKEN.hosts: must name the hosts it may be sent to"),
+    ("{hosts: [web-9]}", "secrets.STATUS_TOKEN.hosts[0]: 'web-9' is not in hosts"),
+    ("{hosts: [web-1], kinds: [promql]}",
+     "secrets.STATUS_TOKEN.kinds[0]: must be one of local, ssh, http"),
+    ("{hosts: [web-1], urls: ['https://x@web-1/']}",
+     "secrets.STATUS_TOKEN.urls[0]: must be an http(s) URL prefix without user, query"),
+    ("{hosts: [web-1], urls: ['https://web-1/api?a=1']}",
+     "secrets.STATUS_TOKEN.urls[0]: must be an http(s) URL prefix"),
+    ("{hosts: [web-1], urls: ['ftp://web-1/']}", "secrets.STATUS_TOKEN.urls[0]: must be an"),
+    ("{hosts: [web-1], where: [web-2]}", "secrets.STATUS_TOKEN.where: unknown key"),
+])
+def test_a_secrets_scope_that_says_nowhere_clear_is_refused_with_its_line(
+    scope: str, said: str
+) -> None:
+    text = default_policy_text() + f"secrets:\n  STATUS_TOKEN: {scope}\n"
+    line = len(text.splitlines())
+    assert f"p.yaml:{line}: {said}" in "\n".join(_problems(text))
+
+
+def test_a_secret_is_named_as_plans_name_it() -> None:
+    text = default_policy_text() + "secrets:\n  status-token: {hosts: [web-1]}\n"
+    assert any("secrets.status-token: must be a secret's name" in p for p in _problems(text))

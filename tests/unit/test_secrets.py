@@ -279,3 +279,28 @@ def test_the_log_filter_redacts_messages_arguments_and_tracebacks() -> None:
     ordinary = _record("step %s of run %s", "s1", "r1")
     log_filter.filter(ordinary)
     assert ordinary.args == ("s1", "r1") and ordinary.getMessage() == "step s1 of run r1"
+
+
+@pytest.mark.parametrize("text", [
+    SECRET[: len(SECRET) // 2] + " and more",  # a part of a value alone
+    SECRET.encode().hex()[:20],
+    " ".join(SECRET[:6]) + " then other words",
+    json.dumps({"a": SECRET[:8], "n": 1, "b": "unrelated-value"}),
+    "0123456789abcdef " * 8,
+])
+def test_what_is_not_a_known_value_in_any_form_is_left_as_it_is(text: str) -> None:
+    assert redactor.text(text) == Redacted(text, 0)
+
+
+def test_a_value_cut_over_two_lines_is_taken_out_and_the_lines_around_kept() -> None:
+    cut = len(SECRET) // 2
+    text = f"first line\nkey {SECRET[:cut]}\n{SECRET[cut:]} rest\nlast line"
+    assert redactor.text(text) == Redacted("first line\nkey [redacted] rest\nlast line", 1)
+
+
+def test_a_value_cut_over_two_strings_of_a_json_value_is_taken_out_of_both() -> None:
+    cut = len(SECRET) // 2
+    found, n = redactor.data({"x": [SECRET[:cut], SECRET[cut:]], "y": "kept", "n": 2})
+    assert (found, n) == ({"x": [REDACTED, REDACTED], "y": "kept", "n": 2}, 1)
+    assert [redactor.data(v) for v in (7, None, 1.5, True)] == [(7, 0), (None, 0), (1.5, 0),
+                                                                (True, 0)]

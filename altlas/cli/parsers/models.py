@@ -25,7 +25,8 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     p = add(models, "add", "models:models_add",
             "register a GGUF file from its header (it plans nothing until activated)")
-    p.add_argument("path", type=path_arg, metavar="PATH", help="the .gguf file")
+    p.add_argument("path", type=path_arg, metavar="PATH",
+                   help="the .gguf file, in ALTLAS_MODELS_DIR (a relative path is taken there)")
     p.add_argument("--name", help="its name in the registry (default: from the file name)")
     actor(p)
     as_json(p)
