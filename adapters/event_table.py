@@ -1,6 +1,6 @@
 """The event store's table read as plain SQL, for what needs no event decoded: where the
-store ends and whether its events are stored in clear. The library's own recorder is for
-everything else."""
+store ends, whether its events are stored in clear, and whether an aggregate recorded an
+event of a kind. The library's own recorder is for everything else."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import json
 import sqlite3
 from pathlib import Path
+from uuid import UUID
 
 from sqlalchemy import Engine, text
 
@@ -50,6 +51,20 @@ def postgres_ends(engine: Engine) -> tuple[int, bool]:
             f"SELECT state FROM {POSTGRES_TABLE} WHERE notification_id IN "
             f"((SELECT MIN(notification_id) FROM {POSTGRES_TABLE}), :end)"), {"end": end})
         return end, all(in_clear(bytes(row[0])) for row in states)
+
+
+def recorded(engine: Engine, originator_id: UUID, topic_end: str) -> bool:
+    """Whether the store ``engine`` reaches holds an event of ``originator_id`` whose topic
+    ends with ``topic_end`` (under any module name the topic was registered with)."""
+    if engine.dialect.name == "sqlite":  # the library keeps a UUID's hex there
+        query, ident = (f"SELECT 1 FROM {SQLITE_TABLE} WHERE originator_id = :id "
+                        "AND topic LIKE :topic LIMIT 1"), originator_id.hex
+    else:
+        query, ident = (f"SELECT 1 FROM {POSTGRES_TABLE} WHERE originator_id = "
+                        "CAST(:id AS uuid) AND topic LIKE :topic LIMIT 1"), str(originator_id)
+    with engine.connect() as conn:
+        found = conn.execute(text(query), {"id": ident, "topic": f"%{topic_end}"}).first()
+    return found is not None
 
 
 def _end(conn: sqlite3.Connection, table: str) -> int:

@@ -17,17 +17,20 @@ from datetime import datetime
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.event_table import postgres_ends, sqlite_ends
+from adapters.event_table import postgres_ends, recorded, sqlite_ends
 from adapters.person_keys import SqlPersonKeys, person_keys
 from adapters.policy_record import known_valid
 from altlas.environment import Locations
 from application.privacy import Privacy
 from application.reads import ViewReads
+from domain.people import erasure_id
 from projections.queries import SqlReadModels
 from projections.reader import current_views
 from projections.store import ViewStoreError, open_engine
 
 CONNECT_TIMEOUT = 5  # seconds, as bootstrap gives PostgreSQL
+# The topic's end of domain/erasure.py's Erasure.Forgotten, whichever module name begins it
+FORGOTTEN = ":Erasure.Forgotten"
 
 
 class QuickReads(ViewReads):
@@ -35,7 +38,9 @@ class QuickReads(ViewReads):
 
     def __init__(self, views: Engine, events: Engine) -> None:
         self._engines = (views, events)
-        self._privacy = Privacy(SqlPersonKeys(events))
+        # as the application's: a key put back after its person was forgotten is not believed
+        self._privacy = Privacy(SqlPersonKeys(events), forgotten=lambda pseudonym: recorded(
+            events, erasure_id(pseudonym), FORGOTTEN))
         self._reads = SqlReadModels(lambda: views)
 
     def _people(self) -> Privacy:

@@ -1,19 +1,22 @@
 """A read that opens only the views (altlas/quick_reads.py) must not be a way around what
-every command checks at start-up: the cipher key, the policy, a store that lost events.
-Each case makes the views current first, so the quick read is the one tried."""
+every command checks at start-up: the cipher key, the policy, a store that lost events; nor
+around what the whole system believes of people (a key put back after forgetting). Each case
+makes the views current first, so the quick read is the one tried."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import one_line_error
+from tests.e2e.conftest import imports, one_line_error
 from tests.e2e.conftest import run_altlas as altlas
+from tests.security.test_privacy import ERASED, SECRET, leaks, privacy_policy
 
 READS = [("task", "list"), ("run", "list"), ("approvals",), ("timeline",)]
 
@@ -77,3 +80,27 @@ def test_views_ahead_of_a_store_put_back_are_refused(env: dict[str, str],
     shutil.copy(older, data / "events.sqlite3")
     for read in READS:
         assert "events were lost" in one_line_error(altlas(env, *read))
+
+
+def test_a_key_put_back_after_forgetting_is_not_believed(env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    """As the whole system (tests/security/test_key_table.py): alice's row restored from a
+    copy after she was forgotten reveals nothing, and is destroyed again."""
+    env = {**env, "ALTLAS_POLICY_FILE": str(privacy_policy(tmp_path))}
+    assert altlas(env, "task", "request", SECRET, "--as", "alice").returncode == 0
+    keys = Path(env["ALTLAS_DATA_DIR"]) / "events.sqlite3"
+    select = "SELECT pseudonym, name, key, created_at FROM altlas_person_keys WHERE name = ?"
+    with sqlite3.connect(keys) as db:
+        [row] = db.execute(select, ("alice",)).fetchall()
+    asked = altlas(env, "privacy", "forget", "alice", "--as", "erin", "--reason", "left")
+    approval = re.search(r"approval ([0-9a-f]{8})", asked.stdout)
+    assert approval is not None, asked.stderr
+    assert altlas(env, "approve", approval.group(1), "--as", "bob").returncode == 0
+    altlas(env, "task", "list")  # the views catch up with the store
+    with sqlite3.connect(keys) as db:
+        db.execute("INSERT INTO altlas_person_keys VALUES (?, ?, ?, ?)", row)
+    out, modules = imports(env, "task", "list")
+    assert "altlas.bootstrap" not in modules
+    assert leaks(out) == [] and ERASED.search(out)
+    with sqlite3.connect(keys) as db:
+        assert db.execute(select, ("alice",)).fetchall() == []

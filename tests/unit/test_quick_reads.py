@@ -71,3 +71,12 @@ def test_only_a_policy_text_loaded_whole_counts_as_valid(tmp_path: Path) -> None
     assert not known_valid(policy, tmp_path)
     policy.write_text(default_policy_text())  # put back as it was loaded
     assert known_valid(policy, tmp_path)
+
+
+def test_forgetting_is_looked_for_by_the_topic_the_library_records() -> None:
+    from eventsourcing.utils import get_topic
+
+    from altlas.quick_reads import FORGOTTEN
+    from domain.erasure import Erasure
+
+    assert get_topic(Erasure.Forgotten).endswith(FORGOTTEN)
