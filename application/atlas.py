@@ -20,6 +20,7 @@ import jsonschema
 
 from application.ports import ReadModels
 from application.privacy import Privacy
+from domain import json_input
 from domain.atlas import normalised_request, percentile, wilson
 from domain.errors import InvalidInputError
 from domain.plan import Plan, PlanError
@@ -156,8 +157,10 @@ class Atlas:
         """Check the document against the schema (the JSON path of the first error), then
         record it; the same document twice is imported once."""
         try:
-            document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            document = json_input.loads(raw)
+        except (json_input.TooDeepError, json_input.UnsafeJsonError) as e:
+            raise AtlasDocumentError(f"$: {e}") from None
+        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError among them
             raise AtlasDocumentError(f"$: not JSON ({e})") from None
         validator = jsonschema.Draft202012Validator(document_schema(), format_checker=FORMATS)
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: e.path)), None)
