@@ -360,11 +360,19 @@ class LeaderboardOut(Out):
     ratings: RatingsOut
 
 
+Planner = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class MatchIn(BaseModel):
+    """Two different planners as a pair, so the schema can say they differ (uniqueItems)."""
+
     model_config = ConfigDict(extra="forbid")
-    a: str = Field(min_length=1, max_length=100, description="A planner: segmenter or model.")
-    b: str = Field(min_length=1, max_length=100)
-    outcome: Literal["a", "b", "tie", "both_bad"]
+    planners: list[Planner] = Field(
+        min_length=2, max_length=2, json_schema_extra={"uniqueItems": True},
+        description="A and B: rules, local:NAME of a registered model, or local:BASE+lora-ID "
+                    "of an evaluated adapter.")
+    outcome: Literal["a", "b", "tie", "both_bad"] = Field(
+        description="a: the first planner's plan was better, b: the second's.")
     task_id: str | None = Field(None, max_length=36, description="The request both planned.")
 
 
