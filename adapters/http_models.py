@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from application.documents import inlined_schema
 from domain.task import MODES, PERSONAS
 
 
@@ -56,11 +57,11 @@ class TaskIn(BaseModel):
 
 
 class SegmentationIn(BaseModel):
-    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.",
-                                 json_schema_extra={"required": ["alt", "steps"], "properties": {
-                                     "alt": {"const": 1}, "steps": {
-                                         "type": "array", "minItems": 1,
-                                         "items": {"type": "object"}}}})
+    plan: dict[str, Any] = Field(
+        description="The .alt document (altlas/schemas/alt.schema.json): {\"alt\": 1, "
+        "\"steps\": [...]}. The policy then judges what it does: 403 for a step it refuses, "
+        "404 for a target it does not know, 409 for steps that do not fit together.",
+        json_schema_extra=inlined_schema("alt"))
 
 
 class ReasonIn(BaseModel):

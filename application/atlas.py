@@ -18,12 +18,13 @@ from typing import Any
 
 import jsonschema
 
+from application.documents import schema_errors
 from application.ports import ReadModels
 from application.privacy import Privacy
 from domain import json_input
 from domain.atlas import normalised_request, percentile, wilson
-from domain.errors import InvalidInputError
-from domain.plan import Plan, PlanError
+from domain.errors import ConflictError, InvalidInputError
+from domain.plan import Plan, StepsConflictError
 
 ATLAS_VERSION = 1
 ERASED = "[erased]"
@@ -83,6 +84,12 @@ class PatternSummary:
 
 class AtlasDocumentError(InvalidInputError):
     """An .atlas document that cannot be imported: the message names the JSON path."""
+
+
+class AtlasConflictError(AtlasDocumentError, ConflictError):
+    """A document whose parts each pass the schema but contradict each other (more successes
+    than runs, a pattern twice, a plan's steps that do not fit together): 409, not 422, as
+    no JSON Schema can say it."""
 
 
 FORMATS = jsonschema.FormatChecker(formats=())
@@ -177,22 +184,26 @@ class Atlas:
 
 
 def _check_sense(patterns: list[dict[str, Any]]) -> None:
-    """What the schema cannot say: counts that add up, plans that are .alt plans, each
-    pattern once."""
+    """Plans that are .alt plans (422 as the rest of the schema), then what no schema can
+    say (409): counts that add up, each pattern once, steps that fit together."""
+    for i, p in enumerate(patterns):
+        problems = schema_errors(p["plan"]) if p["plan"] is not None else []
+        if problems:
+            raise AtlasDocumentError(f"$.patterns[{i}].plan{problems[0][1:]}")
     seen: set[str] = set()
     for i, p in enumerate(patterns):
         where = f"$.patterns[{i}]"
-        if p["successes"] > p["runs"]:
-            raise AtlasDocumentError(f"{where}.successes: {p['successes']} successes in "
-                                     f"{p['runs']} runs")
-        if p["pattern"] in seen:
-            raise AtlasDocumentError(f"{where}.pattern: {p['pattern']!r} appears twice")
-        seen.add(p["pattern"])
         if p["plan"] is not None:
             try:
                 Plan.from_document(p["plan"])
-            except PlanError as e:
-                raise AtlasDocumentError(f"{where}.plan{e.path[1:]}: {e.problem}") from None
+            except StepsConflictError as e:
+                raise AtlasConflictError(f"{where}.plan{e.path[1:]}: {e.problem}") from None
+        if p["successes"] > p["runs"]:
+            raise AtlasConflictError(f"{where}.successes: {p['successes']} successes in "
+                                     f"{p['runs']} runs")
+        if p["pattern"] in seen:
+            raise AtlasConflictError(f"{where}.pattern: {p['pattern']!r} appears twice")
+        seen.add(p["pattern"])
 
 
 def _count(s: PatternSummary, fact: dict[str, Any]) -> None:

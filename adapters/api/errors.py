@@ -19,12 +19,16 @@ from application.errors import NotFoundError, UnknownEnvironmentError
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
+from domain.policy import UnknownHostError
+from domain.run import UnknownStepError
 from streams.audit import KafkaNotConfiguredError
 
 # a kind of input that is fine but finds no such thing, or a server set up without what it
 # needs, is not the request's fault: 404 and 409, as the schema cannot say them
 _STATUS = ((NotFoundError, 404), (UnknownModelError, 404), (NoModelFileError, 404),
-           (UnknownEnvironmentError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (UnknownEnvironmentError, 404), (UnknownHostError, 404), (UnknownStepError, 404),
+           (NotAllowedError, 403),
+           (ConflictError, 409),
            (KafkaNotConfiguredError, 409), (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (

@@ -7,11 +7,16 @@ from typing import Any
 from uuid import UUID
 
 from application.core import SCHEDULER, AppCore
-from application.documents import DocumentError, schema_errors
+from application.documents import (
+    CredentialInPlanError,
+    DocumentError,
+    parsed_plan,
+    schema_errors,
+)
 from application.snapshots import TaskView
 from domain.base import EventMeta
-from domain.errors import InvalidInputError
 from domain.plan import Plan
+from domain.policy import StepRefusedError
 from domain.risk import GateKind, Tier
 from domain.secrets import plan_problems
 from domain.task import Task
@@ -38,7 +43,7 @@ class TaskCommands(AppCore):
         fallback_reason: str | None = None,
     ) -> TaskView:
         """Check a plan against the policy and record it with each step's risk and gate."""
-        plan = Plan.from_document(document)
+        plan = parsed_plan(document)
 
         def segment(task: Task, meta: EventMeta) -> None:
             plan_doc, gates = self.classify(plan, task.mode, task.requester)
@@ -58,7 +63,7 @@ class TaskCommands(AppCore):
         same checks a segmenter's plan passes, or nothing is recorded."""
         self._check_environment(environment)
         who = self.privacy.pseudonym(requester)
-        plan_doc, gates = self.classify(Plan.from_document(document), mode, who)
+        plan_doc, gates = self.classify(parsed_plan(document), mode, who)
         meta = EventMeta.for_command(who)
         with self._revealing():
             task = Task.request_work(request, who, meta, mode=mode, persona=persona,
@@ -96,7 +101,7 @@ class TaskCommands(AppCore):
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """What recording this plan would record — each step's risk and gate — or the
         error that would refuse it; records nothing."""
-        return self.classify(Plan.from_document(document), mode, requester)
+        return self.classify(parsed_plan(document), mode, requester)
 
     def classify(self, plan: Plan, mode: str, requester: str | None
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -105,23 +110,26 @@ class TaskCommands(AppCore):
         so nothing malformed reaches an executor; a credential is never written into a plan
         (it would stay in the history for ever), only referred to as {secret:NAME}."""
         doc = plan.to_document()
-        problems = schema_errors(doc) + plan_problems(doc)
+        problems = schema_errors(doc)
         if problems:
             raise DocumentError(problems)
+        problems = plan_problems(doc)
+        if problems:
+            raise CredentialInPlanError(problems)
         gates = []
         named = self._naming(requester)
         for step, step_doc in zip(plan.steps, doc["steps"], strict=True):
             verdict = self.policy.classify(step)
             tier = self.policy.environments[verdict.environment].tier
             if mode == "chaos" and tier is not Tier.DEV:
-                raise InvalidInputError(
+                raise StepRefusedError(
                     f"step {step.id}: chaos mode runs only in dev, not in {verdict.environment}"
                 )
             gate = self.policy.gate(step, verdict)
             eligible = frozenset(named(p) for p in gate.eligible)
             counting = eligible - {named(requester) if requester else None}
             if gate.kind is GateKind.APPROVAL and len(counting) < gate.required:
-                raise InvalidInputError(
+                raise StepRefusedError(
                     f"step {step.id}: {verdict.risk.value} in {verdict.environment} needs "
                     f"{gate.required} approval(s) but only {len(counting)} eligible people "
                     "besides the requester exist; fix the policy's approver groups")

@@ -252,7 +252,7 @@ def test_listings_as_of_a_time_show_what_was_true_then(served: Served) -> None:
     assert "needs the auditor role" in then["text"]
 
 
-def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
+def test_a_plan_needing_a_step_it_lacks_is_409_with_its_json_path(served: Served) -> None:
     client = served.client
     task_id = client.post("/tasks", json={"request": "make everything faster"},
                           headers=auth("deniz")).json()["id"]
@@ -261,8 +261,9 @@ def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
     before = _events(client)
     r = client.post(f"/tasks/{task_id}/segmentation", headers=auth("deniz"), json={
         "plan": plan(step("a", kind="ssh", action="uptime", target="web-1", needs=["b"]))})
-    assert r.status_code == 422
-    assert r.json() == {"error": "plan", "message": "$.steps[0].needs[0]: unknown step 'b'"}
+    assert r.status_code == 409  # well formed, as the schema says: the steps do not fit
+    assert r.json() == {"error": "steps_conflict",
+                        "message": "$.steps[0].needs[0]: unknown step 'b'"}
     assert _events(client) == before
 
 
