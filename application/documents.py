@@ -58,7 +58,8 @@ def _pattern(validator: Any, pattern: str, instance: Any, _: Any) -> Iterator[Va
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+_Validator = validators.extend(  # type: ignore[no-untyped-call]  # the stubs leave it untyped
+    Draft202012Validator, {"pattern": _pattern})
 
 
 @cache
