@@ -53,27 +53,38 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
-        buffered = iter(messages)
-
-        async def replay() -> Message:
-            return next(buffered, None) or await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(messages, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, cap: int) -> None:
         log.warning("refused %s %s: its body is over %d bytes", scope.get("method"),
                     scope.get("path"), cap)
         setting = "ALTLAS_MAX_BODY_BYTES" if cap == self.max_bytes and scope.get(
             "path") not in self.paths else "ALTLAS_MAX_ALERT_BODY_BYTES"
-        body = json.dumps({
-            "error": "payload_too_large",
-            "message": f"the request body is over the limit of {cap} bytes "
-                       f"({setting})"}).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, "payload_too_large",
+                         f"the request body is over the limit of {cap} bytes ({setting})",
+                         close=True)
+
+
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """What the route receives after a middleware read ``messages``: those, then the rest."""
+    buffered = iter(messages)
+
+    async def replay() -> Message:
+        return next(buffered, None) or await receive()
+
+    return replay
+
+
+async def send_error(send: Send, status: int, error: str, message: str, *,
+                     close: bool = False) -> None:
+    """Answer with the API's error body, from a middleware (before any route)."""
+    body = json.dumps({"error": error, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if close:  # the rest of the body is not read: the connection cannot carry another
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _framing(scope: Scope) -> tuple[int | None, bool]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from application.documents import inlined_schema
 from domain.task import MODES, PERSONAS
 
 
@@ -56,11 +57,11 @@ class TaskIn(BaseModel):
 
 
 class SegmentationIn(BaseModel):
-    plan: dict[str, Any] = Field(description="The .alt document: {\"alt\": 1, \"steps\": [...]}.",
-                                 json_schema_extra={"required": ["alt", "steps"], "properties": {
-                                     "alt": {"const": 1}, "steps": {
-                                         "type": "array", "minItems": 1,
-                                         "items": {"type": "object"}}}})
+    plan: dict[str, Any] = Field(
+        description="The .alt document (altlas/schemas/alt.schema.json): {\"alt\": 1, "
+        "\"steps\": [...]}. The policy then judges what it does: 403 for a step it refuses, "
+        "404 for a target it does not know, 409 for steps that do not fit together.",
+        json_schema_extra=inlined_schema("alt"))
 
 
 class ReasonIn(BaseModel):
@@ -360,11 +361,19 @@ class LeaderboardOut(Out):
     ratings: RatingsOut
 
 
+Planner = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class MatchIn(BaseModel):
+    """Two different planners as a pair, so the schema can say they differ (uniqueItems)."""
+
     model_config = ConfigDict(extra="forbid")
-    a: str = Field(min_length=1, max_length=100, description="A planner: segmenter or model.")
-    b: str = Field(min_length=1, max_length=100)
-    outcome: Literal["a", "b", "tie", "both_bad"]
+    planners: list[Planner] = Field(
+        min_length=2, max_length=2, json_schema_extra={"uniqueItems": True},
+        description="A and B: rules, local:NAME of a registered model, or local:BASE+lora-ID "
+                    "of an evaluated adapter.")
+    outcome: Literal["a", "b", "tie", "both_bad"] = Field(
+        description="a: the first planner's plan was better, b: the second's.")
     task_id: str | None = Field(None, max_length=36, description="The request both planned.")
 
 

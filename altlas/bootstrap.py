@@ -548,6 +548,7 @@ class System:
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from adapters.api import authenticator, create_api
         from adapters.body_limit import BodyLimit
+        from adapters.json_guard import JsonGuard
         from bots.chat import ChatFront
         from bots.http_commands import add_commands
         from streams.metrics import AltlasCollector, registry
@@ -576,6 +577,7 @@ class System:
                                       seen=self.seen_requests(SEEN_FOR))
             api.add_api_route("/slack/events", endpoint, methods=["POST"],
                               include_in_schema=False)
+        api.add_middleware(JsonGuard)  # inside the body limit: it reads bounded bodies
         api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes, paths={
             "/alerts/alertmanager": self.settings.max_alert_body_bytes})
         return api

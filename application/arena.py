@@ -94,9 +94,7 @@ class Arena:
         """The planners named, else the model that plans now against the newest other;
         ``planned``: a is a task's planner, whose plan is recorded already."""
         registry = self.app.model_registry()
-        names = [f"local:{n}" for n in (registry.models if registry else ())]
-        if registry is not None and registry.adapter is not None:
-            names.append(f"local:{registry.adapter['name']}")
+        names = self._registered()
         in_use = registry.adapter["name"] if registry and registry.adapter else (
             registry.active if registry else None)
         first = a or (f"local:{in_use}" if in_use else RULES)
@@ -107,14 +105,36 @@ class Arena:
                                     f"{first}")
         if first == second:
             raise InvalidInputError(f"{first} cannot play against itself: name two planners")
-        for name in (second,) if planned else (first, second):
+        self._check_known(*((second,) if planned else (first, second)))
+        return first, second
+
+    def record_match(self, who: str, a: str, b: str, outcome: str,
+                     task_id: str | None = None) -> str:
+        """A verdict recorded by hand (MatchPlayed): the same rule as an arena vote, so
+        planners the arena knows, and not judged by who made one of them."""
+        self.access.check(who, "judge")
+        self._check_known(a, b)  # as written: " rules" is no planner
+        return self.app.record_match(a, b, outcome, who, task_id=task_id,
+                                     makers=self._makers(a, b))
+
+    def _check_known(self, *planners: str) -> None:
+        """UnknownModelError (404) naming the first planner the arena does not know."""
+        names = self._registered()
+        for name in planners:
             if name != RULES and name not in names and (
                     self._adapter(name.removeprefix("local:")) is None):
                 raise UnknownModelError(f"{name} is not a planner the arena knows: rules, "
                                         "local:NAME of a registered model "
-                                        f"({', '.join(names)}), or local:BASE+lora-ID of an "
-                                        "evaluated adapter", name)
-        return first, second
+                                        f"({', '.join(names) or 'none yet'}), or "
+                                        "local:BASE+lora-ID of an evaluated adapter", name)
+
+    def _registered(self) -> list[str]:
+        """The registered models' planners, and the adapter that plans now."""
+        registry = self.app.model_registry()
+        names = [f"local:{n}" for n in (registry.models if registry else ())]
+        if registry is not None and registry.adapter is not None:
+            names.append(f"local:{registry.adapter['name']}")
+        return names
 
     def _makers(self, *planners: str) -> list[str]:
         """Who made a planner: who registered its model, or asked for its adapter's training

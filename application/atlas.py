@@ -18,10 +18,13 @@ from typing import Any
 
 import jsonschema
 
+from application.documents import schema_errors
 from application.ports import ReadModels
 from application.privacy import Privacy
+from domain import json_input
 from domain.atlas import normalised_request, percentile, wilson
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.plan import Plan, StepsConflictError
 from domain.secrets import credential_paths
 
 ATLAS_VERSION = 1
@@ -82,6 +85,17 @@ class PatternSummary:
 
 class AtlasDocumentError(InvalidInputError):
     """An .atlas document that cannot be imported: the message names the JSON path."""
+
+
+class AtlasConflictError(AtlasDocumentError, ConflictError):
+    """A document whose parts each pass the schema but contradict each other (more successes
+    than runs, a pattern twice, a plan's steps that do not fit together): 409, not 422, as
+    no JSON Schema can say it."""
+
+
+class AtlasCredentialError(AtlasDocumentError, NotAllowedError):
+    """A document that carries a credential where people wrote or steps failed: refused as
+    a rule rather than a shape (403), as a plan holding one is."""
 
 
 FORMATS = jsonschema.FormatChecker(formats=())
@@ -156,8 +170,10 @@ class Atlas:
         """Check the document against the schema (the JSON path of the first error), then
         record it; the same document twice is imported once."""
         try:
-            document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            document = json_input.loads(raw)
+        except (json_input.TooDeepError, json_input.UnsafeJsonError) as e:
+            raise AtlasDocumentError(f"$: {e}") from None
+        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError among them
             raise AtlasDocumentError(f"$: not JSON ({e})") from None
         validator = jsonschema.Draft202012Validator(document_schema(), format_checker=FORMATS)
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: e.path)), None)
@@ -174,21 +190,31 @@ class Atlas:
 
 
 def _check_sense(patterns: list[dict[str, Any]]) -> None:
-    """What the schema cannot say: counts that add up, each pattern once, no credential in
-    what people wrote or steps failed with (its plan is checked where it is recorded, as
-    every plan is)."""
+    """Plans that are .alt plans (422 as the rest of the schema), then what no schema can
+    say: counts that add up, each pattern once, steps that fit together (409), and no
+    credential in what people wrote or steps failed with (403; its plan is checked where it
+    is recorded, as every plan is)."""
+    for i, p in enumerate(patterns):
+        problems = schema_errors(p["plan"]) if p["plan"] is not None else []
+        if problems:
+            raise AtlasDocumentError(f"$.patterns[{i}].plan{problems[0][1:]}")
     seen: set[str] = set()
     for i, p in enumerate(patterns):
         where = f"$.patterns[{i}]"
-        leaked = credential_paths({k: v for k, v in p.items() if k != "plan"}, where)
-        if leaked:
-            raise AtlasDocumentError(f"{leaked[0]}: holds a credential; an .atlas carries "
-                                     "none, take it out of the document")
+        if p["plan"] is not None:
+            try:
+                Plan.from_document(p["plan"])
+            except StepsConflictError as e:
+                raise AtlasConflictError(f"{where}.plan{e.path[1:]}: {e.problem}") from None
         if p["successes"] > p["runs"]:
-            raise AtlasDocumentError(f"{where}.successes: {p['successes']} successes in "
+            raise AtlasConflictError(f"{where}.successes: {p['successes']} successes in "
                                      f"{p['runs']} runs")
         if p["pattern"] in seen:
-            raise AtlasDocumentError(f"{where}.pattern: {p['pattern']!r} appears twice")
+            raise AtlasConflictError(f"{where}.pattern: {p['pattern']!r} appears twice")
+        leaked = credential_paths({k: v for k, v in p.items() if k != "plan"}, where)
+        if leaked:
+            raise AtlasCredentialError(f"{leaked[0]}: holds a credential; an .atlas carries "
+                                       "none, take it out of the document")
         seen.add(p["pattern"])
 
 

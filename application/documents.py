@@ -3,23 +3,94 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from application.snapshots import RunView, TaskView
-from domain.errors import InvalidInputError
+from domain.errors import InvalidInputError, NotAllowedError
 from domain.plan import Plan, PlanError
 from domain.policy import Policy
 from domain.secrets import plan_problems, redact, scope_problems
 
 
+def _schema(name: str) -> dict[str, Any]:
+    text = resources.files("altlas").joinpath(f"schemas/{name}.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+# What JSON Schema's patterns (ECMA-262) mean by these, which Python's re reads otherwise:
+# its \s and \d take more characters, and its $ also matches before a final newline.
+_ECMA = {"\\s": "[\t-\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]",
+         "\\d": "[0-9]", "\\w": "[A-Za-z0-9_]"}
+_ECMA_IN_CLASS = {"\\s": _ECMA["\\s"][1:-1], "\\d": "0-9", "\\w": "A-Za-z0-9_"}
+
+
+@cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` as every other reader of the schema reads it (ECMA-262), so that the
+    server accepts exactly the strings a client's validator does."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        two = pattern[i:i + 2]
+        if two in _ECMA:
+            out.append(_ECMA_IN_CLASS[two] if in_class else _ECMA[two])
+        elif two.lower() in _ECMA and not in_class:
+            out.append("[^" + _ECMA_IN_CLASS[two.lower()] + "]")
+        elif pattern[i] == "\\":
+            out.append(two)
+        else:
+            char = pattern[i]
+            in_class = (in_class and char != "]") or (not in_class and char == "[")
+            out.append("\\Z" if char == "$" and not in_class else char)
+            i += 1
+            continue
+        i += 2
+    return re.compile("".join(out))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, _: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]  # the stubs leave it untyped
+    Draft202012Validator, {"pattern": _pattern})
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    text = resources.files("altlas").joinpath(f"schemas/{name}.schema.json").read_text()
-    return Draft202012Validator(json.loads(text))
+    # formats checked as the schema's readers check them (a task_id that is no uuid)
+    validator: Draft202012Validator = _Validator(
+        _schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return validator
+
+
+def inlined_schema(name: str = "alt") -> dict[str, Any]:
+    """A document's JSON Schema with its ``$defs`` written in where they are used, so that it
+    can stand inside another document (an OpenAPI body), where ``#/$defs/…`` means nothing."""
+    schema = _schema(name)
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return inline({**defs[ref.removeprefix("#/$defs/")], **rest})
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    inlined: dict[str, Any] = inline({k: v for k, v in schema.items()
+                                      if k not in ("$schema", "$id")})
+    return inlined
 
 
 def schema_errors(document: Any, name: str = "alt") -> list[str]:
@@ -31,20 +102,22 @@ def schema_errors(document: Any, name: str = "alt") -> list[str]:
 
 def plan_checked(document: Any, policy: Policy, at: str = "$") -> tuple[Plan, dict[str, Any]]:
     """The checks of every path that records a plan (ARCHITECTURE.md §8): a hand-written or
-    segmenter's plan, a remediation, an arena side, an .atlas import. The plan parses, its
-    params match their kind's schema (nothing malformed reaches an executor), it holds no
-    credential (the history would keep it for ever) and sends each secret only where its
-    scope allows. Raises PlanError or DocumentError naming each problem's JSON path, ``at``
+    segmenter's plan, a remediation, an arena side, an .atlas import. The whole .alt document
+    against its schema first (422, every problem); then how its steps fit together (409);
+    then the policy's rules (403): no credential in it (the history would keep it for ever)
+    and each secret sent only where its scope allows. Each problem names its JSON path, ``at``
     the plan's place in the document it came in."""
+    problems = schema_errors(document)
+    if problems:
+        raise DocumentError([at + problem[1:] for problem in problems])
     try:
         plan = Plan.from_document(document)
     except PlanError as e:
-        raise PlanError(at + e.path[1:], e.problem) from None
+        raise type(e)(at + e.path[1:], e.problem) from None
     doc = plan.to_document()
-    problems = (schema_errors(doc) + plan_problems(doc)
-                + scope_problems(doc, policy.secrets, policy.local_host))
+    problems = plan_problems(doc) + scope_problems(doc, policy.secrets, policy.local_host)
     if problems:
-        raise DocumentError([at + problem[1:] for problem in problems])
+        raise CredentialInPlanError([at + problem[1:] for problem in problems])
     return plan, doc
 
 
@@ -98,6 +171,11 @@ class DocumentError(InvalidInputError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class CredentialInPlanError(DocumentError, NotAllowedError):
+    """A well-formed plan that writes a credential in clear (or a reference where none may
+    stand): never recorded, as a rule rather than a shape (HTTP 403)."""
 
 
 def checked_plan(document: Any) -> dict[str, Any]:

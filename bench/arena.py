@@ -53,8 +53,10 @@ def main() -> int:
         for _ in range(args.duels):
             duel = uc.arena.ask("erin", "check disk on web-1", a="rules", b="local:tiny")
             system.worker().until_quiet()  # both plan (the model cannot load: fast)
+            plans = uc.arena.duel(None, duel["id"])["plans"]
+            side = "a" if plans["a"] else "b"  # the model made no plan: it cannot win
             started = time.perf_counter()
-            uc.arena.vote("alice", duel["id"], "a")
+            uc.arena.vote("alice", duel["id"], side)
             played += 1
             assert rated(played)
             voted.append(time.perf_counter() - started)

@@ -17,9 +17,10 @@ from domain.errors import InvalidInputError
 _COMPARISON = re.compile(
     r"^(?P<step>[a-z0-9][a-z0-9_-]{0,39})\.(?P<fact>[a-z_][a-z0-9_]*)\s*"
     r"(?P<op>>=|<=|==|!=|>|<|contains)\s*"
-    r"(?P<value>-?\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\")$"
+    r"(?P<value>-?[0-9]+(?:\.[0-9]+)?|'[^']*'|\"[^\"]*\")$"
 )
-_JOINERS = re.compile(r"\s+(and|or)\s+")
+# a joiner, or a quoted text passed over whole (a joiner inside quotes is part of the value)
+_JOINERS = re.compile(r"""'[^']*'|"[^"]*"|\s+(and|or)\s+""")
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,7 @@ class Verdict:
 
 
 def parse_condition(text: str) -> Condition:
-    pieces = _JOINERS.split(text.strip())
-    comparisons, joiners = pieces[0::2], set(pieces[1::2])
+    comparisons, joiners = _split(text.strip())
     if len(joiners) > 1:
         raise ConditionError(f"{text!r}: use either 'and' or 'or', not both")
     parts = []
@@ -73,6 +73,17 @@ def parse_condition(text: str) -> Condition:
             raise ConditionError(f"{piece.strip()!r}: contains needs a quoted text")
         parts.append(Comparison(m.group("step"), m.group("fact"), m.group("op"), value))
     return Condition(tuple(parts), joiners.pop() if joiners else "and")
+
+
+def _split(text: str) -> tuple[list[str], set[str]]:
+    """The comparisons and the joiners between them, joiners inside quotes left alone."""
+    pieces, joiners, start = [], set(), 0
+    for m in _JOINERS.finditer(text):
+        if m.group(1):
+            pieces.append(text[start:m.start()])
+            joiners.add(m.group(1))
+            start = m.end()
+    return [*pieces, text[start:]], joiners
 
 
 def evaluate(condition: Condition, facts: Mapping[str, Mapping[str, Any]]) -> Verdict:

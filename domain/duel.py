@@ -13,8 +13,10 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import AuditedAggregate, EventMeta
-from domain.errors import ConflictError, InvalidInputError, NotAllowedError
-from domain.matches import MAX_NAME, SCORES
+from domain.errors import ConflictError, InvalidInputError
+from domain.matches import MAX_NAME, MakerCannotJudgeError, check_verdict
+
+__all__ = ["Duel", "DuelDecidedError", "MakerCannotJudgeError", "duel_of_task"]
 
 REQUESTED, PLANNED, DECIDED = "requested", "planned", "decided"
 MAX_REQUEST_CHARS = 2000
@@ -150,16 +152,16 @@ class Duel(AuditedAggregate):
 
     def check_vote(self, voter: str, outcome: str) -> None:
         """Raise what a vote by ``voter`` would be refused for."""
-        if outcome not in SCORES:
-            raise InvalidInputError(f"unknown verdict {outcome!r}: a, b, tie or both_bad")
         if self.status == REQUESTED:
             raise ConflictError("the plans are not ready yet; vote once both are shown")
         if self.status == DECIDED:
             raise DuelDecidedError(f"this duel was decided already: {self.outcome}")
-        if voter in self.makers:
-            raise MakerCannotJudgeError(
-                f"{voter} made one of the planners (registered its model or trained its "
-                "adapter) and cannot judge this duel")
+        check_verdict(voter, outcome, self.makers, self.planless)
+
+    @property
+    def planless(self) -> list[str]:
+        """The sides that made no plan."""
+        return [side for side in ("a", "b") if self.plans.get(side) is None]
 
     def vote(self, voter: str, outcome: str, match_id: UUID, meta: EventMeta) -> None:
         self.check_vote(voter, outcome)
@@ -184,7 +186,3 @@ class Duel(AuditedAggregate):
 
 class DuelDecidedError(ConflictError):
     """The first vote decided the duel; later ones do not count."""
-
-
-class MakerCannotJudgeError(NotAllowedError):
-    """Who registered one of the two models may not judge between them."""

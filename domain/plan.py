@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.conditions import Condition, ConditionError, parse_condition
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, InvalidInputError
 from domain.risk import RiskLevel
 
 ALT_VERSION = 1
@@ -17,7 +17,7 @@ MAX_STEPS = 50
 MAX_ACTION_CHARS = 4000
 MAX_TIMEOUT_S = 3600.0
 MAX_RETRIES = 5
-_STEP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_STEP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")  # \Z: no final newline
 # Written by an export for the reader; on the way in the policy decides them again.
 _ANNOTATIONS = ("gate", "environment")
 
@@ -97,7 +97,7 @@ class Plan:
             ready = [s for s in remaining if set(s.needs) <= done]
             if not ready:
                 cycle = ", ".join(s.id for s in remaining)
-                raise PlanError("$.steps", f"dependencies form a cycle among: {cycle}")
+                raise StepsConflictError("$.steps", f"dependencies form a cycle among: {cycle}")
             for s in ready:
                 ordered.append(s)
                 done.add(s.id)
@@ -120,14 +120,16 @@ class Plan:
         seen: dict[str, int] = {}
         for i, s in enumerate(self.steps):
             if s.id in seen:
-                raise PlanError(f"$.steps[{i}].id", f"duplicate step id {s.id!r}")
+                raise StepsConflictError(f"$.steps[{i}].id", f"duplicate step id {s.id!r}")
             seen[s.id] = i
         for i, s in enumerate(self.steps):
             for j, dep in enumerate(s.needs):
                 if dep == s.id:
-                    raise PlanError(f"$.steps[{i}].needs[{j}]", "a step cannot need itself")
+                    raise StepsConflictError(f"$.steps[{i}].needs[{j}]",
+                                             "a step cannot need itself")
                 if dep not in seen:
-                    raise PlanError(f"$.steps[{i}].needs[{j}]", f"unknown step {dep!r}")
+                    raise StepsConflictError(f"$.steps[{i}].needs[{j}]",
+                                             f"unknown step {dep!r}")
         self.topological_order()
         for i, s in enumerate(self.steps):
             condition = s.condition
@@ -135,8 +137,9 @@ class Plan:
                 continue
             earlier = self.ancestors(s.id)
             for name in sorted(condition.steps - earlier):
-                raise PlanError(f"$.steps[{i}].when",
-                                f"refers to {name}, which is not among the steps it needs")
+                raise StepsConflictError(
+                    f"$.steps[{i}].when",
+                    f"refers to {name}, which is not among the steps it needs")
 
 
 def _parse_step(raw: Any, path: str) -> PlanStep:
@@ -170,6 +173,8 @@ def _parse_step(raw: Any, path: str) -> PlanStep:
     ):
         raise PlanError(f"{path}.timeout_s", f"must be a number in (0, {MAX_TIMEOUT_S:g}]")
     retries = raw.get("retries", 0)
+    if isinstance(retries, float) and retries.is_integer():
+        retries = int(retries)  # 2.0 is an integer in JSON (and in the .alt schema)
     if isinstance(retries, bool) or not isinstance(retries, int) or not (
         0 <= retries <= MAX_RETRIES
     ):
@@ -216,3 +221,9 @@ class PlanError(InvalidInputError):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class StepsConflictError(PlanError, ConflictError):
+    """Steps that each look right but do not fit together (two with one id, a need of a step
+    the plan lacks, a cycle, a condition on a step not needed): what the .alt schema cannot
+    say, as a conflict (HTTP 409) rather than a malformed body."""

@@ -20,7 +20,8 @@ def journey(system: System, tmp_path: Path, grant: bool = True) -> tuple[UUID, U
     if grant:
         app.cast_vote(approval_id, "bob")
         system.worker().until_quiet()
-        app.record_match("rules", "local:qwen", "a", "alice", task_id=run.task_id)
+        app.record_match("rules", "local:qwen", "a", "alice", task_id=run.task_id,
+                         makers=[])
     return UUID(run.task_id), run_id, approval_id
 
 

@@ -19,12 +19,19 @@ from adapters.http_models import (
     SimilarOut,
 )
 from application.atlas import document_schema
+from application.documents import inlined_schema
 
 
 def import_schema() -> dict[str, Any]:
-    """The .atlas document's JSON Schema, as strict as an import: at least one pattern."""
+    """The .atlas document's JSON Schema, as strict as an import: at least one pattern, each
+    plan an .alt plan."""
     schema = {k: v for k, v in document_schema().items() if k not in ("$schema", "$id")}
-    schema["properties"]["patterns"] = {**schema["properties"]["patterns"], "minItems": 1}
+    patterns = schema["properties"]["patterns"]
+    pattern = patterns["items"]
+    plan = pattern["properties"]["plan"]
+    pattern["properties"]["plan"] = {"description": plan.get("description", ""), "anyOf": [
+        {"type": "null"}, inlined_schema("alt")]}
+    schema["properties"]["patterns"] = {**patterns, "minItems": 1}
     return schema
 
 
@@ -61,14 +68,19 @@ def router(ctx: Context) -> APIRouter:
         """This installation's .atlas, to import elsewhere (the people who asked left out)."""
         return JSONResponse(uc.atlas_document(who, instance, datetime.now(UTC)))
 
-    @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"],
+    @api.post("/atlas/imports", response_model=AtlasImportOut, tags=["atlas"], responses={
+        409: {"model": ErrorOut, "description": "Parts of the document contradict each other "
+              "(more successes than runs, a pattern twice, a plan's steps that do not fit "
+              "together: two with one id, a need of a step it lacks, a cycle, a condition on "
+              "a step not needed)"}},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": import_schema()}}}})
     async def atlas_import(request: Request, source: str | None = Query(
             None, min_length=1, max_length=200, description="Where it came from (default: "
             "the document's source)."), who: str = Depends(person)) -> Any:
         """Merge another installation's .atlas export (operators): recorded as one event; the
-        same document again changes nothing. 422 names the JSON path of the first error."""
+        same document again changes nothing. 422 names the JSON path of the first error the
+        schema shows, 409 the first contradiction it cannot show."""
         raw = await request.body()
         return await run_in_threadpool(uc.import_atlas, who, raw, source)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -18,12 +19,16 @@ from application.errors import NotFoundError, TooOftenError, UnknownEnvironmentE
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
+from domain.policy import UnknownHostError
+from domain.run import UnknownStepError
 from streams.audit import KafkaNotConfiguredError
 
 # a kind of input that is fine but finds no such thing, or a server set up without what it
 # needs, is not the request's fault: 404 and 409, as the schema cannot say them
 _STATUS = ((NotFoundError, 404), (UnknownModelError, 404), (NoModelFileError, 404),
-           (UnknownEnvironmentError, 404), (NotAllowedError, 403), (ConflictError, 409),
+           (UnknownEnvironmentError, 404), (UnknownHostError, 404), (UnknownStepError, 404),
+           (NotAllowedError, 403),
+           (ConflictError, 409),
            (KafkaNotConfiguredError, 409), (InvalidInputError, 422))
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": why} for code, why in (
@@ -36,6 +41,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "The input is malformed or breaks a rule"),
         (429, "Expensive work asked for too often (ALTLAS_RATE_LIMITS): see Retry-After"),
         (503, "The policy file was changed and cannot be used until it is fixed"))}
+
+
+class ErrorResponse(JSONResponse):
+    """A refusal that can always be written: what it quotes of the input that JSON cannot
+    carry (infinity, a lone surrogate) is shown as text instead of failing with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except ValueError:  # UnicodeEncodeError among them
+            return super().render(_writable(content))
+
+
+def _writable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_writable(k): _writable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_writable(v) for v in value]
+    return value
 
 
 class AuthError(Exception):
@@ -65,30 +93,30 @@ def _error_code(exc: Exception) -> str:
 def install_handlers(api: FastAPI) -> None:
     """Every refusal in the API's one error shape: ``{"error": code, "message": text}``."""
     @api.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(_: Request, exc: DomainError) -> ErrorResponse:
         if isinstance(exc, TooOftenError):
-            return JSONResponse({"error": "too_often", "message": str(exc)}, status_code=429,
-                                headers={"Retry-After": str(exc.retry_after)})
+            return ErrorResponse({"error": "too_often", "message": str(exc)}, status_code=429,
+                                 headers={"Retry-After": str(exc.retry_after)})
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-        return JSONResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
+        return ErrorResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
 
     @api.exception_handler(VectorStoreUnavailableError)
-    async def store_down(_: Request, exc: VectorStoreUnavailableError) -> JSONResponse:
-        return JSONResponse({"error": "vector_store_unavailable", "message": str(exc)},
+    async def store_down(_: Request, exc: VectorStoreUnavailableError) -> ErrorResponse:
+        return ErrorResponse({"error": "vector_store_unavailable", "message": str(exc)},
                             status_code=503)
 
     @api.exception_handler(SearchWarmingError)
-    async def search_warming(_: Request, exc: SearchWarmingError) -> JSONResponse:
-        return JSONResponse({"error": "search_warming", "message": str(exc)}, status_code=503,
+    async def search_warming(_: Request, exc: SearchWarmingError) -> ErrorResponse:
+        return ErrorResponse({"error": "search_warming", "message": str(exc)}, status_code=503,
                             headers={"Retry-After": "5"})
 
     @api.exception_handler(AuthError)
-    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
+    async def auth_error(_: Request, exc: AuthError) -> ErrorResponse:
+        return ErrorResponse({"error": exc.code, "message": str(exc)}, status_code=exc.status,
                             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
 
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> ErrorResponse:
         """Starlette's own refusals (a body that is not JSON, an unknown path or method) in
         the API's one error shape; a 405 lists every method the path has."""
         headers = dict(exc.headers or {})
@@ -98,22 +126,22 @@ def install_handlers(api: FastAPI) -> None:
             exc.status_code, "http_error")
         message = {400: "the body is not valid JSON: send a JSON object"}.get(
             exc.status_code, str(exc.detail))
-        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code,
+        return ErrorResponse({"error": code, "message": message}, status_code=exc.status_code,
                             headers=headers)
 
     @api.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(_: Request, exc: RequestValidationError) -> ErrorResponse:
         """FastAPI's own answer, but a body that is not UTF-8 is shown, not a crash (500)."""
         shown = jsonable_encoder(exc.errors(), custom_encoder={
             bytes: lambda b: b.decode("utf-8", "replace")})
         first = shown[0] if shown else {}
         if first.get("type") == "json_invalid":  # not a JSON document at all
-            return JSONResponse({"error": "bad_body", "message": "the body is not valid JSON "
+            return ErrorResponse({"error": "bad_body", "message": "the body is not valid JSON "
                                  f"({first.get('ctx', {}).get('error', 'invalid')}): send a "
                                  "JSON object"}, status_code=400)
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "the request"
         message = f"{where}: {first.get('msg', 'invalid')}"
         if first.get("type") in ("literal_error", "enum"):  # name the values it may take
             message = f"{where}: must be one of {first['ctx']['expected']}"
-        return JSONResponse({"error": "invalid_input", "message": message,
+        return ErrorResponse({"error": "invalid_input", "message": message,
                              "detail": shown}, status_code=422)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from adapters.api.context import LOCATED, Context, located, png
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
+    ErrorOut,
     LeaderboardOut,
     MatchIn,
     MatchOut,
@@ -53,11 +54,17 @@ def router(ctx: Context) -> APIRouter:
         return png(uc.chart(who, runbook=q))
 
     @api.post("/matches", status_code=201, response_model=MatchOut, tags=["leaderboards"],
-              responses=LOCATED)
+              responses={**LOCATED,
+                         403: {"model": ErrorOut, "description": "Not an approver, or who "
+                               "registered a planner's model or asked for its adapter"},
+                         404: {"model": ErrorOut, "description": "A planner the arena does "
+                               "not know, named"}})
     def match(body: MatchIn, response: Response, who: str = Depends(person)) -> Any:
         """Record which of two planners' plans was better (approvers): MatchPlayed, which
-        the ratings count; Location is its record in the timeline."""
-        match_id = uc.record_match(who, body.a, body.b, body.outcome, body.task_id)
+        the ratings count, under the arena's rules; Location is its record in the
+        timeline."""
+        a, b = body.planners
+        match_id = uc.record_match(who, a, b, body.outcome, body.task_id)
         return located(response, f"/timeline?aggregate_id={match_id}", {"match_id": match_id})
 
     return api

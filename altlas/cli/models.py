@@ -108,7 +108,10 @@ def arena_ask(system: System, args: argparse.Namespace) -> int:
         json_out(duel)
     else:
         print(duel_text(duel, args.locale))
-        print(f"to judge it: altlas arena vote {short(duel['id'])} a --as PERSON "
+        # a verdict that can count: a side that made no plan cannot win
+        verdict = next((side for side in ("a", "b") if duel["plans"].get(side)),
+                       "both_bad" if duel["status"] == "planned" else "a")
+        print(f"to judge it: altlas arena vote {short(duel['id'])} {verdict} --as PERSON "
               "(a, b, tie or both_bad; PERSON: an approver)", file=sys.stderr)
     return 0
 

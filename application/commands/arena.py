@@ -11,16 +11,19 @@ from application.errors import (
 from domain.base import EventMeta
 from domain.duel import Duel, DuelDecidedError, MakerCannotJudgeError, duel_of_task
 from domain.errors import ConflictError
-from domain.matches import Match
+from domain.matches import Match, NoPlanCannotWinError
 from domain.task import Task
 
 
 class ArenaCommands(AppCore):
-    def record_match(self, a: str, b: str, outcome: str, actor: str, *, source: str = "vote",
-                     weight: float = 1.0, task_id: str | None = None) -> str:
-        """Record who won a match between two planners (MatchPlayed); its id."""
+    def record_match(self, a: str, b: str, outcome: str, actor: str, *, makers: list[str],
+                     source: str = "vote", weight: float = 1.0,
+                     task_id: str | None = None) -> str:
+        """Record who won a match between two planners (MatchPlayed); its id. ``makers``:
+        who made a or b (application.arena), who may not judge them."""
         meta = EventMeta.for_command(self.privacy.pseudonym(actor))
-        match = Match.record(a, b, outcome, meta, source=source, weight=weight, task_id=task_id)
+        match = Match.record(a, b, outcome, meta, source=source, weight=weight, task_id=task_id,
+                             makers=[self.privacy.pseudonym(m) for m in makers])
         self.save(match)
         return str(match.id)
 
@@ -59,12 +62,13 @@ class ArenaCommands(AppCore):
             meta = EventMeta(who, duel.correlation_id, str(uuid4()))
             try:
                 duel.check_vote(who, outcome)
-            except (MakerCannotJudgeError, DuelDecidedError) as e:
+            except (MakerCannotJudgeError, NoPlanCannotWinError, DuelDecidedError) as e:
                 duel.refuse_vote(who, self.privacy.reveal(str(e)), meta)
                 self.save(duel)
                 raise
             match = Match.record(duel.a, duel.b, outcome, meta, source="vote",
-                                 task_id=duel.task_id)
+                                 task_id=duel.task_id, makers=duel.makers,
+                                 planless=duel.planless)
             try:
                 duel.vote(who, outcome, match.id, meta)
                 self.save(duel, match)

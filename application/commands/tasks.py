@@ -10,7 +10,7 @@ from application.core import SCHEDULER, AppCore
 from application.documents import plan_checked
 from application.snapshots import TaskView
 from domain.base import EventMeta
-from domain.errors import InvalidInputError
+from domain.policy import StepRefusedError
 from domain.risk import GateKind, Tier
 from domain.task import Task
 
@@ -107,14 +107,14 @@ class TaskCommands(AppCore):
             verdict = self.policy.classify(step)
             tier = self.policy.environments[verdict.environment].tier
             if mode == "chaos" and tier is not Tier.DEV:
-                raise InvalidInputError(
+                raise StepRefusedError(
                     f"step {step.id}: chaos mode runs only in dev, not in {verdict.environment}"
                 )
             gate = self.policy.gate(step, verdict)
             eligible = frozenset(named(p) for p in gate.eligible)
             counting = eligible - {named(requester) if requester else None}
             if gate.kind is GateKind.APPROVAL and len(counting) < gate.required:
-                raise InvalidInputError(
+                raise StepRefusedError(
                     f"step {step.id}: {verdict.risk.value} in {verdict.environment} needs "
                     f"{gate.required} approval(s) but only {len(counting)} eligible people "
                     "besides the requester exist; fix the policy's approver groups")

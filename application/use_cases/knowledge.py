@@ -74,9 +74,9 @@ class KnowledgeUseCases(UseCasesBase):
 
     def record_match(self, who: str, a: str, b: str, outcome: str,
                      task_id: str | None = None) -> str:
-        """A person's verdict between two planners' plans: MatchPlayed."""
-        self.access.check(who, "judge")
-        return self.app.record_match(a, b, outcome, who, task_id=task_id)
+        """A person's verdict between two planners' plans: MatchPlayed, under the arena's
+        rules."""
+        return self.arena.record_match(who, a, b, outcome, task_id)
 
     def import_atlas(self, who: str, raw: bytes, source: str | None = None) -> dict[str, Any]:
         self.access.check(who, "import")

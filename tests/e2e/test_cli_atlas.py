@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.helpers import token_policy
+from testkit.helpers import token_policy, write_gguf
 from tests.e2e.conftest import one_line_error
 from tests.e2e.conftest import run_altlas as altlas
 
@@ -68,9 +68,13 @@ def test_the_leaderboard_ranks_rates_and_draws(demo: dict[str, str], tmp_path: P
     assert shown.stdout.startswith("Runbooks, surest first:\n1. local:disk > local:load > "
                                    "local:maintenance · 1/1 ok (21–100%) · resolved in ")
     assert "No match was played yet: the arena records them." in shown.stdout
+    assert altlas(demo, "models", "add", str(write_gguf(tmp_path / "qwen.gguf")), "--name",
+                  "qwen", "--as", "alice").returncode == 0
+    unknown = altlas(demo, "leaderboard", "match", "local:nope", "rules", "a", "--as", "bob")
+    assert one_line_error(unknown).startswith("altlas: local:nope is not a planner the arena")
     for outcome in ("a", "a", "tie"):
         played = altlas(demo, "leaderboard", "match", "local:qwen", "rules", outcome,
-                        "--as", "alice")
+                        "--as", "bob")
         assert played.returncode == 0 and "local:qwen vs rules" in played.stdout
     chart = tmp_path / "bt.png"
     rated = altlas(demo, "leaderboard", "show", "--method", "bt", "--chart", str(chart))

@@ -244,7 +244,7 @@ async def test_the_leaderboard_in_discord_comes_with_its_ratings_chart(
 ) -> None:
     bot = await start()
     for outcome in ("a", "tie", "b", "a"):
-        system.use_cases().record_match("alice", "local:qwen", "rules", outcome)
+        system.app.record_match("local:qwen", "rules", outcome, "alice", makers=[])
     system.store_feed().catch_up()
     interact(bot, fake.slash_command(ALICE, "altlas", "leaderboard", about="elo"))
     [sent] = await followups(fake, 1)
@@ -351,14 +351,15 @@ async def test_an_arena_duel_in_discord_is_judged_with_its_buttons(
     assert "smol" not in duel["content"] and "rules" not in duel["content"]
     buttons = [b["custom_id"] for row in duel["components"] for b in row["components"]]
     assert [c.split(":")[2] for c in buttons] == ["a", "b", "tie", "both_bad"]
-    interact(bot, fake.button_click(BOB, duel["id"], buttons[2]))  # a tie
+    # both bad: a verdict that counts whether or not SmolLM2 made a plan
+    interact(bot, fake.button_click(BOB, duel["id"], buttons[3]))
     deadline = time.monotonic() + 30
     while not (fake.messages[duel["id"]]["components"] == []
-               and "bob chose a tie." in fake.messages[duel["id"]]["content"]):
+               and "bob chose neither (both bad)." in fake.messages[duel["id"]]["content"]):
         assert time.monotonic() < deadline, fake.messages[duel["id"]]
         await asyncio.sleep(0.05)
     [played] = [r.state for r in system.history.read() if r.type_name == "MatchPlayed"]
-    assert played["outcome"] == "tie" and {played["a"], played["b"]} == {"rules", "local:smol"}
+    assert played["outcome"] == "both_bad" and {played["a"], played["b"]} == {"rules", "local:smol"}
 
 
 async def test_without_a_policy_language_the_discord_client_decides(

@@ -252,7 +252,7 @@ def test_listings_as_of_a_time_show_what_was_true_then(served: Served) -> None:
     assert "needs the auditor role" in then["text"]
 
 
-def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
+def test_a_plan_needing_a_step_it_lacks_is_409_with_its_json_path(served: Served) -> None:
     client = served.client
     task_id = client.post("/tasks", json={"request": "make everything faster"},
                           headers=auth("deniz")).json()["id"]
@@ -261,8 +261,9 @@ def test_invalid_plan_is_422_with_its_json_path(served: Served) -> None:
     before = _events(client)
     r = client.post(f"/tasks/{task_id}/segmentation", headers=auth("deniz"), json={
         "plan": plan(step("a", kind="ssh", action="uptime", target="web-1", needs=["b"]))})
-    assert r.status_code == 422
-    assert r.json() == {"error": "plan", "message": "$.steps[0].needs[0]: unknown step 'b'"}
+    assert r.status_code == 409  # well formed, as the schema says: the steps do not fit
+    assert r.json() == {"error": "steps_conflict",
+                        "message": "$.steps[0].needs[0]: unknown step 'b'"}
     assert _events(client) == before
 
 
@@ -412,18 +413,25 @@ def test_the_leaderboards_over_http_rank_rate_and_draw(served: Served) -> None:
     board = served.until(lambda: client.get("/leaderboards", headers=auth("alice")).json()
                          ["runbooks"])
     assert [(r["pattern"], r["runs"], r["successes"]) for r in board] == [("local:disk", 1, 1)]
+    qwen = write_gguf(served.system.settings.data_dir / "qwen.gguf")
+    model = client.post("/models", json={"path": str(qwen), "name": "qwen"},
+                        headers=auth("alice"))
+    assert model.status_code == 201, model.text
     before = _events(client)
-    for who, body, status in [("ivy", {"a": "rules", "b": "local:qwen", "outcome": "a"}, 403),
-                              ("alice", {"a": "rules", "b": "rules", "outcome": "a"}, 422),
-                              ("alice", {"a": "rules", "b": "local:qwen", "outcome": "x"}, 422),
-                              ("alice", {"a": "rules", "b": "local:qwen", "outcome": "a",
-                                         "weight": 9}, 422)]:
+    pair = ["rules", "local:qwen"]
+    for who, body, status in [("ivy", {"planners": pair, "outcome": "a"}, 403),
+                              ("alice", {"planners": pair, "outcome": "a"}, 403),
+                              ("bob", {"planners": ["rules", "local:nope"], "outcome": "a"}, 404),
+                              ("bob", {"planners": ["rules", "rules"], "outcome": "a"}, 422),
+                              ("bob", {"a": "rules", "b": "local:qwen", "outcome": "a"}, 422),
+                              ("bob", {"planners": pair, "outcome": "x"}, 422),
+                              ("bob", {"planners": pair, "outcome": "a", "weight": 9}, 422)]:
         refused = client.post("/matches", json=body, headers=auth(who))
         assert refused.status_code == status, refused.text
     assert _events(client) == before  # nothing recorded for a refused match
     for outcome in ("a", "a", "tie"):
-        played = client.post("/matches", json={"a": "rules", "b": "local:qwen",
-                                               "outcome": outcome}, headers=auth("alice"))
+        played = client.post("/matches", json={"planners": ["rules", "local:qwen"],
+                                               "outcome": outcome}, headers=auth("bob"))
         assert played.status_code == 201, played.text
     ratings = served.until(lambda: (r := client.get("/leaderboards", params={"method": "bt"},
                                                     headers=auth("alice")).json()["ratings"])
@@ -780,8 +788,10 @@ def test_every_201_says_where_to_read_what_it_made(served: Served) -> None:
         == task["id"]
     listed = client.get("/tasks", headers=auth("erin")).json()["items"]
     assert [t["run_id"] for t in listed] == [task["run_id"]]
-    match = client.post("/matches", json={"a": "rules", "b": "local:x", "outcome": "a"},
-                        headers=auth("alice"))
+    tiny = write_gguf(served.system.settings.data_dir / "x.gguf")
+    client.post("/models", json={"path": str(tiny), "name": "x"}, headers=auth("alice"))
+    match = client.post("/matches", json={"planners": ["rules", "local:x"], "outcome": "a"},
+                        headers=auth("bob"))
     history = client.get(match.headers["Location"], headers=auth("alice")).json()["items"]
     assert [e["type"] for e in history] == ["MatchPlayed"]
     created = [(path, method) for path, ops in client.get("/openapi.json").json()["paths"]

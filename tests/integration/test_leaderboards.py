@@ -51,9 +51,9 @@ class LeaderboardsContract:
         approval = next(s.approval_id for s in run.steps if s.approval_id)
         system.use_cases().deny("alice", str(approval), "not during the freeze")
         system.worker().until_quiet()
-        for outcome in ["a"] * 6 + ["b", "tie"]:
-            system.use_cases().record_match("alice", "local:qwen", "rules", outcome)
-        system.use_cases().record_match("alice", "rules", "model:a", "both_bad")
+        for outcome in ["a"] * 6 + ["b", "tie"]:  # as recorded before planners were checked
+            app.record_match("local:qwen", "rules", outcome, "alice", makers=[])
+        app.record_match("rules", "model:a", "both_bad", "alice", makers=[])
         system.store_feed().catch_up()
         return system
 

@@ -52,7 +52,7 @@ IMPORT_REFUSALS = [
      "$.patterns[0].plan.steps[0].params.headers.Authorization: secret STATUS_TOKEN has no "
      "scope"),
     ("bad params", web_step(method=7), "$.patterns[0].plan.steps[0].params.method: 7 is not"),
-    ("no steps", {"alt": 1, "steps": []}, "$.patterns[0].plan.steps: must be a non-empty"),
+    ("no steps", {"alt": 1, "steps": []}, "$.patterns[0].plan.steps: [] should be non-empty"),
 ]
 
 
@@ -66,7 +66,8 @@ def test_an_atlas_import_goes_through_the_plan_checks_over_http(tmp_path: Path,
         before = house.events()
         r = house.client.post("/atlas/imports", json=document,
                               headers={"Authorization": "Bearer tok-alice"})
-        assert r.status_code == 422, r.text
+        shape = case >= len(IMPORT_REFUSALS) - 2  # the last two break the schema
+        assert r.status_code == (422 if shape else 403), r.text
         assert r.json()["message"].startswith(said), r.text
         for value in (GITHUB, "hunter2xyz", "k-7d6e5f4a3b"):
             assert value not in r.text
@@ -87,7 +88,7 @@ def test_a_credential_in_what_an_import_says_besides_its_plan_is_refused(
     with gatehouse(tmp_path, worker=False) as house:
         r = house.client.post("/atlas/imports", json=document,
                               headers={"Authorization": "Bearer tok-alice"})
-        assert r.status_code == 422, r.text
+        assert r.status_code == 403, r.text
         assert r.json()["message"] == (f"$.patterns[0].{path}: holds a credential; an .atlas "
                                        "carries none, take it out of the document")
         assert house.events() == 0

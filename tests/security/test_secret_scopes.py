@@ -117,7 +117,7 @@ def test_a_secret_sent_to_a_host_outside_its_scope_is_refused_naming_the_field(
     _, bad, field = sent_elsewhere(scoped.url)[case]
     before = scoped.house.events()
     r = scoped.segment("deniz", plan(bad))
-    assert r.status_code == 422, r.text
+    assert r.status_code == 403, r.text
     message = r.json()["message"]
     assert message.startswith(f"$.steps[0].{field}: secret PROD_TOKEN may not be sent to "
                               "lab-1 (it may go to api-1)"), message
@@ -137,7 +137,7 @@ def test_a_url_that_climbs_out_of_the_scopes_prefix_is_refused(scoped: Scoped,
                                                                 rest: str) -> None:
     r = scoped.segment("deniz", plan(step("s1", kind="http", target="api-1",
                                           action=scoped.url(rest))))
-    assert r.status_code == 422, r.text
+    assert r.status_code == 403, r.text
     assert r.json()["message"].startswith(
         "$.steps[0].action: secret PROD_TOKEN may not be sent to this URL (it may go under "
         f"{scoped.url('/v1/')})"), r.text
@@ -159,7 +159,7 @@ def test_other_kinds_of_step_and_undeclared_secrets_are_refused(
 ) -> None:
     bad = {**bad, "action": bad["action"].replace("{port}", str(scoped.port))}
     r = scoped.segment("deniz", plan(bad))
-    assert r.status_code == 422 and r.json()["message"].startswith(why), r.text
+    assert r.status_code == 403 and r.json()["message"].startswith(why), r.text
 
 
 def test_the_command_line_refuses_it_in_one_line_and_records_nothing(scoped: Scoped) -> None:

@@ -341,10 +341,11 @@ def house(tmp_path: Path) -> Iterator[Gatehouse]:
         yield h
 
 
-def test_the_http_api_refuses_it_with_422_and_the_paths(house: Gatehouse) -> None:
+def test_the_http_api_refuses_it_with_403_and_the_paths(house: Gatehouse) -> None:
+    """A well-formed plan the rules refuse: 403, as the schema cannot say it."""
     task = house.post("/tasks", "deniz", {"request": "call the api"}).json()
     r = house.post(f"/tasks/{task['id']}/segmentation", "deniz", {"plan": LEAKY_PLAN})
-    assert r.status_code == 422, r.text
+    assert r.status_code == 403, r.text
     for path in LEAKY_PATHS:
         assert f"{path}: {USE_A_REFERENCE}" in r.text
     assert LITERAL not in r.text
