@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from adapters.policy_record import remember_valid
 from domain.policy import Path as KeyPath
 from domain.policy import Policy, PolicyError, PolicyProblems
 
@@ -31,14 +32,19 @@ def default_policy_text() -> str:
     return resources.files("altlas").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
 
 
-def load_policy(path: Path | None = None) -> Policy:
+def load_policy(path: Path | None = None, *, record_in: Path | None = None) -> Policy:
+    """The policy at ``path`` (None: the built-in one); with ``record_in``, a data dir, the
+    text is recorded there as valid (adapters/policy_record.py)."""
     if path is None:
         return parse_policy(default_policy_text(), f"<built-in {DEFAULT_POLICY}>")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise PolicyFileError([f"{path}: cannot read the policy file: {e.strerror}"]) from None
-    return parse_policy(text, str(path))
+    policy = parse_policy(text, str(path))
+    if record_in is not None:
+        remember_valid(path, text, record_in)
+    return policy
 
 
 def parse_policy(text: str, name: str) -> Policy:

@@ -7,12 +7,10 @@ imported where it is first made, so a read command starts in a fraction of a sec
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import functools
 import hashlib
 import importlib.util
-import json
 import logging
 import os
 import sqlite3
@@ -30,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.charts import MatplotlibCharts
+from adapters.event_table import SQLITE_TABLE, in_clear, sqlite_end
 from adapters.gguf_header import GgufFiles
 from adapters.llm_exec import LLMExecutor
 from adapters.llm_local import InUse
@@ -300,17 +299,12 @@ class System:
         return store_problem(end, marks)
 
     def _store_end(self) -> int:
-        """The store's last position; on SQLite through a connection of its own, as it
-        sees the file now. Never open() the file itself: closing any descriptor of it
-        drops the SQLite locks this process holds on it (SQLite's documented caveat)."""
+        """The store's last position; on SQLite through a connection of its own
+        (`sqlite_end`)."""
         if not self.local_store:
             return self.history.last_position()
-        path = Path(self.settings.persistence_env()["SQLITE_DBNAME"]).resolve()
-        table = getattr(self.app.recorder, "events_table_name", "stored_events")
-        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True,
-                                                timeout=30)) as conn:
-            return int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")
-                       .fetchone()[0])
+        path = Path(self.settings.persistence_env()["SQLITE_DBNAME"])
+        return sqlite_end(path, getattr(self.app.recorder, "events_table_name", SQLITE_TABLE))
 
     def store_guard(self) -> StoreGuard:
         """store_problem(), answered from a cache for a second and a half (/healthz)."""
@@ -678,7 +672,7 @@ def bootstrap(
     deals with it, `audit accept-loss`), a store that cannot be what the views and the
     checkpoints beside them saw is refused here, where every command starts."""
     settings = settings or load_settings()
-    policy = policy or load_policy(settings.policy_file)
+    policy = policy or load_policy(settings.policy_file, record_in=settings.data_dir)
     model = model or language_model(settings)
     try:
         secrets = load_secrets(settings.secrets_file, os.environ)
@@ -937,26 +931,18 @@ def _cipher_problem(app: AltlasApplication) -> str | None:
         try:
             history.decode(n)
         except ValueError as e:
-            in_clear = _in_clear(n.state)
-            if keyed and in_clear:
+            clear = in_clear(n.state)
+            if keyed and clear:
                 return ("its events are stored in clear, but ALTLAS_CIPHER_KEY is set: unset "
                         "it (a store is encrypted from its first event or not at all)")
             if keyed:
                 return (f"ALTLAS_CIPHER_KEY does not decrypt the event at position {n.id}: it "
                         "is not the key this store was begun with")
-            if not in_clear:
+            if not clear:
                 return ("its events are encrypted: set ALTLAS_CIPHER_KEY to the key this store "
                         "was begun with")
             return str(e)
     return None
-
-
-def _in_clear(state: bytes) -> bool:
-    """The library's JSON, as recorded without a cipher (ciphertext never parses as it)."""
-    try:
-        return isinstance(json.loads(state), dict)
-    except ValueError:
-        return False
 
 
 # Any fixed 64-bit key; only altlas processes take it.

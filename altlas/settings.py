@@ -6,7 +6,6 @@ import socket
 from base64 import b64decode
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
 from pydantic import (
@@ -19,7 +18,19 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-INSTALLATION_POLICY = "policy.yaml"  # in the data dir: the one `altlas init` writes
+from altlas.environment import (
+    INSTALLATION_POLICY,
+    DatabaseURL,
+    checked_views_url,
+    default_data_dir,
+    events_url,
+    level_for,
+    parse_database_url,
+    views_url,
+)
+
+__all__ = ["INSTALLATION_POLICY", "DatabaseURL", "Settings", "SettingsError", "load_settings",
+           "parse_database_url", "settings_env"]
 
 
 RATE_LIMITS = {"replay": 20, "export": 5, "verify": 5, "similar": 60}
@@ -33,7 +44,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALTLAS_", extra="ignore")
 
     data_dir: Path = Field(
-        default_factory=lambda: Path(platformdirs.user_data_dir("altlas")),
+        default_factory=default_data_dir,
         description="Where the embedded default keeps its SQLite event store.",
     )
     database_url: SecretStr | None = Field(
@@ -243,10 +254,7 @@ class Settings(BaseSettings):
     def _check_views_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None
-        url = value.get_secret_value()
-        if url.startswith("sqlite:///"):
-            return value
-        parse_database_url(url)
+        checked_views_url(value.get_secret_value())
         return value
 
     @field_validator("cipher_key")
@@ -348,7 +356,7 @@ class Settings(BaseSettings):
 
     def level_for(self, server: bool) -> str:
         """The log level of a process: the configured one, else by what the process is."""
-        return self.log_level or ("INFO" if server else "WARNING")
+        return level_for(self.log_level, server)
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's own settings for the chosen event store."""
@@ -389,19 +397,11 @@ class Settings(BaseSettings):
 
     def events_sql_url(self) -> str:
         """The event store's database, for the tables kept beside the events (relay state)."""
-        if self.database_url is None:
-            return f"sqlite:///{self.data_dir / 'events.sqlite3'}"
-        return self.database_url.get_secret_value()
+        return events_url(self.data_dir, _secret(self.database_url))
 
     def views_sql_url(self) -> str:
-        if self.views_database_url is not None:
-            return self.views_database_url.get_secret_value()
-        if self.database_url is None:
-            return f"sqlite:///{self.data_dir / 'views.sqlite3'}"
-        store = parse_database_url(self.database_url.get_secret_value()).schema
-        # Two stores in one database keep two sets of views.
-        schema = f"{store}_views" if store else "altlas_views"
-        return self.database_url.get_secret_value().split("?", 1)[0] + f"?schema={schema}"
+        return views_url(self.data_dir, _secret(self.database_url),
+                         _secret(self.views_database_url))
 
     @property
     def events_topic(self) -> str:
@@ -412,40 +412,8 @@ class Settings(BaseSettings):
         return "sqlite" if self.database_url is None else "postgres"
 
 
-class DatabaseURL:
-    def __init__(self, host: str, port: int, user: str, password: str, dbname: str,
-                 schema: str | None) -> None:
-        self.host, self.port, self.user, self.password = host, port, user, password
-        self.dbname, self.schema = dbname, schema
-
-    def redacted(self) -> str:
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
-
-
-def parse_database_url(url: str) -> DatabaseURL:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(
-            "must start with postgresql:// (unset it to use the embedded SQLite store)")
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        raise ValueError("has a port that is not a number from 1 to 65535") from None
-    if not parts.hostname:
-        raise ValueError("names no host; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
-    dbname = unquote(parts.path.lstrip("/"))
-    if not dbname or "/" in dbname:
-        raise ValueError("names no database; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
-    if not parts.username:
-        raise ValueError("names no user; use postgresql://USER:PASSWORD@HOST:PORT/DBNAME")
-    query = parse_qs(parts.query)
-    unknown = set(query) - {"schema"}
-    if unknown:
-        raise ValueError(
-            f"has unknown parameter(s) {', '.join(sorted(unknown))}; only schema= is read")
-    schema = query.get("schema", [None])[0]
-    return DatabaseURL(parts.hostname, port, unquote(parts.username),
-                       unquote(parts.password or ""), dbname, schema)
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -549,3 +549,9 @@ def t(locale: str, key: str, **params: Any) -> str:
     """The message ``key`` in ``locale`` (English if the locale lacks it), filled in."""
     catalog = CATALOGS.get(locale, EN)
     return catalog.get(key, EN[key]).format(**params)
+
+
+def terminal_locale(lang: str | None) -> str:
+    """The language of a terminal's LANG (``tr_TR.UTF-8``) when we speak it, else English."""
+    language = (lang or "en").split("_")[0].split(".")[0].lower()
+    return language if language in CATALOGS else "en"

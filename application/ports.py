@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.plan import PlanStep
-
 if TYPE_CHECKING:
     from application.personal_files import FileKind, Swept
     from application.presenters import CardModel
+    from domain.plan import PlanStep
 
 
 class Clock(Protocol):

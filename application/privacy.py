@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.personal_files import Swept
 from application.ports import PersonalFiles, PersonKey, PersonKeys
-from domain.base import Seal, as_written, is_person
+from domain.people import Seal, as_written, is_person
 
 T = TypeVar("T")
 log = logging.getLogger("altlas.privacy")

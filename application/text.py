@@ -4,41 +4,19 @@ the fronts' texts stay alike."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from application.i18n import t
+from application.plain_text import clip as clip
+from application.plain_text import short as short
+from application.plain_text import shown as shown
+from application.plain_text import shown_lines as shown_lines
 from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
 from application.snapshots import ApprovalView, TaskView
 
 FENCE = "```"
-# C0 and C1 controls, and the invisible characters that reorder or hide text
-_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-
-
-def shown(text: str) -> str:
-    """Text people wrote, as it is shown: stored as sent, but control and invisible
-    characters appear escaped (``\\x1b``, ``\\n``, ``\\u202e``), so a request cannot restyle
-    a terminal, rewrite a line, reorder what follows or fake a line of its own."""
-    return _UNSEEN.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
-
-
-def shown_lines(text: str) -> list[str]:
-    """Many lines of output, each shown as ``shown`` shows one."""
-    return [shown(line) for line in text.splitlines()]
-
-
-def clip(text: str, width: int) -> str:
-    text = shown(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def short(value: str | None, n: int = 8) -> str:
-    return (value or "-")[:n]
-
-
 def plan_step_line(step: PlanStepModel) -> str:
     needs = f" ← {','.join(step.needs)}" if step.needs else ""
     where = f"@{step.target}" if step.target else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID, uuid4, uuid5
@@ -10,27 +9,12 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.hashchain import GENESIS, event_hash
+from domain.people import SYSTEM_ACTOR_PREFIX as SYSTEM_ACTOR_PREFIX
+from domain.people import Seal as Seal
+from domain.people import as_written as as_written
+from domain.people import is_person as is_person
 
 _EVENT_NS = UUID("6f1f3a52-5a4e-4a53-9d3c-2a6b0e1d7c11")
-
-
-# altlas's own actors (its runner, segmenter, scheduler) are named "altlas:…"; a person's
-# name in the policy cannot contain a colon, so the two never meet.
-SYSTEM_ACTOR_PREFIX = "altlas:"
-
-
-def is_person(actor: str) -> bool:
-    return not actor.startswith(SYSTEM_ACTOR_PREFIX)
-
-
-# What a person wrote, as it is recorded: the application seals it with the writer's own key
-# (application/privacy.py), so forgetting the writer makes it unreadable; the domain checks
-# the text first and never reads it back.
-Seal = Callable[[str], str]
-
-
-def as_written(text: str) -> str:
-    return text
 
 
 def event_id(aggregate_id: UUID, version: int) -> str:

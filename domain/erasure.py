@@ -10,20 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from domain.base import AuditedAggregate, EventMeta
 from domain.errors import ConflictError
+from domain.people import erasure_id as erasure_id
 
 IDLE, REQUESTED, FORGOTTEN = "idle", "requested", "forgotten"
 MAX_REASON_CHARS = 500
-_ERASURES = uuid5(NAMESPACE_URL, "urn:altlas:erasures")
-
-
-def erasure_id(subject: str) -> UUID:
-    return uuid5(_ERASURES, subject)
-
-
 class Erasure(AuditedAggregate):
     class Opened(AuditedAggregate.Created):
         type_name = "ErasureOpened"

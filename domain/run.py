@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 from uuid import UUID
 
 from domain.approval import GRANTED, Approval
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.risk import GateKind, RiskLevel
+from domain.statuses import RUN_STATUSES as RUN_STATUSES
 
 PENDING, RUNNING = "pending", "running"
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
@@ -19,10 +20,6 @@ MANUAL = "manual"  # left to a person (altlas never runs it) and not yet confirm
 DECIDED = frozenset({SUCCEEDED, FAILED, SKIPPED})
 AT_REST = DECIDED | {MANUAL}  # nothing more happens to the step unless a person reports it
 MANUAL_OUTSTANDING = "manual_outstanding"
-# what a listing of runs filters on: where a run is, or how it ended
-RunStatus = Literal["running", "completed", "succeeded", "failed", "cancelled",
-                    "manual_outstanding"]
-RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 MAX_OUTPUT_CHARS = 64_000
 # A read-only step whose worker died is run again, but not for ever: one that keeps taking
 # its worker down fails after this many interruptions.

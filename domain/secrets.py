@@ -21,12 +21,14 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, quote_plus, unquote, unquote_plus, urlsplit
 
-from domain.commands import Mode, analyse, is_shell
 from domain.errors import InvalidInputError
 from domain.transformed import TransformedFinder, merged
+
+if TYPE_CHECKING:  # the classifier is imported where a plan is checked: redacting a log
+    from domain.commands import Mode  # line (every command does) needs none of it
 
 REFERENCE = re.compile(r"\{secret:([^{}\s]*)\}")
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -348,6 +350,8 @@ def _misplaced(step: Mapping[str, Any]) -> str | None:
     mode = _MODES.get(str(kind))
     if mode is None or not REFERENCE.search(action):
         return None
+    from domain.commands import is_shell
+
     if is_shell(action):
         return ("action: a secret cannot be used in shell code (a pipe, redirection, "
                 "variable or pattern), where its value could change what runs; make the step "
@@ -364,6 +368,8 @@ def _misplaced(step: Mapping[str, Any]) -> str | None:
 def _shape(action: str, mode: Mode, value: str) -> tuple[Any, ...]:
     """What the policy would see running with ``value`` for every secret (the executors
     resolve each word of the argument vector, as here)."""
+    from domain.commands import analyse
+
     argv = [REFERENCE.sub(lambda _: value, word) for word in shlex.split(action)]
     commands = analyse(shlex.join(argv), mode)
     return (tuple((p.argv[0], len(p.argv), p.via, tuple(f.effect for f in p.findings))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
+from domain.statuses import TASK_STATUSES as TASK_STATUSES
 
 MODES = ("normal", "explore", "dream", "chaos")
 MAX_QUESTIONS = 3  # asked back this often, a task is rejected: say it again another way
 MAX_ANSWER_CHARS = 500
-TaskStatus = Literal["requested", "asking", "unanswered", "segmented", "rejected"]
-TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
 PERSONAS = ("technical_expert", "researcher", "project_manager", "creative_writer")
 MAX_REQUEST_CHARS = 4000
 

@@ -38,13 +38,15 @@ def alembic_config() -> Config:
     return config
 
 
-def open_engine(url: str, *, create_schema: bool = True, pooled: bool = True) -> Engine:
+def open_engine(url: str, *, create_schema: bool = True, pooled: bool = True,
+                connect_timeout: int | None = None) -> Engine:
     """An engine for ``sqlite:///PATH`` or ``postgresql://…[?schema=NAME]``.
 
     A PostgreSQL schema is created if absent (unless ``create_schema`` is false: to look at
     a database without changing it) and set as the search path, so the views, their
     positions and alembic's version table all live in it. Unpooled, each connection is
-    closed when returned (for a look that should leave nothing open).
+    closed when returned (for a look that should leave nothing open). ``connect_timeout``:
+    seconds a PostgreSQL server has to answer (default: libpq's, no limit).
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
@@ -66,7 +68,9 @@ def open_engine(url: str, *, create_schema: bool = True, pooled: bool = True) ->
         if schema is not None and not _SCHEMA.match(schema):
             raise ViewStoreError(f"schema {schema!r} must be lowercase letters, digits and _")
         bare = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
-        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        connect_args: dict[str, Any] = {"options": f"-csearch_path={schema}"} if schema else {}
+        if connect_timeout is not None:
+            connect_args["connect_timeout"] = connect_timeout
         pool: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
         engine = create_engine(bare, connect_args=connect_args, **pool)
         if schema and create_schema:

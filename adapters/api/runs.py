@@ -20,7 +20,7 @@ from adapters.http_models import (
 )
 from application.snapshots import RunView
 from application.use_cases import Filters
-from domain.run import RunStatus
+from domain.statuses import RunStatus
 
 
 def router(ctx: Context) -> APIRouter:

@@ -20,7 +20,7 @@ from adapters.http_models import (
 )
 from application.snapshots import RunView, TaskView
 from application.use_cases import Filters
-from domain.task import TaskStatus
+from domain.statuses import TaskStatus
 
 
 def router(ctx: Context) -> APIRouter:

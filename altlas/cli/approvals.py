@@ -14,34 +14,12 @@ from altlas.cli.common import (
     show_one,
     with_system,
 )
-from application.i18n import t
 from application.snapshots import ApprovalView
 from application.text import (
     approval_text,
     in_charge,
-    short,
-    shown,
 )
 from domain.approval import ApprovalSubject
-
-
-@with_system
-def approvals(system: System, args: argparse.Namespace) -> int:
-    rows = system.use_cases().open_approvals(None, args.as_of)
-    if args.json:
-        json_out(rows)
-        return 0
-    for row in rows:
-        votes = ", ".join(row["votes"]) or t(args.locale, "approval.nobody")
-        what = (t(args.locale, "approvals.what.step", step=row["step_id"]) if row["run_id"]
-                else t(args.locale, f"approvals.what.{row['step_id']}"))
-        print(t(args.locale, "approvals.row", id=short(row["approval_id"]), risk=row["risk"],
-                environment=row["environment"], what=what, votes=votes,
-                remaining=row["remaining"], minutes=row["seconds_left"] // 60,
-                request=shown(row.get("request") or row["reason"])))
-    if not rows:
-        print(t(args.locale, "approvals.empty"))
-    return 0
 
 
 def _decided(system: System, args: argparse.Namespace, act: Callable[[], Any]) -> int:

@@ -17,7 +17,6 @@ from altlas.cli.common import (
 from altlas.progress import Progress
 from altlas.render import events_table
 from altlas.settings import load_settings
-from application.i18n import t
 from application.personal_files import AUDIT_EXPORT
 from application.text import audit_report_text
 
@@ -111,22 +110,6 @@ def audit_export(system: System, args: argparse.Namespace) -> int:
     if args.output != "-":
         answer(args, {"output": args.output, "events": written},
                f"exported {written} event(s) to {args.output}")
-    return 0
-
-
-@with_system
-def timeline(system: System, args: argparse.Namespace) -> int:
-    rows = system.use_cases().timeline(
-        None, as_of=args.as_of, actor=args.actor, aggregate_id=args.aggregate,
-        type_name=args.type, since=args.since, until=args.until, limit=args.limit)
-    if args.json:
-        json_out(rows)
-        return 0
-    for row in rows:
-        print(f"{row['time'][:23]}  {row['type']:<17} {row['aggregate_type']:<8} "
-              f"{row['aggregate_id'][:8]} v{row['version']:<3} {row['actor']}")
-    if not rows:
-        print(t(args.locale, "list.none"))
     return 0
 
 

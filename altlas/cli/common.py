@@ -9,18 +9,21 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.parsing import Handler
+from altlas.cli.printing import answer as answer
+from altlas.cli.printing import filters_of as filters_of
+from altlas.cli.printing import json_out as json_out
+from altlas.cli.printing import print_page as print_page
 from altlas.follow import Followed, Follower
 from altlas.progress import Waiting
 from altlas.serving import background
 from altlas.settings import load_settings
-from application.i18n import t
+from application.i18n import t, terminal_locale
 from application.presenters import PlanModel
 from application.text import (
     approval_text,
@@ -29,30 +32,15 @@ from application.text import (
     short,
     shown,
 )
-from application.use_cases import Filters, Page
-from domain.policy import LOCALES
 
 log = logging.getLogger("altlas")
-
-
-def json_out(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-def answer(args: argparse.Namespace, data: Any, text: str) -> None:
-    """A command's result: ``data`` as JSON with --json, else ``text``."""
-    if args.json:
-        json_out(data)
-    else:
-        print(text)
 
 
 def locale_for(system: System, person: str | None) -> str:
     """The person's language from the policy, else the terminal's (LANG), else English."""
     if person is not None and person in system.policy.people:
         return system.policy.locale_of(person, os.environ.get("LANG"))
-    language = os.environ.get("LANG", "en").split("_")[0].split(".")[0].lower()
-    return language if language in LOCALES else "en"
+    return terminal_locale(os.environ.get("LANG"))
 
 
 def with_system(body: Callable[[System, argparse.Namespace], int]) -> Handler:
@@ -92,23 +80,6 @@ def register_packaged(system: System) -> threading.Thread:
             log.info("models: registered %s", ", ".join(added))
 
     return background(register, "models")
-
-
-def filters_of(args: argparse.Namespace) -> Filters:
-    return Filters(args.status, args.requester, args.since, args.limit, args.cursor)
-
-
-def print_page(page: Page, args: argparse.Namespace, line: Callable[[dict[str, Any]], str]
-                ) -> None:
-    if args.json:
-        json_out(asdict(page))
-        return
-    for row in page.items:
-        print(line(row))
-    if not page.items:
-        print(t(args.locale, "list.none"))
-    elif page.next:
-        print(t(args.locale, "list.more", cursor=page.next))
 
 
 def read_json(name: str) -> Any:

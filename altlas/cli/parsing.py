@@ -137,7 +137,7 @@ def reading(parent: Subparsers, kind: str, statuses: str, *, document: str, fmt:
             shows: str) -> None:
     """`list`, `export` and `show` of tasks or runs, which read alike."""
     area = f"{kind}s"
-    p = add(parent, "list", f"{area}:{kind}_list", f"{area}, newest first")
+    p = add(parent, "list", f"reads:{kind}_list", f"{area}, newest first")
     listing(p, statuses)
     p = add(parent, "export", f"{area}:{kind}_export", f"print {document}")
     identifies(p, kind)

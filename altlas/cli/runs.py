@@ -7,26 +7,13 @@ from uuid import UUID
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
-    filters_of,
     json_out,
-    print_page,
     show_one,
     with_system,
 )
 from application.text import (
     run_text,
-    short,
-    shown,
 )
-
-
-@with_system
-def run_list(system: System, args: argparse.Namespace) -> int:
-    page = system.use_cases().runs(None, filters_of(args), args.as_of)
-    print_page(page, args, lambda r: (
-        f"{short(r['run_id'])}  {r['started_at'][:19]}  {r['status']:<10} "
-        f"{r['outcome'] or '-':<9} {r['requester']:<8} {shown(r['request'])}"))
-    return 0
 
 
 @with_system

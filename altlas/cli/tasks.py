@@ -11,10 +11,8 @@ from uuid import UUID
 from altlas.bootstrap import System
 from altlas.cli.common import (
     answer,
-    filters_of,
     follower_of,
     json_out,
-    print_page,
     read_json,
     report_followed,
     show_one,
@@ -27,19 +25,8 @@ from application.presenters import PlanModel
 from application.text import (
     plan_text,
     short,
-    shown,
 )
 from domain.errors import DomainError
-
-
-@with_system
-def task_list(system: System, args: argparse.Namespace) -> int:
-    page = system.use_cases().tasks(None, filters_of(args), args.as_of)
-    print_page(page, args, lambda r: (
-        f"{short(r['task_id'])}  {r['requested_at'][:19]}  {r['status']:<10} "
-        f"{short(r['run_id']) if r['run_id'] else '-':<8} {r['outcome'] or '-':<9} "
-        f"{r['requester']:<8} {shown(r['request'])}"))
-    return 0
 
 
 @with_system

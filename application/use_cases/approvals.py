@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -47,12 +46,6 @@ class ApprovalUseCases(UseCasesBase):
     def approval(self, who: str | None, ref: str) -> ApprovalView:
         self._may(who, "read")
         return self.app.get_approval(self.resolve(ref, "approval"))
-
-    def open_approvals(self, who: str | None, as_of: datetime | None = None
-                       ) -> list[dict[str, Any]]:
-        """The approval queue: what is open, who voted, how long is left."""
-        self._may(who, "read")
-        return self._shown(self._views(who, as_of).open_approvals())
 
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""

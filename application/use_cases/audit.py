@@ -6,20 +6,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from application.use_cases.base import ANY, StateAt, UseCasesBase
+from application.use_cases.base import StateAt, UseCasesBase
 from domain.records import RecordedEvent
 
 
 class AuditUseCases(UseCasesBase):
-    def timeline(self, who: str | None, as_of: datetime | None = None,
-                 **filters: Any) -> list[dict[str, Any]]:
-        self._may(who, "read")
-        if filters.get("actor"):
-            filters["actor"] = self._recorded(filters["actor"])
-        if filters.get("aggregate_id"):
-            filters["aggregate_id"] = str(self.resolve(filters["aggregate_id"], ANY))
-        return self._shown(self._views(who, as_of).timeline(**filters))
-
     def can_verify(self, who: str, *, kafka: bool = False, starting: bool = True) -> None:
         """Raise what verifying would be refused for, before any of it runs; ``starting``
         counts it against the person's rate (following a job does not)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,12 @@ from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels
 from application.presenters import PlanModel, RunModel, alert_list
+from application.privacy import Privacy
+from application.reads import ANY as ANY
+from application.reads import Filters as Filters
+from application.reads import Page as Page
+from application.reads import ViewReads
+from application.reads import one_of as one_of
 from application.similar import SimilarRuns
 from domain.catalog import aggregate_kind
 from domain.errors import InvalidInputError
@@ -29,28 +35,10 @@ from domain.policy import Policy
 from domain.records import RecordedEvent
 
 KINDS = ("task", "run", "approval")
-ANY: tuple[str, ...] = ()  # an id of any aggregate
 INCIDENT_STATES = ("open", "resolved", "merged")
 TIMELINE_LIMIT = 500
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a listing of tasks or runs may be narrowed to."""
-
-    status: str | None = None
-    requester: str | None = None
-    since: datetime | None = None
-    limit: int = 20
-    before: str | None = None  # the cursor of the page before
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next: str | None  # give it as ``before`` for the next page; None on the last
 
 
 @dataclass(frozen=True)
@@ -63,7 +51,7 @@ class StateAt:
     running_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-class UseCasesBase:
+class UseCasesBase(ViewReads):
     def __init__(self, app: AltlasApplication, history: EventHistory,
                  reads: Callable[[], ReadModels],
                  auditor: Callable[[], Auditor],
@@ -135,6 +123,9 @@ class UseCasesBase:
         if who is not None:
             self.access.check(who, action)
 
+    def _people(self) -> Privacy:
+        return self.app.privacy
+
     def _spend(self, who: str | None, work: str) -> None:
         """Count expensive ``work`` against ``who``'s rate (the command line, None, reads
         with its own access to the store and is not counted); TooOftenError past it."""
@@ -152,34 +143,12 @@ class UseCasesBase:
         self._spend(who, "replay")
         return self._reads_at(as_of)[0]
 
-    def _page(self, rows: list[dict[str, Any]], limit: int) -> Page:
-        if limit < 1:
-            raise InvalidInputError("limit must be at least 1")
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(self._shown(rows), rows[-1]["cursor"] if more and rows else None)
-
-    def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The views keep people as the events name them; people read names."""
-        return self.app.privacy.reveal(rows)
-
-    def _recorded(self, person: str | None) -> str | None:
-        """A person as the views name them: by pseudonym, or, before pseudonyms, by name."""
-        return None if person is None else self.app.privacy.find(person) or person
-
     def position(self) -> int:
         """How far the history has got: where following what happens next starts."""
         return self.history.last_position()
 
     def now(self) -> datetime:
         return self.app.clock()
-
-
-def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
-    """A filter's value, refused naming the values it may take rather than matching nothing."""
-    if value is not None and value not in allowed:
-        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}")
-    return value
 
 
 def _incident(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.documents import last_document
 from application.snapshots import RunView
-from application.use_cases.base import Filters, Page, UseCasesBase, one_of
-from domain.run import RUN_STATUSES
+from application.use_cases.base import UseCasesBase
 
 
 class RunUseCases(UseCasesBase):
@@ -46,13 +44,6 @@ class RunUseCases(UseCasesBase):
     def run(self, who: str | None, ref: str) -> RunView:
         self._may(who, "read")
         return self.app.get_run(self.resolve(ref, "run"))
-
-    def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
-        self._may(who, "read")
-        return self._page(self._views(who, as_of).list_runs(
-            status=one_of("status", filters.status, RUN_STATUSES),
-            requester=self._recorded(filters.requester),
-            since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
 
     def run_document(self, who: str | None, ref: str) -> dict[str, Any]:
         """A run as its .last document."""

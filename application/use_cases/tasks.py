@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from application.core import run_id_of
 from application.errors import NotFoundError
 from application.presenters import oncall_of
 from application.snapshots import TaskView
-from application.use_cases.base import Filters, NotOnCallError, Page, UseCasesBase, one_of
+from application.use_cases.base import NotOnCallError, UseCasesBase
 from domain.base import is_person
-from domain.task import TASK_STATUSES
 
 
 class TaskUseCases(UseCasesBase):
@@ -74,13 +72,6 @@ class TaskUseCases(UseCasesBase):
         except NotFoundError:
             return view
         return replace(view, run_id=run.id)
-
-    def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
-        self._may(who, "read")
-        return self._page(self._views(who, as_of).list_tasks(
-            status=one_of("status", filters.status, TASK_STATUSES),
-            requester=self._recorded(filters.requester),
-            since=filters.since, limit=filters.limit + 1, before=filters.before), filters.limit)
 
     def check_plan(self, document: Any, mode: str = "normal") -> list[dict[str, Any]]:
         """The gate of each step of a hand-written plan, or why it is refused; records

@@ -23,6 +23,15 @@ def run_altlas(
                           capture_output=True, text=True, timeout=120)
 
 
+def imports(env: dict[str, str], *args: str) -> tuple[str, set[str]]:
+    """What the command printed, and the modules it imported (python -X importtime)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "altlas", *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                         if line.startswith("import time:") and "|" in line}
+
+
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""

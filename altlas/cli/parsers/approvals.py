@@ -14,7 +14,7 @@ from altlas.cli.parsing import (
 
 
 def register(sub: Subparsers) -> None:
-    p = add(sub, "approvals", "approvals:approvals", "approvals waiting for a decision")
+    p = add(sub, "approvals", "reads:approvals", "approvals waiting for a decision")
     as_of(p)
     as_json(p)
     p = add(sub, "approve", "approvals:approve", "approve a gated step")

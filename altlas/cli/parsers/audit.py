@@ -40,7 +40,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--until", type=parse_time, metavar="TIME",
                    help="only events recorded up to this time (ISO 8601)")
     as_json(p, DOCUMENT_JSON)
-    p = add(sub, "timeline", "audit:timeline", "the audit timeline, filtered")
+    p = add(sub, "timeline", "reads:timeline", "the audit timeline, filtered")
     p.add_argument("--actor", metavar="PERSON", help="only what this person did")
     p.add_argument("--aggregate", metavar="ID",
                    help="only the events of one task, run or approval (its id or first 6+ "

@@ -1,0 +1,111 @@
+"""The use cases that only query the views: listings of tasks and runs, the approval
+queue and the timeline. `UseCases` has them through `UseCasesBase`; the command line's reads
+(altlas/quick_reads.py) use them over the views alone, so this module imports neither the
+aggregates nor the application."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.errors import InvalidInputError
+from domain.statuses import RUN_STATUSES, TASK_STATUSES
+
+if TYPE_CHECKING:
+    from application.ports import ReadModels
+    from application.privacy import Privacy
+
+
+ANY: tuple[str, ...] = ()  # an id of any aggregate
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a listing of tasks or runs may be narrowed to."""
+
+    status: str | None = None
+    requester: str | None = None
+    since: datetime | None = None
+    limit: int = 20
+    before: str | None = None  # the cursor of the page before
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None  # give it as ``before`` for the next page; None on the last
+
+
+def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
+    """A filter's value, refused naming the values it may take rather than matching nothing."""
+    if value is not None and value not in allowed:
+        raise InvalidInputError(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+class ViewReads:
+    """Reads of the views as people see them: checked for ``who`` (`_may`), from the views
+    now or as of a time (`_views`, which counts a replay against ``who``'s rate), people's
+    names revealed (`_people`)."""
+
+    def _people(self) -> Privacy:
+        raise NotImplementedError
+
+    def _may(self, who: str | None, action: str) -> None:
+        raise NotImplementedError
+
+    def _views(self, who: str | None, as_of: datetime | None) -> ReadModels:
+        raise NotImplementedError
+
+    def resolve(self, ref: str, kind: str | tuple[str, ...]) -> UUID:
+        """A whole id, or any unique beginning of one, of ``kind`` (ANY: of any aggregate)."""
+        raise NotImplementedError
+
+    def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
+        self._may(who, "read")
+        return self._page(self._views(who, as_of).list_tasks(
+            **self._narrowed(filters, TASK_STATUSES)), filters.limit)
+
+    def runs(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
+        self._may(who, "read")
+        return self._page(self._views(who, as_of).list_runs(
+            **self._narrowed(filters, RUN_STATUSES)), filters.limit)
+
+    def open_approvals(self, who: str | None, as_of: datetime | None = None
+                       ) -> list[dict[str, Any]]:
+        """The approval queue: what is open, who voted, how long is left."""
+        self._may(who, "read")
+        return self._shown(self._views(who, as_of).open_approvals())
+
+    def timeline(self, who: str | None, as_of: datetime | None = None,
+                 **filters: Any) -> list[dict[str, Any]]:
+        self._may(who, "read")
+        if filters.get("actor"):
+            filters["actor"] = self._recorded(filters["actor"])
+        if filters.get("aggregate_id"):
+            filters["aggregate_id"] = str(self.resolve(filters["aggregate_id"], ANY))
+        return self._shown(self._views(who, as_of).timeline(**filters))
+
+    def _narrowed(self, filters: Filters, statuses: Sequence[str]) -> dict[str, Any]:
+        """A listing's filters as the views take them (one row more: is there a next page)."""
+        return {"status": one_of("status", filters.status, statuses),
+                "requester": self._recorded(filters.requester), "since": filters.since,
+                "limit": filters.limit + 1, "before": filters.before}
+
+    def _page(self, rows: list[dict[str, Any]], limit: int) -> Page:
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(self._shown(rows), rows[-1]["cursor"] if more and rows else None)
+
+    def _shown(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The views keep people as the events name them; people read names."""
+        return self._people().reveal(rows)
+
+    def _recorded(self, person: str | None) -> str | None:
+        """A person as the views name them: by pseudonym, or, before pseudonyms, by name."""
+        return None if person is None else self._people().find(person) or person
