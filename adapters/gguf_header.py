@@ -34,7 +34,7 @@ from adapters.gguf_bounds import (
 )
 from adapters.packaged import ModelUnavailableError, file_sha256
 from application.ports import ModelFacts
-from domain.errors import InvalidInputError
+from domain.errors import InvalidInputError, NotAllowedError
 
 MAGIC = b"GGUF"
 
@@ -48,8 +48,9 @@ class NoModelFileError(NotAModelError):
     """No file at that path: nothing to describe (an HTTP client is told 404)."""
 
 
-class OutsideModelsError(NotAModelError):
-    """A path whose real location is not under the models directory."""
+class OutsideModelsError(NotAModelError, NotAllowedError):
+    """A path whose real location is not under the models directory: well-formed, and
+    refused by a rule of this installation (HTTP 403) whether or not a file is there."""
 
 
 class GgufFiles:

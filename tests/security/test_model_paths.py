@@ -77,14 +77,14 @@ def test_a_path_out_of_the_models_directory_is_refused_before_anything_is_read(
     models = house.system.settings.models_directory
     models.mkdir(parents=True, exist_ok=True)
     path = given.format(secret=secret_file, models=models)
-    _refused_alike(house, path, 422, "is not in the models directory")
+    _refused_alike(house, path, 403, "is not in the models directory")
 
 
 def test_a_missing_file_out_of_the_models_directory_is_refused_as_any_other(
     house: Gatehouse, tmp_path: Path
 ) -> None:
     """Whether a file exists elsewhere is not told either."""
-    _refused_alike(house, str(tmp_path / "no-such-file"), 422, "is not in the models directory")
+    _refused_alike(house, str(tmp_path / "no-such-file"), 403, "is not in the models directory")
 
 
 @pytest.mark.parametrize("link", ["x.gguf", "sub/x.gguf"])
@@ -94,8 +94,8 @@ def test_a_symlink_out_of_the_models_directory_is_refused(
     models = house.system.settings.models_directory
     (models / "sub").mkdir(parents=True, exist_ok=True)
     (models / link).symlink_to(secret_file)
-    _refused_alike(house, str(models / link), 422, "is not in the models directory")
-    _refused_alike(house, link, 422, "is not in the models directory")
+    _refused_alike(house, str(models / link), 403, "is not in the models directory")
+    _refused_alike(house, link, 403, "is not in the models directory")
 
 
 def test_a_directory_symlinked_out_of_the_models_directory_is_refused(
@@ -104,7 +104,7 @@ def test_a_directory_symlinked_out_of_the_models_directory_is_refused(
     models = house.system.settings.models_directory
     models.mkdir(parents=True, exist_ok=True)
     (models / "elsewhere").symlink_to(secret_file.parent)
-    _refused_alike(house, "elsewhere/shadow", 422, "is not in the models directory")
+    _refused_alike(house, "elsewhere/shadow", 403, "is not in the models directory")
 
 
 @pytest.mark.parametrize("content", [SECRET, b"GGU" + SECRET, b"\x00" * 3 + SECRET[:1]])
