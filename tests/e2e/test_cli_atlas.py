@@ -68,8 +68,9 @@ def test_the_leaderboard_ranks_rates_and_draws(demo: dict[str, str], tmp_path: P
     assert shown.stdout.startswith("Runbooks, surest first:\n1. local:disk > local:load > "
                                    "local:maintenance · 1/1 ok (21–100%) · resolved in ")
     assert "No match was played yet: the arena records them." in shown.stdout
-    assert altlas(demo, "models", "add", str(write_gguf(tmp_path / "qwen.gguf")), "--name",
-                  "qwen", "--as", "alice").returncode == 0
+    qwen = write_gguf(Path(demo["ALTLAS_DATA_DIR"]) / "models" / "qwen.gguf")
+    assert altlas(demo, "models", "add", str(qwen), "--name", "qwen", "--as",
+                  "alice").returncode == 0
     unknown = altlas(demo, "leaderboard", "match", "local:nope", "rules", "a", "--as", "bob")
     assert one_line_error(unknown).startswith("altlas: local:nope is not a planner the arena")
     for outcome in ("a", "a", "tie"):

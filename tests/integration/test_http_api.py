@@ -413,7 +413,7 @@ def test_the_leaderboards_over_http_rank_rate_and_draw(served: Served) -> None:
     board = served.until(lambda: client.get("/leaderboards", headers=auth("alice")).json()
                          ["runbooks"])
     assert [(r["pattern"], r["runs"], r["successes"]) for r in board] == [("local:disk", 1, 1)]
-    qwen = write_gguf(served.system.settings.data_dir / "qwen.gguf")
+    qwen = write_gguf(served.system.settings.models_directory / "qwen.gguf")
     model = client.post("/models", json={"path": str(qwen), "name": "qwen"},
                         headers=auth("alice"))
     assert model.status_code == 201, model.text
@@ -788,7 +788,7 @@ def test_every_201_says_where_to_read_what_it_made(served: Served) -> None:
         == task["id"]
     listed = client.get("/tasks", headers=auth("erin")).json()["items"]
     assert [t["run_id"] for t in listed] == [task["run_id"]]
-    tiny = write_gguf(served.system.settings.data_dir / "x.gguf")
+    tiny = write_gguf(served.system.settings.models_directory / "x.gguf")
     client.post("/models", json={"path": str(tiny), "name": "x"}, headers=auth("alice"))
     match = client.post("/matches", json={"planners": ["rules", "local:x"], "outcome": "a"},
                         headers=auth("bob"))
