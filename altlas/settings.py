@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from base64 import b64decode
 from pathlib import Path
@@ -427,6 +428,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         elif isinstance(value, bool):
             value = "true" if value else "false"
+        elif isinstance(value, dict | list | tuple | set):
+            value = json.dumps(value)  # read back as JSON, as the variable is documented
         env[f"ALTLAS_{name.upper()}"] = str(value)
     return env
 

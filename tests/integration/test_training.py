@@ -231,7 +231,7 @@ def test_an_adapter_is_promoted_only_when_it_beats_its_base_and_someone_else_app
     system.worker().until_quiet()
     with pytest.raises(DomainError, match="carol made one of the planners"):
         uc.arena.vote("carol", duel["id"], "a")  # she asked for its training
-    judged = uc.arena.vote("alice", duel["id"], "tie")
+    judged = uc.arena.vote("alice", duel["id"], "both_bad")  # a planless side cannot tie
     assert f"local:{name}" in judged["planners"].values()
     back = models.rollback("carol", "worse in prod")
     uc.vote("alice", back.id)

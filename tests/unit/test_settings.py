@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,22 @@ def test_llm_steps_use_the_named_litellm_model_even_when_the_rules_plan(tmp_path
                                     litellm_model="openai/gpt-4o-mini"))
     assert model is not None and model.name == "litellm:openai/gpt-4o-mini"
     assert language_model(Settings(data_dir=tmp_path, segmenter="rules")) is None
+
+
+def test_the_settings_a_training_worker_gets_make_the_same_settings_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The training worker's process is started with settings_env: every field, the JSON
+    ones (the rate limits) too, reads back as it was."""
+    from altlas.settings import settings_env
+
+    mine = Settings(data_dir=tmp_path / "data", rate_limits={"replay": 3}, http_port=8181)
+    for name in list(os.environ):
+        if name.startswith("ALTLAS_"):
+            monkeypatch.delenv(name)
+    for name, value in settings_env(mine).items():
+        monkeypatch.setenv(name, value)
+    theirs = load_settings()
+    assert {n: getattr(theirs, n) for n in Settings.model_fields} == {
+        n: getattr(mine, n) for n in Settings.model_fields}
+    assert theirs.rate_limits["replay"] == 3
