@@ -89,7 +89,9 @@ def _put_back(env: dict[str, str], copy: Path) -> None:
     what a crash that lost the last commits leaves."""
     for side in ("-wal", "-shm"):
         (_data(env) / f"events.sqlite3{side}").unlink(missing_ok=True)
-    shutil.copy(copy, _data(env) / "events.sqlite3")
+    restored = _data(env) / "events.sqlite3.restoring"
+    shutil.copy(copy, restored)
+    os.replace(restored, _data(env) / "events.sqlite3")  # a new file, as a restore makes
 
 
 def _copy_store(env: dict[str, str], to: Path) -> Path:
