@@ -51,3 +51,14 @@ class TooOftenError(DomainError):
 
 class SegmentationError(InvalidInputError):
     """No plan could be made from the request; the message says why."""
+
+
+class AudioRefusedError(InvalidInputError):
+    """A voice clip that cannot be heard as a request: not audio, over the size or length
+    limit, silence or noise, or a language the model cannot place. ``reason`` is one of
+    ``not_audio``, ``too_large``, ``too_long``, ``no_speech``, ``unknown_language``,
+    ``download_failed`` so each front can say it in the person's language."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

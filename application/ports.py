@@ -90,6 +90,37 @@ class Segmenter(Protocol):
         """The plan; raises SegmentationError when it cannot make one."""
 
 
+@dataclass(frozen=True)
+class Hearing:
+    """What a transcriber heard in one clip. The confidence figures are the decoder's own, so
+    that a doubtful hearing is shown and confirmed before anything is planned from it."""
+
+    text: str  # the transcript, spoken host and service names normalised ("web one" -> web-1)
+    language: str  # ISO 639-1 code the model placed the clip in ("en", "tr"); "" if it could not
+    language_probability: float
+    avg_logprob: float  # the decoder's mean log-probability over the transcript's tokens
+    no_speech_prob: float  # the model's estimate that the clip holds no speech
+    duration_s: float  # the clip's length, before any padding
+    model: str  # engine and model, e.g. "faster-whisper:base"; recorded with the request
+    seconds: float  # time spent hearing it (real-time factor = seconds / duration_s)
+
+
+class Transcriber(Protocol):
+    """Hears a voice clip on this machine (whisper.cpp or faster-whisper). Refuses what is not
+    audio, is over the limits or holds no speech with ``AudioRefusedError``, never a bare
+    exception."""
+
+    @property
+    def name(self) -> str:
+        """Engine and model: recorded with every request heard by it."""
+
+    def transcribe(self, audio: bytes, *, names: Sequence[str] = (),
+                   language: str | None = None) -> Hearing:
+        """The hearing of ``audio`` (any container ffmpeg/PyAV reads: ogg/opus, m4a, mp3,
+        wav, webm). ``names`` (the inventory's hosts and services) prime the decoder and are
+        what spoken names are normalised to; ``language`` forces one instead of detecting."""
+
+
 class ReadModels(Protocol):
     """Queries over the projections' views."""
 
