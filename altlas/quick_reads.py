@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,6 +56,12 @@ class QuickReads(ViewReads):
         if as_of is not None:
             raise ValueError("the views as of a time are replayed through the whole system")
         return self._reads
+
+    def _kind_of(self, ident: UUID) -> str | None:
+        """From the timeline, which holds every event the store does (`current_views`)."""
+        whole = str(ident)
+        return next((kind for kind, found in self._reads.resolve(whole) if found == whole),
+                    None)
 
     def close(self) -> None:
         for engine in self._engines:

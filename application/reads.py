@@ -5,12 +5,15 @@ aggregates nor the application."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from application.errors import NotFoundError
+from application.ids import id_text, one_id, whole_id
 from domain.errors import InvalidInputError
 from domain.statuses import RUN_STATUSES, TASK_STATUSES
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
 
 ANY: tuple[str, ...] = ()  # an id of any aggregate
+KINDS = ("task", "run", "approval")
 
 
 @dataclass(frozen=True)
@@ -46,23 +50,38 @@ def one_of(name: str, value: str | None, allowed: Sequence[str]) -> str | None:
     return value
 
 
-class ViewReads:
+class ViewReads(ABC):
     """Reads of the views as people see them: checked for ``who`` (`_may`), from the views
     now or as of a time (`_views`, which counts a replay against ``who``'s rate), people's
-    names revealed (`_people`)."""
+    names revealed (`_people`), whole ids known by what the store holds (`_kind_of`)."""
 
-    def _people(self) -> Privacy:
-        raise NotImplementedError
+    @abstractmethod
+    def _people(self) -> Privacy: ...
 
-    def _may(self, who: str | None, action: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _may(self, who: str | None, action: str) -> None: ...
 
-    def _views(self, who: str | None, as_of: datetime | None) -> ReadModels:
-        raise NotImplementedError
+    @abstractmethod
+    def _views(self, who: str | None, as_of: datetime | None) -> ReadModels: ...
 
-    def resolve(self, ref: str, kind: str | tuple[str, ...]) -> UUID:
-        """A whole id, or any unique beginning of one, of ``kind`` (ANY: of any aggregate)."""
-        raise NotImplementedError
+    @abstractmethod
+    def _kind_of(self, ident: UUID) -> str | None:
+        """What the store holds under ``ident`` (None: nothing)."""
+
+    def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
+        """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
+        kind of aggregate, several, or ANY."""
+        kinds = (kind,) if isinstance(kind, str) else kind
+        wanted = " or ".join(kinds) if kinds else "aggregate"
+        text = id_text(ref)
+        whole = whole_id(text)
+        if whole is not None:
+            found = self._kind_of(whole)
+            if found is None or (kinds and found not in kinds):
+                raise NotFoundError(f"no {wanted} with id {whole}", ref)
+            return whole
+        return one_id(text, [(k, i) for k, i in self._views(None, None).resolve(text)
+                             if not kinds or k in kinds], wanted)
 
     def tasks(self, who: str | None, filters: Filters, as_of: datetime | None = None) -> Page:
         self._may(who, "read")

@@ -17,7 +17,6 @@ from application.arena import Arena
 from application.atlas import Atlas
 from application.errors import NotFoundError, TooOftenError
 from application.history import EventHistory
-from application.ids import id_text, one_id, whole_id
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels
@@ -34,7 +33,6 @@ from domain.errors import InvalidInputError
 from domain.policy import Policy
 from domain.records import RecordedEvent
 
-KINDS = ("task", "run", "approval")
 INCIDENT_STATES = ("open", "resolved", "merged")
 TIMELINE_LIMIT = 500
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
@@ -72,21 +70,6 @@ class UseCasesBase(ViewReads):
         self._auditor = auditor
         self._reads_at = reads_at
         self._limits = limits
-
-    def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
-        """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
-        kind of aggregate, several, or ANY."""
-        kinds = (kind,) if isinstance(kind, str) else kind
-        wanted = " or ".join(kinds) if kinds else "aggregate"
-        text = id_text(ref)
-        whole = whole_id(text)
-        if whole is not None:
-            found = self._kind_of(whole)
-            if found is None or (kinds and found not in kinds):
-                raise NotFoundError(f"no {wanted} with id {whole}", ref)
-            return whole
-        return one_id(text, [(k, i) for k, i in self._reads().resolve(text)
-                             if not kinds or k in kinds], wanted)
 
     def kind(self, ref: str) -> tuple[str, UUID]:
         """What a reference names: ("task" | "run" | "approval", its id)."""
