@@ -77,6 +77,29 @@ def events_url(data_dir: Path, database_url: str | None) -> str:
     return database_url
 
 
+def store_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    """The eventsourcing library's settings that say where the event store is."""
+    if database_url is None:
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(data_dir / "events.sqlite3"), "SQLITE_LOCK_TIMEOUT": "30"}
+    db = parse_database_url(database_url)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": db.dbname,
+        "POSTGRES_HOST": db.host,
+        "POSTGRES_PORT": str(db.port),
+        "POSTGRES_USER": db.user,
+        "POSTGRES_PASSWORD": db.password,
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        # On in 9.5.6 it interleaves notification ids of concurrent transactions,
+        # which would make a log-tailing relay skip events.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+    if db.schema:
+        env["POSTGRES_SCHEMA"] = db.schema
+    return env
+
+
 def views_url(data_dir: Path, database_url: str | None, views_database_url: str | None
               ) -> str:
     if views_database_url is not None:
@@ -130,6 +153,9 @@ class Locations:
 
     def views_sql_url(self) -> str:
         return views_url(self.data_dir, self.database_url, self.views_database_url)
+
+    def store_env(self) -> dict[str, str]:
+        return store_env(self.data_dir, self.database_url)
 
     def level_for(self, server: bool) -> str:
         return level_for(self.log_level, server)

@@ -1,5 +1,6 @@
 """The command line's reads over the views alone, when they can answer exactly as the whole
-system would: no event store opened, no application built, no policy loaded.
+system would: no application built, no policy loaded, and the event store opened only by the
+reads of what it holds (`events`, `run show`), through the library's own application.
 
 That is when the environment names only where the stores are and the policy (`Locations.of`),
 the policy file holds a text found valid before (adapters/policy_record.py), the store
@@ -13,6 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +31,10 @@ from projections.queries import SqlReadModels
 from projections.reader import current_views
 from projections.store import ViewStoreError, open_engine
 
+if TYPE_CHECKING:
+    from application.history import EventHistory
+    from application.stored import RecordedStore, StoredViews
+
 CONNECT_TIMEOUT = 5  # seconds, as bootstrap gives PostgreSQL
 # The topic's end of domain/erasure.py's Erasure.Forgotten, whichever module name begins it
 FORGOTTEN = ":Erasure.Forgotten"
@@ -36,8 +43,10 @@ FORGOTTEN = ":Erasure.Forgotten"
 class QuickReads(ViewReads):
     """The reads of the command line, which reads with its own access to the store."""
 
-    def __init__(self, views: Engine, events: Engine) -> None:
+    def __init__(self, views: Engine, events: Engine, store_env: Mapping[str, str]) -> None:
         self._engines = (views, events)
+        self._store_env = store_env
+        self._store: RecordedStore | None = None  # opened by the reads of the store alone
         # as the application's: a key put back after its person was forgotten is not believed
         self._privacy = Privacy(SqlPersonKeys(events), forgotten=lambda pseudonym: recorded(
             events, erasure_id(pseudonym), FORGOTTEN))
@@ -56,7 +65,32 @@ class QuickReads(ViewReads):
             raise ValueError("the views as of a time are replayed through the whole system")
         return self._reads
 
+    def _kind_of(self, ident: UUID) -> str | None:
+        """From the timeline, which holds every event the store does (`current_views`)."""
+        whole = str(ident)
+        return next((kind for kind, found in self._reads.resolve(whole) if found == whole),
+                    None)
+
+    def _history(self) -> EventHistory:
+        from application.history import EventHistory
+
+        return EventHistory(self._recorded_store())
+
+    def _aggregates(self) -> StoredViews:
+        from application.stored import StoredViews
+
+        return StoredViews(self._recorded_store().repository, self._privacy)
+
+    def _recorded_store(self) -> RecordedStore:
+        if self._store is None:
+            from application.stored import RecordedStore
+
+            self._store = RecordedStore(self._store_env)
+        return self._store
+
     def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
         for engine in self._engines:
             engine.dispose()
 
@@ -86,7 +120,7 @@ def open_quick(environ: Mapping[str, str]) -> QuickReads | None:
                             connect_timeout=CONNECT_TIMEOUT)
         opened.append(views)
         if clear and current_views(views, end) and _has_keys(events):
-            return QuickReads(views, events)
+            return QuickReads(views, events, where.store_env())
     except (SQLAlchemyError, sqlite3.Error, OSError, ViewStoreError):
         pass  # bootstrap says what is wrong, in its words
     for engine in opened:

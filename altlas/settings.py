@@ -27,6 +27,7 @@ from altlas.environment import (
     events_url,
     level_for,
     parse_database_url,
+    store_env,
     views_url,
 )
 
@@ -369,32 +370,7 @@ class Settings(BaseSettings):
         if self.cipher_key is not None:  # the library's AES-GCM, on the cryptography package
             cipher = {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
                       "CIPHER_KEY": self.cipher_key.get_secret_value()}
-        if self.database_url is None:
-            return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
-                "SQLITE_LOCK_TIMEOUT": "30",
-                **cache,
-                **cipher,
-            }
-        db = parse_database_url(self.database_url.get_secret_value())
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": db.dbname,
-            "POSTGRES_HOST": db.host,
-            "POSTGRES_PORT": str(db.port),
-            "POSTGRES_USER": db.user,
-            "POSTGRES_PASSWORD": db.password,
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            # On in 9.5.6 it interleaves notification ids of concurrent transactions,
-            # which would make a log-tailing relay skip events.
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            **cache,
-            **cipher,
-        }
-        if db.schema:
-            env["POSTGRES_SCHEMA"] = db.schema
-        return env
+        return {**store_env(self.data_dir, _secret(self.database_url)), **cache, **cipher}
 
     def events_sql_url(self) -> str:
         """The event store's database, for the tables kept beside the events (relay state)."""

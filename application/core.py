@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import random
 import threading
 import time
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import (
-    AggregateNotFoundError,
     Application,
     LRUCache,
     ProcessingEvent,
@@ -25,8 +25,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ProcessRecorder, RecordConflictError, Recording, Tracking
 from eventsourcing.utils import register_topic
 
-import domain
-import domain.matches
 from application.access import installation_approvers
 from application.errors import (
     ConcurrentUpdateError,
@@ -38,10 +36,12 @@ from application.ports import Clock, PersonalFiles, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
 from application.snapshots import ApprovalView, RunView, TaskView
+from application.stored import checked, project, stored
 from domain.approval import Approval, ApprovalSubject
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.erasure import Erasure, erasure_id
 from domain.errors import DomainError, InvalidInputError
+from domain.event_names import OLD_MODULES
 from domain.policy import Policy
 from domain.risk import RiskLevel
 from domain.run import Run
@@ -51,11 +51,10 @@ from domain.task import Task
 if TYPE_CHECKING:  # the reactions reach every area's commands
     from application.app import AltlasApplication
 
-# Releases before 0.2 installed domain/ as `altlas.domain`, and stored events name their classes
-# by that topic (`altlas.domain.task:Task.Requested`): they resolve to the same classes.
-register_topic("altlas.domain", domain)
-# Before 0.9 the matches between planners were domain/arena.py.
-register_topic("domain.arena", domain.matches)
+# Stored events name their classes by the topics of earlier releases too
+# (`altlas.domain.task:Task.Requested`): they resolve to the same classes.
+for _old, _now in OLD_MODULES.items():
+    register_topic(_old, importlib.import_module(_now))
 
 RUNNER = "altlas:runner"
 SCHEDULER = "altlas:scheduler"
@@ -178,13 +177,13 @@ class AppCore(Application[UUID]):
         except KeyError:
             known = None
         if known is None:
-            found = _project(None, self.events.get(aggregate_id))
+            found = project(None, self.events.get(aggregate_id))
         else:
-            found = _project(copy.deepcopy(known), self.events.get(aggregate_id,
+            found = project(copy.deepcopy(known), self.events.get(aggregate_id,
                                                                    gt=known.version))
         if found is not None:
             self._loaded.put(aggregate_id, copy.deepcopy(found))
-        return self._checked(kind, aggregate_id, found)
+        return checked(kind, aggregate_id, found)
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -223,17 +222,7 @@ class AppCore(Application[UUID]):
         """The aggregate from the cache (or the store, the first time). In another process
         it may have moved on since: a command's save then conflicts, and the command is
         decided again on what is recorded. Call with the aggregate's turn held."""
-        try:
-            found = self.repository.get(aggregate_id, projector_func=_project)
-        except AggregateNotFoundError:
-            found = None
-        return self._checked(kind, aggregate_id, found)
-
-    @staticmethod
-    def _checked(kind: type[A], aggregate_id: UUID, found: Any) -> A:
-        if not isinstance(found, kind):
-            raise NotFoundError(f"no {kind.__name__.lower()} with id {aggregate_id}")
-        return found
+        return stored(self.repository, kind, aggregate_id)
 
     def _forgotten(self, pseudonym: str) -> bool:
         """Whether the history records the person forgotten, so that a key put back from a
@@ -254,7 +243,7 @@ class AppCore(Application[UUID]):
         Call with the aggregate's turn held."""
         aggregate = self._cached(kind, aggregate_id)
         newer = list(self.events.get(aggregate_id, gt=aggregate.version))
-        return _project(aggregate, newer) if newer else aggregate
+        return project(aggregate, newer) if newer else aggregate
 
     def _moved_on(self, aggregate_id: UUID, version: int) -> bool:
         """Events of the aggregate past ``version`` are recorded: one indexed query."""
@@ -362,14 +351,6 @@ def collect_effects(processing: ProcessingEvent[UUID], aggregates: Iterable[Any]
     for aggregate in aggregates:
         processing.events.extend(aggregate.collect_events())
         processing.aggregates[aggregate.id] = aggregate
-
-
-def _project(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's projector without its per-event runtime Protocol check, which cost
-    a third of every command's time on Python 3.11 (bench/append.py)."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
 
 
 class RunAlreadyStartedError(TaskNotReadyError):

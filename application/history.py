@@ -6,15 +6,15 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
-from eventsourcing.utils import resolve_topic
-
+from domain.event_names import type_name_of
 from domain.hashchain import ChainBreak, verify_chain
 from domain.records import RecordedEvent
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
 PAGE = 500
 
@@ -52,10 +52,21 @@ class VerificationReport:
         return not self.breaks
 
 
+class Stored(Protocol):
+    """Where the events are: the application's recorder and mapper, or the library's alone
+    for a store in clear (the command line's reads, altlas/quick_reads.py)."""
+
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+
 class EventHistory:
     """Reads the event store's notification log without upcasting, exactly as recorded."""
 
-    def __init__(self, app: Application[UUID]) -> None:
+    def __init__(self, app: Stored) -> None:
         self._app = app
 
     def read(self, after: int = 0, limit: int | None = None, *,
@@ -122,11 +133,8 @@ class EventHistory:
             raise UnreadableEventError(aggregate_id, n.originator_version, n.id, e) from None
         state["originator_id"] = str(aggregate_id)
         state["originator_version"] = n.originator_version
-        try:
-            type_name = str(resolve_topic(n.topic).type_name)
-        except Exception:  # an event class this release no longer knows
-            type_name = n.topic
-        return RecordedEvent(n.id, aggregate_id, n.originator_version, type_name, state)
+        return RecordedEvent(n.id, aggregate_id, n.originator_version, type_name_of(n.topic),
+                             state)
 
     def verify(self) -> VerificationReport:
         seen: set[UUID] = set()

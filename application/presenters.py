@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from application.snapshots import ApprovalView, RunView, TaskView
-from domain.incidents import Incident
-from domain.policy import Policy
+if TYPE_CHECKING:  # only read from: the command line's reads import no aggregate
+    from application.snapshots import ApprovalView, RunView, TaskView
+    from domain.incidents import Incident
+    from domain.policy import Policy
 
 
 @dataclass(frozen=True)

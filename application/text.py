@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.i18n import t
 from application.plain_text import clip as clip
@@ -14,7 +14,9 @@ from application.plain_text import short as short
 from application.plain_text import shown as shown
 from application.plain_text import shown_lines as shown_lines
 from application.presenters import CardModel, PlanModel, PlanStepModel, RunModel, RunStepModel
-from application.snapshots import ApprovalView, TaskView
+
+if TYPE_CHECKING:  # only read from: the command line's reads import no aggregate
+    from application.snapshots import ApprovalView, TaskView
 
 FENCE = "```"
 def plan_step_line(step: PlanStepModel) -> str:

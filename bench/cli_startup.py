@@ -4,9 +4,10 @@ embedded SQLite store holding the demo's run and --tasks requests, and `altlas d
 --no-wait` to its first line of output, each in a fresh process, against `python -c pass`
 measured in the same run (the interpreter's own start, which no command can go below).
 Median and 90th percentile of --runs each, after one read that brings the views up to the
-store (the reads then open only the views, altlas/quick_reads.py). Python writes its
-bytecode as an installation does (PYTHONDONTWRITEBYTECODE, if set, is dropped): compiling
-altlas's modules again in every process is not what a user waits for.
+store (the reads then open only the views, altlas/quick_reads.py), and the median CPU time
+of the whole process (user + system), which other work on a shared machine moves less.
+Python writes its bytecode as an installation does (PYTHONDONTWRITEBYTECODE, if set, is
+dropped): compiling altlas's modules again in every process is not what a user waits for.
 
     python bench/cli_startup.py [--runs 11] [--tasks 100]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,8 +57,10 @@ def commands(run_id: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def first_line_seconds(argv: list[str], env: dict[str, str]) -> float:
-    """From the start of the process to its first line on stdout (then it runs to its end)."""
+def first_line_seconds(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """From the start of the process to its first line on stdout (then it runs to its end),
+    and the CPU seconds the whole process used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,  # -m: cwd first
                           stderr=subprocess.DEVNULL, text=True) as process:
@@ -66,7 +70,8 @@ def first_line_seconds(argv: list[str], env: dict[str, str]) -> float:
         process.stdout.read()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(argv[2:])} exited with {process.returncode}")
-    return seconds
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -86,15 +91,19 @@ def main() -> None:
         listed = subprocess.run([*ALTLAS, "run", "list", "--json"], env=env, cwd=ROOT,
                                 check=True, capture_output=True, text=True).stdout
         run_id = json.loads(listed)["items"][0]["run_id"]  # and the views are caught up
-        measured = {name: sorted(first_line_seconds(argv, env) for _ in range(args.runs))
-                    for name, argv in commands(run_id)}
+        timed = {name: [first_line_seconds(argv, env) for _ in range(args.runs)]
+                 for name, argv in commands(run_id)}
+    measured = {name: sorted(wall for wall, _ in runs) for name, runs in timed.items()}
+    cpu = {name: statistics.median(used for _, used in runs) for name, runs in timed.items()}
     base = statistics.median(measured["python -c pass"])
     print(f"CLI start-up, {args.runs} runs each, embedded SQLite store, the demo's run and "
           f"{args.tasks} requests\n")
-    print(f"{'command':<36} {'median s':>8} {'p90 s':>7} {'median vs python -c pass':>25}")
+    print(f"{'command':<36} {'median s':>8} {'p90 s':>7} {'median vs python -c pass':>25} "
+          f"{'cpu s':>6}")
     for name, runs in measured.items():
         median = statistics.median(runs)
-        print(f"{name:<36} {median:>8.3f} {_p90(runs):>7.3f} {median / base:>24.1f}x")
+        print(f"{name:<36} {median:>8.3f} {_p90(runs):>7.3f} {median / base:>24.1f}x "
+              f"{cpu[name]:>6.3f}")
     for name, runs in list(measured.items())[1:]:
         record(f"CLI start-up, {name}", statistics.median(runs), "s", "lower")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,7 +64,7 @@ class WitnessUnavailableError(DomainError):
     """The witness could not be told; the message says why (a command: one line, exit 2)."""
 
 
-class _Lines:
+class _Lines(ABC):
     """A witness told in JSON lines: one per batch the embedded feed applies, one per
     accepted loss (read back by read_lines)."""
 
@@ -80,8 +81,9 @@ class _Lines:
                             "time": datetime.now(UTC).isoformat(), **extra},
                            separators=(",", ":")) + "\n").encode()
 
+    @abstractmethod
     def _tell(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Hand the line to the witness; WitnessUnavailableError when it cannot take it."""
 
 
 class FileWitness(_Lines):

@@ -1,4 +1,5 @@
-"""Verifying, replaying and exporting the history; the timeline and the raw events."""
+"""Verifying, replaying and exporting the history (the timeline and the raw events are
+reads, altlas/cli/reads.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from altlas.cli.common import (
     with_system,
 )
 from altlas.progress import Progress
-from altlas.render import events_table
 from altlas.settings import load_settings
 from application.personal_files import AUDIT_EXPORT
 from application.text import audit_report_text
@@ -110,16 +110,4 @@ def audit_export(system: System, args: argparse.Namespace) -> int:
     if args.output != "-":
         answer(args, {"output": args.output, "events": written},
                f"exported {written} event(s) to {args.output}")
-    return 0
-
-
-@with_system
-def events(system: System, args: argparse.Namespace) -> int:
-    uc = system.use_cases()
-    if args.json:
-        json_out([r.to_dict() for r in uc.events(None, args.after, args.limit)])
-    elif records := uc.events(None, args.after, args.limit, revealed=True):
-        print(events_table(records))
-    else:
-        print(f"no events after position {args.after}")
     return 0

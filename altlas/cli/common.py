@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.parsing import Handler
@@ -28,7 +27,6 @@ from application.presenters import PlanModel
 from application.text import (
     approval_text,
     plan_text,
-    run_text,
     short,
     shown,
 )
@@ -122,9 +120,6 @@ def show_one(kind: str) -> Callable[[System, argparse.Namespace], int]:
             text = (t(args.locale, "status.task", id=view.id, status=view.status,
                       request=shown(view.request), requester=view.requester) + "\n"
                     + plan_text(PlanModel.of(view), args.locale))
-        elif kind == "run":
-            view = uc.run(None, args.id)
-            text = run_text(uc.run_model(UUID(view.id)), args.locale, with_output=True)
         else:
             view = uc.approval(None, args.id)
             text = approval_text(view, args.locale, uc.now())

@@ -134,8 +134,9 @@ def listing(p: argparse.ArgumentParser, statuses: str) -> None:
 
 
 def reading(parent: Subparsers, kind: str, statuses: str, *, document: str, fmt: str,
-            shows: str) -> None:
-    """`list`, `export` and `show` of tasks or runs, which read alike."""
+            shows: str, shown_by: str | None = None) -> None:
+    """`list`, `export` and `show` of tasks or runs, which read alike; ``shown_by``: the
+    handler of `show` (default `AREA:show`)."""
     area = f"{kind}s"
     p = add(parent, "list", f"reads:{kind}_list", f"{area}, newest first")
     listing(p, statuses)
@@ -144,7 +145,7 @@ def reading(parent: Subparsers, kind: str, statuses: str, *, document: str, fmt:
     p.add_argument("--format", choices=[fmt], default=fmt,
                    help=f"the document's format ({fmt}, the only one)")
     as_json(p, DOCUMENT_JSON)
-    p = add(parent, "show", f"{area}:show", shows)
+    p = add(parent, "show", shown_by or f"{area}:show", shows)
     identifies(p, kind)
     as_json(p)
 

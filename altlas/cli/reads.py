@@ -1,4 +1,5 @@
-"""The reads of the views: listings of tasks and runs, the approval queue, the timeline.
+"""The reads: listings of tasks and runs, the approval queue, the timeline (the incidents'
+are in altlas/cli/incidents.py), the recorded events, a run as recorded.
 Each answers from the views alone when they can answer exactly as the whole system would
 (altlas/quick_reads.py), and through the whole system otherwise: the same use cases, the
 same text."""
@@ -8,12 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from uuid import UUID
 
 from altlas.cli.parsing import Handler
 from altlas.cli.printing import filters_of, json_out, print_page
 from application.i18n import t, terminal_locale
 from application.plain_text import short, shown
 from application.reads import ViewReads
+from application.text import run_text
 
 Body = Callable[[ViewReads, argparse.Namespace], int]
 
@@ -24,7 +27,8 @@ def reading(body: Body) -> Handler:
 
         # a person named is checked against the policy, an id looked for in the store
         named = getattr(args, "actor", None) or getattr(args, "aggregate", None)
-        quick = None if args.as_of is not None or named else open_quick(os.environ)
+        quick = None if getattr(args, "as_of", None) is not None or named else open_quick(
+            os.environ)
         if quick is None:
             from altlas.cli.common import with_system
 
@@ -89,4 +93,27 @@ def timeline(reads: ViewReads, args: argparse.Namespace) -> int:
               f"{row['aggregate_id'][:8]} v{row['version']:<3} {row['actor']}")
     if not rows:
         print(t(args.locale, "list.none"))
+    return 0
+
+
+@reading
+def events(reads: ViewReads, args: argparse.Namespace) -> int:
+    if args.json:
+        json_out([r.to_dict() for r in reads.events(None, args.after, args.limit)])
+    elif records := reads.events(None, args.after, args.limit, revealed=True):
+        from altlas.render import events_table
+
+        print(events_table(records))
+    else:
+        print(f"no events after position {args.after}")
+    return 0
+
+
+@reading
+def run_show(reads: ViewReads, args: argparse.Namespace) -> int:
+    view = reads.run(None, args.id)
+    if args.json:
+        json_out(view.to_dict())
+    else:
+        print(run_text(reads.run_model(UUID(view.id)), args.locale, with_output=True))
     return 0

@@ -1,4 +1,5 @@
-"""Runs: list, show, start by hand, confirm a step done by hand, export."""
+"""Runs: start by hand, confirm a step done by hand, export (list and show are reads,
+altlas/cli/reads.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from uuid import UUID
 from altlas.bootstrap import System
 from altlas.cli.common import (
     json_out,
-    show_one,
     with_system,
 )
 from application.text import (
@@ -41,5 +41,3 @@ def run_confirm(system: System, args: argparse.Namespace) -> int:
         print(run_text(system.use_cases().run_model(UUID(run.id)), args.locale))
     return 0
 
-
-show = with_system(show_one("run"))

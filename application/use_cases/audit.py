@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from application.use_cases.base import StateAt, UseCasesBase
-from domain.records import RecordedEvent
 
 
 class AuditUseCases(UseCasesBase):
@@ -47,15 +46,6 @@ class AuditUseCases(UseCasesBase):
         self._may(who, "audit")
         self._spend(who, "export")
         return self._auditor().export_lines(until)
-
-    def events(self, who: str | None, after: int = 0, limit: int | None = None, *,
-               revealed: bool = False) -> list[RecordedEvent]:
-        """Recorded events in global order, with their hashes; ``revealed``: names and what
-        people wrote shown as they are (the command line, with its own access to the
-        store), not as sealed."""
-        self._may(who, "read")
-        records = list(self.history.read(after=after, limit=limit))
-        return self.app.privacy.reveal(records) if revealed else records
 
     def state_at(self, who: str, until: datetime) -> StateAt:
         """Open approvals (with who had voted) and running runs as they were at ``until``."""

@@ -17,14 +17,13 @@ from application.arena import Arena
 from application.atlas import Atlas
 from application.errors import NotFoundError, TooOftenError
 from application.history import EventHistory
-from application.ids import id_text, one_id, whole_id
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
 from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels
-from application.presenters import PlanModel, RunModel, alert_list
 from application.privacy import Privacy
 from application.reads import ANY as ANY
 from application.reads import Filters as Filters
+from application.reads import NoIncidentError as NoIncidentError
 from application.reads import Page as Page
 from application.reads import ViewReads
 from application.reads import one_of as one_of
@@ -34,9 +33,6 @@ from domain.errors import InvalidInputError
 from domain.policy import Policy
 from domain.records import RecordedEvent
 
-KINDS = ("task", "run", "approval")
-INCIDENT_STATES = ("open", "resolved", "merged")
-TIMELINE_LIMIT = 500
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
@@ -73,21 +69,6 @@ class UseCasesBase(ViewReads):
         self._reads_at = reads_at
         self._limits = limits
 
-    def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
-        """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
-        kind of aggregate, several, or ANY."""
-        kinds = (kind,) if isinstance(kind, str) else kind
-        wanted = " or ".join(kinds) if kinds else "aggregate"
-        text = id_text(ref)
-        whole = whole_id(text)
-        if whole is not None:
-            found = self._kind_of(whole)
-            if found is None or (kinds and found not in kinds):
-                raise NotFoundError(f"no {wanted} with id {whole}", ref)
-            return whole
-        return one_id(text, [(k, i) for k, i in self._reads().resolve(text)
-                             if not kinds or k in kinds], wanted)
-
     def kind(self, ref: str) -> tuple[str, UUID]:
         """What a reference names: ("task" | "run" | "approval", its id)."""
         ident = self.resolve(ref)
@@ -109,14 +90,11 @@ class UseCasesBase(ViewReads):
             raise InvalidInputError("charts are not drawn here")
         return self._charts
 
-    def plan_model(self, task_id: UUID) -> PlanModel:
-        return PlanModel.of(self.app.get_task(task_id))
+    def _aggregates(self) -> AltlasApplication:
+        return self.app
 
-    def run_model(self, run_id: UUID) -> RunModel:
-        run = self.app.get_run(run_id)
-        approvals = {s.approval_id: self.app.get_approval(UUID(s.approval_id))
-                     for s in run.steps if s.approval_id}
-        return RunModel.of(run, self.app.get_task(UUID(run.task_id)), approvals)
+    def _history(self) -> EventHistory:
+        return self.history
 
     def _may(self, who: str | None, action: str) -> None:
         """``who`` None is the command line reading with its own access to the store."""
@@ -151,20 +129,6 @@ class UseCasesBase(ViewReads):
         return self.app.clock()
 
 
-def _incident(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["incident_id"], "title": row["title"], "status": row["status"],
-        "opened_at": row["opened_at"].isoformat(),
-        "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
-        "merged_into": row["merged_into"],
-        "alerts": alert_list(row["alerts"], row["firing"]),
-        "root_causes": row["root_causes"],
-        "summary": row["summary"],
-        "evidence": row["evidence"],
-        "remediation": row["remediation"],
-    }
-
-
 class NotOnCallError(NotOwnerError):
     """Someone not on call answered what altlas asked for itself."""
 
@@ -172,10 +136,6 @@ class NotOnCallError(NotOwnerError):
                  oncall: tuple[str, ...]) -> None:
         super().__init__(message, person, "answer", owner)
         self.environment, self.oncall = environment, oncall
-
-
-class NoIncidentError(NotFoundError):
-    """No incident has that id."""
 
 
 class NotOnRecordError(NotFoundError):

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from application.core import run_id_of
 from application.enrichment import key_series
 from application.errors import NotFoundError
-from application.ids import id_text, one_id
 from application.presenters import PlanModel, RunModel
-from application.use_cases.base import (
-    ALERTS_PER_TRANSACTION,
-    INCIDENT_STATES,
-    TIMELINE_LIMIT,
-    NoIncidentError,
-    UseCasesBase,
-    _incident,
-)
+from application.use_cases.base import ALERTS_PER_TRANSACTION, UseCasesBase
 from domain.alerts import IncomingAlert
-from domain.errors import InvalidInputError
 from domain.incidents import Incident
 
 
@@ -40,42 +30,6 @@ class IncidentUseCases(UseCasesBase):
             for said in self.app.receive_alerts(alerts[start:start + ALERTS_PER_TRANSACTION]):
                 counts[said] += 1
         return counts
-
-    def incidents(self, who: str | None, *, status: str | None = None,
-                  since: datetime | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        """The incidents, newest first; ``status``: open, resolved or merged."""
-        self._may(who, "read")
-        if status is not None and status not in INCIDENT_STATES:
-            raise InvalidInputError(f"unknown incident status {status!r}: use one of "
-                                    f"{', '.join(INCIDENT_STATES)}")
-        if limit < 1:
-            raise InvalidInputError("limit must be at least 1")
-        return [_incident(row) for row in self._reads().incidents(status=status, since=since,
-                                                                  limit=limit)]
-
-    def incident(self, who: str | None, ref: str) -> dict[str, Any]:
-        """One incident (a whole id or its first 6 characters or more) with its timeline:
-        its own events and its alerts' firing and resolving, in the order recorded."""
-        self._may(who, "read")
-        text = id_text(ref, "an incident", NoIncidentError)
-        found = self._reads().incidents(prefix=text, limit=2)
-        one_id(text, [("incident", row["incident_id"]) for row in found], "incident",
-               NoIncidentError)
-        shown = _incident(found[0])
-        remedy = shown["remediation"]
-        if remedy:  # how its remediation went, once it ran
-            run_id, outcome = self._reads().runs_of([remedy["task_id"]]).get(
-                remedy["task_id"], (None, None))
-            shown["remediation"] = {**remedy, "run_id": run_id, "outcome": outcome}
-        fingerprint = dict(found[0]["alerts"])
-        events = self._reads().events_of([found[0]["incident_id"], *fingerprint],
-                                         TIMELINE_LIMIT)
-        shown["timeline"] = [
-            {"time": e["time"].isoformat(), "event": e["type"],
-             "fingerprint": fingerprint.get(e["aggregate_id"]) or e["data"].get("fingerprint"),
-             "actor": e["actor"]}
-            for e in events if e["type"] != "AlertRefreshed"]  # re-sent: nothing new
-        return shown
 
     def incident_chart(self, who: str | None, ref: str) -> bytes:
         """The PNG of an incident's key metric (GET /incidents/{id}/chart.png)."""

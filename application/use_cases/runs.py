@@ -41,10 +41,6 @@ class RunUseCases(UseCasesBase):
         self.access.check(who, "report")
         return self.app.complete_run(self.resolve(run_ref, "run"), actor=who)
 
-    def run(self, who: str | None, ref: str) -> RunView:
-        self._may(who, "read")
-        return self.app.get_run(self.resolve(ref, "run"))
-
     def run_document(self, who: str | None, ref: str) -> dict[str, Any]:
         """A run as its .last document."""
         run = self.run(who, ref)

@@ -1,5 +1,6 @@
-"""The reads of the views (`task list`, `run list`, `approvals`, `timeline`) open only the
-views when those hold every recorded event, and show exactly what the whole system shows."""
+"""The reads (`task list`, `run list`, `approvals`, `timeline`, `incidents`, `events`, `run
+show`) open only the views, and the store through the library alone, when the views hold every
+recorded event, and show exactly what the whole system shows."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ READS = [("task", "list"), ("task", "list", "--json"), ("task", "list", "--limit
          ("task", "list", "--status", "segmented"), ("run", "list"), ("run", "list", "--json"),
          ("run", "list", "--requester", "erin"), ("approvals",), ("approvals", "--json"),
          ("timeline",), ("timeline", "--json", "--type", "ApprovalRequested"),
-         ("timeline", "--actor", "erin"), ("task", "list", "--requester", "erin")]
+         ("timeline", "--actor", "erin"), ("task", "list", "--requester", "erin"),
+         ("incidents",), ("incidents", "--status", "all", "--json"), ("events",),
+         ("events", "--json", "--after", "2", "--limit", "5")]
 WHOLE = {"ALTLAS_INSTANCE_NAME": "whole"}  # any other setting: the whole system answers
 
 
@@ -33,10 +36,15 @@ def _same_minute(text: str) -> str:
     return re.sub(r'"seconds_left": \d+|\d+ min', "<left>", text)
 
 
+def _run_id(env: dict[str, str]) -> str:
+    return str(json.loads(altlas(env, "run", "list", "--json").stdout)["items"][0]["run_id"])
+
+
 def test_each_read_shows_what_the_whole_system_shows(env: dict[str, str],
                                                      tmp_path: Path) -> None:
     _waiting_for_approval(env, tmp_path)
-    for args in READS:
+    run = _run_id(env)
+    for args in [*READS, ("run", "show", run), ("run", "show", run[:8], "--json")]:
         quick, whole = altlas(env, *args), altlas({**env, **WHOLE}, *args)
         assert quick.returncode == whole.returncode == 0, quick.stderr + whole.stderr
         assert _same_minute(quick.stdout) == _same_minute(whole.stdout), args
@@ -49,11 +57,15 @@ def test_each_read_shows_what_the_whole_system_shows(env: dict[str, str],
 def test_a_read_of_current_views_builds_no_application(env: dict[str, str],
                                                        tmp_path: Path) -> None:
     _waiting_for_approval(env, tmp_path)
-    altlas(env, "task", "list")  # the views catch up with the store
+    run = _run_id(env)  # and the views catch up with the store
+    whole = {"altlas.bootstrap", "application.app", "pydantic", "adapters.policy_file"}
     out, modules = imports(env, "task", "list")
     assert "check disk on web-1" in out
-    assert not modules & {"altlas.bootstrap", "application.app", "pydantic",
-                          "eventsourcing.application", "adapters.policy_file"}
+    assert not modules & {*whole, "eventsourcing.application"}
+    for read, shows in ((("events",), "ApprovalRequested"), (("incidents",), "No incident is open"),
+                        (("run", "show", run[:8]), "waits for 2 more approval")):
+        out, modules = imports(env, *read)
+        assert shows in out and not modules & whole, read
 
 
 def test_a_read_after_new_events_shows_them_then_reads_the_views_alone(

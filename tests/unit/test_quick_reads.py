@@ -80,3 +80,23 @@ def test_forgetting_is_looked_for_by_the_topic_the_library_records() -> None:
     from domain.erasure import Erasure
 
     assert get_topic(Erasure.Forgotten).endswith(FORGOTTEN)
+
+
+def test_every_stored_event_is_named_as_its_class_names_it_without_importing_it() -> None:
+    from eventsourcing.utils import get_topic
+
+    from domain.catalog import EVENTS
+    from domain.event_names import type_name_of
+
+    assert {type_name_of(get_topic(cls)): name for name, (_, cls) in EVENTS.items()} == {
+        name: name for name in EVENTS}
+    assert type_name_of("altlas.domain.task:Task.Requested") == "TaskRequested"  # before 0.2
+    assert type_name_of("domain.arena:Match.Played") == "MatchPlayed"  # before 0.9
+    assert type_name_of("elsewhere.task:Task.Requested") == "elsewhere.task:Task.Requested"
+
+
+def test_the_store_a_read_opens_is_the_one_the_application_records_in() -> None:
+    from application.app import AltlasApplication
+    from application.stored import RecordedStore
+
+    assert RecordedStore.name == AltlasApplication.name

@@ -54,7 +54,7 @@ def register(sub: Subparsers) -> None:
                    help="at most N events (default 100)")
     as_of(p)
     as_json(p)
-    p = add(sub, "events", "audit:events", "list recorded events in global order")
+    p = add(sub, "events", "reads:events", "list recorded events in global order")
     p.add_argument("--after", type=int, default=0, metavar="POS",
                    help="start after this position")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="show at most N events")

@@ -28,4 +28,5 @@ def register(sub: Subparsers) -> None:
     actor(p)
     as_json(p)
     reading(run, "run", "running, completed, succeeded, failed or cancelled",
-            document="a run as a .last document", fmt="last", shows="show a run and its steps")
+            document="a run as a .last document", fmt="last", shows="show a run and its steps",
+            shown_by="reads:run_show")
