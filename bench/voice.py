@@ -10,8 +10,8 @@ request taken without a confirmation: the aim is 0), wrong/c (the same, but conf
 refused (clips refused as audio), RTF (hearing seconds / clip seconds).
 
     python bench/voice.py [--files test] [--engines faster-whisper,whisper.cpp]
-                          [--models base,tiny.en] [--synths flite,espeak-ng]
-                          [--variants clean,fast,noisy] [--show-misses]
+                          [--models base,tiny.en,base@q8_0] [--synths flite,espeak-ng]
+                          [--variants clean,fast,noisy] [--limit N] [--show-misses]
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def main() -> int:
     parser.add_argument("--synths", default="flite,espeak-ng")
     parser.add_argument("--variants", default="clean,fast,noisy")
     parser.add_argument("--languages", default="en,tr")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="only the first N requests of each file (whisper.cpp is slow)")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
@@ -79,16 +81,19 @@ def main() -> int:
         return next(iter(score(service.plan, [{**entry, "request": text}], policy,
                                FLAG).outcomes))
 
-    print(f"{'file':<5} {'engine:model':<22} {'synth':<10} {'lang':<4} {'variant':<7} "
+    print(f"{'file':<7} {'engine:model':<22} {'synth':<10} {'lang':<4} {'variant':<7} "
           f"{'n':>3} {'WER':>5} {'names':>6} {'ceil':>5} {'as typed':>9} {'%ceil':>6} "
           f"{'confirm':>7} {'wrong':>5} {'wrong/c':>7} {'refused':>7} {'RTF':>5}")
     for file in args.files.split(","):
         entries = json.loads((DATA / f"voice_{file}.json").read_text())["requests"]
+        if args.limit:
+            entries, file = entries[:args.limit], f"{file}:{args.limit}"
         ceiling = {e["request"]: outcome(e, e["request"]) == "exact" for e in entries}
         for engine_name in args.engines.split(","):
             for model in args.models.split(","):
+                model, _, ggml_type = model.partition("@")  # base@q8_0: whisper.cpp's
                 settings = Settings(speech_engine=engine_name, speech_model=model,
-                                    model_cache=CACHE)
+                                    speech_ggml_type=ggml_type or "f16", model_cache=CACHE)
                 ears = transcriber_from(settings)
                 for synth in args.synths.split(","):
                     for language in args.languages.split(","):
@@ -136,7 +141,7 @@ def main() -> int:
                                           file=sys.stderr)
                             n = len(chosen)
                             share = row["typed"] / row["ceil"] if row["ceil"] else 0.0
-                            print(f"{file:<5} {ears.name:<22} {synth:<10} {language:<4} "
+                            print(f"{file:<7} {ears.name:<22} {synth:<10} {language:<4} "
                                   f"{variant:<7} {n:>3} {edits / max(words, 1):>5.2f} "
                                   f"{row['names'] / n:>6.0%} {row['ceil']:>5} "
                                   f"{row['typed']:>9} {share:>6.0%} {row['confirm']:>7} "
