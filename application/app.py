@@ -23,13 +23,15 @@ from application.commands.knowledge import KnowledgeCommands
 from application.commands.models import ModelCommands
 from application.commands.policy import PolicyCommands
 from application.commands.privacy import PrivacyCommands
+from application.commands.runbooks import RunbookCommands
 from application.commands.runs import RunCommands
 from application.commands.tasks import TaskCommands
 from application.core import Reaction, collect_effects
 
 
-class AltlasApplication(TaskCommands, RunCommands, ApprovalCommands, PrivacyCommands,
-                        ModelCommands, KnowledgeCommands, ArenaCommands, AlertCommands,
+class AltlasApplication(RunbookCommands, TaskCommands, RunCommands, ApprovalCommands,
+                        PrivacyCommands, ModelCommands, KnowledgeCommands, ArenaCommands,
+                        AlertCommands,
                         PolicyCommands):
     """Every area's commands on the one store (application/core.py holds what they share)."""
 

@@ -57,6 +57,8 @@ EN: dict[str, str] = {
     "doing.register_model": "register a model",
     "doing.activate_model": "change the model that plans",
     "doing.train": "build a training set or train a model",
+    "doing.publish_runbook": "publish a runbook",
+    "doing.run_runbook": "run a runbook",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",

@@ -17,6 +17,7 @@ from projections.schema import (
     incidents,
     matches,
     run_steps,
+    runbooks,
     runs,
     tasks,
     timeline,
@@ -112,6 +113,12 @@ class SqlReadModels:
         query = select(matches).order_by(matches.c.played_at, matches.c.match_id)
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "played_at": _aware(row.played_at)}
+                    for row in conn.execute(query)]
+
+    def runbooks(self) -> list[dict[str, Any]]:
+        query = select(runbooks).order_by(runbooks.c.name)
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "updated_at": _aware(row.updated_at)}
                     for row in conn.execute(query)]
 
     def incidents(self, *, status: str | None = None, since: datetime | None = None,

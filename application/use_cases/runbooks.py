@@ -1,0 +1,62 @@
+"""Use cases of runbooks: publish a version (from a file, chat or a successful run), read, run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from application.snapshots import TaskView
+from application.use_cases.base import UseCasesBase
+from domain.errors import ConflictError, InvalidInputError
+from domain.run import SUCCEEDED
+
+FIELDS = ("runbook", "name", "parameters", "plan")
+
+
+class RunbookUseCases(UseCasesBase):
+    def publish_runbook(self, who: str, document: Any) -> dict[str, Any]:
+        """A runbook document (``{"runbook": 1, "name", "parameters", "plan"}``): a new
+        version, published at once or when someone other than ``who`` approves it."""
+        self.access.check(who, "publish_runbook")
+        if not isinstance(document, Mapping) or document.get("runbook") != 1 or (
+                set(document) - set(FIELDS)) or "plan" not in document or (
+                not isinstance(document.get("name"), str)):
+            raise InvalidInputError('a runbook is {"runbook": 1, "name": "disk-check", '
+                                    '"parameters": {...}, "plan": {an .alt plan}}')
+        return self.app.publish_runbook(document["name"], document["plan"],
+                                        document.get("parameters") or {}, who)
+
+    def save_run_as_runbook(self, who: str, run_ref: str, name: str) -> dict[str, Any]:
+        """A run that succeeded, kept as a runbook without parameters: its plan as run."""
+        self.access.check(who, "publish_runbook")
+        run = self.app.get_run(self.resolve(run_ref, "run"))
+        if run.outcome != SUCCEEDED:
+            raise RunNotSucceededError(f"run {run.id} is {run.outcome or 'not finished'}; "
+                                       "only a run that succeeded is saved as a runbook")
+        plan = self.app.get_task(UUID(run.task_id)).plan
+        assert plan is not None  # a run has a plan
+        steps = [{k: v for k, v in s.items() if k not in ("gate", "environment")}
+                 for s in plan["steps"]]
+        return self.app.publish_runbook(name, {"alt": 1, "steps": steps}, {}, who)
+
+    def runbook(self, who: str | None, name: str) -> dict[str, Any]:
+        self._may(who, "read")
+        return self.app.runbook(name)
+
+    def runbooks(self, who: str | None) -> list[dict[str, Any]]:
+        """Every runbook with its published version and the one waiting, by name."""
+        self._may(who, "read")
+        return self.app.privacy.reveal(self._reads().runbooks())
+
+    def run_runbook(self, who: str, name: str, values: Mapping[str, Any], *,
+                    source: str = "api", reply_to: dict[str, str] | None = None
+                    ) -> TaskView:
+        """A run of the published version, requested by ``who`` like any request: its
+        gated steps wait for approvals, which ``who`` may not give."""
+        self.access.check(who, "run_runbook")
+        return self.app.run_runbook(name, values, who, source=source, reply_to=reply_to)
+
+
+class RunNotSucceededError(ConflictError):
+    pass
