@@ -20,6 +20,7 @@ EN: dict[str, str] = {
         "• incidents [all|<id>] — incidents from alerts, with their likely causes\n"
         "• models · models activate <name> [why] — the models that plan; change it (approved)\n"
         "• arena <request|task id> — two planners' plans as A and B: vote which is better\n"
+        "• run <runbook> NAME=VALUE … · save run <run id> as runbook <name>\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -166,6 +167,11 @@ EN: dict[str, str] = {
     "usage.models": "Usage: models · models activate <model name> [why] · models training <id> "
                     "· models promote <adapter> [why] · models rollback [why]",
     "usage.arena": "Usage: arena <request> · arena <task id> (its plan against an alternative)",
+    "usage.run": "Usage: run <runbook> [NAME=VALUE …] (e.g. run disk-check host=web-1)",
+    "usage.save": "Usage: save run <run id> as runbook <name>",
+    "runbook.published": "Published runbook {name} v{version}: `run {name} NAME=VALUE …` runs it.",
+    "runbook.pending": ("Runbook {name} has gated steps: it is published once someone else "
+                        "approves {approval}."),
     "arena.started": "Arena {duel}: two planners are planning “{request}”; the plans come as "
                      "A and B.",
     "arena.head": "🥊 Arena: “{request}” — which plan is better?",
@@ -300,6 +306,7 @@ TR: dict[str, str] = {
         "• incidents [all|<id>] — uyarılardan olaylar ve olası nedenleri\n"
         "• models · models activate <ad> [neden] — planlayan modeller; değiştirmek (onaylı)\n"
         "• arena <istek|görev id> — iki planlayıcının planı A ve B: hangisi iyi, oy verin\n"
+        "• run <runbook> AD=DEĞER … · save run <çalışma id> as runbook <ad>\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -417,6 +424,12 @@ TR: dict[str, str] = {
     "usage.models": "Kullanım: models · models activate <model adı> [neden] · models training "
                     "<id> · models promote <adaptör> [neden] · models rollback [neden]",
     "usage.arena": "Kullanım: arena <istek> · arena <görev id> (planı bir alternatife karşı)",
+    "usage.run": "Kullanım: run <runbook> [AD=DEĞER …] (ör. run disk-check host=web-1)",
+    "usage.save": "Kullanım: save run <çalışma id> as runbook <ad>",
+    "runbook.published": ("Runbook {name} v{version} yayımlandı: `run {name} AD=DEĞER …` "
+                          "çalıştırır."),
+    "runbook.pending": ("Runbook {name} onaylı adımlar içeriyor: başka biri {approval} onayını "
+                        "verince yayımlanır."),
     "arena.started": "Arena {duel}: iki planlayıcı “{request}” isteğini planlıyor; planlar A "
                      "ve B olarak gelecek.",
     "arena.head": "🥊 Arena: “{request}” — hangi plan daha iyi?",

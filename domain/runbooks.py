@@ -109,9 +109,10 @@ def check_template(plan: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                 (m := PLACEHOLDER.fullmatch(target)) and kinds[m.group(1)] == "host"):
             raise RunbookError(f"step {step['id']}: a target is a whole host parameter, "
                                "like {param:host}")
-        if step["kind"] in SHELL_KINDS:
+        if step["kind"] in SHELL_KINDS:  # each placeholder probed alone, to name the one
             names = PLACEHOLDER.findall(step["action"])
-            _filled_action(step, dict.fromkeys(names, _PROBE))
+            for probed in names:
+                _filled_action(step, {n: _PROBE if n == probed else "x" for n in names})
     unused = sorted(set(kinds) - used)
     if unused:
         raise RunbookError(f"parameter {unused[0]} is used by no step; remove it or use it")
@@ -169,6 +170,8 @@ def _filled_action(step: Mapping[str, Any], words: Mapping[str, str]) -> str:
     names = list(dict.fromkeys(PLACEHOLDER.findall(action)))
     if not names:
         return str(action)
+    # the one a refusal names: the first whose value needs quoting
+    blamed = next((n for n in names if shlex.quote(words[n]) != words[n]), names[0])
     marks = {n: _SENTINEL.format(i) for i, n in enumerate(names)}
     template = _substitute(action, lambda n: marks[n])
     filled = _substitute(action, lambda n: shlex.quote(words[n]))
@@ -176,10 +179,10 @@ def _filled_action(step: Mapping[str, Any], words: Mapping[str, str]) -> str:
         before = analyse(template, mode_of(kind, template))
         after = analyse(filled, mode_of(kind, filled))
     except ValueError:
-        raise _escaped(step, names[0]) from None
+        raise _escaped(step, blamed) from None
     if mode_of(kind, template) != mode_of(kind, filled) or len(before.programs) != len(
             after.programs) or not before.complete or not after.complete:
-        raise _escaped(step, names[0])
+        raise _escaped(step, blamed)
     for was, now in zip(before.programs, after.programs, strict=True):
         named = next((n for n in names if marks[n] in " ".join((*was.via, was.argv[0]))), None)
         if named is not None:
@@ -187,7 +190,7 @@ def _filled_action(step: Mapping[str, Any], words: Mapping[str, str]) -> str:
                                "goes; a parameter is only ever an argument")
         expected = tuple(_substitute_marks(a, marks, words) for a in was.argv)
         if expected != now.argv or was.via != now.via:
-            raise _escaped(step, names[0])
+            raise _escaped(step, blamed)
     return filled
 
 

@@ -20,6 +20,7 @@ from altlas.follow import worker_running
 from application.i18n import t
 from application.presenters import PlanModel
 from application.text import plan_text, short
+from domain.errors import InvalidInputError
 
 
 @with_system
@@ -64,6 +65,9 @@ def runbook_save(system: System, args: argparse.Namespace) -> int:
 
 @with_system
 def runbook_run(system: System, args: argparse.Namespace) -> int:
+    names = [name for name, _ in args.param]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("give each --param once")
     after = system.use_cases().position()
     task = system.use_cases().run_runbook(args.actor, args.name, dict(args.param),
                                           source="cli")

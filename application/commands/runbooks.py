@@ -79,7 +79,11 @@ class RunbookCommands(TaskCommands):
 
     def runbook(self, name: str) -> dict[str, Any]:
         """The runbook as recorded now: its published version and the one waiting, if any."""
-        return self._shown(self._read(Runbook, runbook_id(check_name(name)), runbook_view))
+        try:
+            return self._shown(self._read(Runbook, runbook_id(check_name(name)), runbook_view))
+        except NotFoundError:
+            raise NotFoundError(f"no runbook named {name}; `altlas runbook list` shows them"
+                                ) from None
 
     def run_runbook(self, name: str, values: Mapping[str, Any], requester: str, *,
                     source: str = "api", reply_to: dict[str, str] | None = None,

@@ -18,6 +18,7 @@ from application.reactions import LANES, Ports
 from application.reactor import Lane, begin_tracking
 from application.segmentation import SegmentationService
 from application.use_cases import UseCases
+from bots import chat_commands as c
 from domain.approval import RequesterCannotApproveError
 from domain.policy import Policy
 from domain.runbooks import (
@@ -177,3 +178,16 @@ def test_a_runbook_that_cannot_be_filled_safely_is_never_published(
         desk.uc.publish_runbook("alice", document)
     assert not desk.app.exists(runbook_id("restart")) and not desk.app.exists(
         runbook_id("disk-check"))
+
+
+@pytest.mark.parametrize(("line", "parsed"), [
+    ("run disk-check host=web-1 threshold=90",
+     c.RunRunbook("disk-check", (("host", "web-1"), ("threshold", "90")))),
+    ('run disk-check "note=a b"', c.RunRunbook("disk-check", (("note", "a b"),))),
+    ("run disk-check host=web-1 host=web-2", c.Usage("usage.run", "give each parameter once")),
+    ("run disk-check web-1", c.Usage("usage.run", "“web-1” is not NAME=VALUE")),
+    ("save run 3f2a as runbook disk-check", c.SaveRunbook("3f2a", "disk-check")),
+    ("save run 3f2a disk-check", c.Usage("usage.save")),
+])
+def test_chat_reads_a_runbook_run_and_a_save_or_says_how(line: str, parsed: c.Command) -> None:
+    assert c.parse(line) == parsed
