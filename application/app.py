@@ -23,13 +23,13 @@ from application.commands.knowledge import KnowledgeCommands
 from application.commands.models import ModelCommands
 from application.commands.policy import PolicyCommands
 from application.commands.privacy import PrivacyCommands
-from application.commands.runbooks import RunbookCommands
 from application.commands.runs import RunCommands
 from application.commands.tasks import TaskCommands
+from application.commands.triggers import TriggerCommands
 from application.core import Reaction, collect_effects
 
 
-class AltlasApplication(RunbookCommands, TaskCommands, RunCommands, ApprovalCommands,
+class AltlasApplication(TriggerCommands, TaskCommands, RunCommands, ApprovalCommands,
                         PrivacyCommands, ModelCommands, KnowledgeCommands, ArenaCommands,
                         AlertCommands,
                         PolicyCommands):

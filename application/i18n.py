@@ -60,6 +60,7 @@ EN: dict[str, str] = {
     "doing.train": "build a training set or train a model",
     "doing.publish_runbook": "publish a runbook",
     "doing.run_runbook": "run a runbook",
+    "doing.schedule_runbook": "schedule a runbook",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",

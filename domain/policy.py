@@ -165,6 +165,8 @@ class Policy:
     alertmanager: AlertSender = field(default_factory=lambda: AlertSender())
     incidents: Correlation = field(default_factory=lambda: Correlation())
     secrets: Mapping[str, SecretScope] = field(default_factory=dict)  # where each may go
+    # a trigger's schedule may not fire more often than this (triggers.min_interval)
+    min_trigger_interval: timedelta = timedelta(minutes=1)
 
     def topology(self) -> Topology:
         return Topology(self.services.values(), self.hosts)
@@ -423,7 +425,7 @@ class _Parser:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
                                         "atlas", "services", "alertmanager",
-                                        "incidents", "secrets"})
+                                        "incidents", "secrets", "triggers"})
         if root.get("version") != POLICY_VERSION:
             self.problems.append(PolicyError(("version",), f"must be {POLICY_VERSION}"))
         people = self._people(root.get("people", {}))
@@ -472,10 +474,16 @@ class _Parser:
         with self._entry():
             incidents = self._incidents(root.get("incidents", {}))
         secrets = self._secrets(root.get("secrets", {}), hosts)
+        min_interval = timedelta(minutes=1)
+        with self._entry():
+            triggers = self._mapping(root.get("triggers", {}), ("triggers",), {"min_interval"})
+            min_interval = self._duration(triggers.get("min_interval", "1m"),
+                                          ("triggers", "min_interval"))
         if self.problems:
             raise PolicyProblems(self.problems)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens, learning, services, alertmanager, incidents, secrets)
+                      local_host, tokens, learning, services, alertmanager, incidents, secrets,
+                      min_interval)
 
     def _secrets(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, SecretScope]:
         scopes: dict[str, SecretScope] = {}

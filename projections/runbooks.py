@@ -1,19 +1,21 @@
-"""The runbooks view: each runbook's published version and the one waiting, for listing."""
+"""The runbooks view (each runbook's published version and the one waiting) and the triggers
+view (when each fires next, for the workers)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from domain.records import RecordedEvent
 from projections.folding import Changes, Projection, load
-from projections.schema import runbooks
+from projections.schema import runbooks, triggers
 
 
 class RunbooksProjection(Projection):
     name = "runbooks"
-    tables = (runbooks,)
+    tables = (runbooks, triggers)
 
     def apply(self, conn: Connection, records: Sequence[RecordedEvent]) -> None:
         mine = [r for r in records if r.type_name.startswith("Runbook")]
@@ -37,3 +39,25 @@ class RunbooksProjection(Projection):
                 elif r.type_name == "RunbookProposalWithdrawn":
                     row.update(pending=None, approval_id=None)
         changes.write(conn, runbooks)
+        _triggers(conn, [r for r in records if r.type_name.startswith("Trigger")])
+
+
+def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
+    changes = Changes(load(conn, triggers, "trigger_id", {str(r.aggregate_id) for r in mine}))
+    for r in mine:
+        key, d = str(r.aggregate_id), r.data
+        if r.type_name == "TriggerCreated":
+            schedule = (f"{d['cron']} ({d['timezone']})" if d["cron"]
+                        else f"every {d['every_seconds']} s")
+            changes.create(key, {
+                "trigger_id": key, "version": r.version, "name": d["name"],
+                "runbook": d["runbook"], "owner": d["owner"], "schedule": schedule,
+                "next_at": datetime.fromisoformat(d["next_at"]), "fired": 0, "missed": 0,
+                "last_task_id": None})
+        elif (row := changes.newer(key, r.version)) is not None:
+            row["next_at"] = datetime.fromisoformat(d["next_at"])
+            if r.type_name == "TriggerFired":
+                row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
+            elif r.type_name == "TriggerMissed":
+                row["missed"] += len(d["scheduled"])
+    changes.write(conn, triggers)

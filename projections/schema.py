@@ -300,3 +300,19 @@ runbooks = Table(
     Column("approval_id", String(36)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# The triggers (projections/runbooks.py): when each fires next, for the workers to look.
+triggers = Table(
+    "triggers", metadata,
+    Column("trigger_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("runbook", String(40), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("schedule", String(200), nullable=False),  # the cron and time zone, or every N s
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("fired", Integer, nullable=False),
+    Column("missed", Integer, nullable=False),
+    Column("last_task_id", String(36)),
+    Index("ix_triggers_next_at", "next_at"),
+)

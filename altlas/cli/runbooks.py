@@ -65,11 +65,8 @@ def runbook_save(system: System, args: argparse.Namespace) -> int:
 
 @with_system
 def runbook_run(system: System, args: argparse.Namespace) -> int:
-    names = [name for name, _ in args.param]
-    if len(set(names)) != len(names):
-        raise InvalidInputError("give each --param once")
     after = system.use_cases().position()
-    task = system.use_cases().run_runbook(args.actor, args.name, dict(args.param),
+    task = system.use_cases().run_runbook(args.actor, args.name, _parameters(args),
                                           source="cli")
     if args.run:
         return report_followed(system, follower_of(system, args).request(UUID(task.id), after),
@@ -114,3 +111,48 @@ def _text(view: dict[str, Any]) -> str:
         lines.append(f"v{view['pending']['version']} waits for approval "
                      f"{short(view['pending']['approval_id'])}")
     return "\n".join(lines)
+
+
+@with_system
+def trigger_add(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().create_trigger(
+        args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
+        every_seconds=args.every, timezone=args.tz, late=args.late, overlap=args.overlap)
+    if args.json:
+        json_out(view)
+    else:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']}; "
+              f"next at {view['next_at']} (a worker fires it: `altlas worker`)")
+    return 0
+
+
+@with_system
+def trigger_list(system: System, args: argparse.Namespace) -> int:
+    found = system.use_cases().triggers(None)
+    if args.json:
+        json_out(found)
+        return 0
+    if not found:
+        print("no triggers yet: `altlas trigger add NAME --runbook R --every 900 --as PERSON`")
+    for row in found:
+        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}  next "
+              f"{row['next_at']:%Y-%m-%d %H:%M:%S} UTC  fired {row['fired']}, "
+              f"missed {row['missed']}")
+    return 0
+
+
+@with_system
+def trigger_show(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().trigger(None, args.name)
+    if args.json:
+        json_out(view)
+    else:
+        print("\n".join(f"{k}: {v}" for k, v in view.items()))
+    return 0
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    names = [name for name, _ in args.param]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("give each --param once")
+    return dict(args.param)

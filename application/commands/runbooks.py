@@ -27,6 +27,7 @@ from domain.runbooks import (
     parameters_schema,
     runbook_id,
 )
+from domain.task import Task
 
 SOURCE = "runbook:"  # a runbook's runs are tasks of this source, and the .atlas pattern too
 SAMPLES = ("/", "x", "1", "/var/log", "nginx", "main")  # text values a publication tries
@@ -90,6 +91,16 @@ class RunbookCommands(TaskCommands):
                     ) -> TaskView:
         """A task whose plan is the published version filled with ``values``: recorded
         through the same checks and gates as any hand-written plan."""
+        task = self.runbook_task(name, values, self.privacy.pseudonym(requester),
+                                 reply_to=reply_to)
+        self.save(task)
+        return self._shown(TaskView.of(task))
+
+    def runbook_task(self, name: str, values: Mapping[str, Any], who: str, *,
+                     reply_to: dict[str, str] | None = None, on_behalf_of: str | None = None
+                     ) -> Task:
+        """The task of a run of the published version, not yet recorded (``who`` as
+        recorded: a pseudonym, or altlas's own name for a trigger)."""
         view = self.runbook(name)
         published = view["published"]
         if published is None:
@@ -99,10 +110,11 @@ class RunbookCommands(TaskCommands):
         parsed = self.parameter_values(schema, values)
         filled = fill(published["plan"], schema, parsed)
         shown = " ".join(f"{k}={parsed[k]}" for k in sorted(parsed))
-        return self.submit_plan(
+        return self.written_task(
             f"runbook {name} v{published['version']}" + (f": {shown}" if shown else ""),
-            filled, requester, source=f"{SOURCE}{name}",
-            segmenter=f"{SOURCE}{name}@v{published['version']}", reply_to=reply_to)
+            filled, who, source=f"{SOURCE}{name}",
+            segmenter=f"{SOURCE}{name}@v{published['version']}", reply_to=reply_to,
+            on_behalf_of=on_behalf_of)
 
     def parameter_values(self, schema: Mapping[str, Any], values: Mapping[str, Any]
                          ) -> dict[str, Any]:

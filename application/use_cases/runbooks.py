@@ -58,5 +58,22 @@ class RunbookUseCases(UseCasesBase):
         return self.app.run_runbook(name, values, who, source=source, reply_to=reply_to)
 
 
+    def create_trigger(self, who: str, name: str, runbook: str,
+                       parameters: Mapping[str, Any], **schedule: Any) -> dict[str, Any]:
+        """A schedule that runs ``runbook`` on ``who``'s behalf (cron with a time zone, or
+        every N seconds); ``who`` then cannot approve the gated steps of its runs."""
+        self.access.check(who, "schedule_runbook")
+        self.access.check(who, "run_runbook")
+        return self.app.create_trigger(name, runbook, parameters, who, **schedule)
+
+    def trigger(self, who: str | None, name: str) -> dict[str, Any]:
+        self._may(who, "read")
+        return self.app.trigger(name)
+
+    def triggers(self, who: str | None) -> list[dict[str, Any]]:
+        self._may(who, "read")
+        return self.app.privacy.reveal(self._reads().triggers())
+
+
 class RunNotSucceededError(ConflictError):
     pass

@@ -1,4 +1,4 @@
-"""the runbooks view
+"""the runbooks and triggers views
 
 Revision ID: 0015
 Revises: 0014
@@ -30,7 +30,23 @@ def upgrade() -> None:
         sa.Column("approval_id", sa.String(36)),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "triggers",
+        sa.Column("trigger_id", sa.String(36), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(40), nullable=False, unique=True),
+        sa.Column("runbook", sa.String(40), nullable=False),
+        sa.Column("owner", sa.String(200), nullable=False),
+        sa.Column("schedule", sa.String(200), nullable=False),
+        sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("fired", sa.Integer(), nullable=False),
+        sa.Column("missed", sa.Integer(), nullable=False),
+        sa.Column("last_task_id", sa.String(36)),
+    )
+    op.create_index("ix_triggers_next_at", "triggers", ["next_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_triggers_next_at", "triggers")
+    op.drop_table("triggers")
     op.drop_table("runbooks")

@@ -44,3 +44,30 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
     as_json(p)
+    trigger = group(sub, "trigger", "run a runbook on a schedule: add, list, show")
+    p = add(trigger, "add", "runbooks:trigger_add",
+            "run a runbook on a schedule, on your behalf (you cannot approve its runs' "
+            "gated steps)")
+    p.add_argument("name", metavar="NAME", help="the trigger's name (e.g. disk-every-15m)")
+    p.add_argument("--runbook", required=True, metavar="RUNBOOK", help="a published runbook")
+    p.add_argument("--param", type=param_arg, action="append", default=[],
+                   metavar="NAME=VALUE", help="a parameter's value; repeat for each")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", metavar="EXPR", help="five fields, e.g. '*/15 * * * *'")
+    when.add_argument("--every", type=int, metavar="SECONDS",
+                      help="an interval (at least the policy's triggers.min_interval)")
+    p.add_argument("--tz", default="UTC", metavar="ZONE",
+                   help="the cron's time zone, an IANA name (default UTC)")
+    p.add_argument("--late", choices=("run_once", "skip"), default="run_once",
+                   help="firings missed while no worker ran: run once late, or skip and "
+                   "record TriggerMissed (default run_once)")
+    p.add_argument("--overlap", choices=("allow", "queue", "skip"), default="skip",
+                   help="a firing while the last run still goes (default skip)")
+    actor(p)
+    as_json(p)
+    p = add(trigger, "list", "runbooks:trigger_list",
+            "every trigger: its schedule, next firing, firings and misses")
+    as_json(p)
+    p = add(trigger, "show", "runbooks:trigger_show", "one trigger as recorded")
+    p.add_argument("name", metavar="NAME", help="the trigger's name")
+    as_json(p)
