@@ -730,3 +730,9 @@ class SavedRunbookRow(Out):
     pending: int | None = Field(description="a version waiting for approval")
     approval_id: str | None
     updated_at: datetime
+
+
+class DeliveryOut(Out):
+    task_id: str = Field(description="the run's task: GET /tasks/{task_id}")
+    delivery_id: str
+    replayed: bool = Field(description="True: this delivery id ran already; nothing new ran")

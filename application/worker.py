@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping

@@ -1,8 +1,9 @@
-"""A trigger: a runbook run on a schedule (cron with a time zone, or an interval), on behalf of
-its owner. Each firing is claimed once however many workers race for it: the trigger's next
-time moves on in the same event that says it fired, so a second worker's save conflicts and,
-decided again, finds nothing due. Firings missed while no worker ran follow the trigger's
-stated policy; so do firings that would overlap a run still going.
+"""A trigger: a runbook run on a schedule (cron with a time zone, or an interval), or on a
+webhook's delivery (its body mapped to the parameters), on behalf of its owner. Each firing is
+claimed once however many workers race for it: the trigger's next time moves on in the same
+event that says it fired, so a second worker's save conflicts and, decided again, finds
+nothing due. Firings missed while no worker ran follow the trigger's stated policy; so do
+firings that would overlap a run still going.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ OVERLAP = ("allow", "queue", "skip")  # a firing while the last run still goes
 GRACE = timedelta(minutes=1)  # later than this after its time, a firing counts as missed
 CHECKED_FIRINGS = 60  # how many coming firings of a cron are checked against the minimum
 MAX_MISSED_LISTED = 100
+KEPT_DELIVERIES = 1000  # delivery ids remembered per webhook trigger: a replay within runs nothing
 _TRIGGERS = uuid5(NAMESPACE_URL, "urn:altlas:triggers")
 
 
@@ -97,7 +99,22 @@ class Trigger(AuditedAggregate):
         timezone: str
         late: str
         overlap: str
-        next_at: datetime
+        next_at: datetime | None  # None: a webhook's, fired by its deliveries
+        webhook: dict[str, Any] | None  # the body's JSON Schema, parameter → body field
+
+    class Delivered(AuditedAggregate.Event):
+        """A webhook delivery requested a run; the same delivery id again runs nothing."""
+
+        type_name = "TriggerDelivered"
+        delivery_id: str
+        received_at: datetime
+        task_id: UUID
+
+        def apply(self, trigger: Trigger) -> None:
+            trigger.delivered[self.delivery_id] = self.task_id
+            while len(trigger.delivered) > KEPT_DELIVERIES:
+                trigger.delivered.pop(next(iter(trigger.delivered)))
+            trigger.last_task_id = self.task_id
 
     class Fired(AuditedAggregate.Event):
         """A run was requested for the firing due at ``scheduled_at`` (claimed once)."""
@@ -126,7 +143,8 @@ class Trigger(AuditedAggregate):
 
     def __init__(self, name: str, runbook: str, parameters: dict[str, Any], owner: str,
                  cron: str | None, every_seconds: int | None, timezone: str, late: str,
-                 overlap: str, next_at: datetime, correlation_id: str) -> None:
+                 overlap: str, next_at: datetime | None, webhook: dict[str, Any] | None,
+                 correlation_id: str) -> None:
         self.name = name
         self.runbook = runbook
         self.parameters = parameters
@@ -135,8 +153,10 @@ class Trigger(AuditedAggregate):
         self.late = late
         self.overlap = overlap
         self.next_at = next_at
+        self.webhook = webhook
         self.correlation_id = correlation_id
         self.last_task_id: UUID | None = None
+        self.delivered: dict[str, UUID] = {}
 
     @classmethod
     def create(cls, name: str, runbook: str, parameters: dict[str, Any], owner: str,
@@ -151,14 +171,39 @@ class Trigger(AuditedAggregate):
             cls.Created, meta, id=trigger_id(name), name=name, runbook=runbook,
             parameters=dict(parameters), owner=owner, cron=schedule.cron,
             every_seconds=schedule.every_seconds, timezone=schedule.timezone, late=late,
-            overlap=overlap, next_at=first)
+            overlap=overlap, next_at=first, webhook=None)
+
+    @classmethod
+    def on_webhook(cls, name: str, runbook: str, owner: str, body_schema: dict[str, Any],
+                   fields: dict[str, str], meta: EventMeta) -> Trigger:
+        """A trigger fired by deliveries to POST /triggers/NAME: each body must match
+        ``body_schema``, and ``fields`` says which body field fills each parameter."""
+        check_name(name)
+        if not fields or not all(isinstance(v, str) and v for v in fields.values()):
+            raise TriggerError("map each parameter to a field of the body: --map host=host")
+        return cls._create_audited(
+            cls.Created, meta, id=trigger_id(name), name=name, runbook=runbook,
+            parameters={}, owner=owner, cron=None, every_seconds=None, timezone="UTC",
+            late="run_once", overlap="allow", next_at=None,
+            webhook={"body_schema": body_schema, "fields": dict(fields)})
+
+    def deliver(self, delivery_id: str, now: datetime, task_id: UUID,
+                meta: EventMeta) -> None:
+        if self.webhook is None:
+            raise TriggerError(f"trigger {self.name} runs on a schedule, not on a webhook")
+        if delivery_id in self.delivered:
+            raise AlreadyFiredError(f"delivery {delivery_id} of trigger {self.name} ran "
+                                    "already")
+        self._trigger(self.Delivered, meta, delivery_id=delivery_id, received_at=now,
+                      task_id=task_id)
 
     def due(self, now: datetime) -> bool:
-        return now >= self.next_at
+        return self.next_at is not None and now >= self.next_at
 
     def missed(self, now: datetime) -> list[datetime]:
         """The firings due by ``now`` that are later than GRACE: none when on time."""
         found, moment = [], self.next_at
+        assert moment is not None
         while moment <= now - GRACE:
             found.append(moment)
             moment = self.schedule.next_after(moment)
@@ -178,12 +223,13 @@ class Trigger(AuditedAggregate):
 
     def _next(self, now: datetime) -> datetime:
         moment = self.next_at
+        assert moment is not None
         while moment <= now:
             moment = self.schedule.next_after(moment)
         return moment
 
     def _check_due(self, scheduled_at: datetime, now: datetime) -> None:
-        if not self.due(now) or scheduled_at < self.next_at:
+        if not self.due(now) or scheduled_at < self.next_at:  # type: ignore[operator]
             raise AlreadyFiredError(f"trigger {self.name}: the firing at "
                                     f"{scheduled_at.isoformat()} is taken already")
 

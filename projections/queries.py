@@ -121,7 +121,7 @@ class SqlReadModels:
         if due_by is not None:
             query = query.where(triggers.c.next_at <= due_by)
         with self._fresh().connect() as conn:
-            return [{**row._asdict(), "next_at": _aware(row.next_at)}
+            return [{**row._asdict(), "next_at": _aware(row.next_at) if row.next_at else None}
                     for row in conn.execute(query)]
 
     def runbooks(self) -> list[dict[str, Any]]:

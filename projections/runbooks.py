@@ -48,16 +48,24 @@ def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
         key, d = str(r.aggregate_id), r.data
         if r.type_name == "TriggerCreated":
             schedule = (f"{d['cron']} ({d['timezone']})" if d["cron"]
-                        else f"every {d['every_seconds']} s")
+                        else f"every {d['every_seconds']} s" if d["every_seconds"]
+                        else "webhook")
             changes.create(key, {
                 "trigger_id": key, "version": r.version, "name": d["name"],
                 "runbook": d["runbook"], "owner": d["owner"], "schedule": schedule,
-                "next_at": datetime.fromisoformat(d["next_at"]), "fired": 0, "missed": 0,
+                "next_at": _time(d["next_at"]), "fired": 0, "missed": 0,
                 "last_task_id": None})
         elif (row := changes.newer(key, r.version)) is not None:
-            row["next_at"] = datetime.fromisoformat(d["next_at"])
+            if r.type_name == "TriggerDelivered":
+                row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
+                continue
+            row["next_at"] = _time(d["next_at"])
             if r.type_name == "TriggerFired":
                 row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
             elif r.type_name == "TriggerMissed":
                 row["missed"] += len(d["scheduled"])
     changes.write(conn, triggers)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

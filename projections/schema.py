@@ -310,7 +310,7 @@ triggers = Table(
     Column("runbook", String(40), nullable=False),
     Column("owner", String(200), nullable=False),
     Column("schedule", String(200), nullable=False),  # the cron and time zone, or every N s
-    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("next_at", DateTime(timezone=True)),  # None: a webhook's
     Column("fired", Integer, nullable=False),
     Column("missed", Integer, nullable=False),
     Column("last_task_id", String(36)),

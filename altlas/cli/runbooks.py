@@ -115,11 +115,19 @@ def _text(view: dict[str, Any]) -> str:
 
 @with_system
 def trigger_add(system: System, args: argparse.Namespace) -> int:
-    view = system.use_cases().create_trigger(
-        args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
-        every_seconds=args.every, timezone=args.tz, late=args.late, overlap=args.overlap)
+    if args.webhook is not None:
+        view = system.use_cases().create_webhook_trigger(
+            args.actor, args.name, args.runbook, read_json(args.webhook), dict(args.map))
+    else:
+        view = system.use_cases().create_trigger(
+            args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
+            every_seconds=args.every, timezone=args.tz, late=args.late, overlap=args.overlap)
     if args.json:
         json_out(view)
+    elif args.webhook is not None:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} on "
+              f"each POST /triggers/{view['name']} (X-Delivery-Id header; its credential: "
+              f"the policy's triggers.webhooks.{view['name']})")
     else:
         print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']}; "
               f"next at {view['next_at']} (a worker fires it: `altlas worker`)")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from application.access import UnknownSenderError
 from application.snapshots import TaskView
 from application.use_cases.base import UseCasesBase
 from domain.errors import ConflictError, InvalidInputError
@@ -65,6 +66,26 @@ class RunbookUseCases(UseCasesBase):
         self.access.check(who, "schedule_runbook")
         self.access.check(who, "run_runbook")
         return self.app.create_trigger(name, runbook, parameters, who, **schedule)
+
+    def create_webhook_trigger(self, who: str, name: str, runbook: str,
+                               body_schema: dict[str, Any], fields: Mapping[str, str]
+                               ) -> dict[str, Any]:
+        """A trigger that runs ``runbook`` on each delivery to POST /triggers/NAME, on
+        ``who``'s behalf; its credential is the policy's (triggers.webhooks.NAME)."""
+        self.access.check(who, "schedule_runbook")
+        self.access.check(who, "run_runbook")
+        return self.app.create_webhook_trigger(name, runbook, who, body_schema, fields)
+
+    def deliver(self, authorization: str | None, name: str, delivery_id: str,
+                body: Any) -> tuple[str, bool]:
+        """A webhook delivery with the trigger's own credential (never a person's token):
+        the run's task id, and whether this delivery id had run already."""
+        sender = self.access.credentials().webhooks.get(name)
+        if sender is None or not sender.accepts(authorization):
+            raise UnknownSenderError("send the bearer token or basic auth the policy gives "
+                                     "this trigger (triggers.webhooks)", "not_trigger_sender")
+        task_id, replayed = self.app.deliver_webhook(name, delivery_id, body)
+        return str(task_id), replayed
 
     def trigger(self, who: str | None, name: str) -> dict[str, Any]:
         self._may(who, "read")

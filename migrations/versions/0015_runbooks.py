@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("runbook", sa.String(40), nullable=False),
         sa.Column("owner", sa.String(200), nullable=False),
         sa.Column("schedule", sa.String(200), nullable=False),
-        sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_at", sa.DateTime(timezone=True)),
         sa.Column("fired", sa.Integer(), nullable=False),
         sa.Column("missed", sa.Integer(), nullable=False),
         sa.Column("last_task_id", sa.String(36)),

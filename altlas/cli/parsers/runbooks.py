@@ -56,6 +56,12 @@ def register(sub: Subparsers) -> None:
     when.add_argument("--cron", metavar="EXPR", help="five fields, e.g. '*/15 * * * *'")
     when.add_argument("--every", type=int, metavar="SECONDS",
                       help="an interval (at least the policy's triggers.min_interval)")
+    when.add_argument("--webhook", type=path_arg, metavar="SCHEMA",
+                      help="run on each POST /triggers/NAME whose body matches this JSON "
+                      "Schema (file; its credential: the policy's triggers.webhooks.NAME)")
+    p.add_argument("--map", type=param_arg, action="append", default=[],
+                   metavar="PARAM=FIELD", help="with --webhook: the body field that fills a "
+                   "parameter; repeat for each")
     p.add_argument("--tz", default="UTC", metavar="ZONE",
                    help="the cron's time zone, an IANA name (default UTC)")
     p.add_argument("--late", choices=("run_once", "skip"), default="run_once",
