@@ -100,8 +100,14 @@ class RunbookCommands(TaskCommands):
                      reply_to: dict[str, str] | None = None, on_behalf_of: str | None = None
                      ) -> Task:
         """The task of a run of the published version, not yet recorded (``who`` as
-        recorded: a pseudonym, or altlas's own name for a trigger)."""
-        view = self.runbook(name)
+        recorded: a pseudonym, or altlas's own name for a trigger). The runbook is read
+        without taking its turn: a trigger asks while it holds its own, and two turns of
+        one process could be the same lock."""
+        try:
+            view = runbook_view(self.load(Runbook, runbook_id(check_name(name))))
+        except NotFoundError:
+            raise NotFoundError(f"no runbook named {name}; `altlas runbook list` shows them"
+                                ) from None
         published = view["published"]
         if published is None:
             raise NotPublishedError(f"runbook {name} has no published version yet"

@@ -14,6 +14,7 @@ from application.errors import NotFoundError
 from domain.base import EventMeta
 from domain.errors import InvalidInputError
 from domain.run import Run
+from domain.task import Task
 from domain.triggers import Schedule, Trigger, TriggerError, actor_of, trigger_id
 
 
@@ -106,7 +107,7 @@ class TriggerCommands(RunbookCommands):
         transaction, or TriggerMissed; None when nothing was due (another worker got
         there first) or the firing waits for the last run (overlap: queue)."""
         def command() -> UUID | None:
-            trigger = self._cached(Trigger, ident)
+            trigger = self._current(Trigger, ident)  # another worker may have fired it
             now = self.clock()
             if not trigger.due(now) or trigger.next_at is None:
                 return None
@@ -143,7 +144,7 @@ class TriggerCommands(RunbookCommands):
         try:
             return not self.load(Run, run_id_of(task_id)).completed
         except NotFoundError:  # not started yet (planning), or never will be
-            return self.exists(task_id) and self.get_task(task_id).status != "rejected"
+            return self.exists(task_id) and self.load(Task, task_id).status != "rejected"
 
 
 def trigger_view(trigger: Trigger) -> dict[str, Any]:

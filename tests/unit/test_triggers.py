@@ -4,6 +4,7 @@ and the owner kept from approving what their trigger asked for."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from application.core import run_id_of
 from domain.approval import AuthorCannotApproveError
 from domain.base import EventMeta
+from domain.runbooks import runbook_id
 from domain.triggers import AlreadyFiredError, Schedule, Trigger, TriggerError, trigger_id
 from tests.unit.test_runbooks import DISK, RESTART, Desk
 
@@ -141,3 +143,18 @@ def test_a_trigger_for_parameters_its_runbook_refuses_is_never_created(desk: Des
         desk.uc.create_trigger("alice", "bad", "disk-check", {"host": "web-9", "threshold": 90},
                                every_seconds=3600)
     assert not desk.app.exists(trigger_id("bad"))
+
+
+def test_a_trigger_that_shares_its_runbooks_turn_still_fires(desk: Desk) -> None:
+    """Commands on one aggregate take turns on one of 64 locks: a firing holds the trigger's
+    and reads the runbook, whose lock may be the same one."""
+    shared = next(f"t-{i}" for i in range(10_000)
+                  if trigger_id(f"t-{i}").int % 64 == runbook_id("disk-check").int % 64)
+    schedule(desk, shared)
+    at(desk, NOW + timedelta(hours=1))
+    fired: list[UUID | None] = []
+    thread = threading.Thread(target=lambda: fired.append(
+        desk.app.fire_trigger(trigger_id(shared))), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and fired[0] is not None
