@@ -3,6 +3,7 @@ from these. One module: a schema's components are read together, and several are
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -677,3 +678,61 @@ class IncidentOut(Out):
 
 class IncidentDetailOut(IncidentOut):
     timeline: list[IncidentEventOut]
+
+
+def _parameter_values(value: Any) -> Any:
+    """Each value a string or a finite number, as the schema says: not true, not NaN."""
+    if not isinstance(value, dict):
+        raise ValueError("parameters is an object of NAME: value")
+    for name, given in value.items():
+        if isinstance(given, bool) or not isinstance(given, (str, int, float)) or (
+                isinstance(given, float) and not math.isfinite(given)):
+            raise ValueError(f"parameter {name}: a string or a finite number")
+    return value
+
+
+RUNBOOK_NAME = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class RunbookRunIn(BaseModel):
+    parameters: Annotated[dict[str, Any], BeforeValidator(_parameter_values)] = Field(
+        default_factory=dict, description="A value for each of the runbook's parameters; "
+        "a value its schema refuses is 422, naming the parameter.",
+        json_schema_extra={"additionalProperties": {"type": ["string", "number"]}})
+
+
+class RunbookVersionOut(Out):
+    version: int
+    author: str
+    plan: dict[str, Any]
+    plan_hash: str = Field(description="sha256 of the plan and parameters, as approved")
+    parameters: dict[str, Any] = Field(description="the parameters' JSON Schema")
+
+
+class RunbookPendingOut(RunbookVersionOut):
+    approval_id: str = Field(description="the approval that publishes it, once granted")
+
+
+class SavedRunbookOut(Out):
+    name: str
+    id: str
+    published: RunbookVersionOut | None
+    pending: RunbookPendingOut | None
+
+
+class SavedRunbookRow(Out):
+    name: str
+    runbook_id: str
+    published: int = Field(description="the published version; 0: none yet")
+    author: str | None
+    plan_hash: str | None
+    parameters: dict[str, Any] | None
+    pending: int | None = Field(description="a version waiting for approval")
+    approval_id: str | None
+    updated_at: datetime
+
+
+class DeliveryOut(Out):
+    task_id: str = Field(description="the run's task: GET /tasks/{task_id}")
+    delivery_id: str
+    replayed: bool = Field(description="True: this delivery id ran already; nothing new ran")

@@ -35,6 +35,9 @@ ROLES: dict[str, str | None] = {
     "register_model": "operator",  # register a GGUF file (it plans nothing until activated)
     "activate_model": "operator",  # ask that another model plan (someone else grants it)
     "train": "operator",           # build a training set: requests in clear, credentials out
+    "publish_runbook": "operator", # a new version of a runbook (gated ones: someone else grants)
+    "run_runbook": "requester",    # run a published runbook: a request, through its gates
+    "schedule_runbook": "operator",  # a trigger that runs a runbook on one's behalf
 }
 # Who may grant what concerns the whole installation (forgetting a person, the model that
 # plans, a training) besides the one who asks.

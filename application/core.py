@@ -66,6 +66,7 @@ ATLAS = "altlas:atlas"
 ALERTMANAGER = "altlas:alertmanager"  # alerts are recorded as the sender's, not a person's
 CORRELATOR = "altlas:correlator"
 INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
+RUNBOOKS = "altlas:runbooks"  # who publishes a runbook's version once it is approved
 MAX_ATTEMPTS = 20
 LOADED = 256  # aggregates whose last loaded state each process keeps, to bring up to date
 _RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")

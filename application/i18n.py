@@ -20,6 +20,7 @@ EN: dict[str, str] = {
         "• incidents [all|<id>] — incidents from alerts, with their likely causes\n"
         "• models · models activate <name> [why] — the models that plan; change it (approved)\n"
         "• arena <request|task id> — two planners' plans as A and B: vote which is better\n"
+        "• run <runbook> NAME=VALUE … · save run <run id> as runbook <name>\n"
         "• audit verify · audit replay --until TIME\n"
         "• help"),
     "usage.do": "Usage: do <request> [--mode M] [--persona P] [--env E] [--chaos-level N]",
@@ -57,6 +58,9 @@ EN: dict[str, str] = {
     "doing.register_model": "register a model",
     "doing.activate_model": "change the model that plans",
     "doing.train": "build a training set or train a model",
+    "doing.publish_runbook": "publish a runbook",
+    "doing.run_runbook": "run a runbook",
+    "doing.schedule_runbook": "schedule a runbook",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",
@@ -86,6 +90,7 @@ EN: dict[str, str] = {
     "granted.erasure": "Approved by {approvers}. The person is being forgotten now.",
     "granted.training": "Approved by {approvers}. The training starts now.",
     "granted.registry": "Approved by {approvers}. The model changes now.",
+    "granted.runbook": "Approved by {approvers}. The runbook's new version is published now.",
     "denied": "Denied. {step} and every step that needs it are cancelled.",
     "reason.not_eligible": "you are not an approver for {risk} in {environment}.",
     "reason.requester": "you asked for this change, so you cannot approve or deny it.",
@@ -163,6 +168,11 @@ EN: dict[str, str] = {
     "usage.models": "Usage: models · models activate <model name> [why] · models training <id> "
                     "· models promote <adapter> [why] · models rollback [why]",
     "usage.arena": "Usage: arena <request> · arena <task id> (its plan against an alternative)",
+    "usage.run": "Usage: run <runbook> [NAME=VALUE …] (e.g. run disk-check host=web-1)",
+    "usage.save": "Usage: save run <run id> as runbook <name>",
+    "runbook.published": "Published runbook {name} v{version}: `run {name} NAME=VALUE …` runs it.",
+    "runbook.pending": ("Runbook {name} has gated steps: it is published once someone else "
+                        "approves {approval}."),
     "arena.started": "Arena {duel}: two planners are planning “{request}”; the plans come as "
                      "A and B.",
     "arena.head": "🥊 Arena: “{request}” — which plan is better?",
@@ -247,6 +257,7 @@ EN: dict[str, str] = {
                          "name and what they wrote read as erased everywhere"),
     "approval.training": "  trains    a model: training {id}",
     "approval.registry": "  changes   the model that plans",
+    "approval.runbook": "  publishes a new version of runbook {id}",
     "approval.why": "  why       {reason}",
     "approval.asked": "  asked by  {requester}; approvers: {approvers}",
     "approval.open": "  approved  {votes}; {remaining} more needed",
@@ -296,6 +307,7 @@ TR: dict[str, str] = {
         "• incidents [all|<id>] — uyarılardan olaylar ve olası nedenleri\n"
         "• models · models activate <ad> [neden] — planlayan modeller; değiştirmek (onaylı)\n"
         "• arena <istek|görev id> — iki planlayıcının planı A ve B: hangisi iyi, oy verin\n"
+        "• run <runbook> AD=DEĞER … · save run <çalışma id> as runbook <ad>\n"
         "• audit verify · audit replay --until ZAMAN\n"
         "• help"),
     "usage.do": "Kullanım: do <istek> [--mode M] [--persona P] [--env O] [--chaos-level N]",
@@ -343,6 +355,7 @@ TR: dict[str, str] = {
     "granted.erasure": "{approvers} onayladı. Kişi şimdi unutuluyor.",
     "granted.training": "{approvers} onayladı. Eğitim şimdi başlıyor.",
     "granted.registry": "{approvers} onayladı. Model şimdi değişiyor.",
+    "granted.runbook": "{approvers} onayladı. Runbook'un yeni sürümü şimdi yayımlanıyor.",
     "denied": "Reddedildi. {step} ve ona bağlı her adım iptal edildi.",
     "reason.not_eligible": "{environment} ortamında {risk} için onaylayıcı değilsiniz.",
     "reason.requester": "bu değişikliği siz istediniz; onaylayamaz ya da reddedemezsiniz.",
@@ -412,6 +425,12 @@ TR: dict[str, str] = {
     "usage.models": "Kullanım: models · models activate <model adı> [neden] · models training "
                     "<id> · models promote <adaptör> [neden] · models rollback [neden]",
     "usage.arena": "Kullanım: arena <istek> · arena <görev id> (planı bir alternatife karşı)",
+    "usage.run": "Kullanım: run <runbook> [AD=DEĞER …] (ör. run disk-check host=web-1)",
+    "usage.save": "Kullanım: save run <çalışma id> as runbook <ad>",
+    "runbook.published": ("Runbook {name} v{version} yayımlandı: `run {name} AD=DEĞER …` "
+                          "çalıştırır."),
+    "runbook.pending": ("Runbook {name} onaylı adımlar içeriyor: başka biri {approval} onayını "
+                        "verince yayımlanır."),
     "arena.started": "Arena {duel}: iki planlayıcı “{request}” isteğini planlıyor; planlar A "
                      "ve B olarak gelecek.",
     "arena.head": "🥊 Arena: “{request}” — hangi plan daha iyi?",
@@ -509,6 +528,7 @@ TR: dict[str, str] = {
                          "yazdıkları her yerde silinmiş görünür"),
     "approval.training": "  eğitir    bir model: eğitim {id}",
     "approval.registry": "  değiştirir planlayan modeli",
+    "approval.runbook": "  yayımlar  runbook {id} için yeni bir sürüm",
     "approval.why": "  neden     {reason}",
     "approval.asked": "  isteyen   {requester}; onaylayıcılar: {approvers}",
     "approval.open": "  onaylayan {votes}; {remaining} onay daha gerekli",

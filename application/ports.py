@@ -173,6 +173,14 @@ class ReadModels(Protocol):
         alerts (fingerprint → alert id), firing fingerprints, root causes (``root``: the
         likeliest), merged into, summary, evidence, remediation."""
 
+    def triggers(self, due_by: datetime | None = None) -> list[dict[str, Any]]:
+        """Triggers by name (only those whose next firing is at or before ``due_by``):
+        name, runbook, owner, schedule, next_at, fired and missed counts, last task."""
+
+    def runbooks(self) -> list[dict[str, Any]]:
+        """Every runbook by name: its published version (0: none yet), author, plan hash,
+        parameters' schema, and the version waiting for approval with its approval id."""
+
     def events_of(self, aggregate_ids: list[str], limit: int) -> list[dict[str, Any]]:
         """The timeline rows of these aggregates, in the order they were recorded."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -107,6 +108,7 @@ class Worker:
             due = 0.0
             while not stop.is_set():
                 self._share()
+                self.fire_triggers()
                 if time.monotonic() >= due:
                     self.housekeeping()
                     due = time.monotonic() + self.lease.total_seconds() / 3
@@ -198,6 +200,26 @@ class Worker:
                 self.auto_train()
         except Exception:
             log.exception("worker %s: housekeeping failed; trying again later", self.id)
+
+    def fire_triggers(self) -> list[UUID]:
+        """Run the runbooks whose triggers are due, each firing once across every worker
+        (the trigger's own optimistic concurrency decides); checked every second. Each
+        worker takes the due ones in an order of its own, so that two rarely race one."""
+        fired = []
+        try:
+            due = self.reads().triggers(due_by=self.app.clock())
+            random.shuffle(due)
+            for row in due:
+                try:
+                    task_id = self.app.fire_trigger(UUID(row["trigger_id"]))
+                except DomainError as e:
+                    log.warning("trigger %s: not fired: %s", row["name"], e)
+                    continue
+                if task_id is not None:
+                    fired.append(task_id)
+        except Exception:
+            log.exception("worker %s: firing triggers failed; trying again", self.id)
+        return fired
 
     def recover(self) -> list[tuple[str, str]]:
         """Steps held by workers that are gone: run again or recorded as interrupted."""

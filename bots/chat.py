@@ -229,6 +229,20 @@ class ChatFront:
                               request=shown(duel["request"]))
             reply.task_id = duel["id"]  # the plans come in this reply's thread
             return reply
+        if isinstance(command, c.RunRunbook):
+            task = uc.run_runbook(who, command.name, dict(command.parameters),
+                                  source=caller.source,
+                                  reply_to={**(reply_to or {}), "locale": loc})
+            reply = self._say(caller, "working", request=shown(task.request))
+            reply.task_id = task.id
+            return reply
+        if isinstance(command, c.SaveRunbook):
+            view = uc.save_run_as_runbook(who, command.run, command.name)
+            if view["pending"]:
+                return self._say(caller, "runbook.pending", name=view["name"],
+                                 approval=short(view["pending"]["approval_id"]))
+            return self._say(caller, "runbook.published", name=view["name"],
+                             version=view["published"]["version"])
         if isinstance(command, c.AuditVerify):
             return self._verify(caller)
         assert isinstance(command, c.AuditReplay)

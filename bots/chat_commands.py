@@ -106,6 +106,22 @@ class Arena:
 
 
 @dataclass(frozen=True)
+class RunRunbook:
+    """`run NAME host=web-1 …`: a run of a published runbook with these parameters."""
+
+    name: str
+    parameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SaveRunbook:
+    """`save run RUN as runbook NAME`: a run that succeeded, kept as a runbook."""
+
+    run: str
+    name: str
+
+
+@dataclass(frozen=True)
 class AuditVerify:
     """`audit verify`: check every hash chain."""
 
@@ -134,7 +150,8 @@ class Usage:
 
 
 Command = (Do | Status | Runs | Approvals | Approve | Deny | Done | Answer | Atlas | Leaderboard
-           | Incidents | Models | Arena | AuditVerify | AuditReplay | Help | Unknown | Usage)
+           | Incidents | Models | Arena | RunRunbook | SaveRunbook | AuditVerify | AuditReplay
+           | Help | Unknown | Usage)
 _DO_OPTIONS = ("mode", "persona", "env", "chaos-level")
 
 
@@ -191,7 +208,29 @@ def parse(text: str) -> Command:
         return Usage("usage.models")
     if command == "arena":
         return Arena(" ".join(args)) if args else Usage("usage.arena")
+    if command == "run":
+        return _run(args)
+    if command == "save":
+        if len(args) == 5 and [a.lower() for a in (args[0], args[2], args[3])] == [
+                "run", "as", "runbook"]:
+            return SaveRunbook(args[1], args[4])
+        return Usage("usage.save")
     return Unknown(command)
+
+
+def _run(args: list[str]) -> RunRunbook | Usage:
+    """Each parameter once, as NAME=VALUE (quote a value with spaces: note="a b")."""
+    if not args:
+        return Usage("usage.run")
+    pairs = [a.partition("=") for a in args[1:]]
+    names = [name for name, _, _ in pairs]
+    bad = next((a for a, (name, sep, _) in zip(args[1:], pairs, strict=True)
+                if not sep or not name), None)
+    if bad is not None:
+        return Usage("usage.run", f"“{bad}” is not NAME=VALUE")
+    if len(set(names)) != len(names):
+        return Usage("usage.run", "give each parameter once")
+    return RunRunbook(args[0], tuple((name, value) for name, _, value in pairs))
 
 
 def _do(args: list[str]) -> Do | Usage:

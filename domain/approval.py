@@ -23,6 +23,7 @@ class ApprovalSubject(StrEnum):
     TRAINING = "training"  # a LoRA training (task_id is the training's id)
     ERASURE = "erasure"    # forgetting a person (task_id is the erasure's id)
     REGISTRY = "registry"  # a change of the model that plans (task_id is the registry's id)
+    RUNBOOK = "runbook"    # a runbook's version with gated steps (task_id is the runbook's id)
 
 
 class Approval(AuditedAggregate):

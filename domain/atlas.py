@@ -51,6 +51,12 @@ def pattern_of(plan_document: Mapping[str, Any]) -> Pattern:
     return Pattern(" > ".join(parts), "+".join(intents), "+".join(kinds))
 
 
+def runbook_pattern(source: str | None) -> str | None:
+    """A runbook's runs are one pattern of their own, whatever its parameters
+    (``runbook:disk-check``): the task's source names it."""
+    return source if source and source.startswith("runbook:") else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _step_meaning(kind: str, action: str) -> tuple[str, tuple[str, ...]]:
     """What a step does and to which services: read once per distinct command (the views

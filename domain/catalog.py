@@ -16,12 +16,15 @@ from domain.models import ModelRegistry
 from domain.policy_history import PolicyHistory
 from domain.records import RecordedEvent
 from domain.run import Run
+from domain.runbooks import Runbook
 from domain.task import Task
 from domain.training import Training
+from domain.triggers import Trigger
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
-                                                  ModelRegistry, Duel, Training, PolicyHistory)
+                                                  ModelRegistry, Duel, Training, PolicyHistory,
+                                                  Runbook, Trigger)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -165,6 +165,10 @@ class Policy:
     alertmanager: AlertSender = field(default_factory=lambda: AlertSender())
     incidents: Correlation = field(default_factory=lambda: Correlation())
     secrets: Mapping[str, SecretScope] = field(default_factory=dict)  # where each may go
+    # a trigger's schedule may not fire more often than this (triggers.min_interval)
+    min_trigger_interval: timedelta = timedelta(minutes=1)
+    # each webhook trigger's own credential, by its name (triggers.webhooks)
+    webhooks: Mapping[str, AlertSender] = field(default_factory=dict)
 
     def topology(self) -> Topology:
         return Topology(self.services.values(), self.hosts)
@@ -423,7 +427,7 @@ class _Parser:
         root = self._mapping(data, (), {"version", "environments", "hosts", "people", "groups",
                                         "approvals", "commands", "local_host", "api_tokens",
                                         "atlas", "services", "alertmanager",
-                                        "incidents", "secrets"})
+                                        "incidents", "secrets", "triggers"})
         if root.get("version") != POLICY_VERSION:
             self.problems.append(PolicyError(("version",), f"must be {POLICY_VERSION}"))
         people = self._people(root.get("people", {}))
@@ -472,10 +476,21 @@ class _Parser:
         with self._entry():
             incidents = self._incidents(root.get("incidents", {}))
         secrets = self._secrets(root.get("secrets", {}), hosts)
+        min_interval, webhooks = timedelta(minutes=1), {}
+        triggers: Mapping[str, Any] = {}
+        with self._entry():
+            triggers = self._mapping(root.get("triggers", {}), ("triggers",),
+                                     {"min_interval", "webhooks"})
+        with self._entry():
+            min_interval = self._duration(triggers.get("min_interval", "1m"),
+                                          ("triggers", "min_interval"))
+        with self._entry():
+            webhooks = self._webhooks(triggers.get("webhooks", {}))
         if self.problems:
             raise PolicyProblems(self.problems)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
-                      local_host, tokens, learning, services, alertmanager, incidents, secrets)
+                      local_host, tokens, learning, services, alertmanager, incidents, secrets,
+                      min_interval, webhooks)
 
     def _secrets(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, SecretScope]:
         scopes: dict[str, SecretScope] = {}
@@ -695,26 +710,36 @@ class _Parser:
                                           (*path, "oncall_channels")))
 
     def _alertmanager(self, data: Any) -> AlertSender:
-        spec = self._mapping(data, ("alertmanager",), {"bearer_sha256", "basic_auth"})
+        return self._sender(data, ("alertmanager",))
+
+    def _sender(self, data: Any, at: Path) -> AlertSender:
+        """A webhook's own credential: the sha256 of a bearer token, or basic auth."""
+        spec = self._mapping(data, at, {"bearer_sha256", "basic_auth"})
         bearer = spec.get("bearer_sha256")
         if bearer is not None and not _SHA256.match(str(bearer)):
-            raise PolicyError(("alertmanager", "bearer_sha256"), "must be the sha256 of the "
+            raise PolicyError((*at, "bearer_sha256"), "must be the sha256 of the "
                               "token (64 hex digits: printf %s TOKEN | sha256sum), never the "
                               "token")
-        basic = self._mapping(spec.get("basic_auth", {}), ("alertmanager", "basic_auth"),
+        basic = self._mapping(spec.get("basic_auth", {}), (*at, "basic_auth"),
                               {"username", "password_sha256"})
         username, password = basic.get("username"), basic.get("password_sha256")
         if basic and (username is None or password is None):
-            raise PolicyError(("alertmanager", "basic_auth"),
+            raise PolicyError((*at, "basic_auth"),
                               "needs both username and password_sha256")
         if username is not None:
-            self._name(username, ("alertmanager", "basic_auth", "username"))
+            self._name(username, (*at, "basic_auth", "username"))
         if password is not None and not _SHA256.match(str(password)):
-            raise PolicyError(("alertmanager", "basic_auth", "password_sha256"),
+            raise PolicyError((*at, "basic_auth", "password_sha256"),
                               "must be the sha256 of the password (64 hex digits), never the "
                               "password")
         return AlertSender(None if bearer is None else str(bearer), username,
                            None if password is None else str(password))
+
+    def _webhooks(self, data: Any) -> dict[str, AlertSender]:
+        """Each webhook trigger's credential, by the trigger's name (triggers.webhooks)."""
+        specs = self._mapping(data, ("triggers", "webhooks"), None)
+        return {str(name): self._sender(spec, ("triggers", "webhooks", str(name)))
+                for name, spec in specs.items()}
 
     def _services(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, Service]:
         specs = self._section(data, "services")

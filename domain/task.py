@@ -20,7 +20,7 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
-        class_version = 3
+        class_version = 4
         request: str
         requester: str
         mode: str
@@ -29,6 +29,7 @@ class Task(AuditedAggregate):
         source: str
         chaos_level: int | None
         reply_to: dict[str, str] | None
+        on_behalf_of: str | None  # the person altlas asks for (a trigger's owner)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -39,6 +40,11 @@ class Task(AuditedAggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             """Before 0.2 the front that took a request answered it itself."""
             state["reply_to"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """Before runbooks' triggers altlas asked for nobody in particular."""
+            state["on_behalf_of"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -103,7 +109,7 @@ class Task(AuditedAggregate):
     def __init__(
         self, request: str, requester: str, mode: str, persona: str,
         environment: str | None, source: str, chaos_level: int | None,
-        reply_to: dict[str, str] | None, correlation_id: str,
+        reply_to: dict[str, str] | None, correlation_id: str, on_behalf_of: str | None = None,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -113,6 +119,7 @@ class Task(AuditedAggregate):
         self.source = source
         self.chaos_level = chaos_level
         self.reply_to = reply_to
+        self.on_behalf_of = on_behalf_of
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
@@ -134,6 +141,7 @@ class Task(AuditedAggregate):
         """Who asked for the work, wrote its plan or answered what it asked (and so chose
         what it does): none of them may approve it."""
         return sorted({self.requester, *([self.plan_author] if self.plan_author else []),
+                       *([self.on_behalf_of] if self.on_behalf_of else []),
                        *(a["by"] for a in self.answers if a.get("by"))})
 
     @classmethod
@@ -141,7 +149,7 @@ class Task(AuditedAggregate):
         cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
-        seal: Seal = as_written,
+        seal: Seal = as_written, on_behalf_of: str | None = None,
     ) -> Task:
         """``reply_to`` is where the person asked (front, channel, thread): what altlas
         says about this task afterwards goes there. The request is recorded sealed."""
@@ -165,7 +173,7 @@ class Task(AuditedAggregate):
         return cls._create_audited(
             cls.Requested, meta, request=seal(text), requester=requester, mode=mode,
             persona=persona, environment=environment, source=source, chaos_level=chaos_level,
-            reply_to=reply_to,
+            reply_to=reply_to, on_behalf_of=on_behalf_of,
         )
 
     def record_segmentation(

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from domain.atlas import failure_text, pattern_of
+from domain.atlas import failure_text, pattern_of, runbook_pattern
 from domain.catalog import aggregate_kind
 from domain.plan import PlanError
 from domain.records import RecordedEvent
@@ -42,13 +42,17 @@ class AtlasProjection(Projection):
                 requests.create(key, {
                     "task_id": key, "version": r.version, "request": d["request"],
                     "requester": d["requester"], "environment": d["environment"],
-                    "segmenter": None, "pattern": None, "intent": None, "target_kind": None,
+                    "segmenter": None, "pattern": runbook_pattern(d.get("source")),
+                    "intent": None, "target_kind": None,
                     "targets": None, "plan": None, "requested_at": r.timestamp})
             elif r.type_name == "TaskSegmented":
                 row = requests.newer(key, r.version)
                 if row is not None:
+                    kept = row["pattern"] if runbook_pattern(row["pattern"]) else None
                     row.update(_planned(d["plan"], d["gates"], row["environment"]),
                                segmenter=d["segmenter"])
+                    if kept:
+                        row.update(pattern=kept, intent="runbook")
             elif r.type_name == "RunStarted":
                 outcomes.create(key, {
                     "run_id": key, "version": r.version, "task_id": d["task_id"],

@@ -17,9 +17,11 @@ from projections.schema import (
     incidents,
     matches,
     run_steps,
+    runbooks,
     runs,
     tasks,
     timeline,
+    triggers,
 )
 
 
@@ -112,6 +114,20 @@ class SqlReadModels:
         query = select(matches).order_by(matches.c.played_at, matches.c.match_id)
         with self._fresh().connect() as conn:
             return [{**row._asdict(), "played_at": _aware(row.played_at)}
+                    for row in conn.execute(query)]
+
+    def triggers(self, due_by: datetime | None = None) -> list[dict[str, Any]]:
+        query = select(triggers).order_by(triggers.c.name)
+        if due_by is not None:
+            query = query.where(triggers.c.next_at <= due_by)
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "next_at": _aware(row.next_at) if row.next_at else None}
+                    for row in conn.execute(query)]
+
+    def runbooks(self) -> list[dict[str, Any]]:
+        query = select(runbooks).order_by(runbooks.c.name)
+        with self._fresh().connect() as conn:
+            return [{**row._asdict(), "updated_at": _aware(row.updated_at)}
                     for row in conn.execute(query)]
 
     def incidents(self, *, status: str | None = None, since: datetime | None = None,

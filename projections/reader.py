@@ -16,7 +16,8 @@ from projections.store import at_head
 STORE = "store"  # the embedded feed: the projections' source and the checkpoints'
 # The projections the embedded feed runs (projections/views.py PROJECTIONS; a unit test
 # holds the two equal): named here so a read imports none of them.
-PROJECTION_NAMES = ("tasks", "approvals", "timeline", "atlas", "leaderboards", "incidents")
+PROJECTION_NAMES = ("tasks", "approvals", "timeline", "atlas", "leaderboards", "incidents",
+                    "runbooks")
 
 _POSITIONS = select(positions.c.projection, positions.c.position).where(
     positions.c.source == STORE, positions.c.partition == 0)

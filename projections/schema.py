@@ -284,3 +284,35 @@ incidents = Table(
     Index("ix_incidents_status_opened", "status", "opened_at"),
     Index("ix_incidents_root", "root", "status"),
 )
+
+# The runbooks (projections/runbooks.py): one row per name, its published version and the one
+# waiting for approval.
+runbooks = Table(
+    "runbooks", metadata,
+    Column("runbook_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),  # the aggregate's, as folded
+    Column("name", String(40), nullable=False, unique=True),
+    Column("published", Integer, nullable=False),  # the published version's number; 0: none
+    Column("author", String(200)),
+    Column("plan_hash", String(64)),
+    Column("parameters", JSON),  # the published version's JSON Schema
+    Column("pending", Integer),  # a version waiting for approval
+    Column("approval_id", String(36)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The triggers (projections/runbooks.py): when each fires next, for the workers to look.
+triggers = Table(
+    "triggers", metadata,
+    Column("trigger_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("runbook", String(40), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("schedule", String(200), nullable=False),  # the cron and time zone, or every N s
+    Column("next_at", DateTime(timezone=True)),  # None: a webhook's
+    Column("fired", Integer, nullable=False),
+    Column("missed", Integer, nullable=False),
+    Column("last_task_id", String(36)),
+    Index("ix_triggers_next_at", "next_at"),
+)

@@ -17,6 +17,7 @@ from projections.atlas import AtlasProjection
 from projections.folding import Changes, Projection, Row, insert_ignore, load
 from projections.incidents import IncidentsProjection
 from projections.leaderboards import LeaderboardsProjection
+from projections.runbooks import RunbooksProjection
 from projections.schema import approvals, run_steps, runs, tasks, timeline
 
 
@@ -234,5 +235,5 @@ class TimelineProjection(Projection):
 PROJECTIONS: dict[str, Projection] = {
     p.name: p for p in (TasksProjection(), ApprovalsProjection(), TimelineProjection(),
                          AtlasProjection(), LeaderboardsProjection(),
-                         IncidentsProjection())
+                         IncidentsProjection(), RunbooksProjection())
 }

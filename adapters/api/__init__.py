@@ -28,6 +28,7 @@ from adapters.api import (
     leaderboards,
     models,
     privacy,
+    runbooks,
     runs,
     service,
     tasks,
@@ -40,8 +41,8 @@ from application.ports import WorkerRegistry
 from application.use_cases import UseCases
 
 # The order the schema lists them in, and FastAPI matches paths in.
-AREAS = (service, tasks, runs, approvals, audit, atlas, alerts, leaderboards, arena, models,
-         privacy)
+AREAS = (service, tasks, runbooks, runs, approvals, audit, atlas, alerts, leaderboards, arena,
+         models, privacy)
 
 __all__ = ["authenticator", "create_api"]
 

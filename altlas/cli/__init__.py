@@ -20,13 +20,14 @@ from altlas.cli.parsers import (
     models,
     privacy,
     processes,
+    runbooks,
     runs,
     tasks,
 )
 from altlas.cli.parsing import Parser, Version, handler_of
 
 # In the order `altlas --help` lists them: asking, deciding, looking back, running altlas.
-AREAS = (tasks, approvals, runs, incidents, knowledge, models, audit, privacy, processes,
+AREAS = (tasks, runbooks, approvals, runs, incidents, knowledge, models, audit, privacy, processes,
          configuration)
 
 

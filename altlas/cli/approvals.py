@@ -46,6 +46,8 @@ def _granted(system: System, view: ApprovalView) -> str:
         catalog = system.use_cases().models.catalog(None)
         now = in_charge({"model": catalog["active"], "adapter": catalog["adapter"]})
         return f"{now} plans from now on (`altlas models list`)"
+    if view.subject == ApprovalSubject.RUNBOOK:
+        return "the runbook's new version is published: `altlas runbook list` shows it"
     if view.subject == ApprovalSubject.TRAINING:
         return (f"the training worker starts: `altlas models training {view.task_id[:8]}` "
                 "follows it")

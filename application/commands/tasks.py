@@ -54,19 +54,33 @@ class TaskCommands(AppCore):
     ) -> TaskView:
         """A plan written by hand: the task and its plan are recorded together, after the
         same checks a segmenter's plan passes, or nothing is recorded."""
+        task = self.written_task(request, document, self.privacy.pseudonym(requester),
+                                 mode=mode, persona=persona, environment=environment,
+                                 chaos_level=chaos_level, segmenter=segmenter, source=source,
+                                 reply_to=reply_to)
+        self.save(task)
+        return self._shown(TaskView.of(task))
+
+    def written_task(
+        self, request: str, document: Any, who: str, *, mode: str = "normal",
+        persona: str = "technical_expert", environment: str | None = None,
+        chaos_level: int | None = None, segmenter: str = "hand-written", source: str = "alt",
+        reply_to: dict[str, str] | None = None, on_behalf_of: str | None = None,
+    ) -> Task:
+        """The task of a hand-written plan, checked and classified, not yet recorded: a
+        trigger records it with its firing, in one transaction. ``who`` as recorded."""
         self._check_environment(environment)
-        who = self.privacy.pseudonym(requester)
-        plan_doc, gates = self.classify(document, mode, who)
+        plan_doc, gates = self.classify(document, mode, on_behalf_of or who)
         meta = EventMeta.for_command(who)
         with self._revealing():
             task = Task.request_work(request, who, meta, mode=mode, persona=persona,
                                      environment=environment, source=source,
                                      chaos_level=chaos_level, reply_to=reply_to,
-                                     seal=self.privacy.sealer(who))
+                                     seal=self.privacy.sealer(on_behalf_of or who),
+                                     on_behalf_of=on_behalf_of)
             task.record_segmentation(plan_doc, gates, segmenter,
                                      EventMeta(who, task.correlation_id, meta.causation_id))
-        self.save(task)
-        return self._shown(TaskView.of(task))
+        return task
 
     def reject_task(self, task_id: UUID, reason: str, *, actor: str) -> TaskView:
         def reject(task: Task, meta: EventMeta) -> None:

@@ -6,6 +6,7 @@ from application.core import Reaction
 from application.reactions.common import Event, Ports
 from application.reactions.models import settle_activation, settle_training
 from application.reactions.privacy import settle_erasure
+from application.reactions.runbooks import settle_runbook
 from application.reactions.runs import advance_run
 from domain.approval import Approval, ApprovalSubject
 
@@ -23,3 +24,5 @@ def decided(event: Event, r: Reaction, ports: Ports) -> None:
             settle_activation(event, approval, r)
         case ApprovalSubject.ERASURE:
             settle_erasure(event, r, ports)
+        case ApprovalSubject.RUNBOOK:
+            settle_runbook(event, approval, r)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.core import ATLAS, Reaction
 from application.errors import NotFoundError
 from application.reactions.common import Ports, meta_of
-from domain.atlas import failure_text, pattern_of
+from domain.atlas import failure_text, pattern_of, runbook_pattern
 from domain.base import EventMeta, event_id
 from domain.knowledge import PatternWatch, watch_id
 from domain.plan import PlanError
@@ -23,7 +23,8 @@ def watch_pattern(event: Run.Completed | Run.ManualStepConfirmed, outcome: str, 
     run = r.get(Run, event.originator_id)
     task = r.get(Task, run.task_id)
     try:
-        pattern = pattern_of(task.plan).key if task.plan is not None else None
+        pattern = (runbook_pattern(task.source) or pattern_of(task.plan).key
+                   if task.plan is not None else None)
     except PlanError:
         pattern = None
     if pattern is None:

@@ -20,6 +20,7 @@ from application.use_cases.incidents import IncidentUseCases
 from application.use_cases.knowledge import KnowledgeUseCases
 from application.use_cases.models import ModelUseCases
 from application.use_cases.privacy import PrivacyUseCases
+from application.use_cases.runbooks import RunbookUseCases
 from application.use_cases.runs import RunUseCases
 from application.use_cases.tasks import TaskUseCases
 
@@ -28,5 +29,5 @@ __all__ = ["Filters", "NoIncidentError", "NotOnCallError", "NotOnRecordError", "
 
 
 class UseCases(TaskUseCases, RunUseCases, ApprovalUseCases, AuditUseCases, PrivacyUseCases,
-               KnowledgeUseCases, IncidentUseCases, ModelUseCases):
+               KnowledgeUseCases, IncidentUseCases, ModelUseCases, RunbookUseCases):
     """Every area's use cases (application/use_cases/base.py holds what they share)."""

@@ -21,6 +21,7 @@ from domain.approval import OPEN, Approval
 from domain.plan import PlanStep
 from domain.run import PENDING, RUNNING, Run
 from domain.task import Task
+from domain.triggers import Trigger
 
 
 class FakeSegmenter:
@@ -84,6 +85,12 @@ class FakeReads:
         self.runs: list[UUID] = []
         self.approvals: list[UUID] = []
         self.tasks: list[UUID] = []
+        self.trigger_ids: list[UUID] = []
+
+    def triggers(self, due_by: datetime | None = None) -> list[dict[str, Any]]:
+        found = [self.app.load(Trigger, t) for t in self.trigger_ids]
+        return [{"trigger_id": str(t.id), "name": t.name, "next_at": t.next_at}
+                for t in found if due_by is None or t.next_at <= due_by]
 
     def claimed_steps(self) -> list[tuple[str, str, str]]:
         held = []

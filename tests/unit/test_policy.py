@@ -124,7 +124,7 @@ def test_unknown_key_names_its_line() -> None:
     assert _policy_error(text) == (
         f"p.yaml:{line}: local_hots: unknown key; expected one of alertmanager, api_tokens, "
         "approvals, atlas, commands, environments, groups, hosts, incidents, local_host, people, "
-        "secrets, services, version"
+        "secrets, services, triggers, version"
     )
 
 
@@ -181,7 +181,7 @@ def test_every_problem_is_listed_with_its_line_not_only_the_first() -> None:
         "expression: missing ), unterminated subpattern at position 1",
         f"p.yaml:{line_of('local_hots')}: local_hots: unknown key; expected one of "
         "alertmanager, api_tokens, approvals, atlas, commands, environments, groups, hosts, "
-        "incidents, local_host, people, secrets, services, version",
+        "incidents, local_host, people, secrets, services, triggers, version",
     ]
 
 

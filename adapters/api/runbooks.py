@@ -1,0 +1,79 @@
+"""Runbooks: list and read them, run one with parameters (publishing is the CLI's and chat's:
+its rules are more than a JSON Schema can say)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi.responses import Response
+
+from adapters.api.auth import unavailable
+from adapters.api.context import LOCATED, Context, located
+from adapters.api.errors import ERRORS, AuthError
+from adapters.http_models import (
+    RUNBOOK_NAME,
+    DeliveryOut,
+    RunbookRunIn,
+    SavedRunbookOut,
+    SavedRunbookRow,
+)
+from application.access import UnknownSenderError
+from application.errors import PolicyUnavailableError
+from application.snapshots import TaskView
+
+NAME = Path(pattern=RUNBOOK_NAME, description="The runbook's (or the trigger's) name.")
+BODY = Body(description="What the sender posts; the trigger's own JSON Schema decides (422 "
+            "naming the problem).")
+DELIVERY = Header(alias="X-Delivery-Id", pattern=r"^[A-Za-z0-9._:-]{1,100}$",
+                  description="The sender's id of this delivery: sent again, it runs nothing "
+                  "new.")
+
+
+def router(ctx: Context) -> APIRouter:
+    api = APIRouter(responses=ERRORS)
+    uc = ctx.uc
+    person = ctx.person
+
+    @api.get("/runbooks", response_model=list[SavedRunbookRow], tags=["runbooks"])
+    def list_runbooks(who: str = Depends(person)) -> Any:
+        """Every runbook by name: its published version and the one waiting, if any."""
+        return uc.runbooks(who)
+
+    @api.get("/runbooks/{name}", response_model=SavedRunbookOut, tags=["runbooks"])
+    def get_runbook(name: str = NAME, who: str = Depends(person)) -> Any:
+        """A runbook's published version (plan, parameters' schema) and the one waiting."""
+        return uc.runbook(who, name)
+
+    @api.post("/runbooks/{name}/runs", status_code=201, response_model=TaskView,
+              tags=["runbooks"], responses=LOCATED)
+    def run(body: RunbookRunIn, response: Response, name: str = NAME,
+            who: str = Depends(person)) -> Any:
+        """Run the published version: a task requested by you, its plan filled with the
+        parameters, through the same gates as any request (you cannot approve its steps)."""
+        task = uc.run_runbook(who, name, body.parameters, source="api")
+        return located(response, f"/tasks/{task.id}", task)
+
+    def webhook_sender(request: Request) -> str | None:
+        return request.headers.get("authorization")
+
+    @api.post("/triggers/{name}", status_code=201, response_model=DeliveryOut,
+              tags=["runbooks"], responses={**LOCATED, 200: {
+                  "model": DeliveryOut, "description": "This delivery id ran already"}})
+    def deliver(response: Response, body: dict[str, Any] = BODY, delivery: str = DELIVERY,
+                name: str = NAME, authorization: str | None = Depends(webhook_sender)) -> Any:
+        """A webhook trigger's delivery, with the credential the policy gives the trigger
+        (triggers.webhooks.NAME; a person's token is refused). Its body fills the runbook's
+        parameters and a run is requested on the trigger owner's behalf."""
+        try:
+            task_id, replayed = uc.deliver(authorization, name, delivery, body)
+        except UnknownSenderError as e:
+            raise AuthError(401, e.code, str(e)) from None
+        except PolicyUnavailableError as e:
+            raise unavailable(e, "no delivery") from None
+        if replayed:
+            response.status_code = 200
+        response.headers["Location"] = f"/tasks/{task_id}"
+        return {"task_id": task_id, "delivery_id": delivery, "replayed": replayed}
+
+    return api

@@ -1,0 +1,166 @@
+"""Runbooks: list, show, publish (from a file or a run), run with parameters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+from uuid import UUID
+
+from altlas.bootstrap import System
+from altlas.cli.common import (
+    follower_of,
+    json_out,
+    read_json,
+    report_followed,
+    with_system,
+)
+from altlas.follow import worker_running
+from application.i18n import t
+from application.presenters import PlanModel
+from application.text import plan_text, short
+from domain.errors import InvalidInputError
+
+
+@with_system
+def runbook_list(system: System, args: argparse.Namespace) -> int:
+    found = system.use_cases().runbooks(None)
+    if args.json:
+        json_out(found)
+        return 0
+    if not found:
+        print("no runbooks yet: `altlas runbook publish FILE --as PERSON` adds one")
+    for row in found:
+        waiting = (f"; v{row['pending']} waits for approval {short(row['approval_id'])}"
+                   if row["pending"] else "")
+        published = (f"v{row['published']} by {row['author']}" if row["published"]
+                     else "not published")
+        params = ", ".join((row["parameters"] or {}).get("properties", {}))
+        print(f"{row['name']}  {published}{waiting}" + (f"  ({params})" if params else ""))
+    return 0
+
+
+@with_system
+def runbook_show(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().runbook(None, args.name)
+    if args.json:
+        json_out(view)
+        return 0
+    print(_text(view))
+    return 0
+
+
+@with_system
+def runbook_publish(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().publish_runbook(args.actor, read_json(args.file))
+    return _published(view, args)
+
+
+@with_system
+def runbook_save(system: System, args: argparse.Namespace) -> int:
+    return _published(system.use_cases().save_run_as_runbook(args.actor, args.run, args.name),
+                      args)
+
+
+@with_system
+def runbook_run(system: System, args: argparse.Namespace) -> int:
+    after = system.use_cases().position()
+    task = system.use_cases().run_runbook(args.actor, args.name, _parameters(args),
+                                          source="cli")
+    if args.run:
+        return report_followed(system, follower_of(system, args).request(UUID(task.id), after),
+                               args)
+    if args.json:
+        json_out(task.to_dict())
+    else:
+        print(plan_text(PlanModel.of(task), args.locale))
+    if not worker_running(system):
+        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
+    return 0
+
+
+def _published(view: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.json:
+        json_out(view)
+    elif view["pending"]:
+        pending = view["pending"]
+        print(f"runbook {view['name']} v{pending['version']} has gated steps: it is published "
+              f"once someone other than you approves it: `altlas approve "
+              f"{short(pending['approval_id'])} --as PERSON`")
+    else:
+        print(f"published runbook {view['name']} v{view['published']['version']}: "
+              f"`altlas runbook run {view['name']} --param NAME=VALUE --as PERSON` runs it")
+    return 0
+
+
+def _text(view: dict[str, Any]) -> str:
+    published = view["published"]
+    if published is None:
+        return f"runbook {view['name']}: no version published yet"
+    lines = [f"runbook {view['name']} v{published['version']} by {published['author']} "
+             f"(plan {published['plan_hash'][:12]})"]
+    for name, prop in published["parameters"]["properties"].items():
+        bounds = {k: prop[k] for k in ("minimum", "maximum", "pattern") if k in prop}
+        lines.append(f"  {name}: {prop['x-altlas-kind']}"
+                     + (f" {json.dumps(bounds)}" if bounds else ""))
+    for s in published["plan"]["steps"]:
+        lines.append(f"  {s['id']} [{s['kind']}] {s['action']}"
+                     + (f" on {s['target']}" if s.get("target") else ""))
+    if view["pending"]:
+        lines.append(f"v{view['pending']['version']} waits for approval "
+                     f"{short(view['pending']['approval_id'])}")
+    return "\n".join(lines)
+
+
+@with_system
+def trigger_add(system: System, args: argparse.Namespace) -> int:
+    if args.webhook is not None:
+        view = system.use_cases().create_webhook_trigger(
+            args.actor, args.name, args.runbook, read_json(args.webhook), dict(args.map))
+    else:
+        view = system.use_cases().create_trigger(
+            args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
+            every_seconds=args.every, timezone=args.tz, late=args.late, overlap=args.overlap)
+    if args.json:
+        json_out(view)
+    elif args.webhook is not None:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} on "
+              f"each POST /triggers/{view['name']} (X-Delivery-Id header; its credential: "
+              f"the policy's triggers.webhooks.{view['name']})")
+    else:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']}; "
+              f"next at {view['next_at']} (a worker fires it: `altlas worker`)")
+    return 0
+
+
+@with_system
+def trigger_list(system: System, args: argparse.Namespace) -> int:
+    found = system.use_cases().triggers(None)
+    if args.json:
+        json_out(found)
+        return 0
+    if not found:
+        print("no triggers yet: `altlas trigger add NAME --runbook R --every 900 --as PERSON`")
+    for row in found:
+        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}  next "
+              f"{row['next_at']:%Y-%m-%d %H:%M:%S} UTC  fired {row['fired']}, "
+              f"missed {row['missed']}")
+    return 0
+
+
+@with_system
+def trigger_show(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().trigger(None, args.name)
+    if args.json:
+        json_out(view)
+    else:
+        print("\n".join(f"{k}: {v}" for k, v in view.items()))
+    return 0
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    names = [name for name, _ in args.param]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("give each --param once")
+    return dict(args.param)
