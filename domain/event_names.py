@@ -75,6 +75,14 @@ TYPE_NAMES = {
     "domain.training:Training.Withdrawn": "TrainingWithdrawn",
     "domain.policy_history:PolicyHistory.Begun": "PolicyHistoryBegun",
     "domain.policy_history:PolicyHistory.Changed": "PolicyChanged",
+    "domain.runbooks:Runbook.Opened": "RunbookOpened",
+    "domain.runbooks:Runbook.Proposed": "RunbookProposed",
+    "domain.runbooks:Runbook.Published": "RunbookPublished",
+    "domain.runbooks:Runbook.ProposalWithdrawn": "RunbookProposalWithdrawn",
+    "domain.triggers:Trigger.Created": "TriggerCreated",
+    "domain.triggers:Trigger.Delivered": "TriggerDelivered",
+    "domain.triggers:Trigger.Fired": "TriggerFired",
+    "domain.triggers:Trigger.Missed": "TriggerMissed",
 }
 
 
