@@ -58,7 +58,7 @@ from application.ports import (
     VectorStore,
     system_clock,
 )
-from application.use_cases import UseCases
+from application.use_cases import Ears, UseCases
 from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
@@ -119,6 +119,7 @@ class System:
     _similar: SimilarRuns | None = None
     _rates: RateLimits | None = None  # one count per process, whichever front asks
     summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
+    ears: Ears | None = None  # hears voice clips; None: the speech extra is not installed
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -531,7 +532,8 @@ class System:
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
                         model_files=GgufFiles(self.settings.model_cache,
                                               self.settings.models_directory),
-                        limits=self.rate_limits(), credentials=self.policy_watch.current)
+                        limits=self.rate_limits(), credentials=self.policy_watch.current,
+                        ears=self.ears)
 
     def rate_limits(self) -> RateLimits:
         """How often each person may ask for expensive work, counted in this process."""

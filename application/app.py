@@ -25,12 +25,13 @@ from application.commands.policy import PolicyCommands
 from application.commands.privacy import PrivacyCommands
 from application.commands.runs import RunCommands
 from application.commands.tasks import TaskCommands
+from application.commands.voice import VoiceCommands
 from application.core import Reaction, collect_effects
 
 
 class AltlasApplication(TaskCommands, RunCommands, ApprovalCommands, PrivacyCommands,
                         ModelCommands, KnowledgeCommands, ArenaCommands, AlertCommands,
-                        PolicyCommands):
+                        PolicyCommands, VoiceCommands):
     """Every area's commands on the one store (application/core.py holds what they share)."""
 
     name = "altlas"  # the library names stores and settings after it: never let it change

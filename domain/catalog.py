@@ -18,10 +18,12 @@ from domain.records import RecordedEvent
 from domain.run import Run
 from domain.task import Task
 from domain.training import Training
+from domain.voice import Hearing
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
-                                                  ModelRegistry, Duel, Training, PolicyHistory)
+                                                  ModelRegistry, Duel, Training, PolicyHistory,
+                                                  Hearing)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

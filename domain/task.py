@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.statuses import TASK_STATUSES as TASK_STATUSES
+from domain.voice import checked_heard
 
 MODES = ("normal", "explore", "dream", "chaos")
 MAX_QUESTIONS = 3  # asked back this often, a task is rejected: say it again another way
@@ -20,7 +22,7 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
-        class_version = 3
+        class_version = 4
         request: str
         requester: str
         mode: str
@@ -29,6 +31,7 @@ class Task(AuditedAggregate):
         source: str
         chaos_level: int | None
         reply_to: dict[str, str] | None
+        heard: dict[str, Any] | None  # a spoken request: its clip (domain.voice.HEARD_FIELDS)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -39,6 +42,11 @@ class Task(AuditedAggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             """Before 0.2 the front that took a request answered it itself."""
             state["reply_to"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """Before 0.3 every request was typed."""
+            state["heard"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -103,7 +111,7 @@ class Task(AuditedAggregate):
     def __init__(
         self, request: str, requester: str, mode: str, persona: str,
         environment: str | None, source: str, chaos_level: int | None,
-        reply_to: dict[str, str] | None, correlation_id: str,
+        reply_to: dict[str, str] | None, heard: dict[str, Any] | None, correlation_id: str,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -113,6 +121,7 @@ class Task(AuditedAggregate):
         self.source = source
         self.chaos_level = chaos_level
         self.reply_to = reply_to
+        self.heard = heard
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
@@ -141,10 +150,11 @@ class Task(AuditedAggregate):
         cls, request: str, requester: str, meta: EventMeta, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
-        seal: Seal = as_written,
+        seal: Seal = as_written, heard: dict[str, Any] | None = None, id: UUID | None = None,
     ) -> Task:
         """``reply_to`` is where the person asked (front, channel, thread): what altlas
-        says about this task afterwards goes there. The request is recorded sealed."""
+        says about this task afterwards goes there. The request is recorded sealed. A
+        spoken request is its transcript, and ``heard`` what was heard of its clip."""
         text = request.strip()
         if not text:
             raise EmptyRequestError("the request is empty; say what should be done")
@@ -163,9 +173,9 @@ class Task(AuditedAggregate):
         elif chaos_level is not None:
             raise InvalidModeError("chaos_level is for mode chaos only")
         return cls._create_audited(
-            cls.Requested, meta, request=seal(text), requester=requester, mode=mode,
+            cls.Requested, meta, id=id, request=seal(text), requester=requester, mode=mode,
             persona=persona, environment=environment, source=source, chaos_level=chaos_level,
-            reply_to=reply_to,
+            reply_to=reply_to, heard=None if heard is None else checked_heard(heard),
         )
 
     def record_segmentation(
