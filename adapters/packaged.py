@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -51,3 +53,22 @@ def verify(path: Path, sha256: str, cache: Path, *, pinned: str = "the pinned",
         partial = stamp.with_name(f"{stamp.name}.{os.getpid()}")
         partial.write_text(seen)
         partial.replace(stamp)
+
+
+def assemble(parts: Sequence[Path], path: Path, *, room: str) -> None:
+    """Concatenate a split model (or copy one file) once per cache; a unique partial name
+    lets processes that start together each write their own copy and the last rename win."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        partial.replace(path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise ModelUnavailableError(
+            f"cannot assemble the model in {path.parent}: {e.strerror}; point "
+            f"ALTLAS_MODEL_CACHE at a directory with {room} free") from None

