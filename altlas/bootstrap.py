@@ -55,10 +55,12 @@ from application.ports import (
     RateLimits,
     Segmenter,
     StepExecutor,
+    Transcriber,
     VectorStore,
     system_clock,
 )
 from application.use_cases import Ears, UseCases
+from application.use_cases.voice import VoiceNotEnabledError
 from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
@@ -549,6 +551,7 @@ class System:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from adapters.api import authenticator, create_api
+        from adapters.api.voice import MULTIPART_ROOM
         from adapters.body_limit import BodyLimit
         from adapters.json_guard import JsonGuard
         from bots.chat import ChatFront
@@ -581,7 +584,11 @@ class System:
                               include_in_schema=False)
         api.add_middleware(JsonGuard)  # inside the body limit: it reads bounded bodies
         api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes, paths={
-            "/alerts/alertmanager": self.settings.max_alert_body_bytes})
+            "/alerts/alertmanager": (self.settings.max_alert_body_bytes,
+                                     "ALTLAS_MAX_ALERT_BODY_BYTES"),
+            # the clip, and room for the multipart envelope and form fields around it
+            "/voice": (self.settings.speech_max_bytes + MULTIPART_ROOM,
+                       "ALTLAS_SPEECH_MAX_BYTES")})
         return api
 
     def followers(self) -> dict[str, int]:
@@ -694,10 +701,37 @@ def bootstrap(
         "every credential of the policy (API tokens, Alertmanager's, chat identities) is "
         "refused")
     system.segmenters = _segmenters(settings, app, model)
+    system.ears = ears_from(settings)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
         raise StartupError(problem)
     return system
+
+
+def ears_from(settings: Settings) -> Ears | None:
+    """What hears voice clips when the speech extra is installed; the engine loads on the
+    first clip (seconds), once per process."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        return None
+    from application.voice import needs_confirmation
+
+    loading = threading.Lock()
+
+    @functools.cache
+    def loaded() -> Transcriber:
+        from adapters.packaged import ModelUnavailableError
+        from adapters.speech import transcriber_from
+
+        try:
+            return transcriber_from(settings)
+        except ModelUnavailableError as e:
+            raise VoiceNotEnabledError(f"voice requests cannot be heard here: {e}") from None
+
+    def transcriber() -> Transcriber:
+        with loading:
+            return loaded()
+
+    return Ears(transcriber, lambda hearing: needs_confirmation(hearing, settings))
 
 
 Segmenters = Callable[[Policy], tuple[Segmenter, Segmenter | None]]
