@@ -635,7 +635,7 @@ class System:
         token = s.slack_bot_token.get_secret_value()
         app = create_slack_app(chat, self.chat_posts(), token=token,
                                signing_secret=s.slack_signing_secret.get_secret_value(),
-                               api_url=s.slack_api_url)
+                               api_url=s.slack_api_url, max_clip_bytes=s.speech_max_bytes)
         client = WebClient(token=token, base_url=s.slack_api_url or WebClient.BASE_URL)
         return app, SlackNotifier(client)
 
@@ -645,7 +645,9 @@ class System:
             return None
         from bots.discord_bot import AltlasDiscord, DiscordNotifier
 
-        bot = AltlasDiscord(chat, self.chat_posts(), guild_id=self.settings.discord_guild_id)
+        bot = AltlasDiscord(chat, self.chat_posts(), guild_id=self.settings.discord_guild_id,
+                            hear_clips=self.ears is not None,
+                            max_clip_bytes=self.settings.speech_max_bytes)
         return bot, DiscordNotifier(bot)
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
