@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 
@@ -16,6 +16,10 @@ MULTIPART_ROOM = 65_536  # the multipart envelope and form fields around a clip 
 # what a part holding a clip may say it is: audio, a container that may hold audio, or nothing
 _AUDIO_TYPES = ("audio/", "video/", "application/ogg", "application/octet-stream")
 
+# the media types a clip may be sent as, in the schema (a part's type, as clients send it)
+CLIP_TYPES = ("audio/ogg", "audio/webm", "audio/mpeg", "audio/mp4", "audio/wav")
+CLIP_ENCODING: dict[str, Any] = {"requestBody": {"content": {"multipart/form-data": {
+    "encoding": {"audio": {"contentType": ", ".join(CLIP_TYPES)}}}}}}
 PENDING: dict[int | str, dict[str, Any]] = {202: {
     "model": VoiceOut, "description": "Heard doubtfully: nothing is planned until the "
     "speaker confirms (POST /hearings/{id}/confirmation) or rejects it",
@@ -29,13 +33,13 @@ def router(ctx: Context) -> APIRouter:
     person = ctx.person
 
     @api.post("/voice", status_code=201, response_model=VoiceOut, tags=["voice"],
-              responses={**LOCATED, **PENDING, **VOICE_ERRORS})
+              responses={**LOCATED, **PENDING, **VOICE_ERRORS}, openapi_extra=CLIP_ENCODING)
     def request_by_voice(
         response: Response,
         audio: Annotated[UploadFile, File(
             description="The clip: ogg/opus, m4a, mp3, wav or webm.")],
-        language: Annotated[str | None, Form(pattern=r"^[a-z]{2}$", description=(
-            "The language spoken (ISO 639-1, e.g. en, tr); detected when left out."))] = None,
+        language: Annotated[Literal["auto", "en", "tr"], Form(description=(
+            "The language spoken; auto: detected."))] = "auto",
         environment: Annotated[str | None, Form(
             description="An environment of the policy.")] = None,
         who: str = Depends(person),
@@ -47,7 +51,8 @@ def router(ctx: Context) -> APIRouter:
         if declared and not declared.startswith(_AUDIO_TYPES):
             raise AudioRefusedError(f"the file is {declared}, not audio: send a voice clip "
                                     "(ogg/opus, m4a, mp3, wav or webm)", "not_audio")
-        heard = uc.hear_request(who, audio.file.read(), language=language,
+        heard = uc.hear_request(who, audio.file.read(),
+                                language=None if language == "auto" else language,
                                 environment=environment, source="api")
         out = VoiceOut(heard=heard.transcript, language=heard.language, task=heard.task,
                        hearing=heard.hearing)
