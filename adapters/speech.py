@@ -117,8 +117,16 @@ class Hearer:
 def transcriber_from(settings: Settings) -> Hearer:
     """The engine and model the settings name, loaded once; ``ModelUnavailableError`` says
     what to install when it is missing."""
-    from adapters.speech_faster_whisper import FasterWhisperDecoder
+    decoder: Decoder
+    if settings.speech_engine == "whisper.cpp":
+        from adapters.speech_whisper_cpp import WhisperCppDecoder
 
-    decoder = FasterWhisperDecoder.named(settings.speech_model, settings.model_cache,
-                                         threads=settings.speech_threads)
+        decoder = WhisperCppDecoder.named(settings.speech_model, settings.model_cache,
+                                          threads=settings.speech_threads,
+                                          ggml_type=settings.speech_ggml_type)
+    else:
+        from adapters.speech_faster_whisper import FasterWhisperDecoder
+
+        decoder = FasterWhisperDecoder.named(settings.speech_model, settings.model_cache,
+                                             threads=settings.speech_threads)
     return Hearer(decoder, Limits.of(settings))

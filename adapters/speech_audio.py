@@ -17,28 +17,35 @@ Samples = npt.NDArray[np.float32]
 
 
 def decode(audio: bytes, *, max_bytes: int, max_seconds: float) -> Samples:
-    """The clip's samples. Over ``max_bytes`` it is refused unread; over ``max_seconds``
-    once decoded (a container's own duration may be missing or wrong)."""
+    """The clip's samples. Over ``max_bytes`` it is refused unread; over ``max_seconds`` as
+    soon as decoding passes it (a container's own duration may be missing or a lie, and a
+    few kilobytes of Opus can hold hours of silence)."""
     if len(audio) > max_bytes:
         raise AudioRefusedError(
             f"the clip is {len(audio) / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit: "
             "send a shorter one", "too_large")
     import av
-    from faster_whisper.audio import decode_audio
 
+    limit = int(max_seconds * RATE)
+    pieces: list[npt.NDArray[np.generic]] = []
+    heard = 0
     try:
-        samples = decode_audio(io.BytesIO(audio), sampling_rate=RATE)
+        with av.open(io.BytesIO(audio), mode="r", metadata_errors="ignore") as container:
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            for frame in container.decode(audio=0):
+                for piece in resampler.resample(frame):
+                    pieces.append(piece.to_ndarray().reshape(-1))
+                    heard += pieces[-1].size
+                if heard > limit:
+                    raise AudioRefusedError(
+                        f"the clip is over the {max_seconds:g} s limit: say the request in "
+                        "a shorter one", "too_long")
     except (av.FFmpegError, IndexError, ValueError, EOFError):
         raise AudioRefusedError("this file is not audio altlas can read: "
                                 "send ogg, opus, m4a, mp3, wav or webm", "not_audio") from None
-    if samples.size == 0:
+    if not heard:
         raise AudioRefusedError("the file holds no audio: send a voice clip", "not_audio")
-    seconds = samples.size / RATE
-    if seconds > max_seconds:
-        raise AudioRefusedError(
-            f"the clip is {seconds:.0f} s long, over the {max_seconds:g} s limit: say the "
-            "request in a shorter one", "too_long")
-    return np.asarray(samples, dtype=np.float32)
+    return np.concatenate(pieces).astype(np.float32) / 32768.0
 
 
 def padded(samples: Samples) -> Samples:

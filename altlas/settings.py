@@ -225,9 +225,13 @@ class Settings(BaseSettings):
         default="AltlasRuns", pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$",
         description="The Weaviate collection of this installation's runs (a capitalised "
         "name).")
-    speech_engine: Literal["faster-whisper"] = Field(
+    speech_engine: Literal["faster-whisper", "whisper.cpp"] = Field(
         default="faster-whisper", description="What hears voice clips (the `speech` extra): "
-        "faster-whisper (CTranslate2, int8).")
+        "faster-whisper (CTranslate2, int8) or whisper.cpp (pywhispercpp, the same model "
+        "converted once into ALTLAS_MODEL_CACHE).")
+    speech_ggml_type: Literal["f16", "q8_0"] = Field(
+        default="f16", description="whisper.cpp: the weights' type the model is converted "
+        "to (q8_0: half the size).")
     speech_model: str = Field(
         default="base", min_length=1, description="base (multilingual: English and "
         "Turkish), tiny.en (English only, faster), or a CTranslate2 Whisper model directory.")

@@ -124,5 +124,7 @@ def normalise_names(text: str, names: Iterable[str]) -> str:
 
 
 def tidy(text: str) -> str:
-    """The transcript as a typed request would be: one line, no closing full stop."""
-    return " ".join(text.split()).rstrip(".。")
+    """The transcript as a typed request would be: one line, no closing full stop, and no
+    commas — Whisper writes one where the speaker paused ("restart, postgresql on db-1"), and
+    the segmenter reads a comma as the end of a clause."""
+    return " ".join(re.sub(r",(?=\s|$)", " ", text).split()).rstrip(".。")

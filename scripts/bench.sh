@@ -5,7 +5,7 @@
 # exit 1 if a benchmark failed, 3 if a figure is more than 30% worse than recorded.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/venv.sh test,llm,search,train || exit 1
+scripts/venv.sh test,llm,search,train,speech || exit 1
 scripts/services.sh up || exit 1
 eval "$(scripts/services.sh env)"
 ALL=(append reactions event_flow segmentation chatops classify checkpoints redaction privacy

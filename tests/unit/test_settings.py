@@ -103,3 +103,18 @@ def test_the_settings_a_training_worker_gets_make_the_same_settings_again(
     assert {n: getattr(theirs, n) for n in Settings.model_fields} == {
         n: getattr(mine, n) for n in Settings.model_fields}
     assert theirs.rate_limits["replay"] == 3
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ALTLAS_SPEECH_ENGINE", "sphinx"),
+    ("ALTLAS_SPEECH_LANGUAGES", "en, tr"),
+    ("ALTLAS_SPEECH_MAX_SECONDS", "0"),
+    ("ALTLAS_SPEECH_GGML_TYPE", "q4_0"),
+])
+def test_a_bad_speech_setting_is_refused_at_start_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(name)

@@ -71,6 +71,9 @@ def test_a_transcript_made_only_of_the_prompts_words_is_doubted() -> None:
 
 def test_a_transcript_reads_like_typed_text() -> None:
     assert tidy("  Check disk\n on web-1. ") == "Check disk on web-1"
+    assert tidy("Restart, postgresql on db-1, then check disk.") == \
+        "Restart postgresql on db-1 then check disk"
+    assert tidy("rotate logs on web-1,web-2") == "rotate logs on web-1,web-2"
 
 
 def _hearing(avg_logprob: float, no_speech_prob: float) -> Hearing:
