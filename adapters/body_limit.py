@@ -20,10 +20,11 @@ log = logging.getLogger("altlas.http")
 
 class BodyLimit:
     """Answers 413 ``{"error": "payload_too_large", …}`` to bodies over ``max_bytes``, or over
-    the cap ``paths`` gives a path of its own (Alertmanager's webhook carries whole groups)."""
+    the cap ``paths`` gives a path of its own, with the setting that sets it (Alertmanager's
+    webhook carries whole groups, a voice clip megabytes)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 paths: Mapping[str, int] | None = None) -> None:
+                 paths: Mapping[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.paths = dict(paths or {})
@@ -32,10 +33,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cap = self.paths.get(scope.get("path", ""), self.max_bytes)
+        cap, setting = self.paths.get(scope.get("path", ""),
+                                      (self.max_bytes, "ALTLAS_MAX_BODY_BYTES"))
         declared, chunked = _framing(scope)
         if declared is not None and declared > cap:
-            await self._refuse(scope, send, cap)
+            await self._refuse(scope, send, cap, setting)
             return
         if not chunked:
             await self.app(scope, receive, send)
@@ -49,17 +51,15 @@ class BodyLimit:
                 break  # the client went away; the route hears it too
             size += len(message.get("body", b""))
             if size > cap:
-                await self._refuse(scope, send, cap)
+                await self._refuse(scope, send, cap, setting)
                 return
             if not message.get("more_body", False):
                 break
         await self.app(scope, replaying(messages, receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send, cap: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, cap: int, setting: str) -> None:
         log.warning("refused %s %s: its body is over %d bytes", scope.get("method"),
                     scope.get("path"), cap)
-        setting = "ALTLAS_MAX_BODY_BYTES" if cap == self.max_bytes and scope.get(
-            "path") not in self.paths else "ALTLAS_MAX_ALERT_BODY_BYTES"
         await send_error(send, 413, "payload_too_large",
                          f"the request body is over the limit of {cap} bytes ({setting})",
                          close=True)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from application.documents import inlined_schema
+from application.snapshots import HearingView, TaskView
 from domain.task import MODES, PERSONAS
 
 
@@ -55,6 +56,16 @@ class TaskIn(BaseModel):
     persona: str = Field(default="technical_expert", json_schema_extra={"enum": list(PERSONAS)})
     environment: str | None = Field(default=None, description="An environment of the policy.")
     chaos_level: int | None = Field(default=None, ge=1, le=10, description="With mode chaos.")
+
+
+class VoiceOut(Out):
+    heard: str = Field(description="What altlas heard: the transcript, names as the "
+                       "inventory spells them (\"web one\" -> web-1).")
+    language: str = Field(description="The language the clip was heard in (ISO 639-1).")
+    task: TaskView | None = Field(description="The task asked for (201); null while the "
+                                  "hearing waits for its speaker (202).")
+    hearing: HearingView | None = Field(description="The doubtful hearing to confirm or "
+                                        "reject (202); null when the task was asked for.")
 
 
 class SegmentationIn(BaseModel):

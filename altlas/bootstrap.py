@@ -55,10 +55,12 @@ from application.ports import (
     RateLimits,
     Segmenter,
     StepExecutor,
+    Transcriber,
     VectorStore,
     system_clock,
 )
-from application.use_cases import UseCases
+from application.use_cases import Ears, UseCases
+from application.use_cases.voice import VoiceNotEnabledError
 from domain.models import ModelRegistry
 from domain.policy import Policy
 from domain.secrets import Redactor
@@ -119,6 +121,7 @@ class System:
     _similar: SimilarRuns | None = None
     _rates: RateLimits | None = None  # one count per process, whichever front asks
     summarizer: LanguageModel | None = None  # writes incidents' summaries (else the template)
+    ears: Ears | None = None  # hears voice clips; None: the speech extra is not installed
 
     def close(self) -> None:
         if self._wakeup is not None:
@@ -531,7 +534,8 @@ class System:
                         self.reads_at, similar=self.similar, charts=MatplotlibCharts(),
                         model_files=GgufFiles(self.settings.model_cache,
                                               self.settings.models_directory),
-                        limits=self.rate_limits(), credentials=self.policy_watch.current)
+                        limits=self.rate_limits(), credentials=self.policy_watch.current,
+                        ears=self.ears)
 
     def rate_limits(self) -> RateLimits:
         """How often each person may ask for expensive work, counted in this process."""
@@ -547,6 +551,7 @@ class System:
         """The HTTP API; with a Slack app, its events arrive at POST /slack/events."""
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from adapters.api import authenticator, create_api
+        from adapters.api.voice import MULTIPART_ROOM
         from adapters.body_limit import BodyLimit
         from adapters.json_guard import JsonGuard
         from bots.chat import ChatFront
@@ -579,7 +584,11 @@ class System:
                               include_in_schema=False)
         api.add_middleware(JsonGuard)  # inside the body limit: it reads bounded bodies
         api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes, paths={
-            "/alerts/alertmanager": self.settings.max_alert_body_bytes})
+            "/alerts/alertmanager": (self.settings.max_alert_body_bytes,
+                                     "ALTLAS_MAX_ALERT_BODY_BYTES"),
+            # the clip, and room for the multipart envelope and form fields around it
+            "/voice": (self.settings.speech_max_bytes + MULTIPART_ROOM,
+                       "ALTLAS_SPEECH_MAX_BYTES")})
         return api
 
     def followers(self) -> dict[str, int]:
@@ -626,7 +635,7 @@ class System:
         token = s.slack_bot_token.get_secret_value()
         app = create_slack_app(chat, self.chat_posts(), token=token,
                                signing_secret=s.slack_signing_secret.get_secret_value(),
-                               api_url=s.slack_api_url)
+                               api_url=s.slack_api_url, max_clip_bytes=s.speech_max_bytes)
         client = WebClient(token=token, base_url=s.slack_api_url or WebClient.BASE_URL)
         return app, SlackNotifier(client)
 
@@ -636,7 +645,9 @@ class System:
             return None
         from bots.discord_bot import AltlasDiscord, DiscordNotifier
 
-        bot = AltlasDiscord(chat, self.chat_posts(), guild_id=self.settings.discord_guild_id)
+        bot = AltlasDiscord(chat, self.chat_posts(), guild_id=self.settings.discord_guild_id,
+                            hear_clips=self.ears is not None,
+                            max_clip_bytes=self.settings.speech_max_bytes)
         return bot, DiscordNotifier(bot)
 
     def kafka_feeds(self, names: Sequence[str] | None = None) -> list[KafkaFeed]:
@@ -692,10 +703,37 @@ def bootstrap(
         "every credential of the policy (API tokens, Alertmanager's, chat identities) is "
         "refused")
     system.segmenters = _segmenters(settings, app, model)
+    system.ears = ears_from(settings)
     if check_store and (problem := system.store_problem()) is not None:
         system.close()
         raise StartupError(problem)
     return system
+
+
+def ears_from(settings: Settings) -> Ears | None:
+    """What hears voice clips when the speech extra is installed; the engine loads on the
+    first clip (seconds), once per process."""
+    if importlib.util.find_spec("faster_whisper") is None:
+        return None
+    from application.voice import needs_confirmation
+
+    loading = threading.Lock()
+
+    @functools.cache
+    def loaded() -> Transcriber:
+        from adapters.packaged import ModelUnavailableError
+        from adapters.speech import transcriber_from
+
+        try:
+            return transcriber_from(settings)
+        except ModelUnavailableError as e:
+            raise VoiceNotEnabledError(f"voice requests cannot be heard here: {e}") from None
+
+    def transcriber() -> Transcriber:
+        with loading:
+            return loaded()
+
+    return Ears(transcriber, lambda hearing: needs_confirmation(hearing, settings))
 
 
 Segmenters = Callable[[Policy], tuple[Segmenter, Segmenter | None]]

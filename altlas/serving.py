@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from altlas.bootstrap import System
+from domain.errors import DomainError
 
 if TYPE_CHECKING:  # made by the serving processes; the CLI's commands never load it
+    from application.use_cases import Ears
     from bots.chat import ChatFront
 
 log = logging.getLogger("altlas")
@@ -72,4 +74,14 @@ def start_fronts(system: System, stop: threading.Event) -> Fronts:
             conversation = system.conversation(front[1])
             fronts.threads.append(background(functools.partial(conversation.run, stop, idle),
                                              f"tell-{conversation.platform}"))
+    if system.ears is not None:
+        fronts.threads.append(background(functools.partial(warm, system.ears), "speech-model"))
     return fronts
+
+
+def warm(ears: Ears) -> None:
+    """Load the speech model now (seconds), so the first clip does not wait for it."""
+    try:
+        ears.transcriber()
+    except DomainError as e:
+        log.warning("voice clips cannot be heard here: %s", e)

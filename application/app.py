@@ -26,13 +26,13 @@ from application.commands.privacy import PrivacyCommands
 from application.commands.runs import RunCommands
 from application.commands.tasks import TaskCommands
 from application.commands.triggers import TriggerCommands
+from application.commands.voice import VoiceCommands
 from application.core import Reaction, collect_effects
 
 
 class AltlasApplication(TriggerCommands, TaskCommands, RunCommands, ApprovalCommands,
                         PrivacyCommands, ModelCommands, KnowledgeCommands, ArenaCommands,
-                        AlertCommands,
-                        PolicyCommands):
+                        AlertCommands, PolicyCommands, VoiceCommands):
     """Every area's commands on the one store (application/core.py holds what they share)."""
 
     name = "altlas"  # the library names stores and settings after it: never let it change

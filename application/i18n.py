@@ -290,6 +290,28 @@ EN: dict[str, str] = {
                            "approved by {votes} of {required} needed · “{request}”",
     "audit.then.run": "• run {run} running · “{request}” by {requester}",
     "audit.then.quiet": "Nothing was waiting or running then.",
+    "voice.heard": "I heard: “{transcript}”",
+    "voice.doubted": ("I heard: “{transcript}”, but I am not sure of it. Is that what you "
+                      "asked? Nothing is planned until you say so."),
+    "voice.yes": "Yes, that's it",
+    "voice.no": "No",
+    "voice.rejected": "Dropped: nothing is planned from “{transcript}”. Say it again, or type "
+                      "it.",
+    "voice.not_speaker": "only {speaker}, who said it, may answer this; send a clip of your own.",
+    "voice.settled": "this hearing was already answered ({status}); nothing more to do.",
+    "voice.disabled": ("Voice requests are not enabled here (the speech extra is not "
+                       "installed): type the request instead."),
+    "voice.refused.not_audio": ("I could not read that file as audio: send a voice clip "
+                                "(ogg, m4a, mp3, wav or webm)."),
+    "voice.refused.too_large": ("The clip is over the limit of {limit}: send a shorter one, or "
+                                "type the request."),
+    "voice.refused.too_long": "The clip is too long ({detail}): send a shorter one.",
+    "voice.refused.no_speech": ("I could not hear a request in the clip: say it again closer "
+                                "to the microphone, or type it."),
+    "voice.refused.unknown_language": ("I could not tell which language the clip is in: say it "
+                                       "again in English or Turkish, or type it."),
+    "voice.refused.download_failed": ("I could not download the clip ({detail}): send it "
+                                      "again in a minute, or type the request."),
 }
 
 TR: dict[str, str] = {
@@ -560,6 +582,29 @@ TR: dict[str, str] = {
                            "onaylayanlar {votes}, gereken {required} · “{request}”",
     "audit.then.run": "• çalışma {run} sürüyor · “{request}”, isteyen {requester}",
     "audit.then.quiet": "O sırada bekleyen ya da süren bir şey yoktu.",
+    "voice.heard": "Duyduğum: “{transcript}”",
+    "voice.doubted": ("Duyduğum: “{transcript}”, ama emin değilim. İstediğiniz bu mu? Siz "
+                      "onaylayana kadar hiçbir şey planlanmaz."),
+    "voice.yes": "Evet, bu",
+    "voice.no": "Hayır",
+    "voice.rejected": "Bırakıldı: “{transcript}” için hiçbir şey planlanmadı. Yeniden söyleyin "
+                      "ya da yazın.",
+    "voice.not_speaker": "bunu yalnızca söyleyen {speaker} yanıtlayabilir; kendi kaydınızı "
+                         "gönderin.",
+    "voice.settled": "bu duyum zaten yanıtlandı ({status}); yapılacak bir şey yok.",
+    "voice.disabled": ("Sesli istekler burada açık değil (speech eki kurulu değil): isteği "
+                       "yazın."),
+    "voice.refused.not_audio": ("Bu dosyayı ses olarak okuyamadım: bir ses kaydı gönderin "
+                                "(ogg, m4a, mp3, wav ya da webm)."),
+    "voice.refused.too_large": ("Kayıt {limit} sınırını aşıyor: daha kısa bir kayıt gönderin "
+                                "ya da isteği yazın."),
+    "voice.refused.too_long": "Kayıt çok uzun ({detail}): daha kısa bir kayıt gönderin.",
+    "voice.refused.no_speech": ("Kayıtta bir istek duyamadım: mikrofona daha yakın yeniden "
+                                "söyleyin ya da yazın."),
+    "voice.refused.unknown_language": ("Kaydın hangi dilde olduğunu anlayamadım: Türkçe ya da "
+                                       "İngilizce yeniden söyleyin ya da yazın."),
+    "voice.refused.download_failed": ("Kaydı indiremedim ({detail}): bir dakika sonra yeniden "
+                                      "gönderin ya da isteği yazın."),
 }
 
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "tr": TR}

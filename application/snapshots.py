@@ -9,6 +9,7 @@ from typing import Any
 from domain.approval import Approval, ApprovalSubject
 from domain.run import Run
 from domain.task import Task
+from domain.voice import Hearing
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class TaskView:
     question: dict[str, Any] | None = None  # what altlas asked, while it waits for an answer
     answers: list[dict[str, Any]] = field(default_factory=list)
     run_id: str | None = None  # once its run started: a client follows the task to its run
+    heard: dict[str, Any] | None = None  # a spoken request: what was heard of its clip
 
     @classmethod
     def of(cls, task: Task) -> TaskView:
@@ -46,6 +48,7 @@ class TaskView:
             correlation_id=task.correlation_id, created_on=task.created_on,
             question=dict(task.question) if task.question else None,
             answers=[dict(a) for a in task.answers],
+            heard=dict(task.heard) if task.heard else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,3 +148,22 @@ class ApprovalView:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class HearingView:
+    """A doubtful hearing as its speaker is shown it: the transcript to confirm or reject."""
+
+    id: str
+    speaker: str
+    transcript: str
+    status: str
+    heard: dict[str, Any]
+    environment: str | None
+    task_id: str | None  # the task, once the speaker confirmed
+
+    @classmethod
+    def of(cls, hearing: Hearing) -> HearingView:
+        return cls(id=str(hearing.id), speaker=hearing.speaker, transcript=hearing.transcript,
+                   status=hearing.status, heard=dict(hearing.heard),
+                   environment=hearing.environment, task_id=hearing.task_id)

@@ -16,6 +16,7 @@ MAX_TEXT = 2900  # a section's text may hold 3000 characters
 MAX_VOTES = 10  # a message may hold 50 blocks: the text's, and a row per open approval
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:1, altlas_answer:2, …
 ARENA = "altlas_arena"  # a duel's buttons: altlas_arena:a, :b, :tie, :both_bad
+HEARING = "altlas_hearing"  # a doubtful hearing's buttons: altlas_hearing:yes, :no
 
 
 def escaped(text: str) -> str:
@@ -88,3 +89,13 @@ def duel_blocks(text: str, duel_id: str, labels: Sequence[tuple[str, str]]
         {"type": "button", "action_id": f"{ARENA}:{verdict}", "value": duel_id,
          "text": {"type": "plain_text", "text": label[:75]}}
         for verdict, label in labels]}]
+
+
+def hearing_blocks(text: str, hearing_id: str, locale: str) -> list[dict[str, Any]]:
+    """What was heard, and "yes, that's it" / "no": the click answers for the hearing."""
+    return [*text_blocks(text), {"type": "actions", "block_id": f"hearing:{hearing_id}",
+                                 "elements": [
+        {"type": "button", "action_id": f"{HEARING}:yes", "value": hearing_id,
+         "style": "primary", "text": {"type": "plain_text", "text": t(locale, "voice.yes")}},
+        {"type": "button", "action_id": f"{HEARING}:no", "value": hearing_id,
+         "text": {"type": "plain_text", "text": t(locale, "voice.no")}}]}]

@@ -22,14 +22,19 @@ import discord
 from discord import app_commands
 from discord.utils import MISSING
 
+from application.errors import AudioRefusedError
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError, Vote
 from application.presenters import CardModel
 from application.text import card_lines, choice_label
 from bots.chat import Caller, ChatFront, Reply
+from bots.chat_voice import ChatVoice
+from bots.clip_download import download_clip, origin
 
 log = logging.getLogger("altlas.discord")
 LIMIT = 1900  # Discord allows 2000 characters a message
+# where Discord keeps attachments (signed URLs: no token is sent)
+CDN = ("https://cdn.discordapp.com", "https://media.discordapp.net")
 
 
 def _clip(text: str) -> str:
@@ -115,6 +120,45 @@ class ArenaButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         reply = await asyncio.to_thread(bot.chat.arena_vote, _caller(bot.chat, interaction),
                                         self.duel_id, self.verdict)
         await bot.answer(interaction, reply)
+
+
+class HearingButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                    template=r"altlas:hearing:(?P<answer>yes|no):(?P<id>[0-9a-f-]{36})"):
+    """"yes, that's it" / "no" under a doubtful hearing: only its speaker's click counts."""
+
+    def __init__(self, hearing_id: str, answer: str, label: str | None = None) -> None:
+        super().__init__(discord.ui.Button(
+            label=(label or answer)[:80], custom_id=f"altlas:hearing:{answer}:{hearing_id}",
+            style=discord.ButtonStyle.success if answer == "yes"
+            else discord.ButtonStyle.secondary))
+        self.hearing_id, self.answer = hearing_id, answer
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> HearingButton:
+        return cls(match["id"], match["answer"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AltlasDiscord = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await asyncio.to_thread(bot.voice.answer, _caller(bot.chat, interaction),
+                                        self.hearing_id, self.answer == "yes")
+        if not reply.ephemeral and interaction.message is not None:  # answered: no buttons
+            await interaction.message.edit(view=None)
+        await bot.answer(interaction, reply)
+
+
+def hearing_view(hearing_id: str, locale: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for answer in ("yes", "no"):
+        view.add_item(HearingButton(hearing_id, answer, t(locale, f"voice.{answer}")))
+    return view
+
+
+def is_clip(attachment: discord.Attachment) -> bool:
+    """A voice message's recording, or an audio file."""
+    return attachment.is_voice_message() or (attachment.content_type or "").startswith(
+        "audio/")
 
 
 class DenyModal(discord.ui.Modal):
@@ -262,12 +306,19 @@ def _quote(word: str) -> str:
 
 class AltlasDiscord(discord.Client):
     def __init__(self, chat: ChatFront, posts: ChatPosts, *, guild_id: int | None = None,
+                 hear_clips: bool = False, max_clip_bytes: int = 10_000_000,
                  **kwargs: Any) -> None:
+        """``hear_clips``: read the messages of the channels altlas is in for voice
+        messages, which needs the Message Content intent (enabled for the app in Discord's
+        developer portal)."""
+        intents = (discord.Intents(guild_messages=True, dm_messages=True, message_content=True)
+                   if hear_clips else discord.Intents.none())
         # What people wrote is echoed back (a request, a reason): it never pings anyone.
-        super().__init__(intents=discord.Intents.none(),
-                         allowed_mentions=discord.AllowedMentions.none(), **kwargs)
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         **kwargs)
         self.chat = chat
         self.posts = posts
+        self.voice = ChatVoice(chat, max_clip_bytes)
         self.guild_id = guild_id
         self.tree = app_commands.CommandTree(self)
         guild = discord.Object(guild_id) if guild_id else None
@@ -275,8 +326,40 @@ class AltlasDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         # buttons of every message, by custom id alone
-        self.add_dynamic_items(ApprovalButton, AnswerButton, ArenaButton)
+        self.add_dynamic_items(ApprovalButton, AnswerButton, ArenaButton, HearingButton)
         await self.tree.sync(guild=discord.Object(self.guild_id) if self.guild_id else None)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A voice message or an audio file: heard, then handled as the typed request, in
+        replies to it."""
+        clip = next((a for a in message.attachments if is_clip(a)), None)
+        if clip is None or message.author.bot:
+            return
+        caller = self.chat.caller(f"discord:{message.author.id}", "discord")
+        if clip.size > self.voice.max_bytes:
+            await self._reply(message, self.voice.too_large(caller))
+            return
+        try:
+            audio = await download_clip(clip.url, max_bytes=self.voice.max_bytes,
+                                        hosts={*CDN, origin(discord.http.Route.BASE)})
+        except AudioRefusedError as e:
+            await self._reply(message, self.voice.refused(caller, e))
+            return
+        where = {"front": "discord", "channel": str(message.channel.id),
+                 "thread": str(message.id)}
+        heard = await asyncio.to_thread(self.voice.hear, caller, audio, where)
+        if heard.hearing_id is not None:
+            await message.reply(_clip(heard.first.text),
+                                view=hearing_view(heard.hearing_id, caller.locale))
+            return
+        for reply in heard.replies:
+            await self._reply(message, reply)
+
+    async def _reply(self, message: discord.Message, reply: Reply) -> None:
+        sent = await message.reply(_clip(reply.text))
+        if reply.task_id is not None:
+            await asyncio.to_thread(self.posts.add, "discord", f"thread:{reply.task_id}",
+                                    str(message.channel.id), str(sent.id))
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
         """The deferred answer (and a card asked for with `status`); a request's answer is

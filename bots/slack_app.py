@@ -21,20 +21,25 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse, WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
+from application.errors import AudioRefusedError
 from application.i18n import t
 from application.ports import ChatPosts, FrontUnavailableError, Vote
 from application.presenters import CardModel
 from bots.blocks import (
     ANSWER,
     ARENA,
+    HEARING,
     card_blocks,
     deny_modal,
     duel_blocks,
     escaped,
+    hearing_blocks,
     question_blocks,
     text_blocks,
 )
 from bots.chat import Caller, ChatFront, Reply
+from bots.chat_voice import ChatVoice
+from bots.clip_download import download_clip, origin
 from bots.slack_gate import SeenRequests, gate
 
 log = logging.getLogger("altlas.slack")
@@ -131,11 +136,26 @@ def _title(card: CardModel, locale: str) -> str:
     return t(locale, "card.title", risk=card.approval.risk, environment=card.approval.environment)
 
 
+FILES = "https://files.slack.com"  # where Slack keeps the files shared in it
+
+
+def is_clip(file: dict[str, Any]) -> bool:
+    """An audio file, or a clip recorded in Slack (its own subtype, sent as audio/webm or
+    audio/mp4)."""
+    return (str(file.get("mimetype", "")).startswith("audio/")
+            or file.get("subtype") == "slack_audio")
+
+
 def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
-                     signing_secret: str, api_url: str | None = None) -> AsyncApp:
+                     signing_secret: str, api_url: str | None = None,
+                     max_clip_bytes: int = 10_485_760) -> AsyncApp:
+    """``max_clip_bytes``: a voice clip over it is refused before it is downloaded."""
     kwargs: dict[str, Any] = {"token": token}
+    file_hosts = {FILES}
     if api_url:
         kwargs["base_url"] = api_url
+        file_hosts.add(origin(api_url))  # a Slack of one's own (and the tests' fake)
+    voice = ChatVoice(chat, max_clip_bytes)
     app = AsyncApp(client=AsyncWebClient(**kwargs), signing_secret=signing_secret)
     _quiet_bolt_verification()
     tasks: set[asyncio.Task[None]] = set()  # keep background work alive until it is done
@@ -207,6 +227,55 @@ def create_slack_app(chat: ChatFront, posts: ChatPosts, *, token: str,
         thread = event.get("thread_ts") or event["ts"]
         reply = await asyncio.to_thread(chat.run, caller, text, where(event["channel"], thread))
         background(post(client, event["channel"], reply, thread))
+
+    @app.event({"type": "message", "subtype": "file_share"})
+    async def clip(event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A voice clip or audio file shared where altlas is: heard, then handled as the
+        typed request, in the thread of the clip."""
+        found = next((f for f in event.get("files") or [] if is_clip(f)), None)
+        if found is None or event.get("bot_id"):
+            return
+        caller = await caller_for(client, event["user"])
+        thread = event.get("thread_ts") or event["ts"]
+        background(hear(client, caller, event["channel"], thread, found))
+
+    async def hear(client: AsyncWebClient, caller: Caller, channel: str, thread: str,
+                   file: dict[str, Any]) -> None:
+        if int(file.get("size") or 0) > max_clip_bytes:
+            await post(client, channel, voice.too_large(caller), thread)
+            return
+        try:
+            audio = await download_clip(
+                str(file.get("url_private_download") or file.get("url_private") or ""),
+                max_bytes=max_clip_bytes, hosts=file_hosts,
+                headers={"Authorization": f"Bearer {token}"})
+        except AudioRefusedError as e:
+            await post(client, channel, voice.refused(caller, e), thread)
+            return
+        heard = await asyncio.to_thread(voice.hear, caller, audio, where(channel, thread))
+        if heard.hearing_id is not None:
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=escaped(heard.first.text),
+                blocks=hearing_blocks(heard.first.text, heard.hearing_id, caller.locale))
+            return
+        for reply in heard.replies:
+            await post(client, channel, reply, thread)
+
+    @app.action(re.compile(rf"^{HEARING}:(yes|no)$"))
+    async def hearing_answer(ack: Any, body: dict[str, Any], respond: Any,
+                             client: AsyncWebClient) -> None:
+        await ack()
+        action = body["actions"][0]
+        caller = await caller_for(client, body["user"]["id"])
+        reply = await asyncio.to_thread(voice.answer, caller, action["value"],
+                                        action["action_id"].endswith(":yes"))
+        message = body.get("message", {})
+        thread = message.get("thread_ts") or message.get("ts")
+        if not reply.ephemeral and message.get("ts"):  # answered: its buttons go
+            await client.chat_update(
+                channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""),
+                blocks=[b for b in message.get("blocks", []) if b.get("type") != "actions"])
+        background(deliver(client, respond, body["channel"]["id"], reply, thread))
 
     @app.action("altlas_approve")
     async def approve(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient

@@ -34,6 +34,8 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.signature import SignatureVerifier
 
+from bots.blocks import HEARING
+
 log = logging.getLogger("altlas.slack")
 
 # A signature verifies for five minutes either side of its timestamp, so its replay can
@@ -42,7 +44,7 @@ SEEN_FOR = timedelta(minutes=15)
 APPROVE, DENY, DENY_REASON = "altlas_approve", "altlas_deny", "altlas_deny_reason"
 ANSWER = "altlas_answer"  # a question's buttons: altlas_answer:N
 ARENA = "altlas_arena"  # a duel's buttons: altlas_arena:a, :b, :tie, :both_bad
-HANDLED_EVENTS = frozenset({"app_mention"})
+HANDLED_EVENTS = frozenset({"app_mention", "message"})
 
 
 class SeenRequests(Protocol):
@@ -133,7 +135,7 @@ def gate(app: AsyncApp, signing_secret: str, seen: SeenRequests
                          request.headers.get("x-slack-retry-num", "-"),
                          request.headers.get("x-slack-retry-reason", "-"))
                 return Response(status_code=200, headers={"X-Slack-No-Retry": "1"})
-            if body["event"]["type"] not in HANDLED_EVENTS:
+            if not _handled(body["event"]):
                 return Response(status_code=200)  # subscribed to, not listened to
         answer = await app.async_dispatch(bolt_request)
         if event is not None and answer.status >= 500:
@@ -230,6 +232,10 @@ def _block_actions(body: dict[str, Any]) -> None:
         value = _text(first, "value", "actions[0]")
         if not re.fullmatch(r"[0-9a-f-]{36}", value):
             raise MalformedRequestError("actions[0].value must be a duel's id")
+    if first["action_id"] in (f"{HEARING}:yes", f"{HEARING}:no"):
+        value = _text(first, "value", "actions[0]")
+        if not re.fullmatch(r"[0-9a-f-]{36}", value):
+            raise MalformedRequestError("actions[0].value must be a hearing's id")
     if first["action_id"] == DENY:
         _text(body, "trigger_id")
         _text(_object(body, "message"), "ts", "message")
@@ -262,12 +268,39 @@ def _event_callback(body: dict[str, Any]) -> None:
         raise MalformedRequestError("event_id is too long")
     event = _object(body, "event")
     kind = _text(event, "type", "event")
+    if kind == "message" and event.get("subtype") == "file_share":
+        _file_share(event)
     if kind == "app_mention":
         for key in ("user", "channel", "ts"):
             _text(event, key, "event")
         for key in ("text", "thread_ts"):
             if key in event and not isinstance(event[key], str):
                 raise MalformedRequestError(f"event.{key} must be text")
+
+
+def _handled(event: dict[str, Any]) -> bool:
+    """A mention, or a file shared (the Slack app hears the clips among its files); not
+    the rest of a channel's talk."""
+    return event["type"] in HANDLED_EVENTS and (
+        event["type"] != "message" or event.get("subtype") == "file_share")
+
+
+def _file_share(event: dict[str, Any]) -> None:
+    for key in ("user", "channel", "ts"):
+        _text(event, key, "event")
+    if "thread_ts" in event and not isinstance(event["thread_ts"], str):
+        raise MalformedRequestError("event.thread_ts must be text")
+    files = event.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise MalformedRequestError("event.files must be a list of objects")
+    for i, file in enumerate(files):
+        _text(file, "id", f"event.files[{i}]")
+        for key in ("mimetype", "subtype", "url_private", "url_private_download"):
+            if key in file and not isinstance(file[key], str):
+                raise MalformedRequestError(f"event.files[{i}].{key} must be text")
+        if "size" in file and (not isinstance(file["size"], int)
+                               or isinstance(file["size"], bool)):
+            raise MalformedRequestError(f"event.files[{i}].size must be a number")
 
 
 def _url_verification(body: dict[str, Any]) -> None:

@@ -20,11 +20,12 @@ from domain.runbooks import Runbook
 from domain.task import Task
 from domain.training import Training
 from domain.triggers import Trigger
+from domain.voice import Hearing
 
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
                                                   ModelRegistry, Duel, Training, PolicyHistory,
-                                                  Runbook, Trigger)
+                                                  Runbook, Trigger, Hearing)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

@@ -83,6 +83,9 @@ TYPE_NAMES = {
     "domain.triggers:Trigger.Delivered": "TriggerDelivered",
     "domain.triggers:Trigger.Fired": "TriggerFired",
     "domain.triggers:Trigger.Missed": "TriggerMissed",
+    "domain.voice:Hearing.Doubted": "HearingDoubted",
+    "domain.voice:Hearing.Confirmed": "HearingConfirmed",
+    "domain.voice:Hearing.Rejected": "HearingRejected",
 }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from domain.base import AuditedAggregate, EventMeta, Seal, as_written, is_person
 from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.statuses import TASK_STATUSES as TASK_STATUSES
+from domain.voice import checked_heard
 
 MODES = ("normal", "explore", "dream", "chaos")
 MAX_QUESTIONS = 3  # asked back this often, a task is rejected: say it again another way
@@ -20,7 +22,7 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
-        class_version = 4
+        class_version = 5
         request: str
         requester: str
         mode: str
@@ -30,6 +32,7 @@ class Task(AuditedAggregate):
         chaos_level: int | None
         reply_to: dict[str, str] | None
         on_behalf_of: str | None  # the person altlas asks for (a trigger's owner)
+        heard: dict[str, Any] | None  # a spoken request: its clip (domain.voice.HEARD_FIELDS)
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -45,6 +48,11 @@ class Task(AuditedAggregate):
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             """Before runbooks' triggers altlas asked for nobody in particular."""
             state["on_behalf_of"] = None
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            """Before voice requests every request was typed."""
+            state["heard"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -110,6 +118,7 @@ class Task(AuditedAggregate):
         self, request: str, requester: str, mode: str, persona: str,
         environment: str | None, source: str, chaos_level: int | None,
         reply_to: dict[str, str] | None, correlation_id: str, on_behalf_of: str | None = None,
+        heard: dict[str, Any] | None = None,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -120,6 +129,7 @@ class Task(AuditedAggregate):
         self.chaos_level = chaos_level
         self.reply_to = reply_to
         self.on_behalf_of = on_behalf_of
+        self.heard = heard
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
@@ -150,9 +160,11 @@ class Task(AuditedAggregate):
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
         seal: Seal = as_written, on_behalf_of: str | None = None,
+        heard: dict[str, Any] | None = None, id: UUID | None = None,
     ) -> Task:
         """``reply_to`` is where the person asked (front, channel, thread): what altlas
-        says about this task afterwards goes there. The request is recorded sealed."""
+        says about this task afterwards goes there. The request is recorded sealed. A
+        spoken request is its transcript, and ``heard`` what was heard of its clip."""
         text = request.strip()
         if not text:
             raise EmptyRequestError("the request is empty; say what should be done")
@@ -171,9 +183,10 @@ class Task(AuditedAggregate):
         elif chaos_level is not None:
             raise InvalidModeError("chaos_level is for mode chaos only")
         return cls._create_audited(
-            cls.Requested, meta, request=seal(text), requester=requester, mode=mode,
+            cls.Requested, meta, id=id, request=seal(text), requester=requester, mode=mode,
             persona=persona, environment=environment, source=source, chaos_level=chaos_level,
             reply_to=reply_to, on_behalf_of=on_behalf_of,
+            heard=None if heard is None else checked_heard(heard),
         )
 
     def record_segmentation(

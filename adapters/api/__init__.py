@@ -4,9 +4,10 @@ Every endpoint but /healthz and /metrics needs a bearer token; the policy maps t
 sha256 to a person, who is the actor: no body names who is acting. What a person may do is
 decided by the use cases (application/access.py), as for every front. Errors map by kind:
 unauthenticated 401, not allowed 403, not found 404, conflict 409, body over the limit
-413, invalid input 422, a policy file that became invalid 503; the body is always
-``{"error": code, "message": text}``. Tokens follow the policy file without a restart.
-Ids may be given whole or as any unique beginning of one, as listings show them.
+413, a clip that is not audio 415, invalid input 422, a policy file that became invalid
+503; the body is always ``{"error": code, "message": text}``. Tokens follow the policy
+file without a restart. Ids may be given whole or as any unique beginning of one, as
+listings show them.
 
 One router per area of the product, in the module of its name.
 """
@@ -32,6 +33,7 @@ from adapters.api import (
     runs,
     service,
     tasks,
+    voice,
 )
 from adapters.api.auth import authenticator
 from adapters.api.context import Context
@@ -41,8 +43,8 @@ from application.ports import WorkerRegistry
 from application.use_cases import UseCases
 
 # The order the schema lists them in, and FastAPI matches paths in.
-AREAS = (service, tasks, runbooks, runs, approvals, audit, atlas, alerts, leaderboards, arena,
-         models, privacy)
+AREAS = (service, tasks, voice, runbooks, runs, approvals, audit, atlas, alerts, leaderboards,
+         arena, models, privacy)
 
 __all__ = ["authenticator", "create_api"]
 

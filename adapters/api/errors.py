@@ -15,7 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.gguf_header import NoModelFileError
 from adapters.http_models import ErrorOut
 from application.access import AccessDeniedError
-from application.errors import NotFoundError, TooOftenError, UnknownEnvironmentError
+from application.errors import (
+    AudioRefusedError,
+    NotFoundError,
+    TooOftenError,
+    UnknownEnvironmentError,
+)
 from application.ports import SearchWarmingError, VectorStoreUnavailableError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
@@ -41,6 +46,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "The input is malformed or breaks a rule"),
         (429, "Expensive work asked for too often (ALTLAS_RATE_LIMITS): see Retry-After"),
         (503, "The policy file was changed and cannot be used until it is fixed"))}
+
+
+# a clip refused, by AudioRefusedError.reason; any other reason is 422
+_AUDIO_STATUS = {"too_large": 413, "not_audio": 415}
+VOICE_ERRORS: dict[int | str, dict[str, Any]] = {415: {
+    "model": ErrorOut, "description": "The file is not audio (the reason says what it is)"}}
 
 
 class ErrorResponse(JSONResponse):
@@ -94,6 +105,9 @@ def install_handlers(api: FastAPI) -> None:
     """Every refusal in the API's one error shape: ``{"error": code, "message": text}``."""
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> ErrorResponse:
+        if isinstance(exc, AudioRefusedError):
+            return ErrorResponse({"error": exc.reason, "message": str(exc)},
+                                 status_code=_AUDIO_STATUS.get(exc.reason, 422))
         if isinstance(exc, TooOftenError):
             return ErrorResponse({"error": "too_often", "message": str(exc)}, status_code=429,
                                  headers={"Retry-After": str(exc.retry_after)})

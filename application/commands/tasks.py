@@ -20,14 +20,16 @@ class TaskCommands(AppCore):
         self, request: str, requester: str, *, mode: str = "normal",
         persona: str = "technical_expert", environment: str | None = None, source: str = "api",
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
+        heard: dict[str, Any] | None = None,
     ) -> UUID:
+        """``heard``: what was heard of the clip a spoken request came in."""
         self._check_environment(environment)
         who = self.privacy.pseudonym(requester)
         with self._revealing():
             task = Task.request_work(request, who, EventMeta.for_command(who), mode=mode,
                                      persona=persona, environment=environment, source=source,
                                      chaos_level=chaos_level, reply_to=reply_to,
-                                     seal=self.privacy.sealer(who))
+                                     seal=self.privacy.sealer(who), heard=heard)
         self.save(task)
         return task.id
 

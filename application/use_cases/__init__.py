@@ -23,11 +23,13 @@ from application.use_cases.privacy import PrivacyUseCases
 from application.use_cases.runbooks import RunbookUseCases
 from application.use_cases.runs import RunUseCases
 from application.use_cases.tasks import TaskUseCases
+from application.use_cases.voice import Ears, Heard, VoiceUseCases
 
-__all__ = ["Filters", "NoIncidentError", "NotOnCallError", "NotOnRecordError", "Page",
-           "StateAt", "UseCases"]
+__all__ = ["Ears", "Filters", "Heard", "NoIncidentError", "NotOnCallError",
+           "NotOnRecordError", "Page", "StateAt", "UseCases"]
 
 
 class UseCases(TaskUseCases, RunUseCases, ApprovalUseCases, AuditUseCases, PrivacyUseCases,
-               KnowledgeUseCases, IncidentUseCases, ModelUseCases, RunbookUseCases):
+               KnowledgeUseCases, IncidentUseCases, ModelUseCases, RunbookUseCases,
+               VoiceUseCases):
     """Every area's use cases (application/use_cases/base.py holds what they share)."""

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from application.access import Access, NotOwnerError
@@ -33,6 +33,9 @@ from domain.errors import InvalidInputError
 from domain.policy import Policy
 from domain.records import RecordedEvent
 
+if TYPE_CHECKING:
+    from application.use_cases.voice import Ears
+
 ALERTS_PER_TRANSACTION = 500  # a webhook call of 10,000 alerts is 20 transactions
 _ERASED_REF = re.compile(r"^(?:erased person )?#([0-9a-f]{12})$")
 
@@ -55,8 +58,10 @@ class UseCasesBase(ViewReads):
                  similar: Callable[[], SimilarRuns] | None = None,
                  charts: Charts | None = None, model_files: ModelFiles | None = None,
                  limits: RateLimits | None = None,
-                 credentials: Callable[[], Policy] | None = None) -> None:
+                 credentials: Callable[[], Policy] | None = None,
+                 ears: Ears | None = None) -> None:
         self.app = app
+        self.ears = ears
         self.history = history
         self._similar = similar
         self._charts = charts

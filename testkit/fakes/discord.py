@@ -68,6 +68,8 @@ class FakeDiscord:
         self.interactions: dict[str, dict] = {}      # token -> bookkeeping
         self.user_locales: dict[str, str] = {}       # user id -> the client language Discord reports
         self.files: dict[str, bytes] = {}            # filename -> the bytes of an uploaded file
+        self.attachments: dict[str, tuple[bytes, str]] = {}  # attachment id -> bytes, type
+        self.attachment_status: dict[str, int] = {}  # attachment id -> its download's status
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -215,6 +217,8 @@ class FakeDiscord:
     # ------------------------------------------------------------------ REST
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path  # percent-decoded (so %40original -> @original)
+        if path.startswith("/attachments/"):  # the CDN: a file someone sent, by its URL
+            return self._serve_attachment(path)
         if not path.startswith(API_PREFIX):
             return self._error(404, 0, "404: Not Found")
         path = path[len(API_PREFIX):]
@@ -376,6 +380,40 @@ class FakeDiscord:
             del self.messages[mid]
             return web.Response(status=204)
         return self._error(405, 0, "405: Method Not Allowed")
+
+    def _serve_attachment(self, path: str) -> web.Response:
+        aid = path.split("/")[3]
+        self.calls.append(Call("GET", path, {}, None))
+        data, ctype = self.attachments.get(aid, (b"", "text/plain"))
+        status = self.attachment_status.get(aid, 200 if aid in self.attachments else 404)
+        return web.Response(body=data if status == 200 else b"", status=status,
+                            headers={"Content-Type": ctype})
+
+    def voice_message(self, user: dict, data: bytes, *, channel_id: str | None = None,
+                      voice: bool = True, content_type: str = "audio/ogg",
+                      filename: str = "voice-message.ogg", duration: float = 2.5,
+                      size: int | None = None) -> dict:
+        """MESSAGE_CREATE as the gateway sends it for a voice message (flags
+        IS_VOICE_MESSAGE, one ogg/opus attachment with duration_secs and waveform), or with
+        ``voice`` False for an audio file sent as an attachment."""
+        channel_id = channel_id or self.ops_channel_id
+        aid = self.snowflake()
+        self.attachments[aid] = (data, content_type)
+        url = f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{aid}/{filename}"
+        signed = f"?ex=6750a1b2&is=674f5032&hm={secrets.token_hex(32)}&"
+        attachment = {"id": aid, "filename": filename, "size": len(data) if size is None
+                      else size, "url": url + signed, "proxy_url": url + signed,
+                      "content_type": content_type, "content_scan_version": 0}
+        if voice:
+            attachment.update({"duration_secs": duration,
+                               "waveform": "AAAAFD9gf39aNxcNBwMBAAAAAAAAAAA="})
+        message = self.message_obj(channel_id, {"flags": 8192 if voice else 0},
+                                   author=user)
+        message.update({"attachments": [attachment], "guild_id": self.guild_id,
+                        "member": {k: v for k, v in self.member_obj(user).items()
+                                   if k != "user"},
+                        "nonce": self.snowflake()})
+        return message
 
     # ------------------------------------------------------------------ gateway INTERACTION_CREATE payloads
     def _base_interaction(self, itype: int, user: dict, channel_id: str, data: dict) -> dict:

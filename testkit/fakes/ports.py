@@ -3,14 +3,15 @@ implements the same Protocol as the real adapter, in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from application.app import AltlasApplication
-from application.errors import SegmentationError
+from application.errors import AudioRefusedError, SegmentationError
 from application.ports import (
+    Hearing,
     PersonKey,
     SegmentationRequest,
     StepContext,
@@ -132,3 +133,32 @@ class FakePersonKeys:
 
     def forget(self, pseudonym: str) -> bool:
         return self.rows.pop(pseudonym, None) is not None
+
+
+class FixedTranscriber:
+    """A Transcriber that hears every clip as ``hearing`` (or refuses it with ``refusal``),
+    remembering what it was given: for unit tests of the use cases, never for a front's."""
+
+    def __init__(self, hearing: Hearing, refusal: AudioRefusedError | None = None) -> None:
+        self.hearing = hearing
+        self.refusal = refusal
+        self.heard: list[tuple[bytes, tuple[str, ...], str | None]] = []
+
+    @property
+    def name(self) -> str:
+        return self.hearing.model
+
+    def transcribe(self, audio: bytes, *, names: Sequence[str] = (),
+                   language: str | None = None) -> Hearing:
+        self.heard.append((audio, tuple(names), language))
+        if self.refusal is not None:
+            raise self.refusal
+        return self.hearing
+
+
+def hearing_of(text: str, *, avg_logprob: float = -0.2, no_speech_prob: float = 0.01,
+               language: str = "en") -> Hearing:
+    """A hearing as a transcriber reports one, of ``text``."""
+    return Hearing(text=text, language=language, language_probability=0.98,
+                   avg_logprob=avg_logprob, no_speech_prob=no_speech_prob, duration_s=2.4,
+                   model="fake:fixed", seconds=0.1)

@@ -46,6 +46,9 @@ class FakeSlack:
         self.retry_after = 1  # the seconds a 429 asks a client to wait
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes sent to its upload URL
         self._file_ids = itertools.count(1)
+        self.files: dict[str, tuple[bytes, str]] = {}  # file id -> bytes, mimetype shared
+        self.file_status: dict[str, int] = {}  # file id -> the HTTP status its download gets
+        self.file_delay = 0.0  # seconds a file's download waits before answering
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
 
@@ -79,6 +82,9 @@ class FakeSlack:
                     self.send_header("Content-Length", str(len(text)))
                     self.end_headers()
                     self.wfile.write(text)
+                    return
+                if url.path.startswith("/files-pri/"):  # files.slack.com: a shared file
+                    fake._serve_file(self, url.path)
                     return
                 if raw:
                     if ctype == "application/json":
@@ -131,6 +137,37 @@ class FakeSlack:
     def response_url(self, name: str = "T0001ACME/1234567890/abcdefXYZ") -> str:
         # Real ones look like https://hooks.slack.com/commands/T.../123/abc or /actions/T.../123/abc
         return f"http://127.0.0.1:{self.server.server_address[1]}/response_url/{name}"
+
+    def share(self, data: bytes, mimetype: str, name: str) -> dict[str, str]:
+        """Keep a file as Slack does when someone shares it: its id and private URLs."""
+        file_id = f"F0{next(self._file_ids):09d}"
+        self.files[file_id] = (data, mimetype)
+        base = f"http://127.0.0.1:{self.server.server_address[1]}/files-pri/{TEAM_ID}-{file_id}"
+        return {"id": file_id, "url_private": f"{base}/{name}",
+                "url_private_download": f"{base}/download/{name}"}
+
+    def _serve_file(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        """files.slack.com: the bytes with the bot token; without it, Slack's sign-in page."""
+        file_id = path.split("/")[2].split("-", 1)[-1]
+        call = Call("file", handler.command, path, "", {"file": file_id},
+                    handler.headers.get("Authorization"))
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+        time.sleep(self.file_delay)
+        data, mimetype = self.files.get(file_id, (b"", "text/plain"))
+        status = self.file_status.get(file_id, 200 if file_id in self.files else 404)
+        if call.auth != f"Bearer {BOT_TOKEN}":
+            status, data, mimetype = 200, b"<!DOCTYPE html><title>Slack</title>", "text/html"
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", mimetype)
+            handler.send_header("Content-Length", str(len(data) if status == 200 else 0))
+            handler.end_headers()
+            if status == 200:
+                handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped waiting: a timeout, or a clip refused by its size
 
     # ---------------------------------------------------------------- querying
     def reset(self) -> None:

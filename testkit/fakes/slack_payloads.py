@@ -50,7 +50,8 @@ def slash_command(user: str, text: str, response_url: str) -> str:
 
 def block_actions(user: str, action_id: str, approval_id: str, message: dict[str, Any],
                   response_url: str) -> str:
-    """A click on a button of ``message`` (as chat.postMessage returned it)."""
+    """A click on a button of ``message`` (as chat.postMessage returned it, with its
+    ``thread_ts`` when it was posted in a thread)."""
     blocks = message.get("blocks", [])
     actions = next((b for b in blocks if b.get("type") == "actions"), {"elements": [],
                                                                           "block_id": "x"})
@@ -67,7 +68,10 @@ def block_actions(user: str, action_id: str, approval_id: str, message: dict[str
         "is_enterprise_install": False, "channel": {"id": CHANNEL_ID, "name": "ops"},
         "message": {"user": BOT_USER_ID, "type": "message", "ts": message["ts"],
                     "bot_id": BOT_ID, "app_id": APP_ID, "text": message.get("text", ""),
-                    "team": TEAM_ID, "blocks": blocks},
+                    "team": TEAM_ID, "blocks": blocks,
+                    # a message in a thread says so, as Slack sends it
+                    **({"thread_ts": message["thread_ts"]} if "thread_ts" in message
+                       else {})},
         "state": {"values": {}}, "response_url": response_url,
         "actions": [{"action_id": action_id, "block_id": actions["block_id"],
                      "text": button["text"], "value": approval_id,
@@ -110,4 +114,42 @@ def app_mention(user: str, text: str, ts: str = "1700000100.000200",
         "type": "event_callback", "event_id": event_id, "event_time": int(float(ts)),
         "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID,
                             "is_bot": True, "is_enterprise_install": False}],
+    })
+
+
+def file_share(user: str, file: dict[str, str], *, size: int, mimetype: str = "audio/webm",
+               name: str = "audio_message.webm", duration_ms: int = 2500,
+               ts: str = "1700000200.000300", event_id: str = "Ev0FILESHARE1",
+               channel: str = CHANNEL_ID, channel_type: str = "channel") -> str:
+    """A clip recorded in Slack (or an audio file) shared in a channel: the message event
+    with subtype file_share. ``file`` is what FakeSlack.share kept (its id and URLs)."""
+    created = int(float(ts))
+    shared = {
+        "id": file["id"], "created": created, "timestamp": created, "name": name,
+        "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
+        "pretty_type": name.rsplit(".", 1)[-1].upper(), "user": user, "user_team": TEAM_ID,
+        "editable": False, "size": size, "mode": "hosted", "is_external": False,
+        "external_type": "", "is_public": channel_type == "channel",
+        "public_url_shared": False, "display_as_bot": False, "username": "",
+        "subtype": "slack_audio", "transcription": {"status": "none"},
+        "url_private": file["url_private"],
+        "url_private_download": file["url_private_download"],
+        "duration_ms": duration_ms, "media_display_type": "audio",
+        "audio_wave_samples": [0, 12, 40, 73, 55, 21, 4],
+        "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file['id']}/{name}",
+        "permalink_public": f"https://slack-files.com/{TEAM_ID}-{file['id']}-0a1b2c3d4e",
+        "has_rich_preview": False, "file_access": "visible",
+    }
+    return json.dumps({
+        "token": VERIFICATION_TOKEN, "team_id": TEAM_ID, "context_team_id": TEAM_ID,
+        "context_enterprise_id": None, "api_app_id": APP_ID,
+        "event": {"type": "message", "text": "", "files": [shared], "upload": False,
+                  "user": user, "display_as_bot": False, "ts": ts, "blocks": [],
+                  "client_msg_id": "6f0d3c1e-2b4a-4c5d-9e8f-0a1b2c3d4e5f",
+                  "channel": channel, "subtype": "file_share", "event_ts": ts,
+                  "channel_type": channel_type},
+        "type": "event_callback", "event_id": event_id, "event_time": created,
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False, "event_context": f"4-{event_id}",
     })

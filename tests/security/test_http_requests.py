@@ -33,6 +33,7 @@ from tests.e2e.test_slack import Desk, open_desk
 
 LIMIT = 1_048_576  # ALTLAS_MAX_BODY_BYTES by default
 ALERTS = "/alerts/alertmanager"  # its own limit, ALTLAS_MAX_ALERT_BODY_BYTES: whole groups
+VOICE = "/voice"  # its own limit, ALTLAS_SPEECH_MAX_BYTES: a clip
 
 
 @dataclass
@@ -64,9 +65,11 @@ class Served:
                       if method != "HEAD")
 
     def limited(self) -> list[tuple[str, str]]:
-        """The routes ALTLAS_MAX_BODY_BYTES holds: all but Alertmanager's webhook
-        (tests/integration/test_http_api.py holds it to its own limit)."""
-        return [(method, path) for method, path in self.routes() if path != ALERTS]
+        """The routes ALTLAS_MAX_BODY_BYTES holds: all but Alertmanager's webhook and the
+        voice clips (tests/integration/test_http_api.py and test_voice_http.py hold them to
+        their own limits)."""
+        return [(method, path) for method, path in self.routes()
+                if path not in (ALERTS, VOICE)]
 
 
 @pytest.fixture
