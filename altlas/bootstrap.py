@@ -594,10 +594,10 @@ class System:
 
         secret = self.settings.ui_secret
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
-        position = ((lambda: applied_position(self.views())) if self.embedded
-                    else self.history.last_position)
+        end = self.history.last_position
+        position = (lambda: applied_position(self.views())) if self.embedded else end
         mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_session_seconds),
-                        Changes(position, self.app.recorded))
+                        Changes(position, end, self.app.recorded))
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

@@ -18,18 +18,19 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from application.signal import Signal
 
-SETTLE_SECONDS = 2.0  # after a wake-up, how long to look for the views to move on
+SETTLE_SECONDS = 2.0  # how long to keep looking while the views are behind the store
 SETTLE_EVERY = 0.01
 PING_SECONDS = 15  # a comment line now and then, so proxies keep the stream open
 
 
 class Changes:
-    """``position``: how far the views have applied the events; ``wake``: set when
-    something is recorded."""
+    """``position``: how far the views have applied the events; ``end``: how far the store
+    has got; ``wake``: set when something is recorded."""
 
-    def __init__(self, position: Callable[[], int], wake: Signal | None,
-                 idle_seconds: float = 1.0) -> None:
+    def __init__(self, position: Callable[[], int], end: Callable[[], int],
+                 wake: Signal | None, idle_seconds: float = 1.0) -> None:
         self._position = position
+        self._end = end
         self._wake = wake
         self._idle = idle_seconds
         self._lock = threading.Lock()
@@ -72,20 +73,27 @@ class Changes:
         return self.position
 
     def _watch(self) -> None:
-        """Until no page listens: wait for a wake-up, then for the views to apply it."""
+        """Until no page listens: while the views are behind the store, look again every
+        few milliseconds (for a while); else wait for a wake-up, or ``idle`` seconds."""
+        behind_since: float | None = None
         while True:
             with self._lock:
                 if not self._waiters:
                     self._thread = None
                     return
             seen = self._wake.generation if self._wake is not None else 0
-            if self._moved():
-                continue
-            if self._wake is None or not self._wake.wait(seen, self._idle):
-                continue
-            deadline = time.monotonic() + SETTLE_SECONDS
-            while time.monotonic() < deadline and not self._moved():
-                time.sleep(SETTLE_EVERY)
+            self._moved()
+            if self.position < self._end():
+                behind_since = behind_since or time.monotonic()
+                if time.monotonic() - behind_since < SETTLE_SECONDS:
+                    time.sleep(SETTLE_EVERY)
+                    continue
+            else:
+                behind_since = None
+            if self._wake is None:
+                time.sleep(self._idle)
+            else:
+                self._wake.wait(seen, self._idle)
 
     def _moved(self) -> bool:
         now = self._position()
