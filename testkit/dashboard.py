@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from altlas.serving import start_inside
 from altlas.settings import Settings
 from testkit.fakes.asgi import UvicornThread
 from testkit.helpers import TOKENS, token_policy
+from testkit.slack_desk import wait as until
 
 SECRET = "dashboard-test-secret-0123456789abcdef"  # ALTLAS_UI_SECRET: tests forge with it
 GATED_WORDS = "check disk and load on the altlas host, then set its maintenance flag"
@@ -72,14 +72,6 @@ def sign_in(client: httpx.Client, token: str, next_page: str = "/ui/") -> httpx.
     form = client.get("/ui/signin")
     return client.post("/ui/signin", data={"csrf": csrf_of(form.text), "token": token,
                                            "next": next_page})
-
-
-def until(found: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := found()):
-        assert time.monotonic() < deadline, "altlas did not get there in time"
-        time.sleep(0.05)
-    return value
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from adapters.api.context import filters
 from adapters.api.downloads import alt_file, cloudevents_file, last_file
 from adapters.pages.runs import run_page
 from adapters.web.page import PREFIX, Viewer, Web, fragment
-from application.use_cases import Filters
+from application.use_cases import Filters, Page
 from domain.statuses import RUN_STATUSES, TASK_STATUSES, RunStatus, TaskStatus
 
 NAV = ((f"{PREFIX}/runs", "nav.runs"), (f"{PREFIX}/tasks", "nav.tasks"))
@@ -23,23 +23,25 @@ LIVE = "run"
 def routes(web: Web) -> APIRouter:
     ui = web.router()
 
+    def listing(request: Request, viewer: Viewer, template: str, found: Page,
+                statuses: tuple[str, ...]) -> Response:
+        return web.page(request, viewer, template, items=found.items,
+                        next=_next(request, found.next), statuses=statuses,
+                        chosen=_chosen(request))
+
     @ui.get("/tasks")
     def task_list(request: Request, status: TaskStatus | None = Query(None),
                   page: Filters = Depends(filters),
                   viewer: Viewer = Depends(web.viewer)) -> Response:
-        found = web.uc.tasks(viewer.person, replace(page, status=status))
-        return web.page(request, viewer, "tasks.html", items=found.items,
-                        next=_next(request, found.next), statuses=TASK_STATUSES,
-                        chosen=_chosen(request))
+        return listing(request, viewer, "tasks.html",
+                       web.uc.tasks(viewer.person, replace(page, status=status)), TASK_STATUSES)
 
     @ui.get("/runs")
     def run_list(request: Request, status: RunStatus | None = Query(None),
                  page: Filters = Depends(filters),
                  viewer: Viewer = Depends(web.viewer)) -> Response:
-        found = web.uc.runs(viewer.person, replace(page, status=status))
-        return web.page(request, viewer, "runs.html", items=found.items,
-                        next=_next(request, found.next), statuses=RUN_STATUSES,
-                        chosen=_chosen(request))
+        return listing(request, viewer, "runs.html",
+                       web.uc.runs(viewer.person, replace(page, status=status)), RUN_STATUSES)
 
     @ui.get("/runs/{run_id}")
     def run(request: Request, run_id: str, viewer: Viewer = Depends(web.viewer)) -> Response:
