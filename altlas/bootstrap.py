@@ -584,7 +584,7 @@ class System:
         return api
 
     def _dashboard(self, api: FastAPI, use_cases: UseCases) -> None:
-        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SECRET."""
+        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SIGNING_KEY."""
         import secrets
 
         from adapters.web import mount_dashboard
@@ -592,11 +592,11 @@ class System:
         from adapters.web.session import Sessions
         from projections.reader import applied_position
 
-        secret = self.settings.ui_secret
+        secret = self.settings.ui_signing_key
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
         end = self.history.last_position
         position = (lambda: applied_position(self.views())) if self.embedded else end
-        mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_session_seconds),
+        mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_signed_in_seconds),
                         Changes(position, end, self.app.recorded))
 
     def followers(self) -> dict[str, int]:

@@ -22,7 +22,7 @@ from testkit.fakes.asgi import UvicornThread
 from testkit.helpers import TOKENS, token_policy
 from testkit.slack_desk import wait as until
 
-SECRET = "dashboard-test-secret-0123456789abcdef"  # ALTLAS_UI_SECRET: tests forge with it
+SECRET = "dashboard-test-secret-0123456789abcdef"  # ALTLAS_UI_SIGNING_KEY: tests forge with it
 GATED_WORDS = "check disk and load on the altlas host, then set its maintenance flag"
 
 
@@ -82,7 +82,7 @@ def serve_dashboard(tmp: Path, policy: str | None = None, **settings: Any
     system = bootstrap(Settings(data_dir=tmp / "data", database_url=None,
                                 views_database_url=None, segmenter="rules",
                                 policy_file=policy_file, poll_interval_ms=50,
-                                ui_secret=SECRET, **settings))
+                                ui_signing_key=SECRET, **settings))
     stop = threading.Event()
     threads = start_inside(system, stop, worker=True)
     try:

@@ -1,5 +1,5 @@
 """Signing in and out: an API token, checked as the API checks it, exchanged for an
-HTTP-only, SameSite=Strict session cookie that ends after ALTLAS_UI_SESSION_SECONDS."""
+HTTP-only, SameSite=Strict session cookie that ends after ALTLAS_UI_SIGNED_IN_SECONDS."""
 
 from __future__ import annotations
 

@@ -103,3 +103,10 @@ def test_the_settings_a_training_worker_gets_make_the_same_settings_again(
     assert {n: getattr(theirs, n) for n in Settings.model_fields} == {
         n: getattr(mine, n) for n in Settings.model_fields}
     assert theirs.rate_limits["replay"] == 3
+
+
+def test_a_dashboard_signing_key_too_short_to_sign_sessions_is_refused_saying_how_to_make_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALTLAS_UI_SIGNING_KEY", "too-short")
+    with pytest.raises(SettingsError, match=r"^ALTLAS_UI_SIGNING_KEY: is shorter than 32 .*token"):
+        load_settings()
