@@ -13,6 +13,9 @@ from application.use_cases import Filters, UseCases
 
 RUNS_SHOWN = 20
 INCIDENTS_SHOWN = 20
+# what the .atlas's watch said of each pattern that crossed the policy's threshold
+WATCH_LIMIT = 10_000  # the API's own bound on a timeline page
+WATCHED = ("PatternWatchOpened", "PatternSuccessLow", "PatternSuccessRecovered")
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,33 @@ def now(uc: UseCases, who: str) -> Now:
     mine = {a["approval_id"] for a in uc.waiting_for(who)}
     approvals = [_approval(uc, a, a["approval_id"] in mine) for a in uc.open_approvals(who)]
     approvals.sort(key=lambda a: not a["mine"])
-    learning = uc.access.policy.learning
-    failing = [p for p in uc.atlas_patterns(who)
-               if p["runs"] >= learning.min_runs and p["success_rate"] < learning.low_success]
     return Now(approvals,
                uc.runs(who, Filters(status="running", limit=RUNS_SHOWN)).items,
                uc.incidents(who, status="open", limit=INCIDENTS_SHOWN),
-               failing)
+               failing(uc, who))
+
+
+def failing(uc: UseCases, who: str) -> list[dict[str, Any]]:
+    """The patterns whose success rate the .atlas last said was too low (PatternSuccessLow,
+    not followed by PatternSuccessRecovered), as chat was told: read from the timeline,
+    a few rows, rather than folding every run into the .atlas at each look."""
+    rows = sorted((r for kind in WATCHED
+                   for r in uc.timeline(who, type_name=kind, limit=WATCH_LIMIT)),
+                  key=lambda r: r["position"] or 0)
+    patterns: dict[str, str] = {}
+    said: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        watch = row["aggregate_id"]
+        if row["type"] == "PatternWatchOpened":
+            patterns[watch] = row["data"].get("pattern", "?")
+        elif row["type"] == "PatternSuccessLow":
+            said[watch] = row["data"]
+        else:
+            said.pop(watch, None)
+    return [{"pattern": patterns.get(watch, watch), "runs": data.get("runs", 0),
+             "successes": data.get("successes", 0), "last_failure": data.get("last_failure"),
+             "success_rate": data.get("successes", 0) / max(data.get("runs", 1), 1)}
+            for watch, data in said.items()]
 
 
 def _approval(uc: UseCases, row: dict[str, Any], mine: bool) -> dict[str, Any]:

@@ -253,3 +253,27 @@ def test_a_runs_documents_download_as_the_api_serves_them(dash: Dashboard) -> No
     assert {e["subject"] for e in lines} >= {run, task, approval["approval_id"]}
     assert lines[0]["type"] == "altlas.task.TaskRequested"
     assert [e["sequence"] for e in lines] == sorted(e["sequence"] for e in lines)
+
+
+def test_a_pattern_the_atlas_says_fails_too_often_is_on_now_with_its_last_failure(
+        dash: Dashboard) -> None:
+    before = dash.policy_file.read_text()
+    failing = {"alt": 1, "steps": [{"id": "s1", "kind": "local", "target": "localhost",
+                                    "action": "df -h /altlas-no-such-dir"}]}
+    try:
+        dash.edit_policy(lambda data: data.update(atlas={"min_runs": 2, "low_success": 0.6}))
+        uc = dash.system.use_cases(catch_up=False)
+        until(lambda: uc.access.policy.learning.min_runs == 2)
+        for _ in range(2):
+            uc.submit_plan("alice", failing, request="how full is a missing disk",
+                           environment="prod")
+        with dash.browser("bob") as bob:
+            def told() -> str | None:
+                text = bob.get("/ui/").text
+                return text if "0 of 2 runs succeeded" in text else None
+            page = until(told)
+    finally:
+        dash.policy_file.write_text(before)
+    section = page[page.index('id="h-failing"'):]
+    assert "No such file or directory" in section and "Patterns that fail too often (1)" \
+        in page
