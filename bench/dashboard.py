@@ -1,7 +1,7 @@
 """The dashboard against the API, in the same run, on the embedded default served as `altlas
 serve` serves it (uvicorn, the views' feed and a worker in one process):
 
-- time to first byte of *Now* (GET /ui/) against GET /approvals and against the four API
+- time to first byte of *Now* (GET /ui/) against GET /approvals and against the six API
   calls that return what it shows, and of a run page with 50 steps (GET /ui/runs/{id})
   against GET /runs/{id}, with ``--runs`` runs in the store;
 - event recorded → visible in an open browser (Debian's chromium, Playwright): a vote
@@ -25,6 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.pages.now import WATCHED
 from testkit.dashboard import Dashboard, serve_dashboard, sign_in, until
 from testkit.helpers import TOKENS
 
@@ -103,14 +104,15 @@ def page_times(dash: Dashboard, run_id: str, requests: int) -> dict[str, list[fl
 
         def api_now() -> float:
             return sum(ttfb(api, p, bearer) for p in (
-                "/approvals", "/runs?status=running", "/incidents?status=open", "/atlas"))
+                "/approvals", "/runs?status=running", "/incidents?status=open",
+                *(f"/timeline?type={kind}&limit=10000" for kind in WATCHED)))
 
         for _ in range(5):  # warm both
             ttfb(ui, "/ui/"), ttfb(api, "/approvals", bearer)
         measure(rows, requests, {
             "Now page (GET /ui/)": lambda: ttfb(ui, "/ui/"),
             "API GET /approvals": lambda: ttfb(api, "/approvals", bearer),
-            "API: the 4 calls Now shows": api_now,
+            "API: the 6 calls Now shows": api_now,
             "run page, 50 steps (GET /ui/runs/ID)": lambda: ttfb(ui, f"/ui/runs/{run_id}"),
             "API GET /runs/ID (50 steps)": lambda: ttfb(api, f"/runs/{run_id}", bearer),
         })
