@@ -570,6 +570,7 @@ class System:
                          store_check=self.store_guard().problem,
                          instance=self.settings.instance_name)
         add_commands(api, chat or ChatFront(use_cases), person)
+        self._dashboard(api, use_cases)
         if slack is not None:
             from bots.slack_app import slack_endpoint
             from bots.slack_gate import SEEN_FOR
@@ -590,6 +591,22 @@ class System:
             "/voice": (self.settings.speech_max_bytes + MULTIPART_ROOM,
                        "ALTLAS_SPEECH_MAX_BYTES")})
         return api
+
+    def _dashboard(self, api: FastAPI, use_cases: UseCases) -> None:
+        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SIGNING_KEY."""
+        import secrets
+
+        from adapters.web import mount_dashboard
+        from adapters.web.live import Changes
+        from adapters.web.session import Sessions
+        from projections.reader import applied_position
+
+        secret = self.settings.ui_signing_key
+        key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+        end = self.history.last_position
+        position = (lambda: applied_position(self.views())) if self.embedded else end
+        mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_signed_in_seconds),
+                        Changes(position, end, self.app.recorded))
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

@@ -199,6 +199,15 @@ class Settings(BaseSettings):
         default=33_554_432, ge=1024, le=1_073_741_824,
         description="Alertmanager's webhook (POST /alerts/alertmanager) carries a whole group "
         "of alerts: its bodies may be this large (32 MiB, about 100,000 alerts).")
+    ui_signed_in_seconds: int = Field(
+        default=28_800, ge=60, le=2_592_000,
+        description="How long a dashboard session lasts after signing in with a token "
+        "(8 hours); then the person signs in again.")
+    ui_signing_key: SecretStr | None = Field(
+        default=None,
+        description="What signs the dashboard's session cookies (32 characters or more). "
+        "Unset: a new one at every start, which signs everyone out; set the same one on "
+        "every `altlas serve` behind one address.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
         default=None,
         description="Unset: INFO for the processes that keep running (serve, worker, …), "
@@ -302,6 +311,14 @@ class Settings(BaseSettings):
             raise ValueError("is not a base64 AES key of 16, 24 or 32 bytes; make one with "
                              "`altlas key new`") from None
         return SecretStr(key)
+
+    @field_validator("ui_signing_key")
+    @classmethod
+    def _check_ui_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("is shorter than 32 characters: make one with "
+                             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -118,3 +118,10 @@ def test_a_bad_speech_setting_is_refused_at_start_naming_it(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert str(caught.value).startswith(name)
+
+
+def test_a_dashboard_signing_key_too_short_to_sign_sessions_is_refused_saying_how_to_make_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALTLAS_UI_SIGNING_KEY", "too-short")
+    with pytest.raises(SettingsError, match=r"^ALTLAS_UI_SIGNING_KEY: is shorter than 32 .*token"):
+        load_settings()
