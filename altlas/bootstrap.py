@@ -565,6 +565,7 @@ class System:
                          store_check=self.store_guard().problem,
                          instance=self.settings.instance_name)
         add_commands(api, chat or ChatFront(use_cases), person)
+        self._dashboard(api, use_cases)
         if slack is not None:
             from bots.slack_app import slack_endpoint
             from bots.slack_gate import SEEN_FOR
@@ -581,6 +582,22 @@ class System:
         api.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes, paths={
             "/alerts/alertmanager": self.settings.max_alert_body_bytes})
         return api
+
+    def _dashboard(self, api: FastAPI, use_cases: UseCases) -> None:
+        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SECRET."""
+        import secrets
+
+        from adapters.web import mount_dashboard
+        from adapters.web.live import Changes
+        from adapters.web.session import Sessions
+        from projections.reader import applied_position
+
+        secret = self.settings.ui_secret
+        key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+        position = ((lambda: applied_position(self.views())) if self.embedded
+                    else self.history.last_position)
+        mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_session_seconds),
+                        Changes(position, self.app.recorded))
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

@@ -198,6 +198,15 @@ class Settings(BaseSettings):
         default=33_554_432, ge=1024, le=1_073_741_824,
         description="Alertmanager's webhook (POST /alerts/alertmanager) carries a whole group "
         "of alerts: its bodies may be this large (32 MiB, about 100,000 alerts).")
+    ui_session_seconds: int = Field(
+        default=28_800, ge=60, le=2_592_000,
+        description="How long a dashboard session lasts after signing in with a token "
+        "(8 hours); then the person signs in again.")
+    ui_secret: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="What signs the dashboard's session cookies (32 characters or more). "
+        "Unset: a new one at every start, which signs everyone out; set the same one on "
+        "every `altlas serve` behind one address.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
         default=None,
         description="Unset: INFO for the processes that keep running (serve, worker, …), "

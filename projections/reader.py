@@ -38,3 +38,14 @@ def current_views(engine: Engine, store_end: int) -> bool:
         return False
     return head == store_end and all(applied.get(name) == store_end
                                      for name in PROJECTION_NAMES)
+
+
+def applied_position(engine: Engine) -> int:
+    """How far every projection the embedded feed runs has applied the store's events: what
+    a page drawn from the views now shows (0 before any, or while they cannot be read)."""
+    try:
+        with engine.connect() as conn:
+            applied = dict(conn.execute(_POSITIONS).tuples().all())
+    except SQLAlchemyError:
+        return 0
+    return min((applied.get(name, 0) for name in PROJECTION_NAMES), default=0)

@@ -90,6 +90,13 @@ def _error_code(exc: Exception) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def status_for(exc: DomainError) -> int:
+    """The status code of a refusal, by its kind: the API's and the dashboard's."""
+    if isinstance(exc, TooOftenError):
+        return 429
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+
+
 def install_handlers(api: FastAPI) -> None:
     """Every refusal in the API's one error shape: ``{"error": code, "message": text}``."""
     @api.exception_handler(DomainError)
@@ -97,8 +104,8 @@ def install_handlers(api: FastAPI) -> None:
         if isinstance(exc, TooOftenError):
             return ErrorResponse({"error": "too_often", "message": str(exc)}, status_code=429,
                                  headers={"Retry-After": str(exc.retry_after)})
-        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-        return ErrorResponse({"error": _error_code(exc), "message": str(exc)}, status_code=status)
+        return ErrorResponse({"error": _error_code(exc), "message": str(exc)},
+                             status_code=status_for(exc))
 
     @api.exception_handler(VectorStoreUnavailableError)
     async def store_down(_: Request, exc: VectorStoreUnavailableError) -> ErrorResponse:

@@ -1,0 +1,115 @@
+"""What keeps open dashboards current: one watcher per process of how far the views have got,
+and each page's server-sent event stream, which re-renders its live part when they move on.
+
+The watcher is one thread, however many pages are open: it wakes when something is recorded
+in this process (or, through LISTEN, in another), waits for the views to apply it, and tells
+every stream. Each event's id is the views' position, so a browser that reconnects with
+Last-Event-ID gets the page as it is now only if something happened since it last heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from application.signal import Signal
+
+SETTLE_SECONDS = 2.0  # after a wake-up, how long to look for the views to move on
+SETTLE_EVERY = 0.01
+PING_SECONDS = 15  # a comment line now and then, so proxies keep the stream open
+
+
+class Changes:
+    """``position``: how far the views have applied the events; ``wake``: set when
+    something is recorded."""
+
+    def __init__(self, position: Callable[[], int], wake: Signal | None,
+                 idle_seconds: float = 1.0) -> None:
+        self._position = position
+        self._wake = wake
+        self._idle = idle_seconds
+        self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._thread: threading.Thread | None = None
+        self.position = position()
+
+    def current(self) -> int:
+        """The views' position now, as a page drawn from them now shows."""
+        self._moved()
+        return self.position
+
+    async def after(self, seen: int, timeout: float) -> int:
+        """The views' position once past ``seen`` (or as it is after ``timeout`` s)."""
+        if self.position != seen:
+            return self.position
+        woken = asyncio.Event()
+        me = (asyncio.get_running_loop(), woken)
+        with self._lock:
+            self._waiters.add(me)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, name="ui-changes",
+                                                daemon=True)
+                self._thread.start()
+        try:
+            if self.position == seen:
+                await asyncio.wait_for(woken.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiters.discard(me)
+        return self.position
+
+    def _watch(self) -> None:
+        """Until no page listens: wait for a wake-up, then for the views to apply it."""
+        while True:
+            with self._lock:
+                if not self._waiters:
+                    self._thread = None
+                    return
+            seen = self._wake.generation if self._wake is not None else 0
+            if self._moved():
+                continue
+            if self._wake is None or not self._wake.wait(seen, self._idle):
+                continue
+            deadline = time.monotonic() + SETTLE_SECONDS
+            while time.monotonic() < deadline and not self._moved():
+                time.sleep(SETTLE_EVERY)
+
+    def _moved(self) -> bool:
+        now = self._position()
+        if now == self.position:
+            return False
+        self.position = now
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, woken in waiters:
+            loop.call_soon_threadsafe(woken.set)
+        return True
+
+
+def stream(changes: Changes, since: int | None, render: Callable[[], str], event: str,
+           signed_in: Callable[[], str | None]) -> EventSourceResponse:
+    """A page's live part as server-sent events named ``event``: now if the views moved on
+    since ``since`` (Last-Event-ID, or the position the page was drawn at), then at each
+    change. When the session ends (``signed_in`` gives the page that says so), that page
+    is the last thing sent."""
+    async def updates() -> AsyncIterator[ServerSentEvent]:
+        seen = since if since is not None else -1
+        while True:
+            position = await changes.after(seen, PING_SECONDS)
+            ended = await asyncio.to_thread(signed_in)
+            if ended is not None:
+                yield ServerSentEvent(ended, event=event)
+                return
+            if position != seen:
+                seen = position
+                html = await asyncio.to_thread(render)
+                yield ServerSentEvent(html, event=event, id=str(position))
+
+    return EventSourceResponse(updates(), ping=PING_SECONDS,
+                               headers={"Cache-Control": "no-store"})

@@ -1,0 +1,86 @@
+"""*Now*: what waits for the person, what runs, what is on fire; kept current by server-sent
+events. Approve and deny are posted from here to the same use case as every front."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+
+from adapters.api.errors import status_for
+from adapters.pages.now import now
+from adapters.web.live import stream
+from adapters.web.page import PREFIX, SignInNeededError, Viewer, Web, fragment
+from adapters.web.text import t
+from application.snapshots import ApprovalView
+from domain.errors import DomainError, InvalidInputError
+
+NAV = (f"{PREFIX}/", "nav.now")
+LIVE = "now"  # the event the page's live part listens for
+REASON_MAX = 2000
+
+
+def routes(web: Web) -> APIRouter:
+    ui = web.router()
+
+    def sections(viewer: Viewer) -> str:
+        return fragment("now_live.html", viewer, now=now(web.uc, viewer.person))
+
+    def show(request: Request, viewer: Viewer, *, status: int = 200,
+             notice: str | None = None, refused: str | None = None) -> Response:
+        position = web.live.current() if web.live is not None else 0
+        return web.page(request, viewer, "now.html", status=status, position=position,
+                        now=now(web.uc, viewer.person), notice=notice, refused=refused)
+
+    @ui.get("/")
+    def now_page(request: Request, viewer: Viewer = Depends(web.viewer)) -> Response:
+        return show(request, viewer)
+
+    @ui.get("/now/stream")
+    def now_stream(request: Request, viewer: Viewer = Depends(web.viewer),
+                   after: int | None = Query(None, ge=0, le=2**63 - 1),
+                   last_event_id: str | None = Header(None)) -> Response:
+        """The live part of *Now*, from where the browser last heard (Last-Event-ID) or
+        from where its page was drawn (``after``)."""
+        if web.live is None:
+            raise InvalidInputError("this server does not follow the views live")
+        since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+
+        def ended() -> str | None:
+            try:
+                web.viewer(request)
+            except SignInNeededError as e:
+                return f'<p class="notice" role="alert">{t(viewer.locale, e.key)}</p>'
+            return None
+
+        return stream(web.live, since, lambda: sections(viewer), LIVE, ended)
+
+    @ui.post("/approvals/{approval_id}/approve")
+    async def approve(approval_id: str, request: Request,
+                      viewer: Viewer = Depends(web.viewer)) -> Response:
+        await web.checked_form(request, viewer)
+        return _decided(request, viewer, lambda: web.uc.vote(viewer.person, approval_id))
+
+    @ui.post("/approvals/{approval_id}/deny")
+    async def deny(approval_id: str, request: Request,
+                   viewer: Viewer = Depends(web.viewer)) -> Response:
+        form = await web.checked_form(request, viewer)
+        reason = str(form.get("reason") or "").strip()
+        if not reason or len(reason) > REASON_MAX:
+            raise InvalidInputError(t(viewer.locale, "deny.reason", most=REASON_MAX))
+        return _decided(request, viewer,
+                        lambda: web.uc.deny(viewer.person, approval_id, reason))
+
+    def _decided(request: Request, viewer: Viewer,
+                 act: Callable[[], ApprovalView]) -> Response:
+        """The *Now* page again, saying what became of the vote or why it was refused."""
+        try:
+            approval = act()
+        except DomainError as e:
+            return show(request, viewer, status=status_for(e), refused=str(e))
+        return show(request, viewer, notice=t(viewer.locale, f"decided.{approval.status}",
+                                              id=approval.id[:8],
+                                              remaining=approval.remaining))
+
+    return ui

@@ -1,0 +1,166 @@
+"""What every page of the dashboard is given and does alike: who is looking (from the
+session cookie, checked as the API checks a token), their language, the CSRF check of a form,
+and the rendering of a template, or of the page that says what went wrong.
+
+A page module writes ``def routes(web: Web) -> APIRouter`` (with ``web.router()``), reads
+through ``web.uc`` as the person ``viewer.person``, answers ``web.page(request, viewer,
+"its.html", ...)``, and may name its place in the navigation with ``NAV = (path, label key)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from adapters.api.errors import status_for
+from adapters.web.session import COOKIE, Session, Sessions
+from adapters.web.text import t
+from application.errors import PolicyUnavailableError
+from application.use_cases import UseCases
+from domain.errors import DomainError
+
+PREFIX = "/ui"
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking at a page, as the policy knows them now."""
+
+    person: str
+    roles: frozenset[str]
+    locale: str
+    csrf: str  # what this session's forms carry
+    session: Session
+
+    def may(self, role: str) -> bool:
+        return "admin" in self.roles or role in self.roles
+
+
+class SignInNeededError(Exception):
+    """No session, or one that ended: the page sends the person to sign in."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class ForgedFormError(Exception):
+    """A form without this session's CSRF token: refused, nothing done."""
+
+
+@dataclass
+class Web:
+    """The use cases, the sessions, the live feed and the navigation the pages share."""
+
+    uc: UseCases
+    sessions: Sessions
+    live: Any = None  # adapters.web.live.Changes
+    nav: list[tuple[str, str]] = field(default_factory=list)
+
+    def router(self) -> APIRouter:
+        return APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+
+    def viewer(self, request: Request) -> Viewer:
+        """The FastAPI dependency of every signed-in page."""
+        session = self.sessions.read(request.cookies.get(COOKIE))
+        if session is None:
+            raise SignInNeededError("signin.ended" if COOKIE in request.cookies
+                                    else "signin.needed")
+        policy = self.uc.access.credentials()  # PolicyUnavailableError: the 503 page
+        if not self.sessions.current(session, policy):
+            raise SignInNeededError("signin.ended")
+        locale = policy.locale_of(session.person, request.headers.get("accept-language"))
+        return Viewer(session.person, policy.roles_of(session.person), locale,
+                      self.sessions.csrf(session.nonce), session)
+
+    async def checked_form(self, request: Request, viewer: Viewer) -> Mapping[str, Any]:
+        """The posted form, once its CSRF token is this session's; ForgedFormError if not."""
+        form = await request.form()
+        token = form.get("csrf")
+        if not self.sessions.csrf_ok(viewer.session.nonce,
+                                     token if isinstance(token, str) else None):
+            raise ForgedFormError()
+        return form
+
+    def page(self, request: Request, viewer: Viewer | None, template: str, *,
+             status: int = 200, locale: str | None = None, **context: Any) -> HTMLResponse:
+        return render(request, template, viewer, status=status, nav=self.nav,
+                      locale=locale, **context)
+
+
+def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,
+           nav: list[tuple[str, str]] | None = None, locale: str | None = None,
+           **context: Any) -> HTMLResponse:
+    loc = locale or (viewer.locale if viewer else browser_locale(request))
+    response = TEMPLATES.TemplateResponse(request, template, _context(
+        viewer, loc, request=request, nav=nav or [], **context), status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def fragment(template: str, viewer: Viewer, **context: Any) -> str:
+    """A part of a page (what a live update swaps in), as text."""
+    return TEMPLATES.get_template(template).render(_context(viewer, viewer.locale, **context))
+
+
+def _context(viewer: Viewer | None, locale: str, **context: Any) -> dict[str, Any]:
+    return {"viewer": viewer, "locale": locale, "prefix": PREFIX,
+            "t": lambda key, **params: t(locale, key, **params), **context}
+
+
+def browser_locale(request: Request) -> str:
+    """Before anyone signed in: the browser's first language when altlas speaks it."""
+    first = request.headers.get("accept-language", "").split(",")[0]
+    language = first.replace("_", "-").split("-")[0].strip().lower()
+    return language if language in ("en", "tr") else "en"
+
+
+def signin_path(request: Request) -> str:
+    here = request.url.path if request.method == "GET" else f"{PREFIX}/"
+    return f"{PREFIX}/signin?next={quote(here)}"
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", None, status=status, message=message)
+
+
+class PageRoute(APIRoute):
+    """A page's refusals as pages: sign-in needed → the sign-in page; a refused or
+    malformed request → its message with the API's status code; never a traceback."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            loc = browser_locale(request)
+            try:
+                return await handle(request)
+            except SignInNeededError as e:
+                if request.method == "GET" and "text/event-stream" not in request.headers.get(
+                        "accept", ""):
+                    return RedirectResponse(f"{signin_path(request)}&why={e.key}", 303)
+                return error_page(request, 401, t(loc, e.key))
+            except ForgedFormError:
+                return error_page(request, 403, t(loc, "error.forged"))
+            except PolicyUnavailableError as e:
+                return error_page(request, 503, t(loc, "error.policy", reason=str(e)))
+            except DomainError as e:
+                return error_page(request, status_for(e), str(e))
+            except RequestValidationError as e:
+                first = e.errors()[0] if e.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()) if p not in (
+                    "query", "body", "path")) or "the request"
+                return error_page(request, 422, t(loc, "error.invalid", where=where,
+                                                  message=first.get("msg", "invalid")))
+
+        return page

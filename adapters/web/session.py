@@ -1,0 +1,91 @@
+"""The dashboard's session: an API token exchanged once for a signed cookie.
+
+The cookie carries who signed in, the sha256 of the token they used and when it ends, signed
+with HMAC-SHA256. It is checked on every request against the policy file as it stands now,
+as the API checks a bearer token: a token taken out of the policy, or a person removed, ends
+every session made with it from the next request on. The token itself is never kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.policy import Policy
+
+COOKIE = "altlas_session"
+SIGNIN_COOKIE = "altlas_signin"  # the sign-in form's own CSRF nonce, before any session
+
+
+@dataclass(frozen=True)
+class Session:
+    person: str
+    token_sha256: str
+    expires: int  # seconds since the epoch
+    nonce: str  # ties the CSRF token to this session alone
+
+
+class Sessions:
+    """Makes and reads session cookies and their CSRF tokens with one secret."""
+
+    def __init__(self, secret: bytes, lifetime: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._secret = secret
+        self.lifetime = lifetime
+        self._clock = clock
+
+    def open(self, person: str, token: str) -> tuple[Session, str]:
+        """A new session for ``person``, who gave ``token``, and its cookie value."""
+        session = Session(person, hashlib.sha256(token.encode()).hexdigest(),
+                          int(self._clock()) + self.lifetime, secrets.token_urlsafe(16))
+        body = json.dumps([session.person, session.token_sha256, session.expires,
+                           session.nonce], separators=(",", ":")).encode()
+        return session, f"{_b64(body)}.{_b64(self._sign(b'session', body))}"
+
+    def read(self, cookie: str | None) -> Session | None:
+        """The session a cookie holds, or None when it is missing, forged or expired."""
+        if not cookie or cookie.count(".") != 1 or len(cookie) > 4096:
+            return None
+        body_text, signature = cookie.split(".")
+        try:
+            body = _unb64(body_text)
+            valid = hmac.compare_digest(_unb64(signature), self._sign(b"session", body))
+            person, digest, expires, nonce = json.loads(body) if valid else (None,) * 4
+        except (ValueError, TypeError):
+            return None
+        if not valid or not isinstance(expires, int) or expires <= self._clock():
+            return None
+        if not (isinstance(person, str) and isinstance(digest, str)
+                and isinstance(nonce, str)):
+            return None
+        return Session(person, digest, expires, nonce)
+
+    @staticmethod
+    def current(session: Session, policy: Policy) -> bool:
+        """Whether the token that opened the session still belongs to its person."""
+        return policy.api_tokens.get(session.token_sha256) == session.person
+
+    def csrf(self, nonce: str) -> str:
+        """The token every form of a session (or of the sign-in page) carries."""
+        return _b64(self._sign(b"csrf", nonce.encode()))
+
+    def csrf_ok(self, nonce: str | None, token: str | None) -> bool:
+        return bool(nonce and token) and hmac.compare_digest(
+            self.csrf(nonce or "").encode(), (token or "").encode())
+
+    def _sign(self, purpose: bytes, body: bytes) -> bytes:
+        return hmac.new(self._secret, purpose + b"\0" + body, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
