@@ -1,2 +1,2 @@
-"""The dashboard pages for auditors, incidents and knowledge: what each shows, read
-through the use cases every front calls."""
+"""The dashboard's pages: what each shows a person, read through the use cases every
+front calls; the routes and templates that draw them are in adapters/web/."""

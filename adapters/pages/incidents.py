@@ -64,7 +64,7 @@ def alert_axis(incident: dict[str, Any], now: datetime) -> Axis:
     """Each alert's firing span from the incident's timeline, scaled to the axis: from the
     incident's opening to its resolution (or now while open)."""
     opened = datetime.fromisoformat(incident["opened_at"])
-    times = [datetime.fromisoformat(e["time"]) for e in incident["timeline"]]
+    times = [_when(e) for e in incident["timeline"]]
     closed = (datetime.fromisoformat(incident["resolved_at"]) if incident["resolved_at"]
               else max([now, *times]))
     begin = min([opened, *times])
@@ -78,7 +78,7 @@ def alert_axis(incident: dict[str, Any], now: datetime) -> Axis:
         fingerprint = event["fingerprint"]
         if not fingerprint:
             continue
-        at = datetime.fromisoformat(event["time"])
+        at = _when(event)
         span = spans.setdefault(fingerprint, [None, None])
         if event["event"] in STARTS and span[0] is None:
             span[0] = at
@@ -94,3 +94,9 @@ def alert_axis(incident: dict[str, Any], now: datetime) -> Axis:
               (begin + (closed - begin) * i / 4).strftime("%H:%M:%S")) for i in range(5)]
     return Axis(begin.isoformat(timespec="seconds"), closed.isoformat(timespec="seconds"),
                 lanes, ticks)
+
+
+def _when(event: dict[str, Any]) -> datetime:
+    """When it happened: as Alertmanager said for an alert's start or end, else when
+    altlas recorded it."""
+    return datetime.fromisoformat(event.get("at") or event["time"])

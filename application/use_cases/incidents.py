@@ -73,7 +73,7 @@ class IncidentUseCases(UseCasesBase):
         shown["timeline"] = [
             {"time": e["time"].isoformat(), "event": e["type"],
              "fingerprint": fingerprint.get(e["aggregate_id"]) or e["data"].get("fingerprint"),
-             "actor": e["actor"]}
+             "actor": e["actor"], "at": _said(e)}
             for e in events if e["type"] != "AlertRefreshed"]  # re-sent: nothing new
         return shown
 
@@ -98,3 +98,11 @@ class IncidentUseCases(UseCasesBase):
         return title, charts.metric(title, [tuple(p) for p in series["points"]],
                                     datetime.fromisoformat(opened).timestamp(),
                                     series["peak_at"] if series["anomalous"] else None)
+
+
+def _said(event: dict[str, Any]) -> str | None:
+    """When Alertmanager said an alert started or ended, which may be well before altlas
+    heard of it."""
+    key = {"AlertReceived": "starts_at", "AlertResolved": "ends_at",
+           "AlertExpired": "ends_at"}.get(event["type"])
+    return event["data"].get(key) if key else None

@@ -5,11 +5,13 @@ and ratings), read through the same use cases as the API."""
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from adapters.audit_jobs import AuditJobs, start_verify
 from adapters.pages import history, incidents, knowledge
@@ -18,7 +20,7 @@ from altlas.settings import Settings
 from application.access import AccessDeniedError
 from domain.alerts import IncomingAlert
 from domain.errors import InvalidInputError
-from testkit.helpers import gated_plan, plan, run_to_rest, step, token_policy
+from testkit.helpers import TOKENS, gated_plan, plan, run_to_rest, step, token_policy
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +150,170 @@ def test_knowledge_shows_patterns_with_intervals_and_the_boards(system: System) 
     assert shown["board"]["ratings"]["method"] == "elo" and shown["trainings"] == []
     with pytest.raises(InvalidInputError, match="method must be one of"):
         knowledge.knowledge(system.use_cases(), "deniz", method="glicko")
+
+
+# The pages themselves, through the HTTP front as a browser without JavaScript reads them.
+
+Browser = Callable[[str], TestClient]
+
+
+@pytest.fixture(scope="module")
+def browser(system: System) -> Iterator[Browser]:
+    """A signed-in browser per person (cookies kept), on one app."""
+    app = system.api()
+    opened: list[TestClient] = []
+
+    def sign_in(person: str) -> TestClient:
+        client = TestClient(app)
+        opened.append(client)
+        form = client.get("/ui/signin").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        r = client.post("/ui/signin", data={"csrf": csrf[1], "token": TOKENS[person],
+                                             "next": "/ui/"}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return client
+
+    yield sign_in
+    for client in opened:
+        client.close()
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found[1]
+
+
+def test_an_auditor_reads_a_runs_history_with_hashes_and_pages_on(
+        system: System, browser: Browser) -> None:
+    ivy = browser("ivy")
+    run = system.use_cases().timeline("ivy", type_name="RunCompleted", limit=1)[0]
+    r = ivy.get("/ui/history", params={"aggregate": run["aggregate_id"][:8], "limit": 2})
+    assert r.status_code == 200 and "RunStarted" in r.text and "RunCompleted" not in r.text
+    last = system.use_cases().events("ivy", run["position"] - 1, 1)[0]
+    nxt = re.search(r'href="([^"]+)" rel="next"', r.text)
+    assert nxt is not None and "aggregate=" in nxt[1]
+    while nxt is not None:  # as a person clicking "Next page" to the end
+        r = ivy.get(nxt[1].replace("&amp;", "&"))
+        nxt = re.search(r'href="([^"]+)" rel="next"', r.text)
+    assert "RunCompleted" in r.text and last.hash[:12] in r.text and last.prevhash[:12] in r.text
+
+
+def test_someone_without_the_auditor_role_gets_a_403_page_on_every_history_route(
+        browser: Browser) -> None:
+    deniz = browser("deniz")
+    for path in ("/ui/history", "/ui/history/as-of?at=2026-12-01T00:00:00Z",
+                 "/ui/history/export", "/ui/history/jobs/whatever"):
+        r = deniz.get(path)
+        assert r.status_code == 403 and "auditor" in r.text, path
+        assert "Traceback" not in r.text and "<html" in r.text
+    r = deniz.post("/ui/history/verify", data={"csrf": _csrf(deniz.get("/ui/").text)})
+    assert r.status_code == 403
+
+
+def test_a_verification_started_from_the_page_shows_its_progress_then_its_result(
+        browser: Browser) -> None:
+    ivy = browser("ivy")
+    page = ivy.get("/ui/history").text
+    r = ivy.post("/ui/history/verify", data={"csrf": _csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303 and "/ui/history/jobs/" in r.headers["location"]
+    deadline = time.monotonic() + 30
+    while "http-equiv=\"refresh\"" in (job := ivy.get(r.headers["location"]).text):
+        assert time.monotonic() < deadline  # a running job's page refreshes itself
+        time.sleep(0.1)
+    assert "Every chain and checkpoint holds." in job and "<progress" in job
+
+
+def test_a_forged_verify_without_the_sessions_csrf_token_starts_nothing(
+        browser: Browser) -> None:
+    ivy = browser("ivy")
+    for forged in ({}, {"csrf": "x" * 40}, {"csrf": _csrf(browser("alice").get("/ui/").text)}):
+        r = ivy.post("/ui/history/verify", data=forged, follow_redirects=False)
+        assert r.status_code == 403 and "/jobs/" not in r.headers.get("location", ""), forged
+
+
+def test_the_views_as_of_a_moment_carry_a_banner_and_the_approval_then_open(
+        system: System, browser: Browser) -> None:
+    vote = system.use_cases().timeline("ivy", type_name="ApprovalVoteCast", limit=1)[0]
+    moment = (datetime.fromisoformat(vote["time"]) - timedelta(microseconds=1)).isoformat()
+    r = browser("ivy").get("/ui/history/as-of", params={"at": moment})
+    assert r.status_code == 200 and "You are looking at the past" in r.text
+    assert vote["aggregate_id"][:8] in r.text
+
+
+@pytest.mark.parametrize(("at", "says"), [
+    ("2999-01-01T00:00:00Z", "in the future"),
+    ("2001-01-01T00:00:00Z", "nothing had happened by"),
+    ("yesterday", "must be a time like"),
+    ("", "give the moment"),
+])
+def test_a_moment_outside_the_history_or_not_a_time_gets_a_page_saying_what_to_give(
+        browser: Browser, at: str, says: str) -> None:
+    r = browser("ivy").get("/ui/history/as-of", params={"at": at})
+    assert r.status_code == 422 and says in r.text and "Traceback" not in r.text
+
+
+@pytest.mark.parametrize(("params", "status", "says"), [
+    ({"aggregate": "0000000000"}, 404, "no aggregate"),
+    ({"since": "soon"}, 422, "since must be a time"),
+    ({"limit": "0"}, 422, "limit"),
+    ({"after": "../../etc/passwd"}, 422, "not a cursor"),
+    ({"type": "<script>alert(1)</script>"}, 200, "&lt;script&gt;"),
+])
+def test_bad_history_filters_get_a_clear_page_never_a_5xx(
+        browser: Browser, params: dict[str, str], status: int, says: str) -> None:
+    r = browser("ivy").get("/ui/history", params=params)
+    assert r.status_code == status and says in r.text, r.text[-600:]
+    assert "<script>alert" not in r.text
+
+
+def test_an_export_of_a_range_downloads_its_cloudevents_as_json_lines(
+        system: System, browser: Browser) -> None:
+    every = system.use_cases().events("ivy", 0, 10_000)
+    since, until = every[2].time, every[5].time
+    r = browser("ivy").get("/ui/history/export", params={"since": since, "until": until})
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [line["id"] for line in lines] == [
+        e.id for e in every if every[2].timestamp <= e.timestamp <= every[5].timestamp]
+    assert all(line["specversion"] == "1.0" for line in lines)
+
+
+def test_the_incident_page_draws_its_alerts_on_a_time_axis_in_svg(
+        system: System, browser: Browser) -> None:
+    deniz = browser("deniz")
+    listing = deniz.get("/ui/incidents")
+    incident = incidents.incident_list(system.use_cases(), "deniz")[0]
+    assert listing.status_code == 200 and incident["title"] in listing.text
+    r = deniz.get(f"/ui/incidents/{incident['id'][:8]}")
+    assert r.status_code == 200 and '<svg class="axis"' in r.text
+    assert r.text.count("<rect ") == 2 and "a1b2c3d4e5f60718" in r.text
+
+
+@pytest.mark.parametrize(("path", "status", "says"), [
+    ("/ui/incidents/ffffff00", 404, "no incident"),
+    ("/ui/incidents/x", 404, "characters or more"),
+    ("/ui/incidents?status=burning", 422, "status must be one of"),
+    ("/ui/knowledge?method=glicko", 422, "method must be one of"),
+    ("/ui/trainings/abcdef12/loss.png", 404, "no training"),
+])
+def test_ids_and_filters_that_do_not_exist_get_a_clear_page(
+        browser: Browser, path: str, status: int, says: str) -> None:
+    r = browser("deniz").get(path)
+    assert r.status_code == status and says in r.text.lower(), r.text[-600:]
+
+
+def test_the_knowledge_page_shows_patterns_with_intervals_in_each_persons_language(
+        browser: Browser) -> None:
+    r = browser("erin").get("/ui/knowledge")
+    assert r.status_code == 200 and "95% interval" in r.text and "<meter" in r.text
+    tr = browser("deniz").get("/ui/knowledge")  # the policy says deniz reads Turkish
+    assert "%95 aralık" in tr.text and 'lang="tr"' in tr.text and "<meter" in tr.text
+
+
+def test_pages_read_without_signing_in_send_the_person_to_sign_in(system: System) -> None:
+    with TestClient(system.api()) as anonymous:
+        for path in ("/ui/history", "/ui/incidents", "/ui/knowledge"):
+            r = anonymous.get(path, follow_redirects=False)
+            assert r.status_code == 303 and "/ui/signin" in r.headers["location"], path
