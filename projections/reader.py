@@ -45,7 +45,7 @@ def applied_position(engine: Engine) -> int:
     a page drawn from the views now shows (0 before any, or while they cannot be read)."""
     try:
         with engine.connect() as conn:
-            applied = dict(conn.execute(_POSITIONS).tuples().all())
+            applied = {name: at for name, at in conn.execute(_POSITIONS)}
     except SQLAlchemyError:
         return 0
     return min((applied.get(name, 0) for name in PROJECTION_NAMES), default=0)

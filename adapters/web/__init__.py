@@ -41,7 +41,7 @@ def mount_dashboard(api: FastAPI, uc: UseCases, sessions: Sessions,
     def home() -> Response:
         return RedirectResponse(f"{PREFIX}/", 307)
 
-    @api.get(f"{PREFIX}/{{rest:path}}", include_in_schema=False)
+    @api.api_route(f"{PREFIX}/{{rest:path}}", methods=["GET", "POST"], include_in_schema=False)
     def no_such_page(request: Request) -> Response:
         return error_page(request, 404, t(browser_locale(request), "error.not_found"))
 

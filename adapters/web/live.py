@@ -42,6 +42,13 @@ class Changes:
         self._moved()
         return self.position
 
+    def reach(self, position: int, timeout: float = SETTLE_SECONDS) -> None:
+        """Wait (at most ``timeout`` s) until the views hold ``position``: a page drawn
+        after a person's own vote shows it."""
+        deadline = time.monotonic() + timeout
+        while self._position() < position and time.monotonic() < deadline:
+            time.sleep(SETTLE_EVERY)
+
     async def after(self, seen: int, timeout: float) -> int:
         """The views' position once past ``seen`` (or as it is after ``timeout`` s)."""
         if self.position != seen:

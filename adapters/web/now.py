@@ -79,6 +79,8 @@ def routes(web: Web) -> APIRouter:
             approval = act()
         except DomainError as e:
             return show(request, viewer, status=status_for(e), refused=str(e))
+        if web.live is not None:
+            web.live.reach(web.uc.position())
         return show(request, viewer, notice=t(viewer.locale, f"decided.{approval.status}",
                                               id=approval.id[:8],
                                               remaining=approval.remaining))
