@@ -20,6 +20,7 @@ from altlas.settings import Settings
 from application.access import AccessDeniedError
 from domain.alerts import IncomingAlert
 from domain.errors import InvalidInputError
+from testkit.dashboard import csrf_of, sign_in
 from testkit.helpers import TOKENS, gated_plan, plan, run_to_rest, step, token_policy
 
 
@@ -163,26 +164,15 @@ def browser(system: System) -> Iterator[Browser]:
     app = system.api()
     opened: list[TestClient] = []
 
-    def sign_in(person: str) -> TestClient:
-        client = TestClient(app)
+    def signed_in(person: str) -> TestClient:
+        client = TestClient(app, follow_redirects=False)
         opened.append(client)
-        form = client.get("/ui/signin").text
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert csrf is not None
-        r = client.post("/ui/signin", data={"csrf": csrf[1], "token": TOKENS[person],
-                                             "next": "/ui/"}, follow_redirects=False)
-        assert r.status_code == 303, r.text
+        assert sign_in(client, TOKENS[person]).status_code == 303
         return client
 
-    yield sign_in
+    yield signed_in
     for client in opened:
         client.close()
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found[1]
 
 
 def test_an_auditor_reads_a_runs_history_with_hashes_and_pages_on(
@@ -208,7 +198,7 @@ def test_someone_without_the_auditor_role_gets_a_403_page_on_every_history_route
         r = deniz.get(path)
         assert r.status_code == 403 and "auditor" in r.text, path
         assert "Traceback" not in r.text and "<html" in r.text
-    r = deniz.post("/ui/history/verify", data={"csrf": _csrf(deniz.get("/ui/").text)})
+    r = deniz.post("/ui/history/verify", data={"csrf": csrf_of(deniz.get("/ui/").text)})
     assert r.status_code == 403
 
 
@@ -216,7 +206,7 @@ def test_a_verification_started_from_the_page_shows_its_progress_then_its_result
         browser: Browser) -> None:
     ivy = browser("ivy")
     page = ivy.get("/ui/history").text
-    r = ivy.post("/ui/history/verify", data={"csrf": _csrf(page)}, follow_redirects=False)
+    r = ivy.post("/ui/history/verify", data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert r.status_code == 303 and "/ui/history/jobs/" in r.headers["location"]
     deadline = time.monotonic() + 30
     while "http-equiv=\"refresh\"" in (job := ivy.get(r.headers["location"]).text):
@@ -228,7 +218,7 @@ def test_a_verification_started_from_the_page_shows_its_progress_then_its_result
 def test_a_forged_verify_without_the_sessions_csrf_token_starts_nothing(
         browser: Browser) -> None:
     ivy = browser("ivy")
-    for forged in ({}, {"csrf": "x" * 40}, {"csrf": _csrf(browser("alice").get("/ui/").text)}):
+    for forged in ({}, {"csrf": "x" * 40}, {"csrf": csrf_of(browser("alice").get("/ui/").text)}):
         r = ivy.post("/ui/history/verify", data=forged, follow_redirects=False)
         assert r.status_code == 403 and "/jobs/" not in r.headers.get("location", ""), forged
 

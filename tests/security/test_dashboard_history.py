@@ -5,12 +5,12 @@ read by id, and filters that try to widen the query."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from testkit.dashboard import csrf_of, sign_in
 from testkit.helpers import TOKENS, plan, run_to_rest, step
 from tests.security.gatehouse import Gatehouse, auth, gatehouse
 
@@ -27,19 +27,13 @@ def g(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatehouse]:
 
 
 def signed_in(g: Gatehouse, person: str) -> TestClient:
-    client = TestClient(g.client.app)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/signin").text)
-    assert csrf is not None
-    r = client.post("/ui/signin", data={"csrf": csrf[1], "token": TOKENS[person]},
-                    follow_redirects=False)
-    assert r.status_code == 303
+    client = TestClient(g.client.app, follow_redirects=False)
+    assert sign_in(client, TOKENS[person]).status_code == 303
     return client
 
 
-def csrf_of(client: TestClient) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/").text)
-    assert found is not None
-    return found[1]
+def form_csrf(client: TestClient) -> str:
+    return csrf_of(client.get("/ui/").text)
 
 
 @pytest.mark.parametrize("path", [
@@ -60,14 +54,14 @@ def test_a_requester_reaches_no_history_page_however_the_path_is_spelled(
 def test_a_requester_cannot_start_a_verification_from_the_page_even_with_a_valid_form(
         g: Gatehouse) -> None:
     deniz = signed_in(g, "deniz")
-    r = deniz.post("/ui/history/verify", data={"csrf": csrf_of(deniz)},
+    r = deniz.post("/ui/history/verify", data={"csrf": form_csrf(deniz)},
                    follow_redirects=False)
     assert r.status_code == 403 and "location" not in r.headers
 
 
 def test_an_auditors_job_read_by_its_id_tells_a_requester_nothing(g: Gatehouse) -> None:
     ivy = signed_in(g, "ivy")
-    started = ivy.post("/ui/history/verify", data={"csrf": csrf_of(ivy)},
+    started = ivy.post("/ui/history/verify", data={"csrf": form_csrf(ivy)},
                        follow_redirects=False).headers["location"]
     r = signed_in(g, "deniz").get(started)
     assert r.status_code == 403 and "checked" not in r.text
