@@ -478,6 +478,12 @@ weaviate_up() {
 
 weaviate_down() { stop_pidfile "$WEAVIATE_DIR/weaviate.pid" "--port $WEAVIATE_PORT"; }
 
+# --- Chromium (the dashboard's browser tests) -------------------------------------------------
+# Debian's own build: Playwright drives it (executable_path), so nothing downloads a browser.
+chromium_ensure() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || apt_install chromium chromium-driver
+}
+
 # --- commands -------------------------------------------------------------------------------
 
 # --- Ports ------------------------------------------------------------------------------------
@@ -499,7 +505,7 @@ reserve_ports() {
 }
 
 case "${1:-}" in
-  up) reserve_ports; pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
+  up) reserve_ports; chromium_ensure; pg_up; kafka_up; ssh_up; prom_up; weaviate_up ;;
   down) weaviate_down; prom_down; ssh_down; kafka_down; pg_down ;;
   weaviate-up) weaviate_up ;;
   weaviate-down) weaviate_down ;;

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from adapters.api.context import Context, as_of, filters
+from adapters.api.downloads import cloudevents_file, last_file
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     NoteIn,
@@ -40,6 +42,20 @@ def router(ctx: Context) -> APIRouter:
     def get_run(run_id: str, who: str = Depends(person)) -> Any:
         """A run and each step's status, output and facts."""
         return uc.run(who, run_id)
+
+    @api.get("/runs/{run_id}/last", tags=["runs"], response_class=Response,
+             responses={200: {"content": {"application/json": {}},
+                              "description": "The run as a .last document, to save"}})
+    def run_last(run_id: str, who: str = Depends(person)) -> Response:
+        """What the run did, step by step, as its .last document."""
+        return last_file(uc, who, run_id)
+
+    @api.get("/runs/{run_id}/cloudevents", tags=["runs"], response_class=Response,
+             responses={200: {"content": {"application/x-ndjson": {}},
+                              "description": "One CloudEvents JSON document per line"}})
+    def run_cloudevents(run_id: str, who: str = Depends(person)) -> Response:
+        """The events of the run, its task and its approvals, as CloudEvents JSON lines."""
+        return cloudevents_file(uc, who, run_id)
 
     @api.post("/runs/{run_id}/steps/{step_id}/started", response_model=RunView, tags=["runs"])
     def step_started(run_id: str, step_id: str, who: str = Depends(person)) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from adapters.api.context import LOCATED, Context, as_of, filters, located
+from adapters.api.downloads import alt_file
 from adapters.api.errors import ERRORS
 from adapters.http_models import (
     AnswerIn,
@@ -49,6 +50,13 @@ def router(ctx: Context) -> APIRouter:
     def get_task(task_id: str, who: str = Depends(person)) -> Any:
         """A task, its plan and each step's gate."""
         return uc.task(who, task_id)
+
+    @api.get("/tasks/{task_id}/alt", tags=["tasks"], response_class=Response,
+             responses={200: {"content": {"application/json": {}},
+                              "description": "The plan as an .alt document, to save"}})
+    def task_alt(task_id: str, who: str = Depends(person)) -> Response:
+        """The task's plan as an .alt document, with the gate the policy chose per step."""
+        return alt_file(uc, who, task_id)
 
     @api.post("/tasks/{task_id}/segmentation", response_model=TaskView, tags=["tasks"])
     def record_segmentation(task_id: str, body: SegmentationIn,

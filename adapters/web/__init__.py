@@ -15,14 +15,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from adapters.audit_jobs import AuditJobs
-from adapters.web import history, incidents, knowledge, now, signin
+from adapters.web import history, incidents, knowledge, now, runs, signin
 from adapters.web.live import Changes
 from adapters.web.page import PREFIX, Web, browser_locale, error_page
 from adapters.web.session import Sessions
 from adapters.web.text import t
 from application.use_cases import UseCases
 
-PAGES = (signin, now, history, incidents, knowledge)
+PAGES = (signin, now, runs, history, incidents, knowledge)
 STATIC = Path(__file__).parent / "static"
 
 __all__ = ["mount_dashboard"]
@@ -31,8 +31,8 @@ __all__ = ["mount_dashboard"]
 def mount_dashboard(api: FastAPI, uc: UseCases, sessions: Sessions,
                     live: Changes | None = None, jobs: AuditJobs | None = None) -> Web:
     """The dashboard's pages and assets on ``api``, after its own routes."""
-    web = Web(uc, sessions, live, nav=[page.NAV for page in PAGES if hasattr(page, "NAV")],
-              jobs=jobs or AuditJobs())
+    nav = [entry for page in PAGES for entry in getattr(page, "NAV", ())]
+    web = Web(uc, sessions, live, nav=nav, jobs=jobs or AuditJobs())
     for page in PAGES:
         api.router.routes.extend(page.routes(web).routes)
     api.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="ui-static")

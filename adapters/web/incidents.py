@@ -11,7 +11,7 @@ from adapters.api.context import png
 from adapters.pages import incidents
 from adapters.web.page import PREFIX, Viewer, Web
 
-NAV = (f"{PREFIX}/incidents", "nav.incidents")
+NAV = ((f"{PREFIX}/incidents", "nav.incidents"),)
 
 
 def routes(web: Web) -> APIRouter:

@@ -11,7 +11,7 @@ from adapters.api.context import png
 from adapters.pages import knowledge
 from adapters.web.page import PREFIX, Viewer, Web
 
-NAV = (f"{PREFIX}/knowledge", "nav.knowledge")
+NAV = ((f"{PREFIX}/knowledge", "nav.knowledge"),)
 
 
 def routes(web: Web) -> APIRouter:

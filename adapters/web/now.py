@@ -10,13 +10,12 @@ from fastapi.responses import Response
 
 from adapters.api.errors import status_for
 from adapters.pages.now import now
-from adapters.web.live import stream
-from adapters.web.page import PREFIX, SignInNeededError, Viewer, Web, fragment
+from adapters.web.page import PREFIX, Viewer, Web, fragment
 from adapters.web.text import t
 from application.snapshots import ApprovalView
 from domain.errors import DomainError, InvalidInputError
 
-NAV = (f"{PREFIX}/", "nav.now")
+NAV = ((f"{PREFIX}/", "nav.now"),)
 LIVE = "now"  # the event the page's live part listens for
 REASON_MAX = 2000
 
@@ -41,20 +40,9 @@ def routes(web: Web) -> APIRouter:
     def now_stream(request: Request, viewer: Viewer = Depends(web.viewer),
                    after: int | None = Query(None, ge=0, le=2**63 - 1),
                    last_event_id: str | None = Header(None)) -> Response:
-        """The live part of *Now*, from where the browser last heard (Last-Event-ID) or
-        from where its page was drawn (``after``)."""
-        if web.live is None:
-            raise InvalidInputError("this server does not follow the views live")
-        since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
-
-        def ended() -> str | None:
-            try:
-                web.viewer(request)
-            except SignInNeededError as e:
-                return f'<p class="notice" role="alert">{t(viewer.locale, e.key)}</p>'
-            return None
-
-        return stream(web.live, since, lambda: sections(viewer), LIVE, ended)
+        """The live part of *Now*."""
+        return web.stream(request, viewer, lambda: sections(viewer), LIVE, after,
+                          last_event_id)
 
     @ui.post("/approvals/{approval_id}/approve")
     async def approve(approval_id: str, request: Request,

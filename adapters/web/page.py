@@ -4,7 +4,8 @@ and the rendering of a template, or of the page that says what went wrong.
 
 A page module writes ``def routes(web: Web) -> APIRouter`` (with ``web.router()``), reads
 through ``web.uc`` as the person ``viewer.person``, answers ``web.page(request, viewer,
-"its.html", ...)``, and may name its place in the navigation with ``NAV = (path, label key)``.
+"its.html", ...)``, and may name its places in the navigation with ``NAV = ((path, label
+key), ...)``. Its module goes in ``PAGES`` (adapters/web/__init__.py).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from fastapi.templating import Jinja2Templates
 
 from adapters.api.errors import status_for
 from adapters.audit_jobs import AuditJobs
+from adapters.web.live import Changes, stream
 from adapters.web.session import COOKIE, Session, Sessions
 from adapters.web.text import t
 from application.errors import PolicyUnavailableError
 from application.use_cases import UseCases
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInputError
 
 PREFIX = "/ui"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -65,7 +67,7 @@ class Web:
 
     uc: UseCases
     sessions: Sessions
-    live: Any = None  # adapters.web.live.Changes
+    live: Changes | None = None
     nav: list[tuple[str, str]] = field(default_factory=list)
     jobs: AuditJobs = field(default_factory=AuditJobs)  # the API's: one verification at a time
 
@@ -93,6 +95,24 @@ class Web:
                                      token if isinstance(token, str) else None):
             raise ForgedFormError()
         return form
+
+    def stream(self, request: Request, viewer: Viewer, render: Callable[[], str], event: str,
+               after: int | None, last_event_id: str | None) -> Response:
+        """A page's live part: re-rendered by ``render`` as the views move on, from where
+        the browser last heard (Last-Event-ID) or its page was drawn (``after``), until
+        the session ends."""
+        if self.live is None:
+            raise InvalidInputError("this server does not follow the views live")
+        since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+
+        def ended() -> str | None:
+            try:
+                self.viewer(request)
+            except SignInNeededError as e:
+                return f'<p class="notice" role="alert">{t(viewer.locale, e.key)}</p>'
+            return None
+
+        return stream(self.live, since, render, event, ended)
 
     def page(self, request: Request, viewer: Viewer | None, template: str, *,
              status: int = 200, locale: str | None = None, **context: Any) -> HTMLResponse:

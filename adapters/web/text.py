@@ -181,6 +181,36 @@ EN: dict[str, str] = {
     "knowledge.evaluation_alt": "The adapter's exact, asked, refused and wrong plans against its "
                                 "base's.",
     "knowledge.no_trainings": "No training yet: `altlas models train` asks for one.",
+    "list.filters": "Filters",
+    "list.status": "Status",
+    "list.any": "any",
+    "list.since": "Since",
+    "list.limit": "Per page",
+    "list.apply": "Show",
+    "list.pages": "Pages",
+    "list.first": "First page",
+    "list.next": "Next page",
+    "list.none": "Nothing matches these filters.",
+    "runs.steps": "Steps",
+    "tasks.task": "Task",
+    "tasks.asked": "Asked",
+    "tasks.plan": "Plan",
+    "run.outcome": "Outcome",
+    "run.running": "running",
+    "run.graph": "The run's plan as a graph: each step coloured by its status, edged by its "
+                 "risk; arrows go from a step to those that need it",
+    "run.legend": "Fill: green succeeded, red failed, blue running, grey pending. Edge: the "
+                  "thicker and redder, the riskier. Click a step for its output.",
+    "run.steps": "Steps",
+    "run.when_cond": "Runs when",
+    "run.needs": "Needs",
+    "run.exit": "Exit code",
+    "run.error": "Error",
+    "run.approvals": "Approvals",
+    "run.timeline": "Timeline",
+    "run.when": "Time",
+    "run.event": "Event",
+    "run.actor": "Actor",
 }
 
 TR: dict[str, str] = {
@@ -354,6 +384,37 @@ TR: dict[str, str] = {
     "knowledge.evaluation_alt": "Bağdaştırıcının tam, soru soran, reddedilen ve yanlış planları, "
                                 "temelininkilere karşı.",
     "knowledge.no_trainings": "Henüz eğitim yok: `altlas models train` bir tane ister.",
+    "list.filters": "Süzgeçler",
+    "list.status": "Durum",
+    "list.any": "hepsi",
+    "list.since": "Şu andan beri",
+    "list.limit": "Sayfa başına",
+    "list.apply": "Göster",
+    "list.pages": "Sayfalar",
+    "list.first": "İlk sayfa",
+    "list.next": "Sonraki sayfa",
+    "list.none": "Bu süzgeçlere uyan bir şey yok.",
+    "runs.steps": "Adımlar",
+    "tasks.task": "Görev",
+    "tasks.asked": "İstendi",
+    "tasks.plan": "Plan",
+    "run.outcome": "Sonuç",
+    "run.running": "sürüyor",
+    "run.graph": "Çalışmanın planı bir çizge olarak: her adım durumuna göre boyalı, riskine "
+                 "göre çerçeveli; oklar bir adımdan ona ihtiyaç duyanlara gider",
+    "run.legend": "Dolgu: yeşil başarılı, kırmızı başarısız, mavi sürüyor, gri bekliyor. "
+                  "Çerçeve: kalınlaştıkça ve kızardıkça daha riskli. Çıktısı için bir adıma "
+                  "tıklayın.",
+    "run.steps": "Adımlar",
+    "run.when_cond": "Şu koşulda çalışır",
+    "run.needs": "İhtiyaç duyduğu",
+    "run.exit": "Çıkış kodu",
+    "run.error": "Hata",
+    "run.approvals": "Onaylar",
+    "run.timeline": "Zaman çizelgesi",
+    "run.when": "Zaman",
+    "run.event": "Olay",
+    "run.actor": "Yapan",
 }
 
 PAGES: dict[str, dict[str, str]] = {"en": EN, "tr": TR}

@@ -9,6 +9,9 @@ from uuid import UUID
 from application.documents import last_document
 from application.snapshots import RunView
 from application.use_cases.base import UseCasesBase
+from domain.records import RecordedEvent
+
+RUN_EVENTS = 10_000  # far more than a run of 50 steps, its task and approvals record
 
 
 class RunUseCases(UseCasesBase):
@@ -49,3 +52,12 @@ class RunUseCases(UseCasesBase):
         """A run as its .last document."""
         run = self.run(who, ref)
         return last_document(run, self.app.get_task(UUID(run.task_id)))
+
+    def run_events(self, who: str | None, ref: str) -> list[RecordedEvent]:
+        """A run's recorded events with its task's and its approvals', in the order of the
+        history, exactly as stored (what its CloudEvents carry)."""
+        run = self.run(who, ref)
+        ids = [run.task_id, run.id, *(s.approval_id for s in run.steps if s.approval_id)]
+        positions = sorted(row["position"] for row in self._reads().events_of(ids, RUN_EVENTS)
+                           if row["position"])
+        return [r for p in positions for r in self.history.read(after=p - 1, limit=1)]

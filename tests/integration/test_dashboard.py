@@ -3,6 +3,7 @@ in with a token, the *Now* page, its live stream, and approving and denying from
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -200,3 +201,55 @@ def test_a_removed_token_ends_its_sessions_at_the_next_request(dash: Dashboard) 
             assert "why=signin.ended" in carol.get("/ui/").headers["location"]
         finally:
             dash.policy_file.write_text(before)
+
+
+def test_runs_list_filters_and_pages_as_the_api_does(dash: Dashboard) -> None:
+    for _ in range(2):
+        dash.approval_of(dash.request("alice"))
+    with dash.browser("bob") as bob:
+        first = bob.get("/ui/runs", params={"status": "running", "limit": 1})
+        assert first.status_code == 200
+        ids = re.findall(r'href="/ui/runs/([0-9a-f-]{36})"', first.text)
+        after = re.search(r'href="([^"]+)" rel="next"', first.text)
+        assert len(ids) == 1 and after is not None
+        second = bob.get(after.group(1).replace("&amp;", "&"))
+        more = re.findall(r'href="/ui/runs/([0-9a-f-]{36})"', second.text)
+        api = httpx.get(f"{dash.url}/runs", params={"status": "running", "limit": 2},
+                        headers={"Authorization": f"Bearer {TOKENS['bob']}"}, timeout=10)
+        assert ids + more == [r["run_id"] for r in api.json()["items"]]
+        assert 'value="running" selected' in second.text  # the filter stays as chosen
+        refused = bob.get("/ui/runs", params={"since": "last tuesday"})
+        assert refused.status_code == 422 and "since" in refused.text
+
+
+def test_a_run_page_draws_its_plan_with_statuses_risks_timeline_and_approvals(
+        dash: Dashboard) -> None:
+    approval = dash.approval_of(dash.request("alice"))
+    with dash.browser("bob") as bob:
+        page = bob.get(f"/ui/runs/{approval['run_id'][:8]}").text
+    nodes = dict(re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', page))
+    assert nodes == {"s1": "succeeded", "s2": "succeeded", "s3": "pending"}
+    assert 'data-step="s3" data-status="pending" data-risk="HIGH_RISK"' in page
+    assert page.count('class="edge"') == 2  # s3 needs s1 and s2
+    assert 'id="step-s1"' in page and "<details" in page  # each step's output, on click
+    assert "ApprovalRequested" in page and "TaskRequested" in page
+    assert f"{approval['approval_id'][:8]}" in page and "0 of 2" in page
+
+
+def test_a_runs_documents_download_as_the_api_serves_them(dash: Dashboard) -> None:
+    approval = dash.approval_of(dash.request("alice"))
+    run, task = approval["run_id"], approval["task_id"]
+    bearer = {"Authorization": f"Bearer {TOKENS['bob']}"}
+    with dash.browser("bob") as bob:
+        for page, api in ((f"/ui/runs/{run}/last", f"/runs/{run}/last"),
+                          (f"/ui/tasks/{task}/alt", f"/tasks/{task}/alt"),
+                          (f"/ui/runs/{run}/cloudevents", f"/runs/{run}/cloudevents")):
+            mine = bob.get(page)
+            theirs = httpx.get(f"{dash.url}{api}", headers=bearer, timeout=10)
+            assert mine.status_code == theirs.status_code == 200
+            assert mine.content == theirs.content
+            assert mine.headers["content-disposition"].startswith("attachment;")
+    lines = [json.loads(line) for line in mine.text.splitlines()]
+    assert {e["subject"] for e in lines} >= {run, task, approval["approval_id"]}
+    assert lines[0]["type"] == "altlas.task.TaskRequested"
+    assert [e["sequence"] for e in lines] == sorted(e["sequence"] for e in lines)

@@ -159,3 +159,12 @@ class TestForgedVotes:
             r = bob.post("/ui/approvals/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E/approve",
                          data={"csrf": csrf})
         assert r.status_code == 404 and "<script>alert(1)" not in r.text
+
+
+def test_markup_people_wrote_is_shown_as_text_on_every_page(dash: Dashboard) -> None:
+    words = 'check disk on web-1 <script>alert("x")</script> <img src=x onerror=alert(1)>'
+    task = dash.request("erin", words, env="dev")
+    with dash.browser("bob") as bob:
+        page = bob.get("/ui/tasks").text
+    assert task[:8] in page and "&lt;script&gt;alert(" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
