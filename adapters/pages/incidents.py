@@ -86,7 +86,8 @@ def alert_axis(incident: dict[str, Any], now: datetime) -> Axis:
             span[1] = at
     for alert in incident["alerts"]:
         spans.setdefault(alert["fingerprint"], [None, None])
-    lanes = [Lane(fp, x(s or opened), x(e or closed), e is None,
+    firing = {a["fingerprint"] for a in incident["alerts"] if a["firing"]}
+    lanes = [Lane(fp, x(s or opened), x(e or closed), e is None and fp in firing,
                   (s or opened).isoformat(timespec="seconds"),
                   e.isoformat(timespec="seconds") if e else None)
              for fp, (s, e) in spans.items()]
