@@ -13,11 +13,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from application.errors import NotFoundError
 from domain.errors import ConflictError
+
+if TYPE_CHECKING:
+    from application.use_cases import UseCases
 
 log = logging.getLogger("altlas.audit")
 
@@ -98,3 +101,12 @@ class AuditJobs:
             job.status = "failed"
         finally:
             job.finished_at = datetime.now(UTC)
+
+
+def start_verify(jobs: AuditJobs, uc: UseCases, who: str, kafka: bool = False) -> AuditJob:
+    """``who``'s verification as a job, refused (403, 422, 429) before one starts: what the
+    API and the dashboard both start."""
+    uc.can_verify(who, kafka=kafka)
+    return jobs.verify(who, kafka, uc.position(),
+                       lambda progress: uc.verify(who, kafka=kafka, progress=progress,
+                                                 counted=True))

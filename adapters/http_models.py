@@ -624,6 +624,8 @@ class IncidentEventOut(Out):
                        "AlertResolved, IncidentAlertResolved, IncidentMerged, IncidentResolved")
     fingerprint: str | None = Field(description="The alert it is about, if one.")
     actor: str
+    at: datetime | None = Field(None, description="When Alertmanager said the alert started "
+                                "(AlertReceived) or ended (AlertResolved, AlertExpired).")
 
 
 class SeriesOut(Out):

@@ -77,6 +77,7 @@ from streams.targets import ReplayTargets, peek
 if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from fastapi import FastAPI
 
+    from adapters.audit_jobs import AuditJobs
     from adapters.pg_session_locks import PostgresSessionLocks
     from adapters.pg_wakeup import PostgresWakeup
     from application.conversation import Conversation
@@ -552,6 +553,7 @@ class System:
         # imported here: FastAPI is a quarter of a second every CLI command need not pay
         from adapters.api import authenticator, create_api
         from adapters.api.voice import MULTIPART_ROOM
+        from adapters.audit_jobs import AuditJobs
         from adapters.body_limit import BodyLimit
         from adapters.json_guard import JsonGuard
         from bots.chat import ChatFront
@@ -565,12 +567,13 @@ class System:
                                     workers=lambda: len(self.registry().live()))
         use_cases = self.use_cases(catch_up=catch_up)
         person = authenticator(use_cases.access)
+        jobs = AuditJobs()
         api = create_api(use_cases, workers=self.registry(),
                          metrics=registry(collector), person=person,
                          store_check=self.store_guard().problem,
-                         instance=self.settings.instance_name)
+                         instance=self.settings.instance_name, jobs=jobs)
         add_commands(api, chat or ChatFront(use_cases), person)
-        self._dashboard(api, use_cases)
+        self._dashboard(api, use_cases, jobs)
         if slack is not None:
             from bots.slack_app import slack_endpoint
             from bots.slack_gate import SEEN_FOR
@@ -592,7 +595,7 @@ class System:
                        "ALTLAS_SPEECH_MAX_BYTES")})
         return api
 
-    def _dashboard(self, api: FastAPI, use_cases: UseCases) -> None:
+    def _dashboard(self, api: FastAPI, use_cases: UseCases, jobs: AuditJobs) -> None:
         """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SIGNING_KEY."""
         import secrets
 
@@ -606,7 +609,7 @@ class System:
         end = self.history.last_position
         position = (lambda: applied_position(self.views())) if self.embedded else end
         mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_signed_in_seconds),
-                        Changes(position, end, self.app.recorded))
+                        Changes(position, end, self.app.recorded), jobs)
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

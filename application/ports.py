@@ -126,8 +126,11 @@ class ReadModels(Protocol):
 
     def timeline(self, *, actor: str | None = None, aggregate_id: str | None = None,
                  type_name: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Events from the audit timeline, oldest first, filtered."""
+                 until: datetime | None = None, limit: int = 100,
+                 correlation_id: str | None = None,
+                 after: tuple[datetime, int] | None = None) -> list[dict[str, Any]]:
+        """Events from the audit timeline, oldest first, filtered; ``after``: only those
+        past the row at this (time, position), the keyset a page goes on from."""
 
     def open_approvals(self, at: datetime | None = None) -> list[dict[str, Any]]:
         """The approval queue: approvals still open, soonest to expire first, with the time
@@ -497,8 +500,9 @@ class Auditor(Protocol):
     def require_kafka(self) -> None:
         """Raise InvalidInputError unless a topic is configured to verify."""
 
-    def export_lines(self, until: datetime | None = None) -> Iterator[str]:
-        """The history as CloudEvents JSON lines."""
+    def export_lines(self, until: datetime | None = None,
+                     since: datetime | None = None) -> Iterator[str]:
+        """The history from ``since`` to ``until`` as CloudEvents JSON lines."""
 
     def replay(self, until: datetime, into: str | None = None,
                progress: Callable[[int], None] | None = None) -> dict[str, Any]:

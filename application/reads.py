@@ -187,7 +187,7 @@ class ViewReads(ABC):
         shown["timeline"] = [
             {"time": e["time"].isoformat(), "event": e["type"],
              "fingerprint": fingerprint.get(e["aggregate_id"]) or e["data"].get("fingerprint"),
-             "actor": e["actor"]}
+             "actor": e["actor"], "at": _said(e)}
             for e in events if e["type"] != "AlertRefreshed"]  # re-sent: nothing new
         return shown
 
@@ -229,3 +229,11 @@ def _incident(row: dict[str, Any]) -> dict[str, Any]:
 
 class NoIncidentError(NotFoundError):
     """No incident has that id."""
+
+
+def _said(event: dict[str, Any]) -> str | None:
+    """When Alertmanager said an alert started or ended, which may be well before altlas
+    heard of it."""
+    key = {"AlertReceived": "starts_at", "AlertResolved": "ends_at",
+           "AlertExpired": "ends_at"}.get(event["type"])
+    return event["data"].get(key) if key else None

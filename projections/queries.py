@@ -45,12 +45,20 @@ class SqlReadModels:
 
     def timeline(self, *, actor: str | None = None, aggregate_id: str | None = None,
                  type_name: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+                 until: datetime | None = None, limit: int = 100,
+                 correlation_id: str | None = None,
+                 after: tuple[datetime, int] | None = None) -> list[dict[str, Any]]:
         query = select(timeline)
         if actor:
             query = query.where(timeline.c.actor == actor)
         if aggregate_id:
             query = query.where(timeline.c.aggregate_id == aggregate_id)
+        if correlation_id:
+            query = query.where(timeline.c.correlation_id == correlation_id)
+        if after is not None:  # the page after the row at this (time, position)
+            moment, position = after
+            query = query.where(or_(timeline.c.time > moment, and_(
+                timeline.c.time == moment, timeline.c.position > position)))
         if type_name:
             query = query.where(timeline.c.type == type_name)
         if since:

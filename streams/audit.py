@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -555,9 +555,16 @@ class AuditService:
         return {"accepted": True, "store_end": end.position, "events": end.events,
                 "set_aside": len(set_aside), "note": note}
 
-    def export_lines(self, until: datetime | None = None) -> Iterator[str]:
-        for record in self.history.read():
-            if until is None or record.timestamp <= until:
+    def export_lines(self, until: datetime | None = None,
+                     since: datetime | None = None) -> Iterator[str]:
+        """The events from ``since`` to ``until``: read on from the last one before
+        ``since`` (found by bisecting), as events are recorded in the order of their times."""
+        before = (self.history.last_at(since - timedelta(microseconds=1))
+                  if since is not None else None)
+        after = before.position or 0 if before is not None else 0
+        for record in self.history.read(after=after):
+            if (until is None or record.timestamp <= until) and (
+                    since is None or record.timestamp >= since):
                 yield json.dumps(cloudevent(record), ensure_ascii=False, separators=(",", ":"))
 
 

@@ -54,7 +54,9 @@ def create_api(use_cases: UseCases, *,
                metrics: CollectorRegistry | None = None,
                person: Callable[..., str] | None = None,
                store_check: Callable[[], str | None] | None = None,
-               instance: str = "altlas") -> FastAPI:
+               instance: str = "altlas", jobs: AuditJobs | None = None) -> FastAPI:
+    """``jobs``: the audit jobs, shared with the dashboard so one verification runs at a
+    time whichever front started it."""
     # /docs and /redoc load Swagger UI and ReDoc from the package's files: no CDN
     api = FastAPIOffline(title="altlas", version="0.2.0", responses=ERRORS,
                   description="Event-sourced operations backend: ask for work, approve it, "
@@ -62,7 +64,7 @@ def create_api(use_cases: UseCases, *,
                   "Bearer <token>` (`altlas token new --for PERSON`). After a request, altlas "
                   "plans it and runs what its gates allow by itself; votes move runs on.")
     ctx = Context(uc=use_cases, person=person or authenticator(use_cases.access),
-                  jobs=AuditJobs(), instance=instance, workers=workers,
+                  jobs=jobs or AuditJobs(), instance=instance, workers=workers,
                   store_check=store_check, metrics=metrics)
     install_handlers(api)
     for area in AREAS:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from adapters.api.context import Context, aware, listing
 from adapters.api.errors import ERRORS
+from adapters.audit_jobs import start_verify
 from adapters.http_models import (
     AuditJobOut,
     ErrorOut,
@@ -30,14 +31,16 @@ def router(ctx: Context) -> APIRouter:
     @api.get("/timeline", response_model=Page[TimelineEntry], tags=["audit"])
     def audit_timeline(
         actor: str | None = None, aggregate_id: str | None = None,
+        correlation_id: str | None = Query(None, description="everything done for one "
+                                           "request"),
         type: str | None = Query(None, description="event type, e.g. ApprovalGranted"),
         since: IsoTime | None = None, until: IsoTime | None = None,
         limit: int = Query(100, ge=1, le=10_000), who: str = Depends(person),
     ) -> Any:
         """Every event with its actor, oldest first, filtered."""
         return listing(uc.timeline(who, actor=actor, aggregate_id=aggregate_id,
-                                   type_name=type, since=aware(since), until=aware(until),
-                                   limit=limit))
+                                   correlation_id=correlation_id, type_name=type,
+                                   since=aware(since), until=aware(until), limit=limit))
 
     @api.get("/events", response_model=Page[EventOut], tags=["audit"])
     def list_events(after: int = Query(0, ge=0, le=2**63 - 1),  # the store's largest id
@@ -52,10 +55,7 @@ def router(ctx: Context) -> APIRouter:
         """Start verifying every hash chain and checkpoint, from the store (and the topic
         with kafka=true), as a job: 202 with its id and a Location to ask; asked again while
         it runs, the same job. Its result (200 when done) is a VerifyOut."""
-        uc.can_verify(who, kafka=kafka)  # refused before a job starts: 403, 422
-        job = jobs.verify(who, kafka, uc.position(),
-                          lambda progress: uc.verify(who, kafka=kafka, progress=progress,
-                                                    counted=True))
+        job = start_verify(jobs, uc, who, kafka)
         return JSONResponse(job.to_dict(), status_code=202,
                             headers={"Location": f"/audit/jobs/{job.id}"})
 
@@ -76,10 +76,10 @@ def router(ctx: Context) -> APIRouter:
     @api.get("/audit/export", tags=["audit"], response_class=StreamingResponse,
              responses={200: {"content": {"application/x-ndjson": {}},
                               "description": "One CloudEvents JSON document per line"}})
-    def audit_export(until: IsoTime | None = None, who: str = Depends(person)
-                     ) -> StreamingResponse:
-        """The history as CloudEvents JSON lines."""
-        lines = (line + "\n" for line in uc.export(who, aware(until)))
+    def audit_export(since: IsoTime | None = None, until: IsoTime | None = None,
+                     who: str = Depends(person)) -> StreamingResponse:
+        """The history (from ``since`` to ``until``) as CloudEvents JSON lines."""
+        lines = (line + "\n" for line in uc.export(who, aware(until), aware(since)))
         return StreamingResponse(lines, media_type="application/x-ndjson")
 
     return api

@@ -14,24 +14,25 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from adapters.web import now, runs, signin
+from adapters.audit_jobs import AuditJobs
+from adapters.web import history, incidents, knowledge, now, runs, signin
 from adapters.web.live import Changes
 from adapters.web.page import PREFIX, Web, browser_locale, error_page
 from adapters.web.session import Sessions
 from adapters.web.text import t
 from application.use_cases import UseCases
 
-PAGES = (signin, now, runs)
+PAGES = (signin, now, runs, history, incidents, knowledge)
 STATIC = Path(__file__).parent / "static"
 
 __all__ = ["mount_dashboard"]
 
 
 def mount_dashboard(api: FastAPI, uc: UseCases, sessions: Sessions,
-                    live: Changes | None = None) -> Web:
+                    live: Changes | None = None, jobs: AuditJobs | None = None) -> Web:
     """The dashboard's pages and assets on ``api``, after its own routes."""
     nav = [entry for page in PAGES for entry in getattr(page, "NAV", ())]
-    web = Web(uc, sessions, live, nav=nav)
+    web = Web(uc, sessions, live, nav=nav, jobs=jobs or AuditJobs())
     for page in PAGES:
         api.router.routes.extend(page.routes(web).routes)
     api.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="ui-static")

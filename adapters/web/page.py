@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from adapters.api.errors import status_for
+from adapters.audit_jobs import AuditJobs
 from adapters.web.live import Changes, stream
 from adapters.web.session import COOKIE, Session, Sessions
 from adapters.web.text import t
@@ -68,6 +69,7 @@ class Web:
     sessions: Sessions
     live: Changes | None = None
     nav: list[tuple[str, str]] = field(default_factory=list)
+    jobs: AuditJobs = field(default_factory=AuditJobs)  # the API's: one verification at a time
 
     def router(self) -> APIRouter:
         return APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)

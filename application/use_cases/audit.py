@@ -41,11 +41,13 @@ class AuditUseCases(UseCasesBase):
         self._spend(who, "replay")
         return self._auditor().replay(until, into, progress)
 
-    def export(self, who: str | None, until: datetime | None = None) -> Iterator[str]:
-        """The history as CloudEvents JSON lines (checked before the first line)."""
+    def export(self, who: str | None, until: datetime | None = None,
+               since: datetime | None = None) -> Iterator[str]:
+        """The history from ``since`` to ``until`` as CloudEvents JSON lines (checked
+        before the first line)."""
         self._may(who, "audit")
         self._spend(who, "export")
-        return self._auditor().export_lines(until)
+        return self._auditor().export_lines(until, since)
 
     def state_at(self, who: str, until: datetime) -> StateAt:
         """Open approvals (with who had voted) and running runs as they were at ``until``."""
