@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -54,6 +54,9 @@ class QuickReads(ViewReads):
 
     def _people(self) -> Privacy:
         return self._privacy
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def _may(self, who: str | None, action: str) -> None:
         if who is not None:

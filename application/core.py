@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from eventsourcing.application import (
     Application,
@@ -32,6 +32,7 @@ from application.errors import (
     TaskNotReadyError,
     UnknownEnvironmentError,
 )
+from application.ids import run_id_of as run_id_of
 from application.ports import Clock, PersonalFiles, PersonKeys, system_clock
 from application.privacy import Privacy, is_pseudonym
 from application.signal import Signal
@@ -69,15 +70,9 @@ INCIDENTS = "altlas:incidents"  # who asks for the remediation of an incident
 RUNBOOKS = "altlas:runbooks"  # who publishes a runbook's version once it is approved
 MAX_ATTEMPTS = 20
 LOADED = 256  # aggregates whose last loaded state each process keeps, to bring up to date
-_RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
 
 T = TypeVar("T")
 A = TypeVar("A", bound=AuditedAggregate)
-
-
-def run_id_of(task_id: UUID) -> UUID:
-    """A task's run has an id derived from the task's, so starting it twice conflicts."""
-    return uuid5(_RUNS, str(task_id))
 
 
 class AppCore(Application[UUID]):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from application.errors import AmbiguousIdError, NotFoundError
 
@@ -47,3 +47,10 @@ def one_id(text: str, matches: Sequence[tuple[str, str]], wanted: str,
                                text, listed)
     return UUID(matches[0][1])
 
+
+_RUNS = uuid5(NAMESPACE_URL, "urn:altlas:runs")
+
+
+def run_id_of(task_id: UUID) -> UUID:
+    """A task's run has an id derived from the task's, so starting it twice conflicts."""
+    return uuid5(_RUNS, str(task_id))

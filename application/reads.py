@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from application.errors import NotFoundError
-from application.ids import id_text, one_id, whole_id
+from application.ids import id_text, one_id, run_id_of, whole_id
 from application.presenters import PlanModel, RunModel, alert_list
 from domain.errors import InvalidInputError
 from domain.statuses import RUN_STATUSES, TASK_STATUSES
@@ -92,6 +92,10 @@ class ViewReads(ABC):
     @abstractmethod
     def _aggregates(self) -> RecordedViews: ...
 
+    @abstractmethod
+    def now(self) -> datetime:
+        """The time an approval's time left is counted to."""
+
     def resolve(self, ref: str, kind: str | tuple[str, ...] = KINDS) -> UUID:
         """A whole id, or any unique beginning of one (application/ids.py), of ``kind``: one
         kind of aggregate, several, or ANY."""
@@ -140,6 +144,22 @@ class ViewReads(ABC):
         self._may(who, "read")
         records = list(self._history().read(after=after, limit=limit))
         return self._people().reveal(records) if revealed else records
+
+    def task(self, who: str | None, ref: str) -> TaskView:
+        """A task as recorded, with its run's id once it has one."""
+        self._may(who, "read")
+        task_id = self.resolve(ref, "task")
+        recorded = self._aggregates()
+        view = recorded.get_task(task_id)
+        try:
+            run = recorded.get_run(run_id_of(task_id))
+        except NotFoundError:
+            return view
+        return replace(view, run_id=run.id)
+
+    def approval(self, who: str | None, ref: str) -> ApprovalView:
+        self._may(who, "read")
+        return self._aggregates().get_approval(self.resolve(ref, "approval"))
 
     def run(self, who: str | None, ref: str) -> RunView:
         self._may(who, "read")

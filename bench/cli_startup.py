@@ -1,5 +1,6 @@
 """How long the command line takes before it answers: `altlas --help`, the read commands
-(`task list`, `approvals`, `events`, `run list`, `run show`, `incidents`, `timeline`) on the
+(`task list`, `approvals`, `events`, `run list`, `run show`, `task show`, `approval show`,
+`incidents`, `timeline`) on the
 embedded SQLite store holding the demo's run and --tasks requests, and `altlas do …
 --no-wait` to its first line of output, each in a fresh process, against `python -c pass`
 measured in the same run (the interpreter's own start, which no command can go below).
@@ -41,7 +42,7 @@ system.close()
 """
 
 
-def commands(run_id: str) -> list[tuple[str, list[str]]]:
+def commands(run_id: str, task_id: str, approval_id: str) -> list[tuple[str, list[str]]]:
     return [
         ("python -c pass", [sys.executable, "-c", "pass"]),
         ("altlas --help", [*ALTLAS, "--help"]),
@@ -50,6 +51,8 @@ def commands(run_id: str) -> list[tuple[str, list[str]]]:
         ("altlas events", [*ALTLAS, "events", "--limit", "20"]),
         ("altlas run list", [*ALTLAS, "run", "list"]),
         ("altlas run show", [*ALTLAS, "run", "show", run_id]),
+        ("altlas task show", [*ALTLAS, "task", "show", task_id]),
+        ("altlas approval show", [*ALTLAS, "approval", "show", approval_id]),
         ("altlas incidents", [*ALTLAS, "incidents"]),
         ("altlas timeline", [*ALTLAS, "timeline", "--limit", "20"]),
         ("altlas do … --no-wait, first line",
@@ -90,9 +93,13 @@ def main() -> None:
                        check=True, capture_output=True)
         listed = subprocess.run([*ALTLAS, "run", "list", "--json"], env=env, cwd=ROOT,
                                 check=True, capture_output=True, text=True).stdout
-        run_id = json.loads(listed)["items"][0]["run_id"]  # and the views are caught up
+        run = json.loads(listed)["items"][0]  # and the views are caught up
+        asked = subprocess.run([*ALTLAS, "timeline", "--type", "ApprovalRequested", "--json"],
+                               env=env, cwd=ROOT, check=True, capture_output=True,
+                               text=True).stdout
+        approval_id = json.loads(asked)[0]["aggregate_id"]
         timed = {name: [first_line_seconds(argv, env) for _ in range(args.runs)]
-                 for name, argv in commands(run_id)}
+                 for name, argv in commands(run["run_id"], run["task_id"], approval_id)}
     measured = {name: sorted(wall for wall, _ in runs) for name, runs in timed.items()}
     cpu = {name: statistics.median(used for _, used in runs) for name, runs in timed.items()}
     base = statistics.median(measured["python -c pass"])

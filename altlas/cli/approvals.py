@@ -11,7 +11,6 @@ from altlas.bootstrap import System
 from altlas.cli.common import (
     follower_of,
     json_out,
-    show_one,
     with_system,
 )
 from application.snapshots import ApprovalView
@@ -78,4 +77,3 @@ def cancel(system: System, args: argparse.Namespace) -> int:
         args.actor, args.id, args.reason))
 
 
-show = with_system(show_one("approval"))

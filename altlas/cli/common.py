@@ -23,12 +23,8 @@ from altlas.progress import Waiting
 from altlas.serving import background
 from altlas.settings import load_settings
 from application.i18n import t, terminal_locale
-from application.presenters import PlanModel
 from application.text import (
-    approval_text,
-    plan_text,
     short,
-    shown,
 )
 
 log = logging.getLogger("altlas")
@@ -110,26 +106,6 @@ def report_followed(system: System, followed: Followed, args: argparse.Namespace
 
 def follower_of(system: System, args: argparse.Namespace) -> Follower:
     return Follower(system, args.locale, None if args.json else print, Waiting(sys.stderr))
-
-
-def show_one(kind: str) -> Callable[[System, argparse.Namespace], int]:
-    def show(system: System, args: argparse.Namespace) -> int:
-        uc = system.use_cases()
-        if kind == "task":
-            view: Any = uc.task(None, args.id)
-            text = (t(args.locale, "status.task", id=view.id, status=view.status,
-                      request=shown(view.request), requester=view.requester) + "\n"
-                    + plan_text(PlanModel.of(view), args.locale))
-        else:
-            view = uc.approval(None, args.id)
-            text = approval_text(view, args.locale, uc.now())
-        if args.json:
-            json_out(view.to_dict())
-        else:
-            print(text)
-        return 0
-
-    return show
 
 
 class InvalidFileError(Exception):

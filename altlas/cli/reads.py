@@ -15,8 +15,9 @@ from altlas.cli.parsing import Handler
 from altlas.cli.printing import filters_of, json_out, print_page
 from application.i18n import t, terminal_locale
 from application.plain_text import short, shown
+from application.presenters import PlanModel
 from application.reads import ViewReads
-from application.text import run_text
+from application.text import approval_text, plan_text, run_text
 
 Body = Callable[[ViewReads, argparse.Namespace], int]
 
@@ -116,4 +117,26 @@ def run_show(reads: ViewReads, args: argparse.Namespace) -> int:
         json_out(view.to_dict())
     else:
         print(run_text(reads.run_model(UUID(view.id)), args.locale, with_output=True))
+    return 0
+
+
+@reading
+def task_show(reads: ViewReads, args: argparse.Namespace) -> int:
+    view = reads.task(None, args.id)
+    if args.json:
+        json_out(view.to_dict())
+    else:
+        print(t(args.locale, "status.task", id=view.id, status=view.status,
+                request=shown(view.request), requester=view.requester))
+        print(plan_text(PlanModel.of(view), args.locale))
+    return 0
+
+
+@reading
+def approval_show(reads: ViewReads, args: argparse.Namespace) -> int:
+    view = reads.approval(None, args.id)
+    if args.json:
+        json_out(view.to_dict())
+    else:
+        print(approval_text(view, args.locale, reads.now()))
     return 0

@@ -15,7 +15,6 @@ from altlas.cli.common import (
     json_out,
     read_json,
     report_followed,
-    show_one,
     with_system,
 )
 from altlas.follow import worker_running
@@ -130,4 +129,3 @@ def task_export(system: System, args: argparse.Namespace) -> int:
     return 0
 
 
-show = with_system(show_one("task"))

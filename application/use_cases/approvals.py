@@ -43,10 +43,6 @@ class ApprovalUseCases(UseCasesBase):
         self.access.check(who, "expire")
         return self.app.expire_approval(self.resolve(approval_ref, "approval"), actor=who)
 
-    def approval(self, who: str | None, ref: str) -> ApprovalView:
-        self._may(who, "read")
-        return self.app.get_approval(self.resolve(ref, "approval"))
-
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""
         return [a for a in self.open_approvals(who)

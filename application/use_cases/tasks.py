@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from application.core import run_id_of
-from application.errors import NotFoundError
 from application.presenters import oncall_of
 from application.snapshots import TaskView
 from application.use_cases.base import NotOnCallError, UseCasesBase
@@ -62,16 +59,6 @@ class TaskUseCases(UseCasesBase):
     def reject_task(self, who: str, task_ref: str, reason: str) -> TaskView:
         self.access.check(who, "reject")
         return self.app.reject_task(self.resolve(task_ref, "task"), reason, actor=who)
-
-    def task(self, who: str | None, ref: str) -> TaskView:
-        self._may(who, "read")
-        task_id = self.resolve(ref, "task")
-        view = self.app.get_task(task_id)
-        try:
-            run = self.app.get_run(run_id_of(task_id))
-        except NotFoundError:
-            return view
-        return replace(view, run_id=run.id)
 
     def check_plan(self, document: Any, mode: str = "normal") -> list[dict[str, Any]]:
         """The gate of each step of a hand-written plan, or why it is refused; records

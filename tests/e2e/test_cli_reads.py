@@ -1,6 +1,6 @@
 """The reads (`task list`, `run list`, `approvals`, `timeline`, `incidents`, `events`, `run
-show`) open only the views, and the store through the library alone, when the views hold every
-recorded event, and show exactly what the whole system shows."""
+show`, `task show`, `approval show`) open only the views, and the store through the library
+alone, when the views hold every recorded event, and show exactly what the whole system shows."""
 
 from __future__ import annotations
 
@@ -40,11 +40,19 @@ def _run_id(env: dict[str, str]) -> str:
     return str(json.loads(altlas(env, "run", "list", "--json").stdout)["items"][0]["run_id"])
 
 
+def _task_and_approval(env: dict[str, str]) -> tuple[str, str]:
+    task = json.loads(altlas(env, "task", "list", "--json").stdout)["items"][-1]["task_id"]
+    return str(task), str(json.loads(altlas(env, "approvals", "--json").stdout)[0]["approval_id"])
+
+
 def test_each_read_shows_what_the_whole_system_shows(env: dict[str, str],
                                                      tmp_path: Path) -> None:
     _waiting_for_approval(env, tmp_path)
     run = _run_id(env)
-    for args in [*READS, ("run", "show", run), ("run", "show", run[:8], "--json")]:
+    task, approval = _task_and_approval(env)
+    for args in [*READS, ("run", "show", run), ("run", "show", run[:8], "--json"),
+                 ("task", "show", task[:8]), ("task", "show", task, "--json"),
+                 ("approval", "show", approval[:8]), ("approval", "show", approval, "--json")]:
         quick, whole = altlas(env, *args), altlas({**env, **WHOLE}, *args)
         assert quick.returncode == whole.returncode == 0, quick.stderr + whole.stderr
         assert _same_minute(quick.stdout) == _same_minute(whole.stdout), args
@@ -58,12 +66,15 @@ def test_a_read_of_current_views_builds_no_application(env: dict[str, str],
                                                        tmp_path: Path) -> None:
     _waiting_for_approval(env, tmp_path)
     run = _run_id(env)  # and the views catch up with the store
+    task, approval = _task_and_approval(env)
     whole = {"altlas.bootstrap", "application.app", "pydantic", "adapters.policy_file"}
     out, modules = imports(env, "task", "list")
     assert "check disk on web-1" in out
     assert not modules & {*whole, "eventsourcing.application"}
     for read, shows in ((("events",), "ApprovalRequested"), (("incidents",), "No incident is open"),
-                        (("run", "show", run[:8]), "waits for 2 more approval")):
+                        (("run", "show", run[:8]), "waits for 2 more approval"),
+                        (("task", "show", task[:8]), "set the flag"),
+                        (("approval", "show", approval[:8]), "s3")):
         out, modules = imports(env, *read)
         assert shows in out and not modules & whole, read
 

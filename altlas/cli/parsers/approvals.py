@@ -28,7 +28,7 @@ def register(sub: Subparsers) -> None:
                    help="why, shown to the requester and kept in the history")
     as_json(p)
     approval = group(sub, "approval", "show, expire or cancel approvals")
-    p = add(approval, "show", "approvals:show", "show an approval")
+    p = add(approval, "show", "reads:approval_show", "show an approval")
     identifies(p, "approval")
     as_json(p)
     p = add(approval, "expire", "approvals:expire",

@@ -60,4 +60,4 @@ def register(sub: Subparsers) -> None:
     as_json(p)
     reading(task, "task", "requested, asking, segmented, rejected or unanswered",
             document="a task's plan as an .alt document", fmt="alt",
-            shows="show a task and its plan")
+            shows="show a task and its plan", shown_by="reads:task_show")
