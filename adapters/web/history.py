@@ -16,7 +16,7 @@ from adapters.pages import history
 from adapters.web.page import PREFIX, Viewer, Web
 from domain.errors import InvalidInputError
 
-NAV = ((f"{PREFIX}/history", "nav.history"),)
+NAV = ((f"{PREFIX}/history", "nav.history", "audit"),)
 FILTERS = ("actor", "aggregate", "correlation", "type", "since", "until", "limit")
 
 

@@ -27,6 +27,7 @@ from adapters.audit_jobs import AuditJobs
 from adapters.web.live import Changes, stream
 from adapters.web.session import COOKIE, Session, Sessions
 from adapters.web.text import t
+from application.access import AccessDeniedError
 from application.errors import PolicyUnavailableError
 from application.use_cases import UseCases
 from domain.errors import DomainError, InvalidInputError
@@ -68,7 +69,7 @@ class Web:
     uc: UseCases
     sessions: Sessions
     live: Changes | None = None
-    nav: list[tuple[str, str]] = field(default_factory=list)
+    nav: list[tuple[str, ...]] = field(default_factory=list)  # (path, label[, action needed])
     jobs: AuditJobs = field(default_factory=AuditJobs)  # the API's: one verification at a time
 
     def router(self) -> APIRouter:
@@ -116,8 +117,21 @@ class Web:
 
     def page(self, request: Request, viewer: Viewer | None, template: str, *,
              status: int = 200, locale: str | None = None, **context: Any) -> HTMLResponse:
-        return render(request, template, viewer, status=status, nav=self.nav,
+        return render(request, template, viewer, status=status, nav=self.nav_for(viewer),
                       locale=locale, **context)
+
+    def nav_for(self, viewer: Viewer | None) -> list[tuple[str, str]]:
+        """The places this person may open: a page whose every route they would be refused
+        is not offered."""
+        return [(path, label) for path, label, *needs in self.nav
+                if viewer is not None and all(self._may(viewer, action) for action in needs)]
+
+    def _may(self, viewer: Viewer, action: str) -> bool:
+        try:
+            self.uc.access.check(viewer.person, action)
+        except AccessDeniedError:
+            return False
+        return True
 
 
 def render(request: Request, template: str, viewer: Viewer | None, *, status: int = 200,

@@ -307,3 +307,12 @@ def test_pages_read_without_signing_in_send_the_person_to_sign_in(system: System
         for path in ("/ui/history", "/ui/incidents", "/ui/knowledge"):
             r = anonymous.get(path, follow_redirects=False)
             assert r.status_code == 303 and "/ui/signin" in r.headers["location"], path
+
+
+def test_the_now_page_links_each_open_incident_to_its_page_with_its_likeliest_cause(
+        system: System, browser: Browser) -> None:
+    incident = incidents.incident_list(system.use_cases(), "deniz", status="open")[0]
+    cause = incident["cause"]
+    r = browser("deniz").get("/ui/")
+    assert f'href="/ui/incidents/{incident["id"]}"' in r.text
+    assert f'{cause["component"]} ({cause["evidence"]})' in r.text

@@ -51,6 +51,11 @@ def test_a_requester_reaches_no_history_page_however_the_path_is_spelled(
     assert "RunCompleted" not in r.text and "x-ndjson" not in r.headers.get("content-type", "")
 
 
+def test_the_history_is_offered_in_the_navigation_only_to_who_may_open_it(g: Gatehouse) -> None:
+    assert 'href="/ui/history"' not in signed_in(g, "deniz").get("/ui/").text
+    assert 'href="/ui/history"' in signed_in(g, "ivy").get("/ui/").text
+
+
 def test_a_requester_cannot_start_a_verification_from_the_page_even_with_a_valid_form(
         g: Gatehouse) -> None:
     deniz = signed_in(g, "deniz")
