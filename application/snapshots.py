@@ -35,6 +35,7 @@ class TaskView:
     answers: list[dict[str, Any]] = field(default_factory=list)
     run_id: str | None = None  # once its run started: a client follows the task to its run
     heard: dict[str, Any] | None = None  # a spoken request: what was heard of its clip
+    because: str | None = None  # asked by a runbook step: the condition and outputs it read
 
     @classmethod
     def of(cls, task: Task) -> TaskView:
@@ -49,6 +50,7 @@ class TaskView:
             question=dict(task.question) if task.question else None,
             answers=[dict(a) for a in task.answers],
             heard=dict(task.heard) if task.heard else None,
+            because=task.because,
         )
 
     def to_dict(self) -> dict[str, Any]:

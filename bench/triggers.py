@@ -8,14 +8,22 @@ event's recorded time. A duplicate is a second TriggerFired for one scheduled ti
 a scheduled time more than 30 s before the end with neither TriggerFired nor TriggerMissed.
 
     python bench/triggers.py [--schedules 1000] [--every 60] [--soak 150] [--kills 3]
+    python bench/triggers.py --webhooks 200
 
 Needs the PostgreSQL of scripts/services.sh (ALTLAS_TEST_DATABASE_URL). The workers only fire
 triggers (the runs they request are recorded, not run), so what is timed is the firing.
+
+``--webhooks N``: webhook → run started instead. N deliveries to POST /triggers/NAME, one at a
+time, with a worker thread as in `altlas serve` (polling every 50 ms); the time from sending
+each to its RunStarted as recorded. The baseline, in the same run on the same store: N POST
+/tasks of a request the rules plan, to their RunStarted (planning included, as a person's
+request has it). Steps run on a fake executor: what is timed is the path to the run's start.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import signal
@@ -23,17 +31,24 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import yaml
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from adapters.policy_file import default_policy_text
 from altlas.bootstrap import bootstrap
 from altlas.settings import Settings
+from application.core import run_id_of
+from domain.plan import STEP_KINDS
+from testkit.fakes.ports import FakeExecutor
+from testkit.helpers import TOKENS
 
 URL = os.environ.get("ALTLAS_TEST_DATABASE_URL",
                      "postgresql://altlas:altlas@127.0.0.1:55432/altlas_test")
@@ -123,6 +138,57 @@ def one_run(schedules: int, every: int, soak: float, workers: int, kills: int, s
             "kills": float(len(moments)), "soak": (ended - began).total_seconds()}
 
 
+HOOK_TOKEN = "bench-hook-token"
+HOOK_SCHEMA = {"type": "object", "required": ["host"], "properties": {"host": {"type": "string"}}}
+
+
+def webhook_runs(deliveries: int, home: Path) -> dict[str, list[float]]:
+    """Seconds from sending to RunStarted recorded, for webhooks and for POST /tasks."""
+    schema = f"benchhook{uuid4().hex[:8]}"
+    policy = home / f"{schema}.yaml"
+    data = yaml.safe_load(default_policy_text())
+    data.setdefault("api_tokens", {})[hashlib.sha256(TOKENS["erin"].encode()).hexdigest()] = (
+        "erin")
+    data["triggers"] = {"webhooks": {"up": {
+        "bearer_sha256": hashlib.sha256(HOOK_TOKEN.encode()).hexdigest()}}}
+    policy.write_text(yaml.safe_dump(data))
+    fake = FakeExecutor()
+    system = bootstrap(Settings(database_url=SecretStr(f"{URL}?schema={schema}"),
+                                views_database_url=SecretStr(f"{URL}?schema={schema}v"),
+                                policy_file=policy, segmenter="rules", poll_interval_ms=50),
+                       executors=dict.fromkeys(STEP_KINDS, fake))
+    system.app.publish_runbook("uptime", PLAN, {"host": {"kind": "host"}}, "alice")
+    system.app.create_webhook_trigger("up", "uptime", "alice", HOOK_SCHEMA, {"host": "host"})
+    stop = threading.Event()
+    thread = threading.Thread(target=system.worker().run, args=(stop,), daemon=True)
+    thread.start()
+    sent: dict[str, list[tuple[str, datetime]]] = {"webhook": [], "POST /tasks": []}
+    try:
+        with TestClient(system.api()) as client:
+            for i in range(deliveries):
+                at = datetime.now(UTC)
+                answer = client.post("/triggers/up", json={"host": "web-1"}, headers={
+                    "Authorization": f"Bearer {HOOK_TOKEN}", "X-Delivery-Id": f"d-{i}"})
+                assert answer.status_code in (200, 201, 202), answer.text
+                sent["webhook"].append((answer.json()["task_id"], at))
+                at = datetime.now(UTC)
+                answer = client.post("/tasks", json={"request": "check uptime on web-1"},
+                                     headers={"Authorization": f"Bearer {TOKENS['erin']}"})
+                assert answer.status_code in (200, 201, 202), answer.text
+                sent["POST /tasks"].append((answer.json()["id"], at))
+                time.sleep(0.2)  # one at a time: what is timed is one request's path
+            time.sleep(3.0)
+        started = {r.aggregate_id: r.timestamp for r in system.history.read()
+                   if r.type_name == "RunStarted"}
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        system.close()
+    return {path: [(started[run_id_of(UUID(task))] - at).total_seconds()
+                   for task, at in pairs if run_id_of(UUID(task)) in started]
+            for path, pairs in sent.items()}
+
+
 def _q(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -141,7 +207,20 @@ def main() -> None:
     parser.add_argument("--soak", type=float, default=150.0, help="seconds per run")
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--webhooks", type=int, default=0,
+                        help="measure webhook → run started over this many deliveries instead")
     args = parser.parse_args()
+    if args.webhooks:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+            timed = webhook_runs(args.webhooks, Path(tmp))
+        print(f"{args.webhooks} requests each way, one at a time, PostgreSQL, a worker thread "
+              "polling every 50 ms")
+        print("| path | runs started | → RunStarted p50 (s) | p99 (s) |")
+        print("|---|---|---|---|")
+        for path, seconds in timed.items():
+            print(f"| {path} | {len(seconds)} / {args.webhooks} | {_q(seconds, 0.5):.3f} | "
+                  f"{_q(seconds, 0.99):.3f} |")
+        return
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         rows = [("baseline: 1 worker, no kills",
                  one_run(args.schedules, args.every, args.soak, 1, 0, args.seed, Path(tmp))),

@@ -12,7 +12,7 @@ from domain.errors import ConflictError, InvalidInputError
 from domain.risk import RiskLevel
 
 ALT_VERSION = 1
-STEP_KINDS = ("local", "ssh", "promql", "http", "llm", "manual")
+STEP_KINDS = ("local", "ssh", "promql", "http", "llm", "manual", "task")
 MAX_STEPS = 50
 MAX_ACTION_CHARS = 4000
 MAX_TIMEOUT_S = 3600.0

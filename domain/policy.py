@@ -169,6 +169,9 @@ class Policy:
     min_trigger_interval: timedelta = timedelta(minutes=1)
     # each webhook trigger's own credential, by its name (triggers.webhooks)
     webhooks: Mapping[str, AlertSender] = field(default_factory=dict)
+    # how many tasks deep a runbook's task step may request work (triggers.task_depth): a
+    # task requested by a step may itself request one only below this depth, so none loops
+    task_depth: int = 1
 
     def topology(self) -> Topology:
         return Topology(self.services.values(), self.hosts)
@@ -204,6 +207,12 @@ class Policy:
             method = self.web_target(step).method
             effect = Effect.READ if method in READ_METHODS else Effect.CHANGE
             why = f"HTTP {method}"
+        elif step.kind == "task":
+            if step.target:
+                raise StepRefusedError(f"step {step.id}: a task step has no target; the task "
+                                       "it requests is planned and gated on its own")
+            target, effect = "", Effect.READ
+            why = "requests a task, whose steps pass their own gates"
         else:  # promql, llm: reads only
             target = step.target or ""
             effect, why = Effect.READ, f"{step.kind} reads only"
@@ -236,7 +245,7 @@ class Policy:
             return self.hosts[target].environment
         if target in self.environments and step.kind in ("promql", "llm"):
             return target
-        if not target and step.kind in ("promql", "llm"):
+        if not target and step.kind in ("promql", "llm", "task"):
             return self._least_privileged_environment()
         raise UnknownHostError(
             f"step {step.id}: unknown host {target!r}; add it to the policy's hosts first"
@@ -480,17 +489,23 @@ class _Parser:
         triggers: Mapping[str, Any] = {}
         with self._entry():
             triggers = self._mapping(root.get("triggers", {}), ("triggers",),
-                                     {"min_interval", "webhooks"})
+                                     {"min_interval", "webhooks", "task_depth"})
         with self._entry():
             min_interval = self._duration(triggers.get("min_interval", "1m"),
                                           ("triggers", "min_interval"))
         with self._entry():
             webhooks = self._webhooks(triggers.get("webhooks", {}))
+        depth = 1
+        with self._entry():
+            depth = triggers.get("task_depth", 1)
+            if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 5:
+                raise PolicyError(("triggers", "task_depth"), "must be a whole number from 0 "
+                                  "to 5 (how deep tasks requested by runbook steps may go)")
         if self.problems:
             raise PolicyProblems(self.problems)
         return Policy(environments, hosts, people, groups, expiry, deny, rules, local_allow,
                       local_host, tokens, learning, services, alertmanager, incidents, secrets,
-                      min_interval, webhooks)
+                      min_interval, webhooks, depth)
 
     def _secrets(self, data: Any, hosts: Mapping[str, Host]) -> dict[str, SecretScope]:
         scopes: dict[str, SecretScope] = {}

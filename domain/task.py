@@ -22,7 +22,7 @@ MAX_REQUEST_CHARS = 4000
 class Task(AuditedAggregate):
     class Requested(AuditedAggregate.Created):
         type_name = "TaskRequested"
-        class_version = 5
+        class_version = 6
         request: str
         requester: str
         mode: str
@@ -33,6 +33,7 @@ class Task(AuditedAggregate):
         reply_to: dict[str, str] | None
         on_behalf_of: str | None  # the person altlas asks for (a trigger's owner)
         heard: dict[str, Any] | None  # a spoken request: its clip (domain.voice.HEARD_FIELDS)
+        because: str | None  # asked by a runbook step: its condition and the outputs it read
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -53,6 +54,11 @@ class Task(AuditedAggregate):
         def upcast_v4_v5(state: dict[str, Any]) -> None:
             """Before voice requests every request was typed."""
             state["heard"] = None
+
+        @staticmethod
+        def upcast_v5_v6(state: dict[str, Any]) -> None:
+            """Before runbooks' task steps altlas never asked for a task because of outputs."""
+            state["because"] = None
 
     class Segmented(AuditedAggregate.Event):
         type_name = "TaskSegmented"
@@ -118,7 +124,7 @@ class Task(AuditedAggregate):
         self, request: str, requester: str, mode: str, persona: str,
         environment: str | None, source: str, chaos_level: int | None,
         reply_to: dict[str, str] | None, correlation_id: str, on_behalf_of: str | None = None,
-        heard: dict[str, Any] | None = None,
+        heard: dict[str, Any] | None = None, because: str | None = None,
     ) -> None:
         self.request = request
         self.requester = requester
@@ -130,6 +136,7 @@ class Task(AuditedAggregate):
         self.reply_to = reply_to
         self.on_behalf_of = on_behalf_of
         self.heard = heard
+        self.because = because
         self.correlation_id = correlation_id
         self.status = "requested"
         self.plan: dict[str, Any] | None = None
@@ -161,6 +168,7 @@ class Task(AuditedAggregate):
         chaos_level: int | None = None, reply_to: dict[str, str] | None = None,
         seal: Seal = as_written, on_behalf_of: str | None = None,
         heard: dict[str, Any] | None = None, id: UUID | None = None,
+        because: str | None = None,
     ) -> Task:
         """``reply_to`` is where the person asked (front, channel, thread): what altlas
         says about this task afterwards goes there. The request is recorded sealed. A
@@ -187,6 +195,7 @@ class Task(AuditedAggregate):
             persona=persona, environment=environment, source=source, chaos_level=chaos_level,
             reply_to=reply_to, on_behalf_of=on_behalf_of,
             heard=None if heard is None else checked_heard(heard),
+            because=None if because is None else because[:MAX_REQUEST_CHARS],
         )
 
     def record_segmentation(

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from application.core import RUNNER, Reaction, run_id_of
 from application.reactions.common import Event, Ports, meta_of
+from application.reactions.task_steps import request_task
 from domain.approval import GRANTED, OPEN, Approval
 from domain.conditions import evaluate
 from domain.plan import Plan, PlanStep
@@ -62,6 +63,10 @@ def advance_run(event: Event, r: Reaction, ports: Ports) -> None:
             elif decision.action == "run":
                 approval_id = run.steps[step.id].approval_id
                 approval = r.get(Approval, UUID(approval_id)) if approval_id else None
+                if step.kind == "task":  # recorded with the run: requested exactly once
+                    request_task(run, step, r, meta, approval)
+                    progressed = True
+                    continue
                 run.start_step(step.id, meta, r.worker, approval)
                 r.claim(run.id, step.id)
     if all(s.status in AT_REST for s in run.steps.values()):

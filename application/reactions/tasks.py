@@ -29,7 +29,8 @@ def plan_task(event: Task.Requested | Task.Clarified, r: Reaction, ports: Ports)
         problem = r.app.redactor.text(outcome.problem).text
         task.reject(r.app.written(problem, meta.actor, task.requester) or "", meta)
         return
-    plan_doc, gates = r.app.classify(outcome.plan, task.mode, task.requester)
+    plan_doc, gates = r.app.classify(outcome.plan, task.mode,
+                                     task.on_behalf_of or task.requester)
     fallback = outcome.fallback_reason
     task.record_segmentation(
         plan_doc, gates, outcome.segmenter, meta,
