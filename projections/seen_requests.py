@@ -1,6 +1,6 @@
 """Signed requests a chat front accepted, kept in the view database for a while, so every
 process of altlas sees the same ones: a replay is refused, a platform's own retry handled
-once."""
+once. The dashboard keeps its signed-out sessions here the same way (adapters/web/session.py)."""
 
 from __future__ import annotations
 
