@@ -608,8 +608,10 @@ class System:
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
         end = self.history.last_position
         position = (lambda: applied_position(self.views())) if self.embedded else end
-        mount_dashboard(api, use_cases, Sessions(key, self.settings.ui_signed_in_seconds),
-                        Changes(position, end, self.app.recorded), jobs)
+        lifetime = self.settings.ui_signed_in_seconds
+        sessions = Sessions(key, lifetime, self.seen_requests(timedelta(seconds=lifetime)))
+        mount_dashboard(api, use_cases, sessions, Changes(position, end, self.app.recorded),
+                        jobs)
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

@@ -51,6 +51,52 @@ async def burst(url: str, bodies: list[tuple[str, dict[str, str]]]) -> list[floa
         return list(await asyncio.gather(*(one(b, h) for b, h in bodies)))
 
 
+def serve_env(root: str, policy: Path, slack: FakeSlack) -> dict[str, str]:
+    """`altlas serve` on the embedded default in ``root``, its Slack app talking to ``slack``."""
+    env = {**os.environ, "ALTLAS_DATA_DIR": f"{root}/data", "ALTLAS_POLICY_FILE": str(policy),
+           "ALTLAS_SEGMENTER": "rules", "ALTLAS_SLACK_BOT_TOKEN": BOT_TOKEN,
+           "ALTLAS_SLACK_SIGNING_SECRET": p.SIGNING_SECRET,
+           "ALTLAS_SLACK_API_URL": slack.base_url, "ALTLAS_LOG_LEVEL": "WARNING"}
+    for key in ("ALTLAS_DATABASE_URL", "ALTLAS_KAFKA_BOOTSTRAP_SERVERS"):
+        env.pop(key, None)
+    return env
+
+
+def one_round(base: str, slack: FakeSlack, users: int, samples: dict[str, list[float]]
+              ) -> str:
+    """``users`` people at once ask for their approvals, then click Approve on one card:
+    their acknowledgement times (and /healthz's) added to ``samples``; the approval's id."""
+    events = f"{base}/slack/events"
+    samples["baseline"] += asyncio.run(burst(f"{base}/healthz", [("", {})] * users))
+    bodies = []
+    for i in range(users):
+        body = p.slash_command(f"U1{i:08d}", "approvals", slack.response_url(f"cmd/{i}"))
+        bodies.append((body, p.headers(body, p.FORM)))
+    samples["slash"] += asyncio.run(burst(events, bodies))
+    before = len([c for c in slack.find("chat.postMessage")
+                  if '"actions"' in json.dumps(c.body.get("blocks", ""))])
+    body = p.slash_command("U0ERIN001", "do set the maintenance flag on the altlas host",
+                           slack.response_url("cmd/erin"))
+    httpx.post(events, content=body, headers=p.headers(body, p.FORM))
+    while True:
+        cards = [c for c in slack.find("chat.postMessage")
+                 if '"actions"' in json.dumps(c.body.get("blocks", ""))]
+        if len(cards) > before:
+            break
+        time.sleep(0.05)
+    blocks = cards[-1].body["blocks"]
+    blocks = blocks if isinstance(blocks, list) else json.loads(blocks)
+    approval = str(next(b for b in blocks if b["type"] == "actions")["elements"][0]["value"])
+    message = {"ts": "1700000000.000001", "text": "", "blocks": blocks}
+    bodies = []
+    for i in range(users):
+        body = p.block_actions(f"U1{i:08d}", "altlas_approve", approval, message,
+                               slack.response_url(f"act/{i}"))
+        bodies.append((body, p.headers(body, p.FORM)))
+    samples["click"] += asyncio.run(burst(events, bodies))
+    return approval
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
@@ -60,48 +106,11 @@ def main() -> int:
     slack = FakeSlack().start()
     with tempfile.TemporaryDirectory() as root:
         policy = crowd_policy(Path(root), users, quorum)
-        env = {**os.environ, "ALTLAS_DATA_DIR": f"{root}/data", "ALTLAS_POLICY_FILE": str(policy),
-               "ALTLAS_SEGMENTER": "rules", "ALTLAS_SLACK_BOT_TOKEN": BOT_TOKEN,
-               "ALTLAS_SLACK_SIGNING_SECRET": p.SIGNING_SECRET,
-               "ALTLAS_SLACK_API_URL": slack.base_url, "ALTLAS_LOG_LEVEL": "WARNING"}
-        for key in ("ALTLAS_DATABASE_URL", "ALTLAS_KAFKA_BOOTSTRAP_SERVERS"):
-            env.pop(key, None)
-        with served(env) as (base, _):
-            events = f"{base}/slack/events"
+        with served(serve_env(root, policy, slack)) as (base, _):
             samples: dict[str, list[float]] = {"baseline": [], "slash": [], "click": []}
             approvals: list[str] = []
             for _ in range(args.rounds):
-                samples["baseline"] += asyncio.run(burst(f"{base}/healthz",
-                                                         [("", {})] * users))
-                bodies = []
-                for i in range(users):
-                    body = p.slash_command(f"U1{i:08d}", "approvals",
-                                           slack.response_url(f"cmd/{i}"))
-                    bodies.append((body, p.headers(body, p.FORM)))
-                samples["slash"] += asyncio.run(burst(events, bodies))
-                before = len([c for c in slack.find("chat.postMessage")
-                              if '"actions"' in json.dumps(c.body.get("blocks", ""))])
-                body = p.slash_command("U0ERIN001", "do set the maintenance flag on the altlas "
-                                       "host", slack.response_url("cmd/erin"))
-                httpx.post(events, content=body, headers=p.headers(body, p.FORM))
-                while True:
-                    cards = [c for c in slack.find("chat.postMessage")
-                             if '"actions"' in json.dumps(c.body.get("blocks", ""))]
-                    if len(cards) > before:
-                        break
-                    time.sleep(0.05)
-                card = cards[-1]
-                blocks = card.body["blocks"]
-                blocks = blocks if isinstance(blocks, list) else json.loads(blocks)
-                approval = next(b for b in blocks if b["type"] == "actions")["elements"][0]["value"]
-                approvals.append(approval)
-                message = {"ts": "1700000000.000001", "text": "", "blocks": blocks}
-                bodies = []
-                for i in range(users):
-                    body = p.block_actions(f"U1{i:08d}", "altlas_approve", approval, message,
-                                           slack.response_url(f"act/{i}"))
-                    bodies.append((body, p.headers(body, p.FORM)))
-                samples["click"] += asyncio.run(burst(events, bodies))
+                approvals.append(one_round(base, slack, users, samples))
             time.sleep(3)
         slack.stop()
         counts = check(Path(root) / "data", approvals, quorum, users)

@@ -5,29 +5,45 @@ serve` serves it (uvicorn, the views' feed and a worker in one process):
   calls that return what it shows, and of a run page with 50 steps (GET /ui/runs/{id})
   against GET /runs/{id}, with ``--runs`` runs in the store;
 - event recorded → visible in an open browser (Debian's chromium, Playwright): a vote
-  recorded, until the card on *Now* shows it; an approval asked for, until its card appears.
+  recorded, until the card on *Now* shows it; an approval asked for, until its card appears;
+- in that chromium, time to first byte, DOM interactive and load end of *Now* and of the
+  50-step run page, from the browser's own navigation timing;
+- chat acknowledgement (bench/chatops.py's rounds: 50 people's slash commands, then their
+  clicks on one card) on `altlas serve` in its own process, with no dashboard open, then with
+  ``--streams`` open *Now* streams (one signed-in session, each stream re-rendering *Now* at
+  every change the clicks make), then with none again.
 
-    python bench/dashboard.py [--runs 2000] [--requests 200] [--events 30]
+    python bench/dashboard.py [--runs 2000] [--requests 200] [--events 30] [--loads 30]
+                              [--streams 200] [--rounds 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
+import hashlib
 import statistics
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import yaml
+from chatops import one_round, serve_env
+from playwright.sync_api import Page, sync_playwright
+from served import served
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.pages.now import WATCHED
 from testkit.dashboard import Dashboard, serve_dashboard, sign_in, until
-from testkit.helpers import TOKENS
+from testkit.fakes.slack import FakeSlack
+from testkit.helpers import TOKENS, crowd_policy
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -119,14 +135,9 @@ def page_times(dash: Dashboard, run_id: str, requests: int) -> dict[str, list[fl
     return rows
 
 
-def live_times(dash: Dashboard, events: int) -> dict[str, list[float]]:
-    """Event recorded → shown in an open browser, measured with the browser's own clock
-    (a MutationObserver) against the time the event was recorded (same machine)."""
-    from playwright.sync_api import sync_playwright
-
-    uc = dash.system.use_cases(catch_up=False)
-    rows: dict[str, list[float]] = {"approval asked → card shown": [],
-                                    "vote recorded → count shown": []}
+@contextmanager
+def chromium_as_bob(dash: Dashboard) -> Iterator[Page]:
+    """Debian's chromium, headless, with a page signed in to the dashboard as bob."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=ARGS)
@@ -135,6 +146,17 @@ def live_times(dash: Dashboard, events: int) -> dict[str, list[float]]:
         page.get_by_label("API token").fill(TOKENS["bob"])
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{dash.url}/ui/")
+        yield page
+        browser.close()
+
+
+def live_times(dash: Dashboard, events: int) -> dict[str, list[float]]:
+    """Event recorded → shown in an open browser, measured with the browser's own clock
+    (a MutationObserver) against the time the event was recorded (same machine)."""
+    uc = dash.system.use_cases(catch_up=False)
+    rows: dict[str, list[float]] = {"approval asked → card shown": [],
+                                    "vote recorded → count shown": []}
+    with chromium_as_bob(dash) as page:
         page.evaluate("""() => {
             window.seen = {};
             new MutationObserver(() => {
@@ -161,8 +183,112 @@ def live_times(dash: Dashboard, events: int) -> dict[str, list[float]]:
                                               f"() => window.seen['{key}:1']"))
             rows["vote recorded → count shown"].append(counted - recorded)
             uc.deny("bob", approval["approval_id"], "bench: keep Now short")
-        browser.close()
     return rows
+
+
+NAVIGATION = """() => {
+  const n = performance.getEntriesByType('navigation')[0];
+  return n.loadEventEnd > 0 && [n.responseStart, n.domInteractive, n.loadEventEnd];
+}"""
+
+
+def load_times(dash: Dashboard, run_id: str, loads: int) -> dict[str, list[float]]:
+    """Each page opened ``loads`` times, interleaved, in chromium signed in as bob: its
+    navigation timing (ms from the start of the navigation)."""
+    rows: dict[str, list[float]] = {}
+    pages = {"Now": f"{dash.url}/ui/", "run, 50 steps": f"{dash.url}/ui/runs/{run_id}"}
+    with chromium_as_bob(dash) as page:
+        for n in range(loads + 2):
+            for name, url in pages.items():
+                page.goto(url)
+                timing = page.wait_for_function(NAVIGATION).json_value()
+                if n < 2:
+                    continue  # warm-up
+                for label, value in zip(("first byte", "DOM interactive", "load end"),
+                                        timing, strict=True):
+                    rows.setdefault(f"{name}: {label} (chromium)", []).append(value)
+    return rows
+
+
+BENCH_TOKEN = "bench-dashboard-token"
+
+
+def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
+    """Chat acknowledgement p50/p99 with no dashboard open, with ``streams`` open, and with
+    none again, on one `altlas serve` in its own process."""
+    users = 50
+    slack = FakeSlack().start()
+    samples: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as root:
+        policy = crowd_policy(Path(root), users, users - 10)
+        data = yaml.safe_load(policy.read_text())
+        data.setdefault("api_tokens", {})[hashlib.sha256(BENCH_TOKEN.encode()).hexdigest()] \
+            = "sre000"
+        policy.write_text(yaml.safe_dump(data))
+        with served(serve_env(root, policy, slack)) as (base, _):
+            for _ in range(2):  # warm-up: planning, the first card, the first renders
+                one_round(base, slack, users, {"baseline": [], "slash": [], "click": []})
+            for phase in ("no dashboard", f"{streams} open", "no dashboard again"):
+                held = Streams(base, streams) if "open" in phase else None
+                part: dict[str, list[float]] = {"baseline": [], "slash": [], "click": []}
+                for _ in range(rounds):
+                    one_round(base, slack, users, part)
+                if held is not None:
+                    heard = held.close()
+                    print(f"{streams} streams: {heard} updates heard, "
+                          f"{heard / streams:.1f} each", file=sys.stderr)
+                samples[f"slash command ack, {phase}"] = part["slash"]
+                samples[f"Approve click ack, {phase}"] = part["click"]
+    slack.stop()
+    return samples
+
+
+class Streams:
+    """``n`` *Now* streams held open on one session (on a thread of their own) until
+    ``close``, which says how many updates they heard."""
+
+    def __init__(self, base: str, n: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            assert sign_in(client, BENCH_TOKEN).status_code == 303
+            self._cookie = client.cookies["altlas_session"]
+        self._base, self._n, self.heard = base, n, 0
+        self._opened, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._hold(),), daemon=True)
+        self._thread.start()
+        if not self._opened.wait(120):
+            raise RuntimeError(f"{n} streams did not open")
+
+    def close(self) -> int:
+        self._stop.set()
+        self._thread.join(60)
+        return self.heard
+
+    async def _hold(self) -> None:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        first = asyncio.Semaphore(0)
+        async with httpx.AsyncClient(base_url=self._base, timeout=None, limits=limits) as c:
+            async def one() -> None:
+                async with c.stream("GET", "/ui/now/stream", headers={
+                        "Cookie": f"altlas_session={self._cookie}",
+                        "Accept": "text/event-stream"}) as r:
+                    assert r.status_code == 200
+                    told = False
+                    async for line in r.aiter_lines():
+                        if line.startswith("data:") and not told:
+                            told = True
+                            first.release()
+                        elif line.startswith("id:"):
+                            self.heard += 1
+
+            tasks = [asyncio.create_task(one()) for _ in range(self._n)]
+            for _ in range(self._n):
+                await first.acquire()
+            self._opened.set()
+            while not self._stop.is_set():
+                await asyncio.sleep(0.1)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _epoch_ms(iso: str) -> float:
@@ -185,13 +311,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--events", type=int, default=30)
+    parser.add_argument("--loads", type=int, default=30)
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, serve_dashboard(Path(tmp)) as dash:
         run_id = fill(dash, args.runs)
         table(f"Time to first byte, {args.runs + 1} runs in the store (embedded, one process)",
               page_times(dash, run_id, args.requests))
+        table(f"Page loads in chromium, {args.runs + 1} runs in the store",
+              load_times(dash, run_id, args.loads))
         table("Event recorded → visible in an open browser (chromium, embedded)",
               live_times(dash, args.events))
+    table(f"Chat acknowledgement, 50 people at once, with and without {args.streams} open "
+          "dashboards (`altlas serve` in its own process)",
+          streams_against_chat(args.streams, args.rounds))
 
 
 if __name__ == "__main__":

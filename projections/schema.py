@@ -146,7 +146,8 @@ chat_posts = Table(
 )
 
 # Signed requests a front accepted (Slack: the signature, or the event id), kept for the
-# signature's window: a replay is refused, a platform's own retry handled once.
+# signature's window: a replay is refused, a platform's own retry handled once. The
+# dashboard's front ("ui") keeps the sessions signed out, until their cookies expire.
 seen_requests = Table(
     "seen_requests", metadata,
     Column("front", String(20), primary_key=True),

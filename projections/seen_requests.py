@@ -1,6 +1,6 @@
 """Signed requests a chat front accepted, kept in the view database for a while, so every
 process of altlas sees the same ones: a replay is refused, a platform's own retry handled
-once."""
+once. The dashboard keeps its signed-out sessions here the same way (adapters/web/session.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import seen_requests
@@ -54,6 +54,13 @@ class SqlSeenRequests:
             firsts.append(key in new)
             new.discard(key)  # the same key twice in one batch: the second is a replay
         return firsts
+
+    def seen(self, front: str, key: str) -> bool:
+        """Whether some process recorded ``key`` (within ``keep``), without recording it."""
+        with self._engine().connect() as conn:
+            return conn.execute(select(seen_requests.c.seen_at).where(
+                seen_requests.c.front == front, seen_requests.c.key == key,
+                seen_requests.c.seen_at >= self._clock() - self._keep)).first() is not None
 
     def forget(self, front: str, key: str) -> None:
         """Drop ``key``: what it stood for was not done after all."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import yaml
+from fastapi import FastAPI
 
 from altlas.bootstrap import System, bootstrap
 from altlas.serving import start_inside
@@ -31,6 +32,7 @@ class Dashboard:
     system: System
     url: str
     policy_file: Path
+    api: FastAPI  # what `serve` serves: its routes
 
     @contextmanager
     def browser(self, person: str | None = None) -> Iterator[httpx.Client]:
@@ -62,6 +64,22 @@ class Dashboard:
         self.policy_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+class KeptKeys:
+    """The view database's requests seen, in memory: what a test's own ``Sessions`` (to
+    forge cookies with the server's secret, or to read them) records and looks up."""
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[str, str]] = set()
+
+    def first(self, front: str, key: str) -> bool:
+        new = (front, key) not in self.keys
+        self.keys.add((front, key))
+        return new
+
+    def seen(self, front: str, key: str) -> bool:
+        return (front, key) in self.keys
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found is not None, html[:2000]
@@ -86,8 +104,9 @@ def serve_dashboard(tmp: Path, policy: str | None = None, **settings: Any
     stop = threading.Event()
     threads = start_inside(system, stop, worker=True)
     try:
-        with UvicornThread(system.api(catch_up=False)) as server:
-            yield Dashboard(system, server.url, policy_file)
+        api = system.api(catch_up=False)
+        with UvicornThread(api) as server:
+            yield Dashboard(system, server.url, policy_file, api)
     finally:
         stop.set()
         for thread in threads:

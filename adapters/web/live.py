@@ -95,15 +95,19 @@ class Changes:
             else:
                 self._wake.wait(seen, self._idle)
 
+    def recheck(self) -> None:
+        """Wake every stream without a change, so each checks its session again now."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, woken in waiters:
+            loop.call_soon_threadsafe(woken.set)
+
     def _moved(self) -> bool:
         now = self._position()
         if now == self.position:
             return False
         self.position = now
-        with self._lock:
-            waiters = list(self._waiters)
-        for loop, woken in waiters:
-            loop.call_soon_threadsafe(woken.set)
+        self.recheck()
         return True
 
 

@@ -4,6 +4,10 @@ The cookie carries who signed in, the sha256 of the token they used and when it 
 with HMAC-SHA256. It is checked on every request against the policy file as it stands now,
 as the API checks a bearer token: a token taken out of the policy, or a person removed, ends
 every session made with it from the next request on. The token itself is never kept.
+
+Signing out records the session's nonce as ended in the view database, which every `altlas
+serve` on the store reads, until the cookie would have expired anyway: a copy of the cookie
+stops working everywhere, whatever bytes it is re-encoded as.
 """
 
 from __future__ import annotations
@@ -16,11 +20,21 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from domain.policy import Policy
 
 COOKIE = "altlas_session"
 SIGNIN_COOKIE = "altlas_signin"  # the sign-in form's own CSRF nonce, before any session
+FRONT = "ui"  # the dashboard's keys among the requests seen (projections/seen_requests.py)
+
+
+class EndedSessions(Protocol):
+    """Keys every process sees, kept at least as long as a session lasts."""
+
+    def first(self, front: str, key: str) -> bool: ...
+
+    def seen(self, front: str, key: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -32,12 +46,14 @@ class Session:
 
 
 class Sessions:
-    """Makes and reads session cookies and their CSRF tokens with one secret."""
+    """Makes and reads session cookies and their CSRF tokens with one secret, and ends
+    them in ``ended``, which keeps what it records for ``lifetime`` seconds."""
 
-    def __init__(self, secret: bytes, lifetime: int,
+    def __init__(self, secret: bytes, lifetime: int, ended: EndedSessions,
                  clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self.lifetime = lifetime
+        self._ended = ended
         self._clock = clock
 
     def open(self, person: str, token: str) -> tuple[Session, str]:
@@ -49,7 +65,8 @@ class Sessions:
         return session, f"{_b64(body)}.{_b64(self._sign(b'session', body))}"
 
     def read(self, cookie: str | None) -> Session | None:
-        """The session a cookie holds, or None when it is missing, forged or expired."""
+        """The session a cookie holds, or None when it is missing, forged, expired or
+        signed out."""
         if not cookie or cookie.count(".") != 1 or len(cookie) > 4096:
             return None
         body_text, signature = cookie.split(".")
@@ -59,12 +76,22 @@ class Sessions:
             person, digest, expires, nonce = json.loads(body) if valid else (None,) * 4
         except (ValueError, TypeError):
             return None
-        if not valid or not isinstance(expires, int) or expires <= self._clock():
+        now = self._clock()
+        # a cookie outliving the current lifetime (it was lowered) would outlive its sign-out
+        if not valid or not isinstance(expires, int) or not (
+                now < expires <= now + self.lifetime):
             return None
         if not (isinstance(person, str) and isinstance(digest, str)
                 and isinstance(nonce, str)):
             return None
+        if self._ended.seen(FRONT, _ended_key(nonce)):
+            return None
         return Session(person, digest, expires, nonce)
+
+    def end(self, session: Session) -> None:
+        """Sign ``session`` out in every process: its cookie, wherever copied, no longer
+        opens a page."""
+        self._ended.first(FRONT, _ended_key(session.nonce))
 
     @staticmethod
     def current(session: Session, policy: Policy) -> bool:
@@ -81,6 +108,10 @@ class Sessions:
 
     def _sign(self, purpose: bytes, body: bytes) -> bytes:
         return hmac.new(self._secret, purpose + b"\0" + body, hashlib.sha256).digest()
+
+
+def _ended_key(nonce: str) -> str:
+    return "signed-out:" + hashlib.sha256(nonce.encode()).hexdigest()
 
 
 def _b64(data: bytes) -> str:

@@ -1,5 +1,6 @@
 """Signing in and out: an API token, checked as the API checks it, exchanged for an
-HTTP-only, SameSite=Strict session cookie that ends after ALTLAS_UI_SIGNED_IN_SECONDS."""
+HTTP-only, SameSite=Strict session cookie that ends after ALTLAS_UI_SIGNED_IN_SECONDS, or
+when the person signs out (then on the server too, adapters/web/session.py)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def routes(web: Web) -> APIRouter:
     @ui.post("/signout")
     async def signout(request: Request, viewer: Viewer = Depends(web.viewer)) -> Response:
         await web.checked_form(request, viewer)
+        web.sessions.end(viewer.session)
+        if web.live is not None:
+            web.live.recheck()  # this process's open streams of the session end now
         response = RedirectResponse(f"{PREFIX}/signin", 303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response

@@ -25,8 +25,8 @@ EN: dict[str, str] = {
     "signin.unknown": "This token is not in the policy's api_tokens: ask an admin for one "
                       "(`altlas token new --for YOU`).",
     "signin.needed": "Sign in to see this page.",
-    "signin.ended": "Your session ended (it expired, or your token or person left the "
-                    "policy): sign in again.",
+    "signin.ended": "Your session ended (it expired, you signed out, or your token or "
+                    "person left the policy): sign in again.",
     "error.title": "Something is not right",
     "error.back": "Back to Now",
     "error.not_found": "No such page. Start again from Now.",
@@ -228,8 +228,8 @@ TR: dict[str, str] = {
     "signin.unknown": "Bu belirteç politikanın api_tokens listesinde yok: bir yöneticiden "
                       "isteyin (`altlas token new --for SİZ`).",
     "signin.needed": "Bu sayfayı görmek için giriş yapın.",
-    "signin.ended": "Oturumunuz bitti (süresi doldu ya da belirteciniz veya kişiniz "
-                    "politikadan çıkarıldı): yeniden giriş yapın.",
+    "signin.ended": "Oturumunuz bitti (süresi doldu, çıkış yaptınız ya da belirteciniz "
+                    "veya kişiniz politikadan çıkarıldı): yeniden giriş yapın.",
     "error.title": "Bir sorun var",
     "error.back": "Şimdi sayfasına dön",
     "error.not_found": "Böyle bir sayfa yok. Şimdi sayfasından yeniden başlayın.",

@@ -1,21 +1,39 @@
 """Ways around the dashboard's gates, tried as an attacker would: forged, expired and
-borrowed session cookies, forms without this session's CSRF token or with someone else's, a
-bearer token where a cookie belongs and a cookie where a bearer token belongs, redirects to
-other sites, votes by someone without the role, and markup in what people wrote. Each is
-refused with a page, never a 5xx, and records no vote."""
+borrowed session cookies, cookies copied before their session signed out (on every route,
+stream and `serve` process, however re-encoded), forms without this session's CSRF token or
+with someone else's, a bearer token where a cookie belongs and a cookie where a bearer token
+belongs, redirects to other sites, votes by someone without the role, and markup in what
+people wrote. Each is refused with a page, never a 5xx, and records no vote."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from adapters.web.session import COOKIE, Sessions
-from testkit.dashboard import SECRET, Dashboard, csrf_of, serve_dashboard, sign_in
+from altlas.bootstrap import bootstrap
+from projections.schema import seen_requests
+from projections.seen_requests import SqlSeenRequests
+from projections.store import migrate, open_engine
+from testkit.dashboard import (
+    SECRET,
+    Dashboard,
+    KeptKeys,
+    csrf_of,
+    serve_dashboard,
+    sign_in,
+)
+from testkit.fakes.asgi import UvicornThread
 from testkit.helpers import TOKENS
 
 
@@ -38,7 +56,7 @@ def votes(dash: Dashboard, approval_id: str) -> list[str]:
 
 def cookie_for(person: str, token: str, *, expires_in: int = 3600,
                secret: str = SECRET) -> str:
-    sessions = Sessions(secret.encode(), expires_in, clock=time.time)
+    sessions = Sessions(secret.encode(), expires_in, KeptKeys(), clock=time.time)
     return sessions.open(person, token)[1]
 
 
@@ -65,7 +83,7 @@ class TestSessionCookies:
 
     def test_an_expired_cookie_is_sent_to_sign_in_saying_it_ended(
             self, dash: Dashboard) -> None:
-        expired = Sessions(SECRET.encode(), 60, clock=lambda: time.time() - 3600)
+        expired = Sessions(SECRET.encode(), 60, KeptKeys(), clock=lambda: time.time() - 3600)
         r = page_with(dash, expired.open("bob", TOKENS["bob"])[1])
         assert r.status_code == 303 and "why=signin.ended" in r.headers["location"]
 
@@ -168,3 +186,157 @@ def test_markup_people_wrote_is_shown_as_text_on_every_page(dash: Dashboard) -> 
         page = bob.get("/ui/tasks").text
     assert task[:8] in page and "&lt;script&gt;alert(" in page
     assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def ui_routes(dash: Dashboard) -> list[tuple[str, str]]:
+    """Every (method, path) the dashboard answers for a signed-in person, ids filled in."""
+    from fastapi.routing import APIRoute
+
+    found = []
+    for route in dash.api.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/ui/") and \
+                "{rest:path}" not in route.path and not route.path.startswith("/ui/sign"):
+            path = re.sub(r"\{[a-z_]+\}", "00000000-0000-4000-8000-000000000000", route.path)
+            found += [(method, path) for method in sorted(route.methods)]
+    return found
+
+
+@pytest.fixture
+def copied(dash: Dashboard) -> Iterator[tuple[str, str, httpx.Client]]:
+    """A session's cookie and CSRF token as someone copied them, and the browser they were
+    copied from, still signed in."""
+    with dash.browser("bob") as bob:
+        yield bob.cookies[COOKIE], csrf_of(bob.get("/ui/").text), bob
+
+
+def sign_out(client: httpx.Client) -> None:
+    r = client.post("/ui/signout", data={"csrf": csrf_of(client.get("/ui/").text)})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin"
+
+
+class TestSignedOut:
+    def test_a_copied_cookie_opens_no_route_once_its_session_signed_out(
+            self, dash: Dashboard, approval: str,
+            copied: tuple[str, str, httpx.Client]) -> None:
+        cookie, csrf, bob = copied
+        routes = ui_routes(dash)
+        assert len(routes) >= 20 and {method for method, _ in routes} == {"GET", "POST"}
+        assert page_with(dash, cookie).status_code == 200
+        sign_out(bob)
+        for method, path in routes:
+            path = path.replace("00000000-0000-4000-8000-000000000000", approval)
+            if method == "GET":
+                r = page_with(dash, cookie, path)
+                assert r.status_code == 303, (path, r.status_code)
+                assert r.headers["location"].endswith("why=signin.ended"), path
+                streamed = httpx.get(f"{dash.url}{path}", timeout=10, headers={
+                    "Cookie": f"{COOKIE}={cookie}", "Accept": "text/event-stream"})
+                assert streamed.status_code == 401 and "sign in again" in streamed.text, path
+            else:
+                r = httpx.post(f"{dash.url}{path}", data={"csrf": csrf, "reason": "copied"},
+                               headers={"Cookie": f"{COOKIE}={cookie}"}, timeout=10)
+                assert r.status_code == 401 and "sign in again" in r.text, (path, r.status_code)
+        assert votes(dash, approval) == []
+
+    def test_the_signed_out_cookie_re_encoded_is_still_refused(
+            self, dash: Dashboard, copied: tuple[str, str, httpx.Client]) -> None:
+        """What ends is the session inside the signature, not the cookie's bytes: padding
+        and the quoting cookie parsers undo give the same session, ended alike."""
+        cookie, _, bob = copied
+        body, signature = cookie.split(".")
+        variants = [f"{body}{'=' * (-len(body) % 4)}.{signature}",
+                    f'"{cookie}"', '"' + cookie.replace(".", "\\056") + '"']
+        assert [page_with(dash, v).status_code for v in variants] == [200] * 3
+        sign_out(bob)
+        assert [page_with(dash, v).status_code for v in [cookie, *variants]] == [303] * 4
+
+    def test_a_stream_open_on_the_copied_cookie_ends_when_its_session_signs_out(
+            self, dash: Dashboard, copied: tuple[str, str, httpx.Client]) -> None:
+        cookie, _, bob = copied
+        with httpx.stream("GET", f"{dash.url}/ui/now/stream", timeout=10, headers={
+                "Cookie": f"{COOKIE}={cookie}", "Accept": "text/event-stream"}) as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(line for line in lines if line.startswith("data:"))  # the page
+            started = time.monotonic()
+            sign_out(bob)
+            rest = list(lines)  # the server closes the stream after its last word
+        assert time.monotonic() - started < 5  # not left for the next keep-alive (15 s)
+        assert any("sign in again" in line for line in rest if line.startswith("data:"))
+
+    def test_signing_out_ends_that_session_only(self, dash: Dashboard) -> None:
+        with dash.browser("bob") as laptop, dash.browser("bob") as phone:
+            sign_out(laptop)
+            assert phone.get("/ui/").status_code == 200
+            assert laptop.get("/ui/").status_code == 303
+
+    def test_a_session_signed_out_on_one_serve_is_refused_by_another_on_the_store(
+            self, dash: Dashboard, copied: tuple[str, str, httpx.Client]) -> None:
+        """Two `altlas serve` behind one address, as the signing key's help says: the
+        sign-out recorded by one ends the session in the other, which keeps nothing of it
+        in memory."""
+        cookie, _, bob = copied
+        with other_serve(dash) as other:
+            def on_other() -> int:
+                return httpx.get(f"{other}/ui/", headers={"Cookie": f"{COOKIE}={cookie}"},
+                                 timeout=10).status_code
+            assert on_other() == 200
+            sign_out(bob)
+            assert on_other() == 303
+
+
+@contextmanager
+def other_serve(dash: Dashboard) -> Iterator[str]:
+    """A second `serve` on the dashboard's store, with its own settings-built system (its
+    engines, its sessions), in this process: it starts in 2 s, a new interpreter in 16."""
+    other = bootstrap(dash.system.settings)
+    try:
+        with UvicornThread(other.api(catch_up=False)) as server:
+            yield server.url
+    finally:
+        other.close()
+
+
+class TestSignedOutRecords:
+    def test_a_session_signed_out_through_one_engine_is_refused_through_another(
+            self, views_url: str) -> None:
+        """Each process has its own engine on the view database: nothing shared but it."""
+        engines = [open_engine(views_url) for _ in range(2)]
+        migrate(engines[0])
+        laptop, other = (Sessions(SECRET.encode(), 3600, SqlSeenRequests(
+            lambda e=e: e, timedelta(seconds=3600))) for e in engines)
+        try:
+            session, cookie = laptop.open("bob", TOKENS["bob"])
+            assert other.read(cookie) == session
+            laptop.end(session)
+            assert other.read(cookie) is None and laptop.read(cookie) is None
+        finally:
+            for engine in engines:
+                engine.dispose()
+
+    def test_a_signed_out_session_is_forgotten_once_its_cookie_has_expired(
+            self, tmp_path: Path) -> None:
+        engine = open_engine(f"sqlite:///{tmp_path / 'views.sqlite3'}")
+        migrate(engine)
+        now = [time.time()]
+
+        def sessions() -> Sessions:  # a process started at ``now``
+            kept = SqlSeenRequests(lambda: engine, timedelta(seconds=3600),
+                                   clock=lambda: datetime.fromtimestamp(now[0], UTC))
+            return Sessions(SECRET.encode(), 3600, kept, clock=lambda: now[0])
+
+        first = sessions()
+        first.end(first.open("bob", TOKENS["bob"])[0])
+        now[0] += 3601
+        later = sessions()
+        later.end(later.open("bob", TOKENS["bob"])[0])
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(seen_requests)).scalar() == 1
+        engine.dispose()
+
+    def test_lowering_the_session_lifetime_ends_sessions_that_would_outlast_it(self) -> None:
+        """Otherwise a sign-out, kept for the new lifetime, would be forgotten while the
+        cookie it ended still opened pages."""
+        _, cookie = Sessions(SECRET.encode(), 28_800, KeptKeys()).open("bob", TOKENS["bob"])
+        assert Sessions(SECRET.encode(), 28_800, KeptKeys()).read(cookie) is not None
+        assert Sessions(SECRET.encode(), 3600, KeptKeys()).read(cookie) is None

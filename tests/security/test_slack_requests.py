@@ -199,26 +199,6 @@ def test_distinct_events_in_the_same_second_are_each_handled(desk: Desk) -> None
     assert len(wait(lambda: len(posted(desk)) == 3 and posted(desk))) == 3
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A view database of each kind altlas supports."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'views.sqlite3'}"
-        return
-    import os
-    from uuid import uuid4
-
-    import psycopg
-
-    from tests.integration.conftest import DEFAULT_URL
-
-    url = os.environ.get("ALTLAS_TEST_DATABASE_URL", DEFAULT_URL)
-    schema = f"t_{uuid4().hex[:12]}"
-    yield f"{url}?schema={schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
 def test_a_request_is_first_in_exactly_one_of_two_processes(views_url: str) -> None:
     """Two processes' engines racing on the same keys: each key is new to one of them."""
     from concurrent.futures import ThreadPoolExecutor
