@@ -753,7 +753,8 @@ def ears_from(settings: Settings) -> Ears | None:
         with loading:
             return loaded()
 
-    return Ears(transcriber, lambda hearing: needs_confirmation(hearing, settings))
+    return Ears(transcriber,
+                lambda hearing, inventory: needs_confirmation(hearing, settings, inventory))
 
 
 Segmenters = Callable[[Policy], tuple[Segmenter, Segmenter | None]]

@@ -5,7 +5,8 @@ the prompt, and the transcript planned by the rule segmenter as a typed request 
 Columns: WER (words, against the typed request), names (clips whose every host and service
 name came back exactly), ceiling (clips whose TYPED text plans as labelled: a perfect hearing
 can do no better), as typed (clips whose transcript plans as labelled, and its share of the
-ceiling), confirm (hearings `needs_confirmation` would show first), wrong (a plan of ANOTHER
+ceiling), confirm (hearings `needs_confirmation` would show first, by the settings, e.g.
+ALTLAS_SPEECH_PLAN_AT_ONCE=confident for the decoder's doubt alone), wrong (a plan of ANOTHER
 request taken without a confirmation: the aim is 0), wrong/c (the same, but confirmed first),
 refused (clips refused as audio), RTF (hearing seconds / clip seconds).
 
@@ -38,6 +39,7 @@ from application.evaluation import PolicyCheck, score
 from application.privacy import Privacy
 from application.segmentation import SegmentationService
 from application.voice import needs_confirmation, plain_words
+from domain.grounding import Inventory
 from testkit.speech import say
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -72,6 +74,7 @@ def main() -> int:
     logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
     policy = load_policy(None)
     names = [*policy.hosts, *policy.services, *SERVICES]
+    inventory = Inventory.of(policy)
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
     service = SegmentationService(PolicyCheck(policy, Privacy(SqlPersonKeys(engine))),
@@ -128,7 +131,7 @@ def main() -> int:
                                           if n in plain_words(entry["request"])]
                                 got = plain_words(hearing.text)
                                 row["names"] += all(n in got for n in wanted)
-                                confirm = needs_confirmation(hearing, settings)
+                                confirm = needs_confirmation(hearing, settings, inventory)
                                 row["confirm"] += confirm
                                 said = outcome(entry, hearing.text)
                                 if typed_ok and said == "exact":
