@@ -75,6 +75,7 @@ def main() -> int:
     policy = load_policy(None)
     names = [*policy.hosts, *policy.services, *SERVICES]
     inventory = Inventory.of(policy)
+    services = [*policy.services, *SERVICES]
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
     service = SegmentationService(PolicyCheck(policy, Privacy(SqlPersonKeys(engine))),
@@ -131,7 +132,7 @@ def main() -> int:
                                           if n in plain_words(entry["request"])]
                                 got = plain_words(hearing.text)
                                 row["names"] += all(n in got for n in wanted)
-                                confirm = needs_confirmation(hearing, settings, inventory)
+                                confirm = needs_confirmation(hearing, settings, inventory, services)
                                 row["confirm"] += confirm
                                 said = outcome(entry, hearing.text)
                                 if typed_ok and said == "exact":

@@ -83,6 +83,7 @@ def _hearing(avg_logprob: float, no_speech_prob: float,
 
 
 INVENTORY = Inventory({"web-1": "prod", "web-2": "prod", "db-1": "prod"}, ("prod",), "altlas")
+SERVICES = ("nginx", "postgresql")
 SURE = Settings(speech_min_avg_logprob=-0.6, speech_max_no_speech_prob=0.3)
 
 
@@ -101,10 +102,11 @@ def test_a_hearing_the_decoder_doubted_must_be_confirmed() -> None:
     "check disk on web-7",  # a host the inventory lacks: heard wrong, or asked wrong
     "don't restart anything, check disk on web-1",  # one unheard "don't" away from a restart
     "enginx on web-1",  # asks for nothing altlas knows
+    "Brokate logs on web-1 and web-2",  # said "rotate": a read, with a word nothing explains
 ])
 def test_a_confident_hearing_that_could_change_something_is_confirmed_first(
         heard: str) -> None:
-    assert needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY)
+    assert needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY, SERVICES)
 
 
 @pytest.mark.parametrize("heard", [
@@ -114,7 +116,7 @@ def test_a_confident_hearing_that_could_change_something_is_confirmed_first(
     "why is web-1 slow",
 ])
 def test_a_confident_hearing_that_only_reads_is_planned_at_once(heard: str) -> None:
-    assert not needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY)
+    assert not needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY, SERVICES)
 
 
 def test_the_setting_chooses_what_is_planned_unconfirmed() -> None:

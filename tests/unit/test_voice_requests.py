@@ -4,7 +4,7 @@ waits for its speaker, and a refused clip leaves nothing behind."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +25,9 @@ from tests.unit.test_use_cases import Desk
 CLIP = b"OggS" + bytes(range(256)) * 8
 
 
-def doubtful(hearing: Hearing, inventory: Inventory) -> bool:
-    return needs_confirmation(hearing, Settings(speech_min_avg_logprob=-1.0), inventory)
+def doubtful(hearing: Hearing, inventory: Inventory, services: Collection[str]) -> bool:
+    return needs_confirmation(hearing, Settings(speech_min_avg_logprob=-1.0), inventory,
+                              services)
 
 
 def desk_hearing(hearing: Hearing, refusal: AudioRefusedError | None = None
