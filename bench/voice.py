@@ -5,7 +5,8 @@ the prompt, and the transcript planned by the rule segmenter as a typed request 
 Columns: WER (words, against the typed request), names (clips whose every host and service
 name came back exactly), ceiling (clips whose TYPED text plans as labelled: a perfect hearing
 can do no better), as typed (clips whose transcript plans as labelled, and its share of the
-ceiling), confirm (hearings `needs_confirmation` would show first, by the settings, e.g.
+ceiling), at once (of those, planned without a confirmation), confirm (hearings
+`needs_confirmation` would show first, by the settings, e.g.
 ALTLAS_SPEECH_PLAN_AT_ONCE=confident for the decoder's doubt alone), wrong (a plan of ANOTHER
 request taken without a confirmation: the aim is 0), wrong/c (the same, but confirmed first),
 refused (clips refused as audio), RTF (hearing seconds / clip seconds).
@@ -87,7 +88,7 @@ def main() -> int:
 
     print(f"{'file':<7} {'engine:model':<22} {'synth':<10} {'lang':<4} {'variant':<7} "
           f"{'n':>3} {'WER':>5} {'names':>6} {'ceil':>5} {'as typed':>9} {'%ceil':>6} "
-          f"{'confirm':>7} {'wrong':>5} {'wrong/c':>7} {'refused':>7} {'RTF':>5}")
+          f"{'at once':>7} {'confirm':>7} {'wrong':>5} {'wrong/c':>7} {'refused':>7} {'RTF':>5}")
     for file in args.files.split(","):
         entries = json.loads((DATA / f"voice_{file}.json").read_text())["requests"]
         if args.limit:
@@ -137,6 +138,7 @@ def main() -> int:
                                 said = outcome(entry, hearing.text)
                                 if typed_ok and said == "exact":
                                     row["typed"] += 1
+                                    row["at once"] += not confirm
                                 if said == "wrong":
                                     row["wrong/c" if confirm else "wrong"] += 1
                                 if args.show_misses and said != "exact":
@@ -148,7 +150,8 @@ def main() -> int:
                             print(f"{file:<7} {ears.name:<22} {synth:<10} {language:<4} "
                                   f"{variant:<7} {n:>3} {edits / max(words, 1):>5.2f} "
                                   f"{row['names'] / n:>6.0%} {row['ceil']:>5} "
-                                  f"{row['typed']:>9} {share:>6.0%} {row['confirm']:>7} "
+                                  f"{row['typed']:>9} {share:>6.0%} {row['at once']:>7} "
+                                  f"{row['confirm']:>7} "
                                   f"{row['wrong']:>5} {row['wrong/c']:>7} {row['refused']:>7} "
                                   f"{heard_s / max(clip_s, 1e-9):>5.2f}", flush=True)
     return 0
