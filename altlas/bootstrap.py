@@ -755,7 +755,8 @@ def ears_from(settings: Settings) -> Ears | None:
         with loading:
             return loaded()
 
-    return Ears(transcriber, lambda hearing: needs_confirmation(hearing, settings))
+    return Ears(transcriber, lambda hearing, inventory, services: needs_confirmation(
+        hearing, settings, inventory, services))
 
 
 Segmenters = Callable[[Policy], tuple[Segmenter, Segmenter | None]]

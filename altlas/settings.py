@@ -264,6 +264,11 @@ class Settings(BaseSettings):
     speech_max_no_speech_prob: float = Field(
         default=0.3, ge=0, le=1, description="A hearing the model thinks this likely to hold "
         "no speech is shown and confirmed by the speaker before it is planned.")
+    speech_plan_at_once: Literal["read_only", "confident", "never"] = Field(
+        default="read_only", description="Which hearings are planned without their speaker "
+        "confirming: read_only (the decoder was sure, and the request only reads, on hosts "
+        "the inventory has: a confident mishearing cannot plan a change), confident (any "
+        "hearing the decoder was sure of), or never.")
     instance_name: str = Field(
         default_factory=socket.gethostname, min_length=1, max_length=200,
         description="What this installation calls itself: the source of its .atlas exports.")

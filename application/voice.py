@@ -9,10 +9,11 @@ or asked back by the grounding, while a wrong guess would plan another host.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Protocol
+from collections.abc import Collection, Iterable, Sequence
+from typing import Literal, Protocol
 
 from application.ports import Hearing
+from domain.grounding import Inventory, read_request, unaccounted
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
@@ -34,6 +35,18 @@ _EDGE_BEFORE = r"(?<![\w\-])"
 _EDGE_AFTER = r"(?![\w]|-\w)"
 
 
+PlanAtOnce = Literal["read_only", "confident", "never"]
+
+# What a request may ask for and still be planned from a hearing unconfirmed: the grounding's
+# intents whose steps only read. A confident mishearing ("start" for "restart") is heard as
+# another request, so no confidence threshold can stop it; held to these, the worst it plans
+# unasked is another read.
+READING_INTENTS = frozenset({
+    "status", "state", "logs", "top", "processes", "disk", "load", "memory", "kernel",
+    "ports", "failed", "targets_down", "cpu", "error_rate", "health", "summarise", "diagnose",
+})
+
+
 class SpeechThresholds(Protocol):
     """The settings a confirmation is decided by (``altlas.settings.Settings`` has them)."""
 
@@ -43,12 +56,35 @@ class SpeechThresholds(Protocol):
     @property
     def speech_max_no_speech_prob(self) -> float: ...
 
+    @property
+    def speech_plan_at_once(self) -> PlanAtOnce: ...
 
-def needs_confirmation(hearing: Hearing, thresholds: SpeechThresholds) -> bool:
-    """A hearing the decoder itself doubted is shown and confirmed before it is planned, so a
-    mishearing becomes a question rather than another action."""
+
+def doubted_by_decoder(hearing: Hearing, thresholds: SpeechThresholds) -> bool:
+    """The decoder's own doubt: a low mean log-probability, or likely no speech at all."""
     return (hearing.avg_logprob < thresholds.speech_min_avg_logprob
             or hearing.no_speech_prob > thresholds.speech_max_no_speech_prob)
+
+
+def only_reads(transcript: str, inventory: Inventory, services: Collection[str] = ()) -> bool:
+    """The transcript, read as a typed request, asks for something, asks only to read, and
+    holds no word altlas cannot account for ("Brokate logs": a "rotate" heard wrong) and no
+    host the inventory lacks: planned wrongly, it would still change nothing."""
+    reading = read_request(transcript, inventory)
+    asked = reading.intents()
+    return (bool(asked) and asked <= READING_INTENTS and not reading.unknown_hosts
+            and not reading.forbidden and not unaccounted(reading, inventory, services))
+
+
+def needs_confirmation(hearing: Hearing, thresholds: SpeechThresholds,
+                       inventory: Inventory, services: Collection[str] = ()) -> bool:
+    """A hearing is planned at once only if the decoder was sure of it and, by the setting,
+    it could change nothing if misheard; anything else is shown to its speaker first, so a
+    mishearing becomes a question rather than another action."""
+    if thresholds.speech_plan_at_once == "never" or doubted_by_decoder(hearing, thresholds):
+        return True
+    return (thresholds.speech_plan_at_once == "read_only"
+            and not only_reads(hearing.text, inventory, services))
 
 
 # The request words altlas plans, in the style of a typed request: primed with them, Whisper

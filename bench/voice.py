@@ -5,7 +5,9 @@ the prompt, and the transcript planned by the rule segmenter as a typed request 
 Columns: WER (words, against the typed request), names (clips whose every host and service
 name came back exactly), ceiling (clips whose TYPED text plans as labelled: a perfect hearing
 can do no better), as typed (clips whose transcript plans as labelled, and its share of the
-ceiling), confirm (hearings `needs_confirmation` would show first), wrong (a plan of ANOTHER
+ceiling), at once (of those, planned without a confirmation), confirm (hearings
+`needs_confirmation` would show first, by the settings, e.g.
+ALTLAS_SPEECH_PLAN_AT_ONCE=confident for the decoder's doubt alone), wrong (a plan of ANOTHER
 request taken without a confirmation: the aim is 0), wrong/c (the same, but confirmed first),
 refused (clips refused as audio), RTF (hearing seconds / clip seconds).
 
@@ -38,6 +40,7 @@ from application.evaluation import PolicyCheck, score
 from application.privacy import Privacy
 from application.segmentation import SegmentationService
 from application.voice import needs_confirmation, plain_words
+from domain.grounding import Inventory
 from testkit.speech import say
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -72,6 +75,8 @@ def main() -> int:
     logging.getLogger("altlas.segmentation").setLevel(logging.ERROR)
     policy = load_policy(None)
     names = [*policy.hosts, *policy.services, *SERVICES]
+    inventory = Inventory.of(policy)
+    services = [*policy.services, *SERVICES]
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
     service = SegmentationService(PolicyCheck(policy, Privacy(SqlPersonKeys(engine))),
@@ -83,7 +88,7 @@ def main() -> int:
 
     print(f"{'file':<7} {'engine:model':<22} {'synth':<10} {'lang':<4} {'variant':<7} "
           f"{'n':>3} {'WER':>5} {'names':>6} {'ceil':>5} {'as typed':>9} {'%ceil':>6} "
-          f"{'confirm':>7} {'wrong':>5} {'wrong/c':>7} {'refused':>7} {'RTF':>5}")
+          f"{'at once':>7} {'confirm':>7} {'wrong':>5} {'wrong/c':>7} {'refused':>7} {'RTF':>5}")
     for file in args.files.split(","):
         entries = json.loads((DATA / f"voice_{file}.json").read_text())["requests"]
         if args.limit:
@@ -128,11 +133,12 @@ def main() -> int:
                                           if n in plain_words(entry["request"])]
                                 got = plain_words(hearing.text)
                                 row["names"] += all(n in got for n in wanted)
-                                confirm = needs_confirmation(hearing, settings)
+                                confirm = needs_confirmation(hearing, settings, inventory, services)
                                 row["confirm"] += confirm
                                 said = outcome(entry, hearing.text)
                                 if typed_ok and said == "exact":
                                     row["typed"] += 1
+                                    row["at once"] += not confirm
                                 if said == "wrong":
                                     row["wrong/c" if confirm else "wrong"] += 1
                                 if args.show_misses and said != "exact":
@@ -144,7 +150,8 @@ def main() -> int:
                             print(f"{file:<7} {ears.name:<22} {synth:<10} {language:<4} "
                                   f"{variant:<7} {n:>3} {edits / max(words, 1):>5.2f} "
                                   f"{row['names'] / n:>6.0%} {row['ceil']:>5} "
-                                  f"{row['typed']:>9} {share:>6.0%} {row['confirm']:>7} "
+                                  f"{row['typed']:>9} {share:>6.0%} {row['at once']:>7} "
+                                  f"{row['confirm']:>7} "
                                   f"{row['wrong']:>5} {row['wrong/c']:>7} {row['refused']:>7} "
                                   f"{heard_s / max(clip_s, 1e-9):>5.2f}", flush=True)
     return 0

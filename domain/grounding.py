@@ -770,18 +770,27 @@ def _elliptical(plan: Plan, reading: Reading, inventory: Inventory) -> list[Prob
 def _not_understood(plan: Plan, reading: Reading, inventory: Inventory) -> list[Problem]:
     """Parts of the request no step accounts for: words that are not filler, a host, an
     environment, a number, an action word or something a step names."""
-    vocabulary = {w.lower() for q in reading.quoted for w in re.findall(r"[\w.@/-]+", q)}
+    vocabulary: set[str] = set()
     for step in plan.steps:
         vocabulary.update(w.lower() for w in re.findall(r"[\w.@/-]+", step.action))
         vocabulary.update(p.rstrip("/") for p in re.findall(r"/[\w./-]+", step.action))
-    problems = []
+    return [Problem("clause", f"altlas does not understand {part!r} ({', '.join(strange[:3])})")
+            for part, strange in unaccounted(reading, inventory, vocabulary)]
+
+
+def unaccounted(reading: Reading, inventory: Inventory, vocabulary: Collection[str] = ()
+                ) -> list[tuple[str, list[str]]]:
+    """Each part of the request with the words nothing accounts for: not filler, a host, an
+    environment, a number, an action word, a quoted word or one of ``vocabulary``."""
+    known = {w.lower() for q in reading.quoted for w in re.findall(r"[\w.@/-]+", q)}
+    known.update(vocabulary)
+    found = []
     for part in reading.parts:
         words = [w.strip("'.,:;!?()") for w in _WORDS.findall(_unasked(part))]
-        strange = [w for w in words if w and not _accounted(w, inventory, vocabulary)]
+        strange = [w for w in words if w and not _accounted(w, inventory, known)]
         if strange:
-            problems.append(Problem("clause", f"altlas does not understand {part!r} "
-                                    f"({', '.join(strange[:3])})"))
-    return problems
+            found.append((part, strange))
+    return found
 
 
 def _accounted(word: str, inventory: Inventory, vocabulary: set[str]) -> bool:

@@ -5,7 +5,7 @@ speaker confirms what was heard."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from application.errors import AudioRefusedError
@@ -13,6 +13,7 @@ from application.ports import Hearing, Transcriber
 from application.snapshots import HearingView, TaskView
 from application.use_cases.base import UseCasesBase
 from domain.errors import ConflictError
+from domain.grounding import Inventory
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ class Heard:
 @dataclass(frozen=True)
 class Ears:
     """The transcriber (made on first use: loading a model takes seconds) and the rule that
-    says which hearings are too doubtful to plan unconfirmed."""
+    says which hearings, read against the inventory and its services, are too doubtful to
+    plan unconfirmed."""
 
     transcriber: Callable[[], Transcriber]
-    doubtful: Callable[[Hearing], bool]
+    doubtful: Callable[[Hearing, Inventory, Collection[str]], bool]
 
 
 class VoiceUseCases(UseCasesBase):
@@ -59,7 +61,7 @@ class VoiceUseCases(UseCasesBase):
                  "language_probability": round(hearing.language_probability, 4),
                  "avg_logprob": round(hearing.avg_logprob, 4),
                  "no_speech_prob": round(hearing.no_speech_prob, 4)}
-        if self.ears.doubtful(hearing):
+        if self.ears.doubtful(hearing, Inventory.of(policy), policy.services):
             doubted = self.app.doubt_hearing(text, who, heard, environment=environment,
                                              source=source, reply_to=reply_to)
             return Heard(text, hearing.language, None, doubted)

@@ -61,6 +61,28 @@ def test_a_spoken_request_is_planned_as_the_typed_one(
     assert until_planned(system, body["task"]["id"]) == until_planned(system, typed["id"])
 
 
+def requested(system: System) -> int:
+    return sum(1 for e in system.history.read() if e.type_name == "TaskRequested")
+
+
+def test_a_restart_heard_clearly_is_confirmed_before_it_is_asked_for(
+        served: tuple[TestClient, System]) -> None:
+    client, system = served
+    before = requested(system)
+    clip = as_ogg_opus(say("restart nginx on web one"))
+    answer = client.post("/voice", files={"audio": ("request.ogg", clip, "audio/ogg")},
+                         data={"environment": "prod"}, headers=auth("erin"))
+    assert answer.status_code == 202, answer.text
+    hearing = answer.json()["hearing"]
+    heard = hearing["transcript"]
+    assert heard.startswith("Restart") and heard.endswith("web-1")
+    assert hearing["heard"]["avg_logprob"] > system.settings.speech_min_avg_logprob
+    assert requested(system) == before
+    confirmed = client.post(f"/hearings/{hearing['id']}/confirmation", headers=auth("erin"))
+    assert confirmed.status_code == 201, confirmed.text
+    assert confirmed.json()["request"] == heard
+
+
 @pytest.mark.parametrize(("clip", "status", "error"), [
     (silence(3.0), 422, "no_speech"),
     (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(200), 415, "not_audio"),

@@ -14,6 +14,7 @@ from application.voice import (
     recites_prompt,
     tidy,
 )
+from domain.grounding import Inventory
 
 NAMES = ("web-1", "web-2", "web-12", "db-1", "nginx", "postgres", "api.prod")
 
@@ -76,13 +77,52 @@ def test_a_transcript_reads_like_typed_text() -> None:
     assert tidy("rotate logs on web-1,web-2") == "rotate logs on web-1,web-2"
 
 
-def _hearing(avg_logprob: float, no_speech_prob: float) -> Hearing:
-    return Hearing("check disk on web-1", "en", 0.9, avg_logprob, no_speech_prob, 2.0,
-                   "faster-whisper:base", 0.5)
+def _hearing(avg_logprob: float, no_speech_prob: float,
+             text: str = "check disk on web-1") -> Hearing:
+    return Hearing(text, "en", 0.9, avg_logprob, no_speech_prob, 2.0, "faster-whisper:base", 0.5)
+
+
+INVENTORY = Inventory({"web-1": "prod", "web-2": "prod", "db-1": "prod"}, ("prod",), "altlas")
+SERVICES = ("nginx", "postgresql")
+SURE = Settings(speech_min_avg_logprob=-0.6, speech_max_no_speech_prob=0.3)
 
 
 def test_a_hearing_the_decoder_doubted_must_be_confirmed() -> None:
-    settings = Settings(speech_min_avg_logprob=-0.6, speech_max_no_speech_prob=0.3)
-    assert not needs_confirmation(_hearing(-0.3, 0.05), settings)
-    assert needs_confirmation(_hearing(-0.9, 0.05), settings)
-    assert needs_confirmation(_hearing(-0.3, 0.5), settings)
+    assert not needs_confirmation(_hearing(-0.3, 0.05), SURE, INVENTORY)
+    assert needs_confirmation(_hearing(-0.9, 0.05), SURE, INVENTORY)
+    assert needs_confirmation(_hearing(-0.3, 0.5), SURE, INVENTORY)
+
+
+@pytest.mark.parametrize("heard", [
+    "Start nginx on web-1",  # said "restart": a confident mishearing, another action
+    "restart nginx on web-1",
+    "reload nginx on web-2 then check disk",
+    "check disk on web-1 and reboot it",
+    "delete the old logs on db-1",
+    "check disk on web-7",  # a host the inventory lacks: heard wrong, or asked wrong
+    "don't restart anything, check disk on web-1",  # one unheard "don't" away from a restart
+    "enginx on web-1",  # asks for nothing altlas knows
+    "Brokate logs on web-1 and web-2",  # said "rotate": a read, with a word nothing explains
+])
+def test_a_confident_hearing_that_could_change_something_is_confirmed_first(
+        heard: str) -> None:
+    assert needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY, SERVICES)
+
+
+@pytest.mark.parametrize("heard", [
+    "Check disk on web-1",
+    "show the nginx logs on web-2",
+    "memory and uptime on db-1",
+    "why is web-1 slow",
+])
+def test_a_confident_hearing_that_only_reads_is_planned_at_once(heard: str) -> None:
+    assert not needs_confirmation(_hearing(-0.1, 0.01, heard), SURE, INVENTORY, SERVICES)
+
+
+def test_the_setting_chooses_what_is_planned_unconfirmed() -> None:
+    restart = _hearing(-0.1, 0.01, "restart nginx on web-1")
+    disk = _hearing(-0.1, 0.01)
+    confident = Settings(speech_plan_at_once="confident")
+    never = Settings(speech_plan_at_once="never")
+    assert not needs_confirmation(restart, confident, INVENTORY)
+    assert needs_confirmation(disk, never, INVENTORY)

@@ -4,16 +4,19 @@ waits for its speaker, and a refused clip leaves nothing behind."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from altlas.settings import Settings
 from application.errors import AudioRefusedError
 from application.ports import Hearing
 from application.use_cases import Ears
+from application.voice import needs_confirmation
 from domain.catalog import upcast
+from domain.grounding import Inventory
 from domain.records import RecordedEvent
 from domain.voice import HearingSettledError, NotSpeakerError
 from testkit.fakes.ports import FixedTranscriber, hearing_of
@@ -22,8 +25,9 @@ from tests.unit.test_use_cases import Desk
 CLIP = b"OggS" + bytes(range(256)) * 8
 
 
-def doubtful(hearing: Hearing) -> bool:
-    return hearing.avg_logprob < -1.0
+def doubtful(hearing: Hearing, inventory: Inventory, services: Collection[str]) -> bool:
+    return needs_confirmation(hearing, Settings(speech_min_avg_logprob=-1.0), inventory,
+                              services)
 
 
 def desk_hearing(hearing: Hearing, refusal: AudioRefusedError | None = None
@@ -95,6 +99,14 @@ def test_a_doubtful_hearing_is_held_for_its_speaker_not_asked_for(doubted: Desk)
     assert heard.hearing.status == "doubted"
     assert heard.hearing.transcript == "restart nginx on web-1"
     assert [n.topic.rpartition(".")[2] for n in recorded(doubted)] == ["Doubted"]
+
+
+def test_a_restart_heard_clearly_is_still_held_for_its_speaker() -> None:
+    desk, _ = desk_hearing(hearing_of("restart nginx on web-1", avg_logprob=-0.1))
+    heard = desk.uc.hear_request("deniz", CLIP)
+    assert heard.task is None and heard.hearing is not None
+    assert [n.topic.rpartition(".")[2] for n in recorded(desk)] == ["Doubted"]
+    desk.app.close()
 
 
 def test_the_speaker_confirming_asks_for_the_work_as_heard(doubted: Desk) -> None:
