@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators
 
 from application.snapshots import RunView, TaskView
-from domain.errors import InvalidInputError, NotAllowedError
+from domain.errors import ConflictError, InvalidInputError, NotAllowedError
 from domain.plan import Plan, PlanError
 from domain.policy import Policy
 from domain.secrets import plan_problems, redact, scope_problems
@@ -161,8 +161,9 @@ def last_document(run: RunView, task: TaskView) -> dict[str, Any]:
     }
 
 
-class NotSegmentedError(InvalidInputError):
-    """An .alt export of a task that has no plan (yet, or ever: it was rejected)."""
+class NotSegmentedError(ConflictError):
+    """An .alt export of a task that has no plan (yet, or ever: it was rejected): the task's
+    state, not the request, is what stands in the way (HTTP 409)."""
 
 
 class DocumentError(InvalidInputError):

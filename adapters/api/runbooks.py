@@ -9,11 +9,12 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import Response
 
 from adapters.api.auth import unavailable
-from adapters.api.context import LOCATED, Context, located
+from adapters.api.context import LOCATED, Context, listing, located
 from adapters.api.errors import ERRORS, AuthError
 from adapters.http_models import (
     RUNBOOK_NAME,
     DeliveryOut,
+    Page,
     RunbookRunIn,
     SavedRunbookOut,
     SavedRunbookRow,
@@ -35,10 +36,10 @@ def router(ctx: Context) -> APIRouter:
     uc = ctx.uc
     person = ctx.person
 
-    @api.get("/runbooks", response_model=list[SavedRunbookRow], tags=["runbooks"])
+    @api.get("/runbooks", response_model=Page[SavedRunbookRow], tags=["runbooks"])
     def list_runbooks(who: str = Depends(person)) -> Any:
         """Every runbook by name: its published version and the one waiting, if any."""
-        return uc.runbooks(who)
+        return listing(uc.runbooks(who))
 
     @api.get("/runbooks/{name}", response_model=SavedRunbookOut, tags=["runbooks"])
     def get_runbook(name: str = NAME, who: str = Depends(person)) -> Any:

@@ -118,7 +118,7 @@ def test_policy_check_lists_every_problem_and_a_command_names_the_first(
         f"altlas: {bad}:5: hosts.web-1.port: must be a port number from 1 to 65535",
         f"altlas: {bad}:6: surprise: unknown key; expected one of alertmanager, api_tokens, "
         "approvals, atlas, commands, environments, groups, hosts, incidents, local_host, "
-        "people, secrets, services, version"]
+        "people, secrets, services, triggers, version"]
     env["ALTLAS_POLICY_FILE"] = str(bad)
     assert one_line_error(altlas(env, "events")) == (
         f"altlas: {bad}:3: environments.prod.tier: must be one of dev, staging, prod (and 2 "

@@ -81,7 +81,8 @@ def test_replay_refuses_a_bad_time(demo: dict[str, str]) -> None:
 
 def test_rebuild_and_queue(demo: dict[str, str]) -> None:
     rebuilt = altlas(demo, "projections", "rebuild")
-    assert ("rebuilt tasks, approvals, timeline, atlas, leaderboards, incidents from 16 event(s)"
+    assert ("rebuilt tasks, approvals, timeline, atlas, leaderboards, incidents, runbooks "
+            "from 16 event(s)"
             in rebuilt.stdout)
     assert altlas(demo, "approvals").stdout.strip() == "no approvals are waiting"
 

@@ -84,6 +84,7 @@ def test_a_store_counted_by_an_earlier_release_is_counted_again_on_upgrade(
         conn.execute(atlas_runs.update().values(outcome="manual_outstanding"))
         config = alembic_config()
         config.attributes["connection"] = conn
+        command.downgrade(config, "0014")  # the views as that release left them
         command.stamp(config, "0013")
     migrate(engine)
     system.store_feed().catch_up()

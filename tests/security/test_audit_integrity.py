@@ -291,7 +291,8 @@ def test_accepting_a_loss_rebuilds_the_views_and_every_later_audit_shows_it(
 
     done = altlas(demo, "audit", "accept-loss", "--yes", "--reason", "restored the backup")
     assert done.returncode == 0, done.stderr
-    assert ("rebuilt tasks, approvals, timeline, atlas, leaderboards, incidents from 16 event(s)"
+    assert ("rebuilt tasks, approvals, timeline, atlas, leaderboards, incidents, runbooks "
+            "from 16 event(s)"
             in done.stdout)
     verify = altlas(demo, "audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
