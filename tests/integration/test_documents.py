@@ -52,7 +52,7 @@ def test_schema_errors_name_json_paths() -> None:
                                           {"id": "s2", "action": "y", "retries": 9}]})
     assert caught.value.problems == [
         "$.steps[0].kind: 'telnet' is not one of ['local', 'ssh', 'promql', 'http', 'llm', "
-        "'manual']",
+        "'manual', 'task']",
         "$.steps[1]: 'kind' is a required property",
         "$.steps[1].retries: 9 is greater than the maximum of 5"]
 
