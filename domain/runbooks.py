@@ -303,7 +303,7 @@ class Runbook(AuditedAggregate):
 
 
 class RunbookError(InvalidInputError):
-    pass
+    """A runbook, its plan or its parameters refused as written."""
 
 
 class ParameterError(RunbookError):
@@ -315,8 +315,8 @@ class ParameterError(RunbookError):
 
 
 class ProposalPendingError(ConflictError):
-    pass
+    """A version already waits for its approval: one at a time, so none is approved unseen."""
 
 
 class UnchangedError(ConflictError):
-    pass
+    """The version offered is the one published: nothing to approve."""

@@ -235,8 +235,8 @@ class Trigger(AuditedAggregate):
 
 
 class TriggerError(InvalidInputError):
-    pass
+    """A trigger refused as written: its schedule, owner or runbook."""
 
 
 class AlreadyFiredError(ConflictError):
-    pass
+    """Another worker took this firing first: it runs once."""

@@ -10,6 +10,7 @@ Last-Event-ID gets the page as it is now only if something happened since it las
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -64,9 +65,8 @@ class Changes:
                 self._thread.start()
         try:
             if self.position == seen:
-                await asyncio.wait_for(woken.wait(), timeout)
-        except TimeoutError:
-            pass
+                with contextlib.suppress(TimeoutError):  # nothing new: the caller keeps alive
+                    await asyncio.wait_for(woken.wait(), timeout)
         finally:
             with self._lock:
                 self._waiters.discard(me)

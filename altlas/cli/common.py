@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from altlas.bootstrap import StartupError, System, bootstrap
 from altlas.cli.parsing import Handler
@@ -18,12 +19,14 @@ from altlas.cli.printing import answer as answer
 from altlas.cli.printing import filters_of as filters_of
 from altlas.cli.printing import json_out as json_out
 from altlas.cli.printing import print_page as print_page
-from altlas.follow import Followed, Follower
+from altlas.follow import Followed, Follower, worker_running
 from altlas.progress import Waiting
 from altlas.serving import background
 from altlas.settings import load_settings
 from application.i18n import t, terminal_locale
+from application.presenters import PlanModel
 from application.text import (
+    plan_text,
     short,
 )
 
@@ -102,6 +105,21 @@ def report_followed(system: System, followed: Followed, args: argparse.Namespace
                 print(t(args.locale, "cli.waiting", step=step.id,
                         remaining=approval.remaining, id=short(approval.id)))
     return 1 if followed.failed else 0
+
+
+def report_planned(system: System, args: argparse.Namespace, task: Any, after: int) -> int:
+    """A plan written by a person (a hand-written .alt, a runbook's): followed to its end with
+    --run, else shown, with a word when no worker will run it."""
+    if args.run:
+        return report_followed(system, follower_of(system, args).request(UUID(task.id), after),
+                               args)
+    if args.json:
+        json_out(task.to_dict())
+    else:
+        print(plan_text(PlanModel.of(task), args.locale))
+    if not worker_running(system):
+        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
+    return 0
 
 
 def follower_of(system: System, args: argparse.Namespace) -> Follower:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
-from uuid import UUID
 
 from altlas.bootstrap import System
 from altlas.cli.common import (
-    follower_of,
     json_out,
     read_json,
-    report_followed,
+    report_planned,
     with_system,
 )
-from altlas.follow import worker_running
-from application.i18n import t
-from application.presenters import PlanModel
-from application.text import plan_text, short
+from application.text import short
 from domain.errors import InvalidInputError
 
 
@@ -68,16 +62,7 @@ def runbook_run(system: System, args: argparse.Namespace) -> int:
     after = system.use_cases().position()
     task = system.use_cases().run_runbook(args.actor, args.name, _parameters(args),
                                           source="cli")
-    if args.run:
-        return report_followed(system, follower_of(system, args).request(UUID(task.id), after),
-                               args)
-    if args.json:
-        json_out(task.to_dict())
-    else:
-        print(plan_text(PlanModel.of(task), args.locale))
-    if not worker_running(system):
-        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
-    return 0
+    return report_planned(system, args, task, after)
 
 
 def _published(view: dict[str, Any], args: argparse.Namespace) -> int:

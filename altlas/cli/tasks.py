@@ -15,6 +15,7 @@ from altlas.cli.common import (
     json_out,
     read_json,
     report_followed,
+    report_planned,
     with_system,
 )
 from altlas.follow import worker_running
@@ -111,16 +112,7 @@ def alt_submit(system: System, args: argparse.Namespace) -> int:
         request=document.get("request") or f"hand-written plan {Path(args.file).name}",
         mode=document.get("mode", "normal"), persona=document.get("persona", "technical_expert"),
         environment=document.get("environment"), chaos_level=document.get("chaos_level"))
-    if args.run:
-        followed = follower_of(system, args).request(UUID(task.id), after)
-        return report_followed(system, followed, args)
-    if args.json:
-        json_out(task.to_dict())
-    else:
-        print(plan_text(PlanModel.of(task), args.locale))
-    if not worker_running(system):
-        print(t(args.locale, "cli.no_worker.run", id=short(task.id)), file=sys.stderr)
-    return 0
+    return report_planned(system, args, task, after)
 
 
 @with_system

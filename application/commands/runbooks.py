@@ -200,4 +200,4 @@ def _short(message: str) -> str:
 
 
 class NotPublishedError(RunbookError):
-    pass
+    """A run asked of a runbook with no published version yet (its first still waits)."""

@@ -97,4 +97,4 @@ class RunbookUseCases(UseCasesBase):
 
 
 class RunNotSucceededError(ConflictError):
-    pass
+    """Only a run that succeeded may be saved as a runbook: a failed one would be repeated."""
