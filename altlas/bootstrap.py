@@ -54,6 +54,7 @@ from application.ports import (
     Notifier,
     RateLimits,
     Segmenter,
+    SpeechWarmingError,
     StepExecutor,
     Transcriber,
     VectorStore,
@@ -733,13 +734,15 @@ def bootstrap(
 
 
 def ears_from(settings: Settings) -> Ears | None:
-    """What hears voice clips when the speech extra is installed; the engine loads on the
-    first clip (seconds), once per process."""
+    """What hears voice clips when the speech extra is installed; the engine loads once per
+    process, at `serve`'s start or on the first clip (seconds). A clip that comes while
+    another thread loads it is refused with SpeechWarmingError rather than held for it."""
     if importlib.util.find_spec("faster_whisper") is None:
         return None
     from application.voice import needs_confirmation
 
     loading = threading.Lock()
+    ready = threading.Event()  # loaded, or failed for good: no need for the lock again
 
     @functools.cache
     def loaded() -> Transcriber:
@@ -752,8 +755,16 @@ def ears_from(settings: Settings) -> Ears | None:
             raise VoiceNotEnabledError(f"voice requests cannot be heard here: {e}") from None
 
     def transcriber() -> Transcriber:
-        with loading:
+        if ready.is_set():
             return loaded()
+        if not loading.acquire(blocking=False):
+            raise SpeechWarmingError("the speech model is still loading (seconds after a "
+                                     "start): send the clip again shortly")
+        try:
+            return loaded()
+        finally:
+            ready.set()
+            loading.release()
 
     return Ears(transcriber, lambda hearing, inventory, services: needs_confirmation(
         hearing, settings, inventory, services))

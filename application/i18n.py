@@ -301,6 +301,8 @@ EN: dict[str, str] = {
     "voice.settled": "this hearing was already answered ({status}); nothing more to do.",
     "voice.disabled": ("Voice requests are not enabled here (the speech extra is not "
                        "installed): type the request instead."),
+    "voice.warming": ("The speech model is still loading after a restart: send the clip again "
+                      "in a few seconds, or type the request."),
     "voice.refused.not_audio": ("I could not read that file as audio: send a voice clip "
                                 "(ogg, m4a, mp3, wav or webm)."),
     "voice.refused.too_large": ("The clip is over the limit of {limit}: send a shorter one, or "
@@ -594,6 +596,8 @@ TR: dict[str, str] = {
     "voice.settled": "bu duyum zaten yanıtlandı ({status}); yapılacak bir şey yok.",
     "voice.disabled": ("Sesli istekler burada açık değil (speech eki kurulu değil): isteği "
                        "yazın."),
+    "voice.warming": ("Konuşma modeli yeniden başlatmanın ardından hâlâ yükleniyor: kaydı "
+                      "birkaç saniye sonra yeniden gönderin ya da isteği yazın."),
     "voice.refused.not_audio": ("Bu dosyayı ses olarak okuyamadım: bir ses kaydı gönderin "
                                 "(ogg, m4a, mp3, wav ya da webm)."),
     "voice.refused.too_large": ("Kayıt {limit} sınırını aşıyor: daha kısa bir kayıt gönderin "

@@ -232,8 +232,24 @@ class RateLimits(Protocol):
         ...
 
 
-class SearchWarmingError(Exception):
+class WarmingError(Exception):
+    """A model this process needs is still loading (seconds after a start): answered at
+    once instead of holding the request for the load; ask again shortly. ``code`` names
+    which model, for the API's error body."""
+
+    code = "warming"
+
+
+class SearchWarmingError(WarmingError):
     """The similar-run search is loading its model in this process: ask again shortly."""
+
+    code = "search_warming"
+
+
+class SpeechWarmingError(WarmingError):
+    """The speech model is loading in this process: send the clip again shortly."""
+
+    code = "speech_warming"
 
 
 class Embedder(Protocol):

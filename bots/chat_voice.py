@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from application.errors import AudioRefusedError
 from application.i18n import t
 from application.plain_text import shown
+from application.ports import SpeechWarmingError
 from application.use_cases.voice import VoiceNotEnabledError
 from bots.chat import Caller, ChatFront, Reply
 from domain.errors import DomainError
@@ -47,6 +48,8 @@ class ChatVoice:
             return Heard(self.refused(caller, e))
         except VoiceNotEnabledError:
             return Heard(Reply(t(loc, "voice.disabled"), locale=loc))
+        except SpeechWarmingError:
+            return Heard(Reply(t(loc, "voice.warming"), locale=loc))
         except DomainError as e:
             return Heard(Reply(t(loc, "refused", reason=self.chat._reason(caller, e)),
                                locale=loc))

@@ -21,7 +21,7 @@ from application.errors import (
     TooOftenError,
     UnknownEnvironmentError,
 )
-from application.ports import SearchWarmingError, VectorStoreUnavailableError
+from application.ports import VectorStoreUnavailableError, WarmingError
 from domain.errors import ConflictError, DomainError, InvalidInputError, NotAllowedError
 from domain.models import UnknownModelError
 from domain.policy import UnknownHostError
@@ -51,7 +51,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # a clip refused, by AudioRefusedError.reason; any other reason is 422
 _AUDIO_STATUS = {"too_large": 413, "not_audio": 415}
 VOICE_ERRORS: dict[int | str, dict[str, Any]] = {415: {
-    "model": ErrorOut, "description": "The file is not audio (the reason says what it is)"}}
+    "model": ErrorOut, "description": "The file is not audio (the reason says what it is)"},
+    503: {"model": ErrorOut, "description": "The speech model is still loading after a start "
+          "(`speech_warming`, Retry-After), or the policy file cannot be used"}}
 
 
 class ErrorResponse(JSONResponse):
@@ -126,9 +128,9 @@ def install_handlers(api: FastAPI) -> None:
         return ErrorResponse({"error": "vector_store_unavailable", "message": str(exc)},
                             status_code=503)
 
-    @api.exception_handler(SearchWarmingError)
-    async def search_warming(_: Request, exc: SearchWarmingError) -> ErrorResponse:
-        return ErrorResponse({"error": "search_warming", "message": str(exc)}, status_code=503,
+    @api.exception_handler(WarmingError)
+    async def warming(_: Request, exc: WarmingError) -> ErrorResponse:
+        return ErrorResponse({"error": exc.code, "message": str(exc)}, status_code=503,
                             headers={"Retry-After": "5"})
 
     @api.exception_handler(AuthError)

@@ -17,10 +17,14 @@ import httpx
 import pytest
 
 from testkit.helpers import ALERTMANAGER_TOKEN, TOKENS, token_policy
+from testkit.speech import silence
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "contract" / "schemathesis.toml"
 ST = Path(sys.executable).with_name("st")
+
+
+QUIET = silence(1)  # heard (so the model is loaded) and refused as no speech
 
 
 def free_port() -> int:
@@ -58,6 +62,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "Authorization": f"Bearer {TOKENS['alice']}"}).status_code == 503:
             assert time.monotonic() < deadline, "the similar-run search never became ready"
             time.sleep(0.5)
+        deadline = time.monotonic() + 120  # so is the speech model (503 speech_warming)
+        while httpx.post(f"{url}/voice", files={"audio": ("quiet.wav", QUIET, "audio/wav")},
+                         timeout=120, headers={
+                             "Authorization": f"Bearer {TOKENS['alice']}"}).status_code == 503:
+            assert time.monotonic() < deadline, "the speech model never loaded"
+            time.sleep(0.5)
         yield url
     finally:
         proc.terminate()
@@ -65,9 +75,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def schemathesis(served: str, tmp_path: Path, *options: str) -> None:
+    # a clip is heard on this machine's 2 cores beside the rest of the suite: up to 17 s seen
+    # at a load of 8, over schemathesis's 10 s wait and its `all` checks' 10 s response-time
+    # limit. Speed is measured in bench/, not asserted here: both are raised for the voice.
     command = [str(ST), "--config-file", str(CONFIG), "run", f"{served}/openapi.json",
                "--checks", "all", "--max-examples", "10", "--seed", "1", "--no-color",
-               *options]
+               "--request-timeout", "60", "--max-response-time", "60", *options]
     # tests/contract/hooks.py: what a valid voice clip is, which no schema can say
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.contract.hooks",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
@@ -75,8 +88,18 @@ def schemathesis(served: str, tmp_path: Path, *options: str) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path,
                           env=env)
     report = done.stdout + done.stderr
-    assert done.returncode == 0, report[-6000:]
-    assert "passed" in report and "failures" not in report.split("SUMMARY")[-1], report[-3000:]
+    assert done.returncode == 0, findings(report)
+    assert "passed" in report and "failures" not in report.split("SUMMARY")[-1], findings(report)
+
+
+def findings(report: str) -> str:
+    """What went wrong, readable: the failures and errors, each line cut short (a request a
+    failure quotes may be a whole binary clip), then the summary."""
+    start = min((i for i in (report.find("= FAILURES ="), report.find("= ERRORS =")) if i >= 0),
+                default=0)
+    end = report.find("= WARNINGS =", start)
+    found = report[start:end if end >= 0 else None]
+    return "\n".join(line[:240] for line in found.splitlines()) + report[-1200:]
 
 
 @pytest.mark.parametrize("who", ["alice", None], ids=["with a token", "without a token"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from altlas.bootstrap import System, bootstrap
 from altlas.settings import Settings
+from application.ports import Transcriber
 from testkit.helpers import auth, token_policy
 from testkit.speech import as_ogg_opus, say, silence
 from testkit.voice import asked
@@ -117,3 +119,45 @@ def test_without_a_token_nothing_is_heard(served: tuple[TestClient, System]) -> 
     answer = client.post("/voice", files={"audio": ("r.ogg", clip, "audio/ogg")})
     assert answer.status_code == 401
     assert asked(system) == before
+
+
+def test_a_clip_sent_while_the_model_loads_is_answered_at_once_to_send_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import adapters.speech
+
+    loading, may_finish = threading.Event(), threading.Event()
+    real = adapters.speech.transcriber_from
+
+    def slow_load(settings: Settings) -> Transcriber:
+        loading.set()
+        may_finish.wait(timeout=60)
+        return real(settings)
+
+    monkeypatch.setattr(adapters.speech, "transcriber_from", slow_load)
+    (tmp_path / "policy.yaml").write_text(token_policy())
+    system = bootstrap(Settings(data_dir=tmp_path / "data", segmenter="rules",
+                                policy_file=tmp_path / "policy.yaml"))
+    assert system.ears is not None
+    warm = threading.Thread(target=system.ears.transcriber)  # as `serve` warms it at start
+    try:
+        warm.start()
+        assert loading.wait(timeout=30)
+        with TestClient(system.api()) as client:
+            before = asked(system)
+            started = time.monotonic()
+            answer = client.post("/voice", files={"audio": ("q.wav", silence(2), "audio/wav")},
+                                 headers=auth("erin"))
+            assert time.monotonic() - started < 5, "the clip was held for the model's load"
+            assert (answer.status_code, answer.json()["error"]) == (503, "speech_warming")
+            assert answer.headers["Retry-After"]
+            assert "again" in answer.json()["message"]
+            assert asked(system) == before
+            may_finish.set()
+            warm.join(timeout=120)
+            again = client.post("/voice", files={"audio": ("q.wav", silence(2), "audio/wav")},
+                                headers=auth("erin"))
+            assert (again.status_code, again.json()["error"]) == (422, "no_speech")
+    finally:
+        may_finish.set()
+        warm.join(timeout=120)
+        system.close()
