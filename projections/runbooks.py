@@ -47,8 +47,10 @@ def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
     for r in mine:
         key, d = str(r.aggregate_id), r.data
         if r.type_name == "TriggerCreated":
+            on = d.get("on")
             schedule = (f"{d['cron']} ({d['timezone']})" if d["cron"]
                         else f"every {d['every_seconds']} s" if d["every_seconds"]
+                        else f"{following(on['event'])}{on['match']}"[:200] if on
                         else "webhook")
             changes.create(key, {
                 "trigger_id": key, "version": r.version, "name": d["name"],
@@ -65,6 +67,11 @@ def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
             elif r.type_name == "TriggerMissed":
                 row["missed"] += len(d["scheduled"])
     changes.write(conn, triggers)
+
+
+def following(event: str) -> str:
+    """How the triggers view's schedule begins for a trigger on an event of altlas."""
+    return f"on {event} "
 
 
 def _time(value: str | None) -> datetime | None:

@@ -103,6 +103,10 @@ def trigger_add(system: System, args: argparse.Namespace) -> int:
     if args.webhook is not None:
         view = system.use_cases().create_webhook_trigger(
             args.actor, args.name, args.runbook, read_json(args.webhook), dict(args.map))
+    elif args.on is not None:
+        view = system.use_cases().create_event_trigger(
+            args.actor, args.name, args.runbook, _parameters(args), args.on[0], args.on[1],
+            dict(args.map))
     else:
         view = system.use_cases().create_trigger(
             args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
@@ -113,6 +117,10 @@ def trigger_add(system: System, args: argparse.Namespace) -> int:
         print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} on "
               f"each POST /triggers/{view['name']} (X-Delivery-Id header; its credential: "
               f"the policy's triggers.webhooks.{view['name']})")
+    elif view["on"] is not None:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} "
+              f"each time {view['on']['event']} matches {view['on']['match']!r} (a worker "
+              "fires it once per event: `altlas worker`)")
     else:
         print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']}; "
               f"next at {view['next_at']} (a worker fires it: `altlas worker`)")
@@ -128,9 +136,9 @@ def trigger_list(system: System, args: argparse.Namespace) -> int:
     if not found:
         print("no triggers yet: `altlas trigger add NAME --runbook R --every 900 --as PERSON`")
     for row in found:
-        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}  next "
-              f"{row['next_at']:%Y-%m-%d %H:%M:%S} UTC  fired {row['fired']}, "
-              f"missed {row['missed']}")
+        nxt = (f"  next {row['next_at']:%Y-%m-%d %H:%M:%S} UTC" if row["next_at"] else "")
+        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}{nxt}  "
+              f"fired {row['fired']}, missed {row['missed']}")
     return 0
 
 

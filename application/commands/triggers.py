@@ -60,6 +60,27 @@ class TriggerCommands(RunbookCommands):
         self.save(trigger)
         return self._shown(trigger_view(trigger))
 
+    def create_event_trigger(self, name: str, runbook: str, parameters: Mapping[str, Any],
+                             owner: str, event: str, match: str, fields: Mapping[str, str]
+                             ) -> dict[str, Any]:
+        """A trigger fired by an event of altlas (``event``: incident-cause, pattern-low)
+        whose fact fully matches ``match``; refused now if the runbook is not published or a
+        parameter is neither given nor mapped from a fact."""
+        who = self.privacy.pseudonym(owner)
+        published = self.runbook(runbook)["published"]
+        if published is None:
+            raise NotPublishedError(f"runbook {runbook} has no published version yet")
+        unfilled = sorted(set(published["parameters"]["properties"]) - set(parameters)
+                          - set(fields))
+        if unfilled:
+            raise TriggerError(f"parameter {unfilled[0]} is neither given nor mapped: "
+                               f"--param {unfilled[0]}=VALUE or --map {unfilled[0]}=FACT")
+        with self._revealing():
+            trigger = Trigger.on_event(name, runbook, dict(parameters), who, event, match,
+                                       dict(fields), EventMeta.for_command(who))
+        self.save(trigger)
+        return self._shown(trigger_view(trigger))
+
     def deliver_webhook(self, name: str, delivery_id: str, body: Any) -> tuple[UUID, bool]:
         """A delivery's run: its task and TriggerDelivered in one transaction; the same
         delivery id again returns the first run's task and records nothing (True)."""
@@ -154,7 +175,7 @@ def trigger_view(trigger: Trigger) -> dict[str, Any]:
             "timezone": trigger.schedule.timezone, "late": trigger.late,
             "overlap": trigger.overlap,
             "next_at": trigger.next_at.isoformat() if trigger.next_at else None,
-            "webhook": trigger.webhook,
+            "webhook": trigger.webhook, "on": trigger.on,
             "last_task_id": str(trigger.last_task_id) if trigger.last_task_id else None}
 
 

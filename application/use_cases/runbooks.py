@@ -58,7 +58,6 @@ class RunbookUseCases(UseCasesBase):
         self.access.check(who, "run_runbook")
         return self.app.run_runbook(name, values, who, source=source, reply_to=reply_to)
 
-
     def create_trigger(self, who: str, name: str, runbook: str,
                        parameters: Mapping[str, Any], **schedule: Any) -> dict[str, Any]:
         """A schedule that runs ``runbook`` on ``who``'s behalf (cron with a time zone, or
@@ -75,6 +74,16 @@ class RunbookUseCases(UseCasesBase):
         self.access.check(who, "schedule_runbook")
         self.access.check(who, "run_runbook")
         return self.app.create_webhook_trigger(name, runbook, who, body_schema, fields)
+
+    def create_event_trigger(self, who: str, name: str, runbook: str,
+                             parameters: Mapping[str, Any], event: str, match: str,
+                             fields: Mapping[str, str]) -> dict[str, Any]:
+        """A trigger that runs ``runbook`` on ``who``'s behalf each time altlas records an
+        ``event`` (incident-cause, pattern-low) whose fact matches ``match``."""
+        self.access.check(who, "schedule_runbook")
+        self.access.check(who, "run_runbook")
+        return self.app.create_event_trigger(name, runbook, parameters, who, event, match,
+                                             fields)
 
     def deliver(self, authorization: str | None, name: str, delivery_id: str,
                 body: Any) -> tuple[str, bool]:

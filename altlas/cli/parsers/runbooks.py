@@ -44,7 +44,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
     as_json(p)
-    trigger = group(sub, "trigger", "run a runbook on a schedule: add, list, show")
+    trigger = group(sub, "trigger", "run a runbook on a schedule, a webhook or an event: add, "
+                    "list, show")
     p = add(trigger, "add", "runbooks:trigger_add",
             "run a runbook on a schedule, on your behalf (you cannot approve its runs' "
             "gated steps)")
@@ -59,9 +60,15 @@ def register(sub: Subparsers) -> None:
     when.add_argument("--webhook", type=path_arg, metavar="SCHEMA",
                       help="run on each POST /triggers/NAME whose body matches this JSON "
                       "Schema (file; its credential: the policy's triggers.webhooks.NAME)")
+    when.add_argument("--on", nargs=2, metavar=("EVENT", "REGEX"),
+                      help="run each time altlas records EVENT whose fact matches REGEX in "
+                      "full: incident-cause (the likeliest cause's component) or pattern-low "
+                      "(the pattern whose success fell low)")
     p.add_argument("--map", type=param_arg, action="append", default=[],
                    metavar="PARAM=FIELD", help="with --webhook: the body field that fills a "
-                   "parameter; repeat for each")
+                   "parameter; with --on: the event's fact (incident-cause: incident, "
+                   "component, kind, host, service, title; pattern-low: pattern, runs, "
+                   "successes, run); repeat for each")
     p.add_argument("--tz", default="UTC", metavar="ZONE",
                    help="the cron's time zone, an IANA name (default UTC)")
     p.add_argument("--late", choices=("run_once", "skip"), default="run_once",
