@@ -745,6 +745,37 @@ class SavedRunbookRow(Out):
     updated_at: datetime
 
 
+class TriggerRow(Out):
+    trigger_id: str
+    name: str
+    runbook: str
+    owner: str
+    schedule: str = Field(description="cron (zone), every N s, webhook, or on EVENT REGEX")
+    next_at: datetime | None = Field(description="the next firing; null: a webhook's or an "
+                                     "event's")
+    fired: int
+    missed: int
+    last_task_id: str | None
+
+
+class TriggerOut(Out):
+    name: str
+    id: str
+    runbook: str
+    parameters: dict[str, Any]
+    owner: str
+    cron: str | None
+    every_seconds: int | None
+    timezone: str
+    late: str
+    overlap: str
+    next_at: str | None
+    webhook: dict[str, Any] | None
+    on: dict[str, Any] | None = Field(description="an event trigger's event, match and "
+                                      "parameter → fact")
+    last_task_id: str | None
+
+
 class DeliveryOut(Out):
     task_id: str = Field(description="the run's task: GET /tasks/{task_id}")
     delivery_id: str

@@ -17,7 +17,7 @@ from application.reactions.triggers import fire_on_incident
 from domain.base import EventMeta
 from domain.incidents import Incident, incident_id
 from domain.triggers import Trigger, trigger_id
-from tests.security.gatehouse import Gatehouse, gatehouse
+from tests.security.gatehouse import Gatehouse, auth, gatehouse
 
 RESTART = {"runbook": 1, "name": "restart", "parameters": {
     "host": {"kind": "host"}, "service": {"kind": "service"}},
@@ -88,3 +88,14 @@ def test_someone_who_may_not_schedule_runbooks_cannot_follow_events(house: Gateh
                      "--as", "erin")
     assert done.returncode == 2 and "operator" in done.stderr and "Traceback" not in done.stderr
     assert not house.system.app.exists(trigger_id("sneaky"))
+
+
+def test_over_http_an_event_trigger_shows_what_it_follows(house: Gatehouse) -> None:
+    shown = house.get("/triggers/db-restart")
+    assert shown["on"] == {"event": "incident-cause", "match": "postgres",
+                           "fields": {"host": "host", "service": "service"}}
+    assert shown["owner"] == "alice" and shown["next_at"] is None
+    [row] = [t for t in house.get("/triggers")["items"] if t["name"] == "db-restart"]
+    assert row["schedule"] == "on incident-cause postgres"
+    missing = house.client.get("/triggers/nothing-here", headers=auth("erin"))
+    assert missing.status_code == 404 and "no trigger named nothing-here" in missing.text
