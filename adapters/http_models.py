@@ -731,6 +731,7 @@ class SavedRunbookOut(Out):
     id: str
     published: RunbookVersionOut | None
     pending: RunbookPendingOut | None
+    retired: bool = Field(description="it runs no more; a new version brings it back")
 
 
 class SavedRunbookRow(Out):
@@ -742,6 +743,7 @@ class SavedRunbookRow(Out):
     parameters: dict[str, Any] | None
     pending: int | None = Field(description="a version waiting for approval")
     approval_id: str | None
+    retired: bool
     updated_at: datetime
 
 
@@ -756,6 +758,7 @@ class TriggerRow(Out):
     fired: int
     missed: int
     last_task_id: str | None
+    status: str = Field(description="active, paused or removed")
 
 
 class TriggerOut(Out):
@@ -774,6 +777,7 @@ class TriggerOut(Out):
     on: dict[str, Any] | None = Field(description="an event trigger's event, match and "
                                       "parameter → fact")
     last_task_id: str | None
+    status: str = Field(description="active, paused or removed")
 
 
 class DeliveryOut(Out):

@@ -5,7 +5,9 @@ owner. Each firing is
 claimed once however many workers race for it: the trigger's next time moves on in the same
 event that says it fired, so a second worker's save conflicts and, decided again, finds
 nothing due. Firings missed while no worker ran follow the trigger's stated policy; so do
-firings that would overlap a run still going.
+firings that would overlap a run still going. A trigger may be paused, resumed and removed.
+(Over 400 lines: every kind of trigger is one aggregate, so that its firings are claimed
+once in one way.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from domain.base import AuditedAggregate, EventMeta
 from domain.errors import ConflictError, InvalidInputError
 from domain.runbooks import check_name
 
+ACTIVE, PAUSED, REMOVED = "active", "paused", "removed"
 LATE = ("run_once", "skip")  # a firing missed while no worker ran: run it once late, or not
 OVERLAP = ("allow", "queue", "skip")  # a firing while the last run still goes
 GRACE = timedelta(minutes=1)  # later than this after its time, a firing counts as missed
@@ -199,6 +202,32 @@ class Trigger(AuditedAggregate):
             trigger.next_at = self.next_at
             trigger.remember(self.cause, None)
 
+    class Paused(AuditedAggregate.Event):
+        """No firing, delivery or event runs it until it is resumed."""
+
+        type_name = "TriggerPaused"
+
+        def apply(self, trigger: Trigger) -> None:
+            trigger.status = PAUSED
+
+    class Resumed(AuditedAggregate.Event):
+        """It runs again; a schedule from its first time after the resumption."""
+
+        type_name = "TriggerResumed"
+        next_at: datetime | None
+
+        def apply(self, trigger: Trigger) -> None:
+            trigger.status = ACTIVE
+            trigger.next_at = self.next_at
+
+    class Removed(AuditedAggregate.Event):
+        """It never runs again; its history stays, and its name stays taken."""
+
+        type_name = "TriggerRemoved"
+
+        def apply(self, trigger: Trigger) -> None:
+            trigger.status = REMOVED
+
     def __init__(self, name: str, runbook: str, parameters: dict[str, Any], owner: str,
                  cron: str | None, every_seconds: int | None, timezone: str, late: str,
                  overlap: str, next_at: datetime | None, webhook: dict[str, Any] | None,
@@ -217,6 +246,7 @@ class Trigger(AuditedAggregate):
         self.last_task_id: UUID | None = None
         self.delivered: dict[str, UUID] = {}
         self.caused: dict[str, UUID | None] = {}  # causing event id → its run's task
+        self.status = ACTIVE
 
     @classmethod
     def create(cls, name: str, runbook: str, parameters: dict[str, Any], owner: str,
@@ -276,7 +306,7 @@ class Trigger(AuditedAggregate):
 
     def follows(self, event: str, facts: Mapping[str, Any]) -> bool:
         """Whether this event's facts fire the trigger (its match, over the whole fact)."""
-        if self.on is None or self.on["event"] != event:
+        if self.on is None or self.on["event"] != event or self.status != ACTIVE:
             return False
         subject = facts.get(ON_EVENTS[event][0])
         return subject is not None and re.fullmatch(self.on["match"], str(subject)) is not None
@@ -320,6 +350,7 @@ class Trigger(AuditedAggregate):
                 meta: EventMeta) -> None:
         if self.webhook is None:
             raise TriggerError(f"trigger {self.name} runs on a schedule, not on a webhook")
+        self.check_live()
         if delivery_id in self.delivered:
             raise AlreadyFiredError(f"delivery {delivery_id} of trigger {self.name} ran "
                                     "already")
@@ -327,7 +358,31 @@ class Trigger(AuditedAggregate):
                       task_id=task_id)
 
     def due(self, now: datetime) -> bool:
-        return self.next_at is not None and now >= self.next_at
+        return self.status == ACTIVE and self.next_at is not None and now >= self.next_at
+
+    def check_live(self) -> None:
+        """Refused while paused or once removed, saying what to do."""
+        if self.status == PAUSED:
+            raise TriggerPausedError(f"trigger {self.name} is paused: `altlas trigger resume "
+                                     f"{self.name}` runs it again")
+        if self.status == REMOVED:
+            raise TriggerRemovedError(f"trigger {self.name} was removed: it runs no more")
+
+    def pause(self, meta: EventMeta) -> None:
+        self.check_live()
+        self._trigger(self.Paused, meta)
+
+    def resume(self, now: datetime, meta: EventMeta) -> None:
+        if self.status != PAUSED:
+            self.check_live()
+            raise TriggerError(f"trigger {self.name} is not paused")
+        following = self.schedule.next_after(now) if self.next_at is not None else None
+        self._trigger(self.Resumed, meta, next_at=following)
+
+    def remove(self, meta: EventMeta) -> None:
+        if self.status == REMOVED:
+            self.check_live()
+        self._trigger(self.Removed, meta)
 
     def missed(self, now: datetime) -> list[datetime]:
         """The firings due by ``now`` that are later than GRACE: none when on time."""
@@ -366,6 +421,14 @@ class Trigger(AuditedAggregate):
 
 class TriggerError(InvalidInputError):
     """A trigger refused as written: its schedule, owner or runbook."""
+
+
+class TriggerPausedError(ConflictError):
+    """A paused trigger runs nothing until it is resumed."""
+
+
+class TriggerRemovedError(ConflictError):
+    """A removed trigger runs nothing, ever."""
 
 
 class AlreadyFiredError(ConflictError):

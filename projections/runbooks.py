@@ -12,6 +12,8 @@ from domain.records import RecordedEvent
 from projections.folding import Changes, Projection, load
 from projections.schema import runbooks, triggers
 
+STOPPED = {"TriggerPaused": "paused", "TriggerRemoved": "removed"}
+
 
 class RunbooksProjection(Projection):
     name = "runbooks"
@@ -27,7 +29,7 @@ class RunbooksProjection(Projection):
                 changes.create(key, {
                     "runbook_id": key, "version": r.version, "name": d["name"], "published": 0,
                     "author": None, "plan_hash": None, "parameters": None, "pending": None,
-                    "approval_id": None, "updated_at": r.timestamp})
+                    "approval_id": None, "retired": False, "updated_at": r.timestamp})
             elif (row := changes.newer(key, r.version)) is not None:
                 row["updated_at"] = r.timestamp
                 if r.type_name == "RunbookProposed":
@@ -35,7 +37,9 @@ class RunbooksProjection(Projection):
                 elif r.type_name == "RunbookPublished":
                     row.update(published=d["version"], author=d["author"],
                                plan_hash=d["plan_hash"], parameters=d["parameters"],
-                               pending=None, approval_id=None)
+                               pending=None, approval_id=None, retired=False)
+                elif r.type_name == "RunbookRetired":
+                    row["retired"] = True
                 elif r.type_name == "RunbookProposalWithdrawn":
                     row.update(pending=None, approval_id=None)
         changes.write(conn, runbooks)
@@ -56,11 +60,16 @@ def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
                 "trigger_id": key, "version": r.version, "name": d["name"],
                 "runbook": d["runbook"], "owner": d["owner"], "schedule": schedule,
                 "next_at": _time(d["next_at"]), "fired": 0, "missed": 0,
-                "last_task_id": None})
+                "last_task_id": None, "status": "active"})
         elif (row := changes.newer(key, r.version)) is not None:
             if r.type_name == "TriggerDelivered":
                 row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
                 continue
+            if r.type_name in STOPPED:  # the workers look for nothing due
+                row.update(status=STOPPED[r.type_name], next_at=None)
+                continue
+            if r.type_name == "TriggerResumed":
+                row["status"] = "active"
             row["next_at"] = _time(d["next_at"])
             if r.type_name == "TriggerFired":
                 row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))

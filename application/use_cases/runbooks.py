@@ -41,6 +41,11 @@ class RunbookUseCases(UseCasesBase):
                  for s in plan["steps"]]
         return self.app.publish_runbook(name, {"alt": 1, "steps": steps}, {}, who)
 
+    def retire_runbook(self, who: str, name: str) -> dict[str, Any]:
+        """No more runs or firings of it: the same role as publishing it."""
+        self.access.check(who, "publish_runbook")
+        return self.app.retire_runbook(name, who)
+
     def runbook(self, who: str | None, name: str) -> dict[str, Any]:
         self._may(who, "read")
         return self.app.runbook(name)
@@ -95,6 +100,15 @@ class RunbookUseCases(UseCasesBase):
                                      "this trigger (triggers.webhooks)", "not_trigger_sender")
         task_id, replayed = self.app.deliver_webhook(name, delivery_id, body)
         return str(task_id), replayed
+
+    def change_trigger(self, who: str, name: str, change: str) -> dict[str, Any]:
+        """Pause, resume or remove a trigger: the same role as adding one."""
+        self.access.check(who, "schedule_runbook")
+        changes = {"pause": self.app.pause_trigger, "resume": self.app.resume_trigger,
+                   "remove": self.app.remove_trigger}
+        if change not in changes:
+            raise InvalidInputError(f"a trigger is paused, resumed or removed, not {change!r}")
+        return changes[change](name, who)
 
     def trigger(self, who: str | None, name: str) -> dict[str, Any]:
         self._may(who, "read")

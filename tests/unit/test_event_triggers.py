@@ -94,6 +94,16 @@ def test_an_incident_whose_cause_does_not_match_runs_nothing(desk: Desk) -> None
     assert trigger_events(desk) == []
 
 
+def test_a_paused_event_trigger_runs_nothing_until_resumed(desk: Desk) -> None:
+    follow_incidents(desk)
+    desk.uc.change_trigger("alice", "db-disk", "pause")
+    enriched_incident(desk, "postgres")
+    assert trigger_events(desk) == []
+    desk.uc.change_trigger("alice", "db-disk", "resume")
+    enriched_incident(desk, "db-1", kind="host")
+    assert [type(e) for e in trigger_events(desk)] == [Trigger.Fired]
+
+
 def test_an_incident_its_runbook_refuses_is_recorded_as_missed_with_the_reason(
         desk: Desk) -> None:
     follow_incidents(desk, match="web")

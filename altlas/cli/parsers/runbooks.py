@@ -15,7 +15,7 @@ def param_arg(value: str) -> tuple[str, str]:
 
 
 def register(sub: Subparsers) -> None:
-    runbook = group(sub, "runbook", "saved plans with parameters: list, show, publish, run")
+    runbook = group(sub, "runbook", "saved plans with parameters: list, show, publish, run, retire")
     p = add(runbook, "list", "runbooks:runbook_list",
             "every runbook: its published version, author and the version waiting, if any")
     as_json(p)
@@ -44,8 +44,14 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
     as_json(p)
+    p = add(runbook, "retire", "runbooks:runbook_retire",
+            "stop a runbook: no more runs or triggered runs (runs asked for before keep "
+            "their gates); a new version brings it back")
+    p.add_argument("name", metavar="NAME", help="the runbook's name")
+    actor(p)
+    as_json(p)
     trigger = group(sub, "trigger", "run a runbook on a schedule, a webhook or an event: add, "
-                    "list, show")
+                    "list, show, pause, resume, remove")
     p = add(trigger, "add", "runbooks:trigger_add",
             "run a runbook on a schedule, on your behalf (you cannot approve its runs' "
             "gated steps)")
@@ -84,3 +90,11 @@ def register(sub: Subparsers) -> None:
     p = add(trigger, "show", "runbooks:trigger_show", "one trigger as recorded")
     p.add_argument("name", metavar="NAME", help="the trigger's name")
     as_json(p)
+    for change, said in (("pause", "stop a trigger until it is resumed"),
+                         ("resume", "run a paused trigger again (a schedule from now on)"),
+                         ("remove", "stop a trigger for good (its history stays)")):
+        p = add(trigger, change, "runbooks:trigger_change", said)
+        p.set_defaults(change=change)
+        p.add_argument("name", metavar="NAME", help="the trigger's name")
+        actor(p)
+        as_json(p)
