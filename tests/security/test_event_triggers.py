@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 from application.core import run_id_of
 from application.reactions.triggers import fire_on_incident
 from domain.base import EventMeta
+from domain.commands import analyse, mode_of
 from domain.incidents import Incident, incident_id
 from domain.triggers import Trigger, trigger_id
 from tests.security.gatehouse import Gatehouse, auth, gatehouse
@@ -38,10 +39,18 @@ def house(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatehouse]:
         yield found
 
 
-def incident_on_postgres(house: Gatehouse) -> Incident:
+GREP = {"runbook": 1, "name": "grep-title", "parameters": {
+    "host": {"kind": "host"}, "title": {"kind": "text", "pattern": "^.{1,100}$"}},
+    "plan": {"alt": 1, "steps": [{"id": "find", "kind": "ssh",
+                                  "action": "grep -c {param:title} /var/log/syslog",
+                                  "target": "{param:host}"}]}}
+
+
+def incident_on_postgres(house: Gatehouse, component: str = "postgres", kind: str = "service",
+                         title: str = "Down on postgres") -> Incident:
     meta = EventMeta.for_command("altlas:correlator")
-    incident = Incident.open(incident_id(uuid4()), {str(uuid4()): "f1"}, "Down on postgres",
-                             [{"component": "postgres", "kind": "service", "score": 1,
+    incident = Incident.open(incident_id(uuid4()), {str(uuid4()): "f1"}, title,
+                             [{"component": component, "kind": kind, "score": 1,
                                "evidence": "-"}], "2026-12-03T12:00:00+00:00", meta)
     incident.enrich({"metrics": [], "similar": [], "problems": [], "summary": "down",
                      "summarizer": "rules"}, meta)
@@ -99,3 +108,23 @@ def test_over_http_an_event_trigger_shows_what_it_follows(house: Gatehouse) -> N
     assert row["schedule"] == "on incident-cause postgres"
     missing = house.client.get("/triggers/nothing-here", headers=auth("erin"))
     assert missing.status_code == 404 and "no trigger named nothing-here" in missing.text
+
+
+def test_alert_text_mapped_into_a_run_stays_one_argument_or_is_refused(
+        house: Gatehouse) -> None:
+    """An incident's title and cause come from alert labels, which whoever can make an
+    alert fire writes."""
+    uc = house.system.use_cases()
+    uc.publish_runbook("alice", GREP)
+    uc.create_event_trigger("alice", "title-grep", "grep-title", {}, "incident-cause",
+                            "db-1.*", {"host": "host", "title": "title"})
+    incident_on_postgres(house, "db-1", "host", "Down; reboot $(id) `id`")
+    incident_on_postgres(house, "db-1;reboot", "host", "Down")  # no such host
+    fired = [e for e in house.system.app.events.get(trigger_id("title-grep"))
+             if isinstance(e, Trigger.Fired | Trigger.Missed)]
+    assert [type(e) for e in fired] == [Trigger.Fired, Trigger.Missed]
+    assert "parameter host" in fired[1].reason
+    action = uc.task(None, str(fired[0].task_id)).plan["steps"][0]["action"]  # type: ignore[index]
+    assert [p.argv for p in analyse(action, mode_of("ssh", action)).programs] == [
+        ("grep", "-c", "Down; reboot $(id) `id`", "/var/log/syslog")]
+
