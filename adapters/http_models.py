@@ -731,6 +731,7 @@ class SavedRunbookOut(Out):
     id: str
     published: RunbookVersionOut | None
     pending: RunbookPendingOut | None
+    retired: bool = Field(description="it runs no more; a new version brings it back")
 
 
 class SavedRunbookRow(Out):
@@ -742,7 +743,41 @@ class SavedRunbookRow(Out):
     parameters: dict[str, Any] | None
     pending: int | None = Field(description="a version waiting for approval")
     approval_id: str | None
+    retired: bool
     updated_at: datetime
+
+
+class TriggerRow(Out):
+    trigger_id: str
+    name: str
+    runbook: str
+    owner: str
+    schedule: str = Field(description="cron (zone), every N s, webhook, or on EVENT REGEX")
+    next_at: datetime | None = Field(description="the next firing; null: a webhook's or an "
+                                     "event's")
+    fired: int
+    missed: int
+    last_task_id: str | None
+    status: str = Field(description="active, paused or removed")
+
+
+class TriggerOut(Out):
+    name: str
+    id: str
+    runbook: str
+    parameters: dict[str, Any]
+    owner: str
+    cron: str | None
+    every_seconds: int | None
+    timezone: str
+    late: str
+    overlap: str
+    next_at: str | None
+    webhook: dict[str, Any] | None
+    on: dict[str, Any] | None = Field(description="an event trigger's event, match and "
+                                      "parameter → fact")
+    last_task_id: str | None
+    status: str = Field(description="active, paused or removed")
 
 
 class DeliveryOut(Out):

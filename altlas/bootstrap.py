@@ -68,6 +68,7 @@ from domain.secrets import Redactor
 from projections.atlas import AtlasProjection
 from projections.chat_refs import SqlChatPosts, SqlMessageRefs
 from projections.queries import SqlReadModels
+from projections.runbooks import RunbooksProjection, following
 from projections.runner import STORE, ProjectionRunner
 from projections.store import ViewStoreError, create_tables, migrate, open_engine
 from projections.views import PROJECTIONS
@@ -145,7 +146,8 @@ class System:
             self._worker = Worker(
                 self.app, Ports(self.segmentation, self._pattern_outcomes,
                                 IncidentDesk(self.app), self.enrichment(), self.contenders(),
-                                s.arena_run_weight, self.trainer()), self.executors,
+                                s.arena_run_weight, self.trainer(), self._event_triggers),
+                self.executors,
                 self.registry(),
                 lambda: self.reads(catch_up=self.embedded), parallelism=s.runner_parallelism,
                 lease=timedelta(seconds=s.worker_lease_seconds),
@@ -394,6 +396,14 @@ class System:
         feed = (StoreFeed(self.history, self.runners(STORE, [AtlasProjection.name])).catch_up
                 if self.embedded else None)
         return SqlReadModels(self.views, feed).pattern_outcomes(pattern)
+
+    def _event_triggers(self, event: str) -> list[UUID]:
+        """The triggers that follow ``event``, from the triggers view (caught up first when
+        embedded, that view alone, as the .atlas's watch does)."""
+        feed = (StoreFeed(self.history, self.runners(STORE, [RunbooksProjection.name])).catch_up
+                if self.embedded else None)
+        return [UUID(row["trigger_id"]) for row in SqlReadModels(self.views, feed).triggers()
+                if row["schedule"].startswith(following(event))]
 
     def trainer(self) -> Callable[[UUID], None] | None:
         """What starts a granted training's worker process; None without the train extra."""

@@ -241,6 +241,7 @@ class Runbook(AuditedAggregate):
                                  "plan": self.plan, "plan_hash": self.plan_hash,
                                  "parameters": self.parameters}
             runbook.pending = None
+            runbook.retired = False
 
     class ProposalWithdrawn(AuditedAggregate.Event):
         """Its approval was denied, expired or cancelled: the version is not published."""
@@ -252,11 +253,22 @@ class Runbook(AuditedAggregate):
         def apply(self, runbook: Runbook) -> None:
             runbook.pending = None
 
+    class Retired(AuditedAggregate.Event):
+        """It runs no more, by hand or by a trigger; runs asked for before keep their gates.
+        A new version published brings it back."""
+
+        type_name = "RunbookRetired"
+        version: int  # the published version it was at
+
+        def apply(self, runbook: Runbook) -> None:
+            runbook.retired = True
+
     def __init__(self, name: str, correlation_id: str) -> None:
         self.name = name
         self.correlation_id = correlation_id
         self.published: dict[str, Any] | None = None
         self.pending: dict[str, Any] | None = None
+        self.retired = False
 
     @classmethod
     def open(cls, name: str, meta: EventMeta) -> Runbook:
@@ -275,7 +287,7 @@ class Runbook(AuditedAggregate):
                 f"version {self.pending['version']} of runbook {self.name} waits for "
                 f"approval {self.pending['approval_id']}; vote on it or deny it first")
         digest = plan_hash(plan, parameters)
-        if self.published and self.published["plan_hash"] == digest:
+        if self.published and self.published["plan_hash"] == digest and not self.retired:
             raise UnchangedError(f"runbook {self.name} version {self.published_version} is "
                                  "this plan already; nothing changed")
         number = self.published_version + 1
@@ -286,6 +298,25 @@ class Runbook(AuditedAggregate):
             self._trigger(self.Proposed, meta, version=number, author=author, plan=plan,
                           plan_hash=digest, parameters=parameters, approval_id=approval_id)
         return number
+
+    def retire(self, meta: EventMeta) -> None:
+        if self.retired:
+            raise RetiredError(f"runbook {self.name} is retired already")
+        if self.pending is not None:
+            raise ProposalPendingError(
+                f"version {self.pending['version']} of runbook {self.name} waits for "
+                f"approval {self.pending['approval_id']}; deny it first, then retire")
+        self._trigger(self.Retired, meta, version=self.published_version)
+
+    def check_runnable(self) -> dict[str, Any]:
+        """The published version a run or a trigger fills; refused when there is none."""
+        if self.retired:
+            raise RetiredError(f"runbook {self.name} is retired: it runs no more, by hand "
+                               "or by a trigger; publish a new version to bring it back")
+        if self.published is None:
+            raise NotPublishedError(f"runbook {self.name} has no published version yet"
+                                    + (" (one waits for approval)" if self.pending else ""))
+        return self.published
 
     def settle(self, approval_id: UUID, granted: bool, reason: str, meta: EventMeta) -> None:
         """The approval of the pending version was decided."""
@@ -312,6 +343,14 @@ class ParameterError(RunbookError):
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(message)
         self.parameter = parameter
+
+
+class NotPublishedError(RunbookError):
+    """A run asked of a runbook with no published version yet (its first still waits)."""
+
+
+class RetiredError(ConflictError):
+    """A retired runbook is not run or triggered: its runs already asked keep their gates."""
 
 
 class ProposalPendingError(ConflictError):

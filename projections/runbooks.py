@@ -12,6 +12,8 @@ from domain.records import RecordedEvent
 from projections.folding import Changes, Projection, load
 from projections.schema import runbooks, triggers
 
+STOPPED = {"TriggerPaused": "paused", "TriggerRemoved": "removed"}
+
 
 class RunbooksProjection(Projection):
     name = "runbooks"
@@ -27,7 +29,7 @@ class RunbooksProjection(Projection):
                 changes.create(key, {
                     "runbook_id": key, "version": r.version, "name": d["name"], "published": 0,
                     "author": None, "plan_hash": None, "parameters": None, "pending": None,
-                    "approval_id": None, "updated_at": r.timestamp})
+                    "approval_id": None, "retired": False, "updated_at": r.timestamp})
             elif (row := changes.newer(key, r.version)) is not None:
                 row["updated_at"] = r.timestamp
                 if r.type_name == "RunbookProposed":
@@ -35,7 +37,9 @@ class RunbooksProjection(Projection):
                 elif r.type_name == "RunbookPublished":
                     row.update(published=d["version"], author=d["author"],
                                plan_hash=d["plan_hash"], parameters=d["parameters"],
-                               pending=None, approval_id=None)
+                               pending=None, approval_id=None, retired=False)
+                elif r.type_name == "RunbookRetired":
+                    row["retired"] = True
                 elif r.type_name == "RunbookProposalWithdrawn":
                     row.update(pending=None, approval_id=None)
         changes.write(conn, runbooks)
@@ -47,24 +51,36 @@ def _triggers(conn: Connection, mine: Sequence[RecordedEvent]) -> None:
     for r in mine:
         key, d = str(r.aggregate_id), r.data
         if r.type_name == "TriggerCreated":
+            on = d.get("on")
             schedule = (f"{d['cron']} ({d['timezone']})" if d["cron"]
                         else f"every {d['every_seconds']} s" if d["every_seconds"]
+                        else f"{following(on['event'])}{on['match']}"[:200] if on
                         else "webhook")
             changes.create(key, {
                 "trigger_id": key, "version": r.version, "name": d["name"],
                 "runbook": d["runbook"], "owner": d["owner"], "schedule": schedule,
                 "next_at": _time(d["next_at"]), "fired": 0, "missed": 0,
-                "last_task_id": None})
+                "last_task_id": None, "status": "active"})
         elif (row := changes.newer(key, r.version)) is not None:
             if r.type_name == "TriggerDelivered":
                 row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
                 continue
+            if r.type_name in STOPPED:  # the workers look for nothing due
+                row.update(status=STOPPED[r.type_name], next_at=None)
+                continue
+            if r.type_name == "TriggerResumed":
+                row["status"] = "active"
             row["next_at"] = _time(d["next_at"])
             if r.type_name == "TriggerFired":
                 row.update(fired=row["fired"] + 1, last_task_id=str(d["task_id"]))
             elif r.type_name == "TriggerMissed":
                 row["missed"] += len(d["scheduled"])
     changes.write(conn, triggers)
+
+
+def following(event: str) -> str:
+    """How the triggers view's schedule begins for a trigger on an event of altlas."""
+    return f"on {event} "
 
 
 def _time(value: str | None) -> datetime | None:

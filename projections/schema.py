@@ -300,6 +300,7 @@ runbooks = Table(
     Column("pending", Integer),  # a version waiting for approval
     Column("approval_id", String(36)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("retired", Boolean, nullable=False, server_default=false()),
 )
 
 # The triggers (projections/runbooks.py): when each fires next, for the workers to look.
@@ -315,5 +316,6 @@ triggers = Table(
     Column("fired", Integer, nullable=False),
     Column("missed", Integer, nullable=False),
     Column("last_task_id", String(36)),
+    Column("status", String(10), nullable=False, server_default="active"),  # paused, removed
     Index("ix_triggers_next_at", "next_at"),
 )

@@ -18,6 +18,8 @@ from adapters.http_models import (
     RunbookRunIn,
     SavedRunbookOut,
     SavedRunbookRow,
+    TriggerOut,
+    TriggerRow,
 )
 from application.access import UnknownSenderError
 from application.errors import PolicyUnavailableError
@@ -54,6 +56,16 @@ def router(ctx: Context) -> APIRouter:
         parameters, through the same gates as any request (you cannot approve its steps)."""
         task = uc.run_runbook(who, name, body.parameters, source="api")
         return located(response, f"/tasks/{task.id}", task)
+
+    @api.get("/triggers", response_model=Page[TriggerRow], tags=["runbooks"])
+    def list_triggers(who: str = Depends(person)) -> Any:
+        """Every trigger by name: what fires it, its next firing, firings and misses."""
+        return listing(uc.triggers(who))
+
+    @api.get("/triggers/{name}", response_model=TriggerOut, tags=["runbooks"])
+    def get_trigger(name: str = NAME, who: str = Depends(person)) -> Any:
+        """One trigger as recorded: its schedule, webhook or event, and its last run."""
+        return uc.trigger(who, name)
 
     def webhook_sender(request: Request) -> str | None:
         return request.headers.get("authorization")

@@ -27,7 +27,7 @@ def runbook_list(system: System, args: argparse.Namespace) -> int:
         print("no runbooks yet: `altlas runbook publish FILE --as PERSON` adds one")
     for row in found:
         waiting = (f"; v{row['pending']} waits for approval {short(row['approval_id'])}"
-                   if row["pending"] else "")
+                   if row["pending"] else "") + ("; retired" if row["retired"] else "")
         published = (f"v{row['published']} by {row['author']}" if row["published"]
                      else "not published")
         params = ", ".join((row["parameters"] or {}).get("properties", {}))
@@ -58,6 +58,18 @@ def runbook_save(system: System, args: argparse.Namespace) -> int:
 
 
 @with_system
+def runbook_retire(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().retire_runbook(args.actor, args.name)
+    if args.json:
+        json_out(view)
+    else:
+        print(f"retired runbook {view['name']}: it runs no more, by hand or by a trigger; runs "
+              "asked for before still wait for their approvals. Publishing a new version "
+              "brings it back")
+    return 0
+
+
+@with_system
 def runbook_run(system: System, args: argparse.Namespace) -> int:
     after = system.use_cases().position()
     task = system.use_cases().run_runbook(args.actor, args.name, _parameters(args),
@@ -83,6 +95,9 @@ def _text(view: dict[str, Any]) -> str:
     published = view["published"]
     if published is None:
         return f"runbook {view['name']}: no version published yet"
+    if view["retired"]:
+        return (f"runbook {view['name']} v{published['version']} is retired: it runs no more; "
+                "publishing a new version brings it back")
     lines = [f"runbook {view['name']} v{published['version']} by {published['author']} "
              f"(plan {published['plan_hash'][:12]})"]
     for name, prop in published["parameters"]["properties"].items():
@@ -103,6 +118,10 @@ def trigger_add(system: System, args: argparse.Namespace) -> int:
     if args.webhook is not None:
         view = system.use_cases().create_webhook_trigger(
             args.actor, args.name, args.runbook, read_json(args.webhook), dict(args.map))
+    elif args.on is not None:
+        view = system.use_cases().create_event_trigger(
+            args.actor, args.name, args.runbook, _parameters(args), args.on[0], args.on[1],
+            dict(args.map))
     else:
         view = system.use_cases().create_trigger(
             args.actor, args.name, args.runbook, _parameters(args), cron=args.cron,
@@ -113,6 +132,10 @@ def trigger_add(system: System, args: argparse.Namespace) -> int:
         print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} on "
               f"each POST /triggers/{view['name']} (X-Delivery-Id header; its credential: "
               f"the policy's triggers.webhooks.{view['name']})")
+    elif view["on"] is not None:
+        print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']} "
+              f"each time {view['on']['event']} matches {view['on']['match']!r} (a worker "
+              "fires it once per event: `altlas worker`)")
     else:
         print(f"trigger {view['name']} runs runbook {view['runbook']} for {view['owner']}; "
               f"next at {view['next_at']} (a worker fires it: `altlas worker`)")
@@ -128,9 +151,10 @@ def trigger_list(system: System, args: argparse.Namespace) -> int:
     if not found:
         print("no triggers yet: `altlas trigger add NAME --runbook R --every 900 --as PERSON`")
     for row in found:
-        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}  next "
-              f"{row['next_at']:%Y-%m-%d %H:%M:%S} UTC  fired {row['fired']}, "
-              f"missed {row['missed']}")
+        nxt = (f"  next {row['next_at']:%Y-%m-%d %H:%M:%S} UTC" if row["next_at"] else "")
+        print(f"{row['name']}  {row['runbook']} for {row['owner']}  {row['schedule']}{nxt}  "
+              f"fired {row['fired']}, missed {row['missed']}"
+              + ("" if row["status"] == "active" else f"  ({row['status']})"))
     return 0
 
 
@@ -141,6 +165,22 @@ def trigger_show(system: System, args: argparse.Namespace) -> int:
         json_out(view)
     else:
         print("\n".join(f"{k}: {v}" for k, v in view.items()))
+    return 0
+
+
+SAID = {"pause": "paused: it runs nothing until `altlas trigger resume {name}`",
+        "resume": "resumed: next at {next_at}", "remove": "removed: it runs no more"}
+
+
+@with_system
+def trigger_change(system: System, args: argparse.Namespace) -> int:
+    view = system.use_cases().change_trigger(args.actor, args.name, args.change)
+    if args.json:
+        json_out(view)
+    else:
+        said = SAID[args.change].format(name=view["name"], next_at=view["next_at"] or
+                                        "its next webhook delivery or event")
+        print(f"trigger {view['name']} {said}")
     return 0
 
 

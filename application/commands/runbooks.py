@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from jsonschema import Draft202012Validator
 
@@ -28,7 +29,9 @@ from domain.runbooks import (
     runbook_id,
 )
 from domain.task import Task
+from domain.triggers import Trigger
 
+A = TypeVar("A", Runbook, Trigger)
 SOURCE = "runbook:"  # a runbook's runs are tasks of this source, and the .atlas pattern too
 SAMPLES = ("/", "x", "1", "/var/log", "nginx", "main")  # text values a publication tries
 MAX_HOSTS_TRIED = 50  # hosts a publication classifies the plan on, to know if it is gated
@@ -103,15 +106,7 @@ class RunbookCommands(TaskCommands):
         recorded: a pseudonym, or altlas's own name for a trigger). The runbook is read
         without taking its turn: a trigger asks while it holds its own, and two turns of
         one process could be the same lock."""
-        try:
-            view = runbook_view(self.load(Runbook, runbook_id(check_name(name))))
-        except NotFoundError:
-            raise NotFoundError(f"no runbook named {name}; `altlas runbook list` shows them"
-                                ) from None
-        published = view["published"]
-        if published is None:
-            raise NotPublishedError(f"runbook {name} has no published version yet"
-                                    + (" (one waits for approval)" if view["pending"] else ""))
+        published = self.runnable(name)
         schema = published["parameters"]
         parsed = self.parameter_values(schema, values)
         filled = fill(published["plan"], schema, parsed)
@@ -121,6 +116,46 @@ class RunbookCommands(TaskCommands):
             filled, who, source=f"{SOURCE}{name}",
             segmenter=f"{SOURCE}{name}@v{published['version']}", reply_to=reply_to,
             on_behalf_of=on_behalf_of)
+
+    def runnable(self, name: str) -> dict[str, Any]:
+        """The published version a run fills; refused when there is none or the runbook is
+        retired."""
+        try:
+            runbook = self.load(Runbook, runbook_id(check_name(name)))
+        except NotFoundError:
+            raise NotFoundError(f"no runbook named {name}; `altlas runbook list` shows them"
+                                ) from None
+        return runbook.check_runnable()
+
+    def retire_runbook(self, name: str, who: str) -> dict[str, Any]:
+        """No more runs or firings of it; runs asked for before keep their gates."""
+        runbook = self._changed(Runbook, runbook_id(check_name(name)), who,
+                                lambda r, meta: r.retire(meta),
+                                f"no runbook named {name}; `altlas runbook list` shows them")
+        return self._shown(runbook_view(runbook))
+
+    def _changed(self, kind: type[A], ident: UUID, who: str,
+                 change: Callable[[A, EventMeta], None], missing: str) -> A:
+        """One person's change to a recorded runbook or trigger, on its turn, decided again
+        on what is recorded when another process changed it first."""
+        actor = self.privacy.pseudonym(who)
+
+        def command() -> A:
+            try:
+                found = self._cached(kind, ident)
+            except NotFoundError:
+                raise NotFoundError(missing) from None
+            try:
+                change(found, EventMeta(actor, found.correlation_id,
+                                        EventMeta.for_command(actor).causation_id))
+                self.save(found)
+            except BaseException:
+                self._forget(ident)
+                raise
+            return found
+
+        with self._turn(ident), self._revealing():
+            return self._retrying(command)
 
     def parameter_values(self, schema: Mapping[str, Any], values: Mapping[str, Any]
                          ) -> dict[str, Any]:
@@ -176,7 +211,7 @@ class RunbookCommands(TaskCommands):
 
 def runbook_view(runbook: Runbook) -> dict[str, Any]:
     return {"name": runbook.name, "id": str(runbook.id), "published": runbook.published,
-            "pending": runbook.pending}
+            "pending": runbook.pending, "retired": runbook.retired}
 
 
 def _number(name: str, value: Any) -> Any:
@@ -198,6 +233,3 @@ def _named(message: str, kinds: Mapping[str, str]) -> str:
 def _short(message: str) -> str:
     return message if len(message) <= 200 else message[:197] + "…"
 
-
-class NotPublishedError(RunbookError):
-    """A run asked of a runbook with no published version yet (its first still waits)."""

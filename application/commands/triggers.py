@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID, uuid4
 
 from jsonschema import Draft202012Validator, SchemaError
 
-from application.commands.runbooks import NotPublishedError, RunbookCommands
+from application.commands.runbooks import RunbookCommands
 from application.core import run_id_of
 from application.errors import NotFoundError
 from domain.base import EventMeta
 from domain.errors import InvalidInputError
 from domain.run import Run
+from domain.runbooks import RetiredError, RunbookError
 from domain.task import Task
 from domain.triggers import Schedule, Trigger, TriggerError, actor_of, trigger_id
 
@@ -47,9 +48,7 @@ class TriggerCommands(RunbookCommands):
             Draft202012Validator.check_schema(body_schema)
         except SchemaError as e:
             raise TriggerError(f"the body schema is not a JSON Schema: {e.message}") from None
-        published = self.runbook(runbook)["published"]
-        if published is None:
-            raise NotPublishedError(f"runbook {runbook} has no published version yet")
+        published = self.runnable(runbook)
         unmapped = sorted(set(published["parameters"]["properties"]) - set(fields))
         if unmapped:
             raise TriggerError(f"parameter {unmapped[0]} has no field of the body: "
@@ -57,6 +56,25 @@ class TriggerCommands(RunbookCommands):
         with self._revealing():
             trigger = Trigger.on_webhook(name, runbook, who, body_schema, dict(fields),
                                          EventMeta.for_command(who))
+        self.save(trigger)
+        return self._shown(trigger_view(trigger))
+
+    def create_event_trigger(self, name: str, runbook: str, parameters: Mapping[str, Any],
+                             owner: str, event: str, match: str, fields: Mapping[str, str]
+                             ) -> dict[str, Any]:
+        """A trigger fired by an event of altlas (``event``: incident-cause, pattern-low)
+        whose fact fully matches ``match``; refused now if the runbook is not published or a
+        parameter is neither given nor mapped from a fact."""
+        who = self.privacy.pseudonym(owner)
+        published = self.runnable(runbook)
+        unfilled = sorted(set(published["parameters"]["properties"]) - set(parameters)
+                          - set(fields))
+        if unfilled:
+            raise TriggerError(f"parameter {unfilled[0]} is neither given nor mapped: "
+                               f"--param {unfilled[0]}=VALUE or --map {unfilled[0]}=FACT")
+        with self._revealing():
+            trigger = Trigger.on_event(name, runbook, dict(parameters), who, event, match,
+                                       dict(fields), EventMeta.for_command(who))
         self.save(trigger)
         return self._shown(trigger_view(trigger))
 
@@ -82,6 +100,7 @@ class TriggerCommands(RunbookCommands):
             current = self._cached(Trigger, ident)
             if delivery_id in current.delivered:
                 return current.delivered[delivery_id], True
+            current.check_live()
             task = self.runbook_task(current.runbook, values, actor_of(name),
                                      on_behalf_of=current.owner)
             try:
@@ -126,8 +145,13 @@ class TriggerCommands(RunbookCommands):
                         trigger.skip([scheduled], "the last run still goes", now, meta)
                         self.save(trigger)
                         return None
-                task = self.runbook_task(trigger.runbook, trigger.parameters,
-                                         actor_of(trigger.name), on_behalf_of=trigger.owner)
+                try:
+                    task = self.runbook_task(trigger.runbook, trigger.parameters,
+                                             actor_of(trigger.name), on_behalf_of=trigger.owner)
+                except (RunbookError, RetiredError, NotFoundError) as e:
+                    trigger.skip([scheduled], str(e), now, meta)  # said once, not each second
+                    self.save(trigger)
+                    return None
                 trigger.fire(scheduled, now, task.id, meta)
                 self.save(trigger, task)
             except BaseException:
@@ -137,6 +161,25 @@ class TriggerCommands(RunbookCommands):
 
         with self._turn(ident), self._revealing():
             return self._retrying(command)
+
+    def pause_trigger(self, name: str, who: str) -> dict[str, Any]:
+        """No firing, delivery or event runs it until it is resumed."""
+        return self._change_trigger(name, who, lambda t, meta: t.pause(meta))
+
+    def resume_trigger(self, name: str, who: str) -> dict[str, Any]:
+        """A schedule fires next at its first time after now: what fell while it was paused
+        is not run late."""
+        return self._change_trigger(name, who, lambda t, meta: t.resume(self.clock(), meta))
+
+    def remove_trigger(self, name: str, who: str) -> dict[str, Any]:
+        """It never fires again; its name stays taken, its history kept."""
+        return self._change_trigger(name, who, lambda t, meta: t.remove(meta))
+
+    def _change_trigger(self, name: str, who: str,
+                        change: Callable[[Trigger, EventMeta], None]) -> dict[str, Any]:
+        trigger = self._changed(Trigger, trigger_id(name), who, change,
+                                f"no trigger named {name}")
+        return self._shown(trigger_view(trigger))
 
     def _still_running(self, task_id: UUID | None) -> bool:
         if task_id is None:
@@ -154,7 +197,7 @@ def trigger_view(trigger: Trigger) -> dict[str, Any]:
             "timezone": trigger.schedule.timezone, "late": trigger.late,
             "overlap": trigger.overlap,
             "next_at": trigger.next_at.isoformat() if trigger.next_at else None,
-            "webhook": trigger.webhook,
+            "webhook": trigger.webhook, "on": trigger.on, "status": trigger.status,
             "last_task_id": str(trigger.last_task_id) if trigger.last_task_id else None}
 
 

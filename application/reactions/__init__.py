@@ -21,10 +21,12 @@ from application.reactions.incidents import clear_alert, correlate_alert, enrich
 from application.reactions.knowledge import watch_pattern
 from application.reactions.runs import advance_run, start_run
 from application.reactions.tasks import plan_task
+from application.reactions.triggers import fire_on_incident, fire_on_pattern_low
 from domain.alerts import Alert
 from domain.approval import Approval
 from domain.duel import Duel
 from domain.incidents import Incident
+from domain.knowledge import PatternWatch
 from domain.run import Run, settled_outcome
 from domain.task import Task
 
@@ -60,6 +62,8 @@ EVENT_HANDLERS: dict[type[Event], Handler] = {
     Alert.Resolved: clear_alert,          # the incident resolves with its last alert
     Alert.Expired: clear_alert,           # over without a resolved notice: the same
     Incident.Opened: enrich_incident,     # its metrics, anomalies, incidents like it
+    Incident.Enriched: fire_on_incident,  # triggers whose cause matches run their runbook
+    PatternWatch.Low: fire_on_pattern_low,  # triggers on a failing pattern run theirs
 }
 
 

@@ -21,7 +21,8 @@ log = logging.getLogger("altlas.policies")
 @dataclass(frozen=True)
 class Ports:
     """What the reactions need from outside: the segmenters (a model may take seconds), the
-    outcomes of a pattern's runs so far (the .atlas view), and the correlator."""
+    outcomes of a pattern's runs so far (the .atlas view), the correlator, and the triggers
+    that follow altlas's events (the triggers view)."""
 
     segmentation: SegmentationService
     outcomes: Callable[[str], list[tuple[str, str, str | None]]] | None = None
@@ -32,6 +33,9 @@ class Ports:
     arena_run_weight: float = 0.5  # what a run's outcome weighs as a match, against a vote
     # starts the training worker of a training (its own process); None: nothing can train
     trainer: Callable[[UUID], None] | None = None
+    # the triggers that follow an event kind of altlas (incident-cause, pattern-low): the
+    # triggers view; None: no trigger follows events here
+    event_triggers: Callable[[str], list[UUID]] | None = None
 
 
 Event = AuditedAggregate.Event

@@ -41,6 +41,11 @@ class RunbookUseCases(UseCasesBase):
                  for s in plan["steps"]]
         return self.app.publish_runbook(name, {"alt": 1, "steps": steps}, {}, who)
 
+    def retire_runbook(self, who: str, name: str) -> dict[str, Any]:
+        """No more runs or firings of it: the same role as publishing it."""
+        self.access.check(who, "publish_runbook")
+        return self.app.retire_runbook(name, who)
+
     def runbook(self, who: str | None, name: str) -> dict[str, Any]:
         self._may(who, "read")
         return self.app.runbook(name)
@@ -57,7 +62,6 @@ class RunbookUseCases(UseCasesBase):
         gated steps wait for approvals, which ``who`` may not give."""
         self.access.check(who, "run_runbook")
         return self.app.run_runbook(name, values, who, source=source, reply_to=reply_to)
-
 
     def create_trigger(self, who: str, name: str, runbook: str,
                        parameters: Mapping[str, Any], **schedule: Any) -> dict[str, Any]:
@@ -76,6 +80,16 @@ class RunbookUseCases(UseCasesBase):
         self.access.check(who, "run_runbook")
         return self.app.create_webhook_trigger(name, runbook, who, body_schema, fields)
 
+    def create_event_trigger(self, who: str, name: str, runbook: str,
+                             parameters: Mapping[str, Any], event: str, match: str,
+                             fields: Mapping[str, str]) -> dict[str, Any]:
+        """A trigger that runs ``runbook`` on ``who``'s behalf each time altlas records an
+        ``event`` (incident-cause, pattern-low) whose fact matches ``match``."""
+        self.access.check(who, "schedule_runbook")
+        self.access.check(who, "run_runbook")
+        return self.app.create_event_trigger(name, runbook, parameters, who, event, match,
+                                             fields)
+
     def deliver(self, authorization: str | None, name: str, delivery_id: str,
                 body: Any) -> tuple[str, bool]:
         """A webhook delivery with the trigger's own credential (never a person's token):
@@ -86,6 +100,15 @@ class RunbookUseCases(UseCasesBase):
                                      "this trigger (triggers.webhooks)", "not_trigger_sender")
         task_id, replayed = self.app.deliver_webhook(name, delivery_id, body)
         return str(task_id), replayed
+
+    def change_trigger(self, who: str, name: str, change: str) -> dict[str, Any]:
+        """Pause, resume or remove a trigger: the same role as adding one."""
+        self.access.check(who, "schedule_runbook")
+        changes = {"pause": self.app.pause_trigger, "resume": self.app.resume_trigger,
+                   "remove": self.app.remove_trigger}
+        if change not in changes:
+            raise InvalidInputError(f"a trigger is paused, resumed or removed, not {change!r}")
+        return changes[change](name, who)
 
     def trigger(self, who: str | None, name: str) -> dict[str, Any]:
         self._may(who, "read")

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from application.app import AltlasApplication
-from application.commands.runbooks import NotPublishedError
 from application.core import run_id_of
 from application.history import EventHistory
 from application.reactions import LANES, Ports
@@ -22,6 +21,7 @@ from bots import chat_commands as c
 from domain.approval import RequesterCannotApproveError
 from domain.policy import Policy
 from domain.runbooks import (
+    NotPublishedError,
     ParameterError,
     ProposalPendingError,
     Runbook,

@@ -15,7 +15,7 @@ def param_arg(value: str) -> tuple[str, str]:
 
 
 def register(sub: Subparsers) -> None:
-    runbook = group(sub, "runbook", "saved plans with parameters: list, show, publish, run")
+    runbook = group(sub, "runbook", "saved plans with parameters: list, show, publish, run, retire")
     p = add(runbook, "list", "runbooks:runbook_list",
             "every runbook: its published version, author and the version waiting, if any")
     as_json(p)
@@ -44,7 +44,14 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--run", action="store_true",
                    help="wait for its run and print each step as it finishes")
     as_json(p)
-    trigger = group(sub, "trigger", "run a runbook on a schedule: add, list, show")
+    p = add(runbook, "retire", "runbooks:runbook_retire",
+            "stop a runbook: no more runs or triggered runs (runs asked for before keep "
+            "their gates); a new version brings it back")
+    p.add_argument("name", metavar="NAME", help="the runbook's name")
+    actor(p)
+    as_json(p)
+    trigger = group(sub, "trigger", "run a runbook on a schedule, a webhook or an event: add, "
+                    "list, show, pause, resume, remove")
     p = add(trigger, "add", "runbooks:trigger_add",
             "run a runbook on a schedule, on your behalf (you cannot approve its runs' "
             "gated steps)")
@@ -59,9 +66,15 @@ def register(sub: Subparsers) -> None:
     when.add_argument("--webhook", type=path_arg, metavar="SCHEMA",
                       help="run on each POST /triggers/NAME whose body matches this JSON "
                       "Schema (file; its credential: the policy's triggers.webhooks.NAME)")
+    when.add_argument("--on", nargs=2, metavar=("EVENT", "REGEX"),
+                      help="run each time altlas records EVENT whose fact matches REGEX in "
+                      "full: incident-cause (the likeliest cause's component) or pattern-low "
+                      "(the pattern whose success fell low)")
     p.add_argument("--map", type=param_arg, action="append", default=[],
                    metavar="PARAM=FIELD", help="with --webhook: the body field that fills a "
-                   "parameter; repeat for each")
+                   "parameter; with --on: the event's fact (incident-cause: incident, "
+                   "component, kind, host, service, title; pattern-low: pattern, runs, "
+                   "successes, run); repeat for each")
     p.add_argument("--tz", default="UTC", metavar="ZONE",
                    help="the cron's time zone, an IANA name (default UTC)")
     p.add_argument("--late", choices=("run_once", "skip"), default="run_once",
@@ -77,3 +90,11 @@ def register(sub: Subparsers) -> None:
     p = add(trigger, "show", "runbooks:trigger_show", "one trigger as recorded")
     p.add_argument("name", metavar="NAME", help="the trigger's name")
     as_json(p)
+    for change, said in (("pause", "stop a trigger until it is resumed"),
+                         ("resume", "run a paused trigger again (a schedule from now on)"),
+                         ("remove", "stop a trigger for good (its history stays)")):
+        p = add(trigger, change, "runbooks:trigger_change", said)
+        p.set_defaults(change=change)
+        p.add_argument("name", metavar="NAME", help="the trigger's name")
+        actor(p)
+        as_json(p)
