@@ -1,5 +1,6 @@
-"""Runbooks: list and read them, run one with parameters (publishing is the CLI's and chat's:
-its rules are more than a JSON Schema can say)."""
+"""Runbooks: list and read them, run one with parameters, retire one; triggers: read them,
+pause, resume or remove one, and take a webhook's delivery (publishing is the CLI's and
+chat's: its rules are more than a JSON Schema can say)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,30 @@ def router(ctx: Context) -> APIRouter:
         task = uc.run_runbook(who, name, body.parameters, source="api")
         return located(response, f"/tasks/{task.id}", task)
 
+    @api.post("/runbooks/{name}/retirement", response_model=SavedRunbookOut,
+              tags=["runbooks"])
+    def retire(name: str = NAME, who: str = Depends(person)) -> Any:
+        """Retire the runbook (the role that publishes it): no more runs by hand or by a
+        trigger (409). Runs waiting for approval keep their gates; a new version brings it
+        back."""
+        return uc.retire_runbook(who, name)
+
+    @api.post("/triggers/{name}/pause", response_model=TriggerOut, tags=["runbooks"])
+    def pause(name: str = NAME, who: str = Depends(person)) -> Any:
+        """Pause the trigger (the role that adds triggers): it runs nothing, and firings
+        due meanwhile are not run late."""
+        return uc.change_trigger(who, name, "pause")
+
+    @api.post("/triggers/{name}/resumption", response_model=TriggerOut, tags=["runbooks"])
+    def resume(name: str = NAME, who: str = Depends(person)) -> Any:
+        """Resume a paused trigger: a schedule next fires at its first time after now."""
+        return uc.change_trigger(who, name, "resume")
+
+    @api.post("/triggers/{name}/removal", response_model=TriggerOut, tags=["runbooks"])
+    def remove(name: str = NAME, who: str = Depends(person)) -> Any:
+        """Remove the trigger: it never runs again; its name and history stay."""
+        return uc.change_trigger(who, name, "remove")
+
     @api.get("/triggers", response_model=Page[TriggerRow], tags=["runbooks"])
     def list_triggers(who: str = Depends(person)) -> Any:
         """Every trigger by name: what fires it, its next firing, firings and misses."""
@@ -90,3 +115,4 @@ def router(ctx: Context) -> APIRouter:
         return {"task_id": task_id, "delivery_id": delivery, "replayed": replayed}
 
     return api
+

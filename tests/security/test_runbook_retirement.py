@@ -42,8 +42,10 @@ def deliver(house: Gatehouse, delivery: str) -> object:
 def test_a_retired_runbook_is_refused_on_every_front(house: Gatehouse) -> None:
     done = house.cli("runbook", "retire", "uptime", "--as", "erin")
     assert done.returncode == 2 and "operator" in done.stderr
+    assert house.post("/runbooks/uptime/retirement", "erin").status_code == 403
     assert house.get("/runbooks/uptime")["retired"] is False
-    house.system.use_cases().retire_runbook("alice", "uptime")
+    retired = house.post("/runbooks/uptime/retirement", "alice")
+    assert retired.status_code == 200 and retired.json()["retired"] is True, retired.text
     before = house.events()
     answer = house.post("/runbooks/uptime/runs", "bob", {"parameters": {"host": "web-1"}})
     assert answer.status_code == 409 and "is retired" in answer.text
@@ -62,7 +64,9 @@ def test_a_paused_or_removed_trigger_takes_no_delivery(house: Gatehouse) -> None
     assert first.status_code == 201, first.text  # type: ignore[attr-defined]
     done = house.cli("trigger", "pause", "hook", "--as", "erin")
     assert done.returncode == 2 and "operator" in done.stderr
-    house.system.use_cases().change_trigger("alice", "hook", "pause")
+    assert house.post("/triggers/hook/pause", "erin").status_code == 403
+    paused = house.post("/triggers/hook/pause", "alice")
+    assert paused.status_code == 200 and paused.json()["status"] == "paused", paused.text
     before = house.events()
     paused = deliver(house, "d-2")
     assert paused.status_code == 409 and "paused" in paused.text  # type: ignore[attr-defined]
@@ -70,9 +74,11 @@ def test_a_paused_or_removed_trigger_takes_no_delivery(house: Gatehouse) -> None
     assert again.status_code == 200  # type: ignore[attr-defined]
     assert again.json()["task_id"] == first.json()["task_id"]  # type: ignore[attr-defined]
     assert house.events() == before
-    house.system.use_cases().change_trigger("alice", "hook", "remove")
+    assert house.post("/triggers/hook/removal", "alice").json()["status"] == "removed"
     removed = deliver(house, "d-3")
     assert removed.status_code == 409 and "removed" in removed.text  # type: ignore[attr-defined]
     done = house.cli("trigger", "resume", "hook", "--as", "alice")
     assert done.returncode == 2 and "was removed" in done.stderr
+    resumed = house.post("/triggers/hook/resumption", "alice")
+    assert resumed.status_code == 409 and "was removed" in resumed.text
     assert house.get("/triggers/hook")["status"] == "removed"
