@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -111,24 +111,24 @@ class Changes:
         return True
 
 
-def stream(changes: Changes, since: int | None, render: Callable[[], str], event: str,
-           signed_in: Callable[[], str | None]) -> EventSourceResponse:
+def stream(changes: Changes, since: int | None, part: Callable[[int], Awaitable[tuple[int, str]]],
+           event: str, signed_in: Callable[[], Awaitable[str | None]]) -> EventSourceResponse:
     """A page's live part as server-sent events named ``event``: now if the views moved on
     since ``since`` (Last-Event-ID, or the position the page was drawn at), then at each
-    change. When the session ends (``signed_in`` gives the page that says so), that page
-    is the last thing sent."""
+    change; ``part(position)`` gives it as drawn at that position or later, and the
+    position it shows. When the session ends (``signed_in`` gives the page that says so),
+    that page is the last thing sent."""
     async def updates() -> AsyncIterator[ServerSentEvent]:
         seen = since if since is not None else -1
         while True:
             position = await changes.after(seen, PING_SECONDS)
-            ended = await asyncio.to_thread(signed_in)
+            ended = await signed_in()
             if ended is not None:
                 yield ServerSentEvent(ended, event=event)
                 return
             if position != seen:
-                seen = position
-                html = await asyncio.to_thread(render)
-                yield ServerSentEvent(html, event=event, id=str(position))
+                seen, html = await part(position)
+                yield ServerSentEvent(html, event=event, id=str(seen))
 
     return EventSourceResponse(updates(), ping=PING_SECONDS,
                                headers={"Cache-Control": "no-store"})

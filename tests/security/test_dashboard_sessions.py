@@ -60,6 +60,17 @@ def cookie_for(person: str, token: str, *, expires_in: int = 3600,
     return sessions.open(person, token)[1]
 
 
+def first_event(response: httpx.Response) -> str:
+    """The data of the first server-sent event, its lines joined."""
+    data: list[str] = []
+    for line in response.iter_lines():
+        if line.startswith("data:"):
+            data.append(line[5:])
+        elif not line and data:
+            return "\n".join(data)
+    raise AssertionError("the stream ended before its first event")
+
+
 def page_with(dash: Dashboard, cookie: str, path: str = "/ui/") -> httpx.Response:
     """The page asked for with exactly this cookie, as raw bytes a client may send."""
     return httpx.get(f"{dash.url}{path}", timeout=10,
@@ -159,6 +170,24 @@ class TestForgedVotes:
             r = second.post(f"/ui/approvals/{approval}/approve", data={"csrf": old})
         assert r.status_code == 403
         assert votes(dash, approval) == []
+
+    def test_a_live_part_drawn_once_for_several_sessions_carries_each_its_own_csrf_token(
+            self, dash: Dashboard, approval: str) -> None:
+        """Open streams of people who see *Now* alike share one render: the form tokens
+        in it must still be each session's own, never the session that drew it first."""
+        with dash.browser("bob") as laptop, dash.browser("bob") as phone, \
+                dash.browser("carol") as carol:
+            sessions = [laptop, phone, carol]
+            own = [csrf_of(s.get("/ui/").text) for s in sessions]
+            streams = [s.stream("GET", "/ui/now/stream", headers={
+                "Accept": "text/event-stream"}) for s in sessions]
+            shown = [first_event(opened.__enter__()) for opened in streams]
+            for opened in streams:
+                opened.__exit__(None, None, None)
+        assert len(set(own)) == 3
+        for token, data in zip(own, shown, strict=True):
+            assert approval in data
+            assert set(re.findall(r'name="csrf" value="([^"]+)"', data)) == {token}
 
     def test_a_person_without_the_role_posting_the_form_anyway_is_refused(
             self, dash: Dashboard, approval: str) -> None:
