@@ -10,8 +10,10 @@ serve` serves it (uvicorn, the views' feed and a worker in one process):
   50-step run page, from the browser's own navigation timing;
 - chat acknowledgement (bench/chatops.py's rounds: 50 people's slash commands, then their
   clicks on one card) on `altlas serve` in its own process, with no dashboard open, then with
-  ``--streams`` open *Now* streams (one signed-in session, each stream re-rendering *Now* at
-  every change the clicks make), then with none again.
+  ``--streams`` open *Now* streams (each a session of a different on-call person, every
+  other one in Turkish, all hearing every change the clicks make), then with none again;
+  it says how many distinct live parts the streams were sent at one position (the server's
+  render keys: people who see *Now* alike share one).
 
     python bench/dashboard.py [--runs 2000] [--requests 200] [--events 30] [--loads 30]
                               [--streams 200] [--rounds 4]
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import functools
 import hashlib
+import re
 import statistics
 import sys
 import tempfile
@@ -210,7 +213,8 @@ def load_times(dash: Dashboard, run_id: str, loads: int) -> dict[str, list[float
     return rows
 
 
-BENCH_TOKEN = "bench-dashboard-token"
+def bench_token(n: int) -> str:
+    return f"bench-dashboard-token-{n}"
 
 
 def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
@@ -220,10 +224,11 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
     slack = FakeSlack().start()
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as root:
-        policy = crowd_policy(Path(root), users, users - 10)
+        policy = crowd_policy(Path(root), max(users, streams), users - 10)
         data = yaml.safe_load(policy.read_text())
-        data.setdefault("api_tokens", {})[hashlib.sha256(BENCH_TOKEN.encode()).hexdigest()] \
-            = "sre000"
+        data.setdefault("api_tokens", {}).update({
+            hashlib.sha256(bench_token(n).encode()).hexdigest(): f"sre{n:03d}"
+            for n in range(streams)})
         policy.write_text(yaml.safe_dump(data))
         with served(serve_env(root, policy, slack)) as (base, _):
             for _ in range(2):  # warm-up: planning, the first card, the first renders
@@ -235,27 +240,35 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
                     one_round(base, slack, users, part)
                 if held is not None:
                     heard = held.close()
-                    print(f"{streams} streams: {heard} updates heard, "
-                          f"{heard / streams:.1f} each", file=sys.stderr)
+                    print(f"{streams} streams of {streams} people: {heard} updates heard, "
+                          f"{heard / streams:.1f} each; at most {held.distinct()} distinct "
+                          "live parts sent at one position", file=sys.stderr)
                 samples[f"slash command ack, {phase}"] = part["slash"]
                 samples[f"Approve click ack, {phase}"] = part["click"]
     slack.stop()
     return samples
 
 
+CSRF = re.compile(r'name="csrf" value="[^"]+"')
+
+
 class Streams:
-    """``n`` *Now* streams held open on one session (on a thread of their own) until
-    ``close``, which says how many updates they heard."""
+    """``n`` *Now* streams held open, each signed in as a different person (on a thread of
+    their own) until ``close``, which says how many updates they heard."""
 
     def __init__(self, base: str, n: int) -> None:
+        self._cookies = []
         with httpx.Client(base_url=base, timeout=30) as client:
-            assert sign_in(client, BENCH_TOKEN).status_code == 303
-            self._cookie = client.cookies["altlas_session"]
+            for person in range(n):
+                client.cookies.clear()
+                assert sign_in(client, bench_token(person)).status_code == 303
+                self._cookies.append(client.cookies["altlas_session"])
         self._base, self._n, self.heard = base, n, 0
+        self._sent: dict[str, set[int]] = {}  # position → the parts sent at it
         self._opened, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=asyncio.run, args=(self._hold(),), daemon=True)
         self._thread.start()
-        if not self._opened.wait(120):
+        if not self._opened.wait(300):
             raise RuntimeError(f"{n} streams did not open")
 
     def close(self) -> int:
@@ -263,24 +276,40 @@ class Streams:
         self._thread.join(60)
         return self.heard
 
+    def distinct(self) -> int:
+        """The most distinct live parts (each session's CSRF token aside) sent at one
+        position: how many render keys the streams had."""
+        return max((len(parts) for parts in self._sent.values()), default=0)
+
     async def _hold(self) -> None:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         first = asyncio.Semaphore(0)
         async with httpx.AsyncClient(base_url=self._base, timeout=None, limits=limits) as c:
-            async def one() -> None:
+            async def one(n: int) -> None:
                 async with c.stream("GET", "/ui/now/stream", headers={
-                        "Cookie": f"altlas_session={self._cookie}",
+                        "Cookie": f"altlas_session={self._cookies[n]}",
+                        "Accept-Language": "tr" if n % 2 else "en",
                         "Accept": "text/event-stream"}) as r:
                     assert r.status_code == 200
                     told = False
+                    data: list[str] = []
+                    position = None
                     async for line in r.aiter_lines():
-                        if line.startswith("data:") and not told:
-                            told = True
-                            first.release()
+                        if line.startswith("data:"):
+                            data.append(line)
+                            if not told:
+                                told = True
+                                first.release()
                         elif line.startswith("id:"):
                             self.heard += 1
+                            position = line
+                        elif not line:
+                            if position is not None and data:
+                                self._sent.setdefault(position, set()).add(
+                                    hash(CSRF.sub("", "\n".join(data))))
+                            data, position = [], None
 
-            tasks = [asyncio.create_task(one()) for _ in range(self._n)]
+            tasks = [asyncio.create_task(one(n)) for n in range(self._n)]
             for _ in range(self._n):
                 await first.acquire()
             self._opened.set()
