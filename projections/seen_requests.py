@@ -62,6 +62,16 @@ class SqlSeenRequests:
                 seen_requests.c.front == front, seen_requests.c.key == key,
                 seen_requests.c.seen_at >= self._clock() - self._keep)).first() is not None
 
+    def seen_since(self, front: str, prefix: str, since: float) -> bool:
+        """Whether some process recorded a key starting with ``prefix`` at ``since``
+        (seconds since the epoch) or later (within ``keep``)."""
+        after = max(datetime.fromtimestamp(since, UTC), self._clock() - self._keep)
+        with self._engine().connect() as conn:
+            return conn.execute(select(seen_requests.c.seen_at).where(
+                seen_requests.c.front == front,
+                seen_requests.c.key.startswith(prefix, autoescape=True),
+                seen_requests.c.seen_at >= after).limit(1)).first() is not None
+
     def forget(self, front: str, key: str) -> None:
         """Drop ``key``: what it stood for was not done after all."""
         with self._engine().begin() as conn:

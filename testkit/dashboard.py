@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,15 +70,19 @@ class KeptKeys:
     forge cookies with the server's secret, or to read them) records and looks up."""
 
     def __init__(self) -> None:
-        self.keys: set[tuple[str, str]] = set()
+        self.keys: dict[tuple[str, str], float] = {}  # when each was recorded
 
     def first(self, front: str, key: str) -> bool:
         new = (front, key) not in self.keys
-        self.keys.add((front, key))
+        self.keys.setdefault((front, key), time.time())
         return new
 
     def seen(self, front: str, key: str) -> bool:
         return (front, key) in self.keys
+
+    def seen_since(self, front: str, prefix: str, since: float) -> bool:
+        return any(f == front and k.startswith(prefix) and at >= since
+                   for (f, k), at in self.keys.items())
 
 
 def csrf_of(html: str) -> str:

@@ -17,6 +17,7 @@ EN: dict[str, str] = {
     "nav.main": "Main",
     "signed_in_as": "Signed in as {person}",
     "sign_out": "Sign out",
+    "sign_out_everywhere": "Sign out everywhere",
     "signin.title": "Sign in",
     "signin.token": "API token",
     "signin.help": "Paste your API token. An admin makes one with "
@@ -220,6 +221,7 @@ TR: dict[str, str] = {
     "nav.main": "Ana menü",
     "signed_in_as": "{person} olarak girildi",
     "sign_out": "Çıkış",
+    "sign_out_everywhere": "Her yerden çıkış",
     "signin.title": "Giriş",
     "signin.token": "API belirteci",
     "signin.help": "API belirtecinizi yapıştırın. Bir yönetici `altlas token new --for SİZ` "

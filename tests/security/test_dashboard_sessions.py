@@ -8,6 +8,8 @@ people wrote. Each is refused with a page, never a 5xx, and records no vote."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import time
@@ -60,10 +62,10 @@ def cookie_for(person: str, token: str, *, expires_in: int = 3600,
     return sessions.open(person, token)[1]
 
 
-def first_event(response: httpx.Response) -> str:
-    """The data of the first server-sent event, its lines joined."""
+def first_event(lines: Iterator[str]) -> str:
+    """The data of the next server-sent event, its lines joined."""
     data: list[str] = []
-    for line in response.iter_lines():
+    for line in lines:
         if line.startswith("data:"):
             data.append(line[5:])
         elif not line and data:
@@ -181,7 +183,7 @@ class TestForgedVotes:
             own = [csrf_of(s.get("/ui/").text) for s in sessions]
             streams = [s.stream("GET", "/ui/now/stream", headers={
                 "Accept": "text/event-stream"}) for s in sessions]
-            shown = [first_event(opened.__enter__()) for opened in streams]
+            shown = [first_event(opened.__enter__().iter_lines()) for opened in streams]
             for opened in streams:
                 opened.__exit__(None, None, None)
         assert len(set(own)) == 3
@@ -312,6 +314,71 @@ class TestSignedOut:
             assert on_other() == 200
             sign_out(bob)
             assert on_other() == 303
+
+
+def sign_out_everywhere(client: httpx.Client) -> None:
+    r = client.post("/ui/signout/everywhere", data={"csrf": csrf_of(client.get("/ui/").text)})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin"
+
+
+class TestSignedOutEverywhere:
+    def test_every_earlier_cookie_of_the_person_stops_on_every_route_stream_and_serve(
+            self, dash: Dashboard, approval: str) -> None:
+        """A laptop, a phone and a copy of the phone's cookie someone took: signing out
+        everywhere from the laptop ends all three, on every page, form and stream, on this
+        `serve` and another on the store; someone else's session and a new one go on."""
+        with dash.browser("bob") as laptop, dash.browser("bob") as phone, \
+                dash.browser("carol") as carol, other_serve(dash) as other:
+            cookies = [laptop.cookies[COOKIE], phone.cookies[COOKIE]]
+            csrf = csrf_of(phone.get("/ui/").text)
+            with httpx.stream("GET", f"{dash.url}/ui/now/stream", timeout=10, headers={
+                    "Cookie": f"{COOKIE}={cookies[1]}",
+                    "Accept": "text/event-stream"}) as stream:
+                lines = stream.iter_lines()
+                assert first_event(lines)
+                sign_out_everywhere(laptop)
+                rest = [line for line in lines if line.startswith("data:")]
+            assert any("sign in again" in line for line in rest)
+            for cookie in cookies:
+                for method, path in ui_routes(dash):
+                    path = path.replace("00000000-0000-4000-8000-000000000000", approval)
+                    r = httpx.request(method, f"{dash.url}{path}", timeout=10, data={
+                        "csrf": csrf, "reason": "copied"} if method == "POST" else None,
+                        headers={"Cookie": f"{COOKIE}={cookie}"})
+                    assert r.status_code in (303, 401), (method, path, r.status_code)
+                    if method == "GET":
+                        streamed = httpx.get(f"{dash.url}{path}", timeout=10, headers={
+                            "Cookie": f"{COOKIE}={cookie}", "Accept": "text/event-stream"})
+                        assert streamed.status_code == 401, path
+                assert httpx.get(f"{other}/ui/", headers={"Cookie": f"{COOKIE}={cookie}"},
+                                 timeout=10).status_code == 303
+            assert carol.get("/ui/").status_code == 200
+            with dash.browser("bob") as again:
+                assert again.get("/ui/").status_code == 200
+        assert votes(dash, approval) == []
+
+    def test_signing_out_everywhere_from_another_site_without_the_token_ends_nothing(
+            self, dash: Dashboard) -> None:
+        with dash.browser("bob") as bob:
+            r = bob.post("/ui/signout/everywhere", headers={"Origin": "https://evil.example"})
+            assert r.status_code == 403
+            r = bob.post("/ui/signout/everywhere", data={"csrf": "forged"})
+            assert r.status_code == 403
+            assert bob.get("/ui/").status_code == 200
+
+    def test_a_cookie_without_its_opening_time_is_sent_to_sign_in(
+            self, dash: Dashboard) -> None:
+        """A cookie signed before sessions said when they opened cannot be told apart from
+        one opened after signing out everywhere: it is refused, not let through."""
+        body = json.dumps(["bob", hashlib.sha256(TOKENS["bob"].encode()).hexdigest(),
+                           int(time.time()) + 600, "nonce"], separators=(",", ":")).encode()
+        signature = hmac.new(SECRET.encode(), b"session\0" + body, hashlib.sha256).digest()
+        cookie = f"{_b64(body)}.{_b64(signature)}"
+        assert page_with(dash, cookie).status_code == 303
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @contextmanager
