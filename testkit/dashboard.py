@@ -77,12 +77,10 @@ class KeptKeys:
         self.keys.setdefault((front, key), time.time())
         return new
 
-    def seen(self, front: str, key: str) -> bool:
-        return (front, key) in self.keys
-
-    def seen_since(self, front: str, prefix: str, since: float) -> bool:
-        return any(f == front and k.startswith(prefix) and at >= since
-                   for (f, k), at in self.keys.items())
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        return (front, key) in self.keys or any(
+            f == front and k.startswith(prefix) and at >= since
+            for (f, k), at in self.keys.items())
 
 
 def csrf_of(html: str) -> str:

@@ -35,11 +35,9 @@ class EndedSessions(Protocol):
 
     def first(self, front: str, key: str) -> bool: ...
 
-    def seen(self, front: str, key: str) -> bool: ...
-
-    def seen_since(self, front: str, prefix: str, since: float) -> bool:
-        """Whether a key starting with ``prefix`` was recorded at ``since`` (seconds since
-        the epoch) or later."""
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        """Whether ``key`` was recorded, or a key starting with ``prefix`` at ``since``
+        (seconds since the epoch) or later."""
         ...
 
 
@@ -93,8 +91,8 @@ class Sessions:
         if not (isinstance(person, str) and isinstance(digest, str)
                 and isinstance(nonce, str) and isinstance(opened, int)):
             return None
-        if self._ended.seen(FRONT, _ended_key(nonce)) or self._ended.seen_since(
-                FRONT, _everywhere_prefix(person), opened / 1000):
+        if self._ended.seen_or_since(FRONT, _ended_key(nonce), _everywhere_prefix(person),
+                                     opened / 1000):
             return None
         return Session(person, digest, expires, nonce, opened)
 
