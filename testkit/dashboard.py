@@ -95,15 +95,21 @@ def sign_in(client: httpx.Client, token: str, next_page: str = "/ui/") -> httpx.
                                            "next": next_page})
 
 
+def dashboard_system(tmp: Path, policy: str | None = None, **settings: Any
+                     ) -> tuple[System, Path]:
+    """The embedded system the dashboard is served from, in ``tmp``, and its policy file."""
+    policy_file = tmp / "policy.yaml"
+    policy_file.write_text(policy or token_policy())
+    return bootstrap(Settings(data_dir=tmp / "data", database_url=None,
+                              views_database_url=None, segmenter="rules",
+                              policy_file=policy_file, poll_interval_ms=50,
+                              ui_signing_key=SECRET, **settings)), policy_file
+
+
 @contextmanager
 def serve_dashboard(tmp: Path, policy: str | None = None, **settings: Any
                     ) -> Iterator[Dashboard]:
-    policy_file = tmp / "policy.yaml"
-    policy_file.write_text(policy or token_policy())
-    system = bootstrap(Settings(data_dir=tmp / "data", database_url=None,
-                                views_database_url=None, segmenter="rules",
-                                policy_file=policy_file, poll_interval_ms=50,
-                                ui_signing_key=SECRET, **settings))
+    system, policy_file = dashboard_system(tmp, policy, **settings)
     stop = threading.Event()
     threads = start_inside(system, stop, worker=True)
     try:
