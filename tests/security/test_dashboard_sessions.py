@@ -339,7 +339,8 @@ class TestSignedOutEverywhere:
                 sign_out_everywhere(laptop)
                 rest = [line for line in lines if line.startswith("data:")]
             assert any("sign in again" in line for line in rest)
-            for cookie in cookies:
+            assert page_with(dash, cookies[0]).status_code == 303  # the laptop's own
+            for cookie in cookies[1:]:  # the phone's, and so its copy: on every route
                 for method, path in ui_routes(dash):
                     path = path.replace("00000000-0000-4000-8000-000000000000", approval)
                     r = httpx.request(method, f"{dash.url}{path}", timeout=10, data={
