@@ -32,7 +32,7 @@ def routes(web: Web) -> APIRouter:
         alike = ("now", viewer.roles, viewer.locale, shown.mine(viewer.person),
                  shown.voted(viewer.person))
         _, html = await web.renders.latest(alike, position, lambda: (position, shared_fragment(
-            "now_live.html", viewer, now=shown.seen_by(viewer.person))))
+            "now_live.html", viewer, now=shown.seen_by(viewer.person))), coalesce=False)
         return position, with_csrf(html, viewer)
 
     def show(request: Request, viewer: Viewer, *, status: int = 200,

@@ -46,12 +46,14 @@ class Renders:
         self._entries: dict[Hashable, _Entry] = {}
         self._swept = time.monotonic()
 
-    async def latest(self, key: Hashable, wanted: int,
-                     render: Callable[[], tuple[int, T]]) -> tuple[int, T]:
+    async def latest(self, key: Hashable, wanted: int, render: Callable[[], tuple[int, T]],
+                     *, coalesce: bool = True) -> tuple[int, T]:
         """``key``'s render at a position of at least ``wanted``: the last one if it is far
         enough, else the one in progress, else a new one (``render`` gives the position it
         drew and what it drew). Renders that end short of ``wanted`` are followed by
-        another, so a waiting stream always ends on the latest position."""
+        another, so a waiting stream always ends on the latest position. Without
+        ``coalesce``, no interval is kept (what is drawn from a render that kept it)."""
+        interval = self._interval if coalesce else 0.0
         while True:
             wait = 0.0
             with self._lock:
@@ -60,7 +62,7 @@ class Renders:
                     return entry.position, entry.value
                 job = entry.job
                 if job is None:
-                    wait = entry.started + self._interval - time.monotonic()
+                    wait = entry.started + interval - time.monotonic()
                     if wait <= 0:
                         job = entry.job = self._start(entry, render)
             if job is None:
