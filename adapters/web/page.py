@@ -115,11 +115,14 @@ class Web:
         since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
         def ended() -> str | None:
+            """Why the stream stops: its session ended, or the person's roles changed (what
+            they were shared by is no longer theirs, ``shared``)."""
             try:
-                self.viewer(request)
+                key = None if self.viewer(request).roles == viewer.roles else "live.roles"
             except SignInNeededError as e:
-                return f'<p class="notice" role="alert">{t(viewer.locale, e.key)}</p>'
-            return None
+                key = e.key
+            return None if key is None else \
+                f'<p class="notice" role="alert">{t(viewer.locale, key)}</p>'
 
         return stream(self.live, since, part, event, lambda: self.renders.run(ended))
 

@@ -191,6 +191,29 @@ class TestForgedVotes:
             assert approval in data
             assert set(re.findall(r'name="csrf" value="([^"]+)"', data)) == {token}
 
+    def test_an_open_stream_of_someone_whose_roles_changed_stops_instead_of_going_on(
+            self, dash: Dashboard, approval: str) -> None:
+        """What a stream is sent is drawn once for everyone with the roles it opened
+        with: once carol is no longer an approver, her open page must stop receiving the
+        approvers' part, with its Approve buttons (within 15 s: README)."""
+        before = dash.policy_file.read_text()
+        with dash.browser("carol") as carol, carol.stream("GET", "/ui/now/stream", headers={
+                "Accept": "text/event-stream"}) as live:
+            lines = live.iter_lines()
+            assert "/approve" in first_event(lines)
+            try:
+                dash.edit_policy(lambda data: data["groups"]["sre-oncall"].remove("carol"))
+                time.sleep(5.1)  # a stream asks again at a change 5 s after it last did
+                dash.request("alice", env="dev")
+                rest = []
+                deadline = time.monotonic() + 20  # the keep-alive comes every 15 s
+                for line in lines:
+                    rest += [line] if line.startswith("data:") else []
+                    assert time.monotonic() < deadline, "the stream went on"
+            finally:
+                dash.policy_file.write_text(before)
+        assert "roles changed" in rest[-1]  # its last word: nothing more is sent
+
     def test_a_person_without_the_role_posting_the_form_anyway_is_refused(
             self, dash: Dashboard, approval: str) -> None:
         with dash.browser("ivy") as ivy:
