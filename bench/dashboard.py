@@ -10,8 +10,10 @@ serve` serves it (uvicorn, the views' feed and a worker in one process):
   50-step run page, from the browser's own navigation timing;
 - chat acknowledgement (bench/chatops.py's rounds: 50 people's slash commands, then their
   clicks on one card) on `altlas serve` in its own process, with no dashboard open, then with
-  ``--streams`` open *Now* streams (one signed-in session, each stream re-rendering *Now* at
-  every change the clicks make), then with none again.
+  ``--streams`` open *Now* streams (each a session of a different on-call person, every
+  other one in Turkish, all hearing every change the clicks make), then with none again;
+  it says how many distinct live parts the streams were sent at one position (the server's
+  render keys: people who see *Now* alike share one).
 
     python bench/dashboard.py [--runs 2000] [--requests 200] [--events 30] [--loads 30]
                               [--streams 200] [--rounds 4]
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import functools
 import hashlib
+import re
 import statistics
 import sys
 import tempfile
@@ -41,7 +44,13 @@ from served import served
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.pages.now import WATCHED
-from testkit.dashboard import Dashboard, serve_dashboard, sign_in, until
+from application.core import RUNNER
+from application.lanes import LANE_NAMES, tracking_name
+from domain.base import EventMeta, event_id
+from domain.run import Run
+from domain.task import Task
+from projections.reader import applied_position
+from testkit.dashboard import Dashboard, dashboard_system, serve_dashboard, sign_in, until
 from testkit.fakes.slack import FakeSlack
 from testkit.helpers import TOKENS, crowd_policy
 
@@ -64,13 +73,52 @@ def alt(steps: int) -> dict[str, object]:
         for i in range(1, steps + 1)]}
 
 
-def fill(dash: Dashboard, runs: int) -> str:
-    """``runs`` one-step runs, then one of 50 steps: its id."""
-    uc = dash.system.use_cases(catch_up=False)
+SEED_BATCH = 1000  # tasks and their runs recorded per transaction
+
+
+def seed(tmp: Path, runs: int) -> None:
+    """``runs`` one-step runs, completed, in the store in ``tmp`` before it is served.
+
+    Built in this process through the domain as the reactions and the worker would build
+    them (the task checked and classified by ``written_task``, its run opened by
+    ``open_run``, its step started and succeeded, the run completed) and recorded
+    ``SEED_BATCH`` tasks with their runs per transaction through the application's own
+    ``save``: real events with their hashes; no step is executed. The reactions' lanes are
+    then placed after them (each would find its run already complete and do nothing; the
+    .atlas's watch of patterns is not fed by them), and the views catch up once when
+    `serve_dashboard` starts."""
+    system, _ = dashboard_system(tmp)
+    app = system.app
+    alice = app.privacy.pseudonym("alice")
     started = time.monotonic()
+    batch: list[Task | Run] = []
     for n in range(runs):
-        uc.submit_plan("alice", alt(1), request=f"uptime on the altlas host #{n}",
-                       environment="dev")
+        task = app.written_task(f"uptime on the altlas host #{n}", alt(1), alice,
+                                environment="dev")
+        meta = EventMeta(RUNNER, task.correlation_id, event_id(task.id, task.version))
+        run, approvals = app.open_run(task, meta, app.clock())
+        assert not approvals, "a seeded run asks for no approval"
+        run.start_step("s1", meta, "bench-seed")
+        run.succeed_step("s1", meta, exit_code=0, duration_ms=4,
+                         output=" 12:00:00 up 3 days,  load average: 0.08, 0.03, 0.01")
+        run.complete(meta, duration_ms=4)
+        batch += [task, run]
+        if len(batch) >= 2 * SEED_BATCH or n == runs - 1:
+            app.save(*batch)
+            batch = []
+    end = app.recorder.max_notification_id() or 0
+    for lane in LANE_NAMES:
+        app.track(tracking_name(lane), end)
+    system.close()
+    print(f"seeded: {runs} runs ({end} events) recorded in {time.monotonic() - started:.0f} s",
+          file=sys.stderr)
+
+
+def fill(dash: Dashboard) -> str:
+    """Once the views hold the seeded runs, one of 50 steps, the whole way (API,
+    reactions, worker, 50 ``uptime`` processes): its id."""
+    uc = dash.system.use_cases(catch_up=False)
+    until(lambda: applied_position(dash.system.views()) >= uc.position(), timeout=3600)
     big = uc.submit_plan("alice", alt(50), request="fifty checks on the altlas host",
                          environment="dev")
     bearer = {"Authorization": f"Bearer {TOKENS['bob']}"}
@@ -82,7 +130,6 @@ def fill(dash: Dashboard, runs: int) -> str:
             f"{dash.url}/tasks/{big.id}", headers=bearer, timeout=30).json()["run_id"]
 
     until(settled, timeout=3600)
-    print(f"filled: {runs + 1} runs in {time.monotonic() - started:.0f} s", file=sys.stderr)
     run_id = httpx.get(f"{dash.url}/tasks/{big.id}", headers=bearer).json()["run_id"]
     return str(run_id)
 
@@ -210,7 +257,8 @@ def load_times(dash: Dashboard, run_id: str, loads: int) -> dict[str, list[float
     return rows
 
 
-BENCH_TOKEN = "bench-dashboard-token"
+def bench_token(n: int) -> str:
+    return f"bench-dashboard-token-{n}"
 
 
 def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
@@ -220,10 +268,11 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
     slack = FakeSlack().start()
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as root:
-        policy = crowd_policy(Path(root), users, users - 10)
+        policy = crowd_policy(Path(root), max(users, streams), users - 10)
         data = yaml.safe_load(policy.read_text())
-        data.setdefault("api_tokens", {})[hashlib.sha256(BENCH_TOKEN.encode()).hexdigest()] \
-            = "sre000"
+        data.setdefault("api_tokens", {}).update({
+            hashlib.sha256(bench_token(n).encode()).hexdigest(): f"sre{n:03d}"
+            for n in range(streams)})
         policy.write_text(yaml.safe_dump(data))
         with served(serve_env(root, policy, slack)) as (base, _):
             for _ in range(2):  # warm-up: planning, the first card, the first renders
@@ -235,27 +284,35 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
                     one_round(base, slack, users, part)
                 if held is not None:
                     heard = held.close()
-                    print(f"{streams} streams: {heard} updates heard, "
-                          f"{heard / streams:.1f} each", file=sys.stderr)
+                    print(f"{streams} streams of {streams} people: {heard} updates heard, "
+                          f"{heard / streams:.1f} each; at most {held.distinct()} distinct "
+                          "live parts sent at one position", file=sys.stderr)
                 samples[f"slash command ack, {phase}"] = part["slash"]
                 samples[f"Approve click ack, {phase}"] = part["click"]
     slack.stop()
     return samples
 
 
+CSRF = re.compile(r'name="csrf" value="[^"]+"')
+
+
 class Streams:
-    """``n`` *Now* streams held open on one session (on a thread of their own) until
-    ``close``, which says how many updates they heard."""
+    """``n`` *Now* streams held open, each signed in as a different person (on a thread of
+    their own) until ``close``, which says how many updates they heard."""
 
     def __init__(self, base: str, n: int) -> None:
+        self._cookies = []
         with httpx.Client(base_url=base, timeout=30) as client:
-            assert sign_in(client, BENCH_TOKEN).status_code == 303
-            self._cookie = client.cookies["altlas_session"]
+            for person in range(n):
+                client.cookies.clear()
+                assert sign_in(client, bench_token(person)).status_code == 303
+                self._cookies.append(client.cookies["altlas_session"])
         self._base, self._n, self.heard = base, n, 0
+        self._sent: dict[str, set[int]] = {}  # position → the parts sent at it
         self._opened, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=asyncio.run, args=(self._hold(),), daemon=True)
         self._thread.start()
-        if not self._opened.wait(120):
+        if not self._opened.wait(300):
             raise RuntimeError(f"{n} streams did not open")
 
     def close(self) -> int:
@@ -263,24 +320,40 @@ class Streams:
         self._thread.join(60)
         return self.heard
 
+    def distinct(self) -> int:
+        """The most distinct live parts (each session's CSRF token aside) sent at one
+        position: how many render keys the streams had."""
+        return max((len(parts) for parts in self._sent.values()), default=0)
+
     async def _hold(self) -> None:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         first = asyncio.Semaphore(0)
         async with httpx.AsyncClient(base_url=self._base, timeout=None, limits=limits) as c:
-            async def one() -> None:
+            async def one(n: int) -> None:
                 async with c.stream("GET", "/ui/now/stream", headers={
-                        "Cookie": f"altlas_session={self._cookie}",
+                        "Cookie": f"altlas_session={self._cookies[n]}",
+                        "Accept-Language": "tr" if n % 2 else "en",
                         "Accept": "text/event-stream"}) as r:
                     assert r.status_code == 200
                     told = False
+                    data: list[str] = []
+                    position = None
                     async for line in r.aiter_lines():
-                        if line.startswith("data:") and not told:
-                            told = True
-                            first.release()
+                        if line.startswith("data:"):
+                            data.append(line)
+                            if not told:
+                                told = True
+                                first.release()
                         elif line.startswith("id:"):
                             self.heard += 1
+                            position = line
+                        elif not line:
+                            if position is not None and data:
+                                self._sent.setdefault(position, set()).add(
+                                    hash(CSRF.sub("", "\n".join(data))))
+                            data, position = [], None
 
-            tasks = [asyncio.create_task(one()) for _ in range(self._n)]
+            tasks = [asyncio.create_task(one(n)) for n in range(self._n)]
             for _ in range(self._n):
                 await first.acquire()
             self._opened.set()
@@ -315,14 +388,19 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, serve_dashboard(Path(tmp)) as dash:
-        run_id = fill(dash, args.runs)
-        table(f"Time to first byte, {args.runs + 1} runs in the store (embedded, one process)",
-              page_times(dash, run_id, args.requests))
-        table(f"Page loads in chromium, {args.runs + 1} runs in the store",
-              load_times(dash, run_id, args.loads))
-        table("Event recorded → visible in an open browser (chromium, embedded)",
-              live_times(dash, args.events))
+    with tempfile.TemporaryDirectory() as tmp:
+        seed(Path(tmp), args.runs)
+        started = time.monotonic()
+        with serve_dashboard(Path(tmp)) as dash:
+            run_id = fill(dash)
+            print(f"served, views caught up and the 50-step run done in "
+                  f"{time.monotonic() - started:.0f} s", file=sys.stderr)
+            table(f"Time to first byte, {args.runs + 1} runs in the store (embedded, one "
+                  "process)", page_times(dash, run_id, args.requests))
+            table(f"Page loads in chromium, {args.runs + 1} runs in the store",
+                  load_times(dash, run_id, args.loads))
+            table("Event recorded → visible in an open browser (chromium, embedded)",
+                  live_times(dash, args.events))
     table(f"Chat acknowledgement, 50 people at once, with and without {args.streams} open "
           "dashboards (`altlas serve` in its own process)",
           streams_against_chat(args.streams, args.rounds))

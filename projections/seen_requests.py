@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import seen_requests
@@ -55,12 +55,17 @@ class SqlSeenRequests:
             new.discard(key)  # the same key twice in one batch: the second is a replay
         return firsts
 
-    def seen(self, front: str, key: str) -> bool:
-        """Whether some process recorded ``key`` (within ``keep``), without recording it."""
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        """Whether some process recorded ``key``, or a key starting with ``prefix`` at
+        ``since`` (seconds since the epoch) or later (within ``keep``): one query."""
+        kept = self._clock() - self._keep
+        after = max(datetime.fromtimestamp(since, UTC), kept)
         with self._engine().connect() as conn:
             return conn.execute(select(seen_requests.c.seen_at).where(
-                seen_requests.c.front == front, seen_requests.c.key == key,
-                seen_requests.c.seen_at >= self._clock() - self._keep)).first() is not None
+                seen_requests.c.front == front, seen_requests.c.seen_at >= kept,
+                or_(seen_requests.c.key == key,
+                    and_(seen_requests.c.key.startswith(prefix, autoescape=True),
+                         seen_requests.c.seen_at >= after))).limit(1)).first() is not None
 
     def forget(self, front: str, key: str) -> None:
         """Drop ``key``: what it stood for was not done after all."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,15 +70,17 @@ class KeptKeys:
     forge cookies with the server's secret, or to read them) records and looks up."""
 
     def __init__(self) -> None:
-        self.keys: set[tuple[str, str]] = set()
+        self.keys: dict[tuple[str, str], float] = {}  # when each was recorded
 
     def first(self, front: str, key: str) -> bool:
         new = (front, key) not in self.keys
-        self.keys.add((front, key))
+        self.keys.setdefault((front, key), time.time())
         return new
 
-    def seen(self, front: str, key: str) -> bool:
-        return (front, key) in self.keys
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        return (front, key) in self.keys or any(
+            f == front and k.startswith(prefix) and at >= since
+            for (f, k), at in self.keys.items())
 
 
 def csrf_of(html: str) -> str:
@@ -92,15 +95,21 @@ def sign_in(client: httpx.Client, token: str, next_page: str = "/ui/") -> httpx.
                                            "next": next_page})
 
 
+def dashboard_system(tmp: Path, policy: str | None = None, **settings: Any
+                     ) -> tuple[System, Path]:
+    """The embedded system the dashboard is served from, in ``tmp``, and its policy file."""
+    policy_file = tmp / "policy.yaml"
+    policy_file.write_text(policy or token_policy())
+    return bootstrap(Settings(data_dir=tmp / "data", database_url=None,
+                              views_database_url=None, segmenter="rules",
+                              policy_file=policy_file, poll_interval_ms=50,
+                              ui_signing_key=SECRET, **settings)), policy_file
+
+
 @contextmanager
 def serve_dashboard(tmp: Path, policy: str | None = None, **settings: Any
                     ) -> Iterator[Dashboard]:
-    policy_file = tmp / "policy.yaml"
-    policy_file.write_text(policy or token_policy())
-    system = bootstrap(Settings(data_dir=tmp / "data", database_url=None,
-                                views_database_url=None, segmenter="rules",
-                                policy_file=policy_file, poll_interval_ms=50,
-                                ui_signing_key=SECRET, **settings))
+    system, policy_file = dashboard_system(tmp, policy, **settings)
     stop = threading.Event()
     threads = start_inside(system, stop, worker=True)
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from application.use_cases import Filters, UseCases
+from application.use_cases.approvals import may_still_vote
 
 RUNS_SHOWN = 20
 INCIDENTS_SHOWN = 20
@@ -26,15 +27,42 @@ class Now:
     failing: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Board:
+    """What *Now* shows anyone who may read, before it is told whose approvals are whose:
+    read once for every open page."""
+
+    approvals: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    incidents: list[dict[str, Any]]
+    failing: list[dict[str, Any]]
+
+    def mine(self, who: str) -> frozenset[str]:
+        """The approvals ``who`` may still vote on."""
+        return frozenset(a["approval_id"] for a in self.approvals if may_still_vote(a, who))
+
+    def voted(self, who: str) -> frozenset[str]:
+        return frozenset(a["approval_id"] for a in self.approvals if who in a["votes"])
+
+    def seen_by(self, who: str) -> Now:
+        """The page as ``who`` sees it: the approvals they may still vote on first."""
+        mine = self.mine(who)
+        approvals = [{**a, "mine": a["approval_id"] in mine} for a in self.approvals]
+        approvals.sort(key=lambda a: not a["mine"])
+        return Now(approvals, self.runs, self.incidents, self.failing)
+
+
 def now(uc: UseCases, who: str) -> Now:
     """Everything the page shows, for ``who``; the approvals ``who`` may still vote on first."""
-    mine = {a["approval_id"] for a in uc.waiting_for(who)}
-    approvals = [_approval(uc, a, a["approval_id"] in mine) for a in uc.open_approvals(who)]
-    approvals.sort(key=lambda a: not a["mine"])
-    return Now(approvals,
-               uc.runs(who, Filters(status="running", limit=RUNS_SHOWN)).items,
-               uc.incidents(who, status="open", limit=INCIDENTS_SHOWN),
-               failing(uc, who))
+    return board(uc, who).seen_by(who)
+
+
+def board(uc: UseCases, who: str) -> Board:
+    """What the page shows, read as ``who`` (who must be allowed to read)."""
+    return Board([_approval(uc, a) for a in uc.open_approvals(who)],
+                 uc.runs(who, Filters(status="running", limit=RUNS_SHOWN)).items,
+                 uc.incidents(who, status="open", limit=INCIDENTS_SHOWN),
+                 failing(uc, who))
 
 
 def failing(uc: UseCases, who: str) -> list[dict[str, Any]]:
@@ -60,9 +88,9 @@ def failing(uc: UseCases, who: str) -> list[dict[str, Any]]:
             for watch, data in said.items()]
 
 
-def _approval(uc: UseCases, row: dict[str, Any], mine: bool) -> dict[str, Any]:
+def _approval(uc: UseCases, row: dict[str, Any]) -> dict[str, Any]:
     """A queued approval, with the step it gates as the plan says it (what will run)."""
     card = uc.card(UUID(row["approval_id"]))
     step = card.step
-    return {**row, "mine": mine, "kind": step.get("kind"), "action": step.get("action"),
+    return {**row, "kind": step.get("kind"), "action": step.get("action"),
             "target": step.get("target") or step.get("host"), "oncall": list(card.oncall)}

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -22,11 +22,15 @@ from application.signal import Signal
 SETTLE_SECONDS = 2.0  # how long to keep looking while the views are behind the store
 SETTLE_EVERY = 0.01
 PING_SECONDS = 15  # a comment line now and then, so proxies keep the stream open
+# how long a stream may go on sending changes before it asks its session again (a sign-out
+# in this process, and the keep-alive, make it ask at once)
+SESSION_SECONDS = 5.0
 
 
 class Changes:
     """``position``: how far the views have applied the events; ``end``: how far the store
-    has got; ``wake``: set when something is recorded."""
+    has got; ``wake``: set when something is recorded; ``rechecks``: how many times the
+    streams were told to ask their sessions again."""
 
     def __init__(self, position: Callable[[], int], end: Callable[[], int],
                  wake: Signal | None, idle_seconds: float = 1.0) -> None:
@@ -38,6 +42,7 @@ class Changes:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._thread: threading.Thread | None = None
         self.position = position()
+        self.rechecks = 0
 
     def current(self) -> int:
         """The views' position now, as a page drawn from them now shows."""
@@ -98,6 +103,11 @@ class Changes:
     def recheck(self) -> None:
         """Wake every stream without a change, so each checks its session again now."""
         with self._lock:
+            self.rechecks += 1
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        with self._lock:
             waiters = list(self._waiters)
         for loop, woken in waiters:
             loop.call_soon_threadsafe(woken.set)
@@ -107,28 +117,38 @@ class Changes:
         if now == self.position:
             return False
         self.position = now
-        self.recheck()
+        self._wake_all()
         return True
 
 
-def stream(changes: Changes, since: int | None, render: Callable[[], str], event: str,
-           signed_in: Callable[[], str | None]) -> EventSourceResponse:
-    """A page's live part as server-sent events named ``event``: now if the views moved on
-    since ``since`` (Last-Event-ID, or the position the page was drawn at), then at each
-    change. When the session ends (``signed_in`` gives the page that says so), that page
-    is the last thing sent."""
-    async def updates() -> AsyncIterator[ServerSentEvent]:
-        seen = since if since is not None else -1
-        while True:
-            position = await changes.after(seen, PING_SECONDS)
-            ended = await asyncio.to_thread(signed_in)
+def stream(changes: Changes, since: int | None, part: Callable[[int], Awaitable[tuple[int, str]]],
+           event: str, signed_in: Callable[[], Awaitable[str | None]]) -> EventSourceResponse:
+    """A page's live part as server-sent events named ``event`` (see ``updates``)."""
+    return EventSourceResponse(updates(changes, since, part, event, signed_in),
+                               ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+
+
+async def updates(changes: Changes, since: int | None,
+                  part: Callable[[int], Awaitable[tuple[int, str]]], event: str,
+                  signed_in: Callable[[], Awaitable[str | None]],
+                  session_seconds: float = SESSION_SECONDS) -> AsyncIterator[ServerSentEvent]:
+    """The live part now if the views moved on since ``since`` (Last-Event-ID, or the
+    position the page was drawn at), then at each change; ``part(position)`` gives it as
+    drawn at that position or later, and the position it shows. The session is asked
+    again (``signed_in`` gives the page saying it ended, the last thing sent) after a
+    sign-out in this process, at each keep-alive, and at a change when it was last asked
+    ``session_seconds`` ago: not once per change per open page, which cost chat its speed."""
+    seen = since if since is not None else -1
+    asked_at, asked_after = float("-inf"), -1
+    while True:
+        position = await changes.after(seen, PING_SECONDS)
+        if position == seen or changes.rechecks != asked_after \
+                or time.monotonic() - asked_at >= session_seconds:
+            asked_at, asked_after = time.monotonic(), changes.rechecks
+            ended = await signed_in()
             if ended is not None:
                 yield ServerSentEvent(ended, event=event)
                 return
-            if position != seen:
-                seen = position
-                html = await asyncio.to_thread(render)
-                yield ServerSentEvent(html, event=event, id=str(position))
-
-    return EventSourceResponse(updates(), ping=PING_SECONDS,
-                               headers={"Cache-Control": "no-store"})
+        if position != seen:
+            seen, html = await part(position)
+            yield ServerSentEvent(html, event=event, id=str(seen))

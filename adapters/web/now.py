@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from adapters.api.errors import status_for
-from adapters.pages.now import now
-from adapters.web.page import PREFIX, Viewer, Web, fragment
+from adapters.pages.now import board, now
+from adapters.web.page import PREFIX, Viewer, Web, shared_fragment, with_csrf
 from adapters.web.text import t
 from application.snapshots import ApprovalView
 from domain.errors import DomainError, InvalidInputError
@@ -23,8 +23,17 @@ REASON_MAX = 2000
 def routes(web: Web) -> APIRouter:
     ui = web.router()
 
-    def sections(viewer: Viewer) -> str:
-        return fragment("now_live.html", viewer, now=now(web.uc, viewer.person))
+    async def sections(viewer: Viewer, wanted: int) -> tuple[int, str]:
+        """The live part, read once for everyone of these roles and drawn once for everyone
+        who sees it alike (roles, language, which approvals are theirs, which they voted
+        on), whoever they are."""
+        position, shown = await web.shared(("now", viewer.roles), wanted,
+                                           lambda: board(web.uc, viewer.person))
+        alike = ("now", viewer.roles, viewer.locale, shown.mine(viewer.person),
+                 shown.voted(viewer.person))
+        _, html = await web.renders.latest(alike, position, lambda: (position, shared_fragment(
+            "now_live.html", viewer, now=shown.seen_by(viewer.person))), coalesce=False)
+        return position, with_csrf(html, viewer)
 
     def show(request: Request, viewer: Viewer, *, status: int = 200,
              notice: str | None = None, refused: str | None = None) -> Response:
@@ -41,8 +50,8 @@ def routes(web: Web) -> APIRouter:
                    after: int | None = Query(None, ge=0, le=2**63 - 1),
                    last_event_id: str | None = Header(None)) -> Response:
         """The live part of *Now*."""
-        return web.stream(request, viewer, lambda: sections(viewer), LIVE, after,
-                          last_event_id)
+        return web.stream(request, viewer, lambda wanted: sections(viewer, wanted), LIVE,
+                          after, last_event_id)
 
     @ui.post("/approvals/{approval_id}/approve")
     async def approve(approval_id: str, request: Request,

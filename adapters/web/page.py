@@ -10,10 +10,11 @@ key), ...)``. Its module goes in ``PAGES`` (adapters/web/__init__.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -25,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from adapters.api.errors import status_for
 from adapters.audit_jobs import AuditJobs
 from adapters.web.live import Changes, stream
+from adapters.web.renders import Renders
 from adapters.web.session import COOKIE, Session, Sessions
 from adapters.web.text import t
 from application.access import AccessDeniedError
@@ -33,6 +35,10 @@ from application.use_cases import UseCases
 from domain.errors import DomainError, InvalidInputError
 
 PREFIX = "/ui"
+T = TypeVar("T")
+# stands for the CSRF token in a live part shared by several sessions; each stream puts its
+# own in (random, so no text a person wrote can be mistaken for it)
+CSRF_SLOT = f"csrf-{secrets.token_hex(16)}"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -71,6 +77,7 @@ class Web:
     live: Changes | None = None
     nav: list[tuple[str, ...]] = field(default_factory=list)  # (path, label[, action needed])
     jobs: AuditJobs = field(default_factory=AuditJobs)  # the API's: one verification at a time
+    renders: Renders = field(default_factory=Renders)  # the live parts, shared by their streams
 
     def router(self) -> APIRouter:
         return APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
@@ -97,23 +104,37 @@ class Web:
             raise ForgedFormError()
         return form
 
-    def stream(self, request: Request, viewer: Viewer, render: Callable[[], str], event: str,
+    def stream(self, request: Request, viewer: Viewer,
+               part: Callable[[int], Awaitable[tuple[int, str]]], event: str,
                after: int | None, last_event_id: str | None) -> Response:
-        """A page's live part: re-rendered by ``render`` as the views move on, from where
-        the browser last heard (Last-Event-ID) or its page was drawn (``after``), until
-        the session ends."""
+        """A page's live part: ``part(position)`` (see ``shared``) as the views move on,
+        from where the browser last heard (Last-Event-ID) or its page was drawn
+        (``after``), until the session ends."""
         if self.live is None:
             raise InvalidInputError("this server does not follow the views live")
         since = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
         def ended() -> str | None:
+            """Why the stream stops: its session ended, or the person's roles changed (what
+            they were shared by is no longer theirs, ``shared``)."""
             try:
-                self.viewer(request)
+                key = None if self.viewer(request).roles == viewer.roles else "live.roles"
             except SignInNeededError as e:
-                return f'<p class="notice" role="alert">{t(viewer.locale, e.key)}</p>'
-            return None
+                key = e.key
+            return None if key is None else \
+                f'<p class="notice" role="alert">{t(viewer.locale, key)}</p>'
 
-        return stream(self.live, since, render, event, ended)
+        return stream(self.live, since, part, event, lambda: self.renders.run(ended))
+
+    async def shared(self, key: Hashable, wanted: int,
+                     draw: Callable[[], T]) -> tuple[int, T]:
+        """What ``draw`` gives, as drawn once for every stream of ``key`` at the views'
+        position ``wanted`` or later: ``key`` must hold all of the viewer that ``draw``
+        shows (never the session's CSRF token: see ``with_csrf``)."""
+        live = self.live
+        if live is None:
+            raise InvalidInputError("this server does not follow the views live")
+        return await self.renders.latest(key, wanted, lambda: (live.position, draw()))
 
     def page(self, request: Request, viewer: Viewer | None, template: str, *,
              status: int = 200, locale: str | None = None, **context: Any) -> HTMLResponse:
@@ -142,6 +163,16 @@ def render(request: Request, template: str, viewer: Viewer | None, *, status: in
         viewer, loc, request=request, nav=nav or [], **context), status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def shared_fragment(template: str, viewer: Viewer, **context: Any) -> str:
+    """A live part as any session of this viewer sees it: the CSRF token left as a slot
+    that ``with_csrf`` fills for each session."""
+    return fragment(template, replace(viewer, csrf=CSRF_SLOT), **context)
+
+
+def with_csrf(html: str, viewer: Viewer) -> str:
+    return html.replace(CSRF_SLOT, viewer.csrf)
 
 
 def fragment(template: str, viewer: Viewer, **context: Any) -> str:

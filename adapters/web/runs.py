@@ -3,6 +3,7 @@ drawn as a graph, its approvals, its timeline and its documents to save; the gra
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -55,9 +56,15 @@ def routes(web: Web) -> APIRouter:
                    last_event_id: str | None = Header(None)) -> Response:
         """The run's graph and steps as they change."""
         whole = web.uc.run(viewer.person, run_id).id  # a 404 page before any stream
-        return web.stream(request, viewer, lambda: fragment(
-            "run_live.html", viewer, page=run_page(web.uc, viewer.person, whole)), LIVE,
-            after, last_event_id)
+
+        def part(wanted: int) -> Awaitable[tuple[int, str]]:
+            """Drawn once for everyone of these roles and language: nothing else of the
+            viewer is on it."""
+            return web.shared(("run", whole, viewer.roles, viewer.locale), wanted,
+                              lambda: fragment("run_live.html", viewer,
+                                               page=run_page(web.uc, viewer.person, whole)))
+
+        return web.stream(request, viewer, part, LIVE, after, last_event_id)
 
     @ui.get("/runs/{run_id}/last")
     def run_last(run_id: str, viewer: Viewer = Depends(web.viewer)) -> Response:

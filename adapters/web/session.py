@@ -7,7 +7,8 @@ every session made with it from the next request on. The token itself is never k
 
 Signing out records the session's nonce as ended in the view database, which every `altlas
 serve` on the store reads, until the cookie would have expired anyway: a copy of the cookie
-stops working everywhere, whatever bytes it is re-encoded as.
+stops working everywhere, whatever bytes it is re-encoded as. Signing out everywhere records
+there when a person did so: every session of theirs opened before then ends the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class EndedSessions(Protocol):
 
     def first(self, front: str, key: str) -> bool: ...
 
-    def seen(self, front: str, key: str) -> bool: ...
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        """Whether ``key`` was recorded, or a key starting with ``prefix`` at ``since``
+        (seconds since the epoch) or later."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Session:
     token_sha256: str
     expires: int  # seconds since the epoch
     nonce: str  # ties the CSRF token to this session alone
+    opened_ms: int  # milliseconds since the epoch: signing out everywhere ends it if later
 
 
 class Sessions:
@@ -58,10 +63,11 @@ class Sessions:
 
     def open(self, person: str, token: str) -> tuple[Session, str]:
         """A new session for ``person``, who gave ``token``, and its cookie value."""
+        now = self._clock()
         session = Session(person, hashlib.sha256(token.encode()).hexdigest(),
-                          int(self._clock()) + self.lifetime, secrets.token_urlsafe(16))
+                          int(now) + self.lifetime, secrets.token_urlsafe(16), int(now * 1000))
         body = json.dumps([session.person, session.token_sha256, session.expires,
-                           session.nonce], separators=(",", ":")).encode()
+                           session.nonce, session.opened_ms], separators=(",", ":")).encode()
         return session, f"{_b64(body)}.{_b64(self._sign(b'session', body))}"
 
     def read(self, cookie: str | None) -> Session | None:
@@ -73,7 +79,8 @@ class Sessions:
         try:
             body = _unb64(body_text)
             valid = hmac.compare_digest(_unb64(signature), self._sign(b"session", body))
-            person, digest, expires, nonce = json.loads(body) if valid else (None,) * 4
+            # a cookie from before sessions said when they opened has no fifth field
+            person, digest, expires, nonce, opened = json.loads(body) if valid else (None,) * 5
         except (ValueError, TypeError):
             return None
         now = self._clock()
@@ -82,16 +89,22 @@ class Sessions:
                 now < expires <= now + self.lifetime):
             return None
         if not (isinstance(person, str) and isinstance(digest, str)
-                and isinstance(nonce, str)):
+                and isinstance(nonce, str) and isinstance(opened, int)):
             return None
-        if self._ended.seen(FRONT, _ended_key(nonce)):
+        if self._ended.seen_or_since(FRONT, _ended_key(nonce), _everywhere_prefix(person),
+                                     opened / 1000):
             return None
-        return Session(person, digest, expires, nonce)
+        return Session(person, digest, expires, nonce, opened)
 
     def end(self, session: Session) -> None:
         """Sign ``session`` out in every process: its cookie, wherever copied, no longer
         opens a page."""
         self._ended.first(FRONT, _ended_key(session.nonce))
+
+    def end_everywhere(self, person: str) -> None:
+        """Sign out every session ``person`` opened until now, in every process; those they
+        open afterwards work."""
+        self._ended.first(FRONT, _everywhere_prefix(person) + secrets.token_hex(8))
 
     @staticmethod
     def current(session: Session, policy: Policy) -> bool:
@@ -112,6 +125,10 @@ class Sessions:
 
 def _ended_key(nonce: str) -> str:
     return "signed-out:" + hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def _everywhere_prefix(person: str) -> str:
+    return "everywhere:" + hashlib.sha256(person.encode()).hexdigest() + ":"
 
 
 def _b64(data: bytes) -> str:

@@ -5,6 +5,7 @@ when the person signs out (then on the server too, adapters/web/session.py)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -54,9 +55,19 @@ def routes(web: Web) -> APIRouter:
     @ui.post("/signout")
     async def signout(request: Request, viewer: Viewer = Depends(web.viewer)) -> Response:
         await web.checked_form(request, viewer)
-        web.sessions.end(viewer.session)
+        return signed_out(lambda: web.sessions.end(viewer.session))
+
+    @ui.post("/signout/everywhere")
+    async def signout_everywhere(request: Request,
+                                 viewer: Viewer = Depends(web.viewer)) -> Response:
+        """Every session of the person, on every device and copy of a cookie, ends."""
+        await web.checked_form(request, viewer)
+        return signed_out(lambda: web.sessions.end_everywhere(viewer.person))
+
+    def signed_out(end: Callable[[], None]) -> Response:
+        end()
         if web.live is not None:
-            web.live.recheck()  # this process's open streams of the session end now
+            web.live.recheck()  # this process's open streams of the ended sessions end now
         response = RedirectResponse(f"{PREFIX}/signin", 303)
         response.delete_cookie(COOKIE, path=PREFIX)
         return response

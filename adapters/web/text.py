@@ -17,6 +17,7 @@ EN: dict[str, str] = {
     "nav.main": "Main",
     "signed_in_as": "Signed in as {person}",
     "sign_out": "Sign out",
+    "sign_out_everywhere": "Sign out everywhere",
     "signin.title": "Sign in",
     "signin.token": "API token",
     "signin.help": "Paste your API token. An admin makes one with "
@@ -37,6 +38,7 @@ EN: dict[str, str] = {
                     "fixes it: {reason}",
     "skip": "Skip to the content",
     "live.note": "Updates live.",
+    "live.roles": "Your roles changed: reload the page to see what they let you see now.",
     "now.approvals": "Open approvals",
     "now.no_approvals": "Nothing waits for an approval.",
     "now.step": "Step",
@@ -220,6 +222,7 @@ TR: dict[str, str] = {
     "nav.main": "Ana menü",
     "signed_in_as": "{person} olarak girildi",
     "sign_out": "Çıkış",
+    "sign_out_everywhere": "Her yerden çıkış",
     "signin.title": "Giriş",
     "signin.token": "API belirteci",
     "signin.help": "API belirtecinizi yapıştırın. Bir yönetici `altlas token new --for SİZ` "
@@ -240,6 +243,7 @@ TR: dict[str, str] = {
                     "giriş yapamaz: {reason}",
     "skip": "İçeriğe geç",
     "live.note": "Canlı güncellenir.",
+    "live.roles": "Rolleriniz değişti: şimdi neyi görebildiğinizi görmek için sayfayı yenileyin.",
     "now.approvals": "Açık onaylar",
     "now.no_approvals": "Onay bekleyen bir şey yok.",
     "now.step": "Adım",

@@ -12,6 +12,13 @@ from application.use_cases.base import UseCasesBase
 from domain.errors import DomainError
 
 
+def may_still_vote(approval: dict[str, Any], who: str) -> bool:
+    """Whether ``who`` could still vote on a row of the approval queue."""
+    return (who in approval["eligible"]
+            and who not in (approval["excluded"] or [approval["requester"]])
+            and who not in approval["votes"])
+
+
 class ApprovalUseCases(UseCasesBase):
     def vote(self, who: str, approval_ref: str) -> ApprovalView:
         """A vote; the one that reaches the quorum grants the approval, and the reactions
@@ -45,9 +52,7 @@ class ApprovalUseCases(UseCasesBase):
 
     def waiting_for(self, who: str) -> list[dict[str, Any]]:
         """Open approvals this person could still vote on."""
-        return [a for a in self.open_approvals(who)
-                if who in a["eligible"] and who not in (a["excluded"] or [a["requester"]])
-                and who not in a["votes"]]
+        return [a for a in self.open_approvals(who) if may_still_vote(a, who)]
 
     def card(self, approval_id: UUID) -> CardModel:
         approval = self.app.get_approval(approval_id)

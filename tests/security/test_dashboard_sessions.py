@@ -8,6 +8,8 @@ people wrote. Each is refused with a page, never a 5xx, and records no vote."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import time
@@ -58,6 +60,17 @@ def cookie_for(person: str, token: str, *, expires_in: int = 3600,
                secret: str = SECRET) -> str:
     sessions = Sessions(secret.encode(), expires_in, KeptKeys(), clock=time.time)
     return sessions.open(person, token)[1]
+
+
+def first_event(lines: Iterator[str]) -> str:
+    """The data of the next server-sent event, its lines joined."""
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:])
+        elif not line and data:
+            return "\n".join(data)
+    raise AssertionError("the stream ended before its first event")
 
 
 def page_with(dash: Dashboard, cookie: str, path: str = "/ui/") -> httpx.Response:
@@ -159,6 +172,47 @@ class TestForgedVotes:
             r = second.post(f"/ui/approvals/{approval}/approve", data={"csrf": old})
         assert r.status_code == 403
         assert votes(dash, approval) == []
+
+    def test_a_live_part_drawn_once_for_several_sessions_carries_each_its_own_csrf_token(
+            self, dash: Dashboard, approval: str) -> None:
+        """Open streams of people who see *Now* alike share one render: the form tokens
+        in it must still be each session's own, never the session that drew it first."""
+        with dash.browser("bob") as laptop, dash.browser("bob") as phone, \
+                dash.browser("carol") as carol:
+            sessions = [laptop, phone, carol]
+            own = [csrf_of(s.get("/ui/").text) for s in sessions]
+            streams = [s.stream("GET", "/ui/now/stream", headers={
+                "Accept": "text/event-stream"}) for s in sessions]
+            shown = [first_event(opened.__enter__().iter_lines()) for opened in streams]
+            for opened in streams:
+                opened.__exit__(None, None, None)
+        assert len(set(own)) == 3
+        for token, data in zip(own, shown, strict=True):
+            assert approval in data
+            assert set(re.findall(r'name="csrf" value="([^"]+)"', data)) == {token}
+
+    def test_an_open_stream_of_someone_whose_roles_changed_stops_instead_of_going_on(
+            self, dash: Dashboard, approval: str) -> None:
+        """What a stream is sent is drawn once for everyone with the roles it opened
+        with: once carol is no longer an approver, her open page must stop receiving the
+        approvers' part, with its Approve buttons (within 15 s: README)."""
+        before = dash.policy_file.read_text()
+        with dash.browser("carol") as carol, carol.stream("GET", "/ui/now/stream", headers={
+                "Accept": "text/event-stream"}) as live:
+            lines = live.iter_lines()
+            assert "/approve" in first_event(lines)
+            try:
+                dash.edit_policy(lambda data: data["groups"]["sre-oncall"].remove("carol"))
+                time.sleep(5.1)  # a stream asks again at a change 5 s after it last did
+                dash.request("alice", env="dev")
+                rest = []
+                deadline = time.monotonic() + 20  # the keep-alive comes every 15 s
+                for line in lines:
+                    rest += [line] if line.startswith("data:") else []
+                    assert time.monotonic() < deadline, "the stream went on"
+            finally:
+                dash.policy_file.write_text(before)
+        assert "roles changed" in rest[-1]  # its last word: nothing more is sent
 
     def test_a_person_without_the_role_posting_the_form_anyway_is_refused(
             self, dash: Dashboard, approval: str) -> None:
@@ -283,6 +337,72 @@ class TestSignedOut:
             assert on_other() == 200
             sign_out(bob)
             assert on_other() == 303
+
+
+def sign_out_everywhere(client: httpx.Client) -> None:
+    r = client.post("/ui/signout/everywhere", data={"csrf": csrf_of(client.get("/ui/").text)})
+    assert r.status_code == 303 and r.headers["location"] == "/ui/signin"
+
+
+class TestSignedOutEverywhere:
+    def test_every_earlier_cookie_of_the_person_stops_on_every_route_stream_and_serve(
+            self, dash: Dashboard, approval: str) -> None:
+        """A laptop, a phone and a copy of the phone's cookie someone took: signing out
+        everywhere from the laptop ends all three, on every page, form and stream, on this
+        `serve` and another on the store; someone else's session and a new one go on."""
+        with dash.browser("bob") as laptop, dash.browser("bob") as phone, \
+                dash.browser("carol") as carol, other_serve(dash) as other:
+            cookies = [laptop.cookies[COOKIE], phone.cookies[COOKIE]]
+            csrf = csrf_of(phone.get("/ui/").text)
+            with httpx.stream("GET", f"{dash.url}/ui/now/stream", timeout=10, headers={
+                    "Cookie": f"{COOKIE}={cookies[1]}",
+                    "Accept": "text/event-stream"}) as stream:
+                lines = stream.iter_lines()
+                assert first_event(lines)
+                sign_out_everywhere(laptop)
+                rest = [line for line in lines if line.startswith("data:")]
+            assert any("sign in again" in line for line in rest)
+            assert page_with(dash, cookies[0]).status_code == 303  # the laptop's own
+            for cookie in cookies[1:]:  # the phone's, and so its copy: on every route
+                for method, path in ui_routes(dash):
+                    path = path.replace("00000000-0000-4000-8000-000000000000", approval)
+                    r = httpx.request(method, f"{dash.url}{path}", timeout=10, data={
+                        "csrf": csrf, "reason": "copied"} if method == "POST" else None,
+                        headers={"Cookie": f"{COOKIE}={cookie}"})
+                    assert r.status_code in (303, 401), (method, path, r.status_code)
+                    if method == "GET":
+                        streamed = httpx.get(f"{dash.url}{path}", timeout=10, headers={
+                            "Cookie": f"{COOKIE}={cookie}", "Accept": "text/event-stream"})
+                        assert streamed.status_code == 401, path
+                assert httpx.get(f"{other}/ui/", headers={"Cookie": f"{COOKIE}={cookie}"},
+                                 timeout=10).status_code == 303
+            assert carol.get("/ui/").status_code == 200
+            with dash.browser("bob") as again:
+                assert again.get("/ui/").status_code == 200
+        assert votes(dash, approval) == []
+
+    def test_signing_out_everywhere_from_another_site_without_the_token_ends_nothing(
+            self, dash: Dashboard) -> None:
+        with dash.browser("bob") as bob:
+            r = bob.post("/ui/signout/everywhere", headers={"Origin": "https://evil.example"})
+            assert r.status_code == 403
+            r = bob.post("/ui/signout/everywhere", data={"csrf": "forged"})
+            assert r.status_code == 403
+            assert bob.get("/ui/").status_code == 200
+
+    def test_a_cookie_without_its_opening_time_is_sent_to_sign_in(
+            self, dash: Dashboard) -> None:
+        """A cookie signed before sessions said when they opened cannot be told apart from
+        one opened after signing out everywhere: it is refused, not let through."""
+        body = json.dumps(["bob", hashlib.sha256(TOKENS["bob"].encode()).hexdigest(),
+                           int(time.time()) + 600, "nonce"], separators=(",", ":")).encode()
+        signature = hmac.new(SECRET.encode(), b"session\0" + body, hashlib.sha256).digest()
+        cookie = f"{_b64(body)}.{_b64(signature)}"
+        assert page_with(dash, cookie).status_code == 303
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 
-from adapters.web.live import Changes
+from adapters.web.live import Changes, updates
 from application.signal import Signal
 
 
@@ -63,3 +63,77 @@ def test_a_page_that_already_saw_the_last_position_waits_until_something_new() -
     started = time.monotonic()
     assert asyncio.run(changes.after(7, timeout=0.3)) == 7
     assert time.monotonic() - started >= 0.25
+
+
+class Session:
+    """A stream's session check that counts itself; ``ended`` once signed out."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.signed_out = False
+
+    async def check(self) -> str | None:
+        self.asked += 1
+        return "signed out" if self.signed_out else None
+
+
+async def _part(position: int) -> tuple[int, str]:
+    return position, f"page at {position}"
+
+
+def _moving() -> tuple[Store, Changes]:
+    store = Store()
+    return store, Changes(lambda: store.views, lambda: store.end, Signal(), idle_seconds=5)
+
+
+def test_an_open_page_does_not_ask_its_session_at_every_change() -> None:
+    store, changes = _moving()
+    session = Session()
+
+    async def twenty_changes() -> list[str | None]:
+        stream = updates(changes, 0, _part, "now", session.check, session_seconds=60)
+        sent = []
+        for n in range(1, 21):
+            store.views = store.end = n
+            changes.current()
+            sent.append((await anext(stream)).id)
+        return sent
+
+    assert asyncio.run(twenty_changes()) == [str(n) for n in range(1, 21)]
+    assert session.asked == 1
+
+
+def test_a_sign_out_in_this_process_ends_the_stream_at_once_even_amid_changes() -> None:
+    store, changes = _moving()
+    session = Session()
+
+    async def scenario() -> list[str]:
+        stream = updates(changes, 0, _part, "now", session.check, session_seconds=60)
+        store.views = store.end = 1
+        changes.current()
+        first = await anext(stream)
+        session.signed_out = True
+        changes.recheck()
+        store.views = store.end = 2  # a change comes with it
+        changes.current()
+        last = await anext(stream)
+        rest = [event async for event in stream]
+        return [str(first.data), str(last.data), *[str(e.data) for e in rest]]
+
+    assert asyncio.run(scenario()) == ["page at 1", "signed out"]
+
+
+def test_a_page_open_for_a_while_asks_its_session_again_at_the_next_change() -> None:
+    store, changes = _moving()
+    session = Session()
+
+    async def scenario() -> None:
+        stream = updates(changes, 0, _part, "now", session.check, session_seconds=0.05)
+        for n in (1, 2):
+            store.views = store.end = n
+            changes.current()
+            await anext(stream)
+            await asyncio.sleep(0.06)
+
+    asyncio.run(scenario())
+    assert session.asked == 2
