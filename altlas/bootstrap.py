@@ -281,28 +281,32 @@ class System:
         """Why the event store cannot be what the views and the checkpoints beside them
         saw (events lost at its end, emptied, unreadable), in one line naming the
         positions; None if it can. Cheap: the store's last position and two small reads of
-        the views database, which is not created or migrated for it."""
+        the views database, which is not created or migrated for it. The views are read
+        first: an event recorded and applied between the two reads would otherwise look
+        like one lost from the store's end."""
+        url = self.settings.views_sql_url()
+        engine = self._engines.get(url)
+        own = None
+        marks, views_problem = None, None
+        try:
+            if engine is None:
+                engine = own = peek(url)
+            if engine is not None:
+                with engine.connect() as conn:
+                    marks = read_marks(conn)
+        except (SQLAlchemyError, ViewStoreError, OSError) as e:
+            views_problem = f"cannot read the views database {_redact(url)}: {_reason(e)}"
+        finally:
+            if own is not None:
+                own.dispose()
         try:
             end = self._store_end()
         except Exception as e:  # the library's and the drivers' errors alike: say which
             where = (f"SQLite store in {self.settings.data_dir}" if self.local_store else
                      _redact(self.settings.events_sql_url()))
             return f"cannot read the event store ({where}): {_reason(e)}"
-        url = self.settings.views_sql_url()
-        engine = self._engines.get(url)
-        own = None
-        try:
-            if engine is None:
-                engine = own = peek(url)
-            if engine is None:
-                return None  # no views yet: nothing has seen the store
-            with engine.connect() as conn:
-                marks = read_marks(conn)
-        except (SQLAlchemyError, ViewStoreError, OSError) as e:
-            return f"cannot read the views database {_redact(url)}: {_reason(e)}"
-        finally:
-            if own is not None:
-                own.dispose()
+        if views_problem is not None or marks is None:
+            return views_problem  # no views yet: nothing has seen the store
         return store_problem(end, marks)
 
     def _store_end(self) -> int:
