@@ -137,3 +137,28 @@ def test_a_page_open_for_a_while_asks_its_session_again_at_the_next_change() -> 
 
     asyncio.run(scenario())
     assert session.asked == 2
+
+
+def test_a_change_that_leaves_the_page_as_it_was_sends_nothing() -> None:
+    store, changes = _moving()
+    session = Session()
+
+    async def same_until_3(position: int) -> tuple[int, str]:
+        return position, f"page at {1 if position < 3 else position}"
+
+    async def scenario() -> list[tuple[str | None, str]]:
+        stream = updates(changes, 0, same_until_3, "now", session.check, session_seconds=60)
+        store.views = store.end = 1
+        changes.current()
+        first = await anext(stream)
+        store.views = store.end = 2
+        changes.current()
+        waiting = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "position 2 left the page as it was, yet it was sent"
+        store.views = store.end = 3
+        changes.current()
+        last = await waiting
+        return [(first.id, str(first.data)), (last.id, str(last.data))]
+
+    assert asyncio.run(scenario()) == [("1", "page at 1"), ("3", "page at 3")]
