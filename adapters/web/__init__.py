@@ -15,14 +15,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from adapters.audit_jobs import AuditJobs
-from adapters.web import history, incidents, knowledge, now, runs, signin
+from adapters.web import history, incidents, knowledge, now, runbooks, runs, signin
 from adapters.web.live import Changes
 from adapters.web.page import PREFIX, Web, browser_locale, error_page
 from adapters.web.session import Sessions
 from adapters.web.text import t
 from application.use_cases import UseCases
 
-PAGES = (signin, now, runs, history, incidents, knowledge)
+PAGES = (signin, now, runs, runbooks, history, incidents, knowledge)
 STATIC = Path(__file__).parent / "static"
 
 __all__ = ["mount_dashboard"]

@@ -145,9 +145,11 @@ class Web:
         """The places this person may open: a page whose every route they would be refused
         is not offered."""
         return [(path, label) for path, label, *needs in self.nav
-                if viewer is not None and all(self._may(viewer, action) for action in needs)]
+                if viewer is not None and all(self.may(viewer, action) for action in needs)]
 
-    def _may(self, viewer: Viewer, action: str) -> bool:
+    def may(self, viewer: Viewer, action: str) -> bool:
+        """Whether the use case would let this person do ``action``: what decides which
+        buttons a page shows (the use case still checks when one is pressed)."""
         try:
             self.uc.access.check(viewer.person, action)
         except AccessDeniedError:

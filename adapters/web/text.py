@@ -213,6 +213,55 @@ EN: dict[str, str] = {
     "run.when": "Time",
     "run.event": "Event",
     "run.actor": "Actor",
+    "nav.runbooks": "Runbooks",
+    "runbooks.help": "Saved plans with typed parameters. A run is a request of yours: its "
+                     "gated steps wait for approvals on Now, which you cannot give.",
+    "runbooks.none": "No runbook yet. Publish one with `altlas runbook publish FILE`, or "
+                     "save a run that succeeded with `altlas runbook save RUN NAME`.",
+    "runbooks.retired": "retired",
+    "runbooks.unpublished": "not published",
+    "runbooks.pending": "v{version} waits for approval",
+    "runbooks.author": "Published by",
+    "runbooks.plan_hash": "Plan hash",
+    "runbooks.updated": "Changed",
+    "runbooks.kind.host": "a host of the inventory",
+    "runbooks.kind.service": "a service of the policy",
+    "runbooks.kind.number": "a number",
+    "runbooks.kind.text": "text",
+    "runbooks.between": "from {low} to {high}",
+    "runbooks.pattern": "must match",
+    "runbooks.run": "Run {name}",
+    "runbooks.retire": "Retire {name}",
+    "runbooks.not_runnable": "Not runnable: it has no published version or it is retired. "
+                             "Publishing a new version brings it back.",
+    "runbooks.ran": "Runbook {name} asked for as task {task}: read-only steps run at once, "
+                    "gated ones wait for approval on Now.",
+    "runbooks.open_run": "Open its run",
+    "runbooks.retired_now": "Runbook {name} is retired: no more runs by hand or by a "
+                            "trigger. Publish a new version to bring it back.",
+    "triggers.title": "Triggers",
+    "triggers.none": "No trigger yet. Add one with `altlas trigger add`.",
+    "triggers.name": "Trigger",
+    "triggers.runbook": "Runbook",
+    "triggers.fires": "Fires on",
+    "triggers.next": "Next firing",
+    "triggers.counts": "Fired / missed",
+    "triggers.fired_missed": "{fired} / {missed}",
+    "triggers.last_run": "last run",
+    "triggers.owner": "On behalf of",
+    "triggers.status": "Status",
+    "triggers.change": "Change",
+    "triggers.pause": "Pause",
+    "triggers.resume": "Resume",
+    "triggers.remove": "Remove",
+    "triggers.is.active": "active",
+    "triggers.is.paused": "paused",
+    "triggers.is.removed": "removed",
+    "triggers.active": "Trigger {name} is active again: a schedule next fires at its first "
+                       "time after now.",
+    "triggers.paused": "Trigger {name} is paused: it runs nothing, and firings due meanwhile "
+                       "are not run late.",
+    "triggers.removed": "Trigger {name} is removed: it never runs again; its history stays.",
 }
 
 TR: dict[str, str] = {
@@ -419,6 +468,55 @@ TR: dict[str, str] = {
     "run.when": "Zaman",
     "run.event": "Olay",
     "run.actor": "Yapan",
+    "nav.runbooks": "Runbook'lar",
+    "runbooks.help": "Türlü parametreli kayıtlı planlar. Bir çalıştırma sizin isteğinizdir: "
+                     "onaylı adımları Şimdi sayfasında onay bekler; onları siz veremezsiniz.",
+    "runbooks.none": "Henüz runbook yok. `altlas runbook publish DOSYA` ile yayımlayın ya da "
+                     "başarılı bir çalışmayı `altlas runbook save ÇALIŞMA AD` ile saklayın.",
+    "runbooks.retired": "emekli",
+    "runbooks.unpublished": "yayımlanmadı",
+    "runbooks.pending": "v{version} onay bekliyor",
+    "runbooks.author": "Yayımlayan",
+    "runbooks.plan_hash": "Plan özeti",
+    "runbooks.updated": "Değişti",
+    "runbooks.kind.host": "envanterden bir sunucu",
+    "runbooks.kind.service": "politikadan bir servis",
+    "runbooks.kind.number": "bir sayı",
+    "runbooks.kind.text": "metin",
+    "runbooks.between": "{low} ile {high} arası",
+    "runbooks.pattern": "şuna uymalı",
+    "runbooks.run": "{name} çalıştır",
+    "runbooks.retire": "{name} emekliye ayır",
+    "runbooks.not_runnable": "Çalıştırılamaz: yayımlanmış sürümü yok ya da emekli. Yeni bir "
+                             "sürüm yayımlamak onu geri getirir.",
+    "runbooks.ran": "{name} runbook'u {task} görevi olarak istendi: salt okunur adımlar hemen "
+                    "çalışır, onaylı adımlar Şimdi sayfasında onay bekler.",
+    "runbooks.open_run": "Çalışmasını aç",
+    "runbooks.retired_now": "{name} runbook'u emekliye ayrıldı: elle ya da tetikleyiciyle "
+                            "artık çalışmaz. Geri getirmek için yeni sürüm yayımlayın.",
+    "triggers.title": "Tetikleyiciler",
+    "triggers.none": "Henüz tetikleyici yok. `altlas trigger add` ile ekleyin.",
+    "triggers.name": "Tetikleyici",
+    "triggers.runbook": "Runbook",
+    "triggers.fires": "Ne zaman",
+    "triggers.next": "Sonraki",
+    "triggers.counts": "Tetiklendi / kaçtı",
+    "triggers.fired_missed": "{fired} / {missed}",
+    "triggers.last_run": "son çalışma",
+    "triggers.owner": "Adına",
+    "triggers.status": "Durum",
+    "triggers.change": "Değiştir",
+    "triggers.pause": "Duraklat",
+    "triggers.resume": "Sürdür",
+    "triggers.remove": "Kaldır",
+    "triggers.is.active": "etkin",
+    "triggers.is.paused": "duraklatıldı",
+    "triggers.is.removed": "kaldırıldı",
+    "triggers.active": "{name} tetikleyicisi yeniden etkin: bir takvim şimdiden sonraki ilk "
+                       "zamanında tetiklenir.",
+    "triggers.paused": "{name} tetikleyicisi duraklatıldı: hiçbir şey çalıştırmaz, bu arada "
+                       "gelen zamanlar sonradan çalıştırılmaz.",
+    "triggers.removed": "{name} tetikleyicisi kaldırıldı: bir daha çalışmaz; geçmişi kalır.",
 }
 
 PAGES: dict[str, dict[str, str]] = {"en": EN, "tr": TR}

@@ -55,6 +55,13 @@ class RunbookUseCases(UseCasesBase):
         self._may(who, "read")
         return self.app.privacy.reveal(self._reads().runbooks())
 
+    def parameter_choices(self, who: str | None) -> dict[str, list[str]]:
+        """What a host or a service parameter may be now (the policy's inventory): what a
+        form offers to choose from."""
+        self._may(who, "read")
+        policy = self.app.policy
+        return {"host": sorted(policy.hosts), "service": sorted(policy.services)}
+
     def run_runbook(self, who: str, name: str, values: Mapping[str, Any], *,
                     source: str = "api", reply_to: dict[str, str] | None = None
                     ) -> TaskView:
