@@ -14,7 +14,7 @@ import pytest
 from testkit.fakes import slack_payloads as p
 from testkit.slack_desk import Desk, open_desk, posted, wait
 from testkit.speech import as_ogg_opus, say
-from testkit.voice import asked
+from testkit.voice import asked, warmed
 
 ERIN = "U0ERIN001"
 _EVENTS = itertools.count(1)
@@ -23,7 +23,9 @@ _EVENTS = itertools.count(1)
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     with open_desk(tmp_path_factory.mktemp("slack-voice")) as opened:
+        warmed(opened.system)
         yield opened
+
 
 
 @pytest.fixture(scope="module")

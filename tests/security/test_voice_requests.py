@@ -20,7 +20,7 @@ from testkit.fakes.slack import Call
 from testkit.helpers import auth, token_policy
 from testkit.slack_desk import Desk, blocks, ephemeral, open_desk, posted, wait
 from testkit.speech import as_ogg_opus, say
-from testkit.voice import asked
+from testkit.voice import asked, warmed
 
 ERIN, DENIZ = "U0ERIN001", "U0DENIZ01"
 _EVENTS = itertools.count(1)
@@ -32,6 +32,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     home = tmp_path_factory.mktemp("voice-gate")
     (home / "policy.yaml").write_text(token_policy())
     with open_desk(home / "data", home / "policy.yaml", speech_min_avg_logprob=0.0) as opened:
+        warmed(opened.system)
         yield opened
 
 
