@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from adapters.audit_jobs import AuditJobs
     from adapters.pg_session_locks import PostgresSessionLocks
     from adapters.pg_wakeup import PostgresWakeup
+    from adapters.web.session import SignOuts
     from application.conversation import Conversation
     from application.enrichment import Enrichment
     from application.segmentation import SegmentationService
@@ -551,7 +552,7 @@ class System:
                         model_files=GgufFiles(self.settings.model_cache,
                                               self.settings.models_directory),
                         limits=self.rate_limits(), credentials=self.policy_watch.current,
-                        ears=self.ears)
+                        ears=self.ears, sign_outs=self.sign_outs)
 
     def rate_limits(self) -> RateLimits:
         """How often each person may ask for expensive work, counted in this process."""
@@ -654,6 +655,14 @@ class System:
 
     def chat_posts(self) -> SqlChatPosts:
         return SqlChatPosts(self.views)
+
+    def sign_outs(self) -> SignOuts:
+        """Ends dashboard sessions where every `serve` on the store looks, kept as long as the
+        dashboard's sessions last (the same keep as theirs, so neither prunes the other's)."""
+        from adapters.web.session import SignOuts
+
+        keep = timedelta(seconds=self.settings.ui_signed_in_seconds)
+        return SignOuts(self.seen_requests(keep))
 
     def seen_requests(self, keep: timedelta) -> SqlSeenRequests:
         from projections.seen_requests import SqlSeenRequests

@@ -38,12 +38,16 @@ ROLES: dict[str, str | None] = {
     "publish_runbook": "operator", # a new version of a runbook (gated ones: someone else grants)
     "run_runbook": "requester",    # run a published runbook: a request, through its gates
     "schedule_runbook": "operator",  # a trigger that runs a runbook on one's behalf
+    "end_sessions": "admin",       # end the dashboard sessions of another person
 }
 # Who may grant what concerns the whole installation (forgetting a person, the model that
 # plans, a training) besides the one who asks.
 INSTALLATION_APPROVERS = frozenset({"admin", "approver"})
 # Actions on something a person owns: only its owner, or a person with this role.
 OWNER_OR: dict[str, str | None] = {"plan": None, "answer": None, "cancel": "operator"}
+# Actions any person may do to themselves (``owner`` is who asks), and to someone else only
+# with the action's role.
+ON_ONESELF = frozenset({"end_sessions"})
 
 
 class Access:
@@ -87,7 +91,7 @@ class Access:
         owns)."""
         self.person(person)
         roles = self.policy.roles_of(person)
-        if "admin" in roles:
+        if "admin" in roles or (action in ON_ONESELF and owner == person):
             return
         role = ROLES[action]
         if role is not None and role not in roles:

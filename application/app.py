@@ -24,6 +24,7 @@ from application.commands.models import ModelCommands
 from application.commands.policy import PolicyCommands
 from application.commands.privacy import PrivacyCommands
 from application.commands.runs import RunCommands
+from application.commands.sessions import SessionCommands
 from application.commands.tasks import TaskCommands
 from application.commands.triggers import TriggerCommands
 from application.commands.voice import VoiceCommands
@@ -32,7 +33,7 @@ from application.core import Reaction, collect_effects
 
 class AltlasApplication(TriggerCommands, TaskCommands, RunCommands, ApprovalCommands,
                         PrivacyCommands, ModelCommands, KnowledgeCommands, ArenaCommands,
-                        AlertCommands, PolicyCommands, VoiceCommands):
+                        AlertCommands, PolicyCommands, VoiceCommands, SessionCommands):
     """Every area's commands on the one store (application/core.py holds what they share)."""
 
     name = "altlas"  # the library names stores and settings after it: never let it change

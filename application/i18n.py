@@ -61,6 +61,7 @@ EN: dict[str, str] = {
     "doing.publish_runbook": "publish a runbook",
     "doing.run_runbook": "run a runbook",
     "doing.schedule_runbook": "schedule a runbook",
+    "doing.end_sessions": "end the dashboard sessions of another person",
     "rejected": "I could not plan “{request}”: {reason}",
     "refused": "Refused: {reason}",
     "plan.technical_expert": "Plan for “{request}” — {n} step(s), by {segmenter}:",

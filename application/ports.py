@@ -405,6 +405,14 @@ class Notifier(Protocol):
         (with the votes its remediation still waits for)."""
 
 
+class SignOuts(Protocol):
+    """Where every process serving the dashboard looks before it lets a session in."""
+
+    def end_everywhere(self, person: str) -> None:
+        """End every session ``person`` opened until now, in every process; those they open
+        afterwards work."""
+
+
 class ChatPosts(Protocol):
     """What a chat front has posted, by key (``thread:<task id>``, ``event:<event id>``)."""
 

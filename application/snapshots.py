@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.approval import Approval, ApprovalSubject
 from domain.run import Run
+from domain.sessions import DashboardSessions
 from domain.task import Task
 from domain.voice import Hearing
 
@@ -169,3 +170,21 @@ class HearingView:
         return cls(id=str(hearing.id), speaker=hearing.speaker, transcript=hearing.transcript,
                    status=hearing.status, heard=dict(hearing.heard),
                    environment=hearing.environment, task_id=hearing.task_id)
+
+
+@dataclass(frozen=True)
+class SessionsEndedView:
+    """Whose dashboard sessions ended, who ended them, and when."""
+
+    id: str
+    person: str
+    by: str
+    at: datetime
+
+    @classmethod
+    def of(cls, ended: DashboardSessions) -> SessionsEndedView:
+        return cls(id=str(ended.id), person=ended.person, by=ended.ended_by,
+                   at=ended.created_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

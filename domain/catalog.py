@@ -17,6 +17,7 @@ from domain.policy_history import PolicyHistory
 from domain.records import RecordedEvent
 from domain.run import Run
 from domain.runbooks import Runbook
+from domain.sessions import DashboardSessions
 from domain.task import Task
 from domain.training import Training
 from domain.triggers import Trigger
@@ -25,7 +26,7 @@ from domain.voice import Hearing
 AGGREGATES: tuple[type[AuditedAggregate], ...] = (Task, Run, Approval, Erasure, AtlasImport,
                                                   PatternWatch, Match, Alert, Incident,
                                                   ModelRegistry, Duel, Training, PolicyHistory,
-                                                  Runbook, Trigger, Hearing)
+                                                  Runbook, Trigger, Hearing, DashboardSessions)
 
 
 def _event_classes() -> dict[str, tuple[str, type[AuditedAggregate.Event]]]:

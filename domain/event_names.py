@@ -90,6 +90,7 @@ TYPE_NAMES = {
     "domain.voice:Hearing.Doubted": "HearingDoubted",
     "domain.voice:Hearing.Confirmed": "HearingConfirmed",
     "domain.voice:Hearing.Rejected": "HearingRejected",
+    "domain.sessions:DashboardSessions.Ended": "DashboardSessionsEnded",
 }
 
 

@@ -8,7 +8,8 @@ every session made with it from the next request on. The token itself is never k
 Signing out records the session's nonce as ended in the view database, which every `altlas
 serve` on the store reads, until the cookie would have expired anyway: a copy of the cookie
 stops working everywhere, whatever bytes it is re-encoded as. Signing out everywhere records
-there when a person did so: every session of theirs opened before then ends the same way.
+there when a person did so (or an admin did for them, `altlas ui sign-out`): every session of
+theirs opened before then ends the same way.
 """
 
 from __future__ import annotations
@@ -101,11 +102,6 @@ class Sessions:
         opens a page."""
         self._ended.first(FRONT, _ended_key(session.nonce))
 
-    def end_everywhere(self, person: str) -> None:
-        """Sign out every session ``person`` opened until now, in every process; those they
-        open afterwards work."""
-        self._ended.first(FRONT, _everywhere_prefix(person) + secrets.token_hex(8))
-
     @staticmethod
     def current(session: Session, policy: Policy) -> bool:
         """Whether the token that opened the session still belongs to its person."""
@@ -121,6 +117,19 @@ class Sessions:
 
     def _sign(self, purpose: bytes, body: bytes) -> bytes:
         return hmac.new(self._secret, purpose + b"\0" + body, hashlib.sha256).digest()
+
+
+class SignOuts:
+    """Signs a person out everywhere without the signing key, where ``Sessions.read`` looks in
+    every process: the dashboard's Sign out everywhere and `altlas ui sign-out` alike
+    (application.ports.SignOuts, through the use case that records who did it)."""
+
+    def __init__(self, ended: EndedSessions) -> None:
+        self._ended = ended
+
+    def end_everywhere(self, person: str) -> None:
+        """Every session ``person`` opened until now ends; those they open afterwards work."""
+        self._ended.first(FRONT, _everywhere_prefix(person) + secrets.token_hex(8))
 
 
 def _ended_key(nonce: str) -> str:

@@ -60,11 +60,12 @@ def routes(web: Web) -> APIRouter:
     @ui.post("/signout/everywhere")
     async def signout_everywhere(request: Request,
                                  viewer: Viewer = Depends(web.viewer)) -> Response:
-        """Every session of the person, on every device and copy of a cookie, ends."""
+        """Every session of the person, on every device and copy of a cookie, ends; the
+        history records that they did it, as it records an admin doing it for them."""
         await web.checked_form(request, viewer)
-        return signed_out(lambda: web.sessions.end_everywhere(viewer.person))
+        return signed_out(lambda: web.uc.end_sessions(viewer.person, viewer.person))
 
-    def signed_out(end: Callable[[], None]) -> Response:
+    def signed_out(end: Callable[[], object]) -> Response:
         end()
         if web.live is not None:
             web.live.recheck()  # this process's open streams of the ended sessions end now

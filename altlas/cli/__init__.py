@@ -22,13 +22,14 @@ from altlas.cli.parsers import (
     processes,
     runbooks,
     runs,
+    sessions,
     tasks,
 )
 from altlas.cli.parsing import Parser, Version, handler_of
 
 # In the order `altlas --help` lists them: asking, deciding, looking back, running altlas.
-AREAS = (tasks, runbooks, approvals, runs, incidents, knowledge, models, audit, privacy, processes,
-         configuration)
+AREAS = (tasks, runbooks, approvals, runs, incidents, knowledge, models, audit, privacy, sessions,
+         processes, configuration)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from application.use_cases.models import ModelUseCases
 from application.use_cases.privacy import PrivacyUseCases
 from application.use_cases.runbooks import RunbookUseCases
 from application.use_cases.runs import RunUseCases
+from application.use_cases.sessions import SessionUseCases
 from application.use_cases.tasks import TaskUseCases
 from application.use_cases.voice import Ears, Heard, VoiceUseCases
 
@@ -31,5 +32,5 @@ __all__ = ["Ears", "Filters", "Heard", "NoIncidentError", "NotOnCallError",
 
 class UseCases(TaskUseCases, RunUseCases, ApprovalUseCases, AuditUseCases, PrivacyUseCases,
                KnowledgeUseCases, IncidentUseCases, ModelUseCases, RunbookUseCases,
-               VoiceUseCases):
+               VoiceUseCases, SessionUseCases):
     """Every area's use cases (application/use_cases/base.py holds what they share)."""

@@ -19,7 +19,7 @@ from application.errors import NotFoundError, TooOftenError
 from application.history import EventHistory
 from application.leaderboards import Leaderboards
 from application.model_registry import Models
-from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels
+from application.ports import Auditor, Charts, ModelFiles, RateLimits, ReadModels, SignOuts
 from application.privacy import Privacy
 from application.reads import ANY as ANY
 from application.reads import Filters as Filters
@@ -59,9 +59,11 @@ class UseCasesBase(ViewReads):
                  charts: Charts | None = None, model_files: ModelFiles | None = None,
                  limits: RateLimits | None = None,
                  credentials: Callable[[], Policy] | None = None,
-                 ears: Ears | None = None) -> None:
+                 ears: Ears | None = None,
+                 sign_outs: Callable[[], SignOuts] | None = None) -> None:
         self.app = app
         self.ears = ears
+        self._sign_outs = sign_outs  # made when first used: it imports the dashboard
         self.history = history
         self._similar = similar
         self._charts = charts
