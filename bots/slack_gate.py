@@ -23,6 +23,7 @@ import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -63,11 +64,16 @@ class MalformedRequestError(Exception):
 class Firsts:
     """Requests arriving together are checked for replays in one transaction: while one
     batch is written, the next gathers. Fifty people clicking at once cost a few commits,
-    not fifty, and no acknowledgement queues behind the others' writes."""
+    not fifty, and no acknowledgement queues behind the others' writes.
+
+    The writes run on a thread of their own: in the event loop's default executor they
+    queued behind the chat commands of the requests acknowledged just before, so each
+    acknowledgement waited for the work of the ones ahead of it."""
 
     def __init__(self, seen: SeenRequests, front: str) -> None:
         self._seen = seen
         self._front = front
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{front}-acks")
         self._waiting: list[tuple[str, asyncio.Future[bool]]] = []
         self._writing = False
         self._task: asyncio.Task[None] | None = None  # held: the loop keeps only weak ones
@@ -85,8 +91,9 @@ class Firsts:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    firsts = await asyncio.to_thread(self._seen.first_of, self._front,
-                                                     [key for key, _ in batch])
+                    firsts = await asyncio.get_running_loop().run_in_executor(
+                        self._thread, self._seen.first_of, self._front,
+                        [key for key, _ in batch])
                 except Exception as e:
                     for _, answer in batch:
                         answer.set_exception(e)
