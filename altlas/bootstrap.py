@@ -82,7 +82,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from adapters.audit_jobs import AuditJobs
     from adapters.pg_session_locks import PostgresSessionLocks
     from adapters.pg_wakeup import PostgresWakeup
-    from adapters.web.session import SignOuts
+    from adapters.web.session import EndedLately, SignOuts
     from application.conversation import Conversation
     from application.enrichment import Enrichment
     from application.segmentation import SegmentationService
@@ -625,7 +625,7 @@ class System:
         end = self.history.last_position
         position = (lambda: applied_position(self.views())) if self.embedded else end
         lifetime = self.settings.ui_signed_in_seconds
-        sessions = Sessions(key, lifetime, self.seen_requests(timedelta(seconds=lifetime)))
+        sessions = Sessions(key, lifetime, self.ended_sessions)
         mount_dashboard(api, use_cases, sessions, Changes(position, end, self.app.recorded),
                         jobs)
 
@@ -657,12 +657,20 @@ class System:
         return SqlChatPosts(self.views)
 
     def sign_outs(self) -> SignOuts:
-        """Ends dashboard sessions where every `serve` on the store looks, kept as long as the
-        dashboard's sessions last (the same keep as theirs, so neither prunes the other's)."""
+        """Ends dashboard sessions where every `serve` on the store looks."""
         from adapters.web.session import SignOuts
 
-        keep = timedelta(seconds=self.settings.ui_signed_in_seconds)
-        return SignOuts(self.seen_requests(keep))
+        return SignOuts(self.ended_sessions)
+
+    @functools.cached_property
+    def ended_sessions(self) -> EndedLately:
+        """The dashboard's ended sessions, kept as long as its sessions last (so neither a
+        sign-out nor a session outlives the other): one per process, so that its streams'
+        view of them knows at once what this process ended."""
+        from adapters.web.session import EndedLately
+
+        lifetime = self.settings.ui_signed_in_seconds
+        return EndedLately(self.seen_requests(timedelta(seconds=lifetime)), lifetime)
 
     def seen_requests(self, keep: timedelta) -> SqlSeenRequests:
         from projections.seen_requests import SqlSeenRequests

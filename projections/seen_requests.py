@@ -67,6 +67,15 @@ class SqlSeenRequests:
                     and_(seen_requests.c.key.startswith(prefix, autoescape=True),
                          seen_requests.c.seen_at >= after))).limit(1)).first() is not None
 
+    def recorded_since(self, front: str, since: float) -> dict[str, float]:
+        """The keys of ``front`` recorded at ``since`` (seconds since the epoch) or later,
+        within ``keep``, with when: one query."""
+        after = max(datetime.fromtimestamp(since, UTC), self._clock() - self._keep)
+        with self._engine().connect() as conn:
+            return {row.key: _epoch(row.seen_at) for row in conn.execute(
+                select(seen_requests.c.key, seen_requests.c.seen_at).where(
+                    seen_requests.c.front == front, seen_requests.c.seen_at >= after))}
+
     def forget(self, front: str, key: str) -> None:
         """Drop ``key``: what it stood for was not done after all."""
         with self._engine().begin() as conn:
@@ -80,3 +89,8 @@ class SqlSeenRequests:
                 return False
             self._pruned_at = now
             return True
+
+
+def _epoch(at: datetime) -> float:
+    """Seconds since the epoch; SQLite gives back the time without its zone (UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()

@@ -82,6 +82,9 @@ class KeptKeys:
             f == front and k.startswith(prefix) and at >= since
             for (f, k), at in self.keys.items())
 
+    def recorded_since(self, front: str, since: float) -> dict[str, float]:
+        return {k: at for (f, k), at in self.keys.items() if f == front and at >= since}
+
 
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)

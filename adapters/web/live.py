@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -121,20 +122,41 @@ class Changes:
         return True
 
 
+class Sent(ServerSentEvent):
+    """An update as sent: its bytes encoded once for every stream that sends the same part
+    (``wire``), then given this session's own form token."""
+
+    def __init__(self, data: str, *, event: str, id: str, wire: bytes) -> None:
+        super().__init__(data, event=event, id=id)
+        self._wire = wire
+
+    def encode(self) -> bytes:
+        return self._wire
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded(data: str, event: str, id: str) -> bytes:
+    """Most open pages are sent the very same part: one encoding serves them all."""
+    return ServerSentEvent(data, event=event, id=id).encode()
+
+
 def stream(changes: Changes, since: int | None, part: Callable[[int], Awaitable[tuple[int, str]]],
-           event: str, signed_in: Callable[[], Awaitable[str | None]]) -> EventSourceResponse:
+           event: str, signed_in: Callable[[], Awaitable[str | None]],
+           fill: Callable[[bytes], bytes]) -> EventSourceResponse:
     """A page's live part as server-sent events named ``event`` (see ``updates``)."""
-    return EventSourceResponse(updates(changes, since, part, event, signed_in),
+    return EventSourceResponse(updates(changes, since, part, event, signed_in, fill=fill),
                                ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
 
 
 async def updates(changes: Changes, since: int | None,
                   part: Callable[[int], Awaitable[tuple[int, str]]], event: str,
                   signed_in: Callable[[], Awaitable[str | None]],
-                  session_seconds: float = SESSION_SECONDS) -> AsyncIterator[ServerSentEvent]:
+                  session_seconds: float = SESSION_SECONDS,
+                  fill: Callable[[bytes], bytes] = bytes) -> AsyncIterator[ServerSentEvent]:
     """The live part now if the views moved on since ``since`` (Last-Event-ID, or the
     position the page was drawn at), then at each change; ``part(position)`` gives it as
-    drawn at that position or later, and the position it shows. The session is asked
+    drawn at that position or later, and the position it shows, as every session sees it
+    (``fill`` puts this session's form token into its bytes). The session is asked
     again (``signed_in`` gives the page saying it ended, the last thing sent) after a
     sign-out in this process, at each keep-alive, and at a change when it was last asked
     ``session_seconds`` ago: not once per change per open page, which cost chat its speed.
@@ -156,4 +178,5 @@ async def updates(changes: Changes, since: int | None,
             seen, html = await part(position)
             if html != shown:
                 shown = html
-                yield ServerSentEvent(html, event=event, id=str(seen))
+                yield Sent(html, event=event, id=str(seen),
+                           wire=fill(_encoded(html, event, str(seen))))

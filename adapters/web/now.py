@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from adapters.api.errors import status_for
 from adapters.pages.now import board, now
-from adapters.web.page import PREFIX, Viewer, Web, shared_fragment, with_csrf
+from adapters.web.page import PREFIX, Viewer, Web, shared_fragment
 from adapters.web.text import t
 from application.snapshots import ApprovalView
 from domain.errors import DomainError, InvalidInputError
@@ -26,14 +26,14 @@ def routes(web: Web) -> APIRouter:
     async def sections(viewer: Viewer, wanted: int) -> tuple[int, str]:
         """The live part, read once for everyone of these roles and drawn once for everyone
         who sees it alike (roles, language, which approvals are theirs, which they voted
-        on), whoever they are."""
+        on), whoever they are: its form token is filled in by each session's stream."""
         position, shown = await web.shared(("now", viewer.roles), wanted,
                                            lambda: board(web.uc, viewer.person))
         alike = ("now", viewer.roles, viewer.locale, shown.mine(viewer.person),
                  shown.voted(viewer.person))
         _, html = await web.renders.latest(alike, position, lambda: (position, shared_fragment(
             "now_live.html", viewer, now=shown.seen_by(viewer.person))), coalesce=False)
-        return position, with_csrf(html, viewer)
+        return position, html
 
     def show(request: Request, viewer: Viewer, *, status: int = 200,
              notice: str | None = None, refused: str | None = None) -> Response:

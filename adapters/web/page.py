@@ -39,6 +39,7 @@ T = TypeVar("T")
 # stands for the CSRF token in a live part shared by several sessions; each stream puts its
 # own in (random, so no text a person wrote can be mistaken for it)
 CSRF_SLOT = f"csrf-{secrets.token_hex(16)}"
+CSRF_SLOT_BYTES = CSRF_SLOT.encode()
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -84,7 +85,10 @@ class Web:
 
     def viewer(self, request: Request) -> Viewer:
         """The FastAPI dependency of every signed-in page."""
-        session = self.sessions.read(request.cookies.get(COOKIE))
+        return self._viewer(request, lately=False)
+
+    def _viewer(self, request: Request, *, lately: bool) -> Viewer:
+        session = self.sessions.read(request.cookies.get(COOKIE), lately=lately)
         if session is None:
             raise SignInNeededError("signin.ended" if COOKIE in request.cookies
                                     else "signin.needed")
@@ -118,19 +122,22 @@ class Web:
             """Why the stream stops: its session ended, or the person's roles changed (what
             they were shared by is no longer theirs, ``shared``)."""
             try:
-                key = None if self.viewer(request).roles == viewer.roles else "live.roles"
+                key = None if self._viewer(request, lately=True).roles == viewer.roles \
+                    else "live.roles"
             except SignInNeededError as e:
                 key = e.key
             return None if key is None else \
                 f'<p class="notice" role="alert">{t(viewer.locale, key)}</p>'
 
-        return stream(self.live, since, part, event, lambda: self.renders.run(ended))
+        token = viewer.csrf.encode()
+        return stream(self.live, since, part, event, lambda: self.renders.run(ended),
+                      lambda wire: wire.replace(CSRF_SLOT_BYTES, token))
 
     async def shared(self, key: Hashable, wanted: int,
                      draw: Callable[[], T]) -> tuple[int, T]:
         """What ``draw`` gives, as drawn once for every stream of ``key`` at the views'
         position ``wanted`` or later: ``key`` must hold all of the viewer that ``draw``
-        shows (never the session's CSRF token: see ``with_csrf``)."""
+        shows (never the session's CSRF token: see ``shared_fragment``)."""
         live = self.live
         if live is None:
             raise InvalidInputError("this server does not follow the views live")
@@ -169,12 +176,8 @@ def render(request: Request, template: str, viewer: Viewer | None, *, status: in
 
 def shared_fragment(template: str, viewer: Viewer, **context: Any) -> str:
     """A live part as any session of this viewer sees it: the CSRF token left as a slot
-    that ``with_csrf`` fills for each session."""
+    that each session's stream fills (``Web.stream``)."""
     return fragment(template, replace(viewer, csrf=CSRF_SLOT), **context)
-
-
-def with_csrf(html: str, viewer: Viewer) -> str:
-    return html.replace(CSRF_SLOT, viewer.csrf)
 
 
 def fragment(template: str, viewer: Viewer, **context: Any) -> str:

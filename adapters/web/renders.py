@@ -6,7 +6,9 @@ renders per change (Approve-click acknowledgement p99 178 → 958 ms). Here the 
 key (a page and what of the person it shows: roles, language, which approvals are theirs)
 share one render, started by the first that asks and awaited by the others; a key renders at
 most once per ``interval``, so a burst of changes makes one render at its end, at the position
-of the moment it starts; and renders run on a pool of their own, off the event loop.
+of the moment it starts; and renders run on a pool of their own, off the event loop. The
+streams waiting for one render wait on one event of the event loop: each wrapping the
+render's thread future itself cost the loop a hand-off per open page, per change.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class _Entry:
     position: int = -1
     value: Any = None
     job: Future[None] | None = None  # the render in progress
+    # set on the loop its streams wait on when the job is done
+    waited: tuple[asyncio.AbstractEventLoop, Future[None], asyncio.Event] | None = None
     started: float = float("-inf")
     used: float = field(default_factory=time.monotonic)
 
@@ -56,19 +60,25 @@ class Renders:
         interval = self._interval if coalesce else 0.0
         while True:
             wait = 0.0
+            job, done = None, None
             with self._lock:
                 entry = self._entry(key)
                 if entry.position >= wanted:
                     return entry.position, entry.value
-                job = entry.job
-                if job is None:
+                if entry.job is None:
                     wait = entry.started + interval - time.monotonic()
                     if wait <= 0:
-                        job = entry.job = self._start(entry, render)
-            if job is None:
+                        entry.job = self._start(entry, render)
+                job = entry.job
+                if job is not None:
+                    done = self._waited(entry, job)
+            if job is None or done is None:
                 await asyncio.sleep(wait)
-            else:  # shielded: a stream that closes does not cancel the others' render
-                await asyncio.shield(asyncio.wrap_future(job))
+                continue
+            await done.wait()  # a stream that closes stops waiting; the others' render goes on
+            error = job.exception()
+            if error is not None:
+                raise error
 
     async def run(self, work: Callable[[], T]) -> T:
         """``work`` on the renders' pool, so that no stream's work waits in the event
@@ -94,6 +104,21 @@ class Renders:
                     entry.job = None
 
         return self._pool.submit(job)
+
+    @staticmethod
+    def _waited(entry: _Entry, job: Future[None]) -> asyncio.Event:
+        """The running loop's one event for ``job`` (made by the first stream to wait)."""
+        loop = asyncio.get_running_loop()
+        if entry.waited is None or entry.waited[0] is not loop or entry.waited[1] is not job:
+            done = asyncio.Event()
+
+            def finished(_: Future[None]) -> None:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(done.set)
+
+            job.add_done_callback(finished)
+            entry.waited = loop, job, done
+        return entry.waited[2]
 
     def _entry(self, key: Hashable) -> _Entry:
         """The key's entry (made if new), after dropping those nobody asked for a while."""

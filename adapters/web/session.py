@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,65 @@ class EndedSessions(Protocol):
         (seconds since the epoch) or later."""
         ...
 
+    def recorded_since(self, front: str, since: float) -> dict[str, float]:
+        """The keys recorded at ``since`` or later, with when (seconds since the epoch)."""
+        ...
+
+
+# how often open streams' view of the ended sessions is read again, and how far back each
+# read looks (a key is stamped before its transaction commits)
+LATELY_EVERY = 1.0
+LATELY_OVERLAP = 60.0
+
+
+class EndedLately:
+    """The ended sessions, and (``seen_lately``) the same as read at most ``every`` seconds
+    ago, for what asks often: every open page's stream checks its session again every few
+    seconds, and 200 of them each asking the database cost the process's other requests
+    their speed. A sign-out in another process is seen lately within ``every`` seconds; one
+    recorded through this object at once."""
+
+    def __init__(self, ended: EndedSessions, keep: float,
+                 clock: Callable[[], float] = time.time, every: float = LATELY_EVERY) -> None:
+        self._ended = ended
+        self._keep = keep
+        self._clock = clock
+        self._every = every
+        self._lock = threading.Lock()
+        self._keys: dict[str, float] = {}  # the dashboard's, as last read
+        self._read_at: float | None = None  # by the clock, when the last read began
+
+    def first(self, front: str, key: str) -> bool:
+        new = self._ended.first(front, key)
+        if front == FRONT:
+            with self._lock:
+                self._keys[key] = self._clock()
+        return new
+
+    def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
+        return self._ended.seen_or_since(front, key, prefix, since)
+
+    def recorded_since(self, front: str, since: float) -> dict[str, float]:
+        return self._ended.recorded_since(front, since)
+
+    def seen_lately(self, key: str, prefix: str, since: float) -> bool:
+        """``seen_or_since`` for the dashboard's keys, as read at most ``every`` s ago."""
+        keys = self._fresh()
+        return key in keys or any(at >= since and k.startswith(prefix)
+                                  for k, at in keys.items())
+
+    def _fresh(self) -> dict[str, float]:
+        with self._lock:
+            now = self._clock()
+            if self._read_at is not None and now - self._read_at < self._every:
+                return self._keys
+            since = now - self._keep if self._read_at is None else \
+                self._read_at - LATELY_OVERLAP
+            self._keys = {k: at for k, at in self._keys.items() if at >= now - self._keep}
+            self._keys.update(self._ended.recorded_since(FRONT, since))
+            self._read_at = now
+            return self._keys
+
 
 @dataclass(frozen=True)
 class Session:
@@ -55,11 +115,12 @@ class Sessions:
     """Makes and reads session cookies and their CSRF tokens with one secret, and ends
     them in ``ended``, which keeps what it records for ``lifetime`` seconds."""
 
-    def __init__(self, secret: bytes, lifetime: int, ended: EndedSessions,
+    def __init__(self, secret: bytes, lifetime: int, ended: EndedSessions | EndedLately,
                  clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self.lifetime = lifetime
-        self._ended = ended
+        self._ended = ended if isinstance(ended, EndedLately) else \
+            EndedLately(ended, lifetime, clock)
         self._clock = clock
 
     def open(self, person: str, token: str) -> tuple[Session, str]:
@@ -71,9 +132,10 @@ class Sessions:
                            session.nonce, session.opened_ms], separators=(",", ":")).encode()
         return session, f"{_b64(body)}.{_b64(self._sign(b'session', body))}"
 
-    def read(self, cookie: str | None) -> Session | None:
+    def read(self, cookie: str | None, *, lately: bool = False) -> Session | None:
         """The session a cookie holds, or None when it is missing, forged, expired or
-        signed out."""
+        signed out (``lately``: as the ended sessions were read at most a second ago, see
+        ``EndedLately``)."""
         if not cookie or cookie.count(".") != 1 or len(cookie) > 4096:
             return None
         body_text, signature = cookie.split(".")
@@ -92,8 +154,9 @@ class Sessions:
         if not (isinstance(person, str) and isinstance(digest, str)
                 and isinstance(nonce, str) and isinstance(opened, int)):
             return None
-        if self._ended.seen_or_since(FRONT, _ended_key(nonce), _everywhere_prefix(person),
-                                     opened / 1000):
+        key, prefix, since = _ended_key(nonce), _everywhere_prefix(person), opened / 1000
+        if self._ended.seen_lately(key, prefix, since) if lately else \
+                self._ended.seen_or_since(FRONT, key, prefix, since):
             return None
         return Session(person, digest, expires, nonce, opened)
 

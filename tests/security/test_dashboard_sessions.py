@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from adapters.web.session import COOKIE, Sessions
+from adapters.web.session import COOKIE, Sessions, SignOuts
 from altlas.bootstrap import bootstrap
 from projections.schema import seen_requests
 from projections.seen_requests import SqlSeenRequests
@@ -34,6 +34,7 @@ from testkit.dashboard import (
     csrf_of,
     serve_dashboard,
     sign_in,
+    until,
 )
 from testkit.fakes.asgi import UvicornThread
 from testkit.helpers import TOKENS
@@ -417,22 +418,44 @@ def other_serve(dash: Dashboard) -> Iterator[str]:
         other.close()
 
 
+@contextmanager
+def two_processes(views_url: str) -> Iterator[tuple[Sessions, Sessions, SqlSeenRequests]]:
+    """Two processes' sessions on one view database, each with its own engine (nothing
+    shared but the database), and the first one's ended sessions."""
+    engines = [open_engine(views_url) for _ in range(2)]
+    migrate(engines[0])
+    ended = [SqlSeenRequests(lambda e=e: e, timedelta(seconds=3600)) for e in engines]
+    try:
+        yield (Sessions(SECRET.encode(), 3600, ended[0]),
+               Sessions(SECRET.encode(), 3600, ended[1]), ended[0])
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 class TestSignedOutRecords:
     def test_a_session_signed_out_through_one_engine_is_refused_through_another(
             self, views_url: str) -> None:
         """Each process has its own engine on the view database: nothing shared but it."""
-        engines = [open_engine(views_url) for _ in range(2)]
-        migrate(engines[0])
-        laptop, other = (Sessions(SECRET.encode(), 3600, SqlSeenRequests(
-            lambda e=e: e, timedelta(seconds=3600))) for e in engines)
-        try:
+        with two_processes(views_url) as (laptop, other, _):
             session, cookie = laptop.open("bob", TOKENS["bob"])
             assert other.read(cookie) == session
             laptop.end(session)
             assert other.read(cookie) is None and laptop.read(cookie) is None
-        finally:
-            for engine in engines:
-                engine.dispose()
+
+    def test_a_stream_in_another_process_sees_a_sign_out_and_an_everywhere_within_a_second(
+            self, views_url: str) -> None:
+        """Open streams read the ended sessions once a second, not each on its own: what
+        another process records still reaches them."""
+        with two_processes(views_url) as (laptop, other, ended):
+            session, cookie = laptop.open("bob", TOKENS["bob"])
+            _, kept = laptop.open("bob", TOKENS["bob"])
+            assert other.read(cookie, lately=True) == session
+            laptop.end(session)
+            until(lambda: other.read(cookie, lately=True) is None, timeout=1.5)
+            assert other.read(kept, lately=True) is not None
+            SignOuts(ended).end_everywhere("bob")  # `altlas ui sign-out` on the laptop
+            until(lambda: other.read(kept, lately=True) is None, timeout=1.5)
 
     def test_a_signed_out_session_is_forgotten_once_its_cookie_has_expired(
             self, tmp_path: Path) -> None:

@@ -162,3 +162,26 @@ def test_a_change_that_leaves_the_page_as_it_was_sends_nothing() -> None:
         return [(first.id, str(first.data)), (last.id, str(last.data))]
 
     assert asyncio.run(scenario()) == [("1", "page at 1"), ("3", "page at 3")]
+
+
+def test_each_open_page_is_sent_the_shared_part_with_its_own_form_token() -> None:
+    """The part is drawn with a slot for the token and encoded once; each stream sends
+    it with its own session's token, and the sessions' bytes differ in nothing else."""
+    store, changes = _moving()
+    session = Session()
+
+    async def with_form(position: int) -> tuple[int, str]:
+        return position, f'<form><input name="csrf" value="SLOT">page at {position}</form>\n'
+
+    async def scenario() -> list[bytes]:
+        streams = [updates(changes, 0, with_form, "now", session.check, session_seconds=60,
+                           fill=lambda wire, t=token: wire.replace(b"SLOT", t))
+                   for token in (b"token-of-bob", b"token-of-carol")]
+        store.views = store.end = 1
+        changes.current()
+        return [(await anext(stream)).encode() for stream in streams]
+
+    bob, carol = asyncio.run(scenario())
+    assert b'value="token-of-bob"' in bob and b"SLOT" not in bob
+    assert carol == bob.replace(b"token-of-bob", b"token-of-carol")
+    assert bob.startswith(b"id: 1\r\nevent: now\r\ndata: <form>")
