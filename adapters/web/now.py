@@ -3,17 +3,17 @@ events. Approve and deny are posted from here to the same use case as every fron
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
-from adapters.api.errors import status_for
 from adapters.pages.now import board, now
 from adapters.web.page import PREFIX, Viewer, Web, shared_fragment
 from adapters.web.text import t
 from application.snapshots import ApprovalView
-from domain.errors import DomainError, InvalidInputError
+from domain.errors import InvalidInputError
 
 NAV = ((f"{PREFIX}/", "nav.now"),)
 LIVE = "now"  # the event the page's live part listens for
@@ -72,14 +72,8 @@ def routes(web: Web) -> APIRouter:
     def _decided(request: Request, viewer: Viewer,
                  act: Callable[[], ApprovalView]) -> Response:
         """The *Now* page again, saying what became of the vote or why it was refused."""
-        try:
-            approval = act()
-        except DomainError as e:
-            return show(request, viewer, status=status_for(e), refused=str(e))
-        if web.live is not None:
-            web.live.reach(web.uc.position())
-        return show(request, viewer, notice=t(viewer.locale, f"decided.{approval.status}",
-                                              id=approval.id[:8],
-                                              remaining=approval.remaining))
+        return web.acted(act, functools.partial(show, request, viewer), lambda approval: {
+            "notice": t(viewer.locale, f"decided.{approval.status}", id=approval.id[:8],
+                        remaining=approval.remaining)})
 
     return ui

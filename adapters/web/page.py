@@ -154,6 +154,19 @@ class Web:
         return [(path, label) for path, label, *needs in self.nav
                 if viewer is not None and all(self.may(viewer, action) for action in needs)]
 
+    def acted(self, act: Callable[[], T], show: Callable[..., Response],
+              said: Callable[[T], Mapping[str, Any]]) -> Response:
+        """A form's page again (``show``): with the use case's refusal and its status when it
+        refused (nothing was done), else with what ``said`` says of what was done, once the
+        views hold it."""
+        try:
+            done = act()
+        except DomainError as e:
+            return show(status=status_for(e), refused=str(e))
+        if self.live is not None:
+            self.live.reach(self.uc.position())
+        return show(**said(done))
+
     def may(self, viewer: Viewer, action: str) -> bool:
         """Whether the use case would let this person do ``action``: what decides which
         buttons a page shows (the use case still checks when one is pressed)."""

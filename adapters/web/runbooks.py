@@ -4,6 +4,7 @@ chat and the API, so their roles, gates and refusals are theirs."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -11,12 +12,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from adapters.api.errors import status_for
 from adapters.http_models import RUNBOOK_NAME
 from adapters.web.page import PREFIX, Viewer, Web
 from adapters.web.text import t
 from application.ids import run_id_of
-from domain.errors import DomainError
 
 NAV = ((f"{PREFIX}/runbooks", "nav.runbooks"),)
 NAME = Path(pattern=RUNBOOK_NAME)
@@ -43,14 +42,9 @@ def routes(web: Web) -> APIRouter:
     def acted(request: Request, viewer: Viewer, act: Callable[[], Any],
               said: Callable[[Any], str]) -> Response:
         """The page again, saying what was done or why it was refused (nothing was)."""
-        try:
-            done = act()
-        except DomainError as e:
-            return show(request, viewer, status=status_for(e), refused=str(e))
-        if web.live is not None:
-            web.live.reach(web.uc.position())
-        return show(request, viewer, notice=said(done),
-                    ran=done if isinstance(done, dict) and "run" in done else None)
+        return web.acted(act, functools.partial(show, request, viewer), lambda done: {
+            "notice": said(done),
+            "ran": done if isinstance(done, dict) and "run" in done else None})
 
     @ui.get("/runbooks")
     def runbooks(request: Request, viewer: Viewer = Depends(web.viewer)) -> Response:
