@@ -89,7 +89,11 @@ def failing(uc: UseCases, who: str) -> list[dict[str, Any]]:
 
 
 def _approval(uc: UseCases, row: dict[str, Any]) -> dict[str, Any]:
-    """A queued approval, with the step it gates as the plan says it (what will run)."""
+    """A queued approval, with the step it gates as the plan says it (what will run). One of
+    the installation's own (a runbook's version, a training, a change of model, an erasure)
+    has no task and no step: its reason says what it decides."""
+    if row["run_id"] is None:
+        return {**row, "kind": None, "action": None, "target": None, "oncall": []}
     card = uc.card(UUID(row["approval_id"]))
     step = card.step
     return {**row, "kind": step.get("kind"), "action": step.get("action"),

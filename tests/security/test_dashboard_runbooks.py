@@ -150,3 +150,27 @@ def test_what_an_author_wrote_is_shown_as_text(dash: Dashboard) -> None:
         page = bob.get("/ui/runbooks").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+RESTART = {"runbook": 1, "name": "restart-web", "parameters": {"host": {"kind": "host"}},
+           "plan": {"alt": 1, "steps": [{"id": "restart", "kind": "ssh",
+                                         "action": "systemctl restart nginx",
+                                         "target": "{param:host}"}]}}
+
+
+def test_a_runbook_version_waiting_for_approval_is_on_now_and_approved_there(
+        dash: Dashboard) -> None:
+    """An approval of the installation's own has no task and no step: Now shows its reason
+    (it once failed whole on it) and a vote from there counts as from any front."""
+    uc = dash.system.use_cases()
+    uc.publish_runbook("alice", RESTART)
+    with dash.browser("bob") as bob:
+        now = bob.get("/ui/")
+        assert now.status_code == 200, now.text
+        assert "publish runbook restart-web version 1" in now.text
+        approval = next(a for a in uc.open_approvals("bob")
+                        if a["reason"].startswith("publish runbook restart-web"))
+        voted = bob.post(f"/ui/approvals/{approval['approval_id']}/approve",
+                         data={"csrf": csrf_of(now.text)})
+    assert voted.status_code == 200, voted.text
+    assert "bob" in uc.approval("bob", approval["approval_id"]).votes
