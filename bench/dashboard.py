@@ -11,12 +11,13 @@ serve` serves it (uvicorn, the views' feed and a worker in one process):
 - chat acknowledgement (bench/chatops.py's rounds: 50 people's slash commands, then their
   clicks on one card) on `altlas serve` in its own process, with no dashboard open, then with
   ``--streams`` open *Now* streams (each a session of a different on-call person, every
-  other one in Turkish, all hearing every change the clicks make), then with none again;
+  other one in Turkish, all hearing every change the clicks make), ``--cycles`` times,
+  then with none again;
   it says how many distinct live parts the streams were sent at one position (the server's
   render keys: people who see *Now* alike share one).
 
     python bench/dashboard.py [--runs 2000] [--requests 200] [--events 30] [--loads 30]
-                              [--streams 200] [--rounds 4]
+                              [--streams 200] [--rounds 4] [--cycles 1] [--chat-only]
 """
 
 from __future__ import annotations
@@ -261,9 +262,10 @@ def bench_token(n: int) -> str:
     return f"bench-dashboard-token-{n}"
 
 
-def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
-    """Chat acknowledgement p50/p99 with no dashboard open, with ``streams`` open, and with
-    none again, on one `altlas serve` in its own process."""
+def streams_against_chat(streams: int, rounds: int, cycles: int) -> dict[str, list[float]]:
+    """Chat acknowledgement p50/p99 with no dashboard open and with ``streams`` open, on
+    one `altlas serve` in its own process: ``cycles`` times none then open, then none
+    again, so that a machine that drifts during the run weighs on both alike."""
     users = 50
     slack = FakeSlack().start()
     samples: dict[str, list[float]] = {}
@@ -277,7 +279,7 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
         with served(serve_env(root, policy, slack)) as (base, _):
             for _ in range(2):  # warm-up: planning, the first card, the first renders
                 one_round(base, slack, users, {"baseline": [], "slash": [], "click": []})
-            for phase in ("no dashboard", f"{streams} open", "no dashboard again"):
+            for phase in ["no dashboard", f"{streams} open"] * cycles + ["no dashboard"]:
                 held = Streams(base, streams) if "open" in phase else None
                 part: dict[str, list[float]] = {"baseline": [], "slash": [], "click": []}
                 for _ in range(rounds):
@@ -287,8 +289,11 @@ def streams_against_chat(streams: int, rounds: int) -> dict[str, list[float]]:
                     print(f"{streams} streams of {streams} people: {heard} updates heard, "
                           f"{heard / streams:.1f} each; at most {held.distinct()} distinct "
                           "live parts sent at one position", file=sys.stderr)
-                samples[f"slash command ack, {phase}"] = part["slash"]
-                samples[f"Approve click ack, {phase}"] = part["click"]
+                print(f"{phase}: slash p50 {statistics.median(part['slash']):.0f} ms, "
+                      f"Approve p50 {statistics.median(part['click']):.0f} ms",
+                      file=sys.stderr)
+                samples.setdefault(f"slash command ack, {phase}", []).extend(part["slash"])
+                samples.setdefault(f"Approve click ack, {phase}", []).extend(part["click"])
     slack.stop()
     return samples
 
@@ -387,7 +392,13 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=30)
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cycles", type=int, default=1)
+    parser.add_argument("--chat-only", action="store_true",
+                        help="only the chat acknowledgements with and without open streams")
     args = parser.parse_args()
+    if args.chat_only:
+        chat_table(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         seed(Path(tmp), args.runs)
         started = time.monotonic()
@@ -401,9 +412,13 @@ def main() -> None:
                   load_times(dash, run_id, args.loads))
             table("Event recorded → visible in an open browser (chromium, embedded)",
                   live_times(dash, args.events))
+    chat_table(args)
+
+
+def chat_table(args: argparse.Namespace) -> None:
     table(f"Chat acknowledgement, 50 people at once, with and without {args.streams} open "
-          "dashboards (`altlas serve` in its own process)",
-          streams_against_chat(args.streams, args.rounds))
+          f"dashboards ({args.cycles} cycles of {args.rounds} rounds each, `altlas serve` "
+          "in its own process)", streams_against_chat(args.streams, args.rounds, args.cycles))
 
 
 if __name__ == "__main__":
