@@ -23,13 +23,11 @@ from projections.schema import (
     timeline,
     triggers,
 )
+from projections.times import utc
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands times back without their zone; they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    return None if value is None else utc(value)
 
 
 class SqlReadModels:

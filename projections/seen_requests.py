@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import seen_requests
+from projections.times import utc
 
 PRUNE_EVERY_SECONDS = 60.0
 
@@ -72,7 +73,7 @@ class SqlSeenRequests:
         within ``keep``, with when: one query."""
         after = max(datetime.fromtimestamp(since, UTC), self._clock() - self._keep)
         with self._engine().connect() as conn:
-            return {row.key: _epoch(row.seen_at) for row in conn.execute(
+            return {row.key: utc(row.seen_at).timestamp() for row in conn.execute(
                 select(seen_requests.c.key, seen_requests.c.seen_at).where(
                     seen_requests.c.front == front, seen_requests.c.seen_at >= after))}
 
@@ -89,8 +90,3 @@ class SqlSeenRequests:
                 return False
             self._pruned_at = now
             return True
-
-
-def _epoch(at: datetime) -> float:
-    """Seconds since the epoch; SQLite gives back the time without its zone (UTC)."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()

@@ -60,7 +60,6 @@ class Renders:
         interval = self._interval if coalesce else 0.0
         while True:
             wait = 0.0
-            job, done = None, None
             with self._lock:
                 entry = self._entry(key)
                 if entry.position >= wanted:
@@ -70,8 +69,7 @@ class Renders:
                     if wait <= 0:
                         entry.job = self._start(entry, render)
                 job = entry.job
-                if job is not None:
-                    done = self._waited(entry, job)
+                done = None if job is None else self._waited(entry, job)
             if job is None or done is None:
                 await asyncio.sleep(wait)
                 continue

@@ -35,16 +35,15 @@ FRONT = "ui"  # the dashboard's keys among the requests seen (projections/seen_r
 class EndedSessions(Protocol):
     """Keys every process sees, kept at least as long as a session lasts."""
 
-    def first(self, front: str, key: str) -> bool: ...
+    def first(self, front: str, key: str) -> bool:
+        """Record ``key``; True if no process had recorded it."""
 
     def seen_or_since(self, front: str, key: str, prefix: str, since: float) -> bool:
         """Whether ``key`` was recorded, or a key starting with ``prefix`` at ``since``
         (seconds since the epoch) or later."""
-        ...
 
     def recorded_since(self, front: str, since: float) -> dict[str, float]:
         """The keys recorded at ``since`` or later, with when (seconds since the epoch)."""
-        ...
 
 
 # how often open streams' view of the ended sessions is read again, and how far back each
