@@ -80,6 +80,7 @@ if TYPE_CHECKING:  # imported where first used, for the processes that use them
     from fastapi import FastAPI
 
     from adapters.audit_jobs import AuditJobs
+    from adapters.foreground import Foreground
     from adapters.pg_session_locks import PostgresSessionLocks
     from adapters.pg_wakeup import PostgresWakeup
     from adapters.web.session import EndedLately, SignOuts
@@ -571,6 +572,7 @@ class System:
         from adapters.api.voice import MULTIPART_ROOM
         from adapters.audit_jobs import AuditJobs
         from adapters.body_limit import BodyLimit
+        from adapters.foreground import CountForeground, Foreground
         from adapters.json_guard import JsonGuard
         from bots.chat import ChatFront
         from bots.http_commands import add_commands
@@ -589,7 +591,8 @@ class System:
                          store_check=self.store_guard().problem,
                          instance=self.settings.instance_name, jobs=jobs)
         add_commands(api, chat or ChatFront(use_cases), person)
-        self._dashboard(api, use_cases, jobs)
+        foreground = Foreground()
+        self._dashboard(api, use_cases, jobs, foreground)
         if slack is not None:
             from bots.slack_app import slack_endpoint
             from bots.slack_gate import SEEN_FOR
@@ -609,10 +612,13 @@ class System:
             # the clip, and room for the multipart envelope and form fields around it
             "/voice": (self.settings.speech_max_bytes + MULTIPART_ROOM,
                        "ALTLAS_SPEECH_MAX_BYTES")})
+        api.add_middleware(CountForeground, foreground=foreground)  # the whole answer
         return api
 
-    def _dashboard(self, api: FastAPI, use_cases: UseCases, jobs: AuditJobs) -> None:
-        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SIGNING_KEY."""
+    def _dashboard(self, api: FastAPI, use_cases: UseCases, jobs: AuditJobs,
+                   foreground: Foreground) -> None:
+        """The web dashboard at /ui, its sessions signed with ALTLAS_UI_SIGNING_KEY; its live
+        pages are told of a change once ``foreground``'s requests are answered."""
         import secrets
 
         from adapters.web import mount_dashboard
@@ -626,8 +632,9 @@ class System:
         position = (lambda: applied_position(self.views())) if self.embedded else end
         lifetime = self.settings.ui_signed_in_seconds
         sessions = Sessions(key, lifetime, self.ended_sessions)
-        mount_dashboard(api, use_cases, sessions, Changes(position, end, self.app.recorded),
-                        jobs)
+        changes = Changes(position, end, self.app.recorded, quiet=foreground.quiet,
+                          yield_seconds=self.settings.ui_chat_first_seconds)
+        mount_dashboard(api, use_cases, sessions, changes, jobs)
 
     def followers(self) -> dict[str, int]:
         """Where each follower with a place in the events has got to."""

@@ -203,6 +203,11 @@ class Settings(BaseSettings):
         default=28_800, ge=60, le=2_592_000,
         description="How long a dashboard session lasts after signing in with a token "
         "(8 hours); then the person signs in again.")
+    ui_chat_first_seconds: float = Field(
+        default=1.0, ge=0, le=60,
+        description="While chat, API or webhook requests are being answered, open dashboards "
+        "are told of a change once those are answered, or after this many seconds (0: at "
+        "once). Slack gives an acknowledgement 3 s.")
     ui_signing_key: SecretStr | None = Field(
         default=None,
         description="What signs the dashboard's session cookies (32 characters or more). "

@@ -30,15 +30,21 @@ SESSION_SECONDS = 5.0
 
 class Changes:
     """``position``: how far the views have applied the events; ``end``: how far the store
-    has got; ``wake``: set when something is recorded; ``rechecks``: how many times the
-    streams were told to ask their sessions again."""
+    has got; ``wake``: set when something is recorded; ``quiet(timeout)``: waits until no
+    request the process answers is in flight, and says whether none is (the streams are told
+    of a change after those are answered, ``yield_seconds`` later at most); ``rechecks``:
+    how many times the streams were told to ask their sessions again."""
 
     def __init__(self, position: Callable[[], int], end: Callable[[], int],
-                 wake: Signal | None, idle_seconds: float = 1.0) -> None:
+                 wake: Signal | None, idle_seconds: float = 1.0,
+                 quiet: Callable[[float], bool] | None = None,
+                 yield_seconds: float = 1.0) -> None:
         self._position = position
         self._end = end
         self._wake = wake
         self._idle = idle_seconds
+        self._quiet = quiet
+        self._yield = yield_seconds
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._thread: threading.Thread | None = None
@@ -88,7 +94,7 @@ class Changes:
                     self._thread = None
                     return
             seen = self._wake.generation if self._wake is not None else 0
-            self._moved()
+            self._moved(self._after_foreground(self._position()))
             if self.position < self._end():
                 behind_since = behind_since or time.monotonic()
                 if time.monotonic() - behind_since < SETTLE_SECONDS:
@@ -113,8 +119,17 @@ class Changes:
         for loop, woken in waiters:
             loop.call_soon_threadsafe(woken.set)
 
-    def _moved(self) -> bool:
-        now = self._position()
+    def _after_foreground(self, now: int) -> int:
+        """``now``; or, if it is news while requests are being answered, the position once
+        they are (or ``yield_seconds`` later): telling 200 open pages of a change in the
+        middle of 50 slash commands slowed their acknowledgements."""
+        if now == self.position or self._quiet is None or self._quiet(0):
+            return now
+        self._quiet(self._yield)
+        return self._position()
+
+    def _moved(self, now: int | None = None) -> bool:
+        now = self._position() if now is None else now
         if now == self.position:
             return False
         self.position = now

@@ -125,3 +125,11 @@ def test_a_dashboard_signing_key_too_short_to_sign_sessions_is_refused_saying_ho
     monkeypatch.setenv("ALTLAS_UI_SIGNING_KEY", "too-short")
     with pytest.raises(SettingsError, match=r"^ALTLAS_UI_SIGNING_KEY: is shorter than 32 .*token"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["-1", "61", "soon"])
+def test_a_chat_first_wait_out_of_range_is_refused_at_start_naming_it(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ALTLAS_UI_CHAT_FIRST_SECONDS", value)
+    with pytest.raises(SettingsError, match=r"^ALTLAS_UI_CHAT_FIRST_SECONDS"):
+        load_settings()
