@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
 import subprocess
 import sys
@@ -18,11 +20,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The server's base URL once /healthz answers, and its process; stopped on exit."""
+def served(env: dict[str, str], cpus: set[int] | None = None
+           ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The server's base URL once /healthz answers, and its process (on ``cpus`` only, every
+    thread of it, if given); stopped on exit."""
     port = free_port()
+    pin = None if cpus is None else functools.partial(os.sched_setaffinity, 0, cpus)
     proc = subprocess.Popen([sys.executable, "-m", "altlas", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=pin)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
