@@ -324,12 +324,12 @@ def streams_against_chat(streams: int, rounds: int, cycles: int
     return samples, phases
 
 
-def ratios(phases: Phases, reps: int = 2000) -> None:
+def ratios(phases: Phases, streams: int, reps: int = 2000) -> None:
     """Open against none, on p50 and p99, each with the 95% interval of resampling whole
     phases (a phase's acknowledgements share its moment of the machine, so they are not
     resampled one by one): an interval that holds 1.0 is no effect this run could tell."""
     rng = random.Random(36)
-    print("\nOpen pages' effect on chat acknowledgement: 200 open / none open "
+    print(f"\nOpen pages' effect on chat acknowledgement: {streams} open / none open "
           f"(95% interval over {reps} resamplings of whole phases)\n")
     print("| acknowledgement | p50 ratio | p99 ratio |")
     print("|---|---|---|")
@@ -490,7 +490,7 @@ def chat_table(args: argparse.Namespace) -> None:
     table(f"Chat acknowledgement, 50 people at once, with and without {args.streams} open "
           f"dashboards ({args.cycles} cycles of {args.rounds} rounds each, `altlas serve` "
           "in its own process)", samples)
-    ratios(phases)
+    ratios(phases, args.streams)
 
 
 if __name__ == "__main__":
